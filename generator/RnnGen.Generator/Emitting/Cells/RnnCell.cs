@@ -1,0 +1,38 @@
+using System.Collections.Generic;
+using RnnGen.Generator.Model;
+
+namespace RnnGen.Generator.Emitting.Cells;
+
+/// <summary>Vanilla (Elman) RNN, PyTorch's <c>nn.RNN</c>: one gate, <c>h = f(W_ih·x + b_ih + W_hh·h_prev + b_hh)</c>.</summary>
+internal sealed class RnnCell : CellEmitter
+{
+    private readonly Activation _activation;
+
+    public RnnCell(Activation activation) => _activation = activation;
+
+    private string F => _activation == Activation.Relu ? "Relu" : "Tanh";
+
+    public override string DisplayName => _activation == Activation.Relu ? "RNN (ReLU)" : "RNN (tanh)";
+    public override string KindName => "Rnn";
+
+    public override IReadOnlyList<Vector> Gates { get; } = new Vector[] { new("h", "hidden pre-activation") };
+
+    public override IReadOnlyList<Vector> RecordSlots { get; } = new Vector[] { new("h", "hidden state") };
+
+    public override IReadOnlyList<string> Equations => new[]
+    {
+        $"h = {F.ToLowerInvariant()}(U·x + b_ih + W·h_prev + b_hh)   (U = weight_ih, W = weight_hh)",
+    };
+
+    public override void EmitForward(SourceWriter w)
+    {
+        w.Line($"// h = {F.ToLowerInvariant()}(z)");
+        w.Line($"Act.{F}(gx, h);");
+    }
+
+    public override void EmitBackward(SourceWriter w)
+    {
+        w.Line($"// dz = dh ⊙ {F.ToLowerInvariant()}'(z), from the recorded output h");
+        w.Line($"Act.{F}Backward(h, dh, dgx);");
+    }
+}

@@ -1,0 +1,179 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using RnnGen.Generator.Model;
+
+namespace RnnGen.Generator.Parsing;
+
+/// <summary>
+/// Turns one model attribute on a class into a <see cref="ModelSpec"/> and diagnostics. Every user
+/// mistake becomes a diagnostic here, so the emitter can assume a valid spec. Never throws on bad
+/// input: a malformed attribute (which the compiler already reports) yields nothing.
+/// </summary>
+internal static class ModelParser
+{
+    public const string LstmAttribute = "RnnGen.LstmModelAttribute";
+    public const string GruAttribute = "RnnGen.GruModelAttribute";
+    public const string RnnAttribute = "RnnGen.RnnModelAttribute";
+
+    private static readonly string[] ModelAttributes = { LstmAttribute, GruAttribute, RnnAttribute };
+
+    private static readonly ParseResult Nothing = new(null, EquatableArray<DiagnosticInfo>.Empty);
+
+    public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CellKind cell, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (context.TargetSymbol is not INamedTypeSymbol type || context.Attributes.Length == 0)
+            return Nothing;
+        var attribute = context.Attributes[0];
+        var diagnostics = new List<DiagnosticInfo>();
+        var typeLocation = LocationOf(context.TargetNode is TypeDeclarationSyntax decl ? decl.Identifier.GetLocation() : context.TargetNode.GetLocation());
+        var attributeLocation = LocationOf(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation());
+
+        // Several model attributes: the first one in declaration order reports, the others stay silent.
+        var modelAttributes = type.GetAttributes()
+            .Where(a => a.AttributeClass is { } c && ModelAttributes.Contains(c.ToDisplayString()))
+            .ToList();
+        if (modelAttributes.Count > 1)
+        {
+            if (!SymbolEqualityComparer.Default.Equals(modelAttributes[0].AttributeClass, attribute.AttributeClass))
+                return Nothing;
+            return Fail(Diagnostics.SeveralModels, typeLocation, type.Name);
+        }
+
+        // Malformed attribute arguments are compiler errors already; generate nothing.
+        if (attribute.AttributeConstructor is null || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error)
+            || attribute.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error))
+            return Nothing;
+
+        // Declaration shape.
+        string? unsupported = Unsupported(type, context.TargetNode);
+        if (unsupported is not null)
+            return Fail(Diagnostics.Unsupported, typeLocation, type.Name, unsupported);
+        for (var t = type; t is not null; t = t.ContainingType)
+        {
+            if (!IsPartial(t, cancellationToken))
+                return Fail(Diagnostics.NotPartial, typeLocation, t.Name);
+        }
+
+        // Arguments.
+        int hidden = IntArgument(attribute, 0, 1);
+        int layers = IntArgument(attribute, 1, 1);
+        int input = 0, output = 0, precision = 0, activation = 0;
+        bool tokens = false, activationSet = false;
+        foreach (var named in attribute.NamedArguments)
+        {
+            switch (named.Key)
+            {
+                case "Input": input = named.Value.Value is int i ? i : 0; break;
+                case "Output": output = named.Value.Value is int o ? o : 0; break;
+                case "Tokens": tokens = named.Value.Value is true; break;
+                case "Precision": precision = named.Value.Value is int p ? p : 0; break;
+                case "Activation": activation = named.Value.Value is int a ? a : 0; activationSet = true; break;
+            }
+        }
+        if (input == 0) input = hidden;
+
+        if (hidden < 1 || hidden > Diagnostics.MaxHidden)
+            diagnostics.Add(Info(Diagnostics.HiddenOutOfRange, attributeLocation, hidden.ToString()));
+        if (layers < 1 || layers > Diagnostics.MaxLayers)
+            diagnostics.Add(Info(Diagnostics.LayersOutOfRange, attributeLocation, layers.ToString()));
+        if (input < 1 || input > Diagnostics.MaxInput)
+            diagnostics.Add(Info(Diagnostics.InputOutOfRange, attributeLocation, input.ToString()));
+        if (output < 0 || output > Diagnostics.MaxOutput)
+            diagnostics.Add(Info(Diagnostics.OutputOutOfRange, attributeLocation, output.ToString()));
+        if (precision is not (0 or 1))
+            diagnostics.Add(Info(Diagnostics.InvalidEnumValue, attributeLocation, "Precision", precision.ToString(), "Precision.Single or Precision.Double"));
+        if (activationSet && cell != CellKind.Rnn)
+            diagnostics.Add(Info(Diagnostics.ActivationNotRnn, attributeLocation, cell == CellKind.Lstm ? "LstmModel" : "GruModel"));
+        else if (activation is not (0 or 1))
+            diagnostics.Add(Info(Diagnostics.InvalidEnumValue, attributeLocation, "Activation", activation.ToString(), "RnnActivation.Tanh or RnnActivation.Relu"));
+        if (diagnostics.Count > 0)
+            return new ParseResult(null, new EquatableArray<DiagnosticInfo>(diagnostics));
+
+        long parameters = ParameterCount(cell, input, hidden, layers, output);
+        if (parameters > Diagnostics.MaxParameters)
+            return Fail(Diagnostics.ModelTooLarge, attributeLocation, parameters.ToString());
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var containing = new List<string>();
+        for (var t = type.ContainingType; t is not null; t = t.ContainingType)
+            containing.Insert(0, "partial " + Keyword(t) + " " + t.Name);
+        string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
+        string hint = string.Join(".", new[] { ns }.Concat(containing.Select(c => c.Substring(c.LastIndexOf(' ') + 1))).Concat(new[] { type.Name }).Where(s => s is not null));
+        string attributeText = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).ToString() ?? "";
+
+        var model = new ModelSpec(ns, type.Name, new EquatableArray<string>(containing), hint,
+            System.Text.RegularExpressions.Regex.Replace(attributeText, @"\s+", " "),
+            cell, input, hidden, layers, output, tokens, precision == 1, (Activation)activation);
+        return new ParseResult(model, EquatableArray<DiagnosticInfo>.Empty);
+    }
+
+    /// <summary>PyTorch's parameter count: per layer G·H·(in + H) + 2·G·H, plus the head.</summary>
+    public static long ParameterCount(CellKind cell, long input, long hidden, long layers, long output)
+    {
+        long g = cell switch { CellKind.Lstm => 4, CellKind.Gru => 3, _ => 1 };
+        long total = 0;
+        for (long l = 0; l < layers; l++)
+            total += g * hidden * ((l == 0 ? input : hidden) + hidden + 2);
+        return total + output * (hidden + 1);
+    }
+
+    private static string? Unsupported(INamedTypeSymbol type, SyntaxNode node)
+    {
+        if (type.TypeKind != TypeKind.Class || type.IsRecord)
+            return "only classes are supported (not records, structs or interfaces); declare it as 'partial class'";
+        if (type.IsStatic)
+            return "a model is an object with parameters; remove 'static'";
+        if (type.TypeParameters.Length > 0)
+            return "generic model classes are not supported; sizes and precision are fixed by the attribute, so remove the type parameters";
+        if (type.IsFileLocal)
+            return "file-local types cannot be extended from a generated file; remove the 'file' modifier";
+        for (var t = type.ContainingType; t is not null; t = t.ContainingType)
+        {
+            if (t.TypeParameters.Length > 0)
+                return $"it is nested in the generic type '{t.Name}'; move it out of the generic type";
+            if (t.TypeKind == TypeKind.Interface)
+                return $"it is nested in the interface '{t.Name}'; move it out";
+            if (t.IsRecord)
+                return $"it is nested in the record '{t.Name}'; move it into a class or namespace";
+        }
+        return null;
+    }
+
+    private static bool IsPartial(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax d && d.Modifiers.Any(SyntaxKind.PartialKeyword))
+                return true;
+        }
+        return false;
+    }
+
+    private static string Keyword(INamedTypeSymbol type) => type.TypeKind switch
+    {
+        TypeKind.Struct => "struct",
+        _ => "class",
+    };
+
+    private static int IntArgument(AttributeData attribute, int index, int fallback) =>
+        index < attribute.ConstructorArguments.Length && attribute.ConstructorArguments[index].Value is int v ? v : fallback;
+
+    private static ParseResult Fail(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] args) =>
+        new(null, new EquatableArray<DiagnosticInfo>(new[] { Info(descriptor, location, args) }));
+
+    private static DiagnosticInfo Info(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] args) =>
+        new(descriptor.Id, location, new EquatableArray<string>(args));
+
+    private static LocationInfo? LocationOf(Location? location)
+    {
+        if (location is null || location.SourceTree is null) return null;
+        var span = location.GetLineSpan();
+        return new LocationInfo(location.SourceTree.FilePath, location.SourceSpan.Start, location.SourceSpan.Length,
+            span.StartLinePosition.Line, span.StartLinePosition.Character, span.EndLinePosition.Line, span.EndLinePosition.Character);
+    }
+}

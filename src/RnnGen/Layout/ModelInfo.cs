@@ -1,0 +1,65 @@
+namespace RnnGen;
+
+/// <summary>The kind of recurrent cell of a generated model.</summary>
+public enum CellKind
+{
+    /// <summary>Long short-term memory (gates i, f, g, o; state h and c).</summary>
+    Lstm = 0,
+    /// <summary>Gated recurrent unit (gates r, z, n; state h).</summary>
+    Gru = 1,
+    /// <summary>Vanilla (Elman) RNN (one gate; state h).</summary>
+    Rnn = 2,
+}
+
+/// <summary>
+/// Everything a generated model is, as data: cell kind, sizes, options and parameter layout. Generated
+/// classes expose it as <c>static ModelInfo Info</c>; model files, the trainer and samplers read it.
+/// </summary>
+public sealed record ModelInfo(
+    CellKind Cell,
+    int InputSize,
+    int HiddenSize,
+    int LayerCount,
+    int OutputSize,
+    bool Tokens,
+    Precision Precision,
+    RnnActivation Activation,
+    IReadOnlyList<ParameterTensor> Layout)
+{
+    /// <summary>Rows per gate block: 4 for LSTM, 3 for GRU, 1 for RNN.</summary>
+    public int GateCount => Cell switch { CellKind.Lstm => 4, CellKind.Gru => 3, _ => 1 };
+
+    /// <summary>Width of each output step: <see cref="OutputSize"/> when there is a head, else <see cref="HiddenSize"/>.</summary>
+    public int OutputWidth => OutputSize > 0 ? OutputSize : HiddenSize;
+
+    /// <summary>Whether the state holds a cell vector <c>c</c> per layer (LSTM).</summary>
+    public bool HasCellState => Cell == CellKind.Lstm;
+
+    /// <summary>Elements in one <c>State</c>: <c>h</c> (and <c>c</c>) for every layer.</summary>
+    public int StateSize => (HasCellState ? 2 : 1) * LayerCount * HiddenSize;
+
+    /// <summary>Total parameter count (length of <c>Parameters</c>).</summary>
+    public int ParameterCount
+    {
+        get
+        {
+            int n = 0;
+            foreach (var t in Layout) n += t.Length;
+            return n;
+        }
+    }
+
+    /// <summary>The tensor called <paramref name="name"/>, or null.</summary>
+    public ParameterTensor? Find(string name)
+    {
+        foreach (var t in Layout)
+            if (t.Name == name) return t;
+        return null;
+    }
+
+    /// <summary>A one-line description, e.g. <c>LSTM 65→128×2, head 65, tokens, float</c>.</summary>
+    public override string ToString() =>
+        $"{Cell.ToString().ToUpperInvariant()}{(Cell == CellKind.Rnn ? "-" + Activation.ToString().ToLowerInvariant() : "")} " +
+        $"{InputSize}→{HiddenSize}×{LayerCount}{(OutputSize > 0 ? $", head {OutputSize}" : "")}{(Tokens ? ", tokens" : "")}, " +
+        $"{(Precision == Precision.Single ? "float" : "double")}, {ParameterCount:N0} parameters";
+}

@@ -1,0 +1,63 @@
+using System.Numerics;
+
+namespace RnnGen;
+
+/// <summary>
+/// Implemented by every generated model class. Static members describe the model; instance members
+/// run it. The trainer, optimizers, samplers and model files are written once against this interface
+/// (generic over the model type, so no reflection and NativeAOT-safe).
+/// </summary>
+/// <typeparam name="TSelf">The generated model class.</typeparam>
+/// <typeparam name="T">The scalar type: <see cref="float"/> or <see cref="double"/>.</typeparam>
+/// <remarks>
+/// The generated class also has strongly typed members (<c>ref State</c>, <c>Tape</c>) that are the
+/// preferred way to call a known model; the members here take the base types and check that the
+/// state and tape belong to this model.
+/// </remarks>
+public interface IRecurrentModel<TSelf, T>
+    where TSelf : class, IRecurrentModel<TSelf, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Cell kind, sizes, options and parameter layout.</summary>
+    static abstract ModelInfo Info { get; }
+
+    /// <summary>Creates a model with zero parameters (call <see cref="InitializeParameters"/> or load a file).</summary>
+    static abstract TSelf Create();
+
+    /// <summary>All parameters in one flat buffer, in PyTorch layout (see <see cref="ModelInfo.Layout"/>).</summary>
+    Span<T> Parameters { get; }
+
+    /// <summary>Gradients with the layout of <see cref="Parameters"/>; <c>Backward</c> adds into it.</summary>
+    Span<T> Gradients { get; }
+
+    /// <summary>Deterministic PyTorch-style initialisation: every parameter ~ U(−1/√H, 1/√H).</summary>
+    void InitializeParameters(int seed);
+
+    /// <summary>Call after writing <see cref="Parameters"/> directly; refreshes any private repacked copy.</summary>
+    void ParametersChanged();
+
+    /// <summary>A zero state for this model.</summary>
+    RecurrentState<T> CreateState();
+
+    /// <summary>A tape that records up to <paramref name="maxSteps"/> steps for backpropagation through time.</summary>
+    RecurrentTape CreateTape(int maxSteps);
+
+    /// <summary>One inference step on a dense input vector (see the generated <c>Step</c>).</summary>
+    void Step(ReadOnlySpan<T> input, RecurrentState<T> state, Span<T> output);
+
+    /// <summary>One inference step on a token id (token models only).</summary>
+    void Step(int token, RecurrentState<T> state, Span<T> output);
+
+    /// <summary>Runs <c>inputs.Length / InputSize</c> steps, recording them on <paramref name="tape"/>.</summary>
+    void Forward(ReadOnlySpan<T> inputs, RecurrentState<T> state, RecurrentTape tape, Span<T> outputs);
+
+    /// <summary>Runs <c>tokens.Length</c> steps on token ids, recording them on <paramref name="tape"/>.</summary>
+    void Forward(ReadOnlySpan<int> tokens, RecurrentState<T> state, RecurrentTape tape, Span<T> outputs);
+
+    /// <summary>
+    /// Backpropagation through time over the last <c>Forward</c> on <paramref name="tape"/>; adds into
+    /// <see cref="Gradients"/>. <paramref name="stateGradient"/>, when not null, holds dLoss/d(final state)
+    /// on entry and dLoss/d(initial state) on return.
+    /// </summary>
+    void Backward(RecurrentTape tape, ReadOnlySpan<T> outputGradients, Span<T> inputGradients, RecurrentState<T>? stateGradient);
+}

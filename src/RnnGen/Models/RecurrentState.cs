@@ -1,0 +1,86 @@
+using System.Numerics;
+
+namespace RnnGen;
+
+/// <summary>
+/// The recurrent state of a model: every layer's <c>h</c> (and <c>c</c> for an LSTM) in one heap buffer.
+/// Generated models derive their <c>State</c> class from it. Layout of <see cref="Values"/>:
+/// <c>h</c> of layers 0…L−1, then (LSTM) <c>c</c> of layers 0…L−1 — the order of PyTorch's <c>h0</c>/<c>c0</c>.
+/// </summary>
+public abstract class RecurrentState<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[] _values;
+
+    /// <summary>Creates a zero state.</summary>
+    protected RecurrentState(int layers, int hidden, bool hasCell)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(hidden, 1);
+        LayerCount = layers;
+        HiddenSize = hidden;
+        HasCell = hasCell;
+        _values = new T[(hasCell ? 2 : 1) * layers * hidden];
+    }
+
+    /// <summary>Number of layers.</summary>
+    public int LayerCount { get; }
+
+    /// <summary>Width of each layer's vectors.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>Whether there is a cell vector per layer (LSTM).</summary>
+    public bool HasCell { get; }
+
+    /// <summary>All values: every layer's <c>h</c>, then every layer's <c>c</c> (LSTM).</summary>
+    public Span<T> Values => _values;
+
+    /// <summary>Live view of the hidden state <c>h</c> of <paramref name="layer"/> (0 = bottom).</summary>
+    public Span<T> Hidden(int layer)
+    {
+        if ((uint)layer >= (uint)LayerCount)
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in [0, {LayerCount - 1}].");
+        return _values.AsSpan(layer * HiddenSize, HiddenSize);
+    }
+
+    /// <summary>Live view of the cell state <c>c</c> of <paramref name="layer"/> (LSTM only).</summary>
+    public Span<T> Cell(int layer)
+    {
+        if (!HasCell)
+            throw new InvalidOperationException("This model has no cell state: Cell(layer) exists for LSTM models only.");
+        if ((uint)layer >= (uint)LayerCount)
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in [0, {LayerCount - 1}].");
+        return _values.AsSpan((LayerCount + layer) * HiddenSize, HiddenSize);
+    }
+
+    /// <summary>Sets every value to zero.</summary>
+    public void Reset() => Array.Clear(_values);
+
+    /// <summary>Copies this state into <paramref name="destination"/> (which must have the same shape).</summary>
+    public void CopyTo(RecurrentState<T> destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (destination._values.Length != _values.Length || destination.HasCell != HasCell)
+            throw new ArgumentException(
+                $"The destination state has {destination._values.Length} values; this state has {_values.Length}.", nameof(destination));
+        _values.CopyTo(destination._values, 0);
+    }
+}
+
+/// <summary>
+/// Base class of a generated model's <c>Tape</c>: what one <c>Forward</c> recorded for <c>Backward</c>.
+/// </summary>
+public abstract class RecurrentTape
+{
+    /// <summary>Creates a tape for at most <paramref name="maxSteps"/> steps.</summary>
+    protected RecurrentTape(int maxSteps)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSteps, 1);
+        MaxSteps = maxSteps;
+    }
+
+    /// <summary>The largest number of steps one <c>Forward</c> can record.</summary>
+    public int MaxSteps { get; }
+
+    /// <summary>Steps recorded by the last <c>Forward</c> (0 before any).</summary>
+    public int Steps { get; protected set; }
+}

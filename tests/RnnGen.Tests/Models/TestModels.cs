@@ -1,0 +1,33 @@
+namespace RnnGen.Tests.Models;
+
+// Models used by the numerical tests. Every test model goes through the real generator.
+
+[LstmModel(hidden: 5, layers: 3, Input = 3, Precision = Precision.Double)]
+public partial class LstmD3x5 { }
+
+[LstmModel(hidden: 5, layers: 3, Input = 3)]
+public partial class LstmF3x5 { }
+
+[LstmModel(hidden: 6, layers: 2, Input = 4, Output = 3, Precision = Precision.Double)]
+public partial class LstmD2x6Head { }
+
+[LstmModel(hidden: 6, layers: 2, Input = 4, Output = 3)]
+public partial class LstmF2x6Head { }
+
+[LstmModel(hidden: 7, layers: 2, Input = 11, Output = 11, Tokens = true, Precision = Precision.Double)]
+public partial class LstmDTokens { }
+
+[LstmModel(hidden: 7, layers: 2, Input = 11, Output = 11, Tokens = true)]
+public partial class LstmFTokens { }
+
+[LstmModel(hidden: 33, layers: 1, Input = 17, Output = 9)]
+public partial class LstmF33 { }
+
+[GruModel(hidden: 5, layers: 3, Input = 3, Precision = Precision.Double)]
+public partial class GruD3x5 { }
+
+[RnnModel(hidden: 5, layers: 3, Input = 3, Precision = Precision.Double)]
+public partial class RnnTanhD3x5 { }
+
+[RnnModel(hidden: 5, layers: 2, Input = 3, Output = 4, Activation = RnnActivation.Relu, Precision = Precision.Double)]
+public partial class RnnReluD2x5 { }
