@@ -31,3 +31,21 @@ public partial class RnnTanhD3x5 { }
 
 [RnnModel(hidden: 5, layers: 2, Input = 3, Output = 4, Activation = RnnActivation.Relu, Precision = Precision.Double)]
 public partial class RnnReluD2x5 { }
+
+[GruModel(hidden: 7, layers: 2, Input = 11, Output = 11, Tokens = true, Precision = Precision.Double)]
+public partial class GruDTokens { }
+
+[RnnModel(hidden: 6, layers: 1, Input = 9, Tokens = true, Precision = Precision.Double)]
+public partial class RnnTanhDTokens { }
+
+[GruModel(hidden: 5, layers: 3, Input = 3)]
+public partial class GruF3x5 { }
+
+[RnnModel(hidden: 5, layers: 3, Input = 3)]
+public partial class RnnTanhF3x5 { }
+
+[RnnModel(hidden: 5, layers: 2, Input = 3, Output = 4, Activation = RnnActivation.Relu)]
+public partial class RnnReluF2x5 { }
+
+[GruModel(hidden: 7, layers: 2, Input = 11, Output = 11, Tokens = true)]
+public partial class GruFTokens { }

@@ -1,0 +1,86 @@
+using RnnGen.Tests.Models;
+
+namespace RnnGen.Tests.Generated;
+
+/// <summary>Step, Forward and Backward allocate nothing once the model, state and tape exist.</summary>
+public class AllocationTests
+{
+    [Fact]
+    public void Lstm_Dense_Head()
+    {
+        var m = new LstmF2x6Head();
+        m.InitializeParameters(1);
+        var state = new LstmF2x6Head.State();
+        var grad = new LstmF2x6Head.State();
+        var tape = new LstmF2x6Head.Tape(16);
+        var x = new float[16 * LstmF2x6Head.InputSize];
+        var y = new float[16 * LstmF2x6Head.OutputWidth];
+        var dx = new float[x.Length];
+
+        void Run()
+        {
+            m.Step(x.AsSpan(0, LstmF2x6Head.InputSize), ref state, y.AsSpan(0, LstmF2x6Head.OutputWidth));
+            m.Forward(x, ref state, tape, y);
+            m.Backward(tape, y, dx);
+            m.Backward(tape, y, dx, ref grad);
+        }
+        AssertNoAllocation(Run);
+    }
+
+    [Fact]
+    public void Lstm_Tokens()
+    {
+        var m = new LstmFTokens();
+        m.InitializeParameters(1);
+        var state = new LstmFTokens.State();
+        var grad = new LstmFTokens.State();
+        var tape = new LstmFTokens.Tape(16);
+        var tokens = Harness.RandomTokens(16, LstmFTokens.InputSize, 2);
+        var y = new float[16 * LstmFTokens.OutputWidth];
+
+        void Run()
+        {
+            m.Step(tokens[0], ref state, y.AsSpan(0, LstmFTokens.OutputWidth));
+            m.Forward(tokens, ref state, tape, y);
+            m.Backward(tape, y);
+            m.Backward(tape, y, default, ref grad);
+        }
+        AssertNoAllocation(Run);
+    }
+
+    [Fact]
+    public void Gru_And_Rnn()
+    {
+        var g = new GruFTokens();
+        var gs = new GruFTokens.State();
+        var gt = new GruFTokens.Tape(8);
+        var r = new RnnReluF2x5();
+        var rs = new RnnReluF2x5.State();
+        var rt = new RnnReluF2x5.Tape(8);
+        var tokens = Harness.RandomTokens(8, GruFTokens.InputSize, 2);
+        var gy = new float[8 * GruFTokens.OutputWidth];
+        var rx = new float[8 * RnnReluF2x5.InputSize];
+        var ry = new float[8 * RnnReluF2x5.OutputWidth];
+
+        void Run()
+        {
+            g.Step(tokens[0], ref gs, gy.AsSpan(0, GruFTokens.OutputWidth));
+            g.Forward(tokens, ref gs, gt, gy);
+            g.Backward(gt, gy);
+            r.Step(rx.AsSpan(0, RnnReluF2x5.InputSize), ref rs, ry.AsSpan(0, RnnReluF2x5.OutputWidth));
+            r.Forward(rx, ref rs, rt, ry);
+            r.Backward(rt, ry, rx);
+        }
+        AssertNoAllocation(Run);
+    }
+
+    private static void AssertNoAllocation(Action run)
+    {
+        run(); // warm up (JIT, statics)
+        run();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) run();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+    }
+}

@@ -1,0 +1,103 @@
+using RnnGen.Tests.Models;
+
+namespace RnnGen.Tests.Generated;
+
+/// <summary>Wrong span lengths and token ids throw ArgumentException naming the argument, before anything changes.</summary>
+public class BadInputTests
+{
+    private static (LstmF2x6Head Model, LstmF2x6Head.State State, float[] StateBefore, float[] Gradients) Setup()
+    {
+        var m = new LstmF2x6Head();
+        m.InitializeParameters(5);
+        var s = new LstmF2x6Head.State();
+        Harness.Random<float>(s.Values.Length, 6).CopyTo(s.Values);
+        Harness.Random<float>(m.Gradients.Length, 7).CopyTo(m.Gradients);
+        return (m, s, s.Values.ToArray(), m.Gradients.ToArray());
+    }
+
+    [Theory]
+    [InlineData(3, 3, "input", "4")]
+    [InlineData(5, 3, "input", "4")]
+    [InlineData(4, 2, "output", "3")]
+    [InlineData(4, 4, "output", "3")]
+    public void Step_WrongLengths(int inputLength, int outputLength, string name, string expected)
+    {
+        var (m, s, before, _) = Setup();
+        var output = new float[outputLength];
+        var e = Assert.ThrowsAny<ArgumentException>(() => m.Step(new float[inputLength], ref s, output));
+        Assert.Equal(name, e.ParamName);
+        Assert.Contains(expected, e.Message);
+        Assert.Equal(before, s.Values.ToArray());
+        Assert.All(output, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void Forward_WrongLengths()
+    {
+        var (m, s, before, _) = Setup();
+        var tape = new LstmF2x6Head.Tape(4);
+        // not a whole number of steps
+        Assert.Equal("inputs", Assert.ThrowsAny<ArgumentException>(() => m.Forward(new float[7], ref s, tape, new float[6])).ParamName);
+        // empty
+        Assert.Equal("inputs", Assert.ThrowsAny<ArgumentException>(() => m.Forward([], ref s, tape, [])).ParamName);
+        // more steps than the tape holds
+        var e = Assert.ThrowsAny<ArgumentException>(() => m.Forward(new float[5 * 4], ref s, tape, new float[5 * 3]));
+        Assert.Contains("maxSteps >= 5", e.Message);
+        // outputs of the wrong size
+        e = Assert.ThrowsAny<ArgumentException>(() => m.Forward(new float[2 * 4], ref s, tape, new float[5]));
+        Assert.Equal("outputs", e.ParamName);
+        Assert.Contains("expected 6", e.Message);
+        Assert.Equal(before, s.Values.ToArray());
+        Assert.Equal(0, tape.Steps);
+    }
+
+    [Fact]
+    public void Backward_WrongLengths_LeaveGradientsAlone()
+    {
+        var (m, s, _, gradients) = Setup();
+        var tape = new LstmF2x6Head.Tape(4);
+        Assert.Throws<InvalidOperationException>(() => m.Backward(tape, new float[6]));
+        m.Forward(new float[2 * 4], ref s, tape, new float[2 * 3]);
+        var e = Assert.ThrowsAny<ArgumentException>(() => m.Backward(tape, new float[5]));
+        Assert.Equal("outputGradients", e.ParamName);
+        var dx = new float[3];
+        e = Assert.ThrowsAny<ArgumentException>(() => m.Backward(tape, new float[6], dx));
+        Assert.Equal("inputGradients", e.ParamName);
+        Assert.Contains("expected 8", e.Message);
+        Assert.Equal(gradients, m.Gradients.ToArray());
+        Assert.All(dx, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void Tokens_OutOfRange()
+    {
+        var m = new LstmFTokens();
+        m.InitializeParameters(1);
+        var s = new LstmFTokens.State();
+        Harness.Random<float>(s.Values.Length, 6).CopyTo(s.Values);
+        var before = s.Values.ToArray();
+        var tape = new LstmFTokens.Tape(4);
+        var outputs = new float[3 * LstmFTokens.OutputWidth];
+        var e = Assert.ThrowsAny<ArgumentException>(() => m.Forward([1, 2, LstmFTokens.InputSize], ref s, tape, outputs));
+        Assert.Equal("tokens", e.ParamName);
+        Assert.Contains("[0, 10]", e.Message);
+        Assert.ThrowsAny<ArgumentException>(() => m.Step(-1, ref s, new float[LstmFTokens.OutputWidth]));
+        Assert.Equal(before, s.Values.ToArray());
+        Assert.All(outputs, v => Assert.Equal(0f, v));
+        // token models have no input gradient
+        m.Forward([1, 2, 3], ref s, tape, outputs);
+        Assert.Equal("inputGradients", Assert.ThrowsAny<ArgumentException>(() => m.Backward(tape, outputs, new float[3])).ParamName);
+    }
+
+    [Fact]
+    public void Interface_RefusesForeignStateAndWrongInputKind()
+    {
+        IRecurrentModel<LstmFTokens, float> m = new LstmFTokens();
+        var foreign = new GruFTokens.State();
+        Assert.Equal("state", Assert.ThrowsAny<ArgumentException>(() => m.Step(1, new ForeignState(), new float[LstmFTokens.OutputWidth])).ParamName);
+        Assert.Throws<NotSupportedException>(() => m.Step(new float[11], m.CreateState(), new float[11]));
+        Assert.NotNull(foreign);
+    }
+
+    private sealed class ForeignState() : RecurrentState<float>(2, 7, hasCell: true);
+}

@@ -1,0 +1,74 @@
+using RnnGen.Tests.Models;
+
+namespace RnnGen.Tests.Generated;
+
+/// <summary>
+/// Step and Forward of float models against <see cref="NaiveReference"/> (double, from the equations), from a random
+/// non-zero initial state; and Step repeated T times against one Forward over T steps.
+/// </summary>
+public class ReferenceForwardTests
+{
+    private const double Tolerance = 1e-5;
+
+    [Fact] public void Lstm_3Layers() => Check<LstmF3x5>(steps: 9);
+    [Fact] public void Lstm_Head() => Check<LstmF2x6Head>(steps: 12);
+    [Fact] public void Lstm_Tokens() => Check<LstmFTokens>(steps: 10);
+    [Fact] public void Lstm_Wide() => Check<LstmF33>(steps: 20);
+    [Fact] public void Gru_3Layers() => Check<GruF3x5>(steps: 9);
+    [Fact] public void Gru_Tokens() => Check<GruFTokens>(steps: 10);
+    [Fact] public void RnnTanh_3Layers() => Check<RnnTanhF3x5>(steps: 9);
+    [Fact] public void RnnRelu_Head() => Check<RnnReluF2x5>(steps: 9);
+
+    private static void Check<TModel>(int steps) where TModel : class, IRecurrentModel<TModel, float>
+    {
+        var info = TModel.Info;
+        var model = Harness.NewModel<TModel, float>(seed: 3, scale: 1.5);
+        var inputs = info.Tokens ? [] : Harness.Random<float>(steps * info.InputSize, seed: 4);
+        var tokens = info.Tokens ? Harness.RandomTokens(steps, info.InputSize, seed: 5) : [];
+        var initial = model.CreateState();
+        Harness.Random<float>(info.StateSize, seed: 6, scale: 0.9).CopyTo(initial.Values);
+
+        // the reference, in double, from the same float parameters
+        var p = Harness.ToDouble<float>(model.Parameters);
+        var h = Enumerable.Range(0, info.LayerCount).Select(l => Harness.ToDouble<float>(initial.Hidden(l))).ToArray();
+        var c = Enumerable.Range(0, info.LayerCount).Select(l => info.HasCellState ? Harness.ToDouble<float>(initial.Cell(l)) : new double[info.HiddenSize]).ToArray();
+        var x = info.Tokens
+            ? NaiveReference.OneHot(tokens, info.InputSize)
+            : Enumerable.Range(0, steps).Select(t => Harness.ToDouble<float>(inputs.AsSpan(t * info.InputSize, info.InputSize))).ToArray();
+        var expected = NaiveReference.Run(info, p, x, h, c);
+
+        // Forward over the whole sequence
+        var forwardState = model.CreateState();
+        var forward = Harness.Run(model, inputs, tokens, steps, initial, forwardState);
+        AssertClose(expected, Harness.ToDouble<float>(forward), "Forward outputs");
+        for (int l = 0; l < info.LayerCount; l++)
+        {
+            AssertClose(h[l], Harness.ToDouble<float>(forwardState.Hidden(l)), $"final h of layer {l}");
+            if (info.HasCellState) AssertClose(c[l], Harness.ToDouble<float>(forwardState.Cell(l)), $"final c of layer {l}");
+        }
+
+        // Step, T times, carrying the state
+        var stepState = model.CreateState();
+        initial.CopyTo(stepState);
+        var stepped = new float[steps * info.OutputWidth];
+        for (int t = 0; t < steps; t++)
+        {
+            var o = stepped.AsSpan(t * info.OutputWidth, info.OutputWidth);
+            if (info.Tokens) model.Step(tokens[t], stepState, o);
+            else model.Step(inputs.AsSpan(t * info.InputSize, info.InputSize), stepState, o);
+        }
+        AssertClose(expected, Harness.ToDouble<float>(stepped), "Step outputs");
+        Assert.Equal(forward, stepped);                       // the same code path: bit-identical
+        Assert.Equal(forwardState.Values.ToArray(), stepState.Values.ToArray());
+    }
+
+    private static void AssertClose(double[] expected, double[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double err = Math.Abs(expected[i] - actual[i]) / Math.Max(1.0, Math.Abs(expected[i]));
+            Assert.True(err <= Tolerance, $"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R} (error {err:E2})");
+        }
+    }
+}
