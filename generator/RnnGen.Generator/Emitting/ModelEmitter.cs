@@ -235,9 +235,10 @@ internal sealed class ModelEmitter
         w.Line($"private readonly {_t}[] _dhCarry = new {_t}[LayerCount * HiddenSize]; // Backward: dL/dh_(t-1) per layer");
         if (HasC)
             w.Line($"private readonly {_t}[] _dcCarry = new {_t}[LayerCount * HiddenSize]; // Backward: dL/dc_(t-1) per layer");
-        w.Line($"private readonly {_t}[] _down0 = new {_t}[HiddenSize];   // Backward: dL/dx passed down to the layer below (even layers write here)");
         if (L > 1)
             w.Line($"private readonly {_t}[] _down1 = new {_t}[HiddenSize];   // Backward: dL/dx passed down to the layer below (odd layers write here)");
+        if (L > 2)
+            w.Line($"private readonly {_t}[] _down0 = new {_t}[HiddenSize];   // Backward: dL/dx passed down to the layer below (even layers write here)");
         if (Head)
             w.Line($"private readonly {_t}[] _dTop = new {_t}[HiddenSize];    // Backward: dL/dh of the top layer from the head");
         w.Line();
@@ -264,7 +265,7 @@ internal sealed class ModelEmitter
         var w = _w;
         w.Line("// ---------------------------------------------------------------- state and tape");
         w.Line();
-        w.Line($"/// <summary>The recurrent state: h{(HasC ? " and c" : "")} of every layer (zeros when new). <c>Values</c> holds every h, then every c.</summary>");
+        w.Line($"/// <summary>The recurrent state: h{(HasC ? " and c" : "")} of every layer (zeros when new). <c>Values</c> holds every layer's h{(HasC ? ", then every layer's c" : "")}.</summary>");
         w.Line(Generated);
         w.Open($"public sealed class State : global::RnnGen.RecurrentState<{_t}>");
         w.Line("/// <summary>A zero state.</summary>");
@@ -484,12 +485,12 @@ internal sealed class ModelEmitter
         w.Line($"private static State AsState({state} state, string name) =>");
         w.Line("    state as State ?? (state is null");
         w.Line("        ? throw new global::System.ArgumentNullException(name)");
-        w.Line($"        : throw new global::System.ArgumentException($\"{{name}} is a {{state.GetType().FullName}}, not a {_self}.State.\", name));");
+        w.Line($"        : throw new global::System.ArgumentException($\"{{name}} must be of type {_self}.State (it is {{state.GetType().FullName}}).\", name));");
         w.Line();
         w.Line("private static Tape AsTape(global::RnnGen.RecurrentTape tape) =>");
         w.Line("    tape as Tape ?? (tape is null");
         w.Line("        ? throw new global::System.ArgumentNullException(nameof(tape))");
-        w.Line($"        : throw new global::System.ArgumentException($\"tape is a {{tape.GetType().FullName}}, not a {_self}.Tape.\", nameof(tape)));");
+        w.Line($"        : throw new global::System.ArgumentException($\"tape must be of type {_self}.Tape (it is {{tape.GetType().FullName}}).\", nameof(tape)));");
         w.Line();
         if (_spec.Tokens)
             w.Line($"private static global::System.NotSupportedException DenseNotSupported() => new(\"{_self} reads token ids (Tokens = true): use the overloads that take int tokens.\");");
@@ -578,6 +579,8 @@ internal sealed class ModelEmitter
         w.Line($"{Span} tmp = _tmp;");
         w.Line($"{Span} dhCarry = _dhCarry;");
         if (HasC) w.Line($"{Span} dcCarry = _dcCarry;");
+        if (L > 1) w.Line($"{Span} down1 = _down1;");
+        if (L > 2) w.Line($"{Span} down0 = _down0;");
         w.Line();
         w.Line("// the gradient arriving at the final state (zeros unless the caller passed one)");
         w.Line("if (stateGradient.IsEmpty)");
@@ -617,7 +620,7 @@ internal sealed class ModelEmitter
         {
             string rec = l == 0 ? "0" : $"{N(l)} * RecordSize";
             string carry = l == 0 ? "0" : $"{N(l)} * HiddenSize";
-            string down = l % 2 == 0 ? "_down0" : "_down1";
+            string down = l % 2 == 0 ? "down0" : "down1";
             string inWidth = l == 0 ? "InputSize" : "HiddenSize";
             w.Line();
             w.Line($"// layer {N(l)}");
@@ -642,7 +645,7 @@ internal sealed class ModelEmitter
                 w.Line($"Matrix.AddToColumn(grad.Slice({wih}), tape.Inputs[t], dgx);");
             else
             {
-                string x = l == 0 ? "tape.Inputs.AsSpan(t * InputSize, InputSize)" : $"cur.Slice({(l == 1 ? "0" : $"{N(l - 1)} * RecordSize")}, HiddenSize)";
+                string x = l == 0 ? $"new {RoSpan}(tape.Inputs, t * InputSize, InputSize)" : $"cur.Slice({(l == 1 ? "0" : $"{N(l - 1)} * RecordSize")}, HiddenSize)";
                 w.Line($"Matrix.OuterAdd(grad.Slice({wih}), dgx, {x});");
             }
             w.Line($"Vec.Add(grad.Slice(BiasIh{N(l)}, GateRows), dgx, grad.Slice(BiasIh{N(l)}, GateRows));");
@@ -653,9 +656,8 @@ internal sealed class ModelEmitter
             if (l > 0)
             {
                 w.Line($"// to layer {N(l - 1)}: dL/dx = weight_ihᵀ·dz");
-                w.Line($"{Span} down{N(l)} = {down};");
-                w.Line($"down{N(l)}.Clear();");
-                w.Line($"Matrix.TransposeMultiplyAdd(p.Slice({wih}), dgx, down{N(l)});");
+                w.Line($"{down}.Clear();");
+                w.Line($"Matrix.TransposeMultiplyAdd(p.Slice({wih}), dgx, {down});");
                 above = down;
             }
             else if (!_spec.Tokens)

@@ -75,13 +75,14 @@ internal static class ModelParser
                 case "Activation": activation = named.Value.Value is int a ? a : 0; activationSet = true; break;
             }
         }
-        if (input == 0) input = hidden;
+        bool inputSet = input != 0; // 0 (the default) means "the same as hidden"
+        if (!inputSet) input = hidden;
 
         if (hidden < 1 || hidden > Diagnostics.MaxHidden)
             diagnostics.Add(Info(Diagnostics.HiddenOutOfRange, attributeLocation, hidden.ToString()));
         if (layers < 1 || layers > Diagnostics.MaxLayers)
             diagnostics.Add(Info(Diagnostics.LayersOutOfRange, attributeLocation, layers.ToString()));
-        if (input < 1 || input > Diagnostics.MaxInput)
+        if (inputSet && (input < 1 || input > Diagnostics.MaxInput))
             diagnostics.Add(Info(Diagnostics.InputOutOfRange, attributeLocation, input.ToString()));
         if (output < 0 || output > Diagnostics.MaxOutput)
             diagnostics.Add(Info(Diagnostics.OutputOutOfRange, attributeLocation, output.ToString()));

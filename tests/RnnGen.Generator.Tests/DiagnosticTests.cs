@@ -1,0 +1,121 @@
+using Microsoft.CodeAnalysis;
+
+namespace RnnGen.Generator.Tests;
+
+/// <summary>One test per diagnostic descriptor, plus malformed attributes: a diagnostic or nothing, never an exception.</summary>
+public class DiagnosticTests
+{
+    private static Diagnostic Single(string source, string id)
+    {
+        var (result, _) = GeneratorHarness.Run(source);
+        Assert.Null(result.Exception);
+        Assert.Empty(result.GeneratedSources);
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal(id, d.Id);
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Assert.NotEqual(Location.None, d.Location);
+        return d;
+    }
+
+    [Fact]
+    public void RNNG001_NotPartial()
+    {
+        var d = Single("[RnnGen.LstmModel(4)] public class M { }", "RNNG001");
+        Assert.Contains("'M' must be declared partial", d.GetMessage());
+    }
+
+    [Fact]
+    public void RNNG001_ContainingTypeNotPartial()
+    {
+        var d = Single("public class Outer { [RnnGen.LstmModel(4)] public partial class M { } }", "RNNG001");
+        Assert.Contains("'Outer' must be declared partial", d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-3")]
+    [InlineData("4097")]
+    public void RNNG002_Hidden(string hidden) =>
+        Assert.Contains($"hidden is {hidden}; it must be between 1 and 4096", Single($"[RnnGen.LstmModel({hidden})] partial class M {{ }}", "RNNG002").GetMessage());
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("17")]
+    public void RNNG003_Layers(string layers) =>
+        Assert.Contains($"layers is {layers}; it must be between 1 and 16", Single($"[RnnGen.GruModel(8, {layers})] partial class M {{ }}", "RNNG003").GetMessage());
+
+    [Fact]
+    public void RNNG004_Input() =>
+        Assert.Contains("Input is -1", Single("[RnnGen.RnnModel(8, Input = -1)] partial class M { }", "RNNG004").GetMessage());
+
+    [Fact]
+    public void RNNG005_Output() =>
+        Assert.Contains("Output is -2", Single("[RnnGen.LstmModel(8, Output = -2)] partial class M { }", "RNNG005").GetMessage());
+
+    [Fact]
+    public void RNNG006_TooLarge()
+    {
+        // 16 layers of 4096 LSTM units: 16 · 4 · 4096 · (4096 + 4096 + 2) ≈ 2.1e9 parameters
+        var d = Single("[RnnGen.LstmModel(4096, 16)] partial class M { }", "RNNG006");
+        Assert.Contains("at most 268435456", d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("[RnnGen.LstmModel(4)] partial record M { }", "only classes")]
+    [InlineData("[RnnGen.LstmModel(4)] static partial class M { }", "remove 'static'")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class M<T> { }", "generic model classes")]
+    [InlineData("partial class G<T> { [RnnGen.LstmModel(4)] partial class M { } }", "nested in the generic type 'G'")]
+    [InlineData("[RnnGen.LstmModel(4)] file partial class M { }", "file-local")]
+    public void RNNG007_Unsupported(string source, string expected) =>
+        Assert.Contains(expected, Single(source, "RNNG007").GetMessage());
+
+    [Fact]
+    public void RNNG008_ActivationOnLstm() =>
+        Assert.Contains("[LstmModel]", Single("[RnnGen.LstmModel(4, Activation = RnnGen.RnnActivation.Relu)] partial class M { }", "RNNG008").GetMessage());
+
+    [Fact]
+    public void RNNG008_ActivationOnGru_EvenWhenTanh() =>
+        Single("[RnnGen.GruModel(4, Activation = RnnGen.RnnActivation.Tanh)] partial class M { }", "RNNG008");
+
+    [Fact]
+    public void RNNG009_SeveralModels() =>
+        Assert.Contains("more than one", Single("[RnnGen.LstmModel(4)][RnnGen.GruModel(4)] partial class M { }", "RNNG009").GetMessage());
+
+    [Theory]
+    [InlineData("Precision = (RnnGen.Precision)7", "Precision is 7")]
+    [InlineData("Activation = (RnnGen.RnnActivation)5", "Activation is 5")]
+    public void RNNG010_InvalidEnum(string named, string expected) =>
+        Assert.Contains(expected, Single($"[RnnGen.RnnModel(4, {named})] partial class M {{ }}", "RNNG010").GetMessage());
+
+    [Theory]
+    [InlineData("[RnnGen.LstmModel] partial class M { }")]                       // missing argument
+    [InlineData("[RnnGen.LstmModel(\"wide\")] partial class M { }")]              // wrong type
+    [InlineData("[RnnGen.LstmModel(hidden: )] partial class M { }")]              // broken syntax
+    [InlineData("[RnnGen.LstmModel(4, Tokens = 3)] partial class M { }")]         // wrong named type
+    [InlineData("[RnnGen.LstmModel(4, Nope = 1)] partial class M { }")]           // unknown named argument
+    [InlineData("[RnnGen.LstmModel(4)] partial class M { void F( }")]             // broken class
+    [InlineData("[RnnGen.LstmModel(int.MaxValue, int.MaxValue, Input = int.MaxValue)] partial class M { }")]
+    [InlineData("[RnnGen.LstmModel(4)] partial struct M { }")]                    // invalid target (compiler error)
+    [InlineData("[RnnGen.LstmModel(4)] partial interface M { }")]
+    public void Malformed_NoException(string source)
+    {
+        var (result, _) = GeneratorHarness.Run(source);
+        Assert.Null(result.Exception);
+        // whatever happens, it is our diagnostic or nothing — and never generated code for an invalid model
+        Assert.All(result.Diagnostics, d => Assert.StartsWith("RNNG", d.Id));
+    }
+
+    [Fact]
+    public void EveryDescriptorIsTrackedInAnalyzerReleases()
+    {
+        string dir = Path.GetDirectoryName(GeneratorHarness.SnapshotDirectory())!;
+        string unshipped = File.ReadAllText(Path.Combine(dir, "../../generator/RnnGen.Generator/AnalyzerReleases.Unshipped.md"));
+        for (int i = 1; i <= 10; i++)
+        {
+            string id = $"RNNG{i:000}";
+            Assert.NotNull(Parsing.Diagnostics.Find(id));
+            Assert.Contains(id, unshipped);
+        }
+        Assert.Null(Parsing.Diagnostics.Find("RNNG011"));
+    }
+}
