@@ -1,0 +1,50 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace RnnGen;
+
+/// <summary>
+/// Gradient clipping over one flat gradient buffer (e.g. a model's <c>Gradients</c>), with PyTorch's semantics
+/// (<c>torch.nn.utils.clip_grad_norm_</c> and <c>clip_grad_value_</c>). Allocation-free, SIMD.
+/// </summary>
+public static class GradientClipping
+{
+    /// <summary>
+    /// Rescales <paramref name="gradients"/> so that their L2 norm is at most about <paramref name="maxNorm"/>, and returns
+    /// the norm before clipping. As <c>clip_grad_norm_</c>: with n = ‖g‖₂ and c = maxNorm / (n + 1e-6), the gradients
+    /// are multiplied by c when c &lt; 1 and left unchanged otherwise (all arithmetic in <typeparamref name="T"/>).
+    /// </summary>
+    /// <param name="gradients">The gradients, scaled in place.</param>
+    /// <param name="maxNorm">Largest allowed norm, &gt; 0; <c>+∞</c> only measures the norm.</param>
+    /// <returns>
+    /// The global L2 norm of <paramref name="gradients"/> before clipping. When it is not finite (an overflow, or a NaN
+    /// or infinity in the gradients) the gradients are left unchanged and the non-finite norm is returned, so that the
+    /// caller can skip the step (PyTorch would instead scale by 0 or NaN).
+    /// </returns>
+    public static T ClipByGlobalNorm<T>(Span<T> gradients, T maxNorm) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!(maxNorm > T.Zero))
+            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "maxNorm must be > 0 (use +infinity to only measure the norm).");
+        T norm = TensorPrimitives.Norm<T>(gradients);
+        if (!T.IsFinite(norm))
+            return norm;
+        T scale = maxNorm / (norm + T.CreateTruncating(1e-6));
+        if (scale < T.One)
+            TensorPrimitives.Multiply(gradients, scale, gradients);
+        return norm;
+    }
+
+    /// <summary>
+    /// Clamps every gradient to [−<paramref name="limit"/>, <paramref name="limit"/>], as <c>clip_grad_value_</c>
+    /// (char-rnn clamps at 5). NaN stays NaN.
+    /// </summary>
+    /// <param name="gradients">The gradients, clamped in place.</param>
+    /// <param name="limit">The largest allowed magnitude, ≥ 0.</param>
+    public static void ClipByValue<T>(Span<T> gradients, T limit) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!(limit >= T.Zero))
+            throw new ArgumentOutOfRangeException(nameof(limit), limit, "limit must be >= 0.");
+        TensorPrimitives.Min(gradients, limit, gradients);
+        TensorPrimitives.Max(gradients, -limit, gradients);
+    }
+}

@@ -1,0 +1,194 @@
+namespace RnnGen;
+
+/// <summary>
+/// A learning-rate schedule: the learning rate to use for each optimizer step. Drive an optimizer with
+/// <c>optimizer.LearningRate = schedule.LearningRate(optimizer.StepCount);</c> before every <c>Step</c>.
+/// </summary>
+public interface ILearningRateSchedule
+{
+    /// <summary>
+    /// The learning rate for optimizer step number <paramref name="step"/>, counted from 0: step 0 is the first update
+    /// (pass the optimizer's <see cref="Optimizer{T}.StepCount"/> before stepping).
+    /// </summary>
+    /// <param name="step">Number of optimizer steps already taken, ≥ 0.</param>
+    double LearningRate(long step);
+}
+
+/// <summary>A constant learning rate: lr(s) = lr₀.</summary>
+public sealed class ConstantSchedule : ILearningRateSchedule
+{
+    /// <summary>Creates the schedule.</summary>
+    /// <param name="learningRate">lr₀, finite and ≥ 0.</param>
+    public ConstantSchedule(double learningRate)
+    {
+        HyperParameter.CheckNonNegative(learningRate, nameof(learningRate));
+        BaseLearningRate = learningRate;
+    }
+
+    /// <summary>lr₀.</summary>
+    public double BaseLearningRate { get; }
+
+    /// <inheritdoc/>
+    public double LearningRate(long step)
+    {
+        Schedule.CheckStep(step);
+        return BaseLearningRate;
+    }
+}
+
+/// <summary>
+/// Step decay (PyTorch's <c>StepLR</c> counted in optimizer steps): the learning rate is multiplied by γ once every
+/// <see cref="StepSize"/> steps, lr(s) = lr₀ · γ^⌊s / StepSize⌋.
+/// </summary>
+public sealed class StepDecaySchedule : ILearningRateSchedule
+{
+    /// <summary>Creates the schedule.</summary>
+    /// <param name="initialLearningRate">lr₀, finite and ≥ 0.</param>
+    /// <param name="stepSize">Optimizer steps between decays, ≥ 1 (e.g. steps per epoch × epochs per decay).</param>
+    /// <param name="gamma">Factor γ, finite and ≥ 0 (e.g. 0.5 halves the rate).</param>
+    public StepDecaySchedule(double initialLearningRate, int stepSize, double gamma)
+    {
+        HyperParameter.CheckNonNegative(initialLearningRate, nameof(initialLearningRate));
+        ArgumentOutOfRangeException.ThrowIfLessThan(stepSize, 1);
+        HyperParameter.CheckNonNegative(gamma, nameof(gamma));
+        InitialLearningRate = initialLearningRate;
+        StepSize = stepSize;
+        Gamma = gamma;
+    }
+
+    /// <summary>lr₀.</summary>
+    public double InitialLearningRate { get; }
+
+    /// <summary>Optimizer steps between two decays.</summary>
+    public int StepSize { get; }
+
+    /// <summary>Factor γ applied at each decay.</summary>
+    public double Gamma { get; }
+
+    /// <inheritdoc/>
+    public double LearningRate(long step)
+    {
+        return Schedule.Staircase(InitialLearningRate, Gamma, step, StepSize);
+    }
+}
+
+/// <summary>
+/// Exponential decay by γ per optimizer step: lr(s) = lr₀ · γ^s. This is PyTorch's <c>ExponentialLR</c> stepped after every
+/// batch; to decay by γ once per epoch (<c>ExponentialLR</c> stepped after every epoch), use
+/// <see cref="PerEpoch(double, double, int)"/>: lr(s) = lr₀ · γ^⌊s / stepsPerEpoch⌋.
+/// </summary>
+public sealed class ExponentialDecaySchedule : ILearningRateSchedule
+{
+    /// <summary>Decay by <paramref name="gamma"/> after every optimizer step: lr(s) = lr₀ · γ^s.</summary>
+    /// <param name="initialLearningRate">lr₀, finite and ≥ 0.</param>
+    /// <param name="gamma">Factor γ per step, finite and ≥ 0 (typically slightly below 1, e.g. 0.9999).</param>
+    public ExponentialDecaySchedule(double initialLearningRate, double gamma)
+        : this(initialLearningRate, gamma, stepsPerDecay: 1)
+    {
+    }
+
+    private ExponentialDecaySchedule(double initialLearningRate, double gamma, int stepsPerDecay)
+    {
+        HyperParameter.CheckNonNegative(initialLearningRate, nameof(initialLearningRate));
+        HyperParameter.CheckNonNegative(gamma, nameof(gamma));
+        InitialLearningRate = initialLearningRate;
+        Gamma = gamma;
+        StepsPerDecay = stepsPerDecay;
+    }
+
+    /// <summary>
+    /// Decay by <paramref name="gamma"/> once per epoch of <paramref name="stepsPerEpoch"/> optimizer steps:
+    /// lr(s) = lr₀ · γ^⌊s / stepsPerEpoch⌋, constant within an epoch.
+    /// </summary>
+    /// <param name="initialLearningRate">lr₀, finite and ≥ 0.</param>
+    /// <param name="gamma">Factor γ per epoch, finite and ≥ 0 (e.g. 0.97).</param>
+    /// <param name="stepsPerEpoch">Optimizer steps (batches) in one epoch, ≥ 1.</param>
+    public static ExponentialDecaySchedule PerEpoch(double initialLearningRate, double gamma, int stepsPerEpoch)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(stepsPerEpoch, 1);
+        return new(initialLearningRate, gamma, stepsPerEpoch);
+    }
+
+    /// <summary>lr₀.</summary>
+    public double InitialLearningRate { get; }
+
+    /// <summary>Factor γ per decay unit.</summary>
+    public double Gamma { get; }
+
+    /// <summary>The decay unit in optimizer steps: 1 for per-step decay, the epoch length for per-epoch decay.</summary>
+    public int StepsPerDecay { get; }
+
+    /// <inheritdoc/>
+    public double LearningRate(long step)
+    {
+        return Schedule.Staircase(InitialLearningRate, Gamma, step, StepsPerDecay);
+    }
+}
+
+/// <summary>
+/// Linear warm-up followed by cosine decay — the usual transformer recipe (Hugging Face's
+/// <c>get_cosine_with_min_lr_schedule_with_warmup</c>, one half cosine), in optimizer steps:
+/// <code>
+/// s &lt; W:        lr(s) = peak · s / W                                    (warm-up from 0)
+/// W ≤ s:        p = min(1, (s − W) / (S − W))
+///               lr(s) = min + (peak − min) · (1 + cos(π·p)) / 2           (peak at s = W, min at s = S)
+/// </code>
+/// with W = <see cref="WarmupSteps"/>, S = <see cref="TotalSteps"/>. Unlike the Hugging Face function, the rate stays at
+/// the minimum after S steps instead of rising along the cosine again.
+/// </summary>
+public sealed class CosineWithWarmupSchedule : ILearningRateSchedule
+{
+    /// <summary>Creates the schedule.</summary>
+    /// <param name="peakLearningRate">Learning rate reached at the end of the warm-up, finite and ≥ 0.</param>
+    /// <param name="warmupSteps">W ≥ 0 (0: no warm-up, start at the peak).</param>
+    /// <param name="totalSteps">S &gt; W: the step at which the minimum is reached (usually the length of training).</param>
+    /// <param name="minimumLearningRate">Floor of the cosine, in [0, peak] (default 0).</param>
+    public CosineWithWarmupSchedule(double peakLearningRate, long warmupSteps, long totalSteps, double minimumLearningRate = 0)
+    {
+        HyperParameter.CheckNonNegative(peakLearningRate, nameof(peakLearningRate));
+        ArgumentOutOfRangeException.ThrowIfNegative(warmupSteps);
+        if (totalSteps <= warmupSteps)
+            throw new ArgumentOutOfRangeException(nameof(totalSteps), totalSteps, $"totalSteps must be greater than warmupSteps ({warmupSteps}).");
+        HyperParameter.CheckNonNegative(minimumLearningRate, nameof(minimumLearningRate));
+        if (minimumLearningRate > peakLearningRate)
+            throw new ArgumentOutOfRangeException(nameof(minimumLearningRate), minimumLearningRate, $"minimumLearningRate must not exceed peakLearningRate ({peakLearningRate}).");
+        PeakLearningRate = peakLearningRate;
+        WarmupSteps = warmupSteps;
+        TotalSteps = totalSteps;
+        MinimumLearningRate = minimumLearningRate;
+    }
+
+    /// <summary>Learning rate at the end of the warm-up.</summary>
+    public double PeakLearningRate { get; }
+
+    /// <summary>Number of warm-up steps W.</summary>
+    public long WarmupSteps { get; }
+
+    /// <summary>Step S at which the minimum is reached.</summary>
+    public long TotalSteps { get; }
+
+    /// <summary>Learning rate from step S on.</summary>
+    public double MinimumLearningRate { get; }
+
+    /// <inheritdoc/>
+    public double LearningRate(long step)
+    {
+        Schedule.CheckStep(step);
+        if (step < WarmupSteps)
+            return PeakLearningRate * step / WarmupSteps;
+        double progress = Math.Min(1.0, (double)(step - WarmupSteps) / (TotalSteps - WarmupSteps));
+        return MinimumLearningRate + (PeakLearningRate - MinimumLearningRate) * 0.5 * (1 + Math.Cos(Math.PI * progress));
+    }
+}
+
+internal static class Schedule
+{
+    public static void CheckStep(long step) => ArgumentOutOfRangeException.ThrowIfNegative(step);
+
+    /// <summary>lr₀ · γ^⌊step / every⌋, the closed form of PyTorch's StepLR / ExponentialLR.</summary>
+    public static double Staircase(double initial, double gamma, long step, int every)
+    {
+        CheckStep(step);
+        return initial * Math.Pow(gamma, step / every);
+    }
+}

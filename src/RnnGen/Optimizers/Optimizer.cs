@@ -1,0 +1,171 @@
+using System.Numerics;
+
+namespace RnnGen;
+
+/// <summary>
+/// Base class of RnnGen's optimizers: updates one flat parameter buffer from its gradients, in place,
+/// following the update rules of <c>torch.optim</c> with PyTorch's defaults, so hyper-parameters carry over.
+/// </summary>
+/// <typeparam name="T">The scalar type of the model: <see cref="float"/> or <see cref="double"/>.</typeparam>
+/// <remarks>
+/// <para>
+/// An optimizer is created for one parameter count and owns its state (moment buffers), allocated once in
+/// the constructor; <see cref="Step(Span{T}, ReadOnlySpan{T})"/> allocates nothing. Element-wise math runs
+/// in <typeparamref name="T"/> (float math for a float model, as PyTorch does for float32 tensors); per-step
+/// scalars (bias corrections, decayed learning rates) are computed in <see cref="double"/> first, as PyTorch
+/// computes them in Python floats.
+/// </para>
+/// <para>Typical use with a generated model (gradients are added by <c>Backward</c>, so clear them per batch):</para>
+/// <code>
+/// var optimizer = new Adam&lt;float&gt;(MyModel.ParameterCount, learningRate: 2e-3);
+/// model.Gradients.Clear();
+/// model.Forward(...); loss...; model.Backward(...);
+/// GradientClipping.ClipByGlobalNorm(model.Gradients, 5f);
+/// optimizer.LearningRate = schedule.LearningRate(optimizer.StepCount);
+/// optimizer.Step(model);
+/// </code>
+/// <para>An instance is used by one thread at a time.</para>
+/// </remarks>
+public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[] _state;
+    private double _learningRate;
+    private long _stepCount;
+
+    /// <summary>Creates an optimizer for <paramref name="parameterCount"/> parameters.</summary>
+    /// <param name="parameterCount">Length of the parameter and gradient spans every step will receive (at least 1).</param>
+    /// <param name="learningRate">Initial learning rate γ (finite, at least 0).</param>
+    /// <param name="stateBufferCount">
+    /// How many per-parameter state buffers the algorithm keeps (moment estimates); each is
+    /// <paramref name="parameterCount"/> long, all in one allocation made here.
+    /// </param>
+    protected Optimizer(int parameterCount, double learningRate, int stateBufferCount)
+    {
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
+            throw new NotSupportedException($"Optimizers support float and double parameters, not {typeof(T).Name}.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(parameterCount, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(stateBufferCount);
+        HyperParameter.CheckNonNegative(learningRate, nameof(learningRate));
+        _learningRate = learningRate;
+        ParameterCount = parameterCount;
+        StateBufferCount = stateBufferCount;
+        long stateLength = (long)parameterCount * stateBufferCount;
+        if (stateLength > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(parameterCount), parameterCount,
+                $"{GetType().Name} keeps {stateBufferCount} state values per parameter, which exceeds the largest array for {parameterCount} parameters.");
+        _state = new T[stateLength];
+    }
+
+    /// <summary>Length of the parameter and gradient spans this optimizer was created for.</summary>
+    public int ParameterCount { get; }
+
+    /// <summary>
+    /// Learning rate γ used by the next <see cref="Step(Span{T}, ReadOnlySpan{T})"/>. Settable between steps so that a
+    /// schedule can drive it (see <see cref="ILearningRateSchedule"/>). Must be finite and at least 0.
+    /// </summary>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            HyperParameter.CheckNonNegative(value, nameof(LearningRate));
+            _learningRate = value;
+        }
+    }
+
+    /// <summary>
+    /// Number of steps taken since construction or <see cref="Reset"/>; the current step is <c>t = StepCount</c>
+    /// inside the update rules (it is incremented before the update, so the first step has t = 1, as in PyTorch).
+    /// Settable only to restore a checkpoint together with <see cref="State"/>.
+    /// </summary>
+    public long StepCount
+    {
+        get => _stepCount;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(StepCount));
+            _stepCount = value;
+        }
+    }
+
+    /// <summary>Number of per-parameter state buffers in <see cref="State"/> (0 when the algorithm keeps none).</summary>
+    public int StateBufferCount { get; }
+
+    /// <summary>
+    /// Live view of the optimizer's state: <see cref="StateBufferCount"/> buffers of <see cref="ParameterCount"/> values,
+    /// one after the other, in the order each class documents. Save it with <see cref="StepCount"/> in a checkpoint and
+    /// write it back to resume training exactly.
+    /// </summary>
+    public Span<T> State => _state;
+
+    /// <summary>
+    /// Updates <paramref name="parameters"/> in place from <paramref name="gradients"/> with one step of the algorithm.
+    /// Allocates nothing.
+    /// </summary>
+    /// <param name="parameters">The parameters, <see cref="ParameterCount"/> long; overwritten with the updated values.</param>
+    /// <param name="gradients">dLoss/dParameters with the same layout; not modified.</param>
+    /// <exception cref="ArgumentException">A span does not have <see cref="ParameterCount"/> elements (nothing is modified).</exception>
+    public void Step(Span<T> parameters, ReadOnlySpan<T> gradients)
+    {
+        CheckLength(parameters.Length, nameof(parameters));
+        CheckLength(gradients.Length, nameof(gradients));
+        _stepCount++;
+        Update(parameters, gradients, _stepCount);
+    }
+
+    /// <summary>
+    /// Steps a generated model: updates <c>model.Parameters</c> from <c>model.Gradients</c>, then calls
+    /// <c>model.ParametersChanged()</c> so that any private copy of the weights is refreshed. The gradients are left
+    /// as they are (clear them before the next <c>Backward</c>, which adds into them). Allocates nothing.
+    /// </summary>
+    /// <typeparam name="TModel">The generated model class.</typeparam>
+    /// <param name="model">The model; its <c>ParameterCount</c> must equal <see cref="ParameterCount"/>.</param>
+    /// <exception cref="ArgumentException">The model has a different parameter count (nothing is modified).</exception>
+    public void Step<TModel>(TModel model) where TModel : class, IRecurrentModel<TModel, T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        int count = model.Parameters.Length;
+        if (count != ParameterCount)
+            throw new ArgumentException(
+                $"model has {count} parameters but this optimizer was created for {ParameterCount}; create it with {typeof(TModel).Name}.ParameterCount.",
+                nameof(model));
+        Step(model.Parameters, model.Gradients);
+        model.ParametersChanged();
+    }
+
+    /// <summary>
+    /// Forgets the history: sets <see cref="StepCount"/> to 0 and the state buffers to their initial values. Keeps the
+    /// hyper-parameters, including the current <see cref="LearningRate"/>.
+    /// </summary>
+    public void Reset()
+    {
+        _stepCount = 0;
+        ResetState();
+    }
+
+    /// <summary>
+    /// Applies the algorithm's update rule. Called by <see cref="Step(Span{T}, ReadOnlySpan{T})"/> after the lengths have
+    /// been checked and <see cref="StepCount"/> incremented; must not allocate.
+    /// </summary>
+    /// <param name="parameters">The parameters to update in place (<see cref="ParameterCount"/> long).</param>
+    /// <param name="gradients">The gradients (<see cref="ParameterCount"/> long).</param>
+    /// <param name="step">The 1-based number t of this step.</param>
+    protected abstract void Update(Span<T> parameters, ReadOnlySpan<T> gradients, long step);
+
+    /// <summary>Sets the state buffers to their initial values; the default sets every value to zero.</summary>
+    protected virtual void ResetState() => Array.Clear(_state);
+
+    /// <summary>State buffer number <paramref name="index"/> (0-based), <see cref="ParameterCount"/> long.</summary>
+    protected Span<T> StateBuffer(int index)
+    {
+        if ((uint)index >= (uint)StateBufferCount)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"index must be in [0, {StateBufferCount - 1}].");
+        return _state.AsSpan(index * ParameterCount, ParameterCount);
+    }
+
+    private void CheckLength(int length, string name)
+    {
+        if (length != ParameterCount)
+            throw new ArgumentException($"{name} has length {length}; expected {ParameterCount} (the optimizer's ParameterCount).", name);
+    }
+}

@@ -1,0 +1,116 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace RnnGen;
+
+/// <summary>
+/// RMSprop, optionally centered and with momentum — <c>torch.optim.RMSprop</c>, same hyper-parameter names and defaults.
+/// </summary>
+/// <remarks>
+/// <para>Step with learning rate γ, smoothing α, ε, weight decay λ, momentum μ, for every element:</para>
+/// <code>
+/// g ← ∇θ
+/// if λ ≠ 0:  g ← g + λ·θ
+/// v ← α·v + (1 − α)·g²
+/// if centered:  a ← α·a + (1 − α)·g ;  d ← √(v − a²) + ε
+/// else:         d ← √v + ε
+/// if μ &gt; 0:  b ← μ·b + g / d ;  θ ← θ − γ·b
+/// else:       θ ← θ − γ·g / d
+/// </code>
+/// <para>
+/// State (in this order in <see cref="Optimizer{T}.State"/>): the square average v; the gradient average a when
+/// centered; the momentum buffer b when μ &gt; 0. All start at zero.
+/// </para>
+/// </remarks>
+public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Creates an RMSprop optimizer for <paramref name="parameterCount"/> parameters.</summary>
+    /// <param name="parameterCount">Length of the parameter and gradient spans.</param>
+    /// <param name="learningRate">γ (PyTorch default 1e-2).</param>
+    /// <param name="alpha">Smoothing constant α ≥ 0 (default 0.99).</param>
+    /// <param name="epsilon">ε ≥ 0 added to the denominator (default 1e-8).</param>
+    /// <param name="weightDecay">λ ≥ 0, L2 penalty added to the gradient (default 0).</param>
+    /// <param name="momentum">μ ≥ 0 (default 0).</param>
+    /// <param name="centered">Normalise by an estimate of the gradient's variance instead of its second moment (default false).</param>
+    public RmsProp(int parameterCount, double learningRate = 1e-2, double alpha = 0.99, double epsilon = 1e-8,
+        double weightDecay = 0, double momentum = 0, bool centered = false)
+        : base(parameterCount, learningRate, 1 + (centered ? 1 : 0) + (momentum > 0 ? 1 : 0))
+    {
+        HyperParameter.CheckNonNegative(alpha, nameof(alpha));
+        HyperParameter.CheckNonNegative(epsilon, nameof(epsilon));
+        HyperParameter.CheckNonNegative(weightDecay, nameof(weightDecay));
+        HyperParameter.CheckNonNegative(momentum, nameof(momentum));
+        Alpha = alpha;
+        Epsilon = epsilon;
+        WeightDecay = weightDecay;
+        Momentum = momentum;
+        Centered = centered;
+    }
+
+    /// <summary>Smoothing constant α.</summary>
+    public double Alpha { get; }
+
+    /// <summary>ε added to the denominator.</summary>
+    public double Epsilon { get; }
+
+    /// <summary>L2 weight decay λ (added to the gradient).</summary>
+    public double WeightDecay { get; }
+
+    /// <summary>Momentum factor μ.</summary>
+    public double Momentum { get; }
+
+    /// <summary>Whether the centered variant is used.</summary>
+    public bool Centered { get; }
+
+    /// <inheritdoc/>
+    protected override void Update(Span<T> parameters, ReadOnlySpan<T> gradients, long step)
+    {
+        var rule = new Rule
+        {
+            LearningRate = Elementwise.Broadcast<T>(LearningRate),
+            Alpha = Elementwise.Broadcast<T>(Alpha),
+            OneMinusAlpha = Elementwise.Broadcast<T>(1 - Alpha),
+            Epsilon = Elementwise.Broadcast<T>(Epsilon),
+            WeightDecay = Elementwise.Broadcast<T>(WeightDecay),
+            Momentum = Elementwise.Broadcast<T>(Momentum),
+            HasWeightDecay = WeightDecay != 0,
+            HasMomentum = Momentum > 0,
+            Centered = Centered,
+        };
+        Span<T> gradientAverage = Centered ? StateBuffer(1) : default;
+        Span<T> momentumBuffer = Momentum > 0 ? StateBuffer(StateBufferCount - 1) : default;
+        Elementwise.Run(rule, parameters, gradients, StateBuffer(0), gradientAverage, momentumBuffer);
+    }
+
+    private struct Rule : IUpdateRule<T>
+    {
+        public Vector<T> LearningRate, Alpha, OneMinusAlpha, Epsilon, WeightDecay, Momentum;
+        public bool HasWeightDecay, HasMomentum, Centered;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Apply(ref Vector<T> p, Vector<T> g, ref Vector<T> v, ref Vector<T> a, ref Vector<T> b)
+        {
+            if (HasWeightDecay) g += WeightDecay * p;
+            v = Alpha * v + OneMinusAlpha * g * g;
+            Vector<T> d;
+            if (Centered)
+            {
+                a += OneMinusAlpha * (g - a);       // PyTorch: grad_avg.lerp_(grad, 1 − α)
+                d = Vector.SquareRoot(v - a * a) + Epsilon;
+            }
+            else
+            {
+                d = Vector.SquareRoot(v) + Epsilon;
+            }
+            if (HasMomentum)
+            {
+                b = Momentum * b + g / d;
+                p -= LearningRate * b;
+            }
+            else
+            {
+                p -= LearningRate * g / d;
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace RnnGen;
+
+/// <summary>
+/// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and (L2) weight decay —
+/// <c>torch.optim.SGD</c>, same hyper-parameter names and defaults.
+/// </summary>
+/// <remarks>
+/// <para>Step t (1-based) with learning rate γ, momentum μ, dampening τ, weight decay λ, for every element:</para>
+/// <code>
+/// g ← ∇θ                                   (the gradient)
+/// if λ ≠ 0:  g ← g + λ·θ
+/// if μ ≠ 0:  b ← (t = 1) ? g : μ·b + (1 − τ)·g      (PyTorch's first-step buffer is the gradient itself)
+///            g ← nesterov ? g + μ·b : b
+/// θ ← θ − γ·g
+/// </code>
+/// <para>State: one buffer b (the momentum buffer) when μ ≠ 0, none otherwise.</para>
+/// </remarks>
+public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Creates an SGD optimizer for <paramref name="parameterCount"/> parameters.</summary>
+    /// <param name="parameterCount">Length of the parameter and gradient spans.</param>
+    /// <param name="learningRate">γ (PyTorch default 1e-3).</param>
+    /// <param name="momentum">μ ≥ 0 (default 0: plain SGD).</param>
+    /// <param name="dampening">τ ≥ 0, scales the gradient's contribution to the momentum buffer by 1 − τ (default 0).</param>
+    /// <param name="weightDecay">λ ≥ 0, L2 penalty added to the gradient (default 0).</param>
+    /// <param name="nesterov">Nesterov momentum; requires μ &gt; 0 and τ = 0 (as in PyTorch).</param>
+    public Sgd(int parameterCount, double learningRate = 1e-3, double momentum = 0, double dampening = 0,
+        double weightDecay = 0, bool nesterov = false)
+        : base(parameterCount, learningRate, momentum != 0 ? 1 : 0)
+    {
+        HyperParameter.CheckNonNegative(momentum, nameof(momentum));
+        HyperParameter.CheckNonNegative(dampening, nameof(dampening));
+        HyperParameter.CheckNonNegative(weightDecay, nameof(weightDecay));
+        if (nesterov && (momentum <= 0 || dampening != 0))
+            throw new ArgumentException("Nesterov momentum requires momentum > 0 and dampening = 0.", nameof(nesterov));
+        Momentum = momentum;
+        Dampening = dampening;
+        WeightDecay = weightDecay;
+        Nesterov = nesterov;
+    }
+
+    /// <summary>Momentum factor μ.</summary>
+    public double Momentum { get; }
+
+    /// <summary>Dampening τ of the momentum buffer.</summary>
+    public double Dampening { get; }
+
+    /// <summary>L2 weight decay λ (added to the gradient).</summary>
+    public double WeightDecay { get; }
+
+    /// <summary>Whether Nesterov momentum is used.</summary>
+    public bool Nesterov { get; }
+
+    /// <inheritdoc/>
+    protected override void Update(Span<T> parameters, ReadOnlySpan<T> gradients, long step)
+    {
+        var rule = new Rule
+        {
+            LearningRate = Elementwise.Broadcast<T>(LearningRate),
+            WeightDecay = Elementwise.Broadcast<T>(WeightDecay),
+            Momentum = Elementwise.Broadcast<T>(Momentum),
+            GradientScale = Elementwise.Broadcast<T>(1 - Dampening),
+            HasWeightDecay = WeightDecay != 0,
+            HasMomentum = Momentum != 0,
+            FirstStep = step == 1,
+            Nesterov = Nesterov,
+        };
+        Span<T> buffer = Momentum != 0 ? StateBuffer(0) : default;
+        Elementwise.Run(rule, parameters, gradients, buffer, default, default);
+    }
+
+    private struct Rule : IUpdateRule<T>
+    {
+        public Vector<T> LearningRate, WeightDecay, Momentum, GradientScale;
+        public bool HasWeightDecay, HasMomentum, FirstStep, Nesterov;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Apply(ref Vector<T> p, Vector<T> g, ref Vector<T> b, ref Vector<T> unused1, ref Vector<T> unused2)
+        {
+            if (HasWeightDecay) g += WeightDecay * p;
+            if (HasMomentum)
+            {
+                b = FirstStep ? g : Momentum * b + GradientScale * g;
+                g = Nesterov ? g + Momentum * b : b;
+            }
+            p -= LearningRate * g;
+        }
+    }
+}

@@ -1,0 +1,126 @@
+namespace RnnGen.Tests.Optimizers;
+
+public class GradientClippingTests
+{
+    [Fact]
+    public void Global_norm_above_the_limit_scales_by_maxNorm_over_norm_plus_1e_6()
+    {
+        double[] g = [3, 4]; // norm 5
+        double norm = GradientClipping.ClipByGlobalNorm<double>(g, 1.0);
+        Assert.Equal(5.0, norm);
+        double scale = 1.0 / (5.0 + 1e-6);
+        Assert.Equal(3 * scale, g[0], tolerance: 1e-16);
+        Assert.Equal(4 * scale, g[1], tolerance: 1e-16);
+    }
+
+    [Fact]
+    public void Global_norm_equal_to_the_limit_is_still_scaled_by_the_epsilon_as_in_PyTorch()
+    {
+        double[] g = [3, 4];
+        GradientClipping.ClipByGlobalNorm<double>(g, 5.0);
+        Assert.Equal(3 * 5.0 / 5.000001, g[0], tolerance: 1e-15);
+        Assert.True(g[0] < 3);
+    }
+
+    [Fact]
+    public void Global_norm_below_the_limit_leaves_gradients_unchanged()
+    {
+        float[] g = [0.3f, -0.4f, 1e-3f];
+        float[] before = (float[])g.Clone();
+        float norm = GradientClipping.ClipByGlobalNorm<float>(g, 1f);
+        Assert.Equal(Math.Sqrt(0.09 + 0.16 + 1e-6), norm, tolerance: 1e-6);
+        Assert.Equal(before, g);
+    }
+
+    [Theory]
+    [InlineData(37)]
+    [InlineData(1000)]
+    public void Global_norm_of_a_long_float_vector_matches_a_double_reference(int n)
+    {
+        float[] g = Enumerable.Range(0, n).Select(i => (float)(Math.Sin(0.9 * i) * (1 + i % 7))).ToArray();
+        double[] reference = g.Select(x => (double)x).ToArray();
+        double expectedNorm = Math.Sqrt(reference.Sum(x => x * x));
+        double maxNorm = expectedNorm / 3;
+        float norm = GradientClipping.ClipByGlobalNorm(g, (float)maxNorm);
+        Assert.Equal(expectedNorm, norm, tolerance: 2e-6 * expectedNorm);
+        double scale = (float)maxNorm / (expectedNorm + 1e-6);
+        for (int i = 0; i < n; i++)
+            Assert.Equal(reference[i] * scale, g[i], tolerance: 2e-6 * Math.Max(1, Math.Abs(reference[i])));
+        double clippedNorm = Math.Sqrt(g.Sum(x => (double)x * x));
+        Assert.Equal(maxNorm, clippedNorm, tolerance: 1e-5 * maxNorm);
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(double.NegativeInfinity)]
+    public void Non_finite_norm_is_returned_and_gradients_are_left_unchanged(double bad)
+    {
+        double[] g = [1, 2, bad, 4, 5, 6, 7];
+        double[] before = (double[])g.Clone();
+        double norm = GradientClipping.ClipByGlobalNorm<double>(g, 1.0);
+        Assert.False(double.IsFinite(norm));
+        Assert.Equal(before, g);
+    }
+
+    [Fact]
+    public void Infinite_maxNorm_only_measures()
+    {
+        double[] g = [3, 4];
+        Assert.Equal(5.0, GradientClipping.ClipByGlobalNorm<double>(g, double.PositiveInfinity));
+        Assert.Equal([3.0, 4.0], g);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-1.0)]
+    [InlineData(double.NaN)]
+    public void Invalid_maxNorm_throws_before_modifying(double maxNorm)
+    {
+        double[] g = [30, 40];
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => GradientClipping.ClipByGlobalNorm<double>(g, maxNorm));
+        Assert.Equal("maxNorm", e.ParamName);
+        Assert.Equal([30.0, 40.0], g);
+    }
+
+    [Fact]
+    public void Clip_by_value_clamps_to_the_limit_and_keeps_NaN()
+    {
+        double[] g = [-7, -5, -1, 0, 2, 5, 6.5, double.NaN, double.NegativeInfinity];
+        GradientClipping.ClipByValue<double>(g, 5);
+        Assert.Equal([-5, -5, -1, 0, 2, 5, 5, double.NaN, -5], g);
+    }
+
+    [Fact]
+    public void Clip_by_value_on_a_long_float_vector_matches_a_scalar_clamp()
+    {
+        float[] g = Enumerable.Range(0, 103).Select(i => (float)(9 * Math.Sin(1.3 * i))).ToArray();
+        float[] expected = g.Select(x => Math.Clamp(x, -5f, 5f)).ToArray();
+        GradientClipping.ClipByValue(g, 5f);
+        Assert.Equal(expected, g);
+    }
+
+    [Fact]
+    public void Clip_by_value_rejects_a_negative_limit_before_modifying()
+    {
+        float[] g = [1, -2];
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => GradientClipping.ClipByValue(g, -1f));
+        Assert.Equal("limit", e.ParamName);
+        Assert.Equal([1f, -2f], g);
+    }
+
+    [Fact]
+    public void Clipping_allocates_nothing()
+    {
+        float[] g = Enumerable.Range(0, 1003).Select(i => (float)Math.Cos(i)).ToArray();
+        GradientClipping.ClipByGlobalNorm(g, 1f);
+        GradientClipping.ClipByValue(g, 0.01f);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            GradientClipping.ClipByGlobalNorm(g, 0.5f);
+            GradientClipping.ClipByValue(g, 0.01f);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
