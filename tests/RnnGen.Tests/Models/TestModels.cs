@@ -49,3 +49,9 @@ public partial class RnnReluF2x5 { }
 
 [GruModel(hidden: 7, layers: 2, Input = 11, Output = 11, Tokens = true)]
 public partial class GruFTokens { }
+
+[GruModel(hidden: 16, Input = 6, Output = 6, Tokens = true)]
+public partial class GruEcho { }
+
+[RnnModel(hidden: 24, Input = 6, Output = 6, Tokens = true)]
+public partial class RnnEcho { }
