@@ -101,3 +101,34 @@ public class BadInputTests
 
     private sealed class ForeignState() : RecurrentState<float>(2, 7, hasCell: true);
 }
+
+/// <summary>The same checks through the interface, for every cell kind: nothing changes when a length is wrong.</summary>
+public class BadInputAllCellsTests
+{
+    [Fact] public void Gru() => Check<GruF3x5>();
+    [Fact] public void Rnn() => Check<RnnTanhF3x5>();
+    [Fact] public void RnnRelu() => Check<RnnReluF2x5>();
+    [Fact] public void Lstm() => Check<LstmF3x5>();
+
+    private static void Check<TModel>() where TModel : class, IRecurrentModel<TModel, float>
+    {
+        var info = TModel.Info;
+        var m = Harness.NewModel<TModel, float>(1);
+        var s = m.CreateState();
+        Harness.Random<float>(info.StateSize, 2).CopyTo(s.Values);
+        var before = s.Values.ToArray();
+        var tape = m.CreateTape(3);
+        var x = new float[3 * info.InputSize];
+        var output = new float[info.OutputWidth + 1];
+        Assert.Equal("output", Assert.ThrowsAny<ArgumentException>(() => m.Step(x.AsSpan(0, info.InputSize), s, output)).ParamName);
+        Assert.Equal("input", Assert.ThrowsAny<ArgumentException>(() => m.Step(x.AsSpan(0, info.InputSize - 1), s, output.AsSpan(1))).ParamName);
+        Assert.Equal("outputs", Assert.ThrowsAny<ArgumentException>(() => m.Forward(x, s, tape, new float[3 * info.OutputWidth - 1])).ParamName);
+        Assert.Equal(before, s.Values.ToArray());
+        Assert.All(output, v => Assert.Equal(0f, v));
+        m.Forward(x, s, tape, new float[3 * info.OutputWidth]);
+        var grads = m.Gradients.ToArray();
+        Assert.Equal("outputGradients", Assert.ThrowsAny<ArgumentException>(() => m.Backward(tape, new float[2 * info.OutputWidth], default, null)).ParamName);
+        Assert.Equal("inputGradients", Assert.ThrowsAny<ArgumentException>(() => m.Backward(tape, new float[3 * info.OutputWidth], new float[1], null)).ParamName);
+        Assert.Equal(grads, m.Gradients.ToArray());
+    }
+}
