@@ -1,0 +1,269 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace RnnGen;
+
+// The model side of SafeTensors: metadata, header of a model, data writing, validation and loading.
+public static partial class SafeTensors
+{
+    // ------------------------------------------------------------------ saving
+
+    /// <summary>The 8-byte length and JSON header for <paramref name="model"/>; validates everything a save needs.</summary>
+    private static byte[] BuildHeader<TModel, T>(IRecurrentModel<TModel, T> model, IReadOnlyDictionary<string, string>? userMetadata)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var info = TModel.Info;
+        string dtype = ScalarCodec.DTypeOf<T>();
+        CheckParameterLength<TModel, T>(model, info);
+
+        var metadata = ModelMetadata(info);
+        if (userMetadata is not null)
+        {
+            foreach (var (key, value) in userMetadata.OrderBy(static kv => kv.Key, StringComparer.Ordinal))
+            {
+                ArgumentNullException.ThrowIfNull(key, nameof(userMetadata));
+                if (key.StartsWith(SafeTensorsMetadataKeys.Prefix, StringComparison.Ordinal))
+                    throw new ArgumentException($"The metadata key '{key}' is reserved: keys starting with '{SafeTensorsMetadataKeys.Prefix}' are written by RnnGen. Use another prefix, e.g. 'app.'.", "metadata");
+                if (value is null)
+                    throw new ArgumentException($"The metadata value of '{key}' is null; safetensors metadata values are strings.", "metadata");
+                if (key == SafeTensorsMetadataKeys.TorchFormat)
+                    metadata.RemoveAll(static kv => kv.Key == SafeTensorsMetadataKeys.TorchFormat);
+                metadata.Add(new(key, value));
+            }
+        }
+
+        int size = dtype == "F64" ? 8 : 4;
+        var entries = new List<SafeTensorsFormat.TensorEntry>(info.Layout.Count);
+        long offset = 0;
+        foreach (var t in info.Layout)
+        {
+            long end = offset + (long)t.Length * size;
+            entries.Add(new(t.Name, dtype, t.Shape, offset, end));
+            offset = end;
+        }
+        return SafeTensorsFormat.BuildHeader(entries, metadata);
+    }
+
+    /// <summary>RnnGen's <c>__metadata__</c> entries for a model (see <see cref="SafeTensorsMetadataKeys"/>).</summary>
+    private static List<KeyValuePair<string, string>> ModelMetadata(ModelInfo info)
+    {
+        var list = new List<KeyValuePair<string, string>>
+        {
+            new(SafeTensorsMetadataKeys.TorchFormat, "pt"),
+            new(SafeTensorsMetadataKeys.Format, FormatVersion.ToString(CultureInfo.InvariantCulture)),
+            new(SafeTensorsMetadataKeys.Cell, CellName(info.Cell)),
+            new(SafeTensorsMetadataKeys.Input, Decimal(info.InputSize)),
+            new(SafeTensorsMetadataKeys.Hidden, Decimal(info.HiddenSize)),
+            new(SafeTensorsMetadataKeys.Layers, Decimal(info.LayerCount)),
+            new(SafeTensorsMetadataKeys.Output, Decimal(info.OutputSize)),
+            new(SafeTensorsMetadataKeys.Tokens, info.Tokens ? "true" : "false"),
+        };
+        if (info.Cell == CellKind.Rnn)
+            list.Add(new(SafeTensorsMetadataKeys.Activation, ActivationName(info.Activation)));
+        list.Add(new(SafeTensorsMetadataKeys.Precision, info.Precision == Precision.Double ? "double" : "single"));
+        return list;
+    }
+
+    private static string CellName(CellKind cell) => cell switch
+    {
+        CellKind.Lstm => "lstm",
+        CellKind.Gru => "gru",
+        CellKind.Rnn => "rnn",
+        _ => cell.ToString().ToLowerInvariant(),
+    };
+
+    private static string ActivationName(RnnActivation activation) => activation == RnnActivation.Relu ? "relu" : "tanh";
+
+    private static string Decimal(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Writes the data buffer: every layout tensor in layout order.</summary>
+    internal static void WriteData<TModel, T>(Stream stream, IRecurrentModel<TModel, T> model, bool allowRawCopy = true)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        byte[]? scratch = null;
+        ReadOnlySpan<T> parameters = model.Parameters;
+        foreach (var t in TModel.Info.Layout)
+            ScalarCodec.Write(stream, t.Slice(parameters), ref scratch, allowRawCopy);
+    }
+
+    private static void CheckParameterLength<TModel, T>(IRecurrentModel<TModel, T> model, ModelInfo info)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int length = model.Parameters.Length;
+        foreach (var t in info.Layout)
+            if (t.Offset + (long)t.Length > length)
+                throw new ArgumentException($"{typeof(TModel).Name}.Parameters has {length} values, but its layout places '{t.Name}' at [{t.Offset}, {t.Offset + t.Length}).", nameof(model));
+    }
+
+    // ------------------------------------------------------------------ loading
+
+    private static void LoadCore<TModel, T>(IRecurrentModel<TModel, T> model, Stream stream, long? available, bool exactLength, string? path, SafeTensorsLoadOptions? options)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        options ??= SafeTensorsLoadOptions.Default;
+        var info = TModel.Info;
+        string modelDType = ScalarCodec.DTypeOf<T>();
+        CheckParameterLength<TModel, T>(model, info);
+        var ctx = new FileContext(path);
+
+        // 1. Everything that can be checked without the data.
+        var header = SafeTensorsFormat.ReadHeader(stream, available, exactLength, ctx);
+        if (!options.IgnoreModelMetadata)
+            CheckModelMetadata<TModel>(header.Metadata, info, ctx);
+        var targets = MatchTensors<TModel>(header, info, modelDType, options, ctx);
+
+        // 2. The data, into a buffer the size of the model (not of anything the file claims).
+        var values = new T[model.Parameters.Length];
+        ReadData(stream, header, targets, values, ctx);
+
+        // 3. All of it arrived and converted: now the model changes.
+        foreach (var t in info.Layout)
+            values.AsSpan(t.Offset, t.Length).CopyTo(t.Slice(model.Parameters));
+        model.ParametersChanged();
+    }
+
+    /// <summary>Compares the file's <c>rnngen.*</c> entries, where present, with the model.</summary>
+    private static void CheckModelMetadata<TModel>(IReadOnlyDictionary<string, string> metadata, ModelInfo info, FileContext ctx)
+    {
+        if (metadata.TryGetValue(SafeTensorsMetadataKeys.Format, out string? format))
+        {
+            if (!int.TryParse(format, NumberStyles.None, CultureInfo.InvariantCulture, out int version) || version < 1)
+                throw ctx.Fail($"the metadata '{SafeTensorsMetadataKeys.Format}' is '{format}', which is not a format version (a positive integer).");
+            if (version > FormatVersion)
+                throw ctx.Fail($"the file was written in RnnGen file format {version} ('{SafeTensorsMetadataKeys.Format}'); this version of RnnGen reads format {FormatVersion} and older. Update RnnGen.");
+        }
+
+        string model = $"{typeof(TModel).Name} ({info})";
+        void Expect(string key, string expected, string what)
+        {
+            if (metadata.TryGetValue(key, out string? found) && found != expected)
+                throw ctx.Fail($"the file was saved from a model with {what} '{found}' ('{key}'), but {model} has {what} '{expected}'. " +
+                               $"Load it into a model declared with the same attribute, or set {nameof(SafeTensorsLoadOptions.IgnoreModelMetadata)} to skip this check.");
+        }
+        Expect(SafeTensorsMetadataKeys.Cell, CellName(info.Cell), "cell");
+        if (info.Cell == CellKind.Rnn)
+            Expect(SafeTensorsMetadataKeys.Activation, ActivationName(info.Activation), "activation");
+        Expect(SafeTensorsMetadataKeys.Input, Decimal(info.InputSize), "input size");
+        Expect(SafeTensorsMetadataKeys.Hidden, Decimal(info.HiddenSize), "hidden size");
+        Expect(SafeTensorsMetadataKeys.Layers, Decimal(info.LayerCount), "layer count");
+        Expect(SafeTensorsMetadataKeys.Output, Decimal(info.OutputSize), "output size");
+    }
+
+    /// <summary>
+    /// For each tensor of the file (in data order), the model tensor it loads into, or null when it is an extra
+    /// tensor being skipped. Checks missing and extra tensors, dtypes and shapes.
+    /// </summary>
+    private static ParameterTensor?[] MatchTensors<TModel>(SafeTensorsHeader header, ModelInfo info, string modelDType, SafeTensorsLoadOptions options, FileContext ctx)
+    {
+        string model = $"{typeof(TModel).Name} ({info})";
+        var byName = new Dictionary<string, SafeTensorInfo>(StringComparer.Ordinal);
+        foreach (var t in header.Tensors) byName[t.Name] = t;
+
+        var missing = info.Layout.Where(t => !byName.ContainsKey(t.Name)).Select(t => t.Name).ToList();
+        if (missing.Count > 0)
+            throw ctx.Fail($"the file has no {Names(missing)}, which {model} needs. The file holds {Listing(header.Tensors)}.", missing[0]);
+
+        var extra = header.Tensors.Where(t => info.Find(t.Name) is null).Select(t => t.Name).ToList();
+        if (extra.Count > 0 && !options.IgnoreExtraTensors)
+            throw ctx.Fail($"the file holds {Names(extra)}, which {model} does not have. " +
+                           $"Set {nameof(SafeTensorsLoadOptions.IgnoreExtraTensors)} to skip extra tensors, or check that the file belongs to this model.", extra[0]);
+
+        foreach (var expected in info.Layout)
+        {
+            var found = byName[expected.Name];
+            if (found.DType is not ("F32" or "F64"))
+                throw ctx.Fail($"tensor '{found.Name}' has dtype {found.DType}; RnnGen models load F32 or F64 tensors. Convert it before saving (in PyTorch: model.float()).", found.Name);
+            if (found.DType != modelDType && !options.AllowPrecisionConversion)
+                throw ctx.Fail($"tensor '{found.Name}' has dtype {found.DType}, but {model} is a {(modelDType == "F32" ? "float (F32)" : "double (F64)")} model and " +
+                               $"{nameof(SafeTensorsLoadOptions.AllowPrecisionConversion)} is false.", found.Name);
+            if (!SameShape(found.Shape, expected.Shape))
+                throw ctx.Fail($"tensor '{found.Name}' has shape {found.ShapeText}, but {model} expects {SafeTensorsFormat.ShapeText(expected.Shape)}.", found.Name);
+        }
+
+        var targets = new ParameterTensor?[header.Tensors.Count];
+        for (int i = 0; i < targets.Length; i++) targets[i] = info.Find(header.Tensors[i].Name);
+        return targets;
+    }
+
+    private static bool SameShape(IReadOnlyList<long> found, IReadOnlyList<int> expected)
+    {
+        if (found.Count != expected.Count) return false;
+        for (int i = 0; i < found.Count; i++)
+            if (found[i] != expected[i]) return false;
+        return true;
+    }
+
+    private static string Names(List<string> names) =>
+        (names.Count == 1 ? "tensor " : "tensors ") + string.Join(", ", names.Take(12).Select(n => $"'{n}'")) + (names.Count > 12 ? $" and {names.Count - 12} more" : "");
+
+    private static string Listing(IReadOnlyList<SafeTensorInfo> tensors) =>
+        tensors.Count == 0 ? "no tensors"
+        : string.Join(", ", tensors.Take(12).Select(t => $"{t.Name} {t.DType} {t.ShapeText}")) + (tensors.Count > 12 ? $" and {tensors.Count - 12} more" : "");
+
+    /// <summary>Reads the data buffer sequentially into <paramref name="values"/> (skipping extra tensors), converting where needed.</summary>
+    private static void ReadData<T>(Stream stream, SafeTensorsHeader header, ParameterTensor?[] targets, T[] values, FileContext ctx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        byte[]? scratch = null;
+        byte[] Scratch()
+        {
+            if (scratch is null)
+            {
+                long largest = header.Tensors.Max(t => t.ByteLength);
+                scratch = new byte[(int)Math.Max(8, Math.Min(ScalarCodec.ChunkBytes, (largest + 7) / 8 * 8))];
+            }
+            return scratch;
+        }
+
+        for (int i = 0; i < targets.Length; i++)
+        {
+            var source = header.Tensors[i];
+            var target = targets[i];
+            if (target is null)
+            {
+                // An extra tensor (IgnoreExtraTensors): read through it.
+                for (long done = 0; done < source.ByteLength;)
+                {
+                    int n = (int)Math.Min(Scratch().Length, source.ByteLength - done);
+                    ReadExactly(stream, Scratch().AsSpan(0, n), source, done, ctx);
+                    done += n;
+                }
+                continue;
+            }
+
+            Span<T> destination = values.AsSpan(target.Offset, target.Length);
+            if (ScalarCodec.CanCopyRaw<T>(source.DType))
+            {
+                ReadExactly(stream, MemoryMarshal.AsBytes(destination), source, 0, ctx);
+                continue;
+            }
+            bool isF64 = source.DType == "F64";
+            int size = isF64 ? 8 : 4;
+            int perChunk = Scratch().Length / size;
+            for (int start = 0; start < destination.Length; start += perChunk)
+            {
+                int n = Math.Min(perChunk, destination.Length - start);
+                Span<byte> bytes = Scratch().AsSpan(0, n * size);
+                ReadExactly(stream, bytes, source, (long)start * size, ctx);
+                int overflow = ScalarCodec.Decode(bytes, isF64, destination.Slice(start, n));
+                if (overflow >= 0)
+                    throw ctx.Fail($"tensor '{source.Name}': element {start + overflow} ({BinaryPrimitives.ReadDoubleLittleEndian(bytes[(overflow * 8)..]).ToString("R", CultureInfo.InvariantCulture)}) " +
+                                   "is beyond the range of float; this F64 tensor cannot be loaded into a float model.", source.Name);
+            }
+        }
+    }
+
+    /// <summary>Fills <paramref name="buffer"/> from the stream; a premature end is a truncated file.</summary>
+    private static void ReadExactly(Stream stream, Span<byte> buffer, SafeTensorInfo tensor, long offsetInTensor, FileContext ctx)
+    {
+        int got = SafeTensorsFormat.ReadAtMost(stream, buffer);
+        if (got < buffer.Length)
+            throw ctx.Fail($"the data ends inside tensor '{tensor.Name}' (after {offsetInTensor + got} of its {tensor.ByteLength} bytes): the file is truncated.", tensor.Name);
+    }
+}
