@@ -33,9 +33,9 @@ internal static class TorchRuntime
         {
             throw new InvalidOperationException(
                 "TorchSharp could not load libtorch. On Debian 12 and other systems whose libstdc++ is older than GCC 13, " +
-                "the build of RnnGen.Oracle.Tests must have marked libLibTorchSharp.so's need of GLIBCXX_3.4.32 weak " +
-                "(target OracleWeakenGlibcxxNeed) and copied " + ShimFileName + " next to the test assembly " +
-                "(target OracleCompileShim): rebuild the project and read tests/RnnGen.Oracle.Tests/README.md. " +
+                "the project's build must have marked libLibTorchSharp.so's need of GLIBCXX_3.4.32 weak " +
+                "(target TorchSharpWeakenGlibcxxNeed in tests/TorchSharp.targets) and copied " + ShimFileName + " next to the assembly " +
+                "(target TorchSharpCompileShim): rebuild the project and read tests/RnnGen.Oracle.Tests/README.md. " +
                 $"GLIBCXX check: {glibcxx}. Cause: {e.Message}", e);
         }
         torch.set_num_threads(1);
@@ -55,8 +55,8 @@ internal static class TorchRuntime
         string shim = Path.Combine(AppContext.BaseDirectory, ShimFileName);
         if (!File.Exists(shim))
             throw new InvalidOperationException(
-                $"libstdc++ lacks {MissingVersion} and {shim} does not exist: build RnnGen.Oracle.Tests with its own " +
-                "project file (target OracleCompileShim needs g++); see tests/RnnGen.Oracle.Tests/README.md.");
+                $"libstdc++ lacks {MissingVersion} and {shim} does not exist: build the project with its own project file, " +
+                "which imports tests/TorchSharp.targets (target TorchSharpCompileShim needs g++); see tests/RnnGen.Oracle.Tests/README.md.");
         if (dlopen(shim, RTLD_NOW | RTLD_GLOBAL) == 0)
             throw new InvalidOperationException($"dlopen({shim}) failed: {Marshal.PtrToStringUTF8(dlerror())}");
         return $"libstdc++ lacks {MissingVersion}: loaded {ShimFileName} with RTLD_GLOBAL";

@@ -1,0 +1,43 @@
+using System.Globalization;
+using BenchmarkDotNet.Running;
+using RnnGen.Benchmarks;
+using RnnGen.Benchmarks.Report;
+
+// The whole suite, in one short in-process job, then docs/benchmarks.md from the results (see README.md beside this file).
+//   (no arguments)            every benchmark; writes <repository>/docs/benchmarks.md
+//   --out FILE                write the report to FILE instead
+//   any BenchmarkDotNet option, e.g. --filter '*Gru*'   runs that subset; the report is written only with --out
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+string? outPath = null;
+var benchmarkArgs = new List<string>();
+for (int i = 0; i < args.Length; i++)
+{
+    if (args[i] == "--out")
+    {
+        if (i + 1 >= args.Length)
+            throw new ArgumentException("--out needs a file path.");
+        outPath = Path.GetFullPath(args[++i]);
+    }
+    else
+    {
+        benchmarkArgs.Add(args[i]);
+    }
+}
+bool wholeSuite = benchmarkArgs.Count == 0;
+if (wholeSuite)
+{
+    benchmarkArgs.AddRange(["--filter", "*"]);
+    outPath ??= Path.Combine(Repository.Root(), "docs", "benchmarks.md");
+}
+
+var run = SuiteRun.Start();
+var summaries = BenchmarkSwitcher.FromTypes(Suite.Types).Run([.. benchmarkArgs], Suite.Config()).ToList();
+run.Stop();
+
+if (outPath is not null)
+{
+    File.WriteAllText(outPath, MarkdownReport.Write(summaries, run, wholeSuite));
+    Console.WriteLine($"Wrote {outPath}");
+}
+return summaries.Count > 0 && summaries.All(s => !s.HasCriticalValidationErrors && s.Reports.All(r => r.Success)) ? 0 : 1;

@@ -1,0 +1,108 @@
+using BenchmarkDotNet.Attributes;
+using RnnGen.Benchmarks.Onnx;
+using RnnGen.Benchmarks.Torch;
+
+namespace RnnGen.Benchmarks.Streaming;
+
+/// <summary>
+/// Streaming inference at batch 1 for one model: every engine runs the same weights (RnnGen's
+/// <c>InitializeParameters(Seed)</c>) on the same fixed input vector, one step per call with the state carried.
+/// A derived class per model adds the RnnGen row (the baseline), calling the generated <c>Step</c> directly.
+/// Before anything is timed, <see cref="Setup"/> checks that every engine's outputs match RnnGen's.
+/// </summary>
+/// <typeparam name="TModel">The generated model.</typeparam>
+public abstract class StreamingBenchmark<TModel> where TModel : class, IRecurrentModel<TModel, float>
+{
+    /// <summary>Steps per call of the whole-sequence row (time per step = call time / this).</summary>
+    public const int SequenceLength = 1000;
+
+    private const int Seed = 20240601;
+    private const int CheckSteps = 4;
+
+    private NaiveRecurrent _naive = null!;
+    private TorchModuleEngine _torchModule = null!, _torchSequence = null!;
+    private TorchCellsEngine _torchCells = null!;
+    private OnnxEngine _onnx = null!;
+    private WeightFloor _floor = null!;
+
+    /// <summary>The RnnGen model (weights from <see cref="Seed"/>).</summary>
+    protected TModel Model { get; private set; } = null!;
+
+    /// <summary>The input fed at every step (InputSize values in [−1, 1)).</summary>
+    protected float[] Input { get; private set; } = null!;
+
+    /// <summary>RnnGen's output buffer (OutputWidth values).</summary>
+    protected float[] Output { get; private set; } = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        ModelInfo info = TModel.Info;
+        Model = TModel.Create();
+        Model.InitializeParameters(Seed);
+        var random = new Random(Seed);
+        Input = [.. Enumerable.Range(0, info.InputSize).Select(_ => (float)(2 * random.NextDouble() - 1))];
+        Output = new float[info.OutputWidth];
+        ReadOnlySpan<float> parameters = Model.Parameters;
+
+        _floor = new WeightFloor(parameters);
+        _naive = Checked(new NaiveRecurrent(info, parameters, Input));
+        _torchModule = Checked(new TorchModuleEngine(info, parameters, Input, stepsPerCall: 1));
+        _torchCells = Checked(new TorchCellsEngine(info, parameters, Input));
+        _torchSequence = Checked(new TorchModuleEngine(info, parameters, Input, stepsPerCall: SequenceLength));
+        _onnx = Checked(new OnnxEngine(info, parameters, Input));
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        foreach (IDisposable d in new IDisposable[] { _floor, _naive, _torchModule, _torchCells, _torchSequence, _onnx })
+            d?.Dispose();
+    }
+
+    /// <summary>Reads every weight once (the floor); see <see cref="WeightFloor"/>.</summary>
+    [Benchmark(Description = "floor")]
+    public float Floor() => _floor.Read();
+
+    [Benchmark(Description = "naive C#")]
+    public float Naive() => _naive.Step();
+
+    [Benchmark(Description = "TorchSharp module")]
+    public float TorchModule() => _torchModule.Step();
+
+    [Benchmark(Description = "TorchSharp cells")]
+    public float TorchCells() => _torchCells.Step();
+
+    [Benchmark(Description = "TorchSharp sequence", OperationsPerInvoke = SequenceLength)]
+    public float TorchSequence() => _torchSequence.Step();
+
+    [Benchmark(Description = "ONNX Runtime")]
+    public float OnnxRuntime() => _onnx.Step();
+
+    /// <summary>
+    /// Runs <paramref name="engine"/> and RnnGen (through <see cref="IRecurrentModel{TSelf, T}"/>) from zero state for
+    /// <see cref="CheckSteps"/> calls and compares every call's last output; then zeroes the engine's state.
+    /// </summary>
+    private T Checked<T>(T engine) where T : IStreamingEngine
+    {
+        ModelInfo info = TModel.Info;
+        RecurrentState<float> state = Model.CreateState();
+        var expected = new float[info.OutputWidth];
+        engine.Reset();
+        for (int call = 0; call < CheckSteps; call++)
+        {
+            for (int t = 0; t < engine.StepsPerCall; t++)
+                Model.Step(Input, state, expected);
+            engine.Step();
+            float[] actual = engine.LastOutput();
+            double worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+            // float32 engines summing in different orders: ~1e-6 per step; the whole-sequence rows run 1000 steps.
+            double tolerance = engine.StepsPerCall == 1 ? 1e-4 : 1e-3;
+            if (actual.Length != expected.Length || !(worst <= tolerance))
+                throw new InvalidOperationException(
+                    $"{typeof(T).Name} disagrees with RnnGen on {info} at call {call}: max |difference| {worst:g3} > {tolerance:g1}.");
+        }
+        engine.Reset();
+        return engine;
+    }
+}

@@ -1,0 +1,78 @@
+using BenchmarkDotNet.Attributes;
+
+namespace RnnGen.Benchmarks.Streaming;
+
+// One class per model: the RnnGen row calls the generated Step on the concrete model and State types, as a user's
+// code does (no interface call). The other engines' rows come from StreamingBenchmark<TModel>.
+
+public class LstmStreaming64x128x2 : StreamingBenchmark<Lstm64x128x2>
+{
+    private Lstm64x128x2.State _state = new();
+
+    [Benchmark(Baseline = true, Description = "RnnGen")]
+    public float RnnGen()
+    {
+        Model.Step(Input, ref _state, Output);
+        return Output[0];
+    }
+}
+
+public class LstmStreaming64x64x1 : StreamingBenchmark<Lstm64x64x1>
+{
+    private Lstm64x64x1.State _state = new();
+
+    [Benchmark(Baseline = true, Description = "RnnGen")]
+    public float RnnGen()
+    {
+        Model.Step(Input, ref _state, Output);
+        return Output[0];
+    }
+}
+
+public class GruStreaming64x64x1 : StreamingBenchmark<Gru64x64x1>
+{
+    private Gru64x64x1.State _state = new();
+
+    [Benchmark(Baseline = true, Description = "RnnGen")]
+    public float RnnGen()
+    {
+        Model.Step(Input, ref _state, Output);
+        return Output[0];
+    }
+}
+
+public class LstmStreaming1x32x1 : StreamingBenchmark<Lstm1x32x1>
+{
+    private Lstm1x32x1.State _state = new();
+
+    [Benchmark(Baseline = true, Description = "RnnGen")]
+    public float RnnGen()
+    {
+        Model.Step(Input, ref _state, Output);
+        return Output[0];
+    }
+}
+
+public class LstmStreaming1x16x1 : StreamingBenchmark<Lstm1x16x1>
+{
+    private Lstm1x16x1.State _state = new();
+
+    [Benchmark(Baseline = true, Description = "RnnGen")]
+    public float RnnGen()
+    {
+        Model.Step(Input, ref _state, Output);
+        return Output[0];
+    }
+}
+
+public class LstmStreaming512x512x1 : StreamingBenchmark<Lstm512x512x1>
+{
+    private Lstm512x512x1.State _state = new();
+
+    [Benchmark(Baseline = true, Description = "RnnGen")]
+    public float RnnGen()
+    {
+        Model.Step(Input, ref _state, Output);
+        return Output[0];
+    }
+}

@@ -1,0 +1,89 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace RnnGen.Benchmarks.Streaming;
+
+/// <summary>
+/// The floor of a batch-1 step: the time to read every parameter of the model once, with the widest vectors the
+/// machine accelerates (Vector512 on AVX-512, else <see cref="Vector{T}"/>), eight independent accumulators so that
+/// neither add latency nor a dependency chain limits it, from a 64-byte-aligned copy of the weights. A step must at
+/// least read every weight, so <c>efficiency = floor time / step time</c> is at most about 1.
+/// </summary>
+internal sealed unsafe class WeightFloor : IDisposable
+{
+    private const int Accumulators = 8;
+    private float* _weights;
+    private readonly int _count;
+
+    public WeightFloor(ReadOnlySpan<float> weights)
+    {
+        _count = weights.Length;
+        _weights = (float*)NativeMemory.AlignedAlloc((nuint)_count * sizeof(float), 64);
+        weights.CopyTo(new Span<float>(_weights, _count));
+    }
+
+    /// <summary>Width in bits of the vectors <see cref="Read"/> uses on this machine.</summary>
+    public static int VectorBits => Vector512.IsHardwareAccelerated ? 512 : Vector<float>.Count * 32;
+
+    /// <summary>Reads every weight once; returns their sum (consumed by the benchmark).</summary>
+    public float Read() => Vector512.IsHardwareAccelerated ? Read512() : ReadVector();
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private float Read512()
+    {
+        float* p = _weights;
+        int n = _count, i = 0;
+        const int Width = 16; // Vector512<float>.Count
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (; i <= n - Accumulators * Width; i += Accumulators * Width)
+        {
+            a0 += Vector512.LoadAligned(p + i);
+            a1 += Vector512.LoadAligned(p + i + Width);
+            a2 += Vector512.LoadAligned(p + i + 2 * Width);
+            a3 += Vector512.LoadAligned(p + i + 3 * Width);
+            a4 += Vector512.LoadAligned(p + i + 4 * Width);
+            a5 += Vector512.LoadAligned(p + i + 5 * Width);
+            a6 += Vector512.LoadAligned(p + i + 6 * Width);
+            a7 += Vector512.LoadAligned(p + i + 7 * Width);
+        }
+        for (; i <= n - Width; i += Width)
+            a0 += Vector512.Load(p + i);
+        float sum = Vector512.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
+        for (; i < n; i++)
+            sum += p[i];
+        return sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private float ReadVector()
+    {
+        float* p = _weights;
+        int n = _count, i = 0, width = Vector<float>.Count;
+        Vector<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (; i <= n - Accumulators * width; i += Accumulators * width)
+        {
+            a0 += Vector.Load(p + i);
+            a1 += Vector.Load(p + i + width);
+            a2 += Vector.Load(p + i + 2 * width);
+            a3 += Vector.Load(p + i + 3 * width);
+            a4 += Vector.Load(p + i + 4 * width);
+            a5 += Vector.Load(p + i + 5 * width);
+            a6 += Vector.Load(p + i + 6 * width);
+            a7 += Vector.Load(p + i + 7 * width);
+        }
+        for (; i <= n - width; i += width)
+            a0 += Vector.Load(p + i);
+        float sum = Vector.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
+        for (; i < n; i++)
+            sum += p[i];
+        return sum;
+    }
+
+    public void Dispose()
+    {
+        NativeMemory.AlignedFree(_weights);
+        _weights = null;
+    }
+}

@@ -1,0 +1,107 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Order;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using BenchmarkDotNet.Validators;
+using Perfolizer.Horology;
+using RnnGen.Benchmarks.Streaming;
+using RnnGen.Benchmarks.Training;
+
+namespace RnnGen.Benchmarks;
+
+/// <summary>The benchmark classes, in report order, and the one job they run with.</summary>
+internal static class Suite
+{
+    public static readonly Type[] Types =
+    [
+        typeof(LstmStreaming64x128x2),
+        typeof(LstmStreaming64x64x1),
+        typeof(GruStreaming64x64x1),
+        typeof(LstmStreaming1x32x1),
+        typeof(LstmStreaming1x16x1),
+        typeof(LstmStreaming512x512x1),
+        typeof(CharRnnTraining),
+    ];
+
+    public const int WarmupCount = 3, IterationCount = 7, IterationMilliseconds = 120;
+
+    /// <summary>
+    /// A short job, run inside this process (no generated project to build; TorchSharp's patched native library is
+    /// the one next to this assembly): 3 warm-up and 7 measured iterations of about 120 ms each, medians reported,
+    /// allocations measured (MemoryDiagnoser).
+    /// </summary>
+    public static IConfig Config()
+    {
+        Job job = new Job("Short")
+            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithLaunchCount(1)
+            .WithWarmupCount(WarmupCount)
+            .WithIterationCount(IterationCount)
+            .WithIterationTime(TimeInterval.FromMilliseconds(IterationMilliseconds));
+        return ManualConfig.CreateEmpty()
+            .AddJob(job)
+            .AddDiagnoser(MemoryDiagnoser.Default)
+            .AddColumnProvider(DefaultColumnProviders.Instance)
+            .AddColumn(StatisticColumn.Median)
+            .AddLogger(ConsoleLogger.Default)
+            .AddExporter(MarkdownExporter.GitHub)
+            .AddValidator(JitOptimizationsValidator.FailOnError, BaselineValidator.FailOnError)
+            .WithOrderer(new DefaultOrderer(SummaryOrderPolicy.Declared))
+            .WithArtifactsPath(Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts"));
+    }
+}
+
+/// <summary>Wall-clock time and machine load around the run (the machine may be shared).</summary>
+internal sealed class SuiteRun
+{
+    public DateTime StartedUtc { get; private init; }
+    public TimeSpan Elapsed { get; private set; }
+    public string LoadAtStart { get; private init; } = "";
+    public string LoadAtEnd { get; private set; } = "";
+
+    public static SuiteRun Start() => new() { StartedUtc = DateTime.UtcNow, LoadAtStart = LoadAverage() };
+
+    public void Stop()
+    {
+        Elapsed = DateTime.UtcNow - StartedUtc;
+        LoadAtEnd = LoadAverage();
+    }
+
+    /// <summary>The 1-, 5- and 15-minute load averages (Linux), or "unknown".</summary>
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "unknown";
+        }
+    }
+}
+
+/// <summary>Finds the repository (the folder holding RnnGen.sln) from the working directory or this assembly.</summary>
+internal static class Repository
+{
+    public static string Root()
+    {
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (DirectoryInfo? d = new(start); d is not null; d = d.Parent)
+            {
+                if (File.Exists(Path.Combine(d.FullName, "RnnGen.sln")))
+                    return d.FullName;
+            }
+        }
+        throw new InvalidOperationException("RnnGen.sln not found above the working directory or the benchmark assembly: pass --out FILE.");
+    }
+}
