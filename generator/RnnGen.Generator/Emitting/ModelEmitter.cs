@@ -295,6 +295,9 @@ internal sealed class ModelEmitter
         w.Close();
         w.Line();
         w.Line("internal void Recorded(int steps) => Steps = steps;");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line($"public override global::RnnGen.GradientFlow EnableGradientFlow() => GradientFlow ??= new global::RnnGen.GradientFlow(MaxSteps, LayerCount, hasCell: {(HasC ? "true" : "false")});");
         w.Close();
         w.Line();
     }
@@ -594,6 +597,12 @@ internal sealed class ModelEmitter
         if (HasC) w.Line("stateGradient.Slice(LayerCount * HiddenSize, LayerCount * HiddenSize).CopyTo(dcCarry);");
         w.Close();
         w.Line();
+        string cellCarry = HasC ? "dcCarry" : "default";
+        w.Line("// gradient-flow diagnostics (off unless the tape has them enabled): ‖∂E/∂state‖ at every step boundary");
+        w.Line("global::RnnGen.GradientFlow? flow = tape.GradientFlow;");
+        w.Line("flow?.Begin(tape.Steps);");
+        w.Line($"flow?.Record<{_t}>(tape.Steps, dhCarry, {cellCarry});");
+        w.Line();
         w.Line("for (int t = tape.Steps - 1; t >= 0; t--)");
         w.Open();
         w.Line($"{RoSpan} prev = records.Slice(t * StepRecordSize, StepRecordSize);");
@@ -672,6 +681,7 @@ internal sealed class ModelEmitter
             }
             w.Close();
         }
+        w.Line($"flow?.Record<{_t}>(t, dhCarry, {cellCarry});");
         w.Close();
         w.Line();
         w.Line("// what is left in the carries is the gradient with respect to the initial state");

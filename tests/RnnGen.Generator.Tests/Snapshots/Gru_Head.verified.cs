@@ -167,6 +167,9 @@ namespace Demo
             }
 
             internal void Recorded(int steps) => Steps = steps;
+
+            /// <inheritdoc />
+            public override global::RnnGen.GradientFlow EnableGradientFlow() => GradientFlow ??= new global::RnnGen.GradientFlow(MaxSteps, LayerCount, hasCell: false);
         }
 
         // ---------------------------------------------------------------- inference
@@ -349,6 +352,11 @@ namespace Demo
                 stateGradient.Slice(0, LayerCount * HiddenSize).CopyTo(dhCarry);
             }
 
+            // gradient-flow diagnostics (off unless the tape has them enabled): ‖∂E/∂state‖ at every step boundary
+            global::RnnGen.GradientFlow? flow = tape.GradientFlow;
+            flow?.Begin(tape.Steps);
+            flow?.Record<float>(tape.Steps, dhCarry, default);
+
             for (int t = tape.Steps - 1; t >= 0; t--)
             {
                 global::System.ReadOnlySpan<float> prev = records.Slice(t * StepRecordSize, StepRecordSize);
@@ -405,6 +413,7 @@ namespace Demo
                         Matrix.TransposeMultiplyAdd(p.Slice(WeightIh0, GateRows * InputSize), dgx, dx);
                     }
                 }
+                flow?.Record<float>(t, dhCarry, default);
             }
 
             // what is left in the carries is the gradient with respect to the initial state

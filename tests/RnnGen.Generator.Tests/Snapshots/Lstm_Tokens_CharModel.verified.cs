@@ -170,6 +170,9 @@ namespace Demo.Text
             }
 
             internal void Recorded(int steps) => Steps = steps;
+
+            /// <inheritdoc />
+            public override global::RnnGen.GradientFlow EnableGradientFlow() => GradientFlow ??= new global::RnnGen.GradientFlow(MaxSteps, LayerCount, hasCell: true);
         }
 
         // ---------------------------------------------------------------- inference
@@ -354,6 +357,11 @@ namespace Demo.Text
                 stateGradient.Slice(LayerCount * HiddenSize, LayerCount * HiddenSize).CopyTo(dcCarry);
             }
 
+            // gradient-flow diagnostics (off unless the tape has them enabled): ‖∂E/∂state‖ at every step boundary
+            global::RnnGen.GradientFlow? flow = tape.GradientFlow;
+            flow?.Begin(tape.Steps);
+            flow?.Record<float>(tape.Steps, dhCarry, dcCarry);
+
             for (int t = tape.Steps - 1; t >= 0; t--)
             {
                 global::System.ReadOnlySpan<float> prev = records.Slice(t * StepRecordSize, StepRecordSize);
@@ -403,6 +411,7 @@ namespace Demo.Text
                     Vec.Add(grad.Slice(BiasHh0, GateRows), dgh, grad.Slice(BiasHh0, GateRows));
                     Matrix.TransposeMultiplyAdd(p.Slice(WeightHh0, GateRows * HiddenSize), dgh, dhPrev);
                 }
+                flow?.Record<float>(t, dhCarry, dcCarry);
             }
 
             // what is left in the carries is the gradient with respect to the initial state

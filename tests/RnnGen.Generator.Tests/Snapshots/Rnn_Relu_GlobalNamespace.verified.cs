@@ -148,6 +148,9 @@ partial class ReluRnn : global::RnnGen.IRecurrentModel<ReluRnn, float>
         }
 
         internal void Recorded(int steps) => Steps = steps;
+
+        /// <inheritdoc />
+        public override global::RnnGen.GradientFlow EnableGradientFlow() => GradientFlow ??= new global::RnnGen.GradientFlow(MaxSteps, LayerCount, hasCell: false);
     }
 
     // ---------------------------------------------------------------- inference
@@ -326,6 +329,11 @@ partial class ReluRnn : global::RnnGen.IRecurrentModel<ReluRnn, float>
             stateGradient.Slice(0, LayerCount * HiddenSize).CopyTo(dhCarry);
         }
 
+        // gradient-flow diagnostics (off unless the tape has them enabled): ‖∂E/∂state‖ at every step boundary
+        global::RnnGen.GradientFlow? flow = tape.GradientFlow;
+        flow?.Begin(tape.Steps);
+        flow?.Record<float>(tape.Steps, dhCarry, default);
+
         for (int t = tape.Steps - 1; t >= 0; t--)
         {
             global::System.ReadOnlySpan<float> prev = records.Slice(t * StepRecordSize, StepRecordSize);
@@ -375,6 +383,7 @@ partial class ReluRnn : global::RnnGen.IRecurrentModel<ReluRnn, float>
                     Matrix.TransposeMultiplyAdd(p.Slice(WeightIh0, GateRows * InputSize), dgx, dx);
                 }
             }
+            flow?.Record<float>(t, dhCarry, default);
         }
 
         // what is left in the carries is the gradient with respect to the initial state

@@ -145,6 +145,9 @@ namespace Demo
             }
 
             internal void Recorded(int steps) => Steps = steps;
+
+            /// <inheritdoc />
+            public override global::RnnGen.GradientFlow EnableGradientFlow() => GradientFlow ??= new global::RnnGen.GradientFlow(MaxSteps, LayerCount, hasCell: false);
         }
 
         // ---------------------------------------------------------------- inference
@@ -317,6 +320,11 @@ namespace Demo
                 stateGradient.Slice(0, LayerCount * HiddenSize).CopyTo(dhCarry);
             }
 
+            // gradient-flow diagnostics (off unless the tape has them enabled): ‖∂E/∂state‖ at every step boundary
+            global::RnnGen.GradientFlow? flow = tape.GradientFlow;
+            flow?.Begin(tape.Steps);
+            flow?.Record<float>(tape.Steps, dhCarry, default);
+
             for (int t = tape.Steps - 1; t >= 0; t--)
             {
                 global::System.ReadOnlySpan<float> prev = records.Slice(t * StepRecordSize, StepRecordSize);
@@ -346,6 +354,7 @@ namespace Demo
                     Vec.Add(grad.Slice(BiasHh0, GateRows), dgh, grad.Slice(BiasHh0, GateRows));
                     Matrix.TransposeMultiplyAdd(p.Slice(WeightHh0, GateRows * HiddenSize), dgh, dhPrev);
                 }
+                flow?.Record<float>(t, dhCarry, default);
             }
 
             // what is left in the carries is the gradient with respect to the initial state
