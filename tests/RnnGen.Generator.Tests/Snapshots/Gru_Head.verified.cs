@@ -105,6 +105,12 @@ namespace Demo
 
         private readonly float[] _parameters = new float[ParameterCount];
         private readonly float[] _gradients = new float[ParameterCount];
+        // Packed copies of the weights that Step and Forward stream through (refreshed by ParametersChanged).
+        private readonly global::RnnGen.Kernels.PackedMatrix<float> _input0 = new(GateRows, InputSize); // weight_ih_l0 + bias_ih_l0
+        private readonly global::RnnGen.Kernels.PackedMatrix<float> _hidden0 = new(GateRows, HiddenSize); // weight_hh_l0 + bias_hh_l0
+        private readonly global::RnnGen.Kernels.PackedMatrix<float> _input1 = new(GateRows, HiddenSize); // weight_ih_l1 + bias_ih_l1
+        private readonly global::RnnGen.Kernels.PackedMatrix<float> _hidden1 = new(GateRows, HiddenSize); // weight_hh_l1 + bias_hh_l1
+        private readonly global::RnnGen.Kernels.PackedMatrix<float> _head = new(OutputSize, HiddenSize); // head.weight + head.bias
         private readonly float[] _gx = new float[GateRows];        // gate pre-activations from the input (+ b_ih)
         private readonly float[] _gh = new float[GateRows];        // gate pre-activations from the hidden state (+ b_hh)
         private readonly float[] _stepPrev = new float[StepRecordSize]; // Step: the state going in
@@ -130,8 +136,19 @@ namespace Demo
             ParametersChanged();
         }
 
-        /// <summary>Call after writing <see cref="Parameters"/> directly. This model reads <see cref="Parameters"/> as it is, so there is nothing to refresh.</summary>
-        public void ParametersChanged() { }
+        /// <summary>
+        /// Call after writing <see cref="Parameters"/> directly: refreshes the packed copies that <c>Step</c> and <c>Forward</c> read.
+        /// (<see cref="InitializeParameters"/>, RnnGen's optimizers and model loaders call it for you.)
+        /// </summary>
+        public void ParametersChanged()
+        {
+            global::System.ReadOnlySpan<float> p = _parameters;
+            _input0.Pack(p.Slice(WeightIh0, GateRows * InputSize), default, p.Slice(BiasIh0, GateRows), default);
+            _hidden0.Pack(p.Slice(WeightHh0, GateRows * HiddenSize), default, p.Slice(BiasHh0, GateRows), default);
+            _input1.Pack(p.Slice(WeightIh1, GateRows * HiddenSize), default, p.Slice(BiasIh1, GateRows), default);
+            _hidden1.Pack(p.Slice(WeightHh1, GateRows * HiddenSize), default, p.Slice(BiasHh1, GateRows), default);
+            _head.Pack(p.Slice(HeadWeight, OutputSize * HiddenSize), default, p.Slice(HeadBias, OutputSize), default);
+        }
 
         // ---------------------------------------------------------------- state and tape
 
@@ -302,31 +319,25 @@ namespace Demo
         /// </summary>
         private void StepCore(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> prev, global::System.Span<float> next, global::System.Span<float> output)
         {
-            global::System.ReadOnlySpan<float> p = _parameters;
             global::System.Span<float> gx = _gx;
             global::System.Span<float> gh = _gh;
 
             // layer 0: input x
             global::System.ReadOnlySpan<float> hPrev0 = prev.Slice(0, HiddenSize);
             // input part: gx = b_ih + W_ih·x; hidden part: gh = b_hh + W_hh·h_prev
-            p.Slice(BiasIh0, GateRows).CopyTo(gx);
-            Matrix.MultiplyAdd(p.Slice(WeightIh0, GateRows * InputSize), x, gx);
-            p.Slice(BiasHh0, GateRows).CopyTo(gh);
-            Matrix.MultiplyAdd(p.Slice(WeightHh0, GateRows * HiddenSize), hPrev0, gh);
+            _input0.Multiply(x, default, gx);
+            _hidden0.Multiply(hPrev0, default, gh);
             CellForward(gx, gh, hPrev0, next.Slice(0, RecordSize));
 
             // layer 1: input = h of layer 0
             global::System.ReadOnlySpan<float> hPrev1 = prev.Slice(1 * RecordSize, HiddenSize);
             // input part: gx = b_ih + W_ih·x; hidden part: gh = b_hh + W_hh·h_prev
-            p.Slice(BiasIh1, GateRows).CopyTo(gx);
-            Matrix.MultiplyAdd(p.Slice(WeightIh1, GateRows * HiddenSize), next.Slice(0, HiddenSize), gx);
-            p.Slice(BiasHh1, GateRows).CopyTo(gh);
-            Matrix.MultiplyAdd(p.Slice(WeightHh1, GateRows * HiddenSize), hPrev1, gh);
+            _input1.Multiply(next.Slice(0, HiddenSize), default, gx);
+            _hidden1.Multiply(hPrev1, default, gh);
             CellForward(gx, gh, hPrev1, next.Slice(1 * RecordSize, RecordSize));
 
             // head: output = head.weight·h_top + head.bias
-            p.Slice(HeadBias, OutputSize).CopyTo(output);
-            Matrix.MultiplyAdd(p.Slice(HeadWeight, OutputSize * HiddenSize), next.Slice(1 * RecordSize, HiddenSize), output);
+            _head.Multiply(next.Slice(1 * RecordSize, HiddenSize), default, output);
         }
 
         /// <summary>The BPTT loop: steps from last to first, layers from top to bottom. Arguments are already checked.</summary>

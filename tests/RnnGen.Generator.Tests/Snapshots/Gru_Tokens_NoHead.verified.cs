@@ -86,6 +86,9 @@ namespace Demo
 
         private readonly float[] _parameters = new float[ParameterCount];
         private readonly float[] _gradients = new float[ParameterCount];
+        // Packed copies of the weights that Step and Forward stream through (refreshed by ParametersChanged).
+        private readonly global::RnnGen.Kernels.TransposedMatrix<float> _embedding = new(GateRows, InputSize); // weight_ih_l0 columns + bias_ih_l0, one per token
+        private readonly global::RnnGen.Kernels.PackedMatrix<float> _hidden0 = new(GateRows, HiddenSize); // weight_hh_l0 + bias_hh_l0
         private readonly float[] _gx = new float[GateRows];        // gate pre-activations from the input (+ b_ih)
         private readonly float[] _gh = new float[GateRows];        // gate pre-activations from the hidden state (+ b_hh)
         private readonly float[] _stepPrev = new float[StepRecordSize]; // Step: the state going in
@@ -109,8 +112,16 @@ namespace Demo
             ParametersChanged();
         }
 
-        /// <summary>Call after writing <see cref="Parameters"/> directly. This model reads <see cref="Parameters"/> as it is, so there is nothing to refresh.</summary>
-        public void ParametersChanged() { }
+        /// <summary>
+        /// Call after writing <see cref="Parameters"/> directly: refreshes the packed copies that <c>Step</c> and <c>Forward</c> read.
+        /// (<see cref="InitializeParameters"/>, RnnGen's optimizers and model loaders call it for you.)
+        /// </summary>
+        public void ParametersChanged()
+        {
+            global::System.ReadOnlySpan<float> p = _parameters;
+            _embedding.Pack(p.Slice(WeightIh0, GateRows * InputSize), p.Slice(BiasIh0, GateRows), default);
+            _hidden0.Pack(p.Slice(WeightHh0, GateRows * HiddenSize), default, p.Slice(BiasHh0, GateRows), default);
+        }
 
         // ---------------------------------------------------------------- state and tape
 
@@ -283,17 +294,14 @@ namespace Demo
         /// </summary>
         private void StepCore(int token, global::System.ReadOnlySpan<float> prev, global::System.Span<float> next, global::System.Span<float> output)
         {
-            global::System.ReadOnlySpan<float> p = _parameters;
             global::System.Span<float> gx = _gx;
             global::System.Span<float> gh = _gh;
 
             // layer 0: input = column `token` of weight_ih_l0 (a one-hot input, looked up)
             global::System.ReadOnlySpan<float> hPrev0 = prev.Slice(0, HiddenSize);
             // input part: gx = b_ih + W_ih·x; hidden part: gh = b_hh + W_hh·h_prev
-            p.Slice(BiasIh0, GateRows).CopyTo(gx);
-            Matrix.AddColumn(p.Slice(WeightIh0, GateRows * InputSize), token, gx);
-            p.Slice(BiasHh0, GateRows).CopyTo(gh);
-            Matrix.MultiplyAdd(p.Slice(WeightHh0, GateRows * HiddenSize), hPrev0, gh);
+            _embedding.CopyColumn(token, gx);
+            _hidden0.Multiply(hPrev0, default, gh);
             CellForward(gx, gh, hPrev0, next.Slice(0, RecordSize));
 
             // no head: the output is the top layer's h

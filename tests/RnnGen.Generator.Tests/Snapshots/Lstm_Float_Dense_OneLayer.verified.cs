@@ -90,6 +90,8 @@ namespace Demo
 
         private readonly float[] _parameters = new float[ParameterCount];
         private readonly float[] _gradients = new float[ParameterCount];
+        // Packed copies of the weights that Step and Forward stream through (refreshed by ParametersChanged).
+        private readonly global::RnnGen.Kernels.PackedMatrix<float> _layer0 = new(GateRows, InputSize, HiddenSize); // [weight_ih_l0 | weight_hh_l0] + both biases
         private readonly float[] _gx = new float[GateRows];        // gate pre-activations
         private readonly float[] _stepPrev = new float[StepRecordSize]; // Step: the state going in
         private readonly float[] _stepNext = new float[StepRecordSize]; // Step: the state coming out
@@ -112,8 +114,15 @@ namespace Demo
             ParametersChanged();
         }
 
-        /// <summary>Call after writing <see cref="Parameters"/> directly. This model reads <see cref="Parameters"/> as it is, so there is nothing to refresh.</summary>
-        public void ParametersChanged() { }
+        /// <summary>
+        /// Call after writing <see cref="Parameters"/> directly: refreshes the packed copies that <c>Step</c> and <c>Forward</c> read.
+        /// (<see cref="InitializeParameters"/>, RnnGen's optimizers and model loaders call it for you.)
+        /// </summary>
+        public void ParametersChanged()
+        {
+            global::System.ReadOnlySpan<float> p = _parameters;
+            _layer0.Pack(p.Slice(WeightIh0, GateRows * InputSize), p.Slice(WeightHh0, GateRows * HiddenSize), p.Slice(BiasIh0, GateRows), p.Slice(BiasHh0, GateRows));
+        }
 
         // ---------------------------------------------------------------- state and tape
 
@@ -284,15 +293,12 @@ namespace Demo
         /// </summary>
         private void StepCore(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> prev, global::System.Span<float> next, global::System.Span<float> output)
         {
-            global::System.ReadOnlySpan<float> p = _parameters;
             global::System.Span<float> gx = _gx;
 
             // layer 0: input x
             global::System.ReadOnlySpan<float> hPrev0 = prev.Slice(0, HiddenSize);
-            // z = b_ih + b_hh + W_ih·x + W_hh·h_prev, all 4 gates at once
-            Vec.Add(p.Slice(BiasIh0, GateRows), p.Slice(BiasHh0, GateRows), gx);
-            Matrix.MultiplyAdd(p.Slice(WeightIh0, GateRows * InputSize), x, gx);
-            Matrix.MultiplyAdd(p.Slice(WeightHh0, GateRows * HiddenSize), hPrev0, gx);
+            // z = b_ih + b_hh + [W_ih | W_hh]·[x; h_prev], all 4 gates in one pass over the packed weights
+            _layer0.Multiply(x, hPrev0, gx);
             CellForward(gx, hPrev0, prev.Slice(HiddenSize, HiddenSize), next.Slice(0, RecordSize));
 
             // no head: the output is the top layer's h

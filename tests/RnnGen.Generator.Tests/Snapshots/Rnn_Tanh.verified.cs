@@ -86,6 +86,10 @@ namespace Demo
 
         private readonly float[] _parameters = new float[ParameterCount];
         private readonly float[] _gradients = new float[ParameterCount];
+        // Packed copies of the weights that Step and Forward stream through (refreshed by ParametersChanged).
+        private readonly global::RnnGen.Kernels.TransposedMatrix<float> _embedding = new(GateRows, InputSize); // weight_ih_l0 columns + both biases, one per token
+        private readonly global::RnnGen.Kernels.PackedMatrix<float> _hidden0 = new(GateRows, HiddenSize); // weight_hh_l0
+        private readonly global::RnnGen.Kernels.PackedMatrix<float> _head = new(OutputSize, HiddenSize); // head.weight + head.bias
         private readonly float[] _gx = new float[GateRows];        // gate pre-activations
         private readonly float[] _stepPrev = new float[StepRecordSize]; // Step: the state going in
         private readonly float[] _stepNext = new float[StepRecordSize]; // Step: the state coming out
@@ -108,8 +112,17 @@ namespace Demo
             ParametersChanged();
         }
 
-        /// <summary>Call after writing <see cref="Parameters"/> directly. This model reads <see cref="Parameters"/> as it is, so there is nothing to refresh.</summary>
-        public void ParametersChanged() { }
+        /// <summary>
+        /// Call after writing <see cref="Parameters"/> directly: refreshes the packed copies that <c>Step</c> and <c>Forward</c> read.
+        /// (<see cref="InitializeParameters"/>, RnnGen's optimizers and model loaders call it for you.)
+        /// </summary>
+        public void ParametersChanged()
+        {
+            global::System.ReadOnlySpan<float> p = _parameters;
+            _embedding.Pack(p.Slice(WeightIh0, GateRows * InputSize), p.Slice(BiasIh0, GateRows), p.Slice(BiasHh0, GateRows));
+            _hidden0.Pack(p.Slice(WeightHh0, GateRows * HiddenSize), default, default, default);
+            _head.Pack(p.Slice(HeadWeight, OutputSize * HiddenSize), default, p.Slice(HeadBias, OutputSize), default);
+        }
 
         // ---------------------------------------------------------------- state and tape
 
@@ -282,20 +295,17 @@ namespace Demo
         /// </summary>
         private void StepCore(int token, global::System.ReadOnlySpan<float> prev, global::System.Span<float> next, global::System.Span<float> output)
         {
-            global::System.ReadOnlySpan<float> p = _parameters;
             global::System.Span<float> gx = _gx;
 
             // layer 0: input = column `token` of weight_ih_l0 (a one-hot input, looked up)
             global::System.ReadOnlySpan<float> hPrev0 = prev.Slice(0, HiddenSize);
-            // z = b_ih + b_hh + W_ih·x + W_hh·h_prev, all 1 gates at once
-            Vec.Add(p.Slice(BiasIh0, GateRows), p.Slice(BiasHh0, GateRows), gx);
-            Matrix.AddColumn(p.Slice(WeightIh0, GateRows * InputSize), token, gx);
-            Matrix.MultiplyAdd(p.Slice(WeightHh0, GateRows * HiddenSize), hPrev0, gx);
+            // z = b_ih + b_hh + W_ih·x + W_hh·h_prev, all 1 gates at once: the hidden part, then the token's column (biases folded in)
+            _hidden0.Multiply(hPrev0, default, gx);
+            _embedding.AddColumn(token, gx);
             CellForward(gx, hPrev0, next.Slice(0, RecordSize));
 
             // head: output = head.weight·h_top + head.bias
-            p.Slice(HeadBias, OutputSize).CopyTo(output);
-            Matrix.MultiplyAdd(p.Slice(HeadWeight, OutputSize * HiddenSize), next.Slice(0, HiddenSize), output);
+            _head.Multiply(next.Slice(0, HiddenSize), default, output);
         }
 
         /// <summary>The BPTT loop: steps from last to first, layers from top to bottom. Arguments are already checked.</summary>
