@@ -50,7 +50,7 @@ internal sealed class ModelEmitter
         w.Line("// Do not edit: change the attribute instead. Read on: every section below is commented.");
         w.Line("#nullable enable");
         w.Line();
-        w.Line("using Act = global::RnnGen.Kernels.Activations;");
+        w.Line($"using Lanes = global::RnnGen.Kernels.Lanes<{_t}>;");
         w.Line("using Matrix = global::RnnGen.Kernels.MatrixOps;");
         w.Line("using Vec = global::System.Numerics.Tensors.TensorPrimitives;");
         w.Line();
@@ -232,7 +232,6 @@ internal sealed class ModelEmitter
         if (Separate)
             w.Line($"private readonly {_t}[] _dgh = new {_t}[GateRows];       // Backward: dL/d(gate pre-activations), hidden part");
         w.Line($"private readonly {_t}[] _dh = new {_t}[HiddenSize];      // Backward: dL/dh of the layer at hand");
-        w.Line($"private readonly {_t}[] _tmp = new {_t}[HiddenSize];     // Backward: cell scratch");
         w.Line($"private readonly {_t}[] _dhCarry = new {_t}[LayerCount * HiddenSize]; // Backward: dL/dh_(t-1) per layer");
         if (HasC)
             w.Line($"private readonly {_t}[] _dcCarry = new {_t}[LayerCount * HiddenSize]; // Backward: dL/dc_(t-1) per layer");
@@ -640,7 +639,6 @@ internal sealed class ModelEmitter
         w.Line($"{Span} dgx = _dgx;");
         w.Line(Separate ? $"{Span} dgh = _dgh;" : $"{Span} dgh = _dgx; // one pre-activation for both projections");
         w.Line($"{Span} dh = _dh;");
-        w.Line($"{Span} tmp = _tmp;");
         w.Line($"{Span} dhCarry = _dhCarry;");
         if (HasC) w.Line($"{Span} dcCarry = _dcCarry;");
         if (L > 1) w.Line($"{Span} down1 = _down1;");
@@ -707,7 +705,6 @@ internal sealed class ModelEmitter
             args.Add("dgx");
             if (Separate) args.Add("dgh");
             args.Add("dhPrev");
-            args.Add("tmp");
             w.Line($"CellBackward({string.Join(", ", args)});");
             string wih = $"WeightIh{N(l)}, GateRows * {inWidth}";
             w.Line("// input weights: d weight_ih += dz ⊗ x, d bias_ih += dz");
@@ -783,7 +780,6 @@ internal sealed class ModelEmitter
         bwd.Add($"{Span} dgx");
         if (Separate) bwd.Add($"{Span} dgh");
         bwd.Add($"{Span} dhPrev");
-        bwd.Add($"{Span} tmp");
         w.Line("/// <summary>From dL/dh" + (HasC ? " and dL/dc (turned into dL/dc_prev in place)" : "") + " to the gradients of the pre-activations; adds any direct path into dhPrev.</summary>");
         w.Line($"private static void CellBackward({string.Join(", ", bwd)})");
         w.Open();
