@@ -34,6 +34,9 @@ namespace RnnGen;
 /// <c>Gather</c> of pre-projected columns would need an identity <c>W</c> of (G·H)² values, or an operator
 /// decomposed into MatMuls in a Loop.</description></item>
 /// </list>
+/// <para><b>Precision.</b> A <see cref="Precision.Double"/> model exports DOUBLE tensors, which is valid ONNX, but ONNX
+/// Runtime's CPU provider (1.31) runs LSTM and GRU in float only and has no double RNN kernel. To run a double model there,
+/// import its ONNX file into the float twin of the model (import converts, rounding to the nearest float) and export that.</para>
 /// <para><b>Import</b> reads weights only, from a graph of that shape: one operator of the model's kind per layer
 /// (in node order), a head (MatMul with a [H, Output] or transposed [Output, H] weight, and an Add of the bias; or a
 /// Gemm) exactly when the model has one, an integer input exactly for token models. Every operator attribute and
