@@ -29,3 +29,14 @@ public partial class OnnxGru1x4Head { }
 
 [RnnModel(hidden: 6, layers: 1, Input = 9, Tokens = true)] // RnnTanhDTokens in float
 public partial class OnnxRnnTokens { }
+
+// The models of the PyTorch-exported fixtures (Fixtures/make_fixtures.py): nn.LSTM / nn.GRU / nn.RNN(relu)(3, 5, 2) + nn.Linear(5, 2).
+
+[LstmModel(hidden: 5, layers: 2, Input = 3, Output = 2)]
+public partial class TorchLstm { }
+
+[GruModel(hidden: 5, layers: 2, Input = 3, Output = 2)]
+public partial class TorchGru { }
+
+[RnnModel(hidden: 5, layers: 2, Input = 3, Output = 2, Activation = RnnActivation.Relu)]
+public partial class TorchRnnRelu { }
