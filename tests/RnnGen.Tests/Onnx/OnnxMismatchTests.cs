@@ -74,6 +74,19 @@ public class OnnxMismatchTests
             "layer 1 (RNN node 'rnn_l1'): its R input 'R_l1' is computed in the graph", "initializers or Constant nodes");
 
     [Fact]
+    public void HeadBiasComputedInTheGraph() =>
+        AssertRefused<LstmF2x6Head, LstmF2x6Head>(graph =>
+            {
+                NodeProto add = graph.Node.Single(n => n.OpType == "Add");
+                var negate = new NodeProto { OpType = "Neg", Name = "negate_bias" };
+                negate.Input.Add("head.bias");
+                negate.Output.Add("head.bias_negated");
+                graph.Node.Insert(0, negate);
+                add.Input[1] = "head.bias_negated";
+            },
+            "the head (MatMul node 'head_matmul')'s Add: its bias input 'head.bias_negated' is computed in the graph");
+
+    [Fact]
     public void WrongWeightElementType() =>
         AssertRefused<GruF3x5, GruF3x5>(graph =>
             {

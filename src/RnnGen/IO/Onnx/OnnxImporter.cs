@@ -145,7 +145,7 @@ internal sealed class OnnxImporter
     // ------------------------------------------------------------------ head
     private void ReadHead<T>(Span<T> parameters) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int hidden = _info.HiddenSize, outputs = _info.OutputSize;
+        int outputs = _info.OutputSize;
         var heads = _graph.Node.Where(n => n.OpType is "MatMul" or "Gemm" && IsDefaultDomain(n)).ToList();
         if (outputs == 0)
         {
@@ -183,9 +183,9 @@ internal sealed class OnnxImporter
             else
                 ReadHeadWeight(Constant(head, 1, "B", where, required: true)!, storedAsOutputByHidden: false, weight, where);
 
-            NodeProto? add = _graph.Node.FirstOrDefault(n => n.OpType == "Add" && n.Input.Contains(head.Output[0]));
-            string? biasName = add?.Input.FirstOrDefault(i => i != head.Output[0]);
-            bias = biasName is not null && _constants.TryGetValue(biasName, out TensorProto? c) ? c : null;
+            // The bias: the other operand of the Add that consumes the product (no Add: no bias, i.e. zero).
+            NodeProto? add = _graph.Node.FirstOrDefault(n => n.OpType == "Add" && IsDefaultDomain(n) && n.Input.Contains(head.Output[0]));
+            bias = add is null ? null : Constant(add, add.Input[0] == head.Output[0] ? 1 : 0, "bias", where + "'s Add", required: true);
         }
 
         if (bias is not null)
