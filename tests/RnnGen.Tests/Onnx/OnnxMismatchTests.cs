@@ -23,7 +23,7 @@ public class OnnxMismatchTests
 
     [Fact]
     public void OtherInputSize() =>
-        AssertRefused<LstmF3x5, OnnxLstm3x5In4>("layer 0 (LSTM node 'lstm_l0') W has shape [1, 20, 3]", "the model needs [1, 20, 4]");
+        Assert.Equal("W_l0", AssertRefused<LstmF3x5, OnnxLstm3x5In4>("layer 0 (LSTM node 'lstm_l0') W has shape [1, 20, 3]", "the model needs [1, 20, 4]").TensorName);
 
     [Fact]
     public void GraphWithoutHead() =>
@@ -35,7 +35,7 @@ public class OnnxMismatchTests
 
     [Fact]
     public void OtherHeadSize() =>
-        AssertRefused<LstmF2x6Head, OnnxLstm2x6Head5>("weight of shape [3, 6]", "the model needs [5, 6]");
+        Assert.Equal("head.weight", AssertRefused<LstmF2x6Head, OnnxLstm2x6Head5>("weight of shape [3, 6]", "the model needs [5, 6]").TensorName);
 
     [Fact]
     public void OtherRnnActivation() =>
@@ -111,9 +111,30 @@ public class OnnxMismatchTests
     {
         LstmF3x5 target = Harness.NewModel<LstmF3x5, float>(seed: 2);
         float[] before = target.Parameters.ToArray();
-        var e = Assert.Throws<InvalidDataException>(() => OnnxFile.Import(target, new MemoryStream(bytes)));
-        Assert.True(e.Message.Contains("not an ONNX model") || e.Message.Contains("no graph"), e.Message);
+        var e = Assert.Throws<ModelFileException>(() => OnnxFile.Import(target, new MemoryStream(bytes)));
+        Assert.True(e.Message.StartsWith("ONNX stream: the data is not an ONNX model") || e.Message == "ONNX stream: the ONNX model has no graph.", e.Message);
         Assert.Equal(before, target.Parameters.ToArray());
+    }
+
+    [Fact]
+    public void AFileMismatchNamesTheFile()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"rnngen-onnx-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            OnnxFile.Export(Harness.NewModel<LstmF3x5, float>(seed: 1), path);
+            var target = Harness.NewModel<GruF3x5, float>(seed: 2);
+            float[] before = target.Parameters.ToArray();
+            var e = Assert.Throws<ModelFileException>(() => OnnxFile.Import(target, path));
+            Assert.Equal(path, e.FilePath);
+            Assert.StartsWith($"ONNX file '{path}': the ONNX graph does not match {GruF3x5.Info}: ", e.Message);
+            Assert.Equal(before, target.Parameters.ToArray());
+            Assert.Throws<ModelFileException>(() => OnnxFile.Import<GruF3x5, float>(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]
@@ -128,17 +149,17 @@ public class OnnxMismatchTests
 
     private static NodeProto Layer(GraphProto graph, string name) => graph.Node.Single(n => n.Name == name);
 
-    private static void AssertRefused<TSource, TTarget>(params string[] fragments)
+    private static ModelFileException AssertRefused<TSource, TTarget>(params string[] fragments)
         where TSource : class, IRecurrentModel<TSource, float>
         where TTarget : class, IRecurrentModel<TTarget, float> =>
         AssertRefused<TSource, TTarget>(_ => { }, fragments);
 
     /// <summary>
     /// Exports <typeparamref name="TSource"/>, lets <paramref name="edit"/> change the graph, imports into a
-    /// <typeparamref name="TTarget"/>: must throw an <see cref="InvalidDataException"/> whose message contains every fragment
+    /// <typeparamref name="TTarget"/>: must throw an <see cref="ModelFileException"/> whose message contains every fragment
     /// (a mismatch also describes the target model), leaving the target's parameters as they were.
     /// </summary>
-    private static void AssertRefused<TSource, TTarget>(Action<GraphProto> edit, params string[] fragments)
+    private static ModelFileException AssertRefused<TSource, TTarget>(Action<GraphProto> edit, params string[] fragments)
         where TSource : class, IRecurrentModel<TSource, float>
         where TTarget : class, IRecurrentModel<TTarget, float>
     {
@@ -147,11 +168,13 @@ public class OnnxMismatchTests
         TTarget target = Harness.NewModel<TTarget, float>(seed: 2);
         float[] before = target.Parameters.ToArray();
 
-        var e = Assert.Throws<InvalidDataException>(() => OnnxFile.Import(target, new MemoryStream(proto.ToByteArray())));
-        if (!e.Message.StartsWith("The ONNX model's weights cannot be read: ", StringComparison.Ordinal))
-            Assert.StartsWith($"The ONNX model does not match {TTarget.Info}: ", e.Message);
+        var e = Assert.Throws<ModelFileException>(() => OnnxFile.Import(target, new MemoryStream(proto.ToByteArray())));
+        if (!e.Message.StartsWith("ONNX stream: the weights cannot be read: ", StringComparison.Ordinal))
+            Assert.StartsWith($"ONNX stream: the ONNX graph does not match {TTarget.Info}: ", e.Message);
+        Assert.Null(e.FilePath);
         foreach (string fragment in fragments)
             Assert.True(e.Message.Contains(fragment, StringComparison.Ordinal), $"'{fragment}' is not in: {e.Message}");
         Assert.Equal(before, target.Parameters.ToArray());
+        return e;
     }
 }

@@ -59,6 +59,10 @@ public class OnnxRoundTripTests
             var copy = new LstmF2x6Head();
             OnnxFile.Import(copy, path);
             Assert.True(Bits(source.Parameters).SequenceEqual(Bits(copy.Parameters)));
+            LstmF2x6Head created = OnnxFile.Import<LstmF2x6Head, float>(path);
+            Assert.True(Bits(source.Parameters).SequenceEqual(Bits(created.Parameters)));
+            created = OnnxFile.Import<LstmF2x6Head, float>(new MemoryStream(File.ReadAllBytes(path)));
+            Assert.True(Bits(source.Parameters).SequenceEqual(Bits(created.Parameters)));
         }
         finally
         {

@@ -40,7 +40,7 @@ namespace RnnGen;
 /// <para><b>Import</b> reads weights only, from a graph of that shape: one operator of the model's kind per layer
 /// (in node order), a head (MatMul with a [H, Output] or transposed [Output, H] weight, and an Add of the bias; or a
 /// Gemm) exactly when the model has one, an integer input exactly for token models. Every operator attribute and
-/// initializer shape is checked against the model first; a mismatch throws an <see cref="InvalidDataException"/>
+/// initializer shape is checked against the model first; a mismatch throws a <see cref="ModelFileException"/>
 /// that names it, and the model's parameters are left untouched. Weights may be FLOAT or DOUBLE (converted to the
 /// model's precision), in <c>raw_data</c> or the typed fields, as initializers or <c>Constant</c> nodes. PyTorch's own
 /// exporter (<c>torch.onnx.export</c> of <c>nn.LSTM</c> / <c>nn.GRU</c> / <c>nn.RNN</c> + <c>nn.Linear</c>) writes such a graph:
@@ -112,7 +112,7 @@ public static class OnnxFile
     /// and calls <c>ParametersChanged()</c>.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="source"/> is null.</exception>
-    /// <exception cref="InvalidDataException">
+    /// <exception cref="ModelFileException">
     /// The stream is not an ONNX model, or its graph does not match the model (operator kind, layer count, hidden size,
     /// activations, head, input kind, initializer shapes); the message names the difference. The model is unchanged.
     /// </exception>
@@ -122,25 +122,14 @@ public static class OnnxFile
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(source);
-        ModelProto proto;
-        try
-        {
-            proto = ModelProto.Parser.ParseFrom(source);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw new InvalidDataException($"The data is not an ONNX model (protobuf: {e.Message}).", e);
-        }
-        T[] parameters = OnnxImporter.ReadParameters<T>(TModel.Info, proto);
-        parameters.CopyTo(model.Parameters); // only once everything has been read and checked
-        model.ParametersChanged();
+        ImportCore(model, source, new OnnxSource(null));
     }
 
     /// <summary>Reads the weights of the ONNX model in the file <paramref name="path"/> into <paramref name="model"/>; see
     /// <see cref="Import{TModel, T}(IRecurrentModel{TModel, T}, Stream)"/>.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
-    /// <exception cref="InvalidDataException">The file is not an ONNX model or does not match the model; the model is unchanged.</exception>
+    /// <exception cref="ModelFileException">The file is not an ONNX model or does not match the model; the model is unchanged.</exception>
     public static void Import<TModel, T>(IRecurrentModel<TModel, T> model, string path)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -148,7 +137,49 @@ public static class OnnxFile
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
         using FileStream stream = File.OpenRead(path);
-        Import(model, stream);
+        ImportCore(model, stream, new OnnxSource(path));
+    }
+
+    /// <summary>Creates a <typeparamref name="TModel"/> and imports the ONNX model in the file <paramref name="path"/> into it.</summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="ModelFileException">The file is not an ONNX model or does not match <typeparamref name="TModel"/>.</exception>
+    public static TModel Import<TModel, T>(string path)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TModel model = TModel.Create();
+        Import(model, path);
+        return model;
+    }
+
+    /// <summary>Creates a <typeparamref name="TModel"/> and imports the ONNX model read from <paramref name="source"/> into it.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/> is null.</exception>
+    /// <exception cref="ModelFileException">The data is not an ONNX model or does not match <typeparamref name="TModel"/>.</exception>
+    public static TModel Import<TModel, T>(Stream source)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TModel model = TModel.Create();
+        Import(model, source);
+        return model;
+    }
+
+    private static void ImportCore<TModel, T>(IRecurrentModel<TModel, T> model, Stream stream, OnnxSource source)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ModelProto proto;
+        try
+        {
+            proto = ModelProto.Parser.ParseFrom(stream);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw source.Fail($"the data is not an ONNX model (protobuf: {e.Message}).", inner: e);
+        }
+        T[] parameters = OnnxImporter.ReadParameters<T>(TModel.Info, proto, source);
+        parameters.CopyTo(model.Parameters); // only once everything has been read and checked
+        model.ParametersChanged();
     }
 
     /// <summary>The ONNX operator of a cell kind: <c>LSTM</c>, <c>GRU</c> or <c>RNN</c>.</summary>

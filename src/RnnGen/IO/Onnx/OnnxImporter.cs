@@ -11,13 +11,15 @@ internal sealed class OnnxImporter
 {
     private readonly ModelInfo _info;
     private readonly GraphProto _graph;
+    private readonly OnnxSource _source;
     private readonly Dictionary<string, TensorProto> _constants = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NodeProto> _producers = new(StringComparer.Ordinal);
 
-    private OnnxImporter(ModelInfo info, GraphProto graph)
+    private OnnxImporter(ModelInfo info, GraphProto graph, OnnxSource source)
     {
         _info = info;
         _graph = graph;
+        _source = source;
         foreach (TensorProto initializer in graph.Initializer)
             _constants[initializer.Name] = initializer;
         foreach (NodeProto node in graph.Node)
@@ -30,11 +32,11 @@ internal sealed class OnnxImporter
         }
     }
 
-    /// <summary>The parameters in PyTorch layout, or an <see cref="InvalidDataException"/> naming what does not match.</summary>
-    public static T[] ReadParameters<T>(ModelInfo info, ModelProto model) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The parameters in PyTorch layout, or a <see cref="ModelFileException"/> naming what does not match.</summary>
+    public static T[] ReadParameters<T>(ModelInfo info, ModelProto model, OnnxSource source) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        GraphProto graph = model.Graph ?? throw new InvalidDataException("The ONNX file has no graph.");
-        return new OnnxImporter(info, graph).Read<T>();
+        GraphProto graph = model.Graph ?? throw source.Fail("the ONNX model has no graph.");
+        return new OnnxImporter(info, graph, source).Read<T>();
     }
 
     private T[] Read<T>() where T : unmanaged, IFloatingPointIeee754<T>
@@ -104,9 +106,9 @@ internal sealed class OnnxImporter
         if (_info.Cell == CellKind.Lstm && Constant(node, 7, "P", where, required: false) is { } peepholes)
         {
             var p = new T[OnnxTensors.Shape(peepholes).Aggregate(1L, (x, y) => x * y)];
-            OnnxTensors.Read<T>(peepholes, p, where + " P");
+            OnnxTensors.Read<T>(peepholes, p, where + " P", _source);
             if (p.Any(v => v != T.Zero))
-                throw Mismatch($"{where} has non-zero peephole weights P; RnnGen's LSTM has no peepholes.");
+                throw Mismatch($"{where} has non-zero peephole weights P; RnnGen's LSTM has no peepholes.", peepholes.Name);
         }
 
         ReadGates(w, Slice(parameters, $"weight_ih_l{k}"), where + " W");
@@ -114,7 +116,7 @@ internal sealed class OnnxImporter
         if (b is not null)
         {
             var onnx = new T[2 * rows];
-            OnnxTensors.Read<T>(b, onnx, where + " B");
+            OnnxTensors.Read<T>(b, onnx, where + " B", _source);
             OnnxGateOrder.OnnxToTorch<T>(_info.Cell, onnx.AsSpan(0, rows), Slice(parameters, $"bias_ih_l{k}"));
             OnnxGateOrder.OnnxToTorch<T>(_info.Cell, onnx.AsSpan(rows), Slice(parameters, $"bias_hh_l{k}"));
         } // no B: ONNX's default bias is zero, which the zero-filled result already holds
@@ -123,7 +125,7 @@ internal sealed class OnnxImporter
     private void ReadGates<T>(TensorProto tensor, Span<T> destination, string what) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var onnx = new T[destination.Length];
-        OnnxTensors.Read<T>(tensor, onnx, what);
+        OnnxTensors.Read<T>(tensor, onnx, what, _source);
         OnnxGateOrder.OnnxToTorch<T>(_info.Cell, onnx, destination);
     }
 
@@ -192,8 +194,8 @@ internal sealed class OnnxImporter
         {
             long count = OnnxTensors.Shape(bias).Aggregate(1L, (x, y) => x * y);
             if (count != outputs)
-                throw Mismatch($"{where} has a bias of shape {OnnxTensors.Format(bias.Dims)}; the model needs [{outputs}] (head.bias).");
-            OnnxTensors.Read<T>(bias, Slice(parameters, "head.bias"), where + " bias");
+                throw Mismatch($"{where} has a bias of shape {OnnxTensors.Format(bias.Dims)}; the model needs [{outputs}] (head.bias).", bias.Name);
+            OnnxTensors.Read<T>(bias, Slice(parameters, "head.bias"), where + " bias", _source);
         } // no bias: zero
     }
 
@@ -206,14 +208,14 @@ internal sealed class OnnxImporter
         if (!OnnxTensors.HasShape(tensor, expected))
             throw Mismatch($"{where} has a weight of shape {OnnxTensors.Format(tensor.Dims)}" +
                            $" ({(storedAsOutputByHidden ? "[Output, Hidden]" : "[Hidden, Output]")}); the model needs {OnnxTensors.Format(expected)}" +
-                           $" (hidden {hidden}, {outputs} outputs).");
+                           $" (hidden {hidden}, {outputs} outputs).", tensor.Name);
         if (storedAsOutputByHidden)
         {
-            OnnxTensors.Read<T>(tensor, weight, where + " weight");
+            OnnxTensors.Read<T>(tensor, weight, where + " weight", _source);
             return;
         }
         var transposed = new T[weight.Length];
-        OnnxTensors.Read<T>(tensor, transposed, where + " weight");
+        OnnxTensors.Read<T>(tensor, transposed, where + " weight", _source);
         for (int o = 0; o < outputs; o++)
             for (int j = 0; j < hidden; j++)
                 weight[o * hidden + j] = transposed[j * outputs + o];
@@ -230,18 +232,19 @@ internal sealed class OnnxImporter
             return required ? throw Mismatch($"{where} has no {role} input.") : null;
         return _constants.TryGetValue(name, out TensorProto? tensor)
             ? tensor
-            : throw Mismatch($"{where}: its {role} input '{name}' is computed in the graph; RnnGen imports weights stored as initializers or Constant nodes.");
+            : throw Mismatch($"{where}: its {role} input '{name}' is computed in the graph; RnnGen imports weights stored as initializers or Constant nodes.", name);
     }
 
     private void CheckShape(TensorProto tensor, string what, string meaning, params long[] expected)
     {
         if (!OnnxTensors.HasShape(tensor, expected))
-            throw Mismatch($"{what} has shape {OnnxTensors.Format(tensor.Dims)}; the model needs {OnnxTensors.Format(expected)} ({meaning}).");
+            throw Mismatch($"{what} has shape {OnnxTensors.Format(tensor.Dims)}; the model needs {OnnxTensors.Format(expected)} ({meaning}).", tensor.Name);
     }
 
     private static AttributeProto? Attribute(NodeProto node, string name) => node.Attribute.FirstOrDefault(a => a.Name == name);
 
     private static bool IsDefaultDomain(NodeProto node) => node.Domain is "" or "ai.onnx";
 
-    private InvalidDataException Mismatch(string detail) => new($"The ONNX model does not match {_info}: {detail}");
+    private ModelFileException Mismatch(string detail, string? tensorName = null) =>
+        _source.Fail($"the ONNX graph does not match {_info}: {detail}", tensorName);
 }

@@ -58,58 +58,60 @@ internal static class OnnxTensors
     /// <param name="tensor">The tensor to read.</param>
     /// <param name="destination">Where its values go, in its own (row-major) order.</param>
     /// <param name="what">How messages name the tensor, e.g. <c>layer 0 W</c>.</param>
-    public static void Read<T>(TensorProto tensor, Span<T> destination, string what)
+    /// <param name="source">Where the model was read from (for the exception).</param>
+    public static void Read<T>(TensorProto tensor, Span<T> destination, string what, OnnxSource source)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
-            throw Unreadable(
+            throw Unreadable(source, tensor, 
                 $"{what} ('{tensor.Name}') is stored in an external data file; RnnGen reads ONNX files whose weights are inside the model file.");
         long count = 1;
         foreach (long d in tensor.Dims) count *= d;
         if (count != destination.Length)
-            throw Unreadable($"{what} ('{tensor.Name}') has {count} elements; {destination.Length} were expected.");
+            throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has {count} elements; {destination.Length} were expected.");
 
         var type = (TensorProto.Types.DataType)tensor.DataType;
         bool raw = !tensor.RawData.IsEmpty;
         switch (type)
         {
             case TensorProto.Types.DataType.Float when raw:
-                ReadOnlySpan<byte> floats = CheckedRaw(tensor, destination.Length, sizeof(float), what);
+                ReadOnlySpan<byte> floats = CheckedRaw(tensor, destination.Length, sizeof(float), what, source);
                 for (int i = 0; i < destination.Length; i++)
                     destination[i] = T.CreateTruncating(BinaryPrimitives.ReadSingleLittleEndian(floats.Slice(i * sizeof(float))));
                 break;
             case TensorProto.Types.DataType.Double when raw:
-                ReadOnlySpan<byte> doubles = CheckedRaw(tensor, destination.Length, sizeof(double), what);
+                ReadOnlySpan<byte> doubles = CheckedRaw(tensor, destination.Length, sizeof(double), what, source);
                 for (int i = 0; i < destination.Length; i++)
                     destination[i] = T.CreateTruncating(BinaryPrimitives.ReadDoubleLittleEndian(doubles.Slice(i * sizeof(double))));
                 break;
             case TensorProto.Types.DataType.Float:
-                CheckedCount(tensor.FloatData.Count, destination.Length, tensor, what);
+                CheckedCount(tensor.FloatData.Count, destination.Length, tensor, what, source);
                 for (int i = 0; i < destination.Length; i++) destination[i] = T.CreateTruncating(tensor.FloatData[i]);
                 break;
             case TensorProto.Types.DataType.Double:
-                CheckedCount(tensor.DoubleData.Count, destination.Length, tensor, what);
+                CheckedCount(tensor.DoubleData.Count, destination.Length, tensor, what, source);
                 for (int i = 0; i < destination.Length; i++) destination[i] = T.CreateTruncating(tensor.DoubleData[i]);
                 break;
             default:
-                throw Unreadable(
+                throw Unreadable(source, tensor, 
                     $"{what} ('{tensor.Name}') has element type {type}; RnnGen reads FLOAT or DOUBLE weights.");
         }
     }
 
-    private static InvalidDataException Unreadable(string detail) => new($"The ONNX model's weights cannot be read: {detail}");
+    private static ModelFileException Unreadable(OnnxSource source, TensorProto tensor, string detail) =>
+        source.Fail($"the weights cannot be read: {detail}", tensor.Name);
 
-    private static ReadOnlySpan<byte> CheckedRaw(TensorProto tensor, int count, int size, string what)
+    private static ReadOnlySpan<byte> CheckedRaw(TensorProto tensor, int count, int size, string what, OnnxSource source)
     {
         ReadOnlySpan<byte> raw = tensor.RawData.Span;
         if (raw.Length != (long)count * size)
-            throw Unreadable($"{what} ('{tensor.Name}') has {raw.Length} bytes of raw data; {count} × {size} were expected.");
+            throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has {raw.Length} bytes of raw data; {count} × {size} were expected.");
         return raw;
     }
 
-    private static void CheckedCount(int actual, int expected, TensorProto tensor, string what)
+    private static void CheckedCount(int actual, int expected, TensorProto tensor, string what, OnnxSource source)
     {
         if (actual != expected)
-            throw Unreadable($"{what} ('{tensor.Name}') holds {actual} values; {expected} were expected.");
+            throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') holds {actual} values; {expected} were expected.");
     }
 }
