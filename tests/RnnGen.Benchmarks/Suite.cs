@@ -4,7 +4,6 @@ using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Exporters;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Loggers;
-using BenchmarkDotNet.Order;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using BenchmarkDotNet.Validators;
 using Perfolizer.Horology;
@@ -50,7 +49,7 @@ internal static class Suite
             .AddLogger(ConsoleLogger.Default)
             .AddExporter(MarkdownExporter.GitHub)
             .AddValidator(JitOptimizationsValidator.FailOnError, BaselineValidator.FailOnError)
-            .WithOrderer(new DefaultOrderer(SummaryOrderPolicy.Declared))
+            .WithOrderer(new RnnGenFirstOrderer())
             .WithArtifactsPath(Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts"));
     }
 }

@@ -5,22 +5,25 @@ using RnnGen.Benchmarks.Streaming;
 namespace RnnGen.Benchmarks.Onnx;
 
 /// <summary>
-/// ONNX Runtime at its best for streaming: the <see cref="OnnxRecurrentGraph"/> step graph in one session (one intra-op
-/// thread, sequential, all graph optimisations), inputs and outputs pre-allocated as OrtValues and pre-bound with two
-/// IOBindings that alternate the two state buffers (state A in → state B out, then B in → A out), so a step is one
+/// ONNX Runtime at its best for streaming: the model exported by RnnGen's own <see cref="OnnxFile"/> (one ONNX
+/// LSTM / GRU operator per layer) in one session (one intra-op thread, sequential, all graph optimisations), run one
+/// step per call: the input [1, 1, In] and the output [1, 1, OutputWidth] are pre-allocated OrtValues, and two
+/// IOBindings alternate the two state buffers (h0/c0 = A → hn/cn = B, then B → A), so a step is one
 /// <c>RunWithBinding</c> call that allocates nothing and copies no state.
 /// </summary>
 internal sealed class OnnxEngine : IStreamingEngine
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
-    private readonly OrtValue _x;
-    private readonly OrtValue[][] _state; // [buffer A/B][h_l0, (c_l0,) h_l1, ...]
+    private readonly OrtValue _x, _y;
+    private readonly OrtValue[][] _state; // [buffer A/B][h, (c)]
     private readonly OrtIoBinding[] _bindings;
-    private readonly int _top; // index of the top layer's h in a state buffer
     private int _next;
 
-    public OnnxEngine(ModelInfo info, ReadOnlySpan<float> parameters, float[] input)
+    /// <param name="onnxModel">The model as <see cref="OnnxFile.ExportToBytes{TModel, T}"/> writes it.</param>
+    /// <param name="info">The model's description (sizes).</param>
+    /// <param name="input">The input fed at every step.</param>
+    public OnnxEngine(byte[] onnxModel, ModelInfo info, float[] input)
     {
         using var options = new SessionOptions
         {
@@ -29,26 +32,21 @@ internal sealed class OnnxEngine : IStreamingEngine
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
-        _session = new InferenceSession(OnnxRecurrentGraph.Build(info, parameters), options);
+        _session = new InferenceSession(onnxModel, options);
 
-        _x = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [1, 1, info.InputSize]);
+        _x = Allocate(1, 1, info.InputSize);
         input.CopyTo(_x.GetTensorMutableDataAsSpan<float>());
-        var names = new List<(string In, string Out)>();
-        for (int k = 0; k < info.LayerCount; k++)
-        {
-            names.Add((OnnxRecurrentGraph.HiddenIn(k), OnnxRecurrentGraph.HiddenOut(k)));
-            if (info.HasCellState)
-                names.Add((OnnxRecurrentGraph.CellIn(k), OnnxRecurrentGraph.CellOut(k)));
-        }
-        _top = names.FindIndex(n => n.Out == OnnxRecurrentGraph.HiddenOut(info.LayerCount - 1));
-        _state = [.. Enumerable.Range(0, 2).Select(_ => names
-            .Select(_ => OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [1, 1, info.HiddenSize]))
-            .ToArray())];
+        _y = Allocate(1, 1, info.OutputWidth);
+        var names = new List<(string In, string Out)> { (OnnxFile.InitialHiddenName, OnnxFile.FinalHiddenName) };
+        if (info.HasCellState)
+            names.Add((OnnxFile.InitialCellName, OnnxFile.FinalCellName));
+        _state = [.. Enumerable.Range(0, 2).Select(_ => names.Select(_ => Allocate(info.LayerCount, 1, info.HiddenSize)).ToArray())];
         _bindings = new OrtIoBinding[2];
         for (int b = 0; b < 2; b++)
         {
             OrtIoBinding binding = _session.CreateIoBinding();
-            binding.BindInput(OnnxRecurrentGraph.Input, _x);
+            binding.BindInput(OnnxFile.InputName, _x);
+            binding.BindOutput(OnnxFile.OutputName, _y);
             for (int i = 0; i < names.Count; i++)
             {
                 binding.BindInput(names[i].In, _state[b][i]);
@@ -70,13 +68,15 @@ internal sealed class OnnxEngine : IStreamingEngine
 
     public float Step()
     {
-        int b = _next;
-        _session.RunWithBinding(_runOptions, _bindings[b]);
-        _next = 1 - b;
-        return _state[1 - b][_top].GetTensorDataAsSpan<float>()[0];
+        _session.RunWithBinding(_runOptions, _bindings[_next]);
+        _next = 1 - _next;
+        return _y.GetTensorDataAsSpan<float>()[0];
     }
 
-    public float[] LastOutput() => _state[_next][_top].GetTensorDataAsSpan<float>().ToArray();
+    public float[] LastOutput() => _y.GetTensorDataAsSpan<float>().ToArray();
+
+    private static OrtValue Allocate(params long[] shape) =>
+        OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, shape);
 
     public void Dispose()
     {
@@ -85,6 +85,7 @@ internal sealed class OnnxEngine : IStreamingEngine
         foreach (OrtValue v in _state.SelectMany(s => s))
             v.Dispose();
         _x.Dispose();
+        _y.Dispose();
         _runOptions.Dispose();
         _session.Dispose();
     }

@@ -50,7 +50,7 @@ public abstract class StreamingBenchmark<TModel> where TModel : class, IRecurren
         _torchModule = Checked(new TorchModuleEngine(info, parameters, Input, stepsPerCall: 1));
         _torchCells = Checked(new TorchCellsEngine(info, parameters, Input));
         _torchSequence = Checked(new TorchModuleEngine(info, parameters, Input, stepsPerCall: SequenceLength));
-        _onnx = Checked(new OnnxEngine(info, parameters, Input));
+        _onnx = Checked(new OnnxEngine(OnnxFile.ExportToBytes(Model), info, Input));
     }
 
     [GlobalCleanup]
