@@ -66,3 +66,21 @@ public class GemmTests
             Assert.True(Math.Abs(expected[i] - actual[i]) <= tol * Math.Max(1, Math.Abs(expected[i])), $"[{i}] {expected[i]} vs {actual[i]}");
     }
 }
+
+/// <summary>The per-step transposed product against a naive loop, around every tile boundary.</summary>
+public class MatrixOpsTests
+{
+    [Theory]
+    [InlineData(1, 1)] [InlineData(4, 5)] [InlineData(512, 128)] [InlineData(20, 129)] [InlineData(7, 16)] [InlineData(3, 300)]
+    public void TransposeMultiplyAdd(int rows, int cols)
+    {
+        var w = Harness.Random<double>(rows * cols, 1);
+        var v = Harness.Random<double>(rows, 2);
+        var y = Harness.Random<double>(cols, 3);
+        var expected = (double[])y.Clone();
+        for (int c = 0; c < cols; c++)
+            for (int r = 0; r < rows; r++) expected[c] += w[r * cols + c] * v[r];
+        MatrixOps.TransposeMultiplyAdd<double>(w, v, y);
+        for (int c = 0; c < cols; c++) Assert.Equal(expected[c], y[c], 1e-12);
+    }
+}
