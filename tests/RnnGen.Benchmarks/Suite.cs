@@ -1,3 +1,4 @@
+using System.Globalization;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
@@ -54,20 +55,52 @@ internal static class Suite
     }
 }
 
-/// <summary>Wall-clock time and machine load around the run (the machine may be shared).</summary>
+/// <summary>
+/// Wall-clock time and machine load around the run (the machine may be shared): the load averages at the start and the
+/// end, and the range of the 1-minute load average sampled every 5 s during the run.
+/// </summary>
 internal sealed class SuiteRun
 {
+    private readonly List<double> _samples = [];
+    private Timer? _sampler;
+
     public DateTime StartedUtc { get; private init; }
     public TimeSpan Elapsed { get; private set; }
     public string LoadAtStart { get; private init; } = "";
     public string LoadAtEnd { get; private set; } = "";
 
-    public static SuiteRun Start() => new() { StartedUtc = DateTime.UtcNow, LoadAtStart = LoadAverage() };
+    /// <summary>Lowest and highest 1-minute load average seen during the run, or null where /proc/loadavg cannot be read.</summary>
+    public (double Min, double Max)? LoadRange
+    {
+        get
+        {
+            lock (_samples)
+                return _samples.Count == 0 ? null : (_samples.Min(), _samples.Max());
+        }
+    }
+
+    public static SuiteRun Start()
+    {
+        var run = new SuiteRun { StartedUtc = DateTime.UtcNow, LoadAtStart = LoadAverage() };
+        run._sampler = new Timer(_ => run.Sample(), null, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        return run;
+    }
 
     public void Stop()
     {
+        _sampler?.Dispose();
+        Sample();
         Elapsed = DateTime.UtcNow - StartedUtc;
         LoadAtEnd = LoadAverage();
+    }
+
+    private void Sample()
+    {
+        if (double.TryParse(LoadAverage().Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double oneMinute))
+        {
+            lock (_samples)
+                _samples.Add(oneMinute);
+        }
     }
 
     /// <summary>The 1-, 5- and 15-minute load averages (Linux), or "unknown".</summary>
