@@ -171,6 +171,25 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
         return new WindowResult(lossSum, _totalCounted, correct, tokens);
     }
 
+    /// <summary>
+    /// Resets to zeros the state of every lane of the last window whose state holds NaN or ±∞ (after a skipped step, so
+    /// that a lane that blew up starts over instead of poisoning the rest of its sequence). Returns how many were reset.
+    /// </summary>
+    public int ResetNonFiniteStates()
+    {
+        int reset = 0;
+        for (int i = 0; i < _activeCount; i++)
+        {
+            RecurrentState<T> state = _states[_activeLane[i]];
+            if (!Finite.All<T>(state.Values))
+            {
+                state.Reset();
+                reset++;
+            }
+        }
+        return reset;
+    }
+
     /// <summary>Counted steps (labels ≠ −1) or target elements of a sequence inside the window [start, start + steps).</summary>
     private int CountTargets(in TrainingSequence<T> s, int sequenceSteps, int start, int steps)
     {
@@ -187,15 +206,15 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
     private void Work(int w)
     {
         TModel replica = _replicas[w];
-        if (_replicaVersion[w] != _parameterVersion)
-        {
-            _master.Parameters.CopyTo(replica.Parameters);
-            replica.ParametersChanged();
-            _replicaVersion[w] = _parameterVersion;
-        }
-
         try
         {
+            if (_replicaVersion[w] != _parameterVersion)
+            {
+                _master.Parameters.CopyTo(replica.Parameters);
+                replica.ParametersChanged();
+                _replicaVersion[w] = _parameterVersion;
+            }
+
             int i;
             while ((i = Interlocked.Increment(ref _nextActive) - 1) < _activeCount)
             {

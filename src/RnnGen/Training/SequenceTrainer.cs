@@ -202,14 +202,14 @@ public sealed class SequenceTrainer<TModel, T>
         private readonly TrainerOptions _options;
         private readonly BatchRunner<TModel, T> _runner;
         private readonly ISequenceDataset<T> _training;
-        private readonly DatasetShape _shape;
         private readonly ISequenceDataset<T>? _validation;
         private readonly IProgress<TrainingProgress>? _progress;
         private readonly CancellationToken _cancellationToken;
         private readonly int _window;
         private readonly int[] _order;
         private readonly T[]? _bestParameters;
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly Stopwatch _clock = Stopwatch.StartNew();      // the whole run
+        private readonly Stopwatch _trainingClock = new();              // training windows only (for the token rate)
         private SeededRandom _random;
 
         private long _steps, _skipped, _tokens;
@@ -228,7 +228,6 @@ public sealed class SequenceTrainer<TModel, T>
             _options = trainer.Options;
             _runner = runner;
             _training = training;
-            _shape = shape;
             _validation = validation;
             _progress = progress;
             _cancellationToken = cancellationToken;
@@ -309,6 +308,7 @@ public sealed class SequenceTrainer<TModel, T>
                 _windowsInEpoch += BatchRunner<TModel, T>.WindowCount(longest, _window);
             }
 
+            _trainingClock.Start();
             _windowInEpoch = 0;
             _epochSteps = _epochSkipped = 0;
             _epochLossSum = 0;
@@ -323,6 +323,7 @@ public sealed class SequenceTrainer<TModel, T>
                     TrainWindow(w);
                 }
             }
+            _trainingClock.Stop();
         }
 
         private void TrainWindow(int index)
@@ -359,6 +360,7 @@ public sealed class SequenceTrainer<TModel, T>
                     throw new NonFiniteStepException(_epoch, _windowInEpoch, loss, lossFinite);
                 _skipped++;
                 _epochSkipped++;
+                _runner.ResetNonFiniteStates();
                 return false;
             }
 
@@ -382,7 +384,7 @@ public sealed class SequenceTrainer<TModel, T>
         {
             if (_progress is null) return;
             TimeSpan elapsed = _clock.Elapsed;
-            double seconds = elapsed.TotalSeconds;
+            double seconds = _trainingClock.Elapsed.TotalSeconds;
             double rate = seconds > 0 ? _tokens / seconds : 0;
             long remainingTokens = Math.Max(0, _plannedTokens - _tokens);
             TimeSpan remaining = rate > 0 ? TimeSpan.FromSeconds(Math.Min(remainingTokens / rate, TimeSpan.MaxValue.TotalSeconds / 2)) : TimeSpan.Zero;

@@ -24,7 +24,9 @@ public enum NonFiniteHandling
     Throw = 0,
 
     /// <summary>Skip the step: no parameter or optimizer update, training goes on with the next window. Skipped steps are
-    /// counted in <see cref="TrainingProgress.SkippedSteps"/> and <see cref="EpochSummary.SkippedSteps"/>.</summary>
+    /// counted in <see cref="TrainingProgress.SkippedSteps"/> and <see cref="EpochSummary.SkippedSteps"/> and left out of
+    /// the epoch's training loss. A lane whose recurrent state became NaN or ±∞ in the skipped window restarts from a zero
+    /// state; the other lanes carry their state on as usual.</summary>
     Skip = 1,
 }
 

@@ -123,6 +123,40 @@ public class TrainerControlTests
         Assert.Equal(2, snapshots[^1].Progress.SkippedSteps);
     }
 
+    /// <summary>
+    /// With Skip, a lane whose state overflowed in the skipped window restarts from zeros; otherwise its infinite state
+    /// would make every later window of the sequence non-finite too.
+    /// </summary>
+    [Fact]
+    public void NonFinite_Skip_ResetsALaneWhoseStateOverflowed()
+    {
+        // h_t = relu(2·h_(t−1) + x_t), output = 0.001·(h1 + h2): with x = 1e306 the state passes double.MaxValue at step 8.
+        var model = new ReluRnn();
+        var info = ReluRnn.Info;
+        info.Find("weight_ih_l0")!.Slice(model.Parameters).Fill(1);
+        var whh = info.Find("weight_hh_l0")!.Slice(model.Parameters);
+        whh[0] = 2; whh[3] = 2;
+        info.Find("head.weight")!.Slice(model.Parameters).Fill(0.001);
+        model.ParametersChanged();
+        var huge = Enumerable.Repeat(1e306, 8).Concat(Enumerable.Repeat(1.0, 8)).ToArray();
+        var calm = Enumerable.Repeat(0.5, 16).ToArray();
+        var data = new SequenceDataset<double>(
+        [
+            TrainingSequence<double>.FromVectors(huge, new double[16]),
+            TrainingSequence<double>.FromVectors(calm, new double[16]),
+        ]);
+        var reports = new List<TrainingProgress>();
+        var result = SequenceTrainer.Create(model, new Sgd<double>(ReluRnn.ParameterCount, learningRate: 1e-6), new TrainerOptions
+        {
+            Epochs = 1, BatchSize = 2, WindowLength = 8, Loss = SequenceLoss.MeanSquaredError, NonFinite = NonFiniteHandling.Skip,
+        }).Train(data, progress: new SyncProgress<TrainingProgress>(reports.Add));
+
+        Assert.Equal(2, reports.Count);
+        Assert.False(double.IsFinite(reports[0].Loss));
+        Assert.True(double.IsFinite(reports[1].Loss), $"second window loss {reports[1].Loss}");
+        Assert.Equal((1L, 1L), (result.Steps, result.SkippedSteps));
+    }
+
     [Fact]
     public void FiniteCheck_FindsNaNAndInfinityAnywhere()
     {

@@ -21,3 +21,7 @@ public partial class TinyDenseGru { }
 /// <summary>A small float RNN for the determinism and allocation tests.</summary>
 [RnnModel(hidden: 8, Input = 6, Output = 6, Tokens = true)]
 public partial class SmallRnn { }
+
+/// <summary>A ReLU RNN whose state can be made to overflow (for the non-finite state tests).</summary>
+[RnnModel(hidden: 2, Input = 1, Output = 1, Activation = RnnActivation.Relu, Precision = Precision.Double)]
+public partial class ReluRnn { }
