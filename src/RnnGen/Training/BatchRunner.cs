@@ -60,8 +60,15 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
     private long _totalCounted;
 
     private int _nextActive;       // next active lane to claim (Interlocked)
+    // Lane-ordered summation. _turn is the next active lane to add to the master's gradients; only the worker whose lane it
+    // is adds (then it drains the following lanes that were deposited). A worker that finishes a lane before its turn
+    // deposits the lane's gradient in its pending buffer and goes on with another lane; it waits only if it finishes a
+    // second lane while the first is still pending.
     private readonly object _turnGate = new();
-    private int _turn;             // the active lane whose gradient is added next
+    private readonly T[][] _pending;             // per worker: a finished lane's gradient waiting for its turn
+    private readonly int[] _pendingOfWorker;     // per worker: the active lane in its pending buffer, or −1
+    private readonly int[] _depositedBy;         // per active lane: the worker holding it in its pending buffer, or −1
+    private int _turn;
     private bool _faulted;
 
     private readonly WorkerTeam _team;
@@ -82,8 +89,11 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
         _outputs = new T[workers][];
         _outputGradients = new T[workers][];
         _replicaVersion = new int[workers];
+        _pending = new T[workers][];
+        _pendingOfWorker = new int[workers];
         for (int w = 0; w < workers; w++)
         {
+            _pending[w] = new T[_info.ParameterCount];
             _replicas[w] = TModel.Create();
             _tapes[w] = _replicas[w].CreateTape(window);
             _outputs[w] = new T[checked(window * _width)];
@@ -100,6 +110,7 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
         _activeCounted = new int[lanes];
         _lossSum = new double[lanes];
         _correct = new int[lanes];
+        _depositedBy = new int[lanes];
 
         _team = new WorkerTeam(workers, Work);
     }
@@ -150,6 +161,7 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
             _activeCounted[i] = CountTargets(_sequences[b], _steps[b], _windowStart, steps);
             _lossSum[i] = 0;
             _correct[i] = 0;
+            _depositedBy[i] = -1;
             _totalCounted += _activeCounted[i];
             tokens += steps;
             if (reset) _states[b].Reset();
@@ -159,6 +171,7 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
         _nextActive = 0;
         _turn = 0;
         _faulted = false;
+        Array.Fill(_pendingOfWorker, -1);
         _team.Run();
 
         double lossSum = 0;
@@ -261,19 +274,52 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
             replica.Backward(tape, gradients, default, null); // zero incoming state gradient: truncated BPTT
         }
 
+        return AddInLaneOrder(w, replica, i);
+    }
+
+    /// <summary>
+    /// Adds active lane <paramref name="i"/>'s gradient (in <paramref name="replica"/>) to the master's gradients in its turn,
+    /// then the lanes after it that other workers deposited; or deposits it if its turn has not come. False if another
+    /// worker failed.
+    /// </summary>
+    private bool AddInLaneOrder(int w, TModel replica, int i)
+    {
         lock (_turnGate)
         {
-            while (_turn != i && !_faulted) Monitor.Wait(_turnGate);
+            while (_turn != i && _pendingOfWorker[w] >= 0 && !_faulted) Monitor.Wait(_turnGate);
             if (_faulted) return false;
+            if (_turn != i)
+            {
+                if (_activeCounted[i] > 0) replica.Gradients.CopyTo(_pending[w]);
+                _pendingOfWorker[w] = i;
+                _depositedBy[i] = w;
+                return true;
+            }
         }
-        if (counted > 0)
-            TensorPrimitives.Add(_master.Gradients, replica.Gradients, _master.Gradients);
-        lock (_turnGate)
+
+        Span<T> sum = _master.Gradients;
+        if (_activeCounted[i] > 0) TensorPrimitives.Add(sum, replica.Gradients, sum);
+        for (int next = i + 1; ; next++)
         {
-            _turn = i + 1;
-            Monitor.PulseAll(_turnGate);
+            int owner;
+            lock (_turnGate)
+            {
+                owner = next < _activeCount && !_faulted ? _depositedBy[next] : -1;
+                if (owner < 0)
+                {
+                    _turn = next;
+                    Monitor.PulseAll(_turnGate);
+                    return !_faulted;
+                }
+            }
+            if (_activeCounted[next] > 0) TensorPrimitives.Add(sum, _pending[owner], sum);
+            lock (_turnGate)
+            {
+                _depositedBy[next] = -1;
+                _pendingOfWorker[owner] = -1;
+                Monitor.PulseAll(_turnGate);
+            }
         }
-        return true;
     }
 
     /// <summary>

@@ -157,6 +157,31 @@ public class TrainerControlTests
         Assert.Equal((1L, 1L), (result.Steps, result.SkippedSteps));
     }
 
+    /// <summary>An exception in a worker (here: a token the model rejects) ends the run with that exception, no hang.</summary>
+    [Fact]
+    public void WorkerException_Propagates_AndTheTrainerStaysUsable()
+    {
+        var data = new PoisonableDataset(Echo(8));
+        var trainer = SequenceTrainer.Create(NewModel(), new Adam<float>(SmallRnn.ParameterCount),
+            new TrainerOptions { Epochs = 1, BatchSize = 4, WorkerCount = 2, Shuffle = false });
+        // The data was checked when training started; it turns bad after the first batch.
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            trainer.Train(data, progress: new SyncProgress<TrainingProgress>(_ => data.Poisoned = true)));
+        Assert.Contains("Token ids must be in [0, 5]", e.Message);
+
+        data.Poisoned = false;
+        Assert.Single(trainer.Train(data).Epochs);
+    }
+
+    private sealed class PoisonableDataset(SequenceDataset<float> inner) : ISequenceDataset<float>
+    {
+        public bool Poisoned { get; set; }
+        public int Count => inner.Count;
+        public TrainingSequence<float> this[int index] => Poisoned && index == 6
+            ? TrainingSequence<float>.FromTokens(Enumerable.Repeat(99, 12).ToArray(), inner[index].Labels)
+            : inner[index];
+    }
+
     [Fact]
     public void FiniteCheck_FindsNaNAndInfinityAnywhere()
     {

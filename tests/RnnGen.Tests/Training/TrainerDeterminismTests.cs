@@ -65,4 +65,33 @@ public class TrainerDeterminismTests
         Assert.False(a.History[0].Loss == b.History[0].Loss && a.History[1].Loss == b.History[1].Loss);
         Assert.NotEqual(a.Parameters, b.Parameters);
     }
+
+    /// <summary>Lanes of different lengths, lanes without a target in a window, lanes that end early: still the same bits.</summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void MixedLengthsAndManyToOne_AnyWorkerCount_SameBitsAsOneWorker(int workers)
+    {
+        static float[] Run(int workers)
+        {
+            var rng = new SeededRandom(21);
+            var items = new List<TrainingSequence<float>>();
+            for (int i = 0; i < 40; i++)
+            {
+                var tokens = TaskData.RandomTokens(3 + rng.NextInt(13), 6, seed: 100 + i);
+                int[] labels = i % 2 == 0
+                    ? tokens.Select((_, t) => t == 0 ? -1 : tokens[t - 1]).ToArray()   // many-to-many
+                    : [tokens[0]];                                                      // many-to-one
+                items.Add(TrainingSequence<float>.FromTokens(tokens, labels));
+            }
+            var model = new SmallRnn();
+            model.InitializeParameters(3);
+            SequenceTrainer.Create(model, new RmsProp<float>(SmallRnn.ParameterCount, learningRate: 0.01),
+                new TrainerOptions { Epochs = 2, BatchSize = 7, WindowLength = 4, WorkerCount = workers, Seed = 5 })
+                .Train(new SequenceDataset<float>(items));
+            return model.Parameters.ToArray();
+        }
+
+        Assert.Equal(Run(1), Run(workers));
+    }
 }
