@@ -17,8 +17,8 @@ internal readonly record struct WindowResult(double LossSum, long Counted, long 
 /// </summary>
 /// <remarks>
 /// <para>Determinism: a lane's gradient is computed alone, in a cleared replica buffer, by identical code on identical
-/// parameters; lane gradients and losses are then added in lane order (a lane waits for its turn). The result is therefore
-/// the same bits for any number of workers.</para>
+/// parameters; lane gradients and losses are then added in lane order (a lane finished before its turn is parked in its
+/// worker's pending buffer). The result is therefore the same bits for any number of workers.</para>
 /// <para>Truncated BPTT: every window's <c>Backward</c> starts from a zero state gradient (the gradient is cut at the
 /// window's start); the forward state of each lane lives in <see cref="_states"/> and is carried to the next window unless
 /// the options say otherwise.</para>
@@ -93,7 +93,7 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
         _pendingOfWorker = new int[workers];
         for (int w = 0; w < workers; w++)
         {
-            _pending[w] = new T[_info.ParameterCount];
+            _pending[w] = workers > 1 ? new T[master.Parameters.Length] : []; // a lone worker always has the turn
             _replicas[w] = TModel.Create();
             _tapes[w] = _replicas[w].CreateTape(window);
             _outputs[w] = new T[checked(window * _width)];
