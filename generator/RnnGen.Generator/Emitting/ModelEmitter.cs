@@ -50,7 +50,7 @@ internal sealed class ModelEmitter
         w.Line("// Do not edit: change the attribute instead. Read on: every section below is commented.");
         w.Line("#nullable enable");
         w.Line();
-        w.Line("using Act = global::RnnGen.Kernels.Activations;");
+        w.Line($"using Lanes = global::RnnGen.Kernels.Lanes<{_t}>;");
         w.Line("using Matrix = global::RnnGen.Kernels.MatrixOps;");
         w.Line("using Vec = global::System.Numerics.Tensors.TensorPrimitives;");
         w.Line();
@@ -222,6 +222,7 @@ internal sealed class ModelEmitter
         w.Line();
         w.Line($"private readonly {_t}[] _parameters = new {_t}[ParameterCount];");
         w.Line($"private readonly {_t}[] _gradients = new {_t}[ParameterCount];");
+        PackedFields();
         w.Line($"private readonly {_t}[] _gx = new {_t}[GateRows];        // gate pre-activations{(Separate ? " from the input (+ b_ih)" : "")}");
         if (Separate)
             w.Line($"private readonly {_t}[] _gh = new {_t}[GateRows];        // gate pre-activations from the hidden state (+ b_hh)");
@@ -231,7 +232,6 @@ internal sealed class ModelEmitter
         if (Separate)
             w.Line($"private readonly {_t}[] _dgh = new {_t}[GateRows];       // Backward: dL/d(gate pre-activations), hidden part");
         w.Line($"private readonly {_t}[] _dh = new {_t}[HiddenSize];      // Backward: dL/dh of the layer at hand");
-        w.Line($"private readonly {_t}[] _tmp = new {_t}[HiddenSize];     // Backward: cell scratch");
         w.Line($"private readonly {_t}[] _dhCarry = new {_t}[LayerCount * HiddenSize]; // Backward: dL/dh_(t-1) per layer");
         if (HasC)
             w.Line($"private readonly {_t}[] _dcCarry = new {_t}[LayerCount * HiddenSize]; // Backward: dL/dc_(t-1) per layer");
@@ -255,9 +255,67 @@ internal sealed class ModelEmitter
         w.Line("ParametersChanged();");
         w.Close();
         w.Line();
-        w.Line("/// <summary>Call after writing <see cref=\"Parameters\"/> directly. This model reads <see cref=\"Parameters\"/> as it is, so there is nothing to refresh.</summary>");
-        w.Line("public void ParametersChanged() { }");
+        w.Line("/// <summary>");
+        w.Line("/// Call after writing <see cref=\"Parameters\"/> directly: refreshes the packed copies that <c>Step</c> and <c>Forward</c> read.");
+        w.Line("/// (<see cref=\"InitializeParameters\"/>, RnnGen's optimizers and model loaders call it for you.)");
+        w.Line("/// </summary>");
+        w.Line("public void ParametersChanged()");
+        w.Open();
+        w.Line($"{RoSpan} p = _parameters;");
+        for (int l = 0; l < L; l++)
+        {
+            string inWidth = l == 0 ? "InputSize" : "HiddenSize";
+            string ih = $"p.Slice(WeightIh{N(l)}, GateRows * {inWidth})", hh = $"p.Slice(WeightHh{N(l)}, GateRows * HiddenSize)";
+            string bih = $"p.Slice(BiasIh{N(l)}, GateRows)", bhh = $"p.Slice(BiasHh{N(l)}, GateRows)";
+            bool embed = l == 0 && _spec.Tokens;
+            if (embed && !Separate)
+            {
+                w.Line($"_embedding.Pack({ih}, {bih}, {bhh});");
+                w.Line($"_hidden{N(l)}.Pack({hh}, default, default, default);");
+            }
+            else if (embed)
+            {
+                w.Line($"_embedding.Pack({ih}, {bih}, default);");
+                w.Line($"_hidden{N(l)}.Pack({hh}, default, {bhh}, default);");
+            }
+            else if (!Separate)
+                w.Line($"_layer{N(l)}.Pack({ih}, {hh}, {bih}, {bhh});");
+            else
+            {
+                w.Line($"_input{N(l)}.Pack({ih}, default, {bih}, default);");
+                w.Line($"_hidden{N(l)}.Pack({hh}, default, {bhh}, default);");
+            }
+        }
+        if (Head) w.Line("_head.Pack(p.Slice(HeadWeight, OutputSize * HiddenSize), default, p.Slice(HeadBias, OutputSize), default);");
+        w.Close();
         w.Line();
+    }
+
+    private void PackedFields()
+    {
+        var w = _w;
+        string packed = $"global::RnnGen.Kernels.PackedMatrix<{_t}>";
+        string columns = $"global::RnnGen.Kernels.TransposedMatrix<{_t}>";
+        w.Line("// Packed copies of the weights that Step and Forward stream through (refreshed by ParametersChanged).");
+        for (int l = 0; l < L; l++)
+        {
+            bool embed = l == 0 && _spec.Tokens;
+            string inWidth = l == 0 ? "InputSize" : "HiddenSize";
+            if (embed)
+            {
+                w.Line($"private readonly {columns} _embedding = new(GateRows, InputSize); // weight_ih_l0 columns{(Separate ? " + bias_ih_l0" : " + both biases")}, one per token");
+                w.Line($"private readonly {packed} _hidden0 = new(GateRows, HiddenSize); // weight_hh_l0{(Separate ? " + bias_hh_l0" : "")}");
+            }
+            else if (!Separate)
+                w.Line($"private readonly {packed} _layer{N(l)} = new(GateRows, {inWidth}, HiddenSize); // [weight_ih_l{N(l)} | weight_hh_l{N(l)}] + both biases");
+            else
+            {
+                w.Line($"private readonly {packed} _input{N(l)} = new(GateRows, {inWidth}); // weight_ih_l{N(l)} + bias_ih_l{N(l)}");
+                w.Line($"private readonly {packed} _hidden{N(l)} = new(GateRows, HiddenSize); // weight_hh_l{N(l)} + bias_hh_l{N(l)}");
+            }
+        }
+        if (Head)
+            w.Line($"private readonly {packed} _head = new(OutputSize, HiddenSize); // head.weight + head.bias");
     }
 
     private void StateAndTape()
@@ -515,7 +573,6 @@ internal sealed class ModelEmitter
         w.Line("/// </summary>");
         w.Line($"private void StepCore({(_spec.Tokens ? "int token" : $"{RoSpan} x")}, {RoSpan} prev, {Span} next, {Span} output)");
         w.Open();
-        w.Line($"{RoSpan} p = _parameters;");
         w.Line($"{Span} gx = _gx;");
         if (Separate) w.Line($"{Span} gh = _gh;");
         for (int l = 0; l < L; l++)
@@ -526,22 +583,26 @@ internal sealed class ModelEmitter
             w.Line();
             w.Line($"// layer {N(l)}: input {(l == 0 ? (_spec.Tokens ? "= column `token` of weight_ih_l0 (a one-hot input, looked up)" : "x") : $"= h of layer {N(l - 1)}")}");
             w.Line($"{RoSpan} hPrev{N(l)} = prev.Slice({rec}, HiddenSize);");
-            string ih = $"p.Slice(WeightIh{N(l)}, GateRows * {inWidth})";
-            string hh = $"p.Slice(WeightHh{N(l)}, GateRows * HiddenSize)";
+            bool embed = l == 0 && _spec.Tokens;
             if (!Separate)
             {
-                w.Line($"// z = b_ih + b_hh + W_ih·x + W_hh·h_prev, all {N(_cell.Gates.Count)} gates at once");
-                w.Line($"Vec.Add(p.Slice(BiasIh{N(l)}, GateRows), p.Slice(BiasHh{N(l)}, GateRows), gx);");
-                w.Line(l == 0 && _spec.Tokens ? $"Matrix.AddColumn({ih}, token, gx);" : $"Matrix.MultiplyAdd({ih}, {input}, gx);");
-                w.Line($"Matrix.MultiplyAdd({hh}, hPrev{N(l)}, gx);");
+                if (embed)
+                {
+                    w.Line($"// z = b_ih + b_hh + W_ih·x + W_hh·h_prev, all {N(_cell.Gates.Count)} gates at once: the hidden part, then the token's column (biases folded in)");
+                    w.Line($"_hidden0.Multiply(hPrev0, default, gx);");
+                    w.Line("_embedding.AddColumn(token, gx);");
+                }
+                else
+                {
+                    w.Line($"// z = b_ih + b_hh + [W_ih | W_hh]·[x; h_prev], all {N(_cell.Gates.Count)} gates in one pass over the packed weights");
+                    w.Line($"_layer{N(l)}.Multiply({input}, hPrev{N(l)}, gx);");
+                }
             }
             else
             {
                 w.Line("// input part: gx = b_ih + W_ih·x; hidden part: gh = b_hh + W_hh·h_prev");
-                w.Line($"p.Slice(BiasIh{N(l)}, GateRows).CopyTo(gx);");
-                w.Line(l == 0 && _spec.Tokens ? $"Matrix.AddColumn({ih}, token, gx);" : $"Matrix.MultiplyAdd({ih}, {input}, gx);");
-                w.Line($"p.Slice(BiasHh{N(l)}, GateRows).CopyTo(gh);");
-                w.Line($"Matrix.MultiplyAdd({hh}, hPrev{N(l)}, gh);");
+                w.Line(embed ? "_embedding.CopyColumn(token, gx);" : $"_input{N(l)}.Multiply({input}, default, gx);");
+                w.Line($"_hidden{N(l)}.Multiply(hPrev{N(l)}, default, gh);");
             }
             var args = new List<string> { "gx" };
             if (Separate) args.Add("gh");
@@ -555,8 +616,7 @@ internal sealed class ModelEmitter
         if (Head)
         {
             w.Line("// head: output = head.weight·h_top + head.bias");
-            w.Line("p.Slice(HeadBias, OutputSize).CopyTo(output);");
-            w.Line($"Matrix.MultiplyAdd(p.Slice(HeadWeight, OutputSize * HiddenSize), {top}, output);");
+            w.Line($"_head.Multiply({top}, default, output);");
         }
         else
         {
@@ -579,7 +639,6 @@ internal sealed class ModelEmitter
         w.Line($"{Span} dgx = _dgx;");
         w.Line(Separate ? $"{Span} dgh = _dgh;" : $"{Span} dgh = _dgx; // one pre-activation for both projections");
         w.Line($"{Span} dh = _dh;");
-        w.Line($"{Span} tmp = _tmp;");
         w.Line($"{Span} dhCarry = _dhCarry;");
         if (HasC) w.Line($"{Span} dcCarry = _dcCarry;");
         if (L > 1) w.Line($"{Span} down1 = _down1;");
@@ -646,7 +705,6 @@ internal sealed class ModelEmitter
             args.Add("dgx");
             if (Separate) args.Add("dgh");
             args.Add("dhPrev");
-            args.Add("tmp");
             w.Line($"CellBackward({string.Join(", ", args)});");
             string wih = $"WeightIh{N(l)}, GateRows * {inWidth}";
             w.Line("// input weights: d weight_ih += dz ⊗ x, d bias_ih += dz");
@@ -722,7 +780,6 @@ internal sealed class ModelEmitter
         bwd.Add($"{Span} dgx");
         if (Separate) bwd.Add($"{Span} dgh");
         bwd.Add($"{Span} dhPrev");
-        bwd.Add($"{Span} tmp");
         w.Line("/// <summary>From dL/dh" + (HasC ? " and dL/dc (turned into dL/dc_prev in place)" : "") + " to the gradients of the pre-activations; adds any direct path into dhPrev.</summary>");
         w.Line($"private static void CellBackward({string.Join(", ", bwd)})");
         w.Open();
