@@ -25,3 +25,7 @@ public partial class SmallRnn { }
 /// <summary>A ReLU RNN whose state can be made to overflow (for the non-finite state tests).</summary>
 [RnnModel(hidden: 2, Input = 1, Output = 1, Activation = RnnActivation.Relu, Precision = Precision.Double)]
 public partial class ReluRnn { }
+
+/// <summary>A character model over a 32-symbol vocabulary (the usage example).</summary>
+[LstmModel(hidden: 32, Input = 32, Output = 32, Tokens = true)]
+public partial class TinyCharModel { }
