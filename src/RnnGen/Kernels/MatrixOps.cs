@@ -1,65 +1,74 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace RnnGen.Kernels;
 
 /// <summary>
-/// The matrix kernels of backpropagation (the forward pass streams <see cref="PackedMatrix{T}"/> copies instead). Matrices are row-major
-/// (PyTorch layout): element (r, c) of a matrix with <c>cols</c> columns is at <c>r * cols + c</c>.
-/// Every method checks its span lengths once (cheap, and the JIT removes the checks when the sizes are
-/// constants) and then runs a SIMD loop over <see cref="Vector{T}"/>.
+/// The per-step matrix kernels of backpropagation (the forward pass streams <see cref="PackedMatrix{T}"/> copies;
+/// window-wide products are in <see cref="Gemm"/>). Matrices are row-major (PyTorch layout): element (r, c) of a
+/// matrix with <c>cols</c> columns is at <c>r * cols + c</c>.
 /// </summary>
 public static class MatrixOps
 {
-    /// <summary><c>y += Wᵀ·v</c>, where W has <c>v.Length</c> rows and <c>y.Length</c> columns.</summary>
+    /// <summary>
+    /// <c>y += Wᵀ·v</c>, where W has <c>v.Length</c> rows and <c>y.Length</c> columns. W is read once, row after row,
+    /// while up to eight vectors of <c>y</c> stay in registers.
+    /// </summary>
     public static void TransposeMultiplyAdd<T>(ReadOnlySpan<T> w, ReadOnlySpan<T> v, Span<T> y)
         where T : unmanaged, INumber<T>
     {
         int rows = v.Length, cols = y.Length;
-        if (w.Length != rows * cols) ThrowShape(nameof(w), rows, cols, w.Length);
-        ref T wr = ref MemoryMarshal.GetReference(w);
-        ref T yr = ref MemoryMarshal.GetReference(y);
-        int r = 0;
-        for (; r + 4 <= rows; r += 4)
-        {
-            ref T w0 = ref Unsafe.Add(ref wr, r * cols);
-            ref T w1 = ref Unsafe.Add(ref w0, cols);
-            ref T w2 = ref Unsafe.Add(ref w1, cols);
-            ref T w3 = ref Unsafe.Add(ref w2, cols);
-            T v0 = v[r], v1 = v[r + 1], v2 = v[r + 2], v3 = v[r + 3];
-            var b0 = new Vector<T>(v0);
-            var b1 = new Vector<T>(v1);
-            var b2 = new Vector<T>(v2);
-            var b3 = new Vector<T>(v3);
-            int c = 0;
-            for (; c + Vector<T>.Count <= cols; c += Vector<T>.Count)
-            {
-                var acc = Vector.LoadUnsafe(ref yr, (nuint)c);
-                acc += Vector.LoadUnsafe(ref w0, (nuint)c) * b0;
-                acc += Vector.LoadUnsafe(ref w1, (nuint)c) * b1;
-                acc += Vector.LoadUnsafe(ref w2, (nuint)c) * b2;
-                acc += Vector.LoadUnsafe(ref w3, (nuint)c) * b3;
-                acc.StoreUnsafe(ref yr, (nuint)c);
-            }
-            for (; c < cols; c++)
-                Unsafe.Add(ref yr, c) += Unsafe.Add(ref w0, c) * v0 + Unsafe.Add(ref w1, c) * v1
-                                       + Unsafe.Add(ref w2, c) * v2 + Unsafe.Add(ref w3, c) * v3;
-        }
-        for (; r < rows; r++)
-            Axpy(v[r], ref Unsafe.Add(ref wr, r * cols), ref yr, cols);
+        if (w.Length != rows * cols)
+            throw new ArgumentException($"w has {w.Length} elements; a [{rows}, {cols}] matrix needs {rows * cols}.", nameof(w));
+        if (Vector512.IsHardwareAccelerated) TransposeMultiplyAdd<Vector512<T>, Width512<T>, T>(w, v, y);
+        else if (Vector256.IsHardwareAccelerated) TransposeMultiplyAdd<Vector256<T>, Width256<T>, T>(w, v, y);
+        else TransposeMultiplyAdd<Vector128<T>, Width128<T>, T>(w, v, y);
     }
 
-    /// <summary><c>W += u ⊗ x</c> (outer product), where W has <c>u.Length</c> rows and <c>x.Length</c> columns.</summary>
-    public static void OuterAdd<T>(Span<T> w, ReadOnlySpan<T> u, ReadOnlySpan<T> x)
-        where T : unmanaged, INumber<T>
+    private static void TransposeMultiplyAdd<TV, TW, T>(ReadOnlySpan<T> w, ReadOnlySpan<T> v, Span<T> y)
+        where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
     {
-        int rows = u.Length, cols = x.Length;
-        if (w.Length != rows * cols) ThrowShape(nameof(w), rows, cols, w.Length);
+        int rows = v.Length, cols = y.Length, p = TW.Count;
         ref T wr = ref MemoryMarshal.GetReference(w);
-        ref T xr = ref MemoryMarshal.GetReference(x);
-        for (int r = 0; r < rows; r++)
-            Axpy(u[r], ref xr, ref Unsafe.Add(ref wr, r * cols), cols);
+        ref T vr = ref MemoryMarshal.GetReference(v);
+        ref T yr = ref MemoryMarshal.GetReference(y);
+        int c0 = 0;
+        // tiles of eight vectors: eight independent accumulator chains hide the FMA latency
+        for (; c0 + 8 * p <= cols; c0 += 8 * p)
+        {
+            ref T yt = ref Unsafe.Add(ref yr, c0);
+            TV a0 = TW.Load(ref yt, 0), a1 = TW.Load(ref yt, p), a2 = TW.Load(ref yt, 2 * p), a3 = TW.Load(ref yt, 3 * p);
+            TV a4 = TW.Load(ref yt, 4 * p), a5 = TW.Load(ref yt, 5 * p), a6 = TW.Load(ref yt, 6 * p), a7 = TW.Load(ref yt, 7 * p);
+            for (int r = 0; r < rows; r++)
+            {
+                ref T row = ref Unsafe.Add(ref wr, (nint)r * cols + c0);
+                TV b = TW.Broadcast(Unsafe.Add(ref vr, r));
+                a0 = TW.MultiplyAdd(TW.Load(ref row, 0), b, a0); a1 = TW.MultiplyAdd(TW.Load(ref row, p), b, a1);
+                a2 = TW.MultiplyAdd(TW.Load(ref row, 2 * p), b, a2); a3 = TW.MultiplyAdd(TW.Load(ref row, 3 * p), b, a3);
+                a4 = TW.MultiplyAdd(TW.Load(ref row, 4 * p), b, a4); a5 = TW.MultiplyAdd(TW.Load(ref row, 5 * p), b, a5);
+                a6 = TW.MultiplyAdd(TW.Load(ref row, 6 * p), b, a6); a7 = TW.MultiplyAdd(TW.Load(ref row, 7 * p), b, a7);
+            }
+            TW.Store(a0, ref yt, 0); TW.Store(a1, ref yt, p); TW.Store(a2, ref yt, 2 * p); TW.Store(a3, ref yt, 3 * p);
+            TW.Store(a4, ref yt, 4 * p); TW.Store(a5, ref yt, 5 * p); TW.Store(a6, ref yt, 6 * p); TW.Store(a7, ref yt, 7 * p);
+        }
+        // remaining whole vectors, one at a time
+        for (; c0 + p <= cols; c0 += p)
+        {
+            TV a = TW.Load(ref yr, c0);
+            for (int r = 0; r < rows; r++)
+                a = TW.MultiplyAdd(TW.Load(ref wr, (nint)r * cols + c0), TW.Broadcast(Unsafe.Add(ref vr, r)), a);
+            TW.Store(a, ref yr, c0);
+        }
+        // columns that do not fill a vector
+        for (; c0 < cols; c0++)
+        {
+            T s = y[c0];
+            for (int r = 0; r < rows; r++)
+                s += Unsafe.Add(ref wr, (nint)r * cols + c0) * Unsafe.Add(ref vr, r);
+            y[c0] = s;
+        }
     }
 
     /// <summary><c>W[r, column] += v[r]</c>: the weight gradient of a one-hot input, as a column scatter.</summary>
@@ -67,29 +76,12 @@ public static class MatrixOps
         where T : unmanaged, INumber<T>
     {
         int rows = v.Length;
-        if (rows == 0 || w.Length % rows != 0) ThrowShape(nameof(w), rows, -1, w.Length);
+        if (rows == 0 || w.Length % rows != 0)
+            throw new ArgumentException($"w has {w.Length} elements, which is not a whole number of rows of length {rows}.", nameof(w));
         int cols = w.Length / rows;
         if ((uint)column >= (uint)cols) throw new ArgumentOutOfRangeException(nameof(column));
         ref T wr = ref Unsafe.Add(ref MemoryMarshal.GetReference(w), column);
         for (int r = 0; r < rows; r++)
-            Unsafe.Add(ref wr, r * cols) += v[r];
+            Unsafe.Add(ref wr, (nint)r * cols) += v[r];
     }
-
-    // y += alpha * x
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Axpy<T>(T alpha, ref T x, ref T y, int n) where T : unmanaged, INumber<T>
-    {
-        var a = new Vector<T>(alpha);
-        int i = 0;
-        for (; i + Vector<T>.Count <= n; i += Vector<T>.Count)
-            (Vector.LoadUnsafe(ref y, (nuint)i) + Vector.LoadUnsafe(ref x, (nuint)i) * a).StoreUnsafe(ref y, (nuint)i);
-        for (; i < n; i++)
-            Unsafe.Add(ref y, i) += alpha * Unsafe.Add(ref x, i);
-    }
-
-    private static void ThrowShape(string name, int rows, int cols, int length) =>
-        throw new ArgumentException(
-            cols >= 0
-                ? $"{name} has {length} elements; a [{rows}, {cols}] matrix needs {rows * cols}."
-                : $"{name} has {length} elements, which is not a whole number of rows of length {rows}.", name);
 }

@@ -66,16 +66,22 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
         if (!bias1.IsEmpty) Check(bias1.Length, Rows, nameof(bias1));
         if (!bias2.IsEmpty) Check(bias2.Length, Rows, nameof(bias2));
         int columns = LeftColumns + RightColumns;
-        for (int r = 0; r < Rows; r++)
+        // write the packed copy in order, block by block and column by column (the reads stay within one block of rows)
+        for (int row0 = 0; row0 < Rows; row0 += _block)
         {
-            int block = r / _block, lane = r % _block;
-            int baseIndex = block * _block * columns + lane;
-            for (int k = 0; k < LeftColumns; k++)
-                _weights[baseIndex + k * _block] = left[r * LeftColumns + k];
-            for (int k = 0; k < RightColumns; k++)
-                _weights[baseIndex + (LeftColumns + k) * _block] = right[r * RightColumns + k];
-            _bias[r] = (bias1.IsEmpty ? T.Zero : bias1[r]) + (bias2.IsEmpty ? T.Zero : bias2[r]);
+            int n = Math.Min(_block, Rows - row0);
+            Span<T> block = _weights.AsSpan(row0 * columns, _block * columns);
+            for (int k = 0; k < columns; k++)
+            {
+                Span<T> column = block.Slice(k * _block, n);
+                if (k < LeftColumns)
+                    for (int i = 0; i < n; i++) column[i] = left[(row0 + i) * LeftColumns + k];
+                else
+                    for (int i = 0; i < n; i++) column[i] = right[(row0 + i) * RightColumns + (k - LeftColumns)];
+            }
         }
+        for (int r = 0; r < Rows; r++)
+            _bias[r] = (bias1.IsEmpty ? T.Zero : bias1[r]) + (bias2.IsEmpty ? T.Zero : bias2[r]);
     }
 
     /// <summary><c>y = b + W·[x₁; x₂]</c>, overwriting <paramref name="y"/> (Rows long).</summary>
@@ -187,11 +193,11 @@ public sealed class TransposedMatrix<T> where T : unmanaged, INumber<T>
             throw new ArgumentException($"matrix has length {matrix.Length}; expected {_values.Length}.", nameof(matrix));
         if (!bias1.IsEmpty && bias1.Length != Rows) throw new ArgumentException($"bias1 has length {bias1.Length}; expected {Rows}.", nameof(bias1));
         if (!bias2.IsEmpty && bias2.Length != Rows) throw new ArgumentException($"bias2 has length {bias2.Length}; expected {Rows}.", nameof(bias2));
-        for (int r = 0; r < Rows; r++)
+        for (int c = 0; c < Columns; c++)
         {
-            T b = (bias1.IsEmpty ? T.Zero : bias1[r]) + (bias2.IsEmpty ? T.Zero : bias2[r]);
-            for (int c = 0; c < Columns; c++)
-                _values[c * Rows + r] = matrix[r * Columns + c] + b;
+            Span<T> row = _values.AsSpan(c * Rows, Rows);
+            for (int r = 0; r < Rows; r++)
+                row[r] = matrix[r * Columns + c] + (bias1.IsEmpty ? T.Zero : bias1[r]) + (bias2.IsEmpty ? T.Zero : bias2[r]);
         }
     }
 

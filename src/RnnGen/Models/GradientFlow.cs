@@ -64,18 +64,15 @@ public sealed class GradientFlow
         Steps = steps;
     }
 
-    /// <summary>Used by generated code: records the state gradient at <paramref name="boundary"/> (all layers' h, then all layers' c).</summary>
+    /// <summary>Used by generated code: records the state gradient of <paramref name="layer"/> at <paramref name="boundary"/>.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public void Record<T>(int boundary, ReadOnlySpan<T> hidden, ReadOnlySpan<T> cell) where T : unmanaged, IFloatingPointIeee754<T>
+    public void Record<T>(int layer, int boundary, ReadOnlySpan<T> hidden, ReadOnlySpan<T> cell) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if ((uint)layer >= (uint)LayerCount) throw new ArgumentOutOfRangeException(nameof(layer));
         if ((uint)boundary > (uint)Steps) throw new ArgumentOutOfRangeException(nameof(boundary));
-        int width = hidden.Length / LayerCount;
-        for (int l = 0; l < LayerCount; l++)
-        {
-            _hidden[l * (MaxSteps + 1) + boundary] = double.CreateTruncating(TensorPrimitives.Norm(hidden.Slice(l * width, width)));
-            if (_cell is not null)
-                _cell[l * (MaxSteps + 1) + boundary] = double.CreateTruncating(TensorPrimitives.Norm(cell.Slice(l * width, width)));
-        }
+        _hidden[layer * (MaxSteps + 1) + boundary] = double.CreateTruncating(TensorPrimitives.Norm(hidden));
+        if (_cell is not null)
+            _cell[layer * (MaxSteps + 1) + boundary] = double.CreateTruncating(TensorPrimitives.Norm(cell));
     }
 
     private ReadOnlySpan<double> Row(double[] values, int layer)
