@@ -96,9 +96,10 @@ static int Run(string modelPath, string? inputPath, bool quiet)
     Span<float> x = stackalloc float[StreamModel.InputSize];
     Span<float> y = stackalloc float[StreamModel.OutputWidth];
 
-    long steps = 0, stepTicks = 0, allocatedAfterFirstStep = 0;
+    // The first step is measured apart: it initialises the number parser and the console (a few KB, once), and under
+    // the JIT it compiles the code. The statistics below describe the steady state of a stream: steps 2, 3, ...
+    long steps = 0, firstStepTicks = 0, stepTicks = 0, steadyStart = 0, allocatedAfterFirstStep = 0;
     int filled = 0;
-    long start = Stopwatch.GetTimestamp();
     while (reader.TryRead(out float value))
     {
         x[filled++] = value;
@@ -107,7 +108,7 @@ static int Run(string modelPath, string? inputPath, bool quiet)
 
         long t0 = Stopwatch.GetTimestamp();
         model.Step(x, ref state, y);
-        stepTicks += Stopwatch.GetTimestamp() - t0;
+        long ticks = Stopwatch.GetTimestamp() - t0;
         steps++;
 
         if (!quiet)
@@ -120,16 +121,20 @@ static int Run(string modelPath, string? inputPath, bool quiet)
             writer.Write('\n');
         }
 
-        // The first value initialises the number parser, the first write the console (a few KB, once).
-        // Allocations are counted from the second step on: the steady state of a stream.
         if (steps == 1)
         {
+            firstStepTicks = ticks;
             writer.Flush();
             allocatedAfterFirstStep = GC.GetAllocatedBytesForCurrentThread();
+            steadyStart = Stopwatch.GetTimestamp();
+        }
+        else
+        {
+            stepTicks += ticks;
         }
     }
     writer.Flush();
-    long totalTicks = Stopwatch.GetTimestamp() - start;
+    long end = Stopwatch.GetTimestamp();
     long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedAfterFirstStep;
 
     if (filled != 0)
@@ -138,9 +143,11 @@ static int Run(string modelPath, string? inputPath, bool quiet)
     double microseconds = 1e6 / Stopwatch.Frequency;
     Console.Error.WriteLine($"steps: {steps} ({Describe()}, {modelPath})");
     if (steps == 0) return 0;
-    Console.Error.WriteLine($"Step: {stepTicks * microseconds / steps:F3} µs per step");
-    Console.Error.WriteLine($"total: {totalTicks * microseconds / steps:F3} µs per step with reading, parsing and writing (and any wait for input)");
-    if (steps > 1)
-        Console.Error.WriteLine($"allocated after the first step: {allocated} bytes");
+    Console.Error.WriteLine($"first step: {firstStepTicks * microseconds:F1} µs (cold caches; under the JIT, compilation too)");
+    if (steps == 1) return 0;
+    long steady = steps - 1;
+    Console.Error.WriteLine($"Step: {stepTicks * microseconds / steady:F3} µs per step (mean of steps 2 to {steps})");
+    Console.Error.WriteLine($"total: {(end - steadyStart) * microseconds / steady:F3} µs per step with reading, parsing and writing (and any wait for input)");
+    Console.Error.WriteLine($"allocated after the first step: {allocated} bytes");
     return 0;
 }

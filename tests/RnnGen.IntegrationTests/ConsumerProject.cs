@@ -6,8 +6,8 @@ namespace RnnGen.IntegrationTests;
 
 /// <summary>
 /// A new console project outside the repository that uses RnnGen only through <c>&lt;PackageReference Include="RnnGen" /&gt;</c>,
-/// restored from the test's folder feed: it declares a model, runs it step by step and runs BPTT against finite
-/// differences, and prints the results. <see cref="CheckOutput"/> verifies what it printed.
+/// restored from the test's folder feed: it declares two models, runs one step by step and runs BPTT against finite
+/// differences, runs the package readme's example with the other, and prints the results. <see cref="CheckOutput"/> verifies what it printed.
 /// </summary>
 public sealed class ConsumerProject
 {
@@ -30,6 +30,9 @@ public sealed class ConsumerProject
 
         [LstmModel(hidden: 4, layers: 2, Input = 3, Output = 2, Precision = Precision.Double)]
         public partial class TinyLstm { }
+
+        [LstmModel(hidden: 32, Input = 1, Output = 1)]   // the model of the package's readme
+        public partial class Denoiser { }
 
         public static class Program
         {
@@ -86,6 +89,19 @@ public sealed class ConsumerProject
                     worst = Math.Max(worst, Math.Abs((plus - minus) / (2 * h) - model.Gradients[i]));
                 }
                 Console.WriteLine($"gradient check: {worst.ToString("E3", CultureInfo.InvariantCulture)}");
+
+                // The package readme's example, as written there (with a seeded model instead of a file).
+                var denoiser = new Denoiser();
+                denoiser.InitializeParameters(seed: 1);
+                var denoiserState = new Denoiser.State();
+                Span<float> output = stackalloc float[Denoiser.OutputWidth];
+                int finite = 0;
+                foreach (float sample in new[] { 0.1f, -0.4f, 0.9f })
+                {
+                    denoiser.Step([sample], ref denoiserState, output);
+                    if (float.IsFinite(output[0])) finite++;
+                }
+                Console.WriteLine($"readme example: {finite} finite outputs");
                 return 0;
             }
 
@@ -190,6 +206,8 @@ public sealed class ConsumerProject
         Assert.True(gradient.Success, $"No 'gradient check' line in the output:\n{output}");
         double worst = double.Parse(gradient.Groups[1].Value, CultureInfo.InvariantCulture);
         Assert.True(worst < 1e-8, $"max |BPTT gradient − finite difference| = {worst:E3}, expected below 1e-8.");
+
+        Assert.Contains("readme example: 3 finite outputs", output);
     }
 
     /// <summary>The generated source of the consumer's model under obj/ (EmitCompilerGeneratedFiles), or throws.</summary>

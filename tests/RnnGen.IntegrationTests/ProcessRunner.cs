@@ -100,8 +100,12 @@ public static class ProcessRunner
         var stderr = process.StandardError.ReadToEndAsync();
         if (standardInput is not null)
         {
-            process.StandardInput.Write(standardInput);
-            process.StandardInput.Close();
+            // Bytes straight to the pipe, so that nothing stays buffered in the writer if the program ends without
+            // reading all of its input (one that rejects its arguments does): its exit code and output say why.
+            try { process.StandardInput.BaseStream.Write(Encoding.UTF8.GetBytes(standardInput)); }
+            catch (IOException) { }
+            try { process.StandardInput.Close(); }
+            catch (IOException) { }
         }
 
         if (!process.WaitForExit(timeout))

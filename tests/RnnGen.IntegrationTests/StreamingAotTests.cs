@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -80,6 +81,54 @@ public sealed partial class StreamingAotTests(IntegrationFixture fixture, ITestO
         var step = StepTime().Match(run.StandardError);
         Assert.True(step.Success, $"No 'Step: … µs per step' line:\n{run.StandardError}");
         Assert.True(double.Parse(step.Groups[1].Value, CultureInfo.InvariantCulture) > 0);
+    }
+
+    [Fact]
+    public async Task StreamingAot_AnswersEachValueOfALivePipe_BeforeTheNextArrives()
+    {
+        string folder = WorkFolder();
+        string model = InitModel(folder, seed: 2);
+        var reference = new ReferenceLstm(name => SafeTensorsFile.Read(model)[name].Values, 1, Hidden, 1, 1);
+
+        var info = new ProcessStartInfo(fixture.StreamingNative.Executable)
+        {
+            WorkingDirectory = folder,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(model);
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            foreach (float value in new[] { 0.5f, -0.25f, 1f })
+            {
+                // The pipe stays open: the output must come now, not when the input ends.
+                await process.StandardInput.WriteAsync(value.ToString("R", CultureInfo.InvariantCulture) + "\n");
+                await process.StandardInput.FlushAsync();
+                string? line = await Within(process.StandardOutput.ReadLineAsync(), $"the output for {value} while the input stays open");
+                double expected = reference.Step([value])[0];
+                Assert.True(line is not null && Math.Abs(float.Parse(line, CultureInfo.InvariantCulture) - expected) <= 1e-5,
+                    $"value {value}: the binary printed '{line}', the reference LSTM gives {expected:R}.");
+            }
+            process.StandardInput.Close();
+            string log = await Within(stderr, "the end of the program after its input was closed");
+            await Within(process.WaitForExitAsync().ContinueWith(_ => true), "the exit of the program");
+            Assert.True(process.ExitCode == 0, log);
+            Assert.Contains("steps: 3 ", log);
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+
+    private static async Task<T> Within<T>(Task<T> task, string what)
+    {
+        try { return await task.WaitAsync(TimeSpan.FromSeconds(20)); }
+        catch (TimeoutException) { throw new Xunit.Sdk.XunitException($"Waited 20 s for {what}."); }
     }
 
     [Theory]
