@@ -3,8 +3,8 @@ using Microsoft.CodeAnalysis;
 namespace RnnGen.Generator.Tests;
 
 /// <summary>
-/// The generated source, compared with committed snapshots (Snapshots/*.verified.cs). On a difference the new text is
-/// written next to it as *.received.cs and the test fails: review the diff like code, then rename it to accept.
+/// The generated source, compared with committed snapshots (Snapshots/*.verified.txt). On a difference the new text is
+/// written next to it as *.received.txt and the test fails: review the diff like code, then rename it to accept.
 /// Each snapshot must also compile without a warning in a consumer project.
 /// </summary>
 public class SnapshotTests
@@ -87,8 +87,8 @@ public class SnapshotTests
         Assert.Equal(text, Assert.Single(GeneratorHarness.Run(source).Result.GeneratedSources).SourceText.ToString());
 
         string dir = GeneratorHarness.SnapshotDirectory();
-        string verified = Path.Combine(dir, $"{name}.verified.cs");
-        string received = Path.Combine(dir, $"{name}.received.cs");
+        string verified = Path.Combine(dir, $"{name}.verified.txt");
+        string received = Path.Combine(dir, $"{name}.received.txt");
         string header = $"// snapshot of {generated.HintName}\n";
         if (File.Exists(verified) && File.ReadAllText(verified).ReplaceLineEndings("\n") == header + text)
         {

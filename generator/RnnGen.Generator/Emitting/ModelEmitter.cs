@@ -50,7 +50,8 @@ internal sealed class ModelEmitter
         w.Line("// Do not edit: change the attribute instead. Read on: every section below is commented.");
         w.Line("#nullable enable");
         w.Line();
-        w.Line("using Act = global::RnnGen.Kernels.Activations;");
+        w.Line($"using Lanes = global::RnnGen.Kernels.Lanes<{_t}>;");
+        w.Line("using Gemm = global::RnnGen.Kernels.Gemm;");
         w.Line("using Matrix = global::RnnGen.Kernels.MatrixOps;");
         w.Line("using Vec = global::System.Numerics.Tensors.TensorPrimitives;");
         w.Line();
@@ -222,25 +223,16 @@ internal sealed class ModelEmitter
         w.Line();
         w.Line($"private readonly {_t}[] _parameters = new {_t}[ParameterCount];");
         w.Line($"private readonly {_t}[] _gradients = new {_t}[ParameterCount];");
+        PackedFields();
         w.Line($"private readonly {_t}[] _gx = new {_t}[GateRows];        // gate pre-activations{(Separate ? " from the input (+ b_ih)" : "")}");
         if (Separate)
             w.Line($"private readonly {_t}[] _gh = new {_t}[GateRows];        // gate pre-activations from the hidden state (+ b_hh)");
         w.Line($"private readonly {_t}[] _stepPrev = new {_t}[StepRecordSize]; // Step: the state going in");
         w.Line($"private readonly {_t}[] _stepNext = new {_t}[StepRecordSize]; // Step: the state coming out");
-        w.Line($"private readonly {_t}[] _dgx = new {_t}[GateRows];       // Backward: dL/d(gate pre-activations){(Separate ? ", input part" : "")}");
-        if (Separate)
-            w.Line($"private readonly {_t}[] _dgh = new {_t}[GateRows];       // Backward: dL/d(gate pre-activations), hidden part");
         w.Line($"private readonly {_t}[] _dh = new {_t}[HiddenSize];      // Backward: dL/dh of the layer at hand");
-        w.Line($"private readonly {_t}[] _tmp = new {_t}[HiddenSize];     // Backward: cell scratch");
         w.Line($"private readonly {_t}[] _dhCarry = new {_t}[LayerCount * HiddenSize]; // Backward: dL/dh_(t-1) per layer");
         if (HasC)
             w.Line($"private readonly {_t}[] _dcCarry = new {_t}[LayerCount * HiddenSize]; // Backward: dL/dc_(t-1) per layer");
-        if (L > 1)
-            w.Line($"private readonly {_t}[] _down1 = new {_t}[HiddenSize];   // Backward: dL/dx passed down to the layer below (odd layers write here)");
-        if (L > 2)
-            w.Line($"private readonly {_t}[] _down0 = new {_t}[HiddenSize];   // Backward: dL/dx passed down to the layer below (even layers write here)");
-        if (Head)
-            w.Line($"private readonly {_t}[] _dTop = new {_t}[HiddenSize];    // Backward: dL/dh of the top layer from the head");
         w.Line();
         w.Line("/// <summary>All parameters, one flat buffer in PyTorch layout (see <see cref=\"Layout\"/>). After writing it directly, call <see cref=\"ParametersChanged\"/>.</summary>");
         w.Line($"public {Span} Parameters => _parameters;");
@@ -255,9 +247,67 @@ internal sealed class ModelEmitter
         w.Line("ParametersChanged();");
         w.Close();
         w.Line();
-        w.Line("/// <summary>Call after writing <see cref=\"Parameters\"/> directly. This model reads <see cref=\"Parameters\"/> as it is, so there is nothing to refresh.</summary>");
-        w.Line("public void ParametersChanged() { }");
+        w.Line("/// <summary>");
+        w.Line("/// Call after writing <see cref=\"Parameters\"/> directly: refreshes the packed copies that <c>Step</c> and <c>Forward</c> read.");
+        w.Line("/// (<see cref=\"InitializeParameters\"/>, RnnGen's optimizers and model loaders call it for you.)");
+        w.Line("/// </summary>");
+        w.Line("public void ParametersChanged()");
+        w.Open();
+        w.Line($"{RoSpan} p = _parameters;");
+        for (int l = 0; l < L; l++)
+        {
+            string inWidth = l == 0 ? "InputSize" : "HiddenSize";
+            string ih = $"p.Slice(WeightIh{N(l)}, GateRows * {inWidth})", hh = $"p.Slice(WeightHh{N(l)}, GateRows * HiddenSize)";
+            string bih = $"p.Slice(BiasIh{N(l)}, GateRows)", bhh = $"p.Slice(BiasHh{N(l)}, GateRows)";
+            bool embed = l == 0 && _spec.Tokens;
+            if (embed && !Separate)
+            {
+                w.Line($"_embedding.Pack({ih}, {bih}, {bhh});");
+                w.Line($"_hidden{N(l)}.Pack({hh}, default, default, default);");
+            }
+            else if (embed)
+            {
+                w.Line($"_embedding.Pack({ih}, {bih}, default);");
+                w.Line($"_hidden{N(l)}.Pack({hh}, default, {bhh}, default);");
+            }
+            else if (!Separate)
+                w.Line($"_layer{N(l)}.Pack({ih}, {hh}, {bih}, {bhh});");
+            else
+            {
+                w.Line($"_input{N(l)}.Pack({ih}, default, {bih}, default);");
+                w.Line($"_hidden{N(l)}.Pack({hh}, default, {bhh}, default);");
+            }
+        }
+        if (Head) w.Line("_head.Pack(p.Slice(HeadWeight, OutputSize * HiddenSize), default, p.Slice(HeadBias, OutputSize), default);");
+        w.Close();
         w.Line();
+    }
+
+    private void PackedFields()
+    {
+        var w = _w;
+        string packed = $"global::RnnGen.Kernels.PackedMatrix<{_t}>";
+        string columns = $"global::RnnGen.Kernels.TransposedMatrix<{_t}>";
+        w.Line("// Packed copies of the weights that Step and Forward stream through (refreshed by ParametersChanged).");
+        for (int l = 0; l < L; l++)
+        {
+            bool embed = l == 0 && _spec.Tokens;
+            string inWidth = l == 0 ? "InputSize" : "HiddenSize";
+            if (embed)
+            {
+                w.Line($"private readonly {columns} _embedding = new(GateRows, InputSize); // weight_ih_l0 columns{(Separate ? " + bias_ih_l0" : " + both biases")}, one per token");
+                w.Line($"private readonly {packed} _hidden0 = new(GateRows, HiddenSize); // weight_hh_l0{(Separate ? " + bias_hh_l0" : "")}");
+            }
+            else if (!Separate)
+                w.Line($"private readonly {packed} _layer{N(l)} = new(GateRows, {inWidth}, HiddenSize); // [weight_ih_l{N(l)} | weight_hh_l{N(l)}] + both biases");
+            else
+            {
+                w.Line($"private readonly {packed} _input{N(l)} = new(GateRows, {inWidth}); // weight_ih_l{N(l)} + bias_ih_l{N(l)}");
+                w.Line($"private readonly {packed} _hidden{N(l)} = new(GateRows, HiddenSize); // weight_hh_l{N(l)} + bias_hh_l{N(l)}");
+            }
+        }
+        if (Head)
+            w.Line($"private readonly {packed} _head = new(OutputSize, HiddenSize); // head.weight + head.bias");
     }
 
     private void StateAndTape()
@@ -286,15 +336,27 @@ internal sealed class ModelEmitter
         w.Line("/// <summary>(MaxSteps + 1) step records; record 0 holds the initial state, record t + 1 step t.</summary>");
         w.Line($"internal readonly {_t}[] Records;");
         w.Line(_spec.Tokens ? "internal readonly int[] Inputs;" : $"internal readonly {_t}[] Inputs;");
+        w.Line($"/// <summary>Backward's work space: dL/dz per step{(Separate ? " (input and hidden parts)" : "")}, and dL/dh passed down between layers.</summary>");
+        w.Line($"internal readonly {_t}[] Dz;");
+        if (Separate) w.Line($"internal readonly {_t}[] DzHidden;");
+        if (Head || L > 1) w.Line($"internal readonly {_t}[] Down0;");
+        if (L > 1 && (Head || L > 2)) w.Line($"internal readonly {_t}[] Down1;");
         w.Line();
         w.Line("/// <summary>A tape for at most <paramref name=\"maxSteps\"/> steps per <c>Forward</c>.</summary>");
         w.Line("public Tape(int maxSteps) : base(maxSteps)");
         w.Open();
         w.Line($"Records = new {_t}[checked((maxSteps + 1) * StepRecordSize)];");
         w.Line(_spec.Tokens ? "Inputs = new int[maxSteps];" : $"Inputs = new {_t}[checked(maxSteps * InputSize)];");
+        w.Line($"Dz = new {_t}[checked(maxSteps * GateRows)];");
+        if (Separate) w.Line($"DzHidden = new {_t}[checked(maxSteps * GateRows)];");
+        if (Head || L > 1) w.Line($"Down0 = new {_t}[checked(maxSteps * HiddenSize)];");
+        if (L > 1 && (Head || L > 2)) w.Line($"Down1 = new {_t}[checked(maxSteps * HiddenSize)];");
         w.Close();
         w.Line();
         w.Line("internal void Recorded(int steps) => Steps = steps;");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line($"public override global::RnnGen.GradientFlow EnableGradientFlow() => GradientFlow ??= new global::RnnGen.GradientFlow(MaxSteps, LayerCount, hasCell: {(HasC ? "true" : "false")});");
         w.Close();
         w.Line();
     }
@@ -512,7 +574,6 @@ internal sealed class ModelEmitter
         w.Line("/// </summary>");
         w.Line($"private void StepCore({(_spec.Tokens ? "int token" : $"{RoSpan} x")}, {RoSpan} prev, {Span} next, {Span} output)");
         w.Open();
-        w.Line($"{RoSpan} p = _parameters;");
         w.Line($"{Span} gx = _gx;");
         if (Separate) w.Line($"{Span} gh = _gh;");
         for (int l = 0; l < L; l++)
@@ -523,22 +584,26 @@ internal sealed class ModelEmitter
             w.Line();
             w.Line($"// layer {N(l)}: input {(l == 0 ? (_spec.Tokens ? "= column `token` of weight_ih_l0 (a one-hot input, looked up)" : "x") : $"= h of layer {N(l - 1)}")}");
             w.Line($"{RoSpan} hPrev{N(l)} = prev.Slice({rec}, HiddenSize);");
-            string ih = $"p.Slice(WeightIh{N(l)}, GateRows * {inWidth})";
-            string hh = $"p.Slice(WeightHh{N(l)}, GateRows * HiddenSize)";
+            bool embed = l == 0 && _spec.Tokens;
             if (!Separate)
             {
-                w.Line($"// z = b_ih + b_hh + W_ih·x + W_hh·h_prev, all {N(_cell.Gates.Count)} gates at once");
-                w.Line($"Vec.Add(p.Slice(BiasIh{N(l)}, GateRows), p.Slice(BiasHh{N(l)}, GateRows), gx);");
-                w.Line(l == 0 && _spec.Tokens ? $"Matrix.AddColumn({ih}, token, gx);" : $"Matrix.MultiplyAdd({ih}, {input}, gx);");
-                w.Line($"Matrix.MultiplyAdd({hh}, hPrev{N(l)}, gx);");
+                if (embed)
+                {
+                    w.Line($"// z = b_ih + b_hh + W_ih·x + W_hh·h_prev, all {N(_cell.Gates.Count)} gates at once: the hidden part, then the token's column (biases folded in)");
+                    w.Line($"_hidden0.Multiply(hPrev0, default, gx);");
+                    w.Line("_embedding.AddColumn(token, gx);");
+                }
+                else
+                {
+                    w.Line($"// z = b_ih + b_hh + [W_ih | W_hh]·[x; h_prev], all {N(_cell.Gates.Count)} gates in one pass over the packed weights");
+                    w.Line($"_layer{N(l)}.Multiply({input}, hPrev{N(l)}, gx);");
+                }
             }
             else
             {
                 w.Line("// input part: gx = b_ih + W_ih·x; hidden part: gh = b_hh + W_hh·h_prev");
-                w.Line($"p.Slice(BiasIh{N(l)}, GateRows).CopyTo(gx);");
-                w.Line(l == 0 && _spec.Tokens ? $"Matrix.AddColumn({ih}, token, gx);" : $"Matrix.MultiplyAdd({ih}, {input}, gx);");
-                w.Line($"p.Slice(BiasHh{N(l)}, GateRows).CopyTo(gh);");
-                w.Line($"Matrix.MultiplyAdd({hh}, hPrev{N(l)}, gh);");
+                w.Line(embed ? "_embedding.CopyColumn(token, gx);" : $"_input{N(l)}.Multiply({input}, default, gx);");
+                w.Line($"_hidden{N(l)}.Multiply(hPrev{N(l)}, default, gh);");
             }
             var args = new List<string> { "gx" };
             if (Separate) args.Add("gh");
@@ -552,8 +617,7 @@ internal sealed class ModelEmitter
         if (Head)
         {
             w.Line("// head: output = head.weight·h_top + head.bias");
-            w.Line("p.Slice(HeadBias, OutputSize).CopyTo(output);");
-            w.Line($"Matrix.MultiplyAdd(p.Slice(HeadWeight, OutputSize * HiddenSize), {top}, output);");
+            w.Line($"_head.Multiply({top}, default, output);");
         }
         else
         {
@@ -567,112 +631,111 @@ internal sealed class ModelEmitter
     private void BackwardCore()
     {
         var w = _w;
-        w.Line("/// <summary>The BPTT loop: steps from last to first, layers from top to bottom. Arguments are already checked.</summary>");
+        string cellCarry = HasC ? "dcNext" : "default";
+        w.Line("/// <summary>");
+        w.Line("/// The BPTT pass, layer by layer from the top: for each layer a loop from the last step to the first carries dL/dh");
+        w.Line("/// (and dL/dc) back through the cell and weight_hh, recording dL/dz for every step; then the window's weight gradients");
+        w.Line("/// and the gradient passed down are matrix–matrix products over all steps at once. Arguments are already checked.");
+        w.Line("/// </summary>");
         w.Line($"private void BackwardCore(Tape tape, {RoSpan} outputGradients, {Span} inputGradients, {Span} stateGradient)");
         w.Open();
         w.Line($"{RoSpan} p = _parameters;");
         w.Line($"{Span} grad = _gradients;");
         w.Line($"{RoSpan} records = tape.Records;");
-        w.Line($"{Span} dgx = _dgx;");
-        w.Line(Separate ? $"{Span} dgh = _dgh;" : $"{Span} dgh = _dgx; // one pre-activation for both projections");
+        w.Line("int steps = tape.Steps;");
+        w.Line($"{Span} dz = tape.Dz;           // steps × GateRows: dL/dz_t{(Separate ? ", input part" : "")}");
+        if (Separate) w.Line($"{Span} dzHidden = tape.DzHidden; // steps × GateRows: dL/dz_t, hidden part");
+        if (Head || L > 1) w.Line($"{Span} down0 = tape.Down0;");
+        if (L > 1 && (Head || L > 2)) w.Line($"{Span} down1 = tape.Down1;");
         w.Line($"{Span} dh = _dh;");
-        w.Line($"{Span} tmp = _tmp;");
-        w.Line($"{Span} dhCarry = _dhCarry;");
-        if (HasC) w.Line($"{Span} dcCarry = _dcCarry;");
-        if (L > 1) w.Line($"{Span} down1 = _down1;");
-        if (L > 2) w.Line($"{Span} down0 = _down0;");
-        w.Line();
-        w.Line("// the gradient arriving at the final state (zeros unless the caller passed one)");
-        w.Line("if (stateGradient.IsEmpty)");
-        w.Open();
-        w.Line("dhCarry.Clear();");
-        if (HasC) w.Line("dcCarry.Clear();");
-        w.Close();
-        w.Line("else");
-        w.Open();
-        w.Line("stateGradient.Slice(0, LayerCount * HiddenSize).CopyTo(dhCarry);");
-        if (HasC) w.Line("stateGradient.Slice(LayerCount * HiddenSize, LayerCount * HiddenSize).CopyTo(dcCarry);");
-        w.Close();
-        w.Line();
-        w.Line("for (int t = tape.Steps - 1; t >= 0; t--)");
-        w.Open();
-        w.Line($"{RoSpan} prev = records.Slice(t * StepRecordSize, StepRecordSize);");
-        w.Line($"{RoSpan} cur = records.Slice((t + 1) * StepRecordSize, StepRecordSize);");
-        w.Line($"{RoSpan} dOut = outputGradients.Slice(t * OutputWidth, OutputWidth);");
-        string topH = $"cur.Slice({(L == 1 ? "0" : $"{N(L - 1)} * RecordSize")}, HiddenSize)";
-        string above;
+        w.Line($"{Span} dhCarry = _dhCarry;  // per layer: dL/dh carried from step t + 1 to step t");
+        if (HasC) w.Line($"{Span} dcCarry = _dcCarry;  // per layer: dL/dc carried from step t + 1 to step t");
+        w.Line("// gradient-flow diagnostics (off unless the tape has them enabled): ‖∂E/∂state‖ at every step boundary");
+        w.Line("global::RnnGen.GradientFlow? flow = tape.GradientFlow;");
+        w.Line("flow?.Begin(steps);");
+
+        string above, aboveStride;
+        int nextDown = 0;
         if (Head)
         {
             w.Line();
-            w.Line("// head: d head.weight += dOut ⊗ h_top, d head.bias += dOut, dL/dh_top = head.weightᵀ·dOut");
-            w.Line($"Matrix.OuterAdd(grad.Slice(HeadWeight, OutputSize * HiddenSize), dOut, {topH});");
-            w.Line("Vec.Add(grad.Slice(HeadBias, OutputSize), dOut, grad.Slice(HeadBias, OutputSize));");
-            w.Line($"{Span} dTop = _dTop;");
-            w.Line("dTop.Clear();");
-            w.Line("Matrix.TransposeMultiplyAdd(p.Slice(HeadWeight, OutputSize * HiddenSize), dOut, dTop);");
-            above = "dTop";
+            w.Line("// head, over the window: d head.weight += Σ_t dOut_t ⊗ h_top,t; d head.bias += Σ_t dOut_t; dL/dh_top,t = head.weightᵀ·dOut_t");
+            w.Line($"Gemm.AddOuterProducts(grad.Slice(HeadWeight, OutputSize * HiddenSize), OutputSize, HiddenSize, outputGradients, OutputWidth, records.Slice(StepRecordSize{(L > 1 ? $" + {N(L - 1)} * RecordSize" : "")}), StepRecordSize, steps);");
+            w.Line("Gemm.AddRowSums(grad.Slice(HeadBias, OutputSize), outputGradients, OutputWidth, steps);");
+            w.Line("Gemm.MultiplyRows(down0, HiddenSize, outputGradients, OutputWidth, p.Slice(HeadWeight, OutputSize * HiddenSize), OutputSize, HiddenSize, steps);");
+            above = "down0"; aboveStride = "HiddenSize"; nextDown = 1;
         }
         else
         {
-            above = "dOut";
+            above = "outputGradients"; aboveStride = "OutputWidth";
         }
         for (int l = L - 1; l >= 0; l--)
         {
-            string rec = l == 0 ? "0" : $"{N(l)} * RecordSize";
+            string rec = l == 0 ? "" : $" + {N(l)} * RecordSize";
             string carry = l == 0 ? "0" : $"{N(l)} * HiddenSize";
-            string down = l % 2 == 0 ? "down0" : "down1";
             string inWidth = l == 0 ? "InputSize" : "HiddenSize";
+            string dzh = Separate ? "dzHidden" : "dz";
             w.Line();
-            w.Line($"// layer {N(l)}");
+            w.Line($"// ---- layer {N(l)}: dL/dh_t arrives from {(l == L - 1 ? (Head ? "the head" : "the outputs") : $"layer {N(l + 1)}")} ({above}) and from step t + 1");
             w.Open();
-            w.Line($"{RoSpan} hPrev = prev.Slice({rec}, HiddenSize);");
-            w.Line($"{Span} dhPrev = dhCarry.Slice({carry}, HiddenSize);");
-            w.Line($"// dL/dh_t = from {(l == L - 1 ? (Head ? "the head" : "the output") : $"layer {N(l + 1)}")} + carried from step t + 1; dhPrev then collects dL/dh_(t-1)");
-            w.Line($"Vec.Add({above}, dhPrev, dh);");
-            w.Line("dhPrev.Clear();");
-            var args = new List<string> { $"cur.Slice({rec}, RecordSize)", "hPrev" };
-            if (HasC) args.Add($"prev.Slice({(l == 0 ? "" : rec + " + ")}HiddenSize, HiddenSize)");
+            w.Line($"{Span} dhNext = dhCarry.Slice({carry}, HiddenSize);");
+            if (HasC) w.Line($"{Span} dcNext = dcCarry.Slice({carry}, HiddenSize);");
+            w.Line("if (stateGradient.IsEmpty)");
+            w.Open();
+            w.Line("dhNext.Clear();");
+            if (HasC) w.Line("dcNext.Clear();");
+            w.Close();
+            w.Line("else");
+            w.Open();
+            w.Line($"stateGradient.Slice({carry}, HiddenSize).CopyTo(dhNext);");
+            if (HasC) w.Line($"stateGradient.Slice(LayerCount * HiddenSize{(l == 0 ? "" : " + " + carry)}, HiddenSize).CopyTo(dcNext);");
+            w.Close();
+            w.Line($"flow?.Record<{_t}>({N(l)}, steps, dhNext, {cellCarry});");
+            w.Line("for (int t = steps - 1; t >= 0; t--)");
+            w.Open();
+            w.Line($"{RoSpan} prev = records.Slice(t * StepRecordSize{rec}, RecordSize);");
+            w.Line($"{RoSpan} cur = records.Slice((t + 1) * StepRecordSize{rec}, RecordSize);");
+            w.Line($"Vec.Add({above}.Slice(t * {aboveStride}, HiddenSize), dhNext, dh);");
+            w.Line("dhNext.Clear(); // from here on: dL/dh_(t-1)");
+            w.Line($"{Span} dzt = dz.Slice(t * GateRows, GateRows);");
+            if (Separate) w.Line($"{Span} dzht = dzHidden.Slice(t * GateRows, GateRows);");
+            var args = new List<string> { "cur", "prev.Slice(0, HiddenSize)" };
+            if (HasC) args.Add("prev.Slice(HiddenSize, HiddenSize)");
             args.Add("dh");
-            if (HasC) args.Add($"dcCarry.Slice({carry}, HiddenSize)");
-            args.Add("dgx");
-            if (Separate) args.Add("dgh");
-            args.Add("dhPrev");
-            args.Add("tmp");
+            if (HasC) args.Add("dcNext");
+            args.Add("dzt");
+            if (Separate) args.Add("dzht");
+            args.Add("dhNext");
             w.Line($"CellBackward({string.Join(", ", args)});");
-            string wih = $"WeightIh{N(l)}, GateRows * {inWidth}";
-            w.Line("// input weights: d weight_ih += dz ⊗ x, d bias_ih += dz");
+            w.Line($"Matrix.TransposeMultiplyAdd(p.Slice(WeightHh{N(l)}, GateRows * HiddenSize), {(Separate ? "dzht" : "dzt")}, dhNext); // dL/dh_(t-1) += weight_hhᵀ·dz_t");
             if (l == 0 && _spec.Tokens)
-                w.Line($"Matrix.AddToColumn(grad.Slice({wih}), tape.Inputs[t], dgx);");
-            else
+                w.Line("Matrix.AddToColumn(grad.Slice(WeightIh0, GateRows * InputSize), tape.Inputs[t], dzt); // d weight_ih_l0[:, token_t] += dz_t");
+            w.Line($"flow?.Record<{_t}>({N(l)}, t, dhNext, {cellCarry});");
+            w.Close();
+            w.Line("// the window's weight gradients: d weight_ih += Σ_t dz_t ⊗ x_t, d weight_hh += Σ_t dz_t ⊗ h_(t-1), biases += Σ_t dz_t");
+            if (!(l == 0 && _spec.Tokens))
             {
-                string x = l == 0 ? $"new {RoSpan}(tape.Inputs, t * InputSize, InputSize)" : $"cur.Slice({(l == 1 ? "0" : $"{N(l - 1)} * RecordSize")}, HiddenSize)";
-                w.Line($"Matrix.OuterAdd(grad.Slice({wih}), dgx, {x});");
+                string x = l == 0 ? "tape.Inputs, InputSize" : $"records.Slice(StepRecordSize{(l - 1 == 0 ? "" : $" + {N(l - 1)} * RecordSize")}), StepRecordSize";
+                w.Line($"Gemm.AddOuterProducts(grad.Slice(WeightIh{N(l)}, GateRows * {inWidth}), GateRows, {inWidth}, dz, GateRows, {x}, steps);");
             }
-            w.Line($"Vec.Add(grad.Slice(BiasIh{N(l)}, GateRows), dgx, grad.Slice(BiasIh{N(l)}, GateRows));");
-            w.Line("// recurrent weights: d weight_hh += dz ⊗ h_prev, d bias_hh += dz; and dL/dh_(t-1) += weight_hhᵀ·dz");
-            w.Line($"Matrix.OuterAdd(grad.Slice(WeightHh{N(l)}, GateRows * HiddenSize), dgh, hPrev);");
-            w.Line($"Vec.Add(grad.Slice(BiasHh{N(l)}, GateRows), dgh, grad.Slice(BiasHh{N(l)}, GateRows));");
-            w.Line($"Matrix.TransposeMultiplyAdd(p.Slice(WeightHh{N(l)}, GateRows * HiddenSize), dgh, dhPrev);");
+            w.Line($"Gemm.AddRowSums(grad.Slice(BiasIh{N(l)}, GateRows), dz, GateRows, steps);");
+            w.Line($"Gemm.AddOuterProducts(grad.Slice(WeightHh{N(l)}, GateRows * HiddenSize), GateRows, HiddenSize, {dzh}, GateRows, records{(l == 0 ? "" : $".Slice({N(l)} * RecordSize)")}, StepRecordSize, steps);");
+            w.Line($"Gemm.AddRowSums(grad.Slice(BiasHh{N(l)}, GateRows), {dzh}, GateRows, steps);");
             if (l > 0)
             {
-                w.Line($"// to layer {N(l - 1)}: dL/dx = weight_ihᵀ·dz");
-                w.Line($"{down}.Clear();");
-                w.Line($"Matrix.TransposeMultiplyAdd(p.Slice({wih}), dgx, {down});");
-                above = down;
+                string down = "down" + N(nextDown);
+                w.Line($"// to layer {N(l - 1)}: dL/dx_t = weight_ihᵀ·dz_t for every step");
+                w.Line($"Gemm.MultiplyRows({down}, HiddenSize, dz, GateRows, p.Slice(WeightIh{N(l)}, GateRows * HiddenSize), GateRows, HiddenSize, steps);");
+                above = down; aboveStride = "HiddenSize"; nextDown = 1 - nextDown;
             }
             else if (!_spec.Tokens)
             {
-                w.Line("// to the inputs (when asked): dL/dx_t = weight_ih_l0ᵀ·dz");
+                w.Line("// to the inputs (when asked): dL/dx_t = weight_ih_l0ᵀ·dz_t for every step");
                 w.Line("if (!inputGradients.IsEmpty)");
-                w.Open();
-                w.Line($"{Span} dx = inputGradients.Slice(t * InputSize, InputSize);");
-                w.Line("dx.Clear();");
-                w.Line($"Matrix.TransposeMultiplyAdd(p.Slice({wih}), dgx, dx);");
-                w.Close();
+                w.Line("    Gemm.MultiplyRows(inputGradients, InputSize, dz, GateRows, p.Slice(WeightIh0, GateRows * InputSize), GateRows, InputSize, steps);");
             }
             w.Close();
         }
-        w.Close();
         w.Line();
         w.Line("// what is left in the carries is the gradient with respect to the initial state");
         w.Line("if (!stateGradient.IsEmpty)");
@@ -712,7 +775,6 @@ internal sealed class ModelEmitter
         bwd.Add($"{Span} dgx");
         if (Separate) bwd.Add($"{Span} dgh");
         bwd.Add($"{Span} dhPrev");
-        bwd.Add($"{Span} tmp");
         w.Line("/// <summary>From dL/dh" + (HasC ? " and dL/dc (turned into dL/dc_prev in place)" : "") + " to the gradients of the pre-activations; adds any direct path into dhPrev.</summary>");
         w.Line($"private static void CellBackward({string.Join(", ", bwd)})");
         w.Open();

@@ -5,56 +5,13 @@ using System.Runtime.InteropServices;
 namespace RnnGen.Kernels;
 
 /// <summary>
-/// Matrix–vector kernels that generated models call with constant sizes. Matrices are row-major
+/// The matrix kernels of backpropagation (the forward pass streams <see cref="PackedMatrix{T}"/> copies instead). Matrices are row-major
 /// (PyTorch layout): element (r, c) of a matrix with <c>cols</c> columns is at <c>r * cols + c</c>.
 /// Every method checks its span lengths once (cheap, and the JIT removes the checks when the sizes are
 /// constants) and then runs a SIMD loop over <see cref="Vector{T}"/>.
 /// </summary>
 public static class MatrixOps
 {
-    /// <summary><c>y += W·x</c>, where W has <c>y.Length</c> rows and <c>x.Length</c> columns.</summary>
-    public static void MultiplyAdd<T>(ReadOnlySpan<T> w, ReadOnlySpan<T> x, Span<T> y)
-        where T : unmanaged, INumber<T>
-    {
-        int rows = y.Length, cols = x.Length;
-        if (w.Length != rows * cols) ThrowShape(nameof(w), rows, cols, w.Length);
-        ref T wr = ref MemoryMarshal.GetReference(w);
-        ref T xr = ref MemoryMarshal.GetReference(x);
-        int r = 0;
-        for (; r + 4 <= rows; r += 4)
-        {
-            ref T w0 = ref Unsafe.Add(ref wr, r * cols);
-            ref T w1 = ref Unsafe.Add(ref w0, cols);
-            ref T w2 = ref Unsafe.Add(ref w1, cols);
-            ref T w3 = ref Unsafe.Add(ref w2, cols);
-            Vector<T> a0 = Vector<T>.Zero, a1 = Vector<T>.Zero, a2 = Vector<T>.Zero, a3 = Vector<T>.Zero;
-            int c = 0;
-            for (; c + Vector<T>.Count <= cols; c += Vector<T>.Count)
-            {
-                var xv = Vector.LoadUnsafe(ref xr, (nuint)c);
-                a0 += Vector.LoadUnsafe(ref w0, (nuint)c) * xv;
-                a1 += Vector.LoadUnsafe(ref w1, (nuint)c) * xv;
-                a2 += Vector.LoadUnsafe(ref w2, (nuint)c) * xv;
-                a3 += Vector.LoadUnsafe(ref w3, (nuint)c) * xv;
-            }
-            T s0 = Vector.Sum(a0), s1 = Vector.Sum(a1), s2 = Vector.Sum(a2), s3 = Vector.Sum(a3);
-            for (; c < cols; c++)
-            {
-                T xc = Unsafe.Add(ref xr, c);
-                s0 += Unsafe.Add(ref w0, c) * xc;
-                s1 += Unsafe.Add(ref w1, c) * xc;
-                s2 += Unsafe.Add(ref w2, c) * xc;
-                s3 += Unsafe.Add(ref w3, c) * xc;
-            }
-            y[r] += s0;
-            y[r + 1] += s1;
-            y[r + 2] += s2;
-            y[r + 3] += s3;
-        }
-        for (; r < rows; r++)
-            y[r] += Dot(ref Unsafe.Add(ref wr, r * cols), ref xr, cols);
-    }
-
     /// <summary><c>y += Wᵀ·v</c>, where W has <c>v.Length</c> rows and <c>y.Length</c> columns.</summary>
     public static void TransposeMultiplyAdd<T>(ReadOnlySpan<T> w, ReadOnlySpan<T> v, Span<T> y)
         where T : unmanaged, INumber<T>
@@ -105,19 +62,6 @@ public static class MatrixOps
             Axpy(u[r], ref xr, ref Unsafe.Add(ref wr, r * cols), cols);
     }
 
-    /// <summary><c>y[r] += W[r, column]</c>: the product of W with a one-hot vector, as a column gather.</summary>
-    public static void AddColumn<T>(ReadOnlySpan<T> w, int column, Span<T> y)
-        where T : unmanaged, INumber<T>
-    {
-        int rows = y.Length;
-        if (rows == 0 || w.Length % rows != 0) ThrowShape(nameof(w), rows, -1, w.Length);
-        int cols = w.Length / rows;
-        if ((uint)column >= (uint)cols) throw new ArgumentOutOfRangeException(nameof(column));
-        ref T wr = ref Unsafe.Add(ref MemoryMarshal.GetReference(w), column);
-        for (int r = 0; r < rows; r++)
-            y[r] += Unsafe.Add(ref wr, r * cols);
-    }
-
     /// <summary><c>W[r, column] += v[r]</c>: the weight gradient of a one-hot input, as a column scatter.</summary>
     public static void AddToColumn<T>(Span<T> w, int column, ReadOnlySpan<T> v)
         where T : unmanaged, INumber<T>
@@ -129,19 +73,6 @@ public static class MatrixOps
         ref T wr = ref Unsafe.Add(ref MemoryMarshal.GetReference(w), column);
         for (int r = 0; r < rows; r++)
             Unsafe.Add(ref wr, r * cols) += v[r];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Dot<T>(ref T a, ref T b, int n) where T : unmanaged, INumber<T>
-    {
-        var acc = Vector<T>.Zero;
-        int i = 0;
-        for (; i + Vector<T>.Count <= n; i += Vector<T>.Count)
-            acc += Vector.LoadUnsafe(ref a, (nuint)i) * Vector.LoadUnsafe(ref b, (nuint)i);
-        T s = Vector.Sum(acc);
-        for (; i < n; i++)
-            s += Unsafe.Add(ref a, i) * Unsafe.Add(ref b, i);
-        return s;
     }
 
     // y += alpha * x

@@ -83,4 +83,16 @@ public abstract class RecurrentTape
 
     /// <summary>Steps recorded by the last <c>Forward</c> (0 before any).</summary>
     public int Steps { get; protected set; }
+
+    /// <summary>The gradient-flow diagnostics that <c>Backward</c> records, or null when they are off (the default).</summary>
+    public GradientFlow? GradientFlow { get; protected set; }
+
+    /// <summary>
+    /// Turns on gradient-flow diagnostics: from now on each <c>Backward</c> on this tape records ‖∂E/∂h‖ (and ‖∂E/∂c‖)
+    /// per layer and step boundary into <see cref="GradientFlow"/>. Allocates once; costs one norm per layer and step.
+    /// </summary>
+    public abstract GradientFlow EnableGradientFlow();
+
+    /// <summary>Turns gradient-flow diagnostics off again.</summary>
+    public void DisableGradientFlow() => GradientFlow = null;
 }

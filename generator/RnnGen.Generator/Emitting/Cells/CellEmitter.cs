@@ -23,8 +23,8 @@ internal readonly record struct Vector(string Name, string Description);
 /// local per record slot. Backward: the record slots (read-only), <c>hPrev</c>, <c>cPrev</c>,
 /// <c>dh</c> (scratch, may be overwritten), <c>dc</c> (in: dL/dc_t, out: dL/dc_{t−1}), <c>dgx</c>,
 /// <c>dgh</c> (separate cells only; otherwise the skeleton uses <c>dgx</c> for both), <c>dhPrev</c>
-/// (add into it), <c>tmp</c> (H-wide scratch). Helpers: <c>Act</c> (activations), <c>Vec</c>
-/// (TensorPrimitives), constant <c>HiddenSize</c>.
+/// (add into it). Helpers: <c>Lanes</c> (SIMD loads, stores and activations over the units, any H), <c>Vec</c>
+/// (TensorPrimitives), constant <c>HiddenSize</c>. Bodies are one fused loop over the units.
 /// </summary>
 internal abstract class CellEmitter
 {

@@ -30,38 +30,47 @@ internal sealed class GruCell : CellEmitter
 
     public override void EmitForward(SourceWriter w)
     {
-        w.Line("// gate r (reset): r = σ(x_r + h_r)");
-        w.Line($"Vec.Add({Gate("gx", 0)}, {Gate("gh", 0)}, r);");
-        w.Line("Act.Sigmoid(r, r);");
-        w.Line("// gate z (update): z = σ(x_z + h_z)");
-        w.Line($"Vec.Add({Gate("gx", 1)}, {Gate("gh", 1)}, z);");
-        w.Line("Act.Sigmoid(z, z);");
-        w.Line("// gate n (new): n = tanh(x_n + r ⊙ hn), hn = W_hn·h_prev + b_hn");
-        w.Line($"{Gate("gh", 2)}.CopyTo(hn);");
-        w.Line($"Vec.FusedMultiplyAdd(r, hn, {Gate("gx", 2)}, n);");
-        w.Line("Act.Tanh(n, n);");
-        w.Line("// hidden: h = (1 − z) ⊙ n + z ⊙ h_prev = n + z ⊙ (h_prev − n)");
-        w.Line("Vec.Subtract(hPrev, n, h);");
-        w.Line("Vec.FusedMultiplyAdd(z, h, n, h);");
+        w.Line("// the gates' pre-activations: input part (W_i·x + b_i) and hidden part (W_h·h_prev + b_h)");
+        for (int k = 0; k < 3; k++)
+            w.Line($"var gx{"RZN"[k]} = {Gate("gx", k)};");
+        for (int k = 0; k < 3; k++)
+            w.Line($"var gh{"RZN"[k]} = {Gate("gh", k)};");
+        w.Open($"for (int j = 0; j < HiddenSize; j += Lanes.Count)");
+        w.Line("var vr = Lanes.Sigmoid(Lanes.Load(gxR, j) + Lanes.Load(ghR, j));  // gate r (reset): r = σ(x_r + h_r)");
+        w.Line("var vz = Lanes.Sigmoid(Lanes.Load(gxZ, j) + Lanes.Load(ghZ, j));  // gate z (update): z = σ(x_z + h_z)");
+        w.Line("var vhn = Lanes.Load(ghN, j);                                    // hn = W_hn·h_prev + b_hn (the gate's hidden part)");
+        w.Line("var vn = Lanes.Tanh(Lanes.Load(gxN, j) + vr * vhn);              // gate n (new): n = tanh(x_n + r ⊙ hn)");
+        w.Line("var vp = Lanes.Load(hPrev, j);");
+        w.Line("Lanes.Store(vn + vz * (vp - vn), h, j);                         // hidden: h = (1 − z) ⊙ n + z ⊙ h_prev");
+        w.Line("Lanes.Store(vr, r, j);");
+        w.Line("Lanes.Store(vz, z, j);");
+        w.Line("Lanes.Store(vn, n, j);");
+        w.Line("Lanes.Store(vhn, hn, j);");
+        w.Close();
     }
 
     public override void EmitBackward(SourceWriter w)
     {
-        w.Line("// direct path: dh_prev += z ⊙ dh");
-        w.Line("Vec.FusedMultiplyAdd(z, dh, dhPrev, dhPrev);");
-        w.Line("// gate z: dz_z = (dh ⊙ (h_prev − n)) ⊙ σ'(z), the same for the input and hidden parts");
-        w.Line("Vec.Subtract(hPrev, n, tmp);");
-        w.Line("Vec.Multiply(dh, tmp, tmp);");
-        w.Line($"Act.SigmoidBackward(z, tmp, {Gate("dgx", 1)});");
-        w.Line($"{Gate("dgx", 1)}.CopyTo({Gate("dgh", 1)});");
-        w.Line("// gate n: dz_n = (dh ⊙ (1 − z)) ⊙ tanh'(n); the hidden part is scaled by r");
-        w.Line("Vec.Multiply(dh, z, tmp);");
-        w.Line("Vec.Subtract(dh, tmp, tmp);");
-        w.Line($"Act.TanhBackward(n, tmp, {Gate("dgx", 2)});");
-        w.Line($"Vec.Multiply({Gate("dgx", 2)}, r, {Gate("dgh", 2)});");
-        w.Line("// gate r: dz_r = (dz_n ⊙ hn) ⊙ σ'(r)");
-        w.Line($"Vec.Multiply({Gate("dgx", 2)}, hn, tmp);");
-        w.Line($"Act.SigmoidBackward(r, tmp, {Gate("dgx", 0)});");
-        w.Line($"{Gate("dgx", 0)}.CopyTo({Gate("dgh", 0)});");
+        w.Line("// the gradients of the gates' pre-activations, input and hidden parts");
+        for (int k = 0; k < 3; k++)
+            w.Line($"var dgx{"RZN"[k]} = {Gate("dgx", k)};");
+        for (int k = 0; k < 3; k++)
+            w.Line($"var dgh{"RZN"[k]} = {Gate("dgh", k)};");
+        w.Open($"for (int j = 0; j < HiddenSize; j += Lanes.Count)");
+        w.Line("var vdh = Lanes.Load(dh, j);");
+        w.Line("var vr = Lanes.Load(r, j);");
+        w.Line("var vz = Lanes.Load(z, j);");
+        w.Line("var vn = Lanes.Load(n, j);");
+        w.Line("Lanes.Store(Lanes.Load(dhPrev, j) + vdh * vz, dhPrev, j);                  // direct path: dh_prev += z ⊙ dh");
+        w.Line("var dzz = vdh * (Lanes.Load(hPrev, j) - vn) * Lanes.SigmoidSlope(vz);     // gate z: dz_z = dh ⊙ (h_prev − n) ⊙ σ'(z)");
+        w.Line("var dzn = (vdh - vdh * vz) * Lanes.TanhSlope(vn);                        // gate n: dz_n = dh ⊙ (1 − z) ⊙ tanh'(n)");
+        w.Line("var dzr = dzn * Lanes.Load(hn, j) * Lanes.SigmoidSlope(vr);              // gate r: dz_r = dz_n ⊙ hn ⊙ σ'(r)");
+        w.Line("Lanes.Store(dzr, dgxR, j);");
+        w.Line("Lanes.Store(dzr, dghR, j);");
+        w.Line("Lanes.Store(dzz, dgxZ, j);");
+        w.Line("Lanes.Store(dzz, dghZ, j);");
+        w.Line("Lanes.Store(dzn, dgxN, j);");
+        w.Line("Lanes.Store(dzn * vr, dghN, j);                                           // the hidden part of n is scaled by r");
+        w.Close();
     }
 }

@@ -33,41 +33,44 @@ internal sealed class LstmCell : CellEmitter
 
     public override void EmitForward(SourceWriter w)
     {
-        w.Line("// gate i (input): i = σ(z_i)");
-        w.Line($"Act.Sigmoid({Gate("gx", 0)}, i);");
-        w.Line("// gate f (forget): f = σ(z_f)");
-        w.Line($"Act.Sigmoid({Gate("gx", 1)}, f);");
-        w.Line("// gate g (cell candidate): g = tanh(z_g)");
-        w.Line($"Act.Tanh({Gate("gx", 2)}, g);");
-        w.Line("// gate o (output): o = σ(z_o)");
-        w.Line($"Act.Sigmoid({Gate("gx", 3)}, o);");
-        w.Line("// cell: c = f ⊙ c_prev + i ⊙ g");
-        w.Line("Vec.Multiply(f, cPrev, c);");
-        w.Line("Vec.FusedMultiplyAdd(i, g, c, c);");
-        w.Line("// hidden: h = o ⊙ tanh(c)");
-        w.Line("Act.Tanh(c, tanhC);");
-        w.Line("Vec.Multiply(o, tanhC, h);");
+        w.Line("// the pre-activations of the four gates");
+        for (int k = 0; k < 4; k++)
+            w.Line($"var z{"ifgo"[k]} = {Gate("gx", k)};");
+        w.Open($"for (int j = 0; j < HiddenSize; j += Lanes.Count)");
+        w.Line("var vi = Lanes.Sigmoid(Lanes.Load(zi, j));      // gate i (input): i = σ(z_i)");
+        w.Line("var vf = Lanes.Sigmoid(Lanes.Load(zf, j));      // gate f (forget): f = σ(z_f)");
+        w.Line("var vg = Lanes.Tanh(Lanes.Load(zg, j));         // gate g (cell candidate): g = tanh(z_g)");
+        w.Line("var vo = Lanes.Sigmoid(Lanes.Load(zo, j));      // gate o (output): o = σ(z_o)");
+        w.Line("var vc = vf * Lanes.Load(cPrev, j) + vi * vg;   // cell: c = f ⊙ c_prev + i ⊙ g");
+        w.Line("var vt = Lanes.Tanh(vc);");
+        w.Line("Lanes.Store(vo * vt, h, j);                     // hidden: h = o ⊙ tanh(c)");
+        w.Line("Lanes.Store(vc, c, j);");
+        w.Line("Lanes.Store(vi, i, j);");
+        w.Line("Lanes.Store(vf, f, j);");
+        w.Line("Lanes.Store(vg, g, j);");
+        w.Line("Lanes.Store(vo, o, j);");
+        w.Line("Lanes.Store(vt, tanhC, j);");
+        w.Close();
     }
 
     public override void EmitBackward(SourceWriter w)
     {
-        w.Line("// gate o: dz_o = (dh ⊙ tanh(c)) ⊙ σ'(o)");
-        w.Line("Vec.Multiply(dh, tanhC, tmp);");
-        w.Line($"Act.SigmoidBackward(o, tmp, {Gate("dgx", 3)});");
-        w.Line("// cell: dc += dh ⊙ o ⊙ tanh'(c)");
-        w.Line("Vec.Multiply(dh, o, tmp);");
-        w.Line("Act.TanhBackward(tanhC, tmp, tmp);");
-        w.Line("Vec.Add(dc, tmp, dc);");
-        w.Line("// gate i: dz_i = (dc ⊙ g) ⊙ σ'(i)");
-        w.Line("Vec.Multiply(dc, g, tmp);");
-        w.Line($"Act.SigmoidBackward(i, tmp, {Gate("dgx", 0)});");
-        w.Line("// gate f: dz_f = (dc ⊙ c_prev) ⊙ σ'(f)");
-        w.Line("Vec.Multiply(dc, cPrev, tmp);");
-        w.Line($"Act.SigmoidBackward(f, tmp, {Gate("dgx", 1)});");
-        w.Line("// gate g: dz_g = (dc ⊙ i) ⊙ tanh'(g)");
-        w.Line("Vec.Multiply(dc, i, tmp);");
-        w.Line($"Act.TanhBackward(g, tmp, {Gate("dgx", 2)});");
-        w.Line("// carry to the previous step: dc_prev = dc ⊙ f");
-        w.Line("Vec.Multiply(dc, f, dc);");
+        w.Line("// the gradients of the four gates' pre-activations");
+        for (int k = 0; k < 4; k++)
+            w.Line($"var dz{"ifgo"[k]} = {Gate("dgx", k)};");
+        w.Open($"for (int j = 0; j < HiddenSize; j += Lanes.Count)");
+        w.Line("var vdh = Lanes.Load(dh, j);");
+        w.Line("var vi = Lanes.Load(i, j);");
+        w.Line("var vf = Lanes.Load(f, j);");
+        w.Line("var vg = Lanes.Load(g, j);");
+        w.Line("var vo = Lanes.Load(o, j);");
+        w.Line("var vt = Lanes.Load(tanhC, j);");
+        w.Line("Lanes.Store(vdh * vt * Lanes.SigmoidSlope(vo), dzo, j);               // gate o: dz_o = dh ⊙ tanh(c) ⊙ σ'(o)");
+        w.Line("var vdc = Lanes.Load(dc, j) + vdh * vo * Lanes.TanhSlope(vt);          // cell: dc += dh ⊙ o ⊙ tanh'(c)");
+        w.Line("Lanes.Store(vdc * vg * Lanes.SigmoidSlope(vi), dzi, j);               // gate i: dz_i = dc ⊙ g ⊙ σ'(i)");
+        w.Line("Lanes.Store(vdc * Lanes.Load(cPrev, j) * Lanes.SigmoidSlope(vf), dzf, j); // gate f: dz_f = dc ⊙ c_prev ⊙ σ'(f)");
+        w.Line("Lanes.Store(vdc * vi * Lanes.TanhSlope(vg), dzg, j);                  // gate g: dz_g = dc ⊙ i ⊙ tanh'(g)");
+        w.Line("Lanes.Store(vdc * vf, dc, j);                                         // carry: dc_prev = dc ⊙ f");
+        w.Close();
     }
 }

@@ -26,13 +26,15 @@ internal sealed class RnnCell : CellEmitter
 
     public override void EmitForward(SourceWriter w)
     {
-        w.Line($"// h = {F.ToLowerInvariant()}(z)");
-        w.Line($"Act.{F}(gx, h);");
+        w.Open($"for (int j = 0; j < HiddenSize; j += Lanes.Count)");
+        w.Line($"Lanes.Store(Lanes.{F}(Lanes.Load(gx, j)), h, j);   // h = {F.ToLowerInvariant()}(z)");
+        w.Close();
     }
 
     public override void EmitBackward(SourceWriter w)
     {
-        w.Line($"// dz = dh ⊙ {F.ToLowerInvariant()}'(z), from the recorded output h");
-        w.Line($"Act.{F}Backward(h, dh, dgx);");
+        w.Open($"for (int j = 0; j < HiddenSize; j += Lanes.Count)");
+        w.Line($"Lanes.Store(Lanes.Load(dh, j) * Lanes.{F}Slope(Lanes.Load(h, j)), dgx, j);   // dz = dh ⊙ {F.ToLowerInvariant()}'(z), from the recorded h");
+        w.Close();
     }
 }

@@ -1,0 +1,198 @@
+using System.Numerics;
+using Google.Protobuf;
+using Onnx;
+
+namespace RnnGen;
+
+/// <summary>
+/// ONNX export and import of any generated model, for running it in ONNX Runtime (or any ONNX engine) and for
+/// reading back weights from such a graph.
+/// </summary>
+/// <remarks>
+/// <para><b>The exported graph</b> (opset <see cref="OpsetVersion"/>, IR version <see cref="IrVersion"/>), with
+/// <c>L</c> layers of hidden size <c>H</c>, element type FLOAT (or DOUBLE for <see cref="Precision.Double"/> models):</para>
+/// <list type="bullet">
+/// <item><description>Inputs: <c>input</c> [seq, batch, Input] (token models: INT64 token ids [seq, batch]);
+/// <c>h0</c> [L, batch, H] and, for an LSTM, <c>c0</c> [L, batch, H] — PyTorch's <c>h0</c>/<c>c0</c>, layer 0 first.
+/// The initial states are required inputs, so a caller can run a whole sequence at once or one step per run,
+/// feeding <c>hn</c>/<c>cn</c> back as the next <c>h0</c>/<c>c0</c>.</description></item>
+/// <item><description>Outputs: <c>output</c> [seq, batch, OutputWidth] (the head's outputs, or the top layer's h);
+/// <c>hn</c> [L, batch, H] and (LSTM) <c>cn</c> [L, batch, H]: the final states.</description></item>
+/// <item><description>One ONNX <c>LSTM</c>, <c>GRU</c> or <c>RNN</c> operator per layer (forward, layout 0) with
+/// initializers <c>W_l{k}</c> [1, G·H, in], <c>R_l{k}</c> [1, G·H, H] and <c>B_l{k}</c> [1, 2·G·H] = [Wb; Rb].
+/// The gate blocks are reordered from PyTorch's order into ONNX's: LSTM i, f, g, o → i, o, f, c; GRU r, z, n →
+/// z, r, h with <c>linear_before_reset = 1</c> (PyTorch's GRU applies the reset gate to <c>W_hn·h + b_hn</c>);
+/// RNN <c>activations = [Tanh]</c> or <c>[Relu]</c>. <c>h0</c>/<c>c0</c> are <c>Split</c> per layer, each layer's
+/// Y [seq, 1, batch, H] is <c>Squeeze</c>d on axis 1 into the next layer's input, and the per-layer final states
+/// are <c>Concat</c>enated into <c>hn</c>/<c>cn</c>.</description></item>
+/// <item><description>The head: <c>MatMul(h_top, Transpose(head.weight)) + head.bias</c>, with the initializers
+/// <c>head.weight</c> [Output, H] and <c>head.bias</c> [Output] in PyTorch's layout.</description></item>
+/// <item><description>Token models: <c>OneHot(input, depth = vocabulary, values = [0, 1])</c> feeds layer 0, whose
+/// <c>W</c> is then the ordinary <c>weight_ih_l0</c>. This keeps every layer the standard operator, every
+/// initializer in the layout other tools expect, and import identical to dense models; the price is a multiply by a
+/// one-hot vector (vocabulary × G·H per step) where RnnGen itself looks up a column. The alternatives are worse:
+/// <c>Gather</c> of pre-projected columns would need an identity <c>W</c> of (G·H)² values, or an operator
+/// decomposed into MatMuls in a Loop.</description></item>
+/// </list>
+/// <para><b>Precision.</b> A <see cref="Precision.Double"/> model exports DOUBLE tensors, which is valid ONNX, but ONNX
+/// Runtime's CPU provider (1.31) runs LSTM and GRU in float only and has no double RNN kernel. To run a double model there,
+/// import its ONNX file into the float twin of the model (import converts, rounding to the nearest float) and export that.</para>
+/// <para><b>Import</b> reads weights only, from a graph of that shape: one operator of the model's kind per layer
+/// (in node order), a head (MatMul with a [H, Output] or transposed [Output, H] weight, and an Add of the bias; or a
+/// Gemm) exactly when the model has one, an integer input exactly for token models. Every operator attribute and
+/// initializer shape is checked against the model first; a mismatch throws a <see cref="ModelFileException"/>
+/// that names it, and the model's parameters are left untouched. Weights may be FLOAT or DOUBLE (converted to the
+/// model's precision), in <c>raw_data</c> or the typed fields, as initializers or <c>Constant</c> nodes. PyTorch's own
+/// exporter (<c>torch.onnx.export</c> of <c>nn.LSTM</c> / <c>nn.GRU</c> / <c>nn.RNN</c> + <c>nn.Linear</c>) writes such a graph:
+/// its files import with exactly PyTorch's parameters (checked with torch 1.13, opset 14).</para>
+/// </remarks>
+public static class OnnxFile
+{
+    /// <summary>The ONNX operator set the export uses (the default domain).</summary>
+    public const int OpsetVersion = 14;
+
+    /// <summary>The ONNX IR version the export writes (IR 7 goes with opsets 12–14).</summary>
+    public const int IrVersion = 7;
+
+    /// <summary>Name of the graph input holding the sequence: [seq, batch, Input], or INT64 token ids [seq, batch].</summary>
+    public const string InputName = "input";
+
+    /// <summary>Name of the graph input holding every layer's initial hidden state, [layers, batch, hidden].</summary>
+    public const string InitialHiddenName = "h0";
+
+    /// <summary>Name of the graph input holding every layer's initial cell state, [layers, batch, hidden] (LSTM only).</summary>
+    public const string InitialCellName = "c0";
+
+    /// <summary>Name of the graph output holding every step's output, [seq, batch, OutputWidth].</summary>
+    public const string OutputName = "output";
+
+    /// <summary>Name of the graph output holding every layer's final hidden state, [layers, batch, hidden].</summary>
+    public const string FinalHiddenName = "hn";
+
+    /// <summary>Name of the graph output holding every layer's final cell state, [layers, batch, hidden] (LSTM only).</summary>
+    public const string FinalCellName = "cn";
+
+    /// <summary>Writes <paramref name="model"/> as an ONNX model (see the remarks on <see cref="OnnxFile"/>) to <paramref name="destination"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="destination"/> is null.</exception>
+    public static void Export<TModel, T>(IRecurrentModel<TModel, T> model, Stream destination)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(destination);
+        OnnxExporter.Build<T>(TModel.Info, model.Parameters).WriteTo(destination);
+    }
+
+    /// <summary>Writes <paramref name="model"/> as an ONNX model to the file <paramref name="path"/> (created or overwritten).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    public static void Export<TModel, T>(IRecurrentModel<TModel, T> model, string path)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using FileStream stream = File.Create(path);
+        Export(model, stream);
+    }
+
+    /// <summary>The ONNX model of <paramref name="model"/> as bytes (what <see cref="Export{TModel, T}(IRecurrentModel{TModel, T}, Stream)"/> writes).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    public static byte[] ExportToBytes<TModel, T>(IRecurrentModel<TModel, T> model)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return OnnxExporter.Build<T>(TModel.Info, model.Parameters).ToByteArray();
+    }
+
+    /// <summary>
+    /// Reads the weights of an ONNX model (a graph of the shape <see cref="Export{TModel, T}(IRecurrentModel{TModel, T}, Stream)"/>
+    /// writes) from <paramref name="source"/> into <paramref name="model"/>'s <c>Parameters</c>, undoing the gate reordering,
+    /// and calls <c>ParametersChanged()</c>.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="source"/> is null.</exception>
+    /// <exception cref="ModelFileException">
+    /// The stream is not an ONNX model, or its graph does not match the model (operator kind, layer count, hidden size,
+    /// activations, head, input kind, initializer shapes); the message names the difference. The model is unchanged.
+    /// </exception>
+    public static void Import<TModel, T>(IRecurrentModel<TModel, T> model, Stream source)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(source);
+        ImportCore(model, source, new OnnxSource(null));
+    }
+
+    /// <summary>Reads the weights of the ONNX model in the file <paramref name="path"/> into <paramref name="model"/>; see
+    /// <see cref="Import{TModel, T}(IRecurrentModel{TModel, T}, Stream)"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="ModelFileException">The file is not an ONNX model or does not match the model; the model is unchanged.</exception>
+    public static void Import<TModel, T>(IRecurrentModel<TModel, T> model, string path)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using FileStream stream = File.OpenRead(path);
+        ImportCore(model, stream, new OnnxSource(path));
+    }
+
+    /// <summary>Creates a <typeparamref name="TModel"/> and imports the ONNX model in the file <paramref name="path"/> into it.</summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="ModelFileException">The file is not an ONNX model or does not match <typeparamref name="TModel"/>.</exception>
+    public static TModel Import<TModel, T>(string path)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TModel model = TModel.Create();
+        Import(model, path);
+        return model;
+    }
+
+    /// <summary>Creates a <typeparamref name="TModel"/> and imports the ONNX model read from <paramref name="source"/> into it.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/> is null.</exception>
+    /// <exception cref="ModelFileException">The data is not an ONNX model or does not match <typeparamref name="TModel"/>.</exception>
+    public static TModel Import<TModel, T>(Stream source)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TModel model = TModel.Create();
+        Import(model, source);
+        return model;
+    }
+
+    private static void ImportCore<TModel, T>(IRecurrentModel<TModel, T> model, Stream stream, OnnxSource source)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ModelProto proto;
+        try
+        {
+            proto = ModelProto.Parser.ParseFrom(stream);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw source.Fail($"the data is not an ONNX model (protobuf: {e.Message}).", inner: e);
+        }
+        T[] parameters = OnnxImporter.ReadParameters<T>(TModel.Info, proto, source);
+        parameters.CopyTo(model.Parameters); // only once everything has been read and checked
+        model.ParametersChanged();
+    }
+
+    /// <summary>The ONNX operator of a cell kind: <c>LSTM</c>, <c>GRU</c> or <c>RNN</c>.</summary>
+    internal static string OperatorType(CellKind cell) => cell switch
+    {
+        CellKind.Lstm => "LSTM",
+        CellKind.Gru => "GRU",
+        _ => "RNN",
+    };
+
+    internal static string WeightName(int layer) => $"W_l{layer}";
+
+    internal static string RecurrenceName(int layer) => $"R_l{layer}";
+
+    internal static string BiasName(int layer) => $"B_l{layer}";
+}

@@ -1,0 +1,199 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace RnnGen.Kernels;
+
+/// <summary>
+/// The two matrix–matrix products of backpropagation through a window of T steps, register-blocked so that each
+/// weight-sized matrix is read a few times per window instead of once per step:
+/// <list type="bullet">
+/// <item><see cref="AddOuterProducts"/>: <c>C += Σ_t a_t ⊗ b_t</c> — the weight gradient of a window, <c>dW += DZᵀ·X</c>.</item>
+/// <item><see cref="MultiplyRows"/>: <c>C_t = a_t·B</c> for every step — the gradient passed to the inputs, <c>dX = DZ·W</c>.</item>
+/// </list>
+/// Row t of a step-major operand starts at <c>t · stride</c>, so tape records can be read in place.
+/// </summary>
+public static class Gemm
+{
+    /// <summary>
+    /// <c>c[r, k] += Σ_t a[t·aStride + r] · b[t·bStride + k]</c> for a row-major <paramref name="c"/> of
+    /// <paramref name="rows"/> × <paramref name="cols"/>, over <paramref name="steps"/> steps.
+    /// </summary>
+    public static void AddOuterProducts<T>(Span<T> c, int rows, int cols, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int bStride, int steps)
+        where T : unmanaged, INumber<T>
+    {
+        CheckMatrix(c.Length, rows, cols, nameof(c));
+        CheckStepMajor(a.Length, steps, aStride, rows, nameof(a));
+        CheckStepMajor(b.Length, steps, bStride, cols, nameof(b));
+        if (steps == 0) return;
+        if (Vector512.IsHardwareAccelerated) OuterProducts<Vector512<T>, Width512<T>, T>(c, rows, cols, a, aStride, b, bStride, steps);
+        else if (Vector256.IsHardwareAccelerated) OuterProducts<Vector256<T>, Width256<T>, T>(c, rows, cols, a, aStride, b, bStride, steps);
+        else OuterProducts<Vector128<T>, Width128<T>, T>(c, rows, cols, a, aStride, b, bStride, steps);
+    }
+
+    /// <summary>
+    /// <c>c[t·cStride + k] (+)= Σ_r a[t·aStride + r] · b[r·cols + k]</c>: each of <paramref name="steps"/> rows of
+    /// <paramref name="a"/> (length <paramref name="inner"/>) times the row-major <paramref name="inner"/> × <paramref name="cols"/>
+    /// matrix <paramref name="b"/>. Overwrites <paramref name="c"/>'s rows unless <paramref name="accumulate"/>.
+    /// </summary>
+    public static void MultiplyRows<T>(Span<T> c, int cStride, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int inner, int cols, int steps, bool accumulate = false)
+        where T : unmanaged, INumber<T>
+    {
+        CheckMatrix(b.Length, inner, cols, nameof(b));
+        CheckStepMajor(a.Length, steps, aStride, inner, nameof(a));
+        CheckStepMajor(c.Length, steps, cStride, cols, nameof(c));
+        if (steps == 0) return;
+        if (Vector512.IsHardwareAccelerated) Rows<Vector512<T>, Width512<T>, T>(c, cStride, a, aStride, b, inner, cols, steps, accumulate);
+        else if (Vector256.IsHardwareAccelerated) Rows<Vector256<T>, Width256<T>, T>(c, cStride, a, aStride, b, inner, cols, steps, accumulate);
+        else Rows<Vector128<T>, Width128<T>, T>(c, cStride, a, aStride, b, inner, cols, steps, accumulate);
+    }
+
+    /// <summary><c>sum[r] += Σ_t a[t·aStride + r]</c> (a bias gradient over a window).</summary>
+    public static void AddRowSums<T>(Span<T> sum, ReadOnlySpan<T> a, int aStride, int steps) where T : unmanaged, INumber<T>
+    {
+        CheckStepMajor(a.Length, steps, aStride, sum.Length, nameof(a));
+        for (int t = 0; t < steps; t++)
+            System.Numerics.Tensors.TensorPrimitives.Add(sum, a.Slice(t * aStride, sum.Length), sum);
+    }
+
+    // Two rows of C by four vectors of columns in registers; every step adds a_t[r]·b_t to them.
+    private static void OuterProducts<TV, TW, T>(Span<T> c, int rows, int cols, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int bStride, int steps)
+        where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
+    {
+        int p = TW.Count, tile = 4 * p;
+        ref T cr = ref MemoryMarshal.GetReference(c);
+        ref T ar = ref MemoryMarshal.GetReference(a);
+        ref T br = ref MemoryMarshal.GetReference(b);
+        int vectorCols = cols - cols % p;
+        for (int k0 = 0; k0 < vectorCols; k0 += tile)
+        {
+            int n = Math.Min(4, (vectorCols - k0) / p);
+            int r = 0;
+            for (; r + 2 <= rows; r += 2)
+            {
+                ref T c0 = ref Unsafe.Add(ref cr, (nint)r * cols + k0);
+                ref T c1 = ref Unsafe.Add(ref c0, cols);
+                if (n == 4)
+                {
+                    TV x0 = TW.Load(ref c0, 0), x1 = TW.Load(ref c0, p), x2 = TW.Load(ref c0, 2 * p), x3 = TW.Load(ref c0, 3 * p);
+                    TV y0 = TW.Load(ref c1, 0), y1 = TW.Load(ref c1, p), y2 = TW.Load(ref c1, 2 * p), y3 = TW.Load(ref c1, 3 * p);
+                    for (int t = 0; t < steps; t++)
+                    {
+                        ref T bt = ref Unsafe.Add(ref br, (nint)t * bStride + k0);
+                        TV u = TW.Broadcast(Unsafe.Add(ref ar, (nint)t * aStride + r));
+                        TV v = TW.Broadcast(Unsafe.Add(ref ar, (nint)t * aStride + r + 1));
+                        TV b0 = TW.Load(ref bt, 0), b1 = TW.Load(ref bt, p), b2 = TW.Load(ref bt, 2 * p), b3 = TW.Load(ref bt, 3 * p);
+                        x0 = TW.MultiplyAdd(b0, u, x0); x1 = TW.MultiplyAdd(b1, u, x1); x2 = TW.MultiplyAdd(b2, u, x2); x3 = TW.MultiplyAdd(b3, u, x3);
+                        y0 = TW.MultiplyAdd(b0, v, y0); y1 = TW.MultiplyAdd(b1, v, y1); y2 = TW.MultiplyAdd(b2, v, y2); y3 = TW.MultiplyAdd(b3, v, y3);
+                    }
+                    TW.Store(x0, ref c0, 0); TW.Store(x1, ref c0, p); TW.Store(x2, ref c0, 2 * p); TW.Store(x3, ref c0, 3 * p);
+                    TW.Store(y0, ref c1, 0); TW.Store(y1, ref c1, p); TW.Store(y2, ref c1, 2 * p); TW.Store(y3, ref c1, 3 * p);
+                }
+                else
+                {
+                    OuterRowVectors<TV, TW, T>(ref c0, ref ar, aStride, r, ref br, bStride, k0, n, steps);
+                    OuterRowVectors<TV, TW, T>(ref c1, ref ar, aStride, r + 1, ref br, bStride, k0, n, steps);
+                }
+            }
+            for (; r < rows; r++)
+                OuterRowVectors<TV, TW, T>(ref Unsafe.Add(ref cr, (nint)r * cols + k0), ref ar, aStride, r, ref br, bStride, k0, n, steps);
+        }
+        // the columns that do not fill a vector
+        for (int r = 0; r < rows; r++)
+            for (int k = vectorCols; k < cols; k++)
+            {
+                T s = c[r * cols + k];
+                for (int t = 0; t < steps; t++)
+                    s += a[t * aStride + r] * b[t * bStride + k];
+                c[r * cols + k] = s;
+            }
+    }
+
+    // One row of C, n (1..4) vectors of columns.
+    private static void OuterRowVectors<TV, TW, T>(ref T c, ref T ar, int aStride, int r, ref T br, int bStride, int k0, int n, int steps)
+        where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
+    {
+        int p = TW.Count;
+        for (int v = 0; v < n; v++)
+        {
+            TV x = TW.Load(ref c, v * p);
+            for (int t = 0; t < steps; t++)
+                x = TW.MultiplyAdd(TW.Load(ref Unsafe.Add(ref br, (nint)t * bStride + k0), v * p), TW.Broadcast(Unsafe.Add(ref ar, (nint)t * aStride + r)), x);
+            TW.Store(x, ref c, v * p);
+        }
+    }
+
+    // Four steps by two vectors of columns in registers; B is streamed once per (4 steps, 2 vectors) tile.
+    private static void Rows<TV, TW, T>(Span<T> c, int cStride, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int inner, int cols, int steps, bool accumulate)
+        where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
+    {
+        int p = TW.Count, tile = 2 * p;
+        ref T cr = ref MemoryMarshal.GetReference(c);
+        ref T ar = ref MemoryMarshal.GetReference(a);
+        ref T br = ref MemoryMarshal.GetReference(b);
+        int vectorCols = cols - cols % tile;
+        int t = 0;
+        for (; t + 4 <= steps; t += 4)
+        {
+            ref T a0 = ref Unsafe.Add(ref ar, (nint)t * aStride);
+            ref T a1 = ref Unsafe.Add(ref a0, aStride);
+            ref T a2 = ref Unsafe.Add(ref a1, aStride);
+            ref T a3 = ref Unsafe.Add(ref a2, aStride);
+            ref T c0 = ref Unsafe.Add(ref cr, (nint)t * cStride);
+            ref T c1 = ref Unsafe.Add(ref c0, cStride);
+            ref T c2 = ref Unsafe.Add(ref c1, cStride);
+            ref T c3 = ref Unsafe.Add(ref c2, cStride);
+            for (int k = 0; k < vectorCols; k += tile)
+            {
+                TV s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
+                if (accumulate)
+                {
+                    s00 = TW.Load(ref c0, k); s01 = TW.Load(ref c0, k + p); s10 = TW.Load(ref c1, k); s11 = TW.Load(ref c1, k + p);
+                    s20 = TW.Load(ref c2, k); s21 = TW.Load(ref c2, k + p); s30 = TW.Load(ref c3, k); s31 = TW.Load(ref c3, k + p);
+                }
+                for (int r = 0; r < inner; r++)
+                {
+                    ref T brow = ref Unsafe.Add(ref br, (nint)r * cols + k);
+                    TV b0 = TW.Load(ref brow, 0), b1 = TW.Load(ref brow, p);
+                    TV u0 = TW.Broadcast(Unsafe.Add(ref a0, r)), u1 = TW.Broadcast(Unsafe.Add(ref a1, r));
+                    TV u2 = TW.Broadcast(Unsafe.Add(ref a2, r)), u3 = TW.Broadcast(Unsafe.Add(ref a3, r));
+                    s00 = TW.MultiplyAdd(b0, u0, s00); s01 = TW.MultiplyAdd(b1, u0, s01);
+                    s10 = TW.MultiplyAdd(b0, u1, s10); s11 = TW.MultiplyAdd(b1, u1, s11);
+                    s20 = TW.MultiplyAdd(b0, u2, s20); s21 = TW.MultiplyAdd(b1, u2, s21);
+                    s30 = TW.MultiplyAdd(b0, u3, s30); s31 = TW.MultiplyAdd(b1, u3, s31);
+                }
+                TW.Store(s00, ref c0, k); TW.Store(s01, ref c0, k + p); TW.Store(s10, ref c1, k); TW.Store(s11, ref c1, k + p);
+                TW.Store(s20, ref c2, k); TW.Store(s21, ref c2, k + p); TW.Store(s30, ref c3, k); TW.Store(s31, ref c3, k + p);
+            }
+            for (int k = vectorCols; k < cols; k++)
+                for (int i = 0; i < 4; i++)
+                    c[(t + i) * cStride + k] = RowColumn(a, (t + i) * aStride, b, inner, cols, k, accumulate ? c[(t + i) * cStride + k] : T.Zero);
+        }
+        for (; t < steps; t++)
+            for (int k = 0; k < cols; k++)
+                c[t * cStride + k] = RowColumn(a, t * aStride, b, inner, cols, k, accumulate ? c[t * cStride + k] : T.Zero);
+    }
+
+    private static T RowColumn<T>(ReadOnlySpan<T> a, int aStart, ReadOnlySpan<T> b, int inner, int cols, int k, T start) where T : unmanaged, INumber<T>
+    {
+        T s = start;
+        for (int r = 0; r < inner; r++)
+            s += a[aStart + r] * b[r * cols + k];
+        return s;
+    }
+
+    private static void CheckMatrix(int length, int rows, int cols, string name)
+    {
+        if (rows < 0 || cols < 0 || length != rows * cols)
+            throw new ArgumentException($"{name} has length {length}; a [{rows}, {cols}] matrix needs {rows * cols}.", name);
+    }
+
+    private static void CheckStepMajor(int length, int steps, int stride, int width, string name)
+    {
+        if (steps < 0 || width < 0 || stride < width)
+            throw new ArgumentException($"{name}: stride {stride} must be at least the row width {width}.", name);
+        if (steps > 0 && length < (long)(steps - 1) * stride + width)
+            throw new ArgumentException($"{name} has length {length}; {steps} rows of {width} at stride {stride} need {(long)(steps - 1) * stride + width}.", name);
+    }
+}
