@@ -29,7 +29,7 @@ public sealed class PackageTests(IntegrationFixture fixture, ITestOutputHelper o
     }
 
     [Fact]
-    public void Package_HasMetadata_AndDependsOnlyOnTensors()
+    public void Package_HasMetadata_AndDependsOnExactlyTheRuntimesPackageReferences()
     {
         var package = fixture.Package;
         using var zip = ZipFile.OpenRead(package.File);
@@ -47,9 +47,16 @@ public sealed class PackageTests(IntegrationFixture fixture, ITestOutputHelper o
         Assert.Contains("LSTM", Value("description"));
         Assert.Contains("source-generator", Value("tags").Split(' '));
 
-        // Dependencies: System.Numerics.Tensors only — the generator is inside the package, not a dependency of it.
-        var dependencies = metadata.Descendants(ns + "dependency").Select(d => d.Attribute("id")!.Value).ToList();
-        Assert.Equal(["System.Numerics.Tensors"], dependencies);
+        // Dependencies: the runtime's own package references, with their versions — and not the generator, which
+        // is inside the package (a ProjectReference without PrivateAssets="all" would make it a dependency).
+        var dependencies = metadata.Descendants(ns + "dependency")
+            .Select(d => $"{d.Attribute("id")!.Value} {d.Attribute("version")!.Value}").Order(StringComparer.Ordinal).ToList();
+        var runtimeReferences = XDocument.Load(Path.Combine(TestEnvironment.RepoRoot, "src", "RnnGen", "RnnGen.csproj"))
+            .Descendants("PackageReference").Where(r => r.Attribute("PrivateAssets")?.Value != "all")
+            .Select(r => $"{r.Attribute("Include")!.Value} {r.Attribute("Version")!.Value}").Order(StringComparer.Ordinal).ToList();
+        Assert.NotEmpty(runtimeReferences);
+        Assert.Equal(runtimeReferences, dependencies);
+        Assert.DoesNotContain(dependencies, d => d.StartsWith("RnnGen", StringComparison.Ordinal));
         Assert.Equal(["net10.0"], metadata.Descendants(ns + "group").Select(g => g.Attribute("targetFramework")!.Value));
     }
 
