@@ -106,8 +106,11 @@ public sealed class IntegrationFixture : IDisposable
         if (!json.RootElement.TryGetProperty("packageFolders", out var folders)) return;
         foreach (var folder in folders.EnumerateObject())
         {
-            string restored = Path.Combine(folder.Name, "rnngen", Version.ToLowerInvariant());
+            string id = Path.Combine(folder.Name, "rnngen");
+            string restored = Path.Combine(id, Version.ToLowerInvariant());
             if (Directory.Exists(restored)) TestEnvironment.DeleteFolder(restored);
+            // The id folder too, when no other RnnGen version is in the cache.
+            if (Directory.Exists(id) && !Directory.EnumerateFileSystemEntries(id).Any()) TestEnvironment.DeleteFolder(id);
         }
     }
 }
