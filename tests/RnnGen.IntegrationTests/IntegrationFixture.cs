@@ -109,8 +109,9 @@ public sealed class IntegrationFixture : IDisposable
             string id = Path.Combine(folder.Name, "rnngen");
             string restored = Path.Combine(id, Version.ToLowerInvariant());
             if (Directory.Exists(restored)) TestEnvironment.DeleteFolder(restored);
-            // The id folder too, when no other RnnGen version is in the cache.
-            if (Directory.Exists(id) && !Directory.EnumerateFileSystemEntries(id).Any()) TestEnvironment.DeleteFolder(id);
+            // The id folder too, when no other RnnGen version is in it (not recursive: another restore may be filling it).
+            try { if (Directory.Exists(id) && !Directory.EnumerateFileSystemEntries(id).Any()) Directory.Delete(id); }
+            catch (IOException) { }
         }
     }
 }
