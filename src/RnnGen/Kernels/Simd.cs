@@ -14,7 +14,7 @@ internal interface ISimdWidth<T, TV> where T : unmanaged where TV : struct
     static abstract TV Load(ref T source, nint offset);
     static abstract void Store(TV value, ref T destination, nint offset);
     static abstract TV Broadcast(T value);
-    /// <summary>a·b + c, fused where the hardware has it.</summary>
+    /// <summary>a·b + c: fused where the hardware has FMA, a multiply and an add otherwise (never a slow emulated FMA).</summary>
     static abstract TV MultiplyAdd(TV a, TV b, TV c);
     static abstract TV Add(TV a, TV b);
 }
@@ -30,9 +30,9 @@ internal readonly struct Width512<T> : ISimdWidth<T, Vector512<T>> where T : unm
     public static Vector512<T> MultiplyAdd(Vector512<T> a, Vector512<T> b, Vector512<T> c)
     {
         if (typeof(T) == typeof(float))
-            return Vector512.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
+            return Vector512.MultiplyAddEstimate(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
         if (typeof(T) == typeof(double))
-            return Vector512.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
+            return Vector512.MultiplyAddEstimate(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
         return a * b + c;
     }
 }
@@ -48,9 +48,9 @@ internal readonly struct Width256<T> : ISimdWidth<T, Vector256<T>> where T : unm
     public static Vector256<T> MultiplyAdd(Vector256<T> a, Vector256<T> b, Vector256<T> c)
     {
         if (typeof(T) == typeof(float))
-            return Vector256.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
+            return Vector256.MultiplyAddEstimate(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
         if (typeof(T) == typeof(double))
-            return Vector256.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
+            return Vector256.MultiplyAddEstimate(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
         return a * b + c;
     }
 }
@@ -66,9 +66,9 @@ internal readonly struct Width128<T> : ISimdWidth<T, Vector128<T>> where T : unm
     public static Vector128<T> MultiplyAdd(Vector128<T> a, Vector128<T> b, Vector128<T> c)
     {
         if (typeof(T) == typeof(float))
-            return Vector128.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
+            return Vector128.MultiplyAddEstimate(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
         if (typeof(T) == typeof(double))
-            return Vector128.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
+            return Vector128.MultiplyAddEstimate(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
         return a * b + c;
     }
 }

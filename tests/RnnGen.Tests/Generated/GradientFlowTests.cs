@@ -92,3 +92,76 @@ public class GradientFlowTests
 
     private static double Norm(ReadOnlySpan<double> v) => Math.Sqrt(Harness.Dot(v, v));
 }
+
+/// <summary>
+/// The lesson's claim, measured: through a tanh RNN with small recurrent weights ‖∂E/∂h_k‖ shrinks geometrically with the
+/// distance to the loss, while an LSTM whose forget gates are held open (bias 5) carries ‖∂E/∂c_k‖ back almost unchanged.
+/// </summary>
+public class VanishingGradientTests
+{
+    private const int Steps = 40;
+
+    [Fact]
+    public void TanhRnn_SmallWeights_DecaysGeometrically()
+    {
+        var m = new FlowRnn();
+        m.InitializeParameters(5);
+        var p = m.Parameters;
+        var whh = FlowRnn.Layout.Single(t => t.Name == "weight_hh_l0");
+        foreach (ref double v in whh.Slice(p)) v *= 0.5;             // ‖W‖ well below 1: the Jacobian product must shrink
+        m.ParametersChanged();
+        var norms = LastStepLossNorms(m, cell: false);
+        // per-step factor over the first 20 steps of distance: fit log‖g_k‖ against k
+        double rate = Math.Exp(Slope(norms, 1, 20));
+        Assert.InRange(rate, 0.0, 0.5);                                // at least halves every step
+        Assert.True(norms[20] < 1e-6 * norms[1], $"after 20 steps {norms[20]:E2} vs {norms[1]:E2}");
+    }
+
+    [Fact]
+    public void Lstm_OpenForgetGates_KeepsTheCellGradient()
+    {
+        var m = new FlowLstm();
+        m.InitializeParameters(5);
+        var p = m.Parameters;
+        foreach (var name in new[] { "bias_ih_l0", "bias_hh_l0" })
+        {
+            var b = FlowLstm.Layout.Single(t => t.Name == name).Slice(p);
+            b.Slice(FlowLstm.HiddenSize, FlowLstm.HiddenSize).Fill(2.5);  // forget-gate rows: f = σ(5 + …) ≈ 0.99
+        }
+        m.ParametersChanged();
+        var norms = LastStepLossNorms(m, cell: true);
+        double rate = Math.Exp(Slope(norms, 1, 20));
+        Assert.InRange(rate, 0.95, 1.1);                               // neither vanishes nor explodes: within 5% / 10% per step
+        Assert.True(norms[20] > 0.3 * norms[1], $"after 20 steps {norms[20]:E2} vs {norms[1]:E2}");
+    }
+
+    /// <summary>‖∂E/∂state‖ at distance d = T − j from a loss on the last output, for d = 0 … T.</summary>
+    private static double[] LastStepLossNorms<TModel>(TModel model, bool cell) where TModel : class, IRecurrentModel<TModel, double>
+    {
+        var info = TModel.Info;
+        var tape = model.CreateTape(Steps);
+        var flow = tape.EnableGradientFlow();
+        var x = Harness.Random<double>(Steps * info.InputSize, 7);
+        var y = new double[Steps * info.OutputWidth];
+        model.Forward(x, model.CreateState(), tape, y);
+        var g = new double[y.Length];
+        Harness.Random<double>(info.OutputWidth, 8).CopyTo(g.AsSpan(y.Length - info.OutputWidth));
+        model.Backward(tape, g, default, null);
+        var row = (cell ? flow.Cell(0) : flow.Hidden(0)).ToArray();
+        return Enumerable.Range(0, Steps + 1).Select(d => row[Steps - d]).ToArray();
+    }
+
+    private static double Slope(double[] norms, int from, int to)
+    {
+        var xs = Enumerable.Range(from, to - from + 1).Select(d => (double)d).ToArray();
+        var ys = xs.Select(d => Math.Log(norms[(int)d])).ToArray();
+        double mx = xs.Average(), my = ys.Average();
+        return xs.Zip(ys).Sum(v => (v.First - mx) * (v.Second - my)) / xs.Sum(v => (v - mx) * (v - mx));
+    }
+}
+
+[RnnModel(hidden: 16, Input = 4, Precision = Precision.Double)]
+public partial class FlowRnn { }
+
+[LstmModel(hidden: 16, Input = 4, Precision = Precision.Double)]
+public partial class FlowLstm { }

@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text;
+
+namespace StreamingAot;
+
+/// <summary>
+/// Reads numbers separated by whitespace or commas from a UTF-8 stream (one value per line, a CSV column, a row of
+/// values...). Reads blocks into one buffer and parses in place: nothing is allocated after construction.
+/// </summary>
+public sealed class NumberReader
+{
+    private readonly Stream _stream;
+    private readonly byte[] _buffer;
+    private int _start;   // first unread byte
+    private int _end;     // end of the bytes read so far
+    private bool _endOfStream;
+    private readonly Action? _beforeRead;
+
+    /// <summary>Creates a reader over <paramref name="stream"/> with a buffer of <paramref name="bufferSize"/> bytes.</summary>
+    /// <param name="stream">UTF-8 (or ASCII) text.</param>
+    /// <param name="beforeRead">
+    /// Called before each read from <paramref name="stream"/>, which may wait for more input: the place to flush the
+    /// outputs of the values read so far, so that a live pipe (a sensor, a microphone) sees every result promptly
+    /// without a flush per value.
+    /// </param>
+    /// <param name="bufferSize">Bytes read at a time; also the longest accepted token.</param>
+    public NumberReader(Stream stream, Action? beforeRead = null, int bufferSize = 64 * 1024)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 64);
+        _stream = stream;
+        _beforeRead = beforeRead;
+        _buffer = new byte[bufferSize];
+    }
+
+    /// <summary>The line of the value read last (1-based), for error messages.</summary>
+    public long Line { get; private set; } = 1;
+
+    /// <summary>Reads the next value; false at the end of the stream.</summary>
+    /// <exception cref="FormatException">A token is not a finite number.</exception>
+    public bool TryRead(out float value)
+    {
+        while (true)
+        {
+            while (_start < _end && IsSeparator(_buffer[_start]))
+            {
+                if (_buffer[_start] == (byte)'\n') Line++;
+                _start++;
+            }
+            if (_start == _end)
+            {
+                if (!Fill()) { value = 0; return false; }
+                continue;
+            }
+
+            int tokenEnd = _start;
+            while (tokenEnd < _end && !IsSeparator(_buffer[tokenEnd])) tokenEnd++;
+            if (tokenEnd == _end && !_endOfStream)
+            {
+                Fill();     // the token may continue in the next block: read more, then scan it again
+                continue;
+            }
+
+            var token = _buffer.AsSpan(_start, tokenEnd - _start);
+            _start = tokenEnd;
+            if (!float.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out value) || !float.IsFinite(value))
+                throw new FormatException($"line {Line}: '{Encoding.UTF8.GetString(token)}' is not a finite number (expected values like 0.25, -1, 3e-2, separated by spaces, commas or new lines).");
+            return true;
+        }
+    }
+
+    /// <summary>Moves the unread bytes to the front and reads more after them; false when nothing more came.</summary>
+    private bool Fill()
+    {
+        if (_endOfStream) return false;
+        if (_start > 0)
+        {
+            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+            _end -= _start;
+            _start = 0;
+        }
+        if (_end == _buffer.Length)
+            throw new FormatException($"line {Line}: a value longer than {_buffer.Length} bytes; is this a text file of numbers?");
+        _beforeRead?.Invoke();
+        int read = _stream.Read(_buffer, _end, _buffer.Length - _end);
+        if (read == 0)
+        {
+            _endOfStream = true;
+            return false;
+        }
+        _end += read;
+        return true;
+    }
+
+    private static bool IsSeparator(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' or (byte)',' or (byte)';';
+}

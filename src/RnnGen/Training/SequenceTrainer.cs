@@ -1,0 +1,398 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace RnnGen;
+
+/// <summary>Creates a <see cref="SequenceTrainer{TModel, T}"/> with the type arguments inferred from the model and the optimizer.</summary>
+public static class SequenceTrainer
+{
+    /// <summary>Creates a trainer for <paramref name="model"/>; see <see cref="SequenceTrainer{TModel, T}"/>.</summary>
+    /// <param name="model">The generated model to train (its parameters are updated in place).</param>
+    /// <param name="optimizer">The optimizer, created for the model's <c>ParameterCount</c>.</param>
+    /// <param name="options">Settings; <c>null</c> for the defaults.</param>
+    public static SequenceTrainer<TModel, T> Create<TModel, T>(TModel model, Optimizer<T> optimizer, TrainerOptions? options = null)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => new(model, optimizer, options);
+}
+
+/// <summary>
+/// Trains any generated model on sequences — many-to-many, many-to-one, one-to-many — with truncated backpropagation
+/// through time, minibatches processed in parallel, validation, early stopping, checkpoints, progress and cancellation,
+/// without a hand-written loop. Deterministic: the same seed, data, initial parameters and options give the same bits,
+/// whatever the number of workers.
+/// </summary>
+/// <typeparam name="TModel">The generated model class.</typeparam>
+/// <typeparam name="T">Its scalar type (<see cref="float"/> or <see cref="double"/>).</typeparam>
+/// <remarks>
+/// <para><b>What a run does.</b> Each epoch draws an order of the training sequences (seeded shuffle) and cuts it into
+/// batches of <see cref="TrainerOptions.BatchSize"/> sequences. The sequences of a batch are its lanes; each lane starts from
+/// a zero state and is cut into windows of <see cref="TrainerOptions.WindowLength"/> steps. For every window the lanes run
+/// <c>Forward</c>, the loss and <c>Backward</c> in parallel (one model replica per worker), the lane gradients are summed in
+/// lane order, checked for NaN/∞, clipped, and the optimizer takes one step. The lanes' states are carried into the next
+/// window (<see cref="TrainerOptions.CarryState"/>), the gradient is not (truncated BPTT: every window's <c>Backward</c>
+/// starts from a zero state gradient). Lanes whose sequence has ended sit out the remaining windows of the batch; a window
+/// without any target across the batch only advances the states. After the epoch the validation data, if any, is evaluated
+/// (<see cref="Evaluate"/>), <see cref="EpochCompleted"/> is raised, and <see cref="BestModelFound"/> when the monitored
+/// loss improved; early stopping may end the run.</para>
+/// <para><b>Loss normalisation.</b> The loss of a window is the mean over everything counted in it across the whole batch
+/// (counted steps for cross-entropy, target elements for the dense losses) — PyTorch's <c>reduction='mean'</c> over the
+/// flattened batch — and the update uses the gradient of that mean.</para>
+/// <para><b>State of the model during and after a run.</b> The model given to the constructor is the master: it holds the
+/// trained parameters after every update; its <c>Gradients</c> hold the last window's (clipped) gradients. Cancelling or an
+/// exception leaves it with the parameters of the last completed update (never half an update).</para>
+/// <para>One run at a time per trainer; the events and <see cref="IProgress{T}.Report"/> are called on the thread that
+/// called <see cref="Train"/>.</para>
+/// </remarks>
+public sealed class SequenceTrainer<TModel, T>
+    where TModel : class, IRecurrentModel<TModel, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly ModelInfo _info;
+    private int _busy;
+
+    /// <summary>Creates a trainer; checks the options and that the optimizer fits the model.</summary>
+    /// <param name="model">The generated model to train (its parameters are updated in place; initialise them first).</param>
+    /// <param name="optimizer">The optimizer, created for the model's <c>ParameterCount</c>; the trainer calls its <c>Step</c>.</param>
+    /// <param name="options">Settings; <c>null</c> for the defaults of <see cref="TrainerOptions"/>.</param>
+    /// <exception cref="ArgumentException">An option is out of range, or the optimizer was made for another parameter count.</exception>
+    public SequenceTrainer(TModel model, Optimizer<T> optimizer, TrainerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        options ??= new TrainerOptions();
+        options.Validate();
+        _info = TModel.Info;
+        if (optimizer.ParameterCount != model.Parameters.Length)
+            throw new ArgumentException(
+                $"The optimizer was created for {optimizer.ParameterCount} parameters but {typeof(TModel).Name} has {model.Parameters.Length}; create it with {typeof(TModel).Name}.ParameterCount.",
+                nameof(optimizer));
+        Model = model;
+        Optimizer = optimizer;
+        Options = options;
+    }
+
+    /// <summary>The model being trained (the master copy of the parameters).</summary>
+    public TModel Model { get; }
+
+    /// <summary>The optimizer that updates <see cref="Model"/>.</summary>
+    public Optimizer<T> Optimizer { get; }
+
+    /// <summary>The settings (checked at construction).</summary>
+    public TrainerOptions Options { get; }
+
+    /// <summary>Raised after every epoch, once the validation pass (if any) is done.</summary>
+    public event Action<EpochSummary>? EpochCompleted;
+
+    /// <summary>
+    /// Raised after an epoch in which the monitored loss (validation loss with validation data, else the epoch's training
+    /// loss) improved on the best so far by more than <see cref="TrainerOptions.MinImprovement"/>. <see cref="Model"/> holds
+    /// exactly the parameters that achieved it: save it here (e.g. to a model file) to keep the best checkpoint.
+    /// </summary>
+    public event Action<EpochSummary>? BestModelFound;
+
+    /// <summary>
+    /// Trains <see cref="Model"/> on <paramref name="training"/> for <see cref="TrainerOptions.Epochs"/> epochs (or until
+    /// early stopping), evaluating on <paramref name="validation"/> after every epoch.
+    /// </summary>
+    /// <param name="training">The training sequences; every one is checked against the model and the loss before anything
+    /// is modified.</param>
+    /// <param name="validation">Validation sequences, or null.</param>
+    /// <param name="progress">Receives a <see cref="TrainingProgress"/> after every window; may be null.</param>
+    /// <param name="cancellationToken">Checked before every window (training and validation): cancelling stops within one
+    /// window and throws <see cref="OperationCanceledException"/>, the model keeping its last completed update.</param>
+    /// <returns>The summaries of the epochs, the best epoch and how training ended.</returns>
+    /// <exception cref="ArgumentException">A dataset is empty or a sequence does not fit the model or the loss (the message
+    /// names the dataset and the sequence).</exception>
+    /// <exception cref="NonFiniteStepException">A step's loss or gradients were NaN or infinite and
+    /// <see cref="TrainerOptions.NonFinite"/> is <see cref="NonFiniteHandling.Throw"/>; that update was not applied.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="InvalidOperationException">This trainer is already running.</exception>
+    public TrainingResult Train(ISequenceDataset<T> training, ISequenceDataset<T>? validation = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        DatasetShape trainShape = DatasetCheck.Check(training, nameof(training), _info, Options.Loss);
+        DatasetShape? validationShape = validation is null ? null : DatasetCheck.Check(validation, nameof(validation), _info, Options.Loss);
+        int window = Options.WindowLength ?? Math.Max(trainShape.MaxSteps, validationShape?.MaxSteps ?? 0);
+        int lanes = Math.Min(Options.BatchSize, Math.Max(trainShape.Count, validationShape?.Count ?? 0));
+
+        Enter();
+        try
+        {
+            using var runner = CreateRunner(window, lanes);
+            var run = new Run(this, runner, training, trainShape, validation, progress, cancellationToken, window);
+            return run.Execute();
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    /// <summary>
+    /// Evaluates <see cref="Model"/> on <paramref name="data"/> without changing it: the sequences are run in order, in
+    /// batches and windows as in training (state carried as <see cref="TrainerOptions.CarryState"/> says), and the loss is
+    /// averaged over everything counted in the whole dataset.
+    /// </summary>
+    /// <param name="data">The sequences; checked against the model and the loss first.</param>
+    /// <param name="cancellationToken">Checked before every window.</param>
+    /// <returns>Mean loss, accuracy, perplexity and bits per token (the last three for cross-entropy).</returns>
+    /// <exception cref="ArgumentException">The dataset is empty or a sequence does not fit.</exception>
+    /// <exception cref="InvalidOperationException">This trainer is running.</exception>
+    public EvaluationMetrics Evaluate(ISequenceDataset<T> data, CancellationToken cancellationToken = default)
+    {
+        DatasetShape shape = DatasetCheck.Check(data, nameof(data), _info, Options.Loss);
+        Enter();
+        try
+        {
+            using var runner = CreateRunner(Options.WindowLength ?? shape.MaxSteps, Math.Min(Options.BatchSize, shape.Count));
+            return EvaluateWith(runner, data, shape.Count, cancellationToken);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private BatchRunner<TModel, T> CreateRunner(int window, int lanes) =>
+        new(Model, Options.Loss, Options.CarryState, window, lanes, Math.Min(Options.WorkerCount, lanes));
+
+    private void Enter()
+    {
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+            throw new InvalidOperationException("This trainer is already running; a trainer runs one Train or Evaluate at a time.");
+    }
+
+    private void Exit() => Volatile.Write(ref _busy, 0);
+
+    /// <summary>Runs the sequences of <paramref name="data"/> in order and sums their metrics (deterministic order).</summary>
+    private EvaluationMetrics EvaluateWith(BatchRunner<TModel, T> runner, ISequenceDataset<T> data, int count, CancellationToken cancellationToken)
+    {
+        var indices = new int[runner.LaneCapacity];
+        double lossSum = 0;
+        long counted = 0, correct = 0, tokens = 0;
+        for (int first = 0; first < count; first += runner.LaneCapacity)
+        {
+            int lanes = Math.Min(runner.LaneCapacity, count - first);
+            for (int b = 0; b < lanes; b++) indices[b] = first + b;
+            int windows = runner.BeginBatch(data, indices.AsSpan(0, lanes));
+            for (int w = 0; w < windows; w++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                WindowResult r = runner.RunWindow(w, training: false);
+                lossSum += r.LossSum;
+                counted += r.Counted;
+                correct += r.Correct;
+                tokens += r.Tokens;
+            }
+        }
+        return Metrics(lossSum, counted, correct, tokens);
+    }
+
+    private EvaluationMetrics Metrics(double lossSum, long counted, long correct, long tokens) =>
+        new(counted > 0 ? lossSum / counted : double.NaN, counted,
+            Options.Loss == SequenceLoss.SoftmaxCrossEntropy ? (counted > 0 ? (double)correct / counted : 0.0) : null,
+            tokens);
+
+    /// <summary>The state of one <see cref="Train"/> call.</summary>
+    private sealed class Run
+    {
+        private readonly SequenceTrainer<TModel, T> _trainer;
+        private readonly TrainerOptions _options;
+        private readonly BatchRunner<TModel, T> _runner;
+        private readonly ISequenceDataset<T> _training;
+        private readonly ISequenceDataset<T>? _validation;
+        private readonly IProgress<TrainingProgress>? _progress;
+        private readonly CancellationToken _cancellationToken;
+        private readonly int _window;
+        private readonly int[] _order;
+        private readonly T[]? _bestParameters;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();      // the whole run
+        private readonly Stopwatch _trainingClock = new();              // training windows only (for the token rate)
+        private SeededRandom _random;
+
+        private long _steps, _skipped, _tokens;
+        private readonly long _plannedTokens;
+
+        // the epoch being trained
+        private int _epoch, _windowInEpoch, _windowsInEpoch;
+        private long _epochSteps, _epochSkipped;
+        private double _epochLossSum;
+        private long _epochCounted, _epochCorrect, _epochTokens;
+
+        public Run(SequenceTrainer<TModel, T> trainer, BatchRunner<TModel, T> runner, ISequenceDataset<T> training, DatasetShape shape,
+            ISequenceDataset<T>? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, int window)
+        {
+            _trainer = trainer;
+            _options = trainer.Options;
+            _runner = runner;
+            _training = training;
+            _validation = validation;
+            _progress = progress;
+            _cancellationToken = cancellationToken;
+            _window = window;
+            _order = new int[shape.Count];
+            _bestParameters = _options.RestoreBestParameters ? new T[trainer.Model.Parameters.Length] : null;
+            _random = new SeededRandom(_options.Seed);
+            _plannedTokens = shape.TotalSteps * _options.Epochs;
+        }
+
+        public TrainingResult Execute()
+        {
+            var epochs = new List<EpochSummary>(_options.Epochs);
+            double best = double.NaN;
+            int bestEpoch = 0, sinceBest = 0;
+            bool stoppedEarly = false;
+
+            for (_epoch = 1; _epoch <= _options.Epochs; _epoch++)
+            {
+                TrainEpoch();
+                EvaluationMetrics trainingMetrics = _trainer.Metrics(_epochLossSum, _epochCounted, _epochCorrect, _epochTokens);
+                EvaluationMetrics? validationMetrics = _validation is null
+                    ? null
+                    : _trainer.EvaluateWith(_runner, _validation, _validation.Count, _cancellationToken);
+
+                double monitored = validationMetrics?.Loss ?? trainingMetrics.Loss;
+                bool isBest = double.IsFinite(monitored) && (bestEpoch == 0 || monitored < best - _options.MinImprovement);
+                var summary = new EpochSummary(_epoch, trainingMetrics, validationMetrics, _epochSteps, _epochSkipped,
+                    _trainer.Optimizer.LearningRate, _clock.Elapsed, isBest);
+                epochs.Add(summary);
+
+                if (isBest)
+                {
+                    best = monitored;
+                    bestEpoch = _epoch;
+                    sinceBest = 0;
+                    if (_bestParameters is not null) _trainer.Model.Parameters.CopyTo(_bestParameters);
+                }
+                else
+                {
+                    sinceBest++;
+                }
+
+                _trainer.EpochCompleted?.Invoke(summary);
+                if (isBest) _trainer.BestModelFound?.Invoke(summary);
+
+                if (_options.Patience is int patience && sinceBest >= patience && _epoch < _options.Epochs)
+                {
+                    stoppedEarly = true;
+                    break;
+                }
+            }
+
+            bool restored = false;
+            if (_bestParameters is not null && bestEpoch != 0 && bestEpoch != epochs.Count)
+            {
+                _bestParameters.CopyTo(_trainer.Model.Parameters);
+                _trainer.Model.ParametersChanged();
+                _runner.ParametersUpdated();
+                restored = true;
+            }
+
+            return new TrainingResult(epochs, bestEpoch, best, stoppedEarly, restored, _steps, _skipped, _clock.Elapsed);
+        }
+
+        private void TrainEpoch()
+        {
+            for (int i = 0; i < _order.Length; i++) _order[i] = i;
+            if (_options.Shuffle) _random.Shuffle<int>(_order);
+
+            int lanes = Math.Min(_options.BatchSize, _order.Length);
+            _windowsInEpoch = 0;
+            for (int first = 0; first < _order.Length; first += lanes)
+            {
+                int longest = 0;
+                for (int b = first; b < Math.Min(first + lanes, _order.Length); b++)
+                    longest = Math.Max(longest, _training[_order[b]].StepCount(_trainer._info.InputSize));
+                _windowsInEpoch += BatchRunner<TModel, T>.WindowCount(longest, _window);
+            }
+
+            _trainingClock.Start();
+            _windowInEpoch = 0;
+            _epochSteps = _epochSkipped = 0;
+            _epochLossSum = 0;
+            _epochCounted = _epochCorrect = _epochTokens = 0;
+
+            for (int first = 0; first < _order.Length; first += lanes)
+            {
+                int windows = _runner.BeginBatch(_training, _order.AsSpan(first, Math.Min(lanes, _order.Length - first)));
+                for (int w = 0; w < windows; w++)
+                {
+                    _cancellationToken.ThrowIfCancellationRequested();
+                    TrainWindow(w);
+                }
+            }
+            _trainingClock.Stop();
+        }
+
+        private void TrainWindow(int index)
+        {
+            _windowInEpoch++;
+            WindowResult r = _runner.RunWindow(index, training: true);
+            _tokens += r.Tokens;
+            _epochTokens += r.Tokens;
+
+            double loss = double.NaN, norm = double.NaN;
+            if (r.Counted > 0)
+            {
+                loss = r.LossSum / r.Counted;
+                if (Update(loss, out norm))
+                {
+                    _epochLossSum += r.LossSum;
+                    _epochCounted += r.Counted;
+                    _epochCorrect += r.Correct;
+                }
+            }
+            Report(loss, norm);
+        }
+
+        /// <summary>Checks, clips and applies the summed gradients; false if the step was skipped.</summary>
+        private bool Update(double loss, out double norm)
+        {
+            TModel model = _trainer.Model;
+            Span<T> gradients = model.Gradients;
+            norm = double.NaN;
+            bool lossFinite = double.IsFinite(loss);
+            if (!lossFinite || !Finite.All<T>(gradients))
+            {
+                if (_options.NonFinite == NonFiniteHandling.Throw)
+                    throw new NonFiniteStepException(_epoch, _windowInEpoch, loss, lossFinite);
+                _skipped++;
+                _epochSkipped++;
+                _runner.ResetNonFiniteStates();
+                return false;
+            }
+
+            norm = double.CreateTruncating(TensorPrimitives.Norm<T>(gradients));
+            if (_options.ClipGradientValue is double limit)
+                GradientClipping.ClipByValue(gradients, T.CreateTruncating(limit));
+            if (_options.ClipGradientNorm is double maxNorm)
+                GradientClipping.ClipByGlobalNorm(gradients, T.CreateTruncating(maxNorm));
+
+            Optimizer<T> optimizer = _trainer.Optimizer;
+            if (_options.LearningRateSchedule is { } schedule)
+                optimizer.LearningRate = schedule.LearningRate(optimizer.StepCount);
+            optimizer.Step(model);
+            _runner.ParametersUpdated();
+            _steps++;
+            _epochSteps++;
+            return true;
+        }
+
+        private void Report(double loss, double norm)
+        {
+            if (_progress is null) return;
+            TimeSpan elapsed = _clock.Elapsed;
+            double seconds = _trainingClock.Elapsed.TotalSeconds;
+            double rate = seconds > 0 ? _tokens / seconds : 0;
+            long remainingTokens = Math.Max(0, _plannedTokens - _tokens);
+            TimeSpan remaining = rate > 0 ? TimeSpan.FromSeconds(Math.Min(remainingTokens / rate, TimeSpan.MaxValue.TotalSeconds / 2)) : TimeSpan.Zero;
+            _progress.Report(new TrainingProgress(
+                _epoch, _options.Epochs, _windowInEpoch, _windowsInEpoch, _steps,
+                loss, _epochCounted > 0 ? _epochLossSum / _epochCounted : double.NaN, norm,
+                _trainer.Optimizer.LearningRate, _skipped, rate, elapsed, remaining,
+                _plannedTokens > 0 ? Math.Min(1.0, (double)_tokens / _plannedTokens) : 1.0));
+        }
+    }
+}

@@ -1,0 +1,124 @@
+namespace RnnGen.Tests.Training;
+
+/// <summary>Bad options and bad data are refused with a clear message before anything changes.</summary>
+public class TrainerConfigurationTests
+{
+    public static TheoryData<string, TrainerOptions> BadOptions => new()
+    {
+        { "Epochs", new TrainerOptions { Epochs = 0 } },
+        { "BatchSize", new TrainerOptions { BatchSize = 0 } },
+        { "WindowLength", new TrainerOptions { WindowLength = 0 } },
+        { "WorkerCount", new TrainerOptions { WorkerCount = 0 } },
+        { "Loss", new TrainerOptions { Loss = (SequenceLoss)7 } },
+        { "NonFinite", new TrainerOptions { NonFinite = (NonFiniteHandling)3 } },
+        { "ClipGradientValue", new TrainerOptions { ClipGradientValue = 0 } },
+        { "ClipGradientValue", new TrainerOptions { ClipGradientValue = double.NaN } },
+        { "ClipGradientNorm", new TrainerOptions { ClipGradientNorm = -1 } },
+        { "ClipGradientNorm", new TrainerOptions { ClipGradientNorm = double.PositiveInfinity } },
+        { "Patience", new TrainerOptions { Patience = 0 } },
+        { "MinImprovement", new TrainerOptions { MinImprovement = -0.1 } },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadOptions))]
+    public void BadOption_ThrowsNamingIt(string name, TrainerOptions options)
+    {
+        var model = new SmallRnn();
+        var e = Assert.ThrowsAny<ArgumentException>(() => SequenceTrainer.Create(model, new Adam<float>(SmallRnn.ParameterCount), options));
+        Assert.Equal(name, e.ParamName);
+        Assert.Contains($"TrainerOptions.{name}", e.Message);
+    }
+
+    [Fact]
+    public void OptimizerForAnotherModel_Throws()
+    {
+        var e = Assert.Throws<ArgumentException>(() => SequenceTrainer.Create(new SmallRnn(), new Adam<float>(SmallRnn.ParameterCount + 1)));
+        Assert.Equal("optimizer", e.ParamName);
+        Assert.Contains("SmallRnn.ParameterCount", e.Message);
+    }
+
+    private static readonly int[] Tokens = [1, 2, 3];
+
+    public static TheoryData<string, TrainingSequence<float>, SequenceLoss> BadTokenSequences => new()
+    {
+        { "has dense Inputs, but the model takes token ids", TrainingSequence<float>.FromVectors(new float[6], new[] { 1 }), SequenceLoss.SoftmaxCrossEntropy },
+        { "has token 6 at step 1; token ids must be in [0, 5]", TrainingSequence<float>.FromTokens(new[] { 1, 6 }, new[] { 1 }), SequenceLoss.SoftmaxCrossEntropy },
+        { "has token -1 at step 0", TrainingSequence<float>.FromTokens(new[] { -1 }, new[] { 1 }), SequenceLoss.SoftmaxCrossEntropy },
+        { "has label 6 at target 2; labels must be classes in [0, 5]", TrainingSequence<float>.FromTokens(Tokens, new[] { 1, -1, 6 }), SequenceLoss.SoftmaxCrossEntropy },
+        { "has label -2 at target 0", TrainingSequence<float>.FromTokens(Tokens, new[] { -2 }), SequenceLoss.SoftmaxCrossEntropy },
+        { "has dense Targets, but the loss SoftmaxCrossEntropy needs class Labels", TrainingSequence<float>.FromTokens(Tokens, new float[6]), SequenceLoss.SoftmaxCrossEntropy },
+        { "has class Labels, but the loss MeanSquaredError needs dense Targets", TrainingSequence<float>.FromTokens(Tokens, new[] { 1 }), SequenceLoss.MeanSquaredError },
+        { "has 7 target values, which is not a whole number of steps of OutputWidth = 6", TrainingSequence<float>.FromTokens(Tokens, new float[7]), SequenceLoss.MeanSquaredError },
+        { "has targets for 4 steps but only 3 steps", TrainingSequence<float>.FromTokens(Tokens, new float[24]), SequenceLoss.MeanSquaredError },
+        { "has target NaN at value 3; targets must be finite", TrainingSequence<float>.FromTokens(Tokens, new[] { 0, 0, 0, float.NaN, 0, 0 }), SequenceLoss.MeanSquaredError },
+        { "has target 2 at value 0; BinaryCrossEntropyWithLogits needs targets in [0, 1]", TrainingSequence<float>.FromTokens(Tokens, new[] { 2f, 0, 0, 0, 0, 0 }), SequenceLoss.BinaryCrossEntropyWithLogits },
+        { "is an empty TrainingSequence", default, SequenceLoss.SoftmaxCrossEntropy },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadTokenSequences))]
+    public void BadSequence_ThrowsNamingDatasetAndIndex_BeforeAnyChange(string problem, TrainingSequence<float> bad, SequenceLoss loss)
+    {
+        var model = new SmallRnn();
+        model.InitializeParameters(1);
+        var before = model.Parameters.ToArray();
+        var optimizer = new Adam<float>(SmallRnn.ParameterCount);
+        var trainer = SequenceTrainer.Create(model, optimizer, new TrainerOptions { Loss = loss });
+        var good = loss == SequenceLoss.SoftmaxCrossEntropy
+            ? TrainingSequence<float>.FromTokens(Tokens, new[] { 1, 2, 3 })
+            : TrainingSequence<float>.FromTokens(Tokens, new float[6]);
+        var data = new BadDataset([good, bad]);
+
+        var e = Assert.Throws<ArgumentException>(() => trainer.Train(new BadDataset([good]), data));
+        Assert.Equal("validation", e.ParamName);
+        Assert.Contains($"validation[1] {problem}", e.Message);
+
+        e = Assert.Throws<ArgumentException>(() => trainer.Train(data));
+        Assert.Contains($"training[1] {problem}", e.Message);
+
+        Assert.Equal(before, model.Parameters.ToArray());
+        Assert.Equal(0, optimizer.StepCount);
+    }
+
+    [Fact]
+    public void DenseSequenceProblems_AreNamed()
+    {
+        var trainer = SequenceTrainer.Create(new ParityModel(), new Adam<float>(ParityModel.ParameterCount));
+        Assert.Contains("training[0] has 3 input values, which is not a whole number of steps of InputSize = 2",
+            Assert.Throws<ArgumentException>(() => trainer.Train(new BadDataset([TrainingSequence<float>.FromVectors(new float[3], new[] { 1 })]))).Message);
+        Assert.Contains("training[0] has NaN or infinite input values",
+            Assert.Throws<ArgumentException>(() => trainer.Train(new BadDataset([TrainingSequence<float>.FromVectors(new[] { 0, float.PositiveInfinity }, new[] { 1 })]))).Message);
+        Assert.Contains("training[0] has token ids, but the model reads dense vectors of 2 values",
+            Assert.Throws<ArgumentException>(() => trainer.Train(new BadDataset([TrainingSequence<float>.FromTokens(new[] { 1 }, new[] { 1 })]))).Message);
+        Assert.Contains("training[0] has 2 labels for 1 steps",
+            Assert.Throws<ArgumentException>(() => trainer.Train(new BadDataset([TrainingSequence<float>.FromVectors(new float[2], new[] { 1, 1 })]))).Message);
+    }
+
+    [Fact]
+    public void EmptyOrNullDataset_Throws()
+    {
+        var trainer = SequenceTrainer.Create(new SmallRnn(), new Adam<float>(SmallRnn.ParameterCount));
+        Assert.Contains("training has no sequences", Assert.Throws<ArgumentException>(() => trainer.Train(new BadDataset([]))).Message);
+        Assert.Throws<ArgumentNullException>(() => trainer.Train(null!));
+        Assert.Contains("data has no sequences", Assert.Throws<ArgumentException>(() => trainer.Evaluate(new BadDataset([]))).Message);
+    }
+
+    [Fact]
+    public void TrainingWhileTraining_Throws()
+    {
+        var trainer = SequenceTrainer.Create(new SmallRnn(), new Adam<float>(SmallRnn.ParameterCount), new TrainerOptions { Epochs = 1 });
+        var data = TaskData.Echo<float>(2, 4, 6, 1, 1);
+        Exception? inner = null;
+        trainer.Train(data, progress: new SyncProgress<TrainingProgress>(_ => inner ??= Record.Exception(() => trainer.Train(data))));
+        Assert.IsType<InvalidOperationException>(inner);
+        Assert.Contains("already running", inner!.Message);
+        trainer.Train(data);   // and it can run again afterwards
+    }
+
+    /// <summary>A dataset that does not check its sequences (SequenceDataset refuses empty ones itself).</summary>
+    private sealed class BadDataset(TrainingSequence<float>[] items) : ISequenceDataset<float>
+    {
+        public int Count => items.Length;
+        public TrainingSequence<float> this[int index] => items[index];
+    }
+}

@@ -1,0 +1,97 @@
+namespace RnnGen.Tests.Training;
+
+/// <summary>Same seed → same bits; and the lane-ordered gradient sum makes the worker count irrelevant.</summary>
+public class TrainerDeterminismTests
+{
+    private sealed record Outcome(List<(double Loss, double Norm)> History, float[] Parameters, TrainingResult Result);
+
+    private static Outcome Train(int workers, long seed)
+    {
+        // 29 sequences of 13 steps (23 for training) in batches of 6 (the last has 5), windows of 4 (the last has 1 step).
+        var data = TaskData.Echo<float>(29, 13, vocabulary: 6, delay: 2, seed: 4);
+        var (training, validation) = data.Split(0.2, seed: 2);
+        var model = new SmallRnn();
+        model.InitializeParameters(11);
+        var history = new List<(double, double)>();
+        var trainer = SequenceTrainer.Create(model, new Adam<float>(SmallRnn.ParameterCount, learningRate: 0.01), new TrainerOptions
+        {
+            Epochs = 3, BatchSize = 6, WindowLength = 4, WorkerCount = workers, Seed = seed,
+            ClipGradientNorm = 0.5, LearningRateSchedule = new StepDecaySchedule(0.01, 5, 0.9),
+        });
+        var result = trainer.Train(training, validation, new SyncProgress<TrainingProgress>(p => history.Add((p.Loss, p.GradientNorm))));
+        return new Outcome(history, model.Parameters.ToArray(), result);
+    }
+
+    private static void AssertIdentical(Outcome a, Outcome b)
+    {
+        Assert.Equal(a.History.Count, b.History.Count);
+        for (int i = 0; i < a.History.Count; i++)
+        {
+            Assert.Equal(BitConverter.DoubleToInt64Bits(a.History[i].Loss), BitConverter.DoubleToInt64Bits(b.History[i].Loss));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(a.History[i].Norm), BitConverter.DoubleToInt64Bits(b.History[i].Norm));
+        }
+        Assert.Equal(a.Parameters, b.Parameters);
+        for (int e = 0; e < a.Result.Epochs.Count; e++)
+        {
+            Assert.Equal(a.Result.Epochs[e].Training, b.Result.Epochs[e].Training);
+            Assert.Equal(a.Result.Epochs[e].Validation, b.Result.Epochs[e].Validation);
+        }
+    }
+
+    [Fact]
+    public void SameSeedAndWorkers_IdenticalLossHistoryAndParameters()
+    {
+        var a = Train(workers: 2, seed: 7);
+        var b = Train(workers: 2, seed: 7);
+        // 23 training sequences → batches of 6, 6, 6, 5, each of ⌈13 / 4⌉ = 4 windows; 3 epochs.
+        Assert.Equal(3 * 4 * 4, a.History.Count);
+        AssertIdentical(a, b);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(6)]
+    public void AnyWorkerCount_GivesTheSameBitsAsOneWorker(int workers)
+    {
+        AssertIdentical(Train(workers: 1, seed: 7), Train(workers, seed: 7));
+    }
+
+    [Fact]
+    public void AnotherSeed_ShufflesDifferently()
+    {
+        var a = Train(workers: 1, seed: 7);
+        var b = Train(workers: 1, seed: 8);
+        Assert.False(a.History[0].Loss == b.History[0].Loss && a.History[1].Loss == b.History[1].Loss);
+        Assert.NotEqual(a.Parameters, b.Parameters);
+    }
+
+    /// <summary>Lanes of different lengths, lanes without a target in a window, lanes that end early: still the same bits.</summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void MixedLengthsAndManyToOne_AnyWorkerCount_SameBitsAsOneWorker(int workers)
+    {
+        static float[] Run(int workers)
+        {
+            var rng = new SeededRandom(21);
+            var items = new List<TrainingSequence<float>>();
+            for (int i = 0; i < 40; i++)
+            {
+                var tokens = TaskData.RandomTokens(3 + rng.NextInt(13), 6, seed: 100 + i);
+                int[] labels = i % 2 == 0
+                    ? tokens.Select((_, t) => t == 0 ? -1 : tokens[t - 1]).ToArray()   // many-to-many
+                    : [tokens[0]];                                                      // many-to-one
+                items.Add(TrainingSequence<float>.FromTokens(tokens, labels));
+            }
+            var model = new SmallRnn();
+            model.InitializeParameters(3);
+            SequenceTrainer.Create(model, new RmsProp<float>(SmallRnn.ParameterCount, learningRate: 0.01),
+                new TrainerOptions { Epochs = 2, BatchSize = 7, WindowLength = 4, WorkerCount = workers, Seed = 5 })
+                .Train(new SequenceDataset<float>(items));
+            return model.Parameters.ToArray();
+        }
+
+        Assert.Equal(Run(1), Run(workers));
+    }
+}
