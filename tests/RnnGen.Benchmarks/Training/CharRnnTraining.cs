@@ -16,6 +16,7 @@ public class CharRnnTraining
 
     private RnnGenCharRnnTrainer _rnnGen1 = null!, _rnnGen50 = null!;
     private TorchCharRnnTrainer _torch1 = null!, _torch50 = null!;
+    private DriverCharRnnTrainer _driver1 = null!, _driver2 = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -26,6 +27,8 @@ public class CharRnnTraining
         _rnnGen50 = new RnnGenCharRnnTrainer(fifty, Seed);
         _torch1 = new TorchCharRnnTrainer(one, Seed);
         _torch50 = new TorchCharRnnTrainer(fifty, Seed);
+        _driver1 = new DriverCharRnnTrainer(workers: 1, Seed);
+        _driver2 = new DriverCharRnnTrainer(workers: 2, Seed);
         torch.set_num_threads(1);
         CheckSameLoss(_rnnGen1.Update(), _torch1.Update(), "batch 1");
         CheckSameLoss(_rnnGen50.Update(), _torch50.Update(), "batch 50");
@@ -54,6 +57,14 @@ public class CharRnnTraining
 
     [Benchmark(Description = "RnnGen batch 50, 1 thread", OperationsPerInvoke = Characters50)]
     public float RnnGenBatch50() => _rnnGen50.Update();
+
+    /// <summary>The runtime's sequence driver: 10 updates of 50 × 50 characters per call, one worker thread.</summary>
+    [Benchmark(Description = "RnnGen SequenceTrainer batch 50, 1 worker", OperationsPerInvoke = DriverCharRnnTrainer.CharactersPerEpoch)]
+    public double DriverOneWorker() => _driver1.Epoch();
+
+    /// <summary>The runtime's sequence driver on both cores: 10 updates of 50 × 50 characters per call, two worker threads.</summary>
+    [Benchmark(Description = "RnnGen SequenceTrainer batch 50, 2 workers", OperationsPerInvoke = DriverCharRnnTrainer.CharactersPerEpoch)]
+    public double DriverTwoWorkers() => _driver2.Epoch();
 
     [Benchmark(Description = "TorchSharp batch 1, 1 thread", OperationsPerInvoke = Characters1)]
     public float TorchBatch1() => _torch1.Update();
