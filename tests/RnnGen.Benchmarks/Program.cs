@@ -32,7 +32,7 @@ if (wholeSuite)
 }
 
 var run = SuiteRun.Start();
-var summaries = BenchmarkSwitcher.FromTypes(Suite.Types).Run([.. benchmarkArgs], Suite.Config()).ToList();
+var summaries = BenchmarkSwitcher.FromTypes(Suite.Types).Run([.. benchmarkArgs], Suite.Config(run)).ToList();
 run.Stop();
 
 if (outPath is not null)

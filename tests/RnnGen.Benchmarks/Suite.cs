@@ -2,9 +2,12 @@ using System.Globalization;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.EventProcessors;
 using BenchmarkDotNet.Exporters;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using BenchmarkDotNet.Validators;
 using Perfolizer.Horology;
@@ -32,9 +35,9 @@ internal static class Suite
     /// <summary>
     /// A short job, run inside this process (no generated project to build; TorchSharp's patched native library is
     /// the one next to this assembly): 3 warm-up and 7 measured iterations of about 120 ms each, medians reported,
-    /// allocations measured (MemoryDiagnoser).
+    /// allocations measured (MemoryDiagnoser); <paramref name="run"/> samples the machine's load between benchmarks.
     /// </summary>
-    public static IConfig Config()
+    public static IConfig Config(SuiteRun run)
     {
         Job job = new Job("Short")
             .WithToolchain(InProcessEmitToolchain.Instance)
@@ -51,18 +54,19 @@ internal static class Suite
             .AddExporter(MarkdownExporter.GitHub)
             .AddValidator(JitOptimizationsValidator.FailOnError, BaselineValidator.FailOnError)
             .WithOrderer(new RnnGenFirstOrderer())
+            .AddEventProcessor(run)
             .WithArtifactsPath(Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts"));
     }
 }
 
 /// <summary>
 /// Wall-clock time and machine load around the run (the machine may be shared): the load averages at the start and the
-/// end, and the range of the 1-minute load average sampled every 5 s during the run.
+/// end, and the range of the 1-minute load average sampled after every benchmark (between benchmarks, so that the
+/// sampling never runs, nor allocates, while one is measured).
 /// </summary>
-internal sealed class SuiteRun
+internal sealed class SuiteRun : EventProcessor
 {
-    private readonly List<double> _samples = [];
-    private Timer? _sampler;
+    private double _lowest = double.PositiveInfinity, _highest = double.NegativeInfinity;
 
     public DateTime StartedUtc { get; private init; }
     public TimeSpan Elapsed { get; private set; }
@@ -70,25 +74,19 @@ internal sealed class SuiteRun
     public string LoadAtEnd { get; private set; } = "";
 
     /// <summary>Lowest and highest 1-minute load average seen during the run, or null where /proc/loadavg cannot be read.</summary>
-    public (double Min, double Max)? LoadRange
-    {
-        get
-        {
-            lock (_samples)
-                return _samples.Count == 0 ? null : (_samples.Min(), _samples.Max());
-        }
-    }
+    public (double Min, double Max)? LoadRange => _lowest <= _highest ? (_lowest, _highest) : null;
 
     public static SuiteRun Start()
     {
         var run = new SuiteRun { StartedUtc = DateTime.UtcNow, LoadAtStart = LoadAverage() };
-        run._sampler = new Timer(_ => run.Sample(), null, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        run.Sample();
         return run;
     }
 
+    public override void OnEndRunBenchmark(BenchmarkCase benchmarkCase, BenchmarkReport report) => Sample();
+
     public void Stop()
     {
-        _sampler?.Dispose();
         Sample();
         Elapsed = DateTime.UtcNow - StartedUtc;
         LoadAtEnd = LoadAverage();
@@ -98,8 +96,8 @@ internal sealed class SuiteRun
     {
         if (double.TryParse(LoadAverage().Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double oneMinute))
         {
-            lock (_samples)
-                _samples.Add(oneMinute);
+            _lowest = Math.Min(_lowest, oneMinute);
+            _highest = Math.Max(_highest, oneMinute);
         }
     }
 

@@ -63,7 +63,7 @@ internal static class MarkdownReport
             $"BenchmarkDotNet 0.15.8, one short in-process job ({Suite.WarmupCount} warm-up and {Suite.IterationCount} measured iterations of about " +
             $"{Suite.IterationMilliseconds} ms per benchmark); every time below is a **median**.");
         md.AppendLine();
-        string during = run.LoadRange is (double low, double high) ? $"; the 1-minute load average ranged over {low:0.0}–{high:0.0} during the run" : "";
+        string during = run.LoadRange is (double low, double high) ? $"; the 1-minute load average ranged over {low:0.0}–{high:0.0} between the benchmarks" : "";
         md.AppendLine($"**Load.** The machine has {Environment.ProcessorCount} cores; load average (1, 5, 15 min) {run.LoadAtStart} at the " +
             $"start of the run, {run.LoadAtEnd} at the end{during} (above {Environment.ProcessorCount}: other work competed for the cores). " +
             "Absolute times drift with the load; the ratios within one run (to RnnGen, and the floor's efficiency) are the figures to compare.");
