@@ -1,4 +1,4 @@
-namespace RnnGen.Tests.Losses;
+namespace RnnGen.Tests.LossFunctions;
 
 /// <summary>
 /// Naive double-precision losses written straight from their textbook definitions (no max-subtraction, no

@@ -1,7 +1,7 @@
 using RnnGen.Tests.Models;
-using static RnnGen.Tests.Losses.LossReference;
+using static RnnGen.Tests.LossFunctions.LossReference;
 
-namespace RnnGen.Tests.Losses;
+namespace RnnGen.Tests.LossFunctions;
 
 /// <summary>
 /// The loss gradients are what a generated model's Backward expects: Forward, loss, Backward gives dLoss/dParameters

@@ -1,6 +1,6 @@
-using static RnnGen.Tests.Losses.LossReference;
+using static RnnGen.Tests.LossFunctions.LossReference;
 
-namespace RnnGen.Tests.Losses;
+namespace RnnGen.Tests.LossFunctions;
 
 public class SoftmaxCrossEntropyTests
 {

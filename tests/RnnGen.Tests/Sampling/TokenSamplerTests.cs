@@ -30,7 +30,7 @@ public class TokenSamplerTests
         var sampler = new TokenSampler<double>(16, SamplingOptions.Greedy);
         for (int seed = 0; seed < 50; seed++)
         {
-            double[] logits = Losses.LossReference.Gaussian(16, 3.0, seed);
+            double[] logits = LossFunctions.LossReference.Gaussian(16, 3.0, seed);
             Assert.Equal(ArgMax(logits), sampler.Sample(logits));
         }
     }
@@ -90,7 +90,7 @@ public class TokenSamplerTests
     [InlineData(5, 7)]
     public void Top_k_emits_only_and_all_of_the_k_best(int k, int seed)
     {
-        double[] logits = Losses.LossReference.Gaussian(20, 1.0, seed);
+        double[] logits = LossFunctions.LossReference.Gaussian(20, 1.0, seed);
         var sampler = new TokenSampler<double>(20, new SamplingOptions { TopK = k, Seed = seed });
         int[] counts = Counts(sampler, logits, 5_000);
 
