@@ -47,6 +47,7 @@ public class TrainingGuideTests(ITestOutputHelper output) : IDisposable
     public void ManyToMany_LanguageModel_ReachesTheGrammarsEntropy_AndContinuesGrammatically()
     {
         var (_, result, continuation) = s_languageModel.Value;
+        output.WriteLine($"{GrammarText(600, seed: 3).Length} characters");
         double bits = result.Epochs[^1].Validation!.Value.BitsPerToken!.Value;
         output.WriteLine($"bits per character by epoch: {string.Join(" ", result.Epochs.Select(e => e.Validation!.Value.BitsPerToken!.Value.ToString("F3")))}");
         output.WriteLine($"the cat |{continuation}|");
@@ -246,6 +247,7 @@ public class TrainingGuideTests(ITestOutputHelper output) : IDisposable
         int count = MinCharRnn.ParameterCount;
         Assert.Equal(65 * 100 + 100 * 100 + 100 + 100 + 65 * 100 + 65, count);
         int[] corpus = GrammarText(100, seed: 4).Select(c => Shakespeare.IndexOf(c)).ToArray();
+        output.WriteLine($"{corpus.Length} characters");
 
         var (_, result, sample) = MinCharRnnRecipe(corpus, epochs: 3);
 
@@ -282,5 +284,45 @@ public class TrainingGuideTests(ITestOutputHelper output) : IDisposable
         Assert.True(epoch.Training.Loss < Math.Log(65), $"training loss {epoch.Training.Loss}");   // uniform guess: ln 65 ≈ 4.17
         Assert.True(epoch.Validation!.Value.Loss < epoch.Training.Loss, "the two updates should lower the loss");
         Assert.Equal(model.Parameters.ToArray(), SafeTensors.Load<CharRnn, float>(path).Parameters.ToArray());
+    }
+
+    // ---------------------------------------------------------------- the guide itself
+
+    /// <summary>
+    /// Every C# block of docs/training.md appears, line for line (indentation aside), in TrainingGuideExamples.cs or
+    /// TrainingGuideModels.cs — so every block of the guide is code these tests compile and run.
+    /// </summary>
+    [Fact]
+    public void GuideCodeBlocks_AppearVerbatimInTheTestedExamples()
+    {
+        string root = RepositoryRoot();
+        string guide = File.ReadAllText(Path.Combine(root, "docs", "training.md"));
+        string folder = Path.Combine(root, "tests", "RnnGen.Tests", "Docs");
+        string[] source = [.. Lines(File.ReadAllText(Path.Combine(folder, "TrainingGuideExamples.cs"))),
+                           "", .. Lines(File.ReadAllText(Path.Combine(folder, "TrainingGuideModels.cs")))];
+
+        var blocks = System.Text.RegularExpressions.Regex.Matches(guide, "```csharp\n(.*?)```", System.Text.RegularExpressions.RegexOptions.Singleline);
+        Assert.True(blocks.Count >= 20, $"only {blocks.Count} C# blocks found");
+        foreach (System.Text.RegularExpressions.Match block in blocks)
+        {
+            string[] lines = Lines(block.Groups[1].Value);
+            bool found = Enumerable.Range(0, source.Length - lines.Length + 1)
+                .Any(start => lines.AsSpan().SequenceEqual(source.AsSpan(start, lines.Length)));
+            Assert.True(found, $"This block of docs/training.md is not in the tested examples:\n{block.Groups[1].Value}");
+        }
+    }
+
+    /// <summary>Trimmed, non-empty lines.</summary>
+    private static string[] Lines(string text) =>
+        text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
+
+    private static string RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "RnnGen.sln")))
+                return folder.FullName;
+        }
+        throw new InvalidOperationException($"RnnGen.sln not found above {AppContext.BaseDirectory}.");
     }
 }
