@@ -146,17 +146,19 @@ internal static class TorchReference
 
     private static (nn.Module Rnn, Linear? Head) CreateModules(ModelInfo info, ScalarType dtype, bool batchFirst)
     {
-        nn.Module rnn = info.Cell switch
-        {
-            CellKind.Lstm => nn.LSTM(info.InputSize, info.HiddenSize, info.LayerCount, batchFirst: batchFirst, dtype: dtype),
-            CellKind.Gru => nn.GRU(info.InputSize, info.HiddenSize, info.LayerCount, batchFirst: batchFirst, dtype: dtype),
-            CellKind.Rnn => nn.RNN(info.InputSize, info.HiddenSize, info.LayerCount,
-                info.Activation == RnnActivation.Relu ? nn.NonLinearities.ReLU : nn.NonLinearities.Tanh, batchFirst: batchFirst, dtype: dtype),
-            _ => throw new ArgumentOutOfRangeException(nameof(info), info.Cell, "Unknown cell kind."),
-        };
         Linear? head = info.OutputSize > 0 ? nn.Linear(info.HiddenSize, info.OutputSize, dtype: dtype) : null;
-        return (rnn, head);
+        return (CreateRecurrent(info, dtype, batchFirst), head);
     }
+
+    /// <summary>The torch module of a model's cell kind and sizes: nn.LSTM, nn.GRU or nn.RNN (tanh or relu).</summary>
+    internal static nn.Module CreateRecurrent(ModelInfo info, ScalarType dtype, bool batchFirst = false) => info.Cell switch
+    {
+        CellKind.Lstm => nn.LSTM(info.InputSize, info.HiddenSize, info.LayerCount, batchFirst: batchFirst, dtype: dtype),
+        CellKind.Gru => nn.GRU(info.InputSize, info.HiddenSize, info.LayerCount, batchFirst: batchFirst, dtype: dtype),
+        CellKind.Rnn => nn.RNN(info.InputSize, info.HiddenSize, info.LayerCount,
+            info.Activation == RnnActivation.Relu ? nn.NonLinearities.ReLU : nn.NonLinearities.Tanh, batchFirst: batchFirst, dtype: dtype),
+        _ => throw new ArgumentOutOfRangeException(nameof(info), info.Cell, "Unknown cell kind."),
+    };
 
     private static List<(string Name, Parameter Parameter)> NamedParameters(nn.Module rnn, Linear? head)
     {

@@ -21,7 +21,7 @@ internal sealed class RnnGenNamedModule : nn.Module
     public RnnGenNamedModule(ModelInfo info, ScalarType dtype) : base(nameof(RnnGenNamedModule))
     {
         Info = info;
-        Rnn = CreateRecurrent(info, dtype);
+        Rnn = TorchReference.CreateRecurrent(info, dtype);
         foreach (var (name, parameter) in Rnn.named_parameters())
             register_parameter(name, parameter);
         if (info.OutputSize > 0)
@@ -79,15 +79,6 @@ internal sealed class RnnGenNamedModule : nn.Module
         }
         return (Head is null ? y : Head.call(y), hN, cN);
     }
-
-    private static nn.Module CreateRecurrent(ModelInfo info, ScalarType dtype) => info.Cell switch
-    {
-        CellKind.Lstm => nn.LSTM(info.InputSize, info.HiddenSize, info.LayerCount, dtype: dtype),
-        CellKind.Gru => nn.GRU(info.InputSize, info.HiddenSize, info.LayerCount, dtype: dtype),
-        CellKind.Rnn => nn.RNN(info.InputSize, info.HiddenSize, info.LayerCount,
-            info.Activation == RnnActivation.Relu ? nn.NonLinearities.ReLU : nn.NonLinearities.Tanh, dtype: dtype),
-        _ => throw new ArgumentOutOfRangeException(nameof(info), info.Cell, "Unknown cell kind."),
-    };
 
     protected override void Dispose(bool disposing)
     {
