@@ -167,7 +167,7 @@ public static partial class SafeTensors
 
         var missing = info.Layout.Where(t => !byName.ContainsKey(t.Name)).Select(t => t.Name).ToList();
         if (missing.Count > 0)
-            throw ctx.Fail($"the file has no {Names(missing)}, which {model} needs. The file holds {Listing(header.Tensors)}.", missing[0]);
+            throw ctx.Fail($"the file has no {Names(missing)}, which {model} needs. The file holds {Listing(header.Tensors)}.{PrefixHint(missing, header)}", missing[0]);
 
         var extra = header.Tensors.Where(t => info.Find(t.Name) is null).Select(t => t.Name).ToList();
         if (extra.Count > 0 && !options.IgnoreExtraTensors)
@@ -265,5 +265,20 @@ public static partial class SafeTensors
         int got = SafeTensorsFormat.ReadAtMost(stream, buffer);
         if (got < buffer.Length)
             throw ctx.Fail($"the data ends inside tensor '{tensor.Name}' (after {offsetInTensor + got} of its {tensor.ByteLength} bytes): the file is truncated.", tensor.Name);
+    }
+
+    /// <summary>When the needed names appear in the file behind a module prefix (e.g. <c>lstm.weight_ih_l0</c>), says which prefix to strip.</summary>
+    private static string PrefixHint(List<string> missing, SafeTensorsHeader header)
+    {
+        foreach (var tensor in header.Tensors)
+        {
+            string name = tensor.Name;
+            if (name.EndsWith("." + missing[0], StringComparison.Ordinal))
+            {
+                string prefix = name.Substring(0, name.Length - missing[0].Length);
+                return $" They seem to carry the module prefix '{prefix}': save the tensors under their bare names (strip '{prefix}' from the keys of the state dict).";
+            }
+        }
+        return "";
     }
 }

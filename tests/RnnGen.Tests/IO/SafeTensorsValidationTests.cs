@@ -126,6 +126,21 @@ public class SafeTensorsValidationTests
     }
 
     [Fact]
+    public void ModulePrefixedNames_AreRefusedWithAHintToStripThePrefix()
+    {
+        string header = Header(
+            Entry("lstm.bias_hh_l0", "F32", "[2]", 0, 8), Entry("lstm.weight_ih_l0", "F32", "[2,3]", 8, 32),
+            Entry("lstm.bias_ih_l0", "F32", "[2]", 32, 40), Entry("lstm.weight_hh_l0", "F32", "[2,2]", 40, 56));
+        var model = new IoTinyF();
+        model.InitializeParameters(42);
+        byte[] before = Bits(model.Parameters);
+        var e = Assert.Throws<ModelFileException>(() => SafeTensors.Load(model, new MemoryStream(Build(header, TinyData))));
+        Assert.Contains("module prefix 'lstm.'", e.Message);
+        Assert.Contains("strip 'lstm.'", e.Message);
+        Assert.Equal(before, Bits(model.Parameters));
+    }
+
+    [Fact]
     public void TruncatedHeaderInAStreamOfUnknownLength()
     {
         var e = Assert.Throws<ModelFileException>(() => SafeTensors.Load(new IoTinyF(), new ForwardOnlyStream(Build(TinyHeader, TinyData)[..20])));
