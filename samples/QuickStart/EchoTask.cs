@@ -28,23 +28,15 @@ public static class EchoTask
         var model = new EchoModel();
         model.InitializeParameters(seed);
         var adam = new Adam<float>(EchoModel.ParameterCount, learningRate: 0.01);
-        var state = new EchoModel.State();
-        var tape = new EchoModel.Tape(Length);
-        var tokens = new int[Length];
-        var targets = new int[Length];
-        var logits = new float[Length * EchoModel.OutputWidth];
-        var dLogits = new float[logits.Length];
+        var run = new Episode();
         var rng = new SeededRandom(seed);
         float sum = 0;
 
         for (int update = 1; update <= updates; update++)
         {
-            Sequence(ref rng, tokens, targets);
-            state.Reset();                                          // each sequence starts from zeros
-            model.Forward(tokens, ref state, tape, logits);
-            sum += Losses.SoftmaxCrossEntropy<float>(logits, targets, dLogits);   // mean loss, and dLoss/dLogits
+            sum += run.Forward(model, ref rng);                     // a fresh random sequence: mean loss, and dLoss/dLogits
             model.Gradients.Clear();
-            model.Backward(tape, dLogits);                          // backpropagation through time
+            model.Backward(run.Tape, run.LogitGradients);           // backpropagation through time
             adam.Step(model);                                       // parameters -= Adam(gradients)
 
             if (update % reportEvery == 0)
@@ -59,31 +51,39 @@ public static class EchoTask
     /// <summary>Mean cross-entropy of <paramref name="model"/> on <paramref name="count"/> fresh sequences (no learning).</summary>
     public static float Evaluate(EchoModel model, int count, int seed)
     {
-        var state = new EchoModel.State();
-        var tape = new EchoModel.Tape(Length);
-        var tokens = new int[Length];
-        var targets = new int[Length];
-        var logits = new float[Length * EchoModel.OutputWidth];
-        var dLogits = new float[logits.Length];
+        var run = new Episode();
         var rng = new SeededRandom(seed);
         float sum = 0;
         for (int i = 0; i < count; i++)
-        {
-            Sequence(ref rng, tokens, targets);
-            state.Reset();
-            model.Forward(tokens, ref state, tape, logits);
-            sum += Losses.SoftmaxCrossEntropy<float>(logits, targets, dLogits);
-        }
+            sum += run.Forward(model, ref rng);
         return sum / count;
     }
 
-    /// <summary>Random tokens; the target at step t is the token at t − Delay (no target, −1, for the first steps).</summary>
-    private static void Sequence(ref SeededRandom rng, int[] tokens, int[] targets)
+    /// <summary>The buffers of one sequence, allocated once and reused: nothing is allocated per update.</summary>
+    private sealed class Episode
     {
-        for (int t = 0; t < tokens.Length; t++)
+        private readonly int[] _tokens = new int[Length];
+        private readonly int[] _targets = new int[Length];
+        private readonly float[] _logits = new float[Length * EchoModel.OutputWidth];
+        private EchoModel.State _state = new();
+
+        public EchoModel.Tape Tape { get; } = new(Length);
+        public float[] LogitGradients { get; } = new float[Length * EchoModel.OutputWidth];
+
+        /// <summary>
+        /// Draws random tokens (the target at step t is the token at t − Delay; −1, no target, for the first steps),
+        /// runs the model from a zero state, and returns the mean loss; the gradient is left in <see cref="LogitGradients"/>.
+        /// </summary>
+        public float Forward(EchoModel model, ref SeededRandom rng)
         {
-            tokens[t] = rng.NextInt(EchoModel.InputSize);
-            targets[t] = t >= Delay ? tokens[t - Delay] : -1;
+            for (int t = 0; t < Length; t++)
+            {
+                _tokens[t] = rng.NextInt(EchoModel.InputSize);
+                _targets[t] = t >= Delay ? _tokens[t - Delay] : -1;
+            }
+            _state.Reset();                                         // each sequence starts from zeros
+            model.Forward(_tokens, ref _state, Tape, _logits);
+            return Losses.SoftmaxCrossEntropy<float>(_logits, _targets, LogitGradients);
         }
     }
 }

@@ -12,11 +12,14 @@ internal abstract class OracleModel
     public abstract ModelInfo Info { get; }
 
     /// <summary>Cell kind as PyTorch users say it: LSTM, GRU, RNN-tanh, RNN-relu.</summary>
-    public string Kind => Info.Cell switch
+    public string Kind => KindOf(Info);
+
+    /// <summary>LSTM, GRU, RNN-tanh or RNN-relu for a model's <see cref="ModelInfo"/>.</summary>
+    public static string KindOf(ModelInfo info) => info.Cell switch
     {
         CellKind.Lstm => "LSTM",
         CellKind.Gru => "GRU",
-        _ => Info.Activation == RnnActivation.Relu ? "RNN-relu" : "RNN-tanh",
+        _ => info.Activation == RnnActivation.Relu ? "RNN-relu" : "RNN-tanh",
     };
 
     /// <summary>"float" or "double".</summary>

@@ -17,13 +17,8 @@ internal abstract class OnnxOracleModel
 
     public abstract ModelInfo Info { get; }
 
-    /// <summary>LSTM, GRU, RNN-tanh or RNN-relu.</summary>
-    public string Kind => Info.Cell switch
-    {
-        CellKind.Lstm => "LSTM",
-        CellKind.Gru => "GRU",
-        _ => Info.Activation == RnnActivation.Relu ? "RNN-relu" : "RNN-tanh",
-    };
+    /// <summary>Cell kind as PyTorch users say it: LSTM, GRU, RNN-tanh, RNN-relu.</summary>
+    public string Kind => OracleModel.KindOf(Info);
 
     /// <summary>
     /// Exports a model initialised with <paramref name="seed"/>, lets <paramref name="breakGraph"/> (when given) damage the

@@ -98,18 +98,4 @@ internal static class ReferenceLoss
         }
         return g;
     }
-
-    /// <summary>‖a − b‖ / max(‖a‖, ‖b‖): a norm-wise relative error.</summary>
-    public static double RelativeError(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
-    {
-        Assert.Equal(a.Length, b.Length);
-        double diff = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            diff += (a[i] - b[i]) * (a[i] - b[i]);
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        return Math.Sqrt(diff) / Math.Max(Math.Max(Math.Sqrt(na), Math.Sqrt(nb)), 1e-300);
-    }
 }

@@ -67,7 +67,7 @@ public class TrainerGradientTests
 
         var lanes = sequences.Select(s => new ReferenceLoss.Lane(s, 0, s.StepCount(TinyTokenModel.InputSize), null)).ToList();
         var expected = ReferenceLoss.Gradient(model, () => ReferenceLoss.Mean(model, lanes, SequenceLoss.SoftmaxCrossEntropy));
-        Assert.True(ReferenceLoss.RelativeError(Assert.Single(optimizer.Gradients), expected) < 1e-7);
+        Assert.True(RnnGen.Tests.Generated.Harness.RelativeError(Assert.Single(optimizer.Gradients), expected) < 1e-7);
     }
 
     /// <summary>Dense targets aligned to the end of the sequence, with MSE and BCE: the mean over every target element of the batch.</summary>
@@ -93,7 +93,7 @@ public class TrainerGradientTests
 
         var lanes = sequences.Select(s => new ReferenceLoss.Lane(s, 0, s.StepCount(TinyDenseGru.InputSize), null)).ToList();
         var expected = ReferenceLoss.Gradient(model, () => ReferenceLoss.Mean(model, lanes, loss));
-        Assert.True(ReferenceLoss.RelativeError(Assert.Single(optimizer.Gradients), expected) < 1e-7);
+        Assert.True(RnnGen.Tests.Generated.Harness.RelativeError(Assert.Single(optimizer.Gradients), expected) < 1e-7);
     }
 
     /// <summary>
@@ -132,7 +132,7 @@ public class TrainerGradientTests
                 lanes.Add(new ReferenceLoss.Lane(s, from, Math.Min(from + window, steps), start));
             }
             var expected = ReferenceLoss.Gradient(model, () => ReferenceLoss.Mean(model, lanes, SequenceLoss.SoftmaxCrossEntropy));
-            Assert.True(ReferenceLoss.RelativeError(optimizer.Gradients[w], expected) < 1e-7, $"window {w}");
+            Assert.True(RnnGen.Tests.Generated.Harness.RelativeError(optimizer.Gradients[w], expected) < 1e-7, $"window {w}");
         }
     }
 
@@ -153,12 +153,12 @@ public class TrainerGradientTests
         // Both windows count 3 steps, so the full mean = (window mean 1 + window mean 2) / 2.
         var sum = new double[TinyTokenModel.ParameterCount];
         for (int i = 0; i < sum.Length; i++) sum[i] = (truncated.Gradients[0][i] + truncated.Gradients[1][i]) / 2;
-        double error = ReferenceLoss.RelativeError(sum, Assert.Single(full.Gradients));
+        double error = RnnGen.Tests.Generated.Harness.RelativeError(sum, Assert.Single(full.Gradients));
         Assert.True(error > 1e-3, $"relative difference {error}");
 
         // ... while the untruncated run is the finite-difference gradient of the whole sequence's mean loss.
         var lanes = new[] { new ReferenceLoss.Lane(s, 0, 6, null) };
         var fd = ReferenceLoss.Gradient(model, () => ReferenceLoss.Mean(model, lanes, SequenceLoss.SoftmaxCrossEntropy));
-        Assert.True(ReferenceLoss.RelativeError(fd, full.Gradients[0]) < 1e-7);
+        Assert.True(RnnGen.Tests.Generated.Harness.RelativeError(fd, full.Gradients[0]) < 1e-7);
     }
 }
