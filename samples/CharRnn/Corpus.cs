@@ -53,7 +53,7 @@ public sealed record Corpus(string Text, string Description)
                 $"--corpus {path}: the file is not UTF-8 text (an invalid byte sequence{where}); it may be binary or in another encoding " +
                 "(convert it first, for example with iconv -f latin1 -t utf-8).");
         }
-        return Checked(Normalize(text), $"{full} ({length:N0} bytes)", path);
+        return Checked(Normalize(text), $"{full} ({length:N0} bytes)", $"--corpus {path}");
     }
 
     /// <summary>

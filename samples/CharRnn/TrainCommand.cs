@@ -55,7 +55,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
                           $"lr × {settings.LearningRateDecay} per epoch from epoch {settings.LearningRateDecayAfter} on");
         console.WriteLine(resume is null
             ? $"Start:      {(settings.InitUniform > 0 ? $"parameters ~ U(±{settings.InitUniform})" : "RnnGen's default initialisation")}, forget-gate bias {settings.ForgetBias}, seed {settings.Seed}"
-            : $"Resume:     {resume.Path} after {resume.Steps:N0} steps, {resume.Epochs} epochs{(optimizerRestored ? ", optimizer state restored" : ", optimizer state NOT found: RMSProp starts afresh")}; an interrupted epoch starts over");
+            : $"Resume:     {resume.Path} after {resume.Steps:N0} steps and {resume.Epochs} epoch(s){(optimizerRestored ? ", optimizer state restored" : ", optimizer state NOT found: RMSProp starts afresh")}; an interrupted epoch starts over");
         console.WriteLine($"Budget:     {settings.Minutes:0.##} min{(settings.Epochs is int e ? $" or {e} epochs" : "")} on {settings.Threads} thread(s); Ctrl+C stops early and keeps the checkpoint in {checkpointPath}");
         console.WriteLine();
 
