@@ -11,9 +11,10 @@ namespace CharRnn;
 /// <param name="Steps">Optimizer steps taken.</param>
 /// <param name="LearningRate">The learning rate of the next step (after the per-epoch decay so far).</param>
 /// <param name="TrainingSeconds">Wall-clock seconds of training so far, over all runs.</param>
-/// <param name="ValidationLoss">The validation loss (nats per character) when it was saved, if known.</param>
+/// <param name="ValidationLoss">The validation loss (nats per character) of these parameters, if known.</param>
+/// <param name="ValidationFingerprint">Which validation text that loss was measured on (length and hash), if known.</param>
 public sealed record CheckpointInfo(string Path, string ModelName, Vocabulary Vocabulary, int Epochs, long Steps,
-    double LearningRate, double TrainingSeconds, double? ValidationLoss);
+    double LearningRate, double TrainingSeconds, double? ValidationLoss, string? ValidationFingerprint);
 
 /// <summary>
 /// Checkpoints: the model's parameters as a safetensors file (PyTorch names; written atomically by
@@ -31,6 +32,7 @@ public static class Checkpoint
     private const string LearningRateKey = "charrnn.learning-rate";
     private const string SecondsKey = "charrnn.training-seconds";
     private const string ValidationKey = "charrnn.validation-loss";
+    private const string FingerprintKey = "charrnn.validation-text";
     private const string OptimizerKey = "charrnn.optimizer";
 
     /// <summary>Where a model is saved unless <c>--checkpoint</c> says otherwise (relative to the current folder).</summary>
@@ -40,24 +42,29 @@ public static class Checkpoint
     public static string OptimizerPath(string path) => System.IO.Path.ChangeExtension(path, ".optimizer.safetensors");
 
     /// <summary>
-    /// Saves the model (with <paramref name="info"/> in its metadata) and the optimizer's state. The optimizer file is written
-    /// first: the model file, written last, is the one that counts, and a resume ignores an optimizer file of another step.
+    /// Saves <paramref name="parameters"/> (with <paramref name="info"/> in the metadata) and RMSProp's state. The optimizer
+    /// file is written first: the model file, written last, is the one that counts, and a resume ignores an optimizer file
+    /// of another step.
     /// </summary>
-    /// <param name="scratch">A spare model instance to carry the optimizer state into the file (same layout as the parameters).</param>
-    public static void Save<TModel>(TModel model, RmsProp<float> optimizer, TModel scratch, CheckpointInfo info)
+    /// <param name="scratch">A spare model instance that carries the values into the files (RMSProp keeps one running average
+    /// of g² per parameter, in the parameters' layout, so it is saved under the parameters' names).</param>
+    /// <param name="parameters">The parameters to save.</param>
+    /// <param name="optimizerState">RMSProp's <see cref="Optimizer{T}.State"/> that goes with them.</param>
+    /// <param name="info">Path and metadata.</param>
+    public static void Save<TModel>(TModel scratch, ReadOnlySpan<float> parameters, ReadOnlySpan<float> optimizerState, CheckpointInfo info)
         where TModel : class, IRecurrentModel<TModel, float>
     {
         string? folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(info.Path));
         if (folder is not null) Directory.CreateDirectory(folder);
 
-        // RMSProp keeps one running average of g² per parameter, in the parameters' layout: saved under their names.
-        optimizer.State.CopyTo(scratch.Parameters);
+        optimizerState.CopyTo(scratch.Parameters);
         SafeTensors.Save(scratch, OptimizerPath(info.Path), new Dictionary<string, string>
         {
-            [OptimizerKey] = $"rmsprop square averages, alpha {Text(optimizer.Alpha)}",
+            [OptimizerKey] = "rmsprop square averages",
             [StepsKey] = Text(info.Steps),
         });
-        SafeTensors.Save(model, info.Path, Metadata(info));
+        parameters.CopyTo(scratch.Parameters);
+        SafeTensors.Save(scratch, info.Path, Metadata(info));
     }
 
     /// <summary>Reads the metadata of a checkpoint (no parameters).</summary>
@@ -83,7 +90,8 @@ public static class Checkpoint
             return new CheckpointInfo(path, Get(ModelKey), Vocabulary.FromText(Get(VocabularyKey), Get(UnknownKey)),
                 int.Parse(Get(EpochsKey), CultureInfo.InvariantCulture), long.Parse(Get(StepsKey), CultureInfo.InvariantCulture),
                 double.Parse(Get(LearningRateKey), CultureInfo.InvariantCulture), double.Parse(Get(SecondsKey), CultureInfo.InvariantCulture),
-                metadata.TryGetValue(ValidationKey, out string? loss) ? double.Parse(loss, CultureInfo.InvariantCulture) : null);
+                metadata.TryGetValue(ValidationKey, out string? loss) ? double.Parse(loss, CultureInfo.InvariantCulture) : null,
+                metadata.GetValueOrDefault(FingerprintKey));
         }
         catch (FormatException e)
         {
@@ -141,6 +149,7 @@ public static class Checkpoint
             [SecondsKey] = Text(info.TrainingSeconds),
         };
         if (info.ValidationLoss is double loss) metadata[ValidationKey] = Text(loss);
+        if (info.ValidationFingerprint is string fingerprint) metadata[FingerprintKey] = fingerprint;
         return metadata;
     }
 

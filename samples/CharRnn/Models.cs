@@ -39,7 +39,7 @@ public static class ModelCatalog
         "small" => command.Run<SmallModel>(name),
         "medium" => command.Run<MediumModel>(name),
         "large" => command.Run<LargeModel>(name),
-        _ => throw new UsageException($"--model must be one of {string.Join(", ", Names)}; got '{name}'."),
+        _ => throw new UsageException($"There is no model '{name}'; the models are {string.Join(", ", Names)}."),
     };
 
     /// <summary>"LSTM 2×128, 214,400 parameters" for <typeparamref name="TModel"/>.</summary>

@@ -7,8 +7,8 @@ namespace CharRnn;
 /// <summary>
 /// Trains a character model with RnnGen's <see cref="SequenceTrainer{TModel, T}"/>, char-rnn's way: the text cut into
 /// parallel streams, windows of truncated BPTT with the state carried between them, RMSProp, gradients clamped, the
-/// learning rate decayed per epoch; validation on the last 5 % of the text after every epoch; a checkpoint after every
-/// epoch and at the end; samples of generated text on the way; a time budget and Ctrl+C that stop cleanly.
+/// learning rate decayed per epoch; validation on the last 5 % of the text after every epoch; a checkpoint of the best
+/// parameters; samples of generated text on the way; a time budget and Ctrl+C that stop cleanly.
 /// </summary>
 public sealed class TrainCommand(TrainSettings settings, Corpus corpus, CheckpointInfo? resume) : IModelCommand
 {
@@ -59,7 +59,8 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         console.WriteLine($"Budget:     {settings.Minutes:0.##} min{(settings.Epochs is int e ? $" or {e} epochs" : "")} on {settings.Threads} thread(s); Ctrl+C stops early and keeps the checkpoint in {checkpointPath}");
         console.WriteLine();
 
-        var run = new TrainingRun<TModel>(settings, modelName, checkpointPath, vocabulary, model, scratch, optimizer, training, validation, layout, resume);
+        var run = new TrainingRun<TModel>(settings, modelName, checkpointPath, vocabulary, model, scratch, optimizer, training, validation, layout,
+            Fingerprint(tokens.AsSpan(trainingLength)), resume);
         return run.Execute();
     }
 
@@ -82,6 +83,15 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         model.ParametersChanged();
     }
 
+    /// <summary>Identifies the validation text (its length and an FNV-1a hash of its tokens), so that a resumed run on the
+    /// same text can compare its validation loss with the checkpoint's.</summary>
+    private static string Fingerprint(ReadOnlySpan<int> tokens)
+    {
+        ulong hash = 14695981039346656037;
+        foreach (int token in tokens) hash = (hash ^ (uint)token) * 1099511628211;
+        return $"{tokens.Length}:{hash:x16}";
+    }
+
     private static ParameterTensor Tensor(ModelInfo info, string name) =>
         info.Find(name) ?? throw new InvalidOperationException($"The model has no tensor {name}.");
 
@@ -90,10 +100,23 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         : $"the {vocabulary.Count - 1} most frequent characters have token ids, the rest ({replaced:N0} characters, {(double)replaced / length:P2} of the text) share the id of {Vocabulary.UnknownSymbol}";
 
     /// <summary>One training run: the trainer, its events, the view, the budget, the checkpoints and the summary.</summary>
+    /// <remarks>
+    /// The checkpoint holds the best parameters seen so far (lowest validation loss, measured after every epoch and at the
+    /// end) together with the optimizer state and learning rate of that moment: a long run on a small corpus starts to
+    /// overfit, and then its last parameters are not the ones to keep. The best snapshot lives in memory and is written at
+    /// most every <see cref="SaveInterval"/> and at the end.
+    /// </remarks>
     private sealed class TrainingRun<TModel> where TModel : class, IRecurrentModel<TModel, float>
     {
+        /// <summary>A new best snapshot is written at most this often (a small corpus has many short epochs); the end of the run
+        /// always writes the best one.</summary>
+        private static readonly TimeSpan SaveInterval = TimeSpan.FromSeconds(30);
+
+        /// <summary>At most one epoch line per this interval.</summary>
+        private static readonly TimeSpan EpochLineInterval = TimeSpan.FromSeconds(1);
+
         private readonly TrainSettings _settings;
-        private readonly string _modelName, _checkpointPath;
+        private readonly string _modelName, _checkpointPath, _validationFingerprint;
         private readonly Vocabulary _vocabulary;
         private readonly TModel _model, _scratch, _sampleModel;
         private readonly RmsProp<float> _optimizer;
@@ -106,28 +129,29 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         private readonly int _epochOffset;
         private readonly long _stepOffset;
         private readonly double _secondsOffset;
-        private readonly Stopwatch _clock = new();
-        private readonly Stopwatch _sinceSave = new(), _sinceEpochLine = new();
+        private readonly Stopwatch _clock = new(), _sinceSave = new(), _sinceEpochLine = new();
         private readonly TimeSpan _budget;
 
-        /// <summary>Epoch ends save a checkpoint at most this often (a small corpus has many short epochs); the end of the run always saves.</summary>
-        private static readonly TimeSpan SaveInterval = TimeSpan.FromSeconds(30);
-
-        /// <summary>At most one epoch line per this interval.</summary>
-        private static readonly TimeSpan EpochLineInterval = TimeSpan.FromSeconds(1);
+        // The best parameters so far and what goes with them (epoch and step counts are totals over all runs).
+        private readonly float[] _bestParameters, _bestOptimizerState;
+        private double _bestLoss = double.PositiveInfinity;
+        private int _bestEpochs;
+        private long _bestSteps;
+        private double _bestLearningRate, _bestSeconds;
+        private bool _hasBest, _bestSaved = true;
 
         private int _epochsDone;
         private long _steps, _lastSampleStep;
         private double _smoothedLoss = double.NaN, _charactersPerSecond, _epochPosition;
-        private double? _lastValidation;
-        private (int Epoch, double Loss)? _best;
 
         public TrainingRun(TrainSettings settings, string modelName, string checkpointPath, Vocabulary vocabulary, TModel model, TModel scratch,
-            RmsProp<float> optimizer, SequenceDataset<float> training, SequenceDataset<float> validation, StreamLayout layout, CheckpointInfo? resume)
+            RmsProp<float> optimizer, SequenceDataset<float> training, SequenceDataset<float> validation, StreamLayout layout,
+            string validationFingerprint, CheckpointInfo? resume)
         {
             _settings = settings;
             _modelName = modelName;
             _checkpointPath = checkpointPath;
+            _validationFingerprint = validationFingerprint;
             _vocabulary = vocabulary;
             _model = model;
             _scratch = scratch;
@@ -138,8 +162,11 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             _epochOffset = resume?.Epochs ?? 0;
             _stepOffset = resume?.Steps ?? 0;
             _secondsOffset = resume?.TrainingSeconds ?? 0;
-            _lastValidation = resume?.ValidationLoss;
             _budget = TimeSpan.FromMinutes(settings.Minutes);
+            _bestParameters = new float[model.Parameters.Length];
+            _bestOptimizerState = new float[optimizer.State.Length];
+            // Resuming on the same validation text: the checkpoint's loss is the one to beat.
+            if (resume is { ValidationLoss: double loss } && resume.ValidationFingerprint == validationFingerprint) _bestLoss = loss;
 
             _trainer = SequenceTrainer.Create(model, optimizer, new TrainerOptions
             {
@@ -189,7 +216,8 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             }
             catch (NonFiniteStepException e)
             {
-                AnsiConsole.Console.WriteLine($"error: {e.Message} The last checkpoint ({_checkpointPath}) is kept; try a smaller --lr or --clip.");
+                if (!_bestSaved) SaveBest();
+                AnsiConsole.Console.WriteLine($"error: {e.Message} The checkpoint {_checkpointPath} keeps the best parameters before it; try a smaller --lr or --clip.");
                 return 1;
             }
             finally
@@ -198,11 +226,20 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
                 _clock.Stop();
             }
 
-            // The honest summary: the final validation loss of the parameters being saved, and the throughput.
-            var final = _trainer.Evaluate(_validation);
-            _lastValidation = final.Loss;
-            Save();
-            PrintSummary(ending, final);
+            // The last parameters, measured on the whole validation text; then the model takes the best ones, which are saved.
+            var last = _trainer.Evaluate(_validation);
+            bool lastIsBest = Consider(last.Loss, _epochOffset + _epochsDone);
+            if (_hasBest)
+            {
+                _bestParameters.CopyTo(_model.Parameters);
+                _model.ParametersChanged();
+            }
+            else if (File.Exists(_checkpointPath))
+            {
+                Checkpoint.LoadModel(_model, _checkpointPath);     // resumed, and nothing beat the checkpoint: it stays as it was
+            }
+            if (!_bestSaved) SaveBest();
+            PrintSummary(ending, last, lastIsBest);
             return 0;
         }
 
@@ -210,20 +247,39 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         {
             _epochsDone = epoch.Epoch;
             int number = _epochOffset + epoch.Epoch;
+            double loss = epoch.Validation!.Value.Loss;
+            bool best = Consider(loss, number);
             // char-rnn: after each epoch from `learning_rate_decay_after` on, lr ← lr × decay.
             if (number >= _settings.LearningRateDecayAfter) _optimizer.LearningRate *= _settings.LearningRateDecay;
 
-            double loss = epoch.Validation!.Value.Loss;
-            _lastValidation = loss;
-            bool best = _best is null || loss < _best.Value.Loss;
-            if (best) _best = (number, loss);
             if (!_sinceEpochLine.IsRunning || _sinceEpochLine.Elapsed >= EpochLineInterval)
             {
                 _sinceEpochLine.Restart();
                 _view.Line($"epoch {number,3} · {Minutes(_secondsOffset + _clock.Elapsed.TotalSeconds),6:F2} min · step {_stepOffset + _steps,7:N0} · " +
-                       $"train {epoch.Training.Loss:F3} · validation {loss:F3} nats = {loss / Math.Log(2):F3} bits per character{(best ? " (best)" : "")}");
+                           $"train {epoch.Training.Loss:F3} · validation {loss:F3} nats = {loss / Math.Log(2):F3} bits per character{(best ? " (best)" : "")}");
             }
-            if (_sinceSave.Elapsed >= SaveInterval) Save();
+            if (!_bestSaved && _sinceSave.Elapsed >= SaveInterval) SaveBest();
+        }
+
+        /// <summary>Takes a snapshot of the model and the optimizer if <paramref name="loss"/> is the best validation loss so far.</summary>
+        private bool Consider(double loss, int epochs)
+        {
+            if (!(loss < _bestLoss)) return false;
+            _model.Parameters.CopyTo(_bestParameters);
+            _optimizer.State.CopyTo(_bestOptimizerState);
+            (_bestLoss, _bestEpochs, _bestSteps) = (loss, epochs, _stepOffset + _steps);
+            (_bestLearningRate, _bestSeconds) = (_optimizer.LearningRate, _secondsOffset + _clock.Elapsed.TotalSeconds);
+            _hasBest = true;
+            _bestSaved = false;
+            return true;
+        }
+
+        private void SaveBest()
+        {
+            Checkpoint.Save(_scratch, _bestParameters, _bestOptimizerState, new CheckpointInfo(_checkpointPath, _modelName, _vocabulary,
+                _bestEpochs, _bestSteps, _bestLearningRate, _bestSeconds, _bestLoss, _validationFingerprint));
+            _bestSaved = true;
+            _sinceSave.Restart();
         }
 
         private void OnProgress(TrainingProgress progress)
@@ -248,7 +304,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             }
         }
 
-        /// <summary>Generates text from the current parameters, always from the same start and seed, so samples compare.</summary>
+        /// <summary>Generates text from the model's current parameters, always from the same start and seed, so samples compare.</summary>
         private string Generate(int length)
         {
             _model.Parameters.CopyTo(_sampleModel.Parameters);
@@ -261,28 +317,36 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             return text.ToString();
         }
 
-        private void Save()
-        {
-            _sinceSave.Restart();
-            Checkpoint.Save(_model, _optimizer, _scratch, new CheckpointInfo(_checkpointPath, _modelName, _vocabulary,
-                _epochOffset + _epochsDone, _stepOffset + _steps, _optimizer.LearningRate, _secondsOffset + _clock.Elapsed.TotalSeconds, _lastValidation));
-        }
-
-        private void PrintSummary(string ending, EvaluationMetrics final)
+        private void PrintSummary(string ending, EvaluationMetrics last, bool lastIsBest)
         {
             var console = AnsiConsole.Console;
-            double seconds = _clock.Elapsed.TotalSeconds;
+            double ln2 = Math.Log(2);
             double characters = _epochPosition * _layout.CharactersPerEpoch;
             console.WriteLine();
-            _view.Sample($"sample after {_stepOffset + _steps:N0} steps (temperature {_settings.SampleTemperature})", Generate(_settings.SampleLength));
+            _view.Sample($"sample from the checkpoint (temperature {_settings.SampleTemperature})", Generate(_settings.SampleLength));
             console.MarkupLine($"[bold]Done[/]: {Markup.Escape(ending)}.");
-            console.WriteLine($"Trained {_steps:N0} steps in {seconds / 60:F2} min: {characters:N0} characters ({_epochPosition:F1} passes over the training text), " +
+            console.WriteLine($"Trained {_steps:N0} steps in {_clock.Elapsed.TotalMinutes:F2} min: {characters:N0} characters ({_epochPosition:F1} passes over the training text), " +
                               $"{_charactersPerSecond:N0} characters/s while training ({_settings.Threads} thread(s)).");
-            console.MarkupLine($"Validation (the last 5 %, {final.Counted:N0} characters): [bold]{final.BitsPerToken:F3} bits per character[/] ({final.Loss:F3} nats)" +
-                               (_best is { } best ? $"; best after an epoch: {best.Loss / Math.Log(2):F3} (epoch {best.Epoch})" : ""));
+            string checkpointScore = $"[bold]{_bestLoss / ln2:F3} bits per character[/] ({_bestLoss:F3} nats)";
+            if (lastIsBest)
+            {
+                console.MarkupLine($"Validation (the last 5 %, {last.Counted:N0} characters): {checkpointScore} at the end.");
+            }
+            else if (!_hasBest)
+            {
+                console.MarkupLine($"Validation (the last 5 %, {last.Counted:N0} characters): {checkpointScore} for the checkpoint this run resumed from, " +
+                                   $"which stays: the last parameters score {last.Loss / ln2:F3}.");
+            }
+            else
+            {
+                console.MarkupLine($"Validation (the last 5 %, {last.Counted:N0} characters): {checkpointScore}, the best, after epoch {_bestEpochs} (step {_bestSteps:N0}); " +
+                                   $"the last parameters score {last.Loss / ln2:F3}.");
+                if (_smoothedLoss < _bestLoss - 0.1)
+                    console.WriteLine($"The model has started to overfit this corpus (training loss {_smoothedLoss:F3} nats, validation {last.Loss:F3}): more text, or a smaller model, does better than more time.");
+            }
             console.WriteLine($"For comparison: {UnigramBits():F3} bits for a model that knows only how often each character occurs, " +
                               $"{Math.Log2(_vocabulary.Count):F3} for a uniform guess.");
-            console.WriteLine($"Checkpoint: {_checkpointPath} (parameters, vocabulary in its metadata); continue with --resume, or generate:");
+            console.WriteLine($"Checkpoint: {_checkpointPath} (the best parameters, the vocabulary in its metadata); continue with --resume, or generate:");
             string checkpointOption = _settings.CheckpointPath is null ? (_modelName == "small" ? "" : $" --model {_modelName}") : $" --checkpoint {_checkpointPath}";
             console.WriteLine($"  dotnet run -c Release --project samples/CharRnn -- generate{checkpointOption} --length 1000 --temperature 0.8");
         }
