@@ -1,0 +1,48 @@
+using System.Text;
+using RnnGen;
+
+namespace CharRnn;
+
+/// <summary>
+/// <c>generate</c>: loads a checkpoint into the model class it was trained as and streams text to stdout with RnnGen's
+/// <see cref="TokenGenerator{TModel, T}"/> (the prime, then one sampled character at a time). Everything else goes to stderr,
+/// so the text can be piped on.
+/// </summary>
+public sealed class GenerateCommand(GenerateSettings settings, CheckpointInfo checkpoint) : IModelCommand
+{
+    public int Run<TModel>(string modelName) where TModel : class, IRecurrentModel<TModel, float>
+    {
+        Vocabulary vocabulary = checkpoint.Vocabulary;
+        string prime = settings.Prime ?? (vocabulary.Contains("\n") ? "\n" : vocabulary.Symbols[0]);
+        int[] primeTokens = vocabulary.Encode(prime, out long replaced);
+        if (primeTokens.Length == 0)
+            throw new UsageException("--prime is empty; give at least one character (or leave --prime out to start from a new line).");
+
+        var model = TModel.Create();
+        Checkpoint.LoadModel(model, checkpoint.Path);
+        var generator = new TokenGenerator<TModel, float>(model, new SamplingOptions
+        {
+            Temperature = settings.Temperature,
+            TopK = settings.TopK,
+            Seed = settings.Seed,
+        });
+
+        Console.Error.WriteLine(
+            $"{checkpoint.Path}: {modelName}, {ModelCatalog.Describe<TModel>()}, {checkpoint.Steps:N0} steps" +
+            (checkpoint.ValidationLoss is double loss ? $", {loss / Math.Log(2):F3} bits per character on validation" : "") +
+            $"; temperature {settings.Temperature}, top-k {(settings.TopK == 0 ? "off" : settings.TopK)}, seed {settings.Seed}" +
+            (replaced > 0 ? $"; {replaced} character(s) of the prime are outside the vocabulary and read as {Vocabulary.UnknownSymbol}" : ""));
+
+        using var output = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        generator.Prime(primeTokens);
+        output.Write(prime);
+        foreach (int token in generator.Generate(settings.Length))
+        {
+            string text = vocabulary.Decode(token);
+            output.Write(text);
+            if (text == "\n") output.Flush();        // stream line by line
+        }
+        output.WriteLine();
+        return 0;
+    }
+}

@@ -1,0 +1,48 @@
+// CharRnn: a character-level LSTM language model (Karpathy's char-rnn, with RnnGen).
+//   dotnet run -c Release --project samples/CharRnn                      train on this repository's own text
+//   dotnet run -c Release --project samples/CharRnn -- generate          write text with the trained model
+// See README.md beside this file, or run with --help.
+using CharRnn;
+using Spectre.Console;
+
+// Into a file or a pipe: no wrapping at an imagined terminal width.
+if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 10_000;
+
+try
+{
+    var (command, settings) = CommandLine.Parse(args);
+    switch (settings)
+    {
+        case GenerateSettings generate:
+        {
+            var checkpoint = Checkpoint.ReadInfo(generate.CheckpointPath ?? Checkpoint.DefaultPath(generate.Model ?? "small"));
+            return ModelCatalog.Run(checkpoint.ModelName, new GenerateCommand(generate, checkpoint));
+        }
+        case TrainSettings train:
+        {
+            CheckpointInfo? resume = null;
+            if (train.Resume)
+            {
+                resume = Checkpoint.ReadInfo(train.CheckpointPath ?? Checkpoint.DefaultPath(train.Model ?? "small"));
+                if (train.Model is not null && train.Model != resume.ModelName)
+                    throw new UsageException($"--model {train.Model}, but {resume.Path} holds a {resume.ModelName} model; leave --model out to resume it.");
+            }
+            Corpus corpus = train.CorpusPath is null ? Corpus.RepositoryText() : Corpus.FromFile(train.CorpusPath);
+            return ModelCatalog.Run(resume?.ModelName ?? train.Model ?? "small", new TrainCommand(train, corpus, resume));
+        }
+        default:
+            Console.WriteLine(CommandLine.Usage);
+            return command == "help" ? 0 : 2;
+    }
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    Console.Error.WriteLine("Run with --help for the commands and options.");
+    return 2;
+}
+catch (Exception e) when (e is CorpusException or CheckpointException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}

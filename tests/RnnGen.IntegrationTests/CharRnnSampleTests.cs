@@ -1,0 +1,274 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Xunit.Sdk;
+
+namespace RnnGen.IntegrationTests;
+
+/// <summary>
+/// samples/CharRnn end to end, as a user runs it: trains for a few seconds on a tiny corpus written here, saves a
+/// checkpoint with the vocabulary, generates text from it (checked against an independent LSTM), stops cleanly on
+/// Ctrl+C and resumes, and refuses corpora it cannot use.
+/// </summary>
+[Collection(IntegrationCollection.Name)]
+public sealed partial class CharRnnSampleTests(IntegrationFixture fixture, ITestOutputHelper output)
+{
+    // The sample's default model: [LstmModel(hidden: 128, Input = 128, Output = 128, Tokens = true)].
+    private const int Hidden = 128, Capacity = 128;
+
+    // One build of the sample per test run (per fixture), shared by the tests of this class.
+    private static readonly ConcurrentDictionary<string, Lazy<string>> Builds = new();
+
+    [Fact]
+    public void CharRnn_TrainsOnATinyCorpusForSeconds_AndGenerateWritesItsCharactersOnly()
+    {
+        string folder = WorkFolder();
+        string corpus = TinyCorpus();
+        string corpusFile = Path.Combine(folder, "tiny.txt");
+        File.WriteAllText(corpusFile, corpus);
+        string checkpoint = Path.Combine(folder, "out", "tiny.safetensors");
+
+        var train = RunSample(folder, "--corpus", corpusFile, "--minutes", "0.1", "--checkpoint", checkpoint, "--sample-every", "100").EnsureSuccess();
+        output.WriteLine($"training run: {train.Elapsed.TotalSeconds:F1} s\n{train.StandardOutput}");
+        Assert.Contains("Done: the time budget of 0.1 min is up.", train.StandardOutput);
+
+        // It learned: on the held-out end of the text it beats a model that knows every character's frequency.
+        var final = FinalValidation().Match(train.StandardOutput);
+        Assert.True(final.Success, $"No 'Validation (…): X bits per character' line:\n{train.StandardOutput}");
+        double bits = double.Parse(final.Groups[1].Value, CultureInfo.InvariantCulture);
+        double unigram = Entropy(corpus);
+        Assert.True(bits < unigram, $"validation: {bits} bits per character; the corpus's character entropy is {unigram:F3} bits.");
+
+        // The checkpoint: PyTorch's tensor names and shapes, the vocabulary (the corpus's characters in code-point order) in the metadata.
+        var tensors = SafeTensorsFile.Read(checkpoint);
+        Assert.Equal([4 * Hidden, Capacity], tensors["weight_ih_l0"].Shape);
+        Assert.Equal([4 * Hidden, Hidden], tensors["weight_hh_l0"].Shape);
+        Assert.Equal([Capacity, Hidden], tensors["head.weight"].Shape);
+        var metadata = ReadMetadata(checkpoint);
+        string vocabulary = string.Concat(corpus.Distinct().Order());
+        Assert.Equal(vocabulary, metadata["charrnn.vocabulary"]);
+        Assert.Equal("small", metadata["charrnn.model"]);
+
+        // generate: only the corpus's characters, the same text for the same seed.
+        string[] sampling = ["generate", "--checkpoint", checkpoint, "--length", "400", "--seed", "5"];
+        var generated = RunSample(folder, sampling).EnsureSuccess();
+        output.WriteLine($"generated:\n{generated.StandardOutput}");
+        string text = generated.StandardOutput;
+        Assert.True(text.Length >= 400, $"generate --length 400 wrote {text.Length} characters:\n{text}");
+        var foreign = text.Where(c => !vocabulary.Contains(c)).Distinct().ToArray();
+        Assert.True(foreign.Length == 0, $"characters that are not in the corpus: {string.Join(" ", foreign.Select(c => $"U+{(int)c:X4}"))}");
+        Assert.Equal(text, RunSample(folder, sampling).EnsureSuccess().StandardOutput);
+    }
+
+    [Fact]
+    public void CharRnn_GreedyGeneration_IsTheArgMaxContinuationOfAnIndependentLstm()
+    {
+        string folder = WorkFolder();
+        string corpusFile = Path.Combine(folder, "tiny.txt");
+        File.WriteAllText(corpusFile, TinyCorpus());
+        string checkpoint = Path.Combine(folder, "model.safetensors");
+        RunSample(folder, "--corpus", corpusFile, "--epochs", "60", "--checkpoint", checkpoint, "--sample-every", "0").EnsureSuccess();
+
+        const string prime = "the cat ";
+        const int length = 80;
+        var generated = RunSample(folder, "generate", "--checkpoint", checkpoint, "--prime", prime, "--temperature", "0", "--length", length.ToString(CultureInfo.InvariantCulture))
+            .EnsureSuccess().StandardOutput;
+        Assert.StartsWith(prime, generated);
+
+        // The reference: the checkpoint's tensors in a double-precision LSTM fed one-hot vectors; the id of a character is
+        // its position in the vocabulary of the metadata.
+        var tensors = SafeTensorsFile.Read(checkpoint);
+        string vocabulary = ReadMetadata(checkpoint)["charrnn.vocabulary"];
+        var lstm = new ReferenceLstm(name => tensors[name].Values, Capacity, Hidden, 1, Capacity);
+        double[] logits = [];
+        foreach (char c in prime) logits = lstm.Step(OneHot(vocabulary.IndexOf(c)));
+        int compared = 0;
+        for (; compared < length; compared++)
+        {
+            var ranked = logits.Select((value, id) => (value, id)).OrderByDescending(p => p.value).ThenBy(p => p.id).ToArray();
+            // float (sample) and double (reference) may order two nearly equal logits differently: compare up to such a tie.
+            if (ranked[0].value - ranked[1].value < 1e-3) break;
+            char expected = vocabulary[ranked[0].id];
+            Assert.True(expected == generated[prime.Length + compared],
+                $"character {compared} after the prime: the reference LSTM's most likely character is '{expected}', generate wrote:\n{generated}");
+            logits = lstm.Step(OneHot(ranked[0].id));
+        }
+        output.WriteLine($"{compared} of {length} greedy characters compared:\n{generated}");
+        Assert.True(compared >= 20, $"only {compared} characters before a near-tie of the two best logits.");
+    }
+
+    [Fact]
+    public async Task CharRnn_CtrlC_StopsCleanly_KeepsTheCheckpoint_AndResumeContinuesFromIt()
+    {
+        if (OperatingSystem.IsWindows()) return;    // SIGINT is sent with kill(1)
+
+        string folder = WorkFolder();
+        string corpusFile = Path.Combine(folder, "tiny.txt");
+        File.WriteAllText(corpusFile, TinyCorpus());
+        string checkpoint = Path.Combine(folder, "model.safetensors");
+
+        var info = new ProcessStartInfo(DotNetHost())
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        foreach (string argument in new[] { BuildSample(), "--corpus", corpusFile, "--minutes", "10", "--checkpoint", checkpoint })
+            info.ArgumentList.Add(argument);
+        using var process = Process.Start(info)!;
+        var stdout = new StringBuilder();
+        var firstEpoch = new TaskCompletionSource();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (stdout) stdout.AppendLine(e.Data);
+            if (e.Data.StartsWith("epoch", StringComparison.Ordinal)) firstEpoch.TrySetResult();
+        };
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.BeginOutputReadLine();
+        try
+        {
+            await Within(firstEpoch.Task, TimeSpan.FromSeconds(60), () => $"No epoch line within 60 s:\n{stdout}");
+            ProcessRunner.Program("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)], folder).EnsureSuccess();
+            await Within(process.WaitForExitAsync(), TimeSpan.FromSeconds(30), () => $"Still running 30 s after SIGINT:\n{stdout}");
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+        string log = stdout.ToString();
+        output.WriteLine(log);
+        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}\n{log}\n{await stderr}");
+        Assert.Contains("Done: stopped by Ctrl+C.", log);
+        long stoppedAt = long.Parse(ReadMetadata(checkpoint)["charrnn.steps"], CultureInfo.InvariantCulture);
+        Assert.True(stoppedAt > 0);
+        Assert.True(File.Exists(Path.ChangeExtension(checkpoint, ".optimizer.safetensors")));
+
+        var resumed = RunSample(folder, "--resume", "--corpus", corpusFile, "--epochs", "2", "--checkpoint", checkpoint, "--sample-every", "0").EnsureSuccess();
+        output.WriteLine(resumed.StandardOutput);
+        Assert.Contains($"after {stoppedAt:N0} steps", resumed.StandardOutput);
+        Assert.Contains("optimizer state restored", resumed.StandardOutput);
+        Assert.Contains("Done: all 2 epochs done.", resumed.StandardOutput);
+        Assert.True(long.Parse(ReadMetadata(checkpoint)["charrnn.steps"], CultureInfo.InvariantCulture) > stoppedAt);
+    }
+
+    private static async Task Within(Task task, TimeSpan timeout, Func<string> failure)
+    {
+        try { await task.WaitAsync(timeout); }
+        catch (TimeoutException) { throw new XunitException(failure()); }
+    }
+
+    public static TheoryData<string, byte[]?, string> BadCorpora => new()
+    {
+        { "missing.txt", null, "there is no file" },
+        { "empty.txt", [], "the file is empty" },
+        { "binary.bin", [0x7F, (byte)'E', (byte)'L', (byte)'F', 0, 1, 2, 3], "the file looks binary (a NUL byte at offset 4)" },
+        { "latin1.txt", Encoding.Latin1.GetBytes("caf\u00e9 cr\u00e8me br\u00fbl\u00e9e, " + new string('x', 200)), "the file is not UTF-8 text" },
+        { "short.txt", Encoding.UTF8.GetBytes("hello"), "the text has 5 characters; the sample needs at least 100" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadCorpora))]
+    public void CharRnn_RefusesACorpusItCannotUse_WithoutWritingACheckpoint(string name, byte[]? content, string message)
+    {
+        string folder = WorkFolder();
+        string file = Path.Combine(folder, name);
+        if (content is not null) File.WriteAllBytes(file, content);
+        string checkpoint = Path.Combine(folder, "model.safetensors");
+
+        var run = RunSample(folder, "--corpus", file, "--checkpoint", checkpoint);
+        Assert.True(run.ExitCode == 1, run.Describe());
+        Assert.Contains($"--corpus {file}: {message}", run.StandardError);
+        Assert.False(File.Exists(checkpoint));
+    }
+
+    [Fact]
+    public void CharRnn_ReportsAMistypedOption_AndAMissingCheckpoint()
+    {
+        string folder = WorkFolder();
+        var model = RunSample(folder, "--model", "huge");
+        Assert.True(model.ExitCode == 2, model.Describe());
+        Assert.Contains("--model must be one of small, medium, large; got 'huge'.", model.StandardError);
+
+        var generate = RunSample(folder, "generate", "--checkpoint", Path.Combine(folder, "none.safetensors"));
+        Assert.True(generate.ExitCode == 1, generate.Describe());
+        Assert.Contains("There is no checkpoint", generate.StandardError);
+    }
+
+    /// <summary>
+    /// Lines of words from a short list, each ending with a full stop: 16 distinct characters with structure a model can learn
+    /// within seconds. Deterministic.
+    /// </summary>
+    private static string TinyCorpus()
+    {
+        string[] words = "the cat sat on a mat and dog ran to log while bird sang".Split(' ');
+        var random = new Random(7);
+        var text = new StringBuilder();
+        while (text.Length < 3000)
+        {
+            int count = random.Next(3, 9);
+            for (int w = 0; w < count; w++) text.Append(w == 0 ? "" : " ").Append(words[random.Next(words.Length)]);
+            text.Append(".\n");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Entropy in bits of the character distribution of <paramref name="text"/>: what a model that knows only how often
+    /// each character occurs scores.</summary>
+    private static double Entropy(string text) =>
+        -text.GroupBy(c => c).Sum(g => (double)g.Count() / text.Length * Math.Log2((double)g.Count() / text.Length));
+
+    private static double[] OneHot(int id)
+    {
+        Assert.True(id >= 0, "a prime character is not in the vocabulary");
+        var x = new double[Capacity];
+        x[id] = 1;
+        return x;
+    }
+
+    /// <summary>The <c>__metadata__</c> strings of a safetensors file, read from the format's description (not with RnnGen).</summary>
+    private static Dictionary<string, string> ReadMetadata(string path)
+    {
+        byte[] file = File.ReadAllBytes(path);
+        long headerLength = BinaryPrimitives.ReadInt64LittleEndian(file);
+        using var header = JsonDocument.Parse(file.AsMemory(8, checked((int)headerLength)));
+        return header.RootElement.GetProperty("__metadata__").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+    }
+
+    private ProcessResult RunSample(string folder, params string[] arguments) =>
+        ProcessRunner.DotNet(folder, [BuildSample(), .. arguments]);
+
+    /// <summary>Builds samples/CharRnn (Release) into the fixture's artifacts folder once; returns the path of CharRnn.dll.</summary>
+    private string BuildSample() => Builds.GetOrAdd(fixture.Root, _ => new Lazy<string>(() =>
+    {
+        string project = Path.Combine(TestEnvironment.RepoRoot, "samples", "CharRnn", "CharRnn.csproj");
+        var build = ProcessRunner.DotNet(Path.GetDirectoryName(project)!,
+            "build", project, "-c", "Release", "--tl:off", "--artifacts-path", fixture.ArtifactsPath, $"-p:Version={fixture.Version}").EnsureSuccess();
+        output.WriteLine($"build of samples/CharRnn: {build.Elapsed.TotalSeconds:F1} s");
+        string dll = Path.Combine(fixture.ArtifactsPath, "bin", "CharRnn", "release", "CharRnn.dll");
+        if (!File.Exists(dll)) throw new XunitException($"The build produced no {dll}.\n{build.Describe()}");
+        return dll;
+    })).Value;
+
+    private static string DotNetHost()
+    {
+        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        return !string.IsNullOrEmpty(host) && File.Exists(host) ? host : "dotnet";
+    }
+
+    private string WorkFolder()
+    {
+        string folder = Path.Combine(fixture.Root, "charrnn-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    [GeneratedRegex(@"^Validation \(the last 5 %, [0-9,]+ characters\): ([0-9.]+) bits per character", RegexOptions.Multiline)]
+    private static partial Regex FinalValidation();
+}
