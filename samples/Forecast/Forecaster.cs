@@ -41,6 +41,13 @@ public static class ForecastRun
     /// <summary>Generates the series, trains a <see cref="ForecastModel"/>, evaluates it and writes the plot.</summary>
     public static ForecastResult Run(ForecastOptions options, Action<EpochSummary>? epochCompleted = null)
     {
+        if (options.ChunkLength < 2)
+            throw new ArgumentException($"ChunkLength is {options.ChunkLength}; it must be at least 2.", nameof(options));
+        if (options.Length * 8 / 10 < options.ChunkLength + 2 || options.Length - options.Length * 8 / 10 < 2)
+            throw new ArgumentException($"Length {options.Length} is too short for one training chunk of {options.ChunkLength} " +
+                $"steps in its first 80 % and a test stretch in the rest; use at least {(options.ChunkLength + 2) * 10 / 8 + 2} steps.", nameof(options));
+        if (options.PlotSteps < 2)
+            throw new ArgumentException($"PlotSteps is {options.PlotSteps}; the plot needs at least 2 steps.", nameof(options));
         double[] x = Series.Generate(options.Length, options.Noise, options.Seed);
         int split = options.Length * 8 / 10;
 

@@ -8,6 +8,11 @@ string outPath = "forecast.png";
 for (int i = 0; i < args.Length; i++)
 {
     if (args[i] == "--out" && i + 1 < args.Length) outPath = args[++i];
+    else if (args[i] == "--out")
+    {
+        Console.Error.WriteLine("--out needs a file name, e.g. --out forecast.png");
+        return 2;
+    }
     else
     {
         Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: Forecast [--out FILE.png]");

@@ -35,6 +35,11 @@ public static class WaveClassifierRun
     /// <summary>Generates the data, trains a <see cref="WaveModel"/> and classifies a fresh test set.</summary>
     public static ClassifierResult Run(ClassifierOptions options, Action<EpochSummary>? epochCompleted = null)
     {
+        if (options.TrainingCount < 40 || options.TestCount < 4)
+            throw new ArgumentException($"TrainingCount {options.TrainingCount} and TestCount {options.TestCount} are too small; " +
+                "use at least 40 training sequences (10 % go to validation) and 4 test sequences (one per class).", nameof(options));
+        if (options.MinSteps < 1 || options.MaxSteps < options.MinSteps)
+            throw new ArgumentException($"MinSteps {options.MinSteps} and MaxSteps {options.MaxSteps} must satisfy 1 ≤ MinSteps ≤ MaxSteps.", nameof(options));
         // Training data with 10 % kept aside for validation during training; the test set uses a different seed.
         var all = Waveforms.Generate(options.TrainingCount, options.MinSteps, options.MaxSteps, options.Noise, options.Seed);
         var (training, validation) = all.Split(0.1, seed: options.Seed);

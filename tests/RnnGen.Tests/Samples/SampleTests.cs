@@ -90,4 +90,13 @@ public sealed class SampleTests(Xunit.Abstractions.ITestOutputHelper output)
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public void Samples_TooSmallOptions_ThrowSayingWhatToChange()
+    {
+        var forecast = Assert.Throws<ArgumentException>(() => ForecastRun.Run(new ForecastOptions(Length: 50, PlotPath: null)));
+        Assert.Contains("too short", forecast.Message);
+        var classifier = Assert.Throws<ArgumentException>(() => WaveClassifierRun.Run(new ClassifierOptions(TrainingCount: 10)));
+        Assert.Contains("at least 40 training sequences", classifier.Message);
+    }
 }
