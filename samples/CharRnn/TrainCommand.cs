@@ -342,7 +342,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
                 console.MarkupLine($"Validation (the last 5 %, {last.Counted:N0} characters): {checkpointScore}, the best, after epoch {_bestEpochs} (step {_bestSteps:N0}); " +
                                    $"the last parameters score {last.Loss / ln2:F3}.");
                 if (_smoothedLoss < _bestLoss - 0.1)
-                    console.WriteLine($"The model has started to overfit this corpus (training loss {_smoothedLoss:F3} nats, validation {last.Loss:F3}): more text, or a smaller model, does better than more time.");
+                    console.WriteLine($"The model has started to overfit this corpus (training loss {_smoothedLoss:F3} nats, validation {last.Loss:F3}): more text does better than more time.");
             }
             console.WriteLine($"For comparison: {UnigramBits():F3} bits for a model that knows only how often each character occurs, " +
                               $"{Math.Log2(_vocabulary.Count):F3} for a uniform guess.");
