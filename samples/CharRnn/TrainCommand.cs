@@ -185,7 +185,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             // Samples come from a copy of the model, so that generating never touches the one being trained.
             _sampleModel = TModel.Create();
             _sampler = new TokenGenerator<TModel, float>(_sampleModel, new SamplingOptions { Temperature = settings.SampleTemperature, Seed = settings.Seed });
-            _prime = [DefaultPrime(vocabulary)];
+            _prime = vocabulary.Encode(vocabulary.DefaultPrime, out _);
             _view = TrainingView.Create(settings.Plain);
         }
 
@@ -372,13 +372,6 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         }
 
         private static double Minutes(double seconds) => seconds / 60;
-
-        private static int DefaultPrime(Vocabulary vocabulary)
-        {
-            for (int id = 0; id < vocabulary.Count; id++)
-                if (vocabulary.Symbols[id] == "\n") return id;
-            return 0;
-        }
 
         /// <summary>Receives the trainer's progress on the training thread (no synchronisation context, no allocation).</summary>
         private sealed class Reporter(TrainingRun<TModel> run) : IProgress<TrainingProgress>
