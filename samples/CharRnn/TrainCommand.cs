@@ -255,8 +255,8 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             if (!_sinceEpochLine.IsRunning || _sinceEpochLine.Elapsed >= EpochLineInterval)
             {
                 _sinceEpochLine.Restart();
-                _view.Line($"epoch {number,3} · {Minutes(_secondsOffset + _clock.Elapsed.TotalSeconds),6:F2} min · step {_stepOffset + _steps,7:N0} · " +
-                           $"train {epoch.Training.Loss:F3} · validation {loss:F3} nats = {loss / Math.Log(2):F3} bits per character{(best ? " (best)" : "")}");
+                _view.Line($"epoch {number,3} · {Minutes(_secondsOffset + _clock.Elapsed.TotalSeconds),5:F2} min · train {epoch.Training.Loss:F3} · " +
+                           $"validation {loss:F3} nats = {loss / Math.Log(2):F3} bpc{(best ? " (best)" : "")}");
             }
             if (!_bestSaved && _sinceSave.Elapsed >= SaveInterval) SaveBest();
         }
