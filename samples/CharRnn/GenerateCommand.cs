@@ -13,7 +13,7 @@ public sealed class GenerateCommand(GenerateSettings settings, CheckpointInfo ch
     public int Run<TModel>(string modelName) where TModel : class, IRecurrentModel<TModel, float>
     {
         Vocabulary vocabulary = checkpoint.Vocabulary;
-        string prime = settings.Prime ?? (vocabulary.Contains("\n") ? "\n" : vocabulary.Symbols[0]);
+        string prime = settings.Prime ?? vocabulary.DefaultPrime;
         int[] primeTokens = vocabulary.Encode(prime, out long replaced);
         if (primeTokens.Length == 0)
             throw new UsageException("--prime is empty; give at least one character (or leave --prime out to start from a new line).");

@@ -185,7 +185,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             // Samples come from a copy of the model, so that generating never touches the one being trained.
             _sampleModel = TModel.Create();
             _sampler = new TokenGenerator<TModel, float>(_sampleModel, new SamplingOptions { Temperature = settings.SampleTemperature, Seed = settings.Seed });
-            _prime = [DefaultPrime(vocabulary)];
+            _prime = vocabulary.Encode(vocabulary.DefaultPrime, out _);
             _view = TrainingView.Create(settings.Plain);
         }
 
@@ -255,8 +255,8 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             if (!_sinceEpochLine.IsRunning || _sinceEpochLine.Elapsed >= EpochLineInterval)
             {
                 _sinceEpochLine.Restart();
-                _view.Line($"epoch {number,3} · {Minutes(_secondsOffset + _clock.Elapsed.TotalSeconds),6:F2} min · step {_stepOffset + _steps,7:N0} · " +
-                           $"train {epoch.Training.Loss:F3} · validation {loss:F3} nats = {loss / Math.Log(2):F3} bits per character{(best ? " (best)" : "")}");
+                _view.Line($"epoch {number,3} · {Minutes(_secondsOffset + _clock.Elapsed.TotalSeconds),5:F2} min · train {epoch.Training.Loss:F3} · " +
+                           $"validation {loss:F3} nats = {loss / Math.Log(2):F3} bpc{(best ? " (best)" : "")}");
             }
             if (!_bestSaved && _sinceSave.Elapsed >= SaveInterval) SaveBest();
         }
@@ -342,7 +342,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
                 console.MarkupLine($"Validation (the last 5 %, {last.Counted:N0} characters): {checkpointScore}, the best, after epoch {_bestEpochs} (step {_bestSteps:N0}); " +
                                    $"the last parameters score {last.Loss / ln2:F3}.");
                 if (_smoothedLoss < _bestLoss - 0.1)
-                    console.WriteLine($"The model has started to overfit this corpus (training loss {_smoothedLoss:F3} nats, validation {last.Loss:F3}): more text, or a smaller model, does better than more time.");
+                    console.WriteLine($"The model has started to overfit this corpus (training loss {_smoothedLoss:F3} nats, validation {last.Loss:F3}): more text does better than more time.");
             }
             console.WriteLine($"For comparison: {UnigramBits():F3} bits for a model that knows only how often each character occurs, " +
                               $"{Math.Log2(_vocabulary.Count):F3} for a uniform guess.");
@@ -372,13 +372,6 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         }
 
         private static double Minutes(double seconds) => seconds / 60;
-
-        private static int DefaultPrime(Vocabulary vocabulary)
-        {
-            for (int id = 0; id < vocabulary.Count; id++)
-                if (vocabulary.Symbols[id] == "\n") return id;
-            return 0;
-        }
 
         /// <summary>Receives the trainer's progress on the training thread (no synchronisation context, no allocation).</summary>
         private sealed class Reporter(TrainingRun<TModel> run) : IProgress<TrainingProgress>

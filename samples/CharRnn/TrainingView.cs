@@ -15,9 +15,12 @@ public readonly record struct TrainingStatus(long Step, int Epoch, double Loss, 
     /// <summary>The loss in bits per character: <c>Loss / ln 2</c>.</summary>
     public double BitsPerCharacter => Loss / Math.Log(2);
 
-    /// <summary>"step 1,200 · epoch 3 · loss 1.523 · 2.20 bpc · 91,000 char/s".</summary>
+    /// <summary>"step 1,200 · loss 1.523 · 2.20 bpc · 91,000 char/s".</summary>
     public override string ToString() =>
-        $"step {Step:N0} · epoch {Epoch} · loss {Loss:F3} · {BitsPerCharacter:F2} bpc · {CharactersPerSecond:N0} char/s";
+        $"step {Step:N0} · loss {Loss:F3} · {BitsPerCharacter:F2} bpc · {CharactersPerSecond:N0} char/s";
+
+    /// <summary>"step 1,200 · 2.20 bpc · 91,000 char/s", for a narrow terminal.</summary>
+    public string ToShortString() => $"step {Step:N0} · {BitsPerCharacter:F2} bpc · {CharactersPerSecond:N0} char/s";
 }
 
 /// <summary>Where training shows its progress: a live Spectre.Console progress bar, or plain lines for logs and pipes.</summary>
@@ -33,8 +36,14 @@ public abstract class TrainingView
     /// <summary>Shows the latest progress (called after every step).</summary>
     public abstract void Update(TrainingStatus status);
 
-    /// <summary>Prints a line of text (above the bar in the live view).</summary>
-    public virtual void Line(string text) => AnsiConsole.Console.WriteLine(text);
+    /// <summary>Prints a line of text (above the bar in the live view). The line is cut to the terminal's width, never
+    /// wrapped: a wrapped line written during the live display is partly overwritten by the bar.</summary>
+    public void Line(string text)
+    {
+        int width = AnsiConsole.Profile.Width;
+        if (text.Length >= width) text = text[..Math.Max(0, width - 2)] + "…";
+        AnsiConsole.Write(new Text(text + "\n"));     // one write: in two, the live bar would be drawn between them
+    }
 
     /// <summary>Prints a generated text sample with a title.</summary>
     public abstract void Sample(string title, string text);
@@ -49,13 +58,20 @@ public abstract class TrainingView
 
     private sealed class LiveView : TrainingView
     {
+        // The bar's row must fit the terminal: a wrapped row breaks the live redraw. The description takes at most
+        // DescriptionWidth characters, the spinner, percentage, ETA and the spaces between columns about 26 more;
+        // the bar gets what is left. Below 110 columns the description leaves out the loss in nats.
+        private readonly bool _short = AnsiConsole.Profile.Width < 110;
         private ProgressTask? _task;
+
+        private int DescriptionWidth => _short ? 40 : 54;
 
         public override void Run(Action training) =>
             AnsiConsole.Progress()
                 .AutoClear(false)
                 .HideCompleted(false)
-                .Columns(new SpinnerColumn(), new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(),
+                .Columns(new SpinnerColumn(), new TaskDescriptionColumn { Alignment = Justify.Left },
+                    new ProgressBarColumn { Width = Math.Clamp(AnsiConsole.Profile.Width - DescriptionWidth - 26, 5, 40) },
                     new PercentageColumn(), new EtaColumn())
                 .Start(context =>
                 {
@@ -73,7 +89,7 @@ public abstract class TrainingView
         public override void Update(TrainingStatus status)
         {
             if (_task is null) return;
-            _task.Description = Markup.Escape(status.ToString());
+            _task.Description = Markup.Escape(_short ? status.ToShortString() : status.ToString());
             _task.Value = Math.Clamp(status.Fraction, 0, 1);
             _task.State.Update<double>(EtaColumn.Key, _ => status.Remaining.TotalSeconds);
         }
@@ -105,7 +121,7 @@ public abstract class TrainingView
         {
             if (_sinceLine.IsRunning && _sinceLine.Elapsed < Interval) return;
             _sinceLine.Restart();
-            Line($"{status} · {status.Fraction:P0} · ETA {TimeSpan.FromSeconds(Math.Ceiling(status.Remaining.TotalSeconds)):m\\:ss}");
+            Line($"{status} · epoch {status.Epoch} · {status.Fraction:P0} · ETA {TimeSpan.FromSeconds(Math.Ceiling(status.Remaining.TotalSeconds)):m\\:ss}");
         }
 
         public override void Sample(string title, string text)

@@ -79,6 +79,9 @@ public sealed class Vocabulary
     public (string Characters, string UnknownId) ToText() =>
         (string.Concat(_symbols), UnknownId?.ToString(CultureInfo.InvariantCulture) ?? "");
 
+    /// <summary>Where generated text starts when no prime is given: a new line, or the first character if the text has none.</summary>
+    public string DefaultPrime => Contains("\n") ? "\n" : _symbols[0];
+
     /// <summary>Whether <paramref name="character"/> (one Unicode scalar value) has an id of its own.</summary>
     public bool Contains(string character) => _ids.ContainsKey(char.ConvertToUtf32(character, 0));
 
