@@ -240,7 +240,7 @@ public sealed class SequenceTrainer<TModel, T>
 
         public TrainingResult Execute()
         {
-            var epochs = new List<EpochSummary>(_options.Epochs);
+            var epochs = new List<EpochSummary>(Math.Min(_options.Epochs, 1024)); // Epochs may be "until cancelled" (int.MaxValue)
             double best = double.NaN;
             int bestEpoch = 0, sinceBest = 0;
             bool stoppedEarly = false;
