@@ -98,7 +98,7 @@ internal static class TrainingGuideExamples
         var model = new WaveGenerator();
         model.InitializeParameters(seed: 1);
         var trainer = SequenceTrainer.Create(model, new Adam<float>(WaveGenerator.ParameterCount, learningRate: 0.01),
-            new TrainerOptions { Epochs = 1500, BatchSize = 3, Loss = SequenceLoss.MeanSquaredError });
+            new TrainerOptions { Epochs = 1500, BatchSize = 3, Loss = SequenceLoss.MeanSquaredError, RestoreBestParameters = true });
         trainer.Train(new SequenceDataset<float>(sequences));
         return model;
     }
