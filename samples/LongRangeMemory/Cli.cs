@@ -48,7 +48,8 @@ public static class Cli
         WriteSetup(options, output);
         IReadOnlyList<CellRun> runs = Experiment.Run(options, run => output.WriteLine(
             $"  L = {run.Lag,3}  seed {run.Seed}  {Experiment.Name(run.Cell),-10}  accuracy {run.Accuracy * 100,5:F1} %  " +
-            $"loss {run.Loss:F3}  {run.Steps,5} updates  {(run.Solved ? "solved" : "not solved")}  ({run.Time.TotalSeconds:F1} s)"));
+            $"loss {run.Loss:F3}  {run.Steps,5} updates  {(run.Solved ? "solved" : "not solved"),-10}  " +
+            $"ratio at d = L {Ratio(run.Initial.Hidden[run.Lag])} → {Ratio(run.Trained.Hidden[run.Lag])}  ({run.Time.TotalSeconds:F1} s)"));
         IReadOnlyList<CellSummary> summaries = CellSummary.Of(runs);
 
         output.WriteLine();
@@ -63,6 +64,8 @@ public static class Cli
         output.WriteLine($"Total time: {clock.Elapsed.TotalSeconds:F0} s");
         return 0;
     }
+
+    private static string Ratio(double value) => value.ToString("0.0e+00", CultureInfo.InvariantCulture);
 
     private static void WriteSetup(ExperimentOptions o, TextWriter output)
     {

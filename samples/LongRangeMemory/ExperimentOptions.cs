@@ -3,7 +3,7 @@ namespace LongRangeMemory;
 /// <summary>The settings of one run of the experiment. <see cref="Full"/> and <see cref="Quick"/> are the presets.</summary>
 public sealed record ExperimentOptions
 {
-    /// <summary>The full experiment: lags 5, 10, 20, 50, 100, five seeds, up to 6,000 updates per run (under 20 minutes on 2 cores).</summary>
+    /// <summary>The full experiment: lags 5, 10, 20, 50, 100, five seeds, up to 6,000 updates per run (about 6 minutes on 2 cores).</summary>
     public static ExperimentOptions Full { get; } = new();
 
     /// <summary><c>--quick</c>: lags 5, 20, 100, one seed, up to 2,000 updates per run (well under a minute on 2 cores).</summary>

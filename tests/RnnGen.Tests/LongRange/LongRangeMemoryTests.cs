@@ -4,6 +4,8 @@ using LongRangeMemory;
 
 namespace RnnGen.Tests.LongRange;
 
+using Losses = RnnGen.Losses;   // inside the namespace: RnnGen.Tests.Losses would hide the runtime's Losses class
+
 /// <summary>
 /// samples/LongRangeMemory: its <c>--quick</c> run end to end (with a smaller budget), and the pieces it is made of
 /// against independent references (the parameter formula, the task's definition, finite differences).
@@ -189,6 +191,33 @@ public class LongRangeMemoryTests
                 AssertClose(Norm(gradient.AsSpan(h, h)) / reference, curve.CellState![d], $"cell, d = {d}");
         }
         Assert.Equal(TProbe.Info.HasCellState, curve.CellState is not null);
+    }
+
+    /// <summary>The snippet of docs/vanishing-gradients.md "Measure it on your own model", verbatim, and what it says.</summary>
+    [Fact]
+    public void DocsSnippet_RecordsTheGradientNormsOfEveryStepBoundary()
+    {
+        // ---- docs/vanishing-gradients.md (keep in sync) ----
+        var model = new RecallLstm();
+        model.InitializeParameters(seed: 1);
+        int[] tokens = [3, 12, 9, 15, 8, 10];                // the signal 3, then five distractors
+        int[] targets = [-1, -1, -1, -1, -1, 3];             // a loss on the last step only
+        var state = new RecallLstm.State();
+        var tape = new RecallLstm.Tape(maxSteps: tokens.Length);
+        GradientFlow flow = tape.EnableGradientFlow();       // off by default; Backward then records the norms
+        var outputs = new float[tokens.Length * RecallLstm.OutputWidth];
+        var dOutputs = new float[outputs.Length];
+        model.Forward(tokens, ref state, tape, outputs);
+        Losses.SoftmaxCrossEntropy<float>(outputs, targets, dOutputs);
+        model.Backward(tape, dOutputs);
+        ReadOnlySpan<double> h = flow.Hidden(layer: 0);      // ‖∂E/∂h_j‖, j = 0 … 6: the state after j steps
+        ReadOnlySpan<double> c = flow.Cell(layer: 0);        // ‖∂E/∂c_j‖ (LSTM only)
+        // ---- end of the snippet ----
+
+        Assert.Equal(tokens.Length + 1, h.Length);
+        Assert.Equal(tokens.Length + 1, c.Length);
+        Assert.Equal(0, h[^1]);                              // the final state feeds no later step
+        for (int j = 0; j < tokens.Length; j++) Assert.True(h[j] > 0 && c[j] > 0, $"boundary {j}: {h[j]}, {c[j]}");
     }
 
     [Fact]
