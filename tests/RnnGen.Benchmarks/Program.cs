@@ -7,8 +7,15 @@ using RnnGen.Benchmarks.Report;
 //   (no arguments)            every benchmark; writes <repository>/docs/benchmarks.md
 //   --out FILE                write the report to FILE instead
 //   any BenchmarkDotNet option, e.g. --filter '*Gru*'   runs that subset; the report is written only with --out
+//   --scaling [FILE]          instead: the scaling plot, LSTM H→H×1 for H = 16 … 1024 (docs/images/scaling.png)
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+if (args is ["--scaling", ..])
+{
+    // --scaling [FILE]: step time and efficiency of LSTM H→H×1 for H = 16 … 1024, as a PNG (docs/images/scaling.png)
+    RnnGen.Benchmarks.Scaling.ScalingPlot.Run(args.Length > 1 ? Path.GetFullPath(args[1]) : Path.Combine(Repository.Root(), "docs", "images", "scaling.png"));
+    return 0;
+}
 string? outPath = null;
 var benchmarkArgs = new List<string>();
 for (int i = 0; i < args.Length; i++)
