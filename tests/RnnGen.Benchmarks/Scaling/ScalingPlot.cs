@@ -94,6 +94,12 @@ internal static class ScalingPlot
         int n = Math.Max(50, 50_000_000 / TModel.Info.ParameterCount);
         double bestStep = double.MaxValue, bestFloor = double.MaxValue;
         float sink = 0;
+        // warm up for half a second, so that tiered compilation has produced the optimised code before timing
+        for (var warm = Stopwatch.StartNew(); warm.ElapsedMilliseconds < 500;)
+        {
+            for (int i = 0; i < n; i++) model.Step(x, state, y);
+            sink += floor.Read();
+        }
         for (int round = 0; round < 15; round++)
         {
             var clock = Stopwatch.StartNew();
