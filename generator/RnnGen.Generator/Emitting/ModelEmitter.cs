@@ -33,6 +33,11 @@ internal sealed class ModelEmitter
     public static string Emit(ModelSpec spec) => new ModelEmitter(spec).Run();
 
     private bool Head => _spec.OutputSize > 0;
+    // Backward passes dL/dh down through two alternating step-major buffers: the head writes Down0 and layer l
+    // writes the buffer its reader above did not use, so Down0 is needed with a head or two layers, Down1 from a
+    // second writer on (two layers and a head, or three layers).
+    private bool NeedsDown0 => Head || L > 1;
+    private bool NeedsDown1 => L > 1 && (Head || L > 2);
     private bool Separate => _cell.SeparateHiddenProjection;
     private bool HasC => _cell.HasCellState;
     private int L => _spec.LayerCount;
@@ -89,24 +94,27 @@ internal sealed class ModelEmitter
 
     // ------------------------------------------------------------------ documentation
 
-    private IEnumerable<(string Name, long Offset, string Shape, long Length)> Tensors()
+    /// <summary>
+    /// The parameter tensors in PyTorch order: name, offset, shape as numbers (for comments and docs) and as the
+    /// constant expressions the generated <c>Layout</c> uses.
+    /// </summary>
+    private IEnumerable<(string Name, long Offset, string Shape, string Dims)> Tensors()
     {
         long offset = 0;
-        int g = _cell.Gates.Count;
+        long rows = (long)_cell.Gates.Count * _spec.HiddenSize, hidden = _spec.HiddenSize, output = _spec.OutputSize;
         for (int l = 0; l < L; l++)
         {
-            long input = l == 0 ? _spec.InputSize : _spec.HiddenSize;
-            long rows = (long)g * _spec.HiddenSize;
-            yield return ($"weight_ih_l{l}", offset, $"[{N(rows)}, {N(input)}]", rows * input); offset += rows * input;
-            yield return ($"weight_hh_l{l}", offset, $"[{N(rows)}, {N(_spec.HiddenSize)}]", rows * _spec.HiddenSize); offset += rows * _spec.HiddenSize;
-            yield return ($"bias_ih_l{l}", offset, $"[{N(rows)}]", rows); offset += rows;
-            yield return ($"bias_hh_l{l}", offset, $"[{N(rows)}]", rows); offset += rows;
+            long input = l == 0 ? _spec.InputSize : hidden;
+            string inputDim = l == 0 ? "InputSize" : "HiddenSize";
+            yield return ($"weight_ih_l{l}", offset, $"[{N(rows)}, {N(input)}]", $"GateRows, {inputDim}"); offset += rows * input;
+            yield return ($"weight_hh_l{l}", offset, $"[{N(rows)}, {N(hidden)}]", "GateRows, HiddenSize"); offset += rows * hidden;
+            yield return ($"bias_ih_l{l}", offset, $"[{N(rows)}]", "GateRows"); offset += rows;
+            yield return ($"bias_hh_l{l}", offset, $"[{N(rows)}]", "GateRows"); offset += rows;
         }
         if (Head)
         {
-            yield return ("head.weight", offset, $"[{N(_spec.OutputSize)}, {N(_spec.HiddenSize)}]", (long)_spec.OutputSize * _spec.HiddenSize);
-            offset += (long)_spec.OutputSize * _spec.HiddenSize;
-            yield return ("head.bias", offset, $"[{N(_spec.OutputSize)}]", _spec.OutputSize);
+            yield return ("head.weight", offset, $"[{N(output)}, {N(hidden)}]", "OutputSize, HiddenSize"); offset += output * hidden;
+            yield return ("head.bias", offset, $"[{N(output)}]", "OutputSize");
         }
     }
 
@@ -195,18 +203,8 @@ internal sealed class ModelEmitter
                $"global::RnnGen.RnnActivation.{(_spec.Activation == Activation.Relu ? "Relu" : "Tanh")},");
         w.Line("    new global::RnnGen.ParameterTensor[]");
         w.Line("    {");
-        foreach (var (name, _, _, _) in Tensors())
-        {
-            string dims = name switch
-            {
-                "head.weight" => "OutputSize, HiddenSize",
-                "head.bias" => "OutputSize",
-                _ when name.StartsWith("weight_ih_l0") => "GateRows, InputSize",
-                _ when name.StartsWith("weight") => "GateRows, HiddenSize",
-                _ => "GateRows",
-            };
+        foreach (var (name, _, _, dims) in Tensors())
             w.Line($"        new(\"{name}\", {OffsetName(name)}, {dims}),");
-        }
         w.Line("    });");
         w.Line();
         w.Line("/// <summary>The named tensors of <see cref=\"Parameters\"/>: PyTorch's names, offsets and shapes.</summary>");
@@ -339,8 +337,8 @@ internal sealed class ModelEmitter
         w.Line($"/// <summary>Backward's work space: dL/dz per step{(Separate ? " (input and hidden parts)" : "")}, and dL/dh passed down between layers.</summary>");
         w.Line($"internal readonly {_t}[] Dz;");
         if (Separate) w.Line($"internal readonly {_t}[] DzHidden;");
-        if (Head || L > 1) w.Line($"internal readonly {_t}[] Down0;");
-        if (L > 1 && (Head || L > 2)) w.Line($"internal readonly {_t}[] Down1;");
+        if (NeedsDown0) w.Line($"internal readonly {_t}[] Down0;");
+        if (NeedsDown1) w.Line($"internal readonly {_t}[] Down1;");
         w.Line();
         w.Line("/// <summary>A tape for at most <paramref name=\"maxSteps\"/> steps per <c>Forward</c>.</summary>");
         w.Line("public Tape(int maxSteps) : base(maxSteps)");
@@ -349,8 +347,8 @@ internal sealed class ModelEmitter
         w.Line(_spec.Tokens ? "Inputs = new int[maxSteps];" : $"Inputs = new {_t}[checked(maxSteps * InputSize)];");
         w.Line($"Dz = new {_t}[checked(maxSteps * GateRows)];");
         if (Separate) w.Line($"DzHidden = new {_t}[checked(maxSteps * GateRows)];");
-        if (Head || L > 1) w.Line($"Down0 = new {_t}[checked(maxSteps * HiddenSize)];");
-        if (L > 1 && (Head || L > 2)) w.Line($"Down1 = new {_t}[checked(maxSteps * HiddenSize)];");
+        if (NeedsDown0) w.Line($"Down0 = new {_t}[checked(maxSteps * HiddenSize)];");
+        if (NeedsDown1) w.Line($"Down1 = new {_t}[checked(maxSteps * HiddenSize)];");
         w.Close();
         w.Line();
         w.Line("internal void Recorded(int steps) => Steps = steps;");
@@ -645,8 +643,8 @@ internal sealed class ModelEmitter
         w.Line("int steps = tape.Steps;");
         w.Line($"{Span} dz = tape.Dz;           // steps × GateRows: dL/dz_t{(Separate ? ", input part" : "")}");
         if (Separate) w.Line($"{Span} dzHidden = tape.DzHidden; // steps × GateRows: dL/dz_t, hidden part");
-        if (Head || L > 1) w.Line($"{Span} down0 = tape.Down0;");
-        if (L > 1 && (Head || L > 2)) w.Line($"{Span} down1 = tape.Down1;");
+        if (NeedsDown0) w.Line($"{Span} down0 = tape.Down0;");
+        if (NeedsDown1) w.Line($"{Span} down1 = tape.Down1;");
         w.Line($"{Span} dh = _dh;");
         w.Line($"{Span} dhCarry = _dhCarry;  // per layer: dL/dh carried from step t + 1 to step t");
         if (HasC) w.Line($"{Span} dcCarry = _dcCarry;  // per layer: dL/dc carried from step t + 1 to step t");

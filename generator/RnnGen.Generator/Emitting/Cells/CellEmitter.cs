@@ -67,4 +67,14 @@ internal abstract class CellEmitter
 
     /// <summary>The slice expression of gate <paramref name="index"/> within a G·H-wide buffer.</summary>
     protected static string Gate(string buffer, int index) => $"{buffer}.Slice({index} * HiddenSize, HiddenSize)";
+
+    /// <summary>
+    /// Declares one local per gate of a G·H-wide buffer: <c>var {prefix}{name} = buffer.Slice(k * HiddenSize, HiddenSize);</c>
+    /// for the k-th character of <paramref name="names"/>.
+    /// </summary>
+    protected static void GateSlices(SourceWriter w, string prefix, string buffer, string names)
+    {
+        for (int k = 0; k < names.Length; k++)
+            w.Line($"var {prefix}{names[k]} = {Gate(buffer, k)};");
+    }
 }

@@ -31,10 +31,8 @@ internal sealed class GruCell : CellEmitter
     public override void EmitForward(SourceWriter w)
     {
         w.Line("// the gates' pre-activations: input part (W_i·x + b_i) and hidden part (W_h·h_prev + b_h)");
-        for (int k = 0; k < 3; k++)
-            w.Line($"var gx{"RZN"[k]} = {Gate("gx", k)};");
-        for (int k = 0; k < 3; k++)
-            w.Line($"var gh{"RZN"[k]} = {Gate("gh", k)};");
+        GateSlices(w, "gx", "gx", "RZN");
+        GateSlices(w, "gh", "gh", "RZN");
         w.Open($"for (int j = 0; j < HiddenSize; j += Lanes.Count)");
         w.Line("var vr = Lanes.Sigmoid(Lanes.Load(gxR, j) + Lanes.Load(ghR, j));  // gate r (reset): r = σ(x_r + h_r)");
         w.Line("var vz = Lanes.Sigmoid(Lanes.Load(gxZ, j) + Lanes.Load(ghZ, j));  // gate z (update): z = σ(x_z + h_z)");
@@ -52,10 +50,8 @@ internal sealed class GruCell : CellEmitter
     public override void EmitBackward(SourceWriter w)
     {
         w.Line("// the gradients of the gates' pre-activations, input and hidden parts");
-        for (int k = 0; k < 3; k++)
-            w.Line($"var dgx{"RZN"[k]} = {Gate("dgx", k)};");
-        for (int k = 0; k < 3; k++)
-            w.Line($"var dgh{"RZN"[k]} = {Gate("dgh", k)};");
+        GateSlices(w, "dgx", "dgx", "RZN");
+        GateSlices(w, "dgh", "dgh", "RZN");
         w.Open($"for (int j = 0; j < HiddenSize; j += Lanes.Count)");
         w.Line("var vdh = Lanes.Load(dh, j);");
         w.Line("var vr = Lanes.Load(r, j);");

@@ -34,8 +34,7 @@ internal sealed class LstmCell : CellEmitter
     public override void EmitForward(SourceWriter w)
     {
         w.Line("// the pre-activations of the four gates");
-        for (int k = 0; k < 4; k++)
-            w.Line($"var z{"ifgo"[k]} = {Gate("gx", k)};");
+        GateSlices(w, "z", "gx", "ifgo");
         w.Open($"for (int j = 0; j < HiddenSize; j += Lanes.Count)");
         w.Line("var vi = Lanes.Sigmoid(Lanes.Load(zi, j));      // gate i (input): i = σ(z_i)");
         w.Line("var vf = Lanes.Sigmoid(Lanes.Load(zf, j));      // gate f (forget): f = σ(z_f)");
@@ -56,8 +55,7 @@ internal sealed class LstmCell : CellEmitter
     public override void EmitBackward(SourceWriter w)
     {
         w.Line("// the gradients of the four gates' pre-activations");
-        for (int k = 0; k < 4; k++)
-            w.Line($"var dz{"ifgo"[k]} = {Gate("dgx", k)};");
+        GateSlices(w, "dz", "dgx", "ifgo");
         w.Open($"for (int j = 0; j < HiddenSize; j += Lanes.Count)");
         w.Line("var vdh = Lanes.Load(dh, j);");
         w.Line("var vi = Lanes.Load(i, j);");
