@@ -228,9 +228,6 @@ internal sealed class ModelEmitter
         w.Line($"private readonly {_t}[] _stepPrev = new {_t}[StepRecordSize]; // Step: the state going in");
         w.Line($"private readonly {_t}[] _stepNext = new {_t}[StepRecordSize]; // Step: the state coming out");
         w.Line($"private readonly {_t}[] _dh = new {_t}[HiddenSize];      // Backward: dL/dh of the layer at hand");
-        w.Line($"private readonly {_t}[] _dhCarry = new {_t}[LayerCount * HiddenSize]; // Backward: dL/dh_(t-1) per layer");
-        if (HasC)
-            w.Line($"private readonly {_t}[] _dcCarry = new {_t}[LayerCount * HiddenSize]; // Backward: dL/dc_(t-1) per layer");
         w.Line();
         w.Line("/// <summary>All parameters, one flat buffer in PyTorch layout (see <see cref=\"Layout\"/>). After writing it directly, call <see cref=\"ParametersChanged\"/>.</summary>");
         w.Line($"public {Span} Parameters => _parameters;");
@@ -328,30 +325,50 @@ internal sealed class ModelEmitter
         w.Close();
         w.Close();
         w.Line();
-        w.Line("/// <summary>What <c>Forward</c> records for <c>Backward</c>: the inputs and, per step and layer, the vectors listed at RecordSize.</summary>");
+        w.Line("/// <summary>");
+        w.Line("/// What <c>Forward</c> records for <c>Backward</c>: the inputs and, per step, lane and layer, the vectors listed at RecordSize.");
+        w.Line("/// Everything is step-major: row t·lanes + b belongs to step t of lane b, so one step of every lane is one block of rows.");
+        w.Line("/// </summary>");
         w.Line(Generated);
         w.Open("public sealed class Tape : global::RnnGen.RecurrentTape");
-        w.Line("/// <summary>(MaxSteps + 1) step records; record 0 holds the initial state, record t + 1 step t.</summary>");
+        w.Line("/// <summary>(MaxSteps + 1) × lanes step records; record t·lanes + b holds the state before step t of lane b (t = 0: the initial state).</summary>");
         w.Line($"internal readonly {_t}[] Records;");
         w.Line(_spec.Tokens ? "internal readonly int[] Inputs;" : $"internal readonly {_t}[] Inputs;");
-        w.Line($"/// <summary>Backward's work space: dL/dz per step{(Separate ? " (input and hidden parts)" : "")}, and dL/dh passed down between layers.</summary>");
+        w.Line($"/// <summary>The gate pre-activations of one step of every lane{(Separate ? " (input part; the hidden part in GatesHidden)" : "")}.</summary>");
+        w.Line($"internal readonly {_t}[] Gates;");
+        if (Separate) w.Line($"internal readonly {_t}[] GatesHidden;");
+        w.Line($"/// <summary>Backward's work space: dL/dz per step and lane{(Separate ? " (input and hidden parts)" : "")}, dL/dh passed down between layers, and dL/dh{(HasC ? ", dL/dc" : "")} carried from step to step (per layer, per lane).</summary>");
         w.Line($"internal readonly {_t}[] Dz;");
         if (Separate) w.Line($"internal readonly {_t}[] DzHidden;");
         if (NeedsDown0) w.Line($"internal readonly {_t}[] Down0;");
         if (NeedsDown1) w.Line($"internal readonly {_t}[] Down1;");
+        w.Line($"internal readonly {_t}[] DhCarry;");
+        if (HasC) w.Line($"internal readonly {_t}[] DcCarry;");
         w.Line();
-        w.Line("/// <summary>A tape for at most <paramref name=\"maxSteps\"/> steps per <c>Forward</c>.</summary>");
-        w.Line("public Tape(int maxSteps) : base(maxSteps)");
+        w.Line("/// <summary>A tape for at most <paramref name=\"maxSteps\"/> steps per <c>Forward</c> of one sequence.</summary>");
+        w.Line("public Tape(int maxSteps) : this(maxSteps, 1) { }");
+        w.Line();
+        w.Line("/// <summary>A tape for at most <paramref name=\"maxSteps\"/> steps of up to <paramref name=\"maxLanes\"/> sequences run in lockstep (the lane overloads of <c>Forward</c>).</summary>");
+        w.Line("public Tape(int maxSteps, int maxLanes) : base(maxSteps, maxLanes)");
         w.Open();
-        w.Line($"Records = new {_t}[checked((maxSteps + 1) * StepRecordSize)];");
-        w.Line(_spec.Tokens ? "Inputs = new int[maxSteps];" : $"Inputs = new {_t}[checked(maxSteps * InputSize)];");
-        w.Line($"Dz = new {_t}[checked(maxSteps * GateRows)];");
-        if (Separate) w.Line($"DzHidden = new {_t}[checked(maxSteps * GateRows)];");
-        if (NeedsDown0) w.Line($"Down0 = new {_t}[checked(maxSteps * HiddenSize)];");
-        if (NeedsDown1) w.Line($"Down1 = new {_t}[checked(maxSteps * HiddenSize)];");
+        w.Line("int rows = checked(maxSteps * maxLanes);");
+        w.Line($"Records = new {_t}[checked((rows + maxLanes) * StepRecordSize)];");
+        w.Line(_spec.Tokens ? "Inputs = new int[rows];" : $"Inputs = new {_t}[checked(rows * InputSize)];");
+        w.Line($"Gates = new {_t}[checked(maxLanes * GateRows)];");
+        if (Separate) w.Line($"GatesHidden = new {_t}[checked(maxLanes * GateRows)];");
+        w.Line($"Dz = new {_t}[checked(rows * GateRows)];");
+        if (Separate) w.Line($"DzHidden = new {_t}[checked(rows * GateRows)];");
+        if (NeedsDown0) w.Line($"Down0 = new {_t}[checked(rows * HiddenSize)];");
+        if (NeedsDown1) w.Line($"Down1 = new {_t}[checked(rows * HiddenSize)];");
+        w.Line($"DhCarry = new {_t}[checked(LayerCount * maxLanes * HiddenSize)];");
+        if (HasC) w.Line($"DcCarry = new {_t}[checked(LayerCount * maxLanes * HiddenSize)];");
         w.Close();
         w.Line();
-        w.Line("internal void Recorded(int steps) => Steps = steps;");
+        w.Line("internal void Recorded(int steps, int lanes)");
+        w.Open();
+        w.Line("Steps = steps;");
+        w.Line("Lanes = lanes;");
+        w.Close();
         w.Line();
         w.Line("/// <inheritdoc />");
         w.Line($"public override global::RnnGen.GradientFlow EnableGradientFlow() => GradientFlow ??= new global::RnnGen.GradientFlow(MaxSteps, LayerCount, hasCell: {(HasC ? "true" : "false")});");
@@ -364,6 +381,8 @@ internal sealed class ModelEmitter
     private string InputParam => _spec.Tokens ? "int token" : $"{RoSpan} input";
     private string InputsParam => _spec.Tokens ? "global::System.ReadOnlySpan<int> tokens" : $"{RoSpan} inputs";
     private string InputsName => _spec.Tokens ? "tokens" : "inputs";
+    private string StateBase => $"global::RnnGen.RecurrentState<{_t}>";
+    private string StateSpan => $"global::System.ReadOnlySpan<{StateBase}>";
 
     private void StepMembers()
     {
@@ -385,7 +404,7 @@ internal sealed class ModelEmitter
             w.Line("CheckLength(input.Length, InputSize, nameof(input));");
         w.Line("CheckLength(output.Length, OutputWidth, nameof(output));");
         w.Line("StoreState(state, _stepPrev);");
-        w.Line($"StepCore({(_spec.Tokens ? "token" : "input")}, _stepPrev, _stepNext, output);");
+        w.Line($"StepCore(1, {(_spec.Tokens ? "new global::System.ReadOnlySpan<int>(in token)" : "input")}, _stepPrev, _stepNext, output, OutputWidth, _gx{(Separate ? ", _gh" : "")});");
         w.Line("LoadState(_stepNext, state);");
         w.Close();
         w.Line();
@@ -394,7 +413,7 @@ internal sealed class ModelEmitter
     private void ForwardMembers()
     {
         var w = _w;
-        string unit = _spec.Tokens ? "tokens.Length" : "inputs.Length / InputSize";
+        string unit = _spec.Tokens ? "token" : "step of InputSize = {InputSize} values";
         w.Line("// ---------------------------------------------------------------- training: forward");
         w.Line();
         w.Line("/// <summary>");
@@ -404,37 +423,58 @@ internal sealed class ModelEmitter
         w.Line($"public void Forward({InputsParam}, ref State state, Tape tape, {Span} outputs)");
         w.Open();
         w.Line("global::System.ArgumentNullException.ThrowIfNull(state);");
+        w.Line($"Forward({InputsName}, new global::System.ReadOnlySpan<State>(in state), tape, outputs);");
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Runs <c>states.Length</c> sequences (lanes) in lockstep, so that every weight read serves all of them: lane b starts from");
+        w.Line($"/// <c>states[b]</c> (advanced in place; the states must be distinct objects) and reads the b-th equal part of <paramref name=\"{InputsName}\"/>");
+        w.Line("/// (lane-major: all steps of lane 0, then lane 1, …); <paramref name=\"outputs\"/> is lane-major too (lanes × steps × OutputWidth).");
+        w.Line("/// The results equal those of one <c>Forward</c> per lane up to float rounding. Backward then takes lane-major gradients.");
+        w.Line("/// </summary>");
+        w.Line($"public void Forward({InputsParam}, global::System.ReadOnlySpan<State> states, Tape tape, {Span} outputs) =>");
+        w.Line($"    ForwardChecked({InputsName}, {StateSpan}.CastUp(states), tape, outputs);");
+        w.Line();
+        w.Line($"private void ForwardChecked({InputsParam}, {StateSpan} states, Tape tape, {Span} outputs)");
+        w.Open();
         w.Line("global::System.ArgumentNullException.ThrowIfNull(tape);");
-        if (!_spec.Tokens)
-        {
-            w.Line("if (inputs.Length == 0 || inputs.Length % InputSize != 0)");
-            w.Line("    throw new global::System.ArgumentException($\"inputs has {inputs.Length} values; it must hold one or more steps of InputSize = {InputSize} values each.\", nameof(inputs));");
-        }
-        else
-        {
-            w.Line("if (tokens.Length == 0)");
-            w.Line("    throw new global::System.ArgumentException(\"tokens is empty; Forward needs at least one token.\", nameof(tokens));");
-        }
-        w.Line($"int steps = {unit};");
+        w.Line("int lanes = states.Length;");
+        w.Line("if (lanes == 0)");
+        w.Line("    throw new global::System.ArgumentException(\"states is empty; pass one state per lane.\", nameof(states));");
+        w.Line("if (lanes > tape.MaxLanes)");
+        w.Line("    throw new global::System.ArgumentException($\"states has {lanes} lanes but the tape holds at most {tape.MaxLanes}; create the Tape with maxLanes >= {lanes}.\", nameof(states));");
+        w.Line("for (int b = 0; b < lanes; b++)");
+        w.Line("    AsState(states[b], nameof(states));");
+        string per = _spec.Tokens ? "lanes" : "lanes * InputSize";
+        w.Line($"if ({InputsName}.Length == 0 || {InputsName}.Length % ({per}) != 0)");
+        w.Line($"    throw new global::System.ArgumentException(lanes == 1 ? $\"{InputsName} has {{{InputsName}.Length}} values; it must hold one or more {(_spec.Tokens ? "tokens" : "steps of InputSize = {InputSize} values each")}.\" : $\"{InputsName} has {{{InputsName}.Length}} values; it must hold the same number (one or more) of {(_spec.Tokens ? "tokens" : "steps of InputSize = {InputSize} values")} for each of the {{lanes}} lanes.\", nameof({InputsName}));");
+        w.Line($"int steps = {InputsName}.Length / ({per});");
         w.Line("if (steps > tape.MaxSteps)");
         w.Line($"    throw new global::System.ArgumentException($\"{InputsName} has {{steps}} steps but the tape holds at most {{tape.MaxSteps}}; create the Tape with maxSteps >= {{steps}}.\", nameof({InputsName}));");
-        w.Line("CheckLength(outputs.Length, steps * OutputWidth, nameof(outputs));");
+        w.Line("CheckLength(outputs.Length, lanes * steps * OutputWidth, nameof(outputs));");
         if (_spec.Tokens)
         {
-            w.Line("for (int t = 0; t < steps; t++)");
-            w.Line("    CheckToken(tokens[t], nameof(tokens));");
+            w.Line("for (int i = 0; i < tokens.Length; i++)");
+            w.Line("    CheckToken(tokens[i], nameof(tokens));");
         }
+        _ = unit;
         w.Line();
         w.Line($"{Span} records = tape.Records;");
-        w.Line($"{InputsName}.CopyTo(tape.Inputs);");
-        w.Line("StoreState(state, records.Slice(0, StepRecordSize));");
-        w.Line("for (int t = 0; t < steps; t++)");
+        w.Line($"{(_spec.Tokens ? "global::System.Span<int>" : Span)} taped = tape.Inputs;");
+        w.Line("for (int b = 0; b < lanes; b++)");
         w.Open();
-        string x = _spec.Tokens ? "tokens[t]" : "inputs.Slice(t * InputSize, InputSize)";
-        w.Line($"StepCore({x}, records.Slice(t * StepRecordSize, StepRecordSize), records.Slice((t + 1) * StepRecordSize, StepRecordSize), outputs.Slice(t * OutputWidth, OutputWidth));");
+        w.Line("// the inputs, step-major (row t·lanes + b), and the initial states");
+        w.Line("for (int t = 0; t < steps; t++)");
+        w.Line(_spec.Tokens
+            ? "    taped[t * lanes + b] = tokens[b * steps + t];"
+            : "    inputs.Slice((b * steps + t) * InputSize, InputSize).CopyTo(taped.Slice((t * lanes + b) * InputSize, InputSize));");
+        w.Line("StoreState(states[b], records.Slice(b * StepRecordSize, StepRecordSize));");
         w.Close();
-        w.Line("LoadState(records.Slice(steps * StepRecordSize, StepRecordSize), state);");
-        w.Line("tape.Recorded(steps);");
+        w.Line("for (int t = 0; t < steps; t++)");
+        w.Line($"    StepCore(lanes, taped.Slice(t * lanes{(_spec.Tokens ? "" : " * InputSize")}), records.Slice(t * lanes * StepRecordSize), records.Slice((t + 1) * lanes * StepRecordSize), outputs.Slice(t * OutputWidth), steps * OutputWidth, tape.Gates{(Separate ? ", tape.GatesHidden" : "")});");
+        w.Line("for (int b = 0; b < lanes; b++)");
+        w.Line("    LoadState(records.Slice((steps * lanes + b) * StepRecordSize, StepRecordSize), states[b]);");
+        w.Line("tape.Recorded(steps, lanes);");
         w.Close();
         w.Line();
     }
@@ -446,10 +486,10 @@ internal sealed class ModelEmitter
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// Backpropagation through time over the steps of the last <c>Forward</c> on <paramref name=\"tape\"/>, for a loss whose");
-        w.Line("/// gradient with respect to the outputs is <paramref name=\"outputGradients\"/> (steps × OutputWidth). ADDS dLoss/dParameters");
+        w.Line("/// gradient with respect to the outputs is <paramref name=\"outputGradients\"/> (lanes × steps × OutputWidth, lane-major). ADDS dLoss/dParameters");
         w.Line("/// into <see cref=\"Gradients\"/>." + (_spec.Tokens
             ? " Token models have no input gradient: pass an empty <paramref name=\"inputGradients\"/>."
-            : " OVERWRITES <paramref name=\"inputGradients\"/> (steps × InputSize) with dLoss/dInputs unless it is empty."));
+            : " OVERWRITES <paramref name=\"inputGradients\"/> (lanes × steps × InputSize) with dLoss/dInputs unless it is empty."));
         w.Line("/// </summary>");
         w.Line($"public void Backward(Tape tape, {RoSpan} outputGradients, {Span} inputGradients = default)");
         w.Open();
@@ -466,7 +506,24 @@ internal sealed class ModelEmitter
         w.Open();
         w.Line("global::System.ArgumentNullException.ThrowIfNull(stateGradient);");
         w.Line("CheckBackward(tape, outputGradients, inputGradients);");
-        w.Line("BackwardCore(tape, outputGradients, inputGradients, stateGradient.Values);");
+        w.Line("if (tape.Lanes != 1)");
+        w.Line("    throw new global::System.ArgumentException($\"The last Forward on this tape ran {tape.Lanes} lanes: pass one state gradient per lane (the overload that takes a span of states).\", nameof(stateGradient));");
+        w.Line($"BackwardCore(tape, outputGradients, inputGradients, {StateSpan}.CastUp(new global::System.ReadOnlySpan<State>(in stateGradient)));");
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Backpropagation through time for several lanes, carrying each lane's state gradient: <c>stateGradients[b]</c> holds");
+        w.Line("/// dLoss/d(final state of lane b) on entry and dLoss/d(initial state of lane b) on return. Otherwise as");
+        w.Line("/// <see cref=\"Backward(Tape, global::System.ReadOnlySpan{" + _t + "}, global::System.Span{" + _t + "})\"/>.");
+        w.Line("/// </summary>");
+        w.Line($"public void Backward(Tape tape, {RoSpan} outputGradients, {Span} inputGradients, global::System.ReadOnlySpan<State> stateGradients)");
+        w.Open();
+        w.Line("CheckBackward(tape, outputGradients, inputGradients);");
+        w.Line("if (stateGradients.Length != tape.Lanes)");
+        w.Line("    throw new global::System.ArgumentException($\"stateGradients has {stateGradients.Length} states; the last Forward on this tape ran {tape.Lanes} lanes: pass one per lane.\", nameof(stateGradients));");
+        w.Line("for (int b = 0; b < stateGradients.Length; b++)");
+        w.Line("    if (stateGradients[b] is null) throw new global::System.ArgumentNullException(nameof(stateGradients), $\"stateGradients[{b}] is null.\");");
+        w.Line($"BackwardCore(tape, outputGradients, inputGradients, {StateSpan}.CastUp(stateGradients));");
         w.Close();
         w.Line();
         w.Line($"private static void CheckBackward(Tape tape, {RoSpan} outputGradients, {Span} inputGradients)");
@@ -474,7 +531,7 @@ internal sealed class ModelEmitter
         w.Line("global::System.ArgumentNullException.ThrowIfNull(tape);");
         w.Line("if (tape.Steps == 0)");
         w.Line("    throw new global::System.InvalidOperationException(\"The tape is empty: run Forward on it before Backward.\");");
-        w.Line("CheckLength(outputGradients.Length, tape.Steps * OutputWidth, nameof(outputGradients));");
+        w.Line("CheckLength(outputGradients.Length, tape.Lanes * tape.Steps * OutputWidth, nameof(outputGradients));");
         if (_spec.Tokens)
         {
             w.Line("if (!inputGradients.IsEmpty)");
@@ -483,7 +540,7 @@ internal sealed class ModelEmitter
         else
         {
             w.Line("if (!inputGradients.IsEmpty)");
-            w.Line("    CheckLength(inputGradients.Length, tape.Steps * InputSize, nameof(inputGradients));");
+            w.Line("    CheckLength(inputGradients.Length, tape.Lanes * tape.Steps * InputSize, nameof(inputGradients));");
         }
         w.Close();
         w.Line();
@@ -492,42 +549,46 @@ internal sealed class ModelEmitter
     private void InterfaceMembers()
     {
         var w = _w;
-        string state = $"global::RnnGen.RecurrentState<{_t}>";
+        string state = StateBase;
         w.Line($"// ---------------------------------------------------------------- {Interface} (for the trainer, samplers and model files)");
         w.Line();
         w.Line($"static {_self} {Interface}.Create() => new {_self}();");
         w.Line($"{state} {Interface}.CreateState() => new State();");
         w.Line($"global::RnnGen.RecurrentTape {Interface}.CreateTape(int maxSteps) => new Tape(maxSteps);");
+        w.Line($"global::RnnGen.RecurrentTape {Interface}.CreateTape(int maxSteps, int lanes) => new Tape(maxSteps, lanes);");
         w.Line();
+        string dense = $"{RoSpan} inputs", tokens = "global::System.ReadOnlySpan<int> tokens";
+        string unsupported = _spec.Tokens ? "DenseNotSupported()" : "TokensNotSupported()";
         if (_spec.Tokens)
         {
             w.Line($"void {Interface}.Step({RoSpan} input, {state} state, {Span} output) => throw DenseNotSupported();");
             w.Line($"void {Interface}.Step(int token, {state} state, {Span} output)");
-            w.Open();
-            w.Line("var s = AsState(state, nameof(state));");
-            w.Line("Step(token, ref s, output);");
-            w.Close();
-            w.Line($"void {Interface}.Forward({RoSpan} inputs, {state} state, global::RnnGen.RecurrentTape tape, {Span} outputs) => throw DenseNotSupported();");
-            w.Line($"void {Interface}.Forward(global::System.ReadOnlySpan<int> tokens, {state} state, global::RnnGen.RecurrentTape tape, {Span} outputs)");
-            w.Open();
-            w.Line("var s = AsState(state, nameof(state));");
-            w.Line("Forward(tokens, ref s, AsTape(tape), outputs);");
-            w.Close();
         }
         else
         {
             w.Line($"void {Interface}.Step({RoSpan} input, {state} state, {Span} output)");
-            w.Open();
-            w.Line("var s = AsState(state, nameof(state));");
-            w.Line("Step(input, ref s, output);");
-            w.Close();
+        }
+        w.Open();
+        w.Line("var s = AsState(state, nameof(state));");
+        w.Line($"Step({(_spec.Tokens ? "token" : "input")}, ref s, output);");
+        w.Close();
+        if (!_spec.Tokens)
             w.Line($"void {Interface}.Step(int token, {state} state, {Span} output) => throw TokensNotSupported();");
-            w.Line($"void {Interface}.Forward({RoSpan} inputs, {state} state, global::RnnGen.RecurrentTape tape, {Span} outputs)");
+        foreach (bool tokenOverload in new[] { false, true })
+        {
+            string input = tokenOverload ? tokens : dense;
+            if (tokenOverload != _spec.Tokens)
+            {
+                w.Line($"void {Interface}.Forward({input}, {state} state, global::RnnGen.RecurrentTape tape, {Span} outputs) => throw {unsupported};");
+                w.Line($"void {Interface}.Forward({input}, {StateSpan} states, global::RnnGen.RecurrentTape tape, {Span} outputs) => throw {unsupported};");
+                continue;
+            }
+            w.Line($"void {Interface}.Forward({input}, {state} state, global::RnnGen.RecurrentTape tape, {Span} outputs)");
             w.Open();
             w.Line("var s = AsState(state, nameof(state));");
-            w.Line("Forward(inputs, ref s, AsTape(tape), outputs);");
+            w.Line($"Forward({InputsName}, ref s, AsTape(tape), outputs);");
             w.Close();
-            w.Line($"void {Interface}.Forward(global::System.ReadOnlySpan<int> tokens, {state} state, global::RnnGen.RecurrentTape tape, {Span} outputs) => throw TokensNotSupported();");
+            w.Line($"void {Interface}.Forward({input}, {StateSpan} states, global::RnnGen.RecurrentTape tape, {Span} outputs) => ForwardChecked({InputsName}, states, AsTape(tape), outputs);");
         }
         w.Line($"void {Interface}.Backward(global::RnnGen.RecurrentTape tape, {RoSpan} outputGradients, {Span} inputGradients, {state}? stateGradient)");
         w.Open();
@@ -564,63 +625,73 @@ internal sealed class ModelEmitter
     private void StepCores()
     {
         var w = _w;
-        w.Line("// ---------------------------------------------------------------- one step through every layer");
+        w.Line("// ---------------------------------------------------------------- one step of every lane through every layer");
         w.Line();
         w.Line("/// <summary>");
-        w.Line("/// One step: reads each layer's h (and c) from <paramref name=\"prev\"/>, writes each layer's record into <paramref name=\"next\"/>,");
-        w.Line("/// and the top layer's output into <paramref name=\"output\"/>. Arguments are already checked.");
+        w.Line("/// One step of <paramref name=\"lanes\"/> sequences in lockstep: lane b reads its input from row b of " + (_spec.Tokens ? "<paramref name=\"tokens\"/>" : "<paramref name=\"x\"/>") + " and each");
+        w.Line("/// layer's h (and c) from step record b of <paramref name=\"prev\"/>, writes its records into record b of <paramref name=\"next\"/> and");
+        w.Line("/// the top layer's output at <c>b · outputStride</c> of <paramref name=\"output\"/>. Each layer's gate matrix is read once for all lanes.");
+        w.Line("/// Arguments are already checked.");
         w.Line("/// </summary>");
-        w.Line($"private void StepCore({(_spec.Tokens ? "int token" : $"{RoSpan} x")}, {RoSpan} prev, {Span} next, {Span} output)");
+        string gates = Separate ? $", {Span} gx, {Span} gh" : $", {Span} gx";
+        w.Line($"private void StepCore(int lanes, {(_spec.Tokens ? "global::System.ReadOnlySpan<int> tokens" : $"{RoSpan} x")}, {RoSpan} prev, {Span} next, {Span} output, int outputStride{gates})");
         w.Open();
-        w.Line($"{Span} gx = _gx;");
-        if (Separate) w.Line($"{Span} gh = _gh;");
         for (int l = 0; l < L; l++)
         {
             string rec = l == 0 ? "0" : $"{N(l)} * RecordSize";
-            string inWidth = l == 0 ? "InputSize" : "HiddenSize";
-            string input = l == 0 ? (_spec.Tokens ? "token" : "x") : $"next.Slice({(l == 1 ? "0" : $"{N(l - 1)} * RecordSize")}, HiddenSize)";
+            string inputRows = l == 0 ? (_spec.Tokens ? "tokens" : "x, InputSize") : $"next{(l == 1 ? "" : $".Slice({N(l - 1)} * RecordSize)")}, StepRecordSize";
+            string hRows = $"prev{(l == 0 ? "" : $".Slice({rec})")}, StepRecordSize";
             w.Line();
             w.Line($"// layer {N(l)}: input {(l == 0 ? (_spec.Tokens ? "= column `token` of weight_ih_l0 (a one-hot input, looked up)" : "x") : $"= h of layer {N(l - 1)}")}");
-            w.Line($"{RoSpan} hPrev{N(l)} = prev.Slice({rec}, HiddenSize);");
             bool embed = l == 0 && _spec.Tokens;
             if (!Separate)
             {
                 if (embed)
                 {
                     w.Line($"// z = b_ih + b_hh + W_ih·x + W_hh·h_prev, all {N(_cell.Gates.Count)} gates at once: the hidden part, then the token's column (biases folded in)");
-                    w.Line($"_hidden0.Multiply(hPrev0, default, gx);");
-                    w.Line("_embedding.AddColumn(token, gx);");
+                    w.Line($"_hidden0.Multiply(lanes, {hRows}, default, 0, gx, GateRows);");
+                    w.Line("for (int b = 0; b < lanes; b++)");
+                    w.Line("    _embedding.AddColumn(tokens[b], gx.Slice(b * GateRows, GateRows));");
                 }
                 else
                 {
                     w.Line($"// z = b_ih + b_hh + [W_ih | W_hh]·[x; h_prev], all {N(_cell.Gates.Count)} gates in one pass over the packed weights");
-                    w.Line($"_layer{N(l)}.Multiply({input}, hPrev{N(l)}, gx);");
+                    w.Line($"_layer{N(l)}.Multiply(lanes, {inputRows}, {hRows}, gx, GateRows);");
                 }
             }
             else
             {
                 w.Line("// input part: gx = b_ih + W_ih·x; hidden part: gh = b_hh + W_hh·h_prev");
-                w.Line(embed ? "_embedding.CopyColumn(token, gx);" : $"_input{N(l)}.Multiply({input}, default, gx);");
-                w.Line($"_hidden{N(l)}.Multiply(hPrev{N(l)}, default, gh);");
+                if (embed)
+                {
+                    w.Line("for (int b = 0; b < lanes; b++)");
+                    w.Line("    _embedding.CopyColumn(tokens[b], gx.Slice(b * GateRows, GateRows));");
+                }
+                else
+                    w.Line($"_input{N(l)}.Multiply(lanes, {inputRows}, default, 0, gx, GateRows);");
+                w.Line($"_hidden{N(l)}.Multiply(lanes, {hRows}, default, 0, gh, GateRows);");
             }
-            var args = new List<string> { "gx" };
-            if (Separate) args.Add("gh");
-            args.Add($"hPrev{N(l)}");
-            if (HasC) args.Add($"prev.Slice({(l == 0 ? "" : rec + " + ")}HiddenSize, HiddenSize)");
-            args.Add($"next.Slice({rec}, RecordSize)");
-            w.Line($"CellForward({string.Join(", ", args)});");
+            string at = l == 0 ? "b * StepRecordSize" : $"b * StepRecordSize + {rec}";
+            var args = new List<string> { "gx.Slice(b * GateRows, GateRows)" };
+            if (Separate) args.Add("gh.Slice(b * GateRows, GateRows)");
+            args.Add($"prev.Slice({at}, HiddenSize)");
+            if (HasC) args.Add($"prev.Slice({at} + HiddenSize, HiddenSize)");
+            args.Add($"next.Slice({at}, RecordSize)");
+            w.Line("for (int b = 0; b < lanes; b++)");
+            w.Line($"    CellForward({string.Join(", ", args)});");
         }
         w.Line();
-        string top = L == 1 ? "next.Slice(0, HiddenSize)" : $"next.Slice({N(L - 1)} * RecordSize, HiddenSize)";
+        string top = L == 1 ? "" : $"{N(L - 1)} * RecordSize";
         if (Head)
         {
             w.Line("// head: output = head.weight·h_top + head.bias");
-            w.Line($"_head.Multiply({top}, default, output);");
+            w.Line($"_head.Multiply(lanes, next{(L == 1 ? "" : $".Slice({top})")}, StepRecordSize, default, 0, output, outputStride);");
         }
         else
         {
             w.Line("// no head: the output is the top layer's h");
-            w.Line($"{top}.CopyTo(output);");
+            w.Line("for (int b = 0; b < lanes; b++)");
+            w.Line($"    next.Slice(b * StepRecordSize{(L == 1 ? "" : $" + {top}")}, HiddenSize).CopyTo(output.Slice(b * outputStride, HiddenSize));");
         }
         w.Close();
         w.Line();
@@ -629,117 +700,136 @@ internal sealed class ModelEmitter
     private void BackwardCore()
     {
         var w = _w;
-        string cellCarry = HasC ? "dcNext" : "default";
         w.Line("/// <summary>");
         w.Line("/// The BPTT pass, layer by layer from the top: for each layer a loop from the last step to the first carries dL/dh");
-        w.Line("/// (and dL/dc) back through the cell and weight_hh, recording dL/dz for every step; then the window's weight gradients");
-        w.Line("/// and the gradient passed down are matrix–matrix products over all steps at once. Arguments are already checked.");
+        w.Line("/// (and dL/dc) of every lane back through the cell and weight_hh (one matrix product for all lanes per step), recording dL/dz;");
+        w.Line("/// then the window's weight gradients and the gradient passed down are matrix–matrix products over all steps and lanes at");
+        w.Line("/// once. Arguments are already checked; <paramref name=\"stateGradients\"/> is empty or holds one state per lane.");
         w.Line("/// </summary>");
-        w.Line($"private void BackwardCore(Tape tape, {RoSpan} outputGradients, {Span} inputGradients, {Span} stateGradient)");
+        w.Line($"private void BackwardCore(Tape tape, {RoSpan} outputGradients, {Span} inputGradients, {StateSpan} stateGradients)");
         w.Open();
         w.Line($"{RoSpan} p = _parameters;");
         w.Line($"{Span} grad = _gradients;");
         w.Line($"{RoSpan} records = tape.Records;");
-        w.Line("int steps = tape.Steps;");
-        w.Line($"{Span} dz = tape.Dz;           // steps × GateRows: dL/dz_t{(Separate ? ", input part" : "")}");
-        if (Separate) w.Line($"{Span} dzHidden = tape.DzHidden; // steps × GateRows: dL/dz_t, hidden part");
+        w.Line("int steps = tape.Steps, lanes = tape.Lanes, rows = steps * lanes; // row t·lanes + b: step t of lane b");
+        w.Line($"{Span} dz = tape.Dz;           // rows × GateRows: dL/dz{(Separate ? ", input part" : "")}");
+        if (Separate) w.Line($"{Span} dzHidden = tape.DzHidden; // rows × GateRows: dL/dz, hidden part");
         if (NeedsDown0) w.Line($"{Span} down0 = tape.Down0;");
         if (NeedsDown1) w.Line($"{Span} down1 = tape.Down1;");
         w.Line($"{Span} dh = _dh;");
-        w.Line($"{Span} dhCarry = _dhCarry;  // per layer: dL/dh carried from step t + 1 to step t");
-        if (HasC) w.Line($"{Span} dcCarry = _dcCarry;  // per layer: dL/dc carried from step t + 1 to step t");
-        w.Line("// gradient-flow diagnostics (off unless the tape has them enabled): ‖∂E/∂state‖ at every step boundary");
+        w.Line("// gradient-flow diagnostics (off unless the tape has them enabled): ‖∂E/∂state‖ of lane 0 at every step boundary");
         w.Line("global::RnnGen.GradientFlow? flow = tape.GradientFlow;");
         w.Line("flow?.Begin(steps);");
 
-        string above, aboveStride;
+        string above;
         int nextDown = 0;
+        string topRecord = L > 1 ? $" + {N(L - 1)} * RecordSize" : "";
         if (Head)
         {
             w.Line();
-            w.Line("// head, over the window: d head.weight += Σ_t dOut_t ⊗ h_top,t; d head.bias += Σ_t dOut_t; dL/dh_top,t = head.weightᵀ·dOut_t");
-            w.Line($"Gemm.AddOuterProducts(grad.Slice(HeadWeight, OutputSize * HiddenSize), OutputSize, HiddenSize, outputGradients, OutputWidth, records.Slice(StepRecordSize{(L > 1 ? $" + {N(L - 1)} * RecordSize" : "")}), StepRecordSize, steps);");
-            w.Line("Gemm.AddRowSums(grad.Slice(HeadBias, OutputSize), outputGradients, OutputWidth, steps);");
-            w.Line("Gemm.MultiplyRows(down0, HiddenSize, outputGradients, OutputWidth, p.Slice(HeadWeight, OutputSize * HiddenSize), OutputSize, HiddenSize, steps);");
-            above = "down0"; aboveStride = "HiddenSize"; nextDown = 1;
+            w.Line("// head, over the window: d head.weight += Σ dOut ⊗ h_top; d head.bias += Σ dOut; dL/dh_top = head.weightᵀ·dOut (outputs are lane-major)");
+            w.Line("for (int b = 0; b < lanes; b++)");
+            w.Open();
+            w.Line($"{RoSpan} dOut = outputGradients.Slice(b * steps * OutputWidth, steps * OutputWidth);");
+            w.Line($"Gemm.AddOuterProducts(grad.Slice(HeadWeight, OutputSize * HiddenSize), OutputSize, HiddenSize, dOut, OutputWidth, records.Slice((lanes + b) * StepRecordSize{topRecord}), lanes * StepRecordSize, steps);");
+            w.Line("Gemm.MultiplyRows(down0.Slice(b * HiddenSize), lanes * HiddenSize, dOut, OutputWidth, p.Slice(HeadWeight, OutputSize * HiddenSize), OutputSize, HiddenSize, steps);");
+            w.Close();
+            w.Line("Gemm.AddRowSums(grad.Slice(HeadBias, OutputSize), outputGradients, OutputWidth, rows);");
+            above = "down0"; nextDown = 1;
         }
         else
         {
-            above = "outputGradients"; aboveStride = "OutputWidth";
+            above = "outputGradients";
         }
+        string cellCarry = HasC ? "dcNext.Slice(0, HiddenSize)" : "default";
         for (int l = L - 1; l >= 0; l--)
         {
             string rec = l == 0 ? "" : $" + {N(l)} * RecordSize";
-            string carry = l == 0 ? "0" : $"{N(l)} * HiddenSize";
+            string carry = l == 0 ? "0" : $"{N(l)} * lanes * HiddenSize";
             string inWidth = l == 0 ? "InputSize" : "HiddenSize";
             string dzh = Separate ? "dzHidden" : "dz";
+            string aboveAt = above == "outputGradients" ? "(b * steps + t) * OutputWidth" : "row * HiddenSize";
             w.Line();
-            w.Line($"// ---- layer {N(l)}: dL/dh_t arrives from {(l == L - 1 ? (Head ? "the head" : "the outputs") : $"layer {N(l + 1)}")} ({above}) and from step t + 1");
+            w.Line($"// ---- layer {N(l)}: dL/dh arrives from {(l == L - 1 ? (Head ? "the head" : "the outputs") : $"layer {N(l + 1)}")} ({above}) and from step t + 1");
             w.Open();
-            w.Line($"{Span} dhNext = dhCarry.Slice({carry}, HiddenSize);");
-            if (HasC) w.Line($"{Span} dcNext = dcCarry.Slice({carry}, HiddenSize);");
-            w.Line("if (stateGradient.IsEmpty)");
+            w.Line($"{Span} dhNext = new {Span}(tape.DhCarry, {carry}, lanes * HiddenSize); // lane b at b·HiddenSize");
+            if (HasC) w.Line($"{Span} dcNext = new {Span}(tape.DcCarry, {carry}, lanes * HiddenSize);");
+            w.Line("if (stateGradients.IsEmpty)");
             w.Open();
             w.Line("dhNext.Clear();");
             if (HasC) w.Line("dcNext.Clear();");
             w.Close();
             w.Line("else");
             w.Open();
-            w.Line($"stateGradient.Slice({carry}, HiddenSize).CopyTo(dhNext);");
-            if (HasC) w.Line($"stateGradient.Slice(LayerCount * HiddenSize{(l == 0 ? "" : " + " + carry)}, HiddenSize).CopyTo(dcNext);");
+            w.Line("for (int b = 0; b < lanes; b++)");
+            w.Open();
+            w.Line($"{RoSpan} final = stateGradients[b].Values;");
+            w.Line($"final.Slice({(l == 0 ? "0" : $"{N(l)} * HiddenSize")}, HiddenSize).CopyTo(dhNext.Slice(b * HiddenSize, HiddenSize));");
+            if (HasC) w.Line($"final.Slice({(l == 0 ? "LayerCount * HiddenSize" : $"(LayerCount + {N(l)}) * HiddenSize")}, HiddenSize).CopyTo(dcNext.Slice(b * HiddenSize, HiddenSize));");
             w.Close();
-            w.Line($"flow?.Record<{_t}>({N(l)}, steps, dhNext, {cellCarry});");
+            w.Close();
+            w.Line($"flow?.Record<{_t}>({N(l)}, steps, dhNext.Slice(0, HiddenSize), {cellCarry});");
             w.Line("for (int t = steps - 1; t >= 0; t--)");
             w.Open();
-            w.Line($"{RoSpan} prev = records.Slice(t * StepRecordSize{rec}, RecordSize);");
-            w.Line($"{RoSpan} cur = records.Slice((t + 1) * StepRecordSize{rec}, RecordSize);");
-            w.Line($"Vec.Add({above}.Slice(t * {aboveStride}, HiddenSize), dhNext, dh);");
-            w.Line("dhNext.Clear(); // from here on: dL/dh_(t-1)");
-            w.Line($"{Span} dzt = dz.Slice(t * GateRows, GateRows);");
-            if (Separate) w.Line($"{Span} dzht = dzHidden.Slice(t * GateRows, GateRows);");
+            w.Line("for (int b = 0; b < lanes; b++)");
+            w.Open();
+            w.Line("int row = t * lanes + b;");
+            w.Line($"{RoSpan} prev = records.Slice(row * StepRecordSize{rec}, RecordSize);");
+            w.Line($"{RoSpan} cur = records.Slice((row + lanes) * StepRecordSize{rec}, RecordSize);");
+            w.Line($"{Span} dhLane = dhNext.Slice(b * HiddenSize, HiddenSize);");
+            w.Line($"Vec.Add({above}.Slice({aboveAt}, HiddenSize), dhLane, dh);");
+            w.Line("dhLane.Clear(); // from here on: dL/dh_(t-1)");
+            w.Line($"{Span} dzt = dz.Slice(row * GateRows, GateRows);");
             var args = new List<string> { "cur", "prev.Slice(0, HiddenSize)" };
             if (HasC) args.Add("prev.Slice(HiddenSize, HiddenSize)");
             args.Add("dh");
-            if (HasC) args.Add("dcNext");
+            if (HasC) args.Add("dcNext.Slice(b * HiddenSize, HiddenSize)");
             args.Add("dzt");
-            if (Separate) args.Add("dzht");
-            args.Add("dhNext");
+            if (Separate) args.Add("dzHidden.Slice(row * GateRows, GateRows)");
+            args.Add("dhLane");
             w.Line($"CellBackward({string.Join(", ", args)});");
-            w.Line($"Matrix.TransposeMultiplyAdd(p.Slice(WeightHh{N(l)}, GateRows * HiddenSize), {(Separate ? "dzht" : "dzt")}, dhNext); // dL/dh_(t-1) += weight_hhᵀ·dz_t");
             if (l == 0 && _spec.Tokens)
-                w.Line("Matrix.AddToColumn(grad.Slice(WeightIh0, GateRows * InputSize), tape.Inputs[t], dzt); // d weight_ih_l0[:, token_t] += dz_t");
-            w.Line($"flow?.Record<{_t}>({N(l)}, t, dhNext, {cellCarry});");
+                w.Line("Matrix.AddToColumn(grad.Slice(WeightIh0, GateRows * InputSize), tape.Inputs[row], dzt); // d weight_ih_l0[:, token] += dz");
             w.Close();
-            w.Line("// the window's weight gradients: d weight_ih += Σ_t dz_t ⊗ x_t, d weight_hh += Σ_t dz_t ⊗ h_(t-1), biases += Σ_t dz_t");
+            w.Line($"// dL/dh_(t-1) += weight_hhᵀ·dz_t, for every lane in one product");
+            w.Line($"Gemm.MultiplyRows(dhNext, HiddenSize, {dzh}.Slice(t * lanes * GateRows), GateRows, p.Slice(WeightHh{N(l)}, GateRows * HiddenSize), GateRows, HiddenSize, lanes, accumulate: true);");
+            w.Line($"flow?.Record<{_t}>({N(l)}, t, dhNext.Slice(0, HiddenSize), {cellCarry});");
+            w.Close();
+            w.Line("// the window's weight gradients over every step and lane: d weight_ih += Σ dz ⊗ x, d weight_hh += Σ dz ⊗ h_prev, biases += Σ dz");
             if (!(l == 0 && _spec.Tokens))
             {
-                string x = l == 0 ? "tape.Inputs, InputSize" : $"records.Slice(StepRecordSize{(l - 1 == 0 ? "" : $" + {N(l - 1)} * RecordSize")}), StepRecordSize";
-                w.Line($"Gemm.AddOuterProducts(grad.Slice(WeightIh{N(l)}, GateRows * {inWidth}), GateRows, {inWidth}, dz, GateRows, {x}, steps);");
+                string x = l == 0 ? "tape.Inputs, InputSize" : $"records.Slice(lanes * StepRecordSize{(l - 1 == 0 ? "" : $" + {N(l - 1)} * RecordSize")}), StepRecordSize";
+                w.Line($"Gemm.AddOuterProducts(grad.Slice(WeightIh{N(l)}, GateRows * {inWidth}), GateRows, {inWidth}, dz, GateRows, {x}, rows);");
             }
-            w.Line($"Gemm.AddRowSums(grad.Slice(BiasIh{N(l)}, GateRows), dz, GateRows, steps);");
-            w.Line($"Gemm.AddOuterProducts(grad.Slice(WeightHh{N(l)}, GateRows * HiddenSize), GateRows, HiddenSize, {dzh}, GateRows, records{(l == 0 ? "" : $".Slice({N(l)} * RecordSize)")}, StepRecordSize, steps);");
-            w.Line($"Gemm.AddRowSums(grad.Slice(BiasHh{N(l)}, GateRows), {dzh}, GateRows, steps);");
+            w.Line($"Gemm.AddRowSums(grad.Slice(BiasIh{N(l)}, GateRows), dz, GateRows, rows);");
+            w.Line($"Gemm.AddOuterProducts(grad.Slice(WeightHh{N(l)}, GateRows * HiddenSize), GateRows, HiddenSize, {dzh}, GateRows, records{(l == 0 ? "" : $".Slice({N(l)} * RecordSize)")}, StepRecordSize, rows);");
+            w.Line($"Gemm.AddRowSums(grad.Slice(BiasHh{N(l)}, GateRows), {dzh}, GateRows, rows);");
             if (l > 0)
             {
                 string down = "down" + N(nextDown);
-                w.Line($"// to layer {N(l - 1)}: dL/dx_t = weight_ihᵀ·dz_t for every step");
-                w.Line($"Gemm.MultiplyRows({down}, HiddenSize, dz, GateRows, p.Slice(WeightIh{N(l)}, GateRows * HiddenSize), GateRows, HiddenSize, steps);");
-                above = down; aboveStride = "HiddenSize"; nextDown = 1 - nextDown;
+                w.Line($"// to layer {N(l - 1)}: dL/dx = weight_ihᵀ·dz for every step and lane");
+                w.Line($"Gemm.MultiplyRows({down}, HiddenSize, dz, GateRows, p.Slice(WeightIh{N(l)}, GateRows * HiddenSize), GateRows, HiddenSize, rows);");
+                above = down; nextDown = 1 - nextDown;
             }
             else if (!_spec.Tokens)
             {
-                w.Line("// to the inputs (when asked): dL/dx_t = weight_ih_l0ᵀ·dz_t for every step");
+                w.Line("// to the inputs (when asked): dL/dx = weight_ih_l0ᵀ·dz for every step, lane-major like the inputs");
                 w.Line("if (!inputGradients.IsEmpty)");
-                w.Line("    Gemm.MultiplyRows(inputGradients, InputSize, dz, GateRows, p.Slice(WeightIh0, GateRows * InputSize), GateRows, InputSize, steps);");
+                w.Line("    for (int b = 0; b < lanes; b++)");
+                w.Line("        Gemm.MultiplyRows(inputGradients.Slice(b * steps * InputSize), InputSize, dz.Slice(b * GateRows), lanes * GateRows, p.Slice(WeightIh0, GateRows * InputSize), GateRows, InputSize, steps);");
             }
             w.Close();
         }
         w.Line();
-        w.Line("// what is left in the carries is the gradient with respect to the initial state");
-        w.Line("if (!stateGradient.IsEmpty)");
+        w.Line("// what is left in the carries is the gradient with respect to each lane's initial state");
+        w.Line("for (int b = 0; b < stateGradients.Length; b++)");
         w.Open();
-        w.Line("dhCarry.CopyTo(stateGradient.Slice(0, LayerCount * HiddenSize));");
-        if (HasC) w.Line("dcCarry.CopyTo(stateGradient.Slice(LayerCount * HiddenSize, LayerCount * HiddenSize));");
+        w.Line($"{Span} initial = stateGradients[b].Values;");
+        w.Line("for (int layer = 0; layer < LayerCount; layer++)");
+        w.Open();
+        w.Line("new global::System.ReadOnlySpan<" + _t + ">(tape.DhCarry, (layer * lanes + b) * HiddenSize, HiddenSize).CopyTo(initial.Slice(layer * HiddenSize, HiddenSize));");
+        if (HasC) w.Line("new global::System.ReadOnlySpan<" + _t + ">(tape.DcCarry, (layer * lanes + b) * HiddenSize, HiddenSize).CopyTo(initial.Slice((LayerCount + layer) * HiddenSize, HiddenSize));");
+        w.Close();
         w.Close();
         w.Close();
         w.Line();
@@ -791,7 +881,7 @@ internal sealed class ModelEmitter
         w.Line("// ---------------------------------------------------------------- helpers");
         w.Line();
         w.Line("/// <summary>Copies a state into the h" + (HasC ? "/c" : "") + " slots of a step record.</summary>");
-        w.Line($"private static void StoreState(State state, {Span} record)");
+        w.Line($"private static void StoreState({StateBase} state, {Span} record)");
         w.Open();
         w.Line($"{RoSpan} values = state.Values;");
         w.Line("for (int layer = 0; layer < LayerCount; layer++)");
@@ -802,7 +892,7 @@ internal sealed class ModelEmitter
         w.Close();
         w.Line();
         w.Line("/// <summary>Copies the h" + (HasC ? "/c" : "") + " slots of a step record into a state.</summary>");
-        w.Line($"private static void LoadState({RoSpan} record, State state)");
+        w.Line($"private static void LoadState({RoSpan} record, {StateBase} state)");
         w.Open();
         w.Line($"{Span} values = state.Values;");
         w.Line("for (int layer = 0; layer < LayerCount; layer++)");

@@ -98,6 +98,16 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
             Run<Vector128<T>, Width128<T>>(x1, x2, y);
     }
 
+    /// <summary>
+    /// For every lane b in [0, <paramref name="lanes"/>): <c>y_b = b + W·[x₁_b; x₂_b]</c>, where row b of each operand starts at b times its stride.
+    /// </summary>
+    public void Multiply(int lanes, ReadOnlySpan<T> x1, int x1Stride, ReadOnlySpan<T> x2, int x2Stride, Span<T> y, int yStride)
+    {
+        // TEMPORARY (lane loop over the single-lane product); replaced by the register-blocked kernel
+        for (int b = 0; b < lanes; b++)
+            Multiply(x1.Slice(b * x1Stride, LeftColumns), x2.IsEmpty ? default : x2.Slice(b * x2Stride, RightColumns), y.Slice(b * yStride, Rows));
+    }
+
     private void Run<TV, TW>(ReadOnlySpan<T> x1, ReadOnlySpan<T> x2, Span<T> y)
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>

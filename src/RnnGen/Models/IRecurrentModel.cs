@@ -42,6 +42,12 @@ public interface IRecurrentModel<TSelf, T>
     /// <summary>A tape that records up to <paramref name="maxSteps"/> steps for backpropagation through time.</summary>
     RecurrentTape CreateTape(int maxSteps);
 
+    /// <summary>
+    /// A tape that records up to <paramref name="maxSteps"/> steps of up to <paramref name="lanes"/> sequences run in lockstep
+    /// (the lane overloads of <c>Forward</c>).
+    /// </summary>
+    RecurrentTape CreateTape(int maxSteps, int lanes);
+
     /// <summary>One inference step on a dense input vector (see the generated <c>Step</c>).</summary>
     void Step(ReadOnlySpan<T> input, RecurrentState<T> state, Span<T> output);
 
@@ -55,9 +61,20 @@ public interface IRecurrentModel<TSelf, T>
     void Forward(ReadOnlySpan<int> tokens, RecurrentState<T> state, RecurrentTape tape, Span<T> outputs);
 
     /// <summary>
+    /// Runs <c>states.Length</c> sequences ("lanes") in lockstep, each of <c>inputs.Length / (lanes · InputSize)</c> steps, so
+    /// that every weight read serves all lanes. Lane-major: lane b's inputs, outputs (and, in <c>Backward</c>, gradients) are
+    /// the b-th equal part of each span. The same results as running each lane alone with <c>Forward</c>, up to float rounding.
+    /// </summary>
+    void Forward(ReadOnlySpan<T> inputs, ReadOnlySpan<RecurrentState<T>> states, RecurrentTape tape, Span<T> outputs);
+
+    /// <summary>Runs <c>states.Length</c> token sequences in lockstep (token models only); lane-major, as the dense overload.</summary>
+    void Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<RecurrentState<T>> states, RecurrentTape tape, Span<T> outputs);
+
+    /// <summary>
     /// Backpropagation through time over the last <c>Forward</c> on <paramref name="tape"/>; adds into
     /// <see cref="Gradients"/>. <paramref name="stateGradient"/>, when not null, holds dLoss/d(final state)
-    /// on entry and dLoss/d(initial state) on return.
+    /// on entry and dLoss/d(initial state) on return (one lane only: for a tape with several lanes, pass null or use the
+    /// generated class's overload that takes one state gradient per lane).
     /// </summary>
     void Backward(RecurrentTape tape, ReadOnlySpan<T> outputGradients, Span<T> inputGradients, RecurrentState<T>? stateGradient);
 }

@@ -71,18 +71,26 @@ public abstract class RecurrentState<T> where T : unmanaged, IFloatingPointIeee7
 /// </summary>
 public abstract class RecurrentTape
 {
-    /// <summary>Creates a tape for at most <paramref name="maxSteps"/> steps.</summary>
-    protected RecurrentTape(int maxSteps)
+    /// <summary>Creates a tape for at most <paramref name="maxSteps"/> steps of up to <paramref name="maxLanes"/> sequences run in lockstep.</summary>
+    protected RecurrentTape(int maxSteps, int maxLanes = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSteps, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLanes, 1);
         MaxSteps = maxSteps;
+        MaxLanes = maxLanes;
     }
 
-    /// <summary>The largest number of steps one <c>Forward</c> can record.</summary>
+    /// <summary>The largest number of steps one <c>Forward</c> can record (per lane).</summary>
     public int MaxSteps { get; }
 
-    /// <summary>Steps recorded by the last <c>Forward</c> (0 before any).</summary>
+    /// <summary>The largest number of lanes (sequences run in lockstep) one <c>Forward</c> can record.</summary>
+    public int MaxLanes { get; }
+
+    /// <summary>Steps recorded by the last <c>Forward</c> (0 before any), per lane.</summary>
     public int Steps { get; protected set; }
+
+    /// <summary>Lanes recorded by the last <c>Forward</c> (0 before any).</summary>
+    public int Lanes { get; protected set; }
 
     /// <summary>The gradient-flow diagnostics that <c>Backward</c> records, or null when they are off (the default).</summary>
     public GradientFlow? GradientFlow { get; protected set; }

@@ -12,13 +12,18 @@ internal readonly record struct WindowResult(double LossSum, long Counted, long 
 
 /// <summary>
 /// The machinery under <see cref="SequenceTrainer{TModel, T}"/>: runs the windows of a batch of sequences (the lanes) on a
-/// <see cref="WorkerTeam"/>, each worker with its own model replica, tape and buffers, and sums the lanes' gradients into
-/// the master model's <c>Gradients</c> in lane order. Everything is allocated in the constructor; a window allocates nothing.
+/// <see cref="WorkerTeam"/>, each worker with its own model replica, tape and buffers, and sums the gradients into the master
+/// model's <c>Gradients</c> in a fixed order. Everything is allocated in the constructor; a window allocates nothing.
 /// </summary>
 /// <remarks>
-/// <para>Determinism: a lane's gradient is computed alone, in a cleared replica buffer, by identical code on identical
-/// parameters; lane gradients and losses are then added in lane order (a lane finished before its turn is parked in its
-/// worker's pending buffer). The result is therefore the same bits for any number of workers.</para>
+/// <para>Lockstep groups: the active lanes of a window are cut into groups of consecutive lanes with the same number of steps
+/// (at most <see cref="MaxGroupLanes"/> each, sizes as equal as possible, an even number of groups when there are two lanes or
+/// more so that two workers share the work evenly). A group runs as one lane <c>Forward</c>/<c>Backward</c> of the model, so
+/// every weight read per step serves all of its lanes.</para>
+/// <para>Determinism: the groups depend only on the batch, not on the workers; a group's gradient is computed alone, in a
+/// cleared replica buffer, by identical code on identical parameters; group gradients are then added in group order (a group
+/// finished before its turn is parked in its worker's pending buffer). The result is therefore the same bits for any number
+/// of workers.</para>
 /// <para>Truncated BPTT: every window's <c>Backward</c> starts from a zero state gradient (the gradient is cut at the
 /// window's start); the forward state of each lane lives in <see cref="_states"/> and is carried to the next window unless
 /// the options say otherwise.</para>
@@ -34,11 +39,18 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
     private readonly int _window;
     private readonly int _width;
 
+    /// <summary>The largest lockstep group: enough lanes that a weight read feeds many multiply-adds, few enough that a
+    /// group's tape stays near the caches.</summary>
+    internal const int MaxGroupLanes = 16;
+
     // per worker
     private readonly TModel[] _replicas;
     private readonly RecurrentTape[] _tapes;
-    private readonly T[][] _outputs;
+    private readonly T[][] _outputs;          // lane-major, group lanes × window × OutputWidth
     private readonly T[][] _outputGradients;
+    private readonly int[][] _groupTokens;     // lane-major inputs of the group at hand (token models)
+    private readonly T[][] _groupInputs;       // … (dense models)
+    private readonly RecurrentState<T>[][] _groupStates;
     private readonly int[] _replicaVersion;
     private int _parameterVersion;
 
@@ -48,26 +60,32 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
     private readonly int[] _steps;
     private int _laneCount;
 
-    // per active lane of the current window (index i = the lane's turn in the gradient sum)
+    // per active lane of the current window, in lane order
     private readonly int[] _activeLane;
     private readonly int[] _activeSteps;
     private readonly int[] _activeCounted;
     private readonly double[] _lossSum;
     private readonly int[] _correct;
     private int _activeCount;
+
+    // per group of the current window (index g = the group's turn in the gradient sum): active lanes [start, start + count)
+    private readonly int[] _groupStart;
+    private readonly int[] _groupCount;
+    private readonly long[] _groupCounted;
+    private int _groupTotal;
     private int _windowStart;
     private bool _training;
     private long _totalCounted;
 
-    private int _nextActive;       // next active lane to claim (Interlocked)
-    // Lane-ordered summation. _turn is the next active lane to add to the master's gradients; only the worker whose lane it
-    // is adds (then it drains the following lanes that were deposited). A worker that finishes a lane before its turn
-    // deposits the lane's gradient in its pending buffer and goes on with another lane; it waits only if it finishes a
-    // second lane while the first is still pending.
+    private int _nextGroup;        // next group to claim (Interlocked)
+    // Group-ordered summation. _turn is the next group to add to the master's gradients; only the worker whose group it
+    // is adds (then it drains the following groups that were deposited). A worker that finishes a group before its turn
+    // deposits the group's gradient in its pending buffer and goes on with another group; it waits only if it finishes a
+    // second group while the first is still pending.
     private readonly object _turnGate = new();
-    private readonly T[][] _pending;             // per worker: a finished lane's gradient waiting for its turn
-    private readonly int[] _pendingOfWorker;     // per worker: the active lane in its pending buffer, or −1
-    private readonly int[] _depositedBy;         // per active lane: the worker holding it in its pending buffer, or −1
+    private readonly T[][] _pending;             // per worker: a finished group's gradient waiting for its turn
+    private readonly int[] _pendingOfWorker;     // per worker: the group in its pending buffer, or −1
+    private readonly int[] _depositedBy;         // per group: the worker holding it in its pending buffer, or −1
     private int _turn;
     private bool _faulted;
 
@@ -84,6 +102,7 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
         _window = window;
         _width = _info.OutputWidth;
 
+        int groupLanes = Math.Min(lanes, MaxGroupLanes);
         _replicas = new TModel[workers];
         _tapes = new RecurrentTape[workers];
         _outputs = new T[workers][];
@@ -91,13 +110,19 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
         _replicaVersion = new int[workers];
         _pending = new T[workers][];
         _pendingOfWorker = new int[workers];
+        _groupTokens = new int[workers][];
+        _groupInputs = new T[workers][];
+        _groupStates = new RecurrentState<T>[workers][];
         for (int w = 0; w < workers; w++)
         {
             _pending[w] = workers > 1 ? new T[master.Parameters.Length] : []; // a lone worker always has the turn
             _replicas[w] = TModel.Create();
-            _tapes[w] = _replicas[w].CreateTape(window);
-            _outputs[w] = new T[checked(window * _width)];
-            _outputGradients[w] = new T[checked(window * _width)];
+            _tapes[w] = _replicas[w].CreateTape(window, groupLanes);
+            _outputs[w] = new T[checked(groupLanes * window * _width)];
+            _outputGradients[w] = new T[checked(groupLanes * window * _width)];
+            _groupTokens[w] = _info.Tokens ? new int[checked(groupLanes * window)] : [];
+            _groupInputs[w] = _info.Tokens ? [] : new T[checked(groupLanes * window * _info.InputSize)];
+            _groupStates[w] = new RecurrentState<T>[groupLanes];
             _replicaVersion[w] = -1;
         }
 
@@ -111,6 +136,9 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
         _lossSum = new double[lanes];
         _correct = new int[lanes];
         _depositedBy = new int[lanes];
+        _groupStart = new int[lanes];
+        _groupCount = new int[lanes];
+        _groupCounted = new long[lanes];
 
         _team = new WorkerTeam(workers, Work);
     }
@@ -161,14 +189,14 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
             _activeCounted[i] = CountTargets(_sequences[b], _steps[b], _windowStart, steps);
             _lossSum[i] = 0;
             _correct[i] = 0;
-            _depositedBy[i] = -1;
             _totalCounted += _activeCounted[i];
             tokens += steps;
             if (reset) _states[b].Reset();
         }
+        FormGroups();
 
         if (training) _master.Gradients.Clear();
-        _nextActive = 0;
+        _nextGroup = 0;
         _turn = 0;
         _faulted = false;
         Array.Fill(_pendingOfWorker, -1);
@@ -203,6 +231,37 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
         return reset;
     }
 
+    /// <summary>
+    /// Cuts the active lanes into lockstep groups: runs of consecutive lanes with the same number of steps, each run split
+    /// into near-equal groups of at most <see cref="MaxGroupLanes"/> (an even number of them for runs of two lanes or more).
+    /// Depends on the batch only, never on the workers.
+    /// </summary>
+    private void FormGroups()
+    {
+        _groupTotal = 0;
+        for (int first = 0; first < _activeCount;)
+        {
+            int end = first + 1;
+            while (end < _activeCount && _activeSteps[end] == _activeSteps[first]) end++;
+            int run = end - first;
+            int groups = (run + MaxGroupLanes - 1) / MaxGroupLanes;
+            if (run >= 2 && groups % 2 == 1) groups++;
+            for (int k = 0, start = first; k < groups; k++)
+            {
+                int count = run / groups + (k < run % groups ? 1 : 0);
+                int g = _groupTotal++;
+                _groupStart[g] = start;
+                _groupCount[g] = count;
+                long counted = 0;
+                for (int i = start; i < start + count; i++) counted += _activeCounted[i];
+                _groupCounted[g] = counted;
+                _depositedBy[g] = -1;
+                start += count;
+            }
+            first = end;
+        }
+    }
+
     /// <summary>Counted steps (labels ≠ −1) or target elements of a sequence inside the window [start, start + steps).</summary>
     private int CountTargets(in TrainingSequence<T> s, int sequenceSteps, int start, int steps)
     {
@@ -215,7 +274,7 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
         return labels.Length - labels.Count(Losses.IgnoreTarget);
     }
 
-    /// <summary>The job of worker <paramref name="w"/>: claims active lanes in order until none is left.</summary>
+    /// <summary>The job of worker <paramref name="w"/>: claims groups in order until none is left.</summary>
     private void Work(int w)
     {
         TModel replica = _replicas[w];
@@ -228,10 +287,10 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
                 _replicaVersion[w] = _parameterVersion;
             }
 
-            int i;
-            while ((i = Interlocked.Increment(ref _nextActive) - 1) < _activeCount)
+            int g;
+            while ((g = Interlocked.Increment(ref _nextGroup) - 1) < _groupTotal)
             {
-                if (!RunLane(w, replica, i)) return;
+                if (!RunGroup(w, replica, g)) return;
             }
         }
         catch
@@ -245,44 +304,65 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
         }
     }
 
-    /// <summary>Forward, loss and (when training) backward of active lane <paramref name="i"/>; false if another worker failed.</summary>
-    private bool RunLane(int w, TModel replica, int i)
+    /// <summary>Forward, loss and (when training) backward of group <paramref name="g"/>, all its lanes in lockstep; false if another worker failed.</summary>
+    private bool RunGroup(int w, TModel replica, int g)
     {
-        int lane = _activeLane[i];
-        int steps = _activeSteps[i];
-        int counted = _activeCounted[i];
-        ref readonly TrainingSequence<T> s = ref _sequences[lane];
+        int first = _groupStart[g], lanes = _groupCount[g];
+        int steps = _activeSteps[first];
         RecurrentTape tape = _tapes[w];
-        Span<T> outputs = _outputs[w].AsSpan(0, steps * _width);
-        Span<T> gradients = _outputGradients[w].AsSpan(0, steps * _width);
-
-        if (s.HasTokens)
-            replica.Forward(s.Tokens.Span.Slice(_windowStart, steps), _states[lane], tape, outputs);
+        RecurrentState<T>[] states = _groupStates[w];
+        int[] tokens = _groupTokens[w];
+        T[] inputs = _groupInputs[w];
+        int inputSize = _info.InputSize, laneOutputs = steps * _width;
+        for (int k = 0; k < lanes; k++)
+        {
+            int lane = _activeLane[first + k];
+            ref readonly TrainingSequence<T> s = ref _sequences[lane];
+            states[k] = _states[lane];
+            if (_info.Tokens)
+                s.Tokens.Span.Slice(_windowStart, steps).CopyTo(tokens.AsSpan(k * steps));
+            else
+                s.Inputs.Span.Slice(_windowStart * inputSize, steps * inputSize).CopyTo(inputs.AsSpan(k * steps * inputSize));
+        }
+        ReadOnlySpan<RecurrentState<T>> groupStates = states.AsSpan(0, lanes);
+        Span<T> outputs = _outputs[w].AsSpan(0, lanes * laneOutputs);
+        Span<T> gradients = _outputGradients[w].AsSpan(0, lanes * laneOutputs);
+        if (_info.Tokens)
+            replica.Forward(tokens.AsSpan(0, lanes * steps), groupStates, tape, outputs);
         else
-            replica.Forward(s.Inputs.Span.Slice(_windowStart * _info.InputSize, steps * _info.InputSize), _states[lane], tape, outputs);
+            replica.Forward(inputs.AsSpan(0, lanes * steps * inputSize), groupStates, tape, outputs);
 
-        if (counted > 0)
-            _lossSum[i] = Loss(s, _steps[lane], steps, outputs, gradients, out _correct[i]) * counted;
+        for (int k = 0; k < lanes; k++)
+        {
+            int i = first + k, lane = _activeLane[i], counted = _activeCounted[i];
+            Span<T> laneGradients = gradients.Slice(k * laneOutputs, laneOutputs);
+            if (counted == 0)
+            {
+                laneGradients.Clear();
+                continue;
+            }
+            _lossSum[i] = Loss(_sequences[lane], _steps[lane], steps, outputs.Slice(k * laneOutputs, laneOutputs), laneGradients, out _correct[i]) * counted;
+            // The loss function's gradient is that of the lane's own mean (÷ counted); rescale it to the batch mean (÷ total).
+            if (_training) TensorPrimitives.Multiply(laneGradients, T.CreateTruncating((double)counted / _totalCounted), laneGradients);
+        }
 
         if (!_training) return true;
 
-        if (counted > 0)
+        if (_groupCounted[g] > 0)
         {
-            // The loss function's gradient is that of the lane's own mean (÷ counted); rescale it to the batch mean (÷ total).
-            TensorPrimitives.Multiply(gradients, T.CreateTruncating((double)counted / _totalCounted), gradients);
             replica.Gradients.Clear();
             replica.Backward(tape, gradients, default, null); // zero incoming state gradient: truncated BPTT
         }
 
-        return AddInLaneOrder(w, replica, i);
+        return AddInGroupOrder(w, replica, g);
     }
 
     /// <summary>
-    /// Adds active lane <paramref name="i"/>'s gradient (in <paramref name="replica"/>) to the master's gradients in its turn,
-    /// then the lanes after it that other workers deposited; or deposits it if its turn has not come. False if another
+    /// Adds group <paramref name="i"/>'s gradient (in <paramref name="replica"/>) to the master's gradients in its turn,
+    /// then the groups after it that other workers deposited; or deposits it if its turn has not come. False if another
     /// worker failed.
     /// </summary>
-    private bool AddInLaneOrder(int w, TModel replica, int i)
+    private bool AddInGroupOrder(int w, TModel replica, int i)
     {
         lock (_turnGate)
         {
@@ -290,7 +370,7 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
             if (_faulted) return false;
             if (_turn != i)
             {
-                if (_activeCounted[i] > 0) replica.Gradients.CopyTo(_pending[w]);
+                if (_groupCounted[i] > 0) replica.Gradients.CopyTo(_pending[w]);
                 _pendingOfWorker[w] = i;
                 _depositedBy[i] = w;
                 return true;
@@ -298,13 +378,13 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
         }
 
         Span<T> sum = _master.Gradients;
-        if (_activeCounted[i] > 0) TensorPrimitives.Add(sum, replica.Gradients, sum);
+        if (_groupCounted[i] > 0) TensorPrimitives.Add(sum, replica.Gradients, sum);
         for (int next = i + 1; ; next++)
         {
             int owner;
             lock (_turnGate)
             {
-                owner = next < _activeCount && !_faulted ? _depositedBy[next] : -1;
+                owner = next < _groupTotal && !_faulted ? _depositedBy[next] : -1;
                 if (owner < 0)
                 {
                     _turn = next;
@@ -312,7 +392,7 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
                     return !_faulted;
                 }
             }
-            if (_activeCounted[next] > 0) TensorPrimitives.Add(sum, _pending[owner], sum);
+            if (_groupCounted[next] > 0) TensorPrimitives.Add(sum, _pending[owner], sum);
             lock (_turnGate)
             {
                 _depositedBy[next] = -1;

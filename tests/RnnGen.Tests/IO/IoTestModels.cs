@@ -62,6 +62,9 @@ public sealed class ProbeModel : IRecurrentModel<ProbeModel, float>
     public void ParametersChanged() => ParametersChangedCalls++;
     public RecurrentState<float> CreateState() => throw new NotSupportedException();
     public RecurrentTape CreateTape(int maxSteps) => throw new NotSupportedException();
+    public RecurrentTape CreateTape(int maxSteps, int lanes) => throw new NotSupportedException();
+    public void Forward(ReadOnlySpan<float> inputs, ReadOnlySpan<RecurrentState<float>> states, RecurrentTape tape, Span<float> outputs) => throw new NotSupportedException();
+    public void Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<RecurrentState<float>> states, RecurrentTape tape, Span<float> outputs) => throw new NotSupportedException();
     public void Step(ReadOnlySpan<float> input, RecurrentState<float> state, Span<float> output) => throw new NotSupportedException();
     public void Step(int token, RecurrentState<float> state, Span<float> output) => throw new NotSupportedException();
     public void Forward(ReadOnlySpan<float> inputs, RecurrentState<float> state, RecurrentTape tape, Span<float> outputs) => throw new NotSupportedException();

@@ -169,6 +169,9 @@ public class ModelStepTests(Xunit.Abstractions.ITestOutputHelper output)
 
         public RecurrentState<double> CreateState() => throw new NotSupportedException();
         public RecurrentTape CreateTape(int maxSteps) => throw new NotSupportedException();
+        public RecurrentTape CreateTape(int maxSteps, int lanes) => throw new NotSupportedException();
+        public void Forward(ReadOnlySpan<double> inputs, ReadOnlySpan<RecurrentState<double>> states, RecurrentTape tape, Span<double> outputs) => throw new NotSupportedException();
+        public void Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<RecurrentState<double>> states, RecurrentTape tape, Span<double> outputs) => throw new NotSupportedException();
         public void Step(ReadOnlySpan<double> input, RecurrentState<double> state, Span<double> output) => throw new NotSupportedException();
         public void Step(int token, RecurrentState<double> state, Span<double> output) => throw new NotSupportedException();
         public void Forward(ReadOnlySpan<double> inputs, RecurrentState<double> state, RecurrentTape tape, Span<double> outputs) => throw new NotSupportedException();
