@@ -264,4 +264,15 @@ internal static class TrainingGuideExamples
         TrainingResult result = trainer.Train(training, validation);
         return (model, result);
     }
+
+    // ------------------------------------------------------------------ "Lanes: several sequences in lockstep"
+    public static float[] LockstepLanes(CharRnn model, int[] tokens, float[] outputGradients)
+    {
+        var tape = new CharRnn.Tape(maxSteps: 50, maxLanes: 16);
+        CharRnn.State[] states = [.. Enumerable.Range(0, 16).Select(_ => new CharRnn.State())];
+        var outputs = new float[16 * 50 * CharRnn.OutputWidth];   // lane-major: 16 lanes × 50 steps × 65
+        model.Forward(tokens, states, tape, outputs);             // tokens: 16 × 50, lane-major
+        model.Backward(tape, outputGradients);                    // adds the gradient of all 16 lanes
+        return outputs;
+    }
 }

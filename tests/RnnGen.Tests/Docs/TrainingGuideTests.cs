@@ -286,6 +286,35 @@ public class TrainingGuideTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(model.Parameters.ToArray(), SafeTensors.Load<CharRnn, float>(path).Parameters.ToArray());
     }
 
+    /// <summary>"Lanes": 16 sequences in lockstep give each sequence's own outputs and the sum of their gradients.</summary>
+    [Fact]
+    public void LockstepLanes_EqualOneSequenceAtATime()
+    {
+        var model = new CharRnn();
+        model.InitializeParameters(3);
+        var reference = new CharRnn();
+        model.Parameters.CopyTo(reference.Parameters);
+        reference.ParametersChanged();
+        int[] tokens = Generated.Harness.RandomTokens(16 * 50, CharRnn.InputSize, 4);
+        float[] gradients = Generated.Harness.Random<float>(16 * 50 * CharRnn.OutputWidth, 5);
+
+        float[] outputs = LockstepLanes(model, tokens, gradients);
+
+        var tape = new CharRnn.Tape(50);
+        var expected = new float[outputs.Length];
+        int lane = 50 * CharRnn.OutputWidth;
+        for (int b = 0; b < 16; b++)
+        {
+            var state = new CharRnn.State();
+            reference.Forward(tokens.AsSpan(b * 50, 50), ref state, tape, expected.AsSpan(b * lane, lane));
+            reference.Backward(tape, gradients.AsSpan(b * lane, lane));
+        }
+        double outputError = Generated.Harness.RelativeError(Generated.Harness.ToDouble<float>(expected), Generated.Harness.ToDouble<float>(outputs));
+        double gradientError = Generated.Harness.RelativeError(Generated.Harness.ToDouble<float>(reference.Gradients), Generated.Harness.ToDouble<float>(model.Gradients));
+        Assert.True(outputError < 1e-6, $"outputs: relative error {outputError:E2}");
+        Assert.True(gradientError < 1e-5, $"gradients: relative error {gradientError:E2}");
+    }
+
     // ---------------------------------------------------------------- the guide itself
 
     /// <summary>
