@@ -142,9 +142,10 @@ internal static class MarkdownReport
         md.AppendLine();
         md.AppendLine("`[LstmModel(hidden: 128, layers: 2, Input = 65, Output = 65, Tokens = true)]`, sequences of 50 steps with the state " +
                       "carried across updates; an update = forward + BPTT + element-wise clip at 5 + RMSProp (lr 2e-3, α 0.95). " +
-                      "Batch 1: one 50-step sequence per update; batch 50: 50 sequences per update (*RnnGen batch 50* runs them one after " +
-                      "the other on one thread in a hand-written loop; *RnnGen SequenceTrainer* is the runtime's driver, its workers " +
-                      "running the 50 lanes in parallel, one call = one epoch of 10 such updates over 50 streams of 500 characters; " +
+                      "Batch 1: one 50-step sequence per update; batch 50: 50 sequences per update (*RnnGen batch 50* runs them on one thread " +
+                      "in a hand-written loop, as lockstep lane groups of 13 + 13 + 12 + 12 — one lane `Forward`/`Backward` per group; " +
+                      "*RnnGen SequenceTrainer* is the runtime's driver, which forms the same groups and runs them on its workers, " +
+                      "one call = one epoch of 10 such updates over 50 streams of 500 characters; " +
                       "TorchSharp runs one [50, 50, 65] one-hot batch). The Forward and Backward rows split RnnGen's batch-1 update.");
         md.AppendLine();
         md.AppendLine("| row | characters / s | ns per character | × RnnGen's speed, same batch | spread | allocated per call |");

@@ -3,20 +3,28 @@ using System.Numerics.Tensors;
 namespace RnnGen.Benchmarks.Training;
 
 /// <summary>
-/// char-rnn's training step with RnnGen, on one thread: for each sequence of the minibatch (its own state, carried from
-/// update to update), Forward 50 steps, softmax cross-entropy, Backward (BPTT adding into Gradients); then the mean
-/// gradient over the sequences, element-wise clip at 5 and RMSProp (lr 2e-3, α 0.95), as char-rnn's train.lua.
+/// char-rnn's training step with RnnGen, on one thread: the sequences of the minibatch (each with its own state, carried
+/// from update to update) run in lockstep groups of at most <see cref="GroupLanes"/> lanes — one lane Forward of 50 steps,
+/// softmax cross-entropy per lane, one lane Backward (BPTT adding into Gradients) per group; then the mean gradient over
+/// the sequences, element-wise clip at 5 and RMSProp (lr 2e-3, α 0.95), as char-rnn's train.lua. At batch 1 that is the
+/// plain single-sequence Forward/Backward.
 /// </summary>
 internal sealed class RnnGenCharRnnTrainer
 {
     public const float GradientClip = 5f;
     public const double LearningRate = 2e-3, Alpha = 0.95;
 
+    /// <summary>Lanes per lockstep group (the runtime's trainer uses the same bound: 50 sequences = 13 + 13 + 12 + 12).</summary>
+    public const int GroupLanes = 16;
+
+    private const int Steps = CharRnnBatch.Steps, Width = CharRnn.OutputWidth;
     private readonly CharRnn _model = new();
     private readonly CharRnn.State[] _states;
-    private readonly CharRnn.Tape _tape = new(CharRnnBatch.Steps);
-    private readonly float[] _logits = new float[CharRnnBatch.Steps * CharRnn.OutputWidth];
-    private readonly float[] _logitGradients = new float[CharRnnBatch.Steps * CharRnn.OutputWidth];
+    private readonly (int First, int Count)[] _groups;
+    private readonly CharRnn.Tape _tape;
+    private readonly int[] _tokens;
+    private readonly float[] _logits;
+    private readonly float[] _logitGradients;
     private readonly RmsProp<float> _optimizer = new(CharRnn.ParameterCount, LearningRate, Alpha);
 
     public RnnGenCharRnnTrainer(CharRnnBatch batch, int seed)
@@ -24,6 +32,20 @@ internal sealed class RnnGenCharRnnTrainer
         Batch = batch;
         _model.InitializeParameters(seed);
         _states = [.. Enumerable.Range(0, batch.Sequences).Select(_ => new CharRnn.State())];
+        int groups = (batch.Sequences + GroupLanes - 1) / GroupLanes;
+        if (batch.Sequences >= 2 && groups % 2 == 1) groups++;
+        _groups = new (int, int)[groups];
+        for (int g = 0, first = 0; g < groups; g++)
+        {
+            int count = batch.Sequences / groups + (g < batch.Sequences % groups ? 1 : 0);
+            _groups[g] = (first, count);
+            first += count;
+        }
+        int lanes = _groups.Max(g => g.Count);
+        _tape = new CharRnn.Tape(Steps, lanes);
+        _tokens = new int[lanes * Steps];
+        _logits = new float[lanes * Steps * Width];
+        _logitGradients = new float[lanes * Steps * Width];
     }
 
     public CharRnnBatch Batch { get; }
@@ -33,8 +55,8 @@ internal sealed class RnnGenCharRnnTrainer
     {
         _model.Gradients.Clear();
         float loss = 0;
-        for (int s = 0; s < _states.Length; s++)
-            loss += ForwardBackward(s);
+        foreach (var (first, count) in _groups)
+            loss += ForwardBackward(first, count);
         if (_states.Length > 1)
             TensorPrimitives.Multiply(_model.Gradients, 1f / _states.Length, _model.Gradients);
         GradientClipping.ClipByValue(_model.Gradients, GradientClip);
@@ -45,25 +67,35 @@ internal sealed class RnnGenCharRnnTrainer
     /// <summary>Forward only, over sequence 0 (its state carried); returns one logit.</summary>
     public float Forward()
     {
-        _model.Forward(Batch.Inputs[0], ref _states[0], _tape, _logits);
-        return _logits[^1];
+        _model.Forward(Batch.Inputs[0], ref _states[0], _tape, _logits.AsSpan(0, Steps * Width));
+        return _logits[Steps * Width - 1];
     }
 
     /// <summary>Backward only, over the tape of the last <see cref="Forward"/>, for the gradient of its loss (added into Gradients).</summary>
     public float Backward()
     {
-        _model.Backward(_tape, _logitGradients);
+        _model.Backward(_tape, _logitGradients.AsSpan(0, Steps * Width));
         return _model.Gradients[0];
     }
 
     /// <summary>Fills the loss gradient for <see cref="Backward"/> from the last <see cref="Forward"/>.</summary>
-    public void PrepareBackward() => Losses.SoftmaxCrossEntropy<float>(_logits, Batch.Targets[0], _logitGradients);
+    public void PrepareBackward() => Losses.SoftmaxCrossEntropy<float>(_logits.AsSpan(0, Steps * Width), Batch.Targets[0], _logitGradients.AsSpan(0, Steps * Width));
 
-    private float ForwardBackward(int sequence)
+    /// <summary>Sequences [first, first + count) in lockstep; returns the sum of their mean losses.</summary>
+    private float ForwardBackward(int first, int count)
     {
-        _model.Forward(Batch.Inputs[sequence], ref _states[sequence], _tape, _logits);
-        float loss = Losses.SoftmaxCrossEntropy<float>(_logits, Batch.Targets[sequence], _logitGradients);
-        _model.Backward(_tape, _logitGradients);
+        for (int k = 0; k < count; k++)
+            Batch.Inputs[first + k].CopyTo(_tokens, k * Steps);
+        int lane = Steps * Width;
+        Span<float> logits = _logits.AsSpan(0, count * lane), gradients = _logitGradients.AsSpan(0, count * lane);
+        if (count == 1)
+            _model.Forward(_tokens.AsSpan(0, Steps), ref _states[first], _tape, logits);
+        else
+            _model.Forward(_tokens.AsSpan(0, count * Steps), _states.AsSpan(first, count), _tape, logits);
+        float loss = 0;
+        for (int k = 0; k < count; k++)
+            loss += Losses.SoftmaxCrossEntropy<float>(logits.Slice(k * lane, lane), Batch.Targets[first + k], gradients.Slice(k * lane, lane));
+        _model.Backward(_tape, gradients);
         return loss;
     }
 }
