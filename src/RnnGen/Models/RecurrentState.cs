@@ -97,7 +97,8 @@ public abstract class RecurrentTape
 
     /// <summary>
     /// Turns on gradient-flow diagnostics: from now on each <c>Backward</c> on this tape records ‖∂E/∂h‖ (and ‖∂E/∂c‖)
-    /// per layer and step boundary into <see cref="GradientFlow"/>. Allocates once; costs one norm per layer and step.
+    /// per layer and step boundary into <see cref="GradientFlow"/> (of lane 0 when the tape ran several lanes). Allocates once;
+    /// costs one norm per layer and step.
     /// </summary>
     public abstract GradientFlow EnableGradientFlow();
 
