@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -106,8 +107,8 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
         Check(x1.Length, LeftColumns, nameof(x1));
         Check(x2.Length, RightColumns, nameof(x2));
         Check(y.Length, Rows, nameof(y));
-        CheckNoOverlap(1, x1, LeftColumns, LeftColumns, y, Rows, nameof(x1));
-        CheckNoOverlap(1, x2, RightColumns, RightColumns, y, Rows, nameof(x2));
+        if (y.Overlaps(x1)) ThrowOverlap(nameof(x1));
+        if (y.Overlaps(x2)) ThrowOverlap(nameof(x2));
         Dispatch(1, x1, LeftColumns, x2, RightColumns, y, Rows);
     }
 
@@ -156,38 +157,72 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
     {
-        int columns = LeftColumns + RightColumns, groups = (lanes + MaxTileLanes - 1) / MaxTileLanes;
-        int small = lanes / groups, larger = lanes % groups; // the first `larger` groups take one lane more
-        ref T packed = ref MemoryMarshal.GetArrayDataReference(_packed);
+        // the first `larger` groups take one lane more
+        int groups = (lanes + MaxTileLanes - 1) / MaxTileLanes;
+        var lanesArgs = groups == 1 ? new LaneGroups(lanes, lanes, 0) : new LaneGroups(lanes, lanes / groups, lanes % groups);
+        var args = new TileArgs(x1Stride, x2Stride, yStride);
+        nint blockWeights = (nint)_block * (LeftColumns + RightColumns);
+        ref T w = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_packed), _weights);
+        ref T b = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_packed), _bias);
         ref T x1r = ref MemoryMarshal.GetReference(x1);
         ref T x2r = ref MemoryMarshal.GetReference(x2);
         ref T yr = ref MemoryMarshal.GetReference(y);
-        for (int row = 0; row < Rows; row += _block)
+        int row = 0;
+        for (; row + _block <= Rows; row += _block)
         {
-            ref T w = ref Unsafe.Add(ref packed, _weights + (nint)row * columns);
-            ref T b = ref Unsafe.Add(ref packed, _bias + row);
-            int rows = Math.Min(_block, Rows - row);
-            for (int lane = 0, group = 0; lane < lanes; group++)
-            {
-                int n = group < larger ? small + 1 : small;
-                ref T a1 = ref Unsafe.Add(ref x1r, (nint)lane * x1Stride);
-                ref T a2 = ref Unsafe.Add(ref x2r, (nint)lane * x2Stride);
-                // a whole block straight into y; the last, partial block through the scratch, so nothing past Rows is written
-                bool whole = rows == _block;
-                ref T out0 = ref whole ? ref Unsafe.Add(ref yr, (nint)lane * yStride + row) : ref MemoryMarshal.GetArrayDataReference(_tail);
-                var tile = new TileArgs(x1Stride, x2Stride, whole ? yStride : _block);
-                switch (n)
-                {
-                    case 1: Tile<TV, TW, One>(ref w, ref b, ref a1, ref a2, ref out0, tile); break;
-                    case 2: Tile<TV, TW, Two>(ref w, ref b, ref a1, ref a2, ref out0, tile); break;
-                    case 3: Tile<TV, TW, Three>(ref w, ref b, ref a1, ref a2, ref out0, tile); break;
-                    default: Tile<TV, TW, Four>(ref w, ref b, ref a1, ref a2, ref out0, tile); break;
-                }
-                if (!whole)
-                    for (int i = 0; i < n; i++)
-                        _tail.AsSpan(i * _block, rows).CopyTo(y.Slice((lane + i) * yStride + row, rows));
-                lane += n;
-            }
+            Block<TV, TW>(ref w, ref b, ref x1r, ref x2r, ref Unsafe.Add(ref yr, row), args, lanesArgs);
+            w = ref Unsafe.Add(ref w, blockWeights);
+            b = ref Unsafe.Add(ref b, _block);
+        }
+        if (row < Rows)
+            LastBlock<TV, TW>(ref w, ref b, ref x1r, ref x2r, y.Slice(row), args, lanesArgs, Rows - row);
+    }
+
+    private readonly record struct LaneGroups(int Lanes, int Small, int Larger);
+
+    // Every lane of one whole block, straight into y.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Block<TV, TW>(ref T w, ref T b, ref T x1, ref T x2, ref T y, TileArgs args, LaneGroups lanes)
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
+    {
+        for (int lane = 0, group = 0; lane < lanes.Lanes; group++)
+        {
+            int n = group < lanes.Larger ? lanes.Small + 1 : lanes.Small;
+            Tile<TV, TW>(n, ref w, ref b, ref Unsafe.Add(ref x1, lane * args.X1Stride), ref Unsafe.Add(ref x2, lane * args.X2Stride),
+                ref Unsafe.Add(ref y, lane * args.YStride), args);
+            lane += n;
+        }
+    }
+
+    // The last, partial block: each group of lanes through the scratch, so that nothing past Rows is written.
+    private void LastBlock<TV, TW>(ref T w, ref T b, ref T x1, ref T x2, Span<T> y, TileArgs args, LaneGroups lanes, int rows)
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
+    {
+        var scratch = args with { YStride = _block };
+        for (int lane = 0, group = 0; lane < lanes.Lanes; group++)
+        {
+            int n = group < lanes.Larger ? lanes.Small + 1 : lanes.Small;
+            Tile<TV, TW>(n, ref w, ref b, ref Unsafe.Add(ref x1, lane * args.X1Stride), ref Unsafe.Add(ref x2, lane * args.X2Stride),
+                ref MemoryMarshal.GetArrayDataReference(_tail), scratch);
+            for (int i = 0; i < n; i++)
+                _tail.AsSpan(i * _block, rows).CopyTo(y.Slice((int)((lane + i) * args.YStride), rows));
+            lane += n;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Tile<TV, TW>(int lanes, ref T w, ref T b, ref T x1, ref T x2, ref T y, TileArgs args)
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
+    {
+        switch (lanes)
+        {
+            case 1: Tile<TV, TW, One>(ref w, ref b, ref x1, ref x2, ref y, args); break;
+            case 2: Tile<TV, TW, Two>(ref w, ref b, ref x1, ref x2, ref y, args); break;
+            case 3: Tile<TV, TW, Three>(ref w, ref b, ref x1, ref x2, ref y, args); break;
+            default: Tile<TV, TW, Four>(ref w, ref b, ref x1, ref x2, ref y, args); break;
         }
     }
 
@@ -322,20 +357,30 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
         long size = Unsafe.SizeOf<T>();
         long offset = Unsafe.ByteOffset(ref MemoryMarshal.GetReference(y), ref MemoryMarshal.GetReference(x)); // x − y, bytes
         long yEnd = ((long)(lanes - 1) * yStride + Rows) * size, xEnd = offset + ((long)(lanes - 1) * xStride + width) * size;
-        if (xEnd <= 0 || offset >= yEnd) return;
-        bool overlaps = offset % size != 0; // a misaligned alias of the same memory: treat as overlapping
+        if (xEnd > 0 && offset < yEnd && LanesOverlap(lanes, offset, xStride, width, yStride))
+            ThrowOverlap(name);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool LanesOverlap(int lanes, long offset, int xStride, int width, int yStride)
+    {
+        long size = Unsafe.SizeOf<T>();
+        if (offset % size != 0) return true; // a misaligned alias of the same memory
         long d = offset / size;
-        for (int b = 0; b < lanes && !overlaps; b++)
+        for (int b = 0; b < lanes; b++)
         {
             // the x lanes c with d + c·xStride < b·yStride + Rows and d + c·xStride + width > b·yStride (xStride ≥ width > 0)
             long start = (long)b * yStride;
             long cLast = FloorDivide(start + Rows - 1 - d, xStride);
             long cFirst = -FloorDivide(d + width - 1 - start, xStride); // ⌈(start − width + 1 − d) / xStride⌉
-            overlaps = Math.Max(cFirst, 0) <= Math.Min(cLast, lanes - 1);
+            if (Math.Max(cFirst, 0) <= Math.Min(cLast, lanes - 1)) return true;
         }
-        if (overlaps)
-            throw new ArgumentException($"y overlaps {name}: the outputs must not share memory with the inputs.", nameof(y));
+        return false;
     }
+
+    [DoesNotReturn]
+    private static void ThrowOverlap(string name) =>
+        throw new ArgumentException($"y overlaps {name}: the outputs must not share memory with the inputs.", "y");
 
     private static long FloorDivide(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 }
