@@ -124,55 +124,72 @@ public static class Gemm
         }
     }
 
-    // Four steps by two vectors of columns in registers; B is streamed once per (4 steps, 2 vectors) tile.
+    // Four steps at a time by two vectors of columns (then one) in registers, B streamed once per such tile; the
+    // columns that do not fill a vector one by one. The rows after the last group of four (all of them when steps < 4)
+    // each as c_t (+)= Bᵀ·a_t, B streamed row by row into vectors of c_t.
     private static void Rows<TV, TW, T>(Span<T> c, int cStride, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int inner, int cols, int steps, bool accumulate)
         where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
     {
-        int p = TW.Count, tile = 2 * p;
+        int p = TW.Count;
         ref T cr = ref MemoryMarshal.GetReference(c);
         ref T ar = ref MemoryMarshal.GetReference(a);
         ref T br = ref MemoryMarshal.GetReference(b);
-        int vectorCols = cols - cols % tile;
         int t = 0;
         for (; t + 4 <= steps; t += 4)
         {
             ref T a0 = ref Unsafe.Add(ref ar, (nint)t * aStride);
-            ref T a1 = ref Unsafe.Add(ref a0, aStride);
-            ref T a2 = ref Unsafe.Add(ref a1, aStride);
-            ref T a3 = ref Unsafe.Add(ref a2, aStride);
             ref T c0 = ref Unsafe.Add(ref cr, (nint)t * cStride);
-            ref T c1 = ref Unsafe.Add(ref c0, cStride);
-            ref T c2 = ref Unsafe.Add(ref c1, cStride);
-            ref T c3 = ref Unsafe.Add(ref c2, cStride);
-            for (int k = 0; k < vectorCols; k += tile)
-            {
-                TV s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
-                if (accumulate)
-                {
-                    s00 = TW.Load(ref c0, k); s01 = TW.Load(ref c0, k + p); s10 = TW.Load(ref c1, k); s11 = TW.Load(ref c1, k + p);
-                    s20 = TW.Load(ref c2, k); s21 = TW.Load(ref c2, k + p); s30 = TW.Load(ref c3, k); s31 = TW.Load(ref c3, k + p);
-                }
-                for (int r = 0; r < inner; r++)
-                {
-                    ref T brow = ref Unsafe.Add(ref br, (nint)r * cols + k);
-                    TV b0 = TW.Load(ref brow, 0), b1 = TW.Load(ref brow, p);
-                    TV u0 = TW.Broadcast(Unsafe.Add(ref a0, r)), u1 = TW.Broadcast(Unsafe.Add(ref a1, r));
-                    TV u2 = TW.Broadcast(Unsafe.Add(ref a2, r)), u3 = TW.Broadcast(Unsafe.Add(ref a3, r));
-                    s00 = TW.MultiplyAdd(b0, u0, s00); s01 = TW.MultiplyAdd(b1, u0, s01);
-                    s10 = TW.MultiplyAdd(b0, u1, s10); s11 = TW.MultiplyAdd(b1, u1, s11);
-                    s20 = TW.MultiplyAdd(b0, u2, s20); s21 = TW.MultiplyAdd(b1, u2, s21);
-                    s30 = TW.MultiplyAdd(b0, u3, s30); s31 = TW.MultiplyAdd(b1, u3, s31);
-                }
-                TW.Store(s00, ref c0, k); TW.Store(s01, ref c0, k + p); TW.Store(s10, ref c1, k); TW.Store(s11, ref c1, k + p);
-                TW.Store(s20, ref c2, k); TW.Store(s21, ref c2, k + p); TW.Store(s30, ref c3, k); TW.Store(s31, ref c3, k + p);
-            }
-            for (int k = vectorCols; k < cols; k++)
+            int k = 0;
+            for (; k + 2 * p <= cols; k += 2 * p)
+                FourRows<TV, TW, T, Two>(ref a0, aStride, ref c0, cStride, ref Unsafe.Add(ref br, k), inner, cols, k, accumulate);
+            for (; k + p <= cols; k += p)
+                FourRows<TV, TW, T, One>(ref a0, aStride, ref c0, cStride, ref Unsafe.Add(ref br, k), inner, cols, k, accumulate);
+            for (; k < cols; k++)
                 for (int i = 0; i < 4; i++)
                     c[(t + i) * cStride + k] = RowColumn(a, (t + i) * aStride, b, inner, cols, k, accumulate ? c[(t + i) * cStride + k] : T.Zero);
         }
         for (; t < steps; t++)
-            for (int k = 0; k < cols; k++)
-                c[t * cStride + k] = RowColumn(a, t * aStride, b, inner, cols, k, accumulate ? c[t * cStride + k] : T.Zero);
+        {
+            Span<T> row = c.Slice(t * cStride, cols);
+            if (!accumulate) row.Clear();
+            MatrixOps.TransposeMultiplyAdd(b, a.Slice(t * aStride, inner), row);
+        }
+    }
+
+    // c_i[k ..][..TC vectors] (+)= Σ_r a_i[r] · B[r, k ..] for the four rows i of a and c starting at a0 and c0;
+    // b points at B[0, k].
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FourRows<TV, TW, T, TC>(ref T a0, int aStride, ref T c0, int cStride, ref T b, int inner, int cols, int k, bool accumulate)
+        where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T> where TC : struct, ICount
+    {
+        int p = TW.Count;
+        ref T a1 = ref Unsafe.Add(ref a0, aStride);
+        ref T a2 = ref Unsafe.Add(ref a1, aStride);
+        ref T a3 = ref Unsafe.Add(ref a2, aStride);
+        ref T c1 = ref Unsafe.Add(ref c0, cStride);
+        ref T c2 = ref Unsafe.Add(ref c1, cStride);
+        ref T c3 = ref Unsafe.Add(ref c2, cStride);
+        TV s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
+        if (accumulate)
+        {
+            s00 = TW.Load(ref c0, k); s10 = TW.Load(ref c1, k); s20 = TW.Load(ref c2, k); s30 = TW.Load(ref c3, k);
+            if (TC.Count > 1) { s01 = TW.Load(ref c0, k + p); s11 = TW.Load(ref c1, k + p); s21 = TW.Load(ref c2, k + p); s31 = TW.Load(ref c3, k + p); }
+        }
+        for (int r = 0; r < inner; r++)
+        {
+            ref T brow = ref Unsafe.Add(ref b, (nint)r * cols);
+            TV u0 = TW.Broadcast(Unsafe.Add(ref a0, r)), u1 = TW.Broadcast(Unsafe.Add(ref a1, r));
+            TV u2 = TW.Broadcast(Unsafe.Add(ref a2, r)), u3 = TW.Broadcast(Unsafe.Add(ref a3, r));
+            TV b0 = TW.Load(ref brow, 0);
+            s00 = TW.MultiplyAdd(b0, u0, s00); s10 = TW.MultiplyAdd(b0, u1, s10); s20 = TW.MultiplyAdd(b0, u2, s20); s30 = TW.MultiplyAdd(b0, u3, s30);
+            if (TC.Count > 1)
+            {
+                TV b1 = TW.Load(ref brow, p);
+                s01 = TW.MultiplyAdd(b1, u0, s01); s11 = TW.MultiplyAdd(b1, u1, s11); s21 = TW.MultiplyAdd(b1, u2, s21); s31 = TW.MultiplyAdd(b1, u3, s31);
+            }
+        }
+        TW.Store(s00, ref c0, k); TW.Store(s10, ref c1, k); TW.Store(s20, ref c2, k); TW.Store(s30, ref c3, k);
+        if (TC.Count > 1) { TW.Store(s01, ref c0, k + p); TW.Store(s11, ref c1, k + p); TW.Store(s21, ref c2, k + p); TW.Store(s31, ref c3, k + p); }
     }
 
     private static T RowColumn<T>(ReadOnlySpan<T> a, int aStart, ReadOnlySpan<T> b, int inner, int cols, int k, T start) where T : unmanaged, INumber<T>

@@ -234,7 +234,7 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
     private void Tile<TV, TW, TL>(ref T w, ref T bias, ref T x1, ref T x2, ref T y, TileArgs args)
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
-        where TL : struct, ILaneCount
+        where TL : struct, ICount
     {
         nint block = _block;
         Quad<TV> a0 = Quad<TV>.Load<TW>(ref bias), a1 = a0, a2 = a0, a3 = a0;
@@ -272,7 +272,7 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
     private static void Column<TV, TW, TL>(ref Quad<TV> a0, ref Quad<TV> a1, ref Quad<TV> a2, ref Quad<TV> a3, ref T w, ref T x, nint stride)
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
-        where TL : struct, ILaneCount
+        where TL : struct, ICount
     {
         if (TL.Count == 1)
         {
@@ -384,13 +384,6 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
 
     private static long FloorDivide(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 }
-
-/// <summary>The number of lanes in a tile, as a type (a JIT-time constant).</summary>
-internal interface ILaneCount { static abstract int Count { get; } }
-internal readonly struct One : ILaneCount { public static int Count => 1; }
-internal readonly struct Two : ILaneCount { public static int Count => 2; }
-internal readonly struct Three : ILaneCount { public static int Count => 3; }
-internal readonly struct Four : ILaneCount { public static int Count => 4; }
 
 /// <summary>
 /// The columns of a row-major matrix (Rows × Columns) stored as contiguous rows, each with up to two bias vectors

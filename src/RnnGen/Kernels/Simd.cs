@@ -81,3 +81,10 @@ internal static class Simd
         : Vector256.IsHardwareAccelerated ? Vector256<T>.Count
         : Vector128<T>.Count;
 }
+
+/// <summary>A small count as a type (a JIT-time constant): the lanes or column vectors of a register tile.</summary>
+internal interface ICount { static abstract int Count { get; } }
+internal readonly struct One : ICount { public static int Count => 1; }
+internal readonly struct Two : ICount { public static int Count => 2; }
+internal readonly struct Three : ICount { public static int Count => 3; }
+internal readonly struct Four : ICount { public static int Count => 4; }

@@ -24,6 +24,56 @@ public class GemmTests
     [Theory, MemberData(nameof(Shapes))]
     public void MultiplyRows_Double(int inner, int cols, int steps) => Multiply<double>(inner, cols, steps, 1e-13);
 
+    public static TheoryData<int, int> RowCounts()
+    {
+        // steps 1..3 are all remainder rows; 5..7 a group of four and a remainder; columns around one and two vectors
+        var data = new TheoryData<int, int>();
+        foreach (int steps in new[] { 1, 2, 3, 4, 5, 6, 7, 9 })
+            foreach (int cols in new[] { 1, 7, 8, 15, 16, 17, 33, 48, 65 })
+                data.Add(steps, cols);
+        return data;
+    }
+
+    [Theory, MemberData(nameof(RowCounts))]
+    public void MultiplyRows_EveryRowCount_Float(int steps, int cols) => MultiplyWithinBound<float>(37, cols, steps);
+
+    [Theory, MemberData(nameof(RowCounts))]
+    public void MultiplyRows_EveryRowCount_Double(int steps, int cols) => MultiplyWithinBound<double>(37, cols, steps);
+
+    // Against the naive product in double, within the standard bound of a floating-point sum of n terms, (n + 2)·ε·Σ|terms|;
+    // the padding between rows of c is left alone.
+    private static void MultiplyWithinBound<T>(int inner, int cols, int steps) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int aStride = inner + 3, cStride = cols + 2;
+        var a = Harness.Random<T>(steps * aStride, 7);
+        var b = Harness.Random<T>(inner * cols, 8);
+        double epsilon = double.CreateTruncating(T.BitIncrement(T.One) - T.One);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var c = Harness.Random<T>(steps * cStride, 9);
+            var before = Harness.ToDouble<T>(c);
+            Gemm.MultiplyRows<T>(c, cStride, a, aStride, b, inner, cols, steps, accumulate);
+            for (int t = 0; t < steps; t++)
+            {
+                for (int k = 0; k < cols; k++)
+                {
+                    double expected = accumulate ? before[t * cStride + k] : 0, magnitude = Math.Abs(expected);
+                    for (int r = 0; r < inner; r++)
+                    {
+                        double term = double.CreateTruncating(a[t * aStride + r]) * double.CreateTruncating(b[r * cols + k]);
+                        expected += term;
+                        magnitude += Math.Abs(term);
+                    }
+                    double actual = double.CreateTruncating(c[t * cStride + k]);
+                    Assert.True(Math.Abs(expected - actual) <= (inner + 2) * epsilon * magnitude,
+                        $"steps {steps} cols {cols} accumulate {accumulate}: c[{t}, {k}] = {actual}, expected {expected}");
+                }
+                for (int k = cols; k < cStride && t * cStride + k < c.Length; k++)
+                    Assert.Equal(before[t * cStride + k], double.CreateTruncating(c[t * cStride + k]));
+            }
+        }
+    }
+
     private static void Outer<T>(int rows, int cols, int steps, double tol) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int aStride = rows + 3, bStride = cols + 5;
