@@ -16,6 +16,13 @@ namespace RnnGen.Kernels;
 /// </summary>
 public static class Gemm
 {
+    // AddOuterProducts: steps per chunk (64 rows × a 64-column tile of b = 16 KB of floats, within L1 with room to spare).
+    private const int StepChunk = 64;
+
+    // MultiplyRows: rows of B per panel (256 × a two-vector tile of columns = 32 KB of floats: the panel stays in L1
+    // while every group of four steps passes over it).
+    private const int InnerChunk = 256;
+
     /// <summary>
     /// <c>c[r, k] += Σ_t a[t·aStride + r] · b[t·bStride + k]</c> for a row-major <paramref name="c"/> of
     /// <paramref name="rows"/> × <paramref name="cols"/>, over <paramref name="steps"/> steps.
@@ -27,9 +34,16 @@ public static class Gemm
         CheckStepMajor(a.Length, steps, aStride, rows, nameof(a));
         CheckStepMajor(b.Length, steps, bStride, cols, nameof(b));
         if (steps == 0) return;
-        if (Vector512.IsHardwareAccelerated) OuterProducts<Vector512<T>, Width512<T>, T>(c, rows, cols, a, aStride, b, bStride, steps);
-        else if (Vector256.IsHardwareAccelerated) OuterProducts<Vector256<T>, Width256<T>, T>(c, rows, cols, a, aStride, b, bStride, steps);
-        else OuterProducts<Vector128<T>, Width128<T>, T>(c, rows, cols, a, aStride, b, bStride, steps);
+        // Steps in chunks, so that the chunk's rows of b under one tile of columns stay in the L1 cache while every row of C
+        // passes over them (C is read and written once per chunk).
+        for (int t0 = 0; t0 < steps; t0 += StepChunk)
+        {
+            int n = Math.Min(StepChunk, steps - t0);
+            ReadOnlySpan<T> ac = a.Slice(t0 * aStride), bc = b.Slice(t0 * bStride);
+            if (Vector512.IsHardwareAccelerated) OuterProducts<Vector512<T>, Width512<T>, T>(c, rows, cols, ac, aStride, bc, bStride, n);
+            else if (Vector256.IsHardwareAccelerated) OuterProducts<Vector256<T>, Width256<T>, T>(c, rows, cols, ac, aStride, bc, bStride, n);
+            else OuterProducts<Vector128<T>, Width128<T>, T>(c, rows, cols, ac, aStride, bc, bStride, n);
+        }
     }
 
     /// <summary>
@@ -57,7 +71,7 @@ public static class Gemm
             System.Numerics.Tensors.TensorPrimitives.Add(sum, a.Slice(t * aStride, sum.Length), sum);
     }
 
-    // Two rows of C by four vectors of columns in registers; every step adds a_t[r]·b_t to them.
+    // Four rows of C by four vectors of columns in registers (then two rows, then one); every step adds a_t[r]·b_t to them.
     private static void OuterProducts<TV, TW, T>(Span<T> c, int rows, int cols, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int bStride, int steps)
         where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
     {
@@ -70,6 +84,9 @@ public static class Gemm
         {
             int n = Math.Min(4, (vectorCols - k0) / p);
             int r = 0;
+            if (n == 4)
+                for (; r + 4 <= rows; r += 4)
+                    OuterFourByFour<TV, TW, T>(ref Unsafe.Add(ref cr, (nint)r * cols + k0), cols, ref Unsafe.Add(ref ar, r), aStride, ref Unsafe.Add(ref br, k0), bStride, steps);
             for (; r + 2 <= rows; r += 2)
             {
                 ref T c0 = ref Unsafe.Add(ref cr, (nint)r * cols + k0);
@@ -110,6 +127,39 @@ public static class Gemm
             }
     }
 
+    // Four rows of C (from c0, cols apart) by four vectors of columns: sixteen accumulators, so that per step four loads of
+    // b_t and four broadcasts of a_t[r .. r + 3] feed sixteen multiply–adds. a points at a_0[r], b at b_0[k0].
+    private static void OuterFourByFour<TV, TW, T>(ref T c0, int cols, ref T a, int aStride, ref T b, int bStride, int steps)
+        where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
+    {
+        int p = TW.Count;
+        ref T c1 = ref Unsafe.Add(ref c0, cols);
+        ref T c2 = ref Unsafe.Add(ref c1, cols);
+        ref T c3 = ref Unsafe.Add(ref c2, cols);
+        TV x0 = TW.Load(ref c0, 0), x1 = TW.Load(ref c0, p), x2 = TW.Load(ref c0, 2 * p), x3 = TW.Load(ref c0, 3 * p);
+        TV y0 = TW.Load(ref c1, 0), y1 = TW.Load(ref c1, p), y2 = TW.Load(ref c1, 2 * p), y3 = TW.Load(ref c1, 3 * p);
+        TV z0 = TW.Load(ref c2, 0), z1 = TW.Load(ref c2, p), z2 = TW.Load(ref c2, 2 * p), z3 = TW.Load(ref c2, 3 * p);
+        TV w0 = TW.Load(ref c3, 0), w1 = TW.Load(ref c3, p), w2 = TW.Load(ref c3, 2 * p), w3 = TW.Load(ref c3, 3 * p);
+        for (int t = 0; t < steps; t++)
+        {
+            ref T bt = ref Unsafe.Add(ref b, (nint)t * bStride);
+            ref T at = ref Unsafe.Add(ref a, (nint)t * aStride);
+            TV b0 = TW.Load(ref bt, 0), b1 = TW.Load(ref bt, p), b2 = TW.Load(ref bt, 2 * p), b3 = TW.Load(ref bt, 3 * p);
+            TV u = TW.Broadcast(at);
+            x0 = TW.MultiplyAdd(b0, u, x0); x1 = TW.MultiplyAdd(b1, u, x1); x2 = TW.MultiplyAdd(b2, u, x2); x3 = TW.MultiplyAdd(b3, u, x3);
+            u = TW.Broadcast(Unsafe.Add(ref at, 1));
+            y0 = TW.MultiplyAdd(b0, u, y0); y1 = TW.MultiplyAdd(b1, u, y1); y2 = TW.MultiplyAdd(b2, u, y2); y3 = TW.MultiplyAdd(b3, u, y3);
+            u = TW.Broadcast(Unsafe.Add(ref at, 2));
+            z0 = TW.MultiplyAdd(b0, u, z0); z1 = TW.MultiplyAdd(b1, u, z1); z2 = TW.MultiplyAdd(b2, u, z2); z3 = TW.MultiplyAdd(b3, u, z3);
+            u = TW.Broadcast(Unsafe.Add(ref at, 3));
+            w0 = TW.MultiplyAdd(b0, u, w0); w1 = TW.MultiplyAdd(b1, u, w1); w2 = TW.MultiplyAdd(b2, u, w2); w3 = TW.MultiplyAdd(b3, u, w3);
+        }
+        TW.Store(x0, ref c0, 0); TW.Store(x1, ref c0, p); TW.Store(x2, ref c0, 2 * p); TW.Store(x3, ref c0, 3 * p);
+        TW.Store(y0, ref c1, 0); TW.Store(y1, ref c1, p); TW.Store(y2, ref c1, 2 * p); TW.Store(y3, ref c1, 3 * p);
+        TW.Store(z0, ref c2, 0); TW.Store(z1, ref c2, p); TW.Store(z2, ref c2, 2 * p); TW.Store(z3, ref c2, 3 * p);
+        TW.Store(w0, ref c3, 0); TW.Store(w1, ref c3, p); TW.Store(w2, ref c3, 2 * p); TW.Store(w3, ref c3, 3 * p);
+    }
+
     // One row of C, n (1..4) vectors of columns.
     private static void OuterRowVectors<TV, TW, T>(ref T c, ref T ar, int aStride, int r, ref T br, int bStride, int k0, int n, int steps)
         where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
@@ -124,9 +174,10 @@ public static class Gemm
         }
     }
 
-    // Four steps at a time by two vectors of columns (then one) in registers, B streamed once per such tile; the
-    // columns that do not fill a vector one by one. The rows after the last group of four (all of them when steps < 4)
-    // each as c_t (+)= Bᵀ·a_t, B streamed row by row into vectors of c_t.
+    // Four steps at a time by two vectors of columns (then one) in registers. B is cut into panels of InnerChunk rows by
+    // one tile of columns, each panel read from memory once and then from L1 by every group of four steps (C is read and
+    // written once per panel). The columns that do not fill a vector one by one. The rows after the last group of four
+    // (all of them when steps < 4) each as c_t (+)= Bᵀ·a_t, B streamed row by row into vectors of c_t.
     private static void Rows<TV, TW, T>(Span<T> c, int cStride, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int inner, int cols, int steps, bool accumulate)
         where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
     {
@@ -134,21 +185,30 @@ public static class Gemm
         ref T cr = ref MemoryMarshal.GetReference(c);
         ref T ar = ref MemoryMarshal.GetReference(a);
         ref T br = ref MemoryMarshal.GetReference(b);
-        int t = 0;
-        for (; t + 4 <= steps; t += 4)
+        int grouped = steps - steps % 4;
+        if (inner == 0)
         {
-            ref T a0 = ref Unsafe.Add(ref ar, (nint)t * aStride);
-            ref T c0 = ref Unsafe.Add(ref cr, (nint)t * cStride);
+            if (!accumulate)
+                for (int t = 0; t < steps; t++) c.Slice(t * cStride, cols).Clear();
+            return;
+        }
+        for (int r0 = 0; r0 < inner; r0 += InnerChunk)
+        {
+            int rn = Math.Min(InnerChunk, inner - r0);
+            bool add = accumulate || r0 > 0;       // the first panel overwrites C unless asked to accumulate
+            ref T panel = ref Unsafe.Add(ref br, (nint)r0 * cols);
             int k = 0;
             for (; k + 2 * p <= cols; k += 2 * p)
-                FourRows<TV, TW, T, Two>(ref a0, aStride, ref c0, cStride, ref Unsafe.Add(ref br, k), inner, cols, k, accumulate);
+                for (int t = 0; t < grouped; t += 4)
+                    FourRows<TV, TW, T, Two>(ref Unsafe.Add(ref ar, (nint)t * aStride + r0), aStride, ref Unsafe.Add(ref cr, (nint)t * cStride), cStride, ref Unsafe.Add(ref panel, k), rn, cols, k, add);
             for (; k + p <= cols; k += p)
-                FourRows<TV, TW, T, One>(ref a0, aStride, ref c0, cStride, ref Unsafe.Add(ref br, k), inner, cols, k, accumulate);
+                for (int t = 0; t < grouped; t += 4)
+                    FourRows<TV, TW, T, One>(ref Unsafe.Add(ref ar, (nint)t * aStride + r0), aStride, ref Unsafe.Add(ref cr, (nint)t * cStride), cStride, ref Unsafe.Add(ref panel, k), rn, cols, k, add);
             for (; k < cols; k++)
-                for (int i = 0; i < 4; i++)
-                    c[(t + i) * cStride + k] = RowColumn(a, (t + i) * aStride, b, inner, cols, k, accumulate ? c[(t + i) * cStride + k] : T.Zero);
+                for (int t = 0; t < grouped; t++)
+                    c[t * cStride + k] = RowColumn(a, t * aStride + r0, b.Slice(r0 * cols), rn, cols, k, add ? c[t * cStride + k] : T.Zero);
         }
-        for (; t < steps; t++)
+        for (int t = grouped; t < steps; t++)
         {
             Span<T> row = c.Slice(t * cStride, cols);
             if (!accumulate) row.Clear();

@@ -10,19 +10,25 @@ public class GemmTests
     public static TheoryData<int, int, int> Shapes() => new()
     {
         { 1, 1, 1 }, { 3, 5, 7 }, { 64, 128, 50 }, { 65, 33, 9 }, { 20, 16, 4 }, { 7, 64, 5 }, { 512, 65, 3 }, { 2, 129, 11 },
+        // past the cache blocking: more than one chunk of steps (64) and of inner rows (256), with partial last chunks
+        { 600, 70, 150 }, { 257, 129, 13 }, { 512, 128, 650 },
     };
 
-    [Theory, MemberData(nameof(Shapes))]
-    public void OuterProducts_Float(int rows, int cols, int steps) => Outer<float>(rows, cols, steps, 1e-5);
+    [Theory]
+    [InlineData(600, 70, 13)] [InlineData(256, 32, 8)] [InlineData(513, 17, 5)] [InlineData(0, 9, 6)]
+    public void MultiplyRows_AcrossPanels_Float(int inner, int cols, int steps) => MultiplyWithinBound<float>(inner, cols, steps);
 
     [Theory, MemberData(nameof(Shapes))]
-    public void OuterProducts_Double(int rows, int cols, int steps) => Outer<double>(rows, cols, steps, 1e-13);
+    public void OuterProducts_Float(int rows, int cols, int steps) => Outer<float>(rows, cols, steps);
 
     [Theory, MemberData(nameof(Shapes))]
-    public void MultiplyRows_Float(int inner, int cols, int steps) => Multiply<float>(inner, cols, steps, 1e-5);
+    public void OuterProducts_Double(int rows, int cols, int steps) => Outer<double>(rows, cols, steps);
 
     [Theory, MemberData(nameof(Shapes))]
-    public void MultiplyRows_Double(int inner, int cols, int steps) => Multiply<double>(inner, cols, steps, 1e-13);
+    public void MultiplyRows_Float(int inner, int cols, int steps) => MultiplyWithinBound<float>(inner, cols, steps);
+
+    [Theory, MemberData(nameof(Shapes))]
+    public void MultiplyRows_Double(int inner, int cols, int steps) => MultiplyWithinBound<double>(inner, cols, steps);
 
     public static TheoryData<int, int> RowCounts()
     {
@@ -74,63 +80,30 @@ public class GemmTests
         }
     }
 
-    private static void Outer<T>(int rows, int cols, int steps, double tol) where T : unmanaged, IFloatingPointIeee754<T>
+    // Against the naive sum in double, within the standard bound of a floating-point sum of n terms, (n + 2)·ε·Σ|terms|.
+    private static void Outer<T>(int rows, int cols, int steps) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int aStride = rows + 3, bStride = cols + 5;
         var a = Harness.Random<T>(steps * aStride, 1);
         var b = Harness.Random<T>(steps * bStride, 2);
         var c = Harness.Random<T>(rows * cols, 3);
         var expected = Harness.ToDouble<T>(c);
+        var magnitude = expected.Select(Math.Abs).ToArray();
         for (int r = 0; r < rows; r++)
             for (int k = 0; k < cols; k++)
                 for (int t = 0; t < steps; t++)
-                    expected[r * cols + k] += double.CreateTruncating(a[t * aStride + r]) * double.CreateTruncating(b[t * bStride + k]);
-        Gemm.AddOuterProducts<T>(c, rows, cols, a, aStride, b, bStride, steps);
-        AssertClose(expected, Harness.ToDouble<T>(c), tol);
-    }
-
-    private static void Multiply<T>(int inner, int cols, int steps, double tol) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int aStride = inner + 2, cStride = cols + 1;
-        var a = Harness.Random<T>(steps * aStride, 4);
-        var b = Harness.Random<T>(inner * cols, 5);
-        foreach (bool accumulate in new[] { false, true })
-        {
-            var c = Harness.Random<T>(steps * cStride, 6);
-            var expected = Harness.ToDouble<T>(c);
-            for (int t = 0; t < steps; t++)
-                for (int k = 0; k < cols; k++)
                 {
-                    double s = accumulate ? expected[t * cStride + k] : 0;
-                    for (int r = 0; r < inner; r++) s += double.CreateTruncating(a[t * aStride + r]) * double.CreateTruncating(b[r * cols + k]);
-                    expected[t * cStride + k] = s;
+                    double term = double.CreateTruncating(a[t * aStride + r]) * double.CreateTruncating(b[t * bStride + k]);
+                    expected[r * cols + k] += term;
+                    magnitude[r * cols + k] += Math.Abs(term);
                 }
-            Gemm.MultiplyRows<T>(c, cStride, a, aStride, b, inner, cols, steps, accumulate);
-            AssertClose(expected, Harness.ToDouble<T>(c), tol);
+        Gemm.AddOuterProducts<T>(c, rows, cols, a, aStride, b, bStride, steps);
+        double epsilon = double.CreateTruncating(T.BitIncrement(T.One) - T.One);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double actual = double.CreateTruncating(c[i]);
+            Assert.True(Math.Abs(expected[i] - actual) <= (steps + 2) * epsilon * magnitude[i], $"[{i}] {expected[i]} vs {actual}");
         }
     }
 
-    private static void AssertClose(double[] expected, double[] actual, double tol)
-    {
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tol * Math.Max(1, Math.Abs(expected[i])), $"[{i}] {expected[i]} vs {actual[i]}");
-    }
-}
-
-/// <summary>The per-step transposed product against a naive loop, around every tile boundary.</summary>
-public class MatrixOpsTests
-{
-    [Theory]
-    [InlineData(1, 1)] [InlineData(4, 5)] [InlineData(512, 128)] [InlineData(20, 129)] [InlineData(7, 16)] [InlineData(3, 300)]
-    public void TransposeMultiplyAdd(int rows, int cols)
-    {
-        var w = Harness.Random<double>(rows * cols, 1);
-        var v = Harness.Random<double>(rows, 2);
-        var y = Harness.Random<double>(cols, 3);
-        var expected = (double[])y.Clone();
-        for (int c = 0; c < cols; c++)
-            for (int r = 0; r < rows; r++) expected[c] += w[r * cols + c] * v[r];
-        MatrixOps.TransposeMultiplyAdd<double>(w, v, y);
-        for (int c = 0; c < cols; c++) Assert.Equal(expected[c], y[c], 1e-12);
-    }
 }
