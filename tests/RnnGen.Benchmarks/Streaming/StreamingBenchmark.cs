@@ -51,7 +51,11 @@ public abstract class StreamingBenchmark<TModel> where TModel : class, IRecurren
         _torchCells = Checked(new TorchCellsEngine(info, parameters, Input));
         _torchSequence = Checked(new TorchModuleEngine(info, parameters, Input, stepsPerCall: SequenceLength));
         _onnx = Checked(new OnnxEngine(OnnxFile.ExportToBytes(Model), info, Input));
+        Report.ThreadAllocations.Measure($"{typeof(TModel).Name}: Step", () => RnnGen());
     }
+
+    /// <summary>RnnGen's row: one generated <c>Step</c> (declared by each model's class, the baseline).</summary>
+    public abstract float RnnGen();
 
     [GlobalCleanup]
     public void Cleanup()

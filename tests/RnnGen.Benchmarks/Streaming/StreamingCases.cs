@@ -10,7 +10,7 @@ public class LstmStreaming64x128x2 : StreamingBenchmark<Lstm64x128x2>
     private Lstm64x128x2.State _state = new();
 
     [Benchmark(Baseline = true, Description = "RnnGen")]
-    public float RnnGen()
+    public override float RnnGen()
     {
         Model.Step(Input, ref _state, Output);
         return Output[0];
@@ -22,7 +22,7 @@ public class LstmStreaming64x64x1 : StreamingBenchmark<Lstm64x64x1>
     private Lstm64x64x1.State _state = new();
 
     [Benchmark(Baseline = true, Description = "RnnGen")]
-    public float RnnGen()
+    public override float RnnGen()
     {
         Model.Step(Input, ref _state, Output);
         return Output[0];
@@ -34,7 +34,7 @@ public class GruStreaming64x64x1 : StreamingBenchmark<Gru64x64x1>
     private Gru64x64x1.State _state = new();
 
     [Benchmark(Baseline = true, Description = "RnnGen")]
-    public float RnnGen()
+    public override float RnnGen()
     {
         Model.Step(Input, ref _state, Output);
         return Output[0];
@@ -46,7 +46,7 @@ public class LstmStreaming1x32x1 : StreamingBenchmark<Lstm1x32x1>
     private Lstm1x32x1.State _state = new();
 
     [Benchmark(Baseline = true, Description = "RnnGen")]
-    public float RnnGen()
+    public override float RnnGen()
     {
         Model.Step(Input, ref _state, Output);
         return Output[0];
@@ -58,7 +58,7 @@ public class LstmStreaming1x16x1 : StreamingBenchmark<Lstm1x16x1>
     private Lstm1x16x1.State _state = new();
 
     [Benchmark(Baseline = true, Description = "RnnGen")]
-    public float RnnGen()
+    public override float RnnGen()
     {
         Model.Step(Input, ref _state, Output);
         return Output[0];
@@ -70,7 +70,7 @@ public class LstmStreaming512x512x1 : StreamingBenchmark<Lstm512x512x1>
     private Lstm512x512x1.State _state = new();
 
     [Benchmark(Baseline = true, Description = "RnnGen")]
-    public float RnnGen()
+    public override float RnnGen()
     {
         Model.Step(Input, ref _state, Output);
         return Output[0];

@@ -34,6 +34,12 @@ public class CharRnnTraining
         CheckSameLoss(_rnnGen50.Update(), _torch50.Update(), "batch 50");
         _rnnGen1.Forward();
         _rnnGen1.PrepareBackward();
+        Report.ThreadAllocations.Measure("CharRnn: Forward + loss + Backward + clip + RMSProp, batch 1", () => _rnnGen1.Update());
+        Report.ThreadAllocations.Measure("CharRnn: the same, batch 50 in lane groups", () => _rnnGen50.Update());
+        Report.ThreadAllocations.Measure("CharRnn: Forward (50 steps)", () => _rnnGen1.Forward());
+        Report.ThreadAllocations.Measure("CharRnn: Backward (50 steps)", () => _rnnGen1.Backward());
+        _rnnGen1.Forward();
+        _rnnGen1.PrepareBackward();
     }
 
     /// <summary>As <see cref="Setup"/>, with libtorch on both cores.</summary>
