@@ -4,7 +4,8 @@ namespace RnnGen.Tests.Generated;
 
 /// <summary>
 /// Step and Forward of float models against <see cref="NaiveReference"/> (double, from the equations), from a random
-/// non-zero initial state; and Step repeated T times against one Forward over T steps.
+/// non-zero initial state; and Step repeated T times against one Forward over T steps (equal to float rounding: they sum the
+/// gates' pre-activations in different orders).
 /// </summary>
 public class ReferenceForwardTests
 {
@@ -58,8 +59,12 @@ public class ReferenceForwardTests
             else model.Step(inputs.AsSpan(t * info.InputSize, info.InputSize), stepState, o);
         }
         AssertClose(expected, Harness.ToDouble<float>(stepped), "Step outputs");
-        Assert.Equal(forward, stepped);                       // the same code path: bit-identical
-        Assert.Equal(forwardState.Values.ToArray(), stepState.Values.ToArray());
+        // Step and Forward evaluate the same equations with the same activations, but Step sums each gate's pre-activation
+        // in its own order (both biases first, then the block's columns, GateMatrix) while Forward uses the training
+        // layout: they agree to float rounding, not bit for bit. Each is held to the double reference above; to each
+        // other, at the same tolerance (the rounding of a float step, not a looser bound).
+        AssertClose(Harness.ToDouble<float>(forward), Harness.ToDouble<float>(stepped), "Step against Forward");
+        AssertClose(Harness.ToDouble<float>(forwardState.Values), Harness.ToDouble<float>(stepState.Values), "Step's final state against Forward's");
     }
 
     private static void AssertClose(double[] expected, double[] actual, string what)
