@@ -397,42 +397,62 @@ internal sealed class ModelEmitter
             string split = Separate ? ", splitLastGate: true" : "";
             w.Line($"private readonly global::RnnGen.Kernels.GateMatrix<{_t}> _stepGates{N(l)} = new(gates: {N(_cell.Gates.Count)}, units: HiddenSize, inputs: {inWidth}{split}); // layer {N(l)}");
         }
-        w.Line($"private readonly {_t}[] _stepNextH = new {_t}[HiddenSize]; // a layer's new h, until every block has read h_prev (layers wider than one block)");
+        if (SeveralBlocks)
+            w.Line($"private readonly {_t}[] _stepSums = new {_t}[{(_cell.Slots == 4 ? "4 * " : "")}(HiddenSize + Lanes.Count)]; // a layer's pre-activation sums, all blocks");
+        else
+            w.Line($"private readonly {_t}[] _stepNextH = new {_t}[HiddenSize]; // a layer's new h, until every block has read h_prev (when a block is narrower than the layer)");
         w.Line();
 
-        string slot = _cell.Slots == 1 ? "MultiplySingle" : "Multiply";
+        string slot = _cell.Slots == 1 ? "MultiplySingle" : Separate ? "MultiplySplit" : "Multiply";
         w.Line("/// <summary>");
         w.Line("/// The step on the state's values, in place. Per layer and per block of L.Count units: the gates' pre-activations");
         w.Line("/// come out of the packed weights in registers (b + W_ih·x + W_hh·h_prev), <see cref=\"Cell\"/> turns them into the");
-        w.Line("/// block's new state, which is stored; nothing goes through a scratch buffer unless a layer spans several blocks.");
+        w.Line(SeveralBlocks
+            ? "/// block's new state, which is stored over the old one. Every block's sums are computed first (they all read h_prev),"
+            : "/// block's new state, which is stored over the old one when one block holds the layer (else in a scratch copied back).");
+        if (SeveralBlocks) w.Line("/// so the blocks' products overlap and h needs no copy.");
         w.Line("/// </summary>");
         w.Line(AggressiveInlining);
         w.Line($"private void StepInPlace<L>({(_spec.Tokens ? "int token" : $"{RoSpan} x")}, {Span} values, {Span} output) where L : struct, {LanesInterface}");
         w.Open();
-        w.Line("bool oneBlock = HiddenSize <= L.Count;   // then a layer's new h may overwrite h_prev as it is computed");
+        if (SeveralBlocks) w.Line($"{Span} sums = _stepSums;");
+        else w.Line("bool oneBlock = HiddenSize <= L.Count;   // then a layer's new h may overwrite h_prev as it is computed");
         for (int l = 0; l < L; l++)
         {
             string input = l == 0 ? (_spec.Tokens ? "token" : "x") : "below";
+            string product = $"_stepGates{N(l)}.{slot}<L>({input}, h, j)";
             w.Line();
             w.Line($"// layer {N(l)}: input {(l == 0 ? (_spec.Tokens ? "= column `token` of weight_ih_l0 (a one-hot input, looked up)" : "x") : $"= the new h of layer {N(l - 1)}")}");
             w.Open();
             if (l > 0) w.Line($"{RoSpan} below = values.Slice({HOffset(l - 1)}, HiddenSize);");
             w.Line($"{Span} h = values.Slice({HOffset(l)}, HiddenSize);");
             if (HasC) w.Line($"{Span} c = values.Slice({COffset(l)}, HiddenSize);");
-            w.Line($"{Span} hNext = oneBlock ? h : _stepNextH;");
+            if (SeveralBlocks)
+            {
+                w.Line("for (int j = 0; j < HiddenSize; j += L.Count)   // all the sums first, while h holds h_prev");
+                w.Line(_cell.Slots == 4 ? $"    global::RnnGen.Kernels.GateSums.Store<L, {_t}>({product}, sums, j);" : $"    L.Store({product}, sums, j);");
+                product = _cell.Slots == 4 ? $"global::RnnGen.Kernels.GateSums.Load<L, {_t}>(sums, j)" : "L.Load(sums, j)";
+            }
+            else
+            {
+                w.Line($"{Span} hNext = oneBlock ? h : _stepNextH;");
+            }
             w.Open("for (int j = 0; j < HiddenSize; j += L.Count)");
-            var args = new List<string> { $"_stepGates{N(l)}.{slot}<L>({input}, h, j)" };
+            var args = new List<string> { product };
             if (_cell.ReadsHiddenState) args.Add("L.Load(h, j)");
             if (HasC) args.Add("L.Load(c, j)");
             foreach (var s in _cell.RecordSlots)
                 args.Add(s.Name == "h" ? "out var vh" : s.Name == "c" ? "out var vc" : "out _");
             w.Line($"Cell<L>({string.Join(", ", args)});");
             if (HasC) w.Line("L.Store(vc, c, j);");
-            w.Line("L.Store(vh, hNext, j);");
+            w.Line(SeveralBlocks ? "L.Store(vh, h, j);" : "L.Store(vh, hNext, j);");
             if (l == L - 1 && !Head) w.Line("L.Store(vh, output, j);   // no head: the output is the top layer's h");
             w.Close();
-            w.Line("if (!oneBlock)");
-            w.Line("    hNext.CopyTo(h);");
+            if (!SeveralBlocks)
+            {
+                w.Line("if (!oneBlock)");
+                w.Line("    hNext.CopyTo(h);");
+            }
             w.Close();
         }
         if (Head)
@@ -444,6 +464,13 @@ internal sealed class ModelEmitter
         w.Close();
         w.Line();
     }
+
+    /// <summary>
+    /// Whether a layer spans several blocks of lanes on every machine (H above the widest lanes: 16 floats, 8 doubles).
+    /// Then Step computes all of a layer's sums before any cell; otherwise it runs each block's sums straight into the cell,
+    /// which is what a one-block layer (the tiny models) needs: one pass, no buffer, h overwritten in place.
+    /// </summary>
+    private bool SeveralBlocks => _spec.HiddenSize > (_spec.IsDouble ? 8 : 16);
 
     /// <summary>The lines of ParametersChanged() that refresh Step's packed weights.</summary>
     private void StepPacking()

@@ -29,19 +29,58 @@ public readonly struct GateSums<L> where L : struct
 }
 
 /// <summary>
+/// Parks the <see cref="GateSums{L}"/> of several blocks in a buffer, for a step whose layer spans more than one block:
+/// the sums of units j … j + Count − 1 take the four vectors from 4·j on, so the buffer needs 4 × (H rounded up to
+/// whole blocks) values.
+/// </summary>
+public static class GateSums
+{
+    /// <summary>Stores <paramref name="sums"/> of the block that starts at <paramref name="unit"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store<L, T>(GateSums<L> sums, Span<T> buffer, int unit)
+        where L : struct, ILanes<L, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = L.Count;
+        if ((uint)(4 * (unit + n)) > (uint)buffer.Length) ThrowTooShort(buffer.Length, unit, n);
+        ref T b = ref Unsafe.Add(ref MemoryMarshal.GetReference(buffer), 4 * unit);
+        L.StoreUnsafe(sums.Z0, ref b, 0);
+        L.StoreUnsafe(sums.Z1, ref b, n);
+        L.StoreUnsafe(sums.Z2, ref b, 2 * n);
+        L.StoreUnsafe(sums.Z3, ref b, 3 * n);
+    }
+
+    /// <summary>The sums that <see cref="Store{L, T}"/> put there for the block that starts at <paramref name="unit"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static GateSums<L> Load<L, T>(ReadOnlySpan<T> buffer, int unit)
+        where L : struct, ILanes<L, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = L.Count;
+        if ((uint)(4 * (unit + n)) > (uint)buffer.Length) ThrowTooShort(buffer.Length, unit, n);
+        ref T b = ref Unsafe.Add(ref MemoryMarshal.GetReference(buffer), 4 * unit);
+        return new GateSums<L>(L.LoadUnsafe(ref b, 0), L.LoadUnsafe(ref b, n), L.LoadUnsafe(ref b, 2 * n), L.LoadUnsafe(ref b, 3 * n));
+    }
+
+    private static void ThrowTooShort(int length, int unit, int count) =>
+        throw new ArgumentException($"The buffer has {length} values; the block at unit {unit} needs {4 * (unit + count)}.", "buffer");
+}
+
+/// <summary>
 /// One layer's gate weights, packed for a batch-1 step that keeps each block of units in registers:
 /// <c>z = b_ih + b_hh + W_ih·x + W_hh·h</c> for the <see cref="Lanes{T}.Count"/> units <c>j … j + Count − 1</c> of every
 /// gate at once, returned as vectors (<see cref="GateSums{L}"/>) that the cell activates without a trip through memory.
 /// </summary>
 /// <remarks>
-/// <para>Layout: for each block of <c>Count</c> units, the bias, then every input column, then every hidden column,
-/// each as <see cref="Slots"/> vectors (one per gate, lane l = unit j + l, zero past the last unit). A block is one
-/// contiguous stream; a column costs one broadcast and one fused multiply–add per slot, in two interleaved sets of
-/// accumulators (even and odd columns) so that the adds' latency overlaps.</para>
-/// <para>Slots: an LSTM's four gates (<c>gates: 4</c>); a vanilla RNN's one gate (<c>gates: 1</c>); a GRU's three gates with
-/// the last one split (<c>gates: 3, splitLastGate: true</c>): slots r, z, W_in·x + b_in, W_hn·h + b_hn, because the reset
-/// gate multiplies only the hidden part of n. A token model's input part is one column, looked up (its one-hot input is
-/// never multiplied).</para>
+/// <para>Layout: for each block of <c>Count</c> units, the biases (<see cref="Slots"/> vectors), then every input column,
+/// then every hidden column, each as <see cref="Gates"/> vectors (one per gate; lane l = unit j + l, zero past the last
+/// unit). A block is one contiguous stream; a column costs one broadcast and one fused multiply–add per gate, in two
+/// interleaved sets of accumulators (even and odd columns) so that the adds' latency overlaps.</para>
+/// <para>Slots (the sums returned): an LSTM's four gates (<c>gates: 4</c>), from <see cref="Multiply{L}(ReadOnlySpan{T}, ReadOnlySpan{T}, int)"/>;
+/// a GRU's three gates with the last one split (<c>gates: 3, splitLastGate: true</c>): r, z, W_in·x + b_in and
+/// W_hn·h + b_hn, because the reset gate multiplies only the hidden part of n, from <see cref="MultiplySplit{L}(ReadOnlySpan{T}, ReadOnlySpan{T}, int)"/>; a vanilla RNN's
+/// one gate (<c>gates: 1</c>), from <see cref="MultiplySingle{L}(ReadOnlySpan{T}, ReadOnlySpan{T}, int)"/>. A token
+/// model's input part is one column, looked up (its one-hot input is never multiplied).</para>
 /// <para>Like <see cref="PackedMatrix{T}"/>, a private copy: generated models <see cref="Pack"/> it from the PyTorch-layout
 /// parameters in <c>ParametersChanged()</c>.</para>
 /// </remarks>
@@ -56,19 +95,17 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     public GateMatrix(int gates, int units, int inputs, bool splitLastGate = false)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(gates, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(units, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(inputs, 1);
-        int slots = gates + (splitLastGate ? 1 : 0);
-        if (slots != 1 && slots != 4)
-            throw new ArgumentException($"GateMatrix holds one or four slots per unit; {gates} gates{(splitLastGate ? " with the last one split" : "")} make {slots}.", nameof(gates));
+        if (!(gates == 4 && !splitLastGate) && !(gates == 3 && splitLastGate) && !(gates == 1 && !splitLastGate))
+            throw new ArgumentException($"GateMatrix packs four gates (LSTM), three with the last one split (GRU) or one (RNN); got {gates} gate(s){(splitLastGate ? " with the last one split" : "")}.", nameof(gates));
         Gates = gates;
         Units = units;
         Inputs = inputs;
         SplitLastGate = splitLastGate;
-        Slots = slots;
+        Slots = gates + (splitLastGate ? 1 : 0);
         Width = Lanes<T>.Count;
-        _blockLength = checked((1 + inputs + units) * slots * Width);
+        _blockLength = checked((Slots + (inputs + units) * gates) * Width);
         _weights = new T[checked(Blocks * _blockLength)];
     }
 
@@ -84,7 +121,7 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Whether the last gate's input and hidden parts are kept apart (GRU).</summary>
     public bool SplitLastGate { get; }
 
-    /// <summary>Vectors per column: <see cref="Gates"/>, plus one when the last gate is split.</summary>
+    /// <summary>Sums per unit: <see cref="Gates"/>, plus one when the last gate is split.</summary>
     public int Slots { get; }
 
     /// <summary>Units per block: <see cref="Lanes{T}.Count"/> on this machine.</summary>
@@ -114,47 +151,58 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
                 for (int gate = 0; gate < Gates; gate++)
                 {
                     int row = gate * Units + unit;
-                    bool split = SplitLastGate && gate == last;
-                    // the slot of this gate's input part and of its hidden part (the same unless the gate is split)
-                    int inputSlot = gate, hiddenSlot = split ? gate + 1 : gate;
-                    // column 0 is the bias, then the input columns, then the hidden columns
-                    if (split)
+                    // the biases first: one vector per slot (the split gate's two parts in slots Gates − 1 and Gates)
+                    if (SplitLastGate && gate == last)
                     {
-                        packed[Index(0, inputSlot, lane)] = biasIh[row];
-                        packed[Index(0, hiddenSlot, lane)] = biasHh[row];
+                        packed[gate * Width + lane] = biasIh[row];
+                        packed[(gate + 1) * Width + lane] = biasHh[row];
                     }
                     else
                     {
-                        packed[Index(0, inputSlot, lane)] = biasIh[row] + biasHh[row];
+                        packed[gate * Width + lane] = biasIh[row] + biasHh[row];
                     }
+                    // then the input columns and the hidden columns, one vector per gate
                     for (int k = 0; k < Inputs; k++)
-                        packed[Index(1 + k, inputSlot, lane)] = weightIh[row * Inputs + k];
+                        packed[Column(k) + gate * Width + lane] = weightIh[row * Inputs + k];
                     for (int k = 0; k < Units; k++)
-                        packed[Index(1 + Inputs + k, hiddenSlot, lane)] = weightHh[row * Units + k];
+                        packed[Column(Inputs + k) + gate * Width + lane] = weightHh[row * Units + k];
                 }
             }
         }
     }
 
-    /// <summary>Position of (column, slot, lane) within a block.</summary>
-    private int Index(int column, int slot, int lane) => (column * Slots + slot) * Width + lane;
+    /// <summary>Offset of input-then-hidden column <paramref name="k"/> within a block.</summary>
+    private int Column(int k) => (Slots + k * Gates) * Width;
 
     /// <summary>
-    /// The four slots' sums for units <paramref name="unit"/> … <paramref name="unit"/> + Count − 1 (a multiple of Count):
+    /// The four gates' sums for units <paramref name="unit"/> … <paramref name="unit"/> + Count − 1 (a multiple of Count):
     /// bias + input part over <paramref name="x"/> (Inputs long) + hidden part over <paramref name="h"/> (Units long).
-    /// Requires <see cref="Slots"/> = 4 and <typeparamref name="L"/> of <see cref="Width"/> lanes. Unchecked beyond that: the
+    /// Requires four gates (LSTM) and <typeparamref name="L"/> of <see cref="Width"/> lanes. Unchecked beyond that: the
     /// generated caller passes spans of the right lengths.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public GateSums<L> Multiply<L>(ReadOnlySpan<T> x, ReadOnlySpan<T> h, int unit) where L : struct, ILanes<L, T> =>
-        Four<L>(x, -1, h, unit);
+        Four<L>(x, -1, h, unit, split: false);
 
     /// <summary>As <see cref="Multiply{L}(ReadOnlySpan{T}, ReadOnlySpan{T}, int)"/> with the input part of a token: column <paramref name="token"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public GateSums<L> Multiply<L>(int token, ReadOnlySpan<T> h, int unit) where L : struct, ILanes<L, T> =>
-        Four<L>(default, token, h, unit);
+        Four<L>(default, token, h, unit, split: false);
 
-    /// <summary>The one slot's sum for units <paramref name="unit"/> … <paramref name="unit"/> + Count − 1; requires <see cref="Slots"/> = 1.</summary>
+    /// <summary>
+    /// The sums of three gates with the last one split (GRU): r, z, the last gate's input part (W_in·x + b_in) and its
+    /// hidden part (W_hn·h + b_hn). Otherwise as <see cref="Multiply{L}(ReadOnlySpan{T}, ReadOnlySpan{T}, int)"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public GateSums<L> MultiplySplit<L>(ReadOnlySpan<T> x, ReadOnlySpan<T> h, int unit) where L : struct, ILanes<L, T> =>
+        Four<L>(x, -1, h, unit, split: true);
+
+    /// <summary>As <see cref="MultiplySplit{L}(ReadOnlySpan{T}, ReadOnlySpan{T}, int)"/> with the input part of a token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public GateSums<L> MultiplySplit<L>(int token, ReadOnlySpan<T> h, int unit) where L : struct, ILanes<L, T> =>
+        Four<L>(default, token, h, unit, split: true);
+
+    /// <summary>The one slot's sum for units <paramref name="unit"/> … <paramref name="unit"/> + Count − 1; requires one gate.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public L MultiplySingle<L>(ReadOnlySpan<T> x, ReadOnlySpan<T> h, int unit) where L : struct, ILanes<L, T> =>
         One<L>(x, -1, h, unit);
@@ -165,37 +213,59 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
         One<L>(default, token, h, unit);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private GateSums<L> Four<L>(ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, int unit) where L : struct, ILanes<L, T>
+    private GateSums<L> Four<L>(ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, int unit, bool split) where L : struct, ILanes<L, T>
     {
+        // split is a constant at every call site: the JIT compiles one of the two paths below
         int n = L.Count;
-        if (Slots != 4 || n != Width) throw Mismatch(4, n);
+        if (Slots != 4 || SplitLastGate != split || n != Width) throw Mismatch(split ? "three gates, the last split" : "four gates", n);
         ref T w = ref MemoryMarshal.GetArrayDataReference(_weights);
         w = ref Unsafe.Add(ref w, (nint)(unit / n) * _blockLength);
-        int column = 4 * n;   // elements per column
         L a0 = L.LoadUnsafe(ref w, 0), a1 = L.LoadUnsafe(ref w, n), a2 = L.LoadUnsafe(ref w, 2 * n), a3 = L.LoadUnsafe(ref w, 3 * n);
         L b0 = default, b1 = default, b2 = default, b3 = default;
-        w = ref Unsafe.Add(ref w, column);
-        if (x.IsEmpty)
+        w = ref Unsafe.Add(ref w, 4 * n);
+        if (split)
         {
-            // a token: its column, looked up
-            ref T c = ref Unsafe.Add(ref w, (nint)token * column);
-            a0 += L.LoadUnsafe(ref c, 0); a1 += L.LoadUnsafe(ref c, n); a2 += L.LoadUnsafe(ref c, 2 * n); a3 += L.LoadUnsafe(ref c, 3 * n);
+            // GRU: columns of three gates; the input part of the last one goes to slot 2, its hidden part to slot 3
+            if (x.IsEmpty)
+                Token(ref w, token, 3, ref a0, ref a1, ref a2, ref a3);
+            else
+                Columns(ref w, x, 3, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1, ref b2, ref b3);
+            w = ref Unsafe.Add(ref w, (nint)Inputs * 3 * n);
+            Columns(ref w, h, 3, ref a0, ref a1, ref a3, ref a2, ref b0, ref b1, ref b3, ref b2);
         }
         else
         {
-            Columns(ref w, x, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1, ref b2, ref b3);
+            if (x.IsEmpty)
+                Token(ref w, token, 4, ref a0, ref a1, ref a2, ref a3);
+            else
+                Columns(ref w, x, 4, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1, ref b2, ref b3);
+            w = ref Unsafe.Add(ref w, (nint)Inputs * 4 * n);
+            Columns(ref w, h, 4, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1, ref b2, ref b3);
         }
-        w = ref Unsafe.Add(ref w, (nint)Inputs * column);
-        Columns(ref w, h, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1, ref b2, ref b3);
         return new GateSums<L>(a0 + b0, a1 + b1, a2 + b2, a3 + b3);
     }
 
-    /// <summary>a += W[:, k]·v[k] over the columns of <paramref name="v"/>, even columns into a, odd into b.</summary>
+    /// <summary>a += column <paramref name="token"/>: its first <paramref name="gates"/> vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Columns<L>(ref T w, ReadOnlySpan<T> v, ref L a0, ref L a1, ref L a2, ref L a3, ref L b0, ref L b1, ref L b2, ref L b3)
+    private static void Token<L>(ref T w, int token, int gates, ref L a0, ref L a1, ref L a2, ref L a3) where L : struct, ILanes<L, T>
+    {
+        int n = L.Count;
+        ref T c = ref Unsafe.Add(ref w, (nint)token * gates * n);
+        a0 += L.LoadUnsafe(ref c, 0);
+        a1 += L.LoadUnsafe(ref c, n);
+        a2 += L.LoadUnsafe(ref c, 2 * n);
+        if (gates == 4) a3 += L.LoadUnsafe(ref c, 3 * n);
+    }
+
+    /// <summary>
+    /// a += W[:, k]·v[k] over the columns of <paramref name="v"/> (<paramref name="gates"/> = 3 or 4 vectors each, into the
+    /// first that many accumulators), even columns into a, odd into b.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Columns<L>(ref T w, ReadOnlySpan<T> v, int gates, ref L a0, ref L a1, ref L a2, ref L a3, ref L b0, ref L b1, ref L b2, ref L b3)
         where L : struct, ILanes<L, T>
     {
-        int n = L.Count, column = 4 * n, k = 0;
+        int n = L.Count, column = gates * n, k = 0;
         ref T vr = ref MemoryMarshal.GetReference(v);
         for (; k + 2 <= v.Length; k += 2)
         {
@@ -204,11 +274,11 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
             a0 = L.MultiplyAdd(L.LoadUnsafe(ref c, 0), v0, a0);
             a1 = L.MultiplyAdd(L.LoadUnsafe(ref c, n), v0, a1);
             a2 = L.MultiplyAdd(L.LoadUnsafe(ref c, 2 * n), v0, a2);
-            a3 = L.MultiplyAdd(L.LoadUnsafe(ref c, 3 * n), v0, a3);
+            if (gates == 4) a3 = L.MultiplyAdd(L.LoadUnsafe(ref c, 3 * n), v0, a3);
             b0 = L.MultiplyAdd(L.LoadUnsafe(ref c, column), v1, b0);
             b1 = L.MultiplyAdd(L.LoadUnsafe(ref c, column + n), v1, b1);
             b2 = L.MultiplyAdd(L.LoadUnsafe(ref c, column + 2 * n), v1, b2);
-            b3 = L.MultiplyAdd(L.LoadUnsafe(ref c, column + 3 * n), v1, b3);
+            if (gates == 4) b3 = L.MultiplyAdd(L.LoadUnsafe(ref c, column + 3 * n), v1, b3);
         }
         if (k < v.Length)
         {
@@ -217,7 +287,7 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
             a0 = L.MultiplyAdd(L.LoadUnsafe(ref c, 0), v0, a0);
             a1 = L.MultiplyAdd(L.LoadUnsafe(ref c, n), v0, a1);
             a2 = L.MultiplyAdd(L.LoadUnsafe(ref c, 2 * n), v0, a2);
-            a3 = L.MultiplyAdd(L.LoadUnsafe(ref c, 3 * n), v0, a3);
+            if (gates == 4) a3 = L.MultiplyAdd(L.LoadUnsafe(ref c, 3 * n), v0, a3);
         }
     }
 
@@ -225,7 +295,7 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     private L One<L>(ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, int unit) where L : struct, ILanes<L, T>
     {
         int n = L.Count;
-        if (Slots != 1 || n != Width) throw Mismatch(1, n);
+        if (Slots != 1 || n != Width) throw Mismatch("one gate", n);
         ref T w = ref MemoryMarshal.GetArrayDataReference(_weights);
         w = ref Unsafe.Add(ref w, (nint)(unit / n) * _blockLength);
         L a0 = L.LoadUnsafe(ref w, 0), a1 = default, a2 = default, a3 = default;
@@ -239,7 +309,7 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
         return (a0 + a1) + (a2 + a3);
     }
 
-    /// <summary>One slot: a += W[:, k]·v[k], columns taken four at a time into four accumulators.</summary>
+    /// <summary>One gate: a += W[:, k]·v[k], columns taken four at a time into four accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Columns<L>(ref T w, ReadOnlySpan<T> v, ref L a0, ref L a1, ref L a2, ref L a3) where L : struct, ILanes<L, T>
     {
@@ -257,8 +327,8 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
             a0 = L.MultiplyAdd(L.LoadUnsafe(ref w, (nint)k * n), L.Create(Unsafe.Add(ref vr, k)), a0);
     }
 
-    private InvalidOperationException Mismatch(int slots, int count) => new(
-        $"This GateMatrix has {Slots} slot(s) per column and blocks of {Width} units; the call expects {slots} slot(s) and {count}-unit lanes.");
+    private InvalidOperationException Mismatch(string gates, int count) => new(
+        $"This GateMatrix holds {Gates} gate(s){(SplitLastGate ? ", the last split" : "")} in blocks of {Width} units; the call expects {gates} and {count}-unit lanes.");
 
     private static void Check(int actual, int expected, string name)
     {

@@ -32,6 +32,9 @@ public interface ILanes<TSelf, T>
     /// <summary>The vector at <paramref name="source"/> + <paramref name="offset"/> elements, unchecked (for kernels that own the memory).</summary>
     static abstract TSelf LoadUnsafe(ref T source, nint offset);
 
+    /// <summary>Stores <paramref name="value"/> at <paramref name="destination"/> + <paramref name="offset"/> elements, unchecked.</summary>
+    static abstract void StoreUnsafe(TSelf value, ref T destination, nint offset);
+
     /// <summary>Every lane set to <paramref name="value"/>.</summary>
     static abstract TSelf Create(T value);
 
@@ -138,6 +141,10 @@ public static class Lanes<T> where T : unmanaged, IFloatingPointIeee754<T>
 
         /// <inheritdoc />
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void StoreUnsafe(Wide value, ref T destination, nint offset) => value._v.StoreUnsafe(ref Unsafe.Add(ref destination, offset));
+
+        /// <inheritdoc />
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Wide Create(T value) => new(Vector512.Create(value));
 
         /// <inheritdoc />
@@ -224,6 +231,10 @@ public static class Lanes<T> where T : unmanaged, IFloatingPointIeee754<T>
         /// <inheritdoc />
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Portable LoadUnsafe(ref T source, nint offset) => new(Vector.LoadUnsafe(ref Unsafe.Add(ref source, offset)));
+
+        /// <inheritdoc />
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void StoreUnsafe(Portable value, ref T destination, nint offset) => value._v.StoreUnsafe(ref Unsafe.Add(ref destination, offset));
 
         /// <inheritdoc />
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

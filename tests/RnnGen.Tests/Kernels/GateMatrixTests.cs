@@ -60,7 +60,9 @@ public class GateMatrixTests
             }
             else
             {
-                var sums = token ? matrix.Inner.Multiply<L>(tokenId, h, j) : matrix.Inner.Multiply<L>(x, h, j);
+                var sums = split
+                    ? (token ? matrix.Inner.MultiplySplit<L>(tokenId, h, j) : matrix.Inner.MultiplySplit<L>(x, h, j))
+                    : (token ? matrix.Inner.Multiply<L>(tokenId, h, j) : matrix.Inner.Multiply<L>(x, h, j));
                 slots = [Unpack(sums.Z0), Unpack(sums.Z1), Unpack(sums.Z2), Unpack(sums.Z3)];
             }
             for (int lane = 0; lane < L.Count && j + lane < units; lane++)
@@ -102,10 +104,11 @@ public class GateMatrixTests
     }
 
     [Fact]
-    public void Constructor_RejectsSlotCountsOtherThanOneOrFour()
+    public void Constructor_RejectsShapesOtherThanTheThreeCells()
     {
         Assert.Throws<ArgumentException>(() => new GateMatrix<float>(gates: 2, units: 3, inputs: 2));
         Assert.Throws<ArgumentException>(() => new GateMatrix<float>(gates: 4, units: 3, inputs: 2, splitLastGate: true));
+        Assert.Throws<ArgumentException>(() => new GateMatrix<float>(gates: 3, units: 3, inputs: 2));
     }
 
     [Fact]
@@ -120,7 +123,10 @@ public class GateMatrixTests
         }
         Assert.Throws<InvalidOperationException>(() => Lanes<float>.IsWide
             ? matrix.MultiplySingle<Lanes<float>.Wide>(x, h, 0)
-            : matrix.MultiplySingle<Lanes<float>.Portable>(x, h, 0));   // four slots, asked for one
+            : matrix.MultiplySingle<Lanes<float>.Portable>(x, h, 0));   // four gates, asked for one
+        Assert.Throws<InvalidOperationException>(() => Lanes<float>.IsWide
+            ? matrix.MultiplySplit<Lanes<float>.Wide>(x, h, 0)
+            : matrix.MultiplySplit<Lanes<float>.Portable>(x, h, 0));    // four gates, asked for a split three
     }
 
     /// <summary>A matrix of doubles for the tests (the product is then exact enough to compare at 1e-12).</summary>
