@@ -225,8 +225,11 @@ internal sealed class ModelEmitter
         w.Line($"private readonly {_t}[] _gx = new {_t}[GateRows];        // gate pre-activations{(Separate ? " from the input (+ b_ih)" : "")}");
         if (Separate)
             w.Line($"private readonly {_t}[] _gh = new {_t}[GateRows];        // gate pre-activations from the hidden state (+ b_hh)");
-        w.Line($"private readonly {_t}[] _stepPrev = new {_t}[StepRecordSize]; // Step: the state going in");
-        w.Line($"private readonly {_t}[] _stepNext = new {_t}[StepRecordSize]; // Step: the state coming out");
+        if (!InPlaceStep)
+        {
+            w.Line($"private readonly {_t}[] _stepPrev = new {_t}[StepRecordSize]; // Step: the state going in");
+            w.Line($"private readonly {_t}[] _stepNext = new {_t}[StepRecordSize]; // Step: the state coming out");
+        }
         w.Line($"private readonly {_t}[] _dh = new {_t}[HiddenSize];      // Backward: dL/dh of the layer at hand");
         w.Line();
         w.Line("/// <summary>All parameters, one flat buffer in PyTorch layout (see <see cref=\"Layout\"/>). After writing it directly, call <see cref=\"ParametersChanged\"/>.</summary>");
@@ -274,6 +277,7 @@ internal sealed class ModelEmitter
             }
         }
         if (Head) w.Line("_head.Pack(p.Slice(HeadWeight, OutputSize * HiddenSize), default, p.Slice(HeadBias, OutputSize), default);");
+        StepPacking();
         w.Close();
         w.Line();
     }
@@ -395,6 +399,7 @@ internal sealed class ModelEmitter
             : "/// One time step for <paramref name=\"input\"/> (InputSize wide): advances <paramref name=\"state\"/> and overwrites <paramref name=\"output\"/> (OutputWidth wide).");
         w.Line("/// Allocates nothing; records nothing.");
         w.Line("/// </summary>");
+        w.Line(NoInlining);
         w.Line($"public void Step({InputParam}, ref State state, {Span} output)");
         w.Open();
         w.Line("global::System.ArgumentNullException.ThrowIfNull(state);");
@@ -403,11 +408,156 @@ internal sealed class ModelEmitter
         else
             w.Line("CheckLength(input.Length, InputSize, nameof(input));");
         w.Line("CheckLength(output.Length, OutputWidth, nameof(output));");
-        w.Line("StoreState(state, _stepPrev);");
-        w.Line($"StepCore(1, {(_spec.Tokens ? "new global::System.ReadOnlySpan<int>(in token)" : "input")}, _stepPrev, _stepNext, output, OutputWidth, _gx{(Separate ? ", _gh" : "")});");
-        w.Line("LoadState(_stepNext, state);");
+        if (!InPlaceStep)
+        {
+            // a larger model: the general step through the packed copies that Forward reads, on a copy of the state
+            w.Line("StoreState(state, _stepPrev);");
+            w.Line($"StepCore(1, {(_spec.Tokens ? "new global::System.ReadOnlySpan<int>(in token)" : "input")}, _stepPrev, _stepNext, output, OutputWidth, _gx{(Separate ? ", _gh" : "")});");
+            w.Line("LoadState(_stepNext, state);");
+            w.Close();
+            w.Line();
+            return;
+        }
+        string x = _spec.Tokens ? "token" : "input";
+        LaneDispatch($"StepInPlace<{{0}}>({x}, state.Values, output);");
         w.Close();
         w.Line();
+
+        w.Line("// Step's own copy of the weights: per layer, the gates of each block of Lanes.Count units side by side (refreshed by");
+        w.Line("// ParametersChanged), so that a block's pre-activations come out of one pass in registers and go straight into the cell.");
+        for (int l = 0; l < L; l++)
+        {
+            string inWidth = l == 0 ? "InputSize" : "HiddenSize";
+            string split = Separate ? ", splitLastGate: true" : "";
+            w.Line($"private readonly global::RnnGen.Kernels.GateMatrix<{_t}> _stepGates{N(l)} = new(gates: {N(_cell.Gates.Count)}, units: HiddenSize, inputs: {inWidth}{split}); // layer {N(l)}");
+        }
+        if (SeveralBlocks)
+            w.Line($"private readonly {_t}[] _stepSums = new {_t}[{(_cell.Slots == 4 ? "4 * " : "")}(HiddenSize + Lanes.Count)]; // a layer's pre-activation sums, all blocks");
+        else
+            w.Line($"private readonly {_t}[] _stepNextH = new {_t}[HiddenSize]; // a layer's new h, until every block has read h_prev (when a block is narrower than the layer)");
+        w.Line();
+
+        string slot = _cell.Slots == 1 ? "MultiplySingle" : Separate ? "MultiplySplit" : "Multiply";
+        w.Line("/// <summary>");
+        w.Line("/// The step on the state's values, in place. Per layer and per block of L.Count units: the gates' pre-activations");
+        w.Line("/// come out of the packed weights in registers (b + W_ih·x + W_hh·h_prev), <see cref=\"Cell\"/> turns them into the");
+        w.Line(SeveralBlocks
+            ? "/// block's new state, which is stored over the old one. Every block's sums are computed first (they all read h_prev),"
+            : "/// block's new state, which is stored over the old one when one block holds the layer (else in a scratch copied back).");
+        if (SeveralBlocks) w.Line("/// so the blocks' products overlap and h needs no copy.");
+        w.Line("/// </summary>");
+        w.Line(AggressiveInlining);
+        w.Line($"private void StepInPlace<L>({(_spec.Tokens ? "int token" : $"{RoSpan} x")}, {Span} values, {Span} output) where L : struct, {LanesInterface}");
+        w.Open();
+        if (SeveralBlocks) w.Line($"{Span} sums = _stepSums;");
+        else w.Line("bool oneBlock = HiddenSize <= L.Count;   // then a layer's new h may overwrite h_prev as it is computed");
+        for (int l = 0; l < L; l++)
+        {
+            string input = l == 0 ? (_spec.Tokens ? "token" : "x") : "below";
+            string product = $"_stepGates{N(l)}.{slot}<L>({input}, h, j)";
+            w.Line();
+            w.Line($"// layer {N(l)}: input {(l == 0 ? (_spec.Tokens ? "= column `token` of weight_ih_l0 (a one-hot input, looked up)" : "x") : $"= the new h of layer {N(l - 1)}")}");
+            w.Open();
+            if (l > 0) w.Line($"{RoSpan} below = values.Slice({HOffset(l - 1)}, HiddenSize);");
+            w.Line($"{Span} h = values.Slice({HOffset(l)}, HiddenSize);");
+            if (HasC) w.Line($"{Span} c = values.Slice({COffset(l)}, HiddenSize);");
+            if (SeveralBlocks)
+            {
+                w.Line("for (int j = 0; j < HiddenSize; j += L.Count)   // all the sums first, while h holds h_prev");
+                w.Line(_cell.Slots == 4 ? $"    global::RnnGen.Kernels.GateSums.Store<L, {_t}>({product}, sums, j);" : $"    L.Store({product}, sums, j);");
+                product = _cell.Slots == 4 ? $"global::RnnGen.Kernels.GateSums.Load<L, {_t}>(sums, j)" : "L.Load(sums, j)";
+            }
+            else
+            {
+                w.Line($"{Span} hNext = oneBlock ? h : _stepNextH;");
+            }
+            w.Open("for (int j = 0; j < HiddenSize; j += L.Count)");
+            var args = new List<string> { product };
+            if (_cell.ReadsHiddenState) args.Add("L.Load(h, j)");
+            if (HasC) args.Add("L.Load(c, j)");
+            foreach (var s in _cell.RecordSlots)
+                args.Add(s.Name == "h" ? "out var vh" : s.Name == "c" ? "out var vc" : "out _");
+            w.Line($"Cell<L>({string.Join(", ", args)});");
+            if (HasC) w.Line("L.Store(vc, c, j);");
+            w.Line(SeveralBlocks ? "L.Store(vh, h, j);" : "L.Store(vh, hNext, j);");
+            if (l == L - 1 && !Head) w.Line("L.Store(vh, output, j);   // no head: the output is the top layer's h");
+            w.Close();
+            if (!SeveralBlocks)
+            {
+                w.Line("if (!oneBlock)");
+                w.Line("    hNext.CopyTo(h);");
+            }
+            w.Close();
+        }
+        if (Head)
+        {
+            w.Line();
+            w.Line("// head: output = head.weight·h_top + head.bias");
+            w.Line($"_head.Multiply(values.Slice({HOffset(L - 1)}, HiddenSize), default, output);");
+        }
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>
+    /// Whether <c>Step</c> runs in place on the state with its own gate-interleaved copy of the weights (<c>GateMatrix</c>):
+    /// for small models, where copying the state and a general product per layer would dominate the step. That copy doubles
+    /// the memory of the gate weights, so it is kept to models whose gate weights are at most 16,384 values (64 KB of floats);
+    /// larger models step through the packed copies that <c>Forward</c> reads (their product dominates, and it is as fast).
+    /// </summary>
+    private bool InPlaceStep
+    {
+        get
+        {
+            long gates = (long)_cell.Gates.Count * _spec.HiddenSize, weights = 0;
+            for (int l = 0; l < L; l++)
+                weights += gates * ((l == 0 ? _spec.InputSize : _spec.HiddenSize) + _spec.HiddenSize);
+            return weights <= 16384;
+        }
+    }
+
+    /// <summary>
+    /// Whether a layer spans several blocks of lanes on every machine (H above the widest lanes: 16 floats, 8 doubles).
+    /// Then Step computes all of a layer's sums before any cell; otherwise it runs each block's sums straight into the cell,
+    /// which is what a one-block layer (the tiny models) needs: one pass, no buffer, h overwritten in place.
+    /// </summary>
+    private bool SeveralBlocks => _spec.HiddenSize > (_spec.IsDouble ? 8 : 16);
+
+    /// <summary>The lines of ParametersChanged() that refresh Step's packed weights.</summary>
+    private void StepPacking()
+    {
+        if (!InPlaceStep) return;
+        for (int l = 0; l < L; l++)
+        {
+            string inWidth = l == 0 ? "InputSize" : "HiddenSize";
+            _w.Line($"_stepGates{N(l)}.Pack(p.Slice(WeightIh{N(l)}, GateRows * {inWidth}), p.Slice(WeightHh{N(l)}, GateRows * HiddenSize), p.Slice(BiasIh{N(l)}, GateRows), p.Slice(BiasHh{N(l)}, GateRows));");
+        }
+    }
+
+    /// <summary>Offset of layer <paramref name="layer"/>'s h in a state's values.</summary>
+    private string HOffset(int layer) => layer == 0 ? "0" : $"{N(layer)} * HiddenSize";
+
+    /// <summary>Offset of layer <paramref name="layer"/>'s c in a state's values (after every layer's h).</summary>
+    private string COffset(int layer) => layer == 0 ? "LayerCount * HiddenSize" : $"(LayerCount + {N(layer)}) * HiddenSize";
+
+    // The code generic over the lanes is marked AggressiveInlining and reached from a NoInlining entry point: the JIT
+    // raises a method's inlining budget only along chains of forced inlines, so the cell's many small lane operations
+    // are all inlined whatever calls the entry point (a discretionary inline in between would exhaust the budget).
+    private const string NoInlining = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]";
+    private const string AggressiveInlining = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]";
+
+    private string LanesInterface => $"global::RnnGen.Kernels.ILanes<L, {_t}>";
+
+    /// <summary>
+    /// Calls a method generic over the lane type with the lanes this machine runs: <c>Lanes.Wide</c> (Vector512) where it is
+    /// accelerated, else <c>Lanes.Portable</c> (Vector&lt;T&gt;). <c>Lanes.IsWide</c> is a JIT-time constant: one branch is compiled.
+    /// </summary>
+    private void LaneDispatch(string call)
+    {
+        _w.Line("if (Lanes.IsWide)");
+        _w.Line("    " + string.Format(CultureInfo.InvariantCulture, call, "Lanes.Wide"));
+        _w.Line("else");
+        _w.Line("    " + string.Format(CultureInfo.InvariantCulture, call, "Lanes.Portable"));
     }
 
     private void ForwardMembers()
@@ -841,21 +991,52 @@ internal sealed class ModelEmitter
     {
         var w = _w;
         var slots = _cell.RecordSlots;
+        string generic = $"where L : struct, {LanesInterface}";
         w.Line($"// ---------------------------------------------------------------- the {_cell.DisplayName} cell (the same for every layer)");
         w.Line();
+        var cell = new List<string> { _cell.Slots == 1 ? "L pre" : "global::RnnGen.Kernels.GateSums<L> pre" };
+        if (_cell.ReadsHiddenState) cell.Add("L hPrev");
+        if (HasC) cell.Add("L cPrev");
+        foreach (var s in slots) cell.Add($"out L {s.Name}");
+        w.Line($"/// <summary>The {_cell.DisplayName} cell on one vector of L.Count units: from the pre-activation sums to every vector the tape records (Step keeps only the new state).</summary>");
+        w.Line(AggressiveInlining);
+        w.Line($"private static void Cell<L>({string.Join(", ", cell)}) {generic}");
+        w.Open();
+        _cell.EmitCell(w);
+        w.Close();
+        w.Line();
+
         var fwd = new List<string> { $"{RoSpan} gx" };
         if (Separate) fwd.Add($"{RoSpan} gh");
         fwd.Add($"{RoSpan} hPrev");
         if (HasC) fwd.Add($"{RoSpan} cPrev");
         fwd.Add($"{Span} record");
+        string fwdArgs = string.Join(", ", fwd.Select(a => a.Substring(a.LastIndexOf(' ') + 1)));
         w.Line("/// <summary>Gate activations and the new state, from the pre-activations, into one layer's step record.</summary>");
+        w.Line(NoInlining);
         w.Line($"private static void CellForward({string.Join(", ", fwd)})");
+        w.Open();
+        LaneDispatch($"CellForward<{{0}}>({fwdArgs});");
+        w.Close();
+        w.Line();
+        w.Line(AggressiveInlining);
+        w.Line($"private static void CellForward<L>({string.Join(", ", fwd)}) {generic}");
         w.Open();
         for (int s = 0; s < slots.Count; s++)
             w.Line($"{Span} {slots[s].Name} = record.Slice({N(s)} * HiddenSize, HiddenSize);");
-        _cell.EmitForward(w);
+        _cell.EmitBufferSlices(w);
+        w.Open("for (int j = 0; j < HiddenSize; j += L.Count)");
+        var args = new List<string> { _cell.BufferSums };
+        if (_cell.ReadsHiddenState) args.Add("L.Load(hPrev, j)");
+        if (HasC) args.Add("L.Load(cPrev, j)");
+        foreach (var s in slots) args.Add($"out var v{s.Name}");
+        w.Line($"Cell<L>({string.Join(", ", args)});");
+        foreach (var s in slots)
+            w.Line($"L.Store(v{s.Name}, {s.Name}, j);");
+        w.Close();
         w.Close();
         w.Line();
+
         var bwd = new List<string> { $"{RoSpan} record", $"{RoSpan} hPrev" };
         if (HasC) bwd.Add($"{RoSpan} cPrev");
         bwd.Add($"{Span} dh");
@@ -863,12 +1044,23 @@ internal sealed class ModelEmitter
         bwd.Add($"{Span} dgx");
         if (Separate) bwd.Add($"{Span} dgh");
         bwd.Add($"{Span} dhPrev");
+        string bwdArgs = string.Join(", ", bwd.Select(a => a.Substring(a.LastIndexOf(' ') + 1)));
         w.Line("/// <summary>From dL/dh" + (HasC ? " and dL/dc (turned into dL/dc_prev in place)" : "") + " to the gradients of the pre-activations; adds any direct path into dhPrev.</summary>");
+        w.Line(NoInlining);
         w.Line($"private static void CellBackward({string.Join(", ", bwd)})");
+        w.Open();
+        LaneDispatch($"CellBackward<{{0}}>({bwdArgs});");
+        w.Close();
+        w.Line();
+        w.Line(AggressiveInlining);
+        w.Line($"private static void CellBackward<L>({string.Join(", ", bwd)}) {generic}");
         w.Open();
         for (int s = 0; s < slots.Count; s++)
             w.Line($"{RoSpan} {slots[s].Name} = record.Slice({N(s)} * HiddenSize, HiddenSize);");
+        _cell.EmitBackwardSlices(w);
+        w.Open("for (int j = 0; j < HiddenSize; j += L.Count)");
         _cell.EmitBackward(w);
+        w.Close();
         w.Close();
         w.Line();
     }

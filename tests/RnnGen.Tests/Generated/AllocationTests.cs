@@ -28,6 +28,25 @@ public class AllocationTests
     }
 
     [Fact]
+    public void Lstm_AboveTheInPlaceStepSize()
+    {
+        var m = new LstmFLarge();
+        m.InitializeParameters(1);
+        var state = new LstmFLarge.State();
+        var tape = new LstmFLarge.Tape(4);
+        var x = new float[4 * LstmFLarge.InputSize];
+        var y = new float[4 * LstmFLarge.OutputWidth];
+
+        void Run()
+        {
+            m.Step(x.AsSpan(0, LstmFLarge.InputSize), ref state, y.AsSpan(0, LstmFLarge.OutputWidth));
+            m.Forward(x, ref state, tape, y);
+            m.Backward(tape, y);
+        }
+        AssertNoAllocation(Run);
+    }
+
+    [Fact]
     public void Lstm_Tokens()
     {
         var m = new LstmFTokens();

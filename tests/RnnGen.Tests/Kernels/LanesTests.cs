@@ -1,46 +1,109 @@
-using System.Numerics;
 using RnnGen.Kernels;
 
 namespace RnnGen.Tests.Kernels;
 
-/// <summary>The vector activations against System.Math, and partial loads and stores at every offset.</summary>
+/// <summary>
+/// The lane activations against System.Math over dense grids (both lane types: Wide runs emulated where Vector512 is not
+/// accelerated), their special values, and partial loads and stores at every offset.
+/// </summary>
 public class LanesTests
 {
-    private static IEnumerable<double> Points()
+    /// <summary>Every 509th float in [0, 11], both signs, and values around and beyond saturation.</summary>
+    private static float[] DenseFloats()
     {
-        for (double x = -30; x <= 30; x += 0.0137) yield return x;
-        foreach (var x in new[] { 0.0, 1e-8, -1e-8, 1e-3, 88, -88, 100, -100, 700, -700 }) yield return x;
+        var values = new List<float>();
+        for (uint bits = 0; bits <= BitConverter.SingleToUInt32Bits(11f); bits += 509)
+        {
+            float x = BitConverter.UInt32BitsToSingle(bits);
+            values.Add(x);
+            values.Add(-x);
+        }
+        for (double x = -40; x <= 40; x += 0.0037) values.Add((float)x);
+        values.AddRange([8.02f, 8.03f, 8.04f, 16.05f, 16.06f, 16.07f, 88f, -88f, 1e19f, -1e19f, 1e38f, -1e38f, float.MaxValue, float.MinValue]);
+        return values.ToArray();
+    }
+
+    private static double[] DenseDoubles()
+    {
+        var values = new List<double>();
+        for (double x = -40; x <= 40; x += 0.00137) values.Add(x);
+        values.AddRange([0, 1e-300, -1e-300, 1e-8, -1e-8, 20, -20, 700, -700, 1e300, -1e300]);
+        return values.ToArray();
+    }
+
+    /// <summary>f applied to every value through lanes of type L (the tail through a partial load and store).</summary>
+    private static T[] Apply<L, T>(T[] values, Func<L, L> f)
+        where L : struct, ILanes<L, T>
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var result = new T[values.Length];
+        for (int j = 0; j < values.Length; j += L.Count)
+            L.Store(f(L.Load(values, j)), result, j);
+        return result;
+    }
+
+    private static double WorstError<T>(T[] x, T[] actual, Func<double, double> exact)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        double worst = 0;
+        for (int i = 0; i < x.Length; i++)
+            worst = Math.Max(worst, Math.Abs(double.CreateTruncating(actual[i]) - exact(double.CreateTruncating(x[i]))));
+        return worst;
+    }
+
+    private static double Sigma(double x) => 1 / (1 + Math.Exp(-x));
+
+    [Fact] public void Float_Wide_WithinDocumentedError() => FloatWithinDocumentedError<Lanes<float>.Wide>();
+    [Fact] public void Float_Portable_WithinDocumentedError() => FloatWithinDocumentedError<Lanes<float>.Portable>();
+    [Fact] public void Double_Wide_WithinDocumentedError() => DoubleWithinDocumentedError<Lanes<double>.Wide>();
+    [Fact] public void Double_Portable_WithinDocumentedError() => DoubleWithinDocumentedError<Lanes<double>.Portable>();
+
+    private static void FloatWithinDocumentedError<L>() where L : struct, ILanes<L, float>
+    {
+        var x = DenseFloats();
+        double tanh = WorstError(x, Apply<L, float>(x, L.Tanh), Math.Tanh);
+        double sigmoid = WorstError(x, Apply<L, float>(x, L.Sigmoid), Sigma);
+        Assert.True(tanh <= 3.5e-7, $"tanh: {tanh:E2}");
+        Assert.True(sigmoid <= 2e-7, $"sigmoid: {sigmoid:E2}");
+    }
+
+    private static void DoubleWithinDocumentedError<L>() where L : struct, ILanes<L, double>
+    {
+        var x = DenseDoubles();
+        double tanh = WorstError(x, Apply<L, double>(x, L.Tanh), Math.Tanh);
+        double sigmoid = WorstError(x, Apply<L, double>(x, L.Sigmoid), Sigma);
+        Assert.True(tanh < 4e-16, $"tanh: {tanh:E2}");
+        Assert.True(sigmoid < 4e-16, $"sigmoid: {sigmoid:E2}");
+    }
+
+    [Fact] public void Float_Wide_SpecialValues() => FloatSpecialValues<Lanes<float>.Wide>();
+    [Fact] public void Float_Portable_SpecialValues() => FloatSpecialValues<Lanes<float>.Portable>();
+
+    /// <summary>Exact saturation, signed zeros and NaN, as documented on <see cref="Lanes{T}"/>.</summary>
+    private static void FloatSpecialValues<L>() where L : struct, ILanes<L, float>
+    {
+        float[] x = [0f, -0f, float.NaN, float.PositiveInfinity, float.NegativeInfinity, 8.5f, -8.5f, 100f, -100f, 16.5f, -16.5f, 1e30f, -1e30f];
+        var tanh = Apply<L, float>(x, L.Tanh);
+        var sigmoid = Apply<L, float>(x, L.Sigmoid);
+        Assert.Equal(BitConverter.SingleToUInt32Bits(0f), BitConverter.SingleToUInt32Bits(tanh[0]));    // +0 → +0
+        Assert.Equal(BitConverter.SingleToUInt32Bits(-0f), BitConverter.SingleToUInt32Bits(tanh[1]));   // −0 → −0
+        Assert.True(float.IsNaN(tanh[2]));
+        Assert.True(float.IsNaN(sigmoid[2]));
+        Assert.Equal([1f, -1f, 1f, -1f, 1f, -1f], new[] { tanh[3], tanh[4], tanh[5], tanh[6], tanh[7], tanh[8] });
+        Assert.Equal([0.5f, 0.5f], new[] { sigmoid[0], sigmoid[1] });
+        Assert.Equal([1f, 0f, 1f, 0f, 1f, 0f], new[] { sigmoid[3], sigmoid[4], sigmoid[9], sigmoid[10], sigmoid[11], sigmoid[12] });
+        // never outside the range of the function (the slopes 1 − y² and y(1 − y) stay non-negative)
+        var dense = DenseFloats();
+        Assert.All(Apply<L, float>(dense, L.Tanh), y => Assert.InRange(y, -1f, 1f));
+        Assert.All(Apply<L, float>(dense, L.Sigmoid), y => Assert.InRange(y, 0f, 1f));
     }
 
     [Fact]
-    public void Float_WithinDocumentedError()
+    public void Widths_AreThoseOfTheVectors()
     {
-        double worstTanh = 0, worstSigmoid = 0;
-        foreach (var x in Points())
-        {
-            var v = new Vector<float>((float)x);
-            float xf = (float)x;
-            worstTanh = Math.Max(worstTanh, Math.Abs(Lanes<float>.Tanh(v)[0] - Math.Tanh(xf)));
-            worstSigmoid = Math.Max(worstSigmoid, Math.Abs(Lanes<float>.Sigmoid(v)[0] - 1 / (1 + Math.Exp(-xf))));
-        }
-        Assert.True(worstTanh < 2e-7, $"tanh: {worstTanh:E2}");
-        Assert.True(worstSigmoid < 2e-7, $"sigmoid: {worstSigmoid:E2}");
-        Assert.Equal(1f, Lanes<float>.Tanh(new Vector<float>(100f))[0]);
-        Assert.Equal(-1f, Lanes<float>.Tanh(new Vector<float>(-100f))[0]);
-    }
-
-    [Fact]
-    public void Double_WithinDocumentedError()
-    {
-        double worstTanh = 0, worstSigmoid = 0;
-        foreach (var x in Points())
-        {
-            var v = new Vector<double>(x);
-            worstTanh = Math.Max(worstTanh, Math.Abs(Lanes<double>.Tanh(v)[0] - Math.Tanh(x)));
-            worstSigmoid = Math.Max(worstSigmoid, Math.Abs(Lanes<double>.Sigmoid(v)[0] - 1 / (1 + Math.Exp(-x))));
-        }
-        Assert.True(worstTanh < 4e-16, $"tanh: {worstTanh:E2}");
-        Assert.True(worstSigmoid < 4e-16, $"sigmoid: {worstSigmoid:E2}");
+        Assert.Equal(System.Runtime.Intrinsics.Vector512<float>.Count, Lanes<float>.Wide.Count);
+        Assert.Equal(System.Numerics.Vector<float>.Count, Lanes<float>.Portable.Count);
+        Assert.Equal(Lanes<float>.IsWide ? Lanes<float>.Wide.Count : Lanes<float>.Portable.Count, Lanes<float>.Count);
     }
 
     [Theory]
@@ -48,15 +111,26 @@ public class LanesTests
     [InlineData(5)]
     [InlineData(8)]
     [InlineData(13)]
+    [InlineData(16)]
     [InlineData(33)]
     public void PartialLoadAndStore(int length)
+    {
+        LoadAndStore<Lanes<float>.Wide>(length);
+        LoadAndStore<Lanes<float>.Portable>(length);
+    }
+
+    private static void LoadAndStore<L>(int length) where L : struct, ILanes<L, float>
     {
         var source = Enumerable.Range(1, length).Select(i => (float)i).ToArray();
         var target = new float[length + 3];
         target[length] = target[length + 1] = target[length + 2] = -7;
-        for (int j = 0; j < length; j += Lanes<float>.Count)
-            Lanes<float>.Store(Lanes<float>.Load(source, j) * new Vector<float>(2), target.AsSpan(0, length), j);
+        for (int j = 0; j < length; j += L.Count)
+            L.Store(L.Load(source, j) * L.Create(2), target.AsSpan(0, length), j);
         for (int i = 0; i < length; i++) Assert.Equal(2f * (i + 1), target[i]);
         Assert.All(target[length..], v => Assert.Equal(-7f, v));   // nothing written past the span
+        // the padding of a partial load is zero
+        var padded = new float[L.Count];
+        L.Store(L.Load(source.AsSpan(0, Math.Min(length, L.Count - 1)), 0), padded, 0);
+        Assert.All(padded[Math.Min(length, L.Count - 1)..], v => Assert.Equal(0f, v));
     }
 }

@@ -55,3 +55,10 @@ public partial class GruEcho { }
 
 [RnnModel(hidden: 24, Input = 6, Output = 6, Tokens = true)]
 public partial class RnnEcho { }
+
+// Above 16,384 gate weights: Step runs through Forward's own packed step instead of the in-place small-model step.
+[LstmModel(hidden: 40, layers: 2, Input = 30, Output = 7)]
+public partial class LstmFLarge { }
+
+[GruModel(hidden: 64, Input = 40, Output = 5)]
+public partial class GruFLarge { }

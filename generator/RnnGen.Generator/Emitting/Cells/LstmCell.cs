@@ -31,44 +31,44 @@ internal sealed class LstmCell : CellEmitter
         "h = o ⊙ tanh(c)",
     };
 
-    public override void EmitForward(SourceWriter w)
+    public override void EmitCell(SourceWriter w)
+    {
+        w.Line("i = L.Sigmoid(pre.Z0);      // gate i (input): i = σ(z_i)");
+        w.Line("f = L.Sigmoid(pre.Z1);      // gate f (forget): f = σ(z_f)");
+        w.Line("g = L.Tanh(pre.Z2);         // gate g (cell candidate): g = tanh(z_g)");
+        w.Line("o = L.Sigmoid(pre.Z3);      // gate o (output): o = σ(z_o)");
+        w.Line("c = f * cPrev + i * g;      // cell: c = f ⊙ c_prev + i ⊙ g");
+        w.Line("tanhC = L.Tanh(c);");
+        w.Line("h = o * tanhC;              // hidden: h = o ⊙ tanh(c)");
+    }
+
+    public override void EmitBufferSlices(SourceWriter w)
     {
         w.Line("// the pre-activations of the four gates");
         GateSlices(w, "z", "gx", "ifgo");
-        w.Open($"for (int j = 0; j < HiddenSize; j += Lanes.Count)");
-        w.Line("var vi = Lanes.Sigmoid(Lanes.Load(zi, j));      // gate i (input): i = σ(z_i)");
-        w.Line("var vf = Lanes.Sigmoid(Lanes.Load(zf, j));      // gate f (forget): f = σ(z_f)");
-        w.Line("var vg = Lanes.Tanh(Lanes.Load(zg, j));         // gate g (cell candidate): g = tanh(z_g)");
-        w.Line("var vo = Lanes.Sigmoid(Lanes.Load(zo, j));      // gate o (output): o = σ(z_o)");
-        w.Line("var vc = vf * Lanes.Load(cPrev, j) + vi * vg;   // cell: c = f ⊙ c_prev + i ⊙ g");
-        w.Line("var vt = Lanes.Tanh(vc);");
-        w.Line("Lanes.Store(vo * vt, h, j);                     // hidden: h = o ⊙ tanh(c)");
-        w.Line("Lanes.Store(vc, c, j);");
-        w.Line("Lanes.Store(vi, i, j);");
-        w.Line("Lanes.Store(vf, f, j);");
-        w.Line("Lanes.Store(vg, g, j);");
-        w.Line("Lanes.Store(vo, o, j);");
-        w.Line("Lanes.Store(vt, tanhC, j);");
-        w.Close();
     }
+
+    public override string BufferSums => $"new {Sums}(L.Load(zi, j), L.Load(zf, j), L.Load(zg, j), L.Load(zo, j))";
 
     public override void EmitBackward(SourceWriter w)
     {
+        w.Line("var vdh = L.Load(dh, j);");
+        w.Line("var vi = L.Load(i, j);");
+        w.Line("var vf = L.Load(f, j);");
+        w.Line("var vg = L.Load(g, j);");
+        w.Line("var vo = L.Load(o, j);");
+        w.Line("var vt = L.Load(tanhC, j);");
+        w.Line("L.Store(vdh * vt * L.SigmoidSlope(vo), dzo, j);               // gate o: dz_o = dh ⊙ tanh(c) ⊙ σ'(o)");
+        w.Line("var vdc = L.Load(dc, j) + vdh * vo * L.TanhSlope(vt);          // cell: dc += dh ⊙ o ⊙ tanh'(c)");
+        w.Line("L.Store(vdc * vg * L.SigmoidSlope(vi), dzi, j);               // gate i: dz_i = dc ⊙ g ⊙ σ'(i)");
+        w.Line("L.Store(vdc * L.Load(cPrev, j) * L.SigmoidSlope(vf), dzf, j); // gate f: dz_f = dc ⊙ c_prev ⊙ σ'(f)");
+        w.Line("L.Store(vdc * vi * L.TanhSlope(vg), dzg, j);                  // gate g: dz_g = dc ⊙ i ⊙ tanh'(g)");
+        w.Line("L.Store(vdc * vf, dc, j);                                     // carry: dc_prev = dc ⊙ f");
+    }
+
+    public override void EmitBackwardSlices(SourceWriter w)
+    {
         w.Line("// the gradients of the four gates' pre-activations");
         GateSlices(w, "dz", "dgx", "ifgo");
-        w.Open($"for (int j = 0; j < HiddenSize; j += Lanes.Count)");
-        w.Line("var vdh = Lanes.Load(dh, j);");
-        w.Line("var vi = Lanes.Load(i, j);");
-        w.Line("var vf = Lanes.Load(f, j);");
-        w.Line("var vg = Lanes.Load(g, j);");
-        w.Line("var vo = Lanes.Load(o, j);");
-        w.Line("var vt = Lanes.Load(tanhC, j);");
-        w.Line("Lanes.Store(vdh * vt * Lanes.SigmoidSlope(vo), dzo, j);               // gate o: dz_o = dh ⊙ tanh(c) ⊙ σ'(o)");
-        w.Line("var vdc = Lanes.Load(dc, j) + vdh * vo * Lanes.TanhSlope(vt);          // cell: dc += dh ⊙ o ⊙ tanh'(c)");
-        w.Line("Lanes.Store(vdc * vg * Lanes.SigmoidSlope(vi), dzi, j);               // gate i: dz_i = dc ⊙ g ⊙ σ'(i)");
-        w.Line("Lanes.Store(vdc * Lanes.Load(cPrev, j) * Lanes.SigmoidSlope(vf), dzf, j); // gate f: dz_f = dc ⊙ c_prev ⊙ σ'(f)");
-        w.Line("Lanes.Store(vdc * vi * Lanes.TanhSlope(vg), dzg, j);                  // gate g: dz_g = dc ⊙ i ⊙ tanh'(g)");
-        w.Line("Lanes.Store(vdc * vf, dc, j);                                         // carry: dc_prev = dc ⊙ f");
-        w.Close();
     }
 }

@@ -24,17 +24,19 @@ internal sealed class RnnCell : CellEmitter
         $"h = {F.ToLowerInvariant()}(U·x + b_ih + W·h_prev + b_hh)   (U = weight_ih, W = weight_hh)",
     };
 
-    public override void EmitForward(SourceWriter w)
+    public override void EmitCell(SourceWriter w) =>
+        w.Line($"h = L.{F}(pre);   // h = {F.ToLowerInvariant()}(z)");
+
+    public override void EmitBufferSlices(SourceWriter w)
     {
-        w.Open($"for (int j = 0; j < HiddenSize; j += Lanes.Count)");
-        w.Line($"Lanes.Store(Lanes.{F}(Lanes.Load(gx, j)), h, j);   // h = {F.ToLowerInvariant()}(z)");
-        w.Close();
     }
 
-    public override void EmitBackward(SourceWriter w)
+    public override string BufferSums => "L.Load(gx, j)";
+
+    public override void EmitBackwardSlices(SourceWriter w)
     {
-        w.Open($"for (int j = 0; j < HiddenSize; j += Lanes.Count)");
-        w.Line($"Lanes.Store(Lanes.Load(dh, j) * Lanes.{F}Slope(Lanes.Load(h, j)), dgx, j);   // dz = dh ⊙ {F.ToLowerInvariant()}'(z), from the recorded h");
-        w.Close();
     }
+
+    public override void EmitBackward(SourceWriter w) =>
+        w.Line($"L.Store(L.Load(dh, j) * L.{F}Slope(L.Load(h, j)), dgx, j);   // dz = dh ⊙ {F.ToLowerInvariant()}'(z), from the recorded h");
 }
