@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 
 namespace RnnGen;
 
-/// <summary>What one window of a batch produced, summed over its lanes in lane order.</summary>
+/// <summary>What one window of a batch produced, summed over its lanes (in lane order).</summary>
 /// <param name="LossSum">Σ over lanes of (mean loss × counted): the loss summed over everything counted.</param>
 /// <param name="Counted">Counted steps (cross-entropy) or target elements (dense losses) in the window.</param>
 /// <param name="Correct">Counted steps whose arg-max is the label (cross-entropy only).</param>

@@ -29,8 +29,8 @@ public static class SequenceTrainer
 /// <para><b>What a run does.</b> Each epoch draws an order of the training sequences (seeded shuffle) and cuts it into
 /// batches of <see cref="TrainerOptions.BatchSize"/> sequences. The sequences of a batch are its lanes; each lane starts from
 /// a zero state and is cut into windows of <see cref="TrainerOptions.WindowLength"/> steps. For every window the lanes run
-/// <c>Forward</c>, the loss and <c>Backward</c> in parallel (one model replica per worker), the lane gradients are summed in
-/// lane order, checked for NaN/∞, clipped, and the optimizer takes one step. The lanes' states are carried into the next
+/// <c>Forward</c>, the loss and <c>Backward</c> in lockstep groups of up to 16, the groups in parallel (one model replica per
+/// worker); the group gradients are summed in group order, checked for NaN/∞, clipped, and the optimizer takes one step. The lanes' states are carried into the next
 /// window (<see cref="TrainerOptions.CarryState"/>), the gradient is not (truncated BPTT: every window's <c>Backward</c>
 /// starts from a zero state gradient). Lanes whose sequence has ended sit out the remaining windows of the batch; a window
 /// without any target across the batch only advances the states. After the epoch the validation data, if any, is evaluated

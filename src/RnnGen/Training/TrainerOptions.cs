@@ -36,8 +36,9 @@ public enum NonFiniteHandling
 /// </summary>
 /// <remarks>
 /// <para><b>One training step</b> takes one window of <see cref="WindowLength"/> steps from each of the
-/// <see cref="BatchSize"/> sequences of a batch (the <i>lanes</i>), runs <c>Forward</c> and <c>Backward</c> on each lane,
-/// sums the lanes' gradients in lane order and updates the parameters once with the optimizer.</para>
+/// <see cref="BatchSize"/> sequences of a batch (the <i>lanes</i>), runs <c>Forward</c> and <c>Backward</c> on them in
+/// lockstep groups of up to 16 lanes (every weight read serves the whole group), sums the groups' gradients in a fixed order
+/// and updates the parameters once with the optimizer.</para>
 /// <para><b>The loss of a step</b> is the mean over everything counted in that window across the whole batch — the counted
 /// steps for cross-entropy (labels ≠ −1), the target elements for the dense losses — exactly as PyTorch's
 /// <c>CrossEntropyLoss</c> / <c>MSELoss</c> / <c>BCEWithLogitsLoss</c> with <c>reduction='mean'</c> over the flattened
@@ -76,9 +77,10 @@ public sealed class TrainerOptions
     public long Seed { get; init; }
 
     /// <summary>
-    /// Threads that process the lanes of a batch in parallel (≥ 1), each with its own model replica (parameters copied from
-    /// the trained model after every update). Default <see cref="Environment.ProcessorCount"/>. The gradients are summed in
-    /// lane order, so the result does not depend on this number. More workers than <see cref="BatchSize"/> are not used.
+    /// Threads that process the lockstep lane groups of a batch in parallel (≥ 1), each with its own model replica (parameters
+    /// copied from the trained model after every update). Default <see cref="Environment.ProcessorCount"/>. The groups depend
+    /// only on the batch and their gradients are summed in group order, so the result does not depend on this number. More
+    /// workers than groups (an even number, about one per 16 lanes) have nothing to do.
     /// </summary>
     public int WorkerCount { get; init; } = Environment.ProcessorCount;
 
