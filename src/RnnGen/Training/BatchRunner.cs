@@ -244,11 +244,10 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
             int end = first + 1;
             while (end < _activeCount && _activeSteps[end] == _activeSteps[first]) end++;
             int run = end - first;
-            int groups = (run + MaxGroupLanes - 1) / MaxGroupLanes;
-            if (run >= 2 && groups % 2 == 1) groups++;
+            int groups = GroupCount(run);
             for (int k = 0, start = first; k < groups; k++)
             {
-                int count = run / groups + (k < run % groups ? 1 : 0);
+                int count = GroupSize(run, groups, k);
                 int g = _groupTotal++;
                 _groupStart[g] = start;
                 _groupCount[g] = count;
@@ -261,6 +260,17 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
             first = end;
         }
     }
+
+    /// <summary>Groups for a run of <paramref name="lanes"/> lanes with equal steps: at most <see cref="MaxGroupLanes"/> lanes
+    /// each, an even number of them from two lanes on (so that two workers share a batch evenly).</summary>
+    internal static int GroupCount(int lanes)
+    {
+        int groups = (lanes + MaxGroupLanes - 1) / MaxGroupLanes;
+        return lanes >= 2 && groups % 2 == 1 ? groups + 1 : groups;
+    }
+
+    /// <summary>Lanes in group <paramref name="group"/> of <paramref name="groups"/>: near-equal sizes, the larger first.</summary>
+    internal static int GroupSize(int lanes, int groups, int group) => lanes / groups + (group < lanes % groups ? 1 : 0);
 
     /// <summary>Counted steps (labels ≠ −1) or target elements of a sequence inside the window [start, start + steps).</summary>
     private int CountTargets(in TrainingSequence<T> s, int sequenceSteps, int start, int steps)

@@ -1,6 +1,6 @@
 namespace RnnGen.Tests.Training;
 
-/// <summary>Same seed → same bits; and the lane-ordered gradient sum makes the worker count irrelevant.</summary>
+/// <summary>Same seed → same bits; and the group-ordered gradient sum (fixed lockstep groups) makes the worker count irrelevant.</summary>
 public class TrainerDeterminismTests
 {
     private sealed record Outcome(List<(double Loss, double Norm)> History, float[] Parameters, TrainingResult Result);
@@ -93,5 +93,25 @@ public class TrainerDeterminismTests
         }
 
         Assert.Equal(Run(1), Run(workers));
+    }
+}
+
+/// <summary>The lockstep groups the trainer forms (docs/training.md: "50 lanes: 13 + 13 + 12 + 12").</summary>
+public class LaneGroupTests
+{
+    [Theory]
+    [InlineData(1, new[] { 1 })]
+    [InlineData(2, new[] { 1, 1 })]
+    [InlineData(3, new[] { 2, 1 })]
+    [InlineData(16, new[] { 8, 8 })]
+    [InlineData(32, new[] { 16, 16 })]
+    [InlineData(33, new[] { 9, 8, 8, 8 })]
+    [InlineData(50, new[] { 13, 13, 12, 12 })]
+    [InlineData(65, new[] { 11, 11, 11, 11, 11, 10 })]
+    public void Groups_AreEvenInNumber_AtMost16_NearEqual(int lanes, int[] expected)
+    {
+        int groups = BatchRunner<Models.LstmFTokens, float>.GroupCount(lanes);
+        int[] sizes = [.. Enumerable.Range(0, groups).Select(g => BatchRunner<Models.LstmFTokens, float>.GroupSize(lanes, groups, g))];
+        Assert.Equal(expected, sizes);
     }
 }
