@@ -595,10 +595,10 @@ internal sealed class ModelEmitter
         w.Line("    throw new global::System.ArgumentException($\"states has {lanes} lanes but the tape holds at most {tape.MaxLanes}; create the Tape with maxLanes >= {lanes}.\", nameof(states));");
         w.Line("for (int b = 0; b < lanes; b++)");
         w.Line("    AsState(states[b], nameof(states));");
-        string per = _spec.Tokens ? "lanes" : "lanes * InputSize";
-        w.Line($"if ({InputsName}.Length == 0 || {InputsName}.Length % ({per}) != 0)");
+        string per = _spec.Tokens ? "lanes" : "(lanes * InputSize)";
+        w.Line($"if ({InputsName}.Length == 0 || {InputsName}.Length % {per} != 0)");
         w.Line($"    throw new global::System.ArgumentException(lanes == 1 ? $\"{InputsName} has {{{InputsName}.Length}} values; it must hold one or more {(_spec.Tokens ? "tokens" : "steps of InputSize = {InputSize} values each")}.\" : $\"{InputsName} has {{{InputsName}.Length}} values; it must hold the same number (one or more) of {(_spec.Tokens ? "tokens" : "steps of InputSize = {InputSize} values")} for each of the {{lanes}} lanes.\", nameof({InputsName}));");
-        w.Line($"int steps = {InputsName}.Length / ({per});");
+        w.Line($"int steps = {InputsName}.Length / {per};");
         w.Line("if (steps > tape.MaxSteps)");
         w.Line($"    throw new global::System.ArgumentException($\"{InputsName} has {{steps}} steps but the tape holds at most {{tape.MaxSteps}}; create the Tape with maxSteps >= {{steps}}.\", nameof({InputsName}));");
         w.Line("CheckLength(outputs.Length, lanes * steps * OutputWidth, nameof(outputs));");
@@ -791,7 +791,7 @@ internal sealed class ModelEmitter
             string rec = l == 0 ? "0" : $"{N(l)} * RecordSize";
             string inputRows = l == 0 ? (_spec.Tokens ? "tokens" : "x, InputSize") : $"next{(l == 1 ? "" : $".Slice({N(l - 1)} * RecordSize)")}, StepRecordSize";
             string hRows = $"prev{(l == 0 ? "" : $".Slice({rec})")}, StepRecordSize";
-            w.Line();
+            if (l > 0) w.Line();
             w.Line($"// layer {N(l)}: input {(l == 0 ? (_spec.Tokens ? "= column `token` of weight_ih_l0 (a one-hot input, looked up)" : "x") : $"= h of layer {N(l - 1)}")}");
             bool embed = l == 0 && _spec.Tokens;
             if (!Separate)
