@@ -84,7 +84,9 @@ public interface ILanes<TSelf, T>
 /// the result is exactly ±1, 1 or 0, so tanh stays within [−1, 1] and σ within [0, 1]. Absolute error against
 /// <see cref="Math.Tanh"/> and 1/(1 + e^−x) in double, measured over every 7th float in [−11, 11]: at most 3.0·10⁻⁷ for
 /// tanh (about 5 units in the last place just below 1: the rounding of the two polynomials, not the fit, which is within
-/// 1.8·10⁻⁸) and 1.6·10⁻⁷ for σ; the tests hold them to 3.5·10⁻⁷ and 2·10⁻⁷ over their own dense grid. tanh(±0) = ±0,
+/// 1.8·10⁻⁸) and 1.6·10⁻⁷ for σ; the tests hold them to 3.5·10⁻⁷ and 2·10⁻⁷ over their own dense grid. On a CPU without
+/// fused multiply–add (x86 below AVX2) each multiply–add rounds twice and tanh's error grows to 3.51·10⁻⁷ (tested to
+/// 4·10⁻⁷). tanh(±0) = ±0,
 /// σ(±0) = ½, ±∞ saturates, NaN gives NaN. Each costs two polynomial evaluations and one division, with no exponential: a
 /// short latency chain (about 30 cycles), which is what a
 /// batch-1 step waits on.</para>

@@ -238,7 +238,9 @@ public class TrainingGuideTests(ITestOutputHelper output) : IDisposable
 
     /// <summary>
     /// "min-char-rnn": the recipe runs at its real sizes (23,265 parameters: 100·65 + 100·100 + 100 + 100 + 65·100 + 65)
-    /// and learns: from about ln 65 ≈ 4.17 nats per character down to under 1 in three passes over a small text.
+    /// and learns: from about ln 65 ≈ 4.17 nats per character down to under 1 in five passes over a small text. (The
+    /// trajectory depends on the processor's rounding — after five passes 0.21 with AVX-512, 0.53 with AVX2, 0.25 with SSE
+    /// only; after three, 0.47 / 1.24 / 0.57 — so the bound is set where every instruction set clears it.)
     /// </summary>
     [Fact]
     public void MinCharRnn_Recipe_Learns()
@@ -249,11 +251,11 @@ public class TrainingGuideTests(ITestOutputHelper output) : IDisposable
         int[] corpus = GrammarText(100, seed: 4).Select(c => Shakespeare.IndexOf(c)).ToArray();
         output.WriteLine($"{corpus.Length} characters");
 
-        var (_, result, sample) = MinCharRnnRecipe(corpus, epochs: 3);
+        var (_, result, sample) = MinCharRnnRecipe(corpus, epochs: 5);
 
         output.WriteLine($"loss by epoch: {string.Join(" ", result.Epochs.Select(e => e.Training.Loss.ToString("F3")))}");
         output.WriteLine(sample);
-        Assert.Equal((corpus.Length - 1 + 24) / 25 * 3, result.Steps);               // one update per window of 25
+        Assert.Equal((corpus.Length - 1 + 24) / 25 * 5, result.Steps);               // one update per window of 25
         Assert.True(result.Epochs[^1].Training.Loss < 1.0, $"loss {result.Epochs[^1].Training.Loss}");
         Assert.Equal(200, sample.Length);
     }

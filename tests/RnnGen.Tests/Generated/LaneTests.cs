@@ -11,7 +11,7 @@ namespace RnnGen.Tests.Generated;
 /// </summary>
 public class LaneTests
 {
-    public static TheoryData<string> Models => new() { "LstmD2x6Head", "LstmDTokens", "LstmD3x5", "GruD3x5", "GruDTokens", "RnnReluD2x5", "RnnTanhDTokens", "LstmF2x6Head", "LstmFTokens", "GruFTokens" };
+    public static TheoryData<string> Models => new() { "LstmD2x6Head", "LstmDTokens", "LstmD3x5", "GruD3x5", "GruDTokens", "RnnReluD2x5", "RnnTanhDTokens", "LstmF2x6Head", "LstmFTokens", "GruFTokens", "RnnFChars" };
 
     [Theory]
     [MemberData(nameof(Models))]
@@ -29,6 +29,7 @@ public class LaneTests
             case "LstmF2x6Head": Check<LstmF2x6Head, float>(); break;
             case "LstmFTokens": Check<LstmFTokens, float>(); break;
             case "GruFTokens": Check<GruFTokens, float>(); break;
+            case "RnnFChars": Check<RnnFChars, float>(); break;
             default: throw new ArgumentOutOfRangeException(nameof(model));
         }
     }
@@ -39,7 +40,7 @@ public class LaneTests
     {
         // float: the lane products sum in a different order than one sequence at a time
         double tolerance = typeof(T) == typeof(double) ? 1e-12 : 2e-5;
-        foreach (var (lanes, steps, maxLanes) in new[] { (1, 4, 1), (3, 5, 3), (4, 1, 6), (7, 3, 7) })
+        foreach (var (lanes, steps, maxLanes) in new[] { (1, 4, 1), (3, 5, 3), (4, 1, 6), (7, 3, 7), (13, 25, 16) })
             CheckCase<TModel, T>(lanes, steps, maxLanes, tolerance);
     }
 
@@ -134,6 +135,7 @@ public class LaneTests
             case LstmF2x6Head m: m.Backward((LstmF2x6Head.Tape)tape, (float[])(object)outputGradients, Cast<float, T>(inputGradients), As<LstmF2x6Head.State>(stateGradients)); break;
             case LstmFTokens m: m.Backward((LstmFTokens.Tape)tape, (float[])(object)outputGradients, default, As<LstmFTokens.State>(stateGradients)); break;
             case GruFTokens m: m.Backward((GruFTokens.Tape)tape, (float[])(object)outputGradients, default, As<GruFTokens.State>(stateGradients)); break;
+            case RnnFChars m: m.Backward((RnnFChars.Tape)tape, (float[])(object)outputGradients, default, As<RnnFChars.State>(stateGradients)); break;
             default: throw new NotSupportedException(typeof(TModel).Name);
         }
     }

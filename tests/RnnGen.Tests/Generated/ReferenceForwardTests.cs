@@ -21,6 +21,7 @@ public class ReferenceForwardTests
     [Fact] public void RnnRelu_Head() => Check<RnnReluF2x5>(steps: 9);
     [Fact] public void Lstm_AboveTheInPlaceStepSize() => Check<LstmFLarge>(steps: 8);
     [Fact] public void Gru_AboveTheInPlaceStepSize() => Check<GruFLarge>(steps: 8);
+    [Fact] public void RnnTanh_MinCharRnnSizes() => Check<RnnFChars>(steps: 25);
 
     private static void Check<TModel>(int steps) where TModel : class, IRecurrentModel<TModel, float>
     {

@@ -63,7 +63,9 @@ public class LanesTests
         var x = DenseFloats();
         double tanh = WorstError(x, Apply<L, float>(x, L.Tanh), Math.Tanh);
         double sigmoid = WorstError(x, Apply<L, float>(x, L.Sigmoid), Sigma);
-        Assert.True(tanh <= 3.5e-7, $"tanh: {tanh:E2}");
+        // MultiplyAddEstimate fuses where the CPU has FMA; without it (x86 below AVX2) every multiply-add rounds twice
+        bool fused = System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported;
+        Assert.True(tanh <= (fused ? 3.5e-7 : 4e-7), $"tanh: {tanh:E2} (fused multiply-add: {fused})");
         Assert.True(sigmoid <= 2e-7, $"sigmoid: {sigmoid:E2}");
     }
 

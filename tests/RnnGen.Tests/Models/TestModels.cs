@@ -62,3 +62,8 @@ public partial class LstmFLarge { }
 
 [GruModel(hidden: 64, Input = 40, Output = 5)]
 public partial class GruFLarge { }
+
+// min-char-rnn's sizes: hidden 100 is not a multiple of any vector width, and 16,500 gate weights put Step above the
+// in-place size.
+[RnnModel(hidden: 100, Input = 65, Output = 65, Tokens = true)]
+public partial class RnnFChars { }
