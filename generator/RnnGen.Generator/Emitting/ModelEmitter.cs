@@ -563,7 +563,6 @@ internal sealed class ModelEmitter
     private void ForwardMembers()
     {
         var w = _w;
-        string unit = _spec.Tokens ? "token" : "step of InputSize = {InputSize} values";
         w.Line("// ---------------------------------------------------------------- training: forward");
         w.Line();
         w.Line("/// <summary>");
@@ -607,7 +606,6 @@ internal sealed class ModelEmitter
             w.Line("for (int i = 0; i < tokens.Length; i++)");
             w.Line("    CheckToken(tokens[i], nameof(tokens));");
         }
-        _ = unit;
         w.Line();
         w.Line($"{Span} records = tape.Records;");
         w.Line($"{(_spec.Tokens ? "global::System.Span<int>" : Span)} taped = tape.Inputs;");

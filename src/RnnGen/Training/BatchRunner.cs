@@ -17,7 +17,7 @@ internal readonly record struct WindowResult(double LossSum, long Counted, long 
 /// </summary>
 /// <remarks>
 /// <para>Lockstep groups: the active lanes of a window are cut into groups of consecutive lanes with the same number of steps
-/// (at most <see cref="MaxGroupLanes"/> each, sizes as equal as possible, an even number of groups when there are two lanes or
+/// (at most <see cref="LaneGroups.MaxLanes"/> each, sizes as equal as possible, an even number of groups when there are two lanes or
 /// more so that two workers share the work evenly). A group runs as one lane <c>Forward</c>/<c>Backward</c> of the model, so
 /// every weight read per step serves all of its lanes.</para>
 /// <para>Determinism: the groups depend only on the batch, not on the workers; a group's gradient is computed alone, in a
@@ -39,9 +39,6 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
     private readonly int _window;
     private readonly int _width;
 
-    /// <summary>The largest lockstep group: enough lanes that a weight read feeds many multiply-adds, few enough that a
-    /// group's tape stays near the caches.</summary>
-    internal const int MaxGroupLanes = 16;
 
     // per worker
     private readonly TModel[] _replicas;
@@ -102,7 +99,7 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
         _window = window;
         _width = _info.OutputWidth;
 
-        int groupLanes = Math.Min(lanes, MaxGroupLanes);
+        int groupLanes = Math.Min(lanes, LaneGroups.MaxLanes);
         _replicas = new TModel[workers];
         _tapes = new RecurrentTape[workers];
         _outputs = new T[workers][];
@@ -233,7 +230,7 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
 
     /// <summary>
     /// Cuts the active lanes into lockstep groups: runs of consecutive lanes with the same number of steps, each run split
-    /// into near-equal groups of at most <see cref="MaxGroupLanes"/> (an even number of them for runs of two lanes or more).
+    /// into near-equal groups of at most <see cref="LaneGroups.MaxLanes"/> (an even number of them for runs of two lanes or more).
     /// Depends on the batch only, never on the workers.
     /// </summary>
     private void FormGroups()
@@ -244,10 +241,10 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
             int end = first + 1;
             while (end < _activeCount && _activeSteps[end] == _activeSteps[first]) end++;
             int run = end - first;
-            int groups = GroupCount(run);
+            int groups = LaneGroups.Count(run);
             for (int k = 0, start = first; k < groups; k++)
             {
-                int count = GroupSize(run, groups, k);
+                int count = LaneGroups.Size(run, groups, k);
                 int g = _groupTotal++;
                 _groupStart[g] = start;
                 _groupCount[g] = count;
@@ -260,17 +257,6 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
             first = end;
         }
     }
-
-    /// <summary>Groups for a run of <paramref name="lanes"/> lanes with equal steps: at most <see cref="MaxGroupLanes"/> lanes
-    /// each, an even number of them from two lanes on (so that two workers share a batch evenly).</summary>
-    internal static int GroupCount(int lanes)
-    {
-        int groups = (lanes + MaxGroupLanes - 1) / MaxGroupLanes;
-        return lanes >= 2 && groups % 2 == 1 ? groups + 1 : groups;
-    }
-
-    /// <summary>Lanes in group <paramref name="group"/> of <paramref name="groups"/>: near-equal sizes, the larger first.</summary>
-    internal static int GroupSize(int lanes, int groups, int group) => lanes / groups + (group < lanes % groups ? 1 : 0);
 
     /// <summary>Counted steps (labels ≠ −1) or target elements of a sequence inside the window [start, start + steps).</summary>
     private int CountTargets(in TrainingSequence<T> s, int sequenceSteps, int start, int steps)
@@ -442,4 +428,23 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
 
     /// <summary>Stops the worker threads.</summary>
     public void Dispose() => _team.Dispose();
+}
+
+/// <summary>How the trainer cuts a run of lanes with equal steps into lockstep groups (depends on the lanes only).</summary>
+internal static class LaneGroups
+{
+    /// <summary>The largest group: enough lanes that a weight read feeds many multiply-adds, few enough that a group's tape
+    /// stays near the caches.</summary>
+    public const int MaxLanes = 16;
+
+    /// <summary>Groups for <paramref name="lanes"/> lanes: at most <see cref="MaxLanes"/> lanes each, an even number of them
+    /// from two lanes on (so that two workers share a batch evenly).</summary>
+    public static int Count(int lanes)
+    {
+        int groups = (lanes + MaxLanes - 1) / MaxLanes;
+        return lanes >= 2 && groups % 2 == 1 ? groups + 1 : groups;
+    }
+
+    /// <summary>Lanes in group <paramref name="group"/> of <paramref name="groups"/>: near-equal sizes, the larger first.</summary>
+    public static int Size(int lanes, int groups, int group) => lanes / groups + (group < lanes % groups ? 1 : 0);
 }

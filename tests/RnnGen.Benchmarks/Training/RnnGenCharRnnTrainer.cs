@@ -4,7 +4,7 @@ namespace RnnGen.Benchmarks.Training;
 
 /// <summary>
 /// char-rnn's training step with RnnGen, on one thread: the sequences of the minibatch (each with its own state, carried
-/// from update to update) run in lockstep groups of at most <see cref="GroupLanes"/> lanes — one lane Forward of 50 steps,
+/// from update to update) run in the runtime trainer's lockstep groups (at most 16 lanes) — one lane Forward of 50 steps,
 /// softmax cross-entropy per lane, one lane Backward (BPTT adding into Gradients) per group; then the mean gradient over
 /// the sequences, element-wise clip at 5 and RMSProp (lr 2e-3, α 0.95), as char-rnn's train.lua. At batch 1 that is the
 /// plain single-sequence Forward/Backward.
@@ -13,9 +13,6 @@ internal sealed class RnnGenCharRnnTrainer
 {
     public const float GradientClip = 5f;
     public const double LearningRate = 2e-3, Alpha = 0.95;
-
-    /// <summary>Lanes per lockstep group (the runtime's trainer uses the same bound: 50 sequences = 13 + 13 + 12 + 12).</summary>
-    public const int GroupLanes = 16;
 
     private const int Steps = CharRnnBatch.Steps, Width = CharRnn.OutputWidth;
     private readonly CharRnn _model = new();
@@ -32,12 +29,12 @@ internal sealed class RnnGenCharRnnTrainer
         Batch = batch;
         _model.InitializeParameters(seed);
         _states = [.. Enumerable.Range(0, batch.Sequences).Select(_ => new CharRnn.State())];
-        int groups = (batch.Sequences + GroupLanes - 1) / GroupLanes;
-        if (batch.Sequences >= 2 && groups % 2 == 1) groups++;
+        // the runtime trainer's groups (50 sequences = 13 + 13 + 12 + 12)
+        int groups = LaneGroups.Count(batch.Sequences);
         _groups = new (int, int)[groups];
         for (int g = 0, first = 0; g < groups; g++)
         {
-            int count = batch.Sequences / groups + (g < batch.Sequences % groups ? 1 : 0);
+            int count = LaneGroups.Size(batch.Sequences, groups, g);
             _groups[g] = (first, count);
             first += count;
         }

@@ -110,8 +110,8 @@ public class LaneGroupTests
     [InlineData(65, new[] { 11, 11, 11, 11, 11, 10 })]
     public void Groups_AreEvenInNumber_AtMost16_NearEqual(int lanes, int[] expected)
     {
-        int groups = BatchRunner<Models.LstmFTokens, float>.GroupCount(lanes);
-        int[] sizes = [.. Enumerable.Range(0, groups).Select(g => BatchRunner<Models.LstmFTokens, float>.GroupSize(lanes, groups, g))];
+        int groups = LaneGroups.Count(lanes);
+        int[] sizes = [.. Enumerable.Range(0, groups).Select(g => LaneGroups.Size(lanes, groups, g))];
         Assert.Equal(expected, sizes);
     }
 }
