@@ -424,69 +424,46 @@ internal sealed class ModelEmitter
         w.Line();
 
         w.Line("// Step's own copy of the weights: per layer, the gates of each block of Lanes.Count units side by side (refreshed by");
-        w.Line("// ParametersChanged), so that a block's pre-activations come out of one pass in registers and go straight into the cell.");
+        w.Line("// ParametersChanged), so that every block's pre-activations come out of one pass over them, summed in registers.");
         for (int l = 0; l < L; l++)
         {
             string inWidth = l == 0 ? "InputSize" : "HiddenSize";
             string split = Separate ? ", splitLastGate: true" : "";
             w.Line($"private readonly global::RnnGen.Kernels.GateMatrix<{_t}> _stepGates{N(l)} = new(gates: {N(_cell.Gates.Count)}, units: HiddenSize, inputs: {inWidth}{split}); // layer {N(l)}");
         }
-        if (SeveralBlocks)
-            w.Line($"private readonly {_t}[] _stepSums = new {_t}[{(_cell.Slots == 4 ? "4 * " : "")}(HiddenSize + Lanes.Count)]; // a layer's pre-activation sums, all blocks");
-        else
-            w.Line($"private readonly {_t}[] _stepNextH = new {_t}[HiddenSize]; // a layer's new h, until every block has read h_prev (when a block is narrower than the layer)");
+        w.Line($"private readonly {_t}[] _stepSums = new {_t}[{(_cell.Slots == 4 ? "4 * (HiddenSize + Lanes.Count)" : "HiddenSize + Lanes.Count")}]; // a layer's pre-activation sums, every block");
         w.Line();
 
-        string slot = _cell.Slots == 1 ? "MultiplySingle" : Separate ? "MultiplySplit" : "Multiply";
         w.Line("/// <summary>");
-        w.Line("/// The step on the state's values, in place. Per layer and per block of L.Count units: the gates' pre-activations");
-        w.Line("/// come out of the packed weights in registers (b + W_ih·x + W_hh·h_prev), <see cref=\"Cell\"/> turns them into the");
-        w.Line(SeveralBlocks
-            ? "/// block's new state, which is stored over the old one. Every block's sums are computed first (they all read h_prev),"
-            : "/// block's new state, which is stored over the old one when one block holds the layer (else in a scratch copied back).");
-        if (SeveralBlocks) w.Line("/// so the blocks' products overlap and h needs no copy.");
+        w.Line("/// The step on the state's values, in place. Per layer: every block's gate pre-activations (b + W_ih·x + W_hh·h_prev)");
+        w.Line("/// come out of the packed weights first, while h still holds h_prev; then, per block of L.Count units,");
+        w.Line("/// <see cref=\"Cell\"/> turns them into the block's new state, which is stored over the old one.");
         w.Line("/// </summary>");
         w.Line(AggressiveInlining);
         w.Line($"private void StepInPlace<L>({(_spec.Tokens ? "int token" : $"{RoSpan} x")}, {Span} values, {Span} output) where L : struct, {LanesInterface}");
         w.Open();
-        if (SeveralBlocks) w.Line($"{Span} sums = _stepSums;");
-        else w.Line("bool oneBlock = HiddenSize <= L.Count;   // then a layer's new h may overwrite h_prev as it is computed");
+        w.Line($"{Span} sums = _stepSums;");
         for (int l = 0; l < L; l++)
         {
             string input = l == 0 ? (_spec.Tokens ? "token" : "x") : "below";
-            string product = $"_stepGates{N(l)}.{slot}<L>({input}, h, j)";
             w.Line();
             w.Line($"// layer {N(l)}: input {(l == 0 ? (_spec.Tokens ? "= column `token` of weight_ih_l0 (a one-hot input, looked up)" : "x") : $"= the new h of layer {N(l - 1)}")}");
             w.Open();
             if (l > 0) w.Line($"{RoSpan} below = values.Slice({HOffset(l - 1)}, HiddenSize);");
             w.Line($"{Span} h = values.Slice({HOffset(l)}, HiddenSize);");
             if (HasC) w.Line($"{Span} c = values.Slice({COffset(l)}, HiddenSize);");
-            if (SeveralBlocks)
-            {
-                w.Line("for (int j = 0; j < HiddenSize; j += L.Count)   // all the sums first, while h holds h_prev");
-                w.Line(_cell.Slots == 4 ? $"    global::RnnGen.Kernels.GateSums.Store<L, {_t}>({product}, sums, j);" : $"    L.Store({product}, sums, j);");
-                product = _cell.Slots == 4 ? $"global::RnnGen.Kernels.GateSums.Load<L, {_t}>(sums, j)" : "L.Load(sums, j)";
-            }
-            else
-            {
-                w.Line($"{Span} hNext = oneBlock ? h : _stepNextH;");
-            }
+            w.Line($"_stepGates{N(l)}.Sums({input}, h, sums);");
             w.Open("for (int j = 0; j < HiddenSize; j += L.Count)");
-            var args = new List<string> { product };
+            var args = new List<string> { _cell.Slots == 4 ? $"global::RnnGen.Kernels.GateSums.Load<L, {_t}>(sums, j)" : "L.Load(sums, j)" };
             if (_cell.ReadsHiddenState) args.Add("L.Load(h, j)");
             if (HasC) args.Add("L.Load(c, j)");
             foreach (var s in _cell.RecordSlots)
                 args.Add(s.Name == "h" ? "out var vh" : s.Name == "c" ? "out var vc" : "out _");
             w.Line($"Cell<L>({string.Join(", ", args)});");
             if (HasC) w.Line("L.Store(vc, c, j);");
-            w.Line(SeveralBlocks ? "L.Store(vh, h, j);" : "L.Store(vh, hNext, j);");
+            w.Line("L.Store(vh, h, j);");
             if (l == L - 1 && !Head) w.Line("L.Store(vh, output, j);   // no head: the output is the top layer's h");
             w.Close();
-            if (!SeveralBlocks)
-            {
-                w.Line("if (!oneBlock)");
-                w.Line("    hNext.CopyTo(h);");
-            }
             w.Close();
         }
         if (Head)
@@ -515,13 +492,6 @@ internal sealed class ModelEmitter
             return weights <= 16384;
         }
     }
-
-    /// <summary>
-    /// Whether a layer spans several blocks of lanes on every machine (H above the widest lanes: 16 floats, 8 doubles).
-    /// Then Step computes all of a layer's sums before any cell; otherwise it runs each block's sums straight into the cell,
-    /// which is what a one-block layer (the tiny models) needs: one pass, no buffer, h overwritten in place.
-    /// </summary>
-    private bool SeveralBlocks => _spec.HiddenSize > (_spec.IsDouble ? 8 : 16);
 
     /// <summary>The lines of ParametersChanged() that refresh Step's packed weights.</summary>
     private void StepPacking()

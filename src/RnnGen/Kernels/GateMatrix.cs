@@ -1,10 +1,12 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace RnnGen.Kernels;
 
-/// <summary>The four pre-activation sums of one block of units that <see cref="GateMatrix{T}.Multiply{L}(ReadOnlySpan{T}, ReadOnlySpan{T}, int)"/> returns, one per slot.</summary>
+/// <summary>The four pre-activation sums of one block of units, one per slot, as <see cref="GateMatrix{T}.Sums(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T})"/> leaves them (read back with <see cref="GateSums.Load{L, T}"/>).</summary>
 /// <typeparam name="L">The lane type (<see cref="Lanes{T}.Wide"/> or <see cref="Lanes{T}.Portable"/>).</typeparam>
 public readonly struct GateSums<L> where L : struct
 {
@@ -29,9 +31,8 @@ public readonly struct GateSums<L> where L : struct
 }
 
 /// <summary>
-/// Parks the <see cref="GateSums{L}"/> of several blocks in a buffer, for a step whose layer spans more than one block:
-/// the sums of units j … j + Count − 1 take the four vectors from 4·j on, so the buffer needs 4 × (H rounded up to
-/// whole blocks) values.
+/// The <see cref="GateSums{L}"/> of a layer's blocks in a buffer: the sums of units j … j + Count − 1 take the four
+/// vectors from 4·j on, so the buffer needs 4 × (H rounded up to whole blocks) values (<see cref="GateMatrix{T}.SumsLength"/>).
 /// </summary>
 public static class GateSums
 {
@@ -67,27 +68,31 @@ public static class GateSums
 }
 
 /// <summary>
-/// One layer's gate weights, packed for a batch-1 step that keeps each block of units in registers:
-/// <c>z = b_ih + b_hh + W_ih·x + W_hh·h</c> for the <see cref="Lanes{T}.Count"/> units <c>j … j + Count − 1</c> of every
-/// gate at once, returned as vectors (<see cref="GateSums{L}"/>) that the cell activates without a trip through memory.
+/// One layer's gate weights, packed for a batch-1 step: <c>z = b_ih + b_hh + W_ih·x + W_hh·h</c> for every gate of every
+/// unit, in one pass over the weights that keeps the sums in registers, left in a small buffer as one vector per slot and
+/// block of <see cref="Lanes{T}.Count"/> units, from which the cell reads them (<see cref="GateSums.Load{L, T}"/>).
 /// </summary>
 /// <remarks>
-/// <para>Layout: for each block of <c>Count</c> units, the biases (<see cref="Slots"/> vectors), then every input column,
-/// then every hidden column, each as <see cref="Gates"/> vectors (one per gate; lane l = unit j + l, zero past the last
-/// unit). A block is one contiguous stream; a column costs one broadcast and one fused multiply–add per gate, in two
-/// interleaved sets of accumulators (even and odd columns) so that the adds' latency overlaps.</para>
-/// <para>Slots (the sums returned): an LSTM's four gates (<c>gates: 4</c>), from <see cref="Multiply{L}(ReadOnlySpan{T}, ReadOnlySpan{T}, int)"/>;
-/// a GRU's three gates with the last one split (<c>gates: 3, splitLastGate: true</c>): r, z, W_in·x + b_in and
-/// W_hn·h + b_hn, because the reset gate multiplies only the hidden part of n, from <see cref="MultiplySplit{L}(ReadOnlySpan{T}, ReadOnlySpan{T}, int)"/>; a vanilla RNN's
-/// one gate (<c>gates: 1</c>), from <see cref="MultiplySingle{L}(ReadOnlySpan{T}, ReadOnlySpan{T}, int)"/>. A token
-/// model's input part is one column, looked up (its one-hot input is never multiplied).</para>
-/// <para>Like <see cref="PackedMatrix{T}"/>, a private copy: generated models <see cref="Pack"/> it from the PyTorch-layout
-/// parameters in <c>ParametersChanged()</c>.</para>
+/// <para>Layout: per block of <c>Count</c> units, the biases (<see cref="Slots"/> vectors), then every input column, then
+/// every hidden column, each as <see cref="Gates"/> vectors (one per gate; lane l = unit j + l, zero past the last unit). A
+/// column costs one broadcast and one fused multiply–add per gate, in two interleaved sets of accumulators (even and odd
+/// columns) so that the adds' latency overlaps. With 512-bit lanes (32 vector registers) and four slots, two blocks are
+/// interleaved column by column — the biases of both, then each column's vectors for both — and summed in one pass:
+/// sixteen independent accumulators keep both multiply–add units busy, where one block's eight leave half the time to
+/// latency. (LSTM 1→32 on Zen 5: 72 → 64 ns per step. A layer of an odd number of blocks ends with one block alone.)</para>
+/// <para>Slots (the sums per unit): an LSTM's four gates (<c>gates: 4</c>); a GRU's three gates with the last one split
+/// (<c>gates: 3, splitLastGate: true</c>): r, z, W_in·x + b_in and W_hn·h + b_hn, because the reset gate multiplies only
+/// the hidden part of n; a vanilla RNN's one gate (<c>gates: 1</c>). A token model's input part is one column, looked up
+/// (its one-hot input is never multiplied).</para>
+/// <para>Like <see cref="PackedMatrix{T}"/>, a private copy in a pinned array that starts on a 64-byte boundary:
+/// generated models <see cref="Pack"/> it from the PyTorch-layout parameters in <c>ParametersChanged()</c>.</para>
 /// </remarks>
 public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly T[] _weights;
-    private readonly int _blockLength;
+    private readonly T[] _weights;      // pinned; the packed blocks start at _start, on a 64-byte boundary
+    private readonly int _start;
+    private readonly int _blockLength;  // values per block: (Slots + columns · Gates) · Width
+    private readonly bool _paired;      // blocks 2p and 2p + 1 interleaved (four slots, 512-bit lanes)
 
     /// <summary>
     /// Creates a zero matrix for <paramref name="gates"/> gates of <paramref name="units"/> units each, reading
@@ -105,8 +110,9 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
         SplitLastGate = splitLastGate;
         Slots = gates + (splitLastGate ? 1 : 0);
         Width = Lanes<T>.Count;
+        _paired = Slots == 4 && Lanes<T>.IsWide;
         _blockLength = checked((Slots + (inputs + units) * gates) * Width);
-        _weights = new T[checked(Blocks * _blockLength)];
+        _weights = Simd.AllocateAligned<T>(checked(Blocks * _blockLength), out _start);
     }
 
     /// <summary>Gates per unit.</summary>
@@ -127,6 +133,9 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Units per block: <see cref="Lanes{T}.Count"/> on this machine.</summary>
     public int Width { get; }
 
+    /// <summary>Length of the buffer <see cref="Sums(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T})"/> fills: <see cref="Slots"/> × <see cref="Units"/> rounded up to whole blocks.</summary>
+    public int SumsLength => Slots * Blocks * Width;
+
     private int Blocks => (Units + Width - 1) / Width;
 
     /// <summary>
@@ -141,120 +150,277 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
         Check(biasIh.Length, rows, nameof(biasIh));
         Check(biasHh.Length, rows, nameof(biasHh));
         Array.Clear(_weights);
+        Span<T> packed = _weights.AsSpan(_start);
         int last = Gates - 1;
-        for (int block = 0; block < Blocks; block++)
+        for (int unit = 0; unit < Units; unit++)
         {
-            Span<T> packed = _weights.AsSpan(block * _blockLength, _blockLength);
-            for (int lane = 0; lane < Width && block * Width + lane < Units; lane++)
+            int block = unit / Width, lane = unit % Width;
+            for (int gate = 0; gate < Gates; gate++)
             {
-                int unit = block * Width + lane;
-                for (int gate = 0; gate < Gates; gate++)
+                int row = gate * Units + unit;
+                // the biases first: one vector per slot (the split gate's two parts in slots Gates − 1 and Gates)
+                if (SplitLastGate && gate == last)
                 {
-                    int row = gate * Units + unit;
-                    // the biases first: one vector per slot (the split gate's two parts in slots Gates − 1 and Gates)
-                    if (SplitLastGate && gate == last)
-                    {
-                        packed[gate * Width + lane] = biasIh[row];
-                        packed[(gate + 1) * Width + lane] = biasHh[row];
-                    }
-                    else
-                    {
-                        packed[gate * Width + lane] = biasIh[row] + biasHh[row];
-                    }
-                    // then the input columns and the hidden columns, one vector per gate
-                    for (int k = 0; k < Inputs; k++)
-                        packed[Column(k) + gate * Width + lane] = weightIh[row * Inputs + k];
-                    for (int k = 0; k < Units; k++)
-                        packed[Column(Inputs + k) + gate * Width + lane] = weightHh[row * Units + k];
+                    packed[Bias(block, gate) + lane] = biasIh[row];
+                    packed[Bias(block, gate + 1) + lane] = biasHh[row];
                 }
+                else
+                {
+                    packed[Bias(block, gate) + lane] = biasIh[row] + biasHh[row];
+                }
+                // then the input columns and the hidden columns, one vector per gate
+                for (int k = 0; k < Inputs; k++)
+                    packed[Column(block, k, gate) + lane] = weightIh[row * Inputs + k];
+                for (int k = 0; k < Units; k++)
+                    packed[Column(block, Inputs + k, gate) + lane] = weightHh[row * Units + k];
             }
         }
     }
 
-    /// <summary>Offset of input-then-hidden column <paramref name="k"/> within a block.</summary>
-    private int Column(int k) => (Slots + k * Gates) * Width;
+    /// <summary>Whether <paramref name="block"/> is half of an interleaved pair (else it stands alone).</summary>
+    private bool InPair(int block) => _paired && (block | 1) < Blocks;
+
+    /// <summary>Offset of the bias vector of <paramref name="slot"/> for <paramref name="block"/>.</summary>
+    private int Bias(int block, int slot) => InPair(block)
+        ? (block & ~1) * _blockLength + ((block & 1) * Slots + slot) * Width
+        : block * _blockLength + slot * Width;
+
+    /// <summary>Offset of <paramref name="gate"/>'s vector of input-then-hidden column <paramref name="k"/> for <paramref name="block"/>.</summary>
+    private int Column(int block, int k, int gate) => InPair(block)
+        ? (block & ~1) * _blockLength + (2 * Slots + (2 * k + (block & 1)) * Gates + gate) * Width
+        : block * _blockLength + (Slots + k * Gates + gate) * Width;
 
     /// <summary>
-    /// The four gates' sums for units <paramref name="unit"/> … <paramref name="unit"/> + Count − 1 (a multiple of Count):
-    /// bias + input part over <paramref name="x"/> (Inputs long) + hidden part over <paramref name="h"/> (Units long).
-    /// Requires four gates (LSTM) and <typeparamref name="L"/> of <see cref="Width"/> lanes. Unchecked beyond that: the
-    /// generated caller passes spans of the right lengths.
+    /// Every block's pre-activation sums, bias + W_ih·<paramref name="x"/> + W_hh·<paramref name="h"/>, into
+    /// <paramref name="sums"/> (at least <see cref="SumsLength"/> long; the sums of units j … j + Count − 1 from
+    /// <see cref="Slots"/>·j on, one vector per slot). For an LSTM the slots are the gates i, f, g, o; for a GRU r, z, the
+    /// input part of n and its hidden part; for an RNN its one gate. The blocks are <see cref="Width"/> units wide, those of
+    /// the lanes generated code runs on this machine. <paramref name="h"/> is only read, so the sums may be taken before
+    /// the layer's new state overwrites it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public GateSums<L> Multiply<L>(ReadOnlySpan<T> x, ReadOnlySpan<T> h, int unit) where L : struct, ILanes<L, T> =>
-        Four<L>(x, -1, h, unit, split: false);
-
-    /// <summary>As <see cref="Multiply{L}(ReadOnlySpan{T}, ReadOnlySpan{T}, int)"/> with the input part of a token: column <paramref name="token"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public GateSums<L> Multiply<L>(int token, ReadOnlySpan<T> h, int unit) where L : struct, ILanes<L, T> =>
-        Four<L>(default, token, h, unit, split: false);
-
-    /// <summary>
-    /// The sums of three gates with the last one split (GRU): r, z, the last gate's input part (W_in·x + b_in) and its
-    /// hidden part (W_hn·h + b_hn). Otherwise as <see cref="Multiply{L}(ReadOnlySpan{T}, ReadOnlySpan{T}, int)"/>.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public GateSums<L> MultiplySplit<L>(ReadOnlySpan<T> x, ReadOnlySpan<T> h, int unit) where L : struct, ILanes<L, T> =>
-        Four<L>(x, -1, h, unit, split: true);
-
-    /// <summary>As <see cref="MultiplySplit{L}(ReadOnlySpan{T}, ReadOnlySpan{T}, int)"/> with the input part of a token.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public GateSums<L> MultiplySplit<L>(int token, ReadOnlySpan<T> h, int unit) where L : struct, ILanes<L, T> =>
-        Four<L>(default, token, h, unit, split: true);
-
-    /// <summary>The one slot's sum for units <paramref name="unit"/> … <paramref name="unit"/> + Count − 1; requires one gate.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public L MultiplySingle<L>(ReadOnlySpan<T> x, ReadOnlySpan<T> h, int unit) where L : struct, ILanes<L, T> =>
-        One<L>(x, -1, h, unit);
-
-    /// <summary>As <see cref="MultiplySingle{L}(ReadOnlySpan{T}, ReadOnlySpan{T}, int)"/> with the input part of a token.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public L MultiplySingle<L>(int token, ReadOnlySpan<T> h, int unit) where L : struct, ILanes<L, T> =>
-        One<L>(default, token, h, unit);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private GateSums<L> Four<L>(ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, int unit, bool split) where L : struct, ILanes<L, T>
+    public void Sums(ReadOnlySpan<T> x, ReadOnlySpan<T> h, Span<T> sums)
     {
-        // split is a constant at every call site: the JIT compiles one of the two paths below
-        int n = L.Count;
-        if (Slots != 4 || SplitLastGate != split || n != Width) throw Mismatch(split ? "three gates, the last split" : "four gates", n);
-        ref T w = ref MemoryMarshal.GetArrayDataReference(_weights);
-        w = ref Unsafe.Add(ref w, (nint)(unit / n) * _blockLength);
-        L a0 = L.LoadUnsafe(ref w, 0), a1 = L.LoadUnsafe(ref w, n), a2 = L.LoadUnsafe(ref w, 2 * n), a3 = L.LoadUnsafe(ref w, 3 * n);
-        L b0 = default, b1 = default, b2 = default, b3 = default;
-        w = ref Unsafe.Add(ref w, 4 * n);
-        if (split)
+        if (x.Length != Inputs || h.Length != Units || sums.Length < SumsLength) ThrowLengths(x.Length, h.Length, sums.Length);
+        AllSums(x, -1, h, sums);
+    }
+
+    /// <summary>As <see cref="Sums(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T})"/> for a token layer: the input part is column <paramref name="token"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Sums(int token, ReadOnlySpan<T> h, Span<T> sums)
+    {
+        if ((uint)token >= (uint)Inputs) ThrowToken(token);
+        if (h.Length != Units || sums.Length < SumsLength) ThrowLengths(Inputs, h.Length, sums.Length);
+        AllSums(default, token, h, sums);
+    }
+
+    [DoesNotReturn]
+    private void ThrowToken(int token) =>
+        throw new ArgumentOutOfRangeException(nameof(token), token, $"The token must be in [0, {Inputs}).");
+
+    [DoesNotReturn]
+    private void ThrowLengths(int x, int h, int sums)
+    {
+        if (x != Inputs) throw new ArgumentException($"x has length {x}; this matrix reads {Inputs} input columns.", nameof(x));
+        if (h != Units) throw new ArgumentException($"h has length {h}; this matrix has {Units} hidden columns.", nameof(h));
+        throw new ArgumentException($"sums has length {sums}; it needs {SumsLength} (SumsLength).", nameof(sums));
+    }
+
+    /// <summary>The kernels at the width of <see cref="Lanes{T}.Count"/>, on the raw vector type (JIT-time constants pick one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AllSums(ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, Span<T> sums)
+    {
+        if (Lanes<T>.IsWide) AllSums<Width512<T>, Vector512<T>>(x, token, h, sums);
+        else if (Vector<T>.Count == Vector256<T>.Count) AllSums<Width256<T>, Vector256<T>>(x, token, h, sums);
+        else AllSums<Width128<T>, Vector128<T>>(x, token, h, sums);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AllSums<TW, TV>(ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, Span<T> sums) where TW : struct, ISimdWidth<T, TV> where TV : struct
+    {
+        ref T w = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_weights), _start);
+        ref T s = ref MemoryMarshal.GetReference(sums);
+        int n = Width, block = 0;
+        // one kernel call per block or pair, each compiled apart (its accumulators stay in registers only while the
+        // JIT's inlining budget covers the kernel: one kernel per method)
+        if (Slots == 1)
         {
-            // GRU: columns of three gates; the input part of the last one goes to slot 2, its hidden part to slot 3
-            if (x.IsEmpty)
-                Token(ref w, token, 3, ref a0, ref a1, ref a2, ref a3);
-            else
-                Columns(ref w, x, 3, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1, ref b2, ref b3);
-            w = ref Unsafe.Add(ref w, (nint)Inputs * 3 * n);
-            Columns(ref w, h, 3, ref a0, ref a1, ref a3, ref a2, ref b0, ref b1, ref b3, ref b2);
+            for (; block < Blocks; block++)
+                OneSlot<TW, TV>(ref Unsafe.Add(ref w, (nint)block * _blockLength), x, token, h, ref Unsafe.Add(ref s, (nint)block * n));
+            return;
+        }
+        if (_paired)
+        {
+            for (; block + 1 < Blocks; block += 2)
+            {
+                ref T pair = ref Unsafe.Add(ref w, (nint)block * _blockLength);
+                ref T into = ref Unsafe.Add(ref s, (nint)block * 4 * n);
+                if (SplitLastGate) PairSplitSlots<TW, TV>(ref pair, x, token, h, ref into);
+                else PairFourSlots<TW, TV>(ref pair, x, token, h, ref into);
+            }
+        }
+        for (; block < Blocks; block++)
+        {
+            ref T one = ref Unsafe.Add(ref w, (nint)block * _blockLength);
+            ref T into = ref Unsafe.Add(ref s, (nint)block * 4 * n);
+            if (SplitLastGate) SplitSlots<TW, TV>(ref one, x, token, h, ref into);
+            else FourSlots<TW, TV>(ref one, x, token, h, ref into);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void FourSlots<TW, TV>(ref T w, ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T into) where TW : struct, ISimdWidth<T, TV> where TV : struct =>
+        Four<TW, TV>(ref w, x, token, h, ref into, split: false);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void SplitSlots<TW, TV>(ref T w, ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T into) where TW : struct, ISimdWidth<T, TV> where TV : struct =>
+        Four<TW, TV>(ref w, x, token, h, ref into, split: true);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void PairFourSlots<TW, TV>(ref T w, ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T into) where TW : struct, ISimdWidth<T, TV> where TV : struct =>
+        FourPair<TW, TV>(ref w, x, token, h, ref into, split: false);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void PairSplitSlots<TW, TV>(ref T w, ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T into) where TW : struct, ISimdWidth<T, TV> where TV : struct =>
+        FourPair<TW, TV>(ref w, x, token, h, ref into, split: true);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void OneSlot<TW, TV>(ref T w, ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T into) where TW : struct, ISimdWidth<T, TV> where TV : struct =>
+        TW.Store(One<TW, TV>(ref w, x, token, h), ref into, 0);
+
+    /// <summary>One block's four slots (LSTM gates, or a GRU's three gates with the last split) into <paramref name="into"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Four<TW, TV>(ref T w, ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T into, bool split) where TW : struct, ISimdWidth<T, TV> where TV : struct
+    {
+        int n = TW.Count, gates = split ? 3 : 4;
+        TV a0 = TW.Load(ref w, 0), a1 = TW.Load(ref w, n), a2 = TW.Load(ref w, 2 * n), a3 = TW.Load(ref w, 3 * n);
+        TV b0 = default, b1 = default, b2 = default, b3 = default;
+        w = ref Unsafe.Add(ref w, 4 * n);
+        // a GRU's last gate: the input part goes to slot 2, the hidden part to slot 3 (the accumulators passed swapped)
+        if (x.IsEmpty)
+            Token<TW, TV>(ref w, token, gates, ref a0, ref a1, ref a2, ref a3);
+        else
+            Columns<TW, TV>(ref w, x, gates, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1, ref b2, ref b3);
+        w = ref Unsafe.Add(ref w, (nint)Inputs * gates * n);
+        if (split)
+            Columns<TW, TV>(ref w, h, 3, ref a0, ref a1, ref a3, ref a2, ref b0, ref b1, ref b3, ref b2);
+        else
+            Columns<TW, TV>(ref w, h, 4, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1, ref b2, ref b3);
+        TW.Store(TW.Add(a0, b0), ref into, 0);
+        TW.Store(TW.Add(a1, b1), ref into, n);
+        TW.Store(TW.Add(a2, b2), ref into, 2 * n);
+        TW.Store(TW.Add(a3, b3), ref into, 3 * n);
+    }
+
+    /// <summary>
+    /// Two interleaved blocks' four slots each, into <paramref name="into"/> (eight vectors): sixteen accumulators, even
+    /// columns into a, odd into b. Each column holds the first block's gate vectors (into a0…a3 / b0…b3), then the second's
+    /// (a4…a7 / b4…b7). The loops are written out here rather than in a helper taking the accumulators by reference: the
+    /// JIT then keeps all sixteen in registers and folds each weight load into its multiply–add.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void FourPair<TW, TV>(ref T w, ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T into, bool split) where TW : struct, ISimdWidth<T, TV> where TV : struct
+    {
+        int n = TW.Count, gates = split ? 3 : 4, half = gates * n, column = 2 * half;
+        TV a0 = TW.Load(ref w, 0), a1 = TW.Load(ref w, n), a2 = TW.Load(ref w, 2 * n), a3 = TW.Load(ref w, 3 * n);
+        TV a4 = TW.Load(ref w, 4 * n), a5 = TW.Load(ref w, 5 * n), a6 = TW.Load(ref w, 6 * n), a7 = TW.Load(ref w, 7 * n);
+        TV b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        w = ref Unsafe.Add(ref w, 8 * n);
+        // the input part: every gate's vector into its own slot (a GRU's n into slot 2)
+        if (x.IsEmpty)
+        {
+            ref T c = ref Unsafe.Add(ref w, (nint)token * column);
+            a0 = TW.Add(a0, TW.Load(ref c, 0));
+            a1 = TW.Add(a1, TW.Load(ref c, n));
+            a2 = TW.Add(a2, TW.Load(ref c, 2 * n));
+            if (!split) a3 = TW.Add(a3, TW.Load(ref c, 3 * n));
+            a4 = TW.Add(a4, TW.Load(ref c, half));
+            a5 = TW.Add(a5, TW.Load(ref c, half + n));
+            a6 = TW.Add(a6, TW.Load(ref c, half + 2 * n));
+            if (!split) a7 = TW.Add(a7, TW.Load(ref c, half + 3 * n));
         }
         else
         {
-            if (x.IsEmpty)
-                Token(ref w, token, 4, ref a0, ref a1, ref a2, ref a3);
-            else
-                Columns(ref w, x, 4, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1, ref b2, ref b3);
-            w = ref Unsafe.Add(ref w, (nint)Inputs * 4 * n);
-            Columns(ref w, h, 4, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1, ref b2, ref b3);
+            ref T xr = ref MemoryMarshal.GetReference(x);
+            for (int k = 0; k < x.Length; k++)
+            {
+                TV v = TW.Broadcast(Unsafe.Add(ref xr, k));
+                ref T c = ref Unsafe.Add(ref w, (nint)k * column);
+                b0 = TW.MultiplyAdd(TW.Load(ref c, 0), v, b0);
+                b1 = TW.MultiplyAdd(TW.Load(ref c, n), v, b1);
+                b2 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v, b2);
+                if (!split) b3 = TW.MultiplyAdd(TW.Load(ref c, 3 * n), v, b3);
+                b4 = TW.MultiplyAdd(TW.Load(ref c, half), v, b4);
+                b5 = TW.MultiplyAdd(TW.Load(ref c, half + n), v, b5);
+                b6 = TW.MultiplyAdd(TW.Load(ref c, half + 2 * n), v, b6);
+                if (!split) b7 = TW.MultiplyAdd(TW.Load(ref c, half + 3 * n), v, b7);
+            }
         }
-        return new GateSums<L>(a0 + b0, a1 + b1, a2 + b2, a3 + b3);
+        w = ref Unsafe.Add(ref w, (nint)Inputs * column);
+        // the hidden part, two columns at a time (a GRU's n into slot 3: its hidden part stays apart)
+        ref T hr = ref MemoryMarshal.GetReference(h);
+        int k2 = 0;
+        for (; k2 + 2 <= h.Length; k2 += 2)
+        {
+            TV v0 = TW.Broadcast(Unsafe.Add(ref hr, k2)), v1 = TW.Broadcast(Unsafe.Add(ref hr, k2 + 1));
+            ref T c = ref Unsafe.Add(ref w, (nint)k2 * column);
+            a0 = TW.MultiplyAdd(TW.Load(ref c, 0), v0, a0);
+            a1 = TW.MultiplyAdd(TW.Load(ref c, n), v0, a1);
+            if (split) a3 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v0, a3);
+            else a2 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v0, a2);
+            if (!split) a3 = TW.MultiplyAdd(TW.Load(ref c, 3 * n), v0, a3);
+            a4 = TW.MultiplyAdd(TW.Load(ref c, half), v0, a4);
+            a5 = TW.MultiplyAdd(TW.Load(ref c, half + n), v0, a5);
+            if (split) a7 = TW.MultiplyAdd(TW.Load(ref c, half + 2 * n), v0, a7);
+            else a6 = TW.MultiplyAdd(TW.Load(ref c, half + 2 * n), v0, a6);
+            if (!split) a7 = TW.MultiplyAdd(TW.Load(ref c, half + 3 * n), v0, a7);
+            c = ref Unsafe.Add(ref c, column);
+            b0 = TW.MultiplyAdd(TW.Load(ref c, 0), v1, b0);
+            b1 = TW.MultiplyAdd(TW.Load(ref c, n), v1, b1);
+            if (split) b3 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v1, b3);
+            else b2 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v1, b2);
+            if (!split) b3 = TW.MultiplyAdd(TW.Load(ref c, 3 * n), v1, b3);
+            b4 = TW.MultiplyAdd(TW.Load(ref c, half), v1, b4);
+            b5 = TW.MultiplyAdd(TW.Load(ref c, half + n), v1, b5);
+            if (split) b7 = TW.MultiplyAdd(TW.Load(ref c, half + 2 * n), v1, b7);
+            else b6 = TW.MultiplyAdd(TW.Load(ref c, half + 2 * n), v1, b6);
+            if (!split) b7 = TW.MultiplyAdd(TW.Load(ref c, half + 3 * n), v1, b7);
+        }
+        if (k2 < h.Length)
+        {
+            TV v0 = TW.Broadcast(Unsafe.Add(ref hr, k2));
+            ref T c = ref Unsafe.Add(ref w, (nint)k2 * column);
+            a0 = TW.MultiplyAdd(TW.Load(ref c, 0), v0, a0);
+            a1 = TW.MultiplyAdd(TW.Load(ref c, n), v0, a1);
+            if (split) a3 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v0, a3);
+            else a2 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v0, a2);
+            if (!split) a3 = TW.MultiplyAdd(TW.Load(ref c, 3 * n), v0, a3);
+            a4 = TW.MultiplyAdd(TW.Load(ref c, half), v0, a4);
+            a5 = TW.MultiplyAdd(TW.Load(ref c, half + n), v0, a5);
+            if (split) a7 = TW.MultiplyAdd(TW.Load(ref c, half + 2 * n), v0, a7);
+            else a6 = TW.MultiplyAdd(TW.Load(ref c, half + 2 * n), v0, a6);
+            if (!split) a7 = TW.MultiplyAdd(TW.Load(ref c, half + 3 * n), v0, a7);
+        }
+        TW.Store(TW.Add(a0, b0), ref into, 0);
+        TW.Store(TW.Add(a1, b1), ref into, n);
+        TW.Store(TW.Add(a2, b2), ref into, 2 * n);
+        TW.Store(TW.Add(a3, b3), ref into, 3 * n);
+        TW.Store(TW.Add(a4, b4), ref into, 4 * n);
+        TW.Store(TW.Add(a5, b5), ref into, 5 * n);
+        TW.Store(TW.Add(a6, b6), ref into, 6 * n);
+        TW.Store(TW.Add(a7, b7), ref into, 7 * n);
     }
 
     /// <summary>a += column <paramref name="token"/>: its first <paramref name="gates"/> vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Token<L>(ref T w, int token, int gates, ref L a0, ref L a1, ref L a2, ref L a3) where L : struct, ILanes<L, T>
+    private static void Token<TW, TV>(ref T w, int token, int gates, ref TV a0, ref TV a1, ref TV a2, ref TV a3) where TW : struct, ISimdWidth<T, TV> where TV : struct
     {
-        int n = L.Count;
+        int n = TW.Count;
         ref T c = ref Unsafe.Add(ref w, (nint)token * gates * n);
-        a0 += L.LoadUnsafe(ref c, 0);
-        a1 += L.LoadUnsafe(ref c, n);
-        a2 += L.LoadUnsafe(ref c, 2 * n);
-        if (gates == 4) a3 += L.LoadUnsafe(ref c, 3 * n);
+        a0 = TW.Add(a0, TW.Load(ref c, 0));
+        a1 = TW.Add(a1, TW.Load(ref c, n));
+        a2 = TW.Add(a2, TW.Load(ref c, 2 * n));
+        if (gates == 4) a3 = TW.Add(a3, TW.Load(ref c, 3 * n));
     }
 
     /// <summary>
@@ -262,73 +428,75 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// first that many accumulators), even columns into a, odd into b.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Columns<L>(ref T w, ReadOnlySpan<T> v, int gates, ref L a0, ref L a1, ref L a2, ref L a3, ref L b0, ref L b1, ref L b2, ref L b3)
-        where L : struct, ILanes<L, T>
+    private static void Columns<TW, TV>(ref T w, ReadOnlySpan<T> v, int gates, ref TV a0, ref TV a1, ref TV a2, ref TV a3, ref TV b0, ref TV b1, ref TV b2, ref TV b3)
+        where TW : struct, ISimdWidth<T, TV> where TV : struct
     {
-        int n = L.Count, column = gates * n, k = 0;
-        ref T vr = ref MemoryMarshal.GetReference(v);
-        for (; k + 2 <= v.Length; k += 2)
+        int n = TW.Count, column = gates * n;
+        ref T vk = ref MemoryMarshal.GetReference(v);
+        ref T pairsEnd = ref Unsafe.Add(ref vk, v.Length & ~1);
+        ref T c = ref w;
+        if (Unsafe.IsAddressLessThan(ref vk, ref pairsEnd))
         {
-            L v0 = L.Create(Unsafe.Add(ref vr, k)), v1 = L.Create(Unsafe.Add(ref vr, k + 1));
-            ref T c = ref Unsafe.Add(ref w, (nint)k * column);
-            a0 = L.MultiplyAdd(L.LoadUnsafe(ref c, 0), v0, a0);
-            a1 = L.MultiplyAdd(L.LoadUnsafe(ref c, n), v0, a1);
-            a2 = L.MultiplyAdd(L.LoadUnsafe(ref c, 2 * n), v0, a2);
-            if (gates == 4) a3 = L.MultiplyAdd(L.LoadUnsafe(ref c, 3 * n), v0, a3);
-            b0 = L.MultiplyAdd(L.LoadUnsafe(ref c, column), v1, b0);
-            b1 = L.MultiplyAdd(L.LoadUnsafe(ref c, column + n), v1, b1);
-            b2 = L.MultiplyAdd(L.LoadUnsafe(ref c, column + 2 * n), v1, b2);
-            if (gates == 4) b3 = L.MultiplyAdd(L.LoadUnsafe(ref c, column + 3 * n), v1, b3);
+            // pointers that step (no index arithmetic in the loop), tested at the bottom
+            do
+            {
+                TV v0 = TW.Broadcast(vk), v1 = TW.Broadcast(Unsafe.Add(ref vk, 1));
+                a0 = TW.MultiplyAdd(TW.Load(ref c, 0), v0, a0);
+                a1 = TW.MultiplyAdd(TW.Load(ref c, n), v0, a1);
+                a2 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v0, a2);
+                if (gates == 4) a3 = TW.MultiplyAdd(TW.Load(ref c, 3 * n), v0, a3);
+                b0 = TW.MultiplyAdd(TW.Load(ref c, column), v1, b0);
+                b1 = TW.MultiplyAdd(TW.Load(ref c, column + n), v1, b1);
+                b2 = TW.MultiplyAdd(TW.Load(ref c, column + 2 * n), v1, b2);
+                if (gates == 4) b3 = TW.MultiplyAdd(TW.Load(ref c, column + 3 * n), v1, b3);
+                c = ref Unsafe.Add(ref c, 2 * column);
+                vk = ref Unsafe.Add(ref vk, 2);
+            }
+            while (Unsafe.IsAddressLessThan(ref vk, ref pairsEnd));
         }
-        if (k < v.Length)
+        if ((v.Length & 1) != 0)
         {
-            L v0 = L.Create(Unsafe.Add(ref vr, k));
-            ref T c = ref Unsafe.Add(ref w, (nint)k * column);
-            a0 = L.MultiplyAdd(L.LoadUnsafe(ref c, 0), v0, a0);
-            a1 = L.MultiplyAdd(L.LoadUnsafe(ref c, n), v0, a1);
-            a2 = L.MultiplyAdd(L.LoadUnsafe(ref c, 2 * n), v0, a2);
-            if (gates == 4) a3 = L.MultiplyAdd(L.LoadUnsafe(ref c, 3 * n), v0, a3);
+            TV v0 = TW.Broadcast(vk);
+            a0 = TW.MultiplyAdd(TW.Load(ref c, 0), v0, a0);
+            a1 = TW.MultiplyAdd(TW.Load(ref c, n), v0, a1);
+            a2 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v0, a2);
+            if (gates == 4) a3 = TW.MultiplyAdd(TW.Load(ref c, 3 * n), v0, a3);
         }
     }
 
+    /// <summary>One block's one slot (vanilla RNN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private L One<L>(ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, int unit) where L : struct, ILanes<L, T>
+    private TV One<TW, TV>(ref T w, ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h) where TW : struct, ISimdWidth<T, TV> where TV : struct
     {
-        int n = L.Count;
-        if (Slots != 1 || n != Width) throw Mismatch("one gate", n);
-        ref T w = ref MemoryMarshal.GetArrayDataReference(_weights);
-        w = ref Unsafe.Add(ref w, (nint)(unit / n) * _blockLength);
-        L a0 = L.LoadUnsafe(ref w, 0), a1 = default, a2 = default, a3 = default;
+        int n = TW.Count;
+        TV a0 = TW.Load(ref w, 0), a1 = default, a2 = default, a3 = default;
         w = ref Unsafe.Add(ref w, n);
         if (x.IsEmpty)
-            a0 += L.LoadUnsafe(ref w, (nint)token * n);
+            a0 = TW.Add(a0, TW.Load(ref w, (nint)token * n));
         else
-            Columns(ref w, x, ref a0, ref a1, ref a2, ref a3);
+            Columns<TW, TV>(ref w, x, ref a0, ref a1, ref a2, ref a3);
         w = ref Unsafe.Add(ref w, (nint)Inputs * n);
-        Columns(ref w, h, ref a0, ref a1, ref a2, ref a3);
-        return (a0 + a1) + (a2 + a3);
+        Columns<TW, TV>(ref w, h, ref a0, ref a1, ref a2, ref a3);
+        return TW.Add(TW.Add(a0, a1), TW.Add(a2, a3));
     }
 
     /// <summary>One gate: a += W[:, k]·v[k], columns taken four at a time into four accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Columns<L>(ref T w, ReadOnlySpan<T> v, ref L a0, ref L a1, ref L a2, ref L a3) where L : struct, ILanes<L, T>
+    private static void Columns<TW, TV>(ref T w, ReadOnlySpan<T> v, ref TV a0, ref TV a1, ref TV a2, ref TV a3) where TW : struct, ISimdWidth<T, TV> where TV : struct
     {
-        int n = L.Count, k = 0;
+        int n = TW.Count, k = 0;
         ref T vr = ref MemoryMarshal.GetReference(v);
         for (; k + 4 <= v.Length; k += 4)
         {
             ref T c = ref Unsafe.Add(ref w, (nint)k * n);
-            a0 = L.MultiplyAdd(L.LoadUnsafe(ref c, 0), L.Create(Unsafe.Add(ref vr, k)), a0);
-            a1 = L.MultiplyAdd(L.LoadUnsafe(ref c, n), L.Create(Unsafe.Add(ref vr, k + 1)), a1);
-            a2 = L.MultiplyAdd(L.LoadUnsafe(ref c, 2 * n), L.Create(Unsafe.Add(ref vr, k + 2)), a2);
-            a3 = L.MultiplyAdd(L.LoadUnsafe(ref c, 3 * n), L.Create(Unsafe.Add(ref vr, k + 3)), a3);
+            a0 = TW.MultiplyAdd(TW.Load(ref c, 0), TW.Broadcast(Unsafe.Add(ref vr, k)), a0);
+            a1 = TW.MultiplyAdd(TW.Load(ref c, n), TW.Broadcast(Unsafe.Add(ref vr, k + 1)), a1);
+            a2 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), TW.Broadcast(Unsafe.Add(ref vr, k + 2)), a2);
+            a3 = TW.MultiplyAdd(TW.Load(ref c, 3 * n), TW.Broadcast(Unsafe.Add(ref vr, k + 3)), a3);
         }
         for (; k < v.Length; k++)
-            a0 = L.MultiplyAdd(L.LoadUnsafe(ref w, (nint)k * n), L.Create(Unsafe.Add(ref vr, k)), a0);
+            a0 = TW.MultiplyAdd(TW.Load(ref w, (nint)k * n), TW.Broadcast(Unsafe.Add(ref vr, k)), a0);
     }
-
-    private InvalidOperationException Mismatch(string gates, int count) => new(
-        $"This GateMatrix holds {Gates} gate(s){(SplitLastGate ? ", the last split" : "")} in blocks of {Width} units; the call expects {gates} and {count}-unit lanes.");
 
     private static void Check(int actual, int expected, string name)
     {

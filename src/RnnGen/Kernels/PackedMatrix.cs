@@ -30,7 +30,6 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
     // the tile bound by the multiply-adds, not by loads. (Measured on Zen 5: tiles of up to six lanes were no faster
     // at 1–16 lanes; eight row vectors by two lanes, or half blocks by four to six lanes, were slower.)
     private const int MaxTileLanes = 4;
-    private const int Alignment = 64; // bytes: one cache line, one Vector512
 
     private readonly T[] _packed;    // [padding to 64 bytes | bias (blocks · block) | weights (blocks · block · columns)]
     private readonly int _bias;      // offset of the bias in _packed (64-byte aligned)
@@ -49,11 +48,7 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
         RightColumns = rightColumns;
         _block = 4 * Simd.Width<T>();
         int padded = checked((rows + _block - 1) / _block * _block);
-        int slack = Alignment / Unsafe.SizeOf<T>();
-        // pinned, so that the alignment computed once stays true
-        _packed = GC.AllocateArray<T>(checked(slack + padded + padded * (leftColumns + rightColumns)), pinned: true);
-        long address = Marshal.UnsafeAddrOfPinnedArrayElement(_packed, 0);
-        _bias = (int)((Alignment - address % Alignment) % Alignment) / Unsafe.SizeOf<T>();
+        _packed = Simd.AllocateAligned<T>(checked(padded + padded * (leftColumns + rightColumns)), out _bias);
         _weights = _bias + padded;
         _tail = new T[MaxTileLanes * _block];
     }

@@ -15,6 +15,8 @@ public class ReferenceForwardTests
     [Fact] public void Lstm_Head() => Check<LstmF2x6Head>(steps: 12);
     [Fact] public void Lstm_Tokens() => Check<LstmFTokens>(steps: 10);
     [Fact] public void Lstm_Wide() => Check<LstmF33>(steps: 20);
+    [Fact] public void Lstm_WideTokens() => Check<LstmF48Tokens>(steps: 20);
+    [Fact] public void Gru_Wide() => Check<GruF40>(steps: 20);
     [Fact] public void Gru_3Layers() => Check<GruF3x5>(steps: 9);
     [Fact] public void Gru_Tokens() => Check<GruFTokens>(steps: 10);
     [Fact] public void RnnTanh_3Layers() => Check<RnnTanhF3x5>(steps: 9);

@@ -3,27 +3,29 @@ using RnnGen.Kernels;
 namespace RnnGen.Tests.Kernels;
 
 /// <summary>
-/// <see cref="GateMatrix{T}"/>'s per-block sums against the products written out from PyTorch-layout weights in double,
-/// for every slot layout (LSTM's four gates, GRU's split gate, the RNN's one gate), dense and token inputs, hidden sizes
-/// below, at and above one block (a partial last block included), and both lane types.
+/// <see cref="GateMatrix{T}"/>'s sums against the products written out from PyTorch-layout weights in double, for every
+/// slot layout (LSTM's four gates, GRU's split gate, the RNN's one gate), dense and token inputs, and hidden sizes below,
+/// at and above one block: a partial last block, and (with 512-bit lanes, where two blocks are interleaved) whole pairs,
+/// pairs followed by a lone block, and a pair whose second block is partial. The lane width is this machine's; run the
+/// tests with DOTNET_EnableAVX512=0 / DOTNET_EnableAVX2=0 to cover the others.
 /// </summary>
 public class GateMatrixTests
 {
     [Theory]
     [InlineData(4, false, 3, 5)]     // LSTM, less than one block
-    [InlineData(4, false, 1, 16)]    // LSTM 1→16: one Vector512 block, two Vector256 ones
-    [InlineData(4, false, 7, 37)]    // several blocks, the last one partial
-    [InlineData(3, true, 4, 21)]     // GRU: slots r, z, W_in·x + b_in, W_hn·h + b_hn
+    [InlineData(4, false, 1, 16)]    // two blocks of 8 doubles: one pair
+    [InlineData(4, false, 7, 37)]    // five blocks: two pairs and a lone partial block
+    [InlineData(4, false, 5, 12)]    // a pair whose second block is partial
+    [InlineData(3, true, 4, 21)]     // GRU: slots r, z, W_in·x + b_in, W_hn·h + b_hn (a pair and a lone block)
+    [InlineData(3, true, 2, 32)]     // GRU: two pairs
     [InlineData(1, false, 6, 19)]    // vanilla RNN: one slot
     public void Sums_MatchTheProductsOfTheParameters(int gates, bool split, int inputs, int units)
     {
-        Check<Lanes<double>.Wide>(gates, split, inputs, units, token: false);
-        Check<Lanes<double>.Portable>(gates, split, inputs, units, token: false);
-        Check<Lanes<double>.Wide>(gates, split, inputs, units, token: true);
-        Check<Lanes<double>.Portable>(gates, split, inputs, units, token: true);
+        Check(gates, split, inputs, units, token: false);
+        Check(gates, split, inputs, units, token: true);
     }
 
-    private static void Check<L>(int gates, bool split, int inputs, int units, bool token) where L : struct, ILanes<L, double>
+    private static void Check(int gates, bool split, int inputs, int units, bool token)
     {
         var random = new Random(gates * 1000 + inputs * 100 + units);
         double[] Random(int n) => Enumerable.Range(0, n).Select(_ => random.NextDouble() * 2 - 1).ToArray();
@@ -31,9 +33,14 @@ public class GateMatrixTests
         double[] wih = Random(rows * inputs), whh = Random(rows * units), bih = Random(rows), bhh = Random(rows);
         double[] x = Random(inputs), h = Random(units);
         int tokenId = inputs / 2;
-        var matrix = new TestMatrix(gates, units, inputs, split);
-        if (matrix.Width != L.Count) return;   // the matrix packs for the lanes this machine runs; the other type is not used with it
-        matrix.Inner.Pack(wih, whh, bih, bhh);
+        var matrix = new GateMatrix<double>(gates, units, inputs, split);
+        matrix.Pack(wih, whh, bih, bhh);
+        int slots = matrix.Slots, width = matrix.Width;
+        Assert.Equal(slots * ((units + width - 1) / width) * width, matrix.SumsLength);
+        var sums = new double[matrix.SumsLength + 3];
+        sums.AsSpan().Fill(double.NaN);
+        if (token) matrix.Sums(tokenId, h, sums);
+        else matrix.Sums(x, h, sums);
 
         // the expected sums, per gate: input part and hidden part (with their biases)
         double InputPart(int row)
@@ -49,47 +56,30 @@ public class GateMatrixTests
             for (int k = 0; k < units; k++) s += whh[row * units + k] * h[k];
             return s;
         }
+        // the sums of units j … j + width − 1 from slots·j on, one vector per slot
+        double Sum(int unit, int slot) => sums[slots * (unit / width * width) + slot * width + unit % width];
 
-        for (int j = 0; j < units; j += L.Count)
+        for (int unit = 0; unit < units; unit++)
         {
-            var slots = new double[4][];
-            if (gates == 1)
+            for (int gate = 0; gate < gates; gate++)
             {
-                L sum = token ? matrix.Inner.MultiplySingle<L>(tokenId, h, j) : matrix.Inner.MultiplySingle<L>(x, h, j);
-                slots[0] = Unpack(sum);
-            }
-            else
-            {
-                var sums = split
-                    ? (token ? matrix.Inner.MultiplySplit<L>(tokenId, h, j) : matrix.Inner.MultiplySplit<L>(x, h, j))
-                    : (token ? matrix.Inner.Multiply<L>(tokenId, h, j) : matrix.Inner.Multiply<L>(x, h, j));
-                slots = [Unpack(sums.Z0), Unpack(sums.Z1), Unpack(sums.Z2), Unpack(sums.Z3)];
-            }
-            for (int lane = 0; lane < L.Count && j + lane < units; lane++)
-            {
-                int unit = j + lane;
-                for (int gate = 0; gate < gates; gate++)
+                int row = gate * units + unit;
+                if (split && gate == gates - 1)
                 {
-                    int row = gate * units + unit;
-                    if (split && gate == gates - 1)
-                    {
-                        Close(InputPart(row), slots[gate][lane], $"gate {gate} input part, unit {unit}");
-                        Close(HiddenPart(row), slots[gate + 1][lane], $"gate {gate} hidden part, unit {unit}");
-                    }
-                    else
-                    {
-                        Close(InputPart(row) + HiddenPart(row), slots[gate][lane], $"gate {gate}, unit {unit}");
-                    }
+                    Close(InputPart(row), Sum(unit, gate), $"gate {gate} input part, unit {unit}");
+                    Close(HiddenPart(row), Sum(unit, gate + 1), $"gate {gate} hidden part, unit {unit}");
+                }
+                else
+                {
+                    Close(InputPart(row) + HiddenPart(row), Sum(unit, gate), $"gate {gate}, unit {unit}");
                 }
             }
         }
-    }
-
-    private static double[] Unpack<L>(L value) where L : struct, ILanes<L, double>
-    {
-        var lanes = new double[L.Count];
-        L.Store(value, lanes, 0);
-        return lanes;
+        // the lanes past the last unit are zero padding, and nothing past SumsLength is written
+        for (int unit = units; unit < (units + width - 1) / width * width; unit++)
+            for (int slot = 0; slot < slots; slot++)
+                Assert.Equal(0.0, Sum(unit, slot));
+        Assert.All(sums[matrix.SumsLength..], v => Assert.True(double.IsNaN(v)));
     }
 
     private static void Close(double expected, double actual, string what) =>
@@ -112,27 +102,16 @@ public class GateMatrixTests
     }
 
     [Fact]
-    public void Multiply_WithTheOtherLaneWidth_Throws()
+    public void Sums_RejectsWrongLengths_BeforeWritingAnything()
     {
         var matrix = new GateMatrix<float>(gates: 4, units: 3, inputs: 2);
-        float[] x = new float[2], h = new float[3];
-        if (Lanes<float>.Wide.Count != Lanes<float>.Portable.Count)
-        {
-            if (Lanes<float>.IsWide) Assert.Throws<InvalidOperationException>(() => matrix.Multiply<Lanes<float>.Portable>(x, h, 0));
-            else Assert.Throws<InvalidOperationException>(() => matrix.Multiply<Lanes<float>.Wide>(x, h, 0));
-        }
-        Assert.Throws<InvalidOperationException>(() => Lanes<float>.IsWide
-            ? matrix.MultiplySingle<Lanes<float>.Wide>(x, h, 0)
-            : matrix.MultiplySingle<Lanes<float>.Portable>(x, h, 0));   // four gates, asked for one
-        Assert.Throws<InvalidOperationException>(() => Lanes<float>.IsWide
-            ? matrix.MultiplySplit<Lanes<float>.Wide>(x, h, 0)
-            : matrix.MultiplySplit<Lanes<float>.Portable>(x, h, 0));    // four gates, asked for a split three
-    }
-
-    /// <summary>A matrix of doubles for the tests (the product is then exact enough to compare at 1e-12).</summary>
-    private sealed class TestMatrix(int gates, int units, int inputs, bool split)
-    {
-        public GateMatrix<double> Inner { get; } = new(gates, units, inputs, split);
-        public int Width => Inner.Width;
+        var sums = new float[matrix.SumsLength];
+        sums.AsSpan().Fill(7f);
+        Assert.Equal("x", Assert.Throws<ArgumentException>(() => matrix.Sums(new float[3], new float[3], sums)).ParamName);
+        Assert.Equal("h", Assert.Throws<ArgumentException>(() => matrix.Sums(new float[2], new float[4], sums)).ParamName);
+        Assert.Equal("sums", Assert.Throws<ArgumentException>(() => matrix.Sums(new float[2], new float[3], new float[matrix.SumsLength - 1])).ParamName);
+        Assert.Equal("token", Assert.Throws<ArgumentOutOfRangeException>(() => matrix.Sums(2, new float[3], sums)).ParamName);
+        Assert.Equal("token", Assert.Throws<ArgumentOutOfRangeException>(() => matrix.Sums(-1, new float[3], sums)).ParamName);
+        Assert.All(sums, v => Assert.Equal(7f, v));
     }
 }

@@ -23,6 +23,13 @@ public partial class LstmFTokens { }
 [LstmModel(hidden: 33, layers: 1, Input = 17, Output = 9)]
 public partial class LstmF33 { }
 
+// Several blocks of lanes in the in-place Step (with 512-bit lanes: an interleaved pair and a lone block), dense and tokens.
+[GruModel(hidden: 40, Input = 6, Output = 3)]
+public partial class GruF40 { }
+
+[LstmModel(hidden: 48, Input = 20, Output = 20, Tokens = true)]
+public partial class LstmF48Tokens { }
+
 [GruModel(hidden: 5, layers: 3, Input = 3, Precision = Precision.Double)]
 public partial class GruD3x5 { }
 
