@@ -315,8 +315,7 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>
     /// Two interleaved blocks' four slots each, into <paramref name="into"/> (eight vectors): sixteen accumulators, even
     /// columns into a, odd into b. Each column holds the first block's gate vectors (into a0…a3 / b0…b3), then the second's
-    /// (a4…a7 / b4…b7). The loops are written out here rather than in a helper taking the accumulators by reference: the
-    /// JIT then keeps all sixteen in registers and folds each weight load into its multiply–add.
+    /// (a4…a7 / b4…b7).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void FourPair<TW, TV>(ref T w, ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T into, bool split) where TW : struct, ISimdWidth<T, TV> where TV : struct
@@ -329,77 +328,44 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
         // the input part: every gate's vector into its own slot (a GRU's n into slot 2)
         if (x.IsEmpty)
         {
+            // column `token` of the pair: the first block's vectors, then the second's
             ref T c = ref Unsafe.Add(ref w, (nint)token * column);
-            a0 = TW.Add(a0, TW.Load(ref c, 0));
-            a1 = TW.Add(a1, TW.Load(ref c, n));
-            a2 = TW.Add(a2, TW.Load(ref c, 2 * n));
-            if (!split) a3 = TW.Add(a3, TW.Load(ref c, 3 * n));
-            a4 = TW.Add(a4, TW.Load(ref c, half));
-            a5 = TW.Add(a5, TW.Load(ref c, half + n));
-            a6 = TW.Add(a6, TW.Load(ref c, half + 2 * n));
-            if (!split) a7 = TW.Add(a7, TW.Load(ref c, half + 3 * n));
+            Token<TW, TV>(ref c, 0, gates, ref a0, ref a1, ref a2, ref a3);
+            Token<TW, TV>(ref Unsafe.Add(ref c, half), 0, gates, ref a4, ref a5, ref a6, ref a7);
         }
         else
         {
             ref T xr = ref MemoryMarshal.GetReference(x);
             for (int k = 0; k < x.Length; k++)
-            {
-                TV v = TW.Broadcast(Unsafe.Add(ref xr, k));
-                ref T c = ref Unsafe.Add(ref w, (nint)k * column);
-                b0 = TW.MultiplyAdd(TW.Load(ref c, 0), v, b0);
-                b1 = TW.MultiplyAdd(TW.Load(ref c, n), v, b1);
-                b2 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v, b2);
-                if (!split) b3 = TW.MultiplyAdd(TW.Load(ref c, 3 * n), v, b3);
-                b4 = TW.MultiplyAdd(TW.Load(ref c, half), v, b4);
-                b5 = TW.MultiplyAdd(TW.Load(ref c, half + n), v, b5);
-                b6 = TW.MultiplyAdd(TW.Load(ref c, half + 2 * n), v, b6);
-                if (!split) b7 = TW.MultiplyAdd(TW.Load(ref c, half + 3 * n), v, b7);
-            }
+                PairColumn<TW, TV>(ref Unsafe.Add(ref w, (nint)k * column), TW.Broadcast(Unsafe.Add(ref xr, k)), gates,
+                    ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7);
         }
         w = ref Unsafe.Add(ref w, (nint)Inputs * column);
-        // the hidden part, two columns at a time (a GRU's n into slot 3: its hidden part stays apart)
+        // the hidden part, two columns at a time (a GRU's n into slot 3: its hidden part stays apart; the accumulators
+        // passed swapped)
         ref T hr = ref MemoryMarshal.GetReference(h);
         int k2 = 0;
         for (; k2 + 2 <= h.Length; k2 += 2)
         {
-            TV v0 = TW.Broadcast(Unsafe.Add(ref hr, k2)), v1 = TW.Broadcast(Unsafe.Add(ref hr, k2 + 1));
             ref T c = ref Unsafe.Add(ref w, (nint)k2 * column);
-            a0 = TW.MultiplyAdd(TW.Load(ref c, 0), v0, a0);
-            a1 = TW.MultiplyAdd(TW.Load(ref c, n), v0, a1);
-            if (split) a3 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v0, a3);
-            else a2 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v0, a2);
-            if (!split) a3 = TW.MultiplyAdd(TW.Load(ref c, 3 * n), v0, a3);
-            a4 = TW.MultiplyAdd(TW.Load(ref c, half), v0, a4);
-            a5 = TW.MultiplyAdd(TW.Load(ref c, half + n), v0, a5);
-            if (split) a7 = TW.MultiplyAdd(TW.Load(ref c, half + 2 * n), v0, a7);
-            else a6 = TW.MultiplyAdd(TW.Load(ref c, half + 2 * n), v0, a6);
-            if (!split) a7 = TW.MultiplyAdd(TW.Load(ref c, half + 3 * n), v0, a7);
-            c = ref Unsafe.Add(ref c, column);
-            b0 = TW.MultiplyAdd(TW.Load(ref c, 0), v1, b0);
-            b1 = TW.MultiplyAdd(TW.Load(ref c, n), v1, b1);
-            if (split) b3 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v1, b3);
-            else b2 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v1, b2);
-            if (!split) b3 = TW.MultiplyAdd(TW.Load(ref c, 3 * n), v1, b3);
-            b4 = TW.MultiplyAdd(TW.Load(ref c, half), v1, b4);
-            b5 = TW.MultiplyAdd(TW.Load(ref c, half + n), v1, b5);
-            if (split) b7 = TW.MultiplyAdd(TW.Load(ref c, half + 2 * n), v1, b7);
-            else b6 = TW.MultiplyAdd(TW.Load(ref c, half + 2 * n), v1, b6);
-            if (!split) b7 = TW.MultiplyAdd(TW.Load(ref c, half + 3 * n), v1, b7);
+            TV v0 = TW.Broadcast(Unsafe.Add(ref hr, k2)), v1 = TW.Broadcast(Unsafe.Add(ref hr, k2 + 1));
+            if (split)
+            {
+                PairColumn<TW, TV>(ref c, v0, 3, ref a0, ref a1, ref a3, ref a2, ref a4, ref a5, ref a7, ref a6);
+                PairColumn<TW, TV>(ref Unsafe.Add(ref c, column), v1, 3, ref b0, ref b1, ref b3, ref b2, ref b4, ref b5, ref b7, ref b6);
+            }
+            else
+            {
+                PairColumn<TW, TV>(ref c, v0, 4, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                PairColumn<TW, TV>(ref Unsafe.Add(ref c, column), v1, 4, ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7);
+            }
         }
         if (k2 < h.Length)
         {
-            TV v0 = TW.Broadcast(Unsafe.Add(ref hr, k2));
             ref T c = ref Unsafe.Add(ref w, (nint)k2 * column);
-            a0 = TW.MultiplyAdd(TW.Load(ref c, 0), v0, a0);
-            a1 = TW.MultiplyAdd(TW.Load(ref c, n), v0, a1);
-            if (split) a3 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v0, a3);
-            else a2 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v0, a2);
-            if (!split) a3 = TW.MultiplyAdd(TW.Load(ref c, 3 * n), v0, a3);
-            a4 = TW.MultiplyAdd(TW.Load(ref c, half), v0, a4);
-            a5 = TW.MultiplyAdd(TW.Load(ref c, half + n), v0, a5);
-            if (split) a7 = TW.MultiplyAdd(TW.Load(ref c, half + 2 * n), v0, a7);
-            else a6 = TW.MultiplyAdd(TW.Load(ref c, half + 2 * n), v0, a6);
-            if (!split) a7 = TW.MultiplyAdd(TW.Load(ref c, half + 3 * n), v0, a7);
+            TV v0 = TW.Broadcast(Unsafe.Add(ref hr, k2));
+            if (split) PairColumn<TW, TV>(ref c, v0, 3, ref a0, ref a1, ref a3, ref a2, ref a4, ref a5, ref a7, ref a6);
+            else PairColumn<TW, TV>(ref c, v0, 4, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
         }
         TW.Store(TW.Add(a0, b0), ref into, 0);
         TW.Store(TW.Add(a1, b1), ref into, n);
@@ -409,6 +375,25 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
         TW.Store(TW.Add(a5, b5), ref into, 5 * n);
         TW.Store(TW.Add(a6, b6), ref into, 6 * n);
         TW.Store(TW.Add(a7, b7), ref into, 7 * n);
+    }
+
+    /// <summary>
+    /// s += column·v for one column of an interleaved pair: its <paramref name="gates"/> vectors of the first block into
+    /// s0…s3, then as many of the second block into s4…s7 (with three gates, s3 and s7 are left alone).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PairColumn<TW, TV>(ref T c, TV v, int gates, ref TV s0, ref TV s1, ref TV s2, ref TV s3, ref TV s4, ref TV s5, ref TV s6, ref TV s7)
+        where TW : struct, ISimdWidth<T, TV> where TV : struct
+    {
+        int n = TW.Count, half = gates * n;
+        s0 = TW.MultiplyAdd(TW.Load(ref c, 0), v, s0);
+        s1 = TW.MultiplyAdd(TW.Load(ref c, n), v, s1);
+        s2 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v, s2);
+        if (gates == 4) s3 = TW.MultiplyAdd(TW.Load(ref c, 3 * n), v, s3);
+        s4 = TW.MultiplyAdd(TW.Load(ref c, half), v, s4);
+        s5 = TW.MultiplyAdd(TW.Load(ref c, half + n), v, s5);
+        s6 = TW.MultiplyAdd(TW.Load(ref c, half + 2 * n), v, s6);
+        if (gates == 4) s7 = TW.MultiplyAdd(TW.Load(ref c, half + 3 * n), v, s7);
     }
 
     /// <summary>a += column <paramref name="token"/>: its first <paramref name="gates"/> vectors.</summary>
