@@ -91,13 +91,23 @@ internal readonly struct GradientTransform<T> where T : unmanaged, IFloatingPoin
             Elementwise.Transform(this, gradients);
     }
 
-    /// <summary>The transform of one vector of gradients.</summary>
+    /// <summary>The transform's constants broadcast to the width <typeparamref name="V"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal V Apply<V>(V g, V limit, V negativeLimit, V scale) where V : struct, IVector<V, T>
+    internal Vectors<V> At<V>() where V : struct, IVector<V, T> =>
+        new(V.Create(Clamps ? Limit : T.PositiveInfinity), V.Create(Clamps ? -Limit : T.NegativeInfinity), V.Create(Scales ? Scale : T.One));
+
+    /// <summary>
+    /// A transform at one width, without a branch: every vector is clamped and scaled, with ±∞ as the limits when the
+    /// transform does not clamp and 1 as the factor when it does not scale — which change no value (NaN stays NaN, −0 stays −0).
+    /// </summary>
+    internal readonly struct Vectors<V>(V upper, V lower, V factor) where V : struct, IVector<V, T>
     {
-        if (Clamps) g = V.Max(V.Min(g, limit), negativeLimit);   // TensorPrimitives.Min then Max: NaN stays NaN
-        if (Scales) g *= scale;
-        return g;
+        private readonly V _upper = upper, _lower = lower, _factor = factor;
+
+        /// <summary>The transform of one vector: IEEE minimum with the limit, maximum with −limit (TensorPrimitives.Min then
+        /// Max: NaN stays NaN), then the product with the scale.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public V Apply(V g) => V.Max(V.Min(g, _upper), _lower) * _factor;
     }
 }
 
@@ -158,22 +168,41 @@ internal static class Elementwise
         where TRule : struct, IUpdateRule<T>
         where V : struct, IVector<V, T>
     {
-        int n = p.Length, width = V.Count;
-        // local copies whose address is never taken (the tail gets the originals), so that the JIT keeps their fields in
-        // registers and hoists the broadcasts out of the loop
+        int n = p.Length, whole = n - n % V.Count;
+        if (!transform.IsIdentity && transformed.Length != n)
+            throw new ArgumentException($"transformed has length {transformed.Length}; expected {n}.", nameof(transformed));
+        if (transform.IsIdentity)
+            Loop<T, TRule, V, Untransformed>(rule, transform, whole, p, g, transformed, s0, s1, s2);
+        else
+            Loop<T, TRule, V, Transformed>(rule, transform, whole, p, g, transformed, s0, s1, s2);
+        if (whole < n)
+            RunTail<T, TRule, V>(rule, transform, p.Slice(whole), g.Slice(whole), transform.IsIdentity ? default : transformed.Slice(whole),
+                Tail(s0, whole), Tail(s1, whole), Tail(s2, whole));
+    }
+
+    // The first `whole` elements (a multiple of V.Count). Whether the gradients are transformed is a type argument, so the
+    // loop that does not transform has no trace of it, and the one that does has no branch for it.
+    private static void Loop<T, TRule, V, TRead>(in TRule rule, in GradientTransform<T> transform, int whole, Span<T> p, ReadOnlySpan<T> g,
+        Span<T> transformed, Span<T> s0, Span<T> s1, Span<T> s2)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TRule : struct, IUpdateRule<T>
+        where V : struct, IVector<V, T>
+        where TRead : struct, IGradientRead
+    {
+        // a local copy of the rule whose address is never taken: the JIT keeps its fields in registers
         TRule r = rule;
-        GradientTransform<T> t = transform;
-        bool writeBack = !t.IsIdentity;
-        V limit = V.Create(t.Limit), negativeLimit = V.Create(-t.Limit), scale = V.Create(t.Scale);
+        GradientTransform<T>.Vectors<V> t = transform.At<V>();
         ref T pr = ref MemoryMarshal.GetReference(p);
         ref T gr = ref MemoryMarshal.GetReference(g);
         ref T tr = ref MemoryMarshal.GetReference(transformed);
-        int i = 0;
-        for (; i + width <= n; i += width)
+        for (int i = 0; i < whole; i += V.Count)
         {
-            V pv = V.Load(ref pr, i);
-            V gv = t.Apply(V.Load(ref gr, i), limit, negativeLimit, scale);
-            if (writeBack) V.Store(gv, ref tr, i);
+            V pv = V.Load(ref pr, i), gv = V.Load(ref gr, i);
+            if (TRead.Transforms)
+            {
+                gv = t.Apply(gv);
+                V.Store(gv, ref tr, i);
+            }
             V v0 = Load<T, V>(s0, i), v1 = Load<T, V>(s1, i), v2 = Load<T, V>(s2, i);
             r.Apply(ref pv, gv, ref v0, ref v1, ref v2);
             V.Store(pv, ref pr, i);
@@ -181,58 +210,6 @@ internal static class Elementwise
             Store(v1, s1, i);
             Store(v2, s2, i);
         }
-        if (i < n)
-            RunTail<T, TRule, V>(rule, transform, p.Slice(i), g.Slice(i), writeBack ? transformed.Slice(i) : default, Tail(s0, i), Tail(s1, i), Tail(s2, i));
-    }
-
-    private static void RunTail<T, TRule, V>(in TRule rule, in GradientTransform<T> transform, Span<T> p, ReadOnlySpan<T> g, Span<T> transformed,
-        Span<T> s0, Span<T> s1, Span<T> s2)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        where TRule : struct, IUpdateRule<T>
-        where V : struct, IVector<V, T>
-    {
-        Span<T> padded = stackalloc T[V.Count]; // zero-initialised
-        V pv = Pad<T, V>(p, padded);
-        V gv = transform.Apply(Pad<T, V>(g, padded), V.Create(transform.Limit), V.Create(-transform.Limit), V.Create(transform.Scale));
-        Unpad(gv, transformed, padded);
-        V v0 = Pad<T, V>(s0, padded), v1 = Pad<T, V>(s1, padded), v2 = Pad<T, V>(s2, padded);
-        rule.Apply(ref pv, gv, ref v0, ref v1, ref v2);
-        Unpad(pv, p, padded);
-        Unpad(v0, s0, padded);
-        Unpad(v1, s1, padded);
-        Unpad(v2, s2, padded);
-    }
-
-    /// <summary><see cref="Transform{T}(in GradientTransform{T}, Span{T})"/> at the width <typeparamref name="V"/>.</summary>
-    internal static void Transform<T, V>(in GradientTransform<T> transform, Span<T> gradients)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        where V : struct, IVector<V, T>
-    {
-        GradientTransform<T> t = transform;
-        V limit = V.Create(t.Limit), negativeLimit = V.Create(-t.Limit), scale = V.Create(t.Scale);
-        int n = gradients.Length, width = V.Count, i = 0;
-        ref T gr = ref MemoryMarshal.GetReference(gradients);
-        for (; i + width <= n; i += width)
-            V.Store(t.Apply(V.Load(ref gr, i), limit, negativeLimit, scale), ref gr, i);
-        if (i < n)
-        {
-            Span<T> padded = stackalloc T[V.Count];
-            Span<T> rest = gradients.Slice(i);
-            Unpad(t.Apply(Pad<T, V>(rest, padded), limit, negativeLimit, scale), rest, padded);
-        }
-    }
-
-    private static void Add<T, V>(Span<T> sum, ReadOnlySpan<T> addend)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        where V : struct, IVector<V, T>
-    {
-        int n = sum.Length, width = V.Count, i = 0;
-        ref T sr = ref MemoryMarshal.GetReference(sum);
-        ref T ar = ref MemoryMarshal.GetReference(addend);
-        for (; i + width <= n; i += width)
-            V.Store(V.Load(ref sr, i) + V.Load(ref ar, i), ref sr, i);
-        for (; i < n; i++)
-            Unsafe.Add(ref sr, i) += Unsafe.Add(ref ar, i);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -247,6 +224,61 @@ internal static class Elementwise
         where V : struct, IVector<V, T>
     {
         if (!s.IsEmpty) V.Store(v, ref MemoryMarshal.GetReference(s), i);
+    }
+
+    /// <summary>Whether a loop transforms the gradients (a JIT-time constant).</summary>
+    private interface IGradientRead { static abstract bool Transforms { get; } }
+    private readonly struct Untransformed : IGradientRead { public static bool Transforms => false; }
+    private readonly struct Transformed : IGradientRead { public static bool Transforms => true; }
+
+    private static void RunTail<T, TRule, V>(in TRule rule, in GradientTransform<T> transform, Span<T> p, ReadOnlySpan<T> g, Span<T> transformed,
+        Span<T> s0, Span<T> s1, Span<T> s2)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TRule : struct, IUpdateRule<T>
+        where V : struct, IVector<V, T>
+    {
+        Span<T> padded = stackalloc T[V.Count]; // zero-initialised
+        V pv = Pad<T, V>(p, padded);
+        V gv = Pad<T, V>(g, padded);
+        if (!transform.IsIdentity) gv = transform.At<V>().Apply(gv);
+        Unpad(gv, transformed, padded);
+        V v0 = Pad<T, V>(s0, padded), v1 = Pad<T, V>(s1, padded), v2 = Pad<T, V>(s2, padded);
+        rule.Apply(ref pv, gv, ref v0, ref v1, ref v2);
+        Unpad(pv, p, padded);
+        Unpad(v0, s0, padded);
+        Unpad(v1, s1, padded);
+        Unpad(v2, s2, padded);
+    }
+
+    /// <summary><see cref="Transform{T}(in GradientTransform{T}, Span{T})"/> at the width <typeparamref name="V"/>.</summary>
+    internal static void Transform<T, V>(in GradientTransform<T> transform, Span<T> gradients)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where V : struct, IVector<V, T>
+    {
+        GradientTransform<T>.Vectors<V> t = transform.At<V>();
+        int n = gradients.Length, width = V.Count, i = 0;
+        ref T gr = ref MemoryMarshal.GetReference(gradients);
+        for (; i + width <= n; i += width)
+            V.Store(t.Apply(V.Load(ref gr, i)), ref gr, i);
+        if (i < n)
+        {
+            Span<T> padded = stackalloc T[V.Count];
+            Span<T> rest = gradients.Slice(i);
+            Unpad(t.Apply(Pad<T, V>(rest, padded)), rest, padded);
+        }
+    }
+
+    private static void Add<T, V>(Span<T> sum, ReadOnlySpan<T> addend)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where V : struct, IVector<V, T>
+    {
+        int n = sum.Length, width = V.Count, i = 0;
+        ref T sr = ref MemoryMarshal.GetReference(sum);
+        ref T ar = ref MemoryMarshal.GetReference(addend);
+        for (; i + width <= n; i += width)
+            V.Store(V.Load(ref sr, i) + V.Load(ref ar, i), ref sr, i);
+        for (; i < n; i++)
+            Unsafe.Add(ref sr, i) += Unsafe.Add(ref ar, i);
     }
 
     private static Span<T> Tail<T>(Span<T> s, int i) where T : unmanaged => s.IsEmpty ? s : s.Slice(i);

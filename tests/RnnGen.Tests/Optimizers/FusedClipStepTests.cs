@@ -254,6 +254,16 @@ public class FusedClipStepTests
         Assert.True(Bits(expected).SequenceEqual(Bits(t1)), "transform");
     }
 
+    [Fact]
+    public void Internal_passes_reject_mismatched_spans()
+    {
+        var rule = new TestRule<float>();
+        float[] p = new float[20], g = new float[20];
+        var e = Assert.Throws<ArgumentException>(() => Elementwise.Run(rule, GradientTransform<float>.Clamp(1f), p, g, Span<float>.Empty, default, default, default));
+        Assert.Equal("transformed", e.ParamName);
+        Assert.Equal("addend", Assert.Throws<ArgumentException>(() => Elementwise.Add<float>(p, new float[19])).ParamName);
+    }
+
     /// <summary>Every operation of the vector interface: p −= g / (√s + 1); s = max(s, g²); m = min(m, g) − m·g.</summary>
     private readonly struct TestRule<T> : IUpdateRule<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
