@@ -77,19 +77,14 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
         if (!bias2.IsEmpty) Check(bias2.Length, Rows, nameof(bias2));
         int columns = LeftColumns + RightColumns;
         Span<T> weights = _packed.AsSpan(_weights);
-        // write the packed copy in order, block by block and column by column (the reads stay within one block of rows)
+        // block by block: a block stores its rows' columns one after the other (column k at k·block), which is the
+        // transpose of its rows of [left | right]; the padding rows of the last block stay zero
         for (int row0 = 0; row0 < Rows; row0 += _block)
         {
             int n = Math.Min(_block, Rows - row0);
             Span<T> block = weights.Slice(row0 * columns, _block * columns);
-            for (int k = 0; k < columns; k++)
-            {
-                Span<T> column = block.Slice(k * _block, n);
-                if (k < LeftColumns)
-                    for (int i = 0; i < n; i++) column[i] = left[(row0 + i) * LeftColumns + k];
-                else
-                    for (int i = 0; i < n; i++) column[i] = right[(row0 + i) * RightColumns + (k - LeftColumns)];
-            }
+            PackTranspose.Transpose(left.Slice(row0 * LeftColumns, n * LeftColumns), n, LeftColumns, block, _block);
+            PackTranspose.Transpose(right.Slice(row0 * RightColumns, n * RightColumns), n, RightColumns, block.Slice(LeftColumns * _block), _block);
         }
         Span<T> bias = _packed.AsSpan(_bias, Rows);
         for (int r = 0; r < Rows; r++)
@@ -417,11 +412,13 @@ public sealed class TransposedMatrix<T> where T : unmanaged, INumber<T>
             throw new ArgumentException($"matrix has length {matrix.Length}; expected {_values.Length}.", nameof(matrix));
         if (!bias1.IsEmpty && bias1.Length != Rows) throw new ArgumentException($"bias1 has length {bias1.Length}; expected {Rows}.", nameof(bias1));
         if (!bias2.IsEmpty && bias2.Length != Rows) throw new ArgumentException($"bias2 has length {bias2.Length}; expected {Rows}.", nameof(bias2));
+        // the transpose, then both biases added to every row in place (in this order: (w + b₁) + b₂, an absent bias being 0)
+        PackTranspose.Transpose<T>(matrix, Rows, Columns, _values, Rows);
         for (int c = 0; c < Columns; c++)
         {
             Span<T> row = _values.AsSpan(c * Rows, Rows);
-            for (int r = 0; r < Rows; r++)
-                row[r] = matrix[r * Columns + c] + (bias1.IsEmpty ? T.Zero : bias1[r]) + (bias2.IsEmpty ? T.Zero : bias2[r]);
+            PackTranspose.AddBias(row, bias1);
+            PackTranspose.AddBias(row, bias2);
         }
     }
 
@@ -437,5 +434,133 @@ public sealed class TransposedMatrix<T> where T : unmanaged, INumber<T>
     {
         if ((uint)column >= (uint)Columns) throw new ArgumentOutOfRangeException(nameof(column));
         new ReadOnlySpan<T>(_values, column * Rows, Rows).CopyTo(y);
+    }
+}
+
+/// <summary>
+/// The transposes behind <see cref="PackedMatrix{T}.Pack"/> and <see cref="TransposedMatrix{T}.Pack"/>: tile by tile, so
+/// that both the rows read and the columns written stay in the L1 cache; on x86 with AVX each 8 × 8 tile of floats (4 × 4
+/// of doubles) is transposed in registers, elsewhere element by element. A copy: the values are moved, never computed.
+/// </summary>
+internal static class PackTranspose
+{
+    /// <summary>
+    /// <c>destination[k·stride + i] = source[i·columns + k]</c> for every row i &lt; <paramref name="rows"/> and column
+    /// k &lt; <paramref name="columns"/> of the row-major <paramref name="source"/>; nothing else of
+    /// <paramref name="destination"/> is written.
+    /// </summary>
+    public static void Transpose<T>(ReadOnlySpan<T> source, int rows, int columns, Span<T> destination, int stride) where T : unmanaged
+    {
+        if (rows == 0 || columns == 0) return;
+        if (source.Length < rows * columns || stride < rows || destination.Length < (long)(columns - 1) * stride + rows)
+            throw new ArgumentException($"A {rows} × {columns} transpose at stride {stride} does not fit spans of {source.Length} and {destination.Length}.");
+        ref T src = ref MemoryMarshal.GetReference(source);
+        ref T dst = ref MemoryMarshal.GetReference(destination);
+        int tile = TileSize<T>();
+        int tiledRows = tile == 0 ? 0 : rows - rows % tile, tiledColumns = tile == 0 ? 0 : columns - columns % tile;
+        // a band of `tile` columns at a time, down all the rows: the band's source lines are read twice in a row (a
+        // line holds two tiles' rows) and its destination rows are written contiguously
+        for (int k = 0; k < tiledColumns; k += tile)
+        {
+            for (int i = 0; i < tiledRows; i += tile)
+            {
+                ref T from = ref Unsafe.Add(ref src, (nint)i * columns + k);
+                ref T to = ref Unsafe.Add(ref dst, (nint)k * stride + i);
+                if (typeof(T) == typeof(float))
+                    TileFloat(ref Unsafe.As<T, float>(ref from), columns, ref Unsafe.As<T, float>(ref to), stride);
+                else
+                    TileDouble(ref Unsafe.As<T, double>(ref from), columns, ref Unsafe.As<T, double>(ref to), stride);
+            }
+        }
+        // what the tiles leave: the last columns of the tiled rows, then the last rows (every column)
+        Scalar(ref src, 0, tiledRows, tiledColumns, columns, columns, ref dst, stride);
+        Scalar(ref src, tiledRows, rows, 0, columns, columns, ref dst, stride);
+    }
+
+    /// <summary><paramref name="row"/> += <paramref name="bias"/> (element by element), or += 0 when the bias is empty.</summary>
+    public static void AddBias<T>(Span<T> row, ReadOnlySpan<T> bias) where T : unmanaged, INumber<T>
+    {
+        // x + 0 is x except for −0, which becomes +0: added all the same, so that an absent bias gives the bits of a zero one
+        if (bias.IsEmpty)
+            System.Numerics.Tensors.TensorPrimitives.Add(row, T.Zero, row);
+        else
+            System.Numerics.Tensors.TensorPrimitives.Add(row, bias, row);
+    }
+
+    /// <summary>The tile edge transposed in registers for <typeparamref name="T"/> on this machine, or 0 (element by element).</summary>
+    private static int TileSize<T>() where T : unmanaged
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx.IsSupported) return 0;
+        if (typeof(T) == typeof(float)) return 8;
+        if (typeof(T) == typeof(double)) return 4;
+        return 0;
+    }
+
+    private static void Scalar<T>(ref T src, int rowStart, int rowEnd, int columnStart, int columnEnd, int columns, ref T dst, int stride)
+        where T : unmanaged
+    {
+        for (int k = columnStart; k < columnEnd; k++)
+            for (int i = rowStart; i < rowEnd; i++)
+                Unsafe.Add(ref dst, (nint)k * stride + i) = Unsafe.Add(ref src, (nint)i * columns + k);
+    }
+
+    // 8 rows of 8 floats in, 8 columns of 8 floats out: the classic three rounds of AVX shuffles.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileFloat(ref float source, int sourceStride, ref float destination, int destinationStride)
+    {
+        var r0 = Vector256.LoadUnsafe(ref source);
+        var r1 = Vector256.LoadUnsafe(ref source, (nuint)sourceStride);
+        var r2 = Vector256.LoadUnsafe(ref source, (nuint)(2 * sourceStride));
+        var r3 = Vector256.LoadUnsafe(ref source, (nuint)(3 * sourceStride));
+        var r4 = Vector256.LoadUnsafe(ref source, (nuint)(4 * sourceStride));
+        var r5 = Vector256.LoadUnsafe(ref source, (nuint)(5 * sourceStride));
+        var r6 = Vector256.LoadUnsafe(ref source, (nuint)(6 * sourceStride));
+        var r7 = Vector256.LoadUnsafe(ref source, (nuint)(7 * sourceStride));
+        // pairs of rows interleaved: t0 = [a00 a10 a01 a11 | a04 a14 a05 a15], t1 = [a02 a12 a03 a13 | a06 a16 a07 a17], …
+        var t0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1);
+        var t1 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+        var t2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3);
+        var t3 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+        var t4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5);
+        var t5 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+        var t6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7);
+        var t7 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+        // four rows of one column per 128-bit half: u0 = [a00 a10 a20 a30 | a04 a14 a24 a34], u1 = columns 1 | 5, …
+        var u0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t0, t2, 0x44);
+        var u1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t1, t3, 0x44);
+        var u3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t4, t6, 0x44);
+        var u5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t5, t7, 0x44);
+        var u7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t5, t7, 0xEE);
+        // the halves of rows 0–3 and 4–7 joined: column j
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref destination);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref destination, (nuint)destinationStride);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref destination, (nuint)(2 * destinationStride));
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref destination, (nuint)(3 * destinationStride));
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref destination, (nuint)(4 * destinationStride));
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref destination, (nuint)(5 * destinationStride));
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref destination, (nuint)(6 * destinationStride));
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref destination, (nuint)(7 * destinationStride));
+    }
+
+    // 4 rows of 4 doubles in, 4 columns out.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileDouble(ref double source, int sourceStride, ref double destination, int destinationStride)
+    {
+        var r0 = Vector256.LoadUnsafe(ref source);
+        var r1 = Vector256.LoadUnsafe(ref source, (nuint)sourceStride);
+        var r2 = Vector256.LoadUnsafe(ref source, (nuint)(2 * sourceStride));
+        var r3 = Vector256.LoadUnsafe(ref source, (nuint)(3 * sourceStride));
+        // t0 = [a00 a10 | a02 a12], t1 = [a01 a11 | a03 a13], t2 = [a20 a30 | a22 a32], t3 = [a21 a31 | a23 a33]
+        var t0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1);
+        var t1 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+        var t2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3);
+        var t3 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(t0, t2, 0x20).StoreUnsafe(ref destination);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(t1, t3, 0x20).StoreUnsafe(ref destination, (nuint)destinationStride);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(t0, t2, 0x31).StoreUnsafe(ref destination, (nuint)(2 * destinationStride));
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(t1, t3, 0x31).StoreUnsafe(ref destination, (nuint)(3 * destinationStride));
     }
 }

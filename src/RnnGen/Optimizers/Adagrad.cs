@@ -55,15 +55,22 @@ public sealed class Adagrad<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
 
     /// <inheritdoc/>
     protected override void Update(Span<T> parameters, ReadOnlySpan<T> gradients, long step)
+        => Run(parameters, gradients, default, step, GradientTransform<T>.None);
+
+    // the fused clip-and-step: the transformed gradients are written back over the gradients
+    private protected override void Update(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform)
+        => Run(parameters, gradients, gradients, step, transform);
+
+    private void Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform)
     {
         var rule = new Rule
         {
-            LearningRate = Elementwise.Broadcast<T>(LearningRate / (1 + (step - 1) * LearningRateDecay)),
-            WeightDecay = Elementwise.Broadcast<T>(WeightDecay),
-            Epsilon = Elementwise.Broadcast<T>(Epsilon),
+            LearningRate = Elementwise.Round<T>(LearningRate / (1 + (step - 1) * LearningRateDecay)),
+            WeightDecay = Elementwise.Round<T>(WeightDecay),
+            Epsilon = Elementwise.Round<T>(Epsilon),
             HasWeightDecay = WeightDecay != 0,
         };
-        Elementwise.Run(rule, parameters, gradients, StateBuffer(0), default, default);
+        Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0), default, default);
     }
 
     /// <summary>Sets the sum of squares to <see cref="InitialAccumulatorValue"/>.</summary>
@@ -71,15 +78,15 @@ public sealed class Adagrad<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
 
     private struct Rule : IUpdateRule<T>
     {
-        public Vector<T> LearningRate, WeightDecay, Epsilon;
+        public T LearningRate, WeightDecay, Epsilon;
         public bool HasWeightDecay;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly void Apply(ref Vector<T> p, Vector<T> g, ref Vector<T> sum, ref Vector<T> unused1, ref Vector<T> unused2)
+        public readonly void Apply<V>(ref V p, V g, ref V sum, ref V unused1, ref V unused2) where V : struct, IVector<V, T>
         {
-            if (HasWeightDecay) g += WeightDecay * p;
+            if (HasWeightDecay) g += V.Create(WeightDecay) * p;
             sum += g * g;
-            p -= LearningRate * g / (Vector.SquareRoot(sum) + Epsilon);
+            p -= V.Create(LearningRate) * g / (V.Sqrt(sum) + V.Create(Epsilon));
         }
     }
 }

@@ -72,46 +72,53 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
 
     /// <inheritdoc/>
     protected override void Update(Span<T> parameters, ReadOnlySpan<T> gradients, long step)
+        => Run(parameters, gradients, default, step, GradientTransform<T>.None);
+
+    // the fused clip-and-step: the transformed gradients are written back over the gradients
+    private protected override void Update(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform)
+        => Run(parameters, gradients, gradients, step, transform);
+
+    private void Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform)
     {
         double biasCorrection1 = 1 - Math.Pow(Beta1, step);
         double biasCorrection2 = 1 - Math.Pow(Beta2, step);
         bool hasWeightDecay = WeightDecay != 0;
         var rule = new Rule
         {
-            StepSize = Elementwise.Broadcast<T>(LearningRate / biasCorrection1),
-            BiasCorrection2Sqrt = Elementwise.Broadcast<T>(Math.Sqrt(biasCorrection2)),
-            Beta2 = Elementwise.Broadcast<T>(Beta2),
-            OneMinusBeta1 = Elementwise.Broadcast<T>(1 - Beta1),
-            OneMinusBeta2 = Elementwise.Broadcast<T>(1 - Beta2),
-            Epsilon = Elementwise.Broadcast<T>(Epsilon),
-            WeightDecay = Elementwise.Broadcast<T>(WeightDecay),
-            DecayFactor = Elementwise.Broadcast<T>(1 - LearningRate * WeightDecay),
+            StepSize = Elementwise.Round<T>(LearningRate / biasCorrection1),
+            BiasCorrection2Sqrt = Elementwise.Round<T>(Math.Sqrt(biasCorrection2)),
+            Beta2 = Elementwise.Round<T>(Beta2),
+            OneMinusBeta1 = Elementwise.Round<T>(1 - Beta1),
+            OneMinusBeta2 = Elementwise.Round<T>(1 - Beta2),
+            Epsilon = Elementwise.Round<T>(Epsilon),
+            WeightDecay = Elementwise.Round<T>(WeightDecay),
+            DecayFactor = Elementwise.Round<T>(1 - LearningRate * WeightDecay),
             CoupledDecay = hasWeightDecay && !DecoupledWeightDecay,
             DecoupledDecay = hasWeightDecay && DecoupledWeightDecay,
             AmsGrad = AmsGrad,
         };
-        Elementwise.Run(rule, parameters, gradients, StateBuffer(0), StateBuffer(1), AmsGrad ? StateBuffer(2) : default);
+        Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0), StateBuffer(1), AmsGrad ? StateBuffer(2) : default);
     }
 
     private struct Rule : IUpdateRule<T>
     {
-        public Vector<T> StepSize, BiasCorrection2Sqrt, Beta2, OneMinusBeta1, OneMinusBeta2, Epsilon, WeightDecay, DecayFactor;
+        public T StepSize, BiasCorrection2Sqrt, Beta2, OneMinusBeta1, OneMinusBeta2, Epsilon, WeightDecay, DecayFactor;
         public bool CoupledDecay, DecoupledDecay, AmsGrad;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly void Apply(ref Vector<T> p, Vector<T> g, ref Vector<T> m, ref Vector<T> v, ref Vector<T> vMax)
+        public readonly void Apply<V>(ref V p, V g, ref V m, ref V v, ref V vMax) where V : struct, IVector<V, T>
         {
-            if (CoupledDecay) g += WeightDecay * p;
-            if (DecoupledDecay) p *= DecayFactor;
-            m += OneMinusBeta1 * (g - m);           // PyTorch: exp_avg.lerp_(grad, 1 − β₁)
-            v = Beta2 * v + OneMinusBeta2 * g * g;
-            Vector<T> u = v;
+            if (CoupledDecay) g += V.Create(WeightDecay) * p;
+            if (DecoupledDecay) p *= V.Create(DecayFactor);
+            m += V.Create(OneMinusBeta1) * (g - m);           // PyTorch: exp_avg.lerp_(grad, 1 − β₁)
+            v = V.Create(Beta2) * v + V.Create(OneMinusBeta2) * g * g;
+            V u = v;
             if (AmsGrad)
             {
-                vMax = Vector.Max(vMax, v);
+                vMax = V.Max(vMax, v);
                 u = vMax;
             }
-            p -= StepSize * m / (Vector.SquareRoot(u) / BiasCorrection2Sqrt + Epsilon);
+            p -= V.Create(StepSize) * m / (V.Sqrt(u) / V.Create(BiasCorrection2Sqrt) + V.Create(Epsilon));
         }
     }
 }

@@ -1,67 +1,248 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace RnnGen;
 
 /// <summary>
-/// One optimizer update rule, written once over SIMD vectors: <see cref="Elementwise.Run"/> applies it to every
-/// lane of the parameter buffer. Unused state slots hold zeros and their results are discarded.
+/// One optimizer update rule, written once over SIMD vectors of any width: <see cref="Elementwise.Run{T, TRule}"/> applies it to
+/// every element of the parameter buffer. Unused state slots hold zeros and their results are discarded.
 /// </summary>
 internal interface IUpdateRule<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Updates one vector of parameters <paramref name="p"/> from gradients <paramref name="g"/> and the state slots.</summary>
-    void Apply(ref Vector<T> p, Vector<T> g, ref Vector<T> s0, ref Vector<T> s1, ref Vector<T> s2);
+    void Apply<V>(ref V p, V g, ref V s0, ref V s1, ref V s2) where V : struct, IVector<V, T>;
 }
 
-/// <summary>Drives an <see cref="IUpdateRule{T}"/> over whole spans, allocation-free.</summary>
+/// <summary>
+/// The SIMD operations the update rules and gradient transforms use, for one vector width (a struct type argument: the
+/// JIT specialises and inlines every call). Every operation is exactly rounded (or exact), so a rule gives the same bits
+/// at every width.
+/// </summary>
+internal interface IVector<TSelf, T>
+    where TSelf : struct, IVector<TSelf, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    static abstract int Count { get; }
+    static abstract TSelf Load(ref T source, nint offset);
+    static abstract void Store(TSelf value, ref T destination, nint offset);
+    static abstract TSelf Create(T value);
+    static abstract TSelf Sqrt(TSelf x);
+    /// <summary>IEEE 754 minimum: NaN if either is NaN, −0 below +0 (as <c>Math.Min</c> and <c>TensorPrimitives.Min</c>).</summary>
+    static abstract TSelf Min(TSelf a, TSelf b);
+    /// <summary>IEEE 754 maximum: NaN if either is NaN, +0 above −0 (as <c>Math.Max</c> and <c>TensorPrimitives.Max</c>).</summary>
+    static abstract TSelf Max(TSelf a, TSelf b);
+    static abstract TSelf operator +(TSelf a, TSelf b);
+    static abstract TSelf operator -(TSelf a, TSelf b);
+    static abstract TSelf operator *(TSelf a, TSelf b);
+    static abstract TSelf operator /(TSelf a, TSelf b);
+}
+
+/// <summary>
+/// What a fused optimizer step does to every gradient before the update rule reads it: clamp it to [−limit, limit]
+/// (<see cref="GradientClipping.ClipByValue"/>), then multiply it by a scale (the rescale of
+/// <see cref="GradientClipping.ClipByGlobalNorm"/>). The transformed gradient is also written back, so the gradients end up
+/// exactly as the separate clipping calls would leave them. Element by element, in <typeparamref name="T"/>.
+/// </summary>
+internal readonly struct GradientTransform<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private GradientTransform(bool clamps, T limit, bool scales, T scale)
+    {
+        Clamps = clamps;
+        Limit = limit;
+        Scales = scales;
+        Scale = scale;
+    }
+
+    /// <summary>Leaves the gradients as they are.</summary>
+    public static GradientTransform<T> None => default;
+
+    /// <summary>Whether gradients are clamped to [−<see cref="Limit"/>, <see cref="Limit"/>].</summary>
+    public bool Clamps { get; }
+
+    /// <summary>The clamp's limit (≥ 0).</summary>
+    public T Limit { get; }
+
+    /// <summary>Whether gradients are multiplied by <see cref="Scale"/> (after the clamp).</summary>
+    public bool Scales { get; }
+
+    /// <summary>The factor.</summary>
+    public T Scale { get; }
+
+    /// <summary>Whether the transform changes nothing.</summary>
+    public bool IsIdentity => !Clamps && !Scales;
+
+    /// <summary>A clamp to [−<paramref name="limit"/>, <paramref name="limit"/>] (≥ 0, not NaN: checked by the caller).</summary>
+    public static GradientTransform<T> Clamp(T limit) => new(true, limit, false, default);
+
+    /// <summary>This transform followed by a multiplication by <paramref name="scale"/> (on a transform that does not scale yet).</summary>
+    public GradientTransform<T> ThenScale(T scale)
+    {
+        Debug.Assert(!Scales, "one scale per transform");
+        return new(Clamps, Limit, true, scale);
+    }
+
+    /// <summary>Applies the transform to <paramref name="gradients"/> in place, in one pass.</summary>
+    public void Apply(Span<T> gradients)
+    {
+        if (!IsIdentity)
+            Elementwise.Transform(this, gradients);
+    }
+
+    /// <summary>The transform's constants broadcast to the width <typeparamref name="V"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal Vectors<V> At<V>() where V : struct, IVector<V, T> =>
+        new(V.Create(Clamps ? Limit : T.PositiveInfinity), V.Create(Clamps ? -Limit : T.NegativeInfinity), V.Create(Scales ? Scale : T.One));
+
+    /// <summary>
+    /// A transform at one width, without a branch: every vector is clamped and scaled, with ±∞ as the limits when the
+    /// transform does not clamp and 1 as the factor when it does not scale — which change no value (NaN stays NaN, −0 stays −0).
+    /// </summary>
+    internal readonly struct Vectors<V>(V upper, V lower, V factor) where V : struct, IVector<V, T>
+    {
+        private readonly V _upper = upper, _lower = lower, _factor = factor;
+
+        /// <summary>The transform of one vector: IEEE minimum with the limit, maximum with −limit (TensorPrimitives.Min then
+        /// Max: NaN stays NaN), then the product with the scale.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public V Apply(V g) => V.Max(V.Min(g, _upper), _lower) * _factor;
+    }
+}
+
+/// <summary>Drives an <see cref="IUpdateRule{T}"/> (and a <see cref="GradientTransform{T}"/>) over whole spans, allocation-free.</summary>
+/// <remarks>
+/// Runs on <see cref="Vector512{T}"/> where it is hardware-accelerated and on <see cref="Vector{T}"/> elsewhere: the update
+/// rules are bound by square roots and divisions, which the wider vectors do twice as fast. The results do not depend on the
+/// width. Stores are ordinary (cached): the parameters, gradients and state of a model fit in the caches between two steps,
+/// where the streaming stores that library routines use on long spans would push them out to memory.
+/// </remarks>
 internal static class Elementwise
 {
     /// <summary>
-    /// Applies <paramref name="rule"/> to all elements: full vectors straight from memory, then the remainder
-    /// (fewer than <see cref="Vector{T}.Count"/> elements) through zero-padded stack copies, so the rule is never
-    /// duplicated as scalar code. State spans are either empty (unused) or as long as <paramref name="p"/>.
+    /// Applies <paramref name="transform"/> and then <paramref name="rule"/> to all elements: full vectors straight from
+    /// memory, then the remainder (fewer than one vector) through zero-padded stack copies, so the rule is never duplicated as
+    /// scalar code. State spans are either empty (unused) or as long as <paramref name="p"/>. When the transform is not the
+    /// identity, the transformed gradients are written to <paramref name="transformed"/> (as long as <paramref name="p"/>;
+    /// usually the memory of <paramref name="g"/> itself).
     /// </summary>
-    public static void Run<T, TRule>(in TRule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> s0, Span<T> s1, Span<T> s2)
+    public static void Run<T, TRule>(in TRule rule, in GradientTransform<T> transform, Span<T> p, ReadOnlySpan<T> g, Span<T> transformed,
+        Span<T> s0, Span<T> s1, Span<T> s2)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TRule : struct, IUpdateRule<T>
     {
-        int n = p.Length, width = Vector<T>.Count;
+        if (Vector512.IsHardwareAccelerated)
+            Run<T, TRule, Wide<T>>(rule, transform, p, g, transformed, s0, s1, s2);
+        else
+            Run<T, TRule, Portable<T>>(rule, transform, p, g, transformed, s0, s1, s2);
+    }
+
+    /// <summary>Applies <paramref name="transform"/> to <paramref name="gradients"/> in place.</summary>
+    public static void Transform<T>(in GradientTransform<T> transform, Span<T> gradients) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (Vector512.IsHardwareAccelerated)
+            Transform<T, Wide<T>>(transform, gradients);
+        else
+            Transform<T, Portable<T>>(transform, gradients);
+    }
+
+    /// <summary><paramref name="sum"/> += <paramref name="addend"/>, element by element (cached stores).</summary>
+    public static void Add<T>(Span<T> sum, ReadOnlySpan<T> addend) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (addend.Length != sum.Length)
+            throw new ArgumentException($"addend has length {addend.Length}; expected {sum.Length}.", nameof(addend));
+        if (Vector512.IsHardwareAccelerated)
+            Add<T, Wide<T>>(sum, addend);
+        else
+            Add<T, Portable<T>>(sum, addend);
+    }
+
+    /// <summary>A value rounded to <typeparamref name="T"/>.</summary>
+    public static T Round<T>(double value) where T : unmanaged, IFloatingPointIeee754<T> => T.CreateTruncating(value);
+
+    /// <summary><see cref="Run{T, TRule}"/> at the width <typeparamref name="V"/> (internal for the tests of every width).</summary>
+    internal static void Run<T, TRule, V>(in TRule rule, in GradientTransform<T> transform, Span<T> p, ReadOnlySpan<T> g, Span<T> transformed,
+        Span<T> s0, Span<T> s1, Span<T> s2)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TRule : struct, IUpdateRule<T>
+        where V : struct, IVector<V, T>
+    {
+        int n = p.Length, whole = n - n % V.Count;
+        if (!transform.IsIdentity && transformed.Length != n)
+            throw new ArgumentException($"transformed has length {transformed.Length}; expected {n}.", nameof(transformed));
+        if (transform.IsIdentity)
+            Loop<T, TRule, V, Untransformed>(rule, transform, whole, p, g, transformed, s0, s1, s2);
+        else
+            Loop<T, TRule, V, Transformed>(rule, transform, whole, p, g, transformed, s0, s1, s2);
+        if (whole < n)
+            RunTail<T, TRule, V>(rule, transform, p.Slice(whole), g.Slice(whole), transform.IsIdentity ? default : transformed.Slice(whole),
+                Tail(s0, whole), Tail(s1, whole), Tail(s2, whole));
+    }
+
+    // The first `whole` elements (a multiple of V.Count). Whether the gradients are transformed is a type argument, so the
+    // loop that does not transform has no trace of it, and the one that does has no branch for it.
+    private static void Loop<T, TRule, V, TRead>(in TRule rule, in GradientTransform<T> transform, int whole, Span<T> p, ReadOnlySpan<T> g,
+        Span<T> transformed, Span<T> s0, Span<T> s1, Span<T> s2)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TRule : struct, IUpdateRule<T>
+        where V : struct, IVector<V, T>
+        where TRead : struct, IGradientRead
+    {
+        // a local copy of the rule whose address is never taken: the JIT keeps its fields in registers
+        TRule r = rule;
+        GradientTransform<T>.Vectors<V> t = transform.At<V>();
         ref T pr = ref MemoryMarshal.GetReference(p);
         ref T gr = ref MemoryMarshal.GetReference(g);
-        int i = 0;
-        for (; i + width <= n; i += width)
+        ref T tr = ref MemoryMarshal.GetReference(transformed);
+        for (int i = 0; i < whole; i += V.Count)
         {
-            var pv = Vector.LoadUnsafe(ref pr, (nuint)i);
-            var gv = Vector.LoadUnsafe(ref gr, (nuint)i);
-            var v0 = Load(s0, i);
-            var v1 = Load(s1, i);
-            var v2 = Load(s2, i);
-            rule.Apply(ref pv, gv, ref v0, ref v1, ref v2);
-            pv.StoreUnsafe(ref pr, (nuint)i);
+            V pv = V.Load(ref pr, i), gv = V.Load(ref gr, i);
+            if (TRead.Transforms)
+            {
+                gv = t.Apply(gv);
+                V.Store(gv, ref tr, i);
+            }
+            V v0 = Load<T, V>(s0, i), v1 = Load<T, V>(s1, i), v2 = Load<T, V>(s2, i);
+            r.Apply(ref pv, gv, ref v0, ref v1, ref v2);
+            V.Store(pv, ref pr, i);
             Store(v0, s0, i);
             Store(v1, s1, i);
             Store(v2, s2, i);
         }
-        if (i < n)
-            RunTail(rule, p.Slice(i), g.Slice(i), Tail(s0, i), Tail(s1, i), Tail(s2, i));
     }
 
-    /// <summary>A vector with every lane = <paramref name="value"/> rounded to <typeparamref name="T"/>.</summary>
-    public static Vector<T> Broadcast<T>(double value) where T : unmanaged, IFloatingPointIeee754<T>
-        => new(T.CreateTruncating(value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static V Load<T, V>(Span<T> s, int i)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where V : struct, IVector<V, T>
+        => s.IsEmpty ? default : V.Load(ref MemoryMarshal.GetReference(s), i);
 
-    private static void RunTail<T, TRule>(in TRule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> s0, Span<T> s1, Span<T> s2)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<T, V>(V v, Span<T> s, int i)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where V : struct, IVector<V, T>
+    {
+        if (!s.IsEmpty) V.Store(v, ref MemoryMarshal.GetReference(s), i);
+    }
+
+    /// <summary>Whether a loop transforms the gradients (a JIT-time constant).</summary>
+    private interface IGradientRead { static abstract bool Transforms { get; } }
+    private readonly struct Untransformed : IGradientRead { public static bool Transforms => false; }
+    private readonly struct Transformed : IGradientRead { public static bool Transforms => true; }
+
+    private static void RunTail<T, TRule, V>(in TRule rule, in GradientTransform<T> transform, Span<T> p, ReadOnlySpan<T> g, Span<T> transformed,
+        Span<T> s0, Span<T> s1, Span<T> s2)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TRule : struct, IUpdateRule<T>
+        where V : struct, IVector<V, T>
     {
-        int width = Vector<T>.Count;
-        Span<T> padded = stackalloc T[width]; // zero-initialised
-        var pv = Pad(p, padded);
-        var gv = Pad(g, padded);
-        var v0 = Pad(s0, padded);
-        var v1 = Pad(s1, padded);
-        var v2 = Pad(s2, padded);
+        Span<T> padded = stackalloc T[V.Count]; // zero-initialised
+        V pv = Pad<T, V>(p, padded);
+        V gv = Pad<T, V>(g, padded);
+        if (!transform.IsIdentity) gv = transform.At<V>().Apply(gv);
+        Unpad(gv, transformed, padded);
+        V v0 = Pad<T, V>(s0, padded), v1 = Pad<T, V>(s1, padded), v2 = Pad<T, V>(s2, padded);
         rule.Apply(ref pv, gv, ref v0, ref v1, ref v2);
         Unpad(pv, p, padded);
         Unpad(v0, s0, padded);
@@ -69,31 +250,92 @@ internal static class Elementwise
         Unpad(v2, s2, padded);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<T> Load<T>(Span<T> s, int i) where T : unmanaged
-        => s.IsEmpty ? default : Vector.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<T>(Vector<T> v, Span<T> s, int i) where T : unmanaged
+    /// <summary><see cref="Transform{T}(in GradientTransform{T}, Span{T})"/> at the width <typeparamref name="V"/>.</summary>
+    internal static void Transform<T, V>(in GradientTransform<T> transform, Span<T> gradients)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where V : struct, IVector<V, T>
     {
-        if (!s.IsEmpty) v.StoreUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
+        GradientTransform<T>.Vectors<V> t = transform.At<V>();
+        int n = gradients.Length, width = V.Count, i = 0;
+        ref T gr = ref MemoryMarshal.GetReference(gradients);
+        for (; i + width <= n; i += width)
+            V.Store(t.Apply(V.Load(ref gr, i)), ref gr, i);
+        if (i < n)
+        {
+            Span<T> padded = stackalloc T[V.Count];
+            Span<T> rest = gradients.Slice(i);
+            Unpad(t.Apply(Pad<T, V>(rest, padded)), rest, padded);
+        }
+    }
+
+    private static void Add<T, V>(Span<T> sum, ReadOnlySpan<T> addend)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where V : struct, IVector<V, T>
+    {
+        int n = sum.Length, width = V.Count, i = 0;
+        ref T sr = ref MemoryMarshal.GetReference(sum);
+        ref T ar = ref MemoryMarshal.GetReference(addend);
+        for (; i + width <= n; i += width)
+            V.Store(V.Load(ref sr, i) + V.Load(ref ar, i), ref sr, i);
+        for (; i < n; i++)
+            Unsafe.Add(ref sr, i) += Unsafe.Add(ref ar, i);
     }
 
     private static Span<T> Tail<T>(Span<T> s, int i) where T : unmanaged => s.IsEmpty ? s : s.Slice(i);
 
     /// <summary>A vector holding <paramref name="values"/> followed by zeros.</summary>
-    private static Vector<T> Pad<T>(ReadOnlySpan<T> values, Span<T> scratch) where T : unmanaged
+    private static V Pad<T, V>(ReadOnlySpan<T> values, Span<T> scratch)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where V : struct, IVector<V, T>
     {
         scratch.Clear();
         values.CopyTo(scratch);
-        return new Vector<T>(scratch);
+        return V.Load(ref MemoryMarshal.GetReference(scratch), 0);
     }
 
     /// <summary>Writes the first <c>destination.Length</c> lanes of <paramref name="v"/> to <paramref name="destination"/>.</summary>
-    private static void Unpad<T>(Vector<T> v, Span<T> destination, Span<T> scratch) where T : unmanaged
+    private static void Unpad<T, V>(V v, Span<T> destination, Span<T> scratch)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where V : struct, IVector<V, T>
     {
         if (destination.IsEmpty) return;
-        v.CopyTo(scratch);
+        V.Store(v, ref MemoryMarshal.GetReference(scratch), 0);
         scratch.Slice(0, destination.Length).CopyTo(destination);
+    }
+
+    /// <summary>Lanes of a <see cref="Vector512{T}"/>.</summary>
+    internal readonly struct Wide<T> : IVector<Wide<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly Vector512<T> _v;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] private Wide(Vector512<T> v) => _v = v;
+        public static int Count => Vector512<T>.Count;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide<T> Load(ref T source, nint offset) => new(Vector512.LoadUnsafe(ref source, (nuint)offset));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Wide<T> value, ref T destination, nint offset) => value._v.StoreUnsafe(ref destination, (nuint)offset);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide<T> Create(T value) => new(Vector512.Create(value));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide<T> Sqrt(Wide<T> x) => new(Vector512.Sqrt(x._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide<T> Min(Wide<T> a, Wide<T> b) => new(Vector512.Min(a._v, b._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide<T> Max(Wide<T> a, Wide<T> b) => new(Vector512.Max(a._v, b._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide<T> operator +(Wide<T> a, Wide<T> b) => new(a._v + b._v);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide<T> operator -(Wide<T> a, Wide<T> b) => new(a._v - b._v);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide<T> operator *(Wide<T> a, Wide<T> b) => new(a._v * b._v);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide<T> operator /(Wide<T> a, Wide<T> b) => new(a._v / b._v);
+    }
+
+    /// <summary>Lanes of a <see cref="Vector{T}"/> (the widest accelerated width below 512 bits, or 128 bits).</summary>
+    internal readonly struct Portable<T> : IVector<Portable<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly Vector<T> _v;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] private Portable(Vector<T> v) => _v = v;
+        public static int Count => Vector<T>.Count;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Portable<T> Load(ref T source, nint offset) => new(Vector.LoadUnsafe(ref source, (nuint)offset));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Portable<T> value, ref T destination, nint offset) => value._v.StoreUnsafe(ref destination, (nuint)offset);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Portable<T> Create(T value) => new(new Vector<T>(value));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Portable<T> Sqrt(Portable<T> x) => new(Vector.SquareRoot(x._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Portable<T> Min(Portable<T> a, Portable<T> b) => new(Vector.Min(a._v, b._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Portable<T> Max(Portable<T> a, Portable<T> b) => new(Vector.Max(a._v, b._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Portable<T> operator +(Portable<T> a, Portable<T> b) => new(a._v + b._v);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Portable<T> operator -(Portable<T> a, Portable<T> b) => new(a._v - b._v);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Portable<T> operator *(Portable<T> a, Portable<T> b) => new(a._v * b._v);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Portable<T> operator /(Portable<T> a, Portable<T> b) => new(a._v / b._v);
     }
 }

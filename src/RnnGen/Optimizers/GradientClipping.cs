@@ -5,7 +5,8 @@ namespace RnnGen;
 
 /// <summary>
 /// Gradient clipping over one flat gradient buffer (e.g. a model's <c>Gradients</c>), with PyTorch's semantics
-/// (<c>torch.nn.utils.clip_grad_norm_</c> and <c>clip_grad_value_</c>). Allocation-free, SIMD.
+/// (<c>torch.nn.utils.clip_grad_norm_</c> and <c>clip_grad_value_</c>). Allocation-free, SIMD, one pass over the gradients
+/// (with ordinary stores, so that gradients that fit in the caches stay there for the optimizer step).
 /// </summary>
 public static class GradientClipping
 {
@@ -23,28 +24,49 @@ public static class GradientClipping
     /// </returns>
     public static T ClipByGlobalNorm<T>(Span<T> gradients, T maxNorm) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!(maxNorm > T.Zero))
-            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "maxNorm must be > 0 (use +infinity to only measure the norm).");
+        CheckMaxNorm(maxNorm, nameof(maxNorm));
         T norm = TensorPrimitives.Norm<T>(gradients);
-        if (!T.IsFinite(norm))
-            return norm;
-        T scale = maxNorm / (norm + T.CreateTruncating(1e-6));
-        if (scale < T.One)
-            TensorPrimitives.Multiply(gradients, scale, gradients);
+        if (GlobalNormScale(norm, maxNorm) is T scale)
+            GradientTransform<T>.None.ThenScale(scale).Apply(gradients);
         return norm;
     }
 
     /// <summary>
     /// Clamps every gradient to [−<paramref name="limit"/>, <paramref name="limit"/>], as <c>clip_grad_value_</c>
-    /// (char-rnn clamps at 5). NaN stays NaN.
+    /// (char-rnn clamps at 5). NaN stays NaN. To clip and take an optimizer step in one pass, use
+    /// <see cref="Optimizer{T}.Step(Span{T}, Span{T}, T)"/> (the same bits).
     /// </summary>
     /// <param name="gradients">The gradients, clamped in place.</param>
     /// <param name="limit">The largest allowed magnitude, ≥ 0.</param>
     public static void ClipByValue<T>(Span<T> gradients, T limit) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        CheckLimit(limit, nameof(limit));
+        GradientTransform<T>.Clamp(limit).Apply(gradients);
+    }
+
+    /// <summary>
+    /// The factor <see cref="ClipByGlobalNorm{T}"/> multiplies the gradients by, given their norm: maxNorm / (norm + 1e-6)
+    /// when that is below 1 and the norm is finite; <c>null</c> when they are left unchanged.
+    /// </summary>
+    internal static T? GlobalNormScale<T>(T norm, T maxNorm) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!T.IsFinite(norm))
+            return null;
+        T scale = maxNorm / (norm + T.CreateTruncating(1e-6));
+        return scale < T.One ? scale : null;
+    }
+
+    /// <summary>Throws unless <paramref name="limit"/> is a valid clip value (≥ 0, not NaN).</summary>
+    internal static void CheckLimit<T>(T limit, string name) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         if (!(limit >= T.Zero))
-            throw new ArgumentOutOfRangeException(nameof(limit), limit, "limit must be >= 0.");
-        TensorPrimitives.Min(gradients, limit, gradients);
-        TensorPrimitives.Max(gradients, -limit, gradients);
+            throw new ArgumentOutOfRangeException(name, limit, $"{name} must be >= 0.");
+    }
+
+    /// <summary>Throws unless <paramref name="maxNorm"/> is a valid maximum norm (&gt; 0, not NaN).</summary>
+    internal static void CheckMaxNorm<T>(T maxNorm, string name) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!(maxNorm > T.Zero))
+            throw new ArgumentOutOfRangeException(name, maxNorm, $"{name} must be > 0 (use +infinity to only measure the norm).");
     }
 }

@@ -24,6 +24,9 @@ namespace RnnGen;
 /// optimizer.LearningRate = schedule.LearningRate(optimizer.StepCount);
 /// optimizer.Step(model);
 /// </code>
+/// <para>Clipping by value (char-rnn's clamp at 5) can ride along with the step: <c>optimizer.Step(model, clipValue: 5f)</c>
+/// gives the same bits as <c>GradientClipping.ClipByValue(model.Gradients, 5f)</c> then <c>optimizer.Step(model)</c>, in one
+/// pass over the gradients instead of three.</para>
 /// <para>An instance is used by one thread at a time.</para>
 /// </remarks>
 public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -114,6 +117,23 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
+    /// Clips every gradient to [−<paramref name="clipValue"/>, <paramref name="clipValue"/>] and updates
+    /// <paramref name="parameters"/> from the clipped gradients, in one pass over memory: exactly (bit for bit) what
+    /// <see cref="GradientClipping.ClipByValue{T}(Span{T}, T)"/> followed by <see cref="Step(Span{T}, ReadOnlySpan{T})"/>
+    /// does, including what it leaves in <paramref name="gradients"/>: the clipped values. Allocates nothing.
+    /// </summary>
+    /// <param name="parameters">The parameters, <see cref="ParameterCount"/> long; overwritten with the updated values.</param>
+    /// <param name="gradients">dLoss/dParameters with the same layout; overwritten with the clipped gradients (NaN stays NaN).</param>
+    /// <param name="clipValue">The largest gradient magnitude, ≥ 0 (char-rnn clips at 5).</param>
+    /// <exception cref="ArgumentException">A span does not have <see cref="ParameterCount"/> elements, or
+    /// <paramref name="clipValue"/> is negative or NaN (nothing is modified).</exception>
+    public void Step(Span<T> parameters, Span<T> gradients, T clipValue)
+    {
+        GradientClipping.CheckLimit(clipValue, nameof(clipValue));
+        Step(parameters, gradients, GradientTransform<T>.Clamp(clipValue));
+    }
+
+    /// <summary>
     /// Steps a generated model: updates <c>model.Parameters</c> from <c>model.Gradients</c>, then calls
     /// <c>model.ParametersChanged()</c> so that any private copy of the weights is refreshed. The gradients are left
     /// as they are (clear them before the next <c>Backward</c>, which adds into them). Allocates nothing.
@@ -123,14 +143,43 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <exception cref="ArgumentException">The model has a different parameter count (nothing is modified).</exception>
     public void Step<TModel>(TModel model) where TModel : class, IRecurrentModel<TModel, T>
     {
-        ArgumentNullException.ThrowIfNull(model);
-        int count = model.Parameters.Length;
-        if (count != ParameterCount)
-            throw new ArgumentException(
-                $"model has {count} parameters but this optimizer was created for {ParameterCount}; create it with {typeof(TModel).Name}.ParameterCount.",
-                nameof(model));
+        CheckModel(model);
         Step(model.Parameters, model.Gradients);
         model.ParametersChanged();
+    }
+
+    /// <summary>
+    /// Steps a generated model with its gradients clipped to [−<paramref name="clipValue"/>, <paramref name="clipValue"/>]:
+    /// <see cref="Step(Span{T}, Span{T}, T)"/> on <c>model.Parameters</c> and <c>model.Gradients</c>, then
+    /// <c>model.ParametersChanged()</c>. The same bits as <c>GradientClipping.ClipByValue(model.Gradients, clipValue)</c>
+    /// followed by <see cref="Step{TModel}(TModel)"/>, in one pass instead of three; <c>model.Gradients</c> is left clipped.
+    /// Allocates nothing.
+    /// </summary>
+    /// <typeparam name="TModel">The generated model class.</typeparam>
+    /// <param name="model">The model; its <c>ParameterCount</c> must equal <see cref="ParameterCount"/>.</param>
+    /// <param name="clipValue">The largest gradient magnitude, ≥ 0 (char-rnn clips at 5).</param>
+    /// <exception cref="ArgumentException">The model has a different parameter count, or <paramref name="clipValue"/> is
+    /// negative or NaN (nothing is modified).</exception>
+    public void Step<TModel>(TModel model, T clipValue) where TModel : class, IRecurrentModel<TModel, T>
+    {
+        CheckModel(model);
+        Step(model.Parameters, model.Gradients, clipValue);
+        model.ParametersChanged();
+    }
+
+    /// <summary>
+    /// The step with <paramref name="transform"/> applied to every gradient first (and written back), in the same pass
+    /// for RnnGen's optimizers. Does not call <c>ParametersChanged</c>.
+    /// </summary>
+    internal void Step(Span<T> parameters, Span<T> gradients, in GradientTransform<T> transform)
+    {
+        CheckLength(parameters.Length, nameof(parameters));
+        CheckLength(gradients.Length, nameof(gradients));
+        _stepCount++;
+        if (transform.IsIdentity)
+            Update(parameters, gradients, _stepCount);
+        else
+            Update(parameters, gradients, _stepCount, transform);
     }
 
     /// <summary>
@@ -152,6 +201,17 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <param name="step">The 1-based number t of this step.</param>
     protected abstract void Update(Span<T> parameters, ReadOnlySpan<T> gradients, long step);
 
+    /// <summary>
+    /// The update with <paramref name="transform"/> (not the identity) applied to every gradient first and written back to
+    /// <paramref name="gradients"/>. RnnGen's optimizers fuse both into one pass; this default, for optimizers written
+    /// elsewhere, transforms the gradients in place and then calls <see cref="Update(Span{T}, ReadOnlySpan{T}, long)"/>.
+    /// </summary>
+    private protected virtual void Update(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform)
+    {
+        transform.Apply(gradients);
+        Update(parameters, gradients, step);
+    }
+
     /// <summary>Sets the state buffers to their initial values; the default sets every value to zero.</summary>
     protected virtual void ResetState() => Array.Clear(_state);
 
@@ -161,6 +221,16 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         if ((uint)index >= (uint)StateBufferCount)
             throw new ArgumentOutOfRangeException(nameof(index), index, $"index must be in [0, {StateBufferCount - 1}].");
         return _state.AsSpan(index * ParameterCount, ParameterCount);
+    }
+
+    private void CheckModel<TModel>(TModel model) where TModel : class, IRecurrentModel<TModel, T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        int count = model.Parameters.Length;
+        if (count != ParameterCount)
+            throw new ArgumentException(
+                $"model has {count} parameters but this optimizer was created for {ParameterCount}; create it with {typeof(TModel).Name}.ParameterCount.",
+                nameof(model));
     }
 
     private void CheckLength(int length, string name)

@@ -64,52 +64,60 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
 
     /// <inheritdoc/>
     protected override void Update(Span<T> parameters, ReadOnlySpan<T> gradients, long step)
+        => Run(parameters, gradients, default, step, GradientTransform<T>.None);
+
+    // the fused clip-and-step: the transformed gradients are written back over the gradients
+    private protected override void Update(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform)
+        => Run(parameters, gradients, gradients, step, transform);
+
+    private void Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform)
     {
         var rule = new Rule
         {
-            LearningRate = Elementwise.Broadcast<T>(LearningRate),
-            Alpha = Elementwise.Broadcast<T>(Alpha),
-            OneMinusAlpha = Elementwise.Broadcast<T>(1 - Alpha),
-            Epsilon = Elementwise.Broadcast<T>(Epsilon),
-            WeightDecay = Elementwise.Broadcast<T>(WeightDecay),
-            Momentum = Elementwise.Broadcast<T>(Momentum),
+            LearningRate = Elementwise.Round<T>(LearningRate),
+            Alpha = Elementwise.Round<T>(Alpha),
+            OneMinusAlpha = Elementwise.Round<T>(1 - Alpha),
+            Epsilon = Elementwise.Round<T>(Epsilon),
+            WeightDecay = Elementwise.Round<T>(WeightDecay),
+            Momentum = Elementwise.Round<T>(Momentum),
             HasWeightDecay = WeightDecay != 0,
             HasMomentum = Momentum > 0,
             Centered = Centered,
         };
         Span<T> gradientAverage = Centered ? StateBuffer(1) : default;
         Span<T> momentumBuffer = Momentum > 0 ? StateBuffer(StateBufferCount - 1) : default;
-        Elementwise.Run(rule, parameters, gradients, StateBuffer(0), gradientAverage, momentumBuffer);
+        Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0), gradientAverage, momentumBuffer);
     }
 
     private struct Rule : IUpdateRule<T>
     {
-        public Vector<T> LearningRate, Alpha, OneMinusAlpha, Epsilon, WeightDecay, Momentum;
+        public T LearningRate, Alpha, OneMinusAlpha, Epsilon, WeightDecay, Momentum;
         public bool HasWeightDecay, HasMomentum, Centered;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly void Apply(ref Vector<T> p, Vector<T> g, ref Vector<T> v, ref Vector<T> a, ref Vector<T> b)
+        public readonly void Apply<V>(ref V p, V g, ref V v, ref V a, ref V b) where V : struct, IVector<V, T>
         {
-            if (HasWeightDecay) g += WeightDecay * p;
-            v = Alpha * v + OneMinusAlpha * g * g;
-            Vector<T> d;
+            V oneMinusAlpha = V.Create(OneMinusAlpha), epsilon = V.Create(Epsilon), learningRate = V.Create(LearningRate);
+            if (HasWeightDecay) g += V.Create(WeightDecay) * p;
+            v = V.Create(Alpha) * v + oneMinusAlpha * g * g;
+            V d;
             if (Centered)
             {
-                a += OneMinusAlpha * (g - a);       // PyTorch: grad_avg.lerp_(grad, 1 − α)
-                d = Vector.SquareRoot(v - a * a) + Epsilon;
+                a += oneMinusAlpha * (g - a);       // PyTorch: grad_avg.lerp_(grad, 1 − α)
+                d = V.Sqrt(v - a * a) + epsilon;
             }
             else
             {
-                d = Vector.SquareRoot(v) + Epsilon;
+                d = V.Sqrt(v) + epsilon;
             }
             if (HasMomentum)
             {
-                b = Momentum * b + g / d;
-                p -= LearningRate * b;
+                b = V.Create(Momentum) * b + g / d;
+                p -= learningRate * b;
             }
             else
             {
-                p -= LearningRate * g / d;
+                p -= learningRate * g / d;
             }
         }
     }

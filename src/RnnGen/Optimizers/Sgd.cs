@@ -56,37 +56,45 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
 
     /// <inheritdoc/>
     protected override void Update(Span<T> parameters, ReadOnlySpan<T> gradients, long step)
+        => Run(parameters, gradients, default, step, GradientTransform<T>.None);
+
+    // the fused clip-and-step: the transformed gradients are written back over the gradients
+    private protected override void Update(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform)
+        => Run(parameters, gradients, gradients, step, transform);
+
+    private void Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform)
     {
         var rule = new Rule
         {
-            LearningRate = Elementwise.Broadcast<T>(LearningRate),
-            WeightDecay = Elementwise.Broadcast<T>(WeightDecay),
-            Momentum = Elementwise.Broadcast<T>(Momentum),
-            GradientScale = Elementwise.Broadcast<T>(1 - Dampening),
+            LearningRate = Elementwise.Round<T>(LearningRate),
+            WeightDecay = Elementwise.Round<T>(WeightDecay),
+            Momentum = Elementwise.Round<T>(Momentum),
+            GradientScale = Elementwise.Round<T>(1 - Dampening),
             HasWeightDecay = WeightDecay != 0,
             HasMomentum = Momentum != 0,
             FirstStep = step == 1,
             Nesterov = Nesterov,
         };
         Span<T> buffer = Momentum != 0 ? StateBuffer(0) : default;
-        Elementwise.Run(rule, parameters, gradients, buffer, default, default);
+        Elementwise.Run(rule, transform, parameters, gradients, transformed, buffer, default, default);
     }
 
     private struct Rule : IUpdateRule<T>
     {
-        public Vector<T> LearningRate, WeightDecay, Momentum, GradientScale;
+        public T LearningRate, WeightDecay, Momentum, GradientScale;
         public bool HasWeightDecay, HasMomentum, FirstStep, Nesterov;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly void Apply(ref Vector<T> p, Vector<T> g, ref Vector<T> b, ref Vector<T> unused1, ref Vector<T> unused2)
+        public readonly void Apply<V>(ref V p, V g, ref V b, ref V unused1, ref V unused2) where V : struct, IVector<V, T>
         {
-            if (HasWeightDecay) g += WeightDecay * p;
+            if (HasWeightDecay) g += V.Create(WeightDecay) * p;
             if (HasMomentum)
             {
-                b = FirstStep ? g : Momentum * b + GradientScale * g;
-                g = Nesterov ? g + Momentum * b : b;
+                V momentum = V.Create(Momentum);
+                b = FirstStep ? g : momentum * b + V.Create(GradientScale) * g;
+                g = Nesterov ? g + momentum * b : b;
             }
-            p -= LearningRate * g;
+            p -= V.Create(LearningRate) * g;
         }
     }
 }

@@ -276,16 +276,16 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
         TModel replica = _replicas[w];
         try
         {
-            if (_replicaVersion[w] != _parameterVersion)
-            {
-                _master.Parameters.CopyTo(replica.Parameters);
-                replica.ParametersChanged();
-                _replicaVersion[w] = _parameterVersion;
-            }
-
             int g;
             while ((g = Interlocked.Increment(ref _nextGroup) - 1) < _groupTotal)
             {
+                // a worker refreshes its replica only when it has a group to run (a batch of one lane keeps one worker busy)
+                if (_replicaVersion[w] != _parameterVersion)
+                {
+                    _master.Parameters.CopyTo(replica.Parameters);
+                    replica.ParametersChanged();
+                    _replicaVersion[w] = _parameterVersion;
+                }
                 if (!RunGroup(w, replica, g)) return;
             }
         }
@@ -373,8 +373,10 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
             }
         }
 
+        // Elementwise.Add, not TensorPrimitives.Add: the latter streams long spans past the caches, and the sum is read
+        // again at once (the norm, the optimizer)
         Span<T> sum = _master.Gradients;
-        if (_groupCounted[i] > 0) TensorPrimitives.Add(sum, replica.Gradients, sum);
+        if (_groupCounted[i] > 0) Elementwise.Add(sum, replica.Gradients);
         for (int next = i + 1; ; next++)
         {
             int owner;
@@ -388,7 +390,7 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
                     return !_faulted;
                 }
             }
-            if (_groupCounted[next] > 0) TensorPrimitives.Add(sum, _pending[owner], sum);
+            if (_groupCounted[next] > 0) Elementwise.Add(sum, _pending[owner]);
             lock (_turnGate)
             {
                 _depositedBy[next] = -1;

@@ -41,7 +41,14 @@ public static class SequenceTrainer
 /// flattened batch — and the update uses the gradient of that mean.</para>
 /// <para><b>State of the model during and after a run.</b> The model given to the constructor is the master: it holds the
 /// trained parameters after every update; its <c>Gradients</c> hold the last window's (clipped) gradients. Cancelling or an
-/// exception leaves it with the parameters of the last completed update (never half an update).</para>
+/// exception leaves it with the parameters of the last completed update (never half an update). The windows run on
+/// replicas, so the master's own packed copy of the weights (<c>ParametersChanged</c>) is refreshed only before your code
+/// can run it — before every progress report and event, and when <see cref="Train"/> returns or throws — not after every
+/// update.</para>
+/// <para><b>One update</b> reads the summed gradients once for their norm (which is also the NaN/∞ check: the norm is
+/// finite only if every gradient is) and once more in the optimizer's pass, which clips them on the way
+/// (<see cref="TrainerOptions.ClipGradientValue"/>, <see cref="TrainerOptions.ClipGradientNorm"/>) with the same bits as
+/// <see cref="GradientClipping"/>'s methods.</para>
 /// <para>One run at a time per trainer; the events and <see cref="IProgress{T}.Report"/> are called on the thread that
 /// called <see cref="Train"/>.</para>
 /// </remarks>
@@ -213,6 +220,7 @@ public sealed class SequenceTrainer<TModel, T>
         private SeededRandom _random;
 
         private long _steps, _skipped, _tokens;
+        private bool _modelStale;       // the master's parameters changed since its last ParametersChanged
         private readonly long _plannedTokens;
 
         // the epoch being trained
@@ -239,6 +247,18 @@ public sealed class SequenceTrainer<TModel, T>
         }
 
         public TrainingResult Execute()
+        {
+            try
+            {
+                return TrainEpochs();
+            }
+            finally
+            {
+                RefreshModel(); // also after an exception or a cancellation: the model is left ready to run
+            }
+        }
+
+        private TrainingResult TrainEpochs()
         {
             var epochs = new List<EpochSummary>(Math.Min(_options.Epochs, 1024)); // Epochs may be "until cancelled" (int.MaxValue)
             double best = double.NaN;
@@ -271,6 +291,7 @@ public sealed class SequenceTrainer<TModel, T>
                     sinceBest++;
                 }
 
+                RefreshModel();
                 _trainer.EpochCompleted?.Invoke(summary);
                 if (isBest) _trainer.BestModelFound?.Invoke(summary);
 
@@ -286,6 +307,7 @@ public sealed class SequenceTrainer<TModel, T>
             {
                 _bestParameters.CopyTo(_trainer.Model.Parameters);
                 _trainer.Model.ParametersChanged();
+                _modelStale = false;
                 _runner.ParametersUpdated();
                 restored = true;
             }
@@ -354,7 +376,11 @@ public sealed class SequenceTrainer<TModel, T>
             Span<T> gradients = model.Gradients;
             norm = double.NaN;
             bool lossFinite = double.IsFinite(loss);
-            if (!lossFinite || !Finite.All<T>(gradients))
+            // One pass for the check and the norm: a NaN or ±∞ gradient makes the sum of squares NaN or ∞, so a finite norm
+            // means finite gradients; only a non-finite norm (which finite gradients can also give, by overflow) needs the
+            // element-by-element check.
+            T gradientNorm = lossFinite ? TensorPrimitives.Norm<T>(gradients) : T.NaN;
+            if (!lossFinite || (!T.IsFinite(gradientNorm) && !Finite.All<T>(gradients)))
             {
                 if (_options.NonFinite == NonFiniteHandling.Throw)
                     throw new NonFiniteStepException(_epoch, _windowInEpoch, loss, lossFinite);
@@ -364,25 +390,61 @@ public sealed class SequenceTrainer<TModel, T>
                 return false;
             }
 
-            norm = double.CreateTruncating(TensorPrimitives.Norm<T>(gradients));
-            if (_options.ClipGradientValue is double limit)
-                GradientClipping.ClipByValue(gradients, T.CreateTruncating(limit));
-            if (_options.ClipGradientNorm is double maxNorm)
-                GradientClipping.ClipByGlobalNorm(gradients, T.CreateTruncating(maxNorm));
-
+            norm = double.CreateTruncating(gradientNorm);
             Optimizer<T> optimizer = _trainer.Optimizer;
             if (_options.LearningRateSchedule is { } schedule)
                 optimizer.LearningRate = schedule.LearningRate(optimizer.StepCount);
-            optimizer.Step(model);
+            // the clipping rides along with the optimizer's pass, with the bits of GradientClipping's calls
+            optimizer.Step(model.Parameters, gradients, Clipping(gradients, gradientNorm));
+            _modelStale = true;
             _runner.ParametersUpdated();
             _steps++;
             _epochSteps++;
             return true;
         }
 
+        /// <summary>
+        /// The clipping of the options as a transform for the optimizer's pass: the same bits as
+        /// <see cref="GradientClipping.ClipByValue"/> then <see cref="GradientClipping.ClipByGlobalNorm"/>.
+        /// </summary>
+        /// <param name="gradients">The (finite) gradients.</param>
+        /// <param name="norm">Their L2 norm, as <see cref="TensorPrimitives.Norm{T}(ReadOnlySpan{T})"/> computes it.</param>
+        private GradientTransform<T> Clipping(Span<T> gradients, T norm)
+        {
+            var transform = _options.ClipGradientValue is double limit
+                ? GradientTransform<T>.Clamp(T.CreateTruncating(limit))
+                : GradientTransform<T>.None;
+            if (_options.ClipGradientNorm is double maxNorm)
+            {
+                if (transform.Clamps)
+                {
+                    // the norm to clip is that of the clamped gradients: clamp them first, in place
+                    transform.Apply(gradients);
+                    transform = GradientTransform<T>.None;
+                    norm = TensorPrimitives.Norm<T>(gradients);
+                }
+                if (GradientClipping.GlobalNormScale(norm, T.CreateTruncating(maxNorm)) is T scale)
+                    transform = transform.ThenScale(scale);
+            }
+            return transform;
+        }
+
+        /// <summary>
+        /// Refreshes the master model's packed weights (<c>ParametersChanged</c>) if updates have changed its parameters since
+        /// the last refresh. The replicas run every window, so the master needs them only before the caller's code can use it:
+        /// progress, events, the end of the run.
+        /// </summary>
+        private void RefreshModel()
+        {
+            if (!_modelStale) return;
+            _trainer.Model.ParametersChanged();
+            _modelStale = false;
+        }
+
         private void Report(double loss, double norm)
         {
             if (_progress is null) return;
+            RefreshModel();
             TimeSpan elapsed = _clock.Elapsed;
             double seconds = _trainingClock.Elapsed.TotalSeconds;
             double rate = seconds > 0 ? _tokens / seconds : 0;

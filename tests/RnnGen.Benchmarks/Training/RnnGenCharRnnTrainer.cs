@@ -56,8 +56,7 @@ internal sealed class RnnGenCharRnnTrainer
             loss += ForwardBackward(first, count);
         if (_states.Length > 1)
             TensorPrimitives.Multiply(_model.Gradients, 1f / _states.Length, _model.Gradients);
-        GradientClipping.ClipByValue(_model.Gradients, GradientClip);
-        _optimizer.Step(_model);
+        _optimizer.Step(_model, GradientClip); // clip at ±5 and RMSProp in one pass (the bits of ClipByValue, then Step)
         return loss / _states.Length;
     }
 

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
 namespace RnnGen.Tests.Optimizers;
 
 public class GradientClippingTests
@@ -99,6 +102,55 @@ public class GradientClippingTests
         GradientClipping.ClipByValue(g, 5f);
         Assert.Equal(expected, g);
     }
+
+    /// <summary>
+    /// clip_grad_value_ is torch.clamp: IEEE 754 minimum with the limit, then maximum with −limit (so a limit of 0 turns
+    /// positive values into +0 and negative ones into −0, and NaN stays NaN). Every value through the vector loop and the
+    /// remainder, float and double, against that definition element by element.
+    /// </summary>
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(5.0)]
+    [InlineData(double.PositiveInfinity)]
+    public void Clip_by_value_of_special_values_is_IEEE_minimum_then_maximum_bit_for_bit(double limit)
+    {
+        ClipSpecialValues<float>(limit);
+        ClipSpecialValues<double>(limit);
+    }
+
+    private static void ClipSpecialValues<T>(double limit) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] specials = [T.NaN, -T.NaN, T.PositiveInfinity, T.NegativeInfinity, T.Zero, T.NegativeZero, T.CreateTruncating(5),
+            T.CreateTruncating(-5), T.CreateTruncating(5.5), T.CreateTruncating(-1e30), T.Epsilon, -T.Epsilon, T.CreateTruncating(0.75)];
+        foreach (int n in new[] { specials.Length, 257 })
+        {
+            T[] g = Enumerable.Range(0, n).Select(i => specials[(i * 5) % specials.Length]).ToArray();
+            T l = T.CreateTruncating(limit);
+            T[] expected = g.Select(x => T.Max(T.Min(x, l), -l)).ToArray();
+            GradientClipping.ClipByValue<T>(g, l);
+            for (int i = 0; i < n; i++)
+                Assert.True(SameBits(expected[i], g[i]), $"{typeof(T).Name}, limit {limit}: element {i} is {g[i]}, expected {expected[i]}.");
+        }
+    }
+
+    /// <summary>The rescale is one multiplication per element by maxNorm / (‖g‖ + 1e-6), computed in T: bit for bit.</summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(1003)]
+    public void Global_norm_rescale_is_one_multiplication_by_the_scale_in_T(int n)
+    {
+        float[] g = Enumerable.Range(0, n).Select(i => (float)(Math.Sin(0.9 * i) * (1 + i % 7))).ToArray();
+        float norm = TensorPrimitives.Norm<float>(g);
+        float scale = 0.5f / (norm + 1e-6f);
+        float[] expected = g.Select(x => x * scale).ToArray();
+        Assert.Equal(norm, GradientClipping.ClipByGlobalNorm<float>(g, 0.5f));
+        Assert.Equal(expected, g);
+    }
+
+    private static bool SameBits<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> =>
+        typeof(T) == typeof(float)
+            ? BitConverter.SingleToInt32Bits(float.CreateTruncating(a)) == BitConverter.SingleToInt32Bits(float.CreateTruncating(b))
+            : BitConverter.DoubleToInt64Bits(double.CreateTruncating(a)) == BitConverter.DoubleToInt64Bits(double.CreateTruncating(b));
 
     [Fact]
     public void Clip_by_value_rejects_a_negative_limit_before_modifying()
