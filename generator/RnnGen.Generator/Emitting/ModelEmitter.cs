@@ -431,7 +431,6 @@ internal sealed class ModelEmitter
             string split = Separate ? ", splitLastGate: true" : "";
             w.Line($"private readonly global::RnnGen.Kernels.GateMatrix<{_t}> _stepGates{N(l)} = new(gates: {N(_cell.Gates.Count)}, units: HiddenSize, inputs: {inWidth}{split}); // layer {N(l)}");
         }
-        w.Line($"private readonly {_t}[] _stepSums = new {_t}[{(_cell.Slots == 4 ? "4 * (HiddenSize + Lanes.Count)" : "HiddenSize + Lanes.Count")}]; // a layer's pre-activation sums, every block");
         w.Line();
 
         w.Line("/// <summary>");
@@ -442,27 +441,29 @@ internal sealed class ModelEmitter
         w.Line(AggressiveInlining);
         w.Line($"private void StepInPlace<L>({(_spec.Tokens ? "int token" : $"{RoSpan} x")}, {Span} values, {Span} output) where L : struct, {LanesInterface}");
         w.Open();
-        w.Line($"{Span} sums = _stepSums;");
         for (int l = 0; l < L; l++)
         {
             string input = l == 0 ? (_spec.Tokens ? "token" : "x") : "below";
-            w.Line();
+            if (l > 0) w.Line();
             w.Line($"// layer {N(l)}: input {(l == 0 ? (_spec.Tokens ? "= column `token` of weight_ih_l0 (a one-hot input, looked up)" : "x") : $"= the new h of layer {N(l - 1)}")}");
             w.Open();
             if (l > 0) w.Line($"{RoSpan} below = values.Slice({HOffset(l - 1)}, HiddenSize);");
             w.Line($"{Span} h = values.Slice({HOffset(l)}, HiddenSize);");
             if (HasC) w.Line($"{Span} c = values.Slice({COffset(l)}, HiddenSize);");
-            w.Line($"_stepGates{N(l)}.Sums({input}, h, sums);");
-            w.Open("for (int j = 0; j < HiddenSize; j += L.Count)");
-            var args = new List<string> { _cell.Slots == 4 ? $"global::RnnGen.Kernels.GateSums.Load<L, {_t}>(sums, j)" : "L.Load(sums, j)" };
-            if (_cell.ReadsHiddenState) args.Add("L.Load(h, j)");
-            if (HasC) args.Add("L.Load(c, j)");
-            foreach (var s in _cell.RecordSlots)
-                args.Add(s.Name == "h" ? "out var vh" : s.Name == "c" ? "out var vc" : "out _");
-            w.Line($"Cell<L>({string.Join(", ", args)});");
-            if (HasC) w.Line("L.Store(vc, c, j);");
-            w.Line("L.Store(vh, h, j);");
-            if (l == L - 1 && !Head) w.Line("L.Store(vh, output, j);   // no head: the output is the top layer's h");
+            w.Line($"{RoSpan} sums = _stepGates{N(l)}.Sums({input}, h);   // every block's, while h still holds h_prev");
+            bool writesOutput = l == L - 1 && !Head;
+            w.Line($"ref {_t} hRef = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(h);");
+            if (HasC) w.Line($"ref {_t} cRef = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(c);");
+            if (writesOutput) w.Line($"ref {_t} outputRef = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output);");
+            if (_cell.Slots == 1) w.Line($"ref {_t} sumsRef = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(sums);");
+            w.Line("int j = 0;");
+            w.Open("for (; j + L.Count <= HiddenSize; j += L.Count)   // whole blocks: unchecked loads and stores");
+            CellBlock(whole: true, writesOutput);
+            w.Close();
+            w.Line("// the last block when L.Count does not divide HiddenSize: padded loads and stores (kept out of the loop,");
+            w.Line("// whose vector registers the padded path's call would otherwise have to save)");
+            w.Open("if (j < HiddenSize)");
+            CellBlock(whole: false, writesOutput);
             w.Close();
             w.Close();
         }
@@ -474,6 +475,27 @@ internal sealed class ModelEmitter
         }
         w.Close();
         w.Line();
+    }
+
+    /// <summary>
+    /// One block of the in-place step's cell loop: the cell on block j's sums, the new state stored over the old one (and
+    /// into the output for a top layer without a head). A whole block is read and written unchecked (the loop bounds keep
+    /// it inside the spans); the last, partial one through the padded span accessors.
+    /// </summary>
+    private void CellBlock(bool whole, bool writesOutput)
+    {
+        var w = _w;
+        string Load(string span) => whole ? $"L.LoadUnsafe(ref {span}Ref, j)" : $"L.Load({span}, j)";
+        string Store(string value, string span) => whole ? $"L.StoreUnsafe({value}, ref {span}Ref, j);" : $"L.Store({value}, {span}, j);";
+        var args = new List<string> { _cell.Slots == 4 ? $"global::RnnGen.Kernels.GateSums.Load<L, {_t}>(sums, j)" : Load("sums") };
+        if (_cell.ReadsHiddenState) args.Add(Load("h"));
+        if (HasC) args.Add(Load("c"));
+        foreach (var s in _cell.RecordSlots)
+            args.Add(s.Name == "h" ? "out var vh" : s.Name == "c" ? "out var vc" : "out _");
+        w.Line($"Cell<L>({string.Join(", ", args)});");
+        if (HasC) w.Line(Store("vc", "c"));
+        w.Line(Store("vh", "h"));
+        if (writesOutput) w.Line(Store("vh", "output") + "   // no head: the output is the top layer's h");
     }
 
     /// <summary>

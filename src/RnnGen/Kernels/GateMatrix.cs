@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics;
 
 namespace RnnGen.Kernels;
 
-/// <summary>The four pre-activation sums of one block of units, one per slot, as <see cref="GateMatrix{T}.Sums(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T})"/> leaves them (read back with <see cref="GateSums.Load{L, T}"/>).</summary>
+/// <summary>The four pre-activation sums of one block of units, one per slot, as <see cref="GateMatrix{T}.Sums(ReadOnlySpan{T}, ReadOnlySpan{T})"/> leaves them (read back with <see cref="GateSums.Load{L, T}"/>).</summary>
 /// <typeparam name="L">The lane type (<see cref="Lanes{T}.Wide"/> or <see cref="Lanes{T}.Portable"/>).</typeparam>
 public readonly struct GateSums<L> where L : struct
 {
@@ -93,6 +93,8 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly int _start;
     private readonly int _blockLength;  // values per block: (Slots + columns · Gates) · Width
     private readonly bool _paired;      // blocks 2p and 2p + 1 interleaved (four slots, 512-bit lanes)
+    private readonly T[] _sums;         // pinned; the sums start at _sumsStart, on a 64-byte boundary
+    private readonly int _sumsStart;
 
     /// <summary>
     /// Creates a zero matrix for <paramref name="gates"/> gates of <paramref name="units"/> units each, reading
@@ -111,8 +113,13 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
         Slots = gates + (splitLastGate ? 1 : 0);
         Width = Lanes<T>.Count;
         _paired = Slots == 4 && Lanes<T>.IsWide;
+        _blocks = (units + Width - 1) / Width;
+        SumsLength = Slots * _blocks * Width;
         _blockLength = checked((Slots + (inputs + units) * gates) * Width);
-        _weights = Simd.AllocateAligned<T>(checked(Blocks * _blockLength), out _start);
+        _weights = Simd.AllocateAligned<T>(checked(_blocks * _blockLength), out _start);
+        // aligned too: the cell reads each vector right after the kernel stored it, and a store that straddles two cache
+        // lines is not forwarded to that load (the step then waits for it to reach the cache)
+        _sums = Simd.AllocateAligned<T>(SumsLength, out _sumsStart);
     }
 
     /// <summary>Gates per unit.</summary>
@@ -133,10 +140,10 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Units per block: <see cref="Lanes{T}.Count"/> on this machine.</summary>
     public int Width { get; }
 
-    /// <summary>Length of the buffer <see cref="Sums(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T})"/> fills: <see cref="Slots"/> × <see cref="Units"/> rounded up to whole blocks.</summary>
-    public int SumsLength => Slots * Blocks * Width;
+    /// <summary>Length of the sums <see cref="Sums(ReadOnlySpan{T}, ReadOnlySpan{T})"/> returns: <see cref="Slots"/> × <see cref="Units"/> rounded up to whole blocks.</summary>
+    public int SumsLength { get; }
 
-    private int Blocks => (Units + Width - 1) / Width;
+    private readonly int _blocks;   // Units rounded up to whole blocks of Width (a field: the step reads it, no division)
 
     /// <summary>
     /// Copies PyTorch-layout <paramref name="weightIh"/> (Gates·Units × Inputs), <paramref name="weightHh"/> (Gates·Units × Units)
@@ -178,7 +185,7 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>Whether <paramref name="block"/> is half of an interleaved pair (else it stands alone).</summary>
-    private bool InPair(int block) => _paired && (block | 1) < Blocks;
+    private bool InPair(int block) => _paired && (block | 1) < _blocks;
 
     /// <summary>Offset of the bias vector of <paramref name="slot"/> for <paramref name="block"/>.</summary>
     private int Bias(int block, int slot) => InPair(block)
@@ -191,27 +198,29 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
         : block * _blockLength + (Slots + k * Gates + gate) * Width;
 
     /// <summary>
-    /// Every block's pre-activation sums, bias + W_ih·<paramref name="x"/> + W_hh·<paramref name="h"/>, into
-    /// <paramref name="sums"/> (at least <see cref="SumsLength"/> long; the sums of units j … j + Count − 1 from
-    /// <see cref="Slots"/>·j on, one vector per slot). For an LSTM the slots are the gates i, f, g, o; for a GRU r, z, the
-    /// input part of n and its hidden part; for an RNN its one gate. The blocks are <see cref="Width"/> units wide, those of
-    /// the lanes generated code runs on this machine. <paramref name="h"/> is only read, so the sums may be taken before
-    /// the layer's new state overwrites it.
+    /// Every block's pre-activation sums, bias + W_ih·<paramref name="x"/> + W_hh·<paramref name="h"/>, in this matrix's
+    /// own buffer, returned (<see cref="SumsLength"/> values, valid until the next call; the sums of units j … j + Count − 1
+    /// from <see cref="Slots"/>·j on, one vector per slot: read them with <see cref="GateSums.Load{L, T}"/>). For an LSTM
+    /// the slots are the gates i, f, g, o; for a GRU r, z, the input part of n and its hidden part; for an RNN its one
+    /// gate. The blocks are <see cref="Width"/> units wide, those of the lanes generated code runs on this machine.
+    /// <paramref name="h"/> is only read, so the sums may be taken before the layer's new state overwrites it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Sums(ReadOnlySpan<T> x, ReadOnlySpan<T> h, Span<T> sums)
+    public ReadOnlySpan<T> Sums(ReadOnlySpan<T> x, ReadOnlySpan<T> h)
     {
-        if (x.Length != Inputs || h.Length != Units || sums.Length < SumsLength) ThrowLengths(x.Length, h.Length, sums.Length);
-        AllSums(x, -1, h, sums);
+        if (x.Length != Inputs || h.Length != Units) ThrowLengths(x.Length, h.Length);
+        AllSums(x, -1, h);
+        return new ReadOnlySpan<T>(_sums, _sumsStart, SumsLength);
     }
 
-    /// <summary>As <see cref="Sums(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T})"/> for a token layer: the input part is column <paramref name="token"/>.</summary>
+    /// <summary>As <see cref="Sums(ReadOnlySpan{T}, ReadOnlySpan{T})"/> for a token layer: the input part is column <paramref name="token"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Sums(int token, ReadOnlySpan<T> h, Span<T> sums)
+    public ReadOnlySpan<T> Sums(int token, ReadOnlySpan<T> h)
     {
         if ((uint)token >= (uint)Inputs) ThrowToken(token);
-        if (h.Length != Units || sums.Length < SumsLength) ThrowLengths(Inputs, h.Length, sums.Length);
-        AllSums(default, token, h, sums);
+        if (h.Length != Units) ThrowLengths(Inputs, h.Length);
+        AllSums(default, token, h);
+        return new ReadOnlySpan<T>(_sums, _sumsStart, SumsLength);
     }
 
     [DoesNotReturn]
@@ -219,74 +228,62 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
         throw new ArgumentOutOfRangeException(nameof(token), token, $"The token must be in [0, {Inputs}).");
 
     [DoesNotReturn]
-    private void ThrowLengths(int x, int h, int sums)
+    private void ThrowLengths(int x, int h)
     {
         if (x != Inputs) throw new ArgumentException($"x has length {x}; this matrix reads {Inputs} input columns.", nameof(x));
-        if (h != Units) throw new ArgumentException($"h has length {h}; this matrix has {Units} hidden columns.", nameof(h));
-        throw new ArgumentException($"sums has length {sums}; it needs {SumsLength} (SumsLength).", nameof(sums));
+        throw new ArgumentException($"h has length {h}; this matrix has {Units} hidden columns.", nameof(h));
     }
 
     /// <summary>The kernels at the width of <see cref="Lanes{T}.Count"/>, on the raw vector type (JIT-time constants pick one).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AllSums(ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, Span<T> sums)
+    private void AllSums(ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h)
     {
-        if (Lanes<T>.IsWide) AllSums<Width512<T>, Vector512<T>>(x, token, h, sums);
-        else if (Vector<T>.Count == Vector256<T>.Count) AllSums<Width256<T>, Vector256<T>>(x, token, h, sums);
-        else AllSums<Width128<T>, Vector128<T>>(x, token, h, sums);
+        if (Lanes<T>.IsWide) AllSums<Width512<T>, Vector512<T>>(x, token, h);
+        else if (Vector<T>.Count == Vector256<T>.Count) AllSums<Width256<T>, Vector256<T>>(x, token, h);
+        else AllSums<Width128<T>, Vector128<T>>(x, token, h);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AllSums<TW, TV>(ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, Span<T> sums) where TW : struct, ISimdWidth<T, TV> where TV : struct
+    private void AllSums<TW, TV>(ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h) where TW : struct, ISimdWidth<T, TV> where TV : struct
     {
-        ref T w = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_weights), _start);
-        ref T s = ref MemoryMarshal.GetReference(sums);
-        int n = Width, block = 0;
-        // one kernel call per block or pair, each compiled apart (its accumulators stay in registers only while the
-        // JIT's inlining budget covers the kernel: one kernel per method)
-        if (Slots == 1)
-        {
-            for (; block < Blocks; block++)
-                OneSlot<TW, TV>(ref Unsafe.Add(ref w, (nint)block * _blockLength), x, token, h, ref Unsafe.Add(ref s, (nint)block * n));
-            return;
-        }
-        if (_paired)
-        {
-            for (; block + 1 < Blocks; block += 2)
-            {
-                ref T pair = ref Unsafe.Add(ref w, (nint)block * _blockLength);
-                ref T into = ref Unsafe.Add(ref s, (nint)block * 4 * n);
-                if (SplitLastGate) PairSplitSlots<TW, TV>(ref pair, x, token, h, ref into);
-                else PairFourSlots<TW, TV>(ref pair, x, token, h, ref into);
-            }
-        }
-        for (; block < Blocks; block++)
-        {
-            ref T one = ref Unsafe.Add(ref w, (nint)block * _blockLength);
-            ref T into = ref Unsafe.Add(ref s, (nint)block * 4 * n);
-            if (SplitLastGate) SplitSlots<TW, TV>(ref one, x, token, h, ref into);
-            else FourSlots<TW, TV>(ref one, x, token, h, ref into);
-        }
+        ref T s = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums), _sumsStart);
+        // one compiled method per kind of cell, with its kernels inlined (the accumulators stay in registers only while
+        // the JIT's inlining budget covers the kernels: one kind per method)
+        if (Slots == 1) OneSlotSums<TW, TV>(x, token, h, ref s);
+        else if (SplitLastGate) SplitSums<TW, TV>(x, token, h, ref s);
+        else FourSums<TW, TV>(x, token, h, ref s);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void FourSlots<TW, TV>(ref T w, ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T into) where TW : struct, ISimdWidth<T, TV> where TV : struct =>
-        Four<TW, TV>(ref w, x, token, h, ref into, split: false);
+    private void FourSums<TW, TV>(ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T s) where TW : struct, ISimdWidth<T, TV> where TV : struct =>
+        BlockSums<TW, TV>(x, token, h, ref s, split: false);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void SplitSlots<TW, TV>(ref T w, ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T into) where TW : struct, ISimdWidth<T, TV> where TV : struct =>
-        Four<TW, TV>(ref w, x, token, h, ref into, split: true);
+    private void SplitSums<TW, TV>(ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T s) where TW : struct, ISimdWidth<T, TV> where TV : struct =>
+        BlockSums<TW, TV>(x, token, h, ref s, split: true);
+
+    /// <summary>Every block's four slots: interleaved pairs first (512-bit lanes), then any block alone.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void BlockSums<TW, TV>(ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T s, bool split) where TW : struct, ISimdWidth<T, TV> where TV : struct
+    {
+        ref T w = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_weights), _start);
+        int n = Width, block = 0;
+        if (_paired)
+        {
+            for (; block + 1 < _blocks; block += 2)
+                FourPair<TW, TV>(ref Unsafe.Add(ref w, (nint)block * _blockLength), x, token, h, ref Unsafe.Add(ref s, (nint)block * 4 * n), split);
+        }
+        for (; block < _blocks; block++)
+            Four<TW, TV>(ref Unsafe.Add(ref w, (nint)block * _blockLength), x, token, h, ref Unsafe.Add(ref s, (nint)block * 4 * n), split);
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void PairFourSlots<TW, TV>(ref T w, ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T into) where TW : struct, ISimdWidth<T, TV> where TV : struct =>
-        FourPair<TW, TV>(ref w, x, token, h, ref into, split: false);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void PairSplitSlots<TW, TV>(ref T w, ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T into) where TW : struct, ISimdWidth<T, TV> where TV : struct =>
-        FourPair<TW, TV>(ref w, x, token, h, ref into, split: true);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void OneSlot<TW, TV>(ref T w, ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T into) where TW : struct, ISimdWidth<T, TV> where TV : struct =>
-        TW.Store(One<TW, TV>(ref w, x, token, h), ref into, 0);
+    private void OneSlotSums<TW, TV>(ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h, ref T s) where TW : struct, ISimdWidth<T, TV> where TV : struct
+    {
+        ref T w = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_weights), _start);
+        for (int block = 0; block < _blocks; block++)
+            TW.Store(One<TW, TV>(ref Unsafe.Add(ref w, (nint)block * _blockLength), x, token, h), ref s, (nint)block * Width);
+    }
 
     /// <summary>One block's four slots (LSTM gates, or a GRU's three gates with the last split) into <paramref name="into"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

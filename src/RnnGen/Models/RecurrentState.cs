@@ -9,7 +9,8 @@ namespace RnnGen;
 /// </summary>
 public abstract class RecurrentState<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly T[] _values;
+    private readonly T[] _storage;   // pinned; the values start at _start, on a 64-byte boundary (see the constructor)
+    private readonly int _start, _length;
 
     /// <summary>Creates a zero state.</summary>
     protected RecurrentState(int layers, int hidden, bool hasCell)
@@ -19,7 +20,10 @@ public abstract class RecurrentState<T> where T : unmanaged, IFloatingPointIeee7
         LayerCount = layers;
         HiddenSize = hidden;
         HasCell = hasCell;
-        _values = new T[(hasCell ? 2 : 1) * layers * hidden];
+        // Aligned: a step stores h and c as whole vectors and the next step reads them back at once; a vector store that
+        // straddles two cache lines is not forwarded to those loads, and the step would wait for it to reach the cache.
+        _length = checked((hasCell ? 2 : 1) * layers * hidden);
+        _storage = Kernels.Simd.AllocateAligned<T>(_length, out _start);
     }
 
     /// <summary>Number of layers.</summary>
@@ -32,14 +36,14 @@ public abstract class RecurrentState<T> where T : unmanaged, IFloatingPointIeee7
     public bool HasCell { get; }
 
     /// <summary>All values: every layer's <c>h</c>, then every layer's <c>c</c> (LSTM).</summary>
-    public Span<T> Values => _values;
+    public Span<T> Values => new(_storage, _start, _length);
 
     /// <summary>Live view of the hidden state <c>h</c> of <paramref name="layer"/> (0 = bottom).</summary>
     public Span<T> Hidden(int layer)
     {
         if ((uint)layer >= (uint)LayerCount)
             throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in [0, {LayerCount - 1}].");
-        return _values.AsSpan(layer * HiddenSize, HiddenSize);
+        return _storage.AsSpan(_start + layer * HiddenSize, HiddenSize);
     }
 
     /// <summary>Live view of the cell state <c>c</c> of <paramref name="layer"/> (LSTM only).</summary>
@@ -49,20 +53,20 @@ public abstract class RecurrentState<T> where T : unmanaged, IFloatingPointIeee7
             throw new InvalidOperationException("This model has no cell state: Cell(layer) exists for LSTM models only.");
         if ((uint)layer >= (uint)LayerCount)
             throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in [0, {LayerCount - 1}].");
-        return _values.AsSpan((LayerCount + layer) * HiddenSize, HiddenSize);
+        return _storage.AsSpan(_start + (LayerCount + layer) * HiddenSize, HiddenSize);
     }
 
     /// <summary>Sets every value to zero.</summary>
-    public void Reset() => Array.Clear(_values);
+    public void Reset() => Values.Clear();
 
     /// <summary>Copies this state into <paramref name="destination"/> (which must have the same shape).</summary>
     public void CopyTo(RecurrentState<T> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        if (destination._values.Length != _values.Length || destination.HasCell != HasCell)
+        if (destination._length != _length || destination.HasCell != HasCell)
             throw new ArgumentException(
-                $"The destination state has {destination._values.Length} values; this state has {_values.Length}.", nameof(destination));
-        _values.CopyTo(destination._values, 0);
+                $"The destination state has {destination._length} values; this state has {_length}.", nameof(destination));
+        Values.CopyTo(destination.Values);
     }
 }
 
