@@ -9,9 +9,13 @@ internal sealed class SourceWriter
     private readonly StringBuilder _text = new();
     private int _indent;
 
+    /// <summary>A rewrite applied to every line written while it is set (null: none).</summary>
+    public Func<string, string>? Rewrite { get; set; }
+
     /// <summary>Writes one line at the current indentation (an empty line has no trailing spaces).</summary>
     public SourceWriter Line(string line = "")
     {
+        if (Rewrite is not null) line = Rewrite(line);
         if (line.Length > 0) _text.Append(' ', _indent * 4).Append(line);
         _text.Append('\n');
         return this;

@@ -29,6 +29,17 @@ public interface ILanes<TSelf, T>
     /// <summary>Stores the lanes of <paramref name="value"/> that fall inside <paramref name="span"/>, from <paramref name="offset"/>.</summary>
     static abstract void Store(TSelf value, Span<T> span, int offset);
 
+    /// <summary>
+    /// The vector of <paramref name="span"/> starting at <paramref name="offset"/>, unchecked: the caller guarantees that it
+    /// lies wholly inside (offset + Count ≤ span.Length). Generated loops read whole vectors with it and keep
+    /// <see cref="Load"/>, whose padded path is an out-of-line call, for a partial last vector after the loop: a call inside
+    /// a loop makes the JIT save the loop's vector registers around it.
+    /// </summary>
+    static abstract TSelf LoadUnchecked(ReadOnlySpan<T> span, int offset);
+
+    /// <summary>Stores <paramref name="value"/> into <paramref name="span"/> from <paramref name="offset"/>, unchecked (as <see cref="LoadUnchecked"/>).</summary>
+    static abstract void StoreUnchecked(TSelf value, Span<T> span, int offset);
+
     /// <summary>The vector at <paramref name="source"/> + <paramref name="offset"/> elements, unchecked (for kernels that own the memory).</summary>
     static abstract TSelf LoadUnsafe(ref T source, nint offset);
 
@@ -139,6 +150,14 @@ public static class Lanes<T> where T : unmanaged, IFloatingPointIeee754<T>
 
         /// <inheritdoc />
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Wide LoadUnchecked(ReadOnlySpan<T> span, int offset) => new(Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(span), (nuint)offset));
+
+        /// <inheritdoc />
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void StoreUnchecked(Wide value, Span<T> span, int offset) => value._v.StoreUnsafe(ref MemoryMarshal.GetReference(span), (nuint)offset);
+
+        /// <inheritdoc />
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Wide LoadUnsafe(ref T source, nint offset) => new(Vector512.LoadUnsafe(ref Unsafe.Add(ref source, offset)));
 
         /// <inheritdoc />
@@ -229,6 +248,14 @@ public static class Lanes<T> where T : unmanaged, IFloatingPointIeee754<T>
             else
                 Padded.Store(value._v, span, offset);
         }
+
+        /// <inheritdoc />
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Portable LoadUnchecked(ReadOnlySpan<T> span, int offset) => new(Vector.LoadUnsafe(ref MemoryMarshal.GetReference(span), (nuint)offset));
+
+        /// <inheritdoc />
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void StoreUnchecked(Portable value, Span<T> span, int offset) => value._v.StoreUnsafe(ref MemoryMarshal.GetReference(span), (nuint)offset);
 
         /// <inheritdoc />
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
