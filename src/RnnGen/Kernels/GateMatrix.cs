@@ -382,15 +382,20 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     private static void PairColumn<TW, TV>(ref T c, TV v, int gates, ref TV s0, ref TV s1, ref TV s2, ref TV s3, ref TV s4, ref TV s5, ref TV s6, ref TV s7)
         where TW : struct, ISimdWidth<T, TV> where TV : struct
     {
-        int n = TW.Count, half = gates * n;
+        GateColumn<TW, TV>(ref c, v, gates, ref s0, ref s1, ref s2, ref s3);
+        GateColumn<TW, TV>(ref Unsafe.Add(ref c, gates * TW.Count), v, gates, ref s4, ref s5, ref s6, ref s7);
+    }
+
+    /// <summary>s += column·v for one block's column: its <paramref name="gates"/> vectors into s0…s3 (with three, s3 is left alone).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GateColumn<TW, TV>(ref T c, TV v, int gates, ref TV s0, ref TV s1, ref TV s2, ref TV s3)
+        where TW : struct, ISimdWidth<T, TV> where TV : struct
+    {
+        int n = TW.Count;
         s0 = TW.MultiplyAdd(TW.Load(ref c, 0), v, s0);
         s1 = TW.MultiplyAdd(TW.Load(ref c, n), v, s1);
         s2 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v, s2);
         if (gates == 4) s3 = TW.MultiplyAdd(TW.Load(ref c, 3 * n), v, s3);
-        s4 = TW.MultiplyAdd(TW.Load(ref c, half), v, s4);
-        s5 = TW.MultiplyAdd(TW.Load(ref c, half + n), v, s5);
-        s6 = TW.MultiplyAdd(TW.Load(ref c, half + 2 * n), v, s6);
-        if (gates == 4) s7 = TW.MultiplyAdd(TW.Load(ref c, half + 3 * n), v, s7);
     }
 
     /// <summary>a += column <paramref name="token"/>: its first <paramref name="gates"/> vectors.</summary>
@@ -413,7 +418,7 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     private static void Columns<TW, TV>(ref T w, ReadOnlySpan<T> v, int gates, ref TV a0, ref TV a1, ref TV a2, ref TV a3, ref TV b0, ref TV b1, ref TV b2, ref TV b3)
         where TW : struct, ISimdWidth<T, TV> where TV : struct
     {
-        int n = TW.Count, column = gates * n;
+        int column = gates * TW.Count;
         ref T vk = ref MemoryMarshal.GetReference(v);
         ref T pairsEnd = ref Unsafe.Add(ref vk, v.Length & ~1);
         ref T c = ref w;
@@ -422,28 +427,15 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
             // pointers that step (no index arithmetic in the loop), tested at the bottom
             do
             {
-                TV v0 = TW.Broadcast(vk), v1 = TW.Broadcast(Unsafe.Add(ref vk, 1));
-                a0 = TW.MultiplyAdd(TW.Load(ref c, 0), v0, a0);
-                a1 = TW.MultiplyAdd(TW.Load(ref c, n), v0, a1);
-                a2 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v0, a2);
-                if (gates == 4) a3 = TW.MultiplyAdd(TW.Load(ref c, 3 * n), v0, a3);
-                b0 = TW.MultiplyAdd(TW.Load(ref c, column), v1, b0);
-                b1 = TW.MultiplyAdd(TW.Load(ref c, column + n), v1, b1);
-                b2 = TW.MultiplyAdd(TW.Load(ref c, column + 2 * n), v1, b2);
-                if (gates == 4) b3 = TW.MultiplyAdd(TW.Load(ref c, column + 3 * n), v1, b3);
+                GateColumn<TW, TV>(ref c, TW.Broadcast(vk), gates, ref a0, ref a1, ref a2, ref a3);
+                GateColumn<TW, TV>(ref Unsafe.Add(ref c, column), TW.Broadcast(Unsafe.Add(ref vk, 1)), gates, ref b0, ref b1, ref b2, ref b3);
                 c = ref Unsafe.Add(ref c, 2 * column);
                 vk = ref Unsafe.Add(ref vk, 2);
             }
             while (Unsafe.IsAddressLessThan(ref vk, ref pairsEnd));
         }
         if ((v.Length & 1) != 0)
-        {
-            TV v0 = TW.Broadcast(vk);
-            a0 = TW.MultiplyAdd(TW.Load(ref c, 0), v0, a0);
-            a1 = TW.MultiplyAdd(TW.Load(ref c, n), v0, a1);
-            a2 = TW.MultiplyAdd(TW.Load(ref c, 2 * n), v0, a2);
-            if (gates == 4) a3 = TW.MultiplyAdd(TW.Load(ref c, 3 * n), v0, a3);
-        }
+            GateColumn<TW, TV>(ref c, TW.Broadcast(vk), gates, ref a0, ref a1, ref a2, ref a3);
     }
 
     /// <summary>One block's one slot (vanilla RNN).</summary>
