@@ -135,4 +135,29 @@ public class LanesTests
         L.Store(L.Load(source.AsSpan(0, Math.Min(length, L.Count - 1)), 0), padded, 0);
         Assert.All(padded[Math.Min(length, L.Count - 1)..], v => Assert.Equal(0f, v));
     }
+
+    [Fact]
+    public void UncheckedLoadAndStore_MoveWholeVectorsAtAnyOffset()
+    {
+        UncheckedLoadAndStore<Lanes<float>.Wide>();
+        UncheckedLoadAndStore<Lanes<float>.Portable>();
+    }
+
+    private static void UncheckedLoadAndStore<L>() where L : struct, ILanes<L, float>
+    {
+        // a span that starts anywhere (not only on a vector boundary) and vectors at every offset that fits
+        var source = Enumerable.Range(1, 3 * L.Count + 5).Select(i => (float)i).ToArray();
+        for (int start = 0; start < 3; start++)
+        {
+            ReadOnlySpan<float> span = source.AsSpan(start, 2 * L.Count + 3);
+            var target = new float[span.Length + 2];
+            target.AsSpan().Fill(-7);
+            for (int offset = 0; offset + L.Count <= span.Length; offset++)
+            {
+                L.StoreUnchecked(L.LoadUnchecked(span, offset) + L.Create(0.5f), target.AsSpan(0, span.Length), offset);
+                for (int i = 0; i < L.Count; i++) Assert.Equal(span[offset + i] + 0.5f, target[offset + i]);
+            }
+            Assert.All(target[span.Length..], v => Assert.Equal(-7f, v));   // nothing written past the last whole vector's end
+        }
+    }
 }
