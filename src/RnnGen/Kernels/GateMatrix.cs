@@ -31,27 +31,13 @@ public readonly struct GateSums<L> where L : struct
 }
 
 /// <summary>
-/// The <see cref="GateSums{L}"/> of a layer's blocks in a buffer: the sums of units j … j + Count − 1 take the four
-/// vectors from 4·j on, so the buffer needs 4 × (H rounded up to whole blocks) values (<see cref="GateMatrix{T}.SumsLength"/>).
+/// Reads the <see cref="GateSums{L}"/> of a layer's blocks from the buffer <see cref="GateMatrix{T}.Sums(ReadOnlySpan{T}, ReadOnlySpan{T})"/>
+/// returns: the sums of units j … j + Count − 1 are the four vectors from 4·j on (4 × H rounded up to whole blocks values,
+/// <see cref="GateMatrix{T}.SumsLength"/>).
 /// </summary>
 public static class GateSums
 {
-    /// <summary>Stores <paramref name="sums"/> of the block that starts at <paramref name="unit"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store<L, T>(GateSums<L> sums, Span<T> buffer, int unit)
-        where L : struct, ILanes<L, T>
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = L.Count;
-        if ((uint)(4 * (unit + n)) > (uint)buffer.Length) ThrowTooShort(buffer.Length, unit, n);
-        ref T b = ref Unsafe.Add(ref MemoryMarshal.GetReference(buffer), 4 * unit);
-        L.StoreUnsafe(sums.Z0, ref b, 0);
-        L.StoreUnsafe(sums.Z1, ref b, n);
-        L.StoreUnsafe(sums.Z2, ref b, 2 * n);
-        L.StoreUnsafe(sums.Z3, ref b, 3 * n);
-    }
-
-    /// <summary>The sums that <see cref="Store{L, T}"/> put there for the block that starts at <paramref name="unit"/>.</summary>
+    /// <summary>The sums of the block that starts at <paramref name="unit"/> (a multiple of L.Count), from a buffer laid out as <see cref="GateMatrix{T}.Sums(ReadOnlySpan{T}, ReadOnlySpan{T})"/> returns it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static GateSums<L> Load<L, T>(ReadOnlySpan<T> buffer, int unit)
         where L : struct, ILanes<L, T>

@@ -126,4 +126,30 @@ public class GateMatrixTests
             ref System.Runtime.CompilerServices.Unsafe.NullRef<float>(), ref System.Runtime.InteropServices.MemoryMarshal.GetReference(sums));
         Assert.Equal(0L, address % 64);
     }
+
+    [Fact]
+    public void GateSumsLoad_ReadsABlocksFourSlots_AndRejectsAShortBuffer()
+    {
+        if (Lanes<float>.IsWide) LoadBlocks<Lanes<float>.Wide>();
+        else LoadBlocks<Lanes<float>.Portable>();
+    }
+
+    private static void LoadBlocks<L>() where L : struct, ILanes<L, float>
+    {
+        int n = L.Count;
+        var buffer = Enumerable.Range(0, 4 * 2 * n).Select(i => (float)i).ToArray();   // two blocks
+        for (int unit = 0; unit < 2 * n; unit += n)
+        {
+            GateSums<L> sums = GateSums.Load<L, float>(buffer, unit);
+            var slots = new[] { sums.Z0, sums.Z1, sums.Z2, sums.Z3 };
+            for (int slot = 0; slot < 4; slot++)
+            {
+                var lanes = new float[n];
+                L.Store(slots[slot], lanes, 0);
+                for (int lane = 0; lane < n; lane++)
+                    Assert.Equal(4 * unit + slot * n + lane, lanes[lane]);   // slot s of units j… at 4·j + s·Count
+            }
+        }
+        Assert.Equal("buffer", Assert.Throws<ArgumentException>(() => GateSums.Load<L, float>(buffer.AsSpan(0, 4 * 2 * n - 1), n)).ParamName);
+    }
 }
