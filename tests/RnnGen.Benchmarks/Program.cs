@@ -8,6 +8,8 @@ using RnnGen.Benchmarks.Report;
 //   --out FILE                write the report to FILE instead
 //   any BenchmarkDotNet option, e.g. --filter '*Gru*'   runs that subset; the report is written only with --out
 //   --scaling [FILE]          instead: the scaling plot, LSTM H→H×1 for H = 16 … 1024 (docs/images/scaling.png)
+//   --spread [N]              instead: the streaming efficiencies in N fresh processes (default 5; docs/benchmark-spread.md)
+//   --medians FILE            (used by --spread) also write each row's median to FILE, tab-separated
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args is ["--scaling", ..])
@@ -16,7 +18,14 @@ if (args is ["--scaling", ..])
     RnnGen.Benchmarks.Scaling.ScalingPlot.Run(args.Length > 1 ? Path.GetFullPath(args[1]) : Path.Combine(Repository.Root(), "docs", "images", "scaling.png"));
     return 0;
 }
-string? outPath = null;
+if (args is ["--spread", ..])
+{
+    // --spread [N]: the run-to-run spread of the streaming efficiencies, over N fresh processes (docs/benchmark-spread.md)
+    int processes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
+    RnnGen.Benchmarks.Report.SpreadReport.Run(processes, Path.Combine(Repository.Root(), "docs", "benchmark-spread.md"));
+    return 0;
+}
+string? outPath = null, mediansPath = null;
 var benchmarkArgs = new List<string>();
 for (int i = 0; i < args.Length; i++)
 {
@@ -25,6 +34,12 @@ for (int i = 0; i < args.Length; i++)
         if (i + 1 >= args.Length)
             throw new ArgumentException("--out needs a file path.");
         outPath = Path.GetFullPath(args[++i]);
+    }
+    else if (args[i] == "--medians")
+    {
+        if (i + 1 >= args.Length)
+            throw new ArgumentException("--medians needs a file path.");
+        mediansPath = Path.GetFullPath(args[++i]);
     }
     else
     {
@@ -47,4 +62,6 @@ if (outPath is not null)
     File.WriteAllText(outPath, MarkdownReport.Write(summaries, run, wholeSuite));
     Console.WriteLine($"Wrote {outPath}");
 }
+if (mediansPath is not null)
+    RnnGen.Benchmarks.Report.SpreadReport.WriteMedians(MarkdownReport.Measurements(summaries), mediansPath);
 return summaries.Count > 0 && summaries.All(s => !s.HasCriticalValidationErrors && s.Reports.All(r => r.Success)) ? 0 : 1;

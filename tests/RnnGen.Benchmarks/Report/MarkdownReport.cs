@@ -37,9 +37,9 @@ internal static class MarkdownReport
         [typeof(LstmStreaming512x512x1)] = (132679, 0.73, 0.80),
     };
 
-    public static string Write(IReadOnlyList<Summary> summaries, SuiteRun run, bool wholeSuite)
-    {
-        var measurements = summaries.SelectMany(s => s.Reports)
+    /// <summary>Every successful benchmark of <paramref name="summaries"/> as a <see cref="Measurement"/>.</summary>
+    public static List<Measurement> Measurements(IReadOnlyList<Summary> summaries) =>
+        summaries.SelectMany(s => s.Reports)
             .Where(r => r.Success && r.ResultStatistics is not null)
             .Select(r => new Measurement(
                 r.BenchmarkCase.Descriptor.Type,
@@ -49,6 +49,10 @@ internal static class MarkdownReport
                 r.ResultStatistics.InterquartileRange / r.ResultStatistics.Median,
                 AllocatedPerCall(r)))
             .ToList();
+
+    public static string Write(IReadOnlyList<Summary> summaries, SuiteRun run, bool wholeSuite)
+    {
+        var measurements = Measurements(summaries);
 
         var md = new StringBuilder();
         md.AppendLine("# Benchmarks");
@@ -248,6 +252,11 @@ internal static class MarkdownReport
                       "`LSTM` / `GRU` operator per layer), one intra-op thread, one step per `RunWithBinding` with pre-allocated " +
                       "OrtValues and two IOBindings that alternate the state buffers: no allocation and no copy per step.");
         md.AppendLine("- **Training**: see the section above; TorchSharp gets the one-hot batch and targets as tensors built once.");
+        md.AppendLine();
+        md.AppendLine("Some ratios move from one process to the next by more than the rows scatter within one: the memory-bound models " +
+                      "(904 KB and 8 MB) with where the operating system puts their pages, and TorchSharp's `nn.LSTM` training with " +
+                      "oneDNN. [benchmark-spread.md](benchmark-spread.md) (`-- --spread`) runs the streaming floor, RnnGen and " +
+                      "TorchSharp-sequence rows and the batch-50 training rows in several fresh processes and shows the spread of their ratios.");
         md.AppendLine();
     }
 
