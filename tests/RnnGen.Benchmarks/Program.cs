@@ -8,7 +8,8 @@ using RnnGen.Benchmarks.Report;
 //   --out FILE                write the report to FILE instead
 //   any BenchmarkDotNet option, e.g. --filter '*Gru*'   runs that subset; the report is written only with --out
 //   --scaling [FILE]          instead: the scaling plot, LSTM H→H×1 for H = 16 … 1024 (docs/images/scaling.png)
-//   --spread [N]              instead: the streaming efficiencies in N fresh processes (default 5; docs/benchmark-spread.md)
+//   --spread [N] [FILE]       instead: the streaming and batch-50 training ratios in N fresh processes (default 5;
+//                             docs/benchmark-spread.md)
 //   --medians FILE            (used by --spread) also write each row's median to FILE, tab-separated
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -22,7 +23,8 @@ if (args is ["--spread", ..])
 {
     // --spread [N]: the run-to-run spread of the streaming efficiencies, over N fresh processes (docs/benchmark-spread.md)
     int processes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
-    RnnGen.Benchmarks.Report.SpreadReport.Run(processes, Path.Combine(Repository.Root(), "docs", "benchmark-spread.md"));
+    RnnGen.Benchmarks.Report.SpreadReport.Run(processes,
+        args.Length > 2 ? Path.GetFullPath(args[2]) : Path.Combine(Repository.Root(), "docs", "benchmark-spread.md"));
     return 0;
 }
 string? outPath = null, mediansPath = null;

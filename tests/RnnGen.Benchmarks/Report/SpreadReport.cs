@@ -75,39 +75,45 @@ internal static class SpreadReport
                       "lines collide in the caches — the 64→128×2 model's 904 KB fill 90 % of this machine's 1 MB L2 per core, and the " +
                       "floor and the step each read their own copy. One process of the full suite is one draw from these distributions.");
         md.AppendLine();
-        md.AppendLine("*Efficiency* = floor / RnnGen step, per process, in the order the processes ran; then the lowest, the median and the highest.");
-        md.AppendLine();
-        md.AppendLine("| model | " + string.Join(" | ", Enumerable.Range(1, runs.Count).Select(p => $"#{p}")) + " | lowest | median | highest |");
-        md.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", runs.Count + 3)));
-        foreach (Type model in Suite.Types.Where(t => t.Name.Contains("Streaming", StringComparison.Ordinal)))
-            AppendRow(md, model, runs, run => Ratio(run, model, "floor", "RnnGen"));
-        md.AppendLine();
-        md.AppendLine("*TorchSharp sequence / RnnGen*: TorchSharp's time per step over 1000 steps in one call, over RnnGen's streaming step " +
-                      "(above 1: RnnGen's one-step-per-call is faster than TorchSharp's whole-sequence mode, which computes every step's " +
-                      "input projection in one matrix product and streams only the recurrent weights per step).");
-        md.AppendLine();
-        md.AppendLine("| model | " + string.Join(" | ", Enumerable.Range(1, runs.Count).Select(p => $"#{p}")) + " | lowest | median | highest |");
-        md.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", runs.Count + 3)));
-        foreach (Type model in Suite.Types.Where(t => t.Name.Contains("Streaming", StringComparison.Ordinal)))
-            AppendRow(md, model, runs, run => Ratio(run, model, "TorchSharp sequence", "RnnGen"));
-        md.AppendLine();
-        md.AppendLine("*Training, batch 50 × 50*: characters per second of RnnGen's SequenceTrainer on 2 workers over TorchSharp's faster " +
-                      "row (1 or 2 threads) in the same process. TorchSharp trains `nn.LSTM` through oneDNN, whose time per batch " +
-                      "moves by up to 2× from one process to the next.");
-        md.AppendLine();
-        md.AppendLine("| row | " + string.Join(" | ", Enumerable.Range(1, runs.Count).Select(p => $"#{p}")) + " | lowest | median | highest |");
-        md.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", runs.Count + 3)));
-        AppendRow(md, "SequenceTrainer, 2 workers / TorchSharp", runs, run =>
-        {
-            double? Row(string name) => run.Find(m => m.Benchmark == typeof(Training.CharRnnTraining) && m.Row == name)?.MedianNs;
-            double? torch = new[] { Row("TorchSharp batch 50, 1 thread"), Row("TorchSharp batch 50, 2 threads") }.Min();
-            return torch / Row("RnnGen SequenceTrainer batch 50, 2 workers");
-        });
+        Type[] models = [.. Suite.Types.Where(t => t.Name.Contains("Streaming", StringComparison.Ordinal))];
+        AppendTable(md, runs,
+            "*Efficiency* = floor / RnnGen step, per process, in the order the processes ran; then the lowest, the median and the highest.",
+            "model", models.Select(m => (Label(m), Value(run => Ratio(run, m, "floor", "RnnGen")))));
+        AppendTable(md, runs,
+            "*TorchSharp sequence / RnnGen*: TorchSharp's time per step over 1000 steps in one call, over RnnGen's streaming step " +
+            "(above 1: RnnGen's one-step-per-call is faster than TorchSharp's whole-sequence mode, which computes every step's " +
+            "input projection in one matrix product and streams only the recurrent weights per step).",
+            "model", models.Select(m => (Label(m), Value(run => Ratio(run, m, "TorchSharp sequence", "RnnGen")))));
+        AppendTable(md, runs,
+            "*Training, batch 50 × 50*: characters per second of RnnGen's SequenceTrainer on 2 workers over TorchSharp's faster " +
+            "row (1 or 2 threads) in the same process. TorchSharp trains `nn.LSTM` through oneDNN, whose time per batch " +
+            "moves by up to 2× from one process to the next.",
+            "row", [("SequenceTrainer, 2 workers / TorchSharp", Value(TrainingRatio))]);
         return md.ToString();
     }
 
-    private static void AppendRow(StringBuilder md, Type model, List<List<Measurement>> runs, Func<List<Measurement>, double?> value) =>
-        AppendRow(md, Label(model), runs, value);
+    private static Func<List<Measurement>, double?> Value(Func<List<Measurement>, double?> value) => value;
+
+    /// <summary>TorchSharp's faster batch-50 row over RnnGen's SequenceTrainer on 2 workers, in time per character.</summary>
+    private static double? TrainingRatio(List<Measurement> run)
+    {
+        double? Row(string name) => run.Find(m => m.Benchmark == typeof(Training.CharRnnTraining) && m.Row == name)?.MedianNs;
+        double? torch = new[] { Row("TorchSharp batch 50, 1 thread"), Row("TorchSharp batch 50, 2 threads") }.Min();
+        return torch / Row("RnnGen SequenceTrainer batch 50, 2 workers");
+    }
+
+    /// <summary>A caption, then a table: one row per (label, value), a column per process, then the lowest, median and highest.</summary>
+    private static void AppendTable(StringBuilder md, List<List<Measurement>> runs, string caption, string firstColumn,
+        IEnumerable<(string Label, Func<List<Measurement>, double?> Value)> rows)
+    {
+        md.AppendLine(caption);
+        md.AppendLine();
+        md.AppendLine($"| {firstColumn} | " + string.Join(" | ", Enumerable.Range(1, runs.Count).Select(p => $"#{p}")) + " | lowest | median | highest |");
+        md.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", runs.Count + 3)));
+        foreach (var (label, value) in rows)
+            AppendRow(md, label, runs, value);
+        md.AppendLine();
+    }
 
     private static void AppendRow(StringBuilder md, string label, List<List<Measurement>> runs, Func<List<Measurement>, double?> value)
     {
