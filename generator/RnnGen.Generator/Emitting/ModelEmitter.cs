@@ -503,9 +503,7 @@ internal sealed class ModelEmitter
             w.Line("int j = 0;");
             w.Open("for (; j + L.Count <= HiddenSize; j += L.Count)   // whole vectors");
         }
-        w.Rewrite = line => line.Replace("L.Load(", "L.LoadUnchecked(").Replace("L.Store(", "L.StoreUnchecked(");
-        body();
-        w.Rewrite = null;
+        w.Rewriting(line => line.Replace("L.Load(", "L.LoadUnchecked(").Replace("L.Store(", "L.StoreUnchecked("), body);
         w.Close();
         if (whole) return;
         w.Open("if (j < HiddenSize)   // the last vector, partial: padded loads and stores");

@@ -9,13 +9,26 @@ internal sealed class SourceWriter
     private readonly StringBuilder _text = new();
     private int _indent;
 
-    /// <summary>A rewrite applied to every line written while it is set (null: none).</summary>
-    public Func<string, string>? Rewrite { get; set; }
+    private Func<string, string>? _rewrite;
+
+    /// <summary>Runs <paramref name="body"/> with <paramref name="rewrite"/> applied to every line it writes.</summary>
+    public void Rewriting(Func<string, string> rewrite, Action body)
+    {
+        _rewrite = rewrite;
+        try
+        {
+            body();
+        }
+        finally
+        {
+            _rewrite = null;
+        }
+    }
 
     /// <summary>Writes one line at the current indentation (an empty line has no trailing spaces).</summary>
     public SourceWriter Line(string line = "")
     {
-        if (Rewrite is not null) line = Rewrite(line);
+        if (_rewrite is not null) line = _rewrite(line);
         if (line.Length > 0) _text.Append(' ', _indent * 4).Append(line);
         _text.Append('\n');
         return this;

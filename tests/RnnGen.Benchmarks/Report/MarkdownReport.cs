@@ -22,7 +22,7 @@ internal static class MarkdownReport
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     // Streaming rows in column order (the benchmarks' descriptions).
-    private const string Floor = "floor", RnnGen = "RnnGen", Naive = "naive C#", TorchModule = "TorchSharp module",
+    internal const string Floor = "floor", RnnGen = "RnnGen", Naive = "naive C#", TorchModule = "TorchSharp module",
         TorchCells = "TorchSharp cells", TorchSequence = "TorchSharp sequence", Onnx = "ONNX Runtime";
     private static readonly string[] Engines = [RnnGen, Naive, TorchModule, TorchCells, TorchSequence, Onnx];
 
@@ -297,16 +297,16 @@ internal static class MarkdownReport
 
     private static Measurement? Find(List<Measurement> all, Type model, string row) => all.Find(m => m.Benchmark == model && m.Row == row);
 
-    private static double? Median(List<Measurement> all, Type model, string row) => Find(all, model, row)?.MedianNs;
+    internal static double? Median(List<Measurement> all, Type model, string row) => Find(all, model, row)?.MedianNs;
 
     /// <summary>The <see cref="ModelInfo"/> of the model a streaming benchmark class measures.</summary>
-    private static ModelInfo InfoOf(Type benchmark)
+    internal static ModelInfo InfoOf(Type benchmark)
     {
         Type model = benchmark.BaseType!.GetGenericArguments()[0];
         return (ModelInfo)model.GetProperty("Info")!.GetValue(null)!;
     }
 
-    private static string Label(ModelInfo info) =>
+    internal static string Label(ModelInfo info) =>
         $"{(info.Cell == CellKind.Lstm ? "LSTM" : "GRU")} {info.InputSize}→{info.HiddenSize}×{info.LayerCount}";
 
     private static string Time(double? ns) => ns switch

@@ -78,12 +78,12 @@ internal static class SpreadReport
         Type[] models = [.. Suite.Types.Where(t => t.Name.Contains("Streaming", StringComparison.Ordinal))];
         AppendTable(md, runs,
             "*Efficiency* = floor / RnnGen step, per process, in the order the processes ran; then the lowest, the median and the highest.",
-            "model", models.Select(m => (Label(m), Value(run => Ratio(run, m, "floor", "RnnGen")))));
+            "model", models.Select(m => (Label(m), Value(run => Ratio(run, m, MarkdownReport.Floor, MarkdownReport.RnnGen)))));
         AppendTable(md, runs,
             "*TorchSharp sequence / RnnGen*: TorchSharp's time per step over 1000 steps in one call, over RnnGen's streaming step " +
             "(above 1: RnnGen's one-step-per-call is faster than TorchSharp's whole-sequence mode, which computes every step's " +
             "input projection in one matrix product and streams only the recurrent weights per step).",
-            "model", models.Select(m => (Label(m), Value(run => Ratio(run, m, "TorchSharp sequence", "RnnGen")))));
+            "model", models.Select(m => (Label(m), Value(run => Ratio(run, m, MarkdownReport.TorchSequence, MarkdownReport.RnnGen)))));
         AppendTable(md, runs,
             "*Training, batch 50 × 50*: characters per second of RnnGen's SequenceTrainer on 2 workers over TorchSharp's faster " +
             "row (1 or 2 threads) in the same process. TorchSharp trains `nn.LSTM` through oneDNN, whose time per batch " +
@@ -97,7 +97,7 @@ internal static class SpreadReport
     /// <summary>TorchSharp's faster batch-50 row over RnnGen's SequenceTrainer on 2 workers, in time per character.</summary>
     private static double? TrainingRatio(List<Measurement> run)
     {
-        double? Row(string name) => run.Find(m => m.Benchmark == typeof(Training.CharRnnTraining) && m.Row == name)?.MedianNs;
+        double? Row(string name) => MarkdownReport.Median(run, typeof(Training.CharRnnTraining), name);
         double? torch = new[] { Row("TorchSharp batch 50, 1 thread"), Row("TorchSharp batch 50, 2 threads") }.Min();
         return torch / Row("RnnGen SequenceTrainer batch 50, 2 workers");
     }
@@ -127,11 +127,7 @@ internal static class SpreadReport
     }
 
     private static double? Ratio(List<Measurement> run, Type model, string numerator, string denominator) =>
-        run.Find(m => m.Benchmark == model && m.Row == numerator)?.MedianNs / run.Find(m => m.Benchmark == model && m.Row == denominator)?.MedianNs;
+        MarkdownReport.Median(run, model, numerator) / MarkdownReport.Median(run, model, denominator);
 
-    private static string Label(Type benchmark)
-    {
-        var info = (ModelInfo)benchmark.BaseType!.GetGenericArguments()[0].GetProperty("Info")!.GetValue(null)!;
-        return $"{(info.Cell == CellKind.Lstm ? "LSTM" : "GRU")} {info.InputSize}→{info.HiddenSize}×{info.LayerCount}";
-    }
+    private static string Label(Type benchmark) => MarkdownReport.Label(MarkdownReport.InfoOf(benchmark));
 }
