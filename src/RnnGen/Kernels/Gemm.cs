@@ -16,12 +16,13 @@ namespace RnnGen.Kernels;
 /// </summary>
 public static class Gemm
 {
-    // AddOuterProducts: steps per chunk (64 rows × a 64-column tile of b = 16 KB of floats, within L1 with room to spare).
+    // AddOuterProducts: steps per chunk. A chunk's tile of b (64 steps × four vectors: 16 KB of floats or doubles) is
+    // copied to the stack and stays in L1 while every row of C passes over it.
     private const int StepChunk = 64;
 
-    // MultiplyRows: rows of B per panel (256 × a two-vector tile of columns = 32 KB of floats: the panel stays in L1
-    // while every group of four steps passes over it).
-    private const int InnerChunk = 256;
+    // MultiplyRows: rows of B per panel (64 × a four-vector tile of columns = 16 KB of floats: the panel stays in L1 while
+    // every group of four steps passes over it, even when B's row stride maps its rows onto few cache sets).
+    private const int PanelRows = 64;
 
     /// <summary>
     /// <c>c[r, k] += Σ_t a[t·aStride + r] · b[t·bStride + k]</c> for a row-major <paramref name="c"/> of
@@ -34,16 +35,9 @@ public static class Gemm
         CheckStepMajor(a.Length, steps, aStride, rows, nameof(a));
         CheckStepMajor(b.Length, steps, bStride, cols, nameof(b));
         if (steps == 0) return;
-        // Steps in chunks, so that the chunk's rows of b under one tile of columns stay in the L1 cache while every row of C
-        // passes over them (C is read and written once per chunk).
-        for (int t0 = 0; t0 < steps; t0 += StepChunk)
-        {
-            int n = Math.Min(StepChunk, steps - t0);
-            ReadOnlySpan<T> ac = a.Slice(t0 * aStride), bc = b.Slice(t0 * bStride);
-            if (Vector512.IsHardwareAccelerated) OuterProducts<Vector512<T>, Width512<T>, T>(c, rows, cols, ac, aStride, bc, bStride, n);
-            else if (Vector256.IsHardwareAccelerated) OuterProducts<Vector256<T>, Width256<T>, T>(c, rows, cols, ac, aStride, bc, bStride, n);
-            else OuterProducts<Vector128<T>, Width128<T>, T>(c, rows, cols, ac, aStride, bc, bStride, n);
-        }
+        if (Vector512.IsHardwareAccelerated) OuterProducts<Vector512<T>, Width512<T>, T>(c, rows, cols, a, aStride, b, bStride, steps);
+        else if (Vector256.IsHardwareAccelerated) OuterProducts<Vector256<T>, Width256<T>, T>(c, rows, cols, a, aStride, b, bStride, steps);
+        else OuterProducts<Vector128<T>, Width128<T>, T>(c, rows, cols, a, aStride, b, bStride, steps);
     }
 
     /// <summary>
@@ -71,50 +65,29 @@ public static class Gemm
             System.Numerics.Tensors.TensorPrimitives.Add(sum, a.Slice(t * aStride, sum.Length), sum);
     }
 
-    // Four rows of C by four vectors of columns in registers (then two rows, then one); every step adds a_t[r]·b_t to them.
+    // Steps in chunks of StepChunk. Each chunk's tile of columns of b is first copied into contiguous scratch on the
+    // stack: read in place, rows of b that lie a large stride apart (a tape's step records) map onto a few L1 sets and
+    // evict each other, and every group of rows of C would read them from L2 again (the copy made the weight gradients
+    // of the character model 1.35× faster). a is read in place, a few values per step. C is read and written once per
+    // chunk; every element sums its steps in order, whatever the blocking.
     private static void OuterProducts<TV, TW, T>(Span<T> c, int rows, int cols, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int bStride, int steps)
         where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
     {
         int p = TW.Count, tile = 4 * p;
-        ref T cr = ref MemoryMarshal.GetReference(c);
-        ref T ar = ref MemoryMarshal.GetReference(a);
-        ref T br = ref MemoryMarshal.GetReference(b);
         int vectorCols = cols - cols % p;
-        for (int k0 = 0; k0 < vectorCols; k0 += tile)
+        int chunk = Math.Min(StepChunk, steps);
+        Span<T> bPack = stackalloc T[vectorCols == 0 ? 0 : chunk * Math.Min(tile, vectorCols)];
+        for (int t0 = 0; t0 < steps; t0 += StepChunk)
         {
-            int n = Math.Min(4, (vectorCols - k0) / p);
-            int r = 0;
-            if (n == 4)
-                for (; r + 4 <= rows; r += 4)
-                    OuterFourByFour<TV, TW, T>(ref Unsafe.Add(ref cr, (nint)r * cols + k0), cols, ref Unsafe.Add(ref ar, r), aStride, ref Unsafe.Add(ref br, k0), bStride, steps);
-            for (; r + 2 <= rows; r += 2)
+            int n = Math.Min(StepChunk, steps - t0);
+            for (int k0 = 0; k0 < vectorCols; k0 += tile)
             {
-                ref T c0 = ref Unsafe.Add(ref cr, (nint)r * cols + k0);
-                ref T c1 = ref Unsafe.Add(ref c0, cols);
-                if (n == 4)
-                {
-                    TV x0 = TW.Load(ref c0, 0), x1 = TW.Load(ref c0, p), x2 = TW.Load(ref c0, 2 * p), x3 = TW.Load(ref c0, 3 * p);
-                    TV y0 = TW.Load(ref c1, 0), y1 = TW.Load(ref c1, p), y2 = TW.Load(ref c1, 2 * p), y3 = TW.Load(ref c1, 3 * p);
-                    for (int t = 0; t < steps; t++)
-                    {
-                        ref T bt = ref Unsafe.Add(ref br, (nint)t * bStride + k0);
-                        TV u = TW.Broadcast(Unsafe.Add(ref ar, (nint)t * aStride + r));
-                        TV v = TW.Broadcast(Unsafe.Add(ref ar, (nint)t * aStride + r + 1));
-                        TV b0 = TW.Load(ref bt, 0), b1 = TW.Load(ref bt, p), b2 = TW.Load(ref bt, 2 * p), b3 = TW.Load(ref bt, 3 * p);
-                        x0 = TW.MultiplyAdd(b0, u, x0); x1 = TW.MultiplyAdd(b1, u, x1); x2 = TW.MultiplyAdd(b2, u, x2); x3 = TW.MultiplyAdd(b3, u, x3);
-                        y0 = TW.MultiplyAdd(b0, v, y0); y1 = TW.MultiplyAdd(b1, v, y1); y2 = TW.MultiplyAdd(b2, v, y2); y3 = TW.MultiplyAdd(b3, v, y3);
-                    }
-                    TW.Store(x0, ref c0, 0); TW.Store(x1, ref c0, p); TW.Store(x2, ref c0, 2 * p); TW.Store(x3, ref c0, 3 * p);
-                    TW.Store(y0, ref c1, 0); TW.Store(y1, ref c1, p); TW.Store(y2, ref c1, 2 * p); TW.Store(y3, ref c1, 3 * p);
-                }
-                else
-                {
-                    OuterRowVectors<TV, TW, T>(ref c0, ref ar, aStride, r, ref br, bStride, k0, n, steps);
-                    OuterRowVectors<TV, TW, T>(ref c1, ref ar, aStride, r + 1, ref br, bStride, k0, n, steps);
-                }
+                int width = Math.Min(tile, vectorCols - k0);
+                for (int t = 0; t < n; t++)
+                    b.Slice((t0 + t) * bStride + k0, width).CopyTo(bPack.Slice(t * width, width));
+                OuterTile<TV, TW, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(c), k0), rows, cols,
+                    ref MemoryMarshal.GetReference(a.Slice(t0 * aStride)), aStride, ref MemoryMarshal.GetReference(bPack), width, n);
             }
-            for (; r < rows; r++)
-                OuterRowVectors<TV, TW, T>(ref Unsafe.Add(ref cr, (nint)r * cols + k0), ref ar, aStride, r, ref br, bStride, k0, n, steps);
         }
         // the columns that do not fill a vector
         for (int r = 0; r < rows; r++)
@@ -125,6 +98,40 @@ public static class Gemm
                     s += a[t * aStride + r] * b[t * bStride + k];
                 c[r * cols + k] = s;
             }
+    }
+
+    // C[0 .. rows, 0 .. width] += Σ_t a_t ⊗ b_t for one tile of at most four vectors of columns: four rows of C by four
+    // vectors in registers (then two rows, then one); c0 points at the tile's first element, rows of C cols apart.
+    private static void OuterTile<TV, TW, T>(ref T cr, int rows, int cols, ref T ar, int aStride, ref T br, int bStride, int steps)
+        where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
+    {
+        int p = TW.Count, n = bStride / p;
+        int r = 0;
+        if (n == 4)
+        {
+            for (; r + 4 <= rows; r += 4)
+                OuterFourByFour<TV, TW, T>(ref Unsafe.Add(ref cr, (nint)r * cols), cols, ref Unsafe.Add(ref ar, r), aStride, ref br, bStride, steps);
+            for (; r + 2 <= rows; r += 2)
+            {
+                ref T c0 = ref Unsafe.Add(ref cr, (nint)r * cols);
+                ref T c1 = ref Unsafe.Add(ref c0, cols);
+                TV x0 = TW.Load(ref c0, 0), x1 = TW.Load(ref c0, p), x2 = TW.Load(ref c0, 2 * p), x3 = TW.Load(ref c0, 3 * p);
+                TV y0 = TW.Load(ref c1, 0), y1 = TW.Load(ref c1, p), y2 = TW.Load(ref c1, 2 * p), y3 = TW.Load(ref c1, 3 * p);
+                for (int t = 0; t < steps; t++)
+                {
+                    ref T bt = ref Unsafe.Add(ref br, (nint)t * bStride);
+                    TV u = TW.Broadcast(Unsafe.Add(ref ar, (nint)t * aStride + r));
+                    TV v = TW.Broadcast(Unsafe.Add(ref ar, (nint)t * aStride + r + 1));
+                    TV b0 = TW.Load(ref bt, 0), b1 = TW.Load(ref bt, p), b2 = TW.Load(ref bt, 2 * p), b3 = TW.Load(ref bt, 3 * p);
+                    x0 = TW.MultiplyAdd(b0, u, x0); x1 = TW.MultiplyAdd(b1, u, x1); x2 = TW.MultiplyAdd(b2, u, x2); x3 = TW.MultiplyAdd(b3, u, x3);
+                    y0 = TW.MultiplyAdd(b0, v, y0); y1 = TW.MultiplyAdd(b1, v, y1); y2 = TW.MultiplyAdd(b2, v, y2); y3 = TW.MultiplyAdd(b3, v, y3);
+                }
+                TW.Store(x0, ref c0, 0); TW.Store(x1, ref c0, p); TW.Store(x2, ref c0, 2 * p); TW.Store(x3, ref c0, 3 * p);
+                TW.Store(y0, ref c1, 0); TW.Store(y1, ref c1, p); TW.Store(y2, ref c1, 2 * p); TW.Store(y3, ref c1, 3 * p);
+            }
+        }
+        for (; r < rows; r++)
+            OuterRowVectors<TV, TW, T>(ref Unsafe.Add(ref cr, (nint)r * cols), ref ar, aStride, r, ref br, bStride, 0, n, steps);
     }
 
     // Four rows of C (from c0, cols apart) by four vectors of columns: sixteen accumulators, so that per step four loads of
@@ -174,82 +181,138 @@ public static class Gemm
         }
     }
 
-    // Four steps at a time by two vectors of columns (then one) in registers. B is cut into panels of InnerChunk rows by
-    // one tile of columns, each panel read from memory once and then from L1 by every group of four steps (C is read and
-    // written once per panel). The columns that do not fill a vector one by one. The rows after the last group of four
-    // (all of them when steps < 4) each as c_t (+)= Bᵀ·a_t, B streamed row by row into vectors of c_t.
+    // Up to four rows of C (steps) by four vectors of columns in registers: sixteen accumulators, so that for every row r
+    // of B four loads and four broadcasts feed sixteen fused multiply–adds (then tiles of two vectors and of one for the
+    // columns that do not fill four). B is walked in panels of PanelRows rows by one tile of columns, read from memory
+    // once and then from L1 by every group of four steps; C is read and written once per panel. Every element of C sums
+    // its terms in the order r = 0, 1, …, inner − 1, whatever the blocking. The columns that do not fill a vector one by
+    // one; a single row (steps = 1) as c (+)= Bᵀ·a, B streamed row by row with eight vectors of c in registers.
     private static void Rows<TV, TW, T>(Span<T> c, int cStride, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int inner, int cols, int steps, bool accumulate)
         where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
     {
         int p = TW.Count;
+        if (inner == 0 || steps == 1)
+        {
+            for (int t = 0; t < steps; t++)
+            {
+                Span<T> row = c.Slice(t * cStride, cols);
+                if (!accumulate) row.Clear();
+                if (inner > 0) MatrixOps.TransposeMultiplyAdd(b, a.Slice(t * aStride, inner), row);
+            }
+            return;
+        }
         ref T cr = ref MemoryMarshal.GetReference(c);
         ref T ar = ref MemoryMarshal.GetReference(a);
         ref T br = ref MemoryMarshal.GetReference(b);
-        int grouped = steps - steps % 4;
-        if (inner == 0)
+        var shape = new RowsShape(aStride, cStride, cols, steps);
+        int k = 0;
+        for (; k + 4 * p <= cols; k += 4 * p)
+            ColumnTile<TV, TW, T, Four>(ref ar, ref cr, ref br, inner, k, shape, accumulate);
+        for (; k + 2 * p <= cols; k += 2 * p)
+            ColumnTile<TV, TW, T, Two>(ref ar, ref cr, ref br, inner, k, shape, accumulate);
+        for (; k + p <= cols; k += p)
+            ColumnTile<TV, TW, T, One>(ref ar, ref cr, ref br, inner, k, shape, accumulate);
+        for (; k < cols; k++)
+            for (int t = 0; t < steps; t++)
+                c[t * cStride + k] = RowColumn(a, t * aStride, b, inner, cols, k, accumulate ? c[t * cStride + k] : T.Zero);
+    }
+
+    private readonly record struct RowsShape(int AStride, int CStride, int Cols, int Steps);
+
+    // Columns k .. k + TC.Count vectors of every row of C, panel by panel of B.
+    private static void ColumnTile<TV, TW, T, TC>(ref T a, ref T c, ref T b, int inner, int k, RowsShape shape, bool accumulate)
+        where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T> where TC : struct, ICount
+    {
+        int grouped = shape.Steps - shape.Steps % 4;
+        for (int r0 = 0; r0 < inner; r0 += PanelRows)
         {
-            if (!accumulate)
-                for (int t = 0; t < steps; t++) c.Slice(t * cStride, cols).Clear();
-            return;
-        }
-        for (int r0 = 0; r0 < inner; r0 += InnerChunk)
-        {
-            int rn = Math.Min(InnerChunk, inner - r0);
+            int rn = Math.Min(PanelRows, inner - r0);
             bool add = accumulate || r0 > 0;       // the first panel overwrites C unless asked to accumulate
-            ref T panel = ref Unsafe.Add(ref br, (nint)r0 * cols);
-            int k = 0;
-            for (; k + 2 * p <= cols; k += 2 * p)
-                for (int t = 0; t < grouped; t += 4)
-                    FourRows<TV, TW, T, Two>(ref Unsafe.Add(ref ar, (nint)t * aStride + r0), aStride, ref Unsafe.Add(ref cr, (nint)t * cStride), cStride, ref Unsafe.Add(ref panel, k), rn, cols, k, add);
-            for (; k + p <= cols; k += p)
-                for (int t = 0; t < grouped; t += 4)
-                    FourRows<TV, TW, T, One>(ref Unsafe.Add(ref ar, (nint)t * aStride + r0), aStride, ref Unsafe.Add(ref cr, (nint)t * cStride), cStride, ref Unsafe.Add(ref panel, k), rn, cols, k, add);
-            for (; k < cols; k++)
-                for (int t = 0; t < grouped; t++)
-                    c[t * cStride + k] = RowColumn(a, t * aStride + r0, b.Slice(r0 * cols), rn, cols, k, add ? c[t * cStride + k] : T.Zero);
-        }
-        for (int t = grouped; t < steps; t++)
-        {
-            Span<T> row = c.Slice(t * cStride, cols);
-            if (!accumulate) row.Clear();
-            MatrixOps.TransposeMultiplyAdd(b, a.Slice(t * aStride, inner), row);
+            ref T panel = ref Unsafe.Add(ref b, (nint)r0 * shape.Cols + k);
+            ref T a0 = ref Unsafe.Add(ref a, r0);
+            int t = 0;
+            for (; t < grouped; t += 4)
+                RowTile<TV, TW, T, TC, Four>(ref Unsafe.Add(ref a0, (nint)t * shape.AStride), shape.AStride, ref Unsafe.Add(ref c, (nint)t * shape.CStride + k), shape.CStride, ref panel, rn, shape.Cols, add);
+            ref T at = ref Unsafe.Add(ref a0, (nint)t * shape.AStride);
+            ref T ct = ref Unsafe.Add(ref c, (nint)t * shape.CStride + k);
+            switch (shape.Steps - t)
+            {
+                case 1: RowTile<TV, TW, T, TC, One>(ref at, shape.AStride, ref ct, shape.CStride, ref panel, rn, shape.Cols, add); break;
+                case 2: RowTile<TV, TW, T, TC, Two>(ref at, shape.AStride, ref ct, shape.CStride, ref panel, rn, shape.Cols, add); break;
+                case 3: RowTile<TV, TW, T, TC, Three>(ref at, shape.AStride, ref ct, shape.CStride, ref panel, rn, shape.Cols, add); break;
+            }
         }
     }
 
-    // c_i[k ..][..TC vectors] (+)= Σ_r a_i[r] · B[r, k ..] for the four rows i of a and c starting at a0 and c0;
-    // b points at B[0, k].
+    // c_i[.. TC vectors] (+)= Σ_r a_i[r] · B[r, ..] for the TR.Count rows i of a and c starting at a0 and c0 (aStride and
+    // cStride apart); b points at the panel's first row, at the tile's first column.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FourRows<TV, TW, T, TC>(ref T a0, int aStride, ref T c0, int cStride, ref T b, int inner, int cols, int k, bool accumulate)
-        where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T> where TC : struct, ICount
+    private static void RowTile<TV, TW, T, TC, TR>(ref T a0, int aStride, ref T c0, int cStride, ref T b, int inner, int cols, bool accumulate)
+        where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T> where TC : struct, ICount where TR : struct, ICount
     {
-        int p = TW.Count;
-        ref T a1 = ref Unsafe.Add(ref a0, aStride);
-        ref T a2 = ref Unsafe.Add(ref a1, aStride);
-        ref T a3 = ref Unsafe.Add(ref a2, aStride);
-        ref T c1 = ref Unsafe.Add(ref c0, cStride);
-        ref T c2 = ref Unsafe.Add(ref c1, cStride);
-        ref T c3 = ref Unsafe.Add(ref c2, cStride);
-        TV s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
+        ref T a1 = ref Unsafe.Add(ref a0, TR.Count > 1 ? aStride : 0);
+        ref T a2 = ref Unsafe.Add(ref a0, TR.Count > 2 ? 2 * aStride : 0);
+        ref T a3 = ref Unsafe.Add(ref a0, TR.Count > 3 ? 3 * aStride : 0);
+        ref T c1 = ref Unsafe.Add(ref c0, TR.Count > 1 ? cStride : 0);
+        ref T c2 = ref Unsafe.Add(ref c0, TR.Count > 2 ? 2 * cStride : 0);
+        ref T c3 = ref Unsafe.Add(ref c0, TR.Count > 3 ? 3 * cStride : 0);
+        Quad<TV, TW, T, TC> s0 = default, s1 = default, s2 = default, s3 = default;
         if (accumulate)
         {
-            s00 = TW.Load(ref c0, k); s10 = TW.Load(ref c1, k); s20 = TW.Load(ref c2, k); s30 = TW.Load(ref c3, k);
-            if (TC.Count > 1) { s01 = TW.Load(ref c0, k + p); s11 = TW.Load(ref c1, k + p); s21 = TW.Load(ref c2, k + p); s31 = TW.Load(ref c3, k + p); }
+            s0 = Quad<TV, TW, T, TC>.Load(ref c0);
+            if (TR.Count > 1) s1 = Quad<TV, TW, T, TC>.Load(ref c1);
+            if (TR.Count > 2) s2 = Quad<TV, TW, T, TC>.Load(ref c2);
+            if (TR.Count > 3) s3 = Quad<TV, TW, T, TC>.Load(ref c3);
         }
         for (int r = 0; r < inner; r++)
         {
-            ref T brow = ref Unsafe.Add(ref b, (nint)r * cols);
-            TV u0 = TW.Broadcast(Unsafe.Add(ref a0, r)), u1 = TW.Broadcast(Unsafe.Add(ref a1, r));
-            TV u2 = TW.Broadcast(Unsafe.Add(ref a2, r)), u3 = TW.Broadcast(Unsafe.Add(ref a3, r));
-            TV b0 = TW.Load(ref brow, 0);
-            s00 = TW.MultiplyAdd(b0, u0, s00); s10 = TW.MultiplyAdd(b0, u1, s10); s20 = TW.MultiplyAdd(b0, u2, s20); s30 = TW.MultiplyAdd(b0, u3, s30);
-            if (TC.Count > 1)
-            {
-                TV b1 = TW.Load(ref brow, p);
-                s01 = TW.MultiplyAdd(b1, u0, s01); s11 = TW.MultiplyAdd(b1, u1, s11); s21 = TW.MultiplyAdd(b1, u2, s21); s31 = TW.MultiplyAdd(b1, u3, s31);
-            }
+            var w = Quad<TV, TW, T, TC>.Load(ref Unsafe.Add(ref b, (nint)r * cols));
+            s0.MultiplyAdd(w, TW.Broadcast(Unsafe.Add(ref a0, r)));
+            if (TR.Count > 1) s1.MultiplyAdd(w, TW.Broadcast(Unsafe.Add(ref a1, r)));
+            if (TR.Count > 2) s2.MultiplyAdd(w, TW.Broadcast(Unsafe.Add(ref a2, r)));
+            if (TR.Count > 3) s3.MultiplyAdd(w, TW.Broadcast(Unsafe.Add(ref a3, r)));
         }
-        TW.Store(s00, ref c0, k); TW.Store(s10, ref c1, k); TW.Store(s20, ref c2, k); TW.Store(s30, ref c3, k);
-        if (TC.Count > 1) { TW.Store(s01, ref c0, k + p); TW.Store(s11, ref c1, k + p); TW.Store(s21, ref c2, k + p); TW.Store(s31, ref c3, k + p); }
+        s0.Store(ref c0);
+        if (TR.Count > 1) s1.Store(ref c1);
+        if (TR.Count > 2) s2.Store(ref c2);
+        if (TR.Count > 3) s3.Store(ref c3);
+    }
+
+    // TC.Count (1 … 4) consecutive vectors: one row's share of a tile of columns.
+    private struct Quad<TV, TW, T, TC> where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T> where TC : struct, ICount
+    {
+        private TV _v0, _v1, _v2, _v3;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Quad<TV, TW, T, TC> Load(ref T source)
+        {
+            int p = TW.Count;
+            Quad<TV, TW, T, TC> q = default;
+            q._v0 = TW.Load(ref source, 0);
+            if (TC.Count > 1) q._v1 = TW.Load(ref source, p);
+            if (TC.Count > 2) q._v2 = TW.Load(ref source, 2 * p);
+            if (TC.Count > 3) q._v3 = TW.Load(ref source, 3 * p);
+            return q;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Store(ref T destination)
+        {
+            int p = TW.Count;
+            TW.Store(_v0, ref destination, 0);
+            if (TC.Count > 1) TW.Store(_v1, ref destination, p);
+            if (TC.Count > 2) TW.Store(_v2, ref destination, 2 * p);
+            if (TC.Count > 3) TW.Store(_v3, ref destination, 3 * p);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void MultiplyAdd(in Quad<TV, TW, T, TC> w, TV x)
+        {
+            _v0 = TW.MultiplyAdd(w._v0, x, _v0);
+            if (TC.Count > 1) _v1 = TW.MultiplyAdd(w._v1, x, _v1);
+            if (TC.Count > 2) _v2 = TW.MultiplyAdd(w._v2, x, _v2);
+            if (TC.Count > 3) _v3 = TW.MultiplyAdd(w._v3, x, _v3);
+        }
     }
 
     private static T RowColumn<T>(ReadOnlySpan<T> a, int aStart, ReadOnlySpan<T> b, int inner, int cols, int k, T start) where T : unmanaged, INumber<T>

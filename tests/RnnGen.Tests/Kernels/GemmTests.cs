@@ -10,12 +10,14 @@ public class GemmTests
     public static TheoryData<int, int, int> Shapes() => new()
     {
         { 1, 1, 1 }, { 3, 5, 7 }, { 64, 128, 50 }, { 65, 33, 9 }, { 20, 16, 4 }, { 7, 64, 5 }, { 512, 65, 3 }, { 2, 129, 11 },
-        // past the cache blocking: more than one chunk of steps (64) and of inner rows (256), with partial last chunks
+        // past the cache blocking: more than one chunk of steps (64) and panel of inner rows (64), with partial last chunks
         { 600, 70, 150 }, { 257, 129, 13 }, { 512, 128, 650 },
+        // column tiles of four, two and one vectors side by side (112 floats = 4 + 2 + 1 vectors of 16), lone rows and steps
+        { 130, 112, 13 }, { 65, 80, 66 }, { 1, 112, 2 },
     };
 
     [Theory]
-    [InlineData(600, 70, 13)] [InlineData(256, 32, 8)] [InlineData(513, 17, 5)] [InlineData(0, 9, 6)]
+    [InlineData(600, 70, 13)] [InlineData(256, 32, 8)] [InlineData(513, 17, 5)] [InlineData(0, 9, 6)] [InlineData(64, 64, 4)] [InlineData(129, 128, 3)]
     public void MultiplyRows_AcrossPanels_Float(int inner, int cols, int steps) => MultiplyWithinBound<float>(inner, cols, steps);
 
     [Theory, MemberData(nameof(Shapes))]
