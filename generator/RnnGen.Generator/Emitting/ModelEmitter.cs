@@ -79,7 +79,7 @@ internal sealed class ModelEmitter
         ForwardMembers();
         BackwardMembers();
         InterfaceMembers();
-        StepCores();
+        ForwardChunkMember();
         BackwardCore();
         Cells();
         Helpers();
@@ -181,6 +181,9 @@ internal sealed class ModelEmitter
             w.Line($"//   {N(s)}: {_cell.RecordSlots[s].Name} ({_cell.RecordSlots[s].Description})");
         w.Line($"private const int RecordSize = {N(_cell.RecordSlots.Count)} * HiddenSize;");
         w.Line("private const int StepRecordSize = LayerCount * RecordSize;");
+        long rowBytes = (long)_cell.Gates.Count * _spec.HiddenSize * (_spec.IsDouble ? 8 : 4);
+        w.Line("/// <summary>Rows (steps × lanes) per chunk of Forward: their gate pre-activations take about 256 KB, so they stay in L2 with the weights.</summary>");
+        w.Line($"private const int ChunkRows = {N(System.Math.Max(1, 262144 / rowBytes))};");
         w.Line();
     }
 
@@ -227,8 +230,7 @@ internal sealed class ModelEmitter
             w.Line($"private readonly {_t}[] _gh = new {_t}[GateRows];        // gate pre-activations from the hidden state (+ b_hh)");
         if (!InPlaceStep)
         {
-            w.Line($"private readonly {_t}[] _stepPrev = new {_t}[StepRecordSize]; // Step: the state going in");
-            w.Line($"private readonly {_t}[] _stepNext = new {_t}[StepRecordSize]; // Step: the state coming out");
+            w.Line($"private readonly {_t}[] _stepRecords = new {_t}[2 * StepRecordSize]; // Step: the state going in, then coming out");
         }
         w.Line($"private readonly {_t}[] _dh = new {_t}[HiddenSize];      // Backward: dL/dh of the layer at hand");
         w.Line();
@@ -338,10 +340,9 @@ internal sealed class ModelEmitter
         w.Line("/// <summary>(MaxSteps + 1) × lanes step records; record t·lanes + b holds the state before step t of lane b (t = 0: the initial state).</summary>");
         w.Line($"internal readonly {_t}[] Records;");
         w.Line(_spec.Tokens ? "internal readonly int[] Inputs;" : $"internal readonly {_t}[] Inputs;");
-        w.Line($"/// <summary>The gate pre-activations of one step of every lane{(Separate ? " (input part; the hidden part in GatesHidden)" : "")}.</summary>");
-        w.Line($"internal readonly {_t}[] Gates;");
+        if (Separate) w.Line("/// <summary>The hidden part of the gate pre-activations of one step of every lane (Forward keeps the input part in Dz).</summary>");
         if (Separate) w.Line($"internal readonly {_t}[] GatesHidden;");
-        w.Line($"/// <summary>Backward's work space: dL/dz per step and lane{(Separate ? " (input and hidden parts)" : "")}, dL/dh passed down between layers, and dL/dh{(HasC ? ", dL/dc" : "")} carried from step to step (per layer, per lane).</summary>");
+        w.Line($"/// <summary>Backward's work space (and Forward's, for the gate pre-activations of a chunk of steps): dL/dz per step and lane{(Separate ? " (input and hidden parts)" : "")}, dL/dh passed down between layers, and dL/dh{(HasC ? ", dL/dc" : "")} carried from step to step (per layer, per lane).</summary>");
         w.Line($"internal readonly {_t}[] Dz;");
         if (Separate) w.Line($"internal readonly {_t}[] DzHidden;");
         if (NeedsDown0) w.Line($"internal readonly {_t}[] Down0;");
@@ -358,7 +359,6 @@ internal sealed class ModelEmitter
         w.Line("int rows = checked(maxSteps * maxLanes);");
         w.Line($"Records = new {_t}[checked((rows + maxLanes) * StepRecordSize)];");
         w.Line(_spec.Tokens ? "Inputs = new int[rows];" : $"Inputs = new {_t}[checked(rows * InputSize)];");
-        w.Line($"Gates = new {_t}[checked(maxLanes * GateRows)];");
         if (Separate) w.Line($"GatesHidden = new {_t}[checked(maxLanes * GateRows)];");
         w.Line($"Dz = new {_t}[checked(rows * GateRows)];");
         if (Separate) w.Line($"DzHidden = new {_t}[checked(rows * GateRows)];");
@@ -411,9 +411,9 @@ internal sealed class ModelEmitter
         if (!InPlaceStep)
         {
             // a larger model: the general step through the packed copies that Forward reads, on a copy of the state
-            w.Line("StoreState(state, _stepPrev);");
-            w.Line($"StepCore(1, {(_spec.Tokens ? "new global::System.ReadOnlySpan<int>(in token)" : "input")}, _stepPrev, _stepNext, output, OutputWidth, _gx{(Separate ? ", _gh" : "")});");
-            w.Line("LoadState(_stepNext, state);");
+            w.Line("StoreState(state, _stepRecords);");
+            w.Line($"ForwardChunk(1, {(_spec.Tokens ? "new global::System.ReadOnlySpan<int>(in token)" : "input")}, 0, 1, 1, _stepRecords, output, _gx{(Separate ? ", _gh" : "")});");
+            w.Line("LoadState(new global::System.ReadOnlySpan<" + _t + ">(_stepRecords, StepRecordSize, StepRecordSize), state);");
             w.Close();
             w.Line();
             return;
@@ -623,8 +623,10 @@ internal sealed class ModelEmitter
             : "    inputs.Slice((b * steps + t) * InputSize, InputSize).CopyTo(taped.Slice((t * lanes + b) * InputSize, InputSize));");
         w.Line("StoreState(states[b], records.Slice(b * StepRecordSize, StepRecordSize));");
         w.Close();
-        w.Line("for (int t = 0; t < steps; t++)");
-        w.Line($"    StepCore(lanes, taped.Slice(t * lanes{(_spec.Tokens ? "" : " * InputSize")}), records.Slice(t * lanes * StepRecordSize), records.Slice((t + 1) * lanes * StepRecordSize), outputs.Slice(t * OutputWidth), steps * OutputWidth, tape.Gates{(Separate ? ", tape.GatesHidden" : "")});");
+        w.Line("// in chunks of steps whose gate sums (in Dz, which Backward overwrites) stay in the cache with the weights");
+        w.Line("int chunk = global::System.Math.Max(1, ChunkRows / lanes);");
+        w.Line("for (int t0 = 0; t0 < steps; t0 += chunk)");
+        w.Line($"    ForwardChunk(lanes, taped, t0, global::System.Math.Min(chunk, steps - t0), steps, records, outputs, tape.Dz{(Separate ? ", tape.GatesHidden" : "")});");
         w.Line("for (int b = 0; b < lanes; b++)");
         w.Line("    LoadState(records.Slice((steps * lanes + b) * StepRecordSize, StepRecordSize), states[b]);");
         w.Line("tape.Recorded(steps, lanes);");
@@ -775,56 +777,75 @@ internal sealed class ModelEmitter
 
     // ------------------------------------------------------------------ the step, layer by layer
 
-    private void StepCores()
+    private void ForwardChunkMember()
     {
         var w = _w;
-        w.Line("// ---------------------------------------------------------------- one step of every lane through every layer");
+        w.Line("// ---------------------------------------------------------------- a chunk of steps of every lane, layer by layer");
         w.Line();
         w.Line("/// <summary>");
-        w.Line("/// One step of <paramref name=\"lanes\"/> sequences in lockstep: lane b reads its input from row b of " + (_spec.Tokens ? "<paramref name=\"tokens\"/>" : "<paramref name=\"x\"/>") + " and each");
-        w.Line("/// layer's h (and c) from step record b of <paramref name=\"prev\"/>, writes its records into record b of <paramref name=\"next\"/> and");
-        w.Line("/// the top layer's output at <c>b · outputStride</c> of <paramref name=\"output\"/>. Each layer's gate matrix is read once for all lanes.");
+        w.Line("/// Steps t0 … t0 + n − 1 of <paramref name=\"lanes\"/> sequences in lockstep (Forward's chunks, and Step as one step of one lane).");
+        w.Line("/// Row t·lanes + b is step t of lane b: its input is that row of " + (_spec.Tokens ? "<paramref name=\"tokens\"/>" : "<paramref name=\"x\"/>") + ", its state going in step record t·lanes + b of");
+        w.Line("/// <paramref name=\"records\"/>, and it writes record (t + 1)·lanes + b and its output at (b·steps + t)·OutputWidth of <paramref name=\"outputs\"/>.");
+        if (Separate)
+        {
+            w.Line("/// Layer by layer: the input part of a layer's gate sums, for every row of the chunk, is one product (the layer below has");
+            w.Line("/// already run the chunk), so each input weight is read once per chunk; then step by step the hidden part, which needs the");
+            w.Line("/// step before. The input parts go into <paramref name=\"gates\"/> (n·lanes rows), the hidden parts into <paramref name=\"gh\"/>.");
+        }
+        else
+        {
+            w.Line("/// Layer by layer, step by step; each step sums both halves of the gates ([W_ih | W_hh]) in one pass over the packed");
+            w.Line("/// weights (measured faster than the input half for the whole chunk first: the recurrent half alone streams half of every");
+            w.Line("/// block of the packed layout). The sums go into <paramref name=\"gates\"/> (n·lanes rows); the head runs once per chunk.");
+        }
         w.Line("/// Arguments are already checked.");
         w.Line("/// </summary>");
-        string gates = Separate ? $", {Span} gx, {Span} gh" : $", {Span} gx";
-        w.Line($"private void StepCore(int lanes, {(_spec.Tokens ? "global::System.ReadOnlySpan<int> tokens" : $"{RoSpan} x")}, {RoSpan} prev, {Span} next, {Span} output, int outputStride{gates})");
+        string gh = Separate ? $", {Span} gh" : "";
+        w.Line($"private void ForwardChunk(int lanes, {(_spec.Tokens ? "global::System.ReadOnlySpan<int> tokens" : $"{RoSpan} x")}, int t0, int n, int steps, {Span} records, {Span} outputs, {Span} gates{gh})");
         w.Open();
+        w.Line(Separate ? "int rows = n * lanes, first = t0 * lanes; // the chunk's rows, and its first" : "int first = t0 * lanes; // the chunk's first row");
         for (int l = 0; l < L; l++)
         {
-            string rec = l == 0 ? "0" : $"{N(l)} * RecordSize";
-            string inputRows = l == 0 ? (_spec.Tokens ? "tokens" : "x, InputSize") : $"next{(l == 1 ? "" : $".Slice({N(l - 1)} * RecordSize)")}, StepRecordSize";
-            string hRows = $"prev{(l == 0 ? "" : $".Slice({rec})")}, StepRecordSize";
-            if (l > 0) w.Line();
-            w.Line($"// layer {N(l)}: input {(l == 0 ? (_spec.Tokens ? "= column `token` of weight_ih_l0 (a one-hot input, looked up)" : "x") : $"= h of layer {N(l - 1)}")}");
+            string rec = l == 0 ? "" : $" + {N(l)} * RecordSize";
             bool embed = l == 0 && _spec.Tokens;
-            if (!Separate)
+            w.Line();
+            w.Line($"// layer {N(l)}: input {(l == 0 ? (_spec.Tokens ? "= column `token` of weight_ih_l0 (a one-hot input, looked up)" : "x") : $"= h of layer {N(l - 1)}")}");
+            string chunkInputs = l == 0 ? (_spec.Tokens ? "" : "x.Slice(first * InputSize), InputSize")
+                : $"records.Slice((first + lanes) * StepRecordSize{(l == 1 ? "" : $" + {N(l - 1)} * RecordSize")}), StepRecordSize";
+            // the input half for the whole chunk
+            if (embed && !Separate)
+                w.Line("// z = b_ih + b_hh + W_ih·x + W_hh·h_prev: per step, the hidden part, then the token's column (biases folded in)");
+            else if (embed)
             {
-                if (embed)
-                {
-                    w.Line($"// z = b_ih + b_hh + W_ih·x + W_hh·h_prev, all {N(_cell.Gates.Count)} gates at once: the hidden part, then the token's column (biases folded in)");
-                    w.Line($"_hidden0.Multiply(lanes, {hRows}, default, 0, gx, GateRows);");
-                    w.Line("for (int b = 0; b < lanes; b++)");
-                    w.Line("    _embedding.AddColumn(tokens[b], gx.Slice(b * GateRows, GateRows));");
-                }
-                else
-                {
-                    w.Line($"// z = b_ih + b_hh + [W_ih | W_hh]·[x; h_prev], all {N(_cell.Gates.Count)} gates in one pass over the packed weights");
-                    w.Line($"_layer{N(l)}.Multiply(lanes, {inputRows}, {hRows}, gx, GateRows);");
-                }
+                w.Line("// input part, every row of the chunk: gx = b_ih + W_ih·x (a column); per step, the hidden part gh = b_hh + W_hh·h_prev");
+                w.Line("for (int r = 0; r < rows; r++)");
+                w.Line("    _embedding.CopyColumn(tokens[first + r], gates.Slice(r * GateRows, GateRows));");
             }
+            else if (!Separate)
+                w.Line($"// z = b_ih + b_hh + [W_ih | W_hh]·[x; h_prev], per step, all {N(_cell.Gates.Count)} gates in one pass over the packed weights");
             else
             {
-                w.Line("// input part: gx = b_ih + W_ih·x; hidden part: gh = b_hh + W_hh·h_prev");
-                if (embed)
-                {
-                    w.Line("for (int b = 0; b < lanes; b++)");
-                    w.Line("    _embedding.CopyColumn(tokens[b], gx.Slice(b * GateRows, GateRows));");
-                }
-                else
-                    w.Line($"_input{N(l)}.Multiply(lanes, {inputRows}, default, 0, gx, GateRows);");
-                w.Line($"_hidden{N(l)}.Multiply(lanes, {hRows}, default, 0, gh, GateRows);");
+                w.Line("// input part, every row of the chunk: gx = b_ih + W_ih·x; per step, the hidden part gh = b_hh + W_hh·h_prev");
+                w.Line($"_input{N(l)}.Multiply(rows, {chunkInputs}, default, 0, gates, GateRows);");
             }
-            string at = l == 0 ? "b * StepRecordSize" : $"b * StepRecordSize + {rec}";
+            w.Line("for (int t = 0; t < n; t++)");
+            w.Open();
+            w.Line("int row = first + t * lanes;");
+            w.Line($"{RoSpan} prev = records.Slice(row * StepRecordSize);");
+            w.Line($"{Span} next = records.Slice((row + lanes) * StepRecordSize);");
+            w.Line($"{Span} gx = gates.Slice(t * lanes * GateRows);");
+            string hRows = $"prev{(l == 0 ? "" : $".Slice({N(l)} * RecordSize)")}, StepRecordSize";
+            if (embed && !Separate)
+            {
+                w.Line($"_hidden0.Multiply(lanes, {hRows}, default, 0, gx, GateRows);");
+                w.Line("for (int b = 0; b < lanes; b++)");
+                w.Line("    _embedding.AddColumn(tokens[row + b], gx.Slice(b * GateRows, GateRows));");
+            }
+            else if (!Separate)
+                w.Line($"_layer{N(l)}.Multiply(lanes, {(l == 0 ? "x.Slice(row * InputSize), InputSize" : $"next{(l == 1 ? "" : $".Slice({N(l - 1)} * RecordSize)")}, StepRecordSize")}, {hRows}, gx, GateRows);");
+            else
+                w.Line($"_hidden{N(l)}.Multiply(lanes, {hRows}, default, 0, gh, GateRows);");
+            string at = $"b * StepRecordSize{rec}";
             var args = new List<string> { "gx.Slice(b * GateRows, GateRows)" };
             if (Separate) args.Add("gh.Slice(b * GateRows, GateRows)");
             args.Add($"prev.Slice({at}, HiddenSize)");
@@ -832,19 +853,22 @@ internal sealed class ModelEmitter
             args.Add($"next.Slice({at}, RecordSize)");
             w.Line("for (int b = 0; b < lanes; b++)");
             w.Line($"    CellForward({string.Join(", ", args)});");
+            w.Close();
         }
         w.Line();
-        string top = L == 1 ? "" : $"{N(L - 1)} * RecordSize";
+        string top = L == 1 ? "" : $" + {N(L - 1)} * RecordSize";
         if (Head)
         {
-            w.Line("// head: output = head.weight·h_top + head.bias");
-            w.Line($"_head.Multiply(lanes, next{(L == 1 ? "" : $".Slice({top})")}, StepRecordSize, default, 0, output, outputStride);");
+            w.Line("// head: output = head.weight·h_top + head.bias, the chunk's steps of each lane in one product (outputs are lane-major)");
+            w.Line("for (int b = 0; b < lanes; b++)");
+            w.Line($"    _head.Multiply(n, records.Slice((first + lanes + b) * StepRecordSize{top}), lanes * StepRecordSize, default, 0, outputs.Slice((b * steps + t0) * OutputWidth), OutputWidth);");
         }
         else
         {
-            w.Line("// no head: the output is the top layer's h");
-            w.Line("for (int b = 0; b < lanes; b++)");
-            w.Line($"    next.Slice(b * StepRecordSize{(L == 1 ? "" : $" + {top}")}, HiddenSize).CopyTo(output.Slice(b * outputStride, HiddenSize));");
+            w.Line("// no head: the output is the top layer's h (outputs are lane-major)");
+            w.Line("for (int t = 0; t < n; t++)");
+            w.Line("    for (int b = 0; b < lanes; b++)");
+            w.Line($"        records.Slice((first + (t + 1) * lanes + b) * StepRecordSize{top}, HiddenSize).CopyTo(outputs.Slice((b * steps + t0 + t) * OutputWidth, HiddenSize));");
         }
         w.Close();
         w.Line();

@@ -74,3 +74,13 @@ public partial class GruFLarge { }
 // in-place size.
 [RnnModel(hidden: 100, Input = 65, Output = 65, Tokens = true)]
 public partial class RnnFChars { }
+
+// Wide enough that Forward cuts a window into several chunks (ChunkRows = 256 KB of gate sums: 64, 145 and 256 rows).
+[LstmModel(hidden: 256, layers: 2, Input = 20, Output = 3)]
+public partial class LstmFChunked { }
+
+[GruModel(hidden: 150, layers: 2, Input = 30, Tokens = true)]
+public partial class GruFChunked { }
+
+[RnnModel(hidden: 128, Input = 10, Output = 4, Precision = Precision.Double)]
+public partial class RnnDChunked { }
