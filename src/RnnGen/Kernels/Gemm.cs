@@ -20,8 +20,8 @@ public static class Gemm
     // copied to the stack and stays in L1 while every row of C passes over it.
     private const int StepChunk = 64;
 
-    // MultiplyRows: rows of B per panel (64 × a four-vector tile of columns = 16 KB of floats: the panel stays in L1 while
-    // every group of four steps passes over it, even when B's row stride maps its rows onto few cache sets).
+    // MultiplyRows: rows of B per panel (64 × a four-vector tile of columns = 16 KB: the panel stays in L1 while every
+    // group of four steps passes over it, even when B's row stride maps its rows onto few cache sets).
     private const int PanelRows = 64;
 
     /// <summary>
