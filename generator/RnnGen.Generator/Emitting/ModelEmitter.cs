@@ -812,7 +812,7 @@ internal sealed class ModelEmitter
             w.Line($"// layer {N(l)}: input {(l == 0 ? (_spec.Tokens ? "= column `token` of weight_ih_l0 (a one-hot input, looked up)" : "x") : $"= h of layer {N(l - 1)}")}");
             string chunkInputs = l == 0 ? (_spec.Tokens ? "" : "x.Slice(first * InputSize), InputSize")
                 : $"records.Slice((first + lanes) * StepRecordSize{(l == 1 ? "" : $" + {N(l - 1)} * RecordSize")}), StepRecordSize";
-            // the input half for the whole chunk
+            // a GRU's input part does not need the step before: for every row of the chunk at once (LSTM/RNN: per step, fused)
             if (embed && !Separate)
                 w.Line("// z = b_ih + b_hh + W_ih·x + W_hh·h_prev: per step, the hidden part, then the token's column (biases folded in)");
             else if (embed)

@@ -13,7 +13,8 @@ internal readonly record struct WindowResult(double LossSum, long Counted, long 
 /// <summary>
 /// The machinery under <see cref="SequenceTrainer{TModel, T}"/>: runs the windows of a batch of sequences (the lanes) on a
 /// <see cref="WorkerTeam"/>, each worker with its own model replica, tape and buffers, and sums the gradients into the master
-/// model's <c>Gradients</c> in a fixed order. Everything is allocated in the constructor; a window allocates nothing.
+/// model's <c>Gradients</c> in a fixed order. Everything is allocated in the constructor; a window allocates nothing. The
+/// trainer keeps a runner from one call to the next; only the worker threads live for one call (<see cref="StartWorkers"/>).
 /// </summary>
 /// <remarks>
 /// <para>Lockstep groups: the active lanes of a window are cut into groups of consecutive lanes with the same number of steps
@@ -28,7 +29,7 @@ internal readonly record struct WindowResult(double LossSum, long Counted, long 
 /// window's start); the forward state of each lane lives in <see cref="_states"/> and is carried to the next window unless
 /// the options say otherwise.</para>
 /// </remarks>
-internal sealed class BatchRunner<TModel, T> : IDisposable
+internal sealed class BatchRunner<TModel, T>
     where TModel : class, IRecurrentModel<TModel, T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -38,6 +39,7 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
     private readonly bool _carryState;
     private readonly int _window;
     private readonly int _width;
+    private readonly int _workers;
 
 
     // per worker
@@ -86,7 +88,7 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
     private int _turn;
     private bool _faulted;
 
-    private readonly WorkerTeam _team;
+    private WorkerTeam? _team;     // the worker threads, between StartWorkers and the disposal of what it returns
 
     /// <summary>Creates replicas and buffers for <paramref name="workers"/> workers, <paramref name="lanes"/> lanes and windows of
     /// up to <paramref name="window"/> steps.</summary>
@@ -137,7 +139,33 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
         _groupCount = new int[lanes];
         _groupCounted = new long[lanes];
 
-        _team = new WorkerTeam(workers, Work);
+        _workers = workers;
+    }
+
+    /// <summary>Window length, lanes and workers this runner was made for.</summary>
+    public bool Fits(int window, int lanes, int workers) => window == _window && lanes == _states.Length && workers == _workers;
+
+    /// <summary>
+    /// Starts the worker threads for one call of the trainer (a runner outlives its threads, so that an idle trainer holds
+    /// none); disposing the result stops and joins them. Every replica copies the master's parameters before its next window
+    /// (they may have changed since the last call). Not reentrant.
+    /// </summary>
+    public IDisposable StartWorkers()
+    {
+        if (_team is not null) throw new InvalidOperationException("The workers are already running.");
+        ParametersUpdated();
+        _team = new WorkerTeam(_workers, Work);
+        return new Workers(this);
+    }
+
+    private sealed class Workers(BatchRunner<TModel, T> runner) : IDisposable
+    {
+        public void Dispose()
+        {
+            runner._team?.Dispose();
+            runner._team = null;
+            Array.Clear(runner._sequences); // do not keep the caller's data alive between calls
+        }
     }
 
     /// <summary>Lanes available (the largest batch).</summary>
@@ -197,7 +225,7 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
         _turn = 0;
         _faulted = false;
         Array.Fill(_pendingOfWorker, -1);
-        _team.Run();
+        (_team ?? throw new InvalidOperationException("StartWorkers first.")).Run();
 
         double lossSum = 0;
         long correct = 0;
@@ -427,9 +455,6 @@ internal sealed class BatchRunner<TModel, T> : IDisposable
                 return double.CreateTruncating(Losses.BinaryCrossEntropyWithLogits(y, s.Targets.Span.Slice((first - targetFirst) * _width, n * _width), g));
         }
     }
-
-    /// <summary>Stops the worker threads.</summary>
-    public void Dispose() => _team.Dispose();
 }
 
 /// <summary>How the trainer cuts a run of lanes with equal steps into lockstep groups (depends on the lanes only).</summary>

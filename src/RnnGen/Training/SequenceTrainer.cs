@@ -49,6 +49,11 @@ public static class SequenceTrainer
 /// finite only if every gradient is) and once more in the optimizer's pass, which clips them on the way
 /// (<see cref="TrainerOptions.ClipGradientValue"/>, <see cref="TrainerOptions.ClipGradientNorm"/>) with the same bits as
 /// <see cref="GradientClipping"/>'s methods.</para>
+/// <para><b>Memory between calls.</b> The replicas, tapes and buffers a call needs are allocated on the first call and kept
+/// for the next one with the same window length, number of lanes and workers (calling <see cref="Train"/> once per epoch, or
+/// <see cref="Evaluate"/> between epochs, allocates them once); they are replaced when that shape changes and freed with
+/// the trainer. The worker threads live for one call. Parameters you write into the model between calls are used by the
+/// next call.</para>
 /// <para>One run at a time per trainer; the events and <see cref="IProgress{T}.Report"/> are called on the thread that
 /// called <see cref="Train"/>.</para>
 /// </remarks>
@@ -127,7 +132,8 @@ public sealed class SequenceTrainer<TModel, T>
         Enter();
         try
         {
-            using var runner = CreateRunner(window, lanes);
+            var runner = Runner(window, lanes);
+            using var workers = runner.StartWorkers();
             var run = new Run(this, runner, training, trainShape, validation, progress, cancellationToken, window);
             return run.Execute();
         }
@@ -153,7 +159,8 @@ public sealed class SequenceTrainer<TModel, T>
         Enter();
         try
         {
-            using var runner = CreateRunner(Options.WindowLength ?? shape.MaxSteps, Math.Min(Options.BatchSize, shape.Count));
+            var runner = Runner(Options.WindowLength ?? shape.MaxSteps, Math.Min(Options.BatchSize, shape.Count));
+            using var workers = runner.StartWorkers();
             return EvaluateWith(runner, data, shape.Count, cancellationToken);
         }
         finally
@@ -162,8 +169,20 @@ public sealed class SequenceTrainer<TModel, T>
         }
     }
 
-    private BatchRunner<TModel, T> CreateRunner(int window, int lanes) =>
-        new(Model, Options.Loss, Options.CarryState, window, lanes, Math.Min(Options.WorkerCount, lanes));
+    // The replicas, tapes and buffers of the last call (megabytes for a large model), kept for the next call with the same
+    // window, lanes and workers: a user who calls Train once per epoch, or Evaluate between epochs, allocates them once.
+    private BatchRunner<TModel, T>? _runner;
+
+    private BatchRunner<TModel, T> Runner(int window, int lanes)
+    {
+        int workers = Math.Min(Options.WorkerCount, lanes);
+        if (_runner is null || !_runner.Fits(window, lanes, workers))
+        {
+            _runner = null; // let the old one go before allocating the new one
+            _runner = new BatchRunner<TModel, T>(Model, Options.Loss, Options.CarryState, window, lanes, workers);
+        }
+        return _runner;
+    }
 
     private void Enter()
     {
