@@ -43,7 +43,7 @@ public class CharRnnTraining
     }
 
     /// <summary>As <see cref="Setup"/>, with libtorch on both cores.</summary>
-    [GlobalSetup(Target = nameof(TorchBatch50TwoThreads))]
+    [GlobalSetup(Targets = [nameof(TorchBatch1TwoThreads), nameof(TorchBatch50TwoThreads)])]
     public void SetupTwoThreads()
     {
         Setup();
@@ -74,6 +74,9 @@ public class CharRnnTraining
 
     [Benchmark(Description = "TorchSharp batch 1, 1 thread", OperationsPerInvoke = Characters1)]
     public float TorchBatch1() => _torch1.Update();
+
+    [Benchmark(Description = "TorchSharp batch 1, 2 threads", OperationsPerInvoke = Characters1)]
+    public float TorchBatch1TwoThreads() => _torch1.Update();
 
     [Benchmark(Description = "TorchSharp batch 50, 1 thread", OperationsPerInvoke = Characters50)]
     public float TorchBatch50() => _torch50.Update();
