@@ -63,7 +63,8 @@ public partial class GruEcho { }
 [RnnModel(hidden: 24, Input = 6, Output = 6, Tokens = true)]
 public partial class RnnEcho { }
 
-// Above 16,384 gate weights: Step runs through Forward's own packed step instead of the in-place small-model step.
+// Above 16,384 gate weights (32,768 for a GRU): Step runs through Forward's own packed step instead of the in-place
+// small-model step. (GruFLarge, 19,968, steps in place.)
 [LstmModel(hidden: 40, layers: 2, Input = 30, Output = 7)]
 public partial class LstmFLarge { }
 
