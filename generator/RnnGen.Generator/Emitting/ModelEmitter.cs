@@ -514,10 +514,10 @@ internal sealed class ModelEmitter
     /// <summary>
     /// Whether <c>Step</c> runs in place on the state with its own gate-interleaved copy of the weights (<c>GateMatrix</c>):
     /// for small models, where copying the state and a general product per layer would dominate the step. That copy doubles
-    /// the memory of the gate weights, so it is kept to models whose gate weights are at most 16,384 values (64 KB of floats),
-    /// 32,768 for a GRU; larger models step through the packed copies that <c>Forward</c> reads (their product dominates).
-    /// The limits are measured (Zen 5, AVX-512): at 64→64 the GRU steps in 572 ns in place against 618 through
-    /// <c>Forward</c>'s packed step, the LSTM in 853 against 785.
+    /// the memory of the gate weights, so it is kept to models whose gate weights are at most 32,768 values (128 KB of floats;
+    /// the LSTM and GRU 64→64 are at or under it); larger models step through the packed copies that <c>Forward</c> reads
+    /// (their product dominates). Measured on Zen 5 with AVX-512: at 64→64 the LSTM steps in 758 ns in place against 785
+    /// through <c>Forward</c>'s packed step, the GRU in 559 against 618.
     /// </summary>
     private bool InPlaceStep
     {
@@ -526,7 +526,7 @@ internal sealed class ModelEmitter
             long gates = (long)_cell.Gates.Count * _spec.HiddenSize, weights = 0;
             for (int l = 0; l < L; l++)
                 weights += gates * ((l == 0 ? _spec.InputSize : _spec.HiddenSize) + _spec.HiddenSize);
-            return weights <= (Separate ? 32768 : 16384);
+            return weights <= 32768;
         }
     }
 

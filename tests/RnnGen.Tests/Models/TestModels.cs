@@ -63,25 +63,28 @@ public partial class GruEcho { }
 [RnnModel(hidden: 24, Input = 6, Output = 6, Tokens = true)]
 public partial class RnnEcho { }
 
-// Above 16,384 gate weights (32,768 for a GRU): Step runs through Forward's own packed step instead of the in-place
-// small-model step. (GruFLarge, 19,968, steps in place.)
-[LstmModel(hidden: 40, layers: 2, Input = 30, Output = 7)]
+// Above 32,768 gate weights: Step runs through Forward's own packed step instead of the in-place small-model step.
+[LstmModel(hidden: 64, layers: 2, Input = 30, Output = 7)]
 public partial class LstmFLarge { }
 
-[GruModel(hidden: 64, Input = 40, Output = 5)]
+[GruModel(hidden: 96, Input = 40, Output = 5)]
 public partial class GruFLarge { }
 
-// min-char-rnn's sizes: hidden 100 is not a multiple of any vector width, and 16,500 gate weights put Step above the
-// in-place size.
+// Exactly 32,768 gate weights (RTNeural's LSTM 64→64): the largest model whose Step runs in place.
+[LstmModel(hidden: 64, Input = 64, Output = 5)]
+public partial class LstmF64 { }
+
+// min-char-rnn's sizes: hidden 100 is not a multiple of any vector width (16,500 gate weights: Step in place).
 [RnnModel(hidden: 100, Input = 65, Output = 65, Tokens = true)]
 public partial class RnnFChars { }
 
-// Wide enough that Forward cuts a window into several chunks (ChunkRows = 256 KB of gate sums: 64, 145 and 256 rows).
+// Wide enough that Forward cuts a window into several chunks (ChunkRows = 256 KB of gate sums: 64, 145 and 128 rows), and
+// above the in-place size, so that Step is Forward's chunk of one step.
 [LstmModel(hidden: 256, layers: 2, Input = 20, Output = 3)]
 public partial class LstmFChunked { }
 
 [GruModel(hidden: 150, layers: 2, Input = 30, Tokens = true)]
 public partial class GruFChunked { }
 
-[RnnModel(hidden: 128, Input = 10, Output = 4, Precision = Precision.Double)]
+[RnnModel(hidden: 256, Input = 10, Output = 4, Precision = Precision.Double)]
 public partial class RnnDChunked { }
