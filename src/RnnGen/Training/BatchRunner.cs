@@ -13,7 +13,7 @@ internal readonly record struct WindowResult(double LossSum, long Counted, long 
 /// <summary>
 /// The machinery under <see cref="SequenceTrainer{TModel, T}"/>: runs the windows of a batch of sequences (the lanes) on a
 /// <see cref="WorkerTeam"/>, each worker with its own model replica, tape and buffers, and sums the gradients into the master
-/// model's <c>Gradients</c> in a fixed order. Everything is allocated in the constructor; a window allocates nothing. The
+/// model's <c>Gradients</c> in a fixed order (a window of one lockstep group runs on the master itself). Everything is allocated in the constructor; a window allocates nothing. The
 /// trainer keeps a runner from one call to the next; only the worker threads live for one call (<see cref="StartWorkers"/>).
 /// </summary>
 /// <remarks>
@@ -52,6 +52,7 @@ internal sealed class BatchRunner<TModel, T>
     private readonly RecurrentState<T>[][] _groupStates;
     private readonly int[] _replicaVersion;
     private int _parameterVersion;
+    private int _masterVersion = -1;          // the parameter version the master's packed weights were refreshed for
 
     // per lane (lane = position in the batch)
     private readonly RecurrentState<T>[] _states;
@@ -173,6 +174,17 @@ internal sealed class BatchRunner<TModel, T>
 
     /// <summary>Call after the master's parameters changed: every replica copies them before its next window.</summary>
     public void ParametersUpdated() => _parameterVersion++;
+
+    /// <summary>
+    /// Refreshes the master's own packed weights (<c>ParametersChanged</c>) if its parameters changed since the last refresh:
+    /// before the caller's code can run the master, and before a window that runs on the master itself.
+    /// </summary>
+    public void RefreshMaster()
+    {
+        if (_masterVersion == _parameterVersion) return;
+        _master.ParametersChanged();
+        _masterVersion = _parameterVersion;
+    }
 
     /// <summary>Loads a batch: lane b gets <c>data[indices[b]]</c>. Returns the number of windows of the batch.</summary>
     public int BeginBatch(ISequenceDataset<T> data, ReadOnlySpan<int> indices)
@@ -307,6 +319,14 @@ internal sealed class BatchRunner<TModel, T>
             int g;
             while ((g = Interlocked.Increment(ref _nextGroup) - 1) < _groupTotal)
             {
+                if (_groupTotal == 1)
+                {
+                    // the window is one group (a batch of at most 16 lanes): it runs on the master itself, whose gradients
+                    // RunWindow has cleared — no replica to refresh, no gradient to copy, the same bits
+                    RefreshMaster();
+                    RunGroup(w, _master, g);
+                    return;
+                }
                 // a worker refreshes its replica only when it has a group to run (a batch of one lane keeps one worker busy)
                 if (_replicaVersion[w] != _parameterVersion)
                 {
@@ -372,13 +392,14 @@ internal sealed class BatchRunner<TModel, T>
 
         if (!_training) return true;
 
+        bool onMaster = ReferenceEquals(replica, _master);
         if (_groupCounted[g] > 0)
         {
-            replica.Gradients.Clear();
+            if (!onMaster) replica.Gradients.Clear();
             replica.Backward(tape, gradients, default, null); // zero incoming state gradient: truncated BPTT
         }
 
-        return AddInGroupOrder(w, replica, g);
+        return onMaster || AddInGroupOrder(w, replica, g);
     }
 
     /// <summary>

@@ -41,10 +41,11 @@ public static class SequenceTrainer
 /// flattened batch — and the update uses the gradient of that mean.</para>
 /// <para><b>State of the model during and after a run.</b> The model given to the constructor is the master: it holds the
 /// trained parameters after every update; its <c>Gradients</c> hold the last window's (clipped) gradients. Cancelling or an
-/// exception leaves it with the parameters of the last completed update (never half an update). The windows run on
-/// replicas, so the master's own packed copy of the weights (<c>ParametersChanged</c>) is refreshed only before your code
-/// can run it — before every progress report and event, and when <see cref="Train"/> returns or throws — not after every
-/// update.</para>
+/// exception leaves it with the parameters of the last completed update (never half an update). A window whose lanes form
+/// several lockstep groups runs on replicas, one per worker; a window of one group (a batch of at most 16 sequences) runs
+/// on the master itself, which saves copying the parameters to a replica and its gradients back. The master's own packed
+/// copy of the weights (<c>ParametersChanged</c>) is refreshed before such a window and before your code can run it —
+/// before every progress report and event, and when <see cref="Train"/> returns or throws — not after every update.</para>
 /// <para><b>One update</b> reads the summed gradients once for their norm (which is also the NaN/∞ check: the norm is
 /// finite only if every gradient is) and once more in the optimizer's pass, which clips them on the way
 /// (<see cref="TrainerOptions.ClipGradientValue"/>, <see cref="TrainerOptions.ClipGradientNorm"/>) with the same bits as
@@ -239,7 +240,6 @@ public sealed class SequenceTrainer<TModel, T>
         private SeededRandom _random;
 
         private long _steps, _skipped, _tokens;
-        private bool _modelStale;       // the master's parameters changed since its last ParametersChanged
         private readonly long _plannedTokens;
 
         // the epoch being trained
@@ -325,9 +325,8 @@ public sealed class SequenceTrainer<TModel, T>
             if (_bestParameters is not null && bestEpoch != 0 && bestEpoch != epochs.Count)
             {
                 _bestParameters.CopyTo(_trainer.Model.Parameters);
-                _trainer.Model.ParametersChanged();
-                _modelStale = false;
                 _runner.ParametersUpdated();
+                _runner.RefreshMaster();
                 restored = true;
             }
 
@@ -415,7 +414,6 @@ public sealed class SequenceTrainer<TModel, T>
                 optimizer.LearningRate = schedule.LearningRate(optimizer.StepCount);
             // the clipping rides along with the optimizer's pass, with the bits of GradientClipping's calls
             optimizer.Step(model.Parameters, gradients, Clipping(gradients, gradientNorm));
-            _modelStale = true;
             _runner.ParametersUpdated();
             _steps++;
             _epochSteps++;
@@ -450,15 +448,10 @@ public sealed class SequenceTrainer<TModel, T>
 
         /// <summary>
         /// Refreshes the master model's packed weights (<c>ParametersChanged</c>) if updates have changed its parameters since
-        /// the last refresh. The replicas run every window, so the master needs them only before the caller's code can use it:
-        /// progress, events, the end of the run.
+        /// the last refresh: before the caller's code can use it (progress, events, the end of the run). Windows of several
+        /// lane groups run on the replicas; a window of one group runs on the master, which the runner refreshes first.
         /// </summary>
-        private void RefreshModel()
-        {
-            if (!_modelStale) return;
-            _trainer.Model.ParametersChanged();
-            _modelStale = false;
-        }
+        private void RefreshModel() => _runner.RefreshMaster();
 
         private void Report(double loss, double norm)
         {

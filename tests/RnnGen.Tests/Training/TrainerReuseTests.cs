@@ -3,7 +3,8 @@ namespace RnnGen.Tests.Training;
 /// <summary>
 /// A trainer keeps its replicas, tapes and buffers from one <c>Train</c>/<c>Evaluate</c> call to the next (only its
 /// worker threads live for one call): a later call must behave as on a fresh trainer, whatever happened to the model in
-/// between, and whatever other shape the calls in between had.
+/// between, and whatever other shape the calls in between had. A window of one lockstep group skips the replicas and runs
+/// on the model itself: it must still give the bits of the loop written out.
 /// </summary>
 public class TrainerReuseTests
 {
@@ -46,6 +47,48 @@ public class TrainerReuseTests
 
         Assert.Equal(fresh.Model.Parameters.ToArray(), reused.Model.Parameters.ToArray());
         Assert.Equal(NewTrainer(fresh.Model).Evaluate(Echo(20)).Loss, metrics.Loss);
+    }
+
+    [Fact]
+    public void OneGroupWindows_RunOnTheModelItself_AsAHandWrittenLoop()
+    {
+        // batch 1: every window is one lockstep group and runs on the model itself (its packed weights refreshed before
+        // each window); against Forward, loss, Backward and the optimizer's step written out, window after window, with the
+        // state carried — bit for bit (a window run on stale packed weights would differ)
+        var data = Echo(1);
+        TrainingSequence<float> sequence = data[0];
+        var options = new TrainerOptions { Epochs = 2, BatchSize = 1, WindowLength = 4, WorkerCount = 2, Shuffle = false };
+
+        var model = new SmallRnn();
+        model.InitializeParameters(5);
+        var trainer = SequenceTrainer.Create(model, new RmsProp<float>(SmallRnn.ParameterCount, learningRate: 0.01, alpha: 0.95), options);
+        trainer.Train(data);
+
+        var expected = new SmallRnn();
+        expected.InitializeParameters(5);
+        var optimizer = new RmsProp<float>(SmallRnn.ParameterCount, learningRate: 0.01, alpha: 0.95);
+        var tape = new SmallRnn.Tape(4);
+        int steps = sequence.Tokens.Length, width = SmallRnn.OutputWidth;
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            var state = new SmallRnn.State();
+            for (int start = 0; start < steps; start += 4)
+            {
+                int n = Math.Min(4, steps - start);
+                var outputs = new float[n * width];
+                var gradients = new float[n * width];
+                expected.Forward(sequence.Tokens.Span.Slice(start, n), ref state, tape, outputs);
+                ReadOnlySpan<int> labels = sequence.Labels.Span.Slice(start, n);
+                if (labels.Count(Losses.IgnoreTarget) == n) continue; // nothing counted: the trainer only advances the state
+                Losses.SoftmaxCrossEntropy<float>(outputs, labels, gradients);
+                expected.Gradients.Clear();
+                expected.Backward(tape, gradients);
+                optimizer.Step(expected.Parameters, expected.Gradients);
+                expected.ParametersChanged();
+            }
+        }
+
+        Assert.Equal(expected.Parameters.ToArray(), model.Parameters.ToArray());
     }
 
     private static SequenceTrainer<SmallRnn, float> NewTrainer(SmallRnn? model = null)
