@@ -85,8 +85,16 @@ public static class Gemm
                 int width = Math.Min(tile, vectorCols - k0);
                 for (int t = 0; t < n; t++)
                     b.Slice((t0 + t) * bStride + k0, width).CopyTo(bPack.Slice(t * width, width));
-                OuterTile<TV, TW, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(c), k0), rows, cols,
-                    ref MemoryMarshal.GetReference(a.Slice(t0 * aStride)), aStride, ref MemoryMarshal.GetReference(bPack), width, n);
+                ref T ct = ref Unsafe.Add(ref MemoryMarshal.GetReference(c), k0);
+                ref T at = ref MemoryMarshal.GetReference(a.Slice(t0 * aStride));
+                ref T bt = ref MemoryMarshal.GetReference(bPack);
+                switch (width / p)
+                {
+                    case 4: OuterColumns<TV, TW, T, Four>(ref ct, rows, cols, ref at, aStride, ref bt, width, n); break;
+                    case 3: OuterColumns<TV, TW, T, Three>(ref ct, rows, cols, ref at, aStride, ref bt, width, n); break;
+                    case 2: OuterColumns<TV, TW, T, Two>(ref ct, rows, cols, ref at, aStride, ref bt, width, n); break;
+                    default: OuterColumns<TV, TW, T, One>(ref ct, rows, cols, ref at, aStride, ref bt, width, n); break;
+                }
             }
         }
         // the columns that do not fill a vector
@@ -100,85 +108,50 @@ public static class Gemm
             }
     }
 
-    // C[0 .. rows, 0 .. width] += Σ_t a_t ⊗ b_t for one tile of at most four vectors of columns: four rows of C by four
-    // vectors in registers (then two rows, then one); c0 points at the tile's first element, rows of C cols apart.
-    private static void OuterTile<TV, TW, T>(ref T cr, int rows, int cols, ref T ar, int aStride, ref T br, int bStride, int steps)
-        where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
+    // C[0 .. rows, 0 .. TC vectors] += Σ_t a_t ⊗ b_t for one tile of columns: rows in groups of four (sixteen accumulators
+    // with four vectors), then the last one to three; cr points at the tile's first element, rows of C cols apart.
+    private static void OuterColumns<TV, TW, T, TC>(ref T cr, int rows, int cols, ref T ar, int aStride, ref T br, int bStride, int steps)
+        where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T> where TC : struct, ICount
     {
-        int p = TW.Count, n = bStride / p;
         int r = 0;
-        if (n == 4)
+        for (; r + 4 <= rows; r += 4)
+            OuterTile<TV, TW, T, TC, Four>(ref Unsafe.Add(ref cr, (nint)r * cols), cols, ref Unsafe.Add(ref ar, r), aStride, ref br, bStride, steps);
+        ref T c = ref Unsafe.Add(ref cr, (nint)r * cols);
+        ref T a = ref Unsafe.Add(ref ar, r);
+        switch (rows - r)
         {
-            for (; r + 4 <= rows; r += 4)
-                OuterFourByFour<TV, TW, T>(ref Unsafe.Add(ref cr, (nint)r * cols), cols, ref Unsafe.Add(ref ar, r), aStride, ref br, bStride, steps);
-            for (; r + 2 <= rows; r += 2)
-            {
-                ref T c0 = ref Unsafe.Add(ref cr, (nint)r * cols);
-                ref T c1 = ref Unsafe.Add(ref c0, cols);
-                TV x0 = TW.Load(ref c0, 0), x1 = TW.Load(ref c0, p), x2 = TW.Load(ref c0, 2 * p), x3 = TW.Load(ref c0, 3 * p);
-                TV y0 = TW.Load(ref c1, 0), y1 = TW.Load(ref c1, p), y2 = TW.Load(ref c1, 2 * p), y3 = TW.Load(ref c1, 3 * p);
-                for (int t = 0; t < steps; t++)
-                {
-                    ref T bt = ref Unsafe.Add(ref br, (nint)t * bStride);
-                    TV u = TW.Broadcast(Unsafe.Add(ref ar, (nint)t * aStride + r));
-                    TV v = TW.Broadcast(Unsafe.Add(ref ar, (nint)t * aStride + r + 1));
-                    TV b0 = TW.Load(ref bt, 0), b1 = TW.Load(ref bt, p), b2 = TW.Load(ref bt, 2 * p), b3 = TW.Load(ref bt, 3 * p);
-                    x0 = TW.MultiplyAdd(b0, u, x0); x1 = TW.MultiplyAdd(b1, u, x1); x2 = TW.MultiplyAdd(b2, u, x2); x3 = TW.MultiplyAdd(b3, u, x3);
-                    y0 = TW.MultiplyAdd(b0, v, y0); y1 = TW.MultiplyAdd(b1, v, y1); y2 = TW.MultiplyAdd(b2, v, y2); y3 = TW.MultiplyAdd(b3, v, y3);
-                }
-                TW.Store(x0, ref c0, 0); TW.Store(x1, ref c0, p); TW.Store(x2, ref c0, 2 * p); TW.Store(x3, ref c0, 3 * p);
-                TW.Store(y0, ref c1, 0); TW.Store(y1, ref c1, p); TW.Store(y2, ref c1, 2 * p); TW.Store(y3, ref c1, 3 * p);
-            }
+            case 1: OuterTile<TV, TW, T, TC, One>(ref c, cols, ref a, aStride, ref br, bStride, steps); break;
+            case 2: OuterTile<TV, TW, T, TC, Two>(ref c, cols, ref a, aStride, ref br, bStride, steps); break;
+            case 3: OuterTile<TV, TW, T, TC, Three>(ref c, cols, ref a, aStride, ref br, bStride, steps); break;
         }
-        for (; r < rows; r++)
-            OuterRowVectors<TV, TW, T>(ref Unsafe.Add(ref cr, (nint)r * cols), ref ar, aStride, r, ref br, bStride, 0, n, steps);
     }
 
-    // Four rows of C (from c0, cols apart) by four vectors of columns: sixteen accumulators, so that per step four loads of
-    // b_t and four broadcasts of a_t[r .. r + 3] feed sixteen multiply–adds. a points at a_0[r], b at b_0[k0].
-    private static void OuterFourByFour<TV, TW, T>(ref T c0, int cols, ref T a, int aStride, ref T b, int bStride, int steps)
-        where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
+    // TR rows of C (from c0, cols apart) by TC vectors of columns in registers; every step loads b_t's TC vectors once and
+    // adds a_t[r]·b_t to each row r. a points at a_0[first row], b at b_0[first column].
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OuterTile<TV, TW, T, TC, TR>(ref T c0, int cols, ref T a, int aStride, ref T b, int bStride, int steps)
+        where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T> where TC : struct, ICount where TR : struct, ICount
     {
-        int p = TW.Count;
-        ref T c1 = ref Unsafe.Add(ref c0, cols);
-        ref T c2 = ref Unsafe.Add(ref c1, cols);
-        ref T c3 = ref Unsafe.Add(ref c2, cols);
-        TV x0 = TW.Load(ref c0, 0), x1 = TW.Load(ref c0, p), x2 = TW.Load(ref c0, 2 * p), x3 = TW.Load(ref c0, 3 * p);
-        TV y0 = TW.Load(ref c1, 0), y1 = TW.Load(ref c1, p), y2 = TW.Load(ref c1, 2 * p), y3 = TW.Load(ref c1, 3 * p);
-        TV z0 = TW.Load(ref c2, 0), z1 = TW.Load(ref c2, p), z2 = TW.Load(ref c2, 2 * p), z3 = TW.Load(ref c2, 3 * p);
-        TV w0 = TW.Load(ref c3, 0), w1 = TW.Load(ref c3, p), w2 = TW.Load(ref c3, 2 * p), w3 = TW.Load(ref c3, 3 * p);
+        ref T c1 = ref Unsafe.Add(ref c0, TR.Count > 1 ? cols : 0);
+        ref T c2 = ref Unsafe.Add(ref c0, TR.Count > 2 ? 2 * cols : 0);
+        ref T c3 = ref Unsafe.Add(ref c0, TR.Count > 3 ? 3 * cols : 0);
+        Quad<TV, TW, T, TC> s0 = Quad<TV, TW, T, TC>.Load(ref c0), s1 = default, s2 = default, s3 = default;
+        if (TR.Count > 1) s1 = Quad<TV, TW, T, TC>.Load(ref c1);
+        if (TR.Count > 2) s2 = Quad<TV, TW, T, TC>.Load(ref c2);
+        if (TR.Count > 3) s3 = Quad<TV, TW, T, TC>.Load(ref c3);
         for (int t = 0; t < steps; t++)
         {
-            ref T bt = ref Unsafe.Add(ref b, (nint)t * bStride);
+            var w = Quad<TV, TW, T, TC>.Load(ref Unsafe.Add(ref b, (nint)t * bStride));
             ref T at = ref Unsafe.Add(ref a, (nint)t * aStride);
-            TV b0 = TW.Load(ref bt, 0), b1 = TW.Load(ref bt, p), b2 = TW.Load(ref bt, 2 * p), b3 = TW.Load(ref bt, 3 * p);
-            TV u = TW.Broadcast(at);
-            x0 = TW.MultiplyAdd(b0, u, x0); x1 = TW.MultiplyAdd(b1, u, x1); x2 = TW.MultiplyAdd(b2, u, x2); x3 = TW.MultiplyAdd(b3, u, x3);
-            u = TW.Broadcast(Unsafe.Add(ref at, 1));
-            y0 = TW.MultiplyAdd(b0, u, y0); y1 = TW.MultiplyAdd(b1, u, y1); y2 = TW.MultiplyAdd(b2, u, y2); y3 = TW.MultiplyAdd(b3, u, y3);
-            u = TW.Broadcast(Unsafe.Add(ref at, 2));
-            z0 = TW.MultiplyAdd(b0, u, z0); z1 = TW.MultiplyAdd(b1, u, z1); z2 = TW.MultiplyAdd(b2, u, z2); z3 = TW.MultiplyAdd(b3, u, z3);
-            u = TW.Broadcast(Unsafe.Add(ref at, 3));
-            w0 = TW.MultiplyAdd(b0, u, w0); w1 = TW.MultiplyAdd(b1, u, w1); w2 = TW.MultiplyAdd(b2, u, w2); w3 = TW.MultiplyAdd(b3, u, w3);
+            s0.MultiplyAdd(w, TW.Broadcast(at));
+            if (TR.Count > 1) s1.MultiplyAdd(w, TW.Broadcast(Unsafe.Add(ref at, 1)));
+            if (TR.Count > 2) s2.MultiplyAdd(w, TW.Broadcast(Unsafe.Add(ref at, 2)));
+            if (TR.Count > 3) s3.MultiplyAdd(w, TW.Broadcast(Unsafe.Add(ref at, 3)));
         }
-        TW.Store(x0, ref c0, 0); TW.Store(x1, ref c0, p); TW.Store(x2, ref c0, 2 * p); TW.Store(x3, ref c0, 3 * p);
-        TW.Store(y0, ref c1, 0); TW.Store(y1, ref c1, p); TW.Store(y2, ref c1, 2 * p); TW.Store(y3, ref c1, 3 * p);
-        TW.Store(z0, ref c2, 0); TW.Store(z1, ref c2, p); TW.Store(z2, ref c2, 2 * p); TW.Store(z3, ref c2, 3 * p);
-        TW.Store(w0, ref c3, 0); TW.Store(w1, ref c3, p); TW.Store(w2, ref c3, 2 * p); TW.Store(w3, ref c3, 3 * p);
-    }
-
-    // One row of C, n (1..4) vectors of columns.
-    private static void OuterRowVectors<TV, TW, T>(ref T c, ref T ar, int aStride, int r, ref T br, int bStride, int k0, int n, int steps)
-        where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
-    {
-        int p = TW.Count;
-        for (int v = 0; v < n; v++)
-        {
-            TV x = TW.Load(ref c, v * p);
-            for (int t = 0; t < steps; t++)
-                x = TW.MultiplyAdd(TW.Load(ref Unsafe.Add(ref br, (nint)t * bStride + k0), v * p), TW.Broadcast(Unsafe.Add(ref ar, (nint)t * aStride + r)), x);
-            TW.Store(x, ref c, v * p);
-        }
+        s0.Store(ref c0);
+        if (TR.Count > 1) s1.Store(ref c1);
+        if (TR.Count > 2) s2.Store(ref c2);
+        if (TR.Count > 3) s3.Store(ref c3);
     }
 
     // Up to four rows of C (steps) by four vectors of columns in registers: sixteen accumulators, so that for every row r
@@ -278,7 +251,7 @@ public static class Gemm
         if (TR.Count > 3) s3.Store(ref c3);
     }
 
-    // TC.Count (1 … 4) consecutive vectors: one row's share of a tile of columns.
+    // TC.Count (1 … 4) consecutive vectors: one row's share of a tile of columns (both products' register tiles).
     private struct Quad<TV, TW, T, TC> where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T> where TC : struct, ICount
     {
         private TV _v0, _v1, _v2, _v3;
