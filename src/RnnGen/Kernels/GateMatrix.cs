@@ -318,46 +318,19 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         else
         {
-            // two columns at a time, as the hidden part below: sixteen chains of multiply-adds instead of eight
-            ref T xr = ref MemoryMarshal.GetReference(x);
-            int k = 0;
-            for (; k + 2 <= x.Length; k += 2)
-            {
-                ref T c = ref Unsafe.Add(ref w, (nint)k * column);
-                PairColumn<TW, TV>(ref c, TW.Broadcast(Unsafe.Add(ref xr, k)), gates, ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7);
-                PairColumn<TW, TV>(ref Unsafe.Add(ref c, column), TW.Broadcast(Unsafe.Add(ref xr, k + 1)), gates, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
-            }
-            if (k < x.Length)
-                PairColumn<TW, TV>(ref Unsafe.Add(ref w, (nint)k * column), TW.Broadcast(Unsafe.Add(ref xr, k)), gates,
-                    ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7);
+            // even columns into b, odd into a: with the hidden part below, sixteen chains of multiply-adds
+            PairColumns<TW, TV>(ref w, x, gates, ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7,
+                ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
         }
         w = ref Unsafe.Add(ref w, (nint)Inputs * column);
-        // the hidden part, two columns at a time (a GRU's n into slot 3: its hidden part stays apart; the accumulators
-        // passed swapped)
-        ref T hr = ref MemoryMarshal.GetReference(h);
-        int k2 = 0;
-        for (; k2 + 2 <= h.Length; k2 += 2)
-        {
-            ref T c = ref Unsafe.Add(ref w, (nint)k2 * column);
-            TV v0 = TW.Broadcast(Unsafe.Add(ref hr, k2)), v1 = TW.Broadcast(Unsafe.Add(ref hr, k2 + 1));
-            if (split)
-            {
-                PairColumn<TW, TV>(ref c, v0, 3, ref a0, ref a1, ref a3, ref a2, ref a4, ref a5, ref a7, ref a6);
-                PairColumn<TW, TV>(ref Unsafe.Add(ref c, column), v1, 3, ref b0, ref b1, ref b3, ref b2, ref b4, ref b5, ref b7, ref b6);
-            }
-            else
-            {
-                PairColumn<TW, TV>(ref c, v0, 4, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
-                PairColumn<TW, TV>(ref Unsafe.Add(ref c, column), v1, 4, ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7);
-            }
-        }
-        if (k2 < h.Length)
-        {
-            ref T c = ref Unsafe.Add(ref w, (nint)k2 * column);
-            TV v0 = TW.Broadcast(Unsafe.Add(ref hr, k2));
-            if (split) PairColumn<TW, TV>(ref c, v0, 3, ref a0, ref a1, ref a3, ref a2, ref a4, ref a5, ref a7, ref a6);
-            else PairColumn<TW, TV>(ref c, v0, 4, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
-        }
+        // the hidden part, even columns into a, odd into b (a GRU's n into slot 3: its hidden part stays apart; the
+        // accumulators passed swapped)
+        if (split)
+            PairColumns<TW, TV>(ref w, h, 3, ref a0, ref a1, ref a3, ref a2, ref a4, ref a5, ref a7, ref a6,
+                ref b0, ref b1, ref b3, ref b2, ref b4, ref b5, ref b7, ref b6);
+        else
+            PairColumns<TW, TV>(ref w, h, 4, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7,
+                ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7);
         TW.Store(TW.Add(a0, b0), ref into, 0);
         TW.Store(TW.Add(a1, b1), ref into, n);
         TW.Store(TW.Add(a2, b2), ref into, 2 * n);
@@ -366,6 +339,28 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
         TW.Store(TW.Add(a5, b5), ref into, 5 * n);
         TW.Store(TW.Add(a6, b6), ref into, 6 * n);
         TW.Store(TW.Add(a7, b7), ref into, 7 * n);
+    }
+
+    /// <summary>
+    /// s += W[:, k]·v[k] over the columns of <paramref name="v"/> for an interleaved pair, two columns at a time: even
+    /// columns into s0…s7, odd ones into t0…t7 (a last lone column into s).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PairColumns<TW, TV>(ref T w, ReadOnlySpan<T> v, int gates,
+        ref TV s0, ref TV s1, ref TV s2, ref TV s3, ref TV s4, ref TV s5, ref TV s6, ref TV s7,
+        ref TV t0, ref TV t1, ref TV t2, ref TV t3, ref TV t4, ref TV t5, ref TV t6, ref TV t7)
+        where TW : struct, ISimdWidth<T, TV> where TV : struct
+    {
+        int column = 2 * gates * TW.Count, k = 0;
+        ref T vr = ref MemoryMarshal.GetReference(v);
+        for (; k + 2 <= v.Length; k += 2)
+        {
+            ref T c = ref Unsafe.Add(ref w, (nint)k * column);
+            PairColumn<TW, TV>(ref c, TW.Broadcast(Unsafe.Add(ref vr, k)), gates, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+            PairColumn<TW, TV>(ref Unsafe.Add(ref c, column), TW.Broadcast(Unsafe.Add(ref vr, k + 1)), gates, ref t0, ref t1, ref t2, ref t3, ref t4, ref t5, ref t6, ref t7);
+        }
+        if (k < v.Length)
+            PairColumn<TW, TV>(ref Unsafe.Add(ref w, (nint)k * column), TW.Broadcast(Unsafe.Add(ref vr, k)), gates, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
     }
 
     /// <summary>
