@@ -13,7 +13,7 @@ internal readonly record struct WindowResult(double LossSum, long Counted, long 
 /// <summary>
 /// The machinery under <see cref="SequenceTrainer{TModel, T}"/>: runs the windows of a batch of sequences (the lanes) on a
 /// <see cref="WorkerTeam"/>, each worker with its own model replica, tape and buffers, and sums the gradients into the master
-/// model's <c>Gradients</c> in a fixed order (a window of one lockstep group runs on the master itself). Everything is allocated in the constructor; a window allocates nothing. The
+/// model's <c>Gradients</c> in a fixed order (the first group of every window runs on the master itself). Everything is allocated in the constructor; a window allocates nothing. The
 /// trainer keeps a runner from one call to the next; only the worker threads live for one call (<see cref="StartWorkers"/>).
 /// </summary>
 /// <remarks>
@@ -22,9 +22,9 @@ internal readonly record struct WindowResult(double LossSum, long Counted, long 
 /// more so that two workers share the work evenly). A group runs as one lane <c>Forward</c>/<c>Backward</c> of the model, so
 /// every weight read per step serves all of its lanes.</para>
 /// <para>Determinism: the groups depend only on the batch, not on the workers; a group's gradient is computed alone, in a
-/// cleared replica buffer, by identical code on identical parameters; group gradients are then added in group order (a group
-/// finished before its turn is parked in its worker's pending buffer). The result is therefore the same bits for any number
-/// of workers.</para>
+/// cleared buffer (group 0's in the master's own, which is where it would be added), by identical code on identical
+/// parameters; group gradients are then added in group order (a group finished before its turn is parked in its worker's
+/// pending buffer). The result is therefore the same bits for any number of workers.</para>
 /// <para>Truncated BPTT: every window's <c>Backward</c> starts from a zero state gradient (the gradient is cut at the
 /// window's start); the forward state of each lane lives in <see cref="_states"/> and is carried to the next window unless
 /// the options say otherwise.</para>
@@ -319,22 +319,27 @@ internal sealed class BatchRunner<TModel, T>
             int g;
             while ((g = Interlocked.Increment(ref _nextGroup) - 1) < _groupTotal)
             {
-                if (_groupTotal == 1)
+                TModel model;
+                if (g == 0)
                 {
-                    // the window is one group (a batch of at most 16 lanes): it runs on the master itself, whose gradients
-                    // RunWindow has cleared — no replica to refresh, no gradient to copy, the same bits
+                    // the first group of the sum runs on the master itself: its gradient lands in the master's Gradients,
+                    // which RunWindow has cleared — the bits of adding it there, without a replica refresh or a copy (a
+                    // batch of at most 16 lanes is one group: its windows never touch a replica)
                     RefreshMaster();
-                    RunGroup(w, _master, g);
-                    return;
+                    model = _master;
                 }
-                // a worker refreshes its replica only when it has a group to run (a batch of one lane keeps one worker busy)
-                if (_replicaVersion[w] != _parameterVersion)
+                else
                 {
-                    _master.Parameters.CopyTo(replica.Parameters);
-                    replica.ParametersChanged();
-                    _replicaVersion[w] = _parameterVersion;
+                    // a worker refreshes its replica only when it has a group to run on it
+                    if (_replicaVersion[w] != _parameterVersion)
+                    {
+                        _master.Parameters.CopyTo(replica.Parameters);
+                        replica.ParametersChanged();
+                        _replicaVersion[w] = _parameterVersion;
+                    }
+                    model = replica;
                 }
-                if (!RunGroup(w, replica, g)) return;
+                if (!RunGroup(w, model, g)) return;
             }
         }
         catch
@@ -348,8 +353,8 @@ internal sealed class BatchRunner<TModel, T>
         }
     }
 
-    /// <summary>Forward, loss and (when training) backward of group <paramref name="g"/>, all its lanes in lockstep; false if another worker failed.</summary>
-    private bool RunGroup(int w, TModel replica, int g)
+    /// <summary>Forward, loss and (when training) backward of group <paramref name="g"/> on <paramref name="model"/> (the master or the worker's replica), all its lanes in lockstep; false if another worker failed.</summary>
+    private bool RunGroup(int w, TModel model, int g)
     {
         int first = _groupStart[g], lanes = _groupCount[g];
         int steps = _activeSteps[first];
@@ -372,9 +377,9 @@ internal sealed class BatchRunner<TModel, T>
         Span<T> outputs = _outputs[w].AsSpan(0, lanes * laneOutputs);
         Span<T> gradients = _outputGradients[w].AsSpan(0, lanes * laneOutputs);
         if (_info.Tokens)
-            replica.Forward(tokens.AsSpan(0, lanes * steps), groupStates, tape, outputs);
+            model.Forward(tokens.AsSpan(0, lanes * steps), groupStates, tape, outputs);
         else
-            replica.Forward(inputs.AsSpan(0, lanes * steps * inputSize), groupStates, tape, outputs);
+            model.Forward(inputs.AsSpan(0, lanes * steps * inputSize), groupStates, tape, outputs);
 
         for (int k = 0; k < lanes; k++)
         {
@@ -392,22 +397,21 @@ internal sealed class BatchRunner<TModel, T>
 
         if (!_training) return true;
 
-        bool onMaster = ReferenceEquals(replica, _master);
         if (_groupCounted[g] > 0)
         {
-            if (!onMaster) replica.Gradients.Clear();
-            replica.Backward(tape, gradients, default, null); // zero incoming state gradient: truncated BPTT
+            if (!ReferenceEquals(model, _master)) model.Gradients.Clear();
+            model.Backward(tape, gradients, default, null); // zero incoming state gradient: truncated BPTT
         }
 
-        return onMaster || AddInGroupOrder(w, replica, g);
+        return AddInGroupOrder(w, model, g);
     }
 
     /// <summary>
-    /// Adds group <paramref name="i"/>'s gradient (in <paramref name="replica"/>) to the master's gradients in its turn,
-    /// then the groups after it that other workers deposited; or deposits it if its turn has not come. False if another
-    /// worker failed.
+    /// Adds group <paramref name="i"/>'s gradient (in <paramref name="model"/>; group 0's is in the master already) to the
+    /// master's gradients in its turn, then the groups after it that other workers deposited; or deposits it if its turn has
+    /// not come. False if another worker failed.
     /// </summary>
-    private bool AddInGroupOrder(int w, TModel replica, int i)
+    private bool AddInGroupOrder(int w, TModel model, int i)
     {
         lock (_turnGate)
         {
@@ -415,7 +419,7 @@ internal sealed class BatchRunner<TModel, T>
             if (_faulted) return false;
             if (_turn != i)
             {
-                if (_groupCounted[i] > 0) replica.Gradients.CopyTo(_pending[w]);
+                if (_groupCounted[i] > 0) model.Gradients.CopyTo(_pending[w]);
                 _pendingOfWorker[w] = i;
                 _depositedBy[i] = w;
                 return true;
@@ -425,7 +429,7 @@ internal sealed class BatchRunner<TModel, T>
         // Elementwise.Add, not TensorPrimitives.Add: the latter streams long spans past the caches, and the sum is read
         // again at once (the norm, the optimizer)
         Span<T> sum = _master.Gradients;
-        if (_groupCounted[i] > 0) Elementwise.Add(sum, replica.Gradients);
+        if (_groupCounted[i] > 0 && !ReferenceEquals(model, _master)) Elementwise.Add(sum, model.Gradients); // group 0 is there already
         for (int next = i + 1; ; next++)
         {
             int owner;

@@ -41,10 +41,10 @@ public static class SequenceTrainer
 /// flattened batch — and the update uses the gradient of that mean.</para>
 /// <para><b>State of the model during and after a run.</b> The model given to the constructor is the master: it holds the
 /// trained parameters after every update; its <c>Gradients</c> hold the last window's (clipped) gradients. Cancelling or an
-/// exception leaves it with the parameters of the last completed update (never half an update). A window whose lanes form
-/// several lockstep groups runs on replicas, one per worker; a window of one group (a batch of at most 16 sequences) runs
-/// on the master itself, which saves copying the parameters to a replica and its gradients back. The master's own packed
-/// copy of the weights (<c>ParametersChanged</c>) is refreshed before such a window and before your code can run it —
+/// exception leaves it with the parameters of the last completed update (never half an update). The first lockstep group
+/// of every window runs on the master itself and the others on replicas, one per worker (a batch of at most 16 sequences is
+/// one group: it never copies the parameters to a replica or its gradients back). The master's own packed copy of the
+/// weights (<c>ParametersChanged</c>) is refreshed before every window and before your code can run it —
 /// before every progress report and event, and when <see cref="Train"/> returns or throws — not after every update.</para>
 /// <para><b>One update</b> reads the summed gradients once for their norm (which is also the NaN/∞ check: the norm is
 /// finite only if every gradient is) and once more in the optimizer's pass, which clips them on the way
@@ -448,8 +448,8 @@ public sealed class SequenceTrainer<TModel, T>
 
         /// <summary>
         /// Refreshes the master model's packed weights (<c>ParametersChanged</c>) if updates have changed its parameters since
-        /// the last refresh: before the caller's code can use it (progress, events, the end of the run). Windows of several
-        /// lane groups run on the replicas; a window of one group runs on the master, which the runner refreshes first.
+        /// the last refresh: before the caller's code can use it (progress, events, the end of the run). The runner refreshes
+        /// it itself before every window, whose first lockstep group runs on the master.
         /// </summary>
         private void RefreshModel() => _runner.RefreshMaster();
 
