@@ -225,12 +225,18 @@ internal sealed class ModelEmitter
         w.Line($"private readonly {_t}[] _parameters = new {_t}[ParameterCount];");
         w.Line($"private readonly {_t}[] _gradients = new {_t}[ParameterCount];");
         PackedFields();
-        w.Line($"private readonly {_t}[] _gx = new {_t}[GateRows];        // gate pre-activations{(Separate ? " from the input (+ b_ih)" : "")}");
-        if (Separate)
-            w.Line($"private readonly {_t}[] _gh = new {_t}[GateRows];        // gate pre-activations from the hidden state (+ b_hh)");
         if (!InPlaceStep)
         {
-            w.Line($"private readonly {_t}[] _stepRecords = new {_t}[2 * StepRecordSize]; // Step: the state going in, then coming out");
+            // on 64-byte boundaries: the parts of a team write neighbouring units, and must not share cache lines
+            string aligned = $"global::RnnGen.Kernels.AlignedArray<{_t}>";
+            w.Line($"private readonly {aligned} _gx = new(GateRows);        // Step: gate pre-activations{(Separate ? " from the input (+ b_ih)" : "")}");
+            if (Separate)
+                w.Line($"private readonly {aligned} _gh = new(GateRows);        // Step: gate pre-activations from the hidden state (+ b_hh)");
+            w.Line($"private readonly {aligned} _stepRecords = new(2 * StepRecordSize); // Step: the state going in, then coming out");
+            w.Line(_spec.Tokens
+                ? "private readonly int[] _stepInput = new int[1];          // Step on a team: the token, where every core reads it"
+                : $"private readonly {_t}[] _stepInput = new {_t}[InputSize]; // Step on a team: the input, where every core reads it");
+            w.Line($"private readonly {_t}[] _stepOutput = new {_t}[OutputWidth]; // Step on a team: the output, written by part 0");
         }
         w.Line($"private readonly {_t}[] _dh = new {_t}[HiddenSize];      // Backward: dL/dh of the layer at hand");
         w.Line();
@@ -411,11 +417,20 @@ internal sealed class ModelEmitter
         if (!InPlaceStep)
         {
             // a larger model: the general step through the packed copies that Forward reads, on a copy of the state
-            w.Line("StoreState(state, _stepRecords);");
-            w.Line($"ForwardChunk(1, {(_spec.Tokens ? "new global::System.ReadOnlySpan<int>(in token)" : "input")}, 0, 1, 1, _stepRecords, output, _gx{(Separate ? ", _gh" : "")});");
-            w.Line("LoadState(new global::System.ReadOnlySpan<" + _t + ">(_stepRecords, StepRecordSize, StepRecordSize), state);");
+            string gh = Separate ? ", _gh.Span" : "";
+            w.Line("StoreState(state, _stepRecords.Span);");
+            w.Line($"if (_team is {{ }} team && global::RnnGen.Kernels.TeamPart.CanSplit<{_t}>(HiddenSize))");
+            w.Open();
+            w.Line(_spec.Tokens ? "_stepInput[0] = token;" : "input.CopyTo(_stepInput);");
+            w.Line("team.Run(_teamStep!); // ForwardChunk of this step, every layer's rows split between the team's cores");
+            w.Line($"new {RoSpan}(_stepOutput).CopyTo(output);");
+            w.Close();
+            w.Line("else");
+            w.Line($"    ForwardChunk(1, {(_spec.Tokens ? "new global::System.ReadOnlySpan<int>(in token)" : "input")}, 0, 1, 1, _stepRecords.Span, output, _gx.Span{gh}, global::RnnGen.Kernels.TeamPart.Alone);");
+            w.Line("LoadState(_stepRecords.Span.Slice(StepRecordSize, StepRecordSize), state);");
             w.Close();
             w.Line();
+            TeamMembers(gh);
             return;
         }
         string x = _spec.Tokens ? "token" : "input";
@@ -490,23 +505,60 @@ internal sealed class ModelEmitter
     /// JIT save the loop's vector registers around it (LSTM 1→32's step: 68 → 60 ns without it). When HiddenSize is not a
     /// multiple of the widest lanes, the partial last vector follows the loop, with the padded accessors.
     /// </summary>
-    private void VectorLoop(System.Action body)
+    // Step on a CoreTeam (models whose Step streams the packed weights): the property, and the helpers' share of a step.
+    private void TeamMembers(string gh)
     {
         var w = _w;
+        w.Line("private global::RnnGen.CoreTeam? _team;");
+        w.Line("private TeamStep? _teamStep;");
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Cores that share <c>Step</c> (null, the default: the calling thread alone). Each layer's rows are split between them in");
+        w.Line("/// whole blocks of the packed weights, so each core streams its share from its own cache; the cores meet once per layer.");
+        w.Line("/// The results are the same bits as alone. A team serves one call at a time, and its helper threads spin between calls");
+        w.Line("/// (see <see cref=\"global::RnnGen.CoreTeam\"/>). Ignored (the step runs alone) when HiddenSize is not a multiple of the");
+        w.Line("/// packed block (four SIMD vectors): then the rows cannot be split by units.");
+        w.Line("/// </summary>");
+        w.Line("public global::RnnGen.CoreTeam? Team");
+        w.Open();
+        w.Line("get => _team;");
+        w.Line("set");
+        w.Open();
+        w.Line("_teamStep ??= new TeamStep(this);");
+        w.Line("_team = value;");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>What every core of a team runs for one step: its part of ForwardChunk, on the step buffers.</summary>");
+        w.Line("private sealed class TeamStep : global::RnnGen.Kernels.ITeamWork");
+        w.Open();
+        w.Line($"private readonly {_self} _model;");
+        w.Line($"public TeamStep({_self} model) => _model = model;");
+        w.Line($"public void Run(global::RnnGen.Kernels.TeamPart part) => _model.ForwardChunk(1, _model._stepInput, 0, 1, 1, _model._stepRecords.Span, _model._stepOutput, _model._gx.Span{gh.Replace("_gh", "_model._gh")}, part);");
+        w.Close();
+        w.Line();
+    }
+
+    // The units j of a loop over vectors: all of them, or (range) from … to − 1, where from and to are whole blocks of a
+    // team's split (then HiddenSize is a multiple of a block) or 0 and HiddenSize.
+    private void VectorLoop(System.Action body, bool range = false)
+    {
+        var w = _w;
+        string start = range ? "from" : "0", end = range ? "to" : "HiddenSize";
         bool whole = _spec.HiddenSize % (_spec.IsDouble ? 8 : 16) == 0;   // then a multiple of every lane width
         if (whole)
         {
-            w.Open("for (int j = 0; j < HiddenSize; j += L.Count)   // whole vectors (HiddenSize is a multiple of every lane width)");
+            w.Open($"for (int j = {start}; j < {end}; j += L.Count)   // whole vectors (HiddenSize is a multiple of every lane width)");
         }
         else
         {
-            w.Line("int j = 0;");
-            w.Open("for (; j + L.Count <= HiddenSize; j += L.Count)   // whole vectors");
+            w.Line($"int j = {start};");
+            w.Open($"for (; j + L.Count <= {end}; j += L.Count)   // whole vectors");
         }
         w.Rewriting(line => line.Replace("L.Load(", "L.LoadUnchecked(").Replace("L.Store(", "L.StoreUnchecked("), body);
         w.Close();
         if (whole) return;
-        w.Open("if (j < HiddenSize)   // the last vector, partial: padded loads and stores");
+        w.Open($"if (j < {end})   // the last vector, partial: padded loads and stores");
         body();
         w.Close();
     }
@@ -628,7 +680,7 @@ internal sealed class ModelEmitter
         w.Line("// in chunks of steps whose gate sums (in Dz, which Backward overwrites) stay in the cache with the weights");
         w.Line("int chunk = global::System.Math.Max(1, ChunkRows / lanes);");
         w.Line("for (int t0 = 0; t0 < steps; t0 += chunk)");
-        w.Line($"    ForwardChunk(lanes, taped, t0, global::System.Math.Min(chunk, steps - t0), steps, records, outputs, tape.Dz{(Separate ? ", tape.GatesHidden" : "")});");
+        w.Line($"    ForwardChunk(lanes, taped, t0, global::System.Math.Min(chunk, steps - t0), steps, records, outputs, tape.Dz{(Separate ? ", tape.GatesHidden" : "")}, global::RnnGen.Kernels.TeamPart.Alone);");
         w.Line("for (int b = 0; b < lanes; b++)");
         w.Line("    LoadState(records.Slice((steps * lanes + b) * StepRecordSize, StepRecordSize), states[b]);");
         w.Line("tape.Recorded(steps, lanes);");
@@ -800,12 +852,15 @@ internal sealed class ModelEmitter
             w.Line("/// weights (measured faster than the input half for the whole chunk first: the recurrent half alone streams half of every");
             w.Line("/// block of the packed layout). The sums go into <paramref name=\"gates\"/> (n·lanes rows); the head runs once per chunk.");
         }
-        w.Line("/// Arguments are already checked.");
+        w.Line("/// On a team (<paramref name=\"part\"/>), each part computes the rows of its own hidden units in every gate and their cells,");
+        w.Line("/// and the parts meet after every step of every layer, before any of them reads that step's h; part 0 alone writes the");
+        w.Line("/// outputs. Alone (<see cref=\"global::RnnGen.Kernels.TeamPart.Alone\"/>), every unit and no meeting. Arguments are already checked.");
         w.Line("/// </summary>");
         string gh = Separate ? $", {Span} gh" : "";
-        w.Line($"private void ForwardChunk(int lanes, {(_spec.Tokens ? "global::System.ReadOnlySpan<int> tokens" : $"{RoSpan} x")}, int t0, int n, int steps, {Span} records, {Span} outputs, {Span} gates{gh})");
+        w.Line($"private void ForwardChunk(int lanes, {(_spec.Tokens ? "global::System.ReadOnlySpan<int> tokens" : $"{RoSpan} x")}, int t0, int n, int steps, {Span} records, {Span} outputs, {Span} gates{gh}, global::RnnGen.Kernels.TeamPart part)");
         w.Open();
         w.Line(Separate ? "int rows = n * lanes, first = t0 * lanes; // the chunk's rows, and its first" : "int first = t0 * lanes; // the chunk's first row");
+        w.Line($"global::RnnGen.Kernels.RowSlice units = part.Rows<{_t}>({N(_cell.Gates.Count)}, HiddenSize); // this part's units: their rows of each gate");
         for (int l = 0; l < L; l++)
         {
             string rec = l == 0 ? "" : $" + {N(l)} * RecordSize";
@@ -821,14 +876,14 @@ internal sealed class ModelEmitter
             {
                 w.Line("// input part, every row of the chunk: gx = b_ih + W_ih·x (a column); per step, the hidden part gh = b_hh + W_hh·h_prev");
                 w.Line("for (int r = 0; r < rows; r++)");
-                w.Line("    _embedding.CopyColumn(tokens[first + r], gates.Slice(r * GateRows, GateRows));");
+                w.Line("    _embedding.CopyColumn(tokens[first + r], gates.Slice(r * GateRows, GateRows), units);");
             }
             else if (!Separate)
                 w.Line($"// z = b_ih + b_hh + [W_ih | W_hh]·[x; h_prev], per step, all {N(_cell.Gates.Count)} gates in one pass over the packed weights");
             else
             {
                 w.Line("// input part, every row of the chunk: gx = b_ih + W_ih·x; per step, the hidden part gh = b_hh + W_hh·h_prev");
-                w.Line($"_input{N(l)}.Multiply(rows, {chunkInputs}, default, 0, gates, GateRows);");
+                w.Line($"_input{N(l)}.Multiply(rows, {chunkInputs}, default, 0, gates, GateRows, units);");
             }
             w.Line("for (int t = 0; t < n; t++)");
             w.Open();
@@ -839,26 +894,31 @@ internal sealed class ModelEmitter
             string hRows = $"prev{(l == 0 ? "" : $".Slice({N(l)} * RecordSize)")}, StepRecordSize";
             if (embed && !Separate)
             {
-                w.Line($"_hidden0.Multiply(lanes, {hRows}, default, 0, gx, GateRows);");
+                w.Line($"_hidden0.Multiply(lanes, {hRows}, default, 0, gx, GateRows, units);");
                 w.Line("for (int b = 0; b < lanes; b++)");
-                w.Line("    _embedding.AddColumn(tokens[row + b], gx.Slice(b * GateRows, GateRows));");
+                w.Line("    _embedding.AddColumn(tokens[row + b], gx.Slice(b * GateRows, GateRows), units);");
             }
             else if (!Separate)
-                w.Line($"_layer{N(l)}.Multiply(lanes, {(l == 0 ? "x.Slice(row * InputSize), InputSize" : $"next{(l == 1 ? "" : $".Slice({N(l - 1)} * RecordSize)")}, StepRecordSize")}, {hRows}, gx, GateRows);");
+                w.Line($"_layer{N(l)}.Multiply(lanes, {(l == 0 ? "x.Slice(row * InputSize), InputSize" : $"next{(l == 1 ? "" : $".Slice({N(l - 1)} * RecordSize)")}, StepRecordSize")}, {hRows}, gx, GateRows, units);");
             else
-                w.Line($"_hidden{N(l)}.Multiply(lanes, {hRows}, default, 0, gh, GateRows);");
+                w.Line($"_hidden{N(l)}.Multiply(lanes, {hRows}, default, 0, gh, GateRows, units);");
             string at = $"b * StepRecordSize{rec}";
             var args = new List<string> { "gx.Slice(b * GateRows, GateRows)" };
             if (Separate) args.Add("gh.Slice(b * GateRows, GateRows)");
             args.Add($"prev.Slice({at}, HiddenSize)");
             if (HasC) args.Add($"prev.Slice({at} + HiddenSize, HiddenSize)");
             args.Add($"next.Slice({at}, RecordSize)");
+            args.Add("units.From");
+            args.Add("units.To");
             w.Line("for (int b = 0; b < lanes; b++)");
             w.Line($"    CellForward({string.Join(", ", args)});");
+            w.Line("part.Sync(); // on a team: every part's units of this step are in place before any part reads them");
             w.Close();
         }
         w.Line();
         string top = L == 1 ? "" : $" + {N(L - 1)} * RecordSize";
+        w.Line("if (part.Index != 0)");
+        w.Line("    return; // the outputs are part 0's (the calling thread's) alone");
         if (Head)
         {
             w.Line("// head: output = head.weight·h_top + head.bias, the chunk's steps of each lane in one product (outputs are lane-major)");
@@ -1040,8 +1100,10 @@ internal sealed class ModelEmitter
         fwd.Add($"{RoSpan} hPrev");
         if (HasC) fwd.Add($"{RoSpan} cPrev");
         fwd.Add($"{Span} record");
+        fwd.Add("int from");
+        fwd.Add("int to");
         string fwdArgs = string.Join(", ", fwd.Select(a => a.Substring(a.LastIndexOf(' ') + 1)));
-        w.Line("/// <summary>Gate activations and the new state, from the pre-activations, into one layer's step record.</summary>");
+        w.Line("/// <summary>Gate activations and the new state, from the pre-activations, into one layer's step record: units <paramref name=\"from\"/> … <paramref name=\"to\"/> − 1 (a team part's, or all).</summary>");
         w.Line(NoInlining);
         w.Line($"private static void CellForward({string.Join(", ", fwd)})");
         w.Open();
@@ -1063,7 +1125,7 @@ internal sealed class ModelEmitter
             w.Line($"Cell<L>({string.Join(", ", args)});");
             foreach (var s in slots)
                 w.Line($"L.Store(v{s.Name}, {s.Name}, j);");
-        });
+        }, range: true);
         w.Close();
         w.Line();
 

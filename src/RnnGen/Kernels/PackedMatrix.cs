@@ -65,6 +65,9 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
     /// <summary>Rows per block: four vectors of this machine's widest accelerated SIMD width.</summary>
     public int BlockRows => _block;
 
+    /// <summary>Rows per block of every packed matrix of <typeparamref name="T"/> on this machine.</summary>
+    internal static int BlockRowsOf => 4 * Simd.Width<T>();
+
     /// <summary>
     /// Copies row-major <paramref name="left"/> (Rows × LeftColumns) and <paramref name="right"/> (Rows × RightColumns)
     /// into the packed layout, and <paramref name="bias1"/> + <paramref name="bias2"/> (either may be empty) into the bias.
@@ -136,19 +139,66 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
         Dispatch(lanes, x1, x1Stride, x2, x2Stride, y, yStride);
     }
 
-    private void Dispatch(int lanes, ReadOnlySpan<T> x1, int x1Stride, ReadOnlySpan<T> x2, int x2Stride, Span<T> y, int yStride)
+    /// <summary>
+    /// The rows <paramref name="rows"/> of the product for several lanes: as
+    /// <see cref="Multiply(int, ReadOnlySpan{T}, int, ReadOnlySpan{T}, int, Span{T}, int)"/>, but only the rows of the slice
+    /// are computed and written, so that the parts of a <see cref="CoreTeam"/> can share one product. Each row is summed
+    /// exactly as in the whole product.
+    /// </summary>
+    /// <exception cref="ArgumentException">As for the whole product; or the slice's groups do not divide the rows, or one of
+    /// its ranges does not start on a block (<see cref="BlockRows"/>) or end on one or at the last row.</exception>
+    public void Multiply(int lanes, ReadOnlySpan<T> x1, int x1Stride, ReadOnlySpan<T> x2, int x2Stride, Span<T> y, int yStride, RowSlice rows)
     {
-        if (Vector512.IsHardwareAccelerated)
-            Run<Vector512<T>, Width512<T>>(lanes, x1, x1Stride, x2, x2Stride, y, yStride);
-        else if (Vector256.IsHardwareAccelerated)
-            Run<Vector256<T>, Width256<T>>(lanes, x1, x1Stride, x2, x2Stride, y, yStride);
+        CheckSlice(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(lanes);
+        if (LeftColumns == 0) x1Stride = 0; else CheckLanes(x1.Length, lanes, x1Stride, LeftColumns, nameof(x1));
+        if (RightColumns == 0) x2Stride = 0; else CheckLanes(x2.Length, lanes, x2Stride, RightColumns, nameof(x2));
+        CheckLanes(y.Length, lanes, yStride, Rows, nameof(y));
+        if (lanes == 0 || rows.IsEmpty) return;
+        CheckNoOverlap(lanes, x1, x1Stride, LeftColumns, y, yStride, nameof(x1));
+        CheckNoOverlap(lanes, x2, x2Stride, RightColumns, y, yStride, nameof(x2));
+        int groupRows = Rows / rows.Groups;
+        if (rows.From == 0 && rows.To == groupRows)
+            Dispatch(lanes, x1, x1Stride, x2, x2Stride, y, yStride); // every row: one pass
         else
-            Run<Vector128<T>, Width128<T>>(lanes, x1, x1Stride, x2, x2Stride, y, yStride);
+            for (int g = 0; g < rows.Groups; g++)
+                Dispatch(lanes, x1, x1Stride, x2, x2Stride, y, yStride, g * groupRows + rows.From, g * groupRows + rows.To);
     }
 
-    // Block by block; inside a block, the lanes in groups of up to MaxTileLanes (as even as possible: 5 = 3 + 2),
-    // so that a block's weights, read once from memory, serve the later groups from the cache.
-    private void Run<TV, TW>(int lanes, ReadOnlySpan<T> x1, int x1Stride, ReadOnlySpan<T> x2, int x2Stride, Span<T> y, int yStride)
+    private void CheckSlice(RowSlice rows)
+    {
+        if (rows.Groups < 1 || Rows % rows.Groups != 0)
+            throw new ArgumentException($"rows: {rows.Groups} groups do not divide the {Rows} rows.", nameof(rows));
+        int groupRows = Rows / rows.Groups;
+        if (rows.From < 0 || rows.To > groupRows)
+            throw new ArgumentException($"rows: {rows.From} … {rows.To} is outside a group of {groupRows} rows.", nameof(rows));
+        if (rows.IsEmpty || (rows.From == 0 && rows.To == groupRows)) return; // nothing, or every row (one pass)
+        for (int g = 0; g < rows.Groups; g++)
+        {
+            int start = g * groupRows + rows.From, end = g * groupRows + rows.To;
+            if (start % _block != 0 || (end % _block != 0 && end != Rows))
+                throw new ArgumentException($"rows: the range {start} … {end} must start on a block of {_block} rows and end on one or at the last row ({Rows}).", nameof(rows));
+        }
+    }
+
+    private void Dispatch(int lanes, ReadOnlySpan<T> x1, int x1Stride, ReadOnlySpan<T> x2, int x2Stride, Span<T> y, int yStride, int rowStart = 0, int rowEnd = -1)
+    {
+        if (rowEnd < 0) rowEnd = Rows;
+        if (Vector512.IsHardwareAccelerated)
+            Run<Vector512<T>, Width512<T>>(lanes, x1, x1Stride, x2, x2Stride, y, yStride, rowStart, rowEnd);
+        else if (Vector256.IsHardwareAccelerated)
+            Run<Vector256<T>, Width256<T>>(lanes, x1, x1Stride, x2, x2Stride, y, yStride, rowStart, rowEnd);
+        else
+            Run<Vector128<T>, Width128<T>>(lanes, x1, x1Stride, x2, x2Stride, y, yStride, rowStart, rowEnd);
+    }
+
+    // Block by block over rows rowStart … rowEnd − 1 (rowStart on a block; rowEnd on one or at Rows); inside a block,
+    // the lanes in groups of up to MaxTileLanes (as even as possible: 5 = 3 + 2), so that a block's weights, read once
+    // from memory, serve the later groups from the cache. Never inlined: inlined into a large caller (a generated
+    // ForwardChunk, itself inlined through dynamic PGO), the JIT was seen to keep the tile's accumulators on the stack,
+    // which made the product twice as slow.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Run<TV, TW>(int lanes, ReadOnlySpan<T> x1, int x1Stride, ReadOnlySpan<T> x2, int x2Stride, Span<T> y, int yStride, int rowStart, int rowEnd)
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
     {
@@ -157,20 +207,20 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
         var lanesArgs = groups == 1 ? new LaneGroups(lanes, lanes, 0) : new LaneGroups(lanes, lanes / groups, lanes % groups);
         var args = new TileArgs(x1Stride, x2Stride, yStride);
         nint blockWeights = (nint)_block * (LeftColumns + RightColumns);
-        ref T w = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_packed), _weights);
-        ref T b = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_packed), _bias);
+        ref T w = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_packed), _weights + (nint)(rowStart / _block) * blockWeights);
+        ref T b = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_packed), _bias + rowStart);
         ref T x1r = ref MemoryMarshal.GetReference(x1);
         ref T x2r = ref MemoryMarshal.GetReference(x2);
         ref T yr = ref MemoryMarshal.GetReference(y);
-        int row = 0;
-        for (; row + _block <= Rows; row += _block)
+        int row = rowStart;
+        for (; row + _block <= rowEnd; row += _block)
         {
             Block<TV, TW>(ref w, ref b, ref x1r, ref x2r, ref Unsafe.Add(ref yr, row), args, lanesArgs);
             w = ref Unsafe.Add(ref w, blockWeights);
             b = ref Unsafe.Add(ref b, _block);
         }
-        if (row < Rows)
-            LastBlock<TV, TW>(ref w, ref b, ref x1r, ref x2r, y.Slice(row), args, lanesArgs, Rows - row);
+        if (row < rowEnd)
+            LastBlock<TV, TW>(ref w, ref b, ref x1r, ref x2r, y.Slice(row), args, lanesArgs, rowEnd - row);
     }
 
     private readonly record struct LaneGroups(int Lanes, int Small, int Larger);
@@ -434,6 +484,37 @@ public sealed class TransposedMatrix<T> where T : unmanaged, INumber<T>
     {
         if ((uint)column >= (uint)Columns) throw new ArgumentOutOfRangeException(nameof(column));
         new ReadOnlySpan<T>(_values, column * Rows, Rows).CopyTo(y);
+    }
+
+    /// <summary><c>y += W[:, column] + bias</c> on the rows of <paramref name="rows"/> only (a part of a <see cref="CoreTeam"/>).</summary>
+    public void AddColumn(int column, Span<T> y, RowSlice rows) => Column(column, y, rows, add: true);
+
+    /// <summary><c>y = W[:, column] + bias</c> on the rows of <paramref name="rows"/> only (a part of a <see cref="CoreTeam"/>).</summary>
+    public void CopyColumn(int column, Span<T> y, RowSlice rows) => Column(column, y, rows, add: false);
+
+    private void Column(int column, Span<T> y, RowSlice rows, bool add)
+    {
+        if ((uint)column >= (uint)Columns) throw new ArgumentOutOfRangeException(nameof(column));
+        if (rows.Groups < 1 || Rows % rows.Groups != 0 || rows.From < 0 || rows.To > Rows / rows.Groups)
+            throw new ArgumentException($"rows: {rows} is not a slice of {Rows} rows.", nameof(rows));
+        if (y.Length < Rows) throw new ArgumentException($"y has length {y.Length}; expected at least {Rows}.", nameof(y));
+        if (rows.IsEmpty) return;
+        int groupRows = Rows / rows.Groups, n = rows.To - rows.From;
+        if (n == groupRows)
+        {
+            if (add) AddColumn(column, y.Slice(0, Rows)); else CopyColumn(column, y.Slice(0, Rows)); // every row: one pass
+            return;
+        }
+        for (int g = 0; g < rows.Groups; g++)
+        {
+            int start = g * groupRows + rows.From;
+            var source = new ReadOnlySpan<T>(_values, column * Rows + start, n);
+            var target = y.Slice(start, n);
+            if (add)
+                System.Numerics.Tensors.TensorPrimitives.Add(target, source, target);
+            else
+                source.CopyTo(target);
+        }
     }
 }
 

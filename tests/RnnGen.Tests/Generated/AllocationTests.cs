@@ -47,6 +47,18 @@ public class AllocationTests
     }
 
     [Fact]
+    public void Lstm_StepOnACoreTeam()
+    {
+        using var team = new CoreTeam(2);
+        var m = new LstmFChunked { Team = team };
+        m.InitializeParameters(1);
+        var state = new LstmFChunked.State();
+        var x = new float[LstmFChunked.InputSize];
+        var y = new float[LstmFChunked.OutputWidth];
+        AssertNoAllocation(() => m.Step(x, ref state, y));
+    }
+
+    [Fact]
     public void Lstm_Tokens()
     {
         var m = new LstmFTokens();

@@ -88,3 +88,10 @@ public partial class GruFChunked { }
 
 [RnnModel(hidden: 256, Input = 10, Output = 4, Precision = Precision.Double)]
 public partial class RnnDChunked { }
+
+// Hidden 128 splits between two cores in whole packed blocks at every vector width: Step on a CoreTeam.
+[GruModel(hidden: 128, layers: 2, Input = 30, Output = 5)]
+public partial class GruFTeam { }
+
+[LstmModel(hidden: 128, layers: 2, Input = 65, Output = 65, Tokens = true)]
+public partial class LstmTokensTeam { }

@@ -1,0 +1,115 @@
+using System.Numerics;
+using RnnGen.Kernels;
+using RnnGen.Tests.Models;
+
+namespace RnnGen.Tests.Generated;
+
+/// <summary>
+/// <c>Step</c> on a <see cref="CoreTeam"/>: every layer's rows split between cores by hidden units, the cores meeting once per
+/// layer. Each output is summed in the same order whichever core computes it, so a stream of steps on a team must give the
+/// alone model's outputs and states bit for bit: for every cell kind, dense and token inputs, double precision, two and three
+/// cores (three cores of hidden 128 leave a part with no units), and models whose rows cannot be split (the team is ignored).
+/// </summary>
+public class TeamStepTests
+{
+    [Theory, InlineData(2), InlineData(3)]
+    public void Lstm_DenseTwoLayersHead(int cores) => TeamEqualsAlone<LstmFChunked, float>(cores, (m, t) => m.Team = t);
+
+    [Theory, InlineData(2), InlineData(3)]
+    public void Lstm_TokensTwoLayersHead(int cores) => TeamEqualsAlone<LstmTokensTeam, float>(cores, (m, t) => m.Team = t);
+
+    [Theory, InlineData(2), InlineData(3)]
+    public void Gru_DenseTwoLayersHead(int cores) => TeamEqualsAlone<GruFTeam, float>(cores, (m, t) => m.Team = t);
+
+    [Theory, InlineData(2), InlineData(3)]
+    public void Rnn_DenseDouble(int cores) => TeamEqualsAlone<RnnDChunked, double>(cores, (m, t) => m.Team = t);
+
+    // Hidden 150 is not a multiple of a packed block at any vector width: the rows cannot be split, the step runs alone.
+    [Fact]
+    public void Gru_TokensUnsplittable() => TeamEqualsAlone<GruFChunked, float>(2, (m, t) => m.Team = t);
+
+    // Hidden 96: split in three blocks of 32 with AVX2 (1 + 2), not split with AVX-512 (64-row blocks).
+    [Fact]
+    public void Gru_OddBlockCount() => TeamEqualsAlone<GruFLarge, float>(2, (m, t) => m.Team = t);
+
+    [Fact]
+    public void Team_CanBeChangedAndRemovedBetweenSteps()
+    {
+        var alone = Harness.NewModel<LstmFChunked, float>(seed: 7);
+        var teamed = Harness.NewModel<LstmFChunked, float>(seed: 7);
+        using var two = new CoreTeam(2);
+        using var three = new CoreTeam(3);
+        var x = Harness.Random<float>(LstmFChunked.InputSize, seed: 8);
+        LstmFChunked.State a = new(), b = new();
+        float[] ya = new float[LstmFChunked.OutputWidth], yb = new float[LstmFChunked.OutputWidth];
+        CoreTeam?[] teams = [two, null, three, two, null];
+        foreach (var team in teams)
+        {
+            teamed.Team = team;
+            Assert.Same(team, teamed.Team);
+            for (int i = 0; i < 5; i++)
+            {
+                alone.Step(x, ref a, ya);
+                teamed.Step(x, ref b, yb);
+            }
+            Assert.True(ya.AsSpan().SequenceEqual(yb));
+            Assert.True(a.Values.SequenceEqual(b.Values));
+        }
+    }
+
+    // Written parameters reach the team's step through ParametersChanged, as they reach the alone step.
+    [Fact]
+    public void Team_ReadsRefreshedParameters()
+    {
+        using var team = new CoreTeam(2);
+        var alone = Harness.NewModel<GruFTeam, float>(seed: 1);
+        var teamed = Harness.NewModel<GruFTeam, float>(seed: 1);
+        teamed.Team = team;
+        var x = Harness.Random<float>(GruFTeam.InputSize, seed: 2);
+        GruFTeam.State a = new(), b = new();
+        float[] ya = new float[GruFTeam.OutputWidth], yb = new float[GruFTeam.OutputWidth];
+        teamed.Step(x, ref b, yb);
+        Harness.Random<float>(GruFTeam.ParameterCount, seed: 3).CopyTo(alone.Parameters);
+        alone.ParametersChanged();
+        alone.Parameters.CopyTo(teamed.Parameters);
+        teamed.ParametersChanged();
+        b = new GruFTeam.State();
+        alone.Step(x, ref a, ya);
+        teamed.Step(x, ref b, yb);
+        Assert.True(ya.AsSpan().SequenceEqual(yb));
+    }
+
+    private static void TeamEqualsAlone<TModel, T>(int cores, Action<TModel, CoreTeam?> setTeam, int steps = 200)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ModelInfo info = TModel.Info;
+        var alone = Harness.NewModel<TModel, T>(seed: 3, scale: 1.5);
+        var teamed = Harness.NewModel<TModel, T>(seed: 3, scale: 1.5);
+        using var team = new CoreTeam(cores);
+        setTeam(teamed, team);
+        int[] tokens = Harness.RandomTokens(steps, info.InputSize, seed: 4);
+        T[] inputs = Harness.Random<T>(steps * info.InputSize, seed: 5);
+        var a = alone.CreateState();
+        Harness.Random<T>(a.Values.Length, seed: 6, scale: 0.8).CopyTo(a.Values);
+        var b = teamed.CreateState();
+        a.CopyTo(b);
+        var ya = new T[info.OutputWidth];
+        var yb = new T[info.OutputWidth];
+        for (int t = 0; t < steps; t++)
+        {
+            if (info.Tokens)
+            {
+                alone.Step(tokens[t], a, ya);
+                teamed.Step(tokens[t], b, yb);
+            }
+            else
+            {
+                alone.Step(inputs.AsSpan(t * info.InputSize, info.InputSize), a, ya);
+                teamed.Step(inputs.AsSpan(t * info.InputSize, info.InputSize), b, yb);
+            }
+            Assert.True(ya.AsSpan().SequenceEqual(yb), $"{typeof(TModel).Name} on {cores} cores: step {t}'s output differs from the alone step's");
+            Assert.True(a.Values.SequenceEqual(b.Values), $"{typeof(TModel).Name} on {cores} cores: the state after step {t} differs");
+        }
+    }
+}

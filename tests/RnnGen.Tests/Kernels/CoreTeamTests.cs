@@ -1,0 +1,247 @@
+using RnnGen.Kernels;
+using RnnGen.Tests.Generated;
+
+namespace RnnGen.Tests.Kernels;
+
+/// <summary>
+/// <see cref="CoreTeam"/>: every part runs once per call and meets the others at each sync; parts split a product's rows in
+/// whole packed blocks, each row once; errors, concurrent calls and disposal are refused clearly; a sleeping helper wakes.
+/// And the sliced products that the parts run: exactly the rows of the whole product, nothing else written.
+/// </summary>
+public class CoreTeamTests
+{
+    [Theory, InlineData(2), InlineData(3), InlineData(4)]
+    public void Parts_MeetAtEverySync(int cores)
+    {
+        using var team = new CoreTeam(cores);
+        var work = new CountingWork(cores, rounds: 50);
+        for (int call = 0; call < 20; call++)
+        {
+            work.Reset();
+            team.Run(work);
+            work.WaitForAll();
+            Assert.Null(work.Error);
+            Assert.Equal(Enumerable.Range(0, cores), work.Parts.OrderBy(p => p));
+        }
+    }
+
+    [Theory]
+    [InlineData(2, 4, 128)] [InlineData(3, 4, 128)] [InlineData(2, 3, 256)] [InlineData(3, 1, 200)] [InlineData(4, 4, 96)] [InlineData(2, 4, 100)]
+    public void Rows_CoverEveryRowOnceInWholeBlocks(int cores, int groups, int groupRows)
+    {
+        using var team = new CoreTeam(cores);
+        var slices = new RowSlice[cores];
+        team.Run(new SliceWork(slices, groups, groupRows));
+        int block = new PackedMatrix<float>(1, 1).BlockRows;
+        bool splits = groups == 1 || groupRows % block == 0;
+        var owner = new int[groupRows];
+        Array.Fill(owner, -1);
+        for (int p = 0; p < cores; p++)
+        {
+            Assert.Equal(groups, slices[p].Groups);
+            if (!splits && p > 0) Assert.True(slices[p].IsEmpty);
+            for (int r = slices[p].From; r < slices[p].To; r++)
+            {
+                Assert.Equal(-1, owner[r]);
+                owner[r] = p;
+            }
+            if (!slices[p].IsEmpty)
+            {
+                Assert.Equal(0, slices[p].From % block);
+                Assert.True(slices[p].To % block == 0 || slices[p].To == groupRows);
+            }
+        }
+        Assert.DoesNotContain(-1, owner);
+        Assert.Equal(new RowSlice(groups, 0, groupRows), TeamPart.Alone.Rows<float>(groups, groupRows));
+    }
+
+    [Fact]
+    public void AFailingPart_IsRethrown_AndTheTeamRefusesMore()
+    {
+        using var team = new CoreTeam(2);
+        var e = Assert.Throws<InvalidOperationException>(() => team.Run(new FailingWork(failingPart: 1)));
+        Assert.Equal("part 1 failed", e.Message);
+        var next = Assert.Throws<InvalidOperationException>(() => team.Run(new FailingWork(failingPart: -1)));
+        Assert.Contains("unusable", next.Message);
+    }
+
+    [Fact]
+    public void ACallDuringACall_IsRefused()
+    {
+        using var team = new CoreTeam(2);
+        InvalidOperationException? inner = null;
+        team.Run(new ReentrantWork(team, e => inner = e));
+        Assert.NotNull(inner);
+        Assert.Contains("another call", inner!.Message);
+    }
+
+    [Fact]
+    public void ADisposedTeam_RefusesCalls()
+    {
+        var team = new CoreTeam(2);
+        team.Dispose();
+        team.Dispose(); // twice is harmless
+        Assert.Throws<ObjectDisposedException>(() => team.Run(new FailingWork(failingPart: -1)));
+    }
+
+    [Fact]
+    public void SleepingHelpers_WakeForTheNextCall()
+    {
+        using var team = new CoreTeam(3, spinTime: TimeSpan.Zero);
+        var work = new CountingWork(3, rounds: 3);
+        for (int call = 0; call < 5; call++)
+        {
+            Thread.Sleep(20); // the helpers are asleep by now
+            work.Reset();
+            team.Run(work);
+            work.WaitForAll();
+            Assert.Null(work.Error);
+        }
+    }
+
+    [Fact]
+    public void BadArguments_AreRefused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CoreTeam(1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CoreTeam(2, TimeSpan.FromTicks(-1)));
+        using var team = new CoreTeam(2);
+        Assert.Throws<ArgumentNullException>(() => team.Run(null!));
+    }
+
+    [Theory]
+    [InlineData(256, 4, 1)] [InlineData(256, 4, 3)] [InlineData(192, 3, 2)] [InlineData(65, 1, 5)]
+    public void SlicedProduct_WritesExactlyItsRowsOfTheWholeProduct(int rows, int groups, int lanes)
+    {
+        int left = 9, right = 17;
+        var m = new PackedMatrix<float>(rows, left, right);
+        m.Pack(Harness.Random<float>(rows * left, 1), Harness.Random<float>(rows * right, 2), Harness.Random<float>(rows, 3), default);
+        var x1 = Harness.Random<float>(lanes * left, 4);
+        var x2 = Harness.Random<float>(lanes * right, 5);
+        var whole = new float[lanes * rows];
+        m.Multiply(lanes, x1, left, x2, right, whole, rows);
+        int groupRows = rows / groups, block = m.BlockRows;
+        // every block-aligned range of a group, and the last range ending at the group's end
+        for (int from = 0; from < groupRows; from += block)
+            foreach (int to in new[] { Math.Min(groupRows, from + block), groupRows })
+            {
+                if (groups > 1 && (groupRows % block != 0)) continue;
+                var y = new float[lanes * rows];
+                Array.Fill(y, float.NaN);
+                m.Multiply(lanes, x1, left, x2, right, y, rows, new RowSlice(groups, from, to));
+                for (int b = 0; b < lanes; b++)
+                    for (int r = 0; r < rows; r++)
+                    {
+                        int inGroup = r % groupRows;
+                        float expected = inGroup >= from && inGroup < to ? whole[b * rows + r] : float.NaN;
+                        Assert.Equal(expected, y[b * rows + r]); // bit for bit, NaN where nothing may be written
+                    }
+            }
+    }
+
+    [Fact]
+    public void SlicedProduct_RefusesAMisalignedSlice_BeforeWriting()
+    {
+        var m = new PackedMatrix<float>(256, 8);
+        m.Pack(Harness.Random<float>(256 * 8, 1), default, default, default);
+        var y = new float[256];
+        Array.Fill(y, 7f);
+        var x = new float[8];
+        Assert.Throws<ArgumentException>(() => m.Multiply(1, x, 8, default, 0, y, 256, new RowSlice(4, 1, 64)));
+        Assert.Throws<ArgumentException>(() => m.Multiply(1, x, 8, default, 0, y, 256, new RowSlice(3, 0, 64)));
+        Assert.Throws<ArgumentException>(() => m.Multiply(1, x, 8, default, 0, y, 256, new RowSlice(4, 0, 65)));
+        Assert.All(y, v => Assert.Equal(7f, v));
+    }
+
+    [Fact]
+    public void SlicedColumns_TouchOnlyTheirRows()
+    {
+        var w = Harness.Random<float>(12 * 5, 1);
+        var t = new TransposedMatrix<float>(12, 5);
+        t.Pack(w, default, default);
+        var y = new float[12];
+        Array.Fill(y, 1f);
+        t.AddColumn(2, y, new RowSlice(3, 1, 3));
+        var z = new float[12];
+        Array.Fill(z, -5f);
+        t.CopyColumn(4, z, new RowSlice(3, 1, 3));
+        for (int r = 0; r < 12; r++)
+        {
+            bool inside = r % 4 is 1 or 2;
+            Assert.Equal(inside ? 1f + (w[r * 5 + 2] + 0f) : 1f, y[r]);
+            Assert.Equal(inside ? w[r * 5 + 4] + 0f : -5f, z[r]);
+        }
+        Assert.Throws<ArgumentException>(() => t.AddColumn(0, y, new RowSlice(5, 0, 1)));
+    }
+
+    // Every part records itself and meets the others `rounds` times; a part that sees another part more than one round
+    // behind or ahead of it records an error.
+    private sealed class CountingWork(int cores, int rounds) : ITeamWork
+    {
+        private readonly int[] _round = new int[cores * 16];
+        private int _done;
+        public readonly System.Collections.Concurrent.ConcurrentBag<int> Parts = [];
+        public string? Error;
+
+        public void Reset()
+        {
+            Array.Clear(_round);
+            _done = 0;
+            Parts.Clear();
+            Error = null;
+        }
+
+        public void Run(TeamPart part)
+        {
+            Parts.Add(part.Index);
+            for (int r = 1; r <= rounds; r++)
+            {
+                Volatile.Write(ref _round[part.Index * 16], r);
+                part.Sync();
+                for (int k = 0; k < cores; k++)
+                {
+                    int seen = Volatile.Read(ref _round[k * 16]);
+                    if (seen < r || seen > r + 1) Error = $"part {part.Index} in round {r} saw part {k} in round {seen}";
+                }
+            }
+            part.Sync();
+            Interlocked.Increment(ref _done);
+        }
+
+        public void WaitForAll()
+        {
+            while (Volatile.Read(ref _done) < cores) Thread.Yield();
+        }
+    }
+
+    private sealed class SliceWork(RowSlice[] slices, int groups, int groupRows) : ITeamWork
+    {
+        public void Run(TeamPart part)
+        {
+            slices[part.Index] = part.Rows<float>(groups, groupRows);
+            part.Sync();
+        }
+    }
+
+    private sealed class FailingWork(int failingPart) : ITeamWork
+    {
+        public void Run(TeamPart part)
+        {
+            part.Sync();
+            if (part.Index == failingPart) throw new InvalidOperationException($"part {part.Index} failed");
+            part.Sync();
+        }
+    }
+
+    private sealed class ReentrantWork(CoreTeam team, Action<InvalidOperationException> report) : ITeamWork
+    {
+        public void Run(TeamPart part)
+        {
+            if (part.Index == 0)
+            {
+                try { team.Run(this); }
+                catch (InvalidOperationException e) { report(e); }
+            }
+            part.Sync();
+        }
+    }
+}
