@@ -236,7 +236,6 @@ internal sealed class ModelEmitter
             w.Line(_spec.Tokens
                 ? "private readonly int[] _stepInput = new int[1];          // Step on a team: the token, where every core reads it"
                 : $"private readonly {_t}[] _stepInput = new {_t}[InputSize]; // Step on a team: the input, where every core reads it");
-            w.Line($"private readonly {_t}[] _stepOutput = new {_t}[OutputWidth]; // Step on a team: the output, written by part 0");
         }
         w.Line($"private readonly {_t}[] _dh = new {_t}[HiddenSize];      // Backward: dL/dh of the layer at hand");
         w.Line();
@@ -422,11 +421,11 @@ internal sealed class ModelEmitter
             w.Line($"if (_team is {{ }} team && global::RnnGen.Kernels.TeamPart.CanSplit<{_t}>(HiddenSize))");
             w.Open();
             w.Line(_spec.Tokens ? "_stepInput[0] = token;" : "input.CopyTo(_stepInput);");
-            w.Line("team.Run(_teamStep!); // ForwardChunk of this step, every layer's rows split between the team's cores");
-            w.Line($"new {RoSpan}(_stepOutput).CopyTo(output);");
+            w.Line("team.Run(_teamForward!.OneStep()); // the layers of this step, every layer's rows split between the team's cores");
             w.Close();
             w.Line("else");
-            w.Line($"    ForwardChunk(1, {(_spec.Tokens ? "new global::System.ReadOnlySpan<int>(in token)" : "input")}, 0, 1, 1, _stepRecords.Span, output, _gx.Span{gh}, global::RnnGen.Kernels.TeamPart.Alone);");
+            w.Line($"    ForwardChunk(1, {(_spec.Tokens ? "new global::System.ReadOnlySpan<int>(in token)" : "input")}, 0, 1, 1, _stepRecords.Span, _gx.Span{gh}, global::RnnGen.Kernels.TeamPart.Alone);");
+            w.Line("ChunkOutputs(1, 0, 1, 1, _stepRecords.Span, output);");
             w.Line("LoadState(_stepRecords.Span.Slice(StepRecordSize, StepRecordSize), state);");
             w.Close();
             w.Line();
@@ -505,36 +504,62 @@ internal sealed class ModelEmitter
     /// JIT save the loop's vector registers around it (LSTM 1→32's step: 68 → 60 ns without it). When HiddenSize is not a
     /// multiple of the widest lanes, the partial last vector follows the loop, with the padded accessors.
     /// </summary>
-    // Step on a CoreTeam (models whose Step streams the packed weights): the property, and the helpers' share of a step.
+    // Step and Forward on a CoreTeam (models whose Step streams the packed weights): the property, and what every core runs.
     private void TeamMembers(string gh)
     {
         var w = _w;
         w.Line("private global::RnnGen.CoreTeam? _team;");
-        w.Line("private TeamStep? _teamStep;");
+        w.Line("private TeamForward? _teamForward;");
         w.Line();
         w.Line("/// <summary>");
-        w.Line("/// Cores that share <c>Step</c> (null, the default: the calling thread alone). Each layer's rows are split between them in");
-        w.Line("/// whole blocks of the packed weights, so each core streams its share from its own cache; the cores meet once per layer.");
-        w.Line("/// The results are the same bits as alone. A team serves one call at a time, and its helper threads spin between calls");
-        w.Line("/// (see <see cref=\"global::RnnGen.CoreTeam\"/>). Ignored (the step runs alone) when HiddenSize is not a multiple of the");
-        w.Line("/// packed block (four SIMD vectors): then the rows cannot be split by units.");
+        w.Line("/// Cores that share <c>Step</c> and <c>Forward</c> (null, the default: the calling thread alone). Each layer's rows are split");
+        w.Line("/// between them by hidden units, in whole blocks of the packed weights, so each core streams its share from its own cache;");
+        w.Line("/// the cores meet once per layer and step. The results are the same bits as alone. A team serves one call at a time, and its");
+        w.Line("/// helper threads spin between calls (see <see cref=\"global::RnnGen.CoreTeam\"/>). Ignored (everything runs alone) when");
+        w.Line("/// HiddenSize is not a multiple of the packed block (four SIMD vectors) or is a single block: then the rows cannot be split.");
         w.Line("/// </summary>");
         w.Line("public global::RnnGen.CoreTeam? Team");
         w.Open();
         w.Line("get => _team;");
         w.Line("set");
         w.Open();
-        w.Line("_teamStep ??= new TeamStep(this);");
+        w.Line("_teamForward ??= new TeamForward(this);");
         w.Line("_team = value;");
         w.Close();
         w.Close();
         w.Line();
-        w.Line("/// <summary>What every core of a team runs for one step: its part of ForwardChunk, on the step buffers.</summary>");
-        w.Line("private sealed class TeamStep : global::RnnGen.Kernels.ITeamWork");
+        w.Line("/// <summary>What every core of a team runs: its part of the layers of one step (Step) or of a window's chunks (Forward).</summary>");
+        w.Line("private sealed class TeamForward : global::RnnGen.Kernels.ITeamWork");
         w.Open();
         w.Line($"private readonly {_self} _model;");
-        w.Line($"public TeamStep({_self} model) => _model = model;");
-        w.Line($"public void Run(global::RnnGen.Kernels.TeamPart part) => _model.ForwardChunk(1, _model._stepInput, 0, 1, 1, _model._stepRecords.Span, _model._stepOutput, _model._gx.Span{gh.Replace("_gh", "_model._gh")}, part);");
+        w.Line("private Tape? _tape; // null: Step, on the step buffers");
+        w.Line("private int _lanes, _steps;");
+        w.Line();
+        w.Line($"public TeamForward({_self} model) => _model = model;");
+        w.Line();
+        w.Line("public TeamForward OneStep()");
+        w.Open();
+        w.Line("_tape = null;");
+        w.Line("return this;");
+        w.Close();
+        w.Line();
+        w.Line("public TeamForward Window(Tape tape, int lanes, int steps)");
+        w.Open();
+        w.Line("(_tape, _lanes, _steps) = (tape, lanes, steps);");
+        w.Line("return this;");
+        w.Close();
+        w.Line();
+        w.Line("public void Run(global::RnnGen.Kernels.TeamPart part)");
+        w.Open();
+        w.Line("if (_tape is not { } tape)");
+        w.Open();
+        w.Line($"_model.ForwardChunk(1, _model._stepInput, 0, 1, 1, _model._stepRecords.Span, _model._gx.Span{gh.Replace("_gh", "_model._gh")}, part);");
+        w.Line("return;");
+        w.Close();
+        w.Line("int chunk = global::System.Math.Max(1, ChunkRows / _lanes);");
+        w.Line("for (int t0 = 0; t0 < _steps; t0 += chunk)");
+        w.Line($"    _model.ForwardChunk(_lanes, tape.Inputs, t0, global::System.Math.Min(chunk, _steps - t0), _steps, tape.Records, tape.Dz{(Separate ? ", tape.GatesHidden" : "")}, part);");
+        w.Close();
         w.Close();
         w.Line();
     }
@@ -677,10 +702,26 @@ internal sealed class ModelEmitter
             : "    inputs.Slice((b * steps + t) * InputSize, InputSize).CopyTo(taped.Slice((t * lanes + b) * InputSize, InputSize));");
         w.Line("StoreState(states[b], records.Slice(b * StepRecordSize, StepRecordSize));");
         w.Close();
+        if (!InPlaceStep)
+        {
+            w.Line($"if (_team is {{ }} team && global::RnnGen.Kernels.TeamPart.CanSplit<{_t}>(HiddenSize))");
+            w.Open();
+            w.Line("team.Run(_teamForward!.Window(tape, lanes, steps)); // the layers of every chunk, every layer's rows split between the team's cores");
+            w.Line("ChunkOutputs(lanes, 0, steps, steps, records, outputs);");
+            w.Close();
+            w.Line("else");
+            w.Open();
+        }
         w.Line("// in chunks of steps whose gate sums (in Dz, which Backward overwrites) stay in the cache with the weights");
         w.Line("int chunk = global::System.Math.Max(1, ChunkRows / lanes);");
         w.Line("for (int t0 = 0; t0 < steps; t0 += chunk)");
-        w.Line($"    ForwardChunk(lanes, taped, t0, global::System.Math.Min(chunk, steps - t0), steps, records, outputs, tape.Dz{(Separate ? ", tape.GatesHidden" : "")}, global::RnnGen.Kernels.TeamPart.Alone);");
+        w.Open();
+        w.Line("int n = global::System.Math.Min(chunk, steps - t0);");
+        w.Line($"ForwardChunk(lanes, taped, t0, n, steps, records, tape.Dz{(Separate ? ", tape.GatesHidden" : "")}, global::RnnGen.Kernels.TeamPart.Alone);");
+        w.Line("ChunkOutputs(lanes, t0, n, steps, records, outputs);");
+        w.Close();
+        if (!InPlaceStep)
+            w.Close();
         w.Line("for (int b = 0; b < lanes; b++)");
         w.Line("    LoadState(records.Slice((steps * lanes + b) * StepRecordSize, StepRecordSize), states[b]);");
         w.Line("tape.Recorded(steps, lanes);");
@@ -839,7 +880,7 @@ internal sealed class ModelEmitter
         w.Line("/// <summary>");
         w.Line("/// Steps t0 … t0 + n − 1 of <paramref name=\"lanes\"/> sequences in lockstep (Forward's chunks, and Step as one step of one lane).");
         w.Line("/// Row t·lanes + b is step t of lane b: its input is that row of " + (_spec.Tokens ? "<paramref name=\"tokens\"/>" : "<paramref name=\"x\"/>") + ", its state going in step record t·lanes + b of");
-        w.Line("/// <paramref name=\"records\"/>, and it writes record (t + 1)·lanes + b and its output at (b·steps + t)·OutputWidth of <paramref name=\"outputs\"/>.");
+        w.Line("/// <paramref name=\"records\"/>, and it writes record (t + 1)·lanes + b (the outputs come from the records: <see cref=\"ChunkOutputs\"/>).");
         if (Separate)
         {
             w.Line("/// Layer by layer: the input part of a layer's gate sums, for every row of the chunk, is one product (the layer below has");
@@ -850,14 +891,14 @@ internal sealed class ModelEmitter
         {
             w.Line("/// Layer by layer, step by step; each step sums both halves of the gates ([W_ih | W_hh]) in one pass over the packed");
             w.Line("/// weights (measured faster than the input half for the whole chunk first: the recurrent half alone streams half of every");
-            w.Line("/// block of the packed layout). The sums go into <paramref name=\"gates\"/> (n·lanes rows); the head runs once per chunk.");
+            w.Line("/// block of the packed layout). The sums go into <paramref name=\"gates\"/> (n·lanes rows).");
         }
         w.Line("/// On a team (<paramref name=\"part\"/>), each part computes the rows of its own hidden units in every gate and their cells,");
-        w.Line("/// and the parts meet after every step of every layer, before any of them reads that step's h; part 0 alone writes the");
-        w.Line("/// outputs. Alone (<see cref=\"global::RnnGen.Kernels.TeamPart.Alone\"/>), every unit and no meeting. Arguments are already checked.");
+        w.Line("/// and the parts meet after every step of every layer, before any of them reads that step's h. Alone");
+        w.Line("/// (<see cref=\"global::RnnGen.Kernels.TeamPart.Alone\"/>), every unit and no meeting. Arguments are already checked.");
         w.Line("/// </summary>");
         string gh = Separate ? $", {Span} gh" : "";
-        w.Line($"private void ForwardChunk(int lanes, {(_spec.Tokens ? "global::System.ReadOnlySpan<int> tokens" : $"{RoSpan} x")}, int t0, int n, int steps, {Span} records, {Span} outputs, {Span} gates{gh}, global::RnnGen.Kernels.TeamPart part)");
+        w.Line($"private void ForwardChunk(int lanes, {(_spec.Tokens ? "global::System.ReadOnlySpan<int> tokens" : $"{RoSpan} x")}, int t0, int n, int steps, {Span} records, {Span} gates{gh}, global::RnnGen.Kernels.TeamPart part)");
         w.Open();
         w.Line(Separate ? "int rows = n * lanes, first = t0 * lanes; // the chunk's rows, and its first" : "int first = t0 * lanes; // the chunk's first row");
         w.Line($"global::RnnGen.Kernels.RowSlice units = part.Rows<{_t}>({N(_cell.Gates.Count)}, HiddenSize); // this part's units: their rows of each gate");
@@ -915,10 +956,13 @@ internal sealed class ModelEmitter
             w.Line("part.Sync(); // on a team: every part's units of this step are in place before any part reads them");
             w.Close();
         }
+        w.Close();
         w.Line();
+        w.Line("/// <summary>The outputs of steps t0 … t0 + n − 1 of every lane, from their records (after <see cref=\"ForwardChunk\"/>): lane b's at (b·steps + t)·OutputWidth.</summary>");
+        w.Line($"private void ChunkOutputs(int lanes, int t0, int n, int steps, {RoSpan} records, {Span} outputs)");
+        w.Open();
+        w.Line("int first = t0 * lanes; // the chunk's first row");
         string top = L == 1 ? "" : $" + {N(L - 1)} * RecordSize";
-        w.Line("if (part.Index != 0)");
-        w.Line("    return; // the outputs are part 0's (the calling thread's) alone");
         if (Head)
         {
             w.Line("// head: output = head.weight·h_top + head.bias, the chunk's steps of each lane in one product (outputs are lane-major)");

@@ -16,7 +16,7 @@ internal static class SpreadReport
     /// <summary>The rows each process runs (BenchmarkDotNet filters).</summary>
     public static readonly string[] Filters =
     [
-        "*Streaming*.RnnGen", "*Streaming*.Floor", "*Streaming*.TorchSequence",
+        "*Streaming*.RnnGen", "*Streaming*.RnnGenTwoCores", "*Streaming*.Floor", "*Streaming*.TorchSequence", "*Streaming*.TorchSequenceTwoThreads",
         "*CharRnnTraining.DriverTwoWorkers", "*CharRnnTraining.TorchBatch50*",
     ];
 
@@ -80,10 +80,16 @@ internal static class SpreadReport
             "*Efficiency* = floor / RnnGen step, per process, in the order the processes ran; then the lowest, the median and the highest.",
             "model", models.Select(m => (Label(m), Value(run => Ratio(run, m, MarkdownReport.Floor, MarkdownReport.RnnGen)))));
         AppendTable(md, runs,
-            "*TorchSharp sequence / RnnGen*: TorchSharp's time per step over 1000 steps in one call, over RnnGen's streaming step " +
-            "(above 1: RnnGen's one-step-per-call is faster than TorchSharp's whole-sequence mode, which computes every step's " +
-            "input projection in one matrix product and streams only the recurrent weights per step).",
+            "*TorchSharp sequence / RnnGen*, one core each: TorchSharp's time per step over 1000 steps in one call on 1 thread, " +
+            "over RnnGen's streaming step alone (above 1: RnnGen's one-step-per-call is faster than TorchSharp's whole-sequence " +
+            "mode, which computes every step's input projection in one matrix product and streams only the recurrent weights per step).",
             "model", models.Select(m => (Label(m), Value(run => Ratio(run, m, MarkdownReport.TorchSequence, MarkdownReport.RnnGen)))));
+        Type[] teamed = [.. models.Where(m => m.GetMethod("RnnGenTwoCores") is not null)];
+        AppendTable(md, runs,
+            "*The same, both cores each*: TorchSharp's faster sequence row (1 or 2 threads) over RnnGen's step on a `CoreTeam` of 2.",
+            "model", teamed.Select(m => (Label(m), Value(run =>
+                new[] { MarkdownReport.Median(run, m, MarkdownReport.TorchSequence), MarkdownReport.Median(run, m, MarkdownReport.TorchSequence2) }.Min()
+                / MarkdownReport.Median(run, m, MarkdownReport.TwoCores)))));
         AppendTable(md, runs,
             "*Training, batch 50 × 50*: characters per second of RnnGen's SequenceTrainer on 2 workers over TorchSharp's faster " +
             "row (1 or 2 threads) in the same process. TorchSharp trains `nn.LSTM` through oneDNN, whose time per batch " +

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using RnnGen.Benchmarks.Onnx;
 using RnnGen.Benchmarks.Torch;
+using TorchSharp;
 
 namespace RnnGen.Benchmarks.Streaming;
 
@@ -34,9 +35,13 @@ public abstract class StreamingBenchmark<TModel> where TModel : class, IRecurren
     /// <summary>RnnGen's output buffer (OutputWidth values).</summary>
     protected float[] Output { get; private set; } = null!;
 
+    /// <summary>The row of RnnGen's <c>Step</c> on a <see cref="CoreTeam"/> of both cores (the large models only).</summary>
+    public const string TwoCores = "RnnGen, 2 cores";
+
     [GlobalSetup]
     public void Setup()
     {
+        torch.set_num_threads(1); // libtorch's rows run on one thread, except the one that says otherwise
         ModelInfo info = TModel.Info;
         Model = TModel.Create();
         Model.InitializeParameters(Seed);
@@ -57,9 +62,18 @@ public abstract class StreamingBenchmark<TModel> where TModel : class, IRecurren
     /// <summary>RnnGen's row: one generated <c>Step</c> (declared by each model's class, the baseline).</summary>
     public abstract float RnnGen();
 
+    /// <summary>As <see cref="Setup"/>, with libtorch on both cores.</summary>
+    [GlobalSetup(Target = nameof(TorchSequenceTwoThreads))]
+    public void SetupTwoThreads()
+    {
+        Setup();
+        torch.set_num_threads(2);
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
+        torch.set_num_threads(1);
         foreach (IDisposable d in new IDisposable[] { _floor, _naive, _torchModule, _torchCells, _torchSequence, _onnx })
             d?.Dispose();
     }
@@ -80,8 +94,30 @@ public abstract class StreamingBenchmark<TModel> where TModel : class, IRecurren
     [Benchmark(Description = "TorchSharp sequence", OperationsPerInvoke = SequenceLength)]
     public float TorchSequence() => _torchSequence.Step();
 
+    [Benchmark(Description = "TorchSharp sequence, 2 threads", OperationsPerInvoke = SequenceLength)]
+    public float TorchSequenceTwoThreads() => _torchSequence.Step();
+
     [Benchmark(Description = "ONNX Runtime")]
     public float OnnxRuntime() => _onnx.Step();
+
+    /// <summary>
+    /// Steps <paramref name="teamModel"/> (the same weights as <see cref="Model"/>, on a <see cref="CoreTeam"/>) and
+    /// <see cref="Model"/> from zero state for <see cref="CheckSteps"/> steps: the outputs must be the same bits.
+    /// </summary>
+    protected void CheckTeam(TModel teamModel)
+    {
+        ModelInfo info = TModel.Info;
+        RecurrentState<float> state = Model.CreateState(), teamState = teamModel.CreateState();
+        var expected = new float[info.OutputWidth];
+        var actual = new float[info.OutputWidth];
+        for (int t = 0; t < CheckSteps; t++)
+        {
+            Model.Step(Input, state, expected);
+            teamModel.Step(Input, teamState, actual);
+            if (!expected.AsSpan().SequenceEqual(actual))
+                throw new InvalidOperationException($"RnnGen's Step on a CoreTeam disagrees with its Step alone on {info} at step {t}.");
+        }
+    }
 
     /// <summary>
     /// Runs <paramref name="engine"/> and RnnGen (through <see cref="IRecurrentModel{TSelf, T}"/>) from zero state for

@@ -7,12 +7,42 @@ namespace RnnGen.Benchmarks.Streaming;
 
 public class LstmStreaming64x128x2 : StreamingBenchmark<Lstm64x128x2>
 {
-    private Lstm64x128x2.State _state = new();
+    private Lstm64x128x2.State _state = new(), _teamState = new();
+    private Lstm64x128x2 _teamModel = null!;
+    private CoreTeam? _team;
 
     [Benchmark(Baseline = true, Description = "RnnGen")]
     public override float RnnGen()
     {
         Model.Step(Input, ref _state, Output);
+        return Output[0];
+    }
+
+    /// <summary>The same weights, stepping on a <see cref="CoreTeam"/> of both cores; the team lives only for this row.</summary>
+    [GlobalSetup(Target = nameof(RnnGenTwoCores))]
+    public void SetupTeam()
+    {
+        Setup();
+        _teamModel = new Lstm64x128x2();
+        Model.Parameters.CopyTo(_teamModel.Parameters);
+        _teamModel.ParametersChanged();
+        _team = new CoreTeam(2);
+        _teamModel.Team = _team;
+        CheckTeam(_teamModel);
+        Report.ThreadAllocations.Measure($"{nameof(Lstm64x128x2)}: Step on 2 cores", () => RnnGenTwoCores());
+    }
+
+    [GlobalCleanup(Target = nameof(RnnGenTwoCores))]
+    public void CleanupTeam()
+    {
+        _team?.Dispose();
+        Cleanup();
+    }
+
+    [Benchmark(Description = TwoCores)]
+    public float RnnGenTwoCores()
+    {
+        _teamModel.Step(Input, ref _teamState, Output);
         return Output[0];
     }
 }
@@ -67,12 +97,42 @@ public class LstmStreaming1x16x1 : StreamingBenchmark<Lstm1x16x1>
 
 public class LstmStreaming512x512x1 : StreamingBenchmark<Lstm512x512x1>
 {
-    private Lstm512x512x1.State _state = new();
+    private Lstm512x512x1.State _state = new(), _teamState = new();
+    private Lstm512x512x1 _teamModel = null!;
+    private CoreTeam? _team;
 
     [Benchmark(Baseline = true, Description = "RnnGen")]
     public override float RnnGen()
     {
         Model.Step(Input, ref _state, Output);
+        return Output[0];
+    }
+
+    /// <summary>The same weights, stepping on a <see cref="CoreTeam"/> of both cores; the team lives only for this row.</summary>
+    [GlobalSetup(Target = nameof(RnnGenTwoCores))]
+    public void SetupTeam()
+    {
+        Setup();
+        _teamModel = new Lstm512x512x1();
+        Model.Parameters.CopyTo(_teamModel.Parameters);
+        _teamModel.ParametersChanged();
+        _team = new CoreTeam(2);
+        _teamModel.Team = _team;
+        CheckTeam(_teamModel);
+        Report.ThreadAllocations.Measure($"{nameof(Lstm512x512x1)}: Step on 2 cores", () => RnnGenTwoCores());
+    }
+
+    [GlobalCleanup(Target = nameof(RnnGenTwoCores))]
+    public void CleanupTeam()
+    {
+        _team?.Dispose();
+        Cleanup();
+    }
+
+    [Benchmark(Description = TwoCores)]
+    public float RnnGenTwoCores()
+    {
+        _teamModel.Step(Input, ref _teamState, Output);
         return Output[0];
     }
 }

@@ -24,10 +24,12 @@ internal sealed class RnnGenCharRnnTrainer
     private readonly float[] _logitGradients;
     private readonly RmsProp<float> _optimizer = new(CharRnn.ParameterCount, LearningRate, Alpha);
 
-    public RnnGenCharRnnTrainer(CharRnnBatch batch, int seed)
+    /// <param name="team">Cores for the model's Forward (<see cref="CharRnn.Team"/>); null: the calling thread alone.</param>
+    public RnnGenCharRnnTrainer(CharRnnBatch batch, int seed, CoreTeam? team = null)
     {
         Batch = batch;
         _model.InitializeParameters(seed);
+        _model.Team = team;
         _states = [.. Enumerable.Range(0, batch.Sequences).Select(_ => new CharRnn.State())];
         // the runtime trainer's groups (50 sequences = 13 + 13 + 12 + 12)
         int groups = LaneGroups.Count(batch.Sequences);

@@ -47,15 +47,23 @@ public class AllocationTests
     }
 
     [Fact]
-    public void Lstm_StepOnACoreTeam()
+    public void Lstm_OnACoreTeam()
     {
         using var team = new CoreTeam(2);
         var m = new LstmFChunked { Team = team };
         m.InitializeParameters(1);
         var state = new LstmFChunked.State();
-        var x = new float[LstmFChunked.InputSize];
-        var y = new float[LstmFChunked.OutputWidth];
-        AssertNoAllocation(() => m.Step(x, ref state, y));
+        var tape = new LstmFChunked.Tape(4);
+        var x = new float[4 * LstmFChunked.InputSize];
+        var y = new float[4 * LstmFChunked.OutputWidth];
+
+        void Run()
+        {
+            m.Step(x.AsSpan(0, LstmFChunked.InputSize), ref state, y.AsSpan(0, LstmFChunked.OutputWidth));
+            m.Forward(x, ref state, tape, y);
+            m.Backward(tape, y);
+        }
+        AssertNoAllocation(Run);
     }
 
     [Fact]

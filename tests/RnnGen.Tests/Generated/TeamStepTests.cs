@@ -5,13 +5,31 @@ using RnnGen.Tests.Models;
 namespace RnnGen.Tests.Generated;
 
 /// <summary>
-/// <c>Step</c> on a <see cref="CoreTeam"/>: every layer's rows split between cores by hidden units, the cores meeting once per
-/// layer. Each output is summed in the same order whichever core computes it, so a stream of steps on a team must give the
-/// alone model's outputs and states bit for bit: for every cell kind, dense and token inputs, double precision, two and three
-/// cores (three cores of hidden 128 leave a part with no units), and models whose rows cannot be split (the team is ignored).
+/// <c>Step</c> and <c>Forward</c> on a <see cref="CoreTeam"/>: every layer's rows split between cores by hidden units, the
+/// cores meeting once per layer and step. Each output is summed in the same order whichever core computes it, so a stream of
+/// steps, or a window, on a team must give the alone model's outputs, states (and so gradients) bit for bit: for every cell
+/// kind, dense and token inputs, double precision, two and three cores (three cores of hidden 128 leave a part with no units),
+/// one lane and several, one chunk and several, and models whose rows cannot be split (the team is ignored).
 /// </summary>
 public class TeamStepTests
 {
+    [Theory]
+    [InlineData(2, 1, 150)] [InlineData(2, 3, 50)] [InlineData(3, 13, 12)] [InlineData(2, 1, 1)]
+    public void Forward_Lstm_DenseTwoLayersHead(int cores, int lanes, int steps) =>
+        ForwardEqualsAlone<LstmFChunked, float>(cores, lanes, steps, (m, t) => m.Team = t);
+
+    [Theory, InlineData(2, 1, 50), InlineData(3, 2, 70)]
+    public void Forward_Lstm_Tokens(int cores, int lanes, int steps) => ForwardEqualsAlone<LstmTokensTeam, float>(cores, lanes, steps, (m, t) => m.Team = t);
+
+    [Theory, InlineData(2, 1, 50), InlineData(2, 4, 90)]
+    public void Forward_Gru_Dense(int cores, int lanes, int steps) => ForwardEqualsAlone<GruFTeam, float>(cores, lanes, steps, (m, t) => m.Team = t);
+
+    [Theory, InlineData(2, 1, 300), InlineData(3, 5, 20)]
+    public void Forward_Rnn_DenseDouble(int cores, int lanes, int steps) => ForwardEqualsAlone<RnnDChunked, double>(cores, lanes, steps, (m, t) => m.Team = t);
+
+    [Fact]
+    public void Forward_Gru_TokensUnsplittable() => ForwardEqualsAlone<GruFChunked, float>(2, 2, 30, (m, t) => m.Team = t);
+
     [Theory, InlineData(2), InlineData(3)]
     public void Lstm_DenseTwoLayersHead(int cores) => TeamEqualsAlone<LstmFChunked, float>(cores, (m, t) => m.Team = t);
 
@@ -77,6 +95,54 @@ public class TeamStepTests
         alone.Step(x, ref a, ya);
         teamed.Step(x, ref b, yb);
         Assert.True(ya.AsSpan().SequenceEqual(yb));
+    }
+
+    // One Forward of the window on each model, then Backward of the same output gradients: outputs, final states and
+    // gradients must be the same bits (Backward reads what Forward recorded).
+    private static void ForwardEqualsAlone<TModel, T>(int cores, int lanes, int steps, Action<TModel, CoreTeam?> setTeam)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ModelInfo info = TModel.Info;
+        var alone = Harness.NewModel<TModel, T>(seed: 3, scale: 1.5);
+        var teamed = Harness.NewModel<TModel, T>(seed: 3, scale: 1.5);
+        using var team = new CoreTeam(cores);
+        setTeam(teamed, team);
+        int[] tokens = Harness.RandomTokens(lanes * steps, info.InputSize, seed: 4);
+        T[] inputs = Harness.Random<T>(lanes * steps * info.InputSize, seed: 5);
+        var a = new RecurrentState<T>[lanes];
+        var b = new RecurrentState<T>[lanes];
+        for (int l = 0; l < lanes; l++)
+        {
+            a[l] = alone.CreateState();
+            Harness.Random<T>(a[l].Values.Length, seed: 10 + l, scale: 0.8).CopyTo(a[l].Values);
+            b[l] = teamed.CreateState();
+            a[l].CopyTo(b[l]);
+        }
+        var ya = new T[lanes * steps * info.OutputWidth];
+        var yb = new T[ya.Length];
+        var tapeA = alone.CreateTape(steps, lanes);
+        var tapeB = teamed.CreateTape(steps, lanes);
+        for (int window = 0; window < 2; window++) // twice: the second from the states the first left
+        {
+            if (info.Tokens)
+            {
+                alone.Forward(tokens, a, tapeA, ya);
+                teamed.Forward(tokens, b, tapeB, yb);
+            }
+            else
+            {
+                alone.Forward(inputs, a, tapeA, ya);
+                teamed.Forward(inputs, b, tapeB, yb);
+            }
+            Assert.True(ya.AsSpan().SequenceEqual(yb), $"{typeof(TModel).Name} on {cores} cores, {lanes} × {steps}: the outputs differ from the alone Forward's");
+            for (int l = 0; l < lanes; l++)
+                Assert.True(a[l].Values.SequenceEqual(b[l].Values), $"{typeof(TModel).Name}: lane {l}'s final state differs");
+        }
+        T[] dy = Harness.Random<T>(ya.Length, seed: 9);
+        alone.Backward(tapeA, dy, info.Tokens ? default : new T[lanes * steps * info.InputSize], null);
+        teamed.Backward(tapeB, dy, info.Tokens ? default : new T[lanes * steps * info.InputSize], null);
+        Assert.True(alone.Gradients.SequenceEqual(teamed.Gradients), $"{typeof(TModel).Name}: the gradients after the team's Forward differ");
     }
 
     private static void TeamEqualsAlone<TModel, T>(int cores, Action<TModel, CoreTeam?> setTeam, int steps = 200)
