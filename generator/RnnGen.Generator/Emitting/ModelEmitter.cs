@@ -421,7 +421,7 @@ internal sealed class ModelEmitter
             w.Line($"if (_team is {{ }} team && global::RnnGen.Kernels.TeamPart.CanSplit<{_t}>(HiddenSize))");
             w.Open();
             w.Line(_spec.Tokens ? "_stepInput[0] = token;" : "input.CopyTo(_stepInput);");
-            w.Line("team.Run(_teamForward!.OneStep()); // the layers of this step, every layer's rows split between the team's cores");
+            w.Line("team.Run(_teamStep!); // the layers of this step, every layer's rows split between the team's cores");
             w.Close();
             w.Line("else");
             w.Line($"    ForwardChunk(1, {(_spec.Tokens ? "new global::System.ReadOnlySpan<int>(in token)" : "input")}, 0, 1, 1, _stepRecords.Span, _gx.Span{gh}, global::RnnGen.Kernels.TeamPart.Alone);");
@@ -504,62 +504,38 @@ internal sealed class ModelEmitter
     /// JIT save the loop's vector registers around it (LSTM 1→32's step: 68 → 60 ns without it). When HiddenSize is not a
     /// multiple of the widest lanes, the partial last vector follows the loop, with the padded accessors.
     /// </summary>
-    // Step and Forward on a CoreTeam (models whose Step streams the packed weights): the property, and what every core runs.
+    // Step on a CoreTeam (models whose Step streams the packed weights): the property, and what every core runs.
     private void TeamMembers(string gh)
     {
         var w = _w;
         w.Line("private global::RnnGen.CoreTeam? _team;");
-        w.Line("private TeamForward? _teamForward;");
+        w.Line("private TeamStep? _teamStep;");
         w.Line();
         w.Line("/// <summary>");
-        w.Line("/// Cores that share <c>Step</c> and <c>Forward</c> (null, the default: the calling thread alone). Each layer's rows are split");
-        w.Line("/// between them by hidden units, in whole blocks of the packed weights, so each core streams its share from its own cache;");
-        w.Line("/// the cores meet once per layer and step. The results are the same bits as alone. A team serves one call at a time, and its");
-        w.Line("/// helper threads spin between calls (see <see cref=\"global::RnnGen.CoreTeam\"/>). Ignored (everything runs alone) when");
-        w.Line("/// HiddenSize is not a multiple of the packed block (four SIMD vectors) or is a single block: then the rows cannot be split.");
+        w.Line("/// Cores that share <c>Step</c> (null, the default: the calling thread alone). Each layer's rows are split between them by");
+        w.Line("/// hidden units, in whole blocks of the packed weights, so each core streams its share from its own cache; the cores meet");
+        w.Line("/// once per layer. The results are the same bits as alone. A team serves one call at a time, and its helper threads spin");
+        w.Line("/// between calls (see <see cref=\"global::RnnGen.CoreTeam\"/>). Ignored (the step runs alone) when HiddenSize is not a");
+        w.Line("/// multiple of the packed block (four SIMD vectors) or is a single block. <c>Forward</c> and <c>Backward</c> always run alone:");
+        w.Line("/// in training, every update rewrites the weights on one core, and moving them to the other's cache costs more than the");
+        w.Line("/// second core saves (docs/design.md).");
         w.Line("/// </summary>");
         w.Line("public global::RnnGen.CoreTeam? Team");
         w.Open();
         w.Line("get => _team;");
         w.Line("set");
         w.Open();
-        w.Line("_teamForward ??= new TeamForward(this);");
+        w.Line("_teamStep ??= new TeamStep(this);");
         w.Line("_team = value;");
         w.Close();
         w.Close();
         w.Line();
-        w.Line("/// <summary>What every core of a team runs: its part of the layers of one step (Step) or of a window's chunks (Forward).</summary>");
-        w.Line("private sealed class TeamForward : global::RnnGen.Kernels.ITeamWork");
+        w.Line("/// <summary>What every core of a team runs for one step: its part of the layers, on the step buffers.</summary>");
+        w.Line("private sealed class TeamStep : global::RnnGen.Kernels.ITeamWork");
         w.Open();
         w.Line($"private readonly {_self} _model;");
-        w.Line("private Tape? _tape; // null: Step, on the step buffers");
-        w.Line("private int _lanes, _steps;");
-        w.Line();
-        w.Line($"public TeamForward({_self} model) => _model = model;");
-        w.Line();
-        w.Line("public TeamForward OneStep()");
-        w.Open();
-        w.Line("_tape = null;");
-        w.Line("return this;");
-        w.Close();
-        w.Line();
-        w.Line("public TeamForward Window(Tape tape, int lanes, int steps)");
-        w.Open();
-        w.Line("(_tape, _lanes, _steps) = (tape, lanes, steps);");
-        w.Line("return this;");
-        w.Close();
-        w.Line();
-        w.Line("public void Run(global::RnnGen.Kernels.TeamPart part)");
-        w.Open();
-        w.Line("if (_tape is not { } tape)");
-        w.Open();
-        w.Line($"_model.ForwardChunk(1, _model._stepInput, 0, 1, 1, _model._stepRecords.Span, _model._gx.Span{gh.Replace("_gh", "_model._gh")}, part);");
-        w.Line("return;");
-        w.Close();
-        w.Line("int chunk = global::System.Math.Max(1, ChunkRows / _lanes);");
-        w.Line("for (int t0 = 0; t0 < _steps; t0 += chunk)");
-        w.Line($"    _model.ForwardChunk(_lanes, tape.Inputs, t0, global::System.Math.Min(chunk, _steps - t0), _steps, tape.Records, tape.Dz{(Separate ? ", tape.GatesHidden" : "")}, part);");
-        w.Close();
+        w.Line($"public TeamStep({_self} model) => _model = model;");
+        w.Line($"public void Run(global::RnnGen.Kernels.TeamPart part) => _model.ForwardChunk(1, _model._stepInput, 0, 1, 1, _model._stepRecords.Span, _model._gx.Span{gh.Replace("_gh", "_model._gh")}, part);");
         w.Close();
         w.Line();
     }
@@ -702,16 +678,6 @@ internal sealed class ModelEmitter
             : "    inputs.Slice((b * steps + t) * InputSize, InputSize).CopyTo(taped.Slice((t * lanes + b) * InputSize, InputSize));");
         w.Line("StoreState(states[b], records.Slice(b * StepRecordSize, StepRecordSize));");
         w.Close();
-        if (!InPlaceStep)
-        {
-            w.Line($"if (_team is {{ }} team && global::RnnGen.Kernels.TeamPart.CanSplit<{_t}>(HiddenSize))");
-            w.Open();
-            w.Line("team.Run(_teamForward!.Window(tape, lanes, steps)); // the layers of every chunk, every layer's rows split between the team's cores");
-            w.Line("ChunkOutputs(lanes, 0, steps, steps, records, outputs);");
-            w.Close();
-            w.Line("else");
-            w.Open();
-        }
         w.Line("// in chunks of steps whose gate sums (in Dz, which Backward overwrites) stay in the cache with the weights");
         w.Line("int chunk = global::System.Math.Max(1, ChunkRows / lanes);");
         w.Line("for (int t0 = 0; t0 < steps; t0 += chunk)");
@@ -720,8 +686,6 @@ internal sealed class ModelEmitter
         w.Line($"ForwardChunk(lanes, taped, t0, n, steps, records, tape.Dz{(Separate ? ", tape.GatesHidden" : "")}, global::RnnGen.Kernels.TeamPart.Alone);");
         w.Line("ChunkOutputs(lanes, t0, n, steps, records, outputs);");
         w.Close();
-        if (!InPlaceStep)
-            w.Close();
         w.Line("for (int b = 0; b < lanes; b++)");
         w.Line("    LoadState(records.Slice((steps * lanes + b) * StepRecordSize, StepRecordSize), states[b]);");
         w.Line("tape.Recorded(steps, lanes);");

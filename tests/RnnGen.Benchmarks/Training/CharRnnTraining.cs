@@ -15,8 +15,6 @@ public class CharRnnTraining
     private const int Characters1 = CharRnnBatch.Steps, Characters50 = Batch * CharRnnBatch.Steps;
 
     private RnnGenCharRnnTrainer _rnnGen1 = null!, _rnnGen50 = null!;
-    private RnnGenCharRnnTrainer? _rnnGen1Team;
-    private CoreTeam? _team;
     private TorchCharRnnTrainer _torch1 = null!, _torch50 = null!;
     private DriverCharRnnTrainer _driver1 = null!, _driver2 = null!;
 
@@ -52,24 +50,6 @@ public class CharRnnTraining
         torch.set_num_threads(2);
     }
 
-    /// <summary>As <see cref="Setup"/>, and RnnGen's batch-1 trainer on a <see cref="CoreTeam"/> of both cores (which lives only for its row).</summary>
-    [GlobalSetup(Target = nameof(RnnGenBatch1TwoCores))]
-    public void SetupTeam()
-    {
-        Setup();
-        _team = new CoreTeam(2);
-        _rnnGen1Team = new RnnGenCharRnnTrainer(new CharRnnBatch(1, Seed), Seed, _team);
-        CheckSameLoss(_rnnGen1Team.Update(), new RnnGenCharRnnTrainer(new CharRnnBatch(1, Seed), Seed).Update(), "batch 1 on a CoreTeam");
-        Report.ThreadAllocations.Measure("CharRnn: batch-1 update, Forward on a CoreTeam of 2", () => _rnnGen1Team.Update());
-    }
-
-    [GlobalCleanup(Target = nameof(RnnGenBatch1TwoCores))]
-    public void CleanupTeam()
-    {
-        _team?.Dispose();
-        Cleanup();
-    }
-
     [GlobalCleanup]
     public void Cleanup()
     {
@@ -80,10 +60,6 @@ public class CharRnnTraining
 
     [Benchmark(Baseline = true, Description = "RnnGen batch 1", OperationsPerInvoke = Characters1)]
     public float RnnGenBatch1() => _rnnGen1.Update();
-
-    /// <summary>Batch 1 with the model's <c>Forward</c> on a <see cref="CoreTeam"/> of both cores (Backward and the update alone).</summary>
-    [Benchmark(Description = "RnnGen batch 1, 2 cores", OperationsPerInvoke = Characters1)]
-    public float RnnGenBatch1TwoCores() => _rnnGen1Team!.Update();
 
     [Benchmark(Description = "RnnGen batch 50, 1 thread", OperationsPerInvoke = Characters50)]
     public float RnnGenBatch50() => _rnnGen50.Update();

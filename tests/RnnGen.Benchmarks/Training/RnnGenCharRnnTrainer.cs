@@ -24,12 +24,10 @@ internal sealed class RnnGenCharRnnTrainer
     private readonly float[] _logitGradients;
     private readonly RmsProp<float> _optimizer = new(CharRnn.ParameterCount, LearningRate, Alpha);
 
-    /// <param name="team">Cores for the model's Forward (<see cref="CharRnn.Team"/>); null: the calling thread alone.</param>
-    public RnnGenCharRnnTrainer(CharRnnBatch batch, int seed, CoreTeam? team = null)
+    public RnnGenCharRnnTrainer(CharRnnBatch batch, int seed)
     {
         Batch = batch;
         _model.InitializeParameters(seed);
-        _model.Team = team;
         _states = [.. Enumerable.Range(0, batch.Sequences).Select(_ => new CharRnn.State())];
         // the runtime trainer's groups (50 sequences = 13 + 13 + 12 + 12)
         int groups = LaneGroups.Count(batch.Sequences);
