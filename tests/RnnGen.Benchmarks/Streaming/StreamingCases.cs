@@ -5,11 +5,9 @@ namespace RnnGen.Benchmarks.Streaming;
 // One class per model: the RnnGen row calls the generated Step on the concrete model and State types, as a user's
 // code does (no interface call). The other engines' rows come from StreamingBenchmark<TModel>.
 
-public class LstmStreaming64x128x2 : StreamingBenchmark<Lstm64x128x2>
+public class LstmStreaming64x128x2 : TeamStreamingBenchmark<Lstm64x128x2>
 {
     private Lstm64x128x2.State _state = new(), _teamState = new();
-    private Lstm64x128x2 _teamModel = null!;
-    private CoreTeam? _team;
 
     [Benchmark(Baseline = true, Description = "RnnGen")]
     public override float RnnGen()
@@ -18,31 +16,12 @@ public class LstmStreaming64x128x2 : StreamingBenchmark<Lstm64x128x2>
         return Output[0];
     }
 
-    /// <summary>The same weights, stepping on a <see cref="CoreTeam"/> of both cores; the team lives only for this row.</summary>
-    [GlobalSetup(Target = nameof(RnnGenTwoCores))]
-    public void SetupTeam()
-    {
-        Setup();
-        _teamModel = new Lstm64x128x2();
-        Model.Parameters.CopyTo(_teamModel.Parameters);
-        _teamModel.ParametersChanged();
-        _team = new CoreTeam(2);
-        _teamModel.Team = _team;
-        CheckTeam(_teamModel);
-        Report.ThreadAllocations.Measure($"{nameof(Lstm64x128x2)}: Step on 2 cores", () => RnnGenTwoCores());
-    }
-
-    [GlobalCleanup(Target = nameof(RnnGenTwoCores))]
-    public void CleanupTeam()
-    {
-        _team?.Dispose();
-        Cleanup();
-    }
+    protected override void Attach(Lstm64x128x2 model, CoreTeam team) => model.Team = team;
 
     [Benchmark(Description = TwoCores)]
-    public float RnnGenTwoCores()
+    public override float RnnGenTwoCores()
     {
-        _teamModel.Step(Input, ref _teamState, Output);
+        TeamModel.Step(Input, ref _teamState, Output);
         return Output[0];
     }
 }
@@ -95,11 +74,9 @@ public class LstmStreaming1x16x1 : StreamingBenchmark<Lstm1x16x1>
     }
 }
 
-public class LstmStreaming512x512x1 : StreamingBenchmark<Lstm512x512x1>
+public class LstmStreaming512x512x1 : TeamStreamingBenchmark<Lstm512x512x1>
 {
     private Lstm512x512x1.State _state = new(), _teamState = new();
-    private Lstm512x512x1 _teamModel = null!;
-    private CoreTeam? _team;
 
     [Benchmark(Baseline = true, Description = "RnnGen")]
     public override float RnnGen()
@@ -108,18 +85,45 @@ public class LstmStreaming512x512x1 : StreamingBenchmark<Lstm512x512x1>
         return Output[0];
     }
 
-    /// <summary>The same weights, stepping on a <see cref="CoreTeam"/> of both cores; the team lives only for this row.</summary>
+    protected override void Attach(Lstm512x512x1 model, CoreTeam team) => model.Team = team;
+
+    [Benchmark(Description = TwoCores)]
+    public override float RnnGenTwoCores()
+    {
+        TeamModel.Step(Input, ref _teamState, Output);
+        return Output[0];
+    }
+}
+
+/// <summary>
+/// A large model's streaming benchmark, with one row more: RnnGen's <c>Step</c> of a second instance (the same weights) on a
+/// <see cref="CoreTeam"/> of both cores. The team lives only while that row runs, so its spinning helper never competes
+/// with the other rows.
+/// </summary>
+public abstract class TeamStreamingBenchmark<TModel> : StreamingBenchmark<TModel> where TModel : class, IRecurrentModel<TModel, float>
+{
+    private CoreTeam? _team;
+
+    /// <summary>The instance that steps on the team.</summary>
+    protected TModel TeamModel { get; private set; } = null!;
+
+    /// <summary>Gives <paramref name="model"/> the team (the generated <c>Team</c> property, which only larger models have).</summary>
+    protected abstract void Attach(TModel model, CoreTeam team);
+
+    /// <summary>RnnGen's <c>Step</c> on the team (declared by each model's class, as <see cref="StreamingBenchmark{TModel}.RnnGen"/>).</summary>
+    public abstract float RnnGenTwoCores();
+
     [GlobalSetup(Target = nameof(RnnGenTwoCores))]
     public void SetupTeam()
     {
         Setup();
-        _teamModel = new Lstm512x512x1();
-        Model.Parameters.CopyTo(_teamModel.Parameters);
-        _teamModel.ParametersChanged();
+        TeamModel = TModel.Create();
+        Model.Parameters.CopyTo(TeamModel.Parameters);
+        TeamModel.ParametersChanged();
         _team = new CoreTeam(2);
-        _teamModel.Team = _team;
-        CheckTeam(_teamModel);
-        Report.ThreadAllocations.Measure($"{nameof(Lstm512x512x1)}: Step on 2 cores", () => RnnGenTwoCores());
+        Attach(TeamModel, _team);
+        CheckTeam(TeamModel);
+        Report.ThreadAllocations.Measure($"{typeof(TModel).Name}: Step on 2 cores", () => RnnGenTwoCores());
     }
 
     [GlobalCleanup(Target = nameof(RnnGenTwoCores))]
@@ -127,12 +131,5 @@ public class LstmStreaming512x512x1 : StreamingBenchmark<Lstm512x512x1>
     {
         _team?.Dispose();
         Cleanup();
-    }
-
-    [Benchmark(Description = TwoCores)]
-    public float RnnGenTwoCores()
-    {
-        _teamModel.Step(Input, ref _teamState, Output);
-        return Output[0];
     }
 }

@@ -91,12 +91,9 @@ public class TeamStepTests
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ModelInfo info = TModel.Info;
-        var alone = Harness.NewModel<TModel, T>(seed: 3, scale: 1.5);
-        var teamed = Harness.NewModel<TModel, T>(seed: 3, scale: 1.5);
-        using var team = new CoreTeam(cores);
-        setTeam(teamed, team);
-        int[] tokens = Harness.RandomTokens(lanes * steps, info.InputSize, seed: 4);
-        T[] inputs = Harness.Random<T>(lanes * steps * info.InputSize, seed: 5);
+        var (alone, teamed, team) = Pair<TModel, T>(cores, setTeam);
+        using var _ = team;
+        var (tokens, inputs) = Inputs<T>(info, lanes * steps);
         var a = new RecurrentState<T>[lanes];
         var b = new RecurrentState<T>[lanes];
         for (int l = 0; l < lanes; l++)
@@ -132,17 +129,28 @@ public class TeamStepTests
         Assert.True(alone.Gradients.SequenceEqual(teamed.Gradients), $"{typeof(TModel).Name}: the gradients after the team's Forward differ");
     }
 
+    // Two models with the same parameters, the second on a new team of `cores` cores.
+    private static (TModel Alone, TModel Teamed, CoreTeam Team) Pair<TModel, T>(int cores, Action<TModel, CoreTeam?> setTeam)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var teamed = Harness.NewModel<TModel, T>(seed: 3, scale: 1.5);
+        var team = new CoreTeam(cores);
+        setTeam(teamed, team);
+        return (Harness.NewModel<TModel, T>(seed: 3, scale: 1.5), teamed, team);
+    }
+
+    private static (int[] Tokens, T[] Inputs) Inputs<T>(ModelInfo info, int rows) where T : unmanaged, IFloatingPointIeee754<T> =>
+        (Harness.RandomTokens(rows, info.InputSize, seed: 4), Harness.Random<T>(rows * info.InputSize, seed: 5));
+
     private static void TeamEqualsAlone<TModel, T>(int cores, Action<TModel, CoreTeam?> setTeam, int steps = 200)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ModelInfo info = TModel.Info;
-        var alone = Harness.NewModel<TModel, T>(seed: 3, scale: 1.5);
-        var teamed = Harness.NewModel<TModel, T>(seed: 3, scale: 1.5);
-        using var team = new CoreTeam(cores);
-        setTeam(teamed, team);
-        int[] tokens = Harness.RandomTokens(steps, info.InputSize, seed: 4);
-        T[] inputs = Harness.Random<T>(steps * info.InputSize, seed: 5);
+        var (alone, teamed, team) = Pair<TModel, T>(cores, setTeam);
+        using var _ = team;
+        var (tokens, inputs) = Inputs<T>(info, steps);
         var a = alone.CreateState();
         Harness.Random<T>(a.Values.Length, seed: 6, scale: 0.8).CopyTo(a.Values);
         var b = teamed.CreateState();
