@@ -227,15 +227,17 @@ internal sealed class ModelEmitter
         PackedFields();
         if (!InPlaceStep)
         {
-            // on 64-byte boundaries: the parts of a team write neighbouring units, and must not share cache lines
+            // on 64-byte boundaries: the parts of a team write neighbouring units, and must not share cache lines (and a
+            // stream that starts on a line reads fewer lines)
             string aligned = $"global::RnnGen.Kernels.AlignedArray<{_t}>";
             w.Line($"private readonly {aligned} _gx = new(GateRows);        // Step: gate pre-activations{(Separate ? " from the input (+ b_ih)" : "")}");
             if (Separate)
                 w.Line($"private readonly {aligned} _gh = new(GateRows);        // Step: gate pre-activations from the hidden state (+ b_hh)");
             w.Line($"private readonly {aligned} _stepRecords = new(2 * StepRecordSize); // Step: the state going in, then coming out");
-            w.Line(_spec.Tokens
-                ? "private readonly int[] _stepInput = new int[1];          // Step on a team: the token, where every core reads it"
-                : $"private readonly {_t}[] _stepInput = new {_t}[InputSize]; // Step on a team: the input, where every core reads it");
+            if (Teamed)
+                w.Line(_spec.Tokens
+                    ? "private readonly int[] _stepInput = new int[1];          // Step on a team: the token, where every core reads it"
+                    : $"private readonly {_t}[] _stepInput = new {_t}[InputSize]; // Step on a team: the input, where every core reads it");
         }
         w.Line($"private readonly {_t}[] _dh = new {_t}[HiddenSize];      // Backward: dL/dh of the layer at hand");
         w.Line();
@@ -416,20 +418,26 @@ internal sealed class ModelEmitter
         if (!InPlaceStep)
         {
             // a larger model: the general step through the packed copies that Forward reads, on a copy of the state
-            string gh = Separate ? ", _gh.Span" : "";
             w.Line("StoreState(state, _stepRecords.Span);");
-            w.Line($"if (_team is {{ }} team && global::RnnGen.Kernels.TeamPart.CanSplit<{_t}>(HiddenSize))");
-            w.Open();
-            w.Line(_spec.Tokens ? "_stepInput[0] = token;" : "input.CopyTo(_stepInput);");
-            w.Line("team.Run(_teamStep!); // the layers of this step, every layer's rows split between the team's cores");
-            w.Close();
-            w.Line("else");
-            w.Line($"    ForwardChunk(1, {(_spec.Tokens ? "new global::System.ReadOnlySpan<int>(in token)" : "input")}, 0, 1, 1, _stepRecords.Span, _gx.Span{gh}, global::RnnGen.Kernels.TeamPart.Alone);");
+            string alone = $"ForwardChunk(1, {(_spec.Tokens ? "new global::System.ReadOnlySpan<int>(in token)" : "input")}, 0, 1, 1, {StepBuffers("")}{AlonePart});";
+            if (Teamed)
+            {
+                w.Line($"if (_team is {{ }} team && global::RnnGen.Kernels.TeamPart.CanSplit<{_t}>(HiddenSize))");
+                w.Open();
+                w.Line(_spec.Tokens ? "_stepInput[0] = token;" : "input.CopyTo(_stepInput);");
+                w.Line("team.Run(_teamStep!); // the layers of this step, every layer's rows split between the team's cores");
+                w.Close();
+                w.Line("else");
+                w.Line("    " + alone);
+            }
+            else
+                w.Line(alone);
             w.Line("ChunkOutputs(1, 0, 1, 1, _stepRecords.Span, output);");
             w.Line("LoadState(_stepRecords.Span.Slice(StepRecordSize, StepRecordSize), state);");
             w.Close();
             w.Line();
-            TeamMembers(gh);
+            if (Teamed)
+                TeamMembers();
             return;
         }
         string x = _spec.Tokens ? "token" : "input";
@@ -497,15 +505,8 @@ internal sealed class ModelEmitter
         if (writesOutput) w.Line("L.Store(vh, output, j);   // no head: the output is the top layer's h");
     }
 
-    /// <summary>
-    /// A loop over a layer's vectors of L.Count units (j = 0, L.Count, …). <paramref name="body"/> writes the checked,
-    /// padded accessors (L.Load, L.Store); inside the loop, which runs over whole vectors only, they become
-    /// L.LoadUnchecked / L.StoreUnchecked. The padded path is an out-of-line call, and a call inside the loop would make the
-    /// JIT save the loop's vector registers around it (LSTM 1→32's step: 68 → 60 ns without it). When HiddenSize is not a
-    /// multiple of the widest lanes, the partial last vector follows the loop, with the padded accessors.
-    /// </summary>
     // Step on a CoreTeam (models whose Step streams the packed weights): the property, and what every core runs.
-    private void TeamMembers(string gh)
+    private void TeamMembers()
     {
         var w = _w;
         w.Line("private global::RnnGen.CoreTeam? _team;");
@@ -515,8 +516,8 @@ internal sealed class ModelEmitter
         w.Line("/// Cores that share <c>Step</c> (null, the default: the calling thread alone). Each layer's rows are split between them by");
         w.Line("/// hidden units, in whole blocks of the packed weights, so each core streams its share from its own cache; the cores meet");
         w.Line("/// once per layer. The results are the same bits as alone. A team serves one call at a time, and its helper threads spin");
-        w.Line("/// between calls (see <see cref=\"global::RnnGen.CoreTeam\"/>). Ignored (the step runs alone) when HiddenSize is not a");
-        w.Line("/// multiple of the packed block (four SIMD vectors) or is a single block. <c>Forward</c> and <c>Backward</c> always run alone:");
+        w.Line("/// between calls (see <see cref=\"global::RnnGen.CoreTeam\"/>). The step runs alone when this machine's packed blocks (four of");
+        w.Line("/// its widest SIMD vectors: 64 floats with AVX-512) do not divide HiddenSize at least twice. <c>Forward</c> and <c>Backward</c> always run alone:");
         w.Line("/// in training, every update rewrites the weights on one core, and moving them to the other's cache costs more than the");
         w.Line("/// second core saves (docs/design.md).");
         w.Line("/// </summary>");
@@ -535,13 +536,20 @@ internal sealed class ModelEmitter
         w.Open();
         w.Line($"private readonly {_self} _model;");
         w.Line($"public TeamStep({_self} model) => _model = model;");
-        w.Line($"public void Run(global::RnnGen.Kernels.TeamPart part) => _model.ForwardChunk(1, _model._stepInput, 0, 1, 1, _model._stepRecords.Span, _model._gx.Span{gh.Replace("_gh", "_model._gh")}, part);");
+        w.Line($"public void Run(global::RnnGen.Kernels.TeamPart part) => _model.ForwardChunk(1, _model._stepInput, 0, 1, 1, {StepBuffers("_model.")}, part);");
         w.Close();
         w.Line();
     }
 
-    // The units j of a loop over vectors: all of them, or (range) from … to − 1, where from and to are whole blocks of a
-    // team's split (then HiddenSize is a multiple of a block) or 0 and HiddenSize.
+    /// <summary>
+    /// A loop over a layer's vectors of L.Count units (j = 0, L.Count, …). <paramref name="body"/> writes the checked,
+    /// padded accessors (L.Load, L.Store); inside the loop, which runs over whole vectors only, they become
+    /// L.LoadUnchecked / L.StoreUnchecked. The padded path is an out-of-line call, and a call inside the loop would make the
+    /// JIT save the loop's vector registers around it (LSTM 1→32's step: 68 → 60 ns without it). When HiddenSize is not a
+    /// multiple of the widest lanes, the partial last vector follows the loop, with the padded accessors.
+    /// </summary>
+    /// With <paramref name="range"/> (models with a <c>Team</c>), the units from … to − 1 only: whole blocks of a team's
+    /// split, or 0 and HiddenSize, which is then a multiple of every lane width.
     private void VectorLoop(System.Action body, bool range = false)
     {
         var w = _w;
@@ -563,6 +571,22 @@ internal sealed class ModelEmitter
         body();
         w.Close();
     }
+
+    /// <summary>
+    /// Whether the model gets a <c>Team</c> (<c>Step</c> on several cores): its <c>Step</c> streams the packed weights (not in
+    /// place), and its layers can be split between cores by units on some machine — HiddenSize a multiple of the smallest
+    /// packed block (four 128-bit vectors: 16 floats or 8 doubles), two blocks at least. Whether they split on the machine
+    /// that runs it (blocks of four of its widest vectors) is <c>TeamPart.CanSplit</c>, at run time.
+    /// </summary>
+    private bool Teamed => !InPlaceStep && _spec.HiddenSize % MinBlock == 0 && _spec.HiddenSize >= 2 * MinBlock;
+
+    private int MinBlock => _spec.IsDouble ? 8 : 16;
+
+    /// <summary>The step buffers ForwardChunk runs on in <c>Step</c>, as members of <paramref name="owner"/> ("" or "_model.").</summary>
+    private string StepBuffers(string owner) => $"{owner}_stepRecords.Span, {owner}_gx.Span{(Separate ? $", {owner}_gh.Span" : "")}";
+
+    /// <summary>The last argument of a ForwardChunk call: the team part (models with a <c>Team</c> only).</summary>
+    private string AlonePart => Teamed ? ", global::RnnGen.Kernels.TeamPart.Alone" : "";
 
     /// <summary>
     /// Whether <c>Step</c> runs in place on the state with its own gate-interleaved copy of the weights (<c>GateMatrix</c>):
@@ -683,7 +707,7 @@ internal sealed class ModelEmitter
         w.Line("for (int t0 = 0; t0 < steps; t0 += chunk)");
         w.Open();
         w.Line("int n = global::System.Math.Min(chunk, steps - t0);");
-        w.Line($"ForwardChunk(lanes, taped, t0, n, steps, records, tape.Dz{(Separate ? ", tape.GatesHidden" : "")}, global::RnnGen.Kernels.TeamPart.Alone);");
+        w.Line($"ForwardChunk(lanes, taped, t0, n, steps, records, tape.Dz{(Separate ? ", tape.GatesHidden" : "")}{AlonePart});");
         w.Line("ChunkOutputs(lanes, t0, n, steps, records, outputs);");
         w.Close();
         w.Line("for (int b = 0; b < lanes; b++)");
@@ -857,15 +881,22 @@ internal sealed class ModelEmitter
             w.Line("/// weights (measured faster than the input half for the whole chunk first: the recurrent half alone streams half of every");
             w.Line("/// block of the packed layout). The sums go into <paramref name=\"gates\"/> (n·lanes rows).");
         }
-        w.Line("/// On a team (<paramref name=\"part\"/>), each part computes the rows of its own hidden units in every gate and their cells,");
-        w.Line("/// and the parts meet after every step of every layer, before any of them reads that step's h. Alone");
-        w.Line("/// (<see cref=\"global::RnnGen.Kernels.TeamPart.Alone\"/>), every unit and no meeting. Arguments are already checked.");
+        if (Teamed)
+        {
+            w.Line("/// On a team (<paramref name=\"part\"/>), each part computes the rows of its own hidden units in every gate and their cells,");
+            w.Line("/// and the parts meet after every step of every layer, before any of them reads that step's h. Alone");
+            w.Line("/// (<see cref=\"global::RnnGen.Kernels.TeamPart.Alone\"/>), every unit and no meeting. Arguments are already checked.");
+        }
+        else
+            w.Line("/// Arguments are already checked.");
         w.Line("/// </summary>");
         string gh = Separate ? $", {Span} gh" : "";
-        w.Line($"private void ForwardChunk(int lanes, {(_spec.Tokens ? "global::System.ReadOnlySpan<int> tokens" : $"{RoSpan} x")}, int t0, int n, int steps, {Span} records, {Span} gates{gh}, global::RnnGen.Kernels.TeamPart part)");
+        w.Line($"private void ForwardChunk(int lanes, {(_spec.Tokens ? "global::System.ReadOnlySpan<int> tokens" : $"{RoSpan} x")}, int t0, int n, int steps, {Span} records, {Span} gates{gh}{(Teamed ? ", global::RnnGen.Kernels.TeamPart part" : "")})");
         w.Open();
         w.Line(Separate ? "int rows = n * lanes, first = t0 * lanes; // the chunk's rows, and its first" : "int first = t0 * lanes; // the chunk's first row");
-        w.Line($"global::RnnGen.Kernels.RowSlice units = part.Rows<{_t}>({N(_cell.Gates.Count)}, HiddenSize); // this part's units: their rows of each gate");
+        if (Teamed)
+            w.Line($"global::RnnGen.Kernels.RowSlice units = part.Rows<{_t}>({N(_cell.Gates.Count)}, HiddenSize); // this part's units: their rows of each gate");
+        string slice = Teamed ? ", units" : "";
         for (int l = 0; l < L; l++)
         {
             string rec = l == 0 ? "" : $" + {N(l)} * RecordSize";
@@ -881,14 +912,14 @@ internal sealed class ModelEmitter
             {
                 w.Line("// input part, every row of the chunk: gx = b_ih + W_ih·x (a column); per step, the hidden part gh = b_hh + W_hh·h_prev");
                 w.Line("for (int r = 0; r < rows; r++)");
-                w.Line("    _embedding.CopyColumn(tokens[first + r], gates.Slice(r * GateRows, GateRows), units);");
+                w.Line($"    _embedding.CopyColumn(tokens[first + r], gates.Slice(r * GateRows, GateRows){slice});");
             }
             else if (!Separate)
                 w.Line($"// z = b_ih + b_hh + [W_ih | W_hh]·[x; h_prev], per step, all {N(_cell.Gates.Count)} gates in one pass over the packed weights");
             else
             {
                 w.Line("// input part, every row of the chunk: gx = b_ih + W_ih·x; per step, the hidden part gh = b_hh + W_hh·h_prev");
-                w.Line($"_input{N(l)}.Multiply(rows, {chunkInputs}, default, 0, gates, GateRows, units);");
+                w.Line($"_input{N(l)}.Multiply(rows, {chunkInputs}, default, 0, gates, GateRows{slice});");
             }
             w.Line("for (int t = 0; t < n; t++)");
             w.Open();
@@ -899,25 +930,29 @@ internal sealed class ModelEmitter
             string hRows = $"prev{(l == 0 ? "" : $".Slice({N(l)} * RecordSize)")}, StepRecordSize";
             if (embed && !Separate)
             {
-                w.Line($"_hidden0.Multiply(lanes, {hRows}, default, 0, gx, GateRows, units);");
+                w.Line($"_hidden0.Multiply(lanes, {hRows}, default, 0, gx, GateRows{slice});");
                 w.Line("for (int b = 0; b < lanes; b++)");
-                w.Line("    _embedding.AddColumn(tokens[row + b], gx.Slice(b * GateRows, GateRows), units);");
+                w.Line($"    _embedding.AddColumn(tokens[row + b], gx.Slice(b * GateRows, GateRows){slice});");
             }
             else if (!Separate)
-                w.Line($"_layer{N(l)}.Multiply(lanes, {(l == 0 ? "x.Slice(row * InputSize), InputSize" : $"next{(l == 1 ? "" : $".Slice({N(l - 1)} * RecordSize)")}, StepRecordSize")}, {hRows}, gx, GateRows, units);");
+                w.Line($"_layer{N(l)}.Multiply(lanes, {(l == 0 ? "x.Slice(row * InputSize), InputSize" : $"next{(l == 1 ? "" : $".Slice({N(l - 1)} * RecordSize)")}, StepRecordSize")}, {hRows}, gx, GateRows{slice});");
             else
-                w.Line($"_hidden{N(l)}.Multiply(lanes, {hRows}, default, 0, gh, GateRows, units);");
+                w.Line($"_hidden{N(l)}.Multiply(lanes, {hRows}, default, 0, gh, GateRows{slice});");
             string at = $"b * StepRecordSize{rec}";
             var args = new List<string> { "gx.Slice(b * GateRows, GateRows)" };
             if (Separate) args.Add("gh.Slice(b * GateRows, GateRows)");
             args.Add($"prev.Slice({at}, HiddenSize)");
             if (HasC) args.Add($"prev.Slice({at} + HiddenSize, HiddenSize)");
             args.Add($"next.Slice({at}, RecordSize)");
-            args.Add("units.From");
-            args.Add("units.To");
+            if (Teamed)
+            {
+                args.Add("units.From");
+                args.Add("units.To");
+            }
             w.Line("for (int b = 0; b < lanes; b++)");
             w.Line($"    CellForward({string.Join(", ", args)});");
-            w.Line("part.Sync(); // on a team: every part's units of this step are in place before any part reads them");
+            if (Teamed)
+                w.Line("part.Sync(); // on a team: every part's units of this step are in place before any part reads them");
             w.Close();
         }
         w.Close();
@@ -1108,10 +1143,15 @@ internal sealed class ModelEmitter
         fwd.Add($"{RoSpan} hPrev");
         if (HasC) fwd.Add($"{RoSpan} cPrev");
         fwd.Add($"{Span} record");
-        fwd.Add("int from");
-        fwd.Add("int to");
+        if (Teamed)
+        {
+            fwd.Add("int from");
+            fwd.Add("int to");
+        }
         string fwdArgs = string.Join(", ", fwd.Select(a => a.Substring(a.LastIndexOf(' ') + 1)));
-        w.Line("/// <summary>Gate activations and the new state, from the pre-activations, into one layer's step record: units <paramref name=\"from\"/> … <paramref name=\"to\"/> − 1 (a team part's, or all).</summary>");
+        w.Line(Teamed
+            ? "/// <summary>Gate activations and the new state, from the pre-activations, into one layer's step record: units <paramref name=\"from\"/> … <paramref name=\"to\"/> − 1 (a team part's, or all).</summary>"
+            : "/// <summary>Gate activations and the new state, from the pre-activations, into one layer's step record.</summary>");
         w.Line(NoInlining);
         w.Line($"private static void CellForward({string.Join(", ", fwd)})");
         w.Open();
@@ -1133,7 +1173,7 @@ internal sealed class ModelEmitter
             w.Line($"Cell<L>({string.Join(", ", args)});");
             foreach (var s in slots)
                 w.Line($"L.Store(v{s.Name}, {s.Name}, j);");
-        }, range: true);
+        }, range: Teamed);
         w.Close();
         w.Line();
 

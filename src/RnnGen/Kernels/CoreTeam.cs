@@ -5,34 +5,38 @@ using RnnGen.Kernels;
 namespace RnnGen;
 
 /// <summary>
-/// Cores that run one model's <c>Step</c> (and <c>Forward</c>) together: every layer's rows are split between them, so each
-/// core streams its share of the weights from its own cache, and the cores meet once per layer and step.
+/// Cores that run one model's <c>Step</c> together: every layer's rows are split between them, so each core streams its
+/// share of the weights from its own cache, and the cores meet once per layer.
 /// </summary>
 /// <remarks>
-/// <para>Give a team to a model through its <c>Team</c> property. The calling thread is part 0; the team owns
-/// <see cref="Cores"/> − 1 helper threads, which spin between calls for <see cref="SpinTime"/> (so that a stream of
-/// steps does not pay for waking them) and then sleep until the next call. Spinning keeps those cores busy: give a team
-/// only to a model whose latency matters more than the other work of the machine.</para>
+/// <para>Give a team to a model through its <c>Team</c> property (generated for models above 32,768 gate weights whose
+/// hidden size is a multiple of 16, or of 8 in double precision). The
+/// calling thread is part 0; the team owns <see cref="Cores"/> − 1 helper threads, which spin between calls for
+/// <see cref="SpinTime"/> (so that a stream of steps does not pay for waking them) and then sleep until the next call.
+/// Spinning keeps those cores busy: give a team only to a model whose latency matters more than the other work of the
+/// machine, and no more cores than the machine has.</para>
 /// <para>A team runs one call at a time. Results are the same bits as on one core: every output is summed in the same
-/// order, whichever core computes it.</para>
-/// <para>Measured on a 2-core Zen 5 (docs/benchmarks.md): an LSTM 64→128×2 step from 5.8 to about 3.3 µs. Cores meet
-/// through shared cache lines; a meeting costs a few hundred nanoseconds on a virtual machine, so small models (whose
-/// whole step takes less) gain nothing, and their <c>Step</c> ignores the team.</para>
+/// order, whichever core computes it. Dispose the team to stop its threads.</para>
+/// <para>Measured on a 2-core Zen 5 (docs/benchmarks.md): an LSTM 64→128×2 step from about 5.2 to 3.4 µs. Cores meet
+/// through shared cache lines, and a line takes about 300 ns from one core of that virtual machine to the other, so the
+/// small models (whose whole step takes less) have no <c>Team</c>.</para>
 /// </remarks>
 public sealed class CoreTeam : IDisposable
 {
-    private const int Line = 16; // longs per cache line and a half: counters of different cores never share a line
+    private const int Line = 16; // 16 longs = 128 bytes, two cache lines: the counters of different cores never share one
 
     private readonly Thread[] _helpers;
     private readonly long[] _arrived;   // part k's barrier count at k·Line
-    private readonly long[] _signal = new long[2 * Line]; // [0]: the job number; [Line]: 1 while some helper sleeps
+    private readonly long[] _finished;  // the last job helper part k has finished, at k·Line
+    private readonly long[] _signal = new long[2 * Line]; // [0]: the job number; [Line]: how many helpers sleep
     private readonly object _sleep = new();
     private ITeamWork? _work;
     private long _job;
-    private int _busy;
+    private int _busy;             // 1 while a call runs, and for good once disposed
     private volatile bool _stopping;
     private volatile bool _failed; // a part threw: barriers no longer wait, and the counts no longer agree
-    private Exception? _error;
+    private Exception? _error;     // the first exception a part threw
+    private bool _reported;        // whether _error has been thrown to a caller
 
     /// <summary>A team of <paramref name="cores"/> cores: the calling thread and <paramref name="cores"/> − 1 helper threads.</summary>
     /// <param name="cores">At least 2.</param>
@@ -43,6 +47,7 @@ public sealed class CoreTeam : IDisposable
         SpinTime = spinTime ?? TimeSpan.FromMilliseconds(1);
         ArgumentOutOfRangeException.ThrowIfLessThan(SpinTime, TimeSpan.Zero, nameof(spinTime));
         _arrived = new long[cores * Line];
+        _finished = new long[cores * Line];
         _helpers = new Thread[cores - 1];
         for (int i = 0; i < _helpers.Length; i++)
         {
@@ -60,25 +65,33 @@ public sealed class CoreTeam : IDisposable
 
     /// <summary>
     /// Runs <paramref name="work"/> on every core (<see cref="ITeamWork.Run"/> with parts 0 … Cores − 1; part 0 on the
-    /// calling thread) and returns when part 0 has returned. Parts meet through <see cref="TeamPart.Sync"/>; a part that
-    /// must be complete before this returns ends with one.
+    /// calling thread) and returns when part 0 has returned. Parts meet through <see cref="TeamPart.Sync"/>; what a helper
+    /// part writes after its last sync may still be in progress when this returns.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The team is running another call, or it is disposed.</exception>
+    /// <exception cref="InvalidOperationException">The team is running another call; or a part of an earlier call threw
+    /// (the team is then unusable; that exception is the inner one).</exception>
+    /// <exception cref="ObjectDisposedException">The team is disposed.</exception>
+    /// <remarks>An exception thrown by any part is rethrown here, after every part has stopped.</remarks>
     public void Run(ITeamWork work)
     {
         ArgumentNullException.ThrowIfNull(work);
         if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
-            throw new InvalidOperationException("This CoreTeam is running another call: a team serves one call at a time (give each thread its own team, or none).");
-        try
         {
             ObjectDisposedException.ThrowIf(_stopping, this);
+            throw new InvalidOperationException("This CoreTeam is running another call: a team serves one call at a time (give each thread its own team, or none).");
+        }
+        try
+        {
             if (_failed)
-                throw new InvalidOperationException("This CoreTeam is unusable: a part of an earlier call threw (see that exception). Dispose it and create another.");
+            {
+                _reported = true;
+                throw new InvalidOperationException("This CoreTeam is unusable: a part of an earlier call threw (the inner exception). Dispose it and create another.", _error);
+            }
             _work = work;
             long syncs = _arrived[0];
             long job = ++_job;
             Interlocked.Exchange(ref _signal[0], job); // a full fence: the work is visible before the job number
-            if (Volatile.Read(ref _signal[Line]) != 0)
+            if (Volatile.Read(ref _signal[Line]) != 0)  // read after the fence: a helper going to sleep has counted itself
                 lock (_sleep) Monitor.PulseAll(_sleep);
             try
             {
@@ -88,12 +101,22 @@ public sealed class CoreTeam : IDisposable
             {
                 Fail(e);
             }
-            // every part syncs at least once, so no helper can still be starting this job when the next is published
+            // every part syncs at least once (the helpers add one as part 0 does), so no helper can still be starting
+            // this job when the next is published
             if (_arrived[0] == syncs)
                 Sync(0);
-            Exception? error = Interlocked.Exchange(ref _error, null);
-            if (error is not null)
-                ExceptionDispatchInfo.Throw(error);
+            if (_failed)
+            {
+                // let every helper stop before the caller sees the exception (and perhaps touches what they write)
+                for (int k = 1; k < Cores; k++)
+                    while (Volatile.Read(ref _finished[k * Line]) < job)
+                        Thread.Yield();
+                if (!_reported)
+                {
+                    _reported = true;
+                    ExceptionDispatchInfo.Throw(_error!);
+                }
+            }
         }
         finally
         {
@@ -108,8 +131,13 @@ public sealed class CoreTeam : IDisposable
         Volatile.Write(ref _arrived[part * Line], n);
         for (int k = 0; k < _helpers.Length + 1; k++)
         {
-            while (Volatile.Read(ref _arrived[k * Line]) < n && !_failed)
-                Thread.SpinWait(1);
+            // a meeting takes well under a microsecond; a wait of thousands of spins means that more threads than cores
+            // compete (or a part is descheduled): then give the processor away between looks
+            for (int spins = 0; Volatile.Read(ref _arrived[k * Line]) < n && !_failed; spins++)
+            {
+                if (spins < 4096) Thread.SpinWait(1);
+                else Thread.Yield();
+            }
         }
     }
 
@@ -121,14 +149,18 @@ public sealed class CoreTeam : IDisposable
             long job = WaitForJob(seen);
             if (_stopping) return;
             seen = job;
+            long syncs = _arrived[part * Line];
             try
             {
                 _work!.Run(new TeamPart(this, part));
+                if (_arrived[part * Line] == syncs)
+                    Sync(part); // as part 0 does after a work without syncs
             }
             catch (Exception e)
             {
                 Fail(e);
             }
+            Volatile.Write(ref _finished[part * Line], job);
         }
     }
 
@@ -147,11 +179,13 @@ public sealed class CoreTeam : IDisposable
         }
         lock (_sleep)
         {
-            Interlocked.Exchange(ref _signal[Line], 1); // a full fence: announced before the job number is read again
+            // counted (a full fence) before the job number is read again: the caller publishes the job, then reads the
+            // count, so either this sees the job or the caller sees the sleeper and pulses (under the lock, so after the Wait)
+            Interlocked.Increment(ref _signal[Line]);
             long job;
             while ((job = Volatile.Read(ref _signal[0])) == seen && !_stopping)
                 Monitor.Wait(_sleep);
-            Volatile.Write(ref _signal[Line], 0);
+            Interlocked.Decrement(ref _signal[Line]);
             return job;
         }
     }
@@ -163,10 +197,19 @@ public sealed class CoreTeam : IDisposable
         _failed = true;
     }
 
-    /// <summary>Stops and joins the helper threads. A disposed team refuses further calls.</summary>
+    /// <summary>
+    /// Waits for a running call to end, then stops and joins the helper threads. A disposed team refuses further calls
+    /// (<see cref="ObjectDisposedException"/>). Do not call it from inside a call of the team.
+    /// </summary>
     public void Dispose()
     {
-        if (_stopping) return;
+        // take the team as a call would, and keep it: no call can start or be running while the helpers stop
+        SpinWait wait = default;
+        while (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            if (_stopping) return; // disposed already
+            wait.SpinOnce();
+        }
         _stopping = true;
         lock (_sleep) Monitor.PulseAll(_sleep);
         foreach (var t in _helpers)

@@ -21,7 +21,8 @@ namespace RnnGen.Kernels;
 /// <c>ParametersChanged()</c>.</para>
 /// <para>Every lane's row sums its columns in the same order whatever the number of lanes, so a multi-lane product
 /// equals the one-lane products bit for bit. An instance keeps a scratch block for the last, partial block of rows:
-/// do not multiply with one instance from two threads at once.</para>
+/// do not multiply with one instance from two threads at once, except in disjoint row slices (the parts of a
+/// <see cref="CoreTeam"/>), of which only the one that ends at the last row uses the scratch.</para>
 /// </remarks>
 public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
 {
@@ -170,8 +171,8 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
         if (rows.Groups < 1 || Rows % rows.Groups != 0)
             throw new ArgumentException($"rows: {rows.Groups} groups do not divide the {Rows} rows.", nameof(rows));
         int groupRows = Rows / rows.Groups;
-        if (rows.From < 0 || rows.To > groupRows)
-            throw new ArgumentException($"rows: {rows.From} … {rows.To} is outside a group of {groupRows} rows.", nameof(rows));
+        if (rows.From < 0 || rows.To > groupRows || rows.From > rows.To)
+            throw new ArgumentException($"rows: {rows.From} … {rows.To} is not a range within a group of {groupRows} rows (0 ≤ From ≤ To ≤ {groupRows}).", nameof(rows));
         if (rows.IsEmpty || (rows.From == 0 && rows.To == groupRows)) return; // nothing, or every row (one pass)
         for (int g = 0; g < rows.Groups; g++)
         {
@@ -495,8 +496,10 @@ public sealed class TransposedMatrix<T> where T : unmanaged, INumber<T>
     private void Column(int column, Span<T> y, RowSlice rows, bool add)
     {
         if ((uint)column >= (uint)Columns) throw new ArgumentOutOfRangeException(nameof(column));
-        if (rows.Groups < 1 || Rows % rows.Groups != 0 || rows.From < 0 || rows.To > Rows / rows.Groups)
-            throw new ArgumentException($"rows: {rows} is not a slice of {Rows} rows.", nameof(rows));
+        if (rows.Groups < 1 || Rows % rows.Groups != 0)
+            throw new ArgumentException($"rows: {rows.Groups} groups do not divide the {Rows} rows.", nameof(rows));
+        if (rows.From < 0 || rows.To > Rows / rows.Groups || rows.From > rows.To)
+            throw new ArgumentException($"rows: {rows.From} … {rows.To} is not a range within a group of {Rows / rows.Groups} rows (0 ≤ From ≤ To ≤ {Rows / rows.Groups}).", nameof(rows));
         if (y.Length < Rows) throw new ArgumentException($"y has length {y.Length}; expected at least {Rows}.", nameof(y));
         if (rows.IsEmpty) return;
         int groupRows = Rows / rows.Groups, n = rows.To - rows.From;

@@ -63,6 +63,8 @@ public class AllocationTests
             m.Forward(x, ref state, tape, y);
             m.Backward(tape, y);
         }
+        // the calling thread is the team's part 0: it runs the same generated code as the helper parts (the process-wide
+        // count would include the other tests that xUnit runs in parallel)
         AssertNoAllocation(Run);
     }
 

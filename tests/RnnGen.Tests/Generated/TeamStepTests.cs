@@ -8,7 +8,8 @@ namespace RnnGen.Tests.Generated;
 /// <c>Step</c> on a <see cref="CoreTeam"/>: every layer's rows split between cores by hidden units, the cores meeting once per
 /// layer. Each output is summed in the same order whichever core computes it, so a stream of steps on a team must give the
 /// alone model's outputs and states bit for bit: for every cell kind, dense and token inputs, double precision, two and three
-/// cores (three cores of hidden 128 leave a part with no units), and models whose rows cannot be split (the team is ignored).
+/// cores (with AVX-512, three cores of hidden 128 leave a part with no units), and models whose rows split only where the
+/// blocks allow.
 /// </summary>
 public class TeamStepTests
 {
@@ -29,13 +30,48 @@ public class TeamStepTests
     [Theory, InlineData(2), InlineData(3)]
     public void Rnn_DenseDouble(int cores) => TeamEqualsAlone<RnnDChunked, double>(cores, (m, t) => m.Team = t);
 
-    // Hidden 150 is not a multiple of a packed block at any vector width: the rows cannot be split, the step runs alone.
+    // Hidden 150 is not a multiple of the smallest packed block (16 floats): no machine could split it, so it has no Team.
     [Fact]
-    public void Gru_TokensUnsplittable() => TeamEqualsAlone<GruFChunked, float>(2, (m, t) => m.Team = t);
+    public void AModelThatNeverSplits_HasNoTeam()
+    {
+        Assert.Null(typeof(GruFChunked).GetProperty("Team"));
+        Assert.Null(typeof(LstmF64).GetProperty("Team")); // steps in place
+        Assert.NotNull(typeof(GruFLarge).GetProperty("Team")); // hidden 96: splits with AVX2, not with AVX-512
+    }
 
-    // Hidden 96: split in three blocks of 32 with AVX2 (1 + 2), not split with AVX-512 (64-row blocks).
+    [Theory, InlineData(2), InlineData(3)]
+    public void Gru_OddBlockCount(int cores) => TeamEqualsAlone<GruFOddBlocks, float>(cores, (m, t) => m.Team = t);
+
+    // Hidden 96: three blocks of 32 with AVX2 (split 1 + 2); one and a half with AVX-512, so the step runs alone.
     [Fact]
-    public void Gru_OddBlockCount() => TeamEqualsAlone<GruFLarge, float>(2, (m, t) => m.Team = t);
+    public void Gru_SplitsOnlyWhereTheBlocksAllow() => TeamEqualsAlone<GruFLarge, float>(2, (m, t) => m.Team = t);
+
+    // Two models take turns on one team.
+    [Fact]
+    public void TwoModels_ShareOneTeam()
+    {
+        using var team = new CoreTeam(2);
+        var lstm = Harness.NewModel<LstmFChunked, float>(seed: 1);
+        var gru = Harness.NewModel<GruFTeam, float>(seed: 2);
+        var lstmAlone = Harness.NewModel<LstmFChunked, float>(seed: 1);
+        var gruAlone = Harness.NewModel<GruFTeam, float>(seed: 2);
+        lstm.Team = team;
+        gru.Team = team;
+        var xl = Harness.Random<float>(LstmFChunked.InputSize, seed: 3);
+        var xg = Harness.Random<float>(GruFTeam.InputSize, seed: 4);
+        LstmFChunked.State sl = new(), slAlone = new();
+        GruFTeam.State sg = new(), sgAlone = new();
+        float[] yl = new float[LstmFChunked.OutputWidth], ylAlone = new float[LstmFChunked.OutputWidth];
+        float[] yg = new float[GruFTeam.OutputWidth], ygAlone = new float[GruFTeam.OutputWidth];
+        for (int t = 0; t < 50; t++)
+        {
+            lstm.Step(xl, ref sl, yl);
+            gru.Step(xg, ref sg, yg);
+            lstmAlone.Step(xl, ref slAlone, ylAlone);
+            gruAlone.Step(xg, ref sgAlone, ygAlone);
+            Assert.True(yl.AsSpan().SequenceEqual(ylAlone) && yg.AsSpan().SequenceEqual(ygAlone), $"step {t}");
+        }
+    }
 
     [Fact]
     public void Team_CanBeChangedAndRemovedBetweenSteps()

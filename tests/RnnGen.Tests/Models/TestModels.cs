@@ -95,3 +95,7 @@ public partial class GruFTeam { }
 
 [LstmModel(hidden: 128, layers: 2, Input = 65, Output = 65, Tokens = true)]
 public partial class LstmTokensTeam { }
+
+// Hidden 192: three packed blocks with AVX-512 (split 1 + 2), six with AVX2, twelve with SSE.
+[GruModel(hidden: 192, Input = 20, Output = 3)]
+public partial class GruFOddBlocks { }
