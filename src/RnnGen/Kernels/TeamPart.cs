@@ -7,8 +7,9 @@ public interface ITeamWork
 {
     /// <summary>
     /// Runs part <see cref="TeamPart.Index"/> of <see cref="TeamPart.Count"/>. Every part calls <see cref="TeamPart.Sync"/>
-    /// the same number of times; whatever a part writes after its last sync may still be in progress when
-    /// <see cref="CoreTeam.Run"/> returns.
+    /// the same number of times (a work without any is given one meeting at its end); whatever a part writes after its
+    /// last sync may still be in progress when <see cref="CoreTeam.Run"/> returns. An exception stops the call: the
+    /// other parts' syncs stop waiting, and <see cref="CoreTeam.Run"/> rethrows it once every part has returned.
     /// </summary>
     void Run(TeamPart part);
 }
