@@ -515,8 +515,9 @@ internal sealed class ModelEmitter
         w.Line("/// <summary>");
         w.Line("/// Cores that share <c>Step</c> (null, the default: the calling thread alone). Each layer's rows are split between them by");
         w.Line("/// hidden units, in whole blocks of the packed weights, so each core streams its share from its own cache; the cores meet");
-        w.Line("/// once per layer. The results are the same bits as alone. A team serves one call at a time, and its helper threads spin");
-        w.Line("/// between calls (see <see cref=\"global::RnnGen.CoreTeam\"/>). The step runs alone when this machine's packed blocks (four of");
+        w.Line("/// once per layer. The results are the same bits as alone. A team serves one call at a time, its helper threads spin");
+        w.Line("/// between calls, and an adaptive team (the default) steps alone while its probes find that faster (see");
+        w.Line("/// <see cref=\"global::RnnGen.CoreTeam\"/>). The step also runs alone when this machine's packed blocks (four of");
         w.Line("/// its widest SIMD vectors: 64 floats with AVX-512) do not divide HiddenSize at least twice. <c>Forward</c> and <c>Backward</c> always run alone:");
         w.Line("/// in training, every update rewrites the weights on one core, and moving them to the other's cache costs more than the");
         w.Line("/// second core saves (docs/design.md).");

@@ -38,11 +38,21 @@ public sealed class CoreTeam : IDisposable
     private Exception? _error;     // the first exception a part threw
     private bool _reported;        // whether _error has been thrown to a caller
 
+    // Adaptive: every ProbeInterval calls, the first 2·Probes alternate alone and together, timed; the faster way (together
+    // only if clearly faster) serves the rest of the interval.
+    internal const int ProbeInterval = 4096, Probes = 16;
+    private long _calls;
+    private long _bestTogether, _bestAlone; // the fastest probe of each way in the current interval, in timestamp ticks
+    private bool _alone;                    // the current choice
+
     /// <summary>A team of <paramref name="cores"/> cores: the calling thread and <paramref name="cores"/> − 1 helper threads.</summary>
     /// <param name="cores">At least 2.</param>
     /// <param name="spinTime">How long helpers spin for the next call before they sleep; default 1 ms.</param>
-    public CoreTeam(int cores = 2, TimeSpan? spinTime = null)
+    /// <param name="adaptive">Whether the team times itself now and then and runs the work alone on the calling thread
+    /// (<see cref="TeamPart.Alone"/>) while that is faster (see <see cref="Run"/>); default true.</param>
+    public CoreTeam(int cores = 2, TimeSpan? spinTime = null, bool adaptive = true)
     {
+        Adaptive = adaptive;
         ArgumentOutOfRangeException.ThrowIfLessThan(cores, 2);
         SpinTime = spinTime ?? TimeSpan.FromMilliseconds(1);
         ArgumentOutOfRangeException.ThrowIfLessThan(SpinTime, TimeSpan.Zero, nameof(spinTime));
@@ -63,6 +73,12 @@ public sealed class CoreTeam : IDisposable
     /// <summary>How long helper threads spin for the next call before they sleep.</summary>
     public TimeSpan SpinTime { get; }
 
+    /// <summary>Whether the team chooses, by timing itself, between running a work together and alone.</summary>
+    public bool Adaptive { get; }
+
+    /// <summary>Whether an adaptive team currently runs works alone on the calling thread (its last probes found that faster).</summary>
+    public bool RunsAlone => Adaptive && _alone;
+
     /// <summary>
     /// Runs <paramref name="work"/> on every core (<see cref="ITeamWork.Run"/> with parts 0 … Cores − 1; part 0 on the
     /// calling thread) and returns when part 0 has returned. Parts meet through <see cref="TeamPart.Sync"/>; what a helper
@@ -71,7 +87,15 @@ public sealed class CoreTeam : IDisposable
     /// <exception cref="InvalidOperationException">The team is running another call; or a part of an earlier call threw
     /// (the team is then unusable; that exception is the inner one).</exception>
     /// <exception cref="ObjectDisposedException">The team is disposed.</exception>
-    /// <remarks>An exception thrown by any part is rethrown here, after every part has stopped.</remarks>
+    /// <remarks>
+    /// <para>An exception thrown by any part is rethrown here, after every part has stopped.</para>
+    /// <para>An <see cref="Adaptive"/> team probes every 4,096 calls: the first 32 calls of each such interval alternate
+    /// between running the work together and alone (<c>work.Run(TeamPart.Alone)</c>, the whole work on the calling
+    /// thread), timed, and the rest of the interval runs the faster way — together only if its fastest probe beat the
+    /// fastest alone by 10 %, since a team also keeps the other cores busy. On a virtual machine the cost of a meeting
+    /// between cores can change by several times from one minute to the next; the probes follow it. A work given to an
+    /// adaptive team must therefore do the whole of its work when run alone; the results must not depend on the way.</para>
+    /// </remarks>
     public void Run(ITeamWork work)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -87,40 +111,78 @@ public sealed class CoreTeam : IDisposable
                 _reported = true;
                 throw new InvalidOperationException("This CoreTeam is unusable: a part of an earlier call threw (the inner exception). Dispose it and create another.", _error);
             }
-            _work = work;
-            long syncs = _arrived[0];
-            long job = ++_job;
-            Interlocked.Exchange(ref _signal[0], job); // a full fence: the work is visible before the job number
-            if (Volatile.Read(ref _signal[Line]) != 0)  // read after the fence: a helper going to sleep has counted itself
-                lock (_sleep) Monitor.PulseAll(_sleep);
-            try
+            if (Adaptive)
             {
-                work.Run(new TeamPart(this, 0));
-            }
-            catch (Exception e)
-            {
-                Fail(e);
-            }
-            // every part syncs at least once (the helpers add one as part 0 does), so no helper can still be starting
-            // this job when the next is published
-            if (_arrived[0] == syncs)
-                Sync(0);
-            if (_failed)
-            {
-                // let every helper stop before the caller sees the exception (and perhaps touches what they write)
-                for (int k = 1; k < Cores; k++)
-                    while (Volatile.Read(ref _finished[k * Line]) < job)
-                        Thread.Yield();
-                if (!_reported)
+                long phase = _calls++ % ProbeInterval;
+                if (phase < 2 * Probes)
                 {
-                    _reported = true;
-                    ExceptionDispatchInfo.Throw(_error!);
+                    Probe(work, phase);
+                    return;
+                }
+                if (_alone)
+                {
+                    work.Run(TeamPart.Alone);
+                    return;
                 }
             }
+            Together(work);
         }
         finally
         {
             Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    // One probe call: even ones together, odd ones alone, each timed; the last one makes the choice.
+    private void Probe(ITeamWork work, long phase)
+    {
+        if (phase == 0)
+            _bestTogether = _bestAlone = long.MaxValue;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        bool alone = (phase & 1) == 1;
+        if (alone)
+            work.Run(TeamPart.Alone);
+        else
+            Together(work);
+        long ticks = System.Diagnostics.Stopwatch.GetTimestamp() - start;
+        if (alone) _bestAlone = Math.Min(_bestAlone, ticks);
+        else _bestTogether = Math.Min(_bestTogether, ticks);
+        if (phase == 2 * Probes - 1)
+            _alone = _bestTogether > 0.9 * _bestAlone;
+    }
+
+    // The work on every core; rethrows a part's exception once every part has stopped.
+    private void Together(ITeamWork work)
+    {
+        _work = work;
+        long syncs = _arrived[0];
+        long job = ++_job;
+        Interlocked.Exchange(ref _signal[0], job); // a full fence: the work is visible before the job number
+        if (Volatile.Read(ref _signal[Line]) != 0)  // read after the fence: a helper going to sleep has counted itself
+            lock (_sleep) Monitor.PulseAll(_sleep);
+        try
+        {
+            work.Run(new TeamPart(this, 0));
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+        }
+        // every part syncs at least once (the helpers add one as part 0 does), so no helper can still be starting
+        // this job when the next is published
+        if (_arrived[0] == syncs)
+            Sync(0);
+        if (_failed)
+        {
+            // let every helper stop before the caller sees the exception (and perhaps touches what they write)
+            for (int k = 1; k < Cores; k++)
+                while (Volatile.Read(ref _finished[k * Line]) < job)
+                    Thread.Yield();
+            if (!_reported)
+            {
+                _reported = true;
+                ExceptionDispatchInfo.Throw(_error!);
+            }
         }
     }
 

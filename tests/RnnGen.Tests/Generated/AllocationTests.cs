@@ -49,7 +49,7 @@ public class AllocationTests
     [Fact]
     public void Lstm_OnACoreTeam()
     {
-        using var team = new CoreTeam(2);
+        using var team = new CoreTeam(2); // adaptive: its probes take timestamps, and allocate nothing either
         var m = new LstmFChunked { Team = team };
         m.InitializeParameters(1);
         var state = new LstmFChunked.State();

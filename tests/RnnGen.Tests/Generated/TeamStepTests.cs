@@ -50,7 +50,7 @@ public class TeamStepTests
     [Fact]
     public void TwoModels_ShareOneTeam()
     {
-        using var team = new CoreTeam(2);
+        using var team = new CoreTeam(2, adaptive: false);
         var lstm = Harness.NewModel<LstmFChunked, float>(seed: 1);
         var gru = Harness.NewModel<GruFTeam, float>(seed: 2);
         var lstmAlone = Harness.NewModel<LstmFChunked, float>(seed: 1);
@@ -78,7 +78,7 @@ public class TeamStepTests
     {
         var alone = Harness.NewModel<LstmFChunked, float>(seed: 7);
         var teamed = Harness.NewModel<LstmFChunked, float>(seed: 7);
-        using var two = new CoreTeam(2);
+        using var two = new CoreTeam(2, adaptive: false);
         using var three = new CoreTeam(3);
         var x = Harness.Random<float>(LstmFChunked.InputSize, seed: 8);
         LstmFChunked.State a = new(), b = new();
@@ -96,6 +96,26 @@ public class TeamStepTests
             Assert.True(ya.AsSpan().SequenceEqual(yb));
             Assert.True(a.Values.SequenceEqual(b.Values));
         }
+    }
+
+    // An adaptive team switches between stepping together and alone as its probes decide: the bits never change.
+    [Fact]
+    public void AnAdaptiveTeam_GivesTheSameBitsWhicheverWayItRuns()
+    {
+        using var team = new CoreTeam(2);
+        var alone = Harness.NewModel<LstmTokensTeam, float>(seed: 5);
+        var teamed = Harness.NewModel<LstmTokensTeam, float>(seed: 5);
+        teamed.Team = team;
+        LstmTokensTeam.State a = new(), b = new();
+        float[] ya = new float[LstmTokensTeam.OutputWidth], yb = new float[LstmTokensTeam.OutputWidth];
+        for (int t = 0; t < CoreTeam.ProbeInterval + 2 * CoreTeam.Probes; t++)
+        {
+            alone.Step(t % LstmTokensTeam.InputSize, ref a, ya);
+            teamed.Step(t % LstmTokensTeam.InputSize, ref b, yb);
+            if (t % 97 == 0 || t < 2 * CoreTeam.Probes)
+                Assert.True(ya.AsSpan().SequenceEqual(yb), $"step {t}");
+        }
+        Assert.True(a.Values.SequenceEqual(b.Values));
     }
 
     // Written parameters reach the team's step through ParametersChanged, as they reach the alone step.
@@ -171,7 +191,7 @@ public class TeamStepTests
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var teamed = Harness.NewModel<TModel, T>(seed: 3, scale: 1.5);
-        var team = new CoreTeam(cores);
+        var team = new CoreTeam(cores, adaptive: false); // always together: the split is what is tested
         setTeam(teamed, team);
         return (Harness.NewModel<TModel, T>(seed: 3, scale: 1.5), teamed, team);
     }

@@ -13,7 +13,7 @@ public class CoreTeamTests
     [Theory, InlineData(2), InlineData(3), InlineData(4)]
     public void Parts_MeetAtEverySync(int cores)
     {
-        using var team = new CoreTeam(cores);
+        using var team = new CoreTeam(cores, adaptive: false);
         var work = new CountingWork(cores, rounds: 50);
         for (int call = 0; call < 20; call++)
         {
@@ -29,7 +29,7 @@ public class CoreTeamTests
     [InlineData(2, 4, 128)] [InlineData(3, 4, 128)] [InlineData(2, 3, 256)] [InlineData(3, 1, 200)] [InlineData(4, 4, 96)] [InlineData(2, 4, 100)]
     public void Rows_CoverEveryRowOnceInWholeBlocks(int cores, int groups, int groupRows)
     {
-        using var team = new CoreTeam(cores);
+        using var team = new CoreTeam(cores, adaptive: false);
         var slices = new RowSlice[cores];
         team.Run(new SliceWork(slices, groups, groupRows));
         int block = new PackedMatrix<float>(1, 1).BlockRows;
@@ -61,7 +61,7 @@ public class CoreTeamTests
     [InlineData(1, true)] [InlineData(1, false)] [InlineData(0, true)] [InlineData(0, false)] [InlineData(2, true)]
     public void AFailingPart_IsRethrownAfterEveryPartStopped_AndTheTeamRefusesMore(int failingPart, bool beforeFirstSync)
     {
-        using var team = new CoreTeam(3);
+        using var team = new CoreTeam(3, adaptive: false);
         var work = new FailingWork(failingPart, beforeFirstSync, cores: 3);
         var e = Assert.Throws<InvalidOperationException>(() => team.Run(work));
         Assert.Equal($"part {failingPart} failed", e.Message);
@@ -75,7 +75,7 @@ public class CoreTeamTests
     [Fact]
     public void AWorkWithoutSyncs_RunsEveryPartOncePerCall()
     {
-        using var team = new CoreTeam(3);
+        using var team = new CoreTeam(3, adaptive: false);
         var work = new NoSyncWork();
         for (int call = 1; call <= 200; call++)
         {
@@ -95,7 +95,7 @@ public class CoreTeamTests
         string? error = "did not finish";
         var caller = new Thread(() =>
         {
-            using var team = new CoreTeam(3, spinTime: TimeSpan.Zero);
+            using var team = new CoreTeam(3, spinTime: TimeSpan.Zero, adaptive: false);
             var work = new CountingWork(3, rounds: 2);
             var random = new Random(1);
             for (int call = 0; call < 3000; call++)
@@ -123,7 +123,7 @@ public class CoreTeamTests
     [Fact]
     public void DisposeDuringCalls_WaitsForTheRunningOne()
     {
-        var team = new CoreTeam(2);
+        var team = new CoreTeam(2, adaptive: false);
         var work = new CountingWork(2, rounds: 20);
         bool refused = false;
         var caller = new Thread(() =>
@@ -162,7 +162,7 @@ public class CoreTeamTests
     [Fact]
     public void SleepingHelpers_WakeForTheNextCall()
     {
-        using var team = new CoreTeam(3, spinTime: TimeSpan.Zero);
+        using var team = new CoreTeam(3, spinTime: TimeSpan.Zero, adaptive: false);
         var work = new CountingWork(3, rounds: 3);
         for (int call = 0; call < 5; call++)
         {
@@ -172,6 +172,29 @@ public class CoreTeamTests
             work.WaitForAll();
             Assert.Null(work.Error);
         }
+    }
+
+    // An adaptive team times both ways in its probes and keeps the faster: a work whose together way is slow (a helper
+    // part dawdles) is run alone, one whose alone way is slow is run together; the choice is made again every interval.
+    [Theory, InlineData(true), InlineData(false)]
+    public void AnAdaptiveTeam_RunsTheFasterWay(bool togetherIsSlow)
+    {
+        using var team = new CoreTeam(2);
+        Assert.True(team.Adaptive);
+        var work = new TimedWork { TogetherIsSlow = togetherIsSlow };
+        for (int call = 0; call < 2 * CoreTeam.Probes; call++)
+            team.Run(work);
+        Assert.Equal(togetherIsSlow, team.RunsAlone);
+        Assert.Equal(CoreTeam.Probes, work.AloneRuns); // the probes alternate
+        int aloneBefore = work.AloneRuns;
+        for (int call = 0; call < 100; call++)
+            team.Run(work);
+        Assert.Equal(aloneBefore + (togetherIsSlow ? 100 : 0), work.AloneRuns);
+        // the next interval probes again, and follows a change
+        work.TogetherIsSlow = !togetherIsSlow;
+        for (int call = 2 * CoreTeam.Probes + 100; call < CoreTeam.ProbeInterval + 2 * CoreTeam.Probes; call++)
+            team.Run(work);
+        Assert.Equal(!togetherIsSlow, team.RunsAlone);
     }
 
     [Fact]
@@ -317,6 +340,25 @@ public class CoreTeamTests
             {
                 Volatile.Write(ref Stopped[part.Index], true);
             }
+        }
+    }
+
+    // Alone: one part does everything. Together: part 1 sleeps a millisecond when told to, or part 0 spins a while alone.
+    private sealed class TimedWork : ITeamWork
+    {
+        public volatile bool TogetherIsSlow;
+        public int AloneRuns;
+
+        public void Run(TeamPart part)
+        {
+            if (part.Count == 1)
+            {
+                AloneRuns++;
+                if (!TogetherIsSlow) Thread.Sleep(1);
+                return;
+            }
+            if (TogetherIsSlow && part.Index == 1) Thread.Sleep(1);
+            part.Sync();
         }
     }
 
