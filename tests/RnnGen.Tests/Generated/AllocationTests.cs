@@ -27,29 +27,13 @@ public class AllocationTests
         AssertNoAllocation(Run);
     }
 
-    [Fact]
-    public void Lstm_AboveTheInPlaceStepSize()
+    // Above the in-place size, alone and on a CoreTeam of two (adaptive: its probes take timestamps, and allocate nothing
+    // either). The calling thread is the team's part 0 and runs the same generated code as the helper part; the
+    // process-wide count would include the other tests that xUnit runs in parallel.
+    [Theory, InlineData(false), InlineData(true)]
+    public void Lstm_AboveTheInPlaceStepSize(bool onATeam)
     {
-        var m = new LstmFLarge();
-        m.InitializeParameters(1);
-        var state = new LstmFLarge.State();
-        var tape = new LstmFLarge.Tape(4);
-        var x = new float[4 * LstmFLarge.InputSize];
-        var y = new float[4 * LstmFLarge.OutputWidth];
-
-        void Run()
-        {
-            m.Step(x.AsSpan(0, LstmFLarge.InputSize), ref state, y.AsSpan(0, LstmFLarge.OutputWidth));
-            m.Forward(x, ref state, tape, y);
-            m.Backward(tape, y);
-        }
-        AssertNoAllocation(Run);
-    }
-
-    [Fact]
-    public void Lstm_OnACoreTeam()
-    {
-        using var team = new CoreTeam(2); // adaptive: its probes take timestamps, and allocate nothing either
+        using var team = onATeam ? new CoreTeam(2) : null;
         var m = new LstmFChunked { Team = team };
         m.InitializeParameters(1);
         var state = new LstmFChunked.State();
@@ -63,8 +47,6 @@ public class AllocationTests
             m.Forward(x, ref state, tape, y);
             m.Backward(tape, y);
         }
-        // the calling thread is the team's part 0: it runs the same generated code as the helper parts (the process-wide
-        // count would include the other tests that xUnit runs in parallel)
         AssertNoAllocation(Run);
     }
 
