@@ -45,6 +45,9 @@ public sealed class CoreTeam : IDisposable
     private long _bestTogether, _bestAlone; // the fastest probe of each way in the current interval, in timestamp ticks
     private bool _alone;                    // the current choice
 
+    /// <summary>The probes' clock (timestamp ticks); tests replace it to make the choice deterministic.</summary>
+    internal Func<long> ProbeClock { get; set; } = System.Diagnostics.Stopwatch.GetTimestamp;
+
     /// <summary>A team of <paramref name="cores"/> cores: the calling thread and <paramref name="cores"/> − 1 helper threads.</summary>
     /// <param name="cores">At least 2.</param>
     /// <param name="spinTime">How long helpers spin for the next call before they sleep; default 1 ms.</param>
@@ -78,6 +81,10 @@ public sealed class CoreTeam : IDisposable
 
     /// <summary>Whether an adaptive team currently runs works alone on the calling thread (its last probes found that faster).</summary>
     public bool RunsAlone => Adaptive && _alone;
+
+    /// <summary>The fastest probe of each way in the current interval, in microseconds (diagnostics).</summary>
+    internal (double Together, double Alone) BestProbes =>
+        (_bestTogether * 1e6 / System.Diagnostics.Stopwatch.Frequency, _bestAlone * 1e6 / System.Diagnostics.Stopwatch.Frequency);
 
     /// <summary>
     /// Runs <paramref name="work"/> on every core (<see cref="ITeamWork.Run"/> with parts 0 … Cores − 1; part 0 on the
@@ -138,13 +145,13 @@ public sealed class CoreTeam : IDisposable
     {
         if (phase == 0)
             _bestTogether = _bestAlone = long.MaxValue;
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        long start = ProbeClock();
         bool alone = (phase & 1) == 1;
         if (alone)
             work.Run(TeamPart.Alone);
         else
             Together(work);
-        long ticks = System.Diagnostics.Stopwatch.GetTimestamp() - start;
+        long ticks = ProbeClock() - start;
         if (alone) _bestAlone = Math.Min(_bestAlone, ticks);
         else _bestTogether = Math.Min(_bestTogether, ticks);
         if (phase == 2 * Probes - 1)

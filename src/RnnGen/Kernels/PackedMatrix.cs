@@ -36,6 +36,7 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
     private readonly int _bias;      // offset of the bias in _packed (64-byte aligned)
     private readonly int _weights;   // offset of the weights in _packed (64-byte aligned)
     private readonly int _block;
+    private readonly int _lastVectors; // vectors of the last block (4 unless Rows ends inside a block: then only as many as it needs)
     private readonly T[] _tail;      // a tile of outputs (MaxTileLanes blocks), for the last partial block
 
     /// <summary>Creates a zero matrix of <paramref name="rows"/> × (<paramref name="leftColumns"/> + <paramref name="rightColumns"/>).</summary>
@@ -48,6 +49,8 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
         LeftColumns = leftColumns;
         RightColumns = rightColumns;
         _block = 4 * Simd.Width<T>();
+        int partial = rows % _block, width = Simd.Width<T>();
+        _lastVectors = partial == 0 ? 4 : (partial + width - 1) / width;
         int padded = checked((rows + _block - 1) / _block * _block);
         _packed = Simd.AllocateAligned<T>(checked(padded + padded * (leftColumns + rightColumns)), out _bias);
         _weights = _bias + padded;
@@ -81,14 +84,17 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
         if (!bias2.IsEmpty) Check(bias2.Length, Rows, nameof(bias2));
         int columns = LeftColumns + RightColumns;
         Span<T> weights = _packed.AsSpan(_weights);
-        // block by block: a block stores its rows' columns one after the other (column k at k·block), which is the
-        // transpose of its rows of [left | right]; the padding rows of the last block stay zero
+        // block by block: a block stores its rows' columns one after the other (column k at k·height), which is the
+        // transpose of its rows of [left | right]. A last block that Rows ends inside is only as high as the vectors it
+        // needs (a head of 65 rows: 64 + 16, not 64 + 64), so its products read no more than a vector of padding per
+        // column; its padding rows stay zero.
         for (int row0 = 0; row0 < Rows; row0 += _block)
         {
             int n = Math.Min(_block, Rows - row0);
-            Span<T> block = weights.Slice(row0 * columns, _block * columns);
-            PackTranspose.Transpose(left.Slice(row0 * LeftColumns, n * LeftColumns), n, LeftColumns, block, _block);
-            PackTranspose.Transpose(right.Slice(row0 * RightColumns, n * RightColumns), n, RightColumns, block.Slice(LeftColumns * _block), _block);
+            int height = n == _block ? _block : _lastVectors * Simd.Width<T>();
+            Span<T> block = weights.Slice(row0 * columns, height * columns);
+            PackTranspose.Transpose(left.Slice(row0 * LeftColumns, n * LeftColumns), n, LeftColumns, block, height);
+            PackTranspose.Transpose(right.Slice(row0 * RightColumns, n * RightColumns), n, RightColumns, block.Slice(LeftColumns * height), height);
         }
         Span<T> bias = _packed.AsSpan(_bias, Rows);
         for (int r = 0; r < Rows; r++)
@@ -235,22 +241,37 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
         for (int lane = 0, group = 0; lane < lanes.Lanes; group++)
         {
             int n = group < lanes.Larger ? lanes.Small + 1 : lanes.Small;
-            Tile<TV, TW>(n, ref w, ref b, ref Unsafe.Add(ref x1, lane * args.X1Stride), ref Unsafe.Add(ref x2, lane * args.X2Stride),
+            Tile<TV, TW, Four>(n, ref w, ref b, ref Unsafe.Add(ref x1, lane * args.X1Stride), ref Unsafe.Add(ref x2, lane * args.X2Stride),
                 ref Unsafe.Add(ref y, lane * args.YStride), args);
             lane += n;
         }
     }
 
-    // The last, partial block: each group of lanes through the scratch, so that nothing past Rows is written.
+    // The last, partial block, _lastVectors high: each group of lanes through the scratch, so that nothing past Rows is
+    // written.
     private void LastBlock<TV, TW>(ref T w, ref T b, ref T x1, ref T x2, Span<T> y, TileArgs args, LaneGroups lanes, int rows)
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
+    {
+        switch (_lastVectors)
+        {
+            case 1: LastBlock<TV, TW, One>(ref w, ref b, ref x1, ref x2, y, args, lanes, rows); break;
+            case 2: LastBlock<TV, TW, Two>(ref w, ref b, ref x1, ref x2, y, args, lanes, rows); break;
+            case 3: LastBlock<TV, TW, Three>(ref w, ref b, ref x1, ref x2, y, args, lanes, rows); break;
+            default: LastBlock<TV, TW, Four>(ref w, ref b, ref x1, ref x2, y, args, lanes, rows); break;
+        }
+    }
+
+    private void LastBlock<TV, TW, TQ>(ref T w, ref T b, ref T x1, ref T x2, Span<T> y, TileArgs args, LaneGroups lanes, int rows)
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
+        where TQ : struct, ICount
     {
         var scratch = args with { YStride = _block };
         for (int lane = 0, group = 0; lane < lanes.Lanes; group++)
         {
             int n = group < lanes.Larger ? lanes.Small + 1 : lanes.Small;
-            Tile<TV, TW>(n, ref w, ref b, ref Unsafe.Add(ref x1, lane * args.X1Stride), ref Unsafe.Add(ref x2, lane * args.X2Stride),
+            Tile<TV, TW, TQ>(n, ref w, ref b, ref Unsafe.Add(ref x1, lane * args.X1Stride), ref Unsafe.Add(ref x2, lane * args.X2Stride),
                 ref MemoryMarshal.GetArrayDataReference(_tail), scratch);
             for (int i = 0; i < n; i++)
                 _tail.AsSpan(i * _block, rows).CopyTo(y.Slice((int)((lane + i) * args.YStride), rows));
@@ -258,32 +279,36 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
         }
     }
 
+    // A tile of TQ.Count row vectors (four in every whole block) by `lanes` lanes.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Tile<TV, TW>(int lanes, ref T w, ref T b, ref T x1, ref T x2, ref T y, TileArgs args)
+    private void Tile<TV, TW, TQ>(int lanes, ref T w, ref T b, ref T x1, ref T x2, ref T y, TileArgs args)
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
+        where TQ : struct, ICount
     {
         switch (lanes)
         {
-            case 1: Tile<TV, TW, One>(ref w, ref b, ref x1, ref x2, ref y, args); break;
-            case 2: Tile<TV, TW, Two>(ref w, ref b, ref x1, ref x2, ref y, args); break;
-            case 3: Tile<TV, TW, Three>(ref w, ref b, ref x1, ref x2, ref y, args); break;
-            default: Tile<TV, TW, Four>(ref w, ref b, ref x1, ref x2, ref y, args); break;
+            case 1: Tile<TV, TW, One, TQ>(ref w, ref b, ref x1, ref x2, ref y, args); break;
+            case 2: Tile<TV, TW, Two, TQ>(ref w, ref b, ref x1, ref x2, ref y, args); break;
+            case 3: Tile<TV, TW, Three, TQ>(ref w, ref b, ref x1, ref x2, ref y, args); break;
+            default: Tile<TV, TW, Four, TQ>(ref w, ref b, ref x1, ref x2, ref y, args); break;
         }
     }
 
     private readonly record struct TileArgs(nint X1Stride, nint X2Stride, nint YStride);
 
-    // One block of rows (four vectors) by TL.Count lanes: y_l = b + W·[x1_l; x2_l]. The left columns, then the right
-    // ones (the weight stream continues); each column's four weight vectors are loaded once for all the lanes of the
-    // tile. Every lane sums its columns in the same order whatever the tile size, so results do not depend on batching.
-    private void Tile<TV, TW, TL>(ref T w, ref T bias, ref T x1, ref T x2, ref T y, TileArgs args)
+    // One block of rows (TQ.Count vectors: four, or fewer in a last partial block) by TL.Count lanes:
+    // y_l = b + W·[x1_l; x2_l]. The left columns, then the right ones (the weight stream continues); each column's weight
+    // vectors are loaded once for all the lanes of the tile. Every lane sums its columns in the same order whatever the
+    // tile size, so results do not depend on batching.
+    private void Tile<TV, TW, TL, TQ>(ref T w, ref T bias, ref T x1, ref T x2, ref T y, TileArgs args)
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
         where TL : struct, ICount
+        where TQ : struct, ICount
     {
-        nint block = _block;
-        Quad<TV> a0 = Quad<TV>.Load<TW>(ref bias), a1 = a0, a2 = a0, a3 = a0;
+        nint block = TQ.Count * TW.Count; // the column stride of this block
+        Quad<TV> a0 = Quad<TV>.Load<TW, TQ>(ref bias), a1 = a0, a2 = a0, a3 = a0;
         ref T x = ref x1;
         nint stride = args.X1Stride;
         int count = LeftColumns;
@@ -293,91 +318,92 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
             int k = 0;
             for (; k + 2 <= count; k += 2)
             {
-                Column<TV, TW, TL>(ref a0, ref a1, ref a2, ref a3, ref w, ref Unsafe.Add(ref x, k), stride);
-                Column<TV, TW, TL>(ref a0, ref a1, ref a2, ref a3, ref Unsafe.Add(ref w, block), ref Unsafe.Add(ref x, k + 1), stride);
+                Column<TV, TW, TL, TQ>(ref a0, ref a1, ref a2, ref a3, ref w, ref Unsafe.Add(ref x, k), stride);
+                Column<TV, TW, TL, TQ>(ref a0, ref a1, ref a2, ref a3, ref Unsafe.Add(ref w, block), ref Unsafe.Add(ref x, k + 1), stride);
                 w = ref Unsafe.Add(ref w, 2 * block);
             }
             if (k < count)
             {
-                Column<TV, TW, TL>(ref a0, ref a1, ref a2, ref a3, ref w, ref Unsafe.Add(ref x, k), stride);
+                Column<TV, TW, TL, TQ>(ref a0, ref a1, ref a2, ref a3, ref w, ref Unsafe.Add(ref x, k), stride);
                 w = ref Unsafe.Add(ref w, block);
             }
             x = ref x2;
             stride = args.X2Stride;
             count = RightColumns;
         }
-        a0.Store<TW>(ref y);
-        if (TL.Count > 1) a1.Store<TW>(ref Unsafe.Add(ref y, args.YStride));
-        if (TL.Count > 2) a2.Store<TW>(ref Unsafe.Add(ref y, 2 * args.YStride));
-        if (TL.Count > 3) a3.Store<TW>(ref Unsafe.Add(ref y, 3 * args.YStride));
+        a0.Store<TW, TQ>(ref y);
+        if (TL.Count > 1) a1.Store<TW, TQ>(ref Unsafe.Add(ref y, args.YStride));
+        if (TL.Count > 2) a2.Store<TW, TQ>(ref Unsafe.Add(ref y, 2 * args.YStride));
+        if (TL.Count > 3) a3.Store<TW, TQ>(ref Unsafe.Add(ref y, 3 * args.YStride));
     }
 
     // a_l += w · x_l[0] for the tile's lanes, x_l at l·stride. One lane takes the weights as memory operands of its
     // fused multiply-adds; several lanes load them into registers once.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Column<TV, TW, TL>(ref Quad<TV> a0, ref Quad<TV> a1, ref Quad<TV> a2, ref Quad<TV> a3, ref T w, ref T x, nint stride)
+    private static void Column<TV, TW, TL, TQ>(ref Quad<TV> a0, ref Quad<TV> a1, ref Quad<TV> a2, ref Quad<TV> a3, ref T w, ref T x, nint stride)
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
         where TL : struct, ICount
+        where TQ : struct, ICount
     {
         if (TL.Count == 1)
         {
-            a0.MultiplyAdd<TW>(ref w, TW.Broadcast(x));
+            a0.MultiplyAdd<TW, TQ>(ref w, TW.Broadcast(x));
             return;
         }
-        Quad<TV> wk = Quad<TV>.Load<TW>(ref w);
-        a0.MultiplyAdd<TW>(wk, TW.Broadcast(x));
-        a1.MultiplyAdd<TW>(wk, TW.Broadcast(Unsafe.Add(ref x, stride)));
-        if (TL.Count > 2) a2.MultiplyAdd<TW>(wk, TW.Broadcast(Unsafe.Add(ref x, 2 * stride)));
-        if (TL.Count > 3) a3.MultiplyAdd<TW>(wk, TW.Broadcast(Unsafe.Add(ref x, 3 * stride)));
+        Quad<TV> wk = Quad<TV>.Load<TW, TQ>(ref w);
+        a0.MultiplyAdd<TW, TQ>(wk, TW.Broadcast(x));
+        a1.MultiplyAdd<TW, TQ>(wk, TW.Broadcast(Unsafe.Add(ref x, stride)));
+        if (TL.Count > 2) a2.MultiplyAdd<TW, TQ>(wk, TW.Broadcast(Unsafe.Add(ref x, 2 * stride)));
+        if (TL.Count > 3) a3.MultiplyAdd<TW, TQ>(wk, TW.Broadcast(Unsafe.Add(ref x, 3 * stride)));
     }
 
-    // Four consecutive SIMD vectors: one lane's share of a block of rows.
+    // Up to four consecutive SIMD vectors (TQ.Count of them): one lane's share of a block of rows.
     private struct Quad<TV> where TV : struct
     {
         private TV _v0, _v1, _v2, _v3;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Quad<TV> Load<TW>(ref T source) where TW : struct, ISimdWidth<T, TV>
+        public static Quad<TV> Load<TW, TQ>(ref T source) where TW : struct, ISimdWidth<T, TV> where TQ : struct, ICount
         {
             int p = TW.Count;
-            Quad<TV> q;
+            Quad<TV> q = default;
             q._v0 = TW.Load(ref source, 0);
-            q._v1 = TW.Load(ref source, p);
-            q._v2 = TW.Load(ref source, 2 * p);
-            q._v3 = TW.Load(ref source, 3 * p);
+            if (TQ.Count > 1) q._v1 = TW.Load(ref source, p);
+            if (TQ.Count > 2) q._v2 = TW.Load(ref source, 2 * p);
+            if (TQ.Count > 3) q._v3 = TW.Load(ref source, 3 * p);
             return q;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly void Store<TW>(ref T destination) where TW : struct, ISimdWidth<T, TV>
+        public readonly void Store<TW, TQ>(ref T destination) where TW : struct, ISimdWidth<T, TV> where TQ : struct, ICount
         {
             int p = TW.Count;
             TW.Store(_v0, ref destination, 0);
-            TW.Store(_v1, ref destination, p);
-            TW.Store(_v2, ref destination, 2 * p);
-            TW.Store(_v3, ref destination, 3 * p);
+            if (TQ.Count > 1) TW.Store(_v1, ref destination, p);
+            if (TQ.Count > 2) TW.Store(_v2, ref destination, 2 * p);
+            if (TQ.Count > 3) TW.Store(_v3, ref destination, 3 * p);
         }
 
         /// <summary>this += w · x, w read from memory.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void MultiplyAdd<TW>(ref T w, TV x) where TW : struct, ISimdWidth<T, TV>
+        public void MultiplyAdd<TW, TQ>(ref T w, TV x) where TW : struct, ISimdWidth<T, TV> where TQ : struct, ICount
         {
             int p = TW.Count;
             _v0 = TW.MultiplyAdd(TW.Load(ref w, 0), x, _v0);
-            _v1 = TW.MultiplyAdd(TW.Load(ref w, p), x, _v1);
-            _v2 = TW.MultiplyAdd(TW.Load(ref w, 2 * p), x, _v2);
-            _v3 = TW.MultiplyAdd(TW.Load(ref w, 3 * p), x, _v3);
+            if (TQ.Count > 1) _v1 = TW.MultiplyAdd(TW.Load(ref w, p), x, _v1);
+            if (TQ.Count > 2) _v2 = TW.MultiplyAdd(TW.Load(ref w, 2 * p), x, _v2);
+            if (TQ.Count > 3) _v3 = TW.MultiplyAdd(TW.Load(ref w, 3 * p), x, _v3);
         }
 
         /// <summary>this += w · x.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void MultiplyAdd<TW>(in Quad<TV> w, TV x) where TW : struct, ISimdWidth<T, TV>
+        public void MultiplyAdd<TW, TQ>(in Quad<TV> w, TV x) where TW : struct, ISimdWidth<T, TV> where TQ : struct, ICount
         {
             _v0 = TW.MultiplyAdd(w._v0, x, _v0);
-            _v1 = TW.MultiplyAdd(w._v1, x, _v1);
-            _v2 = TW.MultiplyAdd(w._v2, x, _v2);
-            _v3 = TW.MultiplyAdd(w._v3, x, _v3);
+            if (TQ.Count > 1) _v1 = TW.MultiplyAdd(w._v1, x, _v1);
+            if (TQ.Count > 2) _v2 = TW.MultiplyAdd(w._v2, x, _v2);
+            if (TQ.Count > 3) _v3 = TW.MultiplyAdd(w._v3, x, _v3);
         }
     }
 
