@@ -241,7 +241,9 @@ internal static class MarkdownReport
         md.AppendLine("- **RnnGen**: the generated `Step(input, ref state, output)` of a model declared with the attribute (`Models.cs`), float.");
         md.AppendLine("- **RnnGen, 2 cores**: the same `Step` of a second instance with the same weights, whose `Team` is a `CoreTeam` of both " +
                       "cores: each layer's rows split by hidden units, the cores meeting once per layer (the same bits as alone; checked " +
-                      "before timing). The large models only: a smaller step takes less time than two cores need to meet.");
+                      "before timing). The team is adaptive, as by default: every 4,096 steps it times 16 steps each way and runs the " +
+                      "faster, so in a phase where the cores meet slowly this row approaches the one-core row. The large models only: " +
+                      "a smaller step takes less time than two cores need to meet.");
         md.AppendLine("- **floor**: a tight loop that only reads every parameter once from a 64-byte-aligned copy, with " +
                       $"{WeightFloor.VectorBits}-bit vectors on this machine and 8 independent accumulators. A step cannot take less; " +
                       "*efficiency* = floor time / step time.");
