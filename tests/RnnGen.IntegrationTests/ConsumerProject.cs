@@ -6,8 +6,9 @@ namespace RnnGen.IntegrationTests;
 
 /// <summary>
 /// A new console project outside the repository that uses RnnGen only through <c>&lt;PackageReference Include="RnnGen" /&gt;</c>,
-/// restored from the test's folder feed: it declares two models, runs one step by step and runs BPTT against finite
-/// differences, runs the package readme's example with the other, and prints the results. <see cref="CheckOutput"/> verifies what it printed.
+/// restored from the test's folder feed: it declares three models, runs one step by step and runs BPTT against finite
+/// differences, runs the package readme's example with another, steps the third alone and on a <c>CoreTeam</c>, and
+/// prints the results. <see cref="CheckOutput"/> verifies what it printed.
 /// </summary>
 public sealed class ConsumerProject
 {
@@ -33,6 +34,9 @@ public sealed class ConsumerProject
 
         [LstmModel(hidden: 32, Input = 1, Output = 1)]   // the model of the package's readme
         public partial class Denoiser { }
+
+        [LstmModel(hidden: 128, Input = 8, Output = 3)]  // large enough to have a Team (Step on several cores)
+        public partial class Wide { }
 
         public static class Program
         {
@@ -102,6 +106,30 @@ public sealed class ConsumerProject
                     if (float.IsFinite(output[0])) finite++;
                 }
                 Console.WriteLine($"readme example: {finite} finite outputs");
+
+                // Step on two cores: the same outputs as alone, bit for bit.
+                var alone = new Wide();
+                alone.InitializeParameters(seed: 2);
+                var teamed = new Wide();
+                teamed.InitializeParameters(seed: 2);
+                using (var team = new CoreTeam(2, adaptive: false))
+                {
+                    teamed.Team = team;
+                    var aloneState = new Wide.State();
+                    var teamState = new Wide.State();
+                    Span<float> wx = stackalloc float[Wide.InputSize];
+                    Span<float> wa = stackalloc float[Wide.OutputWidth];
+                    Span<float> wb = stackalloc float[Wide.OutputWidth];
+                    bool same = true;
+                    for (int t = 0; t < 50; t++)
+                    {
+                        for (int j = 0; j < wx.Length; j++) wx[j] = (float)InputValue(t, j);
+                        alone.Step(wx, ref aloneState, wa);
+                        teamed.Step(wx, ref teamState, wb);
+                        same &= wa.SequenceEqual(wb);
+                    }
+                    Console.WriteLine($"team step: {(same ? "identical" : "different")} over 50 steps on {team.Cores} cores");
+                }
                 return 0;
             }
 
@@ -185,6 +213,7 @@ public sealed class ConsumerProject
     /// </summary>
     public static void CheckOutput(string output)
     {
+        Assert.Contains("team step: identical over 50 steps on 2 cores", output);
         int expectedCount = ReferenceLstm.Tensors(Input, Hidden, Layers, Output).Sum(t => t.Length);
         Assert.Equal(4 * Hidden * (Input + Hidden + 2) + (Layers - 1) * 4 * Hidden * (2 * Hidden + 2) + Output * (Hidden + 1), expectedCount);
         Assert.Contains($"parameters: {expectedCount}", output);
