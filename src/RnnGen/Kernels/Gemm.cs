@@ -135,13 +135,13 @@ public static class Gemm
         ref T c1 = ref Unsafe.Add(ref c0, TR.Count > 1 ? cols : 0);
         ref T c2 = ref Unsafe.Add(ref c0, TR.Count > 2 ? 2 * cols : 0);
         ref T c3 = ref Unsafe.Add(ref c0, TR.Count > 3 ? 3 * cols : 0);
-        Quad<TV, TW, T, TC> s0 = Quad<TV, TW, T, TC>.Load(ref c0), s1 = default, s2 = default, s3 = default;
-        if (TR.Count > 1) s1 = Quad<TV, TW, T, TC>.Load(ref c1);
-        if (TR.Count > 2) s2 = Quad<TV, TW, T, TC>.Load(ref c2);
-        if (TR.Count > 3) s3 = Quad<TV, TW, T, TC>.Load(ref c3);
+        VectorQuad<TV, TW, T, TC> s0 = VectorQuad<TV, TW, T, TC>.Load(ref c0), s1 = default, s2 = default, s3 = default;
+        if (TR.Count > 1) s1 = VectorQuad<TV, TW, T, TC>.Load(ref c1);
+        if (TR.Count > 2) s2 = VectorQuad<TV, TW, T, TC>.Load(ref c2);
+        if (TR.Count > 3) s3 = VectorQuad<TV, TW, T, TC>.Load(ref c3);
         for (int t = 0; t < steps; t++)
         {
-            var w = Quad<TV, TW, T, TC>.Load(ref Unsafe.Add(ref b, (nint)t * bStride));
+            var w = VectorQuad<TV, TW, T, TC>.Load(ref Unsafe.Add(ref b, (nint)t * bStride));
             ref T at = ref Unsafe.Add(ref a, (nint)t * aStride);
             s0.MultiplyAdd(w, TW.Broadcast(at));
             if (TR.Count > 1) s1.MultiplyAdd(w, TW.Broadcast(Unsafe.Add(ref at, 1)));
@@ -229,17 +229,17 @@ public static class Gemm
         ref T c1 = ref Unsafe.Add(ref c0, TR.Count > 1 ? cStride : 0);
         ref T c2 = ref Unsafe.Add(ref c0, TR.Count > 2 ? 2 * cStride : 0);
         ref T c3 = ref Unsafe.Add(ref c0, TR.Count > 3 ? 3 * cStride : 0);
-        Quad<TV, TW, T, TC> s0 = default, s1 = default, s2 = default, s3 = default;
+        VectorQuad<TV, TW, T, TC> s0 = default, s1 = default, s2 = default, s3 = default;
         if (accumulate)
         {
-            s0 = Quad<TV, TW, T, TC>.Load(ref c0);
-            if (TR.Count > 1) s1 = Quad<TV, TW, T, TC>.Load(ref c1);
-            if (TR.Count > 2) s2 = Quad<TV, TW, T, TC>.Load(ref c2);
-            if (TR.Count > 3) s3 = Quad<TV, TW, T, TC>.Load(ref c3);
+            s0 = VectorQuad<TV, TW, T, TC>.Load(ref c0);
+            if (TR.Count > 1) s1 = VectorQuad<TV, TW, T, TC>.Load(ref c1);
+            if (TR.Count > 2) s2 = VectorQuad<TV, TW, T, TC>.Load(ref c2);
+            if (TR.Count > 3) s3 = VectorQuad<TV, TW, T, TC>.Load(ref c3);
         }
         for (int r = 0; r < inner; r++)
         {
-            var w = Quad<TV, TW, T, TC>.Load(ref Unsafe.Add(ref b, (nint)r * cols));
+            var w = VectorQuad<TV, TW, T, TC>.Load(ref Unsafe.Add(ref b, (nint)r * cols));
             s0.MultiplyAdd(w, TW.Broadcast(Unsafe.Add(ref a0, r)));
             if (TR.Count > 1) s1.MultiplyAdd(w, TW.Broadcast(Unsafe.Add(ref a1, r)));
             if (TR.Count > 2) s2.MultiplyAdd(w, TW.Broadcast(Unsafe.Add(ref a2, r)));
@@ -249,43 +249,6 @@ public static class Gemm
         if (TR.Count > 1) s1.Store(ref c1);
         if (TR.Count > 2) s2.Store(ref c2);
         if (TR.Count > 3) s3.Store(ref c3);
-    }
-
-    // TC.Count (1 … 4) consecutive vectors: one row's share of a tile of columns (both products' register tiles).
-    private struct Quad<TV, TW, T, TC> where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T> where TC : struct, ICount
-    {
-        private TV _v0, _v1, _v2, _v3;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Quad<TV, TW, T, TC> Load(ref T source)
-        {
-            int p = TW.Count;
-            Quad<TV, TW, T, TC> q = default;
-            q._v0 = TW.Load(ref source, 0);
-            if (TC.Count > 1) q._v1 = TW.Load(ref source, p);
-            if (TC.Count > 2) q._v2 = TW.Load(ref source, 2 * p);
-            if (TC.Count > 3) q._v3 = TW.Load(ref source, 3 * p);
-            return q;
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly void Store(ref T destination)
-        {
-            int p = TW.Count;
-            TW.Store(_v0, ref destination, 0);
-            if (TC.Count > 1) TW.Store(_v1, ref destination, p);
-            if (TC.Count > 2) TW.Store(_v2, ref destination, 2 * p);
-            if (TC.Count > 3) TW.Store(_v3, ref destination, 3 * p);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void MultiplyAdd(in Quad<TV, TW, T, TC> w, TV x)
-        {
-            _v0 = TW.MultiplyAdd(w._v0, x, _v0);
-            if (TC.Count > 1) _v1 = TW.MultiplyAdd(w._v1, x, _v1);
-            if (TC.Count > 2) _v2 = TW.MultiplyAdd(w._v2, x, _v2);
-            if (TC.Count > 3) _v3 = TW.MultiplyAdd(w._v3, x, _v3);
-        }
     }
 
     private static T RowColumn<T>(ReadOnlySpan<T> a, int aStart, ReadOnlySpan<T> b, int inner, int cols, int k, T start) where T : unmanaged, INumber<T>

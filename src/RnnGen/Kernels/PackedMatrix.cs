@@ -133,18 +133,8 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
     /// <param name="yStride">Distance between two lanes of <paramref name="y"/>, at least <see cref="Rows"/>.</param>
     /// <exception cref="ArgumentException">A stride is shorter than its row, a span is too short for its lanes, or an
     /// output value overlaps an input value; thrown before anything is written.</exception>
-    public void Multiply(int lanes, ReadOnlySpan<T> x1, int x1Stride, ReadOnlySpan<T> x2, int x2Stride, Span<T> y, int yStride)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(lanes);
-        // an input of no columns is not read: its span and stride are ignored
-        if (LeftColumns == 0) x1Stride = 0; else CheckLanes(x1.Length, lanes, x1Stride, LeftColumns, nameof(x1));
-        if (RightColumns == 0) x2Stride = 0; else CheckLanes(x2.Length, lanes, x2Stride, RightColumns, nameof(x2));
-        CheckLanes(y.Length, lanes, yStride, Rows, nameof(y));
-        if (lanes == 0) return;
-        CheckNoOverlap(lanes, x1, x1Stride, LeftColumns, y, yStride, nameof(x1));
-        CheckNoOverlap(lanes, x2, x2Stride, RightColumns, y, yStride, nameof(x2));
-        Dispatch(lanes, x1, x1Stride, x2, x2Stride, y, yStride);
-    }
+    public void Multiply(int lanes, ReadOnlySpan<T> x1, int x1Stride, ReadOnlySpan<T> x2, int x2Stride, Span<T> y, int yStride) =>
+        Multiply(lanes, x1, x1Stride, x2, x2Stride, y, yStride, RowSlice.All(Rows));
 
     /// <summary>
     /// The rows <paramref name="rows"/> of the product for several lanes: as
@@ -308,7 +298,7 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
         where TQ : struct, ICount
     {
         nint block = TQ.Count * TW.Count; // the column stride of this block
-        Quad<TV> a0 = Quad<TV>.Load<TW, TQ>(ref bias), a1 = a0, a2 = a0, a3 = a0;
+        VectorQuad<TV, TW, T, TQ> a0 = VectorQuad<TV, TW, T, TQ>.Load(ref bias), a1 = a0, a2 = a0, a3 = a0;
         ref T x = ref x1;
         nint stride = args.X1Stride;
         int count = LeftColumns;
@@ -331,16 +321,16 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
             stride = args.X2Stride;
             count = RightColumns;
         }
-        a0.Store<TW, TQ>(ref y);
-        if (TL.Count > 1) a1.Store<TW, TQ>(ref Unsafe.Add(ref y, args.YStride));
-        if (TL.Count > 2) a2.Store<TW, TQ>(ref Unsafe.Add(ref y, 2 * args.YStride));
-        if (TL.Count > 3) a3.Store<TW, TQ>(ref Unsafe.Add(ref y, 3 * args.YStride));
+        a0.Store(ref y);
+        if (TL.Count > 1) a1.Store(ref Unsafe.Add(ref y, args.YStride));
+        if (TL.Count > 2) a2.Store(ref Unsafe.Add(ref y, 2 * args.YStride));
+        if (TL.Count > 3) a3.Store(ref Unsafe.Add(ref y, 3 * args.YStride));
     }
 
     // a_l += w · x_l[0] for the tile's lanes, x_l at l·stride. One lane takes the weights as memory operands of its
     // fused multiply-adds; several lanes load them into registers once.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Column<TV, TW, TL, TQ>(ref Quad<TV> a0, ref Quad<TV> a1, ref Quad<TV> a2, ref Quad<TV> a3, ref T w, ref T x, nint stride)
+    private static void Column<TV, TW, TL, TQ>(ref VectorQuad<TV, TW, T, TQ> a0, ref VectorQuad<TV, TW, T, TQ> a1, ref VectorQuad<TV, TW, T, TQ> a2, ref VectorQuad<TV, TW, T, TQ> a3, ref T w, ref T x, nint stride)
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
         where TL : struct, ICount
@@ -348,63 +338,14 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
     {
         if (TL.Count == 1)
         {
-            a0.MultiplyAdd<TW, TQ>(ref w, TW.Broadcast(x));
+            a0.MultiplyAdd(ref w, TW.Broadcast(x));
             return;
         }
-        Quad<TV> wk = Quad<TV>.Load<TW, TQ>(ref w);
-        a0.MultiplyAdd<TW, TQ>(wk, TW.Broadcast(x));
-        a1.MultiplyAdd<TW, TQ>(wk, TW.Broadcast(Unsafe.Add(ref x, stride)));
-        if (TL.Count > 2) a2.MultiplyAdd<TW, TQ>(wk, TW.Broadcast(Unsafe.Add(ref x, 2 * stride)));
-        if (TL.Count > 3) a3.MultiplyAdd<TW, TQ>(wk, TW.Broadcast(Unsafe.Add(ref x, 3 * stride)));
-    }
-
-    // Up to four consecutive SIMD vectors (TQ.Count of them): one lane's share of a block of rows.
-    private struct Quad<TV> where TV : struct
-    {
-        private TV _v0, _v1, _v2, _v3;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Quad<TV> Load<TW, TQ>(ref T source) where TW : struct, ISimdWidth<T, TV> where TQ : struct, ICount
-        {
-            int p = TW.Count;
-            Quad<TV> q = default;
-            q._v0 = TW.Load(ref source, 0);
-            if (TQ.Count > 1) q._v1 = TW.Load(ref source, p);
-            if (TQ.Count > 2) q._v2 = TW.Load(ref source, 2 * p);
-            if (TQ.Count > 3) q._v3 = TW.Load(ref source, 3 * p);
-            return q;
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly void Store<TW, TQ>(ref T destination) where TW : struct, ISimdWidth<T, TV> where TQ : struct, ICount
-        {
-            int p = TW.Count;
-            TW.Store(_v0, ref destination, 0);
-            if (TQ.Count > 1) TW.Store(_v1, ref destination, p);
-            if (TQ.Count > 2) TW.Store(_v2, ref destination, 2 * p);
-            if (TQ.Count > 3) TW.Store(_v3, ref destination, 3 * p);
-        }
-
-        /// <summary>this += w · x, w read from memory.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void MultiplyAdd<TW, TQ>(ref T w, TV x) where TW : struct, ISimdWidth<T, TV> where TQ : struct, ICount
-        {
-            int p = TW.Count;
-            _v0 = TW.MultiplyAdd(TW.Load(ref w, 0), x, _v0);
-            if (TQ.Count > 1) _v1 = TW.MultiplyAdd(TW.Load(ref w, p), x, _v1);
-            if (TQ.Count > 2) _v2 = TW.MultiplyAdd(TW.Load(ref w, 2 * p), x, _v2);
-            if (TQ.Count > 3) _v3 = TW.MultiplyAdd(TW.Load(ref w, 3 * p), x, _v3);
-        }
-
-        /// <summary>this += w · x.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void MultiplyAdd<TW, TQ>(in Quad<TV> w, TV x) where TW : struct, ISimdWidth<T, TV> where TQ : struct, ICount
-        {
-            _v0 = TW.MultiplyAdd(w._v0, x, _v0);
-            if (TQ.Count > 1) _v1 = TW.MultiplyAdd(w._v1, x, _v1);
-            if (TQ.Count > 2) _v2 = TW.MultiplyAdd(w._v2, x, _v2);
-            if (TQ.Count > 3) _v3 = TW.MultiplyAdd(w._v3, x, _v3);
-        }
+        var wk = VectorQuad<TV, TW, T, TQ>.Load(ref w);
+        a0.MultiplyAdd(wk, TW.Broadcast(x));
+        a1.MultiplyAdd(wk, TW.Broadcast(Unsafe.Add(ref x, stride)));
+        if (TL.Count > 2) a2.MultiplyAdd(wk, TW.Broadcast(Unsafe.Add(ref x, 2 * stride)));
+        if (TL.Count > 3) a3.MultiplyAdd(wk, TW.Broadcast(Unsafe.Add(ref x, 3 * stride)));
     }
 
     private static void Check(int actual, int expected, string name)

@@ -106,3 +106,56 @@ internal readonly struct One : ICount { public static int Count => 1; }
 internal readonly struct Two : ICount { public static int Count => 2; }
 internal readonly struct Three : ICount { public static int Count => 3; }
 internal readonly struct Four : ICount { public static int Count => 4; }
+
+/// <summary>
+/// TQ.Count (1 … 4) consecutive SIMD vectors held in registers: one row's (or one lane's) share of a register tile, in
+/// <see cref="PackedMatrix{T}"/>'s and <see cref="Gemm"/>'s kernels. The counts are JIT-time constants, so the unused
+/// vectors cost nothing.
+/// </summary>
+internal struct VectorQuad<TV, TW, T, TQ> where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T> where TQ : struct, ICount
+{
+    private TV _v0, _v1, _v2, _v3;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static VectorQuad<TV, TW, T, TQ> Load(ref T source)
+    {
+        int p = TW.Count;
+        VectorQuad<TV, TW, T, TQ> q = default;
+        q._v0 = TW.Load(ref source, 0);
+        if (TQ.Count > 1) q._v1 = TW.Load(ref source, p);
+        if (TQ.Count > 2) q._v2 = TW.Load(ref source, 2 * p);
+        if (TQ.Count > 3) q._v3 = TW.Load(ref source, 3 * p);
+        return q;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Store(ref T destination)
+    {
+        int p = TW.Count;
+        TW.Store(_v0, ref destination, 0);
+        if (TQ.Count > 1) TW.Store(_v1, ref destination, p);
+        if (TQ.Count > 2) TW.Store(_v2, ref destination, 2 * p);
+        if (TQ.Count > 3) TW.Store(_v3, ref destination, 3 * p);
+    }
+
+    /// <summary>this += w · x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MultiplyAdd(in VectorQuad<TV, TW, T, TQ> w, TV x)
+    {
+        _v0 = TW.MultiplyAdd(w._v0, x, _v0);
+        if (TQ.Count > 1) _v1 = TW.MultiplyAdd(w._v1, x, _v1);
+        if (TQ.Count > 2) _v2 = TW.MultiplyAdd(w._v2, x, _v2);
+        if (TQ.Count > 3) _v3 = TW.MultiplyAdd(w._v3, x, _v3);
+    }
+
+    /// <summary>this += w · x, w read from memory (the operands of the multiply-adds: one lane needs no registers for them).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MultiplyAdd(ref T w, TV x)
+    {
+        int p = TW.Count;
+        _v0 = TW.MultiplyAdd(TW.Load(ref w, 0), x, _v0);
+        if (TQ.Count > 1) _v1 = TW.MultiplyAdd(TW.Load(ref w, p), x, _v1);
+        if (TQ.Count > 2) _v2 = TW.MultiplyAdd(TW.Load(ref w, 2 * p), x, _v2);
+        if (TQ.Count > 3) _v3 = TW.MultiplyAdd(TW.Load(ref w, 3 * p), x, _v3);
+    }
+}
