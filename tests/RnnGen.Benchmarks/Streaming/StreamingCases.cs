@@ -132,4 +132,23 @@ public abstract class TeamStreamingBenchmark<TModel> : StreamingBenchmark<TModel
         _team?.Dispose();
         Cleanup();
     }
+
+    /// <summary>
+    /// Steps <paramref name="teamModel"/> (the same weights as <see cref="Model"/>, on a <see cref="CoreTeam"/>) and
+    /// <see cref="Model"/> from zero state for <see cref="CheckSteps"/> steps: the outputs must be the same bits.
+    /// </summary>
+    private void CheckTeam(TModel teamModel)
+    {
+        ModelInfo info = TModel.Info;
+        RecurrentState<float> state = Model.CreateState(), teamState = teamModel.CreateState();
+        var expected = new float[info.OutputWidth];
+        var actual = new float[info.OutputWidth];
+        for (int t = 0; t < CheckSteps; t++)
+        {
+            Model.Step(Input, state, expected);
+            teamModel.Step(Input, teamState, actual);
+            if (!expected.AsSpan().SequenceEqual(actual))
+                throw new InvalidOperationException($"RnnGen's Step on a CoreTeam disagrees with its Step alone on {info} at step {t}.");
+        }
+    }
 }
