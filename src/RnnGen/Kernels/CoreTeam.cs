@@ -24,26 +24,40 @@ namespace RnnGen;
 public sealed class CoreTeam : IDisposable
 {
     private const int Line = 16; // 16 longs = 128 bytes, two cache lines: the counters of different cores never share one
+    private const int Free = 0, Running = 1, Disposed = 2; // the call state
+    private const int Slot = 32; // the padded slot of a small array of ints: 128 bytes on each side
 
     private readonly Thread[] _helpers;
     private readonly long[] _arrived;   // part k's barrier count at k·Line
-    private readonly long[] _finished;  // the last job helper part k has finished, at k·Line
+    private readonly long[] _finished;  // the last job part k has returned from, at k·Line
     private readonly long[] _signal = new long[2 * Line]; // [0]: the job number; [Line]: how many helpers sleep
-    private readonly object _sleep = new();
-    private ITeamWork? _work;
+    // Padded, so that no line the helpers poll is written by part 0 on every call, nor the other way round: the call state
+    // (part 0's compare-exchange; a line the helpers read would cost it a transfer between the cores, ~300 ns here) and
+    // the flags the helpers poll (stop, failed), which change only when the team stops or a part fails.
+    private readonly int[] _state = new int[2 * Slot];
+    private readonly int[] _flags = new int[2 * Slot + 1]; // [Slot]: stopping; [Slot + 1]: failed
+    private readonly object _sleep = new(), _disposing = new();
+    private ITeamWork? _work;      // the work of the running call (cleared after it: the team keeps no model alive)
     private long _job;
-    private int _busy;             // 1 while a call runs, and for good once disposed
-    private volatile bool _stopping;
-    private volatile bool _failed; // a part threw: barriers no longer wait, and the counts no longer agree
+    private long _startCount;      // part 0's meetings before the running call: every helper must start it with as many
+    private int _caller;           // the managed thread id of the running call's caller
     private Exception? _error;     // the first exception a part threw
     private bool _reported;        // whether _error has been thrown to a caller
 
-    // Adaptive: every ProbeInterval calls, the first 2·Probes alternate alone and together, timed; the faster way (together
-    // only if clearly faster) serves the rest of the interval.
+    // Adaptive: for each work, every ProbeInterval of its calls, the first 2·Probes alternate alone and together, timed;
+    // the faster way (together only if clearly faster) serves the rest of that work's interval. Kept per work, weakly (no
+    // model is kept alive by the table), so that works sharing a team (two models stepping in turn) are each timed both
+    // ways and choose for themselves.
     internal const int ProbeInterval = 4096, Probes = 16;
-    private long _calls;
-    private long _bestTogether, _bestAlone; // the fastest probe of each way in the current interval, in timestamp ticks
-    private bool _alone;                    // the current choice
+    private readonly ConditionalWeakTable<ITeamWork, Choice> _choices = new();
+    private Choice? _lastChoice; // the choice of the last work run (diagnostics)
+
+    private sealed class Choice
+    {
+        public long Calls;
+        public long BestTogether, BestAlone; // the fastest probe of each way in the current interval, in timestamp ticks
+        public bool Alone;                   // the current choice
+    }
 
     /// <summary>The probes' clock (timestamp ticks); tests replace it to make the choice deterministic.</summary>
     internal Func<long> ProbeClock { get; set; } = System.Diagnostics.Stopwatch.GetTimestamp;
@@ -62,11 +76,19 @@ public sealed class CoreTeam : IDisposable
         _arrived = new long[cores * Line];
         _finished = new long[cores * Line];
         _helpers = new Thread[cores - 1];
-        for (int i = 0; i < _helpers.Length; i++)
+        try
         {
-            int part = i + 1;
-            _helpers[i] = new Thread(() => HelperLoop(part)) { IsBackground = true, Name = $"RnnGen core team {part}" };
-            _helpers[i].Start();
+            for (int i = 0; i < _helpers.Length; i++)
+            {
+                int part = i + 1;
+                _helpers[i] = new Thread(() => HelperLoop(part)) { IsBackground = true, Name = $"RnnGen core team {part}" };
+                _helpers[i].Start();
+            }
+        }
+        catch
+        {
+            Stop(); // the helpers already started
+            throw;
         }
     }
 
@@ -79,12 +101,24 @@ public sealed class CoreTeam : IDisposable
     /// <summary>Whether the team chooses, by timing itself, between running a work together and alone.</summary>
     public bool Adaptive { get; }
 
-    /// <summary>Whether an adaptive team currently runs works alone on the calling thread (its last probes found that faster).</summary>
-    public bool RunsAlone => Adaptive && _alone;
+    /// <summary>Whether an adaptive team currently runs the work it ran last alone on the calling thread (its last probes
+    /// found that faster; each work sharing the team has a choice of its own).</summary>
+    public bool RunsAlone => Adaptive && _lastChoice is { Alone: true };
 
-    /// <summary>The fastest probe of each way in the current interval, in microseconds (diagnostics).</summary>
-    internal (double Together, double Alone) BestProbes =>
-        (_bestTogether * 1e6 / System.Diagnostics.Stopwatch.Frequency, _bestAlone * 1e6 / System.Diagnostics.Stopwatch.Frequency);
+    /// <summary>The fastest probe of each way in the current interval of the work run last, in microseconds (diagnostics).</summary>
+    internal (double Together, double Alone) BestProbes => _lastChoice is { } c
+        ? (c.BestTogether * 1e6 / System.Diagnostics.Stopwatch.Frequency, c.BestAlone * 1e6 / System.Diagnostics.Stopwatch.Frequency)
+        : (double.NaN, double.NaN);
+
+    /// <summary>Whether the team holds a work (only during a call; tests).</summary>
+    internal bool HoldsWork => Volatile.Read(ref _work) is not null;
+
+    /// <summary>Whether every helper thread has ended (after <see cref="Dispose"/>; tests).</summary>
+    internal bool HelpersEnded => _helpers.All(t => t is null || !t.IsAlive);
+
+    private bool Stopping => Volatile.Read(ref _flags[Slot]) != 0;
+
+    private bool Failed => Volatile.Read(ref _flags[Slot + 1]) != 0;
 
     /// <summary>
     /// Runs <paramref name="work"/> on every core (<see cref="ITeamWork.Run"/> with parts 0 … Cores − 1; part 0 on the
@@ -92,41 +126,46 @@ public sealed class CoreTeam : IDisposable
     /// part writes after its last sync may still be in progress when this returns.
     /// </summary>
     /// <exception cref="InvalidOperationException">The team is running another call; or a part of an earlier call threw
-    /// (the team is then unusable; that exception is the inner one).</exception>
+    /// (the team is then unusable; that exception is the inner one); or the parts did not sync equally often.</exception>
     /// <exception cref="ObjectDisposedException">The team is disposed.</exception>
     /// <remarks>
     /// <para>An exception thrown by any part is rethrown here, after every part has stopped.</para>
-    /// <para>An <see cref="Adaptive"/> team probes every 4,096 calls: the first 32 calls of each such interval alternate
-    /// between running the work together and alone (<c>work.Run(TeamPart.Alone)</c>, the whole work on the calling
-    /// thread), timed, and the rest of the interval runs the faster way — together only if its fastest probe beat the
-    /// fastest alone by 10 %, since a team also keeps the other cores busy. On a virtual machine the cost of a meeting
-    /// between cores can change by several times from one minute to the next; the probes follow it. A work given to an
-    /// adaptive team must therefore do the whole of its work when run alone; the results must not depend on the way.</para>
+    /// <para>An <see cref="Adaptive"/> team probes every 4,096 calls of each work: the first 32 calls of such an interval
+    /// alternate between running the work together and alone (<c>work.Run(TeamPart.Alone)</c>, the whole work on the
+    /// calling thread), timed, and the rest of the interval runs the faster way — together only if its fastest probe beat
+    /// the fastest alone by 10 %, since a team also keeps the other cores busy. On a virtual machine the cost of a meeting
+    /// between cores can change by several times from one minute to the next; the probes follow it. Each work (each
+    /// model's step) is timed and chooses for itself. A work given to an adaptive team must therefore do the whole of its
+    /// work when run alone; the results must not depend on the way.</para>
     /// </remarks>
     public void Run(ITeamWork work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        int state = Interlocked.CompareExchange(ref _state[Slot], Running, Free);
+        if (state != Free)
         {
-            ObjectDisposedException.ThrowIf(_stopping, this);
+            ObjectDisposedException.ThrowIf(state == Disposed, this);
             throw new InvalidOperationException("This CoreTeam is running another call: a team serves one call at a time (give each thread its own team, or none).");
         }
+        _caller = Environment.CurrentManagedThreadId;
         try
         {
-            if (_failed)
+            if (Failed)
             {
                 _reported = true;
                 throw new InvalidOperationException("This CoreTeam is unusable: a part of an earlier call threw (the inner exception). Dispose it and create another.", _error);
             }
             if (Adaptive)
             {
-                long phase = _calls++ % ProbeInterval;
+                Choice choice = _choices.GetValue(work, static _ => new Choice());
+                _lastChoice = choice;
+                long phase = choice.Calls++ % ProbeInterval;
                 if (phase < 2 * Probes)
                 {
-                    Probe(work, phase);
+                    Probe(work, choice, phase);
                     return;
                 }
-                if (_alone)
+                if (choice.Alone)
                 {
                     work.Run(TeamPart.Alone);
                     return;
@@ -136,15 +175,16 @@ public sealed class CoreTeam : IDisposable
         }
         finally
         {
-            Volatile.Write(ref _busy, 0);
+            _caller = 0;
+            Volatile.Write(ref _state[Slot], Free);
         }
     }
 
     // One probe call: even ones together, odd ones alone, each timed; the last one makes the choice.
-    private void Probe(ITeamWork work, long phase)
+    private void Probe(ITeamWork work, Choice choice, long phase)
     {
         if (phase == 0)
-            _bestTogether = _bestAlone = long.MaxValue;
+            choice.BestTogether = choice.BestAlone = long.MaxValue;
         long start = ProbeClock();
         bool alone = (phase & 1) == 1;
         if (alone)
@@ -152,10 +192,10 @@ public sealed class CoreTeam : IDisposable
         else
             Together(work);
         long ticks = ProbeClock() - start;
-        if (alone) _bestAlone = Math.Min(_bestAlone, ticks);
-        else _bestTogether = Math.Min(_bestTogether, ticks);
+        if (alone) choice.BestAlone = Math.Min(choice.BestAlone, ticks);
+        else choice.BestTogether = Math.Min(choice.BestTogether, ticks);
         if (phase == 2 * Probes - 1)
-            _alone = _bestTogether > 0.9 * _bestAlone;
+            choice.Alone = choice.BestTogether > 0.9 * choice.BestAlone;
     }
 
     // The work on every core; rethrows a part's exception once every part has stopped.
@@ -163,49 +203,69 @@ public sealed class CoreTeam : IDisposable
     {
         _work = work;
         long syncs = _arrived[0];
+        _startCount = syncs;
         long job = ++_job;
         Interlocked.Exchange(ref _signal[0], job); // a full fence: the work is visible before the job number
-        if (Volatile.Read(ref _signal[Line]) != 0)  // read after the fence: a helper going to sleep has counted itself
-            lock (_sleep) Monitor.PulseAll(_sleep);
         try
         {
-            work.Run(new TeamPart(this, 0));
+            WakeSleepers(); // after the fence: a helper going to sleep has counted itself
+            work.Run(new TeamPart(this, 0, job));
+            // every part syncs at least once (the helpers add one as part 0 does), so no helper can still be starting
+            // this job when the next is published
+            if (_arrived[0] == syncs)
+                Sync(0, job);
         }
         catch (Exception e)
         {
             Fail(e);
         }
-        // every part syncs at least once (the helpers add one as part 0 does), so no helper can still be starting
-        // this job when the next is published
-        if (_arrived[0] == syncs)
-            Sync(0);
-        if (_failed)
+        Volatile.Write(ref _finished[0], job);
+        if (Failed)
         {
-            // let every helper stop before the caller sees the exception (and perhaps touches what they write)
+            // let every helper stop before the caller sees the exception (and perhaps touches what they write); wake any
+            // that still sleeps (if waking them is what failed)
             for (int k = 1; k < Cores; k++)
                 while (Volatile.Read(ref _finished[k * Line]) < job)
+                {
+                    WakeSleepers();
                     Thread.Yield();
-            if (!_reported)
-            {
-                _reported = true;
-                ExceptionDispatchInfo.Throw(_error!);
-            }
+                }
+        }
+        _work = null; // every helper has read it: it met part 0 at least once, or has finished
+        if (Failed && !_reported)
+        {
+            _reported = true;
+            ExceptionDispatchInfo.Throw(_error!);
         }
     }
 
-    /// <summary>Part <paramref name="part"/> waits until every part has called this as often as it has.</summary>
-    internal void Sync(int part)
+    private void WakeSleepers()
+    {
+        if (Volatile.Read(ref _signal[Line]) != 0)
+            lock (_sleep) Monitor.PulseAll(_sleep);
+    }
+
+    /// <summary>Part <paramref name="part"/> of job <paramref name="job"/> waits until every part has called this as often as it has.</summary>
+    internal void Sync(int part, long job)
     {
         long n = _arrived[part * Line] + 1;
         Volatile.Write(ref _arrived[part * Line], n);
         for (int k = 0; k < _helpers.Length + 1; k++)
         {
             // a meeting takes well under a microsecond; a wait of thousands of spins means that more threads than cores
-            // compete (or a part is descheduled): then give the processor away between looks
-            for (int spins = 0; Volatile.Read(ref _arrived[k * Line]) < n && !_failed; spins++)
+            // compete (or a part is descheduled, or will not come): then give the processor away between looks
+            for (int spins = 0; Volatile.Read(ref _arrived[k * Line]) < n && !Failed; spins++)
             {
-                if (spins < 4096) Thread.SpinWait(1);
-                else Thread.Yield();
+                if (spins < 4096)
+                {
+                    Thread.SpinWait(1);
+                    continue;
+                }
+                if (Volatile.Read(ref _finished[k * Line]) >= job && Volatile.Read(ref _arrived[k * Line]) < n)
+                    Fail(new InvalidOperationException(
+                        $"Part {k} of a CoreTeam call returned while part {part} waited for it at a meeting: every part of an " +
+                        "ITeamWork must call TeamPart.Sync the same number of times."));
+                Thread.Yield();
             }
         }
     }
@@ -216,14 +276,21 @@ public sealed class CoreTeam : IDisposable
         while (true)
         {
             long job = WaitForJob(seen);
-            if (_stopping) return;
+            if (Stopping) return;
+            long previous = seen;
             seen = job;
             long syncs = _arrived[part * Line];
             try
             {
-                _work!.Run(new TeamPart(this, part));
+                // a part that met more often than part 0 in an earlier call answers the next call's meetings with that
+                // call's, and may miss a call altogether: refuse (this call, or the next one, fails) rather than run out of step
+                if (syncs != Volatile.Read(ref _startCount) || job != previous + 1)
+                    throw new InvalidOperationException(
+                        $"Part {part} of a CoreTeam call met the other parts more often than part 0 in an earlier call: every part " +
+                        "of an ITeamWork must call TeamPart.Sync the same number of times.");
+                _work!.Run(new TeamPart(this, part, job));
                 if (_arrived[part * Line] == syncs)
-                    Sync(part); // as part 0 does after a work without syncs
+                    Sync(part, job); // as part 0 does after a work without syncs
             }
             catch (Exception e)
             {
@@ -241,7 +308,7 @@ public sealed class CoreTeam : IDisposable
         for (int i = 0; ; i++)
         {
             long job = Volatile.Read(ref _signal[0]);
-            if (job != seen || _stopping) return job;
+            if (job != seen || Stopping) return job;
             Thread.SpinWait(1);
             if ((i & 255) == 255 && System.Diagnostics.Stopwatch.GetTimestamp() - start > spinTicks)
                 break;
@@ -252,7 +319,7 @@ public sealed class CoreTeam : IDisposable
             // count, so either this sees the job or the caller sees the sleeper and pulses (under the lock, so after the Wait)
             Interlocked.Increment(ref _signal[Line]);
             long job;
-            while ((job = Volatile.Read(ref _signal[0])) == seen && !_stopping)
+            while ((job = Volatile.Read(ref _signal[0])) == seen && !Stopping)
                 Monitor.Wait(_sleep);
             Interlocked.Decrement(ref _signal[Line]);
             return job;
@@ -263,25 +330,40 @@ public sealed class CoreTeam : IDisposable
     private void Fail(Exception e)
     {
         Interlocked.CompareExchange(ref _error, e, null);
-        _failed = true;
+        Volatile.Write(ref _flags[Slot + 1], 1);
     }
 
     /// <summary>
     /// Waits for a running call to end, then stops and joins the helper threads. A disposed team refuses further calls
-    /// (<see cref="ObjectDisposedException"/>). Do not call it from inside a call of the team.
+    /// (<see cref="ObjectDisposedException"/>). Called from inside a call of the team (by a part), it throws
+    /// <see cref="InvalidOperationException"/> instead of waiting for itself.
     /// </summary>
     public void Dispose()
     {
-        // take the team as a call would, and keep it: no call can start or be running while the helpers stop
-        SpinWait wait = default;
-        while (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        int self = Environment.CurrentManagedThreadId;
+        if ((Volatile.Read(ref _state[Slot]) == Running && Volatile.Read(ref _caller) == self)
+            || _helpers.Any(t => t?.ManagedThreadId == self))
+            throw new InvalidOperationException("A CoreTeam cannot be disposed from inside one of its calls: dispose it after Run has returned.");
+        lock (_disposing) // a second Dispose returns once the first has joined the helpers
         {
-            if (_stopping) return; // disposed already
-            wait.SpinOnce();
+            // take the team as a call would, and keep it: no call can start or be running while the helpers stop
+            SpinWait wait = default;
+            int state;
+            while ((state = Interlocked.CompareExchange(ref _state[Slot], Disposed, Free)) != Free)
+            {
+                if (state == Disposed) return; // disposed already
+                wait.SpinOnce();
+            }
+            Stop();
         }
-        _stopping = true;
+    }
+
+    // Tells the helpers to stop, wakes them, and joins them.
+    private void Stop()
+    {
+        Volatile.Write(ref _flags[Slot], 1);
         lock (_sleep) Monitor.PulseAll(_sleep);
         foreach (var t in _helpers)
-            t.Join();
+            if (t is { IsAlive: true }) t.Join();
     }
 }

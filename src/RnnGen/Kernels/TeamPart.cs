@@ -7,7 +7,8 @@ public interface ITeamWork
 {
     /// <summary>
     /// Runs part <see cref="TeamPart.Index"/> of <see cref="TeamPart.Count"/>. Every part calls <see cref="TeamPart.Sync"/>
-    /// the same number of times (a work without any is given one meeting at its end); whatever a part writes after its
+    /// the same number of times (a work without any is given one meeting at its end; a part left waiting for one that has
+    /// returned fails the call with an <see cref="InvalidOperationException"/>); whatever a part writes after its
     /// last sync may still be in progress when <see cref="CoreTeam.Run"/> returns. An exception stops the call: the
     /// other parts' syncs stop waiting, and <see cref="CoreTeam.Run"/> rethrows it once every part has returned.
     /// </summary>
@@ -22,12 +23,14 @@ public readonly struct TeamPart
 {
     private readonly CoreTeam? _team;
     private readonly int _count;
+    private readonly long _job; // the call this part belongs to
 
-    internal TeamPart(CoreTeam team, int index)
+    internal TeamPart(CoreTeam team, int index, long job)
     {
         _team = team;
         Index = index;
         _count = team.Cores;
+        _job = job;
     }
 
     /// <summary>The whole of the work, on the calling thread: every row, and <see cref="Sync"/> does nothing.</summary>
@@ -41,7 +44,7 @@ public readonly struct TeamPart
 
     /// <summary>Waits until every part of the call has reached the same number of syncs (nothing when alone).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Sync() => _team?.Sync(Index);
+    public void Sync() => _team?.Sync(Index, _job);
 
     /// <summary>
     /// Whether a layer of <paramref name="units"/> hidden units can be split between cores by units: every gate's rows of a

@@ -150,6 +150,94 @@ public class CoreTeamTests
         Assert.Null(work.Error);
     }
 
+    // Parts that sync a different number of times fail the call with a message that says so, instead of hanging or
+    // running on with the meetings out of step: at once when part 0 waits for a part that has returned; when a helper
+    // met more often, the next call or the one after (the helper notices when it is left waiting, or when its count
+    // does not match part 0's at the start of a call).
+    [Theory, InlineData(0), InlineData(1)]
+    public void UnequalSyncs_FailInsteadOfHanging(int partThatSyncsMore)
+    {
+        var team = new CoreTeam(2, adaptive: false);
+        Exception? thrown = null;
+        int failedCall = -1;
+        var caller = new Thread(() =>
+        {
+            for (int call = 0; call < 3 && thrown is null; call++)
+            {
+                try
+                {
+                    team.Run(new UnequalWork(call == 0 ? partThatSyncsMore : -1));
+                }
+                catch (Exception e)
+                {
+                    thrown = e;
+                    failedCall = call;
+                }
+            }
+        }) { IsBackground = true };
+        caller.Start();
+        Assert.True(caller.Join(TimeSpan.FromSeconds(30)), "a call with unequal syncs hung");
+        var e = Assert.IsType<InvalidOperationException>(thrown);
+        Exception cause = e.InnerException ?? e;
+        Assert.Contains("the same number of times", cause.Message);
+        if (partThatSyncsMore == 0) Assert.Equal(0, failedCall); // part 0 cannot return without the helper
+        team.Dispose();
+        Assert.True(team.HelpersEnded);
+    }
+
+    // Dispose from inside a call (by part 0's thread or a helper's) is refused instead of waiting for itself; the call
+    // completes, and the team disposes normally afterwards.
+    [Theory, InlineData(0), InlineData(1)]
+    public void DisposeFromInsideACall_IsRefused(int disposingPart)
+    {
+        var team = new CoreTeam(2, adaptive: false);
+        var work = new DisposingWork(team, disposingPart);
+        var caller = new Thread(() => team.Run(work)) { IsBackground = true };
+        caller.Start();
+        Assert.True(caller.Join(TimeSpan.FromSeconds(30)), "Dispose inside a call hung");
+        Assert.IsType<InvalidOperationException>(work.Refusal);
+        Assert.Contains("inside one of its calls", work.Refusal!.Message);
+        team.Dispose();
+        Assert.True(team.HelpersEnded);
+        Assert.Throws<ObjectDisposedException>(() => team.Run(work));
+    }
+
+    // Two threads disposing at once both return only once the helpers have ended.
+    [Fact]
+    public void ConcurrentDisposes_BothReturnAfterTheHelpersEnded()
+    {
+        for (int round = 0; round < 20; round++)
+        {
+            var team = new CoreTeam(3, adaptive: false);
+            team.Run(new CountingWork(3, rounds: 1));
+            var ended = new bool[2];
+            var threads = Enumerable.Range(0, 2).Select(i => new Thread(() =>
+            {
+                team.Dispose();
+                ended[i] = team.HelpersEnded;
+            }) { IsBackground = true }).ToArray();
+            foreach (var t in threads) t.Start();
+            foreach (var t in threads) Assert.True(t.Join(TimeSpan.FromSeconds(30)));
+            Assert.All(ended, Assert.True);
+        }
+    }
+
+    // A team keeps no reference to a work between calls (so a model given a team and then another is not kept alive), and
+    // none after a failed call either.
+    [Fact]
+    public void TheTeamHoldsNoWork_BetweenCalls()
+    {
+        using var team = new CoreTeam(2, adaptive: false);
+        team.Run(new CountingWork(2, rounds: 3));
+        Assert.False(team.HoldsWork);
+        Assert.Throws<InvalidOperationException>(() => team.Run(new FailingWork(1, false, cores: 2)));
+        Assert.False(team.HoldsWork);
+        using var adaptive = new CoreTeam(2);
+        for (int call = 0; call < 3 * CoreTeam.Probes; call++)
+            adaptive.Run(new CountingWork(2, rounds: 1));
+        Assert.False(adaptive.HoldsWork);
+    }
+
     [Fact]
     public void ADisposedTeam_RefusesCalls()
     {
@@ -197,6 +285,35 @@ public class CoreTeamTests
         RunThroughTheNextProbes(!togetherIsSlow, team, work, calls: 2 * CoreTeam.Probes + 100);
     }
 
+    // Two works stepping in turn on one adaptive team (two models sharing it) are each timed both ways and each keep their
+    // own choice: one whose together way is slow runs alone, the other together. (With one choice for the team, the probes'
+    // alternation gave one work only together-probes and the other only alone-probes, so both followed a mixed verdict.)
+    [Fact]
+    public void WorksSharingAnAdaptiveTeam_EachChooseForThemselves()
+    {
+        using var team = new CoreTeam(2);
+        var clock = new long[1];
+        var slowTogether = new TimedWork { TogetherIsSlow = true, SharedClock = clock };
+        var slowAlone = new TimedWork { TogetherIsSlow = false, SharedClock = clock };
+        team.ProbeClock = () => Volatile.Read(ref clock[0]);
+        for (int call = 0; call < 2 * CoreTeam.Probes; call++)
+        {
+            team.Run(slowTogether);
+            team.Run(slowAlone);
+        }
+        Assert.Equal(CoreTeam.Probes, slowTogether.AloneRuns); // each work's own probes alternate
+        Assert.Equal(CoreTeam.Probes, slowAlone.AloneRuns);
+        for (int call = 0; call < 100; call++)
+        {
+            team.Run(slowTogether);
+            Assert.True(team.RunsAlone);
+            team.Run(slowAlone);
+            Assert.False(team.RunsAlone);
+        }
+        Assert.Equal(CoreTeam.Probes + 100, slowTogether.AloneRuns);
+        Assert.Equal(CoreTeam.Probes, slowAlone.AloneRuns);
+    }
+
     // Runs to the end of the next probes (`calls` calls of the interval have run) and checks the choice.
     private static void RunThroughTheNextProbes(bool alone, CoreTeam team, ITeamWork work, int calls)
     {
@@ -210,18 +327,20 @@ public class CoreTeamTests
     {
         public volatile bool TogetherIsSlow;
         public long Clock;
+        public long[]? SharedClock; // advanced instead of Clock when set
         public int AloneRuns;
 
         public void Run(TeamPart part)
         {
+            ref long clock = ref SharedClock is null ? ref Clock : ref SharedClock[0];
             if (part.Count == 1)
             {
                 AloneRuns++;
-                Interlocked.Add(ref Clock, TogetherIsSlow ? 1 : 100);
+                Interlocked.Add(ref clock, TogetherIsSlow ? 1 : 100);
                 return;
             }
             if (part.Index == 0)
-                Interlocked.Add(ref Clock, TogetherIsSlow ? 100 : 1);
+                Interlocked.Add(ref clock, TogetherIsSlow ? 100 : 1);
             part.Sync();
         }
     }
@@ -369,6 +488,33 @@ public class CoreTeamTests
             {
                 Volatile.Write(ref Stopped[part.Index], true);
             }
+        }
+    }
+
+    // Part `syncsMore` meets twice, the other part once (-1: both once).
+    private sealed class UnequalWork(int syncsMore) : ITeamWork
+    {
+        public void Run(TeamPart part)
+        {
+            part.Sync();
+            if (part.Index == syncsMore) part.Sync();
+        }
+    }
+
+    // Part `disposingPart` tries to dispose the team in the middle of the call and keeps what it was told.
+    private sealed class DisposingWork(CoreTeam team, int disposingPart) : ITeamWork
+    {
+        public Exception? Refusal;
+
+        public void Run(TeamPart part)
+        {
+            part.Sync();
+            if (part.Index == disposingPart)
+            {
+                try { team.Dispose(); }
+                catch (Exception e) { Refusal = e; }
+            }
+            part.Sync();
         }
     }
 
