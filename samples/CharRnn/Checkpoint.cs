@@ -93,7 +93,7 @@ public static class Checkpoint
                 metadata.TryGetValue(ValidationKey, out string? loss) ? double.Parse(loss, CultureInfo.InvariantCulture) : null,
                 metadata.GetValueOrDefault(FingerprintKey));
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
             throw new CheckpointException($"{path}: the CharRnn metadata is damaged ({e.Message}).");
         }

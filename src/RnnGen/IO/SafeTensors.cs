@@ -176,7 +176,7 @@ public static partial class SafeTensors
 
     private static FileStream OpenRead(string path) =>
         // bufferSize 1: no FileStream buffer; reads are large blocks anyway.
-        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        AtomicFile.OpenRead(path, bufferSize: 1, FileOptions.SequentialScan);
 
     private static Stream CheckReadable(Stream stream)
     {

@@ -68,6 +68,56 @@ public class SafeTensorsAtomicSaveTests
         Assert.Equal(new[] { "data.bin" }, folder.Entries());
     }
 
+    // A replaced file keeps its Unix permissions (a private checkpoint stays private).
+    [Fact]
+    public void AReplacedFileKeepsItsPermissions()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        using var folder = new TempFolder();
+        string path = folder.File("private.bin");
+        File.WriteAllBytes(path, [1]);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        AtomicFile.Write(path, stream => stream.Write(new byte[] { 2 }));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        Assert.Equal(new byte[] { 2 }, File.ReadAllBytes(path));
+    }
+
+    // Saving through a symbolic link replaces the file it points at and leaves the link a link.
+    [Fact]
+    public void ALinkIsWrittenThrough()
+    {
+        using var folder = new TempFolder();
+        string real = folder.File("real.bin"), link = folder.File("link.bin");
+        File.WriteAllBytes(real, [1]);
+        File.CreateSymbolicLink(link, real);
+        AtomicFile.Write(link, stream => stream.Write(new byte[] { 7 }));
+        Assert.NotNull(new FileInfo(link).LinkTarget);
+        Assert.Equal(new byte[] { 7 }, File.ReadAllBytes(real));
+        Assert.Equal(new[] { "link.bin", "real.bin" }, folder.Entries());
+    }
+
+    // A file name near the file system's limit still saves (the temporary name is shortened, not the target's).
+    [Fact]
+    public void AVeryLongFileNameSaves()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File(new string('m', 250) + ".bin");
+        AtomicFile.Write(path, stream => stream.Write(new byte[] { 3 }));
+        Assert.Equal(new byte[] { 3 }, File.ReadAllBytes(path));
+        Assert.Single(folder.Entries());
+    }
+
+    // Loading from a folder says so, for both formats.
+    [Fact]
+    public void LoadingAFolderSaysItIsAFolder()
+    {
+        using var folder = new TempFolder();
+        var e = Assert.Throws<IOException>(() => SafeTensors.Load(new IoTinyF(), folder.Path));
+        Assert.Contains("it is a folder, not a file", e.Message);
+        e = Assert.Throws<IOException>(() => OnnxFile.Import(new ProbeModel(), folder.Path));
+        Assert.Contains("it is a folder, not a file", e.Message);
+    }
+
     [Fact]
     public void MissingFolderIsRefusedWithoutCreatingAnything()
     {

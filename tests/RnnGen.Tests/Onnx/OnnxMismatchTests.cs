@@ -104,6 +104,129 @@ public class OnnxMismatchTests
             },
             "cannot be read: layer 2 (GRU node 'gru_l2') B ('B_l2') has 116 bytes of raw data", "30 × 4 were expected");
 
+    // A head whose product (or sum) is not what the graph returns — a renamed tensor, a rewired Add — is refused, not read
+    // as a head without a bias.
+    [Fact]
+    public void HeadProductThatGoesNowhere() =>
+        AssertRefused<LstmF2x6Head, LstmF2x6Head>(graph => graph.Node.Single(n => n.OpType == "MatMul").Output[0] = "iead_product",
+            "the head (MatMul node 'head_matmul'): its result 'iead_product' is not an output of the graph");
+
+    [Fact]
+    public void HeadSumThatGoesNowhere() =>
+        AssertRefused<LstmF2x6Head, LstmF2x6Head>(graph => graph.Node.Single(n => n.OpType == "Add").Output[0] = "somewhere_else",
+            "its result 'somewhere_else' is not an output of the graph");
+
+    [Fact]
+    public void HeadWithoutOutputs() =>
+        AssertRefused<LstmF2x6Head, LstmF2x6Head>(graph => graph.Node.Single(n => n.OpType == "MatMul").Output.Clear(),
+            "the head (MatMul node 'head_matmul') has 0 outputs; it must have one");
+
+    [Theory]
+    [InlineData(new long[] { 3, 1 })]
+    [InlineData(new long[] { -1, -3 })]
+    [InlineData(new long[] { 2, -9223372036854775805 })]
+    public void HeadBiasOfAnotherShape(long[] dims) =>
+        AssertRefused<LstmF2x6Head, LstmF2x6Head>(graph =>
+            {
+                TensorProto bias = graph.Initializer.Single(t => t.Name == "head.bias");
+                bias.Dims.Clear();
+                bias.Dims.AddRange(dims);
+            },
+            "has a bias of shape", "the model needs [3] or [1, 3] (head.bias)");
+
+    // A state input in the sequence_lens slot (a node whose inputs shifted) or a constant initial state is refused.
+    [Fact]
+    public void StateInTheSequenceLengthsSlot() =>
+        AssertRefused<LstmF3x5, LstmF3x5>(graph =>
+            {
+                NodeProto layer = Layer(graph, "lstm_l0");
+                layer.Input[3] = "";
+                layer.Input[4] = layer.Input[5];
+            },
+            "layer 0 (LSTM node 'lstm_l0'): its sequence_lens input", "is not an integer input of the graph");
+
+    [Fact]
+    public void ConstantInitialState() =>
+        AssertRefused<GruF3x5, GruF3x5>(graph =>
+            {
+                graph.Initializer.Add(OnnxTensors.Create<float>("fixed_h", new float[5], 1, 1, 5));
+                Layer(graph, "gru_l1").Input[5] = "fixed_h";
+            },
+            "layer 1 (GRU node 'gru_l1'): its initial_h input 'fixed_h' is a constant");
+
+    // Peepholes are checked for shape before anything is allocated from the file's dimensions.
+    [Theory]
+    [InlineData(new long[] { 1, 400_000_000 })]
+    [InlineData(new long[] { 1, 1L << 40 })]
+    [InlineData(new long[] { -1, 15 })]
+    [InlineData(new long[] { 5 })]
+    public void PeepholesOfAnotherShape(long[] dims) =>
+        AssertRefused<LstmF3x5, LstmF3x5>(graph =>
+            {
+                var p = new TensorProto { Name = "P_l0", DataType = (int)TensorProto.Types.DataType.Float };
+                p.Dims.AddRange(dims);
+                graph.Initializer.Add(p);
+                NodeProto layer = Layer(graph, "lstm_l0");
+                while (layer.Input.Count < 8) layer.Input.Add("");
+                layer.Input[7] = "P_l0";
+            },
+            "layer 0 (LSTM node 'lstm_l0') P has shape", "the model needs [1, 15] (peephole weights");
+
+    [Fact]
+    public void AnAttributeSetTwice() =>
+        AssertRefused<LstmF3x5, LstmF3x5>(graph =>
+            {
+                NodeProto layer = Layer(graph, "lstm_l1");
+                foreach (string value in new[] { "forward", "reverse" })
+                    layer.Attribute.Add(new AttributeProto { Name = "direction", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) });
+            },
+            "node 'lstm_l1' (LSTM) sets attribute 'direction' twice");
+
+    // A double weight beyond float's range is refused when read into a float model (as safetensors refuses it), in raw
+    // data and in double_data.
+    [Theory, InlineData(true), InlineData(false)]
+    public void DoubleBeyondFloatRange(bool raw)
+    {
+        LstmD2x6Head source = Harness.NewModel<LstmD2x6Head, double>(seed: 3);
+        source.Parameters[0] = 1e300;
+        ModelProto proto = ModelProto.Parser.ParseFrom(OnnxFile.ExportToBytes(source));
+        if (!raw)
+        {
+            TensorProto w = proto.Graph.Initializer.Single(t => t.Name == "W_l0");
+            double[] values = new double[w.RawData.Length / 8];
+            for (int i = 0; i < values.Length; i++) values[i] = BitConverter.ToDouble(w.RawData.Span.Slice(8 * i, 8));
+            w.RawData = ByteString.Empty;
+            w.DoubleData.AddRange(values);
+        }
+        var target = Harness.NewModel<LstmF2x6Head, float>(seed: 2);
+        float[] before = target.Parameters.ToArray();
+        var e = Assert.Throws<ModelFileException>(() => OnnxFile.Import(target, new MemoryStream(proto.ToByteArray())));
+        Assert.Contains("(1E+300) is beyond the range of float", e.Message);
+        Assert.Equal(before, target.Parameters.ToArray());
+    }
+
+    // Exporting to a path replaces the file only once the whole graph is written: a failure leaves the old file whole.
+    [Fact]
+    public void AFailedExportLeavesThePreviousFile()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"rnngen-onnx-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            var good = new RnnGen.Tests.IO.ProbeModel();
+            good.InitializeParameters(1);
+            OnnxFile.Export(good, path);
+            byte[] before = File.ReadAllBytes(path);
+            var failing = new RnnGen.Tests.IO.ProbeModel { FailOnParameterRead = 1 };
+            Assert.Equal("simulated failure while saving", Assert.Throws<IOException>(() => OnnxFile.Export(failing, path)).Message);
+            Assert.Equal(before, File.ReadAllBytes(path));
+            Assert.Single(Directory.GetFiles(Path.GetDirectoryName(path)!, "*" + Path.GetFileName(path) + "*"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Theory]
     [InlineData(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF })]
     [InlineData(new byte[] { })]

@@ -83,17 +83,22 @@ public static class OnnxFile
         OnnxExporter.Build<T>(TModel.Info, model.Parameters).WriteTo(destination);
     }
 
-    /// <summary>Writes <paramref name="model"/> as an ONNX model to the file <paramref name="path"/> (created or overwritten).</summary>
+    /// <summary>
+    /// Writes <paramref name="model"/> as an ONNX model to the file <paramref name="path"/> (created or replaced), atomically:
+    /// the graph goes to a temporary file in the same folder first, so a failure leaves any previous file as it was.
+    /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="path"/> does not exist.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a folder, or the file cannot be written.</exception>
     public static void Export<TModel, T>(IRecurrentModel<TModel, T> model, string path)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using FileStream stream = File.Create(path);
-        Export(model, stream);
+        Google.Protobuf.IMessage graph = OnnxExporter.Build<T>(TModel.Info, model.Parameters);
+        AtomicFile.Write(path, stream => graph.WriteTo(stream));
     }
 
     /// <summary>The ONNX model of <paramref name="model"/> as bytes (what <see cref="Export{TModel, T}(IRecurrentModel{TModel, T}, Stream)"/> writes).</summary>
@@ -136,7 +141,7 @@ public static class OnnxFile
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using FileStream stream = File.OpenRead(path);
+        using FileStream stream = AtomicFile.OpenRead(path);
         ImportCore(model, stream, new OnnxSource(path));
     }
 

@@ -103,9 +103,11 @@ internal sealed class OnnxImporter
         CheckShape(w, where + " W", $"{sizes}, {inputName} {inputWidth}", 1, rows, inputWidth);
         CheckShape(r, where + " R", sizes, 1, rows, hidden);
         if (b is not null) CheckShape(b, where + " B", $"[Wb; Rb] of {sizes}", 1, 2 * rows);
+        CheckStateInputs(node, where);
         if (_info.Cell == CellKind.Lstm && Constant(node, 7, "P", where, required: false) is { } peepholes)
         {
-            var p = new T[OnnxTensors.Shape(peepholes).Aggregate(1L, (x, y) => x * y)];
+            CheckShape(peepholes, where + " P", $"peephole weights of 3 gates × hidden {hidden}", 1, 3 * hidden);
+            var p = new T[3 * hidden];
             OnnxTensors.Read<T>(peepholes, p, where + " P", _source);
             if (p.Any(v => v != T.Zero))
                 throw Mismatch($"{where} has non-zero peephole weights P; RnnGen's LSTM has no peepholes.", peepholes.Name);
@@ -186,17 +188,54 @@ internal sealed class OnnxImporter
                 ReadHeadWeight(Constant(head, 1, "B", where, required: true)!, storedAsOutputByHidden: false, weight, where);
 
             // The bias: the other operand of the Add that consumes the product (no Add: no bias, i.e. zero).
-            NodeProto? add = _graph.Node.FirstOrDefault(n => n.OpType == "Add" && IsDefaultDomain(n) && n.Input.Contains(head.Output[0]));
-            bias = add is null ? null : Constant(add, add.Input[0] == head.Output[0] ? 1 : 0, "bias", where + "'s Add", required: true);
+            string product = SingleOutput(head, where);
+            NodeProto? add = _graph.Node.FirstOrDefault(n => n.OpType == "Add" && IsDefaultDomain(n) && n.Input.Contains(product));
+            bias = add is null ? null : Constant(add, add.Input[0] == product ? 1 : 0, "bias", where + "'s Add", required: true);
+            CheckIsGraphOutput(add is null ? product : SingleOutput(add, where + "'s Add"), where);
         }
+        if (head.OpType == "Gemm")
+            CheckIsGraphOutput(SingleOutput(head, where), where);
 
         if (bias is not null)
         {
-            long count = OnnxTensors.Shape(bias).Aggregate(1L, (x, y) => x * y);
-            if (count != outputs)
-                throw Mismatch($"{where} has a bias of shape {OnnxTensors.Format(bias.Dims)}; the model needs [{outputs}] (head.bias).", bias.Name);
+            // [Output], or [1, Output] (a row broadcast over the steps); [Output, 1] would broadcast as a column
+            if (!OnnxTensors.HasShape(bias, outputs) && !OnnxTensors.HasShape(bias, 1, outputs))
+                throw Mismatch($"{where} has a bias of shape {OnnxTensors.Format(bias.Dims)}; the model needs [{outputs}] or [1, {outputs}] (head.bias).", bias.Name);
             OnnxTensors.Read<T>(bias, Slice(parameters, "head.bias"), where + " bias", _source);
         } // no bias: zero
+    }
+
+    private string SingleOutput(NodeProto node, string where) =>
+        node.Output.Count == 1 && node.Output[0].Length > 0
+            ? node.Output[0]
+            : throw Mismatch($"{where} has {node.Output.Count} outputs; it must have one.");
+
+    // The head's result must be what the graph returns: a product or a sum whose result goes nowhere (a renamed or
+    // rewired tensor) would otherwise be read as a head without a bias.
+    private void CheckIsGraphOutput(string tensor, string where)
+    {
+        if (!_graph.Output.Any(o => o.Name == tensor))
+            throw Mismatch($"{where}: its result '{tensor}' is not an output of the graph; RnnGen reads graphs whose head (its product, " +
+                           "plus the bias when there is one) is the graph's output.", tensor);
+    }
+
+    // The state inputs of a recurrent node: sequence_lens absent, or an integer input of the graph (RnnGen runs every step);
+    // initial_h and initial_c not constants (a fixed state is not part of the model). A misplaced tensor — the node wired
+    // differently, or damaged — is refused here rather than read as a layer without a bias.
+    private void CheckStateInputs(NodeProto node, string where)
+    {
+        string lengths = node.Input.Count > 4 ? node.Input[4] : "";
+        if (lengths.Length > 0)
+        {
+            var type = (TensorProto.Types.DataType?)_graph.Input.FirstOrDefault(v => v.Name == lengths)?.Type?.TensorType?.ElemType;
+            if (type is not (TensorProto.Types.DataType.Int32 or TensorProto.Types.DataType.Int64) || _constants.ContainsKey(lengths))
+                throw Mismatch($"{where}: its sequence_lens input '{lengths}' is not an integer input of the graph; RnnGen reads layers " +
+                               "that run every step (no sequence_lens, or one the caller feeds).", lengths);
+        }
+        for (int i = 5; i < Math.Min(node.Input.Count, 7); i++)
+            if (node.Input[i].Length > 0 && _constants.ContainsKey(node.Input[i]))
+                throw Mismatch($"{where}: its {(i == 5 ? "initial_h" : "initial_c")} input '{node.Input[i]}' is a constant; RnnGen's " +
+                               "state is the caller's, not part of the model.", node.Input[i]);
     }
 
     /// <summary>Reads V [Output, Hidden], stored as such or transposed ([Hidden, Output], what MatMul multiplies by).</summary>
@@ -241,7 +280,18 @@ internal sealed class OnnxImporter
             throw Mismatch($"{what} has shape {OnnxTensors.Format(tensor.Dims)}; the model needs {OnnxTensors.Format(expected)} ({meaning}).", tensor.Name);
     }
 
-    private static AttributeProto? Attribute(NodeProto node, string name) => node.Attribute.FirstOrDefault(a => a.Name == name);
+    private AttributeProto? Attribute(NodeProto node, string name)
+    {
+        AttributeProto? found = null;
+        foreach (AttributeProto a in node.Attribute)
+        {
+            if (a.Name != name) continue;
+            if (found is not null)
+                throw Mismatch($"node '{node.Name}' ({node.OpType}) sets attribute '{name}' twice.");
+            found = a;
+        }
+        return found;
+    }
 
     private static bool IsDefaultDomain(NodeProto node) => node.Domain is "" or "ai.onnx";
 

@@ -65,8 +65,7 @@ internal static class OnnxTensors
         if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
             throw Unreadable(source, tensor, 
                 $"{what} ('{tensor.Name}') is stored in an external data file; RnnGen reads ONNX files whose weights are inside the model file.");
-        long count = 1;
-        foreach (long d in tensor.Dims) count *= d;
+        long count = ElementCount(tensor, what, source);
         if (count != destination.Length)
             throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has {count} elements; {destination.Length} were expected.");
 
@@ -81,8 +80,8 @@ internal static class OnnxTensors
                 break;
             case TensorProto.Types.DataType.Double when raw:
                 ReadOnlySpan<byte> doubles = CheckedRaw(tensor, destination.Length, sizeof(double), what, source);
-                for (int i = 0; i < destination.Length; i++)
-                    destination[i] = T.CreateTruncating(BinaryPrimitives.ReadDoubleLittleEndian(doubles.Slice(i * sizeof(double))));
+                int beyond = ScalarCodec.Decode(doubles, isF64: true, destination);
+                if (beyond >= 0) throw BeyondRange(beyond, BinaryPrimitives.ReadDoubleLittleEndian(doubles.Slice(beyond * sizeof(double))), tensor, what, source);
                 break;
             case TensorProto.Types.DataType.Float:
                 CheckedCount(tensor.FloatData.Count, destination.Length, tensor, what, source);
@@ -90,13 +89,39 @@ internal static class OnnxTensors
                 break;
             case TensorProto.Types.DataType.Double:
                 CheckedCount(tensor.DoubleData.Count, destination.Length, tensor, what, source);
-                for (int i = 0; i < destination.Length; i++) destination[i] = T.CreateTruncating(tensor.DoubleData[i]);
+                for (int i = 0; i < destination.Length; i++)
+                {
+                    double v = tensor.DoubleData[i];
+                    destination[i] = T.CreateTruncating(v);
+                    if (T.IsInfinity(destination[i]) && double.IsFinite(v)) throw BeyondRange(i, v, tensor, what, source);
+                }
                 break;
             default:
                 throw Unreadable(source, tensor, 
                     $"{what} ('{tensor.Name}') has element type {type}; RnnGen reads FLOAT or DOUBLE weights.");
         }
     }
+
+    /// <summary>
+    /// The number of elements of <paramref name="tensor"/>'s shape; a negative dimension or a product beyond
+    /// <see cref="int.MaxValue"/> is refused (nothing is allocated from a shape before this check).
+    /// </summary>
+    public static long ElementCount(TensorProto tensor, string what, OnnxSource source)
+    {
+        long count = 1;
+        foreach (long d in tensor.Dims)
+        {
+            if (d < 0 || (d > 0 && count > int.MaxValue / d))
+                throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has shape {Format(tensor.Dims)}: a dimension is negative or the tensor is too large.");
+            count *= d;
+        }
+        return count;
+    }
+
+    // A finite double that would become infinite in T (a float model) is refused, as loading safetensors does.
+    private static ModelFileException BeyondRange(int index, double value, TensorProto tensor, string what, OnnxSource source) =>
+        Unreadable(source, tensor, $"{what} ('{tensor.Name}'): element {index} ({value}) is beyond the range of float; " +
+                                   "this DOUBLE tensor cannot be loaded into a float model.");
 
     private static ModelFileException Unreadable(OnnxSource source, TensorProto tensor, string detail) =>
         source.Fail($"the weights cannot be read: {detail}", tensor.Name);
