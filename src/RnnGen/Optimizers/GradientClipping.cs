@@ -18,17 +18,44 @@ public static class GradientClipping
     /// <param name="gradients">The gradients, scaled in place.</param>
     /// <param name="maxNorm">Largest allowed norm, &gt; 0; <c>+∞</c> only measures the norm.</param>
     /// <returns>
-    /// The global L2 norm of <paramref name="gradients"/> before clipping. When it is not finite (an overflow, or a NaN
-    /// or infinity in the gradients) the gradients are left unchanged and the non-finite norm is returned, so that the
-    /// caller can skip the step (PyTorch would instead scale by 0 or NaN).
+    /// The global L2 norm of <paramref name="gradients"/> before clipping. When a NaN or an infinity is among the gradients,
+    /// they are left unchanged and the non-finite norm is returned, so that the caller can skip the step (PyTorch would
+    /// instead scale by NaN). Finite gradients whose squares overflow <typeparamref name="T"/> are measured again without
+    /// overflow (scaled by their largest magnitude, summed in double) and clipped by that norm, where PyTorch's norm
+    /// overflows to ∞ and scales them by 0.
     /// </returns>
     public static T ClipByGlobalNorm<T>(Span<T> gradients, T maxNorm) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckMaxNorm(maxNorm, nameof(maxNorm));
         T norm = TensorPrimitives.Norm<T>(gradients);
-        if (GlobalNormScale(norm, maxNorm) is T scale)
+        T measured = Measured(gradients, norm);
+        if (GlobalNormScale(gradients, norm, maxNorm) is T scale)
             GradientTransform<T>.None.ThenScale(scale).Apply(gradients);
-        return norm;
+        return measured;
+    }
+
+    /// <summary>
+    /// The norm <see cref="TensorPrimitives.Norm{T}(ReadOnlySpan{T})"/> gave (<paramref name="norm"/>), or, when that
+    /// overflowed to +∞ although every gradient is finite, the norm measured without overflow (+∞ only if it is beyond
+    /// <typeparamref name="T"/>'s range).
+    /// </summary>
+    internal static T Measured<T>(ReadOnlySpan<T> gradients, T norm) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Overflowed(gradients, norm) ? T.CreateTruncating(ScaledNorm(gradients)) : norm;
+
+    private static bool Overflowed<T>(ReadOnlySpan<T> gradients, T norm) where T : unmanaged, IFloatingPointIeee754<T> =>
+        T.IsPositiveInfinity(norm) && Finite.All(gradients);
+
+    // ‖g‖₂ of finite values whose squares overflow: m·sqrt(Σ (g/m)²) with m the largest magnitude, in double.
+    private static double ScaledNorm<T>(ReadOnlySpan<T> gradients) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double m = double.CreateTruncating(T.Abs(TensorPrimitives.MaxMagnitude(gradients)));
+        double sum = 0;
+        foreach (T g in gradients)
+        {
+            double x = double.CreateTruncating(g) / m;
+            sum += x * x;
+        }
+        return m * Math.Sqrt(sum);
     }
 
     /// <summary>
@@ -45,13 +72,20 @@ public static class GradientClipping
     }
 
     /// <summary>
-    /// The factor <see cref="ClipByGlobalNorm{T}"/> multiplies the gradients by, given their norm: maxNorm / (norm + 1e-6)
-    /// when that is below 1 and the norm is finite; <c>null</c> when they are left unchanged.
+    /// The factor <see cref="ClipByGlobalNorm{T}"/> multiplies the gradients by, given their norm as
+    /// <see cref="TensorPrimitives.Norm{T}(ReadOnlySpan{T})"/> computes it: maxNorm / (norm + 1e-6) when that is below 1;
+    /// when the norm overflowed although every gradient is finite, the same from the norm measured without overflow (in
+    /// double); <c>null</c> when the gradients are left unchanged (within the norm, or not all finite).
     /// </summary>
-    internal static T? GlobalNormScale<T>(T norm, T maxNorm) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static T? GlobalNormScale<T>(ReadOnlySpan<T> gradients, T norm, T maxNorm) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!T.IsFinite(norm))
-            return null;
+        {
+            if (!Overflowed(gradients, norm))
+                return null;
+            double exact = ScaledNorm(gradients);
+            return T.CreateTruncating(double.CreateTruncating(maxNorm) / (exact + 1e-6));
+        }
         T scale = maxNorm / (norm + T.CreateTruncating(1e-6));
         return scale < T.One ? scale : null;
     }

@@ -408,7 +408,7 @@ public sealed class SequenceTrainer<TModel, T>
                 return false;
             }
 
-            norm = double.CreateTruncating(gradientNorm);
+            norm = double.CreateTruncating(GradientClipping.Measured<T>(gradients, gradientNorm));
             Optimizer<T> optimizer = _trainer.Optimizer;
             if (_options.LearningRateSchedule is { } schedule)
                 optimizer.LearningRate = schedule.LearningRate(optimizer.StepCount);
@@ -440,7 +440,7 @@ public sealed class SequenceTrainer<TModel, T>
                     transform = GradientTransform<T>.None;
                     norm = TensorPrimitives.Norm<T>(gradients);
                 }
-                if (GradientClipping.GlobalNormScale(norm, T.CreateTruncating(maxNorm)) is T scale)
+                if (GradientClipping.GlobalNormScale<T>(gradients, norm, T.CreateTruncating(maxNorm)) is T scale)
                     transform = transform.ThenScale(scale);
             }
             return transform;

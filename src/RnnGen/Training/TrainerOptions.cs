@@ -93,7 +93,8 @@ public sealed class TrainerOptions
     public double? ClipGradientValue { get; init; }
 
     /// <summary>Rescale the summed gradients to a global L2 norm of at most this value before the update
-    /// (<see cref="GradientClipping.ClipByGlobalNorm"/>). <c>null</c> (default): no clipping by norm.</summary>
+    /// (<see cref="GradientClipping.ClipByGlobalNorm"/>; finite gradients whose sum of squares overflows are measured
+    /// again without overflow and clipped too). <c>null</c> (default): no clipping by norm.</summary>
     public double? ClipGradientNorm { get; init; }
 
     /// <summary>Sets the optimizer's learning rate before every update to

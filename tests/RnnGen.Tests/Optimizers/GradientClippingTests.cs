@@ -66,6 +66,22 @@ public class GradientClippingTests
         Assert.Equal(before, g);
     }
 
+    // Finite float gradients whose squares overflow: the norm is measured without overflow and the gradients clipped by it
+    // (PyTorch's float norm would be ∞ and scale them by 0; skipping the clip would apply them raw).
+    [Fact]
+    public void Finite_gradients_whose_squares_overflow_are_clipped_by_their_true_norm()
+    {
+        float[] g = [3e19f, -4e19f, 1e10f, 0f, 2e19f];
+        Assert.Equal(float.PositiveInfinity, System.Numerics.Tensors.TensorPrimitives.Norm<float>(g));
+        double reference = Math.Sqrt(g.Sum(x => (double)x * x));
+        float[] before = (float[])g.Clone();
+        float norm = GradientClipping.ClipByGlobalNorm<float>(g, 2f);
+        Assert.Equal(reference, norm, tolerance: 1e-6 * reference);
+        Assert.Equal(2.0, Math.Sqrt(g.Sum(x => (double)x * x)), tolerance: 1e-5);
+        for (int i = 0; i < g.Length; i++)
+            Assert.Equal(2.0 * before[i] / reference, g[i], tolerance: 1e-6);
+    }
+
     [Fact]
     public void Infinite_maxNorm_only_measures()
     {

@@ -77,37 +77,43 @@ public class TrainerUpdateTests
     }
 
     /// <summary>
-    /// Finite gradients whose sum of squares overflows (float): the norm is +∞, but the step is not a NaN/∞ step — the
-    /// element check that follows a non-finite norm finds every gradient finite — and the norm clip leaves the gradients
-    /// alone, as <see cref="GradientClipping.ClipByGlobalNorm"/> does for a non-finite norm.
+    /// Finite gradients whose sum of squares overflows (float): the norm computed in float is +∞, but the step is not a
+    /// NaN/∞ step — every gradient is finite — and the norm clip does its work: the norm is measured again without
+    /// overflow (compared here with a plain double-precision sum of squares), the gradients are scaled to norm 1, and the
+    /// progress reports that finite norm. (It used to skip the clip exactly when the gradients exploded.)
     /// </summary>
     [Fact]
-    public void An_overflowing_norm_of_finite_gradients_is_applied_not_refused()
+    public void An_overflowing_norm_of_finite_gradients_is_measured_again_and_clipped()
     {
         // one step, target 1e19: loss (y − t)² ≈ 1e38 is finite, dLoss/dy ≈ −2e19 squares past float's 3.4e38
         var data = new SequenceDataset<float>([TrainingSequence<float>.FromVectors(new[] { 0.5f }, new[] { 1e19f })]);
-        var options = new TrainerOptions { Epochs = 1, Loss = SequenceLoss.MeanSquaredError, ClipGradientNorm = 1, WorkerCount = 1 };
+        var unclipped = new TrainerOptions { Epochs = 1, Loss = SequenceLoss.MeanSquaredError, WorkerCount = 1 };
         var recorder = new RecordingOptimizer<float>(OverflowRnn.ParameterCount);
         var first = new OverflowRnn();
         first.InitializeParameters(2);
-        SequenceTrainer.Create(first, recorder, options).Train(data);
+        SequenceTrainer.Create(first, recorder, unclipped).Train(data);
         float[] raw = Assert.Single(recorder.Gradients);
         Assert.All(raw, g => Assert.True(float.IsFinite(g)));
         Assert.Equal(float.PositiveInfinity, TensorPrimitives.Norm<float>(raw));
+        double rawNorm = Math.Sqrt(raw.Sum(g => (double)g * g));
 
         var model = new OverflowRnn();
         model.InitializeParameters(2);
-        float[] expected = model.Parameters.ToArray();
-        new Sgd<float>(OverflowRnn.ParameterCount, learningRate: 1e-25).Step(expected, raw);
+        float[] before = model.Parameters.ToArray();
         var norms = new List<double>();
-        var result = SequenceTrainer.Create(model, new Sgd<float>(OverflowRnn.ParameterCount, learningRate: 1e-25), options)
+        var result = SequenceTrainer.Create(model, new Sgd<float>(OverflowRnn.ParameterCount, learningRate: 1e-3), new TrainerOptions { Epochs = 1, Loss = SequenceLoss.MeanSquaredError, WorkerCount = 1, ClipGradientNorm = 1 })
             .Train(data, progress: new SyncProgress<TrainingProgress>(p => norms.Add(p.GradientNorm)));
 
         Assert.Equal(1, result.Steps);
         Assert.Equal(0, result.SkippedSteps);
-        Assert.Equal([double.PositiveInfinity], norms);
-        Assert.Equal(raw, model.Gradients.ToArray());
-        Assert.Equal(expected, model.Parameters.ToArray());
+        Assert.Equal(rawNorm, Assert.Single(norms), tolerance: 1e-6 * rawNorm);      // the finite norm before clipping
+        float[] clipped = model.Gradients.ToArray();
+        Assert.Equal(1.0, Math.Sqrt(clipped.Sum(g => (double)g * g)), tolerance: 1e-5); // scaled to maxNorm
+        for (int i = 0; i < raw.Length; i++)
+            Assert.Equal(raw[i] / rawNorm, clipped[i], tolerance: 1e-6);                 // the same direction
+        float[] parameters = model.Parameters.ToArray();
+        for (int i = 0; i < raw.Length; i++)
+            Assert.Equal(before[i] - 1e-3 * clipped[i], parameters[i], tolerance: 1e-7);  // a step of at most lr · maxNorm
     }
 
     /// <summary>
