@@ -324,7 +324,7 @@ internal sealed class BatchRunner<TModel, T>
                 {
                     // the first group of the sum runs on the master itself: its gradient lands in the master's Gradients,
                     // which RunWindow has cleared — the bits of adding it there, without a replica refresh or a copy (a
-                    // batch of at most 16 lanes is one group: its windows never touch a replica)
+                    // batch of one lane is one group: its windows never touch a replica)
                     RefreshMaster();
                     model = _master;
                 }

@@ -42,8 +42,8 @@ public static class SequenceTrainer
 /// <para><b>State of the model during and after a run.</b> The model given to the constructor is the master: it holds the
 /// trained parameters after every update; its <c>Gradients</c> hold the last window's (clipped) gradients. Cancelling or an
 /// exception leaves it with the parameters of the last completed update (never half an update). The first lockstep group
-/// of every window runs on the master itself and the others on replicas, one per worker (a batch of at most 16 sequences is
-/// one group: it never copies the parameters to a replica or its gradients back). The master's own packed copy of the
+/// of every window runs on the master itself and the others on replicas, one per worker (a batch of one sequence is one
+/// group: it never copies the parameters to a replica or its gradients back; from two sequences on there are at least two). The master's own packed copy of the
 /// weights (<c>ParametersChanged</c>) is refreshed before every window and before your code can run it —
 /// before every progress report and event, and when <see cref="Train"/> returns or throws — not after every update.</para>
 /// <para><b>One update</b> reads the summed gradients once for their norm (which is also the NaN/∞ check: the norm is
@@ -84,6 +84,7 @@ public sealed class SequenceTrainer<TModel, T>
         Model = model;
         Optimizer = optimizer;
         Options = options;
+        _shuffle = new SeededRandom(options.Seed);
     }
 
     /// <summary>The model being trained (the master copy of the parameters).</summary>
@@ -127,7 +128,8 @@ public sealed class SequenceTrainer<TModel, T>
     {
         DatasetShape trainShape = DatasetCheck.Check(training, nameof(training), _info, Options.Loss);
         DatasetShape? validationShape = validation is null ? null : DatasetCheck.Check(validation, nameof(validation), _info, Options.Loss);
-        int window = Options.WindowLength ?? Math.Max(trainShape.MaxSteps, validationShape?.MaxSteps ?? 0);
+        // a window longer than every sequence changes nothing but the size of the tapes: cap it by the data
+        int window = Math.Min(Options.WindowLength ?? int.MaxValue, Math.Max(trainShape.MaxSteps, validationShape?.MaxSteps ?? 0));
         int lanes = Math.Min(Options.BatchSize, Math.Max(trainShape.Count, validationShape?.Count ?? 0));
 
         Enter();
@@ -160,7 +162,7 @@ public sealed class SequenceTrainer<TModel, T>
         Enter();
         try
         {
-            var runner = Runner(Options.WindowLength ?? shape.MaxSteps, Math.Min(Options.BatchSize, shape.Count));
+            var runner = Runner(Math.Min(Options.WindowLength ?? int.MaxValue, shape.MaxSteps), Math.Min(Options.BatchSize, shape.Count));
             using var workers = runner.StartWorkers();
             return EvaluateWith(runner, data, shape.Count, cancellationToken);
         }
@@ -174,9 +176,13 @@ public sealed class SequenceTrainer<TModel, T>
     // window, lanes and workers: a user who calls Train once per epoch, or Evaluate between epochs, allocates them once.
     private BatchRunner<TModel, T>? _runner;
 
+    // The shuffle's generator, made at the first Train and continued by every later one: Train(Epochs = 1) three times
+    // shuffles as Train(Epochs = 3) does, instead of repeating the first epoch's order.
+    private SeededRandom _shuffle;
+
     private BatchRunner<TModel, T> Runner(int window, int lanes)
     {
-        int workers = Math.Min(Options.WorkerCount, lanes);
+        int workers = Math.Min(Options.WorkerCount, LaneGroups.Count(lanes)); // a worker without a group would only hold memory
         if (_runner is null || !_runner.Fits(window, lanes, workers))
         {
             _runner = null; // let the old one go before allocating the new one
@@ -237,7 +243,6 @@ public sealed class SequenceTrainer<TModel, T>
         private readonly T[]? _bestParameters;
         private readonly Stopwatch _clock = Stopwatch.StartNew();      // the whole run
         private readonly Stopwatch _trainingClock = new();              // training windows only (for the token rate)
-        private SeededRandom _random;
 
         private long _steps, _skipped, _tokens;
         private readonly long _plannedTokens;
@@ -261,7 +266,6 @@ public sealed class SequenceTrainer<TModel, T>
             _window = window;
             _order = new int[shape.Count];
             _bestParameters = _options.RestoreBestParameters ? new T[trainer.Model.Parameters.Length] : null;
-            _random = new SeededRandom(_options.Seed);
             _plannedTokens = shape.TotalSteps * _options.Epochs;
         }
 
@@ -311,8 +315,12 @@ public sealed class SequenceTrainer<TModel, T>
                 }
 
                 RefreshModel();
-                _trainer.EpochCompleted?.Invoke(summary);
-                if (isBest) _trainer.BestModelFound?.Invoke(summary);
+                if (_trainer.EpochCompleted is not null || (isBest && _trainer.BestModelFound is not null))
+                {
+                    _trainer.EpochCompleted?.Invoke(summary);
+                    if (isBest) _trainer.BestModelFound?.Invoke(summary);
+                    _runner.ParametersUpdated(); // a handler may have written the parameters: the replicas copy them again
+                }
 
                 if (_options.Patience is int patience && sinceBest >= patience && _epoch < _options.Epochs)
                 {
@@ -336,7 +344,7 @@ public sealed class SequenceTrainer<TModel, T>
         private void TrainEpoch()
         {
             for (int i = 0; i < _order.Length; i++) _order[i] = i;
-            if (_options.Shuffle) _random.Shuffle<int>(_order);
+            if (_options.Shuffle) _trainer._shuffle.Shuffle<int>(_order); // the trainer's generator: it continues across calls
 
             int lanes = Math.Min(_options.BatchSize, _order.Length);
             _windowsInEpoch = 0;

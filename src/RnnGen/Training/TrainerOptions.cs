@@ -73,14 +73,15 @@ public sealed class TrainerOptions
     public bool Shuffle { get; init; } = true;
 
     /// <summary>Seed of the shuffling. The same seed, data, model parameters and options give bit-identical training, with
-    /// any <see cref="WorkerCount"/>. Default 0.</summary>
+    /// any <see cref="WorkerCount"/>. A trainer's shuffle continues across its <c>Train</c> calls (three calls of one epoch
+    /// order the sequences as one call of three). Default 0.</summary>
     public long Seed { get; init; }
 
     /// <summary>
     /// Threads that process the lockstep lane groups of a batch in parallel (≥ 1), each with its own model replica (parameters
     /// copied from the trained model after every update). Default <see cref="Environment.ProcessorCount"/>. The groups depend
-    /// only on the batch and their gradients are summed in group order, so the result does not depend on this number. More
-    /// workers than groups (an even number, about one per 16 lanes) have nothing to do.
+    /// only on the batch and their gradients are summed in group order, so the result does not depend on this number. The
+    /// trainer starts no more workers than a batch has groups (an even number, about one per 16 lanes; one for a batch of one).
     /// </summary>
     public int WorkerCount { get; init; } = Environment.ProcessorCount;
 

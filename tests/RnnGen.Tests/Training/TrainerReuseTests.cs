@@ -3,7 +3,8 @@ namespace RnnGen.Tests.Training;
 /// <summary>
 /// A trainer keeps its replicas, tapes and buffers from one <c>Train</c>/<c>Evaluate</c> call to the next (only its
 /// worker threads live for one call): a later call must behave as on a fresh trainer, whatever happened to the model in
-/// between, and whatever other shape the calls in between had. A window of one lockstep group skips the replicas and runs
+/// between, and whatever other shape the calls in between had — except that its shuffle continues, so that calls of one
+/// epoch each train as one call of several. A window of one lockstep group skips the replicas and runs
 /// on the model itself: it must still give the bits of the loop written out.
 /// </summary>
 public class TrainerReuseTests
@@ -89,6 +90,78 @@ public class TrainerReuseTests
         }
 
         Assert.Equal(expected.Parameters.ToArray(), model.Parameters.ToArray());
+    }
+
+    // Train(Epochs = 1) three times is Train(Epochs = 3): the shuffle continues instead of repeating the first order.
+    [Fact]
+    public void CallsOfOneEpoch_ShuffleAsOneCallOfSeveral()
+    {
+        TrainerOptions Shuffled(int epochs) => new() { Epochs = epochs, BatchSize = 6, WindowLength = 5, WorkerCount = 2, Shuffle = true, Seed = 11 };
+        var single = new SmallRnn();
+        single.InitializeParameters(5);
+        var one = SequenceTrainer.Create(single, new Adam<float>(SmallRnn.ParameterCount, learningRate: 0.01), Shuffled(1));
+        for (int call = 0; call < 3; call++)
+            one.Train(Echo(20));
+
+        var whole = new SmallRnn();
+        whole.InitializeParameters(5);
+        SequenceTrainer.Create(whole, new Adam<float>(SmallRnn.ParameterCount, learningRate: 0.01), Shuffled(3)).Train(Echo(20));
+
+        var repeated = new SmallRnn(); // what the old behaviour gave: the first epoch's order three times
+        repeated.InitializeParameters(5);
+        var adam = new Adam<float>(SmallRnn.ParameterCount, learningRate: 0.01);
+        for (int call = 0; call < 3; call++)
+            SequenceTrainer.Create(repeated, adam, Shuffled(1)).Train(Echo(20));
+
+        Assert.Equal(whole.Parameters.ToArray(), single.Parameters.ToArray());
+        Assert.NotEqual(repeated.Parameters.ToArray(), single.Parameters.ToArray());
+    }
+
+    // Parameters written by an epoch handler (with ParametersChanged) reach every lockstep group of the next window, with
+    // validation data as without: the validation pass had brought the replicas up to date, and nothing marked them stale.
+    [Fact]
+    public void ParametersWrittenInAnEpochHandler_ReachEveryGroup()
+    {
+        float[] Run(bool validate)
+        {
+            var model = new SmallRnn();
+            model.InitializeParameters(5);
+            float[] start = model.Parameters.ToArray();
+            var options = new TrainerOptions { Epochs = 3, BatchSize = 6, WindowLength = 5, WorkerCount = 1, Shuffle = false };
+            var trainer = SequenceTrainer.Create(model, new Sgd<float>(SmallRnn.ParameterCount, learningRate: 0.1), options);
+            trainer.EpochCompleted += summary =>
+            {
+                if (summary.Epoch == 3) return;
+                start.CopyTo(model.Parameters); // back to the start after every epoch
+                model.ParametersChanged();
+            };
+            trainer.Train(Echo(20), validation: validate ? Echo(20) : null);
+            return model.Parameters.ToArray();
+        }
+
+        float[] withoutValidation = Run(validate: false), withValidation = Run(validate: true);
+        Assert.Equal(withoutValidation, withValidation);
+    }
+
+    // A window longer than every sequence is the longest sequence's length (not a tape of that many steps: int.MaxValue
+    // used to overflow while allocating it).
+    [Fact]
+    public void AWindowLongerThanTheData_IsTheLongestSequence()
+    {
+        float[] Run(int? window)
+        {
+            var model = new SmallRnn();
+            model.InitializeParameters(5);
+            var options = new TrainerOptions { Epochs = 2, BatchSize = 6, WindowLength = window, WorkerCount = 2, Shuffle = false };
+            var trainer = SequenceTrainer.Create(model, new Sgd<float>(SmallRnn.ParameterCount, learningRate: 0.1), options);
+            trainer.Train(Echo(20));
+            Assert.Equal(trainer.Evaluate(Echo(20)).Loss, SequenceTrainer.Create(model, new Sgd<float>(SmallRnn.ParameterCount), options).Evaluate(Echo(20)).Loss);
+            return model.Parameters.ToArray();
+        }
+
+        float[] longest = Run(null);
+        Assert.Equal(longest, Run(1 << 20));
+        Assert.Equal(longest, Run(int.MaxValue));
     }
 
     private static SequenceTrainer<SmallRnn, float> NewTrainer(SmallRnn? model = null)
