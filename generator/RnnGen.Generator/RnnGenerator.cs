@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
@@ -29,12 +31,45 @@ public sealed class RnnGenerator : IIncrementalGenerator
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        Register(context, ModelParser.LstmAttribute, CellKind.Lstm, Steps.Lstm);
-        Register(context, ModelParser.GruAttribute, CellKind.Gru, Steps.Gru);
-        Register(context, ModelParser.RnnAttribute, CellKind.Rnn, Steps.Rnn);
+        var lstm = Register(context, ModelParser.LstmAttribute, CellKind.Lstm, Steps.Lstm);
+        var gru = Register(context, ModelParser.GruAttribute, CellKind.Gru, Steps.Gru);
+        var rnn = Register(context, ModelParser.RnnAttribute, CellKind.Rnn, Steps.Rnn);
+
+        // Every model's file name, so that two models whose names differ only in case (which the compiler's file names do
+        // not tell apart) each get a distinct one. Equal by value: edits that keep the names leave every output cached.
+        var names = Names(lstm).Combine(Names(gru)).Combine(Names(rnn))
+            .Select(static (all, _) => new EquatableArray<string>(all.Left.Left.Concat(all.Left.Right).Concat(all.Right)));
+        foreach (var models in new[] { lstm, gru, rnn })
+        {
+            context.RegisterSourceOutput(models.Combine(names), static (spc, pair) =>
+            {
+                spc.CancellationToken.ThrowIfCancellationRequested();
+                ModelSpec model = pair.Left;
+                spc.AddSource(FileName(model.HintName, pair.Right), SourceText.From(ModelEmitter.Emit(model), System.Text.Encoding.UTF8));
+            });
+        }
     }
 
-    private static void Register(IncrementalGeneratorInitializationContext context, string attribute, CellKind cell, string stepName)
+    private static IncrementalValueProvider<EquatableArray<string>> Names(IncrementalValuesProvider<ModelSpec> models) =>
+        models.Select(static (m, _) => m.HintName).Collect().Select(static (names, _) => new EquatableArray<string>(names));
+
+    /// <summary>
+    /// <c>Namespace.Outer.Model.g.cs</c>; when another model's name differs only in case, a hash of the exact name goes before
+    /// <c>.g.cs</c> (FNV-1a, 8 hex digits: deterministic across runs and machines).
+    /// </summary>
+    internal static string FileName(string name, EquatableArray<string> all)
+    {
+        int same = 0;
+        foreach (string other in all)
+            if (string.Equals(other, name, StringComparison.OrdinalIgnoreCase)) same++;
+        if (same <= 1) return name + ".g.cs";
+        uint hash = 2166136261;
+        foreach (char c in name)
+            hash = (hash ^ c) * 16777619;
+        return name + "." + hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture) + ".g.cs";
+    }
+
+    private static IncrementalValuesProvider<ModelSpec> Register(IncrementalGeneratorInitializationContext context, string attribute, CellKind cell, string stepName)
     {
         var results = context.SyntaxProvider
             .ForAttributeWithMetadataName(
@@ -47,11 +82,6 @@ public sealed class RnnGenerator : IIncrementalGenerator
             .Where(static r => r.Model is not null)
             .Select(static (r, _) => r.Model!)
             .WithTrackingName(Steps.Models);
-        context.RegisterSourceOutput(models, static (spc, model) =>
-        {
-            spc.CancellationToken.ThrowIfCancellationRequested();
-            spc.AddSource(model.HintName + ".g.cs", SourceText.From(ModelEmitter.Emit(model), System.Text.Encoding.UTF8));
-        });
 
         var diagnostics = results
             .Where(static r => r.Diagnostics.Count > 0)
@@ -70,6 +100,7 @@ public sealed class RnnGenerator : IIncrementalGenerator
                 spc.ReportDiagnostic(Diagnostic.Create(descriptor, location, ImmutableArrayOf(d.Arguments)));
             }
         });
+        return models;
     }
 
     private static object[] ImmutableArrayOf(EquatableArray<string> args)

@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace RnnGen.Generator.Tests;
 
@@ -66,6 +67,13 @@ public class DiagnosticTests
     [InlineData("[RnnGen.LstmModel(4)] partial class M<T> { }", "generic model classes")]
     [InlineData("partial class G<T> { [RnnGen.LstmModel(4)] partial class M { } }", "nested in the generic type 'G'")]
     [InlineData("[RnnGen.LstmModel(4)] file partial class M { }", "file-local")]
+    [InlineData("file partial class Outer { [RnnGen.LstmModel(4)] public partial class M { } }", "nested in the file-local type 'Outer'")]
+    [InlineData("[RnnGen.LstmModel(4)] abstract partial class M { }", "remove 'abstract'")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class M(int seed) { }", "no parameterless constructor")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class M { M(int seed) { } }", "no parameterless constructor")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class State { }", "nested type 'State'")]
+    [InlineData("[RnnGen.GruModel(4)] partial class Tape { }", "nested type 'Tape'")]
+    [InlineData("class B { public int Parameters; } [RnnGen.LstmModel(4)] partial class M : B { }", "member 'Parameters', which the generated 'Parameters' would hide")]
     public void RNNG007_Unsupported(string source, string expected) =>
         Assert.Contains(expected, Single(source, "RNNG007").GetMessage());
 
@@ -76,6 +84,45 @@ public class DiagnosticTests
     [Fact]
     public void RNNG008_ActivationOnGru_EvenWhenTanh() =>
         Single("[RnnGen.GruModel(4, Activation = RnnGen.RnnActivation.Tanh)] partial class M { }", "RNNG008");
+
+    // A model deriving from another model: RNNG007 for it, the base model generated as usual.
+    [Fact]
+    public void RNNG007_DerivedFromAModel()
+    {
+        var (result, _) = GeneratorHarness.Run("[RnnGen.LstmModel(4)] partial class A { } [RnnGen.LstmModel(4)] partial class M : A { }");
+        Assert.Null(result.Exception);
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal("RNNG007", d.Id);
+        Assert.Contains("'M' cannot hold a generated model: it derives from the model 'A'", d.GetMessage());
+        Assert.Equal("A.g.cs", Assert.Single(result.GeneratedSources).HintName);
+    }
+
+    // The same attribute on two partial declarations: one RNNG009, not one per declaration.
+    [Fact]
+    public void RNNG009_ReportedOnce()
+    {
+        var (result, _) = GeneratorHarness.Run("[RnnGen.LstmModel(4)] partial class M { } [RnnGen.LstmModel(4)] partial class M { }");
+        Assert.Null(result.Exception);
+        Assert.Single(result.Diagnostics, d => d.Id == "RNNG009");
+    }
+
+    // Below C# 11 the generated code cannot compile: one diagnostic that says what to set, and no code (not 100+ errors).
+    [Theory]
+    [InlineData(LanguageVersion.CSharp10, "10.0")]
+    [InlineData(LanguageVersion.CSharp7_3, "7.3")]
+    public void RNNG011_LanguageVersion(LanguageVersion version, string shown)
+    {
+        var compilation = GeneratorHarness.Compile().AddSyntaxTrees(
+            CSharpSyntaxTree.ParseText("[RnnGen.LstmModel(4)] partial class M { }", new CSharpParseOptions(version), path: "Old.cs"));
+        var driver = CSharpGeneratorDriver.Create([new RnnGenerator().AsSourceGenerator()], parseOptions: new CSharpParseOptions(version))
+            .RunGenerators(compilation);
+        var result = driver.GetRunResult().Results.Single();
+        Assert.Null(result.Exception);
+        Assert.Empty(result.GeneratedSources);
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal("RNNG011", d.Id);
+        Assert.Contains($"this project compiles C# {shown}: set <LangVersion> to 11 or later", d.GetMessage());
+    }
 
     [Fact]
     public void RNNG009_SeveralModels() =>
@@ -110,12 +157,12 @@ public class DiagnosticTests
     {
         string dir = Path.GetDirectoryName(GeneratorHarness.SnapshotDirectory())!;
         string unshipped = File.ReadAllText(Path.Combine(dir, "../../generator/RnnGen.Generator/AnalyzerReleases.Unshipped.md"));
-        for (int i = 1; i <= 10; i++)
+        for (int i = 1; i <= 11; i++)
         {
             string id = $"RNNG{i:000}";
             Assert.NotNull(Parsing.Diagnostics.Find(id));
             Assert.Contains(id, unshipped);
         }
-        Assert.Null(Parsing.Diagnostics.Find("RNNG011"));
+        Assert.Null(Parsing.Diagnostics.Find("RNNG012"));
     }
 }

@@ -64,6 +64,11 @@ internal static class Diagnostics
         "{0} is {1}, which is not a defined value; use {2}",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor LanguageVersion = new(
+        "RNNG011", "C# 11 or later is needed",
+        "The generated model needs C# 11 or later (static abstract interface members, generic math); this project compiles C# {0}: set <LangVersion> to 11 or later, or remove it",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
     public static DiagnosticDescriptor? Find(string id) => id switch
     {
         "RNNG001" => NotPartial,
@@ -76,6 +81,7 @@ internal static class Diagnostics
         "RNNG008" => ActivationNotRnn,
         "RNNG009" => SeveralModels,
         "RNNG010" => InvalidEnumValue,
+        "RNNG011" => LanguageVersion,
         _ => null,
     };
 }

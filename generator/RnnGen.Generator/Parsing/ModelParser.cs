@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -39,10 +40,17 @@ internal static class ModelParser
             .ToList();
         if (modelAttributes.Count > 1)
         {
-            if (!SymbolEqualityComparer.Default.Equals(modelAttributes[0].AttributeClass, attribute.AttributeClass))
+            // one report per class: from the first attribute's pipeline (each attribute kind has its own), on the
+            // declaration it is written on (the same attribute on two partial declarations runs this twice)
+            if (!SymbolEqualityComparer.Default.Equals(modelAttributes[0].AttributeClass, attribute.AttributeClass)
+                || !AppliedOn(modelAttributes[0], context.TargetNode))
                 return Nothing;
             return Fail(Diagnostics.SeveralModels, typeLocation, type.Name);
         }
+
+        // The generated code is C# 11 (static abstract interface members, generic math).
+        if (context.TargetNode.SyntaxTree.Options is CSharpParseOptions { LanguageVersion: < LanguageVersion.CSharp11 } options)
+            return Fail(Diagnostics.LanguageVersion, attributeLocation, options.LanguageVersion.ToDisplayString());
 
         // Malformed attribute arguments are compiler errors already; generate nothing.
         if (attribute.AttributeConstructor is null || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error)
@@ -79,35 +87,43 @@ internal static class ModelParser
         if (!inputSet) input = hidden;
 
         if (hidden < 1 || hidden > Diagnostics.MaxHidden)
-            diagnostics.Add(Info(Diagnostics.HiddenOutOfRange, attributeLocation, hidden.ToString()));
+            diagnostics.Add(Info(Diagnostics.HiddenOutOfRange, attributeLocation, hidden.ToString(CultureInfo.InvariantCulture)));
         if (layers < 1 || layers > Diagnostics.MaxLayers)
-            diagnostics.Add(Info(Diagnostics.LayersOutOfRange, attributeLocation, layers.ToString()));
+            diagnostics.Add(Info(Diagnostics.LayersOutOfRange, attributeLocation, layers.ToString(CultureInfo.InvariantCulture)));
         if (inputSet && (input < 1 || input > Diagnostics.MaxInput))
-            diagnostics.Add(Info(Diagnostics.InputOutOfRange, attributeLocation, input.ToString()));
+            diagnostics.Add(Info(Diagnostics.InputOutOfRange, attributeLocation, input.ToString(CultureInfo.InvariantCulture)));
         if (output < 0 || output > Diagnostics.MaxOutput)
-            diagnostics.Add(Info(Diagnostics.OutputOutOfRange, attributeLocation, output.ToString()));
+            diagnostics.Add(Info(Diagnostics.OutputOutOfRange, attributeLocation, output.ToString(CultureInfo.InvariantCulture)));
         if (precision is not (0 or 1))
-            diagnostics.Add(Info(Diagnostics.InvalidEnumValue, attributeLocation, "Precision", precision.ToString(), "Precision.Single or Precision.Double"));
+            diagnostics.Add(Info(Diagnostics.InvalidEnumValue, attributeLocation, "Precision", precision.ToString(CultureInfo.InvariantCulture), "Precision.Single or Precision.Double"));
         if (activationSet && cell != CellKind.Rnn)
             diagnostics.Add(Info(Diagnostics.ActivationNotRnn, attributeLocation, cell == CellKind.Lstm ? "LstmModel" : "GruModel"));
         else if (activation is not (0 or 1))
-            diagnostics.Add(Info(Diagnostics.InvalidEnumValue, attributeLocation, "Activation", activation.ToString(), "RnnActivation.Tanh or RnnActivation.Relu"));
+            diagnostics.Add(Info(Diagnostics.InvalidEnumValue, attributeLocation, "Activation", activation.ToString(CultureInfo.InvariantCulture), "RnnActivation.Tanh or RnnActivation.Relu"));
         if (diagnostics.Count > 0)
             return new ParseResult(null, new EquatableArray<DiagnosticInfo>(diagnostics));
 
         long parameters = ParameterCount(cell, input, hidden, layers, output);
         if (parameters > Diagnostics.MaxParameters)
-            return Fail(Diagnostics.ModelTooLarge, attributeLocation, parameters.ToString());
+            return Fail(Diagnostics.ModelTooLarge, attributeLocation, parameters.ToString(CultureInfo.InvariantCulture));
 
         cancellationToken.ThrowIfCancellationRequested();
         var containing = new List<string>();
+        var plain = new List<string>(); // the names without @, for the file name
         for (var t = type.ContainingType; t is not null; t = t.ContainingType)
-            containing.Insert(0, "partial " + Keyword(t) + " " + t.Name);
-        string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
-        string hint = string.Join(".", new[] { ns }.Concat(containing.Select(c => c.Substring(c.LastIndexOf(' ') + 1))).Concat(new[] { type.Name }).Where(s => s is not null));
+        {
+            containing.Insert(0, "partial " + Keyword(t) + " " + Identifier(t.Name));
+            plain.Insert(0, t.Name);
+        }
+        string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n
+            ? string.Join(".", NamespaceParts(n).Select(Identifier))
+            : null;
+        if (ns is not null) plain.InsertRange(0, NamespaceParts(type.ContainingNamespace));
+        plain.Add(type.Name);
+        string hint = string.Join(".", plain);
         string attributeText = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).ToString() ?? "";
 
-        var model = new ModelSpec(ns, type.Name, new EquatableArray<string>(containing), hint,
+        var model = new ModelSpec(ns, Identifier(type.Name), new EquatableArray<string>(containing), hint,
             System.Text.RegularExpressions.Regex.Replace(attributeText, @"\s+", " "),
             cell, input, hidden, layers, output, tokens, precision == 1, (Activation)activation);
         return new ParseResult(model, EquatableArray<DiagnosticInfo>.Empty);
@@ -133,8 +149,25 @@ internal static class ModelParser
             return "generic model classes are not supported; sizes and precision are fixed by the attribute, so remove the type parameters";
         if (type.IsFileLocal)
             return "file-local types cannot be extended from a generated file; remove the 'file' modifier";
+        if (type.IsAbstract)
+            return "the generated code creates instances of it (Create(), model files, the trainer's replicas); remove 'abstract'";
+        if (!type.InstanceConstructors.Any(c => c.Parameters.Length == 0))
+            return "it has no parameterless constructor, which the generated code needs to create instances (Create(), model files, the trainer's replicas); add one, or remove the primary constructor";
+        if (GeneratedNestedTypes.Contains(type.Name))
+            return $"the generated model declares a nested type '{type.Name}'; a class cannot contain a member named like itself: rename the class";
+        for (var b = type.BaseType; b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
+        {
+            if (b.GetAttributes().Any(a => a.AttributeClass is { } c && ModelAttributes.Contains(c.ToDisplayString())))
+                return $"it derives from the model '{b.Name}'; a model cannot derive from another model (hold one in a field instead)";
+            var hidden = b.GetMembers().FirstOrDefault(m => m.DeclaredAccessibility != Accessibility.Private && !m.IsImplicitlyDeclared
+                && GeneratedMembers.Contains(m.Name));
+            if (hidden is not null)
+                return $"its base class '{b.Name}' has a member '{hidden.Name}', which the generated '{hidden.Name}' would hide; rename that member or derive from another class";
+        }
         for (var t = type.ContainingType; t is not null; t = t.ContainingType)
         {
+            if (t.IsFileLocal)
+                return $"it is nested in the file-local type '{t.Name}', which a generated file cannot extend; remove the 'file' modifier";
             if (t.TypeParameters.Length > 0)
                 return $"it is nested in the generic type '{t.Name}'; move it out of the generic type";
             if (t.TypeKind == TypeKind.Interface)
@@ -144,6 +177,31 @@ internal static class ModelParser
         }
         return null;
     }
+
+    // The nested types and the non-private members the generated code declares (a class of one of the first names would
+    // contain a member named like itself; a base class member of one of the second would be hidden).
+    private static readonly HashSet<string> GeneratedNestedTypes = new() { "State", "Tape", "TeamStep" };
+    private static readonly HashSet<string> GeneratedMembers = new()
+    {
+        "InputSize", "HiddenSize", "LayerCount", "OutputSize", "OutputWidth", "ParameterCount", "Info", "Layout", "Parameters",
+        "Gradients", "InitializeParameters", "ParametersChanged", "State", "Tape", "Step", "Forward", "Backward", "Team",
+    };
+
+    // A name as a C# identifier: a reserved keyword is escaped with @ (a class named @class).
+    private static string Identifier(string name) =>
+        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+
+    private static IEnumerable<string> NamespaceParts(INamespaceSymbol ns)
+    {
+        var parts = new List<string>();
+        for (var n = ns; n is { IsGlobalNamespace: false }; n = n.ContainingNamespace)
+            parts.Insert(0, n.Name);
+        return parts;
+    }
+
+    // Whether the attribute is written on this declaration (of a class declared in several partial parts).
+    private static bool AppliedOn(AttributeData attribute, SyntaxNode declaration) =>
+        attribute.ApplicationSyntaxReference is { } r && r.SyntaxTree == declaration.SyntaxTree && declaration.Span.Contains(r.Span);
 
     private static bool IsPartial(INamedTypeSymbol type, CancellationToken cancellationToken)
     {

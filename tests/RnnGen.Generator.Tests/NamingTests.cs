@@ -1,0 +1,48 @@
+using Microsoft.CodeAnalysis;
+
+namespace RnnGen.Generator.Tests;
+
+/// <summary>
+/// Names the generated code must survive: keywords escaped with @ (in the namespace, the class, an enclosing class), two
+/// models whose names differ only in case (the compiler's file names do not tell them apart), and user types, members and
+/// global aliases named like the kernels the generated code calls. Each compiles with no warning and no generator exception.
+/// </summary>
+public class NamingTests
+{
+    private static GeneratorRunResult CompilesClean(params string[] sources)
+    {
+        var (result, output) = GeneratorHarness.Run(sources);
+        Assert.Null(result.Exception);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(GeneratorHarness.CompilerProblems(output));
+        Assert.NotEmpty(result.GeneratedSources);
+        return result;
+    }
+
+    [Theory]
+    [InlineData("namespace @event.Models; [RnnGen.LstmModel(4)] partial class M { }")]
+    [InlineData("namespace App; [RnnGen.GruModel(4, Output = 2)] partial class @class { }")]
+    [InlineData("namespace App; partial class @checked { [RnnGen.RnnModel(4, Tokens = true, Input = 5)] partial class @int { } }")]
+    public void KeywordNames(string source) => CompilesClean(source);
+
+    [Fact]
+    public void NamesThatDifferOnlyInCase_GetDistinctFiles()
+    {
+        var result = CompilesClean(
+            "namespace App { [RnnGen.LstmModel(4)] partial class Lstm { } [RnnGen.GruModel(4)] partial class LSTM { } }",
+            "namespace app { [RnnGen.RnnModel(4)] partial class Lstm { } }");
+        Assert.Equal(3, result.GeneratedSources.Select(s => s.HintName.ToUpperInvariant()).Distinct().Count());
+        Assert.All(result.GeneratedSources, s => Assert.Matches(@"^(App|app)\.(Lstm|LSTM)\.[0-9a-f]{8}\.g\.cs$", s.HintName));
+    }
+
+    [Fact]
+    public void UniqueNames_KeepPlainFileNames() =>
+        Assert.Equal("Demo.Outer.M.g.cs", Assert.Single(CompilesClean("namespace Demo; partial class Outer { [RnnGen.LstmModel(4)] partial class M { } }").GeneratedSources).HintName);
+
+    [Theory]
+    [InlineData("namespace App { class Vec { } class Gemm { } class Lanes { } class Matrix { } [RnnGen.LstmModel(4, Tokens = true, Input = 3, Output = 2)] partial class M { } }")]
+    [InlineData("namespace App { [RnnGen.LstmModel(4, Tokens = true, Input = 3)] partial class M { int Matrix = 1; void Vec() { } int Gemm => Matrix; } }")]
+    [InlineData("global using Vec = System.Numerics.Vector3; namespace App { [RnnGen.GruModel(4)] partial class M { } }")]
+    [InlineData("namespace App { partial class Vec { [RnnGen.LstmModel(4)] partial class M { } } }")]
+    public void UserNamesLikeTheKernels_DoNotShadowThem(string source) => CompilesClean(source);
+}
