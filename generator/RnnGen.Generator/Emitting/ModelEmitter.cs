@@ -413,6 +413,11 @@ internal sealed class ModelEmitter
         else
             w.Line("CheckLength(input.Length, InputSize, nameof(input));");
         w.Line("CheckLength(output.Length, OutputWidth, nameof(output));");
+        if (Head)
+        {
+            w.Line($"if (global::System.MemoryExtensions.Overlaps<{_t}>(output, state.Values)) // the head's output and the new state would overwrite each other");
+            w.Line("    throw new global::System.ArgumentException(\"output shares memory with the state's values: pass a buffer of its own.\", nameof(output));");
+        }
         if (!InPlaceStep)
         {
             // a larger model: the general step through the packed copies that Forward reads, on a copy of the state
@@ -677,6 +682,7 @@ internal sealed class ModelEmitter
         w.Line("    throw new global::System.ArgumentException($\"states has {lanes} lanes but the tape holds at most {tape.MaxLanes}; create the Tape with maxLanes >= {lanes}.\", nameof(states));");
         w.Line("for (int b = 0; b < lanes; b++)");
         w.Line("    AsState(states[b], nameof(states));");
+        w.Line($"{StateBase}.CheckDisjoint(states, nameof(states)); // each lane advances its own state");
         string per = _spec.Tokens ? "lanes" : "(lanes * InputSize)";
         w.Line($"if ({InputsName}.Length == 0 || {InputsName}.Length % {per} != 0)");
         w.Line($"    throw new global::System.ArgumentException(lanes == 1 ? $\"{InputsName} has {{{InputsName}.Length}} values; it must hold one or more {(_spec.Tokens ? "tokens" : "steps of InputSize = {InputSize} values each")}.\" : $\"{InputsName} has {{{InputsName}.Length}} values; it must hold the same number (one or more) of {(_spec.Tokens ? "tokens" : "steps of InputSize = {InputSize} values")} for each of the {{lanes}} lanes.\", nameof({InputsName}));");
@@ -684,6 +690,7 @@ internal sealed class ModelEmitter
         w.Line("if (steps > tape.MaxSteps)");
         w.Line($"    throw new global::System.ArgumentException($\"{InputsName} has {{steps}} steps but the tape holds at most {{tape.MaxSteps}}; create the Tape with maxSteps >= {{steps}}.\", nameof({InputsName}));");
         w.Line("CheckLength(outputs.Length, lanes * steps * OutputWidth, nameof(outputs));");
+        w.Line($"{StateBase}.CheckApart(outputs, states, nameof(outputs), nameof(states));");
         if (_spec.Tokens)
         {
             w.Line("for (int i = 0; i < tokens.Length; i++)");
@@ -745,7 +752,10 @@ internal sealed class ModelEmitter
         w.Line("CheckBackward(tape, outputGradients, inputGradients);");
         w.Line("if (tape.Lanes != 1)");
         w.Line("    throw new global::System.ArgumentException($\"The last Forward on this tape ran {tape.Lanes} lanes: pass one state gradient per lane (the overload that takes a span of states).\", nameof(stateGradient));");
-        w.Line($"BackwardCore(tape, outputGradients, inputGradients, {StateSpan}.CastUp(new global::System.ReadOnlySpan<State>(in stateGradient)));");
+        w.Line($"{StateSpan} stateGradients = {StateSpan}.CastUp(new global::System.ReadOnlySpan<State>(in stateGradient));");
+        if (!_spec.Tokens)
+            w.Line($"{StateBase}.CheckApart(inputGradients, stateGradients, nameof(inputGradients), nameof(stateGradient));");
+        w.Line("BackwardCore(tape, outputGradients, inputGradients, stateGradients);");
         w.Close();
         w.Line();
         w.Line("/// <summary>");
@@ -760,7 +770,11 @@ internal sealed class ModelEmitter
         w.Line("    throw new global::System.ArgumentException($\"stateGradients has {stateGradients.Length} states; the last Forward on this tape ran {tape.Lanes} lanes: pass one per lane.\", nameof(stateGradients));");
         w.Line("for (int b = 0; b < stateGradients.Length; b++)");
         w.Line("    if (stateGradients[b] is null) throw new global::System.ArgumentNullException(nameof(stateGradients), $\"stateGradients[{b}] is null.\");");
-        w.Line($"BackwardCore(tape, outputGradients, inputGradients, {StateSpan}.CastUp(stateGradients));");
+        w.Line($"{StateSpan} lanes = {StateSpan}.CastUp(stateGradients);");
+        w.Line($"{StateBase}.CheckDisjoint(lanes, nameof(stateGradients)); // each lane's gradient is overwritten in place");
+        if (!_spec.Tokens)
+            w.Line($"{StateBase}.CheckApart(inputGradients, lanes, nameof(inputGradients), nameof(stateGradients));");
+        w.Line("BackwardCore(tape, outputGradients, inputGradients, lanes);");
         w.Close();
         w.Line();
         w.Line($"private static void CheckBackward(Tape tape, {RoSpan} outputGradients, {Span} inputGradients)");

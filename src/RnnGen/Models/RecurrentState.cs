@@ -59,6 +59,42 @@ public abstract class RecurrentState<T> where T : unmanaged, IFloatingPointIeee7
     /// <summary>Sets every value to zero.</summary>
     public void Reset() => Values.Clear();
 
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> (naming <paramref name="name"/>) unless the states' values are pairwise
+    /// disjoint: the lane overloads of a generated model's <c>Forward</c> and <c>Backward</c> advance or overwrite each
+    /// lane's state in place, so two lanes sharing one would lose one lane's result. Generated code calls this before it
+    /// writes anything.
+    /// </summary>
+    public static void CheckDisjoint(ReadOnlySpan<RecurrentState<T>> states, string name)
+    {
+        for (int b = 1; b < states.Length; b++)
+        {
+            for (int a = 0; a < b; a++)
+            {
+                if (states[a] is null || states[b] is null || !states[a].Values.Overlaps(states[b].Values)) continue;
+                throw new ArgumentException(ReferenceEquals(states[a], states[b])
+                    ? $"{name}[{b}] is the same object as {name}[{a}]: every lane needs a state of its own (Clone() one)."
+                    : $"{name}[{b}] shares its values with {name}[{a}]: every lane needs a state of its own.", name);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> (naming <paramref name="spanName"/>) if <paramref name="span"/> shares memory
+    /// with the values of any of <paramref name="states"/>: an output written there would be overwritten by the state, or
+    /// the other way round. Generated code calls this before it writes anything.
+    /// </summary>
+    public static void CheckApart(ReadOnlySpan<T> span, ReadOnlySpan<RecurrentState<T>> states, string spanName, string statesName)
+    {
+        for (int b = 0; b < states.Length; b++)
+        {
+            if (states[b] is not null && span.Overlaps(states[b].Values))
+                throw new ArgumentException(states.Length == 1
+                    ? $"{spanName} shares memory with {statesName}'s values: pass a buffer of its own."
+                    : $"{spanName} shares memory with {statesName}[{b}]'s values: pass a buffer of its own.", spanName);
+        }
+    }
+
     /// <summary>Copies this state into <paramref name="destination"/> (which must have the same shape).</summary>
     public void CopyTo(RecurrentState<T> destination)
     {

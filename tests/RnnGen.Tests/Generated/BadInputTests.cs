@@ -31,6 +31,47 @@ public class BadInputTests
         Assert.All(output, v => Assert.Equal(0f, v));
     }
 
+    // Memory shared where each side would overwrite the other is refused before anything changes: a lane's state given
+    // twice (one lane's result would be lost), outputs over a state, input gradients over a state gradient.
+    [Fact]
+    public void SharedMemory_IsRefusedBeforeAnythingChanges()
+    {
+        var (m, s, before, gradientsBefore) = Setup();
+        int w = LstmF2x6Head.OutputWidth, i = LstmF2x6Head.InputSize;
+        var tape = new LstmF2x6Head.Tape(maxSteps: 3, maxLanes: 2);
+
+        // Step with a head: the output over the state
+        var e = Assert.ThrowsAny<ArgumentException>(() => m.Step(new float[i], ref s, s.Values.Slice(0, w)));
+        Assert.Equal("output", e.ParamName);
+        Assert.Contains("shares memory with the state's values", e.Message);
+        Assert.Equal(before, s.Values.ToArray());
+
+        // Forward: the same state for two lanes; outputs over a state
+        e = Assert.ThrowsAny<ArgumentException>(() => m.Forward(new float[2 * i], new[] { s, s }, tape, new float[2 * w]));
+        Assert.Equal("states", e.ParamName);
+        Assert.Contains("states[1] is the same object as states[0]", e.Message);
+        e = Assert.ThrowsAny<ArgumentException>(() => m.Forward(new float[i], ref s, tape, s.Values.Slice(0, w)));
+        Assert.Equal("outputs", e.ParamName);
+        Assert.Equal(before, s.Values.ToArray());
+        Assert.Equal(0, tape.Steps);
+
+        // Backward: the same state gradient for two lanes; input gradients over a state gradient
+        var other = s.Clone();
+        m.Forward(new float[2 * 3 * i], new[] { s, other }, tape, new float[2 * 3 * w]);
+        var g = new LstmF2x6Head.State();
+        e = Assert.ThrowsAny<ArgumentException>(() => m.Backward(tape, new float[2 * 3 * w], default, new[] { g, g }));
+        Assert.Equal("stateGradients", e.ParamName);
+        Assert.Contains("is the same object", e.Message);
+        var g2 = new LstmF2x6Head.State();
+        e = Assert.ThrowsAny<ArgumentException>(() => m.Backward(tape, new float[2 * 3 * w], g.Values.Slice(0, 2 * 3 * i), new[] { g, g2 }));
+        Assert.Equal("inputGradients", e.ParamName);
+        m.Forward(new float[3 * i], ref s, tape, new float[3 * w]);
+        e = Assert.ThrowsAny<ArgumentException>(() => m.Backward(tape, new float[3 * w], g.Values.Slice(0, 3 * i), ref g));
+        Assert.Equal("inputGradients", e.ParamName);
+        Assert.Equal(gradientsBefore, m.Gradients.ToArray());
+        Assert.All(g.Values.ToArray(), v => Assert.Equal(0f, v));
+    }
+
     [Fact]
     public void Forward_WrongLengths()
     {

@@ -76,6 +76,11 @@ public class LanesTests
         double sigmoid = WorstError(x, Apply<L, double>(x, L.Sigmoid), Sigma);
         Assert.True(tanh < 4e-16, $"tanh: {tanh:E2}");
         Assert.True(sigmoid < 4e-16, $"sigmoid: {sigmoid:E2}");
+        // relative error too, down to the smallest magnitudes (the exponential form alone lost it near 0: 2·10⁻⁵ at 10⁻¹¹)
+        double[] small = [.. Enumerable.Range(0, 4000).Select(i => (i % 2 == 0 ? 1 : -1) * Math.Pow(10, -300 + i * 300.0 / 4000) * 0.7)];
+        double[] tanhSmall = Apply<L, double>(small, L.Tanh);
+        double relative = small.Select((v, i) => Math.Abs(tanhSmall[i] - Math.Tanh(v)) / Math.Abs(Math.Tanh(v))).Max();
+        Assert.True(relative < 1e-15, $"tanh relative error near 0: {relative:E2}");
     }
 
     [Fact] public void Float_Wide_SpecialValues() => FloatSpecialValues<Lanes<float>.Wide>();
