@@ -135,7 +135,7 @@ public sealed class SequenceTrainer<TModel, T>
         Enter();
         try
         {
-            var runner = Runner(window, lanes);
+            var runner = Runner(window, lanes, Uniform(trainShape) && (validationShape is not { } v || (Uniform(v) && v.MaxSteps == trainShape.MaxSteps)));
             using var workers = runner.StartWorkers();
             var run = new Run(this, runner, training, trainShape, validation, progress, cancellationToken, window);
             return run.Execute();
@@ -162,7 +162,7 @@ public sealed class SequenceTrainer<TModel, T>
         Enter();
         try
         {
-            var runner = Runner(Math.Min(Options.WindowLength ?? int.MaxValue, shape.MaxSteps), Math.Min(Options.BatchSize, shape.Count));
+            var runner = Runner(Math.Min(Options.WindowLength ?? int.MaxValue, shape.MaxSteps), Math.Min(Options.BatchSize, shape.Count), Uniform(shape));
             using var workers = runner.StartWorkers();
             return EvaluateWith(runner, data, shape.Count, cancellationToken);
         }
@@ -180,9 +180,14 @@ public sealed class SequenceTrainer<TModel, T>
     // shuffles as Train(Epochs = 3) does, instead of repeating the first epoch's order.
     private SeededRandom _shuffle;
 
-    private BatchRunner<TModel, T> Runner(int window, int lanes)
+    // Whether every sequence has the same length: then every window's lanes have equal steps and form LaneGroups.Count groups.
+    private static bool Uniform(DatasetShape shape) => shape.TotalSteps == (long)shape.Count * shape.MaxSteps;
+
+    private BatchRunner<TModel, T> Runner(int window, int lanes, bool uniform)
     {
-        int workers = Math.Min(Options.WorkerCount, LaneGroups.Count(lanes)); // a worker without a group would only hold memory
+        // no more workers than a window can have groups: with sequences of one length, LaneGroups.Count of the lanes (50
+        // lanes: 4); with mixed lengths, up to one per lane (each run of equal lengths is grouped on its own)
+        int workers = Math.Min(Options.WorkerCount, uniform ? LaneGroups.Count(lanes) : lanes);
         if (_runner is null || !_runner.Fits(window, lanes, workers))
         {
             _runner = null; // let the old one go before allocating the new one

@@ -81,7 +81,8 @@ public sealed class TrainerOptions
     /// Threads that process the lockstep lane groups of a batch in parallel (≥ 1), each with its own model replica (parameters
     /// copied from the trained model after every update). Default <see cref="Environment.ProcessorCount"/>. The groups depend
     /// only on the batch and their gradients are summed in group order, so the result does not depend on this number. The
-    /// trainer starts no more workers than a batch has groups (an even number, about one per 16 lanes; one for a batch of one).
+    /// trainer starts no more workers than a window can have groups (with sequences of one length an even number, about one
+    /// per 16 lanes, and one for a batch of one; with mixed lengths up to one per lane).
     /// </summary>
     public int WorkerCount { get; init; } = Environment.ProcessorCount;
 
