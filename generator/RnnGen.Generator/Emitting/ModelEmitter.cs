@@ -361,7 +361,9 @@ internal sealed class ModelEmitter
         w.Line("/// <summary>A tape for at most <paramref name=\"maxSteps\"/> steps of up to <paramref name=\"maxLanes\"/> sequences run in lockstep (the lane overloads of <c>Forward</c>).</summary>");
         w.Line("public Tape(int maxSteps, int maxLanes) : base(maxSteps, maxLanes)");
         w.Open();
-        w.Line("int rows = checked(maxSteps * maxLanes);");
+        w.Line("long rowCount = (long)maxSteps * maxLanes; // rows: one per step and lane");
+        w.Line($"CheckSize(global::System.Math.Max((rowCount + maxLanes) * StepRecordSize, rowCount * {(_spec.Tokens ? "GateRows" : "global::System.Math.Max(GateRows, InputSize)")}), maxSteps, maxLanes);");
+        w.Line("int rows = (int)rowCount;");
         w.Line($"Records = new {_t}[checked((rows + maxLanes) * StepRecordSize)];");
         w.Line(_spec.Tokens ? "Inputs = new int[rows];" : $"Inputs = new {_t}[checked(rows * InputSize)];");
         if (Separate) w.Line($"GatesHidden = new {_t}[checked(maxLanes * GateRows)];");
@@ -751,7 +753,7 @@ internal sealed class ModelEmitter
         w.Line("global::System.ArgumentNullException.ThrowIfNull(stateGradient);");
         w.Line("CheckBackward(tape, outputGradients, inputGradients);");
         w.Line("if (tape.Lanes != 1)");
-        w.Line("    throw new global::System.ArgumentException($\"The last Forward on this tape ran {tape.Lanes} lanes: pass one state gradient per lane (the overload that takes a span of states).\", nameof(stateGradient));");
+        w.Line("    throw new global::System.ArgumentException($\"The last Forward on this tape ran {tape.Lanes} lanes: pass one state gradient per lane (" + _self + "'s Backward overload that takes a span of states).\", nameof(stateGradient));");
         w.Line($"{StateSpan} stateGradients = {StateSpan}.CastUp(new global::System.ReadOnlySpan<State>(in stateGradient));");
         if (!_spec.Tokens)
             w.Line($"{StateBase}.CheckApart(inputGradients, stateGradients, nameof(inputGradients), nameof(stateGradient));");

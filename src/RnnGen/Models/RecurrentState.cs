@@ -120,6 +120,18 @@ public abstract class RecurrentTape
         MaxLanes = maxLanes;
     }
 
+    /// <summary>
+    /// Throws <see cref="ArgumentOutOfRangeException"/> (not an overflow deep in an allocation) when the tape's largest array
+    /// would need <paramref name="values"/> values, more than an array holds. Generated tapes call this first.
+    /// </summary>
+    protected static void CheckSize(long values, int maxSteps, int maxLanes)
+    {
+        if (values > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(maxSteps), maxSteps,
+                $"A tape of {maxSteps} steps × {maxLanes} lanes needs arrays of {values:N0} values; an array holds at most " +
+                $"{Array.MaxLength:N0}. Record fewer steps or lanes per Forward (cut long sequences into windows).");
+    }
+
     /// <summary>The largest number of steps one <c>Forward</c> can record (per lane).</summary>
     public int MaxSteps { get; }
 

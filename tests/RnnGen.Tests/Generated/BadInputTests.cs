@@ -31,6 +31,17 @@ public class BadInputTests
         Assert.All(output, v => Assert.Equal(0f, v));
     }
 
+    // A tape too large for an array is refused with a message that says so, not an OverflowException from an allocation.
+    [Theory]
+    [InlineData(int.MaxValue, 1)]
+    [InlineData(1 << 16, 1 << 16)]
+    public void ATapeTooLarge_IsRefusedClearly(int steps, int lanes)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new LstmF2x6Head.Tape(steps, lanes));
+        Assert.Equal("maxSteps", e.ParamName);
+        Assert.Contains("an array holds at most", e.Message);
+    }
+
     // Memory shared where each side would overwrite the other is refused before anything changes: a lane's state given
     // twice (one lane's result would be lost), outputs over a state, input gradients over a state gradient.
     [Fact]
