@@ -44,7 +44,7 @@ public static class GateSums
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = L.Count;
-        if ((uint)(4 * (unit + n)) > (uint)buffer.Length) ThrowTooShort(buffer.Length, unit, n);
+        if (unit < 0 || 4L * ((long)unit + n) > buffer.Length) ThrowTooShort(buffer.Length, unit, n);
         ref T b = ref Unsafe.Add(ref MemoryMarshal.GetReference(buffer), 4 * unit);
         return new GateSums<L>(L.LoadUnsafe(ref b, 0), L.LoadUnsafe(ref b, n), L.LoadUnsafe(ref b, 2 * n), L.LoadUnsafe(ref b, 3 * n));
     }

@@ -261,8 +261,8 @@ public static class Gemm
 
     private static void CheckMatrix(int length, int rows, int cols, string name)
     {
-        if (rows < 0 || cols < 0 || length != rows * cols)
-            throw new ArgumentException($"{name} has length {length}; a [{rows}, {cols}] matrix needs {rows * cols}.", name);
+        if (rows < 0 || cols < 0 || length != (long)rows * cols)
+            throw new ArgumentException($"{name} has length {length}; a [{rows}, {cols}] matrix needs {(long)rows * cols}.", name);
     }
 
     private static void CheckStepMajor(int length, int steps, int stride, int width, string name)

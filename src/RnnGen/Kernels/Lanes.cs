@@ -134,7 +134,7 @@ public static class Lanes<T> where T : unmanaged, IFloatingPointIeee754<T>
         /// <inheritdoc />
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Wide Load(ReadOnlySpan<T> span, int offset) =>
-            offset + Vector512<T>.Count <= span.Length
+            (ulong)(uint)offset + (uint)Vector512<T>.Count <= (uint)span.Length // also false for a negative offset
                 ? new(Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(span), (nuint)offset))
                 : new(Padded.Load<Vector512<T>>(span, offset));
 
@@ -142,7 +142,7 @@ public static class Lanes<T> where T : unmanaged, IFloatingPointIeee754<T>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(Wide value, Span<T> span, int offset)
         {
-            if (offset + Vector512<T>.Count <= span.Length)
+            if ((ulong)(uint)offset + (uint)Vector512<T>.Count <= (uint)span.Length)
                 value._v.StoreUnsafe(ref MemoryMarshal.GetReference(span), (nuint)offset);
             else
                 Padded.Store(value._v, span, offset);
@@ -235,7 +235,7 @@ public static class Lanes<T> where T : unmanaged, IFloatingPointIeee754<T>
         /// <inheritdoc />
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Portable Load(ReadOnlySpan<T> span, int offset) =>
-            offset + Vector<T>.Count <= span.Length
+            (ulong)(uint)offset + (uint)Vector<T>.Count <= (uint)span.Length // also false for a negative offset
                 ? new(Vector.LoadUnsafe(ref MemoryMarshal.GetReference(span), (nuint)offset))
                 : new(Padded.Load<Vector<T>>(span, offset));
 
@@ -243,7 +243,7 @@ public static class Lanes<T> where T : unmanaged, IFloatingPointIeee754<T>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(Portable value, Span<T> span, int offset)
         {
-            if (offset + Vector<T>.Count <= span.Length)
+            if ((ulong)(uint)offset + (uint)Vector<T>.Count <= (uint)span.Length)
                 value._v.StoreUnsafe(ref MemoryMarshal.GetReference(span), (nuint)offset);
             else
                 Padded.Store(value._v, span, offset);

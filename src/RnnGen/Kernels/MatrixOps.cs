@@ -20,8 +20,8 @@ public static class MatrixOps
         where T : unmanaged, INumber<T>
     {
         int rows = v.Length, cols = y.Length;
-        if (w.Length != rows * cols)
-            throw new ArgumentException($"w has {w.Length} elements; a [{rows}, {cols}] matrix needs {rows * cols}.", nameof(w));
+        if (w.Length != (long)rows * cols)
+            throw new ArgumentException($"w has {w.Length} elements; a [{rows}, {cols}] matrix needs {(long)rows * cols}.", nameof(w));
         if (Vector512.IsHardwareAccelerated) TransposeMultiplyAdd<Vector512<T>, Width512<T>, T>(w, v, y);
         else if (Vector256.IsHardwareAccelerated) TransposeMultiplyAdd<Vector256<T>, Width256<T>, T>(w, v, y);
         else TransposeMultiplyAdd<Vector128<T>, Width128<T>, T>(w, v, y);

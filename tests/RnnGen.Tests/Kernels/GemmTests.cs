@@ -108,4 +108,13 @@ public class GemmTests
         }
     }
 
+    // A shape whose element count overflows int (65536 × 65536 wraps to 0) is refused, not taken for an empty matrix.
+    [Fact]
+    public void ShapesThatOverflow_AreRefused()
+    {
+        const int big = 65536;
+        Assert.Throws<ArgumentException>(() => MatrixOps.TransposeMultiplyAdd<float>(ReadOnlySpan<float>.Empty, new float[big], new float[big]));
+        Assert.Throws<ArgumentException>(() => Gemm.MultiplyRows<float>(new float[big], big, new float[big], big, ReadOnlySpan<float>.Empty, big, big, 1));
+        Assert.Throws<ArgumentException>(() => Gemm.AddOuterProducts<float>(Span<float>.Empty, big, big, new float[big], big, new float[big], big, 1));
+    }
 }

@@ -141,6 +141,26 @@ public class LanesTests
         Assert.All(padded[Math.Min(length, L.Count - 1)..], v => Assert.Equal(0f, v));
     }
 
+    // The checked accessors refuse offsets outside the span — negative, or so large that offset + Count wraps — instead of
+    // reading or writing the memory around it; the sums buffer refuses a negative unit likewise.
+    [Fact]
+    public void CheckedLoadAndStore_RefuseOffsetsOutsideTheSpan()
+    {
+        var array = new float[96];
+        Array.Fill(array, 7f);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Lanes<float>.Portable.Load(array.AsSpan(32, 32), -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Lanes<float>.Wide.Load(array.AsSpan(32, 32), -3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Lanes<float>.Portable.Load(array.AsSpan(32, 32), int.MaxValue - 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Lanes<float>.Wide.Load(array.AsSpan(32, 32), int.MaxValue - 1));
+        var v = Lanes<float>.Portable.Load(array, 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Lanes<float>.Portable.Store(v, array.AsSpan(32, 32), -2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Lanes<float>.Wide.Store(Lanes<float>.Wide.Load(array, 0), array.AsSpan(32, 32), -2));
+        Assert.All(array, x => Assert.Equal(7f, x));
+        int n = Lanes<float>.Portable.Count;
+        Assert.Throws<ArgumentException>(() => GateSums.Load<Lanes<float>.Portable, float>(array.AsSpan(64), -n));
+        Assert.Throws<ArgumentException>(() => GateSums.Load<Lanes<float>.Portable, float>(array.AsSpan(64), (1 << 30) - n / 2));
+    }
+
     [Fact]
     public void UncheckedLoadAndStore_MoveWholeVectorsAtAnyOffset()
     {
