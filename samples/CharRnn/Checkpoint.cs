@@ -38,6 +38,30 @@ public static class Checkpoint
     /// <summary>Where a model is saved unless <c>--checkpoint</c> says otherwise (relative to the current folder).</summary>
     public static string DefaultPath(string modelName) => System.IO.Path.Combine("checkpoints", $"charrnn-{modelName}.safetensors");
 
+    /// <summary>
+    /// Refuses, before any training, a checkpoint path that cannot be saved to: a folder, or a path below a file. The folder
+    /// is created if it is missing (as the first save would).
+    /// </summary>
+    public static void CheckWritable(string path)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        if (Directory.Exists(full))
+            throw new CheckpointException($"--checkpoint {path} is a folder; give a file path such as {System.IO.Path.Combine(path, "model.safetensors")}.");
+        string? folder = System.IO.Path.GetDirectoryName(full);
+        try
+        {
+            if (folder is not null) Directory.CreateDirectory(folder);
+        }
+        catch (IOException e)
+        {
+            throw new CheckpointException($"--checkpoint {path}: its folder cannot be created ({e.Message}).");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new CheckpointException($"--checkpoint {path}: its folder cannot be created ({e.Message}).");
+        }
+    }
+
     /// <summary>The optimizer file that belongs to <paramref name="path"/>: <c>x.safetensors</c> → <c>x.optimizer.safetensors</c>.</summary>
     public static string OptimizerPath(string path) => System.IO.Path.ChangeExtension(path, ".optimizer.safetensors");
 

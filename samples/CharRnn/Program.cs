@@ -41,7 +41,7 @@ catch (UsageException e)
     Console.Error.WriteLine("Run with --help for the commands and options.");
     return 2;
 }
-catch (Exception e) when (e is CorpusException or CheckpointException)
+catch (Exception e) when (e is CorpusException or CheckpointException or IOException or UnauthorizedAccessException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 1;

@@ -19,6 +19,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
     public int Run<TModel>(string modelName) where TModel : class, IRecurrentModel<TModel, float>
     {
         string checkpointPath = settings.CheckpointPath ?? Checkpoint.DefaultPath(modelName);
+        Checkpoint.CheckWritable(checkpointPath); // before training, not at the first save
         Vocabulary vocabulary = resume?.Vocabulary ?? Vocabulary.Build(corpus.Text);
         int[] tokens = vocabulary.Encode(corpus.Text, out long replaced);
 
@@ -51,12 +52,13 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         console.WriteLine($"Model:      {modelName}: {ModelCatalog.Describe<TModel>()} (sizes fixed at compile time: {Vocabulary.Capacity} token ids in, {Vocabulary.Capacity} logits out)");
         console.WriteLine($"Training:   {trainingLength:N0} characters as {layout.Streams} streams × windows of {layout.Window} ({layout.StepsPerEpoch:N0} steps per epoch){layout.Note}");
         console.WriteLine($"Validation: the last 5 %, {validationLength:N0} characters in one piece, after every epoch");
-        console.WriteLine($"Optimizer:  RMSProp lr {optimizer.LearningRate:G3}, alpha {settings.Alpha}, gradients clamped to ±{settings.Clip}, " +
+        console.WriteLine($"Optimizer:  RMSProp lr {optimizer.LearningRate:G3}, alpha {settings.Alpha}, {(settings.Clip > 0 ? $"gradients clamped to ±{settings.Clip}" : "no gradient clamp")}, " +
                           $"lr × {settings.LearningRateDecay} per epoch from epoch {settings.LearningRateDecayAfter} on");
         console.WriteLine(resume is null
             ? $"Start:      {(settings.InitUniform > 0 ? $"parameters ~ U(±{settings.InitUniform})" : "RnnGen's default initialisation")}, forget-gate bias {settings.ForgetBias}, seed {settings.Seed}"
             : $"Resume:     {resume.Path} after {resume.Steps:N0} steps and {resume.Epochs} epoch(s){(optimizerRestored ? ", optimizer state restored" : ", optimizer state NOT found: RMSProp starts afresh")}; an interrupted epoch starts over");
-        console.WriteLine($"Budget:     {settings.Minutes:0.##} min{(settings.Epochs is int e ? $" or {e} epochs" : "")} on {settings.Threads} thread(s); Ctrl+C stops early and keeps the checkpoint in {checkpointPath}");
+        console.WriteLine($"Budget:     {settings.Minutes:0.##} min{(settings.Epochs is int e ? $" or {e} epochs" : "")} on {settings.Threads} thread(s); Ctrl+C stops early and keeps the checkpoint in {checkpointPath}" +
+            (resume is null && File.Exists(checkpointPath) ? " (replacing the one an earlier run left there; --resume continues that one instead)" : ""));
         console.WriteLine();
 
         var run = new TrainingRun<TModel>(settings, modelName, checkpointPath, vocabulary, model, scratch, optimizer, training, validation, layout,
@@ -206,7 +208,8 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             {
                 _clock.Start();
                 _sinceSave.Start();
-                stop.CancelAfter(_budget);
+                if (_budget < TimeSpan.FromMilliseconds(int.MaxValue)) // beyond ~49.7 days: no time limit (the timer's range)
+                    stop.CancelAfter(_budget);
                 _view.Run(() => _trainer.Train(_training, _validation, new Reporter(this), stop.Token));
                 ending = $"all {_settings.Epochs} epochs done";
             }

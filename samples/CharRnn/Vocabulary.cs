@@ -55,8 +55,17 @@ public sealed class Vocabulary
         if (truncated)
             kept = counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key).Take(Capacity - 1).Select(c => c.Key);
         var symbols = kept.Order().Select(char.ConvertFromUtf32).ToList();
-        if (truncated) symbols.Add(UnknownSymbol);
-        return new Vocabulary([.. symbols], truncated ? symbols.Count - 1 : null);
+        if (!truncated)
+            return new Vocabulary([.. symbols], null);
+        // a corpus whose kept characters include � itself (U+FFFD) shares that id with the rare ones: they print alike,
+        // and a vocabulary must not list a character twice
+        int unknown = symbols.IndexOf(UnknownSymbol);
+        if (unknown < 0)
+        {
+            symbols.Add(UnknownSymbol);
+            unknown = symbols.Count - 1;
+        }
+        return new Vocabulary([.. symbols], unknown);
     }
 
     /// <summary>Restores a vocabulary saved with <see cref="ToText"/>.</summary>

@@ -20,6 +20,13 @@ for (int i = 0; i < args.Length; i++)
     }
 }
 
+// checked before training, not when the plot is saved at the end
+if (outPath.Length == 0 || Directory.Exists(outPath) || Path.GetDirectoryName(Path.GetFullPath(outPath)) is not { } folder || !Directory.Exists(folder))
+{
+    Console.Error.WriteLine($"--out '{outPath}' is not a file path in an existing folder; give one such as forecast.png.");
+    return 2;
+}
+
 var options = ForecastOptions.Default with { PlotPath = outPath };
 Console.WriteLine($"LSTM {ForecastModel.InputSize}→{ForecastModel.HiddenSize}→{ForecastModel.OutputSize}, {ForecastModel.ParameterCount:N0} parameters.");
 Console.WriteLine($"Series: sin(2πt/{Series.LongPeriod}) + 0.5·sin(2πt/{Series.ShortPeriod} + 1) + 0.0005·t + noise σ = {options.Noise}, " +

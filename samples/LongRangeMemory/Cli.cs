@@ -106,6 +106,9 @@ public static class Cli
             };
             if (name == "--out") folder = value;
         }
+        // checked now, not after the experiment has run
+        if (folder.Length == 0 || File.Exists(folder))
+            throw new ArgumentException($"--out '{folder}' must be a folder (it is created if missing), not a file.");
         return (options, folder);
     }
 

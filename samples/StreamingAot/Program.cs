@@ -55,7 +55,7 @@ try
         return modelPath is null ? Init(initPath, seed) : UsageError("--init takes no MODEL or INPUT argument.");
     return modelPath is null ? UsageError("no model file given.") : Run(modelPath, inputPath, quiet);
 }
-catch (Exception e) when (e is ModelFileException or FormatException or IOException or UnauthorizedAccessException)
+catch (Exception e) when (e is ModelFileException or FormatException or IOException or UnauthorizedAccessException or ArgumentException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 1;
@@ -100,40 +100,46 @@ static int Run(string modelPath, string? inputPath, bool quiet)
     // the JIT it compiles the code. The statistics below describe the steady state of a stream: steps 2, 3, ...
     long steps = 0, firstStepTicks = 0, stepTicks = 0, steadyStart = 0, allocatedAfterFirstStep = 0;
     int filled = 0;
-    while (reader.TryRead(out float value))
+    try
     {
-        x[filled++] = value;
-        if (filled < x.Length) continue;
-        filled = 0;
-
-        long t0 = Stopwatch.GetTimestamp();
-        model.Step(x, ref state, y);
-        long ticks = Stopwatch.GetTimestamp() - t0;
-        steps++;
-
-        if (!quiet)
+        while (reader.TryRead(out float value))
         {
-            for (int j = 0; j < y.Length; j++)
+            x[filled++] = value;
+            if (filled < x.Length) continue;
+            filled = 0;
+
+            long t0 = Stopwatch.GetTimestamp();
+            model.Step(x, ref state, y);
+            long ticks = Stopwatch.GetTimestamp() - t0;
+            steps++;
+
+            if (!quiet)
             {
-                if (j > 0) writer.Write(' ');
-                writer.Write(y[j]);
+                for (int j = 0; j < y.Length; j++)
+                {
+                    if (j > 0) writer.Write(' ');
+                    writer.Write(y[j]);
+                }
+                writer.Write('\n');
             }
-            writer.Write('\n');
-        }
 
-        if (steps == 1)
-        {
-            firstStepTicks = ticks;
-            writer.Flush();
-            allocatedAfterFirstStep = GC.GetAllocatedBytesForCurrentThread();
-            steadyStart = Stopwatch.GetTimestamp();
-        }
-        else
-        {
-            stepTicks += ticks;
+            if (steps == 1)
+            {
+                firstStepTicks = ticks;
+                writer.Flush();
+                allocatedAfterFirstStep = GC.GetAllocatedBytesForCurrentThread();
+                steadyStart = Stopwatch.GetTimestamp();
+            }
+            else
+            {
+                stepTicks += ticks;
+            }
         }
     }
-    writer.Flush();
+    finally
+    {
+        writer.Flush(); // the outputs computed before a bad value stopped the stream are kept
+    }
     long end = Stopwatch.GetTimestamp();
     long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedAfterFirstStep;
 
