@@ -106,8 +106,9 @@ public class DiagnosticTests
         Assert.Single(result.Diagnostics, d => d.Id == "RNNG009");
     }
 
-    // Below C# 11 the generated code cannot compile: one diagnostic that says what to set, and no code (not 100+ errors).
+    // Below C# 12 the generated code cannot compile: one diagnostic that says what to set, and no code (not 100+ errors).
     [Theory]
+    [InlineData(LanguageVersion.CSharp11, "11.0")]
     [InlineData(LanguageVersion.CSharp10, "10.0")]
     [InlineData(LanguageVersion.CSharp7_3, "7.3")]
     public void RNNG011_LanguageVersion(LanguageVersion version, string shown)
@@ -121,7 +122,7 @@ public class DiagnosticTests
         Assert.Empty(result.GeneratedSources);
         var d = Assert.Single(result.Diagnostics);
         Assert.Equal("RNNG011", d.Id);
-        Assert.Contains($"this project compiles C# {shown}: set <LangVersion> to 11 or later", d.GetMessage());
+        Assert.Contains($"this project compiles C# {shown}: set <LangVersion> to 12 or later", d.GetMessage());
     }
 
     [Fact]

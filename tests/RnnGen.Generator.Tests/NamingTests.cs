@@ -45,4 +45,26 @@ public class NamingTests
     [InlineData("global using Vec = System.Numerics.Vector3; namespace App { [RnnGen.GruModel(4)] partial class M { } }")]
     [InlineData("namespace App { partial class Vec { [RnnGen.LstmModel(4)] partial class M { } } }")]
     public void UserNamesLikeTheKernels_DoNotShadowThem(string source) => CompilesClean(source);
+
+    // Declarations RNNG007 must not refuse: a constructor with only optional parameters; a base class whose methods merely
+    // share a name with generated methods (overloads), or whose same-named members are private. (A base method named like
+    // a generated property, e.g. Info(string), is refused: the property would hide it, a warning in the generated file.)
+    [Theory]
+    [InlineData("namespace App; [RnnGen.LstmModel(4)] partial class M { M(int x = 0) { } }")]
+    [InlineData("namespace App; class Base { protected void Step(string s) { } public void Forward() { } } [RnnGen.LstmModel(4)] partial class M : Base { }")]
+    [InlineData("namespace App; class Base { private int Parameters = 1; public int P => Parameters; } [RnnGen.GruModel(4)] partial class M : Base { }")]
+    public void LegitimateDeclarations_AreAccepted(string source) => CompilesClean(source);
+
+    // C# 12 (the default of the .NET 10 SDK) is enough.
+    [Fact]
+    public void CSharp12_Compiles()
+    {
+        var options = new Microsoft.CodeAnalysis.CSharp.CSharpParseOptions(Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp12);
+        var compilation = GeneratorHarness.Compile().AddSyntaxTrees(Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(
+            "namespace App; [RnnGen.LstmModel(4, Tokens = true, Input = 3, Output = 2)] partial class M { }", options, path: "M.cs"));
+        var driver = Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create([new RnnGenerator().AsSourceGenerator()], parseOptions: options)
+            .RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+        Assert.Empty(GeneratorHarness.CompilerProblems(output));
+    }
 }

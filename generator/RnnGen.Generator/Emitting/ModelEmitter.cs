@@ -420,6 +420,12 @@ internal sealed class ModelEmitter
             w.Line($"if (global::System.MemoryExtensions.Overlaps<{_t}>(output, state.Values)) // the head's output and the new state would overwrite each other");
             w.Line("    throw new global::System.ArgumentException(\"output shares memory with the state's values: pass a buffer of its own.\", nameof(output));");
         }
+        else
+        {
+            // the output is the top layer's h: it may be that h itself (state.Hidden(LayerCount - 1)), no other part of the state
+            w.Line($"if (global::System.MemoryExtensions.Overlaps<{_t}>(output, state.Values, out int at) && at != -(LayerCount - 1) * HiddenSize)");
+            w.Line("    throw new global::System.ArgumentException(\"output shares memory with the state's values other than the top layer's h (state.Hidden(LayerCount - 1)): pass a buffer of its own, or exactly that h.\", nameof(output));");
+        }
         if (!InPlaceStep)
         {
             // a larger model: the general step through the packed copies that Forward reads, on a copy of the state

@@ -65,8 +65,8 @@ internal static class Diagnostics
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor LanguageVersion = new(
-        "RNNG011", "C# 11 or later is needed",
-        "The generated model needs C# 11 or later (static abstract interface members, generic math); this project compiles C# {0}: set <LangVersion> to 11 or later, or remove it",
+        "RNNG011", "C# 12 or later is needed",
+        "The generated model needs C# 12 or later (static abstract interface members, generic math, ref readonly parameters); this project compiles C# {0}: set <LangVersion> to 12 or later, or remove it",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     public static DiagnosticDescriptor? Find(string id) => id switch

@@ -48,8 +48,9 @@ internal static class ModelParser
             return Fail(Diagnostics.SeveralModels, typeLocation, type.Name);
         }
 
-        // The generated code is C# 11 (static abstract interface members, generic math).
-        if (context.TargetNode.SyntaxTree.Options is CSharpParseOptions { LanguageVersion: < LanguageVersion.CSharp11 } options)
+        // The generated code is C# 12 (static abstract interface members, generic math, `in` arguments to ref readonly
+        // parameters such as new ReadOnlySpan<T>(in value)).
+        if (context.TargetNode.SyntaxTree.Options is CSharpParseOptions { LanguageVersion: < LanguageVersion.CSharp12 } options)
             return Fail(Diagnostics.LanguageVersion, attributeLocation, options.LanguageVersion.ToDisplayString());
 
         // Malformed attribute arguments are compiler errors already; generate nothing.
@@ -151,7 +152,7 @@ internal static class ModelParser
             return "file-local types cannot be extended from a generated file; remove the 'file' modifier";
         if (type.IsAbstract)
             return "the generated code creates instances of it (Create(), model files, the trainer's replicas); remove 'abstract'";
-        if (!type.InstanceConstructors.Any(c => c.Parameters.Length == 0))
+        if (!type.InstanceConstructors.Any(c => c.Parameters.All(p => p.IsOptional || p.IsParams)))
             return "it has no parameterless constructor, which the generated code needs to create instances (Create(), model files, the trainer's replicas); add one, or remove the primary constructor";
         if (GeneratedNestedTypes.Contains(type.Name))
             return $"the generated model declares a nested type '{type.Name}'; a class cannot contain a member named like itself: rename the class";
@@ -159,8 +160,10 @@ internal static class ModelParser
         {
             if (b.GetAttributes().Any(a => a.AttributeClass is { } c && ModelAttributes.Contains(c.ToDisplayString())))
                 return $"it derives from the model '{b.Name}'; a model cannot derive from another model (hold one in a field instead)";
+            // a base member the generated one would hide: any member named like a generated property, field or type, or a
+            // non-method named like a generated method (a base method of that name is an overload, not hidden)
             var hidden = b.GetMembers().FirstOrDefault(m => m.DeclaredAccessibility != Accessibility.Private && !m.IsImplicitlyDeclared
-                && GeneratedMembers.Contains(m.Name));
+                && (GeneratedMembers.Contains(m.Name) || (GeneratedMethods.Contains(m.Name) && m.Kind != SymbolKind.Method)));
             if (hidden is not null)
                 return $"its base class '{b.Name}' has a member '{hidden.Name}', which the generated '{hidden.Name}' would hide; rename that member or derive from another class";
         }
@@ -184,8 +187,9 @@ internal static class ModelParser
     private static readonly HashSet<string> GeneratedMembers = new()
     {
         "InputSize", "HiddenSize", "LayerCount", "OutputSize", "OutputWidth", "ParameterCount", "Info", "Layout", "Parameters",
-        "Gradients", "InitializeParameters", "ParametersChanged", "State", "Tape", "Step", "Forward", "Backward", "Team",
+        "Gradients", "State", "Tape", "Team",
     };
+    private static readonly HashSet<string> GeneratedMethods = new() { "InitializeParameters", "ParametersChanged", "Step", "Forward", "Backward" };
 
     // A name as a C# identifier: a reserved keyword is escaped with @ (a class named @class).
     private static string Identifier(string name) =>

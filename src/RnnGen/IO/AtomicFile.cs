@@ -10,7 +10,7 @@ namespace RnnGen;
 /// </summary>
 internal static class AtomicFile
 {
-    private const int MaxFileNameLength = 255; // bytes on most file systems; names here are mostly ASCII
+    private const int MaxFileNameLength = 255; // bytes (UTF-8) on most file systems
 
     internal static void Write(string path, Action<Stream> write)
     {
@@ -26,7 +26,7 @@ internal static class AtomicFile
 
         // Hidden, recognisable, unique: ".model.safetensors.k3j2x1qa.tmp" (just ".k3j2x1qa.tmp" beside a very long name).
         string name = "." + Path.GetFileName(target) + "." + Path.GetRandomFileName() + ".tmp";
-        if (name.Length > MaxFileNameLength) name = "." + Path.GetRandomFileName() + ".tmp";
+        if (System.Text.Encoding.UTF8.GetByteCount(name) > MaxFileNameLength) name = "." + Path.GetRandomFileName() + ".tmp";
         string temporary = Path.Combine(folder, name);
         try
         {

@@ -39,14 +39,19 @@ public static class GradientClipping
     /// overflowed to +∞ although every gradient is finite, the norm measured without overflow (+∞ only if it is beyond
     /// <typeparamref name="T"/>'s range).
     /// </summary>
-    internal static T Measured<T>(ReadOnlySpan<T> gradients, T norm) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Overflowed(gradients, norm) ? T.CreateTruncating(ScaledNorm(gradients)) : norm;
+    internal static T Measured<T>(ReadOnlySpan<T> gradients, T norm) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Overflowed(gradients, norm)) return norm;
+        var (m, root) = ScaledNorm(gradients);
+        return T.CreateTruncating(m * root);
+    }
 
     private static bool Overflowed<T>(ReadOnlySpan<T> gradients, T norm) where T : unmanaged, IFloatingPointIeee754<T> =>
         T.IsPositiveInfinity(norm) && Finite.All(gradients);
 
-    // ‖g‖₂ of finite values whose squares overflow: m·sqrt(Σ (g/m)²) with m the largest magnitude, in double.
-    private static double ScaledNorm<T>(ReadOnlySpan<T> gradients) where T : unmanaged, IFloatingPointIeee754<T>
+    // ‖g‖₂ of finite values whose squares overflow, as m·root: m the largest magnitude, root = sqrt(Σ (g/m)²) in double
+    // (kept apart: for double gradients near 1e308 the product itself overflows).
+    private static (double M, double Root) ScaledNorm<T>(ReadOnlySpan<T> gradients) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double m = double.CreateTruncating(T.Abs(TensorPrimitives.MaxMagnitude(gradients)));
         double sum = 0;
@@ -55,7 +60,7 @@ public static class GradientClipping
             double x = double.CreateTruncating(g) / m;
             sum += x * x;
         }
-        return m * Math.Sqrt(sum);
+        return (m, Math.Sqrt(sum));
     }
 
     /// <summary>
@@ -83,8 +88,10 @@ public static class GradientClipping
         {
             if (!Overflowed(gradients, norm))
                 return null;
-            double exact = ScaledNorm(gradients);
-            return T.CreateTruncating(double.CreateTruncating(maxNorm) / (exact + 1e-6));
+            // maxNorm / norm without forming the norm (the 1e-6 is far below its last bit here); only a shrinking scale
+            var (m, root) = ScaledNorm(gradients);
+            double s = double.CreateTruncating(maxNorm) / m / root;
+            return s < 1 ? T.CreateTruncating(s) : null;
         }
         T scale = maxNorm / (norm + T.CreateTruncating(1e-6));
         return scale < T.One ? scale : null;

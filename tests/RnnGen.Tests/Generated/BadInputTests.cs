@@ -51,8 +51,23 @@ public class BadInputTests
         int w = LstmF2x6Head.OutputWidth, i = LstmF2x6Head.InputSize;
         var tape = new LstmF2x6Head.Tape(maxSteps: 3, maxLanes: 2);
 
+        // Step without a head: the output may be the top layer's h itself, nothing else of the state
+        var plain = Harness.NewModel<LstmF3x5, float>(seed: 2);
+        var ps = new LstmF3x5.State();
+        Harness.Random<float>(ps.Values.Length, 9).CopyTo(ps.Values);
+        float[] plainBefore = ps.Values.ToArray();
+        var e = Assert.ThrowsAny<ArgumentException>(() => plain.Step(new float[LstmF3x5.InputSize], ref ps, ps.Cell(2)));
+        Assert.Equal("output", e.ParamName);
+        Assert.Equal(plainBefore, ps.Values.ToArray());
+        var copy = ps.Clone();
+        var expected = new float[LstmF3x5.OutputWidth];
+        plain.Step(new float[LstmF3x5.InputSize], ref copy, expected);
+        plain.Step(new float[LstmF3x5.InputSize], ref ps, ps.Hidden(2));          // allowed: the same values either way
+        Assert.Equal(expected, ps.Hidden(2).ToArray());
+        Assert.Equal(copy.Values.ToArray(), ps.Values.ToArray());
+
         // Step with a head: the output over the state
-        var e = Assert.ThrowsAny<ArgumentException>(() => m.Step(new float[i], ref s, s.Values.Slice(0, w)));
+        e = Assert.ThrowsAny<ArgumentException>(() => m.Step(new float[i], ref s, s.Values.Slice(0, w)));
         Assert.Equal("output", e.ParamName);
         Assert.Contains("shares memory with the state's values", e.Message);
         Assert.Equal(before, s.Values.ToArray());

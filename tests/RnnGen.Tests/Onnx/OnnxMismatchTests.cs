@@ -149,10 +149,10 @@ public class OnnxMismatchTests
     public void ConstantInitialState() =>
         AssertRefused<GruF3x5, GruF3x5>(graph =>
             {
-                graph.Initializer.Add(OnnxTensors.Create<float>("fixed_h", new float[5], 1, 1, 5));
+                graph.Initializer.Add(OnnxTensors.Create<float>("fixed_h", [0, 0, 0.5f, 0, 0], 1, 1, 5));
                 Layer(graph, "gru_l1").Input[5] = "fixed_h";
             },
-            "layer 1 (GRU node 'gru_l1'): its initial_h input 'fixed_h' is a constant");
+            "layer 1 (GRU node 'gru_l1'): its initial_h input 'fixed_h' is a non-zero constant");
 
     // Peepholes are checked for shape before anything is allocated from the file's dimensions.
     [Theory]

@@ -149,6 +149,21 @@ public class OnnxRoundTripTests
         }
     }
 
+    /// <summary>A constant zero initial state (an exporter may fold the default state into the graph) imports as usual.</summary>
+    [Fact]
+    public void AConstantZeroInitialStateImports()
+    {
+        LstmF2x6Head source = Harness.NewModel<LstmF2x6Head, float>(seed: 8);
+        ModelProto proto = ModelProto.Parser.ParseFrom(OnnxFile.ExportToBytes(source));
+        proto.Graph.Initializer.Add(OnnxTensors.Create<float>("zero_state", new float[6], 1, 1, 6));
+        foreach (NodeProto layer in proto.Graph.Node.Where(n => n.OpType == "LSTM"))
+        {
+            layer.Input[5] = "zero_state";
+            layer.Input[6] = "zero_state";
+        }
+        AssertImportsSameParameters(source, proto);
+    }
+
     private static void AssertImportsSameParameters(LstmF2x6Head source, ModelProto proto)
     {
         var target = new LstmF2x6Head();

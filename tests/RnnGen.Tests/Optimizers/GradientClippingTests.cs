@@ -80,6 +80,20 @@ public class GradientClippingTests
         Assert.Equal(2.0, Math.Sqrt(g.Sum(x => (double)x * x)), tolerance: 1e-5);
         for (int i = 0; i < g.Length; i++)
             Assert.Equal(2.0 * before[i] / reference, g[i], tolerance: 1e-6);
+
+        // a limit above the true norm, or +∞ (only measure), leaves them alone
+        foreach (float limit in new[] { 1e30f, float.PositiveInfinity })
+        {
+            float[] h = [3e19f, -4e19f, 0f, 1f];
+            float[] kept = (float[])h.Clone();
+            Assert.Equal(5e19, GradientClipping.ClipByGlobalNorm<float>(h, limit), tolerance: 1e13);
+            Assert.Equal(kept, h);
+        }
+        // double gradients whose norm itself is beyond double's range are still scaled, not zeroed
+        double[] d = [1.5e308, -1.5e308, 1e300];
+        GradientClipping.ClipByGlobalNorm<double>(d, 1.0);
+        Assert.Equal(1.0, Math.Sqrt(d.Sum(x => x * x)), tolerance: 1e-9);
+        Assert.Equal(-d[0], d[1]);
     }
 
     [Fact]

@@ -233,9 +233,22 @@ internal sealed class OnnxImporter
                                "that run every step (no sequence_lens, or one the caller feeds).", lengths);
         }
         for (int i = 5; i < Math.Min(node.Input.Count, 7); i++)
-            if (node.Input[i].Length > 0 && _constants.ContainsKey(node.Input[i]))
-                throw Mismatch($"{where}: its {(i == 5 ? "initial_h" : "initial_c")} input '{node.Input[i]}' is a constant; RnnGen's " +
+        {
+            // a constant zero state (an exporter may fold the default one) is the state RnnGen starts from; any other is not
+            // part of the model
+            if (node.Input[i].Length > 0 && _constants.TryGetValue(node.Input[i], out TensorProto? state) && !IsZero(state, where))
+                throw Mismatch($"{where}: its {(i == 5 ? "initial_h" : "initial_c")} input '{node.Input[i]}' is a non-zero constant; RnnGen's " +
                                "state is the caller's, not part of the model.", node.Input[i]);
+        }
+    }
+
+    private bool IsZero(TensorProto tensor, string where)
+    {
+        long count = OnnxTensors.ElementCount(tensor, where + " state", _source);
+        if (count > 1 << 24) return false;
+        var values = new double[count];
+        OnnxTensors.Read<double>(tensor, values, where + " state", _source);
+        return values.All(v => v == 0);
     }
 
     /// <summary>Reads V [Output, Hidden], stored as such or transposed ([Hidden, Output], what MatMul multiplies by).</summary>
