@@ -166,7 +166,9 @@ public static class CommandLine
             else if (!Flags.Contains(name))
             {
                 if (i + 1 >= args.Length)
-                    throw new UsageException($"--{name} needs a value.");
+                    throw new UsageException(TrainOptions.Contains(name) || GenerateOptions.Contains(name)
+                        ? $"--{name} needs a value."
+                        : $"Unknown option --{name} (see --help).");
                 value = args[++i];
             }
             if (!values.TryAdd(name, value))

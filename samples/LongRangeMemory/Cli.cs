@@ -90,7 +90,8 @@ public static class Cli
             string name = args[i];
             if (name == "--quick") continue;
             if (name is "--help" or "-h") return (null!, folder);
-            if (i + 1 >= args.Length) throw new ArgumentException($"{name} needs a value.");
+            if (i + 1 >= args.Length)
+                throw new ArgumentException(KnownOptions.Contains(name) ? $"{name} needs a value." : $"Unknown option {name}.");
             string value = args[++i];
             options = name switch
             {
@@ -111,6 +112,9 @@ public static class Cli
             throw new ArgumentException($"--out '{folder}' must be a folder (it is created if missing), not a file.");
         return (options, folder);
     }
+
+    private static readonly string[] KnownOptions =
+        ["--out", "--lags", "--seeds", "--max-steps", "--validation", "--learning-rate", "--memory-gate-bias", "--workers"];
 
     private static int Int(string name, string value) =>
         int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v
