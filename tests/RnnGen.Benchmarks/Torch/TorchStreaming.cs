@@ -8,7 +8,8 @@ namespace RnnGen.Benchmarks.Torch;
 /// <summary>
 /// TorchSharp's nn.LSTM / nn.GRU called the way a streaming application calls it: <see cref="StepsPerCall"/> time steps
 /// per call (1 for one step per call, or a whole sequence in one call), batch 1, no parameter requiring grad, the
-/// returned (h, c) fed back as the next call's state, the output read back (one value).
+/// returned (h, c) fed back as the next call's state, the output read back (one value). Every call runs under
+/// <c>torch.inference_mode()</c>, libtorch's fastest mode for inference (no autograd bookkeeping, no version counters).
 /// </summary>
 internal sealed class TorchModuleEngine : IStreamingEngine
 {
@@ -35,12 +36,14 @@ internal sealed class TorchModuleEngine : IStreamingEngine
 
     public void Reset()
     {
+        using IDisposable mode = inference_mode(); // the state tensors are inference tensors after the first step
         _h.zero_();
         _c.zero_();
     }
 
     public float Step()
     {
+        using IDisposable mode = inference_mode();
         Tensor y, h, c;
         if (_module is LSTM lstm)
         {
@@ -74,7 +77,8 @@ internal sealed class TorchModuleEngine : IStreamingEngine
 }
 
 /// <summary>
-/// One TorchSharp nn.LSTMCell / nn.GRUCell per layer, one step per call, batch 1, no grad, each layer's (h, c) fed back.
+/// One TorchSharp nn.LSTMCell / nn.GRUCell per layer, one step per call, batch 1, no grad, each layer's (h, c) fed back;
+/// under <c>torch.inference_mode()</c>, as <see cref="TorchModuleEngine"/>.
 /// </summary>
 internal sealed class TorchCellsEngine : IStreamingEngine
 {
@@ -94,12 +98,14 @@ internal sealed class TorchCellsEngine : IStreamingEngine
 
     public void Reset()
     {
+        using IDisposable mode = inference_mode();
         foreach (Tensor t in _h.Concat(_c))
             t.zero_();
     }
 
     public float Step()
     {
+        using IDisposable mode = inference_mode();
         Tensor x = _x;
         for (int k = 0; k < _cells.Length; k++)
         {
