@@ -257,7 +257,7 @@ internal static class MarkdownReport
         md.AppendLine("- **naive C#**: what a user writes by hand: sizes at run time, PyTorch's tensors as they come, one " +
                       "`TensorPrimitives.Dot` per gate row, `MathF` activations, no allocation.");
         md.AppendLine("- **TorchSharp module**: TorchSharp 0.107.0 (libtorch 2.10.0 CPU, 1 thread: `torch.set_num_threads(1)`) `nn.LSTM` / `nn.GRU`, one step [1, 1, In] per " +
-                      "call, no parameter requiring grad, the returned (h, c) fed back, the output read back.");
+                      "call under `torch.inference_mode()`, no parameter requiring grad, the returned (h, c) fed back, the output read back.");
         md.AppendLine("  libtorch runs a float `nn.LSTM` on the CPU through oneDNN, which builds RNN descriptors and allocates and frees " +
                       "its buffers in every call (seen in a `perf` profile). The time of such a call, one step or a whole sequence, " +
                       "swung by orders of magnitude between runs of this suite on the shared machine (for the same model, from tens of " +
