@@ -83,6 +83,24 @@ public class LanesTests
         Assert.True(relative < 1e-15, $"tanh relative error near 0: {relative:E2}");
     }
 
+    // The derivatives the backward pass uses, for both lane types (a machine runs only one of them in the models): σ' = y(1 − y),
+    // tanh' = 1 − y², ReLU' = [y > 0], against the formulas in double.
+    [Fact] public void Slopes_Wide() => SlopesMatchTheirFormulas<Lanes<float>.Wide>();
+    [Fact] public void Slopes_Portable() => SlopesMatchTheirFormulas<Lanes<float>.Portable>();
+
+    private static void SlopesMatchTheirFormulas<L>() where L : struct, ILanes<L, float>
+    {
+        float[] y = [.. Enumerable.Range(0, 4 * L.Count).Select(i => (float)(-1.2 + 2.4 * i / (4 * L.Count - 1)))];
+        float[] sigmoid = Apply<L, float>(y, L.SigmoidSlope), tanh = Apply<L, float>(y, L.TanhSlope), relu = Apply<L, float>(y, L.ReluSlope);
+        for (int i = 0; i < y.Length; i++)
+        {
+            double v = y[i];
+            Assert.Equal(v * (1 - v), sigmoid[i], 1e-6);
+            Assert.Equal(1 - v * v, tanh[i], 1e-6);
+            Assert.Equal(v > 0 ? 1f : 0f, relu[i]);
+        }
+    }
+
     [Fact] public void Float_Wide_SpecialValues() => FloatSpecialValues<Lanes<float>.Wide>();
     [Fact] public void Float_Portable_SpecialValues() => FloatSpecialValues<Lanes<float>.Portable>();
 

@@ -140,6 +140,18 @@ public class TokenSamplerTests
         }
     }
 
+    // The nucleus boundary exactly: four equal logits (weights exactly 1, each probability exactly 1/4) and TopP = 0.5 keep
+    // the first two tokens — the smallest set whose mass reaches p — and never a third (a strict > would keep three).
+    [Fact]
+    public void Top_p_reaching_p_exactly_stops_there()
+    {
+        double[] equal = [1.0, 1.0, 1.0, 1.0];
+        var sampler = new TokenSampler<double>(equal.Length, new SamplingOptions { TopP = 0.5, Seed = 21 });
+        int[] counts = Counts(sampler, equal, 2000);
+        Assert.Equal(0, counts[2] + counts[3]);
+        Assert.True(counts[0] > 800 && counts[1] > 800, $"counts {string.Join(", ", counts)}");
+    }
+
     [Fact]
     public void Top_p_smaller_than_the_best_probability_keeps_only_the_best()
     {

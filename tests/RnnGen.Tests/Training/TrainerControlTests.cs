@@ -264,7 +264,10 @@ public class TrainerControlTests
         Assert.All(reports, p => Assert.Equal(9, p.WindowsInEpoch));
         Assert.Equal(Enumerable.Repeat(1, 9).Concat(Enumerable.Repeat(2, 9)), reports.Select(p => p.Epoch));
         Assert.Equal(Enumerable.Range(1, 18).Select(i => (long)i), reports.Select(p => p.Step));
-        Assert.Equal(new StepDecaySchedule(0.01, 4, 0.5).LearningRate(17), reports[^1].LearningRate);
+        // every update's rate is the schedule's at the optimizer's step count before it (0, 1, …): checked at every step,
+        // so an off-by-one shows where the step decays (4, 8, …), which one step alone could miss
+        var schedule = new StepDecaySchedule(0.01, 4, 0.5);
+        Assert.Equal(reports.Select(p => schedule.LearningRate(p.Step - 1)), reports.Select(p => p.LearningRate));
         Assert.Equal(1.0, reports[^1].Fraction);
         Assert.Equal(TimeSpan.Zero, reports[^1].Remaining);
         Assert.All(reports, p => Assert.True(p.TokensPerSecond > 0 && p.Loss > 0 && p.GradientNorm > 0));

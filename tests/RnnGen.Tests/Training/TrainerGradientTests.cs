@@ -70,6 +70,31 @@ public class TrainerGradientTests
         Assert.True(RnnGen.Tests.Generated.Harness.RelativeError(Assert.Single(optimizer.Gradients), expected) < 1e-7);
     }
 
+    /// <summary>
+    /// Four sequences of one length, so that several lanes run in one lockstep group, with different numbers of ignored
+    /// steps: each lane's share is weighted by its own counted steps (a weight taken from another lane of the group, e.g.
+    /// its first, passed every test with groups of one lane).
+    /// </summary>
+    [Fact]
+    public void CrossEntropyBatch_OfOneLength_WeighsEveryLaneOfAGroupByItsOwnCount()
+    {
+        var sequences = new[]
+        {
+            TokenSequence([1, 4, 0, 3, 3, 2], [2, -1, -1, -1, 1, -1]),
+            TokenSequence([0, 2, 2, 1, 4, 0], [1, 3, 3, 0, 2, 1]),
+            TokenSequence([4, 4, 1, 0, 2, 3], [-1, -1, -1, -1, -1, 3]),
+            TokenSequence([3, 1, 1, 2, 0, 4], [0, -1, 2, -1, 3, -1]),
+        };
+        var model = NewTokenModel();
+        var optimizer = new RecordingOptimizer<double>(TinyTokenModel.ParameterCount);
+        SequenceTrainer.Create(model, optimizer, new TrainerOptions { Epochs = 1, BatchSize = 4, WorkerCount = 2, Shuffle = false })
+            .Train(new SequenceDataset<double>(sequences));
+
+        var lanes = sequences.Select(s => new ReferenceLoss.Lane(s, 0, s.StepCount(TinyTokenModel.InputSize), null)).ToList();
+        var expected = ReferenceLoss.Gradient(model, () => ReferenceLoss.Mean(model, lanes, SequenceLoss.SoftmaxCrossEntropy));
+        Assert.True(RnnGen.Tests.Generated.Harness.RelativeError(Assert.Single(optimizer.Gradients), expected) < 1e-7);
+    }
+
     /// <summary>Dense targets aligned to the end of the sequence, with MSE and BCE: the mean over every target element of the batch.</summary>
     [Theory]
     [InlineData(SequenceLoss.MeanSquaredError)]
