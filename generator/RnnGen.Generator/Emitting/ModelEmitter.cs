@@ -45,6 +45,8 @@ internal sealed class ModelEmitter
 
     // Kernels are named in full (no using aliases: a user type, member or global alias of the same name would shadow them).
     private string LanesType => $"global::RnnGen.Kernels.Lanes<{_t}>";
+    private const string Gemm = "global::RnnGen.Kernels.Gemm", MatrixOps = "global::RnnGen.Kernels.MatrixOps",
+        Vec = "global::System.Numerics.Tensors.TensorPrimitives";
     private string Span => $"global::System.Span<{_t}>";
     private string RoSpan => $"global::System.ReadOnlySpan<{_t}>";
 
@@ -415,17 +417,7 @@ internal sealed class ModelEmitter
         else
             w.Line("CheckLength(input.Length, InputSize, nameof(input));");
         w.Line("CheckLength(output.Length, OutputWidth, nameof(output));");
-        if (Head)
-        {
-            w.Line($"if (global::System.MemoryExtensions.Overlaps<{_t}>(output, state.Values)) // the head's output and the new state would overwrite each other");
-            w.Line("    throw new global::System.ArgumentException(\"output shares memory with the state's values: pass a buffer of its own.\", nameof(output));");
-        }
-        else
-        {
-            // the output is the top layer's h: it may be that h itself (state.Hidden(LayerCount - 1)), no other part of the state
-            w.Line($"if (global::System.MemoryExtensions.Overlaps<{_t}>(output, state.Values, out int at) && at != -(LayerCount - 1) * HiddenSize)");
-            w.Line("    throw new global::System.ArgumentException(\"output shares memory with the state's values other than the top layer's h (state.Hidden(LayerCount - 1)): pass a buffer of its own, or exactly that h.\", nameof(output));");
-        }
+        w.Line($"{StateBase}.CheckStepOutput(output, state, outputIsTopHidden: {(Head ? "false" : "true")}); // apart from the state{(Head ? "" : ", or exactly its top h")}");
         if (!InPlaceStep)
         {
             // a larger model: the general step through the packed copies that Forward reads, on a copy of the state
@@ -1034,10 +1026,10 @@ internal sealed class ModelEmitter
             w.Line("for (int b = 0; b < lanes; b++)");
             w.Open();
             w.Line($"{RoSpan} dOut = outputGradients.Slice(b * steps * OutputWidth, steps * OutputWidth);");
-            w.Line($"global::RnnGen.Kernels.Gemm.AddOuterProducts(grad.Slice(HeadWeight, OutputSize * HiddenSize), OutputSize, HiddenSize, dOut, OutputWidth, records.Slice((lanes + b) * StepRecordSize{topRecord}), lanes * StepRecordSize, steps);");
-            w.Line("global::RnnGen.Kernels.Gemm.MultiplyRows(down0.Slice(b * HiddenSize), lanes * HiddenSize, dOut, OutputWidth, p.Slice(HeadWeight, OutputSize * HiddenSize), OutputSize, HiddenSize, steps);");
+            w.Line($"{Gemm}.AddOuterProducts(grad.Slice(HeadWeight, OutputSize * HiddenSize), OutputSize, HiddenSize, dOut, OutputWidth, records.Slice((lanes + b) * StepRecordSize{topRecord}), lanes * StepRecordSize, steps);");
+            w.Line($"{Gemm}.MultiplyRows(down0.Slice(b * HiddenSize), lanes * HiddenSize, dOut, OutputWidth, p.Slice(HeadWeight, OutputSize * HiddenSize), OutputSize, HiddenSize, steps);");
             w.Close();
-            w.Line("global::RnnGen.Kernels.Gemm.AddRowSums(grad.Slice(HeadBias, OutputSize), outputGradients, OutputWidth, rows);");
+            w.Line($"{Gemm}.AddRowSums(grad.Slice(HeadBias, OutputSize), outputGradients, OutputWidth, rows);");
             above = "down0"; nextDown = 1;
         }
         else
@@ -1080,7 +1072,7 @@ internal sealed class ModelEmitter
             w.Line($"{RoSpan} prev = records.Slice(row * StepRecordSize{rec}, RecordSize);");
             w.Line($"{RoSpan} cur = records.Slice((row + lanes) * StepRecordSize{rec}, RecordSize);");
             w.Line($"{Span} dhLane = dhNext.Slice(b * HiddenSize, HiddenSize);");
-            w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Add({above}.Slice({aboveAt}, HiddenSize), dhLane, dh);");
+            w.Line($"{Vec}.Add({above}.Slice({aboveAt}, HiddenSize), dhLane, dh);");
             w.Line("dhLane.Clear(); // from here on: dL/dh_(t-1)");
             w.Line($"{Span} dzt = dz.Slice(row * GateRows, GateRows);");
             var args = new List<string> { "cur", "prev.Slice(0, HiddenSize)" };
@@ -1092,26 +1084,26 @@ internal sealed class ModelEmitter
             args.Add("dhLane");
             w.Line($"CellBackward({string.Join(", ", args)});");
             if (l == 0 && _spec.Tokens)
-                w.Line("global::RnnGen.Kernels.MatrixOps.AddToColumn(grad.Slice(WeightIh0, GateRows * InputSize), tape.Inputs[row], dzt); // d weight_ih_l0[:, token] += dz");
+                w.Line($"{MatrixOps}.AddToColumn(grad.Slice(WeightIh0, GateRows * InputSize), tape.Inputs[row], dzt); // d weight_ih_l0[:, token] += dz");
             w.Close();
             w.Line($"// dL/dh_(t-1) += weight_hhᵀ·dz_t, for every lane in one product");
-            w.Line($"global::RnnGen.Kernels.Gemm.MultiplyRows(dhNext, HiddenSize, {dzh}.Slice(t * lanes * GateRows), GateRows, p.Slice(WeightHh{N(l)}, GateRows * HiddenSize), GateRows, HiddenSize, lanes, accumulate: true);");
+            w.Line($"{Gemm}.MultiplyRows(dhNext, HiddenSize, {dzh}.Slice(t * lanes * GateRows), GateRows, p.Slice(WeightHh{N(l)}, GateRows * HiddenSize), GateRows, HiddenSize, lanes, accumulate: true);");
             w.Line($"flow?.Record<{_t}>({N(l)}, t, dhNext.Slice(0, HiddenSize), {cellCarry});");
             w.Close();
             w.Line("// the window's weight gradients over every step and lane: d weight_ih += Σ dz ⊗ x, d weight_hh += Σ dz ⊗ h_prev, biases += Σ dz");
             if (!(l == 0 && _spec.Tokens))
             {
                 string x = l == 0 ? "tape.Inputs, InputSize" : $"records.Slice(lanes * StepRecordSize{(l - 1 == 0 ? "" : $" + {N(l - 1)} * RecordSize")}), StepRecordSize";
-                w.Line($"global::RnnGen.Kernels.Gemm.AddOuterProducts(grad.Slice(WeightIh{N(l)}, GateRows * {inWidth}), GateRows, {inWidth}, dz, GateRows, {x}, rows);");
+                w.Line($"{Gemm}.AddOuterProducts(grad.Slice(WeightIh{N(l)}, GateRows * {inWidth}), GateRows, {inWidth}, dz, GateRows, {x}, rows);");
             }
-            w.Line($"global::RnnGen.Kernels.Gemm.AddRowSums(grad.Slice(BiasIh{N(l)}, GateRows), dz, GateRows, rows);");
-            w.Line($"global::RnnGen.Kernels.Gemm.AddOuterProducts(grad.Slice(WeightHh{N(l)}, GateRows * HiddenSize), GateRows, HiddenSize, {dzh}, GateRows, records{(l == 0 ? "" : $".Slice({N(l)} * RecordSize)")}, StepRecordSize, rows);");
-            w.Line($"global::RnnGen.Kernels.Gemm.AddRowSums(grad.Slice(BiasHh{N(l)}, GateRows), {dzh}, GateRows, rows);");
+            w.Line($"{Gemm}.AddRowSums(grad.Slice(BiasIh{N(l)}, GateRows), dz, GateRows, rows);");
+            w.Line($"{Gemm}.AddOuterProducts(grad.Slice(WeightHh{N(l)}, GateRows * HiddenSize), GateRows, HiddenSize, {dzh}, GateRows, records{(l == 0 ? "" : $".Slice({N(l)} * RecordSize)")}, StepRecordSize, rows);");
+            w.Line($"{Gemm}.AddRowSums(grad.Slice(BiasHh{N(l)}, GateRows), {dzh}, GateRows, rows);");
             if (l > 0)
             {
                 string down = "down" + N(nextDown);
                 w.Line($"// to layer {N(l - 1)}: dL/dx = weight_ihᵀ·dz for every step and lane");
-                w.Line($"global::RnnGen.Kernels.Gemm.MultiplyRows({down}, HiddenSize, dz, GateRows, p.Slice(WeightIh{N(l)}, GateRows * HiddenSize), GateRows, HiddenSize, rows);");
+                w.Line($"{Gemm}.MultiplyRows({down}, HiddenSize, dz, GateRows, p.Slice(WeightIh{N(l)}, GateRows * HiddenSize), GateRows, HiddenSize, rows);");
                 above = down; nextDown = 1 - nextDown;
             }
             else if (!_spec.Tokens)
@@ -1119,7 +1111,7 @@ internal sealed class ModelEmitter
                 w.Line("// to the inputs (when asked): dL/dx = weight_ih_l0ᵀ·dz for every step, lane-major like the inputs");
                 w.Line("if (!inputGradients.IsEmpty)");
                 w.Line("    for (int b = 0; b < lanes; b++)");
-                w.Line("        global::RnnGen.Kernels.Gemm.MultiplyRows(inputGradients.Slice(b * steps * InputSize), InputSize, dz.Slice(b * GateRows), lanes * GateRows, p.Slice(WeightIh0, GateRows * InputSize), GateRows, InputSize, steps);");
+                w.Line($"        {Gemm}.MultiplyRows(inputGradients.Slice(b * steps * InputSize), InputSize, dz.Slice(b * GateRows), lanes * GateRows, p.Slice(WeightIh0, GateRows * InputSize), GateRows, InputSize, steps);");
             }
             w.Close();
         }

@@ -110,16 +110,14 @@ internal static class ModelParser
 
         cancellationToken.ThrowIfCancellationRequested();
         var containing = new List<string>();
-        var plain = new List<string>(); // the names without @, for the file name
+        var plain = NamespaceParts(type.ContainingNamespace); // the names without @, for the file name
+        string? ns = plain.Count > 0 ? string.Join(".", plain.Select(Identifier)) : null;
+        int outer = plain.Count;
         for (var t = type.ContainingType; t is not null; t = t.ContainingType)
         {
             containing.Insert(0, "partial " + Keyword(t) + " " + Identifier(t.Name));
-            plain.Insert(0, t.Name);
+            plain.Insert(outer, t.Name);
         }
-        string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n
-            ? string.Join(".", NamespaceParts(n).Select(Identifier))
-            : null;
-        if (ns is not null) plain.InsertRange(0, NamespaceParts(type.ContainingNamespace));
         plain.Add(type.Name);
         string hint = string.Join(".", plain);
         string attributeText = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).ToString() ?? "";
@@ -195,7 +193,8 @@ internal static class ModelParser
     private static string Identifier(string name) =>
         SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
-    private static IEnumerable<string> NamespaceParts(INamespaceSymbol ns)
+    // The namespace's names, outermost first (none for the global namespace).
+    private static List<string> NamespaceParts(INamespaceSymbol? ns)
     {
         var parts = new List<string>();
         for (var n = ns; n is { IsGlobalNamespace: false }; n = n.ContainingNamespace)

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace RnnGen;
@@ -94,6 +96,26 @@ public abstract class RecurrentState<T> where T : unmanaged, IFloatingPointIeee7
                     : $"{spanName} shares memory with {statesName}[{b}]'s values: pass a buffer of its own.", spanName);
         }
     }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> (naming <c>output</c>) if a step's <paramref name="output"/> shares memory with
+    /// <paramref name="state"/>'s values: the output and the new state would overwrite each other. A model without a head
+    /// (<paramref name="outputIsTopHidden"/>), whose output is its top layer's h, may be given exactly that h
+    /// (<c>state.Hidden(LayerCount − 1)</c>). Generated <c>Step</c> calls this before it writes anything.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CheckStepOutput(ReadOnlySpan<T> output, RecurrentState<T> state, bool outputIsTopHidden)
+    {
+        if (output.Overlaps(state.Values, out int at) &&
+            !(outputIsTopHidden && at == -(state.LayerCount - 1) * state.HiddenSize && output.Length == state.HiddenSize))
+            ThrowStepOutput(outputIsTopHidden);
+    }
+
+    [DoesNotReturn]
+    private static void ThrowStepOutput(bool outputIsTopHidden) =>
+        throw new ArgumentException(outputIsTopHidden
+            ? "output shares memory with the state's values other than the top layer's h (state.Hidden(LayerCount - 1)): pass a buffer of its own, or exactly that h."
+            : "output shares memory with the state's values: pass a buffer of its own.", "output");
 
     /// <summary>Copies this state into <paramref name="destination"/> (which must have the same shape).</summary>
     public void CopyTo(RecurrentState<T> destination)

@@ -43,8 +43,9 @@ public static class SequenceTrainer
 /// trained parameters after every update; its <c>Gradients</c> hold the last window's (clipped) gradients. Cancelling or an
 /// exception leaves it with the parameters of the last completed update (never half an update). The first lockstep group
 /// of every window runs on the master itself and the others on replicas, one per worker (a batch of one sequence is one
-/// group: it never copies the parameters to a replica or its gradients back; from two sequences on there are at least two). The master's own packed copy of the
-/// weights (<c>ParametersChanged</c>) is refreshed before every window and before your code can run it —
+/// group: it never copies the parameters to a replica or its gradients back; from two sequences on there are at least
+/// two). The master's own packed copy of the weights (<c>ParametersChanged</c>) is refreshed before every window and
+/// before your code can run it —
 /// before every progress report and event, and when <see cref="Train"/> returns or throws — not after every update.</para>
 /// <para><b>One update</b> reads the summed gradients once for their norm (which is also the NaN/∞ check: the norm is
 /// finite only if every gradient is) and once more in the optimizer's pass, which clips them on the way
