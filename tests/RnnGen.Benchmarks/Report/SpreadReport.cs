@@ -17,7 +17,8 @@ internal static class SpreadReport
     public static readonly string[] Filters =
     [
         "*Streaming*.RnnGen", "*Streaming*.RnnGenTwoCores", "*Streaming*.Floor", "*Streaming*.TorchSequence", "*Streaming*.TorchSequenceTwoThreads",
-        "*CharRnnTraining.DriverTwoWorkers", "*CharRnnTraining.TorchBatch50*",
+        "*LstmStreaming64x128x2.TorchModule", "*LstmStreaming64x128x2.TorchModuleTwoThreads",
+        "*CharRnnTraining.DriverTwoWorkers", "*CharRnnTraining.TorchBatch50*", "*CharRnnTraining.RnnGenBatch1", "*CharRnnTraining.TorchBatch1*",
     ];
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
@@ -68,8 +69,9 @@ internal static class SpreadReport
         md.AppendLine("```");
         md.AppendLine();
         md.AppendLine($"This run: {started:yyyy-MM-dd HH:mm} UTC, {elapsed.TotalMinutes:0.0} minutes: {runs.Count} fresh processes, one after the " +
-                      "other, each running the floor, RnnGen and TorchSharp-sequence rows of every streaming model and the batch-50 " +
-                      "training rows (RnnGen's SequenceTrainer on 2 workers, TorchSharp on 1 and 2 threads) as [benchmarks.md](benchmarks.md) " +
+                      "other, each running the floor, RnnGen and TorchSharp-sequence rows of every streaming model, the TorchSharp-module " +
+                      "rows of the LSTM 64→128×2, and the batch-1 and batch-50 training rows (RnnGen's update on one core and its " +
+                      "SequenceTrainer on 2 workers, TorchSharp on 1 and 2 threads) as [benchmarks.md](benchmarks.md) " +
                       "does (same job, medians). Within one process these rows scatter by a few per cent; between processes the " +
                       "memory-bound models move by more, because where the operating system puts a model's pages decides which of its " +
                       "lines collide in the caches — the 64→128×2 model's 904 KB fill 90 % of this machine's 1 MB L2 per core, and the " +
@@ -90,6 +92,21 @@ internal static class SpreadReport
             "model", teamed.Select(m => (Label(m), Value(run =>
                 new[] { MarkdownReport.Median(run, m, MarkdownReport.TorchSequence), MarkdownReport.Median(run, m, MarkdownReport.TorchSequence2) }.Min()
                 / MarkdownReport.Median(run, m, MarkdownReport.TwoCores)))));
+        Type main = typeof(LstmStreaming64x128x2);
+        AppendTable(md, runs,
+            "*TorchSharp module / RnnGen*, LSTM 64→128×2, one step per call (issue 6's 25× target): one core each (libtorch on 1 " +
+            "thread, RnnGen's step alone), and both cores each (libtorch's faster row of 1 and 2 threads, RnnGen's step on a " +
+            "`CoreTeam` of 2).",
+            "cores", [
+                ("one each", Value(run => Ratio(run, main, MarkdownReport.TorchModule, MarkdownReport.RnnGen))),
+                ("both each", Value(run =>
+                    new[] { MarkdownReport.Median(run, main, MarkdownReport.TorchModule), MarkdownReport.Median(run, main, MarkdownReport.TorchModule2) }.Min()
+                    / MarkdownReport.Median(run, main, MarkdownReport.TwoCores))),
+            ]);
+        AppendTable(md, runs,
+            "*Training, batch 1 × 50*: characters per second of RnnGen's batch-1 update (one core) over TorchSharp's faster row " +
+            "(1 or 2 threads) in the same process (issue 6's 5× target).",
+            "row", [("RnnGen batch 1 / TorchSharp", Value(Batch1Ratio))]);
         AppendTable(md, runs,
             "*Training, batch 50 × 50*: characters per second of RnnGen's SequenceTrainer on 2 workers over TorchSharp's faster " +
             "row (1 or 2 threads) in the same process. TorchSharp trains `nn.LSTM` through oneDNN, whose time per batch " +
@@ -99,6 +116,14 @@ internal static class SpreadReport
     }
 
     private static Func<List<Measurement>, double?> Value(Func<List<Measurement>, double?> value) => value;
+
+    /// <summary>TorchSharp's faster batch-1 row over RnnGen's batch-1 update, in time per character.</summary>
+    private static double? Batch1Ratio(List<Measurement> run)
+    {
+        double? Row(string name) => MarkdownReport.Median(run, typeof(Training.CharRnnTraining), name);
+        double? torch = new[] { Row("TorchSharp batch 1, 1 thread"), Row("TorchSharp batch 1, 2 threads") }.Min();
+        return torch / Row("RnnGen batch 1");
+    }
 
     /// <summary>TorchSharp's faster batch-50 row over RnnGen's SequenceTrainer on 2 workers, in time per character.</summary>
     private static double? TrainingRatio(List<Measurement> run)

@@ -64,7 +64,7 @@ public abstract class StreamingBenchmark<TModel> where TModel : class, IRecurren
     public abstract float RnnGen();
 
     /// <summary>As <see cref="Setup"/>, with libtorch on both cores.</summary>
-    [GlobalSetup(Target = nameof(TorchSequenceTwoThreads))]
+    [GlobalSetup(Targets = [nameof(TorchModuleTwoThreads), nameof(TorchSequenceTwoThreads)])]
     public void SetupTwoThreads()
     {
         Setup();
@@ -88,6 +88,9 @@ public abstract class StreamingBenchmark<TModel> where TModel : class, IRecurren
 
     [Benchmark(Description = "TorchSharp module")]
     public float TorchModule() => _torchModule.Step();
+
+    [Benchmark(Description = "TorchSharp module, 2 threads")]
+    public float TorchModuleTwoThreads() => _torchModule.Step();
 
     [Benchmark(Description = "TorchSharp cells")]
     public float TorchCells() => _torchCells.Step();
