@@ -18,6 +18,8 @@ public sealed record TrainSettings
     public int Batch { get; init; } = 50;
     public int SeqLength { get; init; } = 50;
     public double LearningRate { get; init; } = 2e-3;
+    /// <summary>Whether <c>--lr</c> was given: a resumed run then takes it instead of the checkpoint's learning rate.</summary>
+    public bool LearningRateGiven { get; init; }
     public double Alpha { get; init; } = 0.95;
     public double Clip { get; init; } = 5;
     public double LearningRateDecay { get; init; } = 0.97;
@@ -59,7 +61,7 @@ public static class CommandLine
             --minutes M                 time budget (default 1.5); Ctrl+C stops early and keeps the checkpoint
             --epochs N                  stop after N epochs (default: when the time is up)
             --checkpoint FILE           default checkpoints/charrnn-MODEL.safetensors
-            --resume                    continue from the checkpoint (model, vocabulary, optimizer, learning rate)
+            --resume                    continue from the checkpoint (model, vocabulary, optimizer, learning rate; --lr overrides it)
             --batch 50 --seq-length 50  streams per step × characters per stream per step (fewer for a small corpus)
             --lr 2e-3 --alpha 0.95      RMSProp learning rate and smoothing
             --clip 5                    clamp every gradient to [-clip, clip] (0: none)
@@ -121,6 +123,8 @@ public static class CommandLine
             });
         }
         var defaults = new TrainSettings();
+        if (values.ContainsKey("resume") && (values.ContainsKey("init-uniform") || values.ContainsKey("forget-bias")))
+            throw new UsageException("--init-uniform and --forget-bias set up a new model, and --resume continues the checkpoint's parameters; leave them out, or leave out --resume to start afresh.");
         return (command, new TrainSettings
         {
             Model = reader.Model(),
@@ -132,6 +136,7 @@ public static class CommandLine
             Batch = reader.Int("batch", defaults.Batch, 1, 10_000),
             SeqLength = reader.Int("seq-length", defaults.SeqLength, 1, 100_000),
             LearningRate = reader.Double("lr", defaults.LearningRate, 1e-12, 10),
+            LearningRateGiven = values.ContainsKey("lr"),
             Alpha = reader.Double("alpha", defaults.Alpha, 0, 0.9999),
             Clip = reader.Double("clip", defaults.Clip, 0, 1e9),
             LearningRateDecay = reader.Double("lr-decay", defaults.LearningRateDecay, 1e-6, 1),

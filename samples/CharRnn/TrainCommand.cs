@@ -32,7 +32,9 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
 
         var model = TModel.Create();
         var scratch = TModel.Create();     // carries the optimizer state to and from its file
-        var optimizer = new RmsProp<float>(TModel.Info.ParameterCount, learningRate: resume?.LearningRate ?? settings.LearningRate, alpha: settings.Alpha);
+        // a resumed run continues the checkpoint's (decayed) learning rate unless --lr says otherwise
+        double learningRate = resume is null || settings.LearningRateGiven ? settings.LearningRate : resume.LearningRate;
+        var optimizer = new RmsProp<float>(TModel.Info.ParameterCount, learningRate: learningRate, alpha: settings.Alpha);
         bool optimizerRestored = false;
         if (resume is null)
         {
@@ -56,7 +58,9 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
                           $"lr × {settings.LearningRateDecay} per epoch from epoch {settings.LearningRateDecayAfter} on");
         console.WriteLine(resume is null
             ? $"Start:      {(settings.InitUniform > 0 ? $"parameters ~ U(±{settings.InitUniform})" : "RnnGen's default initialisation")}, forget-gate bias {settings.ForgetBias}, seed {settings.Seed}"
-            : $"Resume:     {resume.Path} after {resume.Steps:N0} steps and {resume.Epochs} epoch(s){(optimizerRestored ? ", optimizer state restored" : ", optimizer state NOT found: RMSProp starts afresh")}; an interrupted epoch starts over");
+            : $"Resume:     {resume.Path} after {resume.Steps:N0} steps and {resume.Epochs} epoch(s){(optimizerRestored ? ", optimizer state restored" : ", optimizer state NOT found: RMSProp starts afresh")}; " +
+              (settings.LearningRateGiven ? $"learning rate {settings.LearningRate:G3} from --lr (the checkpoint's was {resume.LearningRate:G3}); " : "") +
+              "an interrupted epoch starts over");
         console.WriteLine($"Budget:     {settings.Minutes:0.##} min{(settings.Epochs is int e ? $" or {e} epochs" : "")} on {settings.Threads} thread(s); Ctrl+C stops early and keeps the checkpoint in {checkpointPath}" +
             (resume is null && File.Exists(checkpointPath) ? " (replacing the one an earlier run left there; --resume continues that one instead)" : ""));
         console.WriteLine();

@@ -156,6 +156,14 @@ public sealed partial class CharRnnSampleTests(IntegrationFixture fixture, ITest
         Assert.Contains("optimizer state restored", resumed.StandardOutput);
         Assert.Contains("Done: all 2 epochs done.", resumed.StandardOutput);
         Assert.True(long.Parse(ReadMetadata(checkpoint)["charrnn.steps"], CultureInfo.InvariantCulture) > stoppedAt);
+
+        // --lr overrides the checkpoint's learning rate; options that only set up a new model are refused
+        var withRate = RunSample(folder, "--resume", "--lr", "0.0007", "--corpus", corpusFile, "--epochs", "1", "--checkpoint", checkpoint, "--sample-every", "0").EnsureSuccess();
+        Assert.Contains("Optimizer:  RMSProp lr 0.0007,", withRate.StandardOutput);
+        Assert.Contains("learning rate 0.0007 from --lr", withRate.StandardOutput);
+        var init = RunSample(folder, "--resume", "--forget-bias", "2", "--corpus", corpusFile, "--checkpoint", checkpoint);
+        Assert.True(init.ExitCode == 2, init.Describe());
+        Assert.Contains("--init-uniform and --forget-bias set up a new model", init.StandardError);
     }
 
     private static async Task Within(Task task, TimeSpan timeout, Func<string> failure)
