@@ -89,6 +89,14 @@ internal sealed class BatchRunner<TModel, T>
     private int _turn;
     private bool _faulted;
 
+    /// <summary>Tests only: called with a group's index just before its gradient is handed over (a delay there forces the
+    /// order in which the groups arrive, and so which of the paths below runs).</summary>
+    internal Action<int>? BeforeHandOver { get; set; }
+
+    /// <summary>Tests only: gradients deposited because their turn had not come, and waits of a worker whose deposit had
+    /// not been taken yet.</summary>
+    internal int Deposits, Waits;
+
     private WorkerTeam? _team;     // the worker threads, between StartWorkers and the disposal of what it returns
 
     /// <summary>Creates replicas and buffers for <paramref name="workers"/> workers, <paramref name="lanes"/> lanes and windows of
@@ -403,6 +411,7 @@ internal sealed class BatchRunner<TModel, T>
             model.Backward(tape, gradients, default, null); // zero incoming state gradient: truncated BPTT
         }
 
+        BeforeHandOver?.Invoke(g);
         return AddInGroupOrder(w, model, g);
     }
 
@@ -415,10 +424,15 @@ internal sealed class BatchRunner<TModel, T>
     {
         lock (_turnGate)
         {
-            while (_turn != i && _pendingOfWorker[w] >= 0 && !_faulted) Monitor.Wait(_turnGate);
+            while (_turn != i && _pendingOfWorker[w] >= 0 && !_faulted)
+            {
+                Waits++;
+                Monitor.Wait(_turnGate);
+            }
             if (_faulted) return false;
             if (_turn != i)
             {
+                Deposits++;
                 if (_groupCounted[i] > 0) model.Gradients.CopyTo(_pending[w]);
                 _pendingOfWorker[w] = i;
                 _depositedBy[i] = w;

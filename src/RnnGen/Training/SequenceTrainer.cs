@@ -194,8 +194,15 @@ public sealed class SequenceTrainer<TModel, T>
             _runner = null; // let the old one go before allocating the new one
             _runner = new BatchRunner<TModel, T>(Model, Options.Loss, Options.CarryState, window, lanes, workers);
         }
+        _runner.BeforeHandOver = BeforeHandOver;
         return _runner;
     }
+
+    /// <summary>Tests only: passed to the runner (<see cref="BatchRunner{TModel, T}.BeforeHandOver"/>).</summary>
+    internal Action<int>? BeforeHandOver { get; set; }
+
+    /// <summary>Tests only: the runner of the last call.</summary>
+    internal BatchRunner<TModel, T>? LastRunner => _runner;
 
     private void Enter()
     {

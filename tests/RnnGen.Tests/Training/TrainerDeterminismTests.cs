@@ -96,6 +96,48 @@ public class TrainerDeterminismTests
     }
 }
 
+/// <summary>
+/// The group-ordered gradient sum along each of its paths, forced by delaying chosen groups just before they hand their
+/// gradient over: every group arriving in its turn (each added at once), or the later groups first (deposited, a worker
+/// waiting for its deposit to be taken, then drained by the first group's worker). Each gives the bits of one worker.
+/// </summary>
+public class GradientHandOverTests
+{
+    private static (float[] Parameters, int Deposits, int Waits) Train(int workers, Action<int>? beforeHandOver)
+    {
+        // 36 sequences in one batch: 4 lockstep groups of 9 lanes per window, 3 windows, 2 epochs
+        var data = TaskData.Echo<float>(36, 12, vocabulary: 6, delay: 2, seed: 4);
+        var model = new SmallRnn();
+        model.InitializeParameters(11);
+        var trainer = SequenceTrainer.Create(model, new RmsProp<float>(SmallRnn.ParameterCount, learningRate: 0.01), new TrainerOptions
+        {
+            Epochs = 2, BatchSize = 36, WindowLength = 4, WorkerCount = workers, Seed = 3,
+        });
+        trainer.BeforeHandOver = beforeHandOver;
+        trainer.Train(data);
+        return (model.Parameters.ToArray(), trainer.LastRunner!.Deposits, trainer.LastRunner!.Waits);
+    }
+
+    [Fact]
+    public void GroupsArrivingInTheirTurn_AreAddedAtOnce_SameBitsAsOneWorker()
+    {
+        var one = Train(1, null);
+        var inTurn = Train(2, g => Thread.Sleep(15 * g)); // group g hands over after every group before it
+        Assert.Equal(0, inTurn.Deposits);
+        Assert.Equal(one.Parameters, inTurn.Parameters);
+    }
+
+    [Fact]
+    public void LaterGroupsFirst_AreDepositedAndDrainedInOrder_SameBitsAsOneWorker()
+    {
+        var one = Train(1, null);
+        var reversed = Train(2, g => Thread.Sleep(g == 0 ? 60 : 0)); // the first group hands over last
+        Assert.True(reversed.Deposits > 0, "no gradient was deposited");
+        Assert.True(reversed.Waits > 0, "no worker waited for its deposit to be taken");
+        Assert.Equal(one.Parameters, reversed.Parameters);
+    }
+}
+
 /// <summary>The lockstep groups the trainer forms (docs/training.md: "50 lanes: 13 + 13 + 12 + 12").</summary>
 public class LaneGroupTests
 {
