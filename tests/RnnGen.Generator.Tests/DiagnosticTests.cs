@@ -71,11 +71,35 @@ public class DiagnosticTests
     [InlineData("[RnnGen.LstmModel(4)] abstract partial class M { }", "remove 'abstract'")]
     [InlineData("[RnnGen.LstmModel(4)] partial class M(int seed) { }", "no parameterless constructor")]
     [InlineData("[RnnGen.LstmModel(4)] partial class M { M(int seed) { } }", "no parameterless constructor")]
-    [InlineData("[RnnGen.LstmModel(4)] partial class State { }", "nested type 'State'")]
-    [InlineData("[RnnGen.GruModel(4)] partial class Tape { }", "nested type 'Tape'")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class State { }", "declares a member named 'State'")]
+    [InlineData("[RnnGen.GruModel(4)] partial class Tape { }", "declares a member named 'Tape'")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class Step { }", "declares a member named 'Step'")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class CheckLength { }", "declares a member named 'CheckLength'")]
     [InlineData("class B { public int Parameters; } [RnnGen.LstmModel(4)] partial class M : B { }", "member 'Parameters', which the generated 'Parameters' would hide")]
+    [InlineData("class B { protected void Cell() { } public int Step; } [RnnGen.LstmModel(4)] partial class M : B { }", "member 'Step', which the generated 'Step' would hide")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class M { public int Parameters => 0; }", "it declares 'Parameters', which the generated code declares too")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class M { public const int HiddenSize = 3; }", "it declares 'HiddenSize'")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class M { private float[] _parameters = new float[1]; }", "it declares '_parameters'")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class M { static void CheckLength(int a, int b, string c) { } }", "it declares 'CheckLength'")]
+    [InlineData("[RnnGen.RnnModel(4)] partial class M { public int Step => 1; }", "it declares 'Step'")]
+    [InlineData("[RnnGen.GruModel(4)] partial class M { class Tape { } }", "it declares 'Tape'")]
     public void RNNG007_Unsupported(string source, string expected) =>
         Assert.Contains(expected, Single(source, "RNNG007").GetMessage());
+
+    // A user's overloads of the generated public methods are fine; so are members of other names.
+    [Fact]
+    public void OverloadsOfGeneratedMethods_AndOtherMembers_AreAccepted()
+    {
+        var (result, compilation) = GeneratorHarness.Run(
+            "[RnnGen.LstmModel(4, Input = 2)] partial class M { public void Step(string text) { } public void InitializeParameters() => InitializeParameters(1); int _mine = 2; public int Size => HiddenSize + _mine; }");
+        Assert.Null(result.Exception);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(GeneratorHarness.CompilerProblems(compilation));
+    }
+
+    [Fact]
+    public void RNNG004_InputZeroWritten() =>
+        Assert.Contains("Input is 0", Single("[RnnGen.LstmModel(4, Input = 0)] partial class M { }", "RNNG004").GetMessage());
 
     [Fact]
     public void RNNG008_ActivationOnLstm() =>

@@ -84,7 +84,7 @@ internal static class ModelParser
                 case "Activation": activation = named.Value.Value is int a ? a : 0; activationSet = true; break;
             }
         }
-        bool inputSet = input != 0; // 0 (the default) means "the same as hidden"
+        bool inputSet = attribute.NamedArguments.Any(a => a.Key == "Input"); // unset means "the same as hidden"; an explicit 0 is out of range
         if (!inputSet) input = hidden;
 
         if (hidden < 1 || hidden > Diagnostics.MaxHidden)
@@ -125,6 +125,11 @@ internal static class ModelParser
         var model = new ModelSpec(ns, Identifier(type.Name), new EquatableArray<string>(containing), hint,
             System.Text.RegularExpressions.Regex.Replace(attributeText, @"\s+", " "),
             cell, input, hidden, layers, output, tokens, precision == 1, (Activation)activation);
+
+        // Names the user declared that the generated code declares too (read from the code this model generates).
+        string? clash = NameClashes.Find(type, model, (CSharpParseOptions)context.TargetNode.SyntaxTree.Options, cancellationToken);
+        if (clash is not null)
+            return Fail(Diagnostics.Unsupported, typeLocation, type.Name, clash);
         return new ParseResult(model, EquatableArray<DiagnosticInfo>.Empty);
     }
 
@@ -152,18 +157,10 @@ internal static class ModelParser
             return "the generated code creates instances of it (Create(), model files, the trainer's replicas); remove 'abstract'";
         if (!type.InstanceConstructors.Any(c => c.Parameters.All(p => p.IsOptional || p.IsParams)))
             return "it has no parameterless constructor, which the generated code needs to create instances (Create(), model files, the trainer's replicas); add one, or remove the primary constructor";
-        if (GeneratedNestedTypes.Contains(type.Name))
-            return $"the generated model declares a nested type '{type.Name}'; a class cannot contain a member named like itself: rename the class";
         for (var b = type.BaseType; b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
         {
             if (b.GetAttributes().Any(a => a.AttributeClass is { } c && ModelAttributes.Contains(c.ToDisplayString())))
                 return $"it derives from the model '{b.Name}'; a model cannot derive from another model (hold one in a field instead)";
-            // a base member the generated one would hide: any member named like a generated property, field or type, or a
-            // non-method named like a generated method (a base method of that name is an overload, not hidden)
-            var hidden = b.GetMembers().FirstOrDefault(m => m.DeclaredAccessibility != Accessibility.Private && !m.IsImplicitlyDeclared
-                && (GeneratedMembers.Contains(m.Name) || (GeneratedMethods.Contains(m.Name) && m.Kind != SymbolKind.Method)));
-            if (hidden is not null)
-                return $"its base class '{b.Name}' has a member '{hidden.Name}', which the generated '{hidden.Name}' would hide; rename that member or derive from another class";
         }
         for (var t = type.ContainingType; t is not null; t = t.ContainingType)
         {
@@ -178,16 +175,6 @@ internal static class ModelParser
         }
         return null;
     }
-
-    // The nested types and the non-private members the generated code declares (a class of one of the first names would
-    // contain a member named like itself; a base class member of one of the second would be hidden).
-    private static readonly HashSet<string> GeneratedNestedTypes = new() { "State", "Tape", "TeamStep" };
-    private static readonly HashSet<string> GeneratedMembers = new()
-    {
-        "InputSize", "HiddenSize", "LayerCount", "OutputSize", "OutputWidth", "ParameterCount", "Info", "Layout", "Parameters",
-        "Gradients", "State", "Tape", "Team",
-    };
-    private static readonly HashSet<string> GeneratedMethods = new() { "InitializeParameters", "ParametersChanged", "Step", "Forward", "Backward" };
 
     // A name as a C# identifier: a reserved keyword is escaped with @ (a class named @class).
     private static string Identifier(string name) =>
