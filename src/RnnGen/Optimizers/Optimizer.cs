@@ -103,7 +103,9 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// Updates <paramref name="parameters"/> in place from <paramref name="gradients"/> with one step of the algorithm.
-    /// Allocates nothing.
+    /// Allocates nothing. For a generated model's <c>Parameters</c>, use <see cref="Step{TModel}(TModel)"/> instead, or call
+    /// <c>model.ParametersChanged()</c> afterwards: this overload sees only the span, so the packed copy of the weights that
+    /// the model's <c>Step</c> and <c>Forward</c> read still holds the old values.
     /// </summary>
     /// <param name="parameters">The parameters, <see cref="ParameterCount"/> long; overwritten with the updated values.</param>
     /// <param name="gradients">dLoss/dParameters with the same layout; not modified.</param>
@@ -127,6 +129,8 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <param name="clipValue">The largest gradient magnitude, ≥ 0 (char-rnn clips at 5).</param>
     /// <exception cref="ArgumentException">A span does not have <see cref="ParameterCount"/> elements, or
     /// <paramref name="clipValue"/> is negative or NaN (nothing is modified).</exception>
+    /// <remarks>Like <see cref="Step(Span{T}, ReadOnlySpan{T})"/>, it does not refresh a model's packed weights: for a
+    /// generated model use <see cref="Step{TModel}(TModel, T)"/>, or call <c>model.ParametersChanged()</c> afterwards.</remarks>
     public void Step(Span<T> parameters, Span<T> gradients, T clipValue)
     {
         GradientClipping.CheckLimit(clipValue, nameof(clipValue));
