@@ -156,7 +156,9 @@ internal static class ModelParser
         if (type.IsAbstract)
             return "the generated code creates instances of it (Create(), model files, the trainer's replicas); remove 'abstract'";
         if (!type.InstanceConstructors.Any(c => c.Parameters.All(p => p.IsOptional || p.IsParams)))
-            return "it has no parameterless constructor, which the generated code needs to create instances (Create(), model files, the trainer's replicas); add one, or remove the primary constructor";
+            return "it has no parameterless constructor, which the generated code needs to create instances (Create(), model files, the trainer's replicas); "
+                + (HasPrimaryConstructor(type) ? "remove the primary constructor's parameters, or add a constructor without parameters that calls it"
+                                               : "add a constructor without parameters, or give every parameter a default value");
         for (var b = type.BaseType; b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
         {
             if (b.GetAttributes().Any(a => a.AttributeClass is { } c && ModelAttributes.Contains(c.ToDisplayString())))
@@ -175,6 +177,9 @@ internal static class ModelParser
         }
         return null;
     }
+
+    private static bool HasPrimaryConstructor(INamedTypeSymbol type) =>
+        type.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is ClassDeclarationSyntax { ParameterList: not null });
 
     // A name as a C# identifier: a reserved keyword is escaped with @ (a class named @class).
     private static string Identifier(string name) =>
