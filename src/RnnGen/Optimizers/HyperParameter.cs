@@ -17,6 +17,13 @@ internal static class HyperParameter
             throw new ArgumentOutOfRangeException(name, value, $"{name} must be a finite number > 0.");
     }
 
+    /// <summary>Throws unless <paramref name="value"/> is in [0, 1].</summary>
+    public static void CheckClosedUnitInterval(double value, string name)
+    {
+        if (!(value >= 0 && value <= 1))
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be in [0, 1].");
+    }
+
     /// <summary>Throws unless <paramref name="value"/> is in [0, 1).</summary>
     public static void CheckUnitInterval(double value, string name)
     {

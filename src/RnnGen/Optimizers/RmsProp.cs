@@ -27,7 +27,7 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
     /// <summary>Creates an RMSprop optimizer for <paramref name="parameterCount"/> parameters.</summary>
     /// <param name="parameterCount">Length of the parameter and gradient spans.</param>
     /// <param name="learningRate">γ (PyTorch default 1e-2).</param>
-    /// <param name="alpha">Smoothing constant α ≥ 0 (default 0.99).</param>
+    /// <param name="alpha">Smoothing constant α in [0, 1] (default 0.99; PyTorch checks only α ≥ 0, but above 1 every update is NaN).</param>
     /// <param name="epsilon">ε ≥ 0 added to the denominator (default 1e-8).</param>
     /// <param name="weightDecay">λ ≥ 0, L2 penalty added to the gradient (default 0).</param>
     /// <param name="momentum">μ ≥ 0 (default 0).</param>
@@ -36,7 +36,7 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
         double weightDecay = 0, double momentum = 0, bool centered = false)
         : base(parameterCount, learningRate, 1 + (centered ? 1 : 0) + (momentum > 0 ? 1 : 0))
     {
-        HyperParameter.CheckNonNegative(alpha, nameof(alpha));
+        HyperParameter.CheckClosedUnitInterval(alpha, nameof(alpha)); // above 1 the square average turns negative: √ of it is NaN
         HyperParameter.CheckNonNegative(epsilon, nameof(epsilon));
         HyperParameter.CheckNonNegative(weightDecay, nameof(weightDecay));
         HyperParameter.CheckNonNegative(momentum, nameof(momentum));

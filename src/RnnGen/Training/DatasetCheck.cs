@@ -26,14 +26,19 @@ internal static class DatasetCheck
 
         int maxSteps = 0;
         long totalSteps = 0;
+        bool anyTarget = false;
         for (int i = 0; i < count; i++)
         {
             var s = data[i];
             int steps = CheckInputs(s, info, name, i);
-            CheckTargets(s, steps, info, loss, name, i);
+            anyTarget |= CheckTargets(s, steps, info, loss, name, i);
             maxSteps = Math.Max(maxSteps, steps);
             totalSteps += steps;
         }
+        if (!anyTarget)
+            throw new ArgumentException(loss == SequenceLoss.SoftmaxCrossEntropy
+                ? $"{name} has no target: every sequence's labels are empty or -1 (no loss at that step), so there is nothing to learn or measure; give each sequence at least one label in [0, {info.OutputWidth - 1}]."
+                : $"{name} has no target: every sequence's Targets are empty, so there is nothing to learn or measure; give each sequence targets for its last steps.", name);
         return new DatasetShape(count, maxSteps, totalSteps);
     }
 
@@ -65,7 +70,8 @@ internal static class DatasetCheck
         return inputs.Length / info.InputSize;
     }
 
-    private static void CheckTargets<T>(TrainingSequence<T> s, int steps, ModelInfo info, SequenceLoss loss, string name, int i)
+    /// <summary>Checks a sequence's targets; returns whether it has any (a label other than −1, or a target value).</summary>
+    private static bool CheckTargets<T>(TrainingSequence<T> s, int steps, ModelInfo info, SequenceLoss loss, string name, int i)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = info.OutputWidth;
@@ -81,7 +87,7 @@ internal static class DatasetCheck
                 if (labels[t] < -1 || labels[t] >= width)
                     throw Bad(name, i, $"has label {labels[t]} at target {t}; labels must be classes in [0, {width - 1}] (the model's OutputWidth) or -1 (no loss at that step)");
             }
-            return;
+            return labels.ContainsAnyExcept(-1);
         }
 
         if (s.HasLabels)
@@ -101,6 +107,7 @@ internal static class DatasetCheck
                     ? $"has target {targets[t]} at value {t}; BinaryCrossEntropyWithLogits needs targets in [0, 1]"
                     : $"has target {targets[t]} at value {t}; targets must be finite");
         }
+        return !targets.IsEmpty;
     }
 
     private static ArgumentException Bad(string name, int index, string problem) =>

@@ -123,12 +123,18 @@ public sealed class SequenceTrainer<TModel, T>
     /// <exception cref="NonFiniteStepException">A step's loss or gradients were NaN or infinite and
     /// <see cref="TrainerOptions.NonFinite"/> is <see cref="NonFiniteHandling.Throw"/>; that update was not applied.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    /// <exception cref="InvalidOperationException">This trainer is already running.</exception>
+    /// <exception cref="InvalidOperationException">This trainer is already running; or the model's parameters are all zero
+    /// (initialize it first); or an update made the parameters NaN or infinite from finite gradients (the optimizer's
+    /// settings, whatever <see cref="TrainerOptions.NonFinite"/> says: the parameters are lost).</exception>
     public TrainingResult Train(ISequenceDataset<T> training, ISequenceDataset<T>? validation = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         DatasetShape trainShape = DatasetCheck.Check(training, nameof(training), _info, Options.Loss);
         DatasetShape? validationShape = validation is null ? null : DatasetCheck.Check(validation, nameof(validation), _info, Options.Loss);
+        if (!Model.Parameters.ContainsAnyExcept(T.Zero))
+            throw new InvalidOperationException(
+                $"{typeof(TModel).Name}'s parameters are all zero (a new model): call InitializeParameters(seed) or load a model file before " +
+                "training. With every weight zero, every hidden state stays zero and most gradients are exactly zero, so training cannot move the weights.");
         // a window longer than every sequence changes nothing but the size of the tapes: cap it by the data
         int window = Math.Min(Options.WindowLength ?? int.MaxValue, Math.Max(trainShape.MaxSteps, validationShape?.MaxSteps ?? 0));
         int lanes = Math.Min(Options.BatchSize, Math.Max(trainShape.Count, validationShape?.Count ?? 0));
@@ -136,7 +142,8 @@ public sealed class SequenceTrainer<TModel, T>
         Enter();
         try
         {
-            var runner = Runner(window, lanes, Uniform(trainShape) && (validationShape is not { } v || (Uniform(v) && v.MaxSteps == trainShape.MaxSteps)));
+            string longest = validationShape is { } vs && vs.MaxSteps > trainShape.MaxSteps ? "validation" : "training";
+            var runner = Runner(window, lanes, Uniform(trainShape) && (validationShape is not { } v || (Uniform(v) && v.MaxSteps == trainShape.MaxSteps)), longest);
             using var workers = runner.StartWorkers();
             var run = new Run(this, runner, training, trainShape, validation, progress, cancellationToken, window);
             return run.Execute();
@@ -163,7 +170,7 @@ public sealed class SequenceTrainer<TModel, T>
         Enter();
         try
         {
-            var runner = Runner(Math.Min(Options.WindowLength ?? int.MaxValue, shape.MaxSteps), Math.Min(Options.BatchSize, shape.Count), Uniform(shape));
+            var runner = Runner(Math.Min(Options.WindowLength ?? int.MaxValue, shape.MaxSteps), Math.Min(Options.BatchSize, shape.Count), Uniform(shape), nameof(data));
             using var workers = runner.StartWorkers();
             return EvaluateWith(runner, data, shape.Count, cancellationToken);
         }
@@ -184,7 +191,7 @@ public sealed class SequenceTrainer<TModel, T>
     // Whether every sequence has the same length: then every window's lanes have equal steps and form LaneGroups.Count groups.
     private static bool Uniform(DatasetShape shape) => shape.TotalSteps == (long)shape.Count * shape.MaxSteps;
 
-    private BatchRunner<TModel, T> Runner(int window, int lanes, bool uniform)
+    private BatchRunner<TModel, T> Runner(int window, int lanes, bool uniform, string longest)
     {
         // no more workers than a window can have groups: with sequences of one length, LaneGroups.Count of the lanes (50
         // lanes: 4); with mixed lengths, up to one per lane (each run of equal lengths is grouped on its own)
@@ -192,7 +199,18 @@ public sealed class SequenceTrainer<TModel, T>
         if (_runner is null || !_runner.Fits(window, lanes, workers))
         {
             _runner = null; // let the old one go before allocating the new one
-            _runner = new BatchRunner<TModel, T>(Model, Options.Loss, Options.CarryState, window, lanes, workers);
+            try
+            {
+                _runner = new BatchRunner<TModel, T>(Model, Options.Loss, Options.CarryState, window, lanes, workers);
+            }
+            catch (ArgumentOutOfRangeException e) when (e.ParamName is "maxSteps")
+            {
+                // a tape too large for an array: say which option cuts it
+                throw new ArgumentException(Options.WindowLength is null
+                    ? $"TrainerOptions.WindowLength is not set, so every sequence runs as one window of BPTT: here {window:N0} steps (the longest sequence, in {longest}) × {lanes} lanes, whose tape does not fit in memory. Set WindowLength (char-rnn uses 50) to cut the sequences into windows, the state carried from one to the next. ({e.Message})"
+                    : $"A window of {window:N0} steps × {lanes} lanes needs a tape that does not fit in memory: lower TrainerOptions.WindowLength or BatchSize. ({e.Message})",
+                    longest, e);
+            }
         }
         _runner.BeforeHandOver = BeforeHandOver;
         return _runner;
@@ -435,6 +453,12 @@ public sealed class SequenceTrainer<TModel, T>
                 optimizer.LearningRate = schedule.LearningRate(optimizer.StepCount);
             // the clipping rides along with the optimizer's pass, with the bits of GradientClipping's calls
             optimizer.Step(model.Parameters, gradients, Clipping(gradients, gradientNorm));
+            if (!Finite.All<T>(model.Parameters))
+                throw new InvalidOperationException(
+                    $"Epoch {_epoch}, window {_windowInEpoch}: the update made parameters NaN or infinite although the loss ({loss:G4}) and " +
+                    $"the gradients were finite, so the optimizer's settings cannot work (learning rate {optimizer.LearningRate:G4}; a " +
+                    "zero epsilon divides 0 by 0 where a gradient is 0). The parameters are lost: load them again from a model file " +
+                    "or a checkpoint, or initialize the model again, and change the optimizer's settings.");
             _runner.ParametersUpdated();
             _steps++;
             _epochSteps++;

@@ -106,13 +106,80 @@ public class TrainerConfigurationTests
     [Fact]
     public void TrainingWhileTraining_Throws()
     {
-        var trainer = SequenceTrainer.Create(new SmallRnn(), new Adam<float>(SmallRnn.ParameterCount), new TrainerOptions { Epochs = 1 });
+        var model = new SmallRnn();
+        model.InitializeParameters(1);
+        var trainer = SequenceTrainer.Create(model, new Adam<float>(SmallRnn.ParameterCount), new TrainerOptions { Epochs = 1 });
         var data = TaskData.Echo<float>(2, 4, 6, 1, 1);
         Exception? inner = null;
         trainer.Train(data, progress: new SyncProgress<TrainingProgress>(_ => inner ??= Record.Exception(() => trainer.Train(data))));
         Assert.IsType<InvalidOperationException>(inner);
         Assert.Contains("already running", inner!.Message);
         trainer.Train(data);   // and it can run again afterwards
+    }
+
+    // A model never initialized has every parameter 0: its weights get no gradient, so training is refused up front.
+    [Fact]
+    public void AModelWithEveryParameterZero_IsRefused_AskingForInitializeParameters()
+    {
+        var model = new SmallRnn();
+        var trainer = SequenceTrainer.Create(model, new Adam<float>(SmallRnn.ParameterCount), new TrainerOptions { Epochs = 1 });
+        var e = Assert.Throws<InvalidOperationException>(() => trainer.Train(TaskData.Echo<float>(4, 6, 6, 1, 1)));
+        Assert.Contains("all zero", e.Message);
+        Assert.Contains("InitializeParameters(seed)", e.Message);
+        model.Parameters[5] = 0.25f;                              // any non-zero parameter: trained as usual
+        trainer.Train(TaskData.Echo<float>(4, 6, 6, 1, 1));
+    }
+
+    // Data without a single target: nothing to learn, refused with the dataset's name (labels of -1 only, or none).
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DataWithoutATarget_IsRefused(bool inValidation)
+    {
+        var model = new SmallRnn();
+        model.InitializeParameters(1);
+        var trainer = SequenceTrainer.Create(model, new Adam<float>(SmallRnn.ParameterCount), new TrainerOptions { Epochs = 1 });
+        var none = new SequenceDataset<float>([TrainingSequence<float>.FromTokens(new[] { 1, 2, 3 }, new[] { -1, -1, -1 }),
+                                               TrainingSequence<float>.FromTokens(new[] { 4, 5 }, Array.Empty<int>())]);
+        var some = TaskData.Echo<float>(4, 6, 6, 1, 1);
+        float[] before = model.Parameters.ToArray();
+        var e = Assert.Throws<ArgumentException>(() => trainer.Train(inValidation ? some : none, inValidation ? none : null));
+        Assert.Equal(inValidation ? "validation" : "training", e.ParamName);
+        Assert.Contains("has no target", e.Message);
+        Assert.Equal(before, model.Parameters.ToArray());
+    }
+
+    // An update that turns finite gradients into NaN parameters (Adam with ε = 0 divides 0 by 0 wherever a gradient is 0)
+    // is an error whatever NonFinite says: the message says the parameters are lost and why, instead of skipping forever.
+    [Theory]
+    [InlineData(NonFiniteHandling.Throw)]
+    [InlineData(NonFiniteHandling.Skip)]
+    public void AnUpdateThatMakesTheParametersNaN_Throws_SayingTheyAreLost(NonFiniteHandling handling)
+    {
+        var model = new SmallRnn();
+        model.InitializeParameters(1);
+        var trainer = SequenceTrainer.Create(model, new Adam<float>(SmallRnn.ParameterCount, epsilon: 0),
+            new TrainerOptions { Epochs = 1, NonFinite = handling });
+        // tokens 0 and 1 only: the weights of the other tokens' columns get a zero gradient
+        var data = new SequenceDataset<float>([TrainingSequence<float>.FromTokens(new[] { 0, 1, 0, 1 }, new[] { 1, 0, 1, 0 })]);
+        var e = Assert.Throws<InvalidOperationException>(() => trainer.Train(data));
+        Assert.Contains("the update made parameters NaN or infinite although the loss", e.Message);
+        Assert.Contains("The parameters are lost", e.Message);
+    }
+
+    // Without WindowLength every sequence is one window: a tape that cannot exist is refused naming the option to set.
+    [Fact]
+    public void WholeSequencesTooLongForATape_AskForWindowLength()
+    {
+        var tokens = new int[700_000];                          // shared by 16 sequences: 16 lanes × 700,000 steps
+        var sequence = TrainingSequence<float>.FromTokens(tokens, tokens);
+        var model = new TinyCharModel();
+        model.InitializeParameters(1);
+        var trainer = SequenceTrainer.Create(model, new Adam<float>(TinyCharModel.ParameterCount), new TrainerOptions { Epochs = 1, BatchSize = 16 });
+        var e = Assert.Throws<ArgumentException>(() => trainer.Train(new BadDataset(Enumerable.Repeat(sequence, 16).ToArray())));
+        Assert.Contains("TrainerOptions.WindowLength is not set", e.Message);
+        Assert.Contains("700,000 steps (the longest sequence, in training) × 16 lanes", e.Message);
+        Assert.Equal("training", e.ParamName);
     }
 
     /// <summary>A dataset that does not check its sequences (SequenceDataset refuses empty ones itself).</summary>
