@@ -165,18 +165,18 @@ public static partial class SafeTensors
         var byName = new Dictionary<string, SafeTensorInfo>(StringComparer.Ordinal);
         foreach (var t in header.Tensors) byName[t.Name] = t;
 
-        var missing = info.Layout.Where(t => !byName.ContainsKey(t.Name)).Select(t => t.Name).ToList();
-        if (missing.Count > 0)
-            throw ctx.Fail($"the file has no {Names(missing)}, which {model} needs. The file holds {Listing(header.Tensors)}.{PrefixHint(missing, header)}", missing[0]);
+        // A bidirectional PyTorch module: its reverse direction has nowhere to go, even when extra tensors may be skipped
+        // (the forward half alone computes something else).
+        var reverse = header.Tensors.FirstOrDefault(t => t.Name.EndsWith("_reverse", StringComparison.Ordinal));
+        if (reverse is not null && info.Find(reverse.Name) is null)
+            throw ctx.Fail($"the file holds '{reverse.Name}': it was saved from a bidirectional module (bidirectional=True), and RnnGen's " +
+                           $"models run one direction. Save a unidirectional module, or split the directions into two models.", reverse.Name);
 
-        var extra = header.Tensors.Where(t => info.Find(t.Name) is null).Select(t => t.Name).ToList();
-        if (extra.Count > 0 && !options.IgnoreExtraTensors)
-            throw ctx.Fail($"the file holds {Names(extra)}, which {model} does not have. " +
-                           $"Set {nameof(SafeTensorsLoadOptions.IgnoreExtraTensors)} to skip extra tensors, or check that the file belongs to this model.", extra[0]);
-
+        // The tensors both sides have, first: a file of another model's sizes is best told by its shapes.
         foreach (var expected in info.Layout)
         {
-            var found = byName[expected.Name];
+            if (!byName.TryGetValue(expected.Name, out var found))
+                continue;
             if (found.DType is not ("F32" or "F64"))
                 throw ctx.Fail($"tensor '{found.Name}' has dtype {found.DType}; RnnGen models load F32 or F64 tensors. Convert it before saving (in PyTorch: model.float()).", found.Name);
             if (found.DType != modelDType && !options.AllowPrecisionConversion)
@@ -185,6 +185,18 @@ public static partial class SafeTensors
             if (!SameShape(found.Shape, expected.Shape))
                 throw ctx.Fail($"tensor '{found.Name}' has shape {found.ShapeText}, but {model} expects {SafeTensorsFormat.ShapeText(expected.Shape)}.", found.Name);
         }
+
+        var missing = info.Layout.Where(t => !byName.ContainsKey(t.Name)).Select(t => t.Name).ToList();
+        if (missing.Count > 0)
+            throw ctx.Fail($"the file has no {Names(missing)}, which {model} needs. The file holds {Listing(header.Tensors)}.{PrefixHint(missing, header)}" +
+                           (missing.All(n => n.StartsWith("bias", StringComparison.Ordinal) || n == "head.bias")
+                               ? " A module built with bias=False has none: save zero tensors of those names and shapes (RnnGen's models always have biases)."
+                               : ""), missing[0]);
+
+        var extra = header.Tensors.Where(t => info.Find(t.Name) is null).Select(t => t.Name).ToList();
+        if (extra.Count > 0 && !options.IgnoreExtraTensors)
+            throw ctx.Fail($"the file holds {Names(extra)}, which {model} does not have. " +
+                           $"Set {nameof(SafeTensorsLoadOptions.IgnoreExtraTensors)} to skip extra tensors, or check that the file belongs to this model.", extra[0]);
 
         var targets = new ParameterTensor?[header.Tensors.Count];
         for (int i = 0; i < targets.Length; i++) targets[i] = info.Find(header.Tensors[i].Name);

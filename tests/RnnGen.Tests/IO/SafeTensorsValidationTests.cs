@@ -35,6 +35,13 @@ public class SafeTensorsValidationTests
         ["renamed tensor"] = (Build(Header(Meta, WeightHh, BiasHh, WeightIh, BiasIh.Replace("bias_ih_l0", "bias_ih_l9")), TinyData), "the file has no tensor 'bias_ih_l0'", "bias_ih_l0"),
         ["extra tensor"] = (Build(Header(Meta, WeightHh, BiasHh, WeightIh, BiasIh, Entry("embedding.weight", "F32", "[2]", 56, 64)), Concat(TinyData, F32(7, 8))),
             "the file holds tensor 'embedding.weight', which IoTinyF", "embedding.weight"),
+        // another model's file: its shapes are the problem, not its extra tensors
+        ["another model's sizes"] = (Build(Header(Meta, BiasHh, WeightIh, BiasIh, Entry("weight_hh_l0", "F32", "[3,3]", 40, 76), Entry("weight_hh_l1", "F32", "[2,2]", 76, 92)),
+            Concat(TinyBiasHh, TinyWeightIh, TinyBiasIh, F32(1, 2, 3, 4, 5, 6, 7, 8, 9), F32(1, 2, 3, 4))), "tensor 'weight_hh_l0' has shape [3, 3], but IoTinyF", "weight_hh_l0"),
+        ["bidirectional"] = (Build(Header(Meta, WeightHh, BiasHh, WeightIh, BiasIh, Entry("weight_ih_l0_reverse", "F32", "[2,3]", 56, 80)), Concat(TinyData, F32(1, 2, 3, 4, 5, 6))),
+            "it was saved from a bidirectional module (bidirectional=True), and RnnGen's models run one direction", "weight_ih_l0_reverse"),
+        ["no biases"] = (Build(Header(Meta, Entry("weight_hh_l0", "F32", "[2,2]", 24, 40), Entry("weight_ih_l0", "F32", "[2,3]", 0, 24)), Concat(TinyWeightIh, TinyWeightHh)),
+            "A module built with bias=False has none: save zero tensors of those names and shapes", "bias_ih_l0"),
         ["offsets past the end of the file"] = (Build(TinyHeader, TinyData[..50]), "tensor 'weight_hh_l0' ends at byte 56 of the data buffer, but the file holds only 50 bytes of data: the file is truncated", "weight_hh_l0"),
         ["overlapping tensors"] = (Build(Header(Meta, Entry("weight_hh_l0", "F32", "[2,2]", 36, 52), BiasHh, WeightIh, Entry("bias_ih_l0", "F32", "[2]", 28, 36)), TinyData[..52]),
             "tensors 'weight_ih_l0' (bytes [8, 32)) and 'bias_ih_l0' (bytes [28, 36)) overlap", "bias_ih_l0"),
@@ -201,6 +208,14 @@ public class SafeTensorsValidationTests
     }
 
     [Fact]
+    public void ABidirectionalFile_IsRefused_EvenWhenExtraTensorsMayBeSkipped()
+    {
+        byte[] file = Build(Header(Meta, WeightHh, BiasHh, WeightIh, BiasIh, Entry("weight_ih_l0_reverse", "F32", "[2,3]", 56, 80)), Concat(TinyData, F32(1, 2, 3, 4, 5, 6)));
+        var e = Assert.Throws<ModelFileException>(() => SafeTensors.Load<IoTinyF, float>(new MemoryStream(file), new SafeTensorsLoadOptions { IgnoreExtraTensors = true }));
+        Assert.Contains("bidirectional", e.Message);
+    }
+
+    [Fact]
     public void PrecisionConversionCanBeTurnedOff()
     {
         var strict = new SafeTensorsLoadOptions { AllowPrecisionConversion = false };
@@ -250,7 +265,7 @@ public class SafeTensorsValidationTests
 
         stream.Position = 0;
         var e2 = Assert.Throws<ModelFileException>(() => SafeTensors.Load(new LstmF2x6Head(), stream, new SafeTensorsLoadOptions { IgnoreModelMetadata = true }));
-        Assert.Contains("the file has no tensors 'head.weight', 'head.bias', which LstmF2x6Head", e2.Message);
+        Assert.Contains("tensor 'weight_ih_l0' has shape [20, 3], but LstmF2x6Head", e2.Message); // the shapes, before the missing head
     }
 
     [Fact]
