@@ -131,8 +131,11 @@ public sealed class TokenGenerator<TModel, T>
     }
 
     /// <summary>
-    /// Streams the next <paramref name="count"/> tokens, each generated when the enumeration asks for it
-    /// (e.g. to print text as it appears). Enumerate once: every token advances the generator.
+    /// Streams the next <paramref name="count"/> tokens, each generated when the enumeration asks for it (e.g. to print
+    /// text as it appears): nothing is generated until the result is enumerated, and it can be enumerated once, since
+    /// every token advances the generator (a second enumeration, <c>Count()</c> after <c>foreach</c> included, throws
+    /// <see cref="InvalidOperationException"/>; keep the tokens with <c>ToArray()</c>, or use
+    /// <see cref="Generate(Span{int})"/>).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
     /// <exception cref="InvalidOperationException">Nothing has been fed yet: call <see cref="Prime"/> first.</exception>
@@ -140,13 +143,31 @@ public sealed class TokenGenerator<TModel, T>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         EnsurePrimed(count);
-        return Stream(count);
+        return new TokenStream(this, count);
     }
 
-    private IEnumerable<int> Stream(int count)
+    /// <summary>The tokens of one <see cref="Generate(int)"/>: enumerable once, each token generated when asked for.</summary>
+    private sealed class TokenStream(TokenGenerator<TModel, T> generator, int count) : IEnumerable<int>
     {
-        for (int i = 0; i < count; i++)
-            yield return Next();
+        private bool _enumerated;
+
+        public IEnumerator<int> GetEnumerator()
+        {
+            if (_enumerated)
+                throw new InvalidOperationException(
+                    "These tokens were already enumerated: each enumeration would generate new ones, so Generate(count) can be " +
+                    "enumerated once. Keep them with ToArray() to read them twice, or call Generate again for more.");
+            _enumerated = true;
+            return Tokens();
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        private IEnumerator<int> Tokens()
+        {
+            for (int i = 0; i < count; i++)
+                yield return generator.Next();
+        }
     }
 
     private void EnsurePrimed(int count)

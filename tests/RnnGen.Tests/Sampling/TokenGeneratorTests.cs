@@ -198,6 +198,11 @@ public class TokenGeneratorTests
         Assert.Equal(before, generator.State.Values.ToArray());
         Assert.Equal(5, tokens.Count());
         Assert.NotEqual(before, generator.State.Values.ToArray());
+        // enumerable once: a second pass would generate other tokens
+        float[] after = generator.State.Values.ToArray();
+        var e = Assert.Throws<InvalidOperationException>(() => tokens.ToArray());
+        Assert.Contains("already enumerated", e.Message);
+        Assert.Equal(after, generator.State.Values.ToArray());
     }
 
     [Fact]
