@@ -27,6 +27,22 @@ public struct SeededRandom
         return z ^ (z >> 31);
     }
 
+    /// <summary>The generator's state: four 64-bit words (save them to continue the sequence later).</summary>
+    internal readonly (ulong, ulong, ulong, ulong) Words => (_s0, _s1, _s2, _s3);
+
+    /// <summary>A generator continuing from the four words of <see cref="Words"/> (of another); not all zero.</summary>
+    internal static SeededRandom FromWords(ulong s0, ulong s1, ulong s2, ulong s3)
+    {
+        if ((s0 | s1 | s2 | s3) == 0)
+            throw new ArgumentException("A generator state cannot be all zero (xoshiro256** would only ever return 0).");
+        var random = default(SeededRandom);
+        random._s0 = s0;
+        random._s1 = s1;
+        random._s2 = s2;
+        random._s3 = s3;
+        return random;
+    }
+
     /// <summary>The next 64 random bits.</summary>
     public ulong NextUInt64()
     {

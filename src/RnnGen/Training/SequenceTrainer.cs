@@ -97,6 +97,34 @@ public sealed class SequenceTrainer<TModel, T>
     /// <summary>The settings (checked at construction).</summary>
     public TrainerOptions Options { get; }
 
+    /// <summary>
+    /// The state of the shuffle's random generator, four 64-bit words: where the order of the next epoch's sequences comes
+    /// from. A trainer starts it from <see cref="TrainerOptions.Seed"/> and continues it across <see cref="Train"/> calls, so
+    /// a new trainer would repeat the first epochs' orders. To resume a run exactly, save it together with the parameters
+    /// and the optimizer's <see cref="Optimizer{T}.State"/> and <see cref="Optimizer{T}.StepCount"/>, and set it on the new
+    /// trainer (same options) before its first <see cref="Train"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">Set to other than four words, or to four zeros (not a state of the generator).</exception>
+    /// <exception cref="InvalidOperationException">Set while the trainer is running.</exception>
+    public ulong[] ShuffleState
+    {
+        get
+        {
+            var (s0, s1, s2, s3) = _shuffle.Words;
+            return [s0, s1, s2, s3];
+        }
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Length != 4)
+                throw new ArgumentException($"The shuffle state is four 64-bit words (ShuffleState of the trainer that ran before); got {value.Length}.", nameof(value));
+            var state = SeededRandom.FromWords(value[0], value[1], value[2], value[3]);
+            Enter();
+            _shuffle = state;
+            Exit();
+        }
+    }
+
     /// <summary>Raised after every epoch, once the validation pass (if any) is done.</summary>
     public event Action<EpochSummary>? EpochCompleted;
 

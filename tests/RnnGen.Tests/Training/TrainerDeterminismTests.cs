@@ -66,6 +66,54 @@ public class TrainerDeterminismTests
         Assert.NotEqual(a.Parameters, b.Parameters);
     }
 
+    // Resuming in a new process: the parameters, the optimizer's state and step count, and the trainer's ShuffleState give
+    // the bits of one uninterrupted run; without the shuffle state the new trainer repeats epoch 1's order.
+    [Fact]
+    public void ResumingInANewTrainer_WithItsShuffleState_GivesTheBitsOfOneRun()
+    {
+        var data = TaskData.Echo<float>(29, 13, vocabulary: 6, delay: 2, seed: 4);
+        TrainerOptions Options(int epochs) => new() { Epochs = epochs, BatchSize = 6, WindowLength = 4, WorkerCount = 2, Seed = 7 };
+        Adam<float> Optimizer() => new(SmallRnn.ParameterCount, learningRate: 0.01);
+
+        var straight = new SmallRnn();
+        straight.InitializeParameters(11);
+        SequenceTrainer.Create(straight, Optimizer(), Options(3)).Train(data);
+
+        var first = new SmallRnn();
+        first.InitializeParameters(11);
+        var firstOptimizer = Optimizer();
+        var firstTrainer = SequenceTrainer.Create(first, firstOptimizer, Options(1));
+        firstTrainer.Train(data);
+
+        float[] Resume(ulong[]? shuffle)
+        {
+            var model = new SmallRnn();
+            first.Parameters.CopyTo(model.Parameters);
+            model.ParametersChanged();
+            var optimizer = Optimizer();
+            firstOptimizer.State.CopyTo(optimizer.State);
+            optimizer.StepCount = firstOptimizer.StepCount;
+            var trainer = SequenceTrainer.Create(model, optimizer, Options(2));
+            if (shuffle is not null) trainer.ShuffleState = shuffle;
+            trainer.Train(data);
+            return model.Parameters.ToArray();
+        }
+
+        Assert.Equal(straight.Parameters.ToArray(), Resume(firstTrainer.ShuffleState));
+        Assert.NotEqual(straight.Parameters.ToArray(), Resume(null));
+    }
+
+    [Fact]
+    public void ShuffleState_RefusesWhatIsNotAState()
+    {
+        var trainer = SequenceTrainer.Create(new SmallRnn(), new Adam<float>(SmallRnn.ParameterCount));
+        Assert.Throws<ArgumentException>(() => trainer.ShuffleState = [1, 2, 3]);
+        Assert.Throws<ArgumentException>(() => trainer.ShuffleState = [0, 0, 0, 0]);
+        ulong[] state = trainer.ShuffleState;
+        trainer.ShuffleState = state;
+        Assert.Equal(state, trainer.ShuffleState);
+    }
+
     /// <summary>Lanes of different lengths, lanes without a target in a window, lanes that end early: still the same bits.</summary>
     [Theory]
     [InlineData(2)]
