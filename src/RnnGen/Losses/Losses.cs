@@ -33,11 +33,39 @@ public static class Losses
         => SoftmaxCrossEntropy(logits, targets, gradient, out _);
 
     /// <summary>
+    /// <see cref="SoftmaxCrossEntropy{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T})"/> with the number of classes
+    /// stated, so that logits of another shape are refused instead of read as other classes: a many-to-one model's
+    /// logits of every step (steps × classes) with the one target of its last step would otherwise count as one step
+    /// of steps × classes classes.
+    /// </summary>
+    /// <param name="logits">Unnormalised scores, <c>targets.Length × classes</c>, row-major.</param>
+    /// <param name="targets">One class per step in [0, <paramref name="classes"/>), or −1 (no loss at that step).</param>
+    /// <param name="gradient">Overwritten with dLoss/dLogits; same length as <paramref name="logits"/>.</param>
+    /// <param name="classes">Classes per step (a model's <c>OutputWidth</c>), at least 1.</param>
+    /// <returns>The mean loss over counted steps, in nats.</returns>
+    /// <exception cref="ArgumentException"><paramref name="logits"/> is not <c>targets.Length × classes</c> long, or as
+    /// in the overload without <paramref name="classes"/>.</exception>
+    public static T SoftmaxCrossEntropy<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, Span<T> gradient, int classes)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(classes, 1);
+        if (logits.Length != (long)targets.Length * classes)
+            throw new ArgumentException(
+                logits.Length % classes == 0 && logits.Length / classes > targets.Length
+                    ? $"logits has {logits.Length / classes} steps of {classes} classes but targets has {targets.Length}: give every step a target " +
+                      "(-1 for the steps without a loss, e.g. all but the last of a many-to-one sequence), or pass only the steps that have one."
+                    : $"logits has length {logits.Length}; expected targets.Length × classes = {targets.Length} × {classes}.",
+                nameof(logits));
+        return SoftmaxCrossEntropy(logits, targets, gradient, out _);
+    }
+
+    /// <summary>
     /// Softmax cross-entropy over logits (steps × classes) with one class per step, also counting the steps whose
     /// most likely class is the target (accuracy).
     /// </summary>
     /// <param name="logits">Unnormalised scores, steps × classes, row-major (a model's <c>Forward</c> outputs).
-    /// The number of classes is <c>logits.Length / targets.Length</c>.</param>
+    /// The number of classes is <c>logits.Length / targets.Length</c>; to have it checked instead, use the overload that
+    /// takes <c>classes</c>.</param>
     /// <param name="targets">One class per step in [0, classes), or <see cref="IgnoreTarget"/> (−1): no loss at
     /// that step (e.g. padding, or the steps of a many-to-one sequence before its last).</param>
     /// <param name="gradient">Overwritten with dLoss/dLogits = (softmax(logits_t) − onehot(target_t)) / counted

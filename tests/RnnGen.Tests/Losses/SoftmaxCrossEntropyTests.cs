@@ -218,4 +218,26 @@ public class SoftmaxCrossEntropyTests
             RnnGen.Losses.SoftmaxCrossEntropy<float>(logits, Targets, gradient, out _);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    // With the classes stated: the same loss and gradient when the shape fits; the many-to-one mistake (every step's
+    // logits, one target) refused, where the overload without classes reads it as one step of 30 classes.
+    [Fact]
+    public void WithClasses_ChecksTheShape()
+    {
+        var logits = ToFloat(Logits);
+        int classes = logits.Length / Targets.Length;
+        var expected = new float[logits.Length];
+        var actual = new float[logits.Length];
+        float a = RnnGen.Losses.SoftmaxCrossEntropy<float>(logits, Targets, expected);
+        float b = RnnGen.Losses.SoftmaxCrossEntropy<float>(logits, Targets, actual, classes);
+        Assert.Equal(a, b);
+        Assert.Equal(expected, actual);
+
+        var tenSteps = new float[30];
+        var e = Assert.Throws<ArgumentException>(() => RnnGen.Losses.SoftmaxCrossEntropy<float>(tenSteps, [2], new float[30], classes: 3));
+        Assert.Contains("logits has 10 steps of 3 classes but targets has 1", e.Message);
+        Assert.Equal(MathF.Log(30), RnnGen.Losses.SoftmaxCrossEntropy<float>(tenSteps, [2], new float[30]), 5);
+        Assert.Throws<ArgumentException>(() => RnnGen.Losses.SoftmaxCrossEntropy<float>(new float[7], [0, 1], new float[7], classes: 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => RnnGen.Losses.SoftmaxCrossEntropy<float>(new float[6], [0, 1], new float[6], classes: 0));
+    }
 }
