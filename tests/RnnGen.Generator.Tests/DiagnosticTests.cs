@@ -80,9 +80,14 @@ public class DiagnosticTests
     [InlineData("[RnnGen.LstmModel(4)] partial class M { public int Parameters => 0; }", "it declares 'Parameters', which the generated code declares too")]
     [InlineData("[RnnGen.LstmModel(4)] partial class M { public const int HiddenSize = 3; }", "it declares 'HiddenSize'")]
     [InlineData("[RnnGen.LstmModel(4)] partial class M { private float[] _parameters = new float[1]; }", "it declares '_parameters'")]
-    [InlineData("[RnnGen.LstmModel(4)] partial class M { static void CheckLength(int a, int b, string c) { } }", "it declares 'CheckLength'")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class M { static void CheckLength(int a, int b, string c) { } }", "it declares a method 'CheckLength' with the same parameters as the generated 'CheckLength'")]
     [InlineData("[RnnGen.RnnModel(4)] partial class M { public int Step => 1; }", "it declares 'Step'")]
     [InlineData("[RnnGen.GruModel(4)] partial class M { class Tape { } }", "it declares 'Tape'")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class M { public void InitializeParameters(int seed) { } }", "it declares a method 'InitializeParameters' with the same parameters")]
+    [InlineData("[RnnGen.LstmModel(4, Tokens = true, Input = 5)] partial class M { static void CheckToken(int a, string b) { } }", "it declares a method 'CheckToken'")]
+    [InlineData("class B { public void ParametersChanged() { } } [RnnGen.LstmModel(4)] partial class M : B { }", "member 'ParametersChanged', which the generated 'ParametersChanged' would hide")]
+    [InlineData("abstract class B { public abstract void InitializeParameters(int seed); } [RnnGen.LstmModel(4)] partial class M : B { }", "member 'InitializeParameters'")]
+    [InlineData("partial class M { partial class X { [RnnGen.LstmModel(4)] partial class M { public int Parameters; } } }", "it declares 'Parameters'")]
     public void RNNG007_Unsupported(string source, string expected) =>
         Assert.Contains(expected, Single(source, "RNNG007").GetMessage());
 
@@ -91,7 +96,20 @@ public class DiagnosticTests
     public void OverloadsOfGeneratedMethods_AndOtherMembers_AreAccepted()
     {
         var (result, compilation) = GeneratorHarness.Run(
-            "[RnnGen.LstmModel(4, Input = 2)] partial class M { public void Step(string text) { } public void InitializeParameters() => InitializeParameters(1); int _mine = 2; public int Size => HiddenSize + _mine; }");
+            "[RnnGen.LstmModel(4, Input = 2)] partial class M { public void Step(string text) { } public void InitializeParameters() => InitializeParameters(1); static void CheckLength(string s) { } int _mine = 2; public int Size => HiddenSize + _mine; }");
+        Assert.Null(result.Exception);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(GeneratorHarness.CompilerProblems(compilation));
+    }
+
+    // The model's names are those of the model class, not of an enclosing class of the same name; a base method of another
+    // parameter list is an overload.
+    [Fact]
+    public void AnEnclosingClassOfTheModelsName_AndBaseOverloads_AreAccepted()
+    {
+        var (result, compilation) = GeneratorHarness.Run(
+            "partial class M { partial class X { [RnnGen.LstmModel(4, Input = 2)] partial class M { public int X = 1; } } }",
+            "class B { public void Step(string text) { } } [RnnGen.GruModel(4, Input = 2)] partial class N : B { }");
         Assert.Null(result.Exception);
         Assert.Empty(result.Diagnostics);
         Assert.Empty(GeneratorHarness.CompilerProblems(compilation));

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -12,36 +13,38 @@ namespace RnnGen.Generator.Parsing;
 /// <summary>
 /// The user's declarations that would clash with the generated ones: the class's own name, its own members and its base
 /// classes' members against every name the generated code declares in the class. Those names are read from the emitted
-/// source itself, so this check follows the emitter by construction.
+/// source itself, so this check follows the emitter by construction; they depend only on the model's shape, so each shape
+/// is emitted and parsed once per process (the check runs again on every edit in an IDE).
 /// </summary>
 internal static class NameClashes
 {
     /// <summary>Why <paramref name="type"/> cannot hold the generated <paramref name="model"/>, or null when nothing clashes.</summary>
     public static string? Find(INamedTypeSymbol type, ModelSpec model, CSharpParseOptions options, CancellationToken cancellationToken)
     {
-        var (names, methods) = Declared(model, options, cancellationToken);
+        Declared declared = DeclaredBy(model, options, cancellationToken);
 
-        if (names.Contains(type.Name))
+        if (declared.Names.Contains(type.Name))
             return $"the generated model declares a member named '{type.Name}', and a class cannot contain a member named like itself; rename the class";
 
-        // The class's own members: a generated public method may be overloaded (an identical signature is the compiler's
-        // error CS0111, which names it); anything else of a generated name clashes.
+        // The class's own members: a method beside generated ones of its name is an overload, fine unless it has the same
+        // parameters as one of them; anything else of a generated name clashes.
         foreach (var member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (member.IsImplicitlyDeclared || !names.Contains(member.Name) || IsAccessor(member))
+            if (member.IsImplicitlyDeclared || !declared.Names.Contains(member.Name) || IsAccessor(member))
                 continue;
-            if (member is IMethodSymbol && methods.TryGetValue(member.Name, out bool overloadable) && overloadable)
+            if (member is IMethodSymbol method && declared.IsOverloadable(method))
                 continue;
-            return $"it declares '{member.Name}', which the generated code declares too; rename yours";
+            return member is IMethodSymbol && declared.Methods.ContainsKey(member.Name)
+                ? $"it declares a method '{member.Name}' with the same parameters as the generated '{member.Name}'; rename yours or change its parameters"
+                : $"it declares '{member.Name}', which the generated code declares too; rename yours";
         }
 
-        // Base classes: a visible member that a generated one would hide (a method beside a generated method of the same
-        // name is an overload, not hidden).
+        // Base classes: a visible member that a generated one would hide (a method only by one with its parameters).
         for (var b = type.BaseType; b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
         {
             var hidden = b.GetMembers().FirstOrDefault(m => m.DeclaredAccessibility != Accessibility.Private && !m.IsImplicitlyDeclared
-                && names.Contains(m.Name) && !IsAccessor(m) && !(m is IMethodSymbol && methods.ContainsKey(m.Name)));
+                && declared.Names.Contains(m.Name) && !IsAccessor(m) && !(m is IMethodSymbol method && declared.IsOverloadable(method)));
             if (hidden is not null)
                 return $"its base class '{b.Name}' has a member '{hidden.Name}', which the generated '{hidden.Name}' would hide; rename that member or derive from another class";
         }
@@ -52,45 +55,83 @@ internal static class NameClashes
         member is IMethodSymbol { MethodKind: not (MethodKind.Ordinary or MethodKind.DeclareMethod) };
 
     /// <summary>
-    /// Every name the generated code declares directly in the model class (members and nested types; explicit interface
-    /// implementations excluded), and of those the methods, each with whether it is public or protected (a user may add
-    /// overloads of those).
+    /// The names the generated code declares directly in the model class (members and nested types; explicit interface
+    /// implementations excluded), and for each method name its overloads' parameter lists (as
+    /// <see cref="Signature(IMethodSymbol)"/> writes them).
     /// </summary>
-    private static (HashSet<string> Names, Dictionary<string, bool> Methods) Declared(ModelSpec model, CSharpParseOptions options, CancellationToken cancellationToken)
+    private sealed class Declared
     {
-        var names = new HashSet<string>();
-        var methods = new Dictionary<string, bool>();
-        var root = CSharpSyntaxTree.ParseText(ModelEmitter.Emit(model), options, cancellationToken: cancellationToken).GetRoot(cancellationToken);
-        string typeName = model.TypeName.TrimStart('@');
-        // the model's class: the first class of its name (enclosing types come before it, its nested types after)
-        var modelClass = root.DescendantNodes().OfType<ClassDeclarationSyntax>().First(c => c.Identifier.ValueText == typeName);
+        public readonly HashSet<string> Names = new();
+        public readonly Dictionary<string, List<string>> Methods = new();
+
+        /// <summary>A user's method beside generated ones of its name: an overload, unless one of them has its parameters.</summary>
+        public bool IsOverloadable(IMethodSymbol method) =>
+            Methods.TryGetValue(method.Name, out var signatures) && !signatures.Contains(Signature(method));
+    }
+
+    private static readonly ConcurrentDictionary<ModelSpec, Declared> Cache = new();
+
+    private static Declared DeclaredBy(ModelSpec model, CSharpParseOptions options, CancellationToken cancellationToken)
+    {
+        // The names depend on the shape only: one entry per shape, whatever the class is called and wherever it is.
+        var shape = model with
+        {
+            Namespace = null, TypeName = "M", ContainingTypes = EquatableArray<string>.Empty, HintName = "M", AttributeText = "",
+        };
+        if (Cache.TryGetValue(shape, out var known))
+            return known;
+        var declared = new Declared();
+        var root = CSharpSyntaxTree.ParseText(ModelEmitter.Emit(shape), options, cancellationToken: cancellationToken).GetRoot(cancellationToken);
+        var modelClass = root.DescendantNodes().OfType<ClassDeclarationSyntax>().First(c => c.Identifier.ValueText == "M");
         foreach (var member in modelClass.Members)
         {
             switch (member)
             {
                 case BaseFieldDeclarationSyntax field:
-                    foreach (var v in field.Declaration.Variables) names.Add(v.Identifier.ValueText);
+                    foreach (var v in field.Declaration.Variables) declared.Names.Add(v.Identifier.ValueText);
                     break;
                 case PropertyDeclarationSyntax { ExplicitInterfaceSpecifier: null } property:
-                    names.Add(property.Identifier.ValueText);
+                    declared.Names.Add(property.Identifier.ValueText);
                     break;
                 case MethodDeclarationSyntax { ExplicitInterfaceSpecifier: null } method:
                     string name = method.Identifier.ValueText;
-                    names.Add(name);
-                    bool visible = method.Modifiers.Any(m => m.IsKind(SyntaxKind.PublicKeyword) || m.IsKind(SyntaxKind.ProtectedKeyword));
-                    methods[name] = methods.TryGetValue(name, out bool before) ? before && visible : visible;
+                    declared.Names.Add(name);
+                    if (!declared.Methods.TryGetValue(name, out var signatures))
+                        declared.Methods[name] = signatures = new List<string>();
+                    signatures.Add(Signature(method));
                     break;
                 case BaseTypeDeclarationSyntax nested:
-                    names.Add(nested.Identifier.ValueText);
+                    declared.Names.Add(nested.Identifier.ValueText);
                     break;
                 case DelegateDeclarationSyntax d:
-                    names.Add(d.Identifier.ValueText);
+                    declared.Names.Add(d.Identifier.ValueText);
                     break;
                 case EventDeclarationSyntax { ExplicitInterfaceSpecifier: null } e:
-                    names.Add(e.Identifier.ValueText);
+                    declared.Names.Add(e.Identifier.ValueText);
                     break;
             }
         }
-        return (names, methods);
+        return Cache.GetOrAdd(shape, declared);
+    }
+
+    // A parameter list as "ref System.Span<float>, int": the generated code names types in full (global::…), a symbol as
+    // C# shows it; the model's own nested types (State) stay short on both sides.
+    private static string Signature(MethodDeclarationSyntax method) =>
+        string.Join(", ", method.ParameterList.Parameters.Select(p =>
+            string.Concat(p.Modifiers.Select(m => m.Text + " ")) + (p.Type?.ToString() ?? "").Replace("global::", "").Replace(" ", "")));
+
+    private static string Signature(IMethodSymbol method) =>
+        string.Join(", ", method.Parameters.Select(p =>
+            (p.RefKind switch { RefKind.Ref => "ref ", RefKind.Out => "out ", RefKind.In => "in ", RefKind.RefReadOnlyParameter => "ref readonly ", _ => "" })
+            + (p.IsParams ? "params " : "")
+            + TypeText(p.Type)));
+
+    private static string TypeText(ITypeSymbol type)
+    {
+        // the model's nested types as the generated code writes them (State, Tape); everything else in full
+        if (type is INamedTypeSymbol { ContainingType: not null } nested && nested.ContainingType.GetAttributes().Length > 0
+            && (nested.Name is "State" or "Tape"))
+            return nested.Name;
+        return type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "").Replace(" ", "");
     }
 }
