@@ -21,7 +21,7 @@ internal static class OracleComparison
 
     /// <summary>
     /// Norm-wise relative tolerances. Float against libtorch float, fixed before measuring: forward 1e-5 and gradients 1e-4,
-    /// about 84 and 840 times float's unit roundoff (2⁻²³). Double against libtorch float64: the same multiples of double's
+    /// about 84 and 840 times float's machine epsilon (2⁻²³). Double against libtorch float64: the same multiples of double's
     /// (2⁻⁵²), 2e-14 and 2e-13 (they were 1e-11 and 1e-10 until the errors had been measured on every cell kind: at most
     /// 5.5e-16 forward and 1.3e-15 for gradients, so a bug that costs double precision its last four digits now fails).
     /// </summary>

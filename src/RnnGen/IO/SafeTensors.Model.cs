@@ -172,6 +172,19 @@ public static partial class SafeTensors
             throw ctx.Fail($"the file holds '{reverse.Name}': it was saved from a bidirectional module (bidirectional=True), and RnnGen's " +
                            $"models run one direction. Save a unidirectional module, or split the directions into two models.", reverse.Name);
 
+        // More layers than the model: refused even when extra tensors may be skipped (the first layers alone compute
+        // something else).
+        // (a layer counts when the file has both of its weight matrices, so that a stray or misnamed tensor is reported as such)
+        int fileLayers = header.Tensors.Select(t => LayerOf(t.Name))
+            .Where(k => k >= 0 && byName.ContainsKey($"weight_ih_l{k}") && byName.ContainsKey($"weight_hh_l{k}"))
+            .DefaultIfEmpty(-1).Max() + 1;
+        if (fileLayers > info.LayerCount)
+        {
+            string deepest = $"weight_ih_l{fileLayers - 1}";
+            throw ctx.Fail($"the file holds '{deepest}': it has {fileLayers} layers, and {model} has {info.LayerCount}. Loading only the first " +
+                           $"{info.LayerCount} would compute something else: load it into a model declared with layers: {fileLayers}.", deepest);
+        }
+
         // The tensors both sides have, first: a file of another model's sizes is best told by its shapes.
         foreach (var expected in info.Layout)
         {
@@ -201,6 +214,16 @@ public static partial class SafeTensors
         var targets = new ParameterTensor?[header.Tensors.Count];
         for (int i = 0; i < targets.Length; i++) targets[i] = info.Find(header.Tensors[i].Name);
         return targets;
+    }
+
+    /// <summary>The layer k of a recurrent tensor named <c>weight_ih_lk</c>, <c>bias_hh_lk</c>, …, or −1.</summary>
+    private static int LayerOf(string name)
+    {
+        if (!(name.StartsWith("weight_", StringComparison.Ordinal) || name.StartsWith("bias_", StringComparison.Ordinal)))
+            return -1;
+        int at = name.LastIndexOf("_l", StringComparison.Ordinal);
+        return at > 0 && int.TryParse(name.AsSpan(at + 2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int layer)
+            && layer < 100_000 ? layer : -1;
     }
 
     private static bool SameShape(IReadOnlyList<long> found, IReadOnlyList<int> expected)

@@ -111,6 +111,11 @@ internal sealed class BatchRunner<TModel, T>
         _width = _info.OutputWidth;
 
         int groupLanes = Math.Min(lanes, LaneGroups.MaxLanes);
+        // a worker's outputs and inputs for a window: refused as the tape refuses its own (maxSteps), not by an overflow
+        long widest = (long)groupLanes * window * Math.Max(_width, _info.Tokens ? 1 : _info.InputSize);
+        if (widest > Array.MaxLength)
+            throw new ArgumentOutOfRangeException("maxSteps", window,
+                $"A window of {window} steps × {groupLanes} lanes needs arrays of {widest} values for its outputs or inputs; an array holds at most {Array.MaxLength}.");
         _replicas = new TModel[workers];
         _tapes = new RecurrentTape[workers];
         _outputs = new T[workers][];

@@ -41,7 +41,9 @@ public static class SequenceTrainer
 /// flattened batch — and the update uses the gradient of that mean.</para>
 /// <para><b>State of the model during and after a run.</b> The model given to the constructor is the master: it holds the
 /// trained parameters after every update; its <c>Gradients</c> hold the last window's (clipped) gradients. Cancelling or an
-/// exception leaves it with the parameters of the last completed update (never half an update). The first lockstep group
+/// exception leaves it with the parameters of the last completed update (never half an update) — except the one update
+/// that turns finite gradients into NaN or ∞ parameters (the optimizer's settings): that update is complete, and
+/// <see cref="Train"/> throws after it with the model running on those parameters, so the loss is not hidden. The first lockstep group
 /// of every window runs on the master itself and the others on replicas, one per worker (a batch of one sequence is one
 /// group: it never copies the parameters to a replica or its gradients back; from two sequences on there are at least
 /// two). The master's own packed copy of the weights (<c>ParametersChanged</c>) is refreshed before every window and
@@ -163,6 +165,10 @@ public sealed class SequenceTrainer<TModel, T>
             throw new InvalidOperationException(
                 $"{typeof(TModel).Name}'s parameters are all zero (a new model): call InitializeParameters(seed) or load a model file before " +
                 "training. With every weight zero, every hidden state stays zero and most gradients are exactly zero, so training cannot move the weights.");
+        if (!Finite.All<T>(Model.Parameters))
+            throw new InvalidOperationException(
+                $"{typeof(TModel).Name}'s parameters hold NaN or infinity before training: load them again from a sound model file, or call " +
+                "InitializeParameters(seed). (A model file may store such values; training cannot repair them.)");
         // a window longer than every sequence changes nothing but the size of the tapes: cap it by the data
         int window = Math.Min(Options.WindowLength ?? int.MaxValue, Math.Max(trainShape.MaxSteps, validationShape?.MaxSteps ?? 0));
         int lanes = Math.Min(Options.BatchSize, Math.Max(trainShape.Count, validationShape?.Count ?? 0));
@@ -233,10 +239,12 @@ public sealed class SequenceTrainer<TModel, T>
             }
             catch (ArgumentOutOfRangeException e) when (e.ParamName is "maxSteps")
             {
-                // a tape too large for an array: say which option cuts it
+                // a window too long for a worker's arrays (its tape, outputs or inputs): say which option cuts it
+                int groupLanes = Math.Min(lanes, LaneGroups.MaxLanes);
+                string window_ = window.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
                 throw new ArgumentException(Options.WindowLength is null
-                    ? $"TrainerOptions.WindowLength is not set, so every sequence runs as one window of BPTT: here {window:N0} steps (the longest sequence, in {longest}) × {lanes} lanes, whose tape does not fit in memory. Set WindowLength (char-rnn uses 50) to cut the sequences into windows, the state carried from one to the next. ({e.Message})"
-                    : $"A window of {window:N0} steps × {lanes} lanes needs a tape that does not fit in memory: lower TrainerOptions.WindowLength or BatchSize. ({e.Message})",
+                    ? $"TrainerOptions.WindowLength is not set, so every sequence runs as one window of BPTT: here {window_} steps (the longest sequence, in {longest}) × {groupLanes} lanes per lockstep group, more than the largest array holds. Set WindowLength (char-rnn uses 50) to cut the sequences into windows, the state carried from one to the next. ({e.Message})"
+                    : $"A window of {window_} steps × {groupLanes} lanes per lockstep group needs more than the largest array holds: lower TrainerOptions.WindowLength{(groupLanes < LaneGroups.MaxLanes ? " or BatchSize" : "")}. ({e.Message})",
                     longest, e);
             }
         }
@@ -482,11 +490,14 @@ public sealed class SequenceTrainer<TModel, T>
             // the clipping rides along with the optimizer's pass, with the bits of GradientClipping's calls
             optimizer.Step(model.Parameters, gradients, Clipping(gradients, gradientNorm));
             if (!Finite.All<T>(model.Parameters))
+            {
+                _runner.ParametersUpdated(); // the model is refreshed on the way out: it runs on what its Parameters now hold
                 throw new InvalidOperationException(
                     $"Epoch {_epoch}, window {_windowInEpoch}: the update made parameters NaN or infinite although the loss ({loss:G4}) and " +
                     $"the gradients were finite, so the optimizer's settings cannot work (learning rate {optimizer.LearningRate:G4}; a " +
                     "zero epsilon divides 0 by 0 where a gradient is 0). The parameters are lost: load them again from a model file " +
                     "or a checkpoint, or initialize the model again, and change the optimizer's settings.");
+            }
             _runner.ParametersUpdated();
             _steps++;
             _epochSteps++;

@@ -26,7 +26,8 @@ public enum NonFiniteHandling
     /// <summary>Skip the step: no parameter or optimizer update, training goes on with the next window. Skipped steps are
     /// counted in <see cref="TrainingProgress.SkippedSteps"/> and <see cref="EpochSummary.SkippedSteps"/> and left out of
     /// the epoch's training loss. A lane whose recurrent state became NaN or ±∞ in the skipped window restarts from a zero
-    /// state; the other lanes carry their state on as usual.</summary>
+    /// state; the other lanes carry their state on as usual. (An update that makes the parameters themselves NaN or ±∞
+    /// from finite gradients is not skipped but thrown, under either setting: no later step could repair them.)</summary>
     Skip = 1,
 }
 

@@ -208,6 +208,16 @@ public class SafeTensorsValidationTests
     }
 
     [Fact]
+    public void AFileWithMoreLayers_IsRefused_EvenWhenExtraTensorsMayBeSkipped()
+    {
+        byte[] file = Build(Header(Meta, WeightHh, BiasHh, WeightIh, BiasIh, Entry("weight_ih_l1", "F32", "[2,2]", 56, 72), Entry("weight_hh_l1", "F32", "[2,2]", 72, 88)),
+            Concat(TinyData, F32(1, 2, 3, 4), F32(5, 6, 7, 8)));
+        var e = Assert.Throws<ModelFileException>(() => SafeTensors.Load<IoTinyF, float>(new MemoryStream(file), new SafeTensorsLoadOptions { IgnoreExtraTensors = true }));
+        Assert.Contains("the file holds 'weight_ih_l1': it has 2 layers, and IoTinyF", e.Message);
+        Assert.Contains("layers: 2", e.Message);
+    }
+
+    [Fact]
     public void ABidirectionalFile_IsRefused_EvenWhenExtraTensorsMayBeSkipped()
     {
         byte[] file = Build(Header(Meta, WeightHh, BiasHh, WeightIh, BiasIh, Entry("weight_ih_l0_reverse", "F32", "[2,3]", 56, 80)), Concat(TinyData, F32(1, 2, 3, 4, 5, 6)));
@@ -265,7 +275,7 @@ public class SafeTensorsValidationTests
 
         stream.Position = 0;
         var e2 = Assert.Throws<ModelFileException>(() => SafeTensors.Load(new LstmF2x6Head(), stream, new SafeTensorsLoadOptions { IgnoreModelMetadata = true }));
-        Assert.Contains("tensor 'weight_ih_l0' has shape [20, 3], but LstmF2x6Head", e2.Message); // the shapes, before the missing head
+        Assert.Contains("the file holds 'weight_ih_l2': it has 3 layers, and LstmF2x6Head", e2.Message); // its layers, before shapes and the missing head
     }
 
     [Fact]

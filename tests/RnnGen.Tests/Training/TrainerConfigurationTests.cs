@@ -165,6 +165,11 @@ public class TrainerConfigurationTests
         var e = Assert.Throws<InvalidOperationException>(() => trainer.Train(data));
         Assert.Contains("the update made parameters NaN or infinite although the loss", e.Message);
         Assert.Contains("The parameters are lost", e.Message);
+        // and the model runs on them: its Step shows the loss instead of the old weights
+        var output = new float[SmallRnn.OutputWidth];
+        var state = new SmallRnn.State();
+        model.Step(3, ref state, output);                         // token 3's column got a zero gradient: 0 / 0
+        Assert.Contains(output, float.IsNaN);
     }
 
     // Without WindowLength every sequence is one window: a tape that cannot exist is refused naming the option to set.
@@ -178,8 +183,28 @@ public class TrainerConfigurationTests
         var trainer = SequenceTrainer.Create(model, new Adam<float>(TinyCharModel.ParameterCount), new TrainerOptions { Epochs = 1, BatchSize = 16 });
         var e = Assert.Throws<ArgumentException>(() => trainer.Train(new BadDataset(Enumerable.Repeat(sequence, 16).ToArray())));
         Assert.Contains("TrainerOptions.WindowLength is not set", e.Message);
-        Assert.Contains("700,000 steps (the longest sequence, in training) × 16 lanes", e.Message);
+        Assert.Contains("700,000 steps (the longest sequence, in training) × 16 lanes per lockstep group", e.Message);
         Assert.Equal("training", e.ParamName);
+
+        // the same for the worker's output buffer of a wide head, which the tape's own check does not cover
+        var wide = TrainingSequence<float>.FromTokens(new int[8_000_000], new int[8_000_000]);
+        var wideModel = new WideHeadRnn();
+        wideModel.InitializeParameters(1);
+        var e2 = Assert.Throws<ArgumentException>(() => SequenceTrainer.Create(wideModel, new Adam<float>(WideHeadRnn.ParameterCount), new TrainerOptions { Epochs = 1 })
+            .Train(new BadDataset([wide])));
+        Assert.Contains("TrainerOptions.WindowLength is not set", e2.Message);
+    }
+
+    // Parameters that are already NaN (a model file may hold them) are refused before training, not blamed on an update.
+    [Fact]
+    public void NonFiniteParametersBeforeTraining_AreRefused()
+    {
+        var model = new SmallRnn();
+        model.InitializeParameters(1);
+        model.Parameters[3] = float.NaN;
+        var trainer = SequenceTrainer.Create(model, new Adam<float>(SmallRnn.ParameterCount), new TrainerOptions { Epochs = 1 });
+        var e = Assert.Throws<InvalidOperationException>(() => trainer.Train(TaskData.Echo<float>(4, 6, 6, 1, 1)));
+        Assert.Contains("hold NaN or infinity before training", e.Message);
     }
 
     /// <summary>A dataset that does not check its sequences (SequenceDataset refuses empty ones itself).</summary>

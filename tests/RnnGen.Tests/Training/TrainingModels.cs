@@ -29,3 +29,7 @@ public partial class ReluRnn { }
 /// <summary>A character model over a 32-symbol vocabulary (the usage example).</summary>
 [LstmModel(hidden: 32, Input = 32, Output = 32, Tokens = true)]
 public partial class TinyCharModel { }
+
+/// <summary>A token RNN with a wide head: its worker's output buffer for a window outgrows an array before its tape does.</summary>
+[RnnModel(hidden: 2, Input = 4, Output = 300, Tokens = true)]
+public partial class WideHeadRnn { }
