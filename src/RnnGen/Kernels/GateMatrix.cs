@@ -8,6 +8,7 @@ namespace RnnGen.Kernels;
 
 /// <summary>The four pre-activation sums of one block of units, one per slot, as <see cref="GateMatrix{T}.Sums(ReadOnlySpan{T}, ReadOnlySpan{T})"/> leaves them (read back with <see cref="GateSums.Load{L, T}"/>).</summary>
 /// <typeparam name="L">The lane type (<see cref="Lanes{T}.Wide"/> or <see cref="Lanes{T}.Portable"/>).</typeparam>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code; not an API to program against
 public readonly struct GateSums<L> where L : struct
 {
     /// <summary>Slot 0.</summary>
@@ -35,6 +36,7 @@ public readonly struct GateSums<L> where L : struct
 /// returns: the sums of units j … j + Count − 1 are the four vectors from 4·j on (4 × H rounded up to whole blocks values,
 /// <see cref="GateMatrix{T}.SumsLength"/>).
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code; not an API to program against
 public static class GateSums
 {
     /// <summary>The sums of the block that starts at <paramref name="unit"/> (a multiple of L.Count), from a buffer laid out as <see cref="GateMatrix{T}.Sums(ReadOnlySpan{T}, ReadOnlySpan{T})"/> returns it.</summary>
@@ -73,6 +75,7 @@ public static class GateSums
 /// <para>Like <see cref="PackedMatrix{T}"/>, a private copy in a pinned array that starts on a 64-byte boundary:
 /// generated models <see cref="Pack"/> it from the PyTorch-layout parameters in <c>ParametersChanged()</c>.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code; not an API to program against
 public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[] _weights;      // pinned; the packed blocks start at _start, on a 64-byte boundary

@@ -14,6 +14,7 @@ namespace RnnGen.Kernels;
 /// </list>
 /// Row t of a step-major operand starts at <c>t · stride</c>, so tape records can be read in place.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code; not an API to program against
 public static class Gemm
 {
     // AddOuterProducts: steps per chunk. A chunk's tile of b (64 steps × four vectors: 16 KB of floats or doubles) is

@@ -16,6 +16,7 @@ namespace RnnGen.Kernels;
 /// <see cref="Load"/> zero-pads the last, partial vector of a span and <see cref="Store"/> writes only its valid
 /// lanes, so any hidden size works. The activations' accuracy is documented on <see cref="Lanes{T}"/>.
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code; not an API to program against
 public interface ILanes<TSelf, T>
     where TSelf : struct, ILanes<TSelf, T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -104,6 +105,7 @@ public interface ILanes<TSelf, T>
 /// <para><b>Double precision.</b> σ(x) = 1 / (1 + e^−x) and tanh(x) = 1 − 2 / (e^{2x} + 1) from the vectorised
 /// <c>Exp</c> of System.Runtime.Intrinsics: absolute error below 4·10⁻¹⁶ (tested).</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code; not an API to program against
 public static class Lanes<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Whether generated code runs <see cref="Wide"/> (Vector512 is hardware-accelerated) rather than <see cref="Portable"/>.</summary>

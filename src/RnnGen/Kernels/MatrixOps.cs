@@ -10,6 +10,7 @@ namespace RnnGen.Kernels;
 /// window-wide products are in <see cref="Gemm"/>). Matrices are row-major (PyTorch layout): element (r, c) of a
 /// matrix with <c>cols</c> columns is at <c>r * cols + c</c>.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code; not an API to program against
 public static class MatrixOps
 {
     /// <summary>

@@ -24,6 +24,7 @@ namespace RnnGen.Kernels;
 /// do not multiply with one instance from two threads at once, except in disjoint row slices (the parts of a
 /// <see cref="CoreTeam"/>), of which only the one that ends at the last row uses the scratch.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code; not an API to program against
 public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
 {
     // Lanes whose accumulators share one pass over a block: a tile of four row vectors by up to four lanes is
@@ -408,6 +409,7 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
 /// folded in: the input projection of a token model, where "W times a one-hot vector plus the bias" becomes one
 /// vector add. Refreshed from the parameters by <see cref="Pack"/>.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code; not an API to program against
 public sealed class TransposedMatrix<T> where T : unmanaged, INumber<T>
 {
     private readonly T[] _values;

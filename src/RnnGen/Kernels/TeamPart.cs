@@ -77,6 +77,7 @@ public readonly struct TeamPart
 /// Rows of a product computed by one part of a team: of <see cref="Groups"/> equal groups of rows (the gates of a layer),
 /// rows <see cref="From"/> … <see cref="To"/> − 1 of each group.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code; not an API to program against
 public readonly record struct RowSlice(int Groups, int From, int To)
 {
     /// <summary>Every row of a product of <paramref name="rows"/> rows.</summary>
@@ -91,6 +92,7 @@ public readonly record struct RowSlice(int Groups, int From, int To)
 /// a <see cref="CoreTeam"/> write neighbouring units of its rows, and rows that start on a cache line keep them from sharing
 /// lines (measured: 0.1–0.3 µs of a 3.5 µs two-core step of an LSTM 64→128×2).
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code; not an API to program against
 public sealed class AlignedArray<T> where T : unmanaged
 {
     private readonly T[] _array;
