@@ -8,7 +8,7 @@ using RnnGen.Benchmarks.Report;
 //   --out FILE                write the report to FILE instead
 //   any BenchmarkDotNet option, e.g. --filter '*Gru*'   runs that subset; the report is written only with --out
 //   --scaling [FILE]          instead: the scaling plot, LSTM H→H×1 for H = 16 … 1024 (docs/images/scaling.png)
-//   --spread [N] [FILE]       instead: the streaming and batch-50 training ratios in N fresh processes (default 5;
+//   --spread [N] [FILE]       instead: the streaming, 25× and batch-1/50 training ratios in N fresh processes (default 5;
 //                             docs/benchmark-spread.md)
 //   --medians FILE            (used by --spread) also write each row's median to FILE, tab-separated
 

@@ -9,7 +9,8 @@ public sealed class SafeTensorsLoadOptions
     /// <summary>
     /// Skip tensors the model does not have (for example a PyTorch module that holds an embedding or a
     /// second head). Default false: an extra tensor is refused, because it usually means the file belongs
-    /// to another model.
+    /// to another model. A bidirectional module's <c>*_reverse</c> tensors and layers beyond the model's
+    /// <c>LayerCount</c> are refused even then: the forward half, or the first layers alone, compute something else.
     /// </summary>
     public bool IgnoreExtraTensors { get; init; }
 

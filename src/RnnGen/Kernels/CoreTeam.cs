@@ -10,7 +10,9 @@ namespace RnnGen;
 /// </summary>
 /// <remarks>
 /// <para>Give a team to a model through its <c>Team</c> property (generated for models above 32,768 gate weights whose
-/// hidden size is a multiple of 16, or of 8 in double precision). The
+/// hidden size is a multiple of 16 and at least 32; in double a multiple of 8 and at least 16). The step is split only
+/// when the hidden size holds two of this machine's packed blocks (four of its widest vectors: 128, 192… floats with
+/// AVX-512, 64, 96… with AVX2); otherwise it runs alone on the calling thread. The
 /// calling thread is part 0; the team owns <see cref="Cores"/> − 1 helper threads, which spin between calls for
 /// <see cref="SpinTime"/> (so that a stream of steps does not pay for waking them) and then sleep until the next call.
 /// Spinning keeps those cores busy: give a team only to a model whose latency matters more than the other work of the

@@ -52,7 +52,7 @@ public static class SequenceTrainer
 /// <para><b>One update</b> reads the summed gradients once for their norm (which is also the NaN/∞ check: the norm is
 /// finite only if every gradient is) and once more in the optimizer's pass, which clips them on the way
 /// (<see cref="TrainerOptions.ClipGradientValue"/>, <see cref="TrainerOptions.ClipGradientNorm"/>) with the same bits as
-/// <see cref="GradientClipping"/>'s methods.</para>
+/// <see cref="GradientClipping"/>'s methods; then it reads the parameters once, to check that the step left them finite.</para>
 /// <para><b>Memory between calls.</b> The replicas, tapes and buffers a call needs are allocated on the first call and kept
 /// for the next one with the same window length, number of lanes and workers (calling <see cref="Train"/> once per epoch, or
 /// <see cref="Evaluate"/> between epochs, allocates them once); they are replaced when that shape changes and freed with
@@ -148,13 +148,15 @@ public sealed class SequenceTrainer<TModel, T>
     /// <param name="cancellationToken">Checked before every window (training and validation): cancelling stops within one
     /// window and throws <see cref="OperationCanceledException"/>, the model keeping its last completed update.</param>
     /// <returns>The summaries of the epochs, the best epoch and how training ended.</returns>
-    /// <exception cref="ArgumentException">A dataset is empty or a sequence does not fit the model or the loss (the message
-    /// names the dataset and the sequence).</exception>
+    /// <exception cref="ArgumentException">A dataset is empty, a sequence does not fit the model or the loss (the message
+    /// names the dataset and the sequence), no sequence of a dataset has a target (a label other than −1, or target
+    /// values), or a window — the longest sequence when <see cref="TrainerOptions.WindowLength"/> is null — is too long
+    /// for a worker's tape and buffers (the message says to set or lower <c>WindowLength</c>).</exception>
     /// <exception cref="NonFiniteStepException">A step's loss or gradients were NaN or infinite and
     /// <see cref="TrainerOptions.NonFinite"/> is <see cref="NonFiniteHandling.Throw"/>; that update was not applied.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <exception cref="InvalidOperationException">This trainer is already running; or the model's parameters are all zero
-    /// (initialize it first); or an update made the parameters NaN or infinite from finite gradients (the optimizer's
+    /// (initialize it first) or hold NaN or infinity before training (load them again or initialize the model); or an update made the parameters NaN or infinite from finite gradients (the optimizer's
     /// settings, whatever <see cref="TrainerOptions.NonFinite"/> says: the parameters are lost).</exception>
     public TrainingResult Train(ISequenceDataset<T> training, ISequenceDataset<T>? validation = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -196,7 +198,8 @@ public sealed class SequenceTrainer<TModel, T>
     /// <param name="data">The sequences; checked against the model and the loss first.</param>
     /// <param name="cancellationToken">Checked before every window.</param>
     /// <returns>Mean loss, accuracy, perplexity and bits per token (the last three for cross-entropy).</returns>
-    /// <exception cref="ArgumentException">The dataset is empty or a sequence does not fit.</exception>
+    /// <exception cref="ArgumentException">The dataset is empty, a sequence does not fit, no sequence has a target, or a
+    /// window is too long for a worker's tape and buffers (set <see cref="TrainerOptions.WindowLength"/>).</exception>
     /// <exception cref="InvalidOperationException">This trainer is running.</exception>
     public EvaluationMetrics Evaluate(ISequenceDataset<T> data, CancellationToken cancellationToken = default)
     {

@@ -16,7 +16,11 @@ public enum SequenceLoss
     BinaryCrossEntropyWithLogits = 2,
 }
 
-/// <summary>What the trainer does when a step's loss or summed gradients contain NaN or ±∞.</summary>
+/// <summary>
+/// What the trainer does when a step's loss or summed gradients contain NaN or ±∞. (An update that makes the parameters
+/// themselves NaN or ±∞ from finite gradients is different: it is applied, and the trainer then throws an
+/// <see cref="InvalidOperationException"/> under either setting, since no later step could repair them.)
+/// </summary>
 public enum NonFiniteHandling
 {
     /// <summary>Throw a <see cref="NonFiniteStepException"/>; the parameters and the optimizer keep the values they had
@@ -26,8 +30,7 @@ public enum NonFiniteHandling
     /// <summary>Skip the step: no parameter or optimizer update, training goes on with the next window. Skipped steps are
     /// counted in <see cref="TrainingProgress.SkippedSteps"/> and <see cref="EpochSummary.SkippedSteps"/> and left out of
     /// the epoch's training loss. A lane whose recurrent state became NaN or ±∞ in the skipped window restarts from a zero
-    /// state; the other lanes carry their state on as usual. (An update that makes the parameters themselves NaN or ±∞
-    /// from finite gradients is not skipped but thrown, under either setting: no later step could repair them.)</summary>
+    /// state; the other lanes carry their state on as usual.</summary>
     Skip = 1,
 }
 
@@ -57,7 +60,9 @@ public sealed class TrainerOptions
     /// <summary>
     /// Truncated-BPTT window k (≥ 1): each sequence is cut into windows of at most k steps; gradients flow back only
     /// within a window, and the parameters are updated after every window. <c>null</c> (the default) uses the length of
-    /// the longest sequence, i.e. full BPTT with one update per batch. The model's tape is sized for this many steps.
+    /// the longest sequence, i.e. full BPTT with one update per batch. The model's tape is sized for this many steps; a
+    /// window too long for a worker's tape and buffers (steps × lanes beyond the largest array) is refused when training
+    /// starts, with an <see cref="ArgumentException"/> that says to set this.
     /// </summary>
     public int? WindowLength { get; init; }
 
@@ -75,7 +80,8 @@ public sealed class TrainerOptions
 
     /// <summary>Seed of the shuffling. The same seed, data, model parameters and options give bit-identical training, with
     /// any <see cref="WorkerCount"/>. A trainer's shuffle continues across its <c>Train</c> calls (three calls of one epoch
-    /// order the sequences as one call of three). Default 0.</summary>
+    /// order the sequences as one call of three); a new trainer starts again from the seed: to resume a run exactly,
+    /// carry <see cref="SequenceTrainer{TModel, T}.ShuffleState"/> over. Default 0.</summary>
     public long Seed { get; init; }
 
     /// <summary>

@@ -281,8 +281,9 @@ internal static class MarkdownReport
         md.AppendLine();
         md.AppendLine("Some ratios move from one process to the next by more than the rows scatter within one: the memory-bound models " +
                       "(904 KB and 8 MB) with where the operating system puts their pages, and TorchSharp's `nn.LSTM` training with " +
-                      "oneDNN. [benchmark-spread.md](benchmark-spread.md) (`-- --spread`) runs the streaming floor, RnnGen and " +
-                      "TorchSharp-sequence rows and the batch-50 training rows in several fresh processes and shows the spread of their ratios.");
+                      "oneDNN. [benchmark-spread.md](benchmark-spread.md) (`-- --spread`) runs the streaming floor, RnnGen (alone and " +
+                      "on 2 cores) and TorchSharp-sequence rows, the LSTM 64→128×2's TorchSharp-module rows and the batch-1 and batch-50 " +
+                      "training rows in several fresh processes and shows the spread of their ratios.");
         md.AppendLine();
     }
 
