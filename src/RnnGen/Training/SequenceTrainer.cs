@@ -244,10 +244,10 @@ public sealed class SequenceTrainer<TModel, T>
             {
                 // a window too long for a worker's arrays (its tape, outputs or inputs): say which option cuts it
                 int groupLanes = Math.Min(lanes, LaneGroups.MaxLanes);
-                string window_ = window.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+                string steps = window.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
                 throw new ArgumentException(Options.WindowLength is null
-                    ? $"TrainerOptions.WindowLength is not set, so every sequence runs as one window of BPTT: here {window_} steps (the longest sequence, in {longest}) × {groupLanes} lanes per lockstep group, more than the largest array holds. Set WindowLength (char-rnn uses 50) to cut the sequences into windows, the state carried from one to the next. ({e.Message})"
-                    : $"A window of {window_} steps × {groupLanes} lanes per lockstep group needs more than the largest array holds: lower TrainerOptions.WindowLength{(groupLanes < LaneGroups.MaxLanes ? " or BatchSize" : "")}. ({e.Message})",
+                    ? $"TrainerOptions.WindowLength is not set, so every sequence runs as one window of BPTT: here {steps} steps (the longest sequence, in {longest}) × {groupLanes} lanes per lockstep group, more than the largest array holds. Set WindowLength (char-rnn uses 50) to cut the sequences into windows, the state carried from one to the next. ({e.Message})"
+                    : $"A window of {steps} steps × {groupLanes} lanes per lockstep group needs more than the largest array holds: lower TrainerOptions.WindowLength{(groupLanes < LaneGroups.MaxLanes ? " or BatchSize" : "")}. ({e.Message})",
                     longest, e);
             }
         }
