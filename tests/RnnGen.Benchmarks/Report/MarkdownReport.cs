@@ -255,7 +255,8 @@ internal static class MarkdownReport
                       "layer included; RnnGen's packed copy folds them into one, so a step reads slightly fewer bytes (LSTM 1→16: " +
                       "4,608 against 4,864, 5 % fewer; 64→128×2: 0.4 %). (2) The floor's copy and the model's weights lie on " +
                       "different pages, and where a stream near the L2's size lands decides how well it fits that cache: the same loop " +
-                      "over two buffers of the same size took 4.2–5.7 µs in different processes. An efficiency above 1 is that " +
+                      "over two buffers of the same size took 4.2–5.7 µs in different processes (2 MB huge pages, madvise and MADV_COLLAPSE, " +
+                      "did not steady it: 4.8–5.8 µs over six processes; the VM's guest-physical pages are not the host's). An efficiency above 1 is that " +
                       "placement, not a step faster than memory; the spread (benchmark-spread.md) shows each model over seven " +
                       "processes.");
         md.AppendLine("- **naive C#**: what a user writes by hand: sizes at run time, PyTorch's tensors as they come, one " +
