@@ -807,6 +807,23 @@ internal sealed class ModelEmitter
         w.Line($"{state} {Interface}.CreateState() => new State();");
         w.Line($"global::RnnGen.RecurrentTape {Interface}.CreateTape(int maxSteps) => new Tape(maxSteps);");
         w.Line($"global::RnnGen.RecurrentTape {Interface}.CreateTape(int maxSteps, int lanes) => new Tape(maxSteps, lanes);");
+        // the cell, for drivers that run the model layer by layer (the two-core layer pipeline)
+        w.Line($"static int {Interface}.CellRecordSize => RecordSize;");
+        var forward = new List<string> { "gx" };
+        if (Separate) forward.Add("gh");
+        forward.Add("hPrev");
+        if (HasC) forward.Add("cPrev");
+        forward.Add("record");
+        if (Teamed) forward.Add("0, HiddenSize");
+        w.Line($"static void {Interface}.CellForward({RoSpan} gx, {RoSpan} gh, {RoSpan} hPrev, {RoSpan} cPrev, {Span} record) => CellForward({string.Join(", ", forward)});");
+        var backward = new List<string> { "record", "hPrev" };
+        if (HasC) backward.Add("cPrev");
+        backward.Add("dh");
+        if (HasC) backward.Add("dc");
+        backward.Add("dgx");
+        if (Separate) backward.Add("dgh");
+        backward.Add("dhPrev");
+        w.Line($"static void {Interface}.CellBackward({RoSpan} record, {RoSpan} hPrev, {RoSpan} cPrev, {Span} dh, {Span} dc, {Span} dgx, {Span} dgh, {Span} dhPrev) => CellBackward({string.Join(", ", backward)});");
         w.Line();
         string dense = $"{RoSpan} inputs", tokens = "global::System.ReadOnlySpan<int> tokens";
         string unsupported = _spec.Tokens ? "DenseNotSupported()" : "TokensNotSupported()";

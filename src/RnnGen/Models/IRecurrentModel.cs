@@ -24,6 +24,31 @@ public interface IRecurrentModel<TSelf, T>
     /// <summary>Creates a model with zero parameters (call <see cref="InitializeParameters"/> or load a file).</summary>
     static abstract TSelf Create();
 
+    /// <summary>
+    /// Values one layer records per step: <c>h</c> first (<c>HiddenSize</c> values), then, for an LSTM, <c>c</c>, then what
+    /// the cell's backward needs. For drivers that run a model layer by layer (the two-core layer pipeline); generated
+    /// models implement it, the default throws.
+    /// </summary>
+    static virtual int CellRecordSize => throw new NotSupportedException($"{typeof(TSelf).Name} does not expose its cell.");
+
+    /// <summary>
+    /// The model's cell forward for one step of one layer, exactly as its own <c>Forward</c> runs it: from the gate
+    /// pre-activations <paramref name="gx"/> (for an LSTM or RNN, both halves and both biases summed; for a GRU, the input
+    /// part, with the hidden part in <paramref name="gh"/>) and the previous state to the layer's record.
+    /// <paramref name="gh"/> is ignored but by GRUs, <paramref name="cPrev"/> but by LSTMs.
+    /// </summary>
+    static virtual void CellForward(ReadOnlySpan<T> gx, ReadOnlySpan<T> gh, ReadOnlySpan<T> hPrev, ReadOnlySpan<T> cPrev, Span<T> record) =>
+        throw new NotSupportedException($"{typeof(TSelf).Name} does not expose its cell.");
+
+    /// <summary>
+    /// The model's cell backward for one step of one layer, exactly as its own <c>Backward</c> runs it: from dL/dh (and, for
+    /// an LSTM, dL/dc, turned into dL/dc_prev in place) to the gradients of the pre-activations (<paramref name="dgx"/>, and
+    /// for a GRU the hidden part's in <paramref name="dgh"/>); adds any direct path into <paramref name="dhPrev"/>.
+    /// </summary>
+    static virtual void CellBackward(ReadOnlySpan<T> record, ReadOnlySpan<T> hPrev, ReadOnlySpan<T> cPrev, Span<T> dh, Span<T> dc,
+        Span<T> dgx, Span<T> dgh, Span<T> dhPrev) =>
+        throw new NotSupportedException($"{typeof(TSelf).Name} does not expose its cell.");
+
     /// <summary>All parameters in one flat buffer, in PyTorch layout (see <see cref="ModelInfo.Layout"/>).</summary>
     Span<T> Parameters { get; }
 
