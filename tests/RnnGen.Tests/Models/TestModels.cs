@@ -99,3 +99,16 @@ public partial class LstmTokensTeam { }
 // Hidden 192: three packed blocks with AVX-512 (split 1 + 2), six with AVX2, twelve with SSE.
 [GruModel(hidden: 192, Input = 20, Output = 3)]
 public partial class GruFOddBlocks { }
+
+// Three-layer token models for the layer pipeline (one with no head: its outputs are the top layer's h).
+[LstmModel(hidden: 6, layers: 3, Input = 9, Output = 9, Tokens = true, Precision = Precision.Double)]
+public partial class LstmD3Tokens { }
+
+[GruModel(hidden: 6, layers: 3, Input = 9, Tokens = true, Precision = Precision.Double)]
+public partial class GruD3TokensNoHead { }
+
+[RnnModel(hidden: 6, layers: 3, Input = 9, Output = 9, Tokens = true, Precision = Precision.Double)]
+public partial class RnnD3Tokens { }
+
+[RnnModel(hidden: 6, layers: 2, Input = 9, Output = 9, Activation = RnnActivation.Relu, Tokens = true, Precision = Precision.Double)]
+public partial class RnnReluD2Tokens { }

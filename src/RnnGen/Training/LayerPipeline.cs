@@ -1,0 +1,359 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using RnnGen.Kernels;
+
+namespace RnnGen;
+
+/// <summary>
+/// WORK IN PROGRESS (branch feature/layer-pipeline; docs/design.md, "Batch 1"): the forward and backward passes of one
+/// sequence of a stacked model (two layers or more) on a <see cref="CoreTeam"/> of two, as a layer pipeline. Core A runs
+/// layer 0 and the input sums of layer 1's first <see cref="SplitRow"/> gate rows; core B the other rows of layer 1, the
+/// layers above and the head. Per-step vectors cross one way through a counter each (forward: A's chunk of layer-0
+/// states and input sums; backward: B's chunk of dL/dz₁ and its share of the gradient passed down), never a meeting.
+/// Layer 1's input products and the gradient passed down run per chunk of <see cref="Chunk"/> steps as matrix–matrix
+/// products. The gradients are added into the model's <c>Gradients</c>, as its own <c>Backward</c> does; the sums run in
+/// another order, so they equal the model's to float rounding, not bit for bit.
+/// </summary>
+/// <remarks>
+/// Not yet: the update by each core's own rows (the optimizer and the repacking still run on the caller), the split of
+/// the head and loss between the cores, lanes, losses other than softmax cross-entropy, and the trainer's use of it.
+/// </remarks>
+internal sealed class LayerPipeline<TModel, T> : ITeamWork
+    where TModel : class, IRecurrentModel<TModel, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Steps per chunk of the input products and of the gradient passed down.</summary>
+    public const int Chunk = 4;
+
+    private readonly TModel _model;
+    private readonly ModelInfo _info;
+    private readonly int _h, _g, _layers, _record, _steps, _width;
+    private readonly bool _lstm, _gru;
+
+    // training copies of the weights, refreshed by Pack
+    private readonly TransposedMatrix<T>? _embedding;     // layer 0 of a token model: W_ih0 columns + input biases
+    private readonly PackedMatrix<T>[] _ih;               // per layer: W_ih + input biases (layer 0 of a dense model, layers ≥ 2)
+    private readonly PackedMatrix<T>[] _hh;               // per layer: W_hh (+ b_hh for a GRU)
+    private readonly PackedMatrix<T> _ih1A, _ih1B;        // layer 1's W_ih, rows [0, SplitRow) and [SplitRow, G), + input biases
+    private readonly PackedMatrix<T>? _head;
+
+    // per layer: (steps + 1) records, record 0 the state going in
+    private readonly T[][] _records;
+    private readonly T[][] _dz;                           // per layer: steps × G, dL/d(input sums)
+    private readonly T[][] _dzHidden;                     // GRU: per layer steps × G
+    private readonly T[] _sums1;                          // layer 1's input sums, steps × G (A's rows, then B's)
+    private readonly T[] _down;                           // steps × H: dL/dh passed down to the layer below (layers ≥ 1 → below)
+    private readonly T[] _down0;                          // steps × H: dL/dh₀ (B's share, then A adds its own)
+    private readonly T[] _outputs, _outputGradients;
+    private readonly T[][] _dhNext, _dcNext;
+    private readonly T[] _gxA, _gxB, _ghA, _ghB, _tmpA, _tmpB, _dhA, _dhB;
+
+    // the counters, each on a cache line of its own
+    private readonly long[] _flags = new long[24];
+    private ref long Forward => ref _flags[8];
+    private ref long Backward => ref _flags[16];
+    private long _call;
+
+    // the current call
+    private int[]? _tokens;
+    private int[]? _labels;
+    private T _loss;
+    private bool _carry;
+
+    /// <summary>A pipeline for sequences of up to <paramref name="steps"/> steps of <paramref name="model"/>.</summary>
+    public LayerPipeline(TModel model, int steps)
+    {
+        _model = model;
+        _info = TModel.Info;
+        if (_info.LayerCount < 2)
+            throw new ArgumentException($"{typeof(TModel).Name} has one layer; the layer pipeline needs two or more.", nameof(model));
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        _h = _info.HiddenSize;
+        _g = _info.GateCount * _h;
+        _layers = _info.LayerCount;
+        _record = TModel.CellRecordSize;
+        _steps = steps;
+        _width = _info.OutputWidth;
+        _lstm = _info.Cell == CellKind.Lstm;
+        _gru = _info.Cell == CellKind.Gru;
+        SplitRow = _g / 2;
+
+        _ih = new PackedMatrix<T>[_layers];
+        _hh = new PackedMatrix<T>[_layers];
+        if (_info.Tokens) _embedding = new TransposedMatrix<T>(_g, _info.InputSize);
+        else _ih[0] = new PackedMatrix<T>(_g, _info.InputSize);
+        for (int l = 2; l < _layers; l++) _ih[l] = new PackedMatrix<T>(_g, _h);
+        for (int l = 0; l < _layers; l++) _hh[l] = new PackedMatrix<T>(_g, _h);
+        _ih1A = new PackedMatrix<T>(SplitRow, _h);
+        _ih1B = new PackedMatrix<T>(_g - SplitRow, _h);
+        if (_info.OutputSize > 0) _head = new PackedMatrix<T>(_info.OutputSize, _h);
+
+        _records = new T[_layers][];
+        _dz = new T[_layers][];
+        _dzHidden = new T[_layers][];
+        _dhNext = new T[_layers][];
+        _dcNext = new T[_layers][];
+        for (int l = 0; l < _layers; l++)
+        {
+            _records[l] = new T[(steps + 1) * _record];
+            _dz[l] = new T[steps * _g];
+            _dzHidden[l] = _gru ? new T[steps * _g] : [];
+            _dhNext[l] = new T[_h];
+            _dcNext[l] = new T[_h];
+        }
+        _sums1 = new T[steps * _g];
+        _down = new T[steps * _h];
+        _down0 = new T[steps * _h];
+        _outputs = new T[steps * _width];
+        _outputGradients = new T[steps * _width];
+        _gxA = new T[_g]; _gxB = new T[_g]; _ghA = new T[_g]; _ghB = new T[_g];
+        _tmpA = new T[_g]; _tmpB = new T[_g]; _dhA = new T[_h]; _dhB = new T[_h];
+        Pack();
+    }
+
+    /// <summary>Layer 1's gate rows [0, SplitRow) belong to core A, the rest to core B.</summary>
+    public int SplitRow { get; }
+
+    /// <summary>The model's outputs of the last call, steps × OutputWidth.</summary>
+    public ReadOnlySpan<T> Outputs => _outputs;
+
+    /// <summary>Refreshes the training copies of the weights from the model's <c>Parameters</c> (after every update).</summary>
+    public void Pack()
+    {
+        ReadOnlySpan<T> p = _model.Parameters;
+        for (int l = 0; l < _layers; l++)
+        {
+            ReadOnlySpan<T> wih = Tensor(p, "weight_ih", l), whh = Tensor(p, "weight_hh", l), bih = Tensor(p, "bias_ih", l), bhh = Tensor(p, "bias_hh", l);
+            // an LSTM or RNN folds both biases into the input sums; a GRU keeps b_hh with W_hh (r ⊙ (W_hn·h + b_hn))
+            ReadOnlySpan<T> inputBias2 = _gru ? default : bhh;
+            if (l == 0 && _embedding is not null) _embedding.Pack(wih, bih, inputBias2);
+            else if (l == 1)
+            {
+                _ih1A.Pack(wih.Slice(0, SplitRow * _h), default, bih.Slice(0, SplitRow), _gru ? default : bhh.Slice(0, SplitRow));
+                _ih1B.Pack(wih.Slice(SplitRow * _h), default, bih.Slice(SplitRow), _gru ? default : bhh.Slice(SplitRow));
+            }
+            else _ih[l].Pack(wih, default, bih, inputBias2);
+            _hh[l].Pack(whh, default, _gru ? bhh : default, default);
+        }
+        if (_head is not null)
+            _head.Pack(p.Slice(_info.Find("head.weight")!.Offset, _info.OutputSize * _h), default, p.Slice(_info.Find("head.bias")!.Offset, _info.OutputSize), default);
+    }
+
+    private ReadOnlySpan<T> Tensor(ReadOnlySpan<T> p, string name, int layer) => _info.Find($"{name}_l{layer}")!.Slice(p);
+
+    private Span<T> GradientOf(string name, int layer) => _info.Find($"{name}_l{layer}")!.Slice(_model.Gradients);
+
+    /// <summary>
+    /// Forward, softmax cross-entropy against <paramref name="labels"/> (−1: no loss at that step) and backward over one
+    /// token sequence, on <paramref name="team"/>; the gradients are added into the model's <c>Gradients</c>. The state
+    /// is carried from the previous call unless <paramref name="carryState"/> is false. Returns the mean loss.
+    /// </summary>
+    public T Run(CoreTeam team, int[] tokens, int[] labels, bool carryState = true)
+    {
+        if (!_info.Tokens) throw new NotSupportedException("dense inputs: not yet");
+        if (tokens.Length != _steps || labels.Length != _steps)
+            throw new ArgumentException($"tokens and labels must hold {_steps} steps.");
+        if (team.Cores != 2) throw new ArgumentException("the layer pipeline runs on a team of two cores.", nameof(team));
+        _tokens = tokens;
+        _labels = labels;
+        _carry = carryState;
+        _call++;
+        team.Run(this);
+        return _loss;
+    }
+
+    void ITeamWork.Run(TeamPart part)
+    {
+        if (part.Index == 0) RunA(); else RunB();
+        part.Sync(); // both roles done before the call returns (B's window products read A's records)
+    }
+
+    private long Base => (_call - 1) * (2L * _steps + 2);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Wait(ref long flag, long value)
+    {
+        while (Volatile.Read(ref flag) < value) Thread.SpinWait(1);
+    }
+
+    private void StartState(int layer)
+    {
+        Span<T> rec = _records[layer];
+        int state = _lstm ? 2 * _h : _h;                                 // h, and c for an LSTM
+        if (_carry) rec.Slice(_steps * _record, state).CopyTo(rec);     // record 0 = the last state
+        else rec.Slice(0, state).Clear();
+    }
+
+    // ---------------------------------------------------------------- core A: layer 0, layer 1's first rows
+
+    private void RunA()
+    {
+        long b0 = Base;
+        StartState(0);
+        T[] rec = _records[0];
+        for (int t0 = 0; t0 < _steps; t0 += Chunk)
+        {
+            int n = Math.Min(Chunk, _steps - t0);
+            for (int t = t0; t < t0 + n; t++)
+            {
+                ReadOnlySpan<T> prev = rec.AsSpan(t * _record, _record);
+                _embedding!.CopyColumn(_tokens![t], _gxA);
+                StepLayer(0, prev, rec.AsSpan((t + 1) * _record, _record), _gxA, _ghA, _tmpA);
+            }
+            // layer 1's input sums for A's rows, for the chunk's steps in one product
+            _ih1A.Multiply(n, rec.AsSpan((t0 + 1) * _record), _record, default, 0, _sums1.AsSpan(t0 * _g), _g);
+            Volatile.Write(ref Forward, b0 + t0 + n);
+        }
+
+        // backward of layer 0, chunk by chunk as B hands over dL/dz₁ and its share of dL/dh₀
+        Span<T> dhNext = _dhNext[0], dcNext = _dcNext[0];
+        dhNext.Clear();
+        dcNext.Clear();
+        ReadOnlySpan<T> p = _model.Parameters;
+        ReadOnlySpan<T> wih1 = Tensor(p, "weight_ih", 1), whh0 = Tensor(p, "weight_hh", 0);
+        Span<T> gWih0 = GradientOf("weight_ih", 0);
+        for (int t1 = _steps; t1 > 0;)
+        {
+            int n = Math.Min(Chunk, t1), t0 = t1 - n;
+            Wait(ref Backward, b0 + _steps + 1 + (_steps - t0));
+            // dL/dh₀ += W_ih1[A's rows]ᵀ·dz₁[A's rows] (B has written its rows' share into _down0)
+            Gemm.MultiplyRows(_down0.AsSpan(t0 * _h), _h, _dz[1].AsSpan(t0 * _g), _g, wih1.Slice(0, SplitRow * _h), SplitRow, _h, n, accumulate: true);
+            for (int t = t1 - 1; t >= t0; t--)
+            {
+                TensorPrimitives.Add(_down0.AsSpan(t * _h, _h), dhNext, _dhA);
+                dhNext.Clear();
+                StepBackward(0, t, rec, _dhA, dcNext, dhNext, whh0);
+                MatrixOps.AddToColumn(gWih0, _tokens![t], _dz[0].AsSpan(t * _g, _g));
+            }
+            t1 = t0;
+        }
+        WindowProducts(0, rec, input: null);
+    }
+
+    // ---------------------------------------------------------------- core B: layer 1's other rows, the layers above, the head
+
+    private void RunB()
+    {
+        long b0 = Base;
+        for (int l = 1; l < _layers; l++) StartState(l);
+        for (int t0 = 0; t0 < _steps; t0 += Chunk)
+        {
+            int n = Math.Min(Chunk, _steps - t0);
+            Wait(ref Forward, b0 + t0 + n);
+            _ih1B.Multiply(n, _records[0].AsSpan((t0 + 1) * _record), _record, default, 0, _sums1.AsSpan(t0 * _g + SplitRow), _g);
+            for (int t = t0; t < t0 + n; t++)
+            {
+                _sums1.AsSpan(t * _g, _g).CopyTo(_gxB);
+                StepLayer(1, _records[1].AsSpan(t * _record, _record), _records[1].AsSpan((t + 1) * _record, _record), _gxB, _ghB, _tmpB);
+                for (int l = 2; l < _layers; l++)
+                {
+                    _ih[l].Multiply(_records[l - 1].AsSpan((t + 1) * _record, _h), default, _gxB);
+                    StepLayer(l, _records[l].AsSpan(t * _record, _record), _records[l].AsSpan((t + 1) * _record, _record), _gxB, _ghB, _tmpB);
+                }
+            }
+        }
+
+        // head and loss
+        T[] top = _records[_layers - 1];
+        ReadOnlySpan<T> p = _model.Parameters;
+        if (_head is not null)
+            _head.Multiply(_steps, top.AsSpan(_record), _record, default, 0, _outputs, _width);
+        else
+            for (int t = 0; t < _steps; t++) top.AsSpan((t + 1) * _record, _h).CopyTo(_outputs.AsSpan(t * _width, _width));
+        _loss = Losses.SoftmaxCrossEntropy<T>(_outputs, _labels!, _outputGradients);
+        Span<T> down = _down;
+        if (_head is not null)
+        {
+            var headWeight = _info.Find("head.weight")!;
+            Gemm.AddOuterProducts(headWeight.Slice(_model.Gradients), _info.OutputSize, _h, _outputGradients, _width, top.AsSpan(_record), _record, _steps);
+            Gemm.AddRowSums(_info.Find("head.bias")!.Slice(_model.Gradients), _outputGradients, _width, _steps);
+            Gemm.MultiplyRows(down, _h, _outputGradients, _width, headWeight.Slice(p), _info.OutputSize, _h, _steps);
+        }
+        else
+            _outputGradients.AsSpan().CopyTo(down);
+
+        // the layers above layer 1, whole windows, top down; `down` carries dL/dh of the layer at hand
+        for (int l = _layers - 1; l >= 2; l--)
+        {
+            Span<T> dhNext = _dhNext[l], dcNext = _dcNext[l];
+            dhNext.Clear();
+            dcNext.Clear();
+            ReadOnlySpan<T> whh = Tensor(p, "weight_hh", l);
+            for (int t = _steps - 1; t >= 0; t--)
+            {
+                TensorPrimitives.Add(down.Slice(t * _h, _h), dhNext, _dhB);
+                dhNext.Clear();
+                StepBackward(l, t, _records[l], _dhB, dcNext, dhNext, whh);
+            }
+            WindowProducts(l, _records[l], _records[l - 1]);
+            // dL/dh of the layer below = W_ihᵀ·dz for every step
+            Gemm.MultiplyRows(down, _h, _dz[l], _g, Tensor(p, "weight_ih", l), _g, _h, _steps);
+        }
+
+        // layer 1, chunk by chunk from the end, handing A dz₁ and B's rows' share of dL/dh₀
+        {
+            Span<T> dhNext = _dhNext[1], dcNext = _dcNext[1];
+            dhNext.Clear();
+            dcNext.Clear();
+            ReadOnlySpan<T> whh = Tensor(p, "weight_hh", 1), wih = Tensor(p, "weight_ih", 1);
+            for (int t1 = _steps; t1 > 0;)
+            {
+                int n = Math.Min(Chunk, t1), t0 = t1 - n;
+                for (int t = t1 - 1; t >= t0; t--)
+                {
+                    TensorPrimitives.Add(down.Slice(t * _h, _h), dhNext, _dhB);
+                    dhNext.Clear();
+                    StepBackward(1, t, _records[1], _dhB, dcNext, dhNext, whh);
+                }
+                Gemm.MultiplyRows(_down0.AsSpan(t0 * _h), _h, _dz[1].AsSpan(t0 * _g + SplitRow), _g,
+                    wih.Slice(SplitRow * _h), _g - SplitRow, _h, n);
+                Volatile.Write(ref Backward, b0 + _steps + 1 + (_steps - t0));
+                t1 = t0;
+            }
+            WindowProducts(1, _records[1], _records[0]);
+        }
+    }
+
+    // ---------------------------------------------------------------- one layer
+
+    /// <summary>One step of layer <paramref name="layer"/> given its input sums in <paramref name="gx"/> (overwritten for an LSTM or RNN).</summary>
+    private void StepLayer(int layer, ReadOnlySpan<T> prev, Span<T> next, Span<T> gx, Span<T> gh, Span<T> tmp)
+    {
+        ReadOnlySpan<T> hPrev = prev.Slice(0, _h);
+        ReadOnlySpan<T> cPrev = _lstm ? prev.Slice(_h, _h) : default;
+        if (_gru)
+        {
+            _hh[layer].Multiply(hPrev, default, gh);   // W_hh·h + b_hh
+            TModel.CellForward(gx, gh, hPrev, cPrev, next);
+        }
+        else
+        {
+            _hh[layer].Multiply(hPrev, default, tmp);  // W_hh·h
+            TensorPrimitives.Add(gx, tmp, gx);
+            TModel.CellForward(gx, default, hPrev, cPrev, next);
+        }
+    }
+
+    /// <summary>The cell's backward at step <paramref name="t"/> and dL/dh_(t−1) += W_hhᵀ·dz into <paramref name="dhPrev"/>.</summary>
+    private void StepBackward(int layer, int t, T[] records, Span<T> dh, Span<T> dc, Span<T> dhPrev, ReadOnlySpan<T> whh)
+    {
+        ReadOnlySpan<T> prev = records.AsSpan(t * _record, _record), cur = records.AsSpan((t + 1) * _record, _record);
+        Span<T> dz = _dz[layer].AsSpan(t * _g, _g);
+        Span<T> dzh = _gru ? _dzHidden[layer].AsSpan(t * _g, _g) : default;
+        TModel.CellBackward(cur, prev.Slice(0, _h), _lstm ? prev.Slice(_h, _h) : default, dh, dc, dz, dzh, dhPrev);
+        Gemm.MultiplyRows(dhPrev, _h, _gru ? dzh : dz, _g, whh, _g, _h, 1, accumulate: true);
+    }
+
+    /// <summary>The window's weight and bias gradients of a layer (its input weights too, but for layer 0 of a token model).</summary>
+    private void WindowProducts(int layer, T[] records, T[]? input)
+    {
+        T[] dz = _dz[layer];
+        T[] dzh = _gru ? _dzHidden[layer] : dz;
+        Gemm.AddOuterProducts(GradientOf("weight_hh", layer), _g, _h, dzh, _g, records, _record, _steps);
+        Gemm.AddRowSums(GradientOf("bias_ih", layer), dz, _g, _steps);
+        Gemm.AddRowSums(GradientOf("bias_hh", layer), dzh, _g, _steps);
+        if (input is not null)
+            Gemm.AddOuterProducts(GradientOf("weight_ih", layer), _g, _h, dz, _g, input.AsSpan(_record), _record, _steps);
+    }
+}

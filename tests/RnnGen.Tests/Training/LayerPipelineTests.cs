@@ -1,0 +1,59 @@
+using RnnGen.Tests.Models;
+
+namespace RnnGen.Tests.Training;
+
+/// <summary>
+/// The two-core layer pipeline (work in progress) against the model's own Forward and Backward: the same outputs, loss and
+/// gradients to double rounding, over two windows with the state carried, for every cell kind, two and three layers,
+/// with and without a head.
+/// </summary>
+public class LayerPipelineTests
+{
+    [Fact] public void Lstm2() => Check<LstmDTokens>();
+    [Fact] public void Gru2() => Check<GruDTokens>();
+    [Fact] public void Rnn2() => Check<RnnReluD2Tokens>();
+    [Fact] public void Lstm3() => Check<LstmD3Tokens>();
+    [Fact] public void Gru3NoHead() => Check<GruD3TokensNoHead>();
+    [Fact] public void Rnn3() => Check<RnnD3Tokens>();
+
+    private static void Check<TModel>() where TModel : class, IRecurrentModel<TModel, double>
+    {
+        ModelInfo info = TModel.Info;
+        const int Steps = 11;   // two chunks of 4 and one of 3
+        var random = new Random(3);
+        int[][] tokens = [.. Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, Steps).Select(_ => random.Next(info.InputSize)).ToArray())];
+        int[][] labels = [.. Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, Steps).Select(t => t % 5 == 2 ? -1 : random.Next(info.OutputWidth)).ToArray())];
+
+        TModel reference = TModel.Create(), pipelined = TModel.Create();
+        reference.InitializeParameters(9);
+        pipelined.InitializeParameters(9);
+        RecurrentState<double> state = reference.CreateState();
+        RecurrentTape tape = reference.CreateTape(Steps);
+        var outputs = new double[Steps * info.OutputWidth];
+        var dOut = new double[outputs.Length];
+        var pipeline = new LayerPipeline<TModel, double>(pipelined, Steps);
+        using var team = new CoreTeam(2, adaptive: false);
+
+        for (int window = 0; window < 2; window++)
+        {
+            reference.Gradients.Clear();
+            reference.Forward(tokens[window], state, tape, outputs);
+            double loss = Losses.SoftmaxCrossEntropy<double>(outputs, labels[window], dOut);
+            reference.Backward(tape, dOut, default, null);
+
+            pipelined.Gradients.Clear();
+            double pipelinedLoss = pipeline.Run(team, tokens[window], labels[window]);
+
+            Assert.Equal(loss, pipelinedLoss, 1e-12);
+            for (int i = 0; i < outputs.Length; i++)
+                Assert.Equal(outputs[i], pipeline.Outputs[i], 1e-12);
+            foreach (ParameterTensor tensor in info.Layout)
+            {
+                ReadOnlySpan<double> expected = tensor.Slice((ReadOnlySpan<double>)reference.Gradients), actual = tensor.Slice((ReadOnlySpan<double>)pipelined.Gradients);
+                for (int i = 0; i < expected.Length; i++)
+                    Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-12 * (1 + Math.Abs(expected[i])),
+                        $"{info}: window {window}, ∂{tensor.Name}[{i}] = {actual[i]}, expected {expected[i]}");
+            }
+        }
+    }
+}
