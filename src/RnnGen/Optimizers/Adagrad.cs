@@ -61,7 +61,14 @@ public sealed class Adagrad<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
     private protected override void Update(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform)
         => Run(parameters, gradients, gradients, step, transform);
 
-    private void Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform)
+    // a range of the parameters (drivers that update disjoint ranges on several cores): the same rule, the state's range
+    private protected override bool UpdateRange(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform, int start)
+    {
+        Run(parameters, gradients, transform.IsIdentity ? default : gradients, step, transform, start);
+        return true;
+    }
+
+    private void Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform, int start = 0)
     {
         var rule = new Rule
         {
@@ -70,7 +77,7 @@ public sealed class Adagrad<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
             Epsilon = Elementwise.Round<T>(Epsilon),
             HasWeightDecay = WeightDecay != 0,
         };
-        Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0), default, default);
+        Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0).Slice(start, parameters.Length), default, default);
     }
 
     /// <summary>Sets the sum of squares to <see cref="InitialAccumulatorValue"/>.</summary>

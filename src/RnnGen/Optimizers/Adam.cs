@@ -78,7 +78,14 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
     private protected override void Update(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform)
         => Run(parameters, gradients, gradients, step, transform);
 
-    private void Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform)
+    // a range of the parameters (drivers that update disjoint ranges on several cores): the same rule, the state's range
+    private protected override bool UpdateRange(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform, int start)
+    {
+        Run(parameters, gradients, transform.IsIdentity ? default : gradients, step, transform, start);
+        return true;
+    }
+
+    private void Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform, int start = 0)
     {
         double biasCorrection1 = 1 - Math.Pow(Beta1, step);
         double biasCorrection2 = 1 - Math.Pow(Beta2, step);
@@ -97,7 +104,7 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
             DecoupledDecay = hasWeightDecay && DecoupledWeightDecay,
             AmsGrad = AmsGrad,
         };
-        Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0), StateBuffer(1), AmsGrad ? StateBuffer(2) : default);
+        Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0).Slice(start, parameters.Length), StateBuffer(1).Slice(start, parameters.Length), AmsGrad ? StateBuffer(2).Slice(start, parameters.Length) : default);
     }
 
     private struct Rule : IUpdateRule<T>

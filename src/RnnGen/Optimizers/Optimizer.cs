@@ -187,6 +187,28 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
+    /// Starts one step whose ranges <see cref="StepRange"/> then updates (on several cores at once, each its own): advances
+    /// <see cref="StepCount"/> once and returns the step number t. For the layer pipeline.
+    /// </summary>
+    internal long BeginRangeStep() => ++_stepCount;
+
+    /// <summary>
+    /// Updates parameters [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>) with step
+    /// <paramref name="step"/> (from <see cref="BeginRangeStep"/>), the transform applied to their gradients first: the same
+    /// rule and bits as the whole step on those elements. Disjoint ranges may run at once on different threads. False when
+    /// the optimizer cannot (one written elsewhere, which only has the whole step).
+    /// </summary>
+    internal bool StepRange(Span<T> parameters, Span<T> gradients, in GradientTransform<T> transform, int start, int length, long step)
+    {
+        CheckLength(parameters.Length, nameof(parameters));
+        CheckLength(gradients.Length, nameof(gradients));
+        return UpdateRange(parameters.Slice(start, length), gradients.Slice(start, length), step, transform, start);
+    }
+
+    /// <summary>The update of one range (see <see cref="StepRange"/>); RnnGen's optimizers override it.</summary>
+    private protected virtual bool UpdateRange(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform, int start) => false;
+
+    /// <summary>
     /// Forgets the history: sets <see cref="StepCount"/> to 0 and the state buffers to their initial values. Keeps the
     /// hyper-parameters, including the current <see cref="LearningRate"/>.
     /// </summary>

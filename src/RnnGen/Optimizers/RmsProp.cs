@@ -70,7 +70,14 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
     private protected override void Update(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform)
         => Run(parameters, gradients, gradients, step, transform);
 
-    private void Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform)
+    // a range of the parameters (drivers that update disjoint ranges on several cores): the same rule, the state's range
+    private protected override bool UpdateRange(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform, int start)
+    {
+        Run(parameters, gradients, transform.IsIdentity ? default : gradients, step, transform, start);
+        return true;
+    }
+
+    private void Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform, int start = 0)
     {
         var rule = new Rule
         {
@@ -84,9 +91,9 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
             HasMomentum = Momentum > 0,
             Centered = Centered,
         };
-        Span<T> gradientAverage = Centered ? StateBuffer(1) : default;
-        Span<T> momentumBuffer = Momentum > 0 ? StateBuffer(StateBufferCount - 1) : default;
-        Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0), gradientAverage, momentumBuffer);
+        Span<T> gradientAverage = Centered ? StateBuffer(1).Slice(start, parameters.Length) : default;
+        Span<T> momentumBuffer = Momentum > 0 ? StateBuffer(StateBufferCount - 1).Slice(start, parameters.Length) : default;
+        Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0).Slice(start, parameters.Length), gradientAverage, momentumBuffer);
     }
 
     private struct Rule : IUpdateRule<T>

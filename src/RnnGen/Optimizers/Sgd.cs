@@ -62,7 +62,14 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
     private protected override void Update(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform)
         => Run(parameters, gradients, gradients, step, transform);
 
-    private void Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform)
+    // a range of the parameters (drivers that update disjoint ranges on several cores): the same rule, the state's range
+    private protected override bool UpdateRange(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform, int start)
+    {
+        Run(parameters, gradients, transform.IsIdentity ? default : gradients, step, transform, start);
+        return true;
+    }
+
+    private void Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform, int start = 0)
     {
         var rule = new Rule
         {
@@ -75,7 +82,7 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
             FirstStep = step == 1,
             Nesterov = Nesterov,
         };
-        Span<T> buffer = Momentum != 0 ? StateBuffer(0) : default;
+        Span<T> buffer = Momentum != 0 ? StateBuffer(0).Slice(start, parameters.Length) : default;
         Elementwise.Run(rule, transform, parameters, gradients, transformed, buffer, default, default);
     }
 

@@ -118,11 +118,18 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     /// <summary>The model's outputs of the last call, steps × OutputWidth.</summary>
     public ReadOnlySpan<T> Outputs => _outputs;
 
-    /// <summary>Refreshes the training copies of the weights from the model's <c>Parameters</c> (after every update).</summary>
+    /// <summary>Refreshes the training copies of the weights from the model's <c>Parameters</c> (after writing them).</summary>
     public void Pack()
     {
+        Pack(owner: 0);
+        Pack(owner: 1);
+    }
+
+    /// <summary>Refreshes the copies core <paramref name="owner"/> reads: A's layer 0 and layer 1's first rows, B's the rest.</summary>
+    private void Pack(int owner)
+    {
         ReadOnlySpan<T> p = _model.Parameters;
-        for (int l = 0; l < _layers; l++)
+        for (int l = owner == 0 ? 0 : 1; l < (owner == 0 ? 2 : _layers); l++)
         {
             ReadOnlySpan<T> wih = Tensor(p, "weight_ih", l), whh = Tensor(p, "weight_hh", l), bih = Tensor(p, "bias_ih", l), bhh = Tensor(p, "bias_hh", l);
             // an LSTM or RNN folds both biases into the input sums; a GRU keeps b_hh with W_hh (r ⊙ (W_hn·h + b_hn))
@@ -130,13 +137,14 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             if (l == 0 && _embedding is not null) _embedding.Pack(wih, bih, inputBias2);
             else if (l == 1)
             {
-                _ih1A.Pack(wih.Slice(0, SplitRow * _h), default, bih.Slice(0, SplitRow), _gru ? default : bhh.Slice(0, SplitRow));
-                _ih1B.Pack(wih.Slice(SplitRow * _h), default, bih.Slice(SplitRow), _gru ? default : bhh.Slice(SplitRow));
+                if (owner == 0) _ih1A.Pack(wih.Slice(0, SplitRow * _h), default, bih.Slice(0, SplitRow), _gru ? default : bhh.Slice(0, SplitRow));
+                else _ih1B.Pack(wih.Slice(SplitRow * _h), default, bih.Slice(SplitRow), _gru ? default : bhh.Slice(SplitRow));
+                if (owner == 0) continue;   // W_hh1 is B's
             }
             else _ih[l].Pack(wih, default, bih, inputBias2);
             _hh[l].Pack(whh, default, _gru ? bhh : default, default);
         }
-        if (_head is not null)
+        if (_head is not null && owner == 1)
             _head.Pack(p.Slice(_info.Find("head.weight")!.Offset, _info.OutputSize * _h), default, p.Slice(_info.Find("head.bias")!.Offset, _info.OutputSize), default);
     }
 
@@ -149,24 +157,65 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     /// token sequence, on <paramref name="team"/>; the gradients are added into the model's <c>Gradients</c>. The state
     /// is carried from the previous call unless <paramref name="carryState"/> is false. Returns the mean loss.
     /// </summary>
-    public T Run(CoreTeam team, int[] tokens, int[] labels, bool carryState = true)
+    public T Run(CoreTeam team, int[] tokens, int[] labels, bool carryState = true) => Run(team, tokens, labels, carryState, null, GradientTransform<T>.None);
+
+    /// <summary>
+    /// As <see cref="Run(CoreTeam, int[], int[], bool)"/>, then one step of <paramref name="optimizer"/> with
+    /// <paramref name="transform"/> applied to the gradients (clip by value), each core stepping and repacking the
+    /// parameters it reads, so that no weight moves between the cores. The model's own packed copy (its <c>Step</c> and
+    /// <c>Forward</c>) is left stale: call its <c>ParametersChanged()</c> before running it.
+    /// </summary>
+    internal T Run(CoreTeam team, int[] tokens, int[] labels, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform)
     {
         if (!_info.Tokens) throw new NotSupportedException("dense inputs: not yet");
         if (tokens.Length != _steps || labels.Length != _steps)
             throw new ArgumentException($"tokens and labels must hold {_steps} steps.");
         if (team.Cores != 2) throw new ArgumentException("the layer pipeline runs on a team of two cores.", nameof(team));
+        if (optimizer is not null && !optimizer.StepRange(_model.Parameters, _model.Gradients, GradientTransform<T>.None, 0, 0, 1))
+            throw new NotSupportedException($"{optimizer.GetType().Name} cannot step a range of the parameters; use one of RnnGen's optimizers.");
         _tokens = tokens;
         _labels = labels;
         _carry = carryState;
+        _optimizer = optimizer;
+        _transform = transform;
+        _step = optimizer?.BeginRangeStep() ?? 0;
         _call++;
         team.Run(this);
         return _loss;
     }
 
+    private Optimizer<T>? _optimizer;
+    private GradientTransform<T> _transform;
+    private long _step;
+
     void ITeamWork.Run(TeamPart part)
     {
         if (part.Index == 0) RunA(); else RunB();
-        part.Sync(); // both roles done before the call returns (B's window products read A's records)
+        part.Sync(); // both roles done (B's window products read A's records; A updates W_ih1 rows whose gradient B computed)
+        if (_optimizer is null) return;
+        foreach (var (start, length) in Owned(part.Index))
+            _optimizer.StepRange(_model.Parameters, _model.Gradients, _transform, start, length, _step);
+        part.Sync(); // every parameter stepped before any copy is packed (a GRU's W_hh1 copy holds b_hh1, partly A's)
+        Pack(part.Index);
+    }
+
+    /// <summary>The parameter ranges core <paramref name="owner"/> steps: those of the copies it reads.</summary>
+    private IEnumerable<(int Start, int Length)> Owned(int owner)
+    {
+        foreach (var tensor in _info.Layout)
+        {
+            string name = tensor.Name;
+            int layer = name.StartsWith("head", StringComparison.Ordinal) ? _layers
+                : int.Parse(name.AsSpan(name.LastIndexOf("_l", StringComparison.Ordinal) + 2), System.Globalization.CultureInfo.InvariantCulture);
+            bool splitOne = layer == 1 && !name.StartsWith("weight_hh", StringComparison.Ordinal); // W_ih1 and both biases: by rows
+            if (splitOne)
+            {
+                int columns = name.StartsWith("weight", StringComparison.Ordinal) ? _h : 1;
+                yield return owner == 0 ? (tensor.Offset, SplitRow * columns) : (tensor.Offset + SplitRow * columns, (_g - SplitRow) * columns);
+            }
+            else if ((layer == 0) == (owner == 0))
+                yield return (tensor.Offset, tensor.Length);
+        }
     }
 
     private long Base => (_call - 1) * (2L * _steps + 2);

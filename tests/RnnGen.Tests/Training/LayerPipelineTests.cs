@@ -56,4 +56,55 @@ public class LayerPipelineTests
             }
         }
     }
+
+    // The update by owners: each core steps and repacks the parameters it reads; over three windows the parameters equal
+    // those of the model's own loop (Forward, loss, Backward, the optimizer's whole step) to double rounding.
+    [Fact] public void UpdateLstm2RmsPropClipped() => CheckUpdate<LstmDTokens>(p => new RmsProp<double>(p, learningRate: 0.01, alpha: 0.95), clip: 0.05);
+    [Fact] public void UpdateGru3Adam() => CheckUpdate<GruD3TokensNoHead>(p => new Adam<double>(p, learningRate: 0.01), clip: null);
+    [Fact] public void UpdateRnn3SgdMomentum() => CheckUpdate<RnnD3Tokens>(p => new Sgd<double>(p, learningRate: 0.05, momentum: 0.9), clip: 0.02);
+
+    private static void CheckUpdate<TModel>(Func<int, Optimizer<double>> optimizerFor, double? clip) where TModel : class, IRecurrentModel<TModel, double>
+    {
+        ModelInfo info = TModel.Info;
+        const int Steps = 9;
+        var random = new Random(4);
+        TModel reference = TModel.Create(), pipelined = TModel.Create();
+        reference.InitializeParameters(2);
+        pipelined.InitializeParameters(2);
+        Optimizer<double> referenceOptimizer = optimizerFor(info.ParameterCount), pipelinedOptimizer = optimizerFor(info.ParameterCount);
+        RecurrentState<double> state = reference.CreateState();
+        RecurrentTape tape = reference.CreateTape(Steps);
+        var outputs = new double[Steps * info.OutputWidth];
+        var dOut = new double[outputs.Length];
+        var pipeline = new LayerPipeline<TModel, double>(pipelined, Steps);
+        using var team = new CoreTeam(2, adaptive: false);
+        var transform = clip is double c ? GradientTransform<double>.Clamp(c) : GradientTransform<double>.None;
+
+        for (int window = 0; window < 3; window++)
+        {
+            int[] tokens = [.. Enumerable.Range(0, Steps).Select(_ => random.Next(info.InputSize))];
+            int[] labels = [.. Enumerable.Range(0, Steps).Select(_ => random.Next(info.OutputWidth))];
+            reference.Gradients.Clear();
+            reference.Forward(tokens, state, tape, outputs);
+            Losses.SoftmaxCrossEntropy<double>(outputs, labels, dOut);
+            reference.Backward(tape, dOut, default, null);
+            if (clip is double limit) referenceOptimizer.Step(reference, limit); else referenceOptimizer.Step(reference);
+
+            pipelined.Gradients.Clear();
+            pipeline.Run(team, tokens, labels, true, pipelinedOptimizer, transform);
+        }
+        Assert.Equal(referenceOptimizer.StepCount, pipelinedOptimizer.StepCount);
+        ReadOnlySpan<double> expected = reference.Parameters, actual = pipelined.Parameters;
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-11 * (1 + Math.Abs(expected[i])), $"{info}: parameter {i} = {actual[i]}, expected {expected[i]}");
+        // the training copies were repacked by their owners: a fresh pass from the same state gives the reference's outputs
+        pipelined.ParametersChanged();
+        reference.Gradients.Clear();
+        pipelined.Gradients.Clear();
+        int[] more = [.. Enumerable.Range(0, Steps).Select(_ => random.Next(info.InputSize))];
+        int[] moreLabels = [.. Enumerable.Range(0, Steps).Select(_ => random.Next(info.OutputWidth))];
+        reference.Forward(more, state, tape, outputs);
+        double loss = Losses.SoftmaxCrossEntropy<double>(outputs, moreLabels, dOut);
+        Assert.Equal(loss, pipeline.Run(team, more, moreLabels), 1e-11);
+    }
 }
