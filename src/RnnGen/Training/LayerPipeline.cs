@@ -78,6 +78,12 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _lstm = _info.Cell == CellKind.Lstm;
         _gru = _info.Cell == CellKind.Gru;
         SplitRow = _g / 2;
+        _tensors = new ParameterTensor[_layers, KindNames.Length];
+        for (int l = 0; l < _layers; l++)
+            for (int k = 0; k < KindNames.Length; k++)
+                _tensors[l, k] = _info.Find($"{KindNames[k]}_l{l}")!;
+        _headWeight = _info.Find("head.weight");
+        _headBias = _info.Find("head.bias");
 
         _ih = new PackedMatrix<T>[_layers];
         _hh = new PackedMatrix<T>[_layers];
@@ -109,6 +115,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _outputGradients = new T[steps * _width];
         _gxA = new T[_g]; _gxB = new T[_g]; _ghA = new T[_g]; _ghB = new T[_g];
         _tmpA = new T[_g]; _tmpB = new T[_g]; _dhA = new T[_h]; _dhB = new T[_h];
+        _owned = [[.. OwnedBy(0)], [.. OwnedBy(1)]];
         Pack();
     }
 
@@ -131,7 +138,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         ReadOnlySpan<T> p = _model.Parameters;
         for (int l = owner == 0 ? 0 : 1; l < (owner == 0 ? 2 : _layers); l++)
         {
-            ReadOnlySpan<T> wih = Tensor(p, "weight_ih", l), whh = Tensor(p, "weight_hh", l), bih = Tensor(p, "bias_ih", l), bhh = Tensor(p, "bias_hh", l);
+            ReadOnlySpan<T> wih = Tensor(p, WIh, l), whh = Tensor(p, WHh, l), bih = Tensor(p, BIh, l), bhh = Tensor(p, BHh, l);
             // an LSTM or RNN folds both biases into the input sums; a GRU keeps b_hh with W_hh (r ⊙ (W_hn·h + b_hn))
             ReadOnlySpan<T> inputBias2 = _gru ? default : bhh;
             if (l == 0 && _embedding is not null) _embedding.Pack(wih, bih, inputBias2);
@@ -145,32 +152,40 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             _hh[l].Pack(whh, default, _gru ? bhh : default, default);
         }
         if (_head is not null && owner == 1)
-            _head.Pack(p.Slice(_info.Find("head.weight")!.Offset, _info.OutputSize * _h), default, p.Slice(_info.Find("head.bias")!.Offset, _info.OutputSize), default);
+            _head.Pack(_headWeight!.Slice(p), default, _headBias!.Slice(p), default);
     }
 
-    private ReadOnlySpan<T> Tensor(ReadOnlySpan<T> p, string name, int layer) => _info.Find($"{name}_l{layer}")!.Slice(p);
+    // the layer tensors, found once: [layer, kind]
+    private const int WIh = 0, WHh = 1, BIh = 2, BHh = 3;
+    private static readonly string[] KindNames = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"];
+    private readonly ParameterTensor[,] _tensors;
+    private readonly ParameterTensor? _headWeight, _headBias;
 
-    private Span<T> GradientOf(string name, int layer) => _info.Find($"{name}_l{layer}")!.Slice(_model.Gradients);
+    private ReadOnlySpan<T> Tensor(ReadOnlySpan<T> p, int kind, int layer) => _tensors[layer, kind].Slice(p);
+
+    private Span<T> GradientOf(int kind, int layer) => _tensors[layer, kind].Slice(_model.Gradients);
 
     /// <summary>
     /// Forward, softmax cross-entropy against <paramref name="labels"/> (−1: no loss at that step) and backward over one
-    /// token sequence, on <paramref name="team"/>; the gradients are added into the model's <c>Gradients</c>. The state
+    /// token sequence, on <paramref name="team"/> (null: both roles on the calling thread, the same bits); the gradients are added into the model's <c>Gradients</c>. The state
     /// is carried from the previous call unless <paramref name="carryState"/> is false. Returns the mean loss.
     /// </summary>
-    public T Run(CoreTeam team, int[] tokens, int[] labels, bool carryState = true) => Run(team, tokens, labels, carryState, null, GradientTransform<T>.None);
+    public T Run(CoreTeam? team, int[] tokens, int[] labels, bool carryState = true) => Run(team, tokens, labels, carryState, null, GradientTransform<T>.None);
 
     /// <summary>
     /// As <see cref="Run(CoreTeam, int[], int[], bool)"/>, then one step of <paramref name="optimizer"/> with
     /// <paramref name="transform"/> applied to the gradients (clip by value), each core stepping and repacking the
     /// parameters it reads, so that no weight moves between the cores. The model's own packed copy (its <c>Step</c> and
-    /// <c>Forward</c>) is left stale: call its <c>ParametersChanged()</c> before running it.
+    /// <c>Forward</c>) is left stale: call its <c>ParametersChanged()</c> before running it. With
+    /// <paramref name="clearGradients"/>, each core then clears its gradients for the next call (instead of the caller).
     /// </summary>
-    internal T Run(CoreTeam team, int[] tokens, int[] labels, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform)
+    internal T Run(CoreTeam? team, int[] tokens, int[] labels, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform,
+        bool clearGradients = false)
     {
         if (!_info.Tokens) throw new NotSupportedException("dense inputs: not yet");
         if (tokens.Length != _steps || labels.Length != _steps)
             throw new ArgumentException($"tokens and labels must hold {_steps} steps.");
-        if (team.Cores != 2) throw new ArgumentException("the layer pipeline runs on a team of two cores.", nameof(team));
+        if (team is not null && team.Cores != 2) throw new ArgumentException("the layer pipeline runs on a team of two cores.", nameof(team));
         if (optimizer is not null && !optimizer.StepRange(_model.Parameters, _model.Gradients, GradientTransform<T>.None, 0, 0, 1))
             throw new NotSupportedException($"{optimizer.GetType().Name} cannot step a range of the parameters; use one of RnnGen's optimizers.");
         _tokens = tokens;
@@ -178,29 +193,58 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _carry = carryState;
         _optimizer = optimizer;
         _transform = transform;
+        _clear = clearGradients;
         _step = optimizer?.BeginRangeStep() ?? 0;
         _call++;
-        team.Run(this);
+        if (team is null) ((ITeamWork)this).Run(TeamPart.Alone); // both roles on the calling thread: the same bits
+        else team.Run(this);
         return _loss;
     }
 
+    private readonly (int Start, int Length)[][] _owned;   // per core: the parameter ranges it steps
     private Optimizer<T>? _optimizer;
     private GradientTransform<T> _transform;
     private long _step;
+    private bool _clear;
 
+    // On a team, each core runs its role; alone (a CoreTeam that times stepping alone faster, in a slow phase of the
+    // machine, runs TeamPart.Alone), the calling thread runs both in an order that never waits — the same operations on
+    // the same values, so the same bits either way.
     void ITeamWork.Run(TeamPart part)
     {
-        if (part.Index == 0) RunA(); else RunB();
+        if (part.Count == 1)
+        {
+            ForwardA();
+            ForwardB();
+            BackwardB();
+            BackwardA();
+            if (_optimizer is null) return;
+            Update(0);
+            Update(1);
+            Pack(0);
+            Pack(1);
+            return;
+        }
+        if (part.Index == 0) { ForwardA(); BackwardA(); } else { ForwardB(); BackwardB(); }
         part.Sync(); // both roles done (B's window products read A's records; A updates W_ih1 rows whose gradient B computed)
         if (_optimizer is null) return;
-        foreach (var (start, length) in Owned(part.Index))
-            _optimizer.StepRange(_model.Parameters, _model.Gradients, _transform, start, length, _step);
+        Update(part.Index);
         part.Sync(); // every parameter stepped before any copy is packed (a GRU's W_hh1 copy holds b_hh1, partly A's)
         Pack(part.Index);
     }
 
+    private void Update(int owner)
+    {
+        if (_optimizer is null) return;
+        foreach (var (start, length) in _owned[owner])
+        {
+            _optimizer.StepRange(_model.Parameters, _model.Gradients, _transform, start, length, _step);
+            if (_clear) _model.Gradients.Slice(start, length).Clear(); // by its owner, for the next window's Backward
+        }
+    }
+
     /// <summary>The parameter ranges core <paramref name="owner"/> steps: those of the copies it reads.</summary>
-    private IEnumerable<(int Start, int Length)> Owned(int owner)
+    private IEnumerable<(int Start, int Length)> OwnedBy(int owner)
     {
         foreach (var tensor in _info.Layout)
         {
@@ -236,7 +280,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
 
     // ---------------------------------------------------------------- core A: layer 0, layer 1's first rows
 
-    private void RunA()
+    private void ForwardA()
     {
         long b0 = Base;
         StartState(0);
@@ -255,13 +299,19 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             Volatile.Write(ref Forward, b0 + t0 + n);
         }
 
+    }
+
+    private void BackwardA()
+    {
+        long b0 = Base;
+        T[] rec = _records[0];
         // backward of layer 0, chunk by chunk as B hands over dL/dz₁ and its share of dL/dh₀
         Span<T> dhNext = _dhNext[0], dcNext = _dcNext[0];
         dhNext.Clear();
         dcNext.Clear();
         ReadOnlySpan<T> p = _model.Parameters;
-        ReadOnlySpan<T> wih1 = Tensor(p, "weight_ih", 1), whh0 = Tensor(p, "weight_hh", 0);
-        Span<T> gWih0 = GradientOf("weight_ih", 0);
+        ReadOnlySpan<T> wih1 = Tensor(p, WIh, 1), whh0 = Tensor(p, WHh, 0);
+        Span<T> gWih0 = GradientOf(WIh, 0);
         for (int t1 = _steps; t1 > 0;)
         {
             int n = Math.Min(Chunk, t1), t0 = t1 - n;
@@ -282,7 +332,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
 
     // ---------------------------------------------------------------- core B: layer 1's other rows, the layers above, the head
 
-    private void RunB()
+    private void ForwardB()
     {
         long b0 = Base;
         for (int l = 1; l < _layers; l++) StartState(l);
@@ -303,6 +353,11 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             }
         }
 
+    }
+
+    private void BackwardB()
+    {
+        long b0 = Base;
         // head and loss
         T[] top = _records[_layers - 1];
         ReadOnlySpan<T> p = _model.Parameters;
@@ -314,9 +369,9 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         Span<T> down = _down;
         if (_head is not null)
         {
-            var headWeight = _info.Find("head.weight")!;
+            ParameterTensor headWeight = _headWeight!;
             Gemm.AddOuterProducts(headWeight.Slice(_model.Gradients), _info.OutputSize, _h, _outputGradients, _width, top.AsSpan(_record), _record, _steps);
-            Gemm.AddRowSums(_info.Find("head.bias")!.Slice(_model.Gradients), _outputGradients, _width, _steps);
+            Gemm.AddRowSums(_headBias!.Slice(_model.Gradients), _outputGradients, _width, _steps);
             Gemm.MultiplyRows(down, _h, _outputGradients, _width, headWeight.Slice(p), _info.OutputSize, _h, _steps);
         }
         else
@@ -328,7 +383,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             Span<T> dhNext = _dhNext[l], dcNext = _dcNext[l];
             dhNext.Clear();
             dcNext.Clear();
-            ReadOnlySpan<T> whh = Tensor(p, "weight_hh", l);
+            ReadOnlySpan<T> whh = Tensor(p, WHh, l);
             for (int t = _steps - 1; t >= 0; t--)
             {
                 TensorPrimitives.Add(down.Slice(t * _h, _h), dhNext, _dhB);
@@ -337,7 +392,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             }
             WindowProducts(l, _records[l], _records[l - 1]);
             // dL/dh of the layer below = W_ihᵀ·dz for every step
-            Gemm.MultiplyRows(down, _h, _dz[l], _g, Tensor(p, "weight_ih", l), _g, _h, _steps);
+            Gemm.MultiplyRows(down, _h, _dz[l], _g, Tensor(p, WIh, l), _g, _h, _steps);
         }
 
         // layer 1, chunk by chunk from the end, handing A dz₁ and B's rows' share of dL/dh₀
@@ -345,7 +400,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             Span<T> dhNext = _dhNext[1], dcNext = _dcNext[1];
             dhNext.Clear();
             dcNext.Clear();
-            ReadOnlySpan<T> whh = Tensor(p, "weight_hh", 1), wih = Tensor(p, "weight_ih", 1);
+            ReadOnlySpan<T> whh = Tensor(p, WHh, 1), wih = Tensor(p, WIh, 1);
             for (int t1 = _steps; t1 > 0;)
             {
                 int n = Math.Min(Chunk, t1), t0 = t1 - n;
@@ -399,10 +454,10 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     {
         T[] dz = _dz[layer];
         T[] dzh = _gru ? _dzHidden[layer] : dz;
-        Gemm.AddOuterProducts(GradientOf("weight_hh", layer), _g, _h, dzh, _g, records, _record, _steps);
-        Gemm.AddRowSums(GradientOf("bias_ih", layer), dz, _g, _steps);
-        Gemm.AddRowSums(GradientOf("bias_hh", layer), dzh, _g, _steps);
+        Gemm.AddOuterProducts(GradientOf(WHh, layer), _g, _h, dzh, _g, records, _record, _steps);
+        Gemm.AddRowSums(GradientOf(BIh, layer), dz, _g, _steps);
+        Gemm.AddRowSums(GradientOf(BHh, layer), dzh, _g, _steps);
         if (input is not null)
-            Gemm.AddOuterProducts(GradientOf("weight_ih", layer), _g, _h, dz, _g, input.AsSpan(_record), _record, _steps);
+            Gemm.AddOuterProducts(GradientOf(WIh, layer), _g, _h, dz, _g, input.AsSpan(_record), _record, _steps);
     }
 }

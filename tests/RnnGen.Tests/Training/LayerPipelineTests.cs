@@ -107,4 +107,29 @@ public class LayerPipelineTests
         double loss = Losses.SoftmaxCrossEntropy<double>(outputs, moreLabels, dOut);
         Assert.Equal(loss, pipeline.Run(team, more, moreLabels), 1e-11);
     }
+
+    // Alone (no team, or an adaptive team that times stepping alone faster), the calling thread runs both roles: the same
+    // bits as on two cores, so that a run's numbers do not depend on the machine's phases.
+    [Fact]
+    public void AloneGivesTheSameBitsAsOnTwoCores()
+    {
+        const int Steps = 10;
+        ModelInfo info = LstmD3Tokens.Info;
+        var random = new Random(8);
+        var (together, alone) = (new LstmD3Tokens(), new LstmD3Tokens());
+        together.InitializeParameters(4);
+        alone.InitializeParameters(4);
+        var (p1, p2) = (new LayerPipeline<LstmD3Tokens, double>(together, Steps), new LayerPipeline<LstmD3Tokens, double>(alone, Steps));
+        var (o1, o2) = (new RmsProp<double>(info.ParameterCount, learningRate: 0.01), new RmsProp<double>(info.ParameterCount, learningRate: 0.01));
+        using var team = new CoreTeam(2, adaptive: false);
+        for (int window = 0; window < 3; window++)
+        {
+            int[] tokens = [.. Enumerable.Range(0, Steps).Select(_ => random.Next(info.InputSize))];
+            int[] labels = [.. Enumerable.Range(0, Steps).Select(_ => random.Next(info.OutputWidth))];
+            double l1 = p1.Run(team, tokens, labels, true, o1, GradientTransform<double>.Clamp(0.1), clearGradients: true);
+            double l2 = p2.Run(null, tokens, labels, true, o2, GradientTransform<double>.Clamp(0.1), clearGradients: true);
+            Assert.Equal(BitConverter.DoubleToInt64Bits(l1), BitConverter.DoubleToInt64Bits(l2));
+        }
+        Assert.Equal(together.Parameters.ToArray(), alone.Parameters.ToArray());
+    }
 }
