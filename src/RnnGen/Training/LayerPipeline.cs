@@ -50,9 +50,11 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private readonly T[] _gxA, _gxB, _ghA, _ghB, _tmpA, _tmpB, _dhA, _dhB;
 
     // the counters, each on a cache line of its own
-    private readonly long[] _flags = new long[24];
+    private readonly long[] _flags = new long[40];
     private ref long Forward => ref _flags[8];
     private ref long Backward => ref _flags[16];
+    private ref long Top => ref _flags[24];         // B's forward: steps of the top layer done
+    private ref long HeadA => ref _flags[32];       // A's half of the head and loss done
     private long _call;
 
     // the current call
@@ -195,6 +197,10 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _transform = transform;
         _clear = clearGradients;
         _step = optimizer?.BeginRangeStep() ?? 0;
+        // the loss is the mean over the counted steps of the whole window; each core's half is scaled to that mean
+        _half = _steps / 2;
+        _countA = Counted(labels.AsSpan(0, _half));
+        _countB = Counted(labels.AsSpan(_half));
         _call++;
         if (team is null) ((ITeamWork)this).Run(TeamPart.Alone); // both roles on the calling thread: the same bits
         else team.Run(this);
@@ -202,10 +208,19 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     }
 
     private readonly (int Start, int Length)[][] _owned;   // per core: the parameter ranges it steps
+    private static int Counted(ReadOnlySpan<int> labels)
+    {
+        int n = 0;
+        foreach (int label in labels) if (label >= 0) n++;
+        return n;
+    }
+
     private Optimizer<T>? _optimizer;
     private GradientTransform<T> _transform;
     private long _step;
     private bool _clear;
+    private int _half, _countA, _countB;
+    private T _lossA, _lossB;
 
     // On a team, each core runs its role; alone (a CoreTeam that times stepping alone faster, in a slow phase of the
     // machine, runs TeamPart.Alone), the calling thread runs both in an order that never waits — the same operations on
@@ -216,6 +231,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         {
             ForwardA();
             ForwardB();
+            HeadHalf(0);
             BackwardB();
             BackwardA();
             if (_optimizer is null) return;
@@ -225,7 +241,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             Pack(1);
             return;
         }
-        if (part.Index == 0) { ForwardA(); BackwardA(); } else { ForwardB(); BackwardB(); }
+        if (part.Index == 0) { ForwardA(); HeadHalf(0); BackwardA(); } else { ForwardB(); BackwardB(); }
         part.Sync(); // both roles done (B's window products read A's records; A updates W_ih1 rows whose gradient B computed)
         if (_optimizer is null) return;
         Update(part.Index);
@@ -350,6 +366,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
                     _ih[l].Multiply(_records[l - 1].AsSpan((t + 1) * _record, _h), default, _gxB);
                     StepLayer(l, _records[l].AsSpan(t * _record, _record), _records[l].AsSpan((t + 1) * _record, _record), _gxB, _ghB, _tmpB);
                 }
+                Volatile.Write(ref Top, b0 + t + 1);
             }
         }
 
@@ -358,24 +375,19 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private void BackwardB()
     {
         long b0 = Base;
-        // head and loss
+        // head and loss: B's half of the window, then A's (done meanwhile on A), then the head's weight gradients
+        HeadHalf(1);
+        Wait(ref HeadA, _call);
+        int counted = _countA + _countB;
+        _loss = counted == 0 ? T.Zero : (_lossA * T.CreateTruncating(_countA) + _lossB * T.CreateTruncating(_countB)) / T.CreateTruncating(counted);
         T[] top = _records[_layers - 1];
         ReadOnlySpan<T> p = _model.Parameters;
-        if (_head is not null)
-            _head.Multiply(_steps, top.AsSpan(_record), _record, default, 0, _outputs, _width);
-        else
-            for (int t = 0; t < _steps; t++) top.AsSpan((t + 1) * _record, _h).CopyTo(_outputs.AsSpan(t * _width, _width));
-        _loss = Losses.SoftmaxCrossEntropy<T>(_outputs, _labels!, _outputGradients);
         Span<T> down = _down;
         if (_head is not null)
         {
-            ParameterTensor headWeight = _headWeight!;
-            Gemm.AddOuterProducts(headWeight.Slice(_model.Gradients), _info.OutputSize, _h, _outputGradients, _width, top.AsSpan(_record), _record, _steps);
+            Gemm.AddOuterProducts(_headWeight!.Slice(_model.Gradients), _info.OutputSize, _h, _outputGradients, _width, top.AsSpan(_record), _record, _steps);
             Gemm.AddRowSums(_headBias!.Slice(_model.Gradients), _outputGradients, _width, _steps);
-            Gemm.MultiplyRows(down, _h, _outputGradients, _width, headWeight.Slice(p), _info.OutputSize, _h, _steps);
         }
-        else
-            _outputGradients.AsSpan().CopyTo(down);
 
         // the layers above layer 1, whole windows, top down; `down` carries dL/dh of the layer at hand
         for (int l = _layers - 1; l >= 2; l--)
@@ -417,6 +429,36 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             }
             WindowProducts(1, _records[1], _records[0]);
         }
+    }
+
+    /// <summary>
+    /// The outputs, the loss and dL/dh of the top layer for one half of the window: A's the first (after waiting for B's
+    /// top layer to get there), B's the second; each half's gradient scaled to the mean over the whole window's counted steps.
+    /// </summary>
+    private void HeadHalf(int owner)
+    {
+        int t0 = owner == 0 ? 0 : _half, n = owner == 0 ? _half : _steps - _half;
+        int counted = _countA + _countB, mine = owner == 0 ? _countA : _countB;
+        if (owner == 0) Wait(ref Top, Base + _half);
+        T[] top = _records[_layers - 1];
+        Span<T> outputs = _outputs.AsSpan(t0 * _width, n * _width), gradients = _outputGradients.AsSpan(t0 * _width, n * _width);
+        if (n > 0)
+        {
+            if (_head is not null)
+                _head.Multiply(n, top.AsSpan((t0 + 1) * _record), _record, default, 0, outputs, _width);
+            else
+                for (int t = 0; t < n; t++) top.AsSpan((t0 + t + 1) * _record, _h).CopyTo(outputs.Slice(t * _width, _width));
+            T loss = Losses.SoftmaxCrossEntropy<T>(outputs, _labels.AsSpan(t0, n), gradients);
+            if (counted > 0 && mine > 0) TensorPrimitives.Multiply(gradients, T.CreateTruncating((double)mine / counted), gradients);
+            if (owner == 0) _lossA = loss; else _lossB = loss;
+            Span<T> down = _down.AsSpan(t0 * _h, n * _h);
+            if (_head is not null)
+                Gemm.MultiplyRows(down, _h, gradients, _width, _headWeight!.Slice((ReadOnlySpan<T>)_model.Parameters), _info.OutputSize, _h, n);
+            else
+                gradients.CopyTo(down);
+        }
+        else if (owner == 0) _lossA = T.Zero; else _lossB = T.Zero;
+        if (owner == 0) Volatile.Write(ref HeadA, _call);
     }
 
     // ---------------------------------------------------------------- one layer
