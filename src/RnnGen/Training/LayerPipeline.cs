@@ -125,7 +125,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     public int SplitRow { get; }
 
     /// <summary>The model's outputs of the last call, steps × OutputWidth.</summary>
-    public ReadOnlySpan<T> Outputs => _outputs;
+    public ReadOnlySpan<T> Outputs => _outputs.AsSpan(0, _n * _width);
 
     /// <summary>Refreshes the training copies of the weights from the model's <c>Parameters</c> (after writing them).</summary>
     public void Pack()
@@ -185,8 +185,8 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         bool clearGradients = false)
     {
         if (!_info.Tokens) throw new NotSupportedException("dense inputs: not yet");
-        if (tokens.Length != _steps || labels.Length != _steps)
-            throw new ArgumentException($"tokens and labels must hold {_steps} steps.");
+        if (tokens.Length < 1 || tokens.Length > _steps || labels.Length != tokens.Length)
+            throw new ArgumentException($"tokens must hold 1 to {_steps} steps, and labels as many.");
         if (team is not null && team.Cores != 2) throw new ArgumentException("the layer pipeline runs on a team of two cores.", nameof(team));
         if (optimizer is not null && !optimizer.StepRange(_model.Parameters, _model.Gradients, GradientTransform<T>.None, 0, 0, 1))
             throw new NotSupportedException($"{optimizer.GetType().Name} cannot step a range of the parameters; use one of RnnGen's optimizers.");
@@ -197,8 +197,10 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _transform = transform;
         _clear = clearGradients;
         _step = optimizer?.BeginRangeStep() ?? 0;
+        _lastN = _n;
+        _n = tokens.Length;
         // the loss is the mean over the counted steps of the whole window; each core's half is scaled to that mean
-        _half = _steps / 2;
+        _half = _n / 2;
         _countA = Counted(labels.AsSpan(0, _half));
         _countB = Counted(labels.AsSpan(_half));
         _call++;
@@ -220,6 +222,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private long _step;
     private bool _clear;
     private int _half, _countA, _countB;
+    private int _n, _lastN;                      // steps of this call and of the previous one (whose last record is the state)
     private T _lossA, _lossB;
 
     // On a team, each core runs its role; alone (a CoreTeam that times stepping alone faster, in a slow phase of the
@@ -290,7 +293,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     {
         Span<T> rec = _records[layer];
         int state = _lstm ? 2 * _h : _h;                                 // h, and c for an LSTM
-        if (_carry) rec.Slice(_steps * _record, state).CopyTo(rec);     // record 0 = the last state
+        if (_carry) rec.Slice(_lastN * _record, state).CopyTo(rec);     // record 0 = the last state
         else rec.Slice(0, state).Clear();
     }
 
@@ -301,9 +304,9 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         long b0 = Base;
         StartState(0);
         T[] rec = _records[0];
-        for (int t0 = 0; t0 < _steps; t0 += Chunk)
+        for (int t0 = 0; t0 < _n; t0 += Chunk)
         {
-            int n = Math.Min(Chunk, _steps - t0);
+            int n = Math.Min(Chunk, _n - t0);
             for (int t = t0; t < t0 + n; t++)
             {
                 ReadOnlySpan<T> prev = rec.AsSpan(t * _record, _record);
@@ -328,10 +331,10 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         ReadOnlySpan<T> p = _model.Parameters;
         ReadOnlySpan<T> wih1 = Tensor(p, WIh, 1), whh0 = Tensor(p, WHh, 0);
         Span<T> gWih0 = GradientOf(WIh, 0);
-        for (int t1 = _steps; t1 > 0;)
+        for (int t1 = _n; t1 > 0;)
         {
             int n = Math.Min(Chunk, t1), t0 = t1 - n;
-            Wait(ref Backward, b0 + _steps + 1 + (_steps - t0));
+            Wait(ref Backward, b0 + _steps + 1 + (_n - t0));
             // dL/dh₀ += W_ih1[A's rows]ᵀ·dz₁[A's rows] (B has written its rows' share into _down0)
             Gemm.MultiplyRows(_down0.AsSpan(t0 * _h), _h, _dz[1].AsSpan(t0 * _g), _g, wih1.Slice(0, SplitRow * _h), SplitRow, _h, n, accumulate: true);
             for (int t = t1 - 1; t >= t0; t--)
@@ -352,9 +355,9 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     {
         long b0 = Base;
         for (int l = 1; l < _layers; l++) StartState(l);
-        for (int t0 = 0; t0 < _steps; t0 += Chunk)
+        for (int t0 = 0; t0 < _n; t0 += Chunk)
         {
-            int n = Math.Min(Chunk, _steps - t0);
+            int n = Math.Min(Chunk, _n - t0);
             Wait(ref Forward, b0 + t0 + n);
             _ih1B.Multiply(n, _records[0].AsSpan((t0 + 1) * _record), _record, default, 0, _sums1.AsSpan(t0 * _g + SplitRow), _g);
             for (int t = t0; t < t0 + n; t++)
@@ -385,8 +388,8 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         Span<T> down = _down;
         if (_head is not null)
         {
-            Gemm.AddOuterProducts(_headWeight!.Slice(_model.Gradients), _info.OutputSize, _h, _outputGradients, _width, top.AsSpan(_record), _record, _steps);
-            Gemm.AddRowSums(_headBias!.Slice(_model.Gradients), _outputGradients, _width, _steps);
+            Gemm.AddOuterProducts(_headWeight!.Slice(_model.Gradients), _info.OutputSize, _h, _outputGradients, _width, top.AsSpan(_record), _record, _n);
+            Gemm.AddRowSums(_headBias!.Slice(_model.Gradients), _outputGradients, _width, _n);
         }
 
         // the layers above layer 1, whole windows, top down; `down` carries dL/dh of the layer at hand
@@ -396,7 +399,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             dhNext.Clear();
             dcNext.Clear();
             ReadOnlySpan<T> whh = Tensor(p, WHh, l);
-            for (int t = _steps - 1; t >= 0; t--)
+            for (int t = _n - 1; t >= 0; t--)
             {
                 TensorPrimitives.Add(down.Slice(t * _h, _h), dhNext, _dhB);
                 dhNext.Clear();
@@ -404,7 +407,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             }
             WindowProducts(l, _records[l], _records[l - 1]);
             // dL/dh of the layer below = W_ihᵀ·dz for every step
-            Gemm.MultiplyRows(down, _h, _dz[l], _g, Tensor(p, WIh, l), _g, _h, _steps);
+            Gemm.MultiplyRows(down, _h, _dz[l], _g, Tensor(p, WIh, l), _g, _h, _n);
         }
 
         // layer 1, chunk by chunk from the end, handing A dz₁ and B's rows' share of dL/dh₀
@@ -413,7 +416,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             dhNext.Clear();
             dcNext.Clear();
             ReadOnlySpan<T> whh = Tensor(p, WHh, 1), wih = Tensor(p, WIh, 1);
-            for (int t1 = _steps; t1 > 0;)
+            for (int t1 = _n; t1 > 0;)
             {
                 int n = Math.Min(Chunk, t1), t0 = t1 - n;
                 for (int t = t1 - 1; t >= t0; t--)
@@ -424,7 +427,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
                 }
                 Gemm.MultiplyRows(_down0.AsSpan(t0 * _h), _h, _dz[1].AsSpan(t0 * _g + SplitRow), _g,
                     wih.Slice(SplitRow * _h), _g - SplitRow, _h, n);
-                Volatile.Write(ref Backward, b0 + _steps + 1 + (_steps - t0));
+                Volatile.Write(ref Backward, b0 + _steps + 1 + (_n - t0));
                 t1 = t0;
             }
             WindowProducts(1, _records[1], _records[0]);
@@ -437,7 +440,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     /// </summary>
     private void HeadHalf(int owner)
     {
-        int t0 = owner == 0 ? 0 : _half, n = owner == 0 ? _half : _steps - _half;
+        int t0 = owner == 0 ? 0 : _half, n = owner == 0 ? _half : _n - _half;
         int counted = _countA + _countB, mine = owner == 0 ? _countA : _countB;
         if (owner == 0) Wait(ref Top, Base + _half);
         T[] top = _records[_layers - 1];
@@ -496,10 +499,10 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     {
         T[] dz = _dz[layer];
         T[] dzh = _gru ? _dzHidden[layer] : dz;
-        Gemm.AddOuterProducts(GradientOf(WHh, layer), _g, _h, dzh, _g, records, _record, _steps);
-        Gemm.AddRowSums(GradientOf(BIh, layer), dz, _g, _steps);
-        Gemm.AddRowSums(GradientOf(BHh, layer), dzh, _g, _steps);
+        Gemm.AddOuterProducts(GradientOf(WHh, layer), _g, _h, dzh, _g, records, _record, _n);
+        Gemm.AddRowSums(GradientOf(BIh, layer), dz, _g, _n);
+        Gemm.AddRowSums(GradientOf(BHh, layer), dzh, _g, _n);
         if (input is not null)
-            Gemm.AddOuterProducts(GradientOf(WIh, layer), _g, _h, dz, _g, input.AsSpan(_record), _record, _steps);
+            Gemm.AddOuterProducts(GradientOf(WIh, layer), _g, _h, dz, _g, input.AsSpan(_record), _record, _n);
     }
 }

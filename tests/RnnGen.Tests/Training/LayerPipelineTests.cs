@@ -4,8 +4,8 @@ namespace RnnGen.Tests.Training;
 
 /// <summary>
 /// The two-core layer pipeline (work in progress) against the model's own Forward and Backward: the same outputs, loss and
-/// gradients to double rounding, over two windows with the state carried, for every cell kind, two and three layers,
-/// with and without a head.
+/// gradients to double rounding, over windows of 11, 6 and 1 steps with the state carried, for every cell kind, two and
+/// three layers, with and without a head; and the update by owners against the model's own loop.
 /// </summary>
 public class LayerPipelineTests
 {
@@ -19,23 +19,24 @@ public class LayerPipelineTests
     private static void Check<TModel>() where TModel : class, IRecurrentModel<TModel, double>
     {
         ModelInfo info = TModel.Info;
-        const int Steps = 11;   // two chunks of 4 and one of 3
+        const int Steps = 11;   // windows of 11 steps (two chunks of 4 and one of 3), then 6, then 1
+        int[] lengths = [Steps, 6, 1];
         var random = new Random(3);
-        int[][] tokens = [.. Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, Steps).Select(_ => random.Next(info.InputSize)).ToArray())];
-        int[][] labels = [.. Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, Steps).Select(t => t % 5 == 2 ? -1 : random.Next(info.OutputWidth)).ToArray())];
+        int[][] tokens = [.. lengths.Select(n => Enumerable.Range(0, n).Select(_ => random.Next(info.InputSize)).ToArray())];
+        int[][] labels = [.. lengths.Select(n => Enumerable.Range(0, n).Select(t => t % 5 == 2 ? -1 : random.Next(info.OutputWidth)).ToArray())];
 
         TModel reference = TModel.Create(), pipelined = TModel.Create();
         reference.InitializeParameters(9);
         pipelined.InitializeParameters(9);
         RecurrentState<double> state = reference.CreateState();
         RecurrentTape tape = reference.CreateTape(Steps);
-        var outputs = new double[Steps * info.OutputWidth];
-        var dOut = new double[outputs.Length];
         var pipeline = new LayerPipeline<TModel, double>(pipelined, Steps);
         using var team = new CoreTeam(2, adaptive: false);
 
-        for (int window = 0; window < 2; window++)
+        for (int window = 0; window < lengths.Length; window++)
         {
+            var outputs = new double[lengths[window] * info.OutputWidth];
+            var dOut = new double[outputs.Length];
             reference.Gradients.Clear();
             reference.Forward(tokens[window], state, tape, outputs);
             double loss = Losses.SoftmaxCrossEntropy<double>(outputs, labels[window], dOut);
