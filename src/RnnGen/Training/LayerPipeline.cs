@@ -59,6 +59,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
 
     // the current call
     private int[]? _tokens;
+    private readonly T[] _inputs;                         // a dense model's window, steps × InputSize
     private int[]? _labels;
     private T _loss;
     private bool _carry;
@@ -111,6 +112,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             _dcNext[l] = new T[_h];
         }
         _sums1 = new T[steps * _g];
+        _inputs = _info.Tokens ? [] : new T[steps * _info.InputSize];
         _down = new T[steps * _h];
         _down0 = new T[steps * _h];
         _outputs = new T[steps * _width];
@@ -184,9 +186,27 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     internal T Run(CoreTeam? team, int[] tokens, int[] labels, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform,
         bool clearGradients = false)
     {
-        if (!_info.Tokens) throw new NotSupportedException("dense inputs: not yet");
-        if (tokens.Length < 1 || tokens.Length > _steps || labels.Length != tokens.Length)
-            throw new ArgumentException($"tokens must hold 1 to {_steps} steps, and labels as many.");
+        if (!_info.Tokens) throw new NotSupportedException($"{typeof(TModel).Name} reads dense vectors: use the overload that takes them.");
+        return Run(team, tokens, tokens.Length, labels, carryState, optimizer, transform, clearGradients);
+    }
+
+    /// <summary>As the token overload, for a model that reads dense vectors: <paramref name="inputs"/> is steps × InputSize.</summary>
+    internal T Run(CoreTeam? team, ReadOnlySpan<T> inputs, int[] labels, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform,
+        bool clearGradients = false)
+    {
+        if (_info.Tokens) throw new NotSupportedException($"{typeof(TModel).Name} reads token ids: use the overload that takes them.");
+        int n = inputs.Length / _info.InputSize;
+        if (n * _info.InputSize != inputs.Length || n > _steps)
+            throw new ArgumentException($"inputs must hold 1 to {_steps} steps of {_info.InputSize} values.", nameof(inputs));
+        inputs.CopyTo(_inputs);
+        return Run(team, null, n, labels, carryState, optimizer, transform, clearGradients);
+    }
+
+    private T Run(CoreTeam? team, int[]? tokens, int steps, int[] labels, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform,
+        bool clearGradients)
+    {
+        if (steps < 1 || steps > _steps || labels.Length != steps)
+            throw new ArgumentException($"a window holds 1 to {_steps} steps, and as many labels.");
         if (team is not null && team.Cores != 2) throw new ArgumentException("the layer pipeline runs on a team of two cores.", nameof(team));
         if (optimizer is not null && !optimizer.StepRange(_model.Parameters, _model.Gradients, GradientTransform<T>.None, 0, 0, 1))
             throw new NotSupportedException($"{optimizer.GetType().Name} cannot step a range of the parameters; use one of RnnGen's optimizers.");
@@ -198,7 +218,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _clear = clearGradients;
         _step = optimizer?.BeginRangeStep() ?? 0;
         _lastN = _n;
-        _n = tokens.Length;
+        _n = steps;
         // the loss is the mean over the counted steps of the whole window; each core's half is scaled to that mean
         _half = _n / 2;
         _countA = Counted(labels.AsSpan(0, _half));
@@ -310,7 +330,8 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             for (int t = t0; t < t0 + n; t++)
             {
                 ReadOnlySpan<T> prev = rec.AsSpan(t * _record, _record);
-                _embedding!.CopyColumn(_tokens![t], _gxA);
+                if (_embedding is not null) _embedding.CopyColumn(_tokens![t], _gxA);
+                else _ih[0].Multiply(_inputs.AsSpan(t * _info.InputSize, _info.InputSize), default, _gxA);
                 StepLayer(0, prev, rec.AsSpan((t + 1) * _record, _record), _gxA, _ghA, _tmpA);
             }
             // layer 1's input sums for A's rows, for the chunk's steps in one product
@@ -342,11 +363,11 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
                 TensorPrimitives.Add(_down0.AsSpan(t * _h, _h), dhNext, _dhA);
                 dhNext.Clear();
                 StepBackward(0, t, rec, _dhA, dcNext, dhNext, whh0);
-                MatrixOps.AddToColumn(gWih0, _tokens![t], _dz[0].AsSpan(t * _g, _g));
+                if (_embedding is not null) MatrixOps.AddToColumn(gWih0, _tokens![t], _dz[0].AsSpan(t * _g, _g));
             }
             t1 = t0;
         }
-        WindowProducts(0, rec, input: null);
+        WindowProducts(0, rec, _embedding is null ? _inputs : default, _info.InputSize, _info.InputSize);
     }
 
     // ---------------------------------------------------------------- core B: layer 1's other rows, the layers above, the head
@@ -405,7 +426,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
                 dhNext.Clear();
                 StepBackward(l, t, _records[l], _dhB, dcNext, dhNext, whh);
             }
-            WindowProducts(l, _records[l], _records[l - 1]);
+            WindowProducts(l, _records[l], _records[l - 1].AsSpan(_record), _record, _h);
             // dL/dh of the layer below = W_ihᵀ·dz for every step
             Gemm.MultiplyRows(down, _h, _dz[l], _g, Tensor(p, WIh, l), _g, _h, _n);
         }
@@ -430,7 +451,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
                 Volatile.Write(ref Backward, b0 + _steps + 1 + (_n - t0));
                 t1 = t0;
             }
-            WindowProducts(1, _records[1], _records[0]);
+            WindowProducts(1, _records[1], _records[0].AsSpan(_record), _record, _h);
         }
     }
 
@@ -494,15 +515,16 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         Gemm.MultiplyRows(dhPrev, _h, _gru ? dzh : dz, _g, whh, _g, _h, 1, accumulate: true);
     }
 
-    /// <summary>The window's weight and bias gradients of a layer (its input weights too, but for layer 0 of a token model).</summary>
-    private void WindowProducts(int layer, T[] records, T[]? input)
+    /// <summary>The window's weight and bias gradients of a layer; its input weights' too unless <paramref name="input"/> is empty
+    /// (layer 0 of a token model, whose columns are added step by step).</summary>
+    private void WindowProducts(int layer, T[] records, ReadOnlySpan<T> input, int inputStride, int inputWidth)
     {
         T[] dz = _dz[layer];
         T[] dzh = _gru ? _dzHidden[layer] : dz;
         Gemm.AddOuterProducts(GradientOf(WHh, layer), _g, _h, dzh, _g, records, _record, _n);
         Gemm.AddRowSums(GradientOf(BIh, layer), dz, _g, _n);
         Gemm.AddRowSums(GradientOf(BHh, layer), dzh, _g, _n);
-        if (input is not null)
-            Gemm.AddOuterProducts(GradientOf(WIh, layer), _g, _h, dz, _g, input.AsSpan(_record), _record, _n);
+        if (!input.IsEmpty)
+            Gemm.AddOuterProducts(GradientOf(WIh, layer), _g, inputWidth, dz, _g, input, inputStride, _n);
     }
 }

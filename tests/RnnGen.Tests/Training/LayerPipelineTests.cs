@@ -133,4 +133,40 @@ public class LayerPipelineTests
         }
         Assert.Equal(together.Parameters.ToArray(), alone.Parameters.ToArray());
     }
+
+    // Dense inputs: layer 0's input product per step and its weight gradient over the window.
+    [Fact] public void DenseLstm3() => CheckDense<LstmD3x5>();
+    [Fact] public void DenseGru3() => CheckDense<GruD3x5>();
+    [Fact] public void DenseRnnRelu2Head() => CheckDense<RnnReluD2x5>();
+
+    private static void CheckDense<TModel>() where TModel : class, IRecurrentModel<TModel, double>
+    {
+        ModelInfo info = TModel.Info;
+        const int Steps = 9;
+        int[] lengths = [Steps, 4];
+        var random = new Random(6);
+        TModel reference = TModel.Create(), pipelined = TModel.Create();
+        reference.InitializeParameters(5);
+        pipelined.InitializeParameters(5);
+        RecurrentState<double> state = reference.CreateState();
+        RecurrentTape tape = reference.CreateTape(Steps);
+        var pipeline = new LayerPipeline<TModel, double>(pipelined, Steps);
+        using var team = new CoreTeam(2, adaptive: false);
+        foreach (int n in lengths)
+        {
+            double[] inputs = [.. Enumerable.Range(0, n * info.InputSize).Select(_ => 2 * random.NextDouble() - 1)];
+            int[] labels = [.. Enumerable.Range(0, n).Select(_ => random.Next(info.OutputWidth))];
+            var outputs = new double[n * info.OutputWidth];
+            var dOut = new double[outputs.Length];
+            reference.Gradients.Clear();
+            reference.Forward(inputs, state, tape, outputs);
+            double loss = Losses.SoftmaxCrossEntropy<double>(outputs, labels, dOut);
+            reference.Backward(tape, dOut, new double[inputs.Length], null);
+            pipelined.Gradients.Clear();
+            Assert.Equal(loss, pipeline.Run(team, inputs, labels, true, null, GradientTransform<double>.None), 1e-12);
+            ReadOnlySpan<double> expected = reference.Gradients, actual = pipelined.Gradients;
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-12 * (1 + Math.Abs(expected[i])), $"{info}: gradient {i} = {actual[i]}, expected {expected[i]}");
+        }
+    }
 }
