@@ -216,7 +216,6 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _optimizer = optimizer;
         _transform = transform;
         _clear = clearGradients;
-        _step = optimizer?.BeginRangeStep() ?? 0;
         _lastN = _n;
         _n = steps;
         // the loss is the mean over the counted steps of the whole window; each core's half is scaled to that mean
@@ -258,6 +257,9 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             BackwardB();
             BackwardA();
             if (_optimizer is null) return;
+            Measure(0);
+            Measure(1);
+            if (!DecideStep()) return;
             Update(0);
             Update(1);
             Pack(0);
@@ -267,9 +269,61 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         if (part.Index == 0) { ForwardA(); HeadHalf(0); BackwardA(); } else { ForwardB(); BackwardB(); }
         part.Sync(); // both roles done (B's window products read A's records; A updates W_ih1 rows whose gradient B computed)
         if (_optimizer is null) return;
+        Measure(part.Index);
+        part.Sync(); // both halves of the norm in place
+        bool step = part.Index != 0 || DecideStep();
+        if (part.Index == 0) Volatile.Write(ref _stepTaken, step ? 1 : 0);
+        part.Sync(); // the decision taken (on the calling thread, which may throw)
+        if (Volatile.Read(ref _stepTaken) == 0) return;
         Update(part.Index);
         part.Sync(); // every parameter stepped before any copy is packed (a GRU's W_hh1 copy holds b_hh1, partly A's)
         Pack(part.Index);
+    }
+
+    // ---------------------------------------------------------------- the step's decision (for the trainer)
+
+    /// <summary>
+    /// Called on the calling thread between the backward and the update with the window's loss and the norm of the
+    /// gradients (each core's share summed in a fixed order; after the clamp by <see cref="ClampBeforeNorm"/>): returns
+    /// whether to step, and the transform (clip) to apply to the gradients as they are stepped. Null: step with the
+    /// transform given to <c>Run</c>. It may throw (the call then ends without a step).
+    /// </summary>
+    internal Func<T, T, (bool Step, GradientTransform<T> Transform)>? Decide { get; set; }
+
+    /// <summary>Clamps each core's gradients to ±this before they are measured (a clip by value followed by a clip by norm).</summary>
+    internal T? ClampBeforeNorm { get; set; }
+
+    /// <summary>The norm of the last call's gradients (NaN before the first call with an optimizer).</summary>
+    internal T GradientNorm { get; private set; } = T.NaN;
+
+    private readonly double[] _squares = new double[24]; // per core, on lines of their own: [0] and [8]
+    private int _stepTaken;
+
+    /// <summary>The sum of squares of core <paramref name="owner"/>'s gradients, clamped first if asked.</summary>
+    private void Measure(int owner)
+    {
+        Span<T> gradients = _model.Gradients;
+        double sum = 0;
+        foreach (var (start, length) in _owned[owner])
+        {
+            Span<T> range = gradients.Slice(start, length);
+            if (ClampBeforeNorm is T limit) TensorPrimitives.Clamp(range, -limit, limit, range);
+            sum += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(range));
+        }
+        _squares[owner * 8] = sum;
+    }
+
+    private bool DecideStep()
+    {
+        GradientNorm = T.CreateTruncating(Math.Sqrt(_squares[0] + _squares[8]));
+        if (Decide is not null)
+        {
+            var (step, transform) = Decide(_loss, GradientNorm);
+            if (!step) return false;
+            _transform = transform;
+        }
+        _step = _optimizer!.BeginRangeStep(); // StepCount advances only for a step taken
+        return true;
     }
 
     private void Update(int owner)
@@ -307,6 +361,35 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private static void Wait(ref long flag, long value)
     {
         while (Volatile.Read(ref flag) < value) Thread.SpinWait(1);
+    }
+
+    /// <summary>
+    /// Sets the state the next call with <c>carryState</c> starts from: <paramref name="state"/>'s values (every layer's h,
+    /// then every layer's c, as <see cref="RecurrentState{T}.Values"/>).
+    /// </summary>
+    public void LoadState(RecurrentState<T> state)
+    {
+        ReadOnlySpan<T> v = state.Values;
+        if (v.Length != _info.StateSize) throw new ArgumentException($"state has {v.Length} values; expected {_info.StateSize}.", nameof(state));
+        for (int l = 0; l < _layers; l++)
+        {
+            Span<T> last = _records[l].AsSpan(_n * _record); // the record the next call copies its start from
+            v.Slice(l * _h, _h).CopyTo(last);
+            if (_lstm) v.Slice((_layers + l) * _h, _h).CopyTo(last.Slice(_h));
+        }
+    }
+
+    /// <summary>Writes the state the last call ended in into <paramref name="state"/> (as <see cref="LoadState"/> reads it).</summary>
+    public void SaveState(RecurrentState<T> state)
+    {
+        Span<T> v = state.Values;
+        if (v.Length != _info.StateSize) throw new ArgumentException($"state has {v.Length} values; expected {_info.StateSize}.", nameof(state));
+        for (int l = 0; l < _layers; l++)
+        {
+            ReadOnlySpan<T> last = _records[l].AsSpan(_n * _record);
+            last.Slice(0, _h).CopyTo(v.Slice(l * _h, _h));
+            if (_lstm) last.Slice(_h, _h).CopyTo(v.Slice((_layers + l) * _h, _h));
+        }
     }
 
     private void StartState(int layer)

@@ -169,4 +169,61 @@ public class LayerPipelineTests
                 Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-12 * (1 + Math.Abs(expected[i])), $"{info}: gradient {i} = {actual[i]}, expected {expected[i]}");
         }
     }
+
+    // For the trainer: the state in and out of a RecurrentState, the norm of the gradients from each core's share (after an
+    // optional clamp), and a decision between the backward and the update that can skip the step.
+    [Fact]
+    public void StateNormAndDecision()
+    {
+        const int Steps = 8;
+        ModelInfo info = LstmD3Tokens.Info;
+        var random = new Random(12);
+        int[] tokens = [.. Enumerable.Range(0, Steps).Select(_ => random.Next(info.InputSize))];
+        int[] labels = [.. Enumerable.Range(0, Steps).Select(_ => random.Next(info.OutputWidth))];
+        IRecurrentModel<LstmD3Tokens, double> reference = new LstmD3Tokens();
+        reference.InitializeParameters(3);
+        var pipelined = new LstmD3Tokens();
+        reference.Parameters.CopyTo(pipelined.Parameters);
+        pipelined.ParametersChanged();
+        var start = reference.CreateState();
+        for (int i = 0; i < start.Values.Length; i++) start.Values[i] = 0.5 * Math.Sin(i);
+        var referenceState = reference.CreateState();
+        start.Values.CopyTo(referenceState.Values);
+        var tape = reference.CreateTape(Steps);
+        var outputs = new double[Steps * info.OutputWidth];
+        var dOut = new double[outputs.Length];
+        reference.Forward(tokens, referenceState, tape, outputs);
+        double loss = Losses.SoftmaxCrossEntropy<double>(outputs, labels, dOut);
+        reference.Backward(tape, dOut, default, null);
+
+        var pipeline = new LayerPipeline<LstmD3Tokens, double>(pipelined, Steps);
+        var optimizer = new Sgd<double>(info.ParameterCount, learningRate: 0.1);
+        using var team = new CoreTeam(2, adaptive: false);
+        double seenLoss = double.NaN, seenNorm = double.NaN;
+        pipeline.Decide = (l, norm) => { seenLoss = l; seenNorm = norm; return (false, GradientTransform<double>.None); };
+        pipeline.LoadState(start);
+        double[] before = pipelined.Parameters.ToArray();
+        Assert.Equal(loss, pipeline.Run(team, tokens, labels, true, optimizer, GradientTransform<double>.None), 1e-12);
+        Assert.Equal(loss, seenLoss, 1e-12);
+        Assert.Equal(System.Numerics.Tensors.TensorPrimitives.Norm<double>(reference.Gradients), seenNorm, 1e-12);
+        Assert.Equal(before, pipelined.Parameters.ToArray());       // skipped: no step taken
+        Assert.Equal(0, optimizer.StepCount);
+        var end = reference.CreateState();
+        pipeline.SaveState(end);
+        for (int i = 0; i < end.Values.Length; i++)
+            Assert.Equal(referenceState.Values[i], end.Values[i], 1e-12);
+
+        // clamped first, then measured; a step taken with the decision's transform
+        pipelined.Gradients.Clear();
+        pipeline.ClampBeforeNorm = 0.01;
+        pipeline.Decide = (l, norm) => { seenNorm = norm; return (true, GradientTransform<double>.None); };
+        pipeline.LoadState(start);
+        pipeline.Run(team, tokens, labels, true, optimizer, GradientTransform<double>.None);
+        var clamped = reference.Gradients.ToArray();
+        System.Numerics.Tensors.TensorPrimitives.Clamp(clamped, -0.01, 0.01, clamped);
+        Assert.Equal(System.Numerics.Tensors.TensorPrimitives.Norm<double>(clamped), seenNorm, 1e-12);
+        Assert.Equal(1, optimizer.StepCount);
+        for (int i = 0; i < before.Length; i++)
+            Assert.Equal(before[i] - 0.1 * clamped[i], pipelined.Parameters[i], 1e-12);
+    }
 }
