@@ -58,9 +58,9 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private long _call;
 
     // the current call
-    private int[]? _tokens;
+    private readonly int[] _tokens;                       // the window's tokens (token models), copied in
     private readonly T[] _inputs;                         // a dense model's window, steps × InputSize
-    private int[]? _labels;
+    private readonly int[] _labels;                       // the window's labels, −1 where no loss
     private T _loss;
     private bool _carry;
 
@@ -113,6 +113,8 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         }
         _sums1 = new T[steps * _g];
         _inputs = _info.Tokens ? [] : new T[steps * _info.InputSize];
+        _tokens = _info.Tokens ? new int[steps] : [];
+        _labels = new int[steps];
         _down = new T[steps * _h];
         _down0 = new T[steps * _h];
         _outputs = new T[steps * _width];
@@ -174,24 +176,26 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     /// token sequence, on <paramref name="team"/> (null: both roles on the calling thread, the same bits); the gradients are added into the model's <c>Gradients</c>. The state
     /// is carried from the previous call unless <paramref name="carryState"/> is false. Returns the mean loss.
     /// </summary>
-    public T Run(CoreTeam? team, int[] tokens, int[] labels, bool carryState = true) => Run(team, tokens, labels, carryState, null, GradientTransform<T>.None);
+    public T Run(CoreTeam? team, ReadOnlySpan<int> tokens, ReadOnlySpan<int> labels, bool carryState = true) => Run(team, tokens, labels, carryState, null, GradientTransform<T>.None);
 
     /// <summary>
-    /// As <see cref="Run(CoreTeam, int[], int[], bool)"/>, then one step of <paramref name="optimizer"/> with
+    /// As <see cref="Run(CoreTeam?, ReadOnlySpan{int}, ReadOnlySpan{int}, bool)"/>, then one step of <paramref name="optimizer"/> with
     /// <paramref name="transform"/> applied to the gradients (clip by value), each core stepping and repacking the
     /// parameters it reads, so that no weight moves between the cores. The model's own packed copy (its <c>Step</c> and
     /// <c>Forward</c>) is left stale: call its <c>ParametersChanged()</c> before running it. With
     /// <paramref name="clearGradients"/>, each core then clears its gradients for the next call (instead of the caller).
     /// </summary>
-    internal T Run(CoreTeam? team, int[] tokens, int[] labels, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform,
+    internal T Run(CoreTeam? team, ReadOnlySpan<int> tokens, ReadOnlySpan<int> labels, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform,
         bool clearGradients = false)
     {
         if (!_info.Tokens) throw new NotSupportedException($"{typeof(TModel).Name} reads dense vectors: use the overload that takes them.");
-        return Run(team, tokens, tokens.Length, labels, carryState, optimizer, transform, clearGradients);
+        if (tokens.Length > _steps) throw new ArgumentException($"a window holds 1 to {_steps} steps.", nameof(tokens));
+        tokens.CopyTo(_tokens);
+        return Run(team, tokens.Length, labels, carryState, optimizer, transform, clearGradients);
     }
 
     /// <summary>As the token overload, for a model that reads dense vectors: <paramref name="inputs"/> is steps × InputSize.</summary>
-    internal T Run(CoreTeam? team, ReadOnlySpan<T> inputs, int[] labels, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform,
+    internal T Run(CoreTeam? team, ReadOnlySpan<T> inputs, ReadOnlySpan<int> labels, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform,
         bool clearGradients = false)
     {
         if (_info.Tokens) throw new NotSupportedException($"{typeof(TModel).Name} reads token ids: use the overload that takes them.");
@@ -199,10 +203,10 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         if (n * _info.InputSize != inputs.Length || n > _steps)
             throw new ArgumentException($"inputs must hold 1 to {_steps} steps of {_info.InputSize} values.", nameof(inputs));
         inputs.CopyTo(_inputs);
-        return Run(team, null, n, labels, carryState, optimizer, transform, clearGradients);
+        return Run(team, n, labels, carryState, optimizer, transform, clearGradients);
     }
 
-    private T Run(CoreTeam? team, int[]? tokens, int steps, int[] labels, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform,
+    private T Run(CoreTeam? team, int steps, ReadOnlySpan<int> labels, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform,
         bool clearGradients)
     {
         if (steps < 1 || steps > _steps || labels.Length != steps)
@@ -210,8 +214,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         if (team is not null && team.Cores != 2) throw new ArgumentException("the layer pipeline runs on a team of two cores.", nameof(team));
         if (optimizer is not null && !optimizer.StepRange(_model.Parameters, _model.Gradients, GradientTransform<T>.None, 0, 0, 1))
             throw new NotSupportedException($"{optimizer.GetType().Name} cannot step a range of the parameters; use one of RnnGen's optimizers.");
-        _tokens = tokens;
-        _labels = labels;
+        labels.CopyTo(_labels);
         _carry = carryState;
         _optimizer = optimizer;
         _transform = transform;
@@ -220,9 +223,10 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _n = steps;
         // the loss is the mean over the counted steps of the whole window; each core's half is scaled to that mean
         _half = _n / 2;
-        _countA = Counted(labels.AsSpan(0, _half));
-        _countB = Counted(labels.AsSpan(_half));
+        _countA = Counted(labels.Slice(0, _half));
+        _countB = Counted(labels.Slice(_half));
         _call++;
+        _stepTaken = 0;
         if (team is null) ((ITeamWork)this).Run(TeamPart.Alone); // both roles on the calling thread: the same bits
         else team.Run(this);
         return _loss;
@@ -260,6 +264,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             Measure(0);
             Measure(1);
             if (!DecideStep()) return;
+            _stepTaken = 1;
             Update(0);
             Update(1);
             Pack(0);
@@ -292,6 +297,9 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
 
     /// <summary>Clamps each core's gradients to ±this before they are measured (a clip by value followed by a clip by norm).</summary>
     internal T? ClampBeforeNorm { get; set; }
+
+    /// <summary>Whether the last call stepped the parameters (an optimizer given, and the decision to step).</summary>
+    internal bool Stepped => Volatile.Read(ref _stepTaken) == 1;
 
     /// <summary>The norm of the last call's gradients (NaN before the first call with an optimizer).</summary>
     internal T GradientNorm { get; private set; } = T.NaN;
@@ -413,7 +421,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             for (int t = t0; t < t0 + n; t++)
             {
                 ReadOnlySpan<T> prev = rec.AsSpan(t * _record, _record);
-                if (_embedding is not null) _embedding.CopyColumn(_tokens![t], _gxA);
+                if (_embedding is not null) _embedding.CopyColumn(_tokens[t], _gxA);
                 else _ih[0].Multiply(_inputs.AsSpan(t * _info.InputSize, _info.InputSize), default, _gxA);
                 StepLayer(0, prev, rec.AsSpan((t + 1) * _record, _record), _gxA, _ghA, _tmpA);
             }
@@ -446,7 +454,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
                 TensorPrimitives.Add(_down0.AsSpan(t * _h, _h), dhNext, _dhA);
                 dhNext.Clear();
                 StepBackward(0, t, rec, _dhA, dcNext, dhNext, whh0);
-                if (_embedding is not null) MatrixOps.AddToColumn(gWih0, _tokens![t], _dz[0].AsSpan(t * _g, _g));
+                if (_embedding is not null) MatrixOps.AddToColumn(gWih0, _tokens[t], _dz[0].AsSpan(t * _g, _g));
             }
             t1 = t0;
         }
