@@ -99,6 +99,13 @@ internal sealed class BatchRunner<TModel, T>
 
     private WorkerTeam? _team;     // the worker threads, between StartWorkers and the disposal of what it returns
 
+    // The layer pipeline (work in progress): a window of one lane run on a CoreTeam of two, layer 0 on one core and the
+    // layers above on the other, each stepping its own parameters. Set up by UsePipeline; its team lives as the workers do.
+    private LayerPipeline<TModel, T>? _pipeline;
+    private CoreTeam? _pipelineTeam;
+    private int _pipelineVersion = -1;
+    private int[] _pipelineLabels = [];
+
     /// <summary>Creates replicas and buffers for <paramref name="workers"/> workers, <paramref name="lanes"/> lanes and windows of
     /// up to <paramref name="window"/> steps.</summary>
     public BatchRunner(TModel master, SequenceLoss loss, bool carryState, int window, int lanes, int workers)
@@ -169,7 +176,68 @@ internal sealed class BatchRunner<TModel, T>
         if (_team is not null) throw new InvalidOperationException("The workers are already running.");
         ParametersUpdated();
         _team = new WorkerTeam(_workers, Work);
+        if (_pipeline is not null) _pipelineTeam = new CoreTeam(2); // adaptive: alone (the same bits) while that is faster
         return new Workers(this);
+    }
+
+    /// <summary>Runs windows of one lane as a layer pipeline on two cores (<see cref="RunWindowPipelined"/>).</summary>
+    internal void UsePipeline()
+    {
+        _pipeline ??= new LayerPipeline<TModel, T>(_master, _window);
+        _pipelineLabels = new int[_window];
+    }
+
+    /// <summary>Whether windows run as a layer pipeline.</summary>
+    internal bool Pipelined => _pipeline is not null;
+
+    /// <summary>
+    /// Window <paramref name="index"/> of the current batch, of one lane, as a layer pipeline: forward, loss and backward,
+    /// then, if <paramref name="decide"/> says so, the optimizer's step, each core its own parameters. The master's
+    /// gradients hold the window's (clamped, if <paramref name="clamp"/>) on return; its parameters are stepped; its own
+    /// packed copy is left stale (<see cref="RefreshMaster"/> after <see cref="ParametersUpdated"/>).
+    /// </summary>
+    internal WindowResult RunWindowPipelined(int index, Optimizer<T> optimizer, Func<T, T, (bool, GradientTransform<T>)> decide, T? clamp, out bool stepped)
+    {
+        LayerPipeline<TModel, T> pipeline = _pipeline!;
+        _windowStart = index * _window;
+        int sequenceSteps = _steps[0], steps = Math.Min(_window, sequenceSteps - _windowStart);
+        ref readonly TrainingSequence<T> s = ref _sequences[0];
+        if (index == 0 || !_carryState) _states[0].Reset();
+        int counted = CountTargets(s, sequenceSteps, _windowStart, steps);
+        // the labels of the window's steps: the sequence's targets sit at its end; −1 elsewhere
+        Span<int> labels = _pipelineLabels.AsSpan(0, steps);
+        int targetSteps = s.TargetStepCount(_width), targetFirst = sequenceSteps - targetSteps;
+        for (int t = 0; t < steps; t++)
+        {
+            int step = _windowStart + t;
+            labels[t] = step >= targetFirst ? s.Labels.Span[step - targetFirst] : Losses.IgnoreTarget;
+        }
+        if (_pipelineVersion != _parameterVersion)                      // parameters changed elsewhere since its last step
+        {
+            pipeline.Pack();
+            _pipelineVersion = _parameterVersion;
+        }
+        _master.Gradients.Clear();
+        pipeline.Decide = decide;
+        pipeline.ClampBeforeNorm = clamp;
+        pipeline.LoadState(_states[0]);
+        Optimizer<T>? stepper = counted > 0 ? optimizer : null; // a window without a target only advances the state
+        T loss = _info.Tokens
+            ? pipeline.Run(_pipelineTeam, s.Tokens.Span.Slice(_windowStart, steps), labels, true, stepper, GradientTransform<T>.None)
+            : pipeline.Run(_pipelineTeam, s.Inputs.Span.Slice(_windowStart * _info.InputSize, steps * _info.InputSize), labels, true, stepper, GradientTransform<T>.None);
+        pipeline.SaveState(_states[0]);
+        stepped = pipeline.Stepped;
+        if (stepped)
+        {
+            ParametersUpdated();
+            _pipelineVersion = _parameterVersion; // its copies hold the new parameters already
+        }
+        // accuracy: the counted steps whose arg-max is the label
+        long correct = 0;
+        ReadOnlySpan<T> outputs = pipeline.Outputs;
+        for (int t = 0; t < steps; t++)
+            if (labels[t] >= 0 && TensorPrimitives.IndexOfMax(outputs.Slice(t * _width, _width)) == labels[t]) correct++;
+        return new WindowResult(double.CreateTruncating(loss) * counted, counted, correct, steps);
     }
 
     private sealed class Workers(BatchRunner<TModel, T> runner) : IDisposable
@@ -178,6 +246,8 @@ internal sealed class BatchRunner<TModel, T>
         {
             runner._team?.Dispose();
             runner._team = null;
+            runner._pipelineTeam?.Dispose();
+            runner._pipelineTeam = null;
             Array.Clear(runner._sequences); // do not keep the caller's data alive between calls
         }
     }

@@ -226,7 +226,6 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _countA = Counted(labels.Slice(0, _half));
         _countB = Counted(labels.Slice(_half));
         _call++;
-        _stepTaken = 0;
         if (team is null) ((ITeamWork)this).Run(TeamPart.Alone); // both roles on the calling thread: the same bits
         else team.Run(this);
         return _loss;
@@ -253,6 +252,10 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     // the same values, so the same bits either way.
     void ITeamWork.Run(TeamPart part)
     {
+        // this call's settings, read before the first meeting: once part 0 has returned, the caller may already be setting
+        // up the next call while part 1 finishes this one
+        Optimizer<T>? optimizer = _optimizer;
+        long call = _call;
         if (part.Count == 1)
         {
             ForwardA();
@@ -260,30 +263,40 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             HeadHalf(0);
             BackwardB();
             BackwardA();
-            if (_optimizer is null) return;
+            if (optimizer is null) return;
             Measure(0);
             Measure(1);
             if (!DecideStep()) return;
-            _stepTaken = 1;
+            _stepDecision = call;
             Update(0);
             Update(1);
             Pack(0);
             Pack(1);
             return;
         }
-        if (part.Index == 0) { ForwardA(); HeadHalf(0); BackwardA(); } else { ForwardB(); BackwardB(); }
+        try
+        {
+            if (part.Index == 0) { ForwardA(); HeadHalf(0); BackwardA(); } else { ForwardB(); BackwardB(); }
+        }
+        catch
+        {
+            Volatile.Write(ref _failed, _call); // the other role's waits on this one's counters give up
+            throw;
+        }
         part.Sync(); // both roles done (B's window products read A's records; A updates W_ih1 rows whose gradient B computed)
-        if (_optimizer is null) return;
+        if (optimizer is null) return;
         Measure(part.Index);
         part.Sync(); // both halves of the norm in place
-        bool step = part.Index != 0 || DecideStep();
-        if (part.Index == 0) Volatile.Write(ref _stepTaken, step ? 1 : 0);
+        if (part.Index == 0) Volatile.Write(ref _stepDecision, DecideStep() ? call : -call);
         part.Sync(); // the decision taken (on the calling thread, which may throw)
-        if (Volatile.Read(ref _stepTaken) == 0) return;
+        if (Volatile.Read(ref _stepDecision) != call) return;
         Update(part.Index);
         part.Sync(); // every parameter stepped before any copy is packed (a GRU's W_hh1 copy holds b_hh1, partly A's)
         Pack(part.Index);
+        part.Sync(); // nothing after the last meeting: the next call (perhaps alone) finds both cores done
     }
+
+    private long _failed; // the call in which a role failed
 
     // ---------------------------------------------------------------- the step's decision (for the trainer)
 
@@ -299,13 +312,13 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     internal T? ClampBeforeNorm { get; set; }
 
     /// <summary>Whether the last call stepped the parameters (an optimizer given, and the decision to step).</summary>
-    internal bool Stepped => Volatile.Read(ref _stepTaken) == 1;
+    internal bool Stepped => Volatile.Read(ref _stepDecision) == _call;
 
     /// <summary>The norm of the last call's gradients (NaN before the first call with an optimizer).</summary>
     internal T GradientNorm { get; private set; } = T.NaN;
 
     private readonly double[] _squares = new double[24]; // per core, on lines of their own: [0] and [8]
-    private int _stepTaken;
+    private long _stepDecision; // the call whose step was taken (its negative: declined)
 
     /// <summary>The sum of squares of core <paramref name="owner"/>'s gradients, clamped first if asked.</summary>
     private void Measure(int owner)
@@ -366,9 +379,17 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private long Base => (_call - 1) * (2L * _steps + 2);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Wait(ref long flag, long value)
+    private void Wait(ref long flag, long value, [CallerArgumentExpression(nameof(flag))] string name = "")
     {
-        while (Volatile.Read(ref flag) < value) Thread.SpinWait(1);
+        long spins = 0;
+        while (Volatile.Read(ref flag) < value)
+        {
+            if (Volatile.Read(ref _failed) == _call)
+                throw new OperationCanceledException("LayerPipeline: the other core's role failed.");
+            Thread.SpinWait(1);
+            if (++spins == 200_000_000) // DEBUG (work in progress): a wait that never ends says where it is
+                throw new TimeoutException($"LayerPipeline: {name} = {Volatile.Read(ref flag)} never reached {value} (call {_call}, steps {_n}, base {Base}).");
+        }
     }
 
     /// <summary>

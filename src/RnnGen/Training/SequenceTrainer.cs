@@ -239,6 +239,7 @@ public sealed class SequenceTrainer<TModel, T>
             try
             {
                 _runner = new BatchRunner<TModel, T>(Model, Options.Loss, Options.CarryState, window, lanes, workers);
+            if (CanPipeline(lanes)) _runner.UsePipeline();
             }
             catch (ArgumentOutOfRangeException e) when (e.ParamName is "maxSteps")
             {
@@ -254,6 +255,23 @@ public sealed class SequenceTrainer<TModel, T>
         _runner.BeforeHandOver = BeforeHandOver;
         return _runner;
     }
+
+    /// <summary>
+    /// Whether windows of <paramref name="lanes"/> lanes run as a layer pipeline on two cores (work in progress): one lane,
+    /// two workers or more, a model of two layers or more that exposes its cell, class labels, and an optimizer that steps
+    /// ranges of the parameters.
+    /// </summary>
+    private bool CanPipeline(int lanes)
+    {
+        if (lanes != 1 || Options.WorkerCount < 2 || _info.LayerCount < 2 || Options.Loss != SequenceLoss.SoftmaxCrossEntropy || !UsePipeline)
+            return false;
+        try { _ = TModel.CellRecordSize; }
+        catch (NotSupportedException) { return false; }
+        return Optimizer.StepRange(Model.Parameters, Model.Gradients, GradientTransform<T>.None, 0, 0, 1);
+    }
+
+    /// <summary>Tests and benchmarks (work in progress): whether a window of one lane may run as a layer pipeline.</summary>
+    internal bool UsePipeline { get; set; } = true;
 
     /// <summary>Tests only: passed to the runner (<see cref="BatchRunner{TModel, T}.BeforeHandOver"/>).</summary>
     internal Action<int>? BeforeHandOver { get; set; }
@@ -447,6 +465,11 @@ public sealed class SequenceTrainer<TModel, T>
         private void TrainWindow(int index)
         {
             _windowInEpoch++;
+            if (_runner.Pipelined)
+            {
+                TrainWindowPipelined(index);
+                return;
+            }
             WindowResult r = _runner.RunWindow(index, training: true);
             _tokens += r.Tokens;
             _epochTokens += r.Tokens;
@@ -463,6 +486,69 @@ public sealed class SequenceTrainer<TModel, T>
                 }
             }
             Report(loss, norm);
+        }
+
+        // A window of one lane as a layer pipeline: the checks, clipping and schedule of Update are taken between its
+        // backward and its update (DecidePipelined, on this thread), each core then stepping its own parameters.
+        private void TrainWindowPipelined(int index)
+        {
+            T? clamp = _options.ClipGradientValue is double limit ? T.CreateTruncating(limit) : null;
+            _pipelineNorm = double.NaN;
+            _pipelineSkipped = false;
+            WindowResult r = _runner.RunWindowPipelined(index, _trainer.Optimizer, _decide ??= DecidePipelined, clamp, out bool stepped);
+            _tokens += r.Tokens;
+            _epochTokens += r.Tokens;
+            double loss = double.NaN;
+            if (r.Counted > 0)
+            {
+                loss = r.LossSum / r.Counted;
+                if (stepped)
+                {
+                    if (!Finite.All<T>(_trainer.Model.Parameters))
+                        throw new InvalidOperationException(
+                            $"Epoch {_epoch}, window {_windowInEpoch}: the update made parameters NaN or infinite although the loss ({loss:G4}) and " +
+                            $"the gradients were finite, so the optimizer's settings cannot work (learning rate {_trainer.Optimizer.LearningRate:G4}). " +
+                            "The parameters are lost: load them again from a model file or a checkpoint, or initialize the model again.");
+                    _steps++;
+                    _epochSteps++;
+                    _epochLossSum += r.LossSum;
+                    _epochCounted += r.Counted;
+                    _epochCorrect += r.Correct;
+                }
+                else if (_pipelineSkipped)
+                {
+                    _skipped++;
+                    _epochSkipped++;
+                    _runner.ResetNonFiniteStates();
+                }
+            }
+            Report(loss, _pipelineNorm);
+        }
+
+        private Func<T, T, (bool, GradientTransform<T>)>? _decide;
+        private double _pipelineNorm;
+        private bool _pipelineSkipped;
+
+        private (bool, GradientTransform<T>) DecidePipelined(T lossValue, T gradientNorm)
+        {
+            double loss = double.CreateTruncating(lossValue);
+            Span<T> gradients = _trainer.Model.Gradients;
+            bool lossFinite = double.IsFinite(loss);
+            if (!lossFinite || (!T.IsFinite(gradientNorm) && !Finite.All<T>(gradients)))
+            {
+                if (_options.NonFinite == NonFiniteHandling.Throw)
+                    throw new NonFiniteStepException(_epoch, _windowInEpoch, loss, lossFinite);
+                _pipelineSkipped = true;
+                return (false, GradientTransform<T>.None);
+            }
+            _pipelineNorm = double.CreateTruncating(GradientClipping.Measured<T>(gradients, gradientNorm));
+            Optimizer<T> optimizer = _trainer.Optimizer;
+            if (_options.LearningRateSchedule is { } schedule)
+                optimizer.LearningRate = schedule.LearningRate(optimizer.StepCount);
+            var transform = GradientTransform<T>.None; // a clip by value was applied in place before the norm
+            if (_options.ClipGradientNorm is double maxNorm && GradientClipping.GlobalNormScale<T>(gradients, gradientNorm, T.CreateTruncating(maxNorm)) is T scale)
+                transform = transform.ThenScale(scale);
+            return (true, transform);
         }
 
         /// <summary>Checks, clips and applies the summed gradients; false if the step was skipped.</summary>

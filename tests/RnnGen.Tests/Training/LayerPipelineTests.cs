@@ -226,4 +226,46 @@ public class LayerPipelineTests
         for (int i = 0; i < before.Length; i++)
             Assert.Equal(before[i] - 0.1 * clamped[i], pipelined.Parameters[i], 1e-12);
     }
+
+    // The trainer runs windows of one lane as a layer pipeline when it has two workers: the same training as on one worker
+    // (the model's own Forward/Backward and the whole optimizer step), to double rounding — many-to-many and many-to-one,
+    // windows shorter than the sequences with the state carried, clipping by value and by norm, a schedule, Adam and RMSProp.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TheTrainerOnTwoWorkers_TrainsAsOnOne(bool adamWithNormClip)
+    {
+        static (double[] Parameters, List<double> Losses, long Steps) Train(int workers, bool adam)
+        {
+            var items = new List<TrainingSequence<double>>();
+            for (int i = 0; i < 12; i++)
+            {
+                int[] tokens = TaskData.RandomTokens(7 + i % 5, 9, seed: 40 + i);
+                int[] labels = i % 3 == 0 ? [tokens[0] % 9] : [.. tokens.Select((_, t) => t == 0 ? -1 : tokens[t - 1])];
+                items.Add(TrainingSequence<double>.FromTokens(tokens, labels));
+            }
+            var model = new LstmD3Tokens();
+            model.InitializeParameters(21);
+            Optimizer<double> optimizer = adam ? new Adam<double>(LstmD3Tokens.ParameterCount, learningRate: 0.01) : new RmsProp<double>(LstmD3Tokens.ParameterCount, learningRate: 0.005);
+            var losses = new List<double>();
+            var trainer = SequenceTrainer.Create(model, optimizer, new TrainerOptions
+            {
+                Epochs = 2, BatchSize = 1, WindowLength = 4, WorkerCount = workers, Seed = 5,
+                ClipGradientValue = 0.3, ClipGradientNorm = adam ? 0.5 : null,
+                LearningRateSchedule = adam ? new StepDecaySchedule(0.01, 10, 0.5) : null,
+            });
+            var result = trainer.Train(new SequenceDataset<double>(items), progress: new SyncProgress<TrainingProgress>(p => losses.Add(p.Loss)));
+            Assert.Equal(workers > 1, trainer.LastRunner!.Pipelined);
+            return (model.Parameters.ToArray(), losses, result.Steps);
+        }
+
+        var one = Train(1, adamWithNormClip);
+        var two = Train(2, adamWithNormClip);
+        Assert.Equal(one.Steps, two.Steps);
+        Assert.Equal(one.Losses.Count, two.Losses.Count);
+        for (int i = 0; i < one.Losses.Count; i++)
+            Assert.True(double.IsNaN(one.Losses[i]) ? double.IsNaN(two.Losses[i]) : Math.Abs(one.Losses[i] - two.Losses[i]) <= 1e-10, $"loss {i}: {two.Losses[i]}, expected {one.Losses[i]}");
+        for (int i = 0; i < one.Parameters.Length; i++)
+            Assert.True(Math.Abs(one.Parameters[i] - two.Parameters[i]) <= 1e-9 * (1 + Math.Abs(one.Parameters[i])), $"parameter {i}: {two.Parameters[i]}, expected {one.Parameters[i]}");
+    }
 }
