@@ -36,7 +36,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private readonly PackedMatrix<T>[] _ih;               // per layer: W_ih + input biases (layer 0 of a dense model, layers ≥ 2)
     private readonly PackedMatrix<T>[] _hh;               // per layer: W_hh (+ b_hh for a GRU)
     private readonly PackedMatrix<T> _ih1A, _ih1B;        // layer 1's W_ih, rows [0, SplitRow) and [SplitRow, G), + input biases
-    private readonly PackedMatrix<T>? _head;
+    private readonly PackedMatrix<T>? _head, _headA;      // the head: B's, and A's for its half (a product's scratch is not shared)
 
     // per layer: (steps + 1) records, record 0 the state going in
     private readonly T[][] _records;
@@ -96,7 +96,11 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         for (int l = 0; l < _layers; l++) _hh[l] = new PackedMatrix<T>(_g, _h);
         _ih1A = new PackedMatrix<T>(SplitRow, _h);
         _ih1B = new PackedMatrix<T>(_g - SplitRow, _h);
-        if (_info.OutputSize > 0) _head = new PackedMatrix<T>(_info.OutputSize, _h);
+        if (_info.OutputSize > 0)
+        {
+            _head = new PackedMatrix<T>(_info.OutputSize, _h);
+            _headA = new PackedMatrix<T>(_info.OutputSize, _h);
+        }
 
         _records = new T[_layers][];
         _dz = new T[_layers][];
@@ -158,7 +162,10 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             _hh[l].Pack(whh, default, _gru ? bhh : default, default);
         }
         if (_head is not null && owner == 1)
+        {
             _head.Pack(_headWeight!.Slice(p), default, _headBias!.Slice(p), default);
+            _headA!.Pack(_headWeight!.Slice(p), default, _headBias!.Slice(p), default);
+        }
     }
 
     // the layer tensors, found once: [layer, kind]
@@ -581,7 +588,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         if (n > 0)
         {
             if (_head is not null)
-                _head.Multiply(n, top.AsSpan((t0 + 1) * _record), _record, default, 0, outputs, _width);
+                (owner == 0 ? _headA! : _head).Multiply(n, top.AsSpan((t0 + 1) * _record), _record, default, 0, outputs, _width);
             else
                 for (int t = 0; t < n; t++) top.AsSpan((t0 + t + 1) * _record, _h).CopyTo(outputs.Slice(t * _width, _width));
             T loss = Losses.SoftmaxCrossEntropy<T>(outputs, _labels.AsSpan(t0, n), gradients);
