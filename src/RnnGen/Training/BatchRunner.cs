@@ -217,7 +217,7 @@ internal sealed class BatchRunner<TModel, T>
             pipeline.Pack();
             _pipelineVersion = _parameterVersion;
         }
-        _master.Gradients.Clear();
+        pipeline.ClearGradientsFirst = true;   // each core clears its own share, where it will write it
         pipeline.Decide = decide;
         pipeline.ClampBeforeNorm = clamp;
         pipeline.LoadState(_states[0]);

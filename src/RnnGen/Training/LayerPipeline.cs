@@ -305,6 +305,19 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
 
     private long _failed; // the call in which a role failed
 
+    /// <summary>
+    /// Each core clears its own gradients before its role (instead of the caller clearing them all): the window's gradients
+    /// replace the last ones. A's are cleared before it publishes anything B waits for, so B's later writes into A's rows
+    /// (W_ih1's weight gradient) come after.
+    /// </summary>
+    internal bool ClearGradientsFirst { get; set; }
+
+    private void ClearOwned(int owner)
+    {
+        Span<T> gradients = _model.Gradients;
+        foreach (var (start, length) in _owned[owner]) gradients.Slice(start, length).Clear();
+    }
+
     // ---------------------------------------------------------------- the step's decision (for the trainer)
 
     /// <summary>
@@ -440,6 +453,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
 
     private void ForwardA()
     {
+        if (ClearGradientsFirst) ClearOwned(0);
         long b0 = Base;
         StartState(0);
         T[] rec = _records[0];
@@ -493,6 +507,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
 
     private void ForwardB()
     {
+        if (ClearGradientsFirst) ClearOwned(1);
         long b0 = Base;
         for (int l = 1; l < _layers; l++) StartState(l);
         for (int t0 = 0; t0 < _n; t0 += Chunk)

@@ -18,7 +18,7 @@ public class CharRnnTraining
 
     private RnnGenCharRnnTrainer _rnnGen1 = null!, _rnnGen50 = null!;
     private TorchCharRnnTrainer _torch1 = null!, _torch50 = null!;
-    private DriverCharRnnTrainer _driver1 = null!, _driver2 = null!;
+    private DriverCharRnnTrainer _driver1 = null!, _driver2 = null!, _driverOne1 = null!, _driverOne2 = null!;
     // WORK IN PROGRESS (branch feature/layer-pipeline): batch 1 on two cores as a layer pipeline
     private LayerPipeline<CharRnn, float> _pipeline = null!;
     private CharRnn _pipeModel = null!;
@@ -37,6 +37,8 @@ public class CharRnnTraining
         _torch50 = new TorchCharRnnTrainer(fifty, Seed);
         _driver1 = new DriverCharRnnTrainer(workers: 1, Seed);
         _driver2 = new DriverCharRnnTrainer(workers: 2, Seed);
+        _driverOne1 = new DriverCharRnnTrainer(workers: 1, Seed, streams: 1);
+        _driverOne2 = new DriverCharRnnTrainer(workers: 2, Seed, streams: 1);
         torch.set_num_threads(1);
         // three updates each: the first loss checks the forward pass at the initial weights, the next two the gradients,
         // the clip and RMSProp that produced the weights they are computed with
@@ -95,6 +97,14 @@ public class CharRnnTraining
     [Benchmark(Description = "RnnGen batch 1, 2 cores (layer pipeline)", OperationsPerInvoke = Characters1)]
     public float PipelineBatch1() =>
         _pipeline.Run(_pipeTeam, _one.Inputs[0], _one.Targets[0], true, _pipeOptimizer, GradientTransform<float>.Clamp(RnnGenCharRnnTrainer.GradientClip), clearGradients: true);
+
+    /// <summary>The runtime's driver at batch 1 (one stream, windows of 50): one worker.</summary>
+    [Benchmark(Description = "RnnGen SequenceTrainer batch 1, 1 worker", OperationsPerInvoke = DriverCharRnnTrainer.CharactersPerEpoch)]
+    public double DriverBatch1OneWorker() => _driverOne1.Epoch();
+
+    /// <summary>The same on two workers: the layer pipeline (work in progress).</summary>
+    [Benchmark(Description = "RnnGen SequenceTrainer batch 1, 2 workers (layer pipeline)", OperationsPerInvoke = DriverCharRnnTrainer.CharactersPerEpoch)]
+    public double DriverBatch1TwoWorkers() => _driverOne2.Epoch();
 
     [Benchmark(Description = "RnnGen batch 50, 1 thread", OperationsPerInvoke = Characters50)]
     public float RnnGenBatch50() => _rnnGen50.Update();

@@ -8,7 +8,7 @@ namespace RnnGen.Benchmarks.Training;
 /// </summary>
 /// <param name="workers">The trainer's worker threads (lanes of the minibatch run in parallel; gradients summed in lane order).</param>
 /// <param name="seed">Weights and tokens.</param>
-internal sealed class DriverCharRnnTrainer(int workers, int seed)
+internal sealed class DriverCharRnnTrainer(int workers, int seed, int streams = DriverCharRnnTrainer.Streams)
 {
     public const int Streams = 50, StreamLength = 500;
 
@@ -21,7 +21,7 @@ internal sealed class DriverCharRnnTrainer(int workers, int seed)
         new TrainerOptions
         {
             Epochs = 1,
-            BatchSize = Streams,
+            BatchSize = streams,
             WindowLength = CharRnnBatch.Steps,
             CarryState = true,
             Shuffle = false,
@@ -31,7 +31,7 @@ internal sealed class DriverCharRnnTrainer(int workers, int seed)
             Seed = seed,
         });
 
-    private readonly SequenceDataset<float> _data = SequenceDataset<float>.FromTokenStream(Corpus(seed), Streams);
+    private readonly SequenceDataset<float> _data = SequenceDataset<float>.FromTokenStream(Corpus(seed), streams);
 
     /// <summary>One pass over the 50 streams; returns the epoch's mean training loss.</summary>
     public double Epoch() => _trainer.Train(_data).Epochs[^1].Training.Loss;
