@@ -99,8 +99,9 @@ internal sealed class BatchRunner<TModel, T>
 
     private WorkerTeam? _team;     // the worker threads, between StartWorkers and the disposal of what it returns
 
-    // The layer pipeline (work in progress): a window of one lane run on a CoreTeam of two, layer 0 on one core and the
-    // layers above on the other, each stepping its own parameters. Set up by UsePipeline; its team lives as the workers do.
+    // The layer pipeline: a window of one lane run on a CoreTeam of two, layer 0 on one core and the layers above on the
+    // other, each stepping its own parameters (or both roles on the caller). Set up by UsePipeline; its team lives as the
+    // workers do.
     private LayerPipeline<TModel, T>? _pipeline;
     private CoreTeam? _pipelineTeam;
     private int _pipelineVersion = -1;
@@ -176,16 +177,19 @@ internal sealed class BatchRunner<TModel, T>
         if (_team is not null) throw new InvalidOperationException("The workers are already running.");
         ParametersUpdated();
         _team = new WorkerTeam(_workers, Work);
-        if (_pipeline is not null) _pipelineTeam = new CoreTeam(2); // adaptive: alone (the same bits) while that is faster
+        if (_pipeline is not null && _pipelineTwoCores) _pipelineTeam = new CoreTeam(2); // adaptive: alone (the same bits) while that is faster
         return new Workers(this);
     }
 
-    /// <summary>Runs windows of one lane as a layer pipeline on two cores (<see cref="RunWindowPipelined"/>).</summary>
-    internal void UsePipeline()
+    /// <summary>Runs windows of one lane as a layer pipeline (<see cref="RunWindowPipelined"/>), on two cores or on the caller alone.</summary>
+    internal void UsePipeline(bool twoCores)
     {
         _pipeline ??= new LayerPipeline<TModel, T>(_master, _window);
         _pipelineLabels = new int[_window];
+        _pipelineTwoCores = twoCores;
     }
+
+    private bool _pipelineTwoCores;
 
     /// <summary>Whether windows run as a layer pipeline.</summary>
     internal bool Pipelined => _pipeline is not null;

@@ -239,7 +239,7 @@ public sealed class SequenceTrainer<TModel, T>
             try
             {
                 _runner = new BatchRunner<TModel, T>(Model, Options.Loss, Options.CarryState, window, lanes, workers);
-            if (CanPipeline(lanes)) _runner.UsePipeline();
+            if (CanPipeline(lanes)) _runner.UsePipeline(twoCores: Options.WorkerCount >= 2);
             }
             catch (ArgumentOutOfRangeException e) when (e.ParamName is "maxSteps")
             {
@@ -257,20 +257,21 @@ public sealed class SequenceTrainer<TModel, T>
     }
 
     /// <summary>
-    /// Whether windows of <paramref name="lanes"/> lanes run as a layer pipeline on two cores (work in progress): one lane,
-    /// two workers or more, a model of two layers or more that exposes its cell, class labels, and an optimizer that steps
-    /// ranges of the parameters.
+    /// Whether windows of <paramref name="lanes"/> lanes run as a layer pipeline (docs/training.md, "Batch 1 on two cores"):
+    /// one lane, a model of two layers or more that exposes its cell, class labels, and an optimizer that steps ranges of the
+    /// parameters. With one worker the calling thread runs both of its roles: the same bits as on two, so that the worker
+    /// count never changes the numbers.
     /// </summary>
     private bool CanPipeline(int lanes)
     {
-        if (lanes != 1 || Options.WorkerCount < 2 || _info.LayerCount < 2 || Options.Loss != SequenceLoss.SoftmaxCrossEntropy || !UsePipeline)
+        if (lanes != 1 || _info.LayerCount < 2 || Options.Loss != SequenceLoss.SoftmaxCrossEntropy || !UsePipeline)
             return false;
         try { _ = TModel.CellRecordSize; }
         catch (NotSupportedException) { return false; }
         return Optimizer.StepRange(Model.Parameters, Model.Gradients, GradientTransform<T>.None, 0, 0, 1);
     }
 
-    /// <summary>Tests and benchmarks (work in progress): whether a window of one lane may run as a layer pipeline.</summary>
+    /// <summary>Tests: whether a window of one lane may run as a layer pipeline (to compare with the model's own passes).</summary>
     internal bool UsePipeline { get; set; } = true;
 
     /// <summary>Tests only: passed to the runner (<see cref="BatchRunner{TModel, T}.BeforeHandOver"/>).</summary>

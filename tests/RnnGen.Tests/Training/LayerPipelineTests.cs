@@ -227,15 +227,15 @@ public class LayerPipelineTests
             Assert.Equal(before[i] - 0.1 * clamped[i], pipelined.Parameters[i], 1e-12);
     }
 
-    // The trainer runs windows of one lane as a layer pipeline when it has two workers: the same training as on one worker
-    // (the model's own Forward/Backward and the whole optimizer step), to double rounding — many-to-many and many-to-one,
+    // The trainer runs windows of one lane as a layer pipeline — on two cores with two workers, on the calling thread with
+    // one, the same bits — and trains as with the model's own Forward/Backward and the whole optimizer step, to double rounding — many-to-many and many-to-one,
     // windows shorter than the sequences with the state carried, clipping by value and by norm, a schedule, Adam and RMSProp.
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void TheTrainerOnTwoWorkers_TrainsAsOnOne(bool adamWithNormClip)
     {
-        static (double[] Parameters, List<double> Losses, long Steps) Train(int workers, bool adam)
+        static (double[] Parameters, List<double> Losses, long Steps) Train(int workers, bool adam, bool pipeline = true)
         {
             var items = new List<TrainingSequence<double>>();
             for (int i = 0; i < 12; i++)
@@ -254,13 +254,16 @@ public class LayerPipelineTests
                 ClipGradientValue = 0.3, ClipGradientNorm = adam ? 0.5 : null,
                 LearningRateSchedule = adam ? new StepDecaySchedule(0.01, 10, 0.5) : null,
             });
+            trainer.UsePipeline = pipeline;
             var result = trainer.Train(new SequenceDataset<double>(items), progress: new SyncProgress<TrainingProgress>(p => losses.Add(p.Loss)));
-            Assert.Equal(workers > 1, trainer.LastRunner!.Pipelined);
+            Assert.Equal(pipeline, trainer.LastRunner!.Pipelined);
             return (model.Parameters.ToArray(), losses, result.Steps);
         }
 
-        var one = Train(1, adamWithNormClip);
-        var two = Train(2, adamWithNormClip);
+        var alone = Train(1, adamWithNormClip);                     // the pipeline's roles on the calling thread
+        var two = Train(2, adamWithNormClip);                       // on two cores
+        Assert.Equal(alone.Parameters, two.Parameters);             // the same bits whatever the worker count
+        var one = Train(1, adamWithNormClip, pipeline: false);      // the model's own Forward/Backward, the whole step
         Assert.Equal(one.Steps, two.Steps);
         Assert.Equal(one.Losses.Count, two.Losses.Count);
         for (int i = 0; i < one.Losses.Count; i++)
