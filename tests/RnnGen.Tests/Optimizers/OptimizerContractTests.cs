@@ -85,14 +85,12 @@ public class OptimizerContractTests
         const int n = 1003; // full vectors and a remainder
         var optimizer = Create<T>(name, n);
         T[] parameters = InitialParameters<T>(n), gradient = Gradient<T>(n, 1);
-        optimizer.Step(parameters, gradient); // warm-up (JIT, static initialisation)
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++)
+        int i = 0;
+        long allocated = SteadyAllocation.Fewest(() =>
         {
-            optimizer.LearningRate = 0.01 / (i + 1);
+            optimizer.LearningRate = 0.01 / (++i);
             optimizer.Step(parameters, gradient);
-        }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        }, calls: 20);
         Assert.True(allocated == 0, $"{name} ({typeof(T).Name}) allocated {allocated} bytes in 20 steps.");
     }
 }
