@@ -6,19 +6,17 @@ using RnnGen.Kernels;
 namespace RnnGen;
 
 /// <summary>
-/// WORK IN PROGRESS (branch feature/layer-pipeline; docs/design.md, "Batch 1"): the forward and backward passes of one
-/// sequence of a stacked model (two layers or more) on a <see cref="CoreTeam"/> of two, as a layer pipeline. Core A runs
-/// layer 0 and the input sums of layer 1's first <see cref="SplitRow"/> gate rows; core B the other rows of layer 1, the
-/// layers above and the head. Per-step vectors cross one way through a counter each (forward: A's chunk of layer-0
-/// states and input sums; backward: B's chunk of dL/dz₁ and its share of the gradient passed down), never a meeting.
-/// Layer 1's input products and the gradient passed down run per chunk of <see cref="Chunk"/> steps as matrix–matrix
-/// products. The gradients are added into the model's <c>Gradients</c>, as its own <c>Backward</c> does; the sums run in
-/// another order, so they equal the model's to float rounding, not bit for bit.
+/// Batch-1 training of a stacked model (two layers or more) on a <see cref="CoreTeam"/> of two, as a layer pipeline
+/// (docs/design.md, "Batch 1"; docs/training.md, "Batch 1 on two cores"). Core A runs layer 0 and the input sums of layer
+/// 1's first <see cref="SplitRow"/> gate rows; core B the other rows of layer 1, the layers above and the head; the head and
+/// loss are split by halves of the window. Per-step vectors cross one way through a counter each (forward: A's chunk of
+/// layer-0 states and input sums; backward: B's chunk of dL/dz₁ and its share of the gradient passed down), never a
+/// meeting; layer 1's input products and the gradient passed down run per chunk of <see cref="Chunk"/> steps as
+/// matrix–matrix products. Each core then steps, repacks and clears the parameters it reads, so no weight moves between
+/// the cores. Alone (no team, or an adaptive team in a slow phase of the machine) the calling thread runs both roles: the
+/// same bits. The sums run in another order than the model's own <c>Forward</c>/<c>Backward</c>, so the results equal
+/// those to float rounding, not bit for bit.
 /// </summary>
-/// <remarks>
-/// Not yet: the update by each core's own rows (the optimizer and the repacking still run on the caller), the split of
-/// the head and loss between the cores, lanes, losses other than softmax cross-entropy, and the trainer's use of it.
-/// </remarks>
 internal sealed class LayerPipeline<TModel, T> : ITeamWork
     where TModel : class, IRecurrentModel<TModel, T>
     where T : unmanaged, IFloatingPointIeee754<T>
