@@ -809,21 +809,10 @@ internal sealed class ModelEmitter
         w.Line($"global::RnnGen.RecurrentTape {Interface}.CreateTape(int maxSteps, int lanes) => new Tape(maxSteps, lanes);");
         // the cell, for drivers that run the model layer by layer (the two-core layer pipeline)
         w.Line($"static int {Interface}.CellRecordSize => RecordSize;");
-        var forward = new List<string> { "gx" };
-        if (Separate) forward.Add("gh");
-        forward.Add("hPrev");
-        if (HasC) forward.Add("cPrev");
-        forward.Add("record");
-        if (Teamed) forward.Add("0, HiddenSize");
-        w.Line($"static void {Interface}.CellForward({RoSpan} gx, {RoSpan} gh, {RoSpan} hPrev, {RoSpan} cPrev, {Span} record) => CellForward({string.Join(", ", forward)});");
-        var backward = new List<string> { "record", "hPrev" };
-        if (HasC) backward.Add("cPrev");
-        backward.Add("dh");
-        if (HasC) backward.Add("dc");
-        backward.Add("dgx");
-        if (Separate) backward.Add("dgh");
-        backward.Add("dhPrev");
-        w.Line($"static void {Interface}.CellBackward({RoSpan} record, {RoSpan} hPrev, {RoSpan} cPrev, {Span} dh, {Span} dc, {Span} dgx, {Span} dgh, {Span} dhPrev) => CellBackward({string.Join(", ", backward)});");
+        // (a team's unit range: all of them)
+        string forward = string.Join(", ", Names(CellForwardParameters())).Replace("from, to", "0, HiddenSize");
+        w.Line($"static void {Interface}.CellForward({RoSpan} gx, {RoSpan} gh, {RoSpan} hPrev, {RoSpan} cPrev, {Span} record) => CellForward({forward});");
+        w.Line($"static void {Interface}.CellBackward({RoSpan} record, {RoSpan} hPrev, {RoSpan} cPrev, {Span} dh, {Span} dc, {Span} dgx, {Span} dgh, {Span} dhPrev) => CellBackward({string.Join(", ", Names(CellBackwardParameters()))});");
         w.Line();
         string dense = $"{RoSpan} inputs", tokens = "global::System.ReadOnlySpan<int> tokens";
         string unsupported = _spec.Tokens ? "DenseNotSupported()" : "TokensNotSupported()";
@@ -1149,6 +1138,36 @@ internal sealed class ModelEmitter
 
     // ------------------------------------------------------------------ the cell
 
+    // The parameters of the generated CellForward and CellBackward (type and name), which depend on the cell kind.
+    private List<string> CellForwardParameters()
+    {
+        var fwd = new List<string> { $"{RoSpan} gx" };
+        if (Separate) fwd.Add($"{RoSpan} gh");
+        fwd.Add($"{RoSpan} hPrev");
+        if (HasC) fwd.Add($"{RoSpan} cPrev");
+        fwd.Add($"{Span} record");
+        if (Teamed)
+        {
+            fwd.Add("int from");
+            fwd.Add("int to");
+        }
+        return fwd;
+    }
+
+    private List<string> CellBackwardParameters()
+    {
+        var bwd = new List<string> { $"{RoSpan} record", $"{RoSpan} hPrev" };
+        if (HasC) bwd.Add($"{RoSpan} cPrev");
+        bwd.Add($"{Span} dh");
+        if (HasC) bwd.Add($"{Span} dc");
+        bwd.Add($"{Span} dgx");
+        if (Separate) bwd.Add($"{Span} dgh");
+        bwd.Add($"{Span} dhPrev");
+        return bwd;
+    }
+
+    private static IEnumerable<string> Names(List<string> parameters) => parameters.Select(a => a.Substring(a.LastIndexOf(' ') + 1));
+
     private void Cells()
     {
         var w = _w;
@@ -1168,17 +1187,8 @@ internal sealed class ModelEmitter
         w.Close();
         w.Line();
 
-        var fwd = new List<string> { $"{RoSpan} gx" };
-        if (Separate) fwd.Add($"{RoSpan} gh");
-        fwd.Add($"{RoSpan} hPrev");
-        if (HasC) fwd.Add($"{RoSpan} cPrev");
-        fwd.Add($"{Span} record");
-        if (Teamed)
-        {
-            fwd.Add("int from");
-            fwd.Add("int to");
-        }
-        string fwdArgs = string.Join(", ", fwd.Select(a => a.Substring(a.LastIndexOf(' ') + 1)));
+        var fwd = CellForwardParameters();
+        string fwdArgs = string.Join(", ", Names(fwd));
         w.Line(Teamed
             ? "/// <summary>Gate activations and the new state, from the pre-activations, into one layer's step record: units <paramref name=\"from\"/> … <paramref name=\"to\"/> − 1 (a team part's, or all).</summary>"
             : "/// <summary>Gate activations and the new state, from the pre-activations, into one layer's step record.</summary>");
@@ -1207,14 +1217,8 @@ internal sealed class ModelEmitter
         w.Close();
         w.Line();
 
-        var bwd = new List<string> { $"{RoSpan} record", $"{RoSpan} hPrev" };
-        if (HasC) bwd.Add($"{RoSpan} cPrev");
-        bwd.Add($"{Span} dh");
-        if (HasC) bwd.Add($"{Span} dc");
-        bwd.Add($"{Span} dgx");
-        if (Separate) bwd.Add($"{Span} dgh");
-        bwd.Add($"{Span} dhPrev");
-        string bwdArgs = string.Join(", ", bwd.Select(a => a.Substring(a.LastIndexOf(' ') + 1)));
+        var bwd = CellBackwardParameters();
+        string bwdArgs = string.Join(", ", Names(bwd));
         w.Line("/// <summary>From dL/dh" + (HasC ? " and dL/dc (turned into dL/dc_prev in place)" : "") + " to the gradients of the pre-activations; adds any direct path into dhPrev.</summary>");
         w.Line(NoInlining);
         w.Line($"private static void CellBackward({string.Join(", ", bwd)})");

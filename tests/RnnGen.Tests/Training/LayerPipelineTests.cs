@@ -16,6 +16,16 @@ public class LayerPipelineTests
     [Fact] public void Gru3NoHead() => Check<GruD3TokensNoHead>();
     [Fact] public void Rnn3() => Check<RnnD3Tokens>();
 
+    /// <summary>Two models with the same weights: one run through its own passes (with a state and a tape), one through a pipeline.</summary>
+    private static (TModel Reference, TModel Pipelined, RecurrentState<double> State, RecurrentTape Tape, LayerPipeline<TModel, double> Pipeline) Pair<TModel>(int seed, int steps)
+        where TModel : class, IRecurrentModel<TModel, double>
+    {
+        TModel reference = TModel.Create(), pipelined = TModel.Create();
+        reference.InitializeParameters(seed);
+        pipelined.InitializeParameters(seed);
+        return (reference, pipelined, reference.CreateState(), reference.CreateTape(steps), new LayerPipeline<TModel, double>(pipelined, steps));
+    }
+
     private static void Check<TModel>() where TModel : class, IRecurrentModel<TModel, double>
     {
         ModelInfo info = TModel.Info;
@@ -25,12 +35,7 @@ public class LayerPipelineTests
         int[][] tokens = [.. lengths.Select(n => Enumerable.Range(0, n).Select(_ => random.Next(info.InputSize)).ToArray())];
         int[][] labels = [.. lengths.Select(n => Enumerable.Range(0, n).Select(t => t % 5 == 2 ? -1 : random.Next(info.OutputWidth)).ToArray())];
 
-        TModel reference = TModel.Create(), pipelined = TModel.Create();
-        reference.InitializeParameters(9);
-        pipelined.InitializeParameters(9);
-        RecurrentState<double> state = reference.CreateState();
-        RecurrentTape tape = reference.CreateTape(Steps);
-        var pipeline = new LayerPipeline<TModel, double>(pipelined, Steps);
+        var (reference, pipelined, state, tape, pipeline) = Pair<TModel>(seed: 9, Steps);
         using var team = new CoreTeam(2, adaptive: false);
 
         for (int window = 0; window < lengths.Length; window++)
@@ -145,12 +150,7 @@ public class LayerPipelineTests
         const int Steps = 9;
         int[] lengths = [Steps, 4];
         var random = new Random(6);
-        TModel reference = TModel.Create(), pipelined = TModel.Create();
-        reference.InitializeParameters(5);
-        pipelined.InitializeParameters(5);
-        RecurrentState<double> state = reference.CreateState();
-        RecurrentTape tape = reference.CreateTape(Steps);
-        var pipeline = new LayerPipeline<TModel, double>(pipelined, Steps);
+        var (reference, pipelined, state, tape, pipeline) = Pair<TModel>(seed: 5, Steps);
         using var team = new CoreTeam(2, adaptive: false);
         foreach (int n in lengths)
         {
