@@ -236,12 +236,7 @@ internal sealed class BatchRunner<TModel, T>
             ParametersUpdated();
             _pipelineVersion = _parameterVersion; // its copies hold the new parameters already
         }
-        // accuracy: the counted steps whose arg-max is the label
-        long correct = 0;
-        ReadOnlySpan<T> outputs = pipeline.Outputs;
-        for (int t = 0; t < steps; t++)
-            if (labels[t] >= 0 && TensorPrimitives.IndexOfMax(outputs.Slice(t * _width, _width)) == labels[t]) correct++;
-        return new WindowResult(double.CreateTruncating(loss) * counted, counted, correct, steps);
+        return new WindowResult(double.CreateTruncating(loss) * counted, counted, pipeline.Correct, steps);
     }
 
     private sealed class Workers(BatchRunner<TModel, T> runner) : IDisposable

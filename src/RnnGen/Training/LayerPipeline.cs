@@ -237,12 +237,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     }
 
     private readonly (int Start, int Length)[][] _owned;   // per core: the parameter ranges it steps
-    private static int Counted(ReadOnlySpan<int> labels)
-    {
-        int n = 0;
-        foreach (int label in labels) if (label >= 0) n++;
-        return n;
-    }
+    private static int Counted(ReadOnlySpan<int> labels) => labels.Length - labels.Count(Losses.IgnoreTarget);
 
     private Optimizer<T>? _optimizer;
     private GradientTransform<T> _transform;
@@ -251,6 +246,10 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private int _half, _countA, _countB;
     private int _n, _lastN;                      // steps of this call and of the previous one (whose last record is the state)
     private T _lossA, _lossB;
+    private int _correctA, _correctB;
+
+    /// <summary>The last call's counted steps whose most likely class was the label (as the loss's statistics count them).</summary>
+    internal int Correct => _correctA + _correctB;
 
     // On a team, each core runs its role; alone (a CoreTeam that times stepping alone faster, in a slow phase of the
     // machine, runs TeamPart.Alone), the calling thread runs both in an order that never waits — the same operations on
@@ -601,7 +600,8 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
                 (owner == 0 ? _headA! : _head).Multiply(n, top.AsSpan((t0 + 1) * _record), _record, default, 0, outputs, _width);
             else
                 for (int t = 0; t < n; t++) top.AsSpan((t0 + t + 1) * _record, _h).CopyTo(outputs.Slice(t * _width, _width));
-            T loss = Losses.SoftmaxCrossEntropy<T>(outputs, _labels.AsSpan(t0, n), gradients);
+            T loss = Losses.SoftmaxCrossEntropy<T>(outputs, _labels.AsSpan(t0, n), gradients, out ClassificationStats stats);
+            if (owner == 0) _correctA = stats.Correct; else _correctB = stats.Correct;
             if (counted > 0 && mine > 0) TensorPrimitives.Multiply(gradients, T.CreateTruncating((double)mine / counted), gradients);
             if (owner == 0) _lossA = loss; else _lossB = loss;
             Span<T> down = _down.AsSpan(t0 * _h, n * _h);
@@ -610,7 +610,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             else
                 gradients.CopyTo(down);
         }
-        else if (owner == 0) _lossA = T.Zero; else _lossB = T.Zero;
+        else if (owner == 0) (_lossA, _correctA) = (T.Zero, 0); else (_lossB, _correctB) = (T.Zero, 0);
         if (owner == 0) Volatile.Write(ref HeadA, _call);
     }
 

@@ -505,23 +505,13 @@ public sealed class SequenceTrainer<TModel, T>
                 loss = r.LossSum / r.Counted;
                 if (stepped)
                 {
-                    if (!Finite.All<T>(_trainer.Model.Parameters))
-                        throw new InvalidOperationException(
-                            $"Epoch {_epoch}, window {_windowInEpoch}: the update made parameters NaN or infinite although the loss ({loss:G4}) and " +
-                            $"the gradients were finite, so the optimizer's settings cannot work (learning rate {_trainer.Optimizer.LearningRate:G4}). " +
-                            "The parameters are lost: load them again from a model file or a checkpoint, or initialize the model again.");
-                    _steps++;
-                    _epochSteps++;
+                    CountStep(loss);
                     _epochLossSum += r.LossSum;
                     _epochCounted += r.Counted;
                     _epochCorrect += r.Correct;
                 }
                 else if (_pipelineSkipped)
-                {
-                    _skipped++;
-                    _epochSkipped++;
-                    _runner.ResetNonFiniteStates();
-                }
+                    CountSkip();
             }
             Report(loss, _pipelineNorm);
         }
@@ -530,26 +520,64 @@ public sealed class SequenceTrainer<TModel, T>
         private double _pipelineNorm;
         private bool _pipelineSkipped;
 
+        // Update's checks and schedule, between the pipeline's backward and its update; a clip by value was applied in
+        // place before the norm was measured, so only a clip by norm is left for the transform.
         private (bool, GradientTransform<T>) DecidePipelined(T lossValue, T gradientNorm)
         {
-            double loss = double.CreateTruncating(lossValue);
             Span<T> gradients = _trainer.Model.Gradients;
+            if (!AcceptStep(double.CreateTruncating(lossValue), gradientNorm, gradients, out _pipelineNorm))
+            {
+                _pipelineSkipped = true;
+                return (false, GradientTransform<T>.None);
+            }
+            var transform = GradientTransform<T>.None;
+            if (_options.ClipGradientNorm is double maxNorm && GradientClipping.GlobalNormScale<T>(gradients, gradientNorm, T.CreateTruncating(maxNorm)) is T scale)
+                transform = transform.ThenScale(scale);
+            return (true, transform);
+        }
+
+        /// <summary>
+        /// Whether a step with this loss and gradient norm may be taken: false to skip it (NonFinite = Skip), or throws
+        /// (Throw). When it may, <paramref name="norm"/> is the norm to report and the schedule's learning rate is set.
+        /// </summary>
+        private bool AcceptStep(double loss, T gradientNorm, ReadOnlySpan<T> gradients, out double norm)
+        {
+            norm = double.NaN;
             bool lossFinite = double.IsFinite(loss);
+            // a finite norm means finite gradients; only a non-finite one (which finite gradients can also give, by
+            // overflow) needs the element-by-element check
             if (!lossFinite || (!T.IsFinite(gradientNorm) && !Finite.All<T>(gradients)))
             {
                 if (_options.NonFinite == NonFiniteHandling.Throw)
                     throw new NonFiniteStepException(_epoch, _windowInEpoch, loss, lossFinite);
-                _pipelineSkipped = true;
-                return (false, GradientTransform<T>.None);
+                return false;
             }
-            _pipelineNorm = double.CreateTruncating(GradientClipping.Measured<T>(gradients, gradientNorm));
+            norm = double.CreateTruncating(GradientClipping.Measured<T>(gradients, gradientNorm));
             Optimizer<T> optimizer = _trainer.Optimizer;
             if (_options.LearningRateSchedule is { } schedule)
                 optimizer.LearningRate = schedule.LearningRate(optimizer.StepCount);
-            var transform = GradientTransform<T>.None; // a clip by value was applied in place before the norm
-            if (_options.ClipGradientNorm is double maxNorm && GradientClipping.GlobalNormScale<T>(gradients, gradientNorm, T.CreateTruncating(maxNorm)) is T scale)
-                transform = transform.ThenScale(scale);
-            return (true, transform);
+            return true;
+        }
+
+        /// <summary>A skipped step: counted, and lanes whose state became non-finite start over.</summary>
+        private void CountSkip()
+        {
+            _skipped++;
+            _epochSkipped++;
+            _runner.ResetNonFiniteStates();
+        }
+
+        /// <summary>A step taken (its parameters already marked updated): counted, unless it made them NaN or ∞ (then throws).</summary>
+        private void CountStep(double loss)
+        {
+            if (!Finite.All<T>(_trainer.Model.Parameters))
+                throw new InvalidOperationException(
+                    $"Epoch {_epoch}, window {_windowInEpoch}: the update made parameters NaN or infinite although the loss ({loss:G4}) and " +
+                    $"the gradients were finite, so the optimizer's settings cannot work (learning rate {_trainer.Optimizer.LearningRate:G4}; a " +
+                    "zero epsilon divides 0 by 0 where a gradient is 0). The parameters are lost: load them again from a model file " +
+                    "or a checkpoint, or initialize the model again, and change the optimizer's settings.");
+            _steps++;
+            _epochSteps++;
         }
 
         /// <summary>Checks, clips and applies the summed gradients; false if the step was skipped.</summary>
@@ -557,40 +585,17 @@ public sealed class SequenceTrainer<TModel, T>
         {
             TModel model = _trainer.Model;
             Span<T> gradients = model.Gradients;
-            norm = double.NaN;
-            bool lossFinite = double.IsFinite(loss);
-            // One pass for the check and the norm: a NaN or ±∞ gradient makes the sum of squares NaN or ∞, so a finite norm
-            // means finite gradients; only a non-finite norm (which finite gradients can also give, by overflow) needs the
-            // element-by-element check.
-            T gradientNorm = lossFinite ? TensorPrimitives.Norm<T>(gradients) : T.NaN;
-            if (!lossFinite || (!T.IsFinite(gradientNorm) && !Finite.All<T>(gradients)))
+            // one pass for the check and the norm: a NaN or ±∞ gradient makes the sum of squares NaN or ∞
+            T gradientNorm = double.IsFinite(loss) ? TensorPrimitives.Norm<T>(gradients) : T.NaN;
+            if (!AcceptStep(loss, gradientNorm, gradients, out norm))
             {
-                if (_options.NonFinite == NonFiniteHandling.Throw)
-                    throw new NonFiniteStepException(_epoch, _windowInEpoch, loss, lossFinite);
-                _skipped++;
-                _epochSkipped++;
-                _runner.ResetNonFiniteStates();
+                CountSkip();
                 return false;
             }
-
-            norm = double.CreateTruncating(GradientClipping.Measured<T>(gradients, gradientNorm));
-            Optimizer<T> optimizer = _trainer.Optimizer;
-            if (_options.LearningRateSchedule is { } schedule)
-                optimizer.LearningRate = schedule.LearningRate(optimizer.StepCount);
             // the clipping rides along with the optimizer's pass, with the bits of GradientClipping's calls
-            optimizer.Step(model.Parameters, gradients, Clipping(gradients, gradientNorm));
-            if (!Finite.All<T>(model.Parameters))
-            {
-                _runner.ParametersUpdated(); // the model is refreshed on the way out: it runs on what its Parameters now hold
-                throw new InvalidOperationException(
-                    $"Epoch {_epoch}, window {_windowInEpoch}: the update made parameters NaN or infinite although the loss ({loss:G4}) and " +
-                    $"the gradients were finite, so the optimizer's settings cannot work (learning rate {optimizer.LearningRate:G4}; a " +
-                    "zero epsilon divides 0 by 0 where a gradient is 0). The parameters are lost: load them again from a model file " +
-                    "or a checkpoint, or initialize the model again, and change the optimizer's settings.");
-            }
-            _runner.ParametersUpdated();
-            _steps++;
-            _epochSteps++;
+            _trainer.Optimizer.Step(model.Parameters, gradients, Clipping(gradients, gradientNorm));
+            _runner.ParametersUpdated(); // also before a throw: the model is refreshed on the way out and runs on what it holds
+            CountStep(loss);
             return true;
         }
 
