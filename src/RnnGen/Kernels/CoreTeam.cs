@@ -61,6 +61,19 @@ public sealed class CoreTeam : IDisposable
         public bool Alone;                   // the current choice
     }
 
+    /// <summary>
+    /// Continues <paramref name="earlier"/>'s choices (a team that served the same works before, now disposed or idle): each
+    /// of its works keeps its place in its probe interval and its current way, instead of probing again from the start. The
+    /// trainer makes a team per call and passes on what the last one learned, so a call per epoch does not spend its first
+    /// windows probing.
+    /// </summary>
+    internal void ContinueFrom(CoreTeam? earlier)
+    {
+        if (earlier is null || !Adaptive) return;
+        foreach (var (work, choice) in earlier._choices)
+            _choices.AddOrUpdate(work, new Choice { Calls = choice.Calls, BestTogether = choice.BestTogether, BestAlone = choice.BestAlone, Alone = choice.Alone });
+    }
+
     /// <summary>The probes' clock (timestamp ticks); tests replace it to make the choice deterministic.</summary>
     internal Func<long> ProbeClock { get; set; } = System.Diagnostics.Stopwatch.GetTimestamp;
 

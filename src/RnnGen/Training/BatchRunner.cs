@@ -104,6 +104,7 @@ internal sealed class BatchRunner<TModel, T>
     // workers do.
     private LayerPipeline<TModel, T>? _pipeline;
     private CoreTeam? _pipelineTeam;
+    private CoreTeam? _lastPipelineTeam; // the last call's (disposed: no threads), whose choice the next one continues
     private int _pipelineVersion = -1;
     private int[] _pipelineLabels = [];
 
@@ -177,7 +178,11 @@ internal sealed class BatchRunner<TModel, T>
         if (_team is not null) throw new InvalidOperationException("The workers are already running.");
         ParametersUpdated();
         _team = new WorkerTeam(_workers, Work);
-        if (_pipeline is not null && _pipelineTwoCores) _pipelineTeam = new CoreTeam(2); // adaptive: alone (the same bits) while that is faster
+        if (_pipeline is not null && _pipelineTwoCores)
+        {
+            _pipelineTeam = new CoreTeam(2); // adaptive: alone (the same bits) while that is faster
+            _pipelineTeam.ContinueFrom(_lastPipelineTeam); // with the last call's choice and place in its probe interval
+        }
         return new Workers(this);
     }
 
@@ -197,10 +202,11 @@ internal sealed class BatchRunner<TModel, T>
     /// <summary>
     /// Window <paramref name="index"/> of the current batch, of one lane, as a layer pipeline: forward, loss and backward,
     /// then, if <paramref name="decide"/> says so, the optimizer's step, each core its own parameters. The master's
-    /// gradients hold the window's (clamped, if <paramref name="clamp"/>) on return; its parameters are stepped; its own
+    /// gradients hold the window's (clamped, if <paramref name="clamp"/>) on return; its parameters are stepped (and
+    /// <paramref name="parametersFinite"/> says whether they are all finite, as each core checked its own); its own
     /// packed copy is left stale (<see cref="RefreshMaster"/> after <see cref="ParametersUpdated"/>).
     /// </summary>
-    internal WindowResult RunWindowPipelined(int index, Optimizer<T> optimizer, Func<T, T, (bool, GradientTransform<T>)> decide, T? clamp, out bool stepped)
+    internal WindowResult RunWindowPipelined(int index, Optimizer<T> optimizer, Func<T, T, (bool, GradientTransform<T>)> decide, T? clamp, out bool stepped, out bool parametersFinite)
     {
         LayerPipeline<TModel, T> pipeline = _pipeline!;
         _windowStart = index * _window;
@@ -231,6 +237,7 @@ internal sealed class BatchRunner<TModel, T>
             : pipeline.Run(_pipelineTeam, s.Inputs.Span.Slice(_windowStart * _info.InputSize, steps * _info.InputSize), labels, true, stepper, GradientTransform<T>.None);
         pipeline.SaveState(_states[0]);
         stepped = pipeline.Stepped;
+        parametersFinite = !stepped || pipeline.ParametersFinite;
         if (stepped)
         {
             ParametersUpdated();
@@ -246,6 +253,7 @@ internal sealed class BatchRunner<TModel, T>
             runner._team?.Dispose();
             runner._team = null;
             runner._pipelineTeam?.Dispose();
+            runner._lastPipelineTeam = runner._pipelineTeam ?? runner._lastPipelineTeam;
             runner._pipelineTeam = null;
             Array.Clear(runner._sequences); // do not keep the caller's data alive between calls
         }

@@ -117,6 +117,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _inputs = _info.Tokens ? [] : new T[steps * _info.InputSize];
         _tokens = _info.Tokens ? new int[steps] : [];
         _labels = new int[steps];
+        _bounds = new int[steps + 1];
         _down = new T[steps * _h];
         _down0 = new T[steps * _h];
         _outputs = new T[steps * _width];
@@ -228,6 +229,13 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _n = steps;
         // the loss is the mean over the counted steps of the whole window; each core's half is scaled to that mean
         _half = _n / 2;
+        // chunks: one step first and last (so that neither core waits long for the other at either end), Chunk steps between
+        _chunks = 0;
+        for (int t = 0; t < _n; _chunks++)
+        {
+            t = t == 0 || t >= _n - 2 ? t + 1 : Math.Min(t + Chunk, _n - 1);
+            _bounds[_chunks + 1] = t;
+        }
         _countA = Counted(labels.Slice(0, _half));
         _countB = Counted(labels.Slice(_half));
         _call++;
@@ -244,6 +252,8 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private long _step;
     private bool _clear;
     private int _half, _countA, _countB;
+    private int _chunks;                         // chunks of this call: [_bounds[c], _bounds[c + 1])
+    private readonly int[] _bounds;
     private int _n, _lastN;                      // steps of this call and of the previous one (whose last record is the state)
     private T _lossA, _lossB;
     private int _correctA, _correctB;
@@ -367,12 +377,20 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private void Update(int owner)
     {
         if (_optimizer is null) return;
+        bool finite = true;
         foreach (var (start, length) in _owned[owner])
         {
             _optimizer.StepRange(_model.Parameters, _model.Gradients, _transform, start, length, _step);
             if (_clear) _model.Gradients.Slice(start, length).Clear(); // by its owner, for the next window's Backward
+            finite &= Finite.All<T>(_model.Parameters.Slice(start, length));
         }
+        _finite[owner] = finite;
     }
+
+    private readonly bool[] _finite = new bool[2]; // per core: its parameters finite after the last step
+
+    /// <summary>Whether every parameter is finite after the last call's step (each core checks those it stepped).</summary>
+    internal bool ParametersFinite => _finite[0] && _finite[1];
 
     /// <summary>The parameter ranges core <paramref name="owner"/> steps: those of the copies it reads.</summary>
     private IEnumerable<(int Start, int Length)> OwnedBy(int owner)
@@ -451,9 +469,9 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         long b0 = Base;
         StartState(0);
         T[] rec = _records[0];
-        for (int t0 = 0; t0 < _n; t0 += Chunk)
+        for (int c = 0; c < _chunks; c++)
         {
-            int n = Math.Min(Chunk, _n - t0);
+            int t0 = _bounds[c], n = _bounds[c + 1] - t0;
             for (int t = t0; t < t0 + n; t++)
             {
                 ReadOnlySpan<T> prev = rec.AsSpan(t * _record, _record);
@@ -479,9 +497,9 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         ReadOnlySpan<T> p = _model.Parameters;
         ReadOnlySpan<T> wih1 = Tensor(p, WIh, 1), whh0 = Tensor(p, WHh, 0);
         Span<T> gWih0 = GradientOf(WIh, 0);
-        for (int t1 = _n; t1 > 0;)
+        for (int c = _chunks - 1; c >= 0; c--)
         {
-            int n = Math.Min(Chunk, t1), t0 = t1 - n;
+            int t0 = _bounds[c], t1 = _bounds[c + 1], n = t1 - t0;
             Wait(ref Backward, b0 + _steps + 1 + (_n - t0));
             // dL/dh₀ += W_ih1[A's rows]ᵀ·dz₁[A's rows] (B has written its rows' share into _down0)
             Gemm.MultiplyRows(_down0.AsSpan(t0 * _h), _h, _dz[1].AsSpan(t0 * _g), _g, wih1.Slice(0, SplitRow * _h), SplitRow, _h, n, accumulate: true);
@@ -492,9 +510,9 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
                 StepBackward(0, t, rec, _dhA, dcNext, dhNext, whh0);
                 if (_embedding is not null) MatrixOps.AddToColumn(gWih0, _tokens[t], _dz[0].AsSpan(t * _g, _g));
             }
-            t1 = t0;
         }
         WindowProducts(0, rec, _embedding is null ? _inputs : default, _info.InputSize, _info.InputSize);
+        InputProducts(1, rec.AsSpan(_record), _record, _h, 0, SplitRow); // W_ih1's rows [0, SplitRow) (B adds the rest)
     }
 
     // ---------------------------------------------------------------- core B: layer 1's other rows, the layers above, the head
@@ -504,9 +522,9 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         if (ClearGradientsFirst) ClearOwned(1);
         long b0 = Base;
         for (int l = 1; l < _layers; l++) StartState(l);
-        for (int t0 = 0; t0 < _n; t0 += Chunk)
+        for (int c = 0; c < _chunks; c++)
         {
-            int n = Math.Min(Chunk, _n - t0);
+            int t0 = _bounds[c], n = _bounds[c + 1] - t0;
             Wait(ref Forward, b0 + t0 + n);
             _ih1B.Multiply(n, _records[0].AsSpan((t0 + 1) * _record), _record, default, 0, _sums1.AsSpan(t0 * _g + SplitRow), _g);
             for (int t = t0; t < t0 + n; t++)
@@ -527,21 +545,15 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private void BackwardB()
     {
         long b0 = Base;
-        // head and loss: B's half of the window, then A's (done meanwhile on A), then the head's weight gradients
+        // the head and loss of B's half of the window; A's half is done meanwhile on A, awaited where first needed
         HeadHalf(1);
-        Wait(ref HeadA, _call);
-        int counted = _countA + _countB;
-        _loss = counted == 0 ? T.Zero : (_lossA * T.CreateTruncating(_countA) + _lossB * T.CreateTruncating(_countB)) / T.CreateTruncating(counted);
+        bool headA = false;
         T[] top = _records[_layers - 1];
         ReadOnlySpan<T> p = _model.Parameters;
         Span<T> down = _down;
-        if (_head is not null)
-        {
-            Gemm.AddOuterProducts(_headWeight!.Slice(_model.Gradients), _info.OutputSize, _h, _outputGradients, _width, top.AsSpan(_record), _record, _n);
-            Gemm.AddRowSums(_headBias!.Slice(_model.Gradients), _outputGradients, _width, _n);
-        }
 
         // the layers above layer 1, whole windows, top down; `down` carries dL/dh of the layer at hand
+        if (_layers > 2) AwaitHeadA(ref headA);
         for (int l = _layers - 1; l >= 2; l--)
         {
             Span<T> dhNext = _dhNext[l], dcNext = _dcNext[l];
@@ -565,9 +577,10 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             dhNext.Clear();
             dcNext.Clear();
             ReadOnlySpan<T> whh = Tensor(p, WHh, 1), wih = Tensor(p, WIh, 1);
-            for (int t1 = _n; t1 > 0;)
+            for (int c = _chunks - 1; c >= 0; c--)
             {
-                int n = Math.Min(Chunk, t1), t0 = t1 - n;
+                int t0 = _bounds[c], t1 = _bounds[c + 1], n = t1 - t0;
+                if (t0 < _half) AwaitHeadA(ref headA);
                 for (int t = t1 - 1; t >= t0; t--)
                 {
                     TensorPrimitives.Add(down.Slice(t * _h, _h), dhNext, _dhB);
@@ -577,10 +590,27 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
                 Gemm.MultiplyRows(_down0.AsSpan(t0 * _h), _h, _dz[1].AsSpan(t0 * _g + SplitRow), _g,
                     wih.Slice(SplitRow * _h), _g - SplitRow, _h, n);
                 Volatile.Write(ref Backward, b0 + _steps + 1 + (_n - t0));
-                t1 = t0;
             }
-            WindowProducts(1, _records[1], _records[0].AsSpan(_record), _record, _h);
+            AwaitHeadA(ref headA); // a window of one step has no chunk in A's half
+            // the head's weight gradients, now that both halves' output gradients are in
+            if (_head is not null)
+            {
+                Gemm.AddOuterProducts(_headWeight!.Slice(_model.Gradients), _info.OutputSize, _h, _outputGradients, _width, top.AsSpan(_record), _record, _n);
+                Gemm.AddRowSums(_headBias!.Slice(_model.Gradients), _outputGradients, _width, _n);
+            }
+            // layer 1's: W_hh1, both biases, and W_ih1's rows [SplitRow, G) (A adds its rows')
+            WindowProducts(1, _records[1], _records[0].AsSpan(_record), _record, _h, SplitRow);
         }
+    }
+
+    /// <summary>B: waits once for A's half of the head and loss, then sets the window's loss.</summary>
+    private void AwaitHeadA(ref bool done)
+    {
+        if (done) return;
+        Wait(ref HeadA, _call);
+        done = true;
+        int counted = _countA + _countB;
+        _loss = counted == 0 ? T.Zero : (_lossA * T.CreateTruncating(_countA) + _lossB * T.CreateTruncating(_countB)) / T.CreateTruncating(counted);
     }
 
     /// <summary>
@@ -646,14 +676,18 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
 
     /// <summary>The window's weight and bias gradients of a layer; its input weights' too unless <paramref name="input"/> is empty
     /// (layer 0 of a token model, whose columns are added step by step).</summary>
-    private void WindowProducts(int layer, T[] records, ReadOnlySpan<T> input, int inputStride, int inputWidth)
+    private void WindowProducts(int layer, T[] records, ReadOnlySpan<T> input, int inputStride, int inputWidth, int inputRowsFrom = 0)
     {
         T[] dz = _dz[layer];
         T[] dzh = _gru ? _dzHidden[layer] : dz;
         Gemm.AddOuterProducts(GradientOf(WHh, layer), _g, _h, dzh, _g, records, _record, _n);
         Gemm.AddRowSums(GradientOf(BIh, layer), dz, _g, _n);
         Gemm.AddRowSums(GradientOf(BHh, layer), dzh, _g, _n);
-        if (!input.IsEmpty)
-            Gemm.AddOuterProducts(GradientOf(WIh, layer), _g, inputWidth, dz, _g, input, inputStride, _n);
+        if (!input.IsEmpty) InputProducts(layer, input, inputStride, inputWidth, inputRowsFrom, _g);
     }
+
+    /// <summary>The window's gradient of layer <paramref name="layer"/>'s input weights, gate rows [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    private void InputProducts(int layer, ReadOnlySpan<T> input, int inputStride, int inputWidth, int from, int to) =>
+        Gemm.AddOuterProducts(GradientOf(WIh, layer).Slice(from * inputWidth, (to - from) * inputWidth), to - from, inputWidth,
+            _dz[layer].AsSpan(from), _g, input, inputStride, _n);
 }

@@ -496,7 +496,7 @@ public sealed class SequenceTrainer<TModel, T>
             T? clamp = _options.ClipGradientValue is double limit ? T.CreateTruncating(limit) : null;
             _pipelineNorm = double.NaN;
             _pipelineSkipped = false;
-            WindowResult r = _runner.RunWindowPipelined(index, _trainer.Optimizer, _decide ??= DecidePipelined, clamp, out bool stepped);
+            WindowResult r = _runner.RunWindowPipelined(index, _trainer.Optimizer, _decide ??= DecidePipelined, clamp, out bool stepped, out bool parametersFinite);
             _tokens += r.Tokens;
             _epochTokens += r.Tokens;
             double loss = double.NaN;
@@ -505,7 +505,7 @@ public sealed class SequenceTrainer<TModel, T>
                 loss = r.LossSum / r.Counted;
                 if (stepped)
                 {
-                    CountStep(loss);
+                    CountStep(loss, parametersFinite);
                     _epochLossSum += r.LossSum;
                     _epochCounted += r.Counted;
                     _epochCorrect += r.Correct;
@@ -568,9 +568,9 @@ public sealed class SequenceTrainer<TModel, T>
         }
 
         /// <summary>A step taken (its parameters already marked updated): counted, unless it made them NaN or ∞ (then throws).</summary>
-        private void CountStep(double loss)
+        private void CountStep(double loss, bool parametersFinite)
         {
-            if (!Finite.All<T>(_trainer.Model.Parameters))
+            if (!parametersFinite)
                 throw new InvalidOperationException(
                     $"Epoch {_epoch}, window {_windowInEpoch}: the update made parameters NaN or infinite although the loss ({loss:G4}) and " +
                     $"the gradients were finite, so the optimizer's settings cannot work (learning rate {_trainer.Optimizer.LearningRate:G4}; a " +
@@ -595,7 +595,7 @@ public sealed class SequenceTrainer<TModel, T>
             // the clipping rides along with the optimizer's pass, with the bits of GradientClipping's calls
             _trainer.Optimizer.Step(model.Parameters, gradients, Clipping(gradients, gradientNorm));
             _runner.ParametersUpdated(); // also before a throw: the model is refreshed on the way out and runs on what it holds
-            CountStep(loss);
+            CountStep(loss, Finite.All<T>(model.Parameters));
             return true;
         }
 

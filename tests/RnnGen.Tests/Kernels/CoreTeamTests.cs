@@ -314,6 +314,38 @@ public class CoreTeamTests
         Assert.Equal(CoreTeam.Probes, slowAlone.AloneRuns);
     }
 
+    // A team that continues an earlier one's choices (the trainer makes a team per call) does not probe again from the
+    // start: a work keeps its way and its place in the probe interval, and its next probes come when the interval ends.
+    [Fact]
+    public void ATeamContinuingAnEarlierOne_KeepsItsChoiceAndItsPlaceInTheInterval()
+    {
+        var work = new TimedWork { TogetherIsSlow = true };
+        var first = new CoreTeam(2);
+        first.ProbeClock = () => Volatile.Read(ref work.Clock);
+        for (int call = 0; call < 2 * CoreTeam.Probes + 10; call++)
+            first.Run(work);
+        Assert.True(first.RunsAlone);
+        first.Dispose();
+
+        using var next = new CoreTeam(2);
+        next.ContinueFrom(first);
+        next.ProbeClock = () => Volatile.Read(ref work.Clock);
+        work.TogetherIsSlow = false; // the machine changed: only the next probes can see it
+        int aloneBefore = work.AloneRuns;
+        for (int call = 0; call < 100; call++)
+            next.Run(work);
+        Assert.Equal(aloneBefore + 100, work.AloneRuns); // still alone, no probe together
+        RunThroughTheNextProbes(false, next, work, calls: 2 * CoreTeam.Probes + 10 + 100);
+
+        using var fresh = new CoreTeam(2);
+        fresh.ContinueFrom(null); // nothing to continue: probes from the start
+        fresh.ProbeClock = () => Volatile.Read(ref work.Clock);
+        aloneBefore = work.AloneRuns;
+        for (int call = 0; call < 2 * CoreTeam.Probes; call++)
+            fresh.Run(work);
+        Assert.Equal(aloneBefore + CoreTeam.Probes, work.AloneRuns);
+    }
+
     // Runs to the end of the next probes (`calls` calls of the interval have run) and checks the choice.
     private static void RunThroughTheNextProbes(bool alone, CoreTeam team, ITeamWork work, int calls)
     {

@@ -151,24 +151,36 @@ public class TrainerConfigurationTests
 
     // An update that turns finite gradients into NaN parameters (Adam with ε = 0 divides 0 by 0 wherever a gradient is 0)
     // is an error whatever NonFinite says: the message says the parameters are lost and why, instead of skipping forever.
+    // Both paths: the one-core update (SmallRnn), and the layer pipeline of a two-layer model at batch 1, where each core
+    // checks the parameters it stepped (on two workers and on one).
     [Theory]
-    [InlineData(NonFiniteHandling.Throw)]
-    [InlineData(NonFiniteHandling.Skip)]
-    public void AnUpdateThatMakesTheParametersNaN_Throws_SayingTheyAreLost(NonFiniteHandling handling)
+    [InlineData(NonFiniteHandling.Throw, 0)]
+    [InlineData(NonFiniteHandling.Skip, 0)]
+    [InlineData(NonFiniteHandling.Throw, 1)]
+    [InlineData(NonFiniteHandling.Skip, 1)]
+    [InlineData(NonFiniteHandling.Throw, 2)]
+    [InlineData(NonFiniteHandling.Skip, 2)]
+    public void AnUpdateThatMakesTheParametersNaN_Throws_SayingTheyAreLost(NonFiniteHandling handling, int pipelineWorkers)
     {
-        var model = new SmallRnn();
+        if (pipelineWorkers == 0) CheckParametersLost<SmallRnn>(handling, workers: 1);
+        else CheckParametersLost<RnnGen.Tests.Models.LstmFTokens>(handling, pipelineWorkers);
+    }
+
+    private static void CheckParametersLost<TModel>(NonFiniteHandling handling, int workers) where TModel : class, IRecurrentModel<TModel, float>
+    {
+        var model = TModel.Create();
         model.InitializeParameters(1);
-        var trainer = SequenceTrainer.Create(model, new Adam<float>(SmallRnn.ParameterCount, epsilon: 0),
-            new TrainerOptions { Epochs = 1, NonFinite = handling });
+        var trainer = SequenceTrainer.Create(model, new Adam<float>(TModel.Info.ParameterCount, epsilon: 0),
+            new TrainerOptions { Epochs = 1, NonFinite = handling, BatchSize = 1, WorkerCount = workers });
         // tokens 0 and 1 only: the weights of the other tokens' columns get a zero gradient
         var data = new SequenceDataset<float>([TrainingSequence<float>.FromTokens(new[] { 0, 1, 0, 1 }, new[] { 1, 0, 1, 0 })]);
         var e = Assert.Throws<InvalidOperationException>(() => trainer.Train(data));
         Assert.Contains("the update made parameters NaN or infinite although the loss", e.Message);
         Assert.Contains("The parameters are lost", e.Message);
         // and the model runs on them: its Step shows the loss instead of the old weights
-        var output = new float[SmallRnn.OutputWidth];
-        var state = new SmallRnn.State();
-        model.Step(3, ref state, output);                         // token 3's column got a zero gradient: 0 / 0
+        var output = new float[TModel.Info.OutputWidth];
+        var state = model.CreateState();
+        model.Step(3, state, output);                              // token 3's column got a zero gradient: 0 / 0
         Assert.Contains(output, float.IsNaN);
     }
 
