@@ -72,6 +72,37 @@ public static class MatrixOps
         }
     }
 
+    /// <summary>
+    /// <c>W[r, c] += transposed[c, r]</c> for every column c in <paramref name="columns"/>: the weight gradient of one-hot
+    /// inputs, summed per token as contiguous rows over a window (<paramref name="transposed"/> is cols × rows, row c the
+    /// sum for token c) and added as columns once. Column scatters step by step (<see cref="AddToColumn{T}"/>) touch a cache
+    /// line per row each; here W is walked in blocks of rows that stay in L1 while every listed column is added.
+    /// </summary>
+    public static void AddTransposed<T>(Span<T> w, int cols, ReadOnlySpan<T> transposed, ReadOnlySpan<int> columns)
+        where T : unmanaged, INumber<T>
+    {
+        if (cols <= 0 || w.Length % cols != 0)
+            throw new ArgumentException($"w has {w.Length} elements, which is not a whole number of rows of {cols} columns.", nameof(w));
+        int rows = w.Length / cols;
+        if (transposed.Length != w.Length)
+            throw new ArgumentException($"transposed has {transposed.Length} elements; a [{cols}, {rows}] matrix needs {w.Length}.", nameof(transposed));
+        foreach (int c in columns)
+            if ((uint)c >= (uint)cols) throw new ArgumentOutOfRangeException(nameof(columns), c, $"a column of a matrix with {cols} columns.");
+        const int Block = 16;
+        ref T wr = ref MemoryMarshal.GetReference(w);
+        ref T tr = ref MemoryMarshal.GetReference(transposed);
+        for (int r0 = 0; r0 < rows; r0 += Block)
+        {
+            int r1 = Math.Min(rows, r0 + Block);
+            foreach (int c in columns)
+            {
+                ref T source = ref Unsafe.Add(ref tr, (nint)c * rows);
+                for (int r = r0; r < r1; r++)
+                    Unsafe.Add(ref wr, (nint)r * cols + c) += Unsafe.Add(ref source, r);
+            }
+        }
+    }
+
     /// <summary><c>W[r, column] += v[r]</c>: the weight gradient of a one-hot input, as a column scatter.</summary>
     public static void AddToColumn<T>(Span<T> w, int column, ReadOnlySpan<T> v)
         where T : unmanaged, INumber<T>

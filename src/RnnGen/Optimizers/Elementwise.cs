@@ -147,6 +147,47 @@ internal static class Elementwise
             Transform<T, Portable<T>>(transform, gradients);
     }
 
+    /// <summary>
+    /// Σ t(g)² over <paramref name="g"/> for the transform t, in <typeparamref name="T"/>, without writing anything: the
+    /// squared norm of the gradients as a step with that transform will read them (four vector accumulators, their lanes
+    /// summed in order, then the remainder; without a transform, <c>TensorPrimitives.SumOfSquares</c>).
+    /// </summary>
+    public static T SumOfSquares<T>(in GradientTransform<T> transform, ReadOnlySpan<T> g) where T : unmanaged, IFloatingPointIeee754<T> =>
+        transform.IsIdentity ? System.Numerics.Tensors.TensorPrimitives.SumOfSquares(g)
+        : Vector512.IsHardwareAccelerated ? SumOfSquares<T, Wide<T>>(transform, g) : SumOfSquares<T, Portable<T>>(transform, g);
+
+    internal static T SumOfSquares<T, V>(in GradientTransform<T> transform, ReadOnlySpan<T> g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where V : struct, IVector<V, T>
+    {
+        var t = transform.At<V>();
+        int n = g.Length, width = V.Count, i = 0;
+        ref T gr = ref MemoryMarshal.GetReference(g);
+        V a0 = V.Create(T.Zero), a1 = a0, a2 = a0, a3 = a0;
+        for (; i + 4 * width <= n; i += 4 * width)
+        {
+            V x0 = t.Apply(V.Load(ref gr, i)), x1 = t.Apply(V.Load(ref gr, i + width));
+            V x2 = t.Apply(V.Load(ref gr, i + 2 * width)), x3 = t.Apply(V.Load(ref gr, i + 3 * width));
+            a0 += x0 * x0; a1 += x1 * x1; a2 += x2 * x2; a3 += x3 * x3;
+        }
+        for (; i + width <= n; i += width)
+        {
+            V x = t.Apply(V.Load(ref gr, i));
+            a0 += x * x;
+        }
+        Span<T> lanes = stackalloc T[width];
+        V.Store((a0 + a1) + (a2 + a3), ref MemoryMarshal.GetReference(lanes), 0);
+        T sum = T.Zero;
+        foreach (T lane in lanes) sum += lane;
+        T upper = transform.Clamps ? transform.Limit : T.PositiveInfinity, factor = transform.Scales ? transform.Scale : T.One;
+        for (; i < n; i++)
+        {
+            T x = T.Max(T.Min(Unsafe.Add(ref gr, i), upper), -upper) * factor;
+            sum += x * x;
+        }
+        return sum;
+    }
+
     /// <summary><paramref name="sum"/> += <paramref name="addend"/>, element by element (cached stores).</summary>
     public static void Add<T>(Span<T> sum, ReadOnlySpan<T> addend) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -31,8 +31,11 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
 
     // training copies of the weights, refreshed by Pack
     private readonly TransposedMatrix<T>? _embedding;     // layer 0 of a token model: W_ih0 columns + input biases
-    private readonly PackedMatrix<T>[] _ih;               // per layer: W_ih + input biases (layer 0 of a dense model, layers ≥ 2)
-    private readonly PackedMatrix<T>[] _hh;               // per layer: W_hh (+ b_hh for a GRU)
+    // The forward's products per layer. Layer 0 of a token model and layer 1 (whose input sums come from a column, or from
+    // the chunk's product) read W_hh alone; the other layers of an LSTM or RNN read [W_ih | W_hh] fused with both biases in
+    // one pass per step; a GRU's keep W_ih (+ b_ih) and W_hh (+ b_hh) apart, for r ⊙ (W_hn·h + b_hn).
+    private readonly PackedMatrix<T>?[] _ih;              // per layer: W_ih + input biases, fused with W_hh for an LSTM or RNN
+    private readonly PackedMatrix<T>?[] _hh;              // per layer: W_hh (+ b_hh for a GRU), where not fused
     private readonly PackedMatrix<T> _ih1A, _ih1B;        // layer 1's W_ih, rows [0, SplitRow) and [SplitRow, G), + input biases
     private readonly PackedMatrix<T>? _head, _headA;      // the head: B's, and A's for its half (a product's scratch is not shared)
 
@@ -45,7 +48,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private readonly T[] _down0;                          // steps × H: dL/dh₀ (B's share, then A adds its own)
     private readonly T[] _outputs, _outputGradients;
     private readonly T[][] _dhNext, _dcNext;
-    private readonly T[] _gxA, _gxB, _ghA, _ghB, _tmpA, _tmpB, _dhA, _dhB;
+    private readonly T[] _gxA, _gxB, _ghA, _ghB, _dhA, _dhB;
 
     // the counters, each on a cache line of its own
     private readonly long[] _flags = new long[40];
@@ -86,12 +89,18 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _headWeight = _info.Find("head.weight");
         _headBias = _info.Find("head.bias");
 
-        _ih = new PackedMatrix<T>[_layers];
-        _hh = new PackedMatrix<T>[_layers];
+        _ih = new PackedMatrix<T>?[_layers];
+        _hh = new PackedMatrix<T>?[_layers];
         if (_info.Tokens) _embedding = new TransposedMatrix<T>(_g, _info.InputSize);
-        else _ih[0] = new PackedMatrix<T>(_g, _info.InputSize);
-        for (int l = 2; l < _layers; l++) _ih[l] = new PackedMatrix<T>(_g, _h);
-        for (int l = 0; l < _layers; l++) _hh[l] = new PackedMatrix<T>(_g, _h);
+        for (int l = 0; l < _layers; l++)
+        {
+            if (Fused(l)) _ih[l] = new PackedMatrix<T>(_g, l == 0 ? _info.InputSize : _h, _h);
+            else
+            {
+                if (l != 1 && !(l == 0 && _info.Tokens)) _ih[l] = new PackedMatrix<T>(_g, l == 0 ? _info.InputSize : _h);
+                _hh[l] = new PackedMatrix<T>(_g, _h);
+            }
+        }
         _ih1A = new PackedMatrix<T>(SplitRow, _h);
         _ih1B = new PackedMatrix<T>(_g - SplitRow, _h);
         if (_info.OutputSize > 0)
@@ -118,15 +127,21 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _tokens = _info.Tokens ? new int[steps] : [];
         _labels = new int[steps];
         _bounds = new int[steps + 1];
+        _tokenGradients = _info.Tokens ? new T[_info.InputSize * _g] : [];
+        _tokensSeen = _info.Tokens ? new int[_info.InputSize] : [];
+        _tokenCall = _info.Tokens ? new long[_info.InputSize] : [];
         _down = new T[steps * _h];
         _down0 = new T[steps * _h];
         _outputs = new T[steps * _width];
         _outputGradients = new T[steps * _width];
         _gxA = new T[_g]; _gxB = new T[_g]; _ghA = new T[_g]; _ghB = new T[_g];
-        _tmpA = new T[_g]; _tmpB = new T[_g]; _dhA = new T[_h]; _dhB = new T[_h];
+        _dhA = new T[_h]; _dhB = new T[_h];
         _owned = [[.. OwnedBy(0)], [.. OwnedBy(1)]];
         Pack();
     }
+
+    /// <summary>Whether layer <paramref name="layer"/>'s forward reads [W_ih | W_hh] as one fused product.</summary>
+    private bool Fused(int layer) => !_gru && layer != 1 && !(layer == 0 && _info.Tokens);
 
     /// <summary>Layer 1's gate rows [0, SplitRow) belong to core A, the rest to core B.</summary>
     public int SplitRow { get; }
@@ -157,8 +172,13 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
                 else _ih1B.Pack(wih.Slice(SplitRow * _h), default, bih.Slice(SplitRow), _gru ? default : bhh.Slice(SplitRow));
                 if (owner == 0) continue;   // W_hh1 is B's
             }
-            else _ih[l].Pack(wih, default, bih, inputBias2);
-            _hh[l].Pack(whh, default, _gru ? bhh : default, default);
+            else if (Fused(l))
+            {
+                _ih[l]!.Pack(wih, whh, bih, bhh);
+                continue;
+            }
+            else _ih[l]!.Pack(wih, default, bih, inputBias2);
+            _hh[l]!.Pack(whh, default, _gru ? bhh : default, default);
         }
         if (_head is not null && owner == 1)
         {
@@ -330,12 +350,16 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     /// <summary>
     /// Called on the calling thread between the backward and the update with the window's loss and the norm of the
     /// gradients (each core's share summed in a fixed order; after the clamp by <see cref="ClampBeforeNorm"/>): returns
-    /// whether to step, and the transform (clip) to apply to the gradients as they are stepped. Null: step with the
-    /// transform given to <c>Run</c>. It may throw (the call then ends without a step).
+    /// whether to step, and the scale (a clip by norm) to apply to the gradients as they are stepped, after the clamp by
+    /// <see cref="ClampBeforeNorm"/>. Null: step with the transform given to <c>Run</c>. It may throw (the call then ends
+    /// without a step).
     /// </summary>
     internal Func<T, T, (bool Step, GradientTransform<T> Transform)>? Decide { get; set; }
 
-    /// <summary>Clamps each core's gradients to ±this before they are measured (a clip by value followed by a clip by norm).</summary>
+    /// <summary>
+    /// Clamps each core's gradients to ±this as they are measured and as they are stepped (a clip by value followed by a
+    /// clip by norm); the step writes the clamped gradients back.
+    /// </summary>
     internal T? ClampBeforeNorm { get; set; }
 
     /// <summary>Whether the last call stepped the parameters (an optimizer given, and the decision to step).</summary>
@@ -347,29 +371,36 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private readonly double[] _squares = new double[24]; // per core, on lines of their own: [0] and [8]
     private long _stepDecision; // the call whose step was taken (its negative: declined)
 
-    /// <summary>The sum of squares of core <paramref name="owner"/>'s gradients, clamped first if asked.</summary>
+    /// <summary>
+    /// The sum of squares of core <paramref name="owner"/>'s gradients, as clamped if asked: read only (the step clamps
+    /// them as it reads them), unless the squares overflow — then they are clamped in place, so that the caller's rescaled
+    /// norm reads the clamped values.
+    /// </summary>
     private void Measure(int owner)
     {
         Span<T> gradients = _model.Gradients;
+        var clamp = ClampBeforeNorm is T limit ? GradientTransform<T>.Clamp(limit) : GradientTransform<T>.None;
         double sum = 0;
         foreach (var (start, length) in _owned[owner])
-        {
-            Span<T> range = gradients.Slice(start, length);
-            if (ClampBeforeNorm is T limit) TensorPrimitives.Clamp(range, -limit, limit, range);
-            sum += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(range));
-        }
+            sum += double.CreateTruncating(Elementwise.SumOfSquares(clamp, gradients.Slice(start, length)));
+        if (!double.IsFinite(sum) && clamp.Clamps)
+            foreach (var (start, length) in _owned[owner]) clamp.Apply(gradients.Slice(start, length));
         _squares[owner * 8] = sum;
     }
 
     private bool DecideStep()
     {
         GradientNorm = T.CreateTruncating(Math.Sqrt(_squares[0] + _squares[8]));
+        GradientTransform<T> transform = _transform;
         if (Decide is not null)
         {
-            var (step, transform) = Decide(_loss, GradientNorm);
+            (bool step, transform) = Decide(_loss, GradientNorm);
             if (!step) return false;
-            _transform = transform;
         }
+        // the clamp the norm was measured after, then the decided scale (a clip by norm)
+        if (ClampBeforeNorm is T limit)
+            transform = transform.Scales ? GradientTransform<T>.Clamp(limit).ThenScale(transform.Scale) : GradientTransform<T>.Clamp(limit);
+        _transform = transform;
         _step = _optimizer!.BeginRangeStep(); // StepCount advances only for a step taken
         return true;
     }
@@ -465,7 +496,6 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
 
     private void ForwardA()
     {
-        if (ClearGradientsFirst) ClearOwned(0);
         long b0 = Base;
         StartState(0);
         T[] rec = _records[0];
@@ -475,9 +505,8 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             for (int t = t0; t < t0 + n; t++)
             {
                 ReadOnlySpan<T> prev = rec.AsSpan(t * _record, _record);
-                if (_embedding is not null) _embedding.CopyColumn(_tokens[t], _gxA);
-                else _ih[0].Multiply(_inputs.AsSpan(t * _info.InputSize, _info.InputSize), default, _gxA);
-                StepLayer(0, prev, rec.AsSpan((t + 1) * _record, _record), _gxA, _ghA, _tmpA);
+                if (_embedding is not null) StepLayer(0, default, _tokens[t], default, prev, rec.AsSpan((t + 1) * _record, _record), _gxA, _ghA);
+                else StepLayer(0, _inputs.AsSpan(t * _info.InputSize, _info.InputSize), -1, default, prev, rec.AsSpan((t + 1) * _record, _record), _gxA, _ghA);
             }
             // layer 1's input sums for A's rows, for the chunk's steps in one product
             _ih1A.Multiply(n, rec.AsSpan((t0 + 1) * _record), _record, default, 0, _sums1.AsSpan(t0 * _g), _g);
@@ -488,6 +517,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
 
     private void BackwardA()
     {
+        if (ClearGradientsFirst) ClearOwned(0); // while B finishes its forward and starts its backward
         long b0 = Base;
         T[] rec = _records[0];
         // backward of layer 0, chunk by chunk as B hands over dL/dz₁ and its share of dL/dh₀
@@ -508,11 +538,38 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
                 TensorPrimitives.Add(_down0.AsSpan(t * _h, _h), dhNext, _dhA);
                 dhNext.Clear();
                 StepBackward(0, t, rec, _dhA, dcNext, dhNext, whh0);
-                if (_embedding is not null) MatrixOps.AddToColumn(gWih0, _tokens[t], _dz[0].AsSpan(t * _g, _g));
+                if (_embedding is not null) AddTokenGradient(_tokens[t], _dz[0].AsSpan(t * _g, _g));
             }
         }
+        if (_embedding is not null)
+        {
+            // the tokens' columns of W_ih0's gradient, each summed over the window as a row first
+            MatrixOps.AddTransposed(gWih0, _info.InputSize, _tokenGradients, _tokensSeen.AsSpan(0, _tokenCount));
+            _tokenCount = 0;
+        }
         WindowProducts(0, rec, _embedding is null ? _inputs : default, _info.InputSize, _info.InputSize);
-        InputProducts(1, rec.AsSpan(_record), _record, _h, 0, SplitRow); // W_ih1's rows [0, SplitRow) (B adds the rest)
+        // layer 1's rows [0, SplitRow) of W_ih1 and both biases (B adds the rest): each core writes only its own gradients
+        BiasSums(1, 0, SplitRow);
+        InputProducts(1, rec.AsSpan(_record), _record, _h, 0, SplitRow);
+    }
+
+    // A token model's gradient of W_ih0, per token as a contiguous row (the sum of dL/dz₀ over the steps that read it),
+    // added to W_ih0's columns once per window: adding each step's dz₀ to a column touches a cache line per gate row.
+    private readonly T[] _tokenGradients;   // InputSize × G
+    private readonly int[] _tokensSeen;     // the window's tokens, each once
+    private readonly long[] _tokenCall;     // per token: the call that last started its row
+    private int _tokenCount;
+
+    private void AddTokenGradient(int token, ReadOnlySpan<T> dz)
+    {
+        Span<T> row = _tokenGradients.AsSpan(token * _g, _g);
+        if (_tokenCall[token] != _call)
+        {
+            _tokenCall[token] = _call;
+            _tokensSeen[_tokenCount++] = token;
+            dz.CopyTo(row); // the first step that read it starts its row (as adding to a cleared gradient would)
+        }
+        else TensorPrimitives.Add(row, dz, row);
     }
 
     // ---------------------------------------------------------------- core B: layer 1's other rows, the layers above, the head
@@ -529,12 +586,11 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             _ih1B.Multiply(n, _records[0].AsSpan((t0 + 1) * _record), _record, default, 0, _sums1.AsSpan(t0 * _g + SplitRow), _g);
             for (int t = t0; t < t0 + n; t++)
             {
-                _sums1.AsSpan(t * _g, _g).CopyTo(_gxB);
-                StepLayer(1, _records[1].AsSpan(t * _record, _record), _records[1].AsSpan((t + 1) * _record, _record), _gxB, _ghB, _tmpB);
+                StepLayer(1, default, -1, _sums1.AsSpan(t * _g, _g), _records[1].AsSpan(t * _record, _record), _records[1].AsSpan((t + 1) * _record, _record), _gxB, _ghB);
                 for (int l = 2; l < _layers; l++)
                 {
-                    _ih[l].Multiply(_records[l - 1].AsSpan((t + 1) * _record, _h), default, _gxB);
-                    StepLayer(l, _records[l].AsSpan(t * _record, _record), _records[l].AsSpan((t + 1) * _record, _record), _gxB, _ghB, _tmpB);
+                    StepLayer(l, _records[l - 1].AsSpan((t + 1) * _record, _h), -1, default, _records[l].AsSpan(t * _record, _record),
+                        _records[l].AsSpan((t + 1) * _record, _record), _gxB, _ghB);
                 }
                 Volatile.Write(ref Top, b0 + t + 1);
             }
@@ -598,7 +654,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
                 Gemm.AddOuterProducts(_headWeight!.Slice(_model.Gradients), _info.OutputSize, _h, _outputGradients, _width, top.AsSpan(_record), _record, _n);
                 Gemm.AddRowSums(_headBias!.Slice(_model.Gradients), _outputGradients, _width, _n);
             }
-            // layer 1's: W_hh1, both biases, and W_ih1's rows [SplitRow, G) (A adds its rows')
+            // layer 1's: W_hh1, and W_ih1's and both biases' rows [SplitRow, G) (A adds its rows')
             WindowProducts(1, _records[1], _records[0].AsSpan(_record), _record, _h, SplitRow);
         }
     }
@@ -646,22 +702,32 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
 
     // ---------------------------------------------------------------- one layer
 
-    /// <summary>One step of layer <paramref name="layer"/> given its input sums in <paramref name="gx"/> (overwritten for an LSTM or RNN).</summary>
-    private void StepLayer(int layer, ReadOnlySpan<T> prev, Span<T> next, Span<T> gx, Span<T> gh, Span<T> tmp)
+    /// <summary>
+    /// One step of layer <paramref name="layer"/> into <paramref name="next"/>. Its input sums come from <paramref name="token"/>'s
+    /// column (≥ 0), from <paramref name="sums"/> (layer 1: the chunk's product), or from the product with the input
+    /// <paramref name="x"/>; <paramref name="gx"/> and <paramref name="gh"/> are scratch.
+    /// </summary>
+    private void StepLayer(int layer, ReadOnlySpan<T> x, int token, ReadOnlySpan<T> sums, ReadOnlySpan<T> prev, Span<T> next, Span<T> gx, Span<T> gh)
     {
         ReadOnlySpan<T> hPrev = prev.Slice(0, _h);
         ReadOnlySpan<T> cPrev = _lstm ? prev.Slice(_h, _h) : default;
         if (_gru)
         {
-            _hh[layer].Multiply(hPrev, default, gh);   // W_hh·h + b_hh
+            if (token >= 0) _embedding!.CopyColumn(token, gx);
+            else if (!sums.IsEmpty) sums.CopyTo(gx);
+            else _ih[layer]!.Multiply(x, default, gx);
+            _hh[layer]!.Multiply(hPrev, default, gh);   // W_hh·h + b_hh
             TModel.CellForward(gx, gh, hPrev, cPrev, next);
+            return;
         }
+        if (Fused(layer)) _ih[layer]!.Multiply(x, hPrev, gx);  // b + W_ih·x + W_hh·h in one pass
         else
         {
-            _hh[layer].Multiply(hPrev, default, tmp);  // W_hh·h
-            TensorPrimitives.Add(gx, tmp, gx);
-            TModel.CellForward(gx, default, hPrev, cPrev, next);
+            _hh[layer]!.Multiply(hPrev, default, gx);           // W_hh·h, then the input sums added in place
+            if (token >= 0) _embedding!.AddColumn(token, gx);
+            else TensorPrimitives.Add(gx, sums, gx);
         }
+        TModel.CellForward(gx, default, hPrev, cPrev, next);
     }
 
     /// <summary>The cell's backward at step <paramref name="t"/> and dL/dh_(t−1) += W_hhᵀ·dz into <paramref name="dhPrev"/>.</summary>
@@ -674,16 +740,22 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         Gemm.MultiplyRows(dhPrev, _h, _gru ? dzh : dz, _g, whh, _g, _h, 1, accumulate: true);
     }
 
-    /// <summary>The window's weight and bias gradients of a layer; its input weights' too unless <paramref name="input"/> is empty
-    /// (layer 0 of a token model, whose columns are added step by step).</summary>
-    private void WindowProducts(int layer, T[] records, ReadOnlySpan<T> input, int inputStride, int inputWidth, int inputRowsFrom = 0)
+    /// <summary>
+    /// The window's gradients of a layer: W_hh's, and the biases' and (unless <paramref name="input"/> is empty: layer 0 of
+    /// a token model, whose columns are summed per token) the input weights' gate rows from <paramref name="from"/> on.
+    /// </summary>
+    private void WindowProducts(int layer, T[] records, ReadOnlySpan<T> input, int inputStride, int inputWidth, int from = 0)
     {
-        T[] dz = _dz[layer];
-        T[] dzh = _gru ? _dzHidden[layer] : dz;
-        Gemm.AddOuterProducts(GradientOf(WHh, layer), _g, _h, dzh, _g, records, _record, _n);
-        Gemm.AddRowSums(GradientOf(BIh, layer), dz, _g, _n);
-        Gemm.AddRowSums(GradientOf(BHh, layer), dzh, _g, _n);
-        if (!input.IsEmpty) InputProducts(layer, input, inputStride, inputWidth, inputRowsFrom, _g);
+        Gemm.AddOuterProducts(GradientOf(WHh, layer), _g, _h, _gru ? _dzHidden[layer] : _dz[layer], _g, records, _record, _n);
+        BiasSums(layer, from, _g);
+        if (!input.IsEmpty) InputProducts(layer, input, inputStride, inputWidth, from, _g);
+    }
+
+    /// <summary>The window's gradients of layer <paramref name="layer"/>'s biases, gate rows [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    private void BiasSums(int layer, int from, int to)
+    {
+        Gemm.AddRowSums(GradientOf(BIh, layer).Slice(from, to - from), _dz[layer].AsSpan(from), _g, _n);
+        Gemm.AddRowSums(GradientOf(BHh, layer).Slice(from, to - from), (_gru ? _dzHidden[layer] : _dz[layer]).AsSpan(from), _g, _n);
     }
 
     /// <summary>The window's gradient of layer <paramref name="layer"/>'s input weights, gate rows [<paramref name="from"/>, <paramref name="to"/>).</summary>
