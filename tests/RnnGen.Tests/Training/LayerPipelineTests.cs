@@ -3,7 +3,7 @@ using RnnGen.Tests.Models;
 namespace RnnGen.Tests.Training;
 
 /// <summary>
-/// The two-core layer pipeline (work in progress) against the model's own Forward and Backward: the same outputs, loss and
+/// The two-core layer pipeline against the model's own Forward and Backward: the same outputs, loss and
 /// gradients to double rounding, over windows of 11, 6 and 1 steps with the state carried, for every cell kind, two and
 /// three layers, with and without a head; and the update by owners against the model's own loop.
 /// </summary>
@@ -137,6 +137,38 @@ public class LayerPipelineTests
             Assert.Equal(BitConverter.DoubleToInt64Bits(l1), BitConverter.DoubleToInt64Bits(l2));
         }
         Assert.Equal(together.Parameters.ToArray(), alone.Parameters.ToArray());
+    }
+
+    // Where core A's rows of layer 1's input gradients end only moves work between the cores: every split, from none of
+    // the rows to all of them, gives the same bits over three updates (two and three layers; the clamp and its norm, the
+    // optimizer's state, the clearing and the repacking all follow the split).
+    [Fact] public void TheGradientSplit_MovesWorkNotValues_Lstm2() => CheckGradientSplits<LstmDTokens>();
+    [Fact] public void TheGradientSplit_MovesWorkNotValues_Gru3() => CheckGradientSplits<GruD3TokensNoHead>();
+
+    private static void CheckGradientSplits<TModel>() where TModel : class, IRecurrentModel<TModel, double>
+    {
+        const int Steps = 9;
+        ModelInfo info = TModel.Info;
+        int g = info.GateCount * info.HiddenSize;
+        var random = new Random(6);
+        int[][] tokens = [.. Enumerable.Range(0, 3).Select(_ => Enumerable.Range(0, Steps).Select(_ => random.Next(info.InputSize)).ToArray())];
+        int[][] labels = [.. Enumerable.Range(0, 3).Select(_ => Enumerable.Range(0, Steps).Select(_ => random.Next(info.OutputWidth)).ToArray())];
+        using var team = new CoreTeam(2, adaptive: false);
+        double[]? first = null;
+        foreach (int split in new[] { 0, g / 4, g / 2 + 1, g })
+        {
+            TModel model = TModel.Create();
+            model.InitializeParameters(5);
+            var pipeline = new LayerPipeline<TModel, double>(model, Steps, split) { ClearGradientsFirst = true, ClampBeforeNorm = 0.02 };
+            Assert.Equal(split, pipeline.GradientSplitRow);
+            var optimizer = new Adam<double>(info.ParameterCount, learningRate: 0.01);
+            for (int window = 0; window < 3; window++)
+                pipeline.Run(team, tokens[window], labels[window], true, optimizer, GradientTransform<double>.None);
+            double[] parameters = model.Parameters.ToArray();
+            first ??= parameters;
+            Assert.Equal(first, parameters);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LayerPipeline<TModel, double>(TModel.Create(), Steps, g + 1));
     }
 
     // Dense inputs: layer 0's input product per step and its weight gradient over the window.
