@@ -1089,15 +1089,15 @@ internal sealed class ModelEmitter
             if (Separate) args.Add("dzHidden.Slice(row * GateRows, GateRows)");
             args.Add("dhLane");
             w.Line($"CellBackward({string.Join(", ", args)});");
-            if (l == 0 && _spec.Tokens)
-                w.Line($"{MatrixOps}.AddToColumn(grad.Slice(WeightIh0, GateRows * InputSize), tape.Inputs[row], dzt); // d weight_ih_l0[:, token] += dz");
             w.Close();
             w.Line($"// dL/dh_(t-1) += weight_hhᵀ·dz_t, for every lane in one product");
             w.Line($"{Gemm}.MultiplyRows(dhNext, HiddenSize, {dzh}.Slice(t * lanes * GateRows), GateRows, p.Slice(WeightHh{N(l)}, GateRows * HiddenSize), GateRows, HiddenSize, lanes, accumulate: true);");
             w.Line($"flow?.Record<{_t}>({N(l)}, t, dhNext.Slice(0, HiddenSize), {cellCarry});");
             w.Close();
             w.Line("// the window's weight gradients over every step and lane: d weight_ih += Σ dz ⊗ x, d weight_hh += Σ dz ⊗ h_prev, biases += Σ dz");
-            if (!(l == 0 && _spec.Tokens))
+            if (l == 0 && _spec.Tokens)
+                w.Line($"{MatrixOps}.AddToColumns(grad.Slice(WeightIh0, GateRows * InputSize), InputSize, new global::System.ReadOnlySpan<int>(tape.Inputs, 0, rows), dz, lanes); // d weight_ih_l0[:, token] += dz, for every step and lane");
+            else
             {
                 string x = l == 0 ? "tape.Inputs, InputSize" : $"records.Slice(lanes * StepRecordSize{(l - 1 == 0 ? "" : $" + {N(l - 1)} * RecordSize")}), StepRecordSize";
                 w.Line($"{Gemm}.AddOuterProducts(grad.Slice(WeightIh{N(l)}, GateRows * {inWidth}), GateRows, {inWidth}, dz, GateRows, {x}, rows);");

@@ -73,33 +73,42 @@ public static class MatrixOps
     }
 
     /// <summary>
-    /// <c>W[r, c] += transposed[c, r]</c> for every column c in <paramref name="columns"/>: the weight gradient of one-hot
-    /// inputs, summed per token as contiguous rows over a window (<paramref name="transposed"/> is cols × rows, row c the
-    /// sum for token c) and added as columns once. Column scatters step by step (<see cref="AddToColumn{T}"/>) touch a cache
-    /// line per row each; here W is walked in blocks of rows that stay in L1 while every listed column is added.
+    /// <c>W[r, columns[i]] += v[i·rows + r]</c> for every row i of <paramref name="v"/>, one per step and lane of a window
+    /// (<c>i = t·lanes + b</c>; rows = W's rows): the weight gradient of one-hot inputs. The rows are added in the order of
+    /// a backward pass — steps from the last to the first, the lanes of a step in order — so every element gets the sums
+    /// (and the bits) of <see cref="AddToColumn{T}"/> called step by step; but W is walked in blocks of rows that stay in
+    /// L1 while every step's values are added, where a column per step touches a cache line per row of W (about 0.27 µs per
+    /// step for the character model's 512 × 65).
     /// </summary>
-    public static void AddTransposed<T>(Span<T> w, int cols, ReadOnlySpan<T> transposed, ReadOnlySpan<int> columns)
+    /// <exception cref="ArgumentException">A shape does not fit, or a column is out of range; nothing is written.</exception>
+    public static void AddToColumns<T>(Span<T> w, int cols, ReadOnlySpan<int> columns, ReadOnlySpan<T> v, int lanes)
         where T : unmanaged, INumber<T>
     {
         if (cols <= 0 || w.Length % cols != 0)
             throw new ArgumentException($"w has {w.Length} elements, which is not a whole number of rows of {cols} columns.", nameof(w));
+        ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
+        if (columns.Length % lanes != 0)
+            throw new ArgumentException($"columns has {columns.Length} entries, which is not a whole number of steps of {lanes} lanes.", nameof(columns));
         int rows = w.Length / cols;
-        if (transposed.Length != w.Length)
-            throw new ArgumentException($"transposed has {transposed.Length} elements; a [{cols}, {rows}] matrix needs {w.Length}.", nameof(transposed));
+        if (v.Length < (long)columns.Length * rows)
+            throw new ArgumentException($"v has {v.Length} values; {columns.Length} rows of {rows} need {(long)columns.Length * rows}.", nameof(v));
         foreach (int c in columns)
             if ((uint)c >= (uint)cols) throw new ArgumentOutOfRangeException(nameof(columns), c, $"a column of a matrix with {cols} columns.");
         const int Block = 16;
         ref T wr = ref MemoryMarshal.GetReference(w);
-        ref T tr = ref MemoryMarshal.GetReference(transposed);
+        ref T vr = ref MemoryMarshal.GetReference(v);
+        int steps = columns.Length / lanes;
         for (int r0 = 0; r0 < rows; r0 += Block)
         {
             int r1 = Math.Min(rows, r0 + Block);
-            foreach (int c in columns)
-            {
-                ref T source = ref Unsafe.Add(ref tr, (nint)c * rows);
-                for (int r = r0; r < r1; r++)
-                    Unsafe.Add(ref wr, (nint)r * cols + c) += Unsafe.Add(ref source, r);
-            }
+            for (int t = steps - 1; t >= 0; t--)
+                for (int i = t * lanes; i < (t + 1) * lanes; i++)
+                {
+                    ref T source = ref Unsafe.Add(ref vr, (nint)i * rows);
+                    ref T column = ref Unsafe.Add(ref wr, columns[i]);
+                    for (int r = r0; r < r1; r++)
+                        Unsafe.Add(ref column, (nint)r * cols) += Unsafe.Add(ref source, r);
+                }
         }
     }
 

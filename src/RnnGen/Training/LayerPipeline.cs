@@ -133,9 +133,6 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _tokens = _info.Tokens ? new int[steps] : [];
         _labels = new int[steps];
         _bounds = new int[steps + 1];
-        _tokenGradients = _info.Tokens ? new T[_info.InputSize * _g] : [];
-        _tokensSeen = _info.Tokens ? new int[_info.InputSize] : [];
-        _tokenCall = _info.Tokens ? new long[_info.InputSize] : [];
         _down = new T[steps * _h];
         _down0 = new T[steps * _h];
         _outputs = new T[steps * _width];
@@ -553,38 +550,14 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
                 TensorPrimitives.Add(_down0.AsSpan(t * _h, _h), dhNext, _dhA);
                 dhNext.Clear();
                 StepBackward(0, t, rec, _dhA, dcNext, dhNext, whh0);
-                if (_embedding is not null) AddTokenGradient(_tokens[t], _dz[0].AsSpan(t * _g, _g));
             }
         }
-        if (_embedding is not null)
-        {
-            // the tokens' columns of W_ih0's gradient, each summed over the window as a row first
-            MatrixOps.AddTransposed(gWih0, _info.InputSize, _tokenGradients, _tokensSeen.AsSpan(0, _tokenCount));
-            _tokenCount = 0;
-        }
+        // a token model's W_ih0: dz₀ of every step added to its token's column, in blocks of rows
+        if (_embedding is not null) MatrixOps.AddToColumns(gWih0, _info.InputSize, _tokens.AsSpan(0, _n), _dz[0], lanes: 1);
         WindowProducts(0, rec, _embedding is null ? _inputs : default, _info.InputSize, _info.InputSize);
         // layer 1's rows [0, SplitRow) of W_ih1 and both biases (B adds the rest): each core writes only its own gradients
         BiasSums(1, 0, GradientSplitRow);
         InputProducts(1, rec.AsSpan(_record), _record, _h, 0, GradientSplitRow);
-    }
-
-    // A token model's gradient of W_ih0, per token as a contiguous row (the sum of dL/dz₀ over the steps that read it),
-    // added to W_ih0's columns once per window: adding each step's dz₀ to a column touches a cache line per gate row.
-    private readonly T[] _tokenGradients;   // InputSize × G
-    private readonly int[] _tokensSeen;     // the window's tokens, each once
-    private readonly long[] _tokenCall;     // per token: the call that last started its row
-    private int _tokenCount;
-
-    private void AddTokenGradient(int token, ReadOnlySpan<T> dz)
-    {
-        Span<T> row = _tokenGradients.AsSpan(token * _g, _g);
-        if (_tokenCall[token] != _call)
-        {
-            _tokenCall[token] = _call;
-            _tokensSeen[_tokenCount++] = token;
-            dz.CopyTo(row); // the first step that read it starts its row (as adding to a cleared gradient would)
-        }
-        else TensorPrimitives.Add(row, dz, row);
     }
 
     // ---------------------------------------------------------------- core B: layer 1's other rows, the layers above, the head
