@@ -139,7 +139,8 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _outputGradients = new T[steps * _width];
         _gxA = new T[_g]; _gxB = new T[_g]; _ghA = new T[_g]; _ghB = new T[_g];
         _dhA = new T[_h]; _dhB = new T[_h];
-        _owned = [[.. OwnedBy(0)], [.. OwnedBy(1)]];
+        _owned = [[.. RangesOf(0, SplitRow)], [.. RangesOf(1, SplitRow)]];
+        _computed = [[.. RangesOf(0, GradientSplitRow)], [.. RangesOf(1, GradientSplitRow)]];
         Pack();
     }
 
@@ -150,8 +151,8 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     public int SplitRow { get; }
 
     /// <summary>
-    /// The gradients of layer 1's W_ih and biases: core A computes, measures and steps gate rows [0, GradientSplitRow),
-    /// core B the rest (each core then packs the rows it reads, after a meeting). It balances the cores' work: a quarter of
+    /// The gradients of layer 1's W_ih and biases: core A computes gate rows [0, GradientSplitRow), core B the rest (each
+    /// core then measures, steps and repacks the rows it reads, [0, SplitRow) and the rest, after a meeting). It balances the cores' work: a quarter of
     /// the rows for two layers (measured on the character model, 2.5 % faster than half: A's backward also waits for B's
     /// chunks and adds the token columns), all of them for deeper models, whose layers above 1 all run on B.
     /// </summary>
@@ -275,7 +276,8 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         return _loss;
     }
 
-    private readonly (int Start, int Length)[][] _owned;   // per core: the parameter ranges it steps
+    private readonly (int Start, int Length)[][] _owned;    // per core: the parameter ranges it measures, steps and repacks
+    private readonly (int Start, int Length)[][] _computed; // per core: the gradient ranges it clears and computes
     private static int Counted(ReadOnlySpan<int> labels) => labels.Length - labels.Count(Losses.IgnoreTarget);
 
     private Optimizer<T>? _optimizer;
@@ -344,16 +346,15 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private long _failed; // the call in which a role failed
 
     /// <summary>
-    /// Each core clears its own gradients before its role (instead of the caller clearing them all): the window's gradients
-    /// replace the last ones. A's are cleared before it publishes anything B waits for, so B's later writes into A's rows
-    /// (W_ih1's weight gradient) come after.
+    /// Each core clears the gradients it computes before it writes them (instead of the caller clearing them all): the
+    /// window's gradients replace the last ones.
     /// </summary>
     internal bool ClearGradientsFirst { get; set; }
 
-    private void ClearOwned(int owner)
+    private void ClearComputed(int core)
     {
         Span<T> gradients = _model.Gradients;
-        foreach (var (start, length) in _owned[owner]) gradients.Slice(start, length).Clear();
+        foreach (var (start, length) in _computed[core]) gradients.Slice(start, length).Clear();
     }
 
     // ---------------------------------------------------------------- the step's decision (for the trainer)
@@ -434,8 +435,11 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     /// <summary>Whether every parameter is finite after the last call's step (each core checks those it stepped).</summary>
     internal bool ParametersFinite => _finite[0] && _finite[1];
 
-    /// <summary>The parameter ranges core <paramref name="owner"/> steps: those of the copies it reads.</summary>
-    private IEnumerable<(int Start, int Length)> OwnedBy(int owner)
+    /// <summary>
+    /// Core <paramref name="core"/>'s parameter ranges when layer 1's W_ih and biases are split at gate row
+    /// <paramref name="split"/>: A has layer 0 and the rows before the split, B the rest.
+    /// </summary>
+    private IEnumerable<(int Start, int Length)> RangesOf(int core, int split)
     {
         foreach (var tensor in _info.Layout)
         {
@@ -446,10 +450,9 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             if (splitOne)
             {
                 int columns = name.StartsWith("weight", StringComparison.Ordinal) ? _h : 1;
-                int split = GradientSplitRow;
-                yield return owner == 0 ? (tensor.Offset, split * columns) : (tensor.Offset + split * columns, (_g - split) * columns);
+                yield return core == 0 ? (tensor.Offset, split * columns) : (tensor.Offset + split * columns, (_g - split) * columns);
             }
-            else if ((layer == 0) == (owner == 0))
+            else if ((layer == 0) == (core == 0))
                 yield return (tensor.Offset, tensor.Length);
         }
     }
@@ -529,7 +532,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
 
     private void BackwardA()
     {
-        if (ClearGradientsFirst) ClearOwned(0); // while B finishes its forward and starts its backward
+        if (ClearGradientsFirst) ClearComputed(0); // while B finishes its forward and starts its backward
         long b0 = Base;
         T[] rec = _records[0];
         // backward of layer 0, chunk by chunk as B hands over dL/dz₁ and its share of dL/dh₀
@@ -564,7 +567,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
 
     private void ForwardB()
     {
-        if (ClearGradientsFirst) ClearOwned(1);
+        if (ClearGradientsFirst) ClearComputed(1);
         long b0 = Base;
         for (int l = 1; l < _layers; l++) StartState(l);
         for (int c = 0; c < _chunks; c++)
