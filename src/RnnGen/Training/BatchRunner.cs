@@ -214,13 +214,25 @@ internal sealed class BatchRunner<TModel, T>
         ref readonly TrainingSequence<T> s = ref _sequences[0];
         if (index == 0 || !_carryState) _states[0].Reset();
         int counted = CountTargets(s, sequenceSteps, _windowStart, steps);
-        // the labels of the window's steps: the sequence's targets sit at its end; −1 elsewhere
-        Span<int> labels = _pipelineLabels.AsSpan(0, steps);
+        // the sequence's targets sit at its end: the labels of the window's steps (−1 before them), or the dense targets
+        // of its steps from the first that has one
         int targetSteps = s.TargetStepCount(_width), targetFirst = sequenceSteps - targetSteps;
-        for (int t = 0; t < steps; t++)
+        WindowTargets<T> targets;
+        if (_loss == SequenceLoss.SoftmaxCrossEntropy)
         {
-            int step = _windowStart + t;
-            labels[t] = step >= targetFirst ? s.Labels.Span[step - targetFirst] : Losses.IgnoreTarget;
+            Span<int> labels = _pipelineLabels.AsSpan(0, steps);
+            for (int t = 0; t < steps; t++)
+            {
+                int step = _windowStart + t;
+                labels[t] = step >= targetFirst ? s.Labels.Span[step - targetFirst] : Losses.IgnoreTarget;
+            }
+            targets = WindowTargets<T>.Classes(labels);
+        }
+        else
+        {
+            int from = Math.Clamp(targetFirst - _windowStart, 0, steps);
+            ReadOnlySpan<T> values = from < steps ? s.Targets.Span.Slice((_windowStart + from - targetFirst) * _width, (steps - from) * _width) : default;
+            targets = WindowTargets<T>.Dense(_loss, values, from);
         }
         if (_pipelineVersion != _parameterVersion)                      // parameters changed elsewhere since its last step
         {
@@ -233,8 +245,8 @@ internal sealed class BatchRunner<TModel, T>
         pipeline.LoadState(_states[0]);
         Optimizer<T>? stepper = counted > 0 ? optimizer : null; // a window without a target only advances the state
         T loss = _info.Tokens
-            ? pipeline.Run(_pipelineTeam, s.Tokens.Span.Slice(_windowStart, steps), labels, true, stepper, GradientTransform<T>.None)
-            : pipeline.Run(_pipelineTeam, s.Inputs.Span.Slice(_windowStart * _info.InputSize, steps * _info.InputSize), labels, true, stepper, GradientTransform<T>.None);
+            ? pipeline.Run(_pipelineTeam, s.Tokens.Span.Slice(_windowStart, steps), targets, true, stepper, GradientTransform<T>.None)
+            : pipeline.Run(_pipelineTeam, s.Inputs.Span.Slice(_windowStart * _info.InputSize, steps * _info.InputSize), targets, true, stepper, GradientTransform<T>.None);
         pipeline.SaveState(_states[0]);
         stepped = pipeline.Stepped;
         parametersFinite = !stepped || pipeline.ParametersFinite;

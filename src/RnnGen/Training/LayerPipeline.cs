@@ -6,14 +6,33 @@ using RnnGen.Kernels;
 namespace RnnGen;
 
 /// <summary>
+/// What a window of the layer pipeline is trained against: class labels (−1: no loss at that step) for softmax
+/// cross-entropy, or, for MSE or BCE, dense targets of the steps from <see cref="From"/> on ((steps − From) × OutputWidth
+/// values: a sequence's targets sit at its end).
+/// </summary>
+internal readonly ref struct WindowTargets<T>
+{
+    public SequenceLoss Loss { get; private init; }
+    public ReadOnlySpan<int> Labels { get; private init; }
+    public ReadOnlySpan<T> Values { get; private init; }
+    public int From { get; private init; }
+
+    public static WindowTargets<T> Classes(ReadOnlySpan<int> labels) => new() { Loss = SequenceLoss.SoftmaxCrossEntropy, Labels = labels };
+
+    public static WindowTargets<T> Dense(SequenceLoss loss, ReadOnlySpan<T> values, int from) => loss == SequenceLoss.SoftmaxCrossEntropy
+        ? throw new ArgumentException("softmax cross-entropy takes labels.", nameof(loss))
+        : new() { Loss = loss, Values = values, From = from };
+}
+
+/// <summary>
 /// Batch-1 training of a stacked model (two layers or more) on a <see cref="CoreTeam"/> of two, as a layer pipeline
 /// (docs/design.md, "Batch 1"; docs/training.md, "Batch 1 on two cores"). Core A runs layer 0 and the input sums of layer
 /// 1's first <see cref="SplitRow"/> gate rows; core B the other rows of layer 1, the layers above and the head; the head and
-/// loss are split by halves of the window. Per-step vectors cross one way through a counter each (forward: A's chunk of
-/// layer-0 states and input sums; backward: B's chunk of dL/dz₁ and its share of the gradient passed down), never a
-/// meeting; layer 1's input products and the gradient passed down run per chunk of <see cref="Chunk"/> steps as
-/// matrix–matrix products. Each core then steps, repacks and clears the parameters it reads, so no weight moves between
-/// the cores. Alone (no team, or an adaptive team in a slow phase of the machine) the calling thread runs both roles: the
+/// loss (softmax cross-entropy, MSE or BCE: <see cref="WindowTargets{T}"/>) are split by halves of the window. Per-step
+/// vectors cross one way through a counter each (forward: A's chunk of layer-0 states and input sums; backward: B's chunk
+/// of dL/dz₁ and its share of the gradient passed down), never a meeting; layer 1's input products and the gradient passed
+/// down run per chunk of <see cref="Chunk"/> steps as matrix–matrix products. Each core clears and computes its share of
+/// the gradients, then measures, steps and repacks the parameters it reads, so no weight moves between the cores. Alone (no team, or an adaptive team in a slow phase of the machine) the calling thread runs both roles: the
 /// same bits. The sums run in another order than the model's own <c>Forward</c>/<c>Backward</c>, so the results equal
 /// those to float rounding, not bit for bit.
 /// </summary>
@@ -62,6 +81,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private readonly int[] _tokens;                       // the window's tokens (token models), copied in
     private readonly T[] _inputs;                         // a dense model's window, steps × InputSize
     private readonly int[] _labels;                       // the window's labels, −1 where no loss
+    private readonly T[] _targets;                        // or its dense targets, steps × OutputWidth (from _targetFrom on)
     private T _loss;
     private bool _carry;
 
@@ -132,6 +152,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _inputs = _info.Tokens ? [] : new T[steps * _info.InputSize];
         _tokens = _info.Tokens ? new int[steps] : [];
         _labels = new int[steps];
+        _targets = new T[steps * _width];
         _bounds = new int[steps + 1];
         _down = new T[steps * _h];
         _down0 = new T[steps * _h];
@@ -224,16 +245,26 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     /// <paramref name="clearGradients"/>, each core then clears its gradients for the next call (instead of the caller).
     /// </summary>
     internal T Run(CoreTeam? team, ReadOnlySpan<int> tokens, ReadOnlySpan<int> labels, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform,
+        bool clearGradients = false) =>
+        Run(team, tokens, WindowTargets<T>.Classes(labels), carryState, optimizer, transform, clearGradients);
+
+    /// <summary>As the token overload with labels, against any <paramref name="targets"/> (labels, or dense targets for MSE or BCE).</summary>
+    internal T Run(CoreTeam? team, ReadOnlySpan<int> tokens, in WindowTargets<T> targets, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform,
         bool clearGradients = false)
     {
         if (!_info.Tokens) throw new NotSupportedException($"{typeof(TModel).Name} reads dense vectors: use the overload that takes them.");
         if (tokens.Length > _steps) throw new ArgumentException($"a window holds 1 to {_steps} steps.", nameof(tokens));
         tokens.CopyTo(_tokens);
-        return Run(team, tokens.Length, labels, carryState, optimizer, transform, clearGradients);
+        return Run(team, tokens.Length, targets, carryState, optimizer, transform, clearGradients);
     }
 
     /// <summary>As the token overload, for a model that reads dense vectors: <paramref name="inputs"/> is steps × InputSize.</summary>
     internal T Run(CoreTeam? team, ReadOnlySpan<T> inputs, ReadOnlySpan<int> labels, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform,
+        bool clearGradients = false) =>
+        Run(team, inputs, WindowTargets<T>.Classes(labels), carryState, optimizer, transform, clearGradients);
+
+    /// <summary>As the dense overload with labels, against any <paramref name="targets"/>.</summary>
+    internal T Run(CoreTeam? team, ReadOnlySpan<T> inputs, in WindowTargets<T> targets, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform,
         bool clearGradients = false)
     {
         if (_info.Tokens) throw new NotSupportedException($"{typeof(TModel).Name} reads token ids: use the overload that takes them.");
@@ -241,18 +272,26 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         if (n * _info.InputSize != inputs.Length || n > _steps)
             throw new ArgumentException($"inputs must hold 1 to {_steps} steps of {_info.InputSize} values.", nameof(inputs));
         inputs.CopyTo(_inputs);
-        return Run(team, n, labels, carryState, optimizer, transform, clearGradients);
+        return Run(team, n, targets, carryState, optimizer, transform, clearGradients);
     }
 
-    private T Run(CoreTeam? team, int steps, ReadOnlySpan<int> labels, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform,
+    private T Run(CoreTeam? team, int steps, in WindowTargets<T> targets, bool carryState, Optimizer<T>? optimizer, in GradientTransform<T> transform,
         bool clearGradients)
     {
-        if (steps < 1 || steps > _steps || labels.Length != steps)
-            throw new ArgumentException($"a window holds 1 to {_steps} steps, and as many labels.");
+        if (steps < 1 || steps > _steps)
+            throw new ArgumentException($"a window holds 1 to {_steps} steps.");
+        if (targets.Loss == SequenceLoss.SoftmaxCrossEntropy ? targets.Labels.Length != steps
+            : targets.From < 0 || targets.From > steps || targets.Values.Length != (steps - targets.From) * _width)
+            throw new ArgumentException(targets.Loss == SequenceLoss.SoftmaxCrossEntropy
+                ? $"a window of {steps} steps needs {steps} labels."
+                : $"a window of {steps} steps with targets from step {targets.From} needs {(long)Math.Max(0, steps - targets.From) * _width} target values.", nameof(targets));
         if (team is not null && team.Cores != 2) throw new ArgumentException("the layer pipeline runs on a team of two cores.", nameof(team));
         if (optimizer is not null && !optimizer.StepRange(_model.Parameters, _model.Gradients, GradientTransform<T>.None, 0, 0, 1))
             throw new NotSupportedException($"{optimizer.GetType().Name} cannot step a range of the parameters; use one of RnnGen's optimizers.");
-        labels.CopyTo(_labels);
+        _lossKind = targets.Loss;
+        _targetFrom = targets.From;
+        if (_lossKind == SequenceLoss.SoftmaxCrossEntropy) targets.Labels.CopyTo(_labels);
+        else targets.Values.CopyTo(_targets.AsSpan(_targetFrom * _width));
         _carry = carryState;
         _optimizer = optimizer;
         _transform = transform;
@@ -268,8 +307,17 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             t = t == 0 || t >= _n - 2 ? t + 1 : Math.Min(t + Chunk, _n - 1);
             _bounds[_chunks + 1] = t;
         }
-        _countA = Counted(labels.Slice(0, _half));
-        _countB = Counted(labels.Slice(_half));
+        if (_lossKind == SequenceLoss.SoftmaxCrossEntropy)
+        {
+            _countA = Counted(targets.Labels.Slice(0, _half));
+            _countB = Counted(targets.Labels.Slice(_half));
+        }
+        else
+        {
+            // every element of the steps with a target counts (the mean is over them all, as PyTorch's MSELoss / BCEWithLogitsLoss)
+            _countA = Math.Max(0, _half - _targetFrom) * _width;
+            _countB = (_n - Math.Max(_half, _targetFrom)) * _width;
+        }
         _call++;
         if (team is null) ((ITeamWork)this).Run(TeamPart.Alone); // both roles on the calling thread: the same bits
         else team.Run(this);
@@ -285,6 +333,8 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private long _step;
     private bool _clear;
     private int _half, _countA, _countB;
+    private SequenceLoss _lossKind;              // this call's loss
+    private int _targetFrom;                     // dense targets: the first step with one
     private int _chunks;                         // chunks of this call: [_bounds[c], _bounds[c + 1])
     private readonly int[] _bounds;
     private int _n, _lastN;                      // steps of this call and of the previous one (whose last record is the state)
@@ -677,8 +727,8 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
                 (owner == 0 ? _headA! : _head).Multiply(n, top.AsSpan((t0 + 1) * _record), _record, default, 0, outputs, _width);
             else
                 for (int t = 0; t < n; t++) top.AsSpan((t0 + t + 1) * _record, _h).CopyTo(outputs.Slice(t * _width, _width));
-            T loss = Losses.SoftmaxCrossEntropy<T>(outputs, _labels.AsSpan(t0, n), gradients, out ClassificationStats stats);
-            if (owner == 0) _correctA = stats.Correct; else _correctB = stats.Correct;
+            T loss = HalfLoss(t0, n, outputs, gradients, out int correct);
+            if (owner == 0) _correctA = correct; else _correctB = correct;
             if (counted > 0 && mine > 0) TensorPrimitives.Multiply(gradients, T.CreateTruncating((double)mine / counted), gradients);
             if (owner == 0) _lossA = loss; else _lossB = loss;
             Span<T> down = _down.AsSpan(t0 * _h, n * _h);
@@ -689,6 +739,24 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         }
         else if (owner == 0) (_lossA, _correctA) = (T.Zero, 0); else (_lossB, _correctB) = (T.Zero, 0);
         if (owner == 0) Volatile.Write(ref HeadA, _call);
+    }
+
+    /// <summary>The mean loss of steps [t0, t0 + n) over their counted steps or elements, and its gradient (zeros where none).</summary>
+    private T HalfLoss(int t0, int n, ReadOnlySpan<T> outputs, Span<T> gradients, out int correct)
+    {
+        correct = 0;
+        if (_lossKind == SequenceLoss.SoftmaxCrossEntropy)
+        {
+            T ce = Losses.SoftmaxCrossEntropy<T>(outputs, _labels.AsSpan(t0, n), gradients, out ClassificationStats stats);
+            correct = stats.Correct;
+            return ce;
+        }
+        int local = Math.Clamp(_targetFrom - t0, 0, n); // the half's steps before it have no target
+        gradients.Slice(0, local * _width).Clear();
+        if (local == n) return T.Zero;
+        ReadOnlySpan<T> y = outputs.Slice(local * _width), targets = _targets.AsSpan((t0 + local) * _width, (n - local) * _width);
+        Span<T> g = gradients.Slice(local * _width);
+        return _lossKind == SequenceLoss.MeanSquaredError ? Losses.MeanSquaredError(y, targets, g) : Losses.BinaryCrossEntropyWithLogits(y, targets, g);
     }
 
     // ---------------------------------------------------------------- one layer

@@ -202,6 +202,64 @@ public class LayerPipelineTests
         }
     }
 
+    // Dense targets (MSE and BCE on the logits): the steps from the first with a target count, each element of them; the
+    // steps before have no loss. Against the model's own passes and Losses on those steps, for a target that starts in the
+    // first half (A's), in the second (B's only), at the start, and after the window (no loss at all).
+    [Theory]
+    [InlineData(SequenceLoss.MeanSquaredError)]
+    [InlineData(SequenceLoss.BinaryCrossEntropyWithLogits)]
+    public void DenseTargets(SequenceLoss loss)
+    {
+        CheckDenseTargets<LstmD3x5>(loss);
+        CheckDenseTargets<RnnReluD2x5>(loss);
+        CheckDenseTargets<GruDTokens>(loss);
+    }
+
+    private static void CheckDenseTargets<TModel>(SequenceLoss loss) where TModel : class, IRecurrentModel<TModel, double>
+    {
+        ModelInfo info = TModel.Info;
+        const int Steps = 9;
+        int width = info.OutputWidth;
+        var random = new Random(7);
+        var (reference, pipelined, state, tape, pipeline) = Pair<TModel>(seed: 8, Steps);
+        using var team = new CoreTeam(2, adaptive: false);
+        foreach (int from in new[] { 2, 6, 0, Steps })
+        {
+            int[] tokens = [.. Enumerable.Range(0, Steps).Select(_ => random.Next(info.InputSize))];
+            double[] inputs = [.. Enumerable.Range(0, Steps * info.InputSize).Select(_ => 2 * random.NextDouble() - 1)];
+            double[] targets = [.. Enumerable.Range(0, (Steps - from) * width).Select(_ => random.NextDouble())];
+            var outputs = new double[Steps * width];
+            var dOut = new double[outputs.Length];
+            reference.Gradients.Clear();
+            if (info.Tokens) reference.Forward(tokens, state, tape, outputs); else reference.Forward(inputs, state, tape, outputs);
+            double expected = 0;
+            if (from < Steps)
+            {
+                ReadOnlySpan<double> y = outputs.AsSpan(from * width);
+                Span<double> g = dOut.AsSpan(from * width);
+                expected = loss == SequenceLoss.MeanSquaredError ? Losses.MeanSquaredError<double>(y, targets, g) : Losses.BinaryCrossEntropyWithLogits<double>(y, targets, g);
+            }
+            reference.Backward(tape, dOut, info.Tokens ? default : new double[inputs.Length], null);
+
+            pipelined.Gradients.Clear();
+            var windowTargets = WindowTargets<double>.Dense(loss, targets, from);
+            double actual = info.Tokens
+                ? pipeline.Run(team, tokens, windowTargets, true, null, GradientTransform<double>.None)
+                : pipeline.Run(team, inputs, windowTargets, true, null, GradientTransform<double>.None);
+            Assert.Equal(expected, actual, 1e-12);
+            Assert.Equal(0, pipeline.Correct);
+            for (int i = 0; i < outputs.Length; i++)
+                Assert.Equal(outputs[i], pipeline.Outputs[i], 1e-12);
+            ReadOnlySpan<double> e = reference.Gradients, a = pipelined.Gradients;
+            for (int i = 0; i < e.Length; i++)
+                Assert.True(Math.Abs(e[i] - a[i]) <= 1e-12 * (1 + Math.Abs(e[i])), $"{info}, targets from {from}: gradient {i} = {a[i]}, expected {e[i]}");
+        }
+        // a target count that does not fit the window is refused
+        Assert.Throws<ArgumentException>(() => info.Tokens
+            ? pipeline.Run(null, new int[Steps], WindowTargets<double>.Dense(loss, new double[3], 1), true, null, GradientTransform<double>.None)
+            : pipeline.Run(null, new double[Steps * info.InputSize], WindowTargets<double>.Dense(loss, new double[3], 1), true, null, GradientTransform<double>.None));
+    }
+
     // For the trainer: the state in and out of a RecurrentState, the norm of the gradients from each core's share (after an
     // optional clamp), and a decision between the backward and the update that can skip the step.
     [Fact]
@@ -257,6 +315,50 @@ public class LayerPipelineTests
         Assert.Equal(1, optimizer.StepCount);
         for (int i = 0; i < before.Length; i++)
             Assert.Equal(before[i] - 0.1 * clamped[i], pipelined.Parameters[i], 1e-12);
+    }
+
+    // The trainer pipelines dense targets too (MSE and BCE, many-to-one and many-to-many, windows shorter than the
+    // sequences): the same bits on one worker and two, and the numbers of the model's own passes to double rounding.
+    [Theory]
+    [InlineData(SequenceLoss.MeanSquaredError)]
+    [InlineData(SequenceLoss.BinaryCrossEntropyWithLogits)]
+    public void TheTrainerPipelinesDenseTargets(SequenceLoss loss)
+    {
+        static (double[] Parameters, List<double> Losses, long Steps) Train(SequenceLoss loss, int workers, bool pipeline = true)
+        {
+            ModelInfo info = LstmD3x5.Info;
+            var random = new Random(11);
+            var items = new List<TrainingSequence<double>>();
+            for (int i = 0; i < 8; i++)
+            {
+                int steps = 6 + i % 4, targetSteps = i % 2 == 0 ? 1 : steps;   // many-to-one and many-to-many
+                double[] inputs = [.. Enumerable.Range(0, steps * info.InputSize).Select(_ => 2 * random.NextDouble() - 1)];
+                double[] targets = [.. Enumerable.Range(0, targetSteps * info.OutputWidth).Select(_ => random.NextDouble())];
+                items.Add(TrainingSequence<double>.FromVectors(inputs, targets));
+            }
+            var model = new LstmD3x5();
+            model.InitializeParameters(23);
+            var losses = new List<double>();
+            var trainer = SequenceTrainer.Create(model, new Adam<double>(LstmD3x5.ParameterCount, learningRate: 0.01), new TrainerOptions
+            {
+                Epochs = 2, BatchSize = 1, WindowLength = 4, WorkerCount = workers, Seed = 3, Loss = loss, ClipGradientNorm = 0.5,
+            });
+            trainer.UsePipeline = pipeline;
+            var result = trainer.Train(new SequenceDataset<double>(items), progress: new SyncProgress<TrainingProgress>(p => losses.Add(p.Loss)));
+            Assert.Equal(pipeline, trainer.LastRunner!.Pipelined);
+            return (model.Parameters.ToArray(), losses, result.Steps);
+        }
+
+        var alone = Train(loss, 1);
+        var two = Train(loss, 2);
+        Assert.Equal(alone.Parameters, two.Parameters);
+        var one = Train(loss, 1, pipeline: false);
+        Assert.Equal(one.Steps, two.Steps);
+        Assert.Equal(one.Losses.Count, two.Losses.Count);
+        for (int i = 0; i < one.Losses.Count; i++)
+            Assert.True(double.IsNaN(one.Losses[i]) ? double.IsNaN(two.Losses[i]) : Math.Abs(one.Losses[i] - two.Losses[i]) <= 1e-10, $"loss {i}: {two.Losses[i]}, expected {one.Losses[i]}");
+        for (int i = 0; i < one.Parameters.Length; i++)
+            Assert.True(Math.Abs(one.Parameters[i] - two.Parameters[i]) <= 1e-9 * (1 + Math.Abs(one.Parameters[i])), $"parameter {i}: {two.Parameters[i]}, expected {one.Parameters[i]}");
     }
 
     // The trainer runs windows of one lane as a layer pipeline — on two cores with two workers, on the calling thread with
