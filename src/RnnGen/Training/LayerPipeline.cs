@@ -48,23 +48,22 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private readonly int _h, _g, _layers, _record, _steps, _width;
     private readonly bool _lstm, _gru;
 
-    // training copies of the weights, refreshed by Pack
+    // Training copies of the weights, refreshed by Pack. Every layer's input sums are made per chunk of steps as one
+    // matrix–matrix product (W_ih with the input biases; b_hh too for an LSTM or RNN), and its steps add W_hh·h (a GRU's
+    // keeps b_hh with W_hh, for r ⊙ (W_hn·h + b_hn)); a token layer 0 adds its token's column instead.
     private readonly TransposedMatrix<T>? _embedding;     // layer 0 of a token model: W_ih0 columns + input biases
-    // The forward's products per layer. Layer 0 of a token model and layer 1 (whose input sums come from a column, or from
-    // the chunk's product) read W_hh alone; the other layers of an LSTM or RNN read [W_ih | W_hh] fused with both biases in
-    // one pass per step; a GRU's keep W_ih (+ b_ih) and W_hh (+ b_hh) apart, for r ⊙ (W_hn·h + b_hn).
-    private readonly PackedMatrix<T>?[] _ih;              // per layer: W_ih + input biases, fused with W_hh for an LSTM or RNN
-    private readonly PackedMatrix<T>?[] _hh;              // per layer: W_hh (+ b_hh for a GRU), where not fused
-    private readonly PackedMatrix<T> _ih1A, _ih1B;        // layer 1's W_ih, rows [0, SplitRow) and [SplitRow, G), + input biases
+    private readonly PackedMatrix<T>?[] _ih;              // per layer: W_ih + input biases (not the split layer's, nor a token layer 0's)
+    private readonly PackedMatrix<T>[] _hh;               // per layer: W_hh (+ b_hh for a GRU)
+    private readonly PackedMatrix<T> _ihSplitA, _ihSplitB; // the split layer's W_ih, rows [0, SplitRow) and [SplitRow, G), + input biases
     private readonly PackedMatrix<T>? _head, _headA;      // the head: B's, and A's for its half (a product's scratch is not shared)
 
     // per layer: (steps + 1) records, record 0 the state going in
     private readonly T[][] _records;
     private readonly T[][] _dz;                           // per layer: steps × G, dL/d(input sums)
     private readonly T[][] _dzHidden;                     // GRU: per layer steps × G
-    private readonly T[] _sums1;                          // layer 1's input sums, steps × G (A's rows, then B's)
-    private readonly T[] _down;                           // steps × H: dL/dh passed down to the layer below (layers ≥ 1 → below)
-    private readonly T[] _down0;                          // steps × H: dL/dh₀ (B's share, then A adds its own)
+    private readonly T[]?[] _sums;                        // per layer: its input sums, steps × G (the split layer's: A's rows, then B's)
+    private readonly T[] _down, _downA;                   // steps × H: dL/dh passed down to the layer below, on B and on A
+    private readonly T[] _downSplit;                      // steps × H: dL/dh of the layer below the split (B's share, then A adds its own)
     private readonly T[] _outputs, _outputGradients;
     private readonly T[][] _dhNext, _dcNext;
     private readonly T[] _gxA, _gxB, _ghA, _ghB, _dhA, _dhB;
@@ -88,7 +87,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     /// <summary>A pipeline for sequences of up to <paramref name="steps"/> steps of <paramref name="model"/>.</summary>
     /// <param name="model">The model trained.</param>
     /// <param name="steps">The longest window.</param>
-    /// <param name="gradientSplitRow">Tests: where core A's rows of layer 1's input gradients end (default: see
+    /// <param name="gradientSplitRow">Tests: where core A's rows of the split layer's input gradients end (default: see
     /// <see cref="GradientSplitRow"/>); it moves work between the cores, never a value.</param>
     public LayerPipeline(TModel model, int steps, int? gradientSplitRow = null)
     {
@@ -105,8 +104,9 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _width = _info.OutputWidth;
         _lstm = _info.Cell == CellKind.Lstm;
         _gru = _info.Cell == CellKind.Gru;
+        SplitLayer = SplitByBytes(_info, _g, _h);
         SplitRow = _g / 2;
-        GradientSplitRow = gradientSplitRow ?? (_layers == 2 ? _g / 4 : _g);
+        GradientSplitRow = gradientSplitRow ?? (_layers == 2 ? _g / 4 : SplitRow);
         ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)GradientSplitRow, (uint)_g, nameof(gradientSplitRow));
         _tensors = new ParameterTensor[_layers, KindNames.Length];
         for (int l = 0; l < _layers; l++)
@@ -116,19 +116,17 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _headBias = _info.Find("head.bias");
 
         _ih = new PackedMatrix<T>?[_layers];
-        _hh = new PackedMatrix<T>?[_layers];
+        _hh = new PackedMatrix<T>[_layers];
+        _sums = new T[]?[_layers];
         if (_info.Tokens) _embedding = new TransposedMatrix<T>(_g, _info.InputSize);
         for (int l = 0; l < _layers; l++)
         {
-            if (Fused(l)) _ih[l] = new PackedMatrix<T>(_g, l == 0 ? _info.InputSize : _h, _h);
-            else
-            {
-                if (l != 1 && !(l == 0 && _info.Tokens)) _ih[l] = new PackedMatrix<T>(_g, l == 0 ? _info.InputSize : _h);
-                _hh[l] = new PackedMatrix<T>(_g, _h);
-            }
+            bool tokenLayer = l == 0 && _info.Tokens;
+            if (l != SplitLayer && !tokenLayer) _ih[l] = new PackedMatrix<T>(_g, l == 0 ? _info.InputSize : _h);
+            _hh[l] = new PackedMatrix<T>(_g, _h);
         }
-        _ih1A = new PackedMatrix<T>(SplitRow, _h);
-        _ih1B = new PackedMatrix<T>(_g - SplitRow, _h);
+        _ihSplitA = new PackedMatrix<T>(SplitRow, _h);
+        _ihSplitB = new PackedMatrix<T>(_g - SplitRow, _h);
         if (_info.OutputSize > 0)
         {
             _head = new PackedMatrix<T>(_info.OutputSize, _h);
@@ -148,14 +146,16 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             _dhNext[l] = new T[_h];
             _dcNext[l] = new T[_h];
         }
-        _sums1 = new T[steps * _g];
+        for (int l = 0; l < _layers; l++)
+            if (l > 0 || !_info.Tokens) _sums[l] = new T[steps * _g];
         _inputs = _info.Tokens ? [] : new T[steps * _info.InputSize];
         _tokens = _info.Tokens ? new int[steps] : [];
         _labels = new int[steps];
         _targets = new T[steps * _width];
         _bounds = new int[steps + 1];
         _down = new T[steps * _h];
-        _down0 = new T[steps * _h];
+        _downSplit = new T[steps * _h];
+        _downA = SplitLayer > 1 ? new T[steps * _h] : []; // A's own chain, for the layers below the one below the split
         _outputs = new T[steps * _width];
         _outputGradients = new T[steps * _width];
         _gxA = new T[_g]; _gxB = new T[_g]; _ghA = new T[_g]; _ghB = new T[_g];
@@ -165,17 +165,42 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         Pack();
     }
 
-    /// <summary>Whether layer <paramref name="layer"/>'s forward reads [W_ih | W_hh] as one fused product.</summary>
-    private bool Fused(int layer) => !_gru && layer != 1 && !(layer == 0 && _info.Tokens);
+    /// <summary>
+    /// The layer the cores share: core A runs the layers below it and the input sums of its first <see cref="SplitRow"/>
+    /// gate rows, core B its other rows, its steps, the layers above it and the head. Chosen so that both cores stream
+    /// about as many weight bytes per step (<see cref="SplitByBytes"/>): layer 1 for two layers.
+    /// </summary>
+    public int SplitLayer { get; }
 
-    /// <summary>Layer 1's gate rows [0, SplitRow) belong to core A, the rest to core B.</summary>
+    /// <summary>The split layer's gate rows [0, SplitRow) belong to core A, the rest to core B.</summary>
     public int SplitRow { get; }
 
     /// <summary>
-    /// The gradients of layer 1's W_ih and biases: core A computes gate rows [0, GradientSplitRow), core B the rest (each
-    /// core then measures, steps and repacks the rows it reads, [0, SplitRow) and the rest, after a meeting). It balances the cores' work: a quarter of
-    /// the rows for two layers (measured on the character model, 2.5 % faster than half: A's backward also waits for B's
-    /// chunks and adds the token columns), all of them for deeper models, whose layers above 1 all run on B.
+    /// The split layer, from the weight bytes each core streams per step: a layer's W_hh every step, its W_ih (and the
+    /// head) once per chunk of <see cref="Chunk"/> steps, a token layer's columns nothing; half of the split layer's W_ih on
+    /// each core. The layer that makes the busier core least busy (the lower one on a tie).
+    /// </summary>
+    internal static int SplitByBytes(ModelInfo info, int g, int h)
+    {
+        double Layer(int l) => (double)g * h + (l > 0 ? (double)g * h / Chunk : info.Tokens ? 0 : (double)g * info.InputSize / Chunk);
+        double half = (double)g * h / Chunk / 2, head = (double)info.OutputSize * h / Chunk;
+        int best = 1;
+        double least = double.MaxValue;
+        for (int k = 1; k < info.LayerCount; k++)
+        {
+            double a = half, b = head - half;
+            for (int l = 0; l < info.LayerCount; l++)
+                if (l < k) a += Layer(l); else b += Layer(l);
+            if (Math.Max(a, b) < least) (best, least) = (k, Math.Max(a, b));
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// The gradients of the split layer's W_ih and biases: core A computes gate rows [0, GradientSplitRow), core B the rest
+    /// (each core then measures, steps and repacks the rows it reads, [0, SplitRow) and the rest, after a meeting). It
+    /// balances the cores' work: a quarter of the rows for two layers (measured on the character model, 2.5 % faster than
+    /// half: A's backward also waits for B's chunks and adds the token columns), half for deeper models.
     /// </summary>
     public int GradientSplitRow { get; }
 
@@ -193,25 +218,20 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private void Pack(int owner)
     {
         ReadOnlySpan<T> p = _model.Parameters;
-        for (int l = owner == 0 ? 0 : 1; l < (owner == 0 ? 2 : _layers); l++)
+        for (int l = owner == 0 ? 0 : SplitLayer; l < (owner == 0 ? SplitLayer : _layers); l++)
         {
             ReadOnlySpan<T> wih = Tensor(p, WIh, l), whh = Tensor(p, WHh, l), bih = Tensor(p, BIh, l), bhh = Tensor(p, BHh, l);
             // an LSTM or RNN folds both biases into the input sums; a GRU keeps b_hh with W_hh (r ⊙ (W_hn·h + b_hn))
             ReadOnlySpan<T> inputBias2 = _gru ? default : bhh;
             if (l == 0 && _embedding is not null) _embedding.Pack(wih, bih, inputBias2);
-            else if (l == 1)
-            {
-                if (owner == 0) _ih1A.Pack(wih.Slice(0, SplitRow * _h), default, bih.Slice(0, SplitRow), _gru ? default : bhh.Slice(0, SplitRow));
-                else _ih1B.Pack(wih.Slice(SplitRow * _h), default, bih.Slice(SplitRow), _gru ? default : bhh.Slice(SplitRow));
-                if (owner == 0) continue;   // W_hh1 is B's
-            }
-            else if (Fused(l))
-            {
-                _ih[l]!.Pack(wih, whh, bih, bhh);
-                continue;
-            }
-            else _ih[l]!.Pack(wih, default, bih, inputBias2);
-            _hh[l]!.Pack(whh, default, _gru ? bhh : default, default);
+            else if (l != SplitLayer) _ih[l]!.Pack(wih, default, bih, inputBias2);
+            _hh[l].Pack(whh, default, _gru ? bhh : default, default);
+        }
+        {
+            // the split layer's input rows: A's first, B's the rest
+            int l = SplitLayer, from = owner == 0 ? 0 : SplitRow, rows = owner == 0 ? SplitRow : _g - SplitRow;
+            ReadOnlySpan<T> wih = Tensor(p, WIh, l), bih = Tensor(p, BIh, l), bhh = Tensor(p, BHh, l);
+            (owner == 0 ? _ihSplitA : _ihSplitB).Pack(wih.Slice(from * _h, rows * _h), default, bih.Slice(from, rows), _gru ? default : bhh.Slice(from, rows));
         }
         if (_head is not null && owner == 1)
         {
@@ -486,8 +506,8 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     internal bool ParametersFinite => _finite[0] && _finite[1];
 
     /// <summary>
-    /// Core <paramref name="core"/>'s parameter ranges when layer 1's W_ih and biases are split at gate row
-    /// <paramref name="split"/>: A has layer 0 and the rows before the split, B the rest.
+    /// Core <paramref name="core"/>'s parameter ranges when the split layer's W_ih and biases are split at gate row
+    /// <paramref name="split"/>: A has the layers below and the rows before the split, B the rest.
     /// </summary>
     private IEnumerable<(int Start, int Length)> RangesOf(int core, int split)
     {
@@ -496,13 +516,13 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             string name = tensor.Name;
             int layer = name.StartsWith("head", StringComparison.Ordinal) ? _layers
                 : int.Parse(name.AsSpan(name.LastIndexOf("_l", StringComparison.Ordinal) + 2), System.Globalization.CultureInfo.InvariantCulture);
-            bool splitOne = layer == 1 && !name.StartsWith("weight_hh", StringComparison.Ordinal); // W_ih1 and both biases: by rows
-            if (splitOne)
+            bool byRows = layer == SplitLayer && !name.StartsWith("weight_hh", StringComparison.Ordinal); // its W_ih and both biases
+            if (byRows)
             {
                 int columns = name.StartsWith("weight", StringComparison.Ordinal) ? _h : 1;
                 yield return core == 0 ? (tensor.Offset, split * columns) : (tensor.Offset + split * columns, (_g - split) * columns);
             }
-            else if ((layer == 0) == (core == 0))
+            else if ((layer < SplitLayer) == (core == 0))
                 yield return (tensor.Offset, tensor.Length);
         }
     }
@@ -557,86 +577,75 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         else rec.Slice(0, state).Clear();
     }
 
-    // ---------------------------------------------------------------- core A: layer 0, layer 1's first rows
+    // ---------------------------------------------------------------- core A: the layers below the split, its first rows
 
     private void ForwardA()
     {
         long b0 = Base;
-        StartState(0);
-        T[] rec = _records[0];
+        for (int l = 0; l < SplitLayer; l++) StartState(l);
+        T[] below = _records[SplitLayer - 1];
         for (int c = 0; c < _chunks; c++)
         {
             int t0 = _bounds[c], n = _bounds[c + 1] - t0;
-            for (int t = t0; t < t0 + n; t++)
-            {
-                ReadOnlySpan<T> prev = rec.AsSpan(t * _record, _record);
-                if (_embedding is not null) StepLayer(0, default, _tokens[t], default, prev, rec.AsSpan((t + 1) * _record, _record), _gxA, _ghA);
-                else StepLayer(0, _inputs.AsSpan(t * _info.InputSize, _info.InputSize), -1, default, prev, rec.AsSpan((t + 1) * _record, _record), _gxA, _ghA);
-            }
-            // layer 1's input sums for A's rows, for the chunk's steps in one product
-            _ih1A.Multiply(n, rec.AsSpan((t0 + 1) * _record), _record, default, 0, _sums1.AsSpan(t0 * _g), _g);
+            for (int l = 0; l < SplitLayer; l++) ChunkForward(l, t0, n, _gxA, _ghA);
+            // the split layer's input sums for A's rows, for the chunk's steps in one product
+            _ihSplitA.Multiply(n, below.AsSpan((t0 + 1) * _record), _record, default, 0, _sums[SplitLayer].AsSpan(t0 * _g), _g);
             Volatile.Write(ref Forward, b0 + t0 + n);
         }
-
     }
 
     private void BackwardA()
     {
         if (ClearGradientsFirst) ClearComputed(0); // while B finishes its forward and starts its backward
         long b0 = Base;
-        T[] rec = _records[0];
-        // backward of layer 0, chunk by chunk as B hands over dL/dz₁ and its share of dL/dh₀
-        Span<T> dhNext = _dhNext[0], dcNext = _dcNext[0];
+        int k = SplitLayer - 1;
+        // the layer below the split, chunk by chunk as B hands over dL/dz of the split layer and its share of dL/dh
+        Span<T> dhNext = _dhNext[k], dcNext = _dcNext[k];
         dhNext.Clear();
         dcNext.Clear();
         ReadOnlySpan<T> p = _model.Parameters;
-        ReadOnlySpan<T> wih1 = Tensor(p, WIh, 1), whh0 = Tensor(p, WHh, 0);
-        Span<T> gWih0 = GradientOf(WIh, 0);
+        ReadOnlySpan<T> wihSplit = Tensor(p, WIh, SplitLayer), whh = Tensor(p, WHh, k);
         for (int c = _chunks - 1; c >= 0; c--)
         {
             int t0 = _bounds[c], t1 = _bounds[c + 1], n = t1 - t0;
             Wait(ref Backward, b0 + _steps + 1 + (_n - t0));
-            // dL/dh₀ += W_ih1[A's rows]ᵀ·dz₁[A's rows] (B has written its rows' share into _down0)
-            Gemm.MultiplyRows(_down0.AsSpan(t0 * _h), _h, _dz[1].AsSpan(t0 * _g), _g, wih1.Slice(0, SplitRow * _h), SplitRow, _h, n, accumulate: true);
+            // dL/dh += W_ih[A's rows]ᵀ·dz[A's rows] of the split layer (B has written its rows' share)
+            Gemm.MultiplyRows(_downSplit.AsSpan(t0 * _h), _h, _dz[SplitLayer].AsSpan(t0 * _g), _g, wihSplit.Slice(0, SplitRow * _h), SplitRow, _h, n, accumulate: true);
             for (int t = t1 - 1; t >= t0; t--)
             {
-                TensorPrimitives.Add(_down0.AsSpan(t * _h, _h), dhNext, _dhA);
+                TensorPrimitives.Add(_downSplit.AsSpan(t * _h, _h), dhNext, _dhA);
                 dhNext.Clear();
-                StepBackward(0, t, rec, _dhA, dcNext, dhNext, whh0);
+                StepBackward(k, t, _records[k], _dhA, dcNext, dhNext, whh);
             }
         }
-        // a token model's W_ih0: dz₀ of every step added to its token's column, in blocks of rows
-        if (_embedding is not null) MatrixOps.AddToColumns(gWih0, _info.InputSize, _tokens.AsSpan(0, _n), _dz[0], lanes: 1);
-        WindowProducts(0, rec, _embedding is null ? _inputs : default, _info.InputSize, _info.InputSize);
-        // layer 1's rows [0, SplitRow) of W_ih1 and both biases (B adds the rest): each core writes only its own gradients
-        BiasSums(1, 0, GradientSplitRow);
-        InputProducts(1, rec.AsSpan(_record), _record, _h, 0, GradientSplitRow);
+        WindowProducts(k);
+        // the split layer's rows [0, GradientSplitRow) of W_ih and both biases (B adds the rest)
+        BiasSums(SplitLayer, 0, GradientSplitRow);
+        InputProducts(SplitLayer, 0, GradientSplitRow);
+        // the layers below, whole windows, top down
+        for (int l = k - 1; l >= 0; l--)
+        {
+            Gemm.MultiplyRows(_downA, _h, _dz[l + 1], _g, Tensor(p, WIh, l + 1), _g, _h, _n);
+            LayerBackward(l, _downA, _dhA);
+        }
     }
 
-    // ---------------------------------------------------------------- core B: layer 1's other rows, the layers above, the head
+    // ---------------------------------------------------------------- core B: the split layer's other rows, the layers above, the head
 
     private void ForwardB()
     {
         if (ClearGradientsFirst) ClearComputed(1);
         long b0 = Base;
-        for (int l = 1; l < _layers; l++) StartState(l);
+        for (int l = SplitLayer; l < _layers; l++) StartState(l);
+        T[] below = _records[SplitLayer - 1];
         for (int c = 0; c < _chunks; c++)
         {
             int t0 = _bounds[c], n = _bounds[c + 1] - t0;
             Wait(ref Forward, b0 + t0 + n);
-            _ih1B.Multiply(n, _records[0].AsSpan((t0 + 1) * _record), _record, default, 0, _sums1.AsSpan(t0 * _g + SplitRow), _g);
-            for (int t = t0; t < t0 + n; t++)
-            {
-                StepLayer(1, default, -1, _sums1.AsSpan(t * _g, _g), _records[1].AsSpan(t * _record, _record), _records[1].AsSpan((t + 1) * _record, _record), _gxB, _ghB);
-                for (int l = 2; l < _layers; l++)
-                {
-                    StepLayer(l, _records[l - 1].AsSpan((t + 1) * _record, _h), -1, default, _records[l].AsSpan(t * _record, _record),
-                        _records[l].AsSpan((t + 1) * _record, _record), _gxB, _ghB);
-                }
-                Volatile.Write(ref Top, b0 + t + 1);
-            }
+            _ihSplitB.Multiply(n, below.AsSpan((t0 + 1) * _record), _record, default, 0, _sums[SplitLayer].AsSpan(t0 * _g + SplitRow), _g);
+            for (int l = SplitLayer; l < _layers; l++) ChunkForward(l, t0, n, _gxB, _ghB);
+            Volatile.Write(ref Top, b0 + t0 + n);
         }
-
     }
 
     private void BackwardB()
@@ -647,44 +656,33 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         bool headA = false;
         T[] top = _records[_layers - 1];
         ReadOnlySpan<T> p = _model.Parameters;
-        Span<T> down = _down;
 
-        // the layers above layer 1, whole windows, top down; `down` carries dL/dh of the layer at hand
-        if (_layers > 2) AwaitHeadA(ref headA);
-        for (int l = _layers - 1; l >= 2; l--)
+        // the layers above the split, whole windows, top down; `_down` carries dL/dh of the layer at hand
+        if (_layers > SplitLayer + 1) AwaitHeadA(ref headA);
+        for (int l = _layers - 1; l > SplitLayer; l--)
         {
+            LayerBackward(l, _down, _dhB);
+            Gemm.MultiplyRows(_down, _h, _dz[l], _g, Tensor(p, WIh, l), _g, _h, _n); // dL/dh of the layer below = W_ihᵀ·dz
+        }
+
+        // the split layer, chunk by chunk from the end, handing A its dz and B's rows' share of dL/dh below
+        {
+            int l = SplitLayer;
             Span<T> dhNext = _dhNext[l], dcNext = _dcNext[l];
             dhNext.Clear();
             dcNext.Clear();
-            ReadOnlySpan<T> whh = Tensor(p, WHh, l);
-            for (int t = _n - 1; t >= 0; t--)
-            {
-                TensorPrimitives.Add(down.Slice(t * _h, _h), dhNext, _dhB);
-                dhNext.Clear();
-                StepBackward(l, t, _records[l], _dhB, dcNext, dhNext, whh);
-            }
-            WindowProducts(l, _records[l], _records[l - 1].AsSpan(_record), _record, _h);
-            // dL/dh of the layer below = W_ihᵀ·dz for every step
-            Gemm.MultiplyRows(down, _h, _dz[l], _g, Tensor(p, WIh, l), _g, _h, _n);
-        }
-
-        // layer 1, chunk by chunk from the end, handing A dz₁ and B's rows' share of dL/dh₀
-        {
-            Span<T> dhNext = _dhNext[1], dcNext = _dcNext[1];
-            dhNext.Clear();
-            dcNext.Clear();
-            ReadOnlySpan<T> whh = Tensor(p, WHh, 1), wih = Tensor(p, WIh, 1);
+            ReadOnlySpan<T> whh = Tensor(p, WHh, l), wih = Tensor(p, WIh, l);
             for (int c = _chunks - 1; c >= 0; c--)
             {
                 int t0 = _bounds[c], t1 = _bounds[c + 1], n = t1 - t0;
                 if (t0 < _half) AwaitHeadA(ref headA);
                 for (int t = t1 - 1; t >= t0; t--)
                 {
-                    TensorPrimitives.Add(down.Slice(t * _h, _h), dhNext, _dhB);
+                    TensorPrimitives.Add(_down.AsSpan(t * _h, _h), dhNext, _dhB);
                     dhNext.Clear();
-                    StepBackward(1, t, _records[1], _dhB, dcNext, dhNext, whh);
+                    StepBackward(l, t, _records[l], _dhB, dcNext, dhNext, whh);
                 }
-                Gemm.MultiplyRows(_down0.AsSpan(t0 * _h), _h, _dz[1].AsSpan(t0 * _g + SplitRow), _g,
+                Gemm.MultiplyRows(_downSplit.AsSpan(t0 * _h), _h, _dz[l].AsSpan(t0 * _g + SplitRow), _g,
                     wih.Slice(SplitRow * _h), _g - SplitRow, _h, n);
                 Volatile.Write(ref Backward, b0 + _steps + 1 + (_n - t0));
             }
@@ -695,8 +693,8 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
                 Gemm.AddOuterProducts(_headWeight!.Slice(_model.Gradients), _info.OutputSize, _h, _outputGradients, _width, top.AsSpan(_record), _record, _n);
                 Gemm.AddRowSums(_headBias!.Slice(_model.Gradients), _outputGradients, _width, _n);
             }
-            // layer 1's: W_hh1, and W_ih1's and both biases' rows [SplitRow, G) (A adds its rows')
-            WindowProducts(1, _records[1], _records[0].AsSpan(_record), _record, _h, GradientSplitRow);
+            // the split layer's: W_hh, and W_ih's and both biases' rows [GradientSplitRow, G) (A adds its rows')
+            WindowProducts(l, GradientSplitRow);
         }
     }
 
@@ -762,31 +760,62 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     // ---------------------------------------------------------------- one layer
 
     /// <summary>
-    /// One step of layer <paramref name="layer"/> into <paramref name="next"/>. Its input sums come from <paramref name="token"/>'s
-    /// column (≥ 0), from <paramref name="sums"/> (layer 1: the chunk's product), or from the product with the input
-    /// <paramref name="x"/>; <paramref name="gx"/> and <paramref name="gh"/> are scratch.
+    /// Layer <paramref name="layer"/> over steps [t0, t0 + n): its input sums for the chunk in one product (but a token layer
+    /// 0's, a column per step, and the split layer's, which both cores make), then its steps.
     /// </summary>
-    private void StepLayer(int layer, ReadOnlySpan<T> x, int token, ReadOnlySpan<T> sums, ReadOnlySpan<T> prev, Span<T> next, Span<T> gx, Span<T> gh)
+    private void ChunkForward(int layer, int t0, int n, Span<T> gx, Span<T> gh)
+    {
+        T[] rec = _records[layer];
+        bool tokens = layer == 0 && _embedding is not null;
+        if (layer != SplitLayer && !tokens)
+        {
+            if (layer == 0) _ih[0]!.Multiply(n, _inputs.AsSpan(t0 * _info.InputSize), _info.InputSize, default, 0, _sums[0].AsSpan(t0 * _g), _g);
+            else _ih[layer]!.Multiply(n, _records[layer - 1].AsSpan((t0 + 1) * _record), _record, default, 0, _sums[layer].AsSpan(t0 * _g), _g);
+        }
+        for (int t = t0; t < t0 + n; t++)
+            StepLayer(layer, tokens ? _tokens[t] : -1, tokens ? default : _sums[layer].AsSpan(t * _g, _g),
+                rec.AsSpan(t * _record, _record), rec.AsSpan((t + 1) * _record, _record), gx, gh);
+    }
+
+    /// <summary>
+    /// One step of layer <paramref name="layer"/> into <paramref name="next"/>, its input sums from <paramref name="token"/>'s
+    /// column (≥ 0) or from <paramref name="sums"/>; <paramref name="gx"/> and <paramref name="gh"/> are scratch.
+    /// </summary>
+    private void StepLayer(int layer, int token, ReadOnlySpan<T> sums, ReadOnlySpan<T> prev, Span<T> next, Span<T> gx, Span<T> gh)
     {
         ReadOnlySpan<T> hPrev = prev.Slice(0, _h);
         ReadOnlySpan<T> cPrev = _lstm ? prev.Slice(_h, _h) : default;
         if (_gru)
         {
             if (token >= 0) _embedding!.CopyColumn(token, gx);
-            else if (!sums.IsEmpty) sums.CopyTo(gx);
-            else _ih[layer]!.Multiply(x, default, gx);
-            _hh[layer]!.Multiply(hPrev, default, gh);   // W_hh·h + b_hh
+            else sums.CopyTo(gx);
+            _hh[layer].Multiply(hPrev, default, gh);   // W_hh·h + b_hh
             TModel.CellForward(gx, gh, hPrev, cPrev, next);
             return;
         }
-        if (Fused(layer)) _ih[layer]!.Multiply(x, hPrev, gx);  // b + W_ih·x + W_hh·h in one pass
-        else
-        {
-            _hh[layer]!.Multiply(hPrev, default, gx);           // W_hh·h, then the input sums added in place
-            if (token >= 0) _embedding!.AddColumn(token, gx);
-            else TensorPrimitives.Add(gx, sums, gx);
-        }
+        _hh[layer].Multiply(hPrev, default, gx);       // W_hh·h, then the input sums added in place
+        if (token >= 0) _embedding!.AddColumn(token, gx);
+        else TensorPrimitives.Add(gx, sums, gx);
         TModel.CellForward(gx, default, hPrev, cPrev, next);
+    }
+
+    /// <summary>
+    /// Layer <paramref name="layer"/>'s backward over the whole window, dL/dh from above in <paramref name="down"/>
+    /// (<paramref name="dh"/> scratch), then its window's gradients.
+    /// </summary>
+    private void LayerBackward(int layer, ReadOnlySpan<T> down, Span<T> dh)
+    {
+        Span<T> dhNext = _dhNext[layer], dcNext = _dcNext[layer];
+        dhNext.Clear();
+        dcNext.Clear();
+        ReadOnlySpan<T> whh = Tensor(_model.Parameters, WHh, layer);
+        for (int t = _n - 1; t >= 0; t--)
+        {
+            TensorPrimitives.Add(down.Slice(t * _h, _h), dhNext, dh);
+            dhNext.Clear();
+            StepBackward(layer, t, _records[layer], dh, dcNext, dhNext, whh);
+        }
+        WindowProducts(layer);
     }
 
     /// <summary>The cell's backward at step <paramref name="t"/> and dL/dh_(t−1) += W_hhᵀ·dz into <paramref name="dhPrev"/>.</summary>
@@ -800,14 +829,16 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     }
 
     /// <summary>
-    /// The window's gradients of a layer: W_hh's, and the biases' and (unless <paramref name="input"/> is empty: layer 0 of
-    /// a token model, whose columns are summed per token) the input weights' gate rows from <paramref name="from"/> on.
+    /// The window's gradients of a layer: W_hh's, and the biases' and the input weights' gate rows from
+    /// <paramref name="from"/> on (a token layer 0's columns, from the tokens).
     /// </summary>
-    private void WindowProducts(int layer, T[] records, ReadOnlySpan<T> input, int inputStride, int inputWidth, int from = 0)
+    private void WindowProducts(int layer, int from = 0)
     {
-        Gemm.AddOuterProducts(GradientOf(WHh, layer), _g, _h, _gru ? _dzHidden[layer] : _dz[layer], _g, records, _record, _n);
+        Gemm.AddOuterProducts(GradientOf(WHh, layer), _g, _h, _gru ? _dzHidden[layer] : _dz[layer], _g, _records[layer], _record, _n);
         BiasSums(layer, from, _g);
-        if (!input.IsEmpty) InputProducts(layer, input, inputStride, inputWidth, from, _g);
+        // a token model's W_ih0: dz₀ of every step added to its token's column, in blocks of rows
+        if (layer == 0 && _embedding is not null) MatrixOps.AddToColumns(GradientOf(WIh, 0), _info.InputSize, _tokens.AsSpan(0, _n), _dz[0], lanes: 1);
+        else InputProducts(layer, from, _g);
     }
 
     /// <summary>The window's gradients of layer <paramref name="layer"/>'s biases, gate rows [<paramref name="from"/>, <paramref name="to"/>).</summary>
@@ -818,7 +849,11 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     }
 
     /// <summary>The window's gradient of layer <paramref name="layer"/>'s input weights, gate rows [<paramref name="from"/>, <paramref name="to"/>).</summary>
-    private void InputProducts(int layer, ReadOnlySpan<T> input, int inputStride, int inputWidth, int from, int to) =>
-        Gemm.AddOuterProducts(GradientOf(WIh, layer).Slice(from * inputWidth, (to - from) * inputWidth), to - from, inputWidth,
-            _dz[layer].AsSpan(from), _g, input, inputStride, _n);
+    private void InputProducts(int layer, int from, int to)
+    {
+        int width = layer == 0 ? _info.InputSize : _h;
+        ReadOnlySpan<T> input = layer == 0 ? _inputs : _records[layer - 1].AsSpan(_record);
+        Gemm.AddOuterProducts(GradientOf(WIh, layer).Slice(from * width, (to - from) * width), to - from, width,
+            _dz[layer].AsSpan(from), _g, input, layer == 0 ? width : _record, _n);
+    }
 }

@@ -112,3 +112,7 @@ public partial class RnnD3Tokens { }
 
 [RnnModel(hidden: 6, layers: 2, Input = 9, Output = 9, Activation = RnnActivation.Relu, Tokens = true, Precision = Precision.Double)]
 public partial class RnnReluD2Tokens { }
+
+// Four layers: the layer pipeline splits them at layer 2 (core A runs layers 0 and 1).
+[LstmModel(hidden: 6, layers: 4, Input = 9, Output = 9, Tokens = true, Precision = Precision.Double)]
+public partial class LstmD4Tokens { }

@@ -4,8 +4,8 @@ namespace RnnGen.Tests.Training;
 
 /// <summary>
 /// The two-core layer pipeline against the model's own Forward and Backward: the same outputs, loss and
-/// gradients to double rounding, over windows of 11, 6 and 1 steps with the state carried, for every cell kind, two and
-/// three layers, with and without a head; and the update by owners against the model's own loop.
+/// gradients to double rounding, over windows of 11, 6 and 1 steps with the state carried, for every cell kind, two to
+/// four layers (split at layer 1 or 2), with and without a head; and the update by owners against the model's own loop.
 /// </summary>
 public class LayerPipelineTests
 {
@@ -15,6 +15,20 @@ public class LayerPipelineTests
     [Fact] public void Lstm3() => Check<LstmD3Tokens>();
     [Fact] public void Gru3NoHead() => Check<GruD3TokensNoHead>();
     [Fact] public void Rnn3() => Check<RnnD3Tokens>();
+    [Fact] public void Lstm4() => Check<LstmD4Tokens>();
+
+    // The split layer by the weight bytes each core streams per step: layer 1 for two layers; for three token layers
+    // layer 2 (layer 0 streams only W_hh, so A takes layers 0 and 1), for three dense ones layer 1 (layer 0's input product
+    // weighs too), for four token layers layer 2.
+    [Fact]
+    public void TheSplitLayer_BalancesTheBytes()
+    {
+        Assert.Equal(1, new LayerPipeline<LstmDTokens, double>(new LstmDTokens(), 4).SplitLayer);
+        Assert.Equal(1, new LayerPipeline<RnnReluD2x5, double>(new RnnReluD2x5(), 4).SplitLayer);
+        Assert.Equal(2, new LayerPipeline<LstmD3Tokens, double>(new LstmD3Tokens(), 4).SplitLayer);
+        Assert.Equal(1, new LayerPipeline<LstmD3x5, double>(new LstmD3x5(), 4).SplitLayer);
+        Assert.Equal(2, new LayerPipeline<LstmD4Tokens, double>(new LstmD4Tokens(), 4).SplitLayer);
+    }
 
     /// <summary>Two models with the same weights: one run through its own passes (with a state and a tape), one through a pipeline.</summary>
     private static (TModel Reference, TModel Pipelined, RecurrentState<double> State, RecurrentTape Tape, LayerPipeline<TModel, double> Pipeline) Pair<TModel>(int seed, int steps)
