@@ -26,15 +26,17 @@ internal readonly ref struct WindowTargets<T>
 
 /// <summary>
 /// Batch-1 training of a stacked model (two layers or more) on a <see cref="CoreTeam"/> of two, as a layer pipeline
-/// (docs/design.md, "Batch 1"; docs/training.md, "Batch 1 on two cores"). Core A runs layer 0 and the input sums of layer
-/// 1's first <see cref="SplitRow"/> gate rows; core B the other rows of layer 1, the layers above and the head; the head and
-/// loss (softmax cross-entropy, MSE or BCE: <see cref="WindowTargets{T}"/>) are split by halves of the window. Per-step
-/// vectors cross one way through a counter each (forward: A's chunk of layer-0 states and input sums; backward: B's chunk
-/// of dL/dz₁ and its share of the gradient passed down), never a meeting; layer 1's input products and the gradient passed
-/// down run per chunk of <see cref="Chunk"/> steps as matrix–matrix products. Each core clears and computes its share of
-/// the gradients, then measures, steps and repacks the parameters it reads, so no weight moves between the cores. Alone (no team, or an adaptive team in a slow phase of the machine) the calling thread runs both roles: the
-/// same bits. The sums run in another order than the model's own <c>Forward</c>/<c>Backward</c>, so the results equal
-/// those to float rounding, not bit for bit.
+/// (docs/design.md, "Batch 1"; docs/training.md, "Batch 1 on two cores"). Core A runs the layers below the
+/// <see cref="SplitLayer"/> and the input sums of its first <see cref="SplitRow"/> gate rows; core B its other rows, its
+/// steps, the layers above and the head; the head and loss (softmax cross-entropy, MSE or BCE:
+/// <see cref="WindowTargets{T}"/>) are split by halves of the window. Per-step vectors cross one way through a counter
+/// each (forward: A's chunk of states and input sums; backward: B's chunk of the split layer's dL/dz and its share of the
+/// gradient passed down), never a meeting; every layer's input sums and the gradient passed down at the split run per
+/// chunk of <see cref="Chunk"/> steps as matrix–matrix products. Each core clears, computes and measures its share of the
+/// gradients, then steps and repacks the parameters it reads, so no weight moves between the cores. Alone (no team, or an
+/// adaptive team in a slow phase of the machine) the calling thread runs both roles: the same bits. The sums run in
+/// another order than the model's own <c>Forward</c>/<c>Backward</c>, so the results equal those to float rounding, not
+/// bit for bit.
 /// </summary>
 internal sealed class LayerPipeline<TModel, T> : ITeamWork
     where TModel : class, IRecurrentModel<TModel, T>
@@ -198,7 +200,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
 
     /// <summary>
     /// The gradients of the split layer's W_ih and biases: core A computes gate rows [0, GradientSplitRow), core B the rest
-    /// (each core then measures, steps and repacks the rows it reads, [0, SplitRow) and the rest, after a meeting). It
+    /// (and measures them; each core then steps and repacks the rows it reads, [0, SplitRow) and the rest, after a meeting). It
     /// balances the cores' work: a quarter of the rows for two layers (measured on the character model, 2.5 % faster than
     /// half: A's backward also waits for B's chunks and adds the token columns), half for deeper models.
     /// </summary>
@@ -344,8 +346,8 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         return _loss;
     }
 
-    private readonly (int Start, int Length)[][] _owned;    // per core: the parameter ranges it measures, steps and repacks
-    private readonly (int Start, int Length)[][] _computed; // per core: the gradient ranges it clears and computes
+    private readonly (int Start, int Length)[][] _owned;    // per core: the parameter ranges it steps and repacks
+    private readonly (int Start, int Length)[][] _computed; // per core: the gradient ranges it clears, computes and measures
     private static int Counted(ReadOnlySpan<int> labels) => labels.Length - labels.Count(Losses.IgnoreTarget);
 
     private Optimizer<T>? _optimizer;
@@ -400,10 +402,9 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             Volatile.Write(ref _failed, _call); // the other role's waits on this one's counters give up
             throw;
         }
-        part.Sync(); // both roles done (B's window products read A's records; A updates W_ih1 rows whose gradient B computed)
+        if (optimizer is not null) Measure(part.Index); // the gradients it computed, while they are in its caches
+        part.Sync(); // both roles done and both shares of the norm in place (B's window products read A's records; each core steps rows whose gradient the other computed)
         if (optimizer is null) return;
-        Measure(part.Index);
-        part.Sync(); // both halves of the norm in place
         if (part.Index == 0) Volatile.Write(ref _stepDecision, DecideStep() ? call : -call);
         part.Sync(); // the decision taken (on the calling thread, which may throw)
         if (Volatile.Read(ref _stepDecision) != call) return;
@@ -454,20 +455,20 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     private long _stepDecision; // the call whose step was taken (its negative: declined)
 
     /// <summary>
-    /// The sum of squares of core <paramref name="owner"/>'s gradients, as clamped if asked: read only (the step clamps
-    /// them as it reads them), unless the squares overflow — then they are clamped in place, so that the caller's rescaled
-    /// norm reads the clamped values.
+    /// The sum of squares of the gradients core <paramref name="core"/> computed, as clamped if asked: read only (the step
+    /// clamps them as it reads them), unless the squares overflow — then they are clamped in place, so that the caller's
+    /// rescaled norm reads the clamped values.
     /// </summary>
-    private void Measure(int owner)
+    private void Measure(int core)
     {
         Span<T> gradients = _model.Gradients;
         var clamp = ClampBeforeNorm is T limit ? GradientTransform<T>.Clamp(limit) : GradientTransform<T>.None;
         double sum = 0;
-        foreach (var (start, length) in _owned[owner])
+        foreach (var (start, length) in _computed[core])
             sum += double.CreateTruncating(Elementwise.SumOfSquares(clamp, gradients.Slice(start, length)));
         if (!double.IsFinite(sum) && clamp.Clamps)
-            foreach (var (start, length) in _owned[owner]) clamp.Apply(gradients.Slice(start, length));
-        _squares[owner * 8] = sum;
+            foreach (var (start, length) in _computed[core]) clamp.Apply(gradients.Slice(start, length));
+        _squares[core * 8] = sum;
     }
 
     private bool DecideStep()
