@@ -202,7 +202,8 @@ internal sealed class BatchRunner<TModel, T>
     /// <summary>
     /// Window <paramref name="index"/> of the current batch, of one lane, as a layer pipeline: forward, loss and backward,
     /// then, if <paramref name="decide"/> says so, the optimizer's step, each core its own parameters. The master's
-    /// gradients hold the window's (clamped, if <paramref name="clamp"/>) on return; its parameters are stepped (and
+    /// gradients hold the window's on return (clamped by <paramref name="clamp"/>, if given, where a step was taken or the
+    /// norm was not finite); its parameters are stepped (and
     /// <paramref name="parametersFinite"/> says whether they are all finite, as each core checked its own); its own
     /// packed copy is left stale (<see cref="RefreshMaster"/> after <see cref="ParametersUpdated"/>).
     /// </summary>

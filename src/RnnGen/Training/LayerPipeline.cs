@@ -162,7 +162,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         _outputGradients = new T[steps * _width];
         _gxA = new T[_g]; _gxB = new T[_g]; _ghA = new T[_g]; _ghB = new T[_g];
         _dhA = new T[_h]; _dhB = new T[_h];
-        _owned = [[.. RangesOf(0, SplitRow)], [.. RangesOf(1, SplitRow)]];
+        _owned = [[.. OwnedBy(0)], [.. OwnedBy(1)]];
         _computed = [[.. RangesOf(0, GradientSplitRow)], [.. RangesOf(1, GradientSplitRow)]];
         Pack();
     }
@@ -219,26 +219,55 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     /// <summary>Refreshes the copies core <paramref name="owner"/> reads: A's layer 0 and layer 1's first rows, B's the rest.</summary>
     private void Pack(int owner)
     {
+        foreach (var (_, _, copy, layer) in _owned[owner])
+            if (copy != Copy.None) Repack(copy, layer);
+    }
+
+    /// <summary>The training copies, each fed by one weight range (and the biases it folds in).</summary>
+    private enum Copy { None, Embedding, Input, Hidden, SplitA, SplitB, Head }
+
+    /// <summary>Refreshes one training copy from the model's parameters.</summary>
+    private void Repack(Copy copy, int layer)
+    {
         ReadOnlySpan<T> p = _model.Parameters;
-        for (int l = owner == 0 ? 0 : SplitLayer; l < (owner == 0 ? SplitLayer : _layers); l++)
+        if (copy == Copy.Head)
         {
-            ReadOnlySpan<T> wih = Tensor(p, WIh, l), whh = Tensor(p, WHh, l), bih = Tensor(p, BIh, l), bhh = Tensor(p, BHh, l);
-            // an LSTM or RNN folds both biases into the input sums; a GRU keeps b_hh with W_hh (r ⊙ (W_hn·h + b_hn))
-            ReadOnlySpan<T> inputBias2 = _gru ? default : bhh;
-            if (l == 0 && _embedding is not null) _embedding.Pack(wih, bih, inputBias2);
-            else if (l != SplitLayer) _ih[l]!.Pack(wih, default, bih, inputBias2);
-            _hh[l].Pack(whh, default, _gru ? bhh : default, default);
-        }
-        {
-            // the split layer's input rows: A's first, B's the rest
-            int l = SplitLayer, from = owner == 0 ? 0 : SplitRow, rows = owner == 0 ? SplitRow : _g - SplitRow;
-            ReadOnlySpan<T> wih = Tensor(p, WIh, l), bih = Tensor(p, BIh, l), bhh = Tensor(p, BHh, l);
-            (owner == 0 ? _ihSplitA : _ihSplitB).Pack(wih.Slice(from * _h, rows * _h), default, bih.Slice(from, rows), _gru ? default : bhh.Slice(from, rows));
-        }
-        if (_head is not null && owner == 1)
-        {
-            _head.Pack(_headWeight!.Slice(p), default, _headBias!.Slice(p), default);
+            _head!.Pack(_headWeight!.Slice(p), default, _headBias!.Slice(p), default);
             _headA!.Pack(_headWeight!.Slice(p), default, _headBias!.Slice(p), default);
+            return;
+        }
+        ReadOnlySpan<T> wih = Tensor(p, WIh, layer), whh = Tensor(p, WHh, layer), bih = Tensor(p, BIh, layer), bhh = Tensor(p, BHh, layer);
+        // an LSTM or RNN folds both biases into the input sums; a GRU keeps b_hh with W_hh (r ⊙ (W_hn·h + b_hn))
+        ReadOnlySpan<T> inputBias2 = _gru ? default : bhh;
+        switch (copy)
+        {
+            case Copy.Embedding: _embedding!.Pack(wih, bih, inputBias2); break;
+            case Copy.Input: _ih[layer]!.Pack(wih, default, bih, inputBias2); break;
+            case Copy.Hidden: _hh[layer].Pack(whh, default, _gru ? bhh : default, default); break;
+            default:
+                // the split layer's input rows: A's first, B's the rest
+                int from = copy == Copy.SplitA ? 0 : SplitRow, rows = copy == Copy.SplitA ? SplitRow : _g - SplitRow;
+                (copy == Copy.SplitA ? _ihSplitA : _ihSplitB).Pack(wih.Slice(from * _h, rows * _h), default, bih.Slice(from, rows),
+                    _gru ? default : bhh.Slice(from, rows));
+                break;
+        }
+    }
+
+    /// <summary>
+    /// What core <paramref name="core"/> steps and repacks: the parameters of the copies it reads — its layers, its rows of
+    /// the split layer's W_ih and biases, the head on B — each weight range with the copy it feeds.
+    /// </summary>
+    private IEnumerable<(int Start, int Length, Copy Copy, int Layer)> OwnedBy(int core)
+    {
+        foreach (var (start, length, tensor, layer) in Split(core, SplitRow))
+        {
+            string name = tensor.Name;
+            Copy copy = name.StartsWith("bias", StringComparison.Ordinal) || name == "head.bias" ? Copy.None
+                : name == "head.weight" ? Copy.Head
+                : name.StartsWith("weight_hh", StringComparison.Ordinal) ? Copy.Hidden
+                : layer == SplitLayer ? (core == 0 ? Copy.SplitA : Copy.SplitB)
+                : layer == 0 && _embedding is not null ? Copy.Embedding : Copy.Input;
+            yield return (start, length, copy, layer);
         }
     }
 
@@ -346,7 +375,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         return _loss;
     }
 
-    private readonly (int Start, int Length)[][] _owned;    // per core: the parameter ranges it steps and repacks
+    private readonly (int Start, int Length, Copy Copy, int Layer)[][] _owned; // per core: what it steps and repacks (see OwnedBy)
     private readonly (int Start, int Length)[][] _computed; // per core: the gradient ranges it clears, computes and measures
     private static int Counted(ReadOnlySpan<int> labels) => labels.Length - labels.Count(Losses.IgnoreTarget);
 
@@ -387,10 +416,10 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             Measure(1);
             if (!DecideStep()) return;
             _stepDecision = call;
-            Update(0);
-            Update(1);
-            Pack(0);
-            Pack(1);
+            Update(0, biases: true);
+            Update(1, biases: true);
+            Update(0, biases: false);
+            Update(1, biases: false);
             return;
         }
         try
@@ -408,9 +437,9 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         if (part.Index == 0) Volatile.Write(ref _stepDecision, DecideStep() ? call : -call);
         part.Sync(); // the decision taken (on the calling thread, which may throw)
         if (Volatile.Read(ref _stepDecision) != call) return;
-        Update(part.Index);
-        part.Sync(); // every parameter stepped before any copy is packed (a GRU's W_hh1 copy holds b_hh1, partly A's)
-        Pack(part.Index);
+        Update(part.Index, biases: true);
+        part.Sync(); // every bias stepped before a copy that folds it in is repacked (a GRU's W_hh copy of the split layer holds b_hh, partly A's)
+        Update(part.Index, biases: false);
         part.Sync(); // nothing after the last meeting: the next call (perhaps alone) finds both cores done
     }
 
@@ -434,8 +463,9 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     /// Called on the calling thread between the backward and the update with the window's loss and the norm of the
     /// gradients (each core's share summed in a fixed order; after the clamp by <see cref="ClampBeforeNorm"/>): returns
     /// whether to step, and the scale (a clip by norm) to apply to the gradients as they are stepped, after the clamp by
-    /// <see cref="ClampBeforeNorm"/>. Null: step with the transform given to <c>Run</c>. It may throw (the call then ends
-    /// without a step).
+    /// <see cref="ClampBeforeNorm"/> (a clamp in the transform it returns is not used). Null: step with the transform given
+    /// to <c>Run</c>. It may throw (the call then ends without a step). When the norm is not finite, the gradients it may
+    /// read are clamped in place first.
     /// </summary>
     internal Func<T, T, (bool Step, GradientTransform<T> Transform)>? Decide { get; set; }
 
@@ -456,8 +486,7 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
 
     /// <summary>
     /// The sum of squares of the gradients core <paramref name="core"/> computed, as clamped if asked: read only (the step
-    /// clamps them as it reads them), unless the squares overflow — then they are clamped in place, so that the caller's
-    /// rescaled norm reads the clamped values.
+    /// clamps them as it reads them).
     /// </summary>
     private void Measure(int core)
     {
@@ -466,14 +495,16 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         double sum = 0;
         foreach (var (start, length) in _computed[core])
             sum += double.CreateTruncating(Elementwise.SumOfSquares(clamp, gradients.Slice(start, length)));
-        if (!double.IsFinite(sum) && clamp.Clamps)
-            foreach (var (start, length) in _computed[core]) clamp.Apply(gradients.Slice(start, length));
         _squares[core * 8] = sum;
     }
 
     private bool DecideStep()
     {
         GradientNorm = T.CreateTruncating(Math.Sqrt(_squares[0] + _squares[8]));
+        // a norm that is not finite sends the caller to the gradients themselves (a NaN check, a norm rescaled against
+        // overflow): with a clamp, they must read the clamped values, every core's (both cores wait in a meeting)
+        if (!T.IsFinite(GradientNorm) && ClampBeforeNorm is T clampLimit)
+            GradientTransform<T>.Clamp(clampLimit).Apply(_model.Gradients);
         GradientTransform<T> transform = _transform;
         if (Decide is not null)
         {
@@ -488,15 +519,22 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
         return true;
     }
 
-    private void Update(int owner)
+    /// <summary>
+    /// Core <paramref name="owner"/>'s step: the bias ranges (<paramref name="biases"/>), or each weight range followed by
+    /// the repacking of the copy it feeds, while the stepped values are still in the core's caches (3 µs less per window
+    /// on A than repacking after the whole step: a 512 × 128 copy packs in 4.8 µs from L2, 7.8 from L3).
+    /// </summary>
+    private void Update(int owner, bool biases)
     {
         if (_optimizer is null) return;
-        bool finite = true;
-        foreach (var (start, length) in _owned[owner])
+        bool finite = !biases || _finite[owner];
+        foreach (var (start, length, copy, layer) in _owned[owner])
         {
+            if ((copy == Copy.None) != biases) continue;
             _optimizer.StepRange(_model.Parameters, _model.Gradients, _transform, start, length, _step);
             if (_clear) _model.Gradients.Slice(start, length).Clear(); // by its owner, for the next window's Backward
             finite &= Finite.All<T>(_model.Parameters.Slice(start, length));
+            if (copy != Copy.None) Repack(copy, layer);
         }
         _finite[owner] = finite;
     }
@@ -510,7 +548,9 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
     /// Core <paramref name="core"/>'s parameter ranges when the split layer's W_ih and biases are split at gate row
     /// <paramref name="split"/>: A has the layers below and the rows before the split, B the rest.
     /// </summary>
-    private IEnumerable<(int Start, int Length)> RangesOf(int core, int split)
+    private IEnumerable<(int Start, int Length)> RangesOf(int core, int split) => Split(core, split).Select(r => (r.Start, r.Length));
+
+    private IEnumerable<(int Start, int Length, ParameterTensor Tensor, int Layer)> Split(int core, int split)
     {
         foreach (var tensor in _info.Layout)
         {
@@ -521,10 +561,10 @@ internal sealed class LayerPipeline<TModel, T> : ITeamWork
             if (byRows)
             {
                 int columns = name.StartsWith("weight", StringComparison.Ordinal) ? _h : 1;
-                yield return core == 0 ? (tensor.Offset, split * columns) : (tensor.Offset + split * columns, (_g - split) * columns);
+                yield return core == 0 ? (tensor.Offset, split * columns, tensor, layer) : (tensor.Offset + split * columns, (_g - split) * columns, tensor, layer);
             }
             else if ((layer < SplitLayer) == (core == 0))
-                yield return (tensor.Offset, tensor.Length);
+                yield return (tensor.Offset, tensor.Length, tensor, layer);
         }
     }
 

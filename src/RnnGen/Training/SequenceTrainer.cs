@@ -520,8 +520,8 @@ public sealed class SequenceTrainer<TModel, T>
         private double _pipelineNorm;
         private bool _pipelineSkipped;
 
-        // Update's checks and schedule, between the pipeline's backward and its update; a clip by value was applied in
-        // place before the norm was measured, so only a clip by norm is left for the transform.
+        // Update's checks and schedule, between the pipeline's backward and its update; the norm is that of the gradients
+        // clipped by value (the pipeline applies that clamp as it steps), so only a clip by norm is left for the transform.
         private (bool, GradientTransform<T>) DecidePipelined(T lossValue, T gradientNorm)
         {
             Span<T> gradients = _trainer.Model.Gradients;

@@ -4,7 +4,7 @@ namespace RnnGen.Tests.Training;
 
 /// <summary>
 /// The two-core layer pipeline against the model's own Forward and Backward: the same outputs, loss and
-/// gradients to double rounding, over windows of 11, 6 and 1 steps with the state carried, for every cell kind, two to
+/// gradients to double rounding, over windows of 11, 6, 1, 2, 3 and 5 steps with the state carried, for every cell kind, two to
 /// four layers (split at layer 1 or 2), with and without a head; and the update by owners against the model's own loop.
 /// </summary>
 public class LayerPipelineTests
@@ -17,15 +17,17 @@ public class LayerPipelineTests
     [Fact] public void Rnn3() => Check<RnnD3Tokens>();
     [Fact] public void Lstm4() => Check<LstmD4Tokens>();
 
-    // The split layer by the weight bytes each core streams per step: layer 1 for two layers; for three token layers
-    // layer 2 (layer 0 streams only W_hh, so A takes layers 0 and 1), for three dense ones layer 1 (layer 0's input product
-    // weighs too), for four token layers layer 2.
+    // The split layer by the weight bytes each core streams per step: layer 1 for two layers; for three token layers with
+    // a head layer 2 (layer 0 streams only W_hh, so A takes layers 0 and 1; the head tips a tie), without one layer 1 (the
+    // tie goes to the lower layer), for three dense ones layer 1 (layer 0's input product weighs too), for four token
+    // layers layer 2.
     [Fact]
     public void TheSplitLayer_BalancesTheBytes()
     {
         Assert.Equal(1, new LayerPipeline<LstmDTokens, double>(new LstmDTokens(), 4).SplitLayer);
         Assert.Equal(1, new LayerPipeline<RnnReluD2x5, double>(new RnnReluD2x5(), 4).SplitLayer);
         Assert.Equal(2, new LayerPipeline<LstmD3Tokens, double>(new LstmD3Tokens(), 4).SplitLayer);
+        Assert.Equal(1, new LayerPipeline<GruD3TokensNoHead, double>(new GruD3TokensNoHead(), 4).SplitLayer);
         Assert.Equal(1, new LayerPipeline<LstmD3x5, double>(new LstmD3x5(), 4).SplitLayer);
         Assert.Equal(2, new LayerPipeline<LstmD4Tokens, double>(new LstmD4Tokens(), 4).SplitLayer);
     }
@@ -43,8 +45,8 @@ public class LayerPipelineTests
     private static void Check<TModel>() where TModel : class, IRecurrentModel<TModel, double>
     {
         ModelInfo info = TModel.Info;
-        const int Steps = 11;   // windows of 11 steps (two chunks of 4 and one of 3), then 6, then 1
-        int[] lengths = [Steps, 6, 1];
+        const int Steps = 11;   // windows of 11 steps (chunks of 1, 4, 4, 1, 1), then 6, 1, 2, 3 and 5
+        int[] lengths = [Steps, 6, 1, 2, 3, 5];
         var random = new Random(3);
         int[][] tokens = [.. lengths.Select(n => Enumerable.Range(0, n).Select(_ => random.Next(info.InputSize)).ToArray())];
         int[][] labels = [.. lengths.Select(n => Enumerable.Range(0, n).Select(t => t % 5 == 2 ? -1 : random.Next(info.OutputWidth)).ToArray())];
@@ -272,6 +274,36 @@ public class LayerPipelineTests
         Assert.Throws<ArgumentException>(() => info.Tokens
             ? pipeline.Run(null, new int[Steps], WindowTargets<double>.Dense(loss, new double[3], 1), true, null, GradientTransform<double>.None)
             : pipeline.Run(null, new double[Steps * info.InputSize], WindowTargets<double>.Dense(loss, new double[3], 1), true, null, GradientTransform<double>.None));
+    }
+
+    // A clamp whose clamped squares still overflow (float, a limit of 1e19): the caller's checks then read the gradients
+    // themselves, and must see every core's clamped — an ∞ on A clamped to the limit even though only B's squares
+    // overflowed — so that the step is not refused and the norm rescaled against overflow is the clamped one.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AnOverflowingNorm_LeavesEveryGradientClamped(bool onTeam)
+    {
+        ModelInfo info = LstmFTokens.Info;
+        var model = new LstmFTokens();
+        model.InitializeParameters(1);
+        var pipeline = new LayerPipeline<LstmFTokens, float>(model, 4) { ClampBeforeNorm = 1e19f };
+        int a = info.Find("weight_hh_l0")!.Offset, b = info.Find("weight_hh_l1")!.Offset; // A's and B's
+        model.Gradients.Clear();
+        model.Gradients[a] = float.PositiveInfinity;
+        for (int i = 0; i < 4; i++) model.Gradients[b + i] = 1e19f;
+        bool finite = false;
+        double measured = double.NaN;
+        pipeline.Decide = (_, norm) =>
+        {
+            finite = Finite.All<float>(model.Gradients);
+            measured = GradientClipping.Measured<float>(model.Gradients, norm);
+            return (false, GradientTransform<float>.None);
+        };
+        using var team = onTeam ? new CoreTeam(2, adaptive: false) : null;
+        pipeline.Run(team, [1, 2, 3, 4], [1, 2, 3, 4], true, new Sgd<float>(info.ParameterCount, learningRate: 0.1), GradientTransform<float>.None);
+        Assert.True(finite);
+        Assert.True(Math.Abs(measured - Math.Sqrt(5) * 1e19) <= 1e-3 * Math.Sqrt(5) * 1e19, $"norm {measured}");
     }
 
     // For the trainer: the state in and out of a RecurrentState, the norm of the gradients from each core's share (after an

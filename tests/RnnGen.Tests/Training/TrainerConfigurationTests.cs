@@ -175,6 +175,7 @@ public class TrainerConfigurationTests
         // tokens 0 and 1 only: the weights of the other tokens' columns get a zero gradient
         var data = new SequenceDataset<float>([TrainingSequence<float>.FromTokens(new[] { 0, 1, 0, 1 }, new[] { 1, 0, 1, 0 })]);
         var e = Assert.Throws<InvalidOperationException>(() => trainer.Train(data));
+        Assert.Equal(TModel.Info.LayerCount > 1, trainer.LastRunner!.Pipelined); // the two-layer model takes the layer pipeline
         Assert.Contains("the update made parameters NaN or infinite although the loss", e.Message);
         Assert.Contains("The parameters are lost", e.Message);
         // and the model runs on them: its Step shows the loss instead of the old weights
