@@ -99,8 +99,8 @@ internal sealed class BatchRunner<TModel, T>
 
     private WorkerTeam? _team;     // the worker threads, between StartWorkers and the disposal of what it returns
 
-    // The layer pipeline: a window of one lane run on a CoreTeam of two, layer 0 on one core and the layers above on the
-    // other, each stepping its own parameters (or both roles on the caller). Set up by UsePipeline; its team lives as the
+    // The layer pipeline: a window of one lane run on a CoreTeam of two, the layers below a split layer on one core and the
+    // rest on the other, each stepping its own parameters (or both roles on the caller). Set up by UsePipeline; its team lives as the
     // workers do.
     private LayerPipeline<TModel, T>? _pipeline;
     private CoreTeam? _pipelineTeam;

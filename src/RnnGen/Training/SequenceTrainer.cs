@@ -258,9 +258,9 @@ public sealed class SequenceTrainer<TModel, T>
 
     /// <summary>
     /// Whether windows of <paramref name="lanes"/> lanes run as a layer pipeline (docs/training.md, "Batch 1 on two cores"):
-    /// one lane, a model of two layers or more that exposes its cell (any of the losses), and an optimizer that steps ranges of the
-    /// parameters. With one worker the calling thread runs both of its roles: the same bits as on two, so that the worker
-    /// count never changes the numbers.
+    /// one lane, a model of two layers or more that exposes its cell, and an optimizer that steps ranges of the parameters
+    /// (any of the losses). With one worker the calling thread runs both of its roles: the same bits as on two, so that the
+    /// worker count never changes the numbers.
     /// </summary>
     private bool CanPipeline(int lanes)
     {
