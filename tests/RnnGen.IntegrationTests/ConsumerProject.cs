@@ -7,8 +7,8 @@ namespace RnnGen.IntegrationTests;
 /// <summary>
 /// A new console project outside the repository that uses RnnGen only through <c>&lt;PackageReference Include="RnnGen" /&gt;</c>,
 /// restored from the test's folder feed: it declares three models, runs one step by step and runs BPTT against finite
-/// differences, runs the package readme's example with another, steps the third alone and on a <c>CoreTeam</c>, and
-/// prints the results. <see cref="CheckOutput"/> verifies what it printed.
+/// differences, runs the package readme's example with another, steps the third alone and on a <c>CoreTeam</c>, trains the
+/// first with <c>SequenceTrainer</c> at batch 1 (the layer pipeline) on two workers and on one, and prints the results. <see cref="CheckOutput"/> verifies what it printed.
 /// </summary>
 public sealed class ConsumerProject
 {
@@ -130,7 +130,41 @@ public sealed class ConsumerProject
                     }
                     Console.WriteLine($"team step: {(same ? "identical" : "different")} over 50 steps on {team.Cores} cores");
                 }
+
+                // Training: SequenceTrainer at batch 1 on the two-layer model (its windows run as the layer pipeline, on two
+                // cores with two workers), dense MSE targets: the same bits on two workers and on one, and the loss falls.
+                var sequences = new List<TrainingSequence<double>>();
+                for (int s = 0; s < 6; s++)
+                {
+                    var xs = new double[12 * TinyLstm.InputSize];
+                    var ys = new double[12 * TinyLstm.OutputWidth];
+                    for (int t = 0; t < 12; t++)
+                    {
+                        for (int j = 0; j < TinyLstm.InputSize; j++) xs[t * TinyLstm.InputSize + j] = InputValue(t + s, j);
+                        for (int k = 0; k < TinyLstm.OutputWidth; k++) ys[t * TinyLstm.OutputWidth + k] = 0.5 * Math.Sin(0.5 * (t + s) + k);
+                    }
+                    sequences.Add(TrainingSequence<double>.FromVectors(xs, ys));
+                }
+                var data = new SequenceDataset<double>(sequences);
+                double[] onTwo = Train(data, workers: 2, out double before, out double after);
+                double[] onOne = Train(data, workers: 1, out _, out _);
+                Console.WriteLine($"trainer batch 1: {(onTwo.AsSpan().SequenceEqual(onOne) ? "identical" : "different")} on 2 and 1 workers; " +
+                    $"loss {before.ToString("R", CultureInfo.InvariantCulture)} -> {after.ToString("R", CultureInfo.InvariantCulture)}");
                 return 0;
+            }
+
+            private static double[] Train(SequenceDataset<double> data, int workers, out double before, out double after)
+            {
+                var model = new TinyLstm();
+                model.InitializeParameters(seed: 3);
+                var trainer = SequenceTrainer.Create(model, new Adam<double>(TinyLstm.ParameterCount, learningRate: 0.03), new TrainerOptions
+                {
+                    Epochs = 60, BatchSize = 1, WindowLength = 4, WorkerCount = workers, Loss = SequenceLoss.MeanSquaredError, Seed = 1,
+                });
+                TrainingResult result = trainer.Train(data);
+                before = result.Epochs[0].Training.Loss;
+                after = result.Epochs[^1].Training.Loss;
+                return model.Parameters.ToArray();
             }
 
             private static double Loss(TinyLstm model, double[] inputs, double[] weights)
@@ -237,6 +271,11 @@ public sealed class ConsumerProject
         Assert.True(worst < 1e-8, $"max |BPTT gradient − finite difference| = {worst:E3}, expected below 1e-8.");
 
         Assert.Contains("readme example: 3 finite outputs", output);
+
+        var training = Regex.Match(output, @"^trainer batch 1: identical on 2 and 1 workers; loss (\S+) -> (\S+)$", RegexOptions.Multiline);
+        Assert.True(training.Success, $"No 'trainer batch 1: identical …' line in the output:\n{output}");
+        double first = double.Parse(training.Groups[1].Value, CultureInfo.InvariantCulture), last = double.Parse(training.Groups[2].Value, CultureInfo.InvariantCulture);
+        Assert.True(last < 0.5 * first, $"the training loss went from {first} to {last}; expected it to fall by half at least.");
     }
 
     /// <summary>The generated source of the consumer's model under obj/ (EmitCompilerGeneratedFiles), or throws.</summary>
