@@ -81,7 +81,7 @@ internal sealed partial class LayerPipeline<TModel, T>
     private void BackwardB()
     {
         long b0 = Base;
-        // the head and loss of B's half of the window; A's half is done meanwhile on A, awaited where first needed
+        // the head and loss of B's share of the window (its last steps); A's is done meanwhile on A, awaited where first needed
         HeadHalf(1);
         bool headA = false;
         T[] top = _records[_layers - 1];
@@ -105,7 +105,7 @@ internal sealed partial class LayerPipeline<TModel, T>
             for (int c = _chunks - 1; c >= 0; c--)
             {
                 int t0 = _bounds[c], t1 = _bounds[c + 1], n = t1 - t0;
-                if (t0 < _half) AwaitHeadA(ref headA);
+                if (t0 < _headSplit) AwaitHeadA(ref headA);
                 for (int t = t1 - 1; t >= t0; t--)
                 {
                     TensorPrimitives.Add(_down.AsSpan(t * _h, _h), dhNext, _dhB);
@@ -116,7 +116,7 @@ internal sealed partial class LayerPipeline<TModel, T>
                     wih.Slice(SplitRow * _h), _g - SplitRow, _h, n);
                 Volatile.Write(ref Backward, b0 + _steps + 1 + (_n - t0));
             }
-            AwaitHeadA(ref headA); // a window of one step has no chunk in A's half
+            AwaitHeadA(ref headA); // (a window of one step has no chunk in A's share)
             // the head's weight gradients, now that both halves' output gradients are in
             if (_head is not null)
             {
@@ -128,7 +128,7 @@ internal sealed partial class LayerPipeline<TModel, T>
         }
     }
 
-    /// <summary>B: waits once for A's half of the head and loss, then sets the window's loss.</summary>
+    /// <summary>B: waits once for A's share of the head and loss, then sets the window's loss.</summary>
     private void AwaitHeadA(ref bool done)
     {
         if (done) return;
@@ -139,14 +139,15 @@ internal sealed partial class LayerPipeline<TModel, T>
     }
 
     /// <summary>
-    /// The outputs, the loss and dL/dh of the top layer for one half of the window: A's the first (after waiting for B's
-    /// top layer to get there), B's the second; each half's gradient scaled to the mean over the whole window's counted steps.
+    /// The outputs, the loss and dL/dh of the top layer for one core's share of the window: A's the steps before
+    /// <c>_headSplit</c> (after waiting for B's top layer to get there), B's the rest; each share's gradient scaled to the
+    /// mean over the whole window's counted steps.
     /// </summary>
     private void HeadHalf(int owner)
     {
-        int t0 = owner == 0 ? 0 : _half, n = owner == 0 ? _half : _n - _half;
+        int t0 = owner == 0 ? 0 : _headSplit, n = owner == 0 ? _headSplit : _n - _headSplit;
         int counted = _countA + _countB, mine = owner == 0 ? _countA : _countB;
-        if (owner == 0) Wait(ref Top, Base + _half);
+        if (owner == 0) Wait(ref Top, Base + _headSplit);
         T[] top = _records[_layers - 1];
         Span<T> outputs = _outputs.AsSpan(t0 * _width, n * _width), gradients = _outputGradients.AsSpan(t0 * _width, n * _width);
         if (n > 0)
@@ -179,7 +180,7 @@ internal sealed partial class LayerPipeline<TModel, T>
             correct = stats.Correct;
             return ce;
         }
-        int local = Math.Clamp(_targetFrom - t0, 0, n); // the half's steps before it have no target
+        int local = Math.Clamp(_targetFrom - t0, 0, n); // the share's steps before it have no target
         gradients.Slice(0, local * _width).Clear();
         if (local == n) return T.Zero;
         ReadOnlySpan<T> y = outputs.Slice(local * _width), targets = _targets.AsSpan((t0 + local) * _width, (n - local) * _width);

@@ -219,8 +219,9 @@ public class LayerPipelineTests
     }
 
     // Dense targets (MSE and BCE on the logits): the steps from the first with a target count, each element of them; the
-    // steps before have no loss. Against the model's own passes and Losses on those steps, for a target that starts in the
-    // first half (A's), in the second (B's only), at the start, and after the window (no loss at all).
+    // steps before have no loss. Against the model's own passes and Losses on those steps, for targets that start in A's
+    // share of the head (the window's first seven eighths), in B's only (its last step here), at the start, and after the
+    // window (no loss at all).
     [Theory]
     [InlineData(SequenceLoss.MeanSquaredError)]
     [InlineData(SequenceLoss.BinaryCrossEntropyWithLogits)]
@@ -239,7 +240,7 @@ public class LayerPipelineTests
         var random = new Random(7);
         var (reference, pipelined, state, tape, pipeline) = Pair<TModel>(seed: 8, Steps);
         using var team = new CoreTeam(2, adaptive: false);
-        foreach (int from in new[] { 2, 6, 0, Steps })
+        foreach (int from in new[] { 2, 6, Steps - 1, 0, Steps })
         {
             int[] tokens = [.. Enumerable.Range(0, Steps).Select(_ => random.Next(info.InputSize))];
             double[] inputs = [.. Enumerable.Range(0, Steps * info.InputSize).Select(_ => 2 * random.NextDouble() - 1)];
