@@ -149,8 +149,8 @@ internal static class Elementwise
 
     /// <summary>
     /// Σ t(g)² over <paramref name="g"/> for the transform t, in <typeparamref name="T"/>, without writing anything: the
-    /// squared norm of the gradients as a step with that transform will read them (four vector accumulators, their lanes
-    /// summed in order, then the remainder; without a transform, <c>TensorPrimitives.SumOfSquares</c>).
+    /// squared norm of the gradients as a step with that transform will read them (four vector accumulators, the remainder
+    /// as a zero-padded vector, the lanes summed in order; without a transform, <c>TensorPrimitives.SumOfSquares</c>).
     /// </summary>
     public static T SumOfSquares<T>(in GradientTransform<T> transform, ReadOnlySpan<T> g) where T : unmanaged, IFloatingPointIeee754<T> =>
         transform.IsIdentity ? System.Numerics.Tensors.TensorPrimitives.SumOfSquares(g)
@@ -175,16 +175,15 @@ internal static class Elementwise
             V x = t.Apply(V.Load(ref gr, i));
             a0 += x * x;
         }
-        Span<T> lanes = stackalloc T[width];
+        Span<T> lanes = stackalloc T[width]; // zero-initialised
+        if (i < n)
+        {
+            V x = t.Apply(Pad<T, V>(g.Slice(i), lanes)); // the zeros past the end transform to 0
+            a1 += x * x;
+        }
         V.Store((a0 + a1) + (a2 + a3), ref MemoryMarshal.GetReference(lanes), 0);
         T sum = T.Zero;
         foreach (T lane in lanes) sum += lane;
-        T upper = transform.Clamps ? transform.Limit : T.PositiveInfinity, factor = transform.Scales ? transform.Scale : T.One;
-        for (; i < n; i++)
-        {
-            T x = T.Max(T.Min(Unsafe.Add(ref gr, i), upper), -upper) * factor;
-            sum += x * x;
-        }
         return sum;
     }
 
