@@ -76,8 +76,8 @@ public static class MatrixOps
     /// <c>W[r, columns[i]] += v[i·rows + r]</c> for every row i of <paramref name="v"/>, one per step and lane of a window
     /// (<c>i = t·lanes + b</c>; rows = W's rows): the weight gradient of one-hot inputs. The rows are added in the order of
     /// a backward pass — steps from the last to the first, the lanes of a step in order — so every element gets the sums
-    /// (and the bits) of <see cref="AddToColumn{T}"/> called step by step; but W is walked in blocks of rows that stay in
-    /// L1 while every step's values are added, where a column per step touches a cache line per row of W (about 0.27 µs per
+    /// (and the bits) of adding each step's values to its column in turn; but W is walked in blocks of rows that stay in L1
+    /// while every step's values are added, where a column per step touches a cache line per row of W (about 0.27 µs per
     /// step for the character model's 512 × 65).
     /// </summary>
     /// <exception cref="ArgumentException">A shape does not fit, or a column is out of range; nothing is written.</exception>
@@ -110,19 +110,5 @@ public static class MatrixOps
                         Unsafe.Add(ref column, (nint)r * cols) += Unsafe.Add(ref source, r);
                 }
         }
-    }
-
-    /// <summary><c>W[r, column] += v[r]</c>: the weight gradient of a one-hot input, as a column scatter.</summary>
-    public static void AddToColumn<T>(Span<T> w, int column, ReadOnlySpan<T> v)
-        where T : unmanaged, INumber<T>
-    {
-        int rows = v.Length;
-        if (rows == 0 || w.Length % rows != 0)
-            throw new ArgumentException($"w has {w.Length} elements, which is not a whole number of rows of length {rows}.", nameof(w));
-        int cols = w.Length / rows;
-        if ((uint)column >= (uint)cols) throw new ArgumentOutOfRangeException(nameof(column));
-        ref T wr = ref Unsafe.Add(ref MemoryMarshal.GetReference(w), column);
-        for (int r = 0; r < rows; r++)
-            Unsafe.Add(ref wr, (nint)r * cols) += v[r];
     }
 }
