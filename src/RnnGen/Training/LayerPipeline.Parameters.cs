@@ -54,18 +54,16 @@ internal sealed partial class LayerPipeline<TModel, T>
     /// </summary>
     private IEnumerable<(int Start, int Length, Copy Copy, int Layer)> OwnedBy(int core)
     {
-        foreach (var (start, length, tensor, layer) in Split(core, SplitRow))
+        foreach (var (start, length, layer, kind) in Split(core, SplitRow))
         {
-            string name = tensor.Name;
-            Copy copy = name.StartsWith("bias", StringComparison.Ordinal) || name == "head.bias" ? Copy.None
-                : name == "head.weight" ? Copy.Head
-                : name.StartsWith("weight_hh", StringComparison.Ordinal) ? Copy.Hidden
+            Copy copy = kind is BIh or BHh or HeadB ? Copy.None
+                : kind == HeadW ? Copy.Head
+                : kind == WHh ? Copy.Hidden
                 : layer == SplitLayer ? (core == 0 ? Copy.SplitA : Copy.SplitB)
                 : layer == 0 && _embedding is not null ? Copy.Embedding : Copy.Input;
             yield return (start, length, copy, layer);
         }
     }
-
 
     /// <summary>
     /// Each core clears the gradients it computes before it writes them (instead of the caller clearing them all): the
@@ -172,21 +170,28 @@ internal sealed partial class LayerPipeline<TModel, T>
     /// </summary>
     private IEnumerable<(int Start, int Length)> RangesOf(int core, int split) => Split(core, split).Select(r => (r.Start, r.Length));
 
-    private IEnumerable<(int Start, int Length, ParameterTensor Tensor, int Layer)> Split(int core, int split)
+    // the head's tensors, as kinds after the layers' (WIh, WHh, BIh, BHh)
+    private const int HeadW = 4, HeadB = 5;
+
+    /// <summary>Core <paramref name="core"/>'s ranges with their layer and kind, in the layout's order (layer by layer, then the head).</summary>
+    private IEnumerable<(int Start, int Length, int Layer, int Kind)> Split(int core, int split)
     {
-        foreach (var tensor in _info.Layout)
-        {
-            string name = tensor.Name;
-            int layer = name.StartsWith("head", StringComparison.Ordinal) ? _layers
-                : int.Parse(name.AsSpan(name.LastIndexOf("_l", StringComparison.Ordinal) + 2), System.Globalization.CultureInfo.InvariantCulture);
-            bool byRows = layer == SplitLayer && !name.StartsWith("weight_hh", StringComparison.Ordinal); // its W_ih and both biases
-            if (byRows)
+        for (int layer = 0; layer < _layers; layer++)
+            for (int kind = 0; kind < KindNames.Length; kind++)
             {
-                int columns = name.StartsWith("weight", StringComparison.Ordinal) ? _h : 1;
-                yield return core == 0 ? (tensor.Offset, split * columns, tensor, layer) : (tensor.Offset + split * columns, (_g - split) * columns, tensor, layer);
+                ParameterTensor tensor = _tensors[layer, kind];
+                if (layer == SplitLayer && kind != WHh) // its W_ih and both biases: by gate rows
+                {
+                    int columns = kind == WIh ? _h : 1;
+                    yield return core == 0 ? (tensor.Offset, split * columns, layer, kind) : (tensor.Offset + split * columns, (_g - split) * columns, layer, kind);
+                }
+                else if ((layer < SplitLayer) == (core == 0))
+                    yield return (tensor.Offset, tensor.Length, layer, kind);
             }
-            else if ((layer < SplitLayer) == (core == 0))
-                yield return (tensor.Offset, tensor.Length, tensor, layer);
+        if (core == 1 && _headWeight is not null)
+        {
+            yield return (_headWeight.Offset, _headWeight.Length, _layers, HeadW);
+            yield return (_headBias!.Offset, _headBias.Length, _layers, HeadB);
         }
     }
 }

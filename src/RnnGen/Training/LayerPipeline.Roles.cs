@@ -30,23 +30,16 @@ internal sealed partial class LayerPipeline<TModel, T>
         long b0 = Base;
         int k = SplitLayer - 1;
         // the layer below the split, chunk by chunk as B hands over dL/dz of the split layer and its share of dL/dh
-        Span<T> dhNext = _dhNext[k], dcNext = _dcNext[k];
-        dhNext.Clear();
-        dcNext.Clear();
+        StartBackward(k);
         ReadOnlySpan<T> p = _model.Parameters;
-        ReadOnlySpan<T> wihSplit = Tensor(p, WIh, SplitLayer), whh = Tensor(p, WHh, k);
+        ReadOnlySpan<T> wihSplit = Tensor(p, WIh, SplitLayer);
         for (int c = _chunks - 1; c >= 0; c--)
         {
             int t0 = _bounds[c], t1 = _bounds[c + 1], n = t1 - t0;
             Wait(ref Backward, b0 + _steps + 1 + (_n - t0));
             // dL/dh += W_ih[A's rows]ᵀ·dz[A's rows] of the split layer (B has written its rows' share)
             Gemm.MultiplyRows(_downSplit.AsSpan(t0 * _h), _h, _dz[SplitLayer].AsSpan(t0 * _g), _g, wihSplit.Slice(0, SplitRow * _h), SplitRow, _h, n, accumulate: true);
-            for (int t = t1 - 1; t >= t0; t--)
-            {
-                TensorPrimitives.Add(_downSplit.AsSpan(t * _h, _h), dhNext, _dhA);
-                dhNext.Clear();
-                StepBackward(k, t, _records[k], _dhA, dcNext, dhNext, whh);
-            }
+            StepsBackward(k, t0, t1, _downSplit, _dhA);
         }
         WindowProducts(k);
         // the split layer's rows [0, GradientSplitRow) of W_ih and both biases (B adds the rest)
@@ -82,7 +75,7 @@ internal sealed partial class LayerPipeline<TModel, T>
     {
         long b0 = Base;
         // the head and loss of B's share of the window (its last steps); A's is done meanwhile on A, awaited where first needed
-        HeadHalf(1);
+        HeadShare(1);
         bool headA = false;
         T[] top = _records[_layers - 1];
         ReadOnlySpan<T> p = _model.Parameters;
@@ -98,20 +91,13 @@ internal sealed partial class LayerPipeline<TModel, T>
         // the split layer, chunk by chunk from the end, handing A its dz and B's rows' share of dL/dh below
         {
             int l = SplitLayer;
-            Span<T> dhNext = _dhNext[l], dcNext = _dcNext[l];
-            dhNext.Clear();
-            dcNext.Clear();
-            ReadOnlySpan<T> whh = Tensor(p, WHh, l), wih = Tensor(p, WIh, l);
+            StartBackward(l);
+            ReadOnlySpan<T> wih = Tensor(p, WIh, l);
             for (int c = _chunks - 1; c >= 0; c--)
             {
                 int t0 = _bounds[c], t1 = _bounds[c + 1], n = t1 - t0;
                 if (t0 < _headSplit) AwaitHeadA(ref headA);
-                for (int t = t1 - 1; t >= t0; t--)
-                {
-                    TensorPrimitives.Add(_down.AsSpan(t * _h, _h), dhNext, _dhB);
-                    dhNext.Clear();
-                    StepBackward(l, t, _records[l], _dhB, dcNext, dhNext, whh);
-                }
+                StepsBackward(l, t0, t1, _down, _dhB);
                 Gemm.MultiplyRows(_downSplit.AsSpan(t0 * _h), _h, _dz[l].AsSpan(t0 * _g + SplitRow), _g,
                     wih.Slice(SplitRow * _h), _g - SplitRow, _h, n);
                 Volatile.Write(ref Backward, b0 + _steps + 1 + (_n - t0));
@@ -143,7 +129,7 @@ internal sealed partial class LayerPipeline<TModel, T>
     /// <c>_headSplit</c> (after waiting for B's top layer to get there), B's the rest; each share's gradient scaled to the
     /// mean over the whole window's counted steps.
     /// </summary>
-    private void HeadHalf(int owner)
+    private void HeadShare(int owner)
     {
         int t0 = owner == 0 ? 0 : _headSplit, n = owner == 0 ? _headSplit : _n - _headSplit;
         int counted = _countA + _countB, mine = owner == 0 ? _countA : _countB;
@@ -156,7 +142,7 @@ internal sealed partial class LayerPipeline<TModel, T>
                 (owner == 0 ? _headA! : _head).Multiply(n, top.AsSpan((t0 + 1) * _record), _record, default, 0, outputs, _width);
             else
                 for (int t = 0; t < n; t++) top.AsSpan((t0 + t + 1) * _record, _h).CopyTo(outputs.Slice(t * _width, _width));
-            T loss = HalfLoss(t0, n, outputs, gradients, out int correct);
+            T loss = ShareLoss(t0, n, outputs, gradients, out int correct);
             if (owner == 0) _correctA = correct; else _correctB = correct;
             if (counted > 0 && mine > 0) TensorPrimitives.Multiply(gradients, T.CreateTruncating((double)mine / counted), gradients);
             if (owner == 0) _lossA = loss; else _lossB = loss;
@@ -171,7 +157,7 @@ internal sealed partial class LayerPipeline<TModel, T>
     }
 
     /// <summary>The mean loss of steps [t0, t0 + n) over their counted steps or elements, and its gradient (zeros where none).</summary>
-    private T HalfLoss(int t0, int n, ReadOnlySpan<T> outputs, Span<T> gradients, out int correct)
+    private T ShareLoss(int t0, int n, ReadOnlySpan<T> outputs, Span<T> gradients, out int correct)
     {
         correct = 0;
         if (_lossKind == SequenceLoss.SoftmaxCrossEntropy)
@@ -236,27 +222,38 @@ internal sealed partial class LayerPipeline<TModel, T>
     /// </summary>
     private void LayerBackward(int layer, ReadOnlySpan<T> down, Span<T> dh)
     {
-        Span<T> dhNext = _dhNext[layer], dcNext = _dcNext[layer];
-        dhNext.Clear();
-        dcNext.Clear();
-        ReadOnlySpan<T> whh = Tensor(_model.Parameters, WHh, layer);
-        for (int t = _n - 1; t >= 0; t--)
-        {
-            TensorPrimitives.Add(down.Slice(t * _h, _h), dhNext, dh);
-            dhNext.Clear();
-            StepBackward(layer, t, _records[layer], dh, dcNext, dhNext, whh);
-        }
+        StartBackward(layer);
+        StepsBackward(layer, 0, _n, down, dh);
         WindowProducts(layer);
     }
 
-    /// <summary>The cell's backward at step <paramref name="t"/> and dL/dh_(t−1) += W_hhᵀ·dz into <paramref name="dhPrev"/>.</summary>
-    private void StepBackward(int layer, int t, T[] records, Span<T> dh, Span<T> dc, Span<T> dhPrev, ReadOnlySpan<T> whh)
+    /// <summary>Clears layer <paramref name="layer"/>'s carries (dL/dh and dL/dc from the step after the window's last).</summary>
+    private void StartBackward(int layer)
     {
-        ReadOnlySpan<T> prev = records.AsSpan(t * _record, _record), cur = records.AsSpan((t + 1) * _record, _record);
-        Span<T> dz = _dz[layer].AsSpan(t * _g, _g);
-        Span<T> dzh = _gru ? _dzHidden[layer].AsSpan(t * _g, _g) : default;
-        TModel.CellBackward(cur, prev.Slice(0, _h), _lstm ? prev.Slice(_h, _h) : default, dh, dc, dz, dzh, dhPrev);
-        Gemm.MultiplyRows(dhPrev, _h, _gru ? dzh : dz, _g, whh, _g, _h, 1, accumulate: true);
+        _dhNext[layer].AsSpan().Clear();
+        _dcNext[layer].AsSpan().Clear();
+    }
+
+    /// <summary>
+    /// Layer <paramref name="layer"/>'s backward over steps [t0, t1), from the last: each step's dL/dh is
+    /// <paramref name="down"/>'s (from above) plus the carry from the step after it (<paramref name="dh"/> scratch); the
+    /// cell's backward writes dL/dz, and dL/dh_(t−1) = W_hhᵀ·dz (plus the cell's share) becomes the carry.
+    /// </summary>
+    private void StepsBackward(int layer, int t0, int t1, ReadOnlySpan<T> down, Span<T> dh)
+    {
+        Span<T> dhNext = _dhNext[layer], dcNext = _dcNext[layer];
+        T[] records = _records[layer];
+        ReadOnlySpan<T> whh = Tensor(_model.Parameters, WHh, layer);
+        for (int t = t1 - 1; t >= t0; t--)
+        {
+            TensorPrimitives.Add(down.Slice(t * _h, _h), dhNext, dh);
+            dhNext.Clear();
+            ReadOnlySpan<T> prev = records.AsSpan(t * _record, _record), cur = records.AsSpan((t + 1) * _record, _record);
+            Span<T> dz = _dz[layer].AsSpan(t * _g, _g);
+            Span<T> dzh = _gru ? _dzHidden[layer].AsSpan(t * _g, _g) : default;
+            TModel.CellBackward(cur, prev.Slice(0, _h), _lstm ? prev.Slice(_h, _h) : default, dh, dcNext, dz, dzh, dhNext);
+            Gemm.MultiplyRows(dhNext, _h, _gru ? dzh : dz, _g, whh, _g, _h, 1, accumulate: true);
+        }
     }
 
     /// <summary>

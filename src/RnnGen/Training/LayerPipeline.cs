@@ -348,7 +348,7 @@ internal sealed partial class LayerPipeline<TModel, T> : ITeamWork
         {
             ForwardA();
             ForwardB();
-            HeadHalf(0);
+            HeadShare(0);
             BackwardB();
             BackwardA();
             if (optimizer is null) return;
@@ -364,7 +364,7 @@ internal sealed partial class LayerPipeline<TModel, T> : ITeamWork
         }
         try
         {
-            if (part.Index == 0) { ForwardA(); HeadHalf(0); BackwardA(); } else { ForwardB(); BackwardB(); }
+            if (part.Index == 0) { ForwardA(); HeadShare(0); BackwardA(); } else { ForwardB(); BackwardB(); }
         }
         catch
         {
