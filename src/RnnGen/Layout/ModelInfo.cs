@@ -26,6 +26,10 @@ public sealed record ModelInfo(
     RnnActivation Activation,
     IReadOnlyList<ParameterTensor> Layout)
 {
+    /// <summary>The named tensors of <c>Parameters</c>, in order: a read-only copy of the list given (so that nobody can
+    /// change the layout that model files, the trainer and the kernels read).</summary>
+    public IReadOnlyList<ParameterTensor> Layout { get; } = Array.AsReadOnly((Layout ?? throw new ArgumentNullException(nameof(Layout))).ToArray());
+
     /// <summary>Rows per gate block: 4 for LSTM, 3 for GRU, 1 for RNN.</summary>
     public int GateCount => Cell switch { CellKind.Lstm => 4, CellKind.Gru => 3, _ => 1 };
 

@@ -7,6 +7,7 @@ namespace RnnGen;
 public sealed class ParameterTensor
 {
     private readonly int[] _shape;
+    private readonly System.Collections.ObjectModel.ReadOnlyCollection<int> _readOnlyShape;
 
     /// <summary>Creates a tensor description.</summary>
     public ParameterTensor(string name, int offset, params int[] shape)
@@ -24,6 +25,7 @@ public sealed class ParameterTensor
             count *= d;
         }
         Length = checked((int)count);
+        _readOnlyShape = Array.AsReadOnly(_shape); // callers cannot cast it back to the array and change the layout
     }
 
     /// <summary>PyTorch's parameter name, e.g. <c>weight_hh_l1</c> or <c>head.weight</c>.</summary>
@@ -33,7 +35,7 @@ public sealed class ParameterTensor
     public int Offset { get; }
 
     /// <summary>Row-major shape, e.g. <c>[4·H, In]</c>.</summary>
-    public IReadOnlyList<int> Shape => _shape;
+    public IReadOnlyList<int> Shape => _readOnlyShape;
 
     /// <summary>Number of elements (product of <see cref="Shape"/>).</summary>
     public int Length { get; }

@@ -97,6 +97,47 @@ public class AllocationTests
         AssertNoAllocation(Run);
     }
 
+    // double precision, a dense GRU, and the overloads that chain a state gradient, for every cell kind
+    [Fact]
+    public void Double_DenseGru_AndStateGradients()
+    {
+        var l = new LstmD2x6Head();
+        var ls = new LstmD2x6Head.State();
+        var lg = new LstmD2x6Head.State();
+        var lt = new LstmD2x6Head.Tape(8);
+        var lx = new double[8 * LstmD2x6Head.InputSize];
+        var ly = new double[8 * LstmD2x6Head.OutputWidth];
+        var g = new GruF40();
+        var gs = new GruF40.State();
+        var gg = new GruF40.State();
+        var gt = new GruF40.Tape(8);
+        var gx = new float[8 * GruF40.InputSize];
+        var gy = new float[8 * GruF40.OutputWidth];
+        var r = new RnnTanhD3x5();
+        var rs = new RnnTanhD3x5.State();
+        var rg = new RnnTanhD3x5.State();
+        var rt = new RnnTanhD3x5.Tape(8);
+        var rx = new double[8 * RnnTanhD3x5.InputSize];
+        var ry = new double[8 * RnnTanhD3x5.OutputWidth];
+        l.InitializeParameters(1);
+        g.InitializeParameters(2);
+        r.InitializeParameters(3);
+
+        void Run()
+        {
+            l.Step(lx.AsSpan(0, LstmD2x6Head.InputSize), ref ls, ly.AsSpan(0, LstmD2x6Head.OutputWidth));
+            l.Forward(lx, ref ls, lt, ly);
+            l.Backward(lt, ly, lx, ref lg);
+            g.Step(gx.AsSpan(0, GruF40.InputSize), ref gs, gy.AsSpan(0, GruF40.OutputWidth));
+            g.Forward(gx, ref gs, gt, gy);
+            g.Backward(gt, gy, gx, ref gg);
+            r.Step(rx.AsSpan(0, RnnTanhD3x5.InputSize), ref rs, ry.AsSpan(0, RnnTanhD3x5.OutputWidth));
+            r.Forward(rx, ref rs, rt, ry);
+            r.Backward(rt, ry, rx, ref rg);
+        }
+        AssertNoAllocation(Run);
+    }
+
     // The check itself: an allocation made by every call is seen in every window; one made once is not.
     [Fact]
     public void TheCheck_SeesSteadyAllocations_AndNotOneOffOnes()
