@@ -17,10 +17,10 @@ public sealed record CheckpointInfo(string Path, string ModelName, Vocabulary Vo
     double LearningRate, double TrainingSeconds, double? ValidationLoss, string? ValidationFingerprint);
 
 /// <summary>
-/// Checkpoints: the model's parameters as a safetensors file (PyTorch names; written atomically by
-/// <see cref="SafeTensors.Save{TModel, T}(IRecurrentModel{TModel, T}, string, IReadOnlyDictionary{string, string}?)"/>) with
-/// the vocabulary and the training position in its metadata, plus a second file beside it with RMSProp's running
-/// averages, so that <c>--resume</c> continues exactly where training stopped.
+/// Checkpoints: one training checkpoint file (<see cref="TrainingCheckpoint"/>, written atomically) with the model's
+/// parameters under PyTorch's names, RMSProp's running averages, step count and learning rate, and the vocabulary and the
+/// training position in its metadata, so that <c>--resume</c> continues exactly where training stopped and
+/// <c>generate</c> reads the model from the same file.
 /// </summary>
 public static class Checkpoint
 {
@@ -33,7 +33,6 @@ public static class Checkpoint
     private const string SecondsKey = "charrnn.training-seconds";
     private const string ValidationKey = "charrnn.validation-loss";
     private const string FingerprintKey = "charrnn.validation-text";
-    private const string OptimizerKey = "charrnn.optimizer";
 
     /// <summary>Where a model is saved unless <c>--checkpoint</c> says otherwise (relative to the current folder).</summary>
     public static string DefaultPath(string modelName) => System.IO.Path.Combine("checkpoints", $"charrnn-{modelName}.safetensors");
@@ -62,33 +61,16 @@ public static class Checkpoint
         }
     }
 
-    /// <summary>The optimizer file that belongs to <paramref name="path"/>: <c>x.safetensors</c> → <c>x.optimizer.safetensors</c>.</summary>
-    public static string OptimizerPath(string path) => System.IO.Path.ChangeExtension(path, ".optimizer.safetensors");
-
     /// <summary>
-    /// Saves <paramref name="parameters"/> (with <paramref name="info"/> in the metadata) and RMSProp's state. The optimizer
-    /// file is written first: the model file, written last, is the one that counts, and a resume ignores an optimizer file
-    /// of another step.
+    /// Saves <paramref name="model"/> with <paramref name="optimizer"/>'s state (the best parameters so far and the state
+    /// that produced them) and <paramref name="info"/> in the metadata.
     /// </summary>
-    /// <param name="scratch">A spare model instance that carries the values into the files (RMSProp keeps one running average
-    /// of g² per parameter, in the parameters' layout, so it is saved under the parameters' names).</param>
-    /// <param name="parameters">The parameters to save.</param>
-    /// <param name="optimizerState">RMSProp's <see cref="Optimizer{T}.State"/> that goes with them.</param>
-    /// <param name="info">Path and metadata.</param>
-    public static void Save<TModel>(TModel scratch, ReadOnlySpan<float> parameters, ReadOnlySpan<float> optimizerState, CheckpointInfo info)
+    public static void Save<TModel>(TModel model, RmsProp<float> optimizer, CheckpointInfo info)
         where TModel : class, IRecurrentModel<TModel, float>
     {
         string? folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(info.Path));
         if (folder is not null) Directory.CreateDirectory(folder);
-
-        optimizerState.CopyTo(scratch.Parameters);
-        SafeTensors.Save(scratch, OptimizerPath(info.Path), new Dictionary<string, string>
-        {
-            [OptimizerKey] = "rmsprop square averages",
-            [StepsKey] = Text(info.Steps),
-        });
-        parameters.CopyTo(scratch.Parameters);
-        SafeTensors.Save(scratch, info.Path, Metadata(info));
+        TrainingCheckpoint.Save(model, optimizer, info.Path, Metadata(info));
     }
 
     /// <summary>Reads the metadata of a checkpoint (no parameters).</summary>
@@ -128,7 +110,7 @@ public static class Checkpoint
     {
         try
         {
-            SafeTensors.Load(model, path);
+            SafeTensors.Load(model, path, new SafeTensorsLoadOptions { IgnoreExtraTensors = true }); // the optimizer state is not the model's
         }
         catch (ModelFileException e)
         {
@@ -137,26 +119,27 @@ public static class Checkpoint
     }
 
     /// <summary>
-    /// Loads the optimizer state saved beside <paramref name="info"/>'s file into <paramref name="optimizer"/>; returns
-    /// false (leaving it fresh) when that file is missing or belongs to another step.
+    /// Loads the checkpoint into <paramref name="model"/> and <paramref name="optimizer"/> (RMSProp's running averages, step
+    /// count and learning rate); returns false when the file holds the parameters alone (a model file, or a checkpoint of
+    /// an earlier version of this sample): the model is loaded and RMSProp starts afresh.
     /// </summary>
-    public static bool TryLoadOptimizer<TModel>(RmsProp<float> optimizer, TModel scratch, CheckpointInfo info)
+    public static bool Load<TModel>(TModel model, RmsProp<float> optimizer, CheckpointInfo info)
         where TModel : class, IRecurrentModel<TModel, float>
     {
-        string path = OptimizerPath(info.Path);
-        if (!File.Exists(path)) return false;
-        try
+        if (!SafeTensors.ReadHeader(info.Path).Metadata.ContainsKey(SafeTensorsMetadataKeys.CheckpointOptimizer))
         {
-            if (SafeTensors.ReadHeader(path).Metadata.GetValueOrDefault(StepsKey) != Text(info.Steps)) return false;
-            SafeTensors.Load(scratch, path);
-        }
-        catch (ModelFileException)
-        {
+            LoadModel(model, info.Path);
             return false;
         }
-        scratch.Parameters.CopyTo(optimizer.State);
-        optimizer.StepCount = info.Steps;
-        return true;
+        try
+        {
+            TrainingCheckpoint.Load(model, optimizer, info.Path);
+            return true;
+        }
+        catch (ModelFileException e)
+        {
+            throw new CheckpointException($"{info.Path} does not fit the model: {e.Message}");
+        }
     }
 
     private static Dictionary<string, string> Metadata(CheckpointInfo info)

@@ -31,7 +31,6 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         var validation = SequenceDataset<float>.FromTokenStream(tokens.AsMemory(trainingLength), streams: 1);
 
         var model = TModel.Create();
-        var scratch = TModel.Create();     // carries the optimizer state to and from its file
         // a resumed run continues the checkpoint's (decayed) learning rate unless --lr says otherwise
         double learningRate = resume is null || settings.LearningRateGiven ? settings.LearningRate : resume.LearningRate;
         var optimizer = new RmsProp<float>(TModel.Info.ParameterCount, learningRate: learningRate, alpha: settings.Alpha);
@@ -42,8 +41,8 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         }
         else
         {
-            Checkpoint.LoadModel(model, resume.Path);
-            optimizerRestored = Checkpoint.TryLoadOptimizer(optimizer, scratch, resume);
+            optimizerRestored = Checkpoint.Load(model, optimizer, resume);
+            optimizer.LearningRate = learningRate; // the checkpoint's, or --lr
         }
 
         // ---- what is about to happen ----
@@ -65,7 +64,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             (resume is null && File.Exists(checkpointPath) ? " (replacing the one an earlier run left there; --resume continues that one instead)" : ""));
         console.WriteLine();
 
-        var run = new TrainingRun<TModel>(settings, modelName, checkpointPath, vocabulary, model, scratch, optimizer, training, validation, layout,
+        var run = new TrainingRun<TModel>(settings, modelName, checkpointPath, vocabulary, model, optimizer, training, validation, layout,
             Fingerprint(tokens.AsSpan(trainingLength)), resume);
         return run.Execute();
     }
@@ -124,7 +123,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         private readonly TrainSettings _settings;
         private readonly string _modelName, _checkpointPath, _validationFingerprint;
         private readonly Vocabulary _vocabulary;
-        private readonly TModel _model, _scratch, _sampleModel;
+        private readonly TModel _model, _sampleModel;
         private readonly RmsProp<float> _optimizer;
         private readonly SequenceDataset<float> _training, _validation;
         private readonly StreamLayout _layout;
@@ -139,7 +138,8 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         private readonly TimeSpan _budget;
 
         // The best parameters so far and what goes with them (epoch and step counts are totals over all runs).
-        private readonly float[] _bestParameters, _bestOptimizerState;
+        private readonly TModel _best;                  // the parameters …
+        private readonly RmsProp<float> _bestOptimizer; // … and the optimizer state that produced them
         private double _bestLoss = double.PositiveInfinity;
         private int _bestEpochs;
         private long _bestSteps;
@@ -150,7 +150,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         private long _steps, _lastSampleStep;
         private double _smoothedLoss = double.NaN, _charactersPerSecond, _epochPosition;
 
-        public TrainingRun(TrainSettings settings, string modelName, string checkpointPath, Vocabulary vocabulary, TModel model, TModel scratch,
+        public TrainingRun(TrainSettings settings, string modelName, string checkpointPath, Vocabulary vocabulary, TModel model,
             RmsProp<float> optimizer, SequenceDataset<float> training, SequenceDataset<float> validation, StreamLayout layout,
             string validationFingerprint, CheckpointInfo? resume)
         {
@@ -160,7 +160,6 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             _validationFingerprint = validationFingerprint;
             _vocabulary = vocabulary;
             _model = model;
-            _scratch = scratch;
             _optimizer = optimizer;
             _training = training;
             _validation = validation;
@@ -169,8 +168,8 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             _stepOffset = resume?.Steps ?? 0;
             _secondsOffset = resume?.TrainingSeconds ?? 0;
             _budget = TimeSpan.FromMinutes(settings.Minutes);
-            _bestParameters = new float[model.Parameters.Length];
-            _bestOptimizerState = new float[optimizer.State.Length];
+            _best = TModel.Create();
+            _bestOptimizer = new RmsProp<float>(optimizer.ParameterCount, optimizer.LearningRate, settings.Alpha);
             // Resuming on the same validation text: the checkpoint's loss is the one to beat.
             if (resume is { ValidationLoss: double loss } && resume.ValidationFingerprint == validationFingerprint) _bestLoss = loss;
 
@@ -238,7 +237,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             bool lastIsBest = Consider(last.Loss, _epochOffset + _epochsDone);
             if (_hasBest)
             {
-                _bestParameters.CopyTo(_model.Parameters);
+                _best.Parameters.CopyTo(_model.Parameters);
                 _model.ParametersChanged();
             }
             else if (File.Exists(_checkpointPath))
@@ -272,8 +271,9 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         private bool Consider(double loss, int epochs)
         {
             if (!(loss < _bestLoss)) return false;
-            _model.Parameters.CopyTo(_bestParameters);
-            _optimizer.State.CopyTo(_bestOptimizerState);
+            _model.Parameters.CopyTo(_best.Parameters);
+            _optimizer.State.CopyTo(_bestOptimizer.State);
+            (_bestOptimizer.StepCount, _bestOptimizer.LearningRate) = (_optimizer.StepCount, _optimizer.LearningRate);
             (_bestLoss, _bestEpochs, _bestSteps) = (loss, epochs, _stepOffset + _steps);
             (_bestLearningRate, _bestSeconds) = (_optimizer.LearningRate, _secondsOffset + _clock.Elapsed.TotalSeconds);
             _hasBest = true;
@@ -283,7 +283,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
 
         private void SaveBest()
         {
-            Checkpoint.Save(_scratch, _bestParameters, _bestOptimizerState, new CheckpointInfo(_checkpointPath, _modelName, _vocabulary,
+            Checkpoint.Save(_best, _bestOptimizer, new CheckpointInfo(_checkpointPath, _modelName, _vocabulary,
                 _bestEpochs, _bestSteps, _bestLearningRate, _bestSeconds, _bestLoss, _validationFingerprint));
             _bestSaved = true;
             _sinceSave.Restart();

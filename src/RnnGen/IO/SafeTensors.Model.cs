@@ -10,8 +10,14 @@ public static partial class SafeTensors
 {
     // ------------------------------------------------------------------ saving
 
+    /// <summary>
+    /// What a file adds to a model's: RnnGen metadata of its own (reserved keys) and tensors after the model's, each at an
+    /// offset counted from the end of the model's parameters (a training checkpoint's optimizer state).
+    /// </summary>
+    internal sealed record Extras(IReadOnlyList<KeyValuePair<string, string>> Metadata, IReadOnlyList<ParameterTensor> Tensors);
+
     /// <summary>The 8-byte length and JSON header for <paramref name="model"/>; validates everything a save needs.</summary>
-    private static byte[] BuildHeader<TModel, T>(IRecurrentModel<TModel, T> model, IReadOnlyDictionary<string, string>? userMetadata)
+    internal static byte[] BuildHeader<TModel, T>(IRecurrentModel<TModel, T> model, IReadOnlyDictionary<string, string>? userMetadata, Extras? extras = null)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -20,6 +26,7 @@ public static partial class SafeTensors
         CheckParameterLength<TModel, T>(model, info);
 
         var metadata = ModelMetadata(info);
+        if (extras is not null) metadata.AddRange(extras.Metadata);
         if (userMetadata is not null)
         {
             foreach (var (key, value) in userMetadata.OrderBy(static kv => kv.Key, StringComparer.Ordinal))
@@ -38,7 +45,7 @@ public static partial class SafeTensors
         int size = dtype == "F64" ? 8 : 4;
         var entries = new List<SafeTensorsFormat.TensorEntry>(info.Layout.Count);
         long offset = 0;
-        foreach (var t in info.Layout)
+        foreach (var t in extras is null ? info.Layout : info.Layout.Concat(extras.Tensors))
         {
             long end = offset + (long)t.Length * size;
             entries.Add(new(t.Name, dtype, t.Shape, offset, end));
@@ -106,7 +113,30 @@ public static partial class SafeTensors
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        options ??= SafeTensorsLoadOptions.Default;
+        T[] values = ReadChecked(model, stream, available, exactLength, path, options ?? SafeTensorsLoadOptions.Default, extras: null);
+        CommitParameters(model, values);
+    }
+
+    /// <summary>All of a file arrived and converted (<see cref="ReadChecked"/>): now the model changes.</summary>
+    internal static void CommitParameters<TModel, T>(IRecurrentModel<TModel, T> model, T[] values)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        foreach (var t in TModel.Info.Layout)
+            values.AsSpan(t.Offset, t.Length).CopyTo(t.Slice(model.Parameters));
+        model.ParametersChanged();
+    }
+
+    /// <summary>
+    /// Validates the file against <paramref name="model"/> and reads its tensors into a new buffer: the model's parameters
+    /// (in the layout's places), then the tensors <paramref name="extras"/> expects, which it picks after checking the
+    /// header (it may throw through the context). Nothing of the model is changed.
+    /// </summary>
+    internal static T[] ReadChecked<TModel, T>(IRecurrentModel<TModel, T> model, Stream stream, long? available, bool exactLength, string? path,
+        SafeTensorsLoadOptions options, Func<SafeTensorsHeader, FileContext, IReadOnlyList<ParameterTensor>>? extras)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         var info = TModel.Info;
         string modelDType = ScalarCodec.DTypeOf<T>();
         CheckParameterLength<TModel, T>(model, info);
@@ -116,16 +146,16 @@ public static partial class SafeTensors
         var header = SafeTensorsFormat.ReadHeader(stream, available, exactLength, ctx);
         if (!options.IgnoreModelMetadata)
             CheckModelMetadata<TModel>(header.Metadata, info, ctx);
-        var targets = MatchTensors<TModel>(header, info, modelDType, options, ctx);
+        int parameters = model.Parameters.Length;
+        var extraTensors = extras?.Invoke(header, ctx) ?? [];
+        var expected = extraTensors.Count == 0 ? info.Layout
+            : info.Layout.Concat(extraTensors.Select(t => new ParameterTensor(t.Name, parameters + t.Offset, [.. t.Shape]))).ToList();
+        var targets = MatchTensors<TModel>(header, info, expected, modelDType, options, ctx);
 
-        // 2. The data, into a buffer the size of the model (not of anything the file claims).
-        var values = new T[model.Parameters.Length];
+        // 2. The data, into a buffer the size of the model and the extras (not of anything the file claims).
+        var values = new T[parameters + extraTensors.Sum(t => (long)t.Length)];
         ReadData(stream, header, targets, values, ctx);
-
-        // 3. All of it arrived and converted: now the model changes.
-        foreach (var t in info.Layout)
-            values.AsSpan(t.Offset, t.Length).CopyTo(t.Slice(model.Parameters));
-        model.ParametersChanged();
+        return values;
     }
 
     /// <summary>Compares the file's <c>rnngen.*</c> entries, where present, with the model.</summary>
@@ -159,16 +189,18 @@ public static partial class SafeTensors
     /// For each tensor of the file (in data order), the model tensor it loads into, or null when it is an extra
     /// tensor being skipped. Checks missing and extra tensors, dtypes and shapes.
     /// </summary>
-    private static ParameterTensor?[] MatchTensors<TModel>(SafeTensorsHeader header, ModelInfo info, string modelDType, SafeTensorsLoadOptions options, FileContext ctx)
+    private static ParameterTensor?[] MatchTensors<TModel>(SafeTensorsHeader header, ModelInfo info, IReadOnlyList<ParameterTensor> expectedTensors,
+        string modelDType, SafeTensorsLoadOptions options, FileContext ctx)
     {
         string model = $"{typeof(TModel).Name} ({info})";
+        var wanted = expectedTensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         var byName = new Dictionary<string, SafeTensorInfo>(StringComparer.Ordinal);
         foreach (var t in header.Tensors) byName[t.Name] = t;
 
         // A bidirectional PyTorch module: its reverse direction has nowhere to go, even when extra tensors may be skipped
         // (the forward half alone computes something else).
         var reverse = header.Tensors.FirstOrDefault(t => t.Name.EndsWith("_reverse", StringComparison.Ordinal));
-        if (reverse is not null && info.Find(reverse.Name) is null)
+        if (reverse is not null && !wanted.ContainsKey(reverse.Name))
             throw ctx.Fail($"the file holds '{reverse.Name}': it was saved from a bidirectional module (bidirectional=True), and RnnGen's " +
                            $"models run one direction. Save a unidirectional module, or split the directions into two models.", reverse.Name);
 
@@ -186,7 +218,7 @@ public static partial class SafeTensors
         }
 
         // The tensors both sides have, first: a file of another model's sizes is best told by its shapes.
-        foreach (var expected in info.Layout)
+        foreach (var expected in expectedTensors)
         {
             if (!byName.TryGetValue(expected.Name, out var found))
                 continue;
@@ -199,20 +231,22 @@ public static partial class SafeTensors
                 throw ctx.Fail($"tensor '{found.Name}' has shape {found.ShapeText}, but {model} expects {SafeTensorsFormat.ShapeText(expected.Shape)}.", found.Name);
         }
 
-        var missing = info.Layout.Where(t => !byName.ContainsKey(t.Name)).Select(t => t.Name).ToList();
+        var missing = expectedTensors.Where(t => !byName.ContainsKey(t.Name)).Select(t => t.Name).ToList();
         if (missing.Count > 0)
             throw ctx.Fail($"the file has no {Names(missing)}, which {model} needs. The file holds {Listing(header.Tensors)}.{PrefixHint(missing, header)}" +
                            (missing.All(n => n.StartsWith("bias", StringComparison.Ordinal) || n == "head.bias")
                                ? " A module built with bias=False has none: save zero tensors of those names and shapes (RnnGen's models always have biases)."
                                : ""), missing[0]);
 
-        var extra = header.Tensors.Where(t => info.Find(t.Name) is null).Select(t => t.Name).ToList();
+        var extra = header.Tensors.Where(t => !wanted.ContainsKey(t.Name)).Select(t => t.Name).ToList();
         if (extra.Count > 0 && !options.IgnoreExtraTensors)
             throw ctx.Fail($"the file holds {Names(extra)}, which {model} does not have. " +
-                           $"Set {nameof(SafeTensorsLoadOptions.IgnoreExtraTensors)} to skip extra tensors, or check that the file belongs to this model.", extra[0]);
+                           (extra.Contains(TrainingCheckpoint.OptimizerStateTensor)
+                               ? $"It is a training checkpoint (TrainingCheckpoint.Save): load it with TrainingCheckpoint.Load to continue training, or set {nameof(SafeTensorsLoadOptions.IgnoreExtraTensors)} to load the parameters alone."
+                               : $"Set {nameof(SafeTensorsLoadOptions.IgnoreExtraTensors)} to skip extra tensors, or check that the file belongs to this model."), extra[0]);
 
         var targets = new ParameterTensor?[header.Tensors.Count];
-        for (int i = 0; i < targets.Length; i++) targets[i] = info.Find(header.Tensors[i].Name);
+        for (int i = 0; i < targets.Length; i++) targets[i] = wanted.GetValueOrDefault(header.Tensors[i].Name);
         return targets;
     }
 

@@ -46,6 +46,24 @@ public static class SafeTensorsMetadataKeys
     public const string Precision = "rnngen.precision";
 
     /// <summary>
+    /// A training checkpoint (<see cref="TrainingCheckpoint"/>): the optimizer's class, e.g. <c>"RmsProp"</c>. Checked on
+    /// <see cref="TrainingCheckpoint"/>'s load against the optimizer given.
+    /// </summary>
+    public const string CheckpointOptimizer = "rnngen.checkpoint.optimizer";
+
+    /// <summary>A training checkpoint: the optimizer's <see cref="Optimizer{T}.StepCount"/>, decimal.</summary>
+    public const string CheckpointSteps = "rnngen.checkpoint.steps";
+
+    /// <summary>A training checkpoint: the optimizer's <see cref="Optimizer{T}.LearningRate"/>, round-trip decimal.</summary>
+    public const string CheckpointLearningRate = "rnngen.checkpoint.learning-rate";
+
+    /// <summary>
+    /// A training checkpoint saved from a trainer: its <see cref="SequenceTrainer{TModel, T}.ShuffleState"/>, four 64-bit
+    /// words in hexadecimal, comma-separated.
+    /// </summary>
+    public const string CheckpointShuffle = "rnngen.checkpoint.shuffle";
+
+    /// <summary>
     /// Not RnnGen's: the Hugging Face convention <c>"format": "pt"</c>, which tells tools the tensors follow
     /// PyTorch conventions. Written unless the caller supplies its own <c>"format"</c>.
     /// </summary>

@@ -120,7 +120,7 @@ public sealed class SequenceTrainer<TModel, T>
             ArgumentNullException.ThrowIfNull(value);
             if (value.Length != 4)
                 throw new ArgumentException($"The shuffle state is four 64-bit words (ShuffleState of the trainer that ran before); got {value.Length}.", nameof(value));
-            var state = SeededRandom.FromWords(value[0], value[1], value[2], value[3]);
+            var state = ShuffleFrom(value);
             Enter();
             _shuffle = state;
             Exit();
@@ -287,6 +287,26 @@ public sealed class SequenceTrainer<TModel, T>
     }
 
     private void Exit() => Volatile.Write(ref _busy, 0);
+
+    /// <summary>The generator of a <see cref="ShuffleState"/>'s four words (checked).</summary>
+    internal static SeededRandom ShuffleFrom(ReadOnlySpan<ulong> words) => SeededRandom.FromWords(words[0], words[1], words[2], words[3]);
+
+    /// <summary>Sets the shuffle's generator; for a caller inside <see cref="WhileIdle"/>.</summary>
+    internal void RestoreShuffle(SeededRandom state) => _shuffle = state;
+
+    /// <summary>Runs <paramref name="action"/> while no <see cref="Train"/> or <see cref="Evaluate"/> can start (checkpoints).</summary>
+    internal TResult WhileIdle<TResult>(Func<TResult> action)
+    {
+        Enter();
+        try
+        {
+            return action();
+        }
+        finally
+        {
+            Exit();
+        }
+    }
 
     /// <summary>Runs the sequences of <paramref name="data"/> in order and sums their metrics (deterministic order).</summary>
     private EvaluationMetrics EvaluateWith(BatchRunner<TModel, T> runner, ISequenceDataset<T> data, int count, CancellationToken cancellationToken)

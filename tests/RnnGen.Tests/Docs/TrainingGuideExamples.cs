@@ -137,6 +137,29 @@ internal static class TrainingGuideExamples
         return (model, result);
     }
 
+    // ------------------------------------------------------------------ "Validation, early stopping and checkpoints": resuming
+    public static SequenceTrainer<WaveClassifier, float> NewRun(int epochs) =>
+        SequenceTrainer.Create(new WaveClassifier(), new Adam<float>(WaveClassifier.ParameterCount, learningRate: 0.01),
+            new TrainerOptions { Epochs = epochs, BatchSize = 32, Seed = 5 });
+
+    public static void TrainAndSave(ISequenceDataset<float> training, string path)
+    {
+        var trainer = NewRun(epochs: 3);
+        trainer.Model.InitializeParameters(seed: 1);
+        trainer.EpochCompleted += e =>   // between updates: the model, optimizer and shuffle belong together here
+            TrainingCheckpoint.Save(trainer, path, new Dictionary<string, string> { ["app.epoch"] = $"{e.Epoch}" });
+        trainer.Train(training);
+    }
+
+    public static SequenceTrainer<WaveClassifier, float> Resume(ISequenceDataset<float> training, string path)
+    {
+        var trainer = NewRun(epochs: 2);                                   // a new process: new objects, the same settings
+        var metadata = TrainingCheckpoint.Load(trainer, path);             // parameters, Adam's moments and step, shuffle
+        Console.WriteLine($"resuming after epoch {metadata["app.epoch"]}");
+        trainer.Train(training);                                           // epochs 4 and 5 of the run
+        return trainer;
+    }
+
     // ------------------------------------------------------------------ "Progress and cancellation"
     public static bool TrainInterruptibly(SequenceTrainer<WaveClassifier, float> trainer, ISequenceDataset<float> training,
         CancellationToken cancellationToken, string interruptedPath)

@@ -127,6 +127,23 @@ public class TrainingGuideTests(ITestOutputHelper output) : IDisposable
         Assert.True(result.RestoredBest);
     }
 
+    /// <summary>"Validation, early stopping and checkpoints": three epochs, saved, resumed in new objects for two more, give the bits of five in one run.</summary>
+    [Fact]
+    public void Resume_FromATrainingCheckpoint_GivesTheBitsOfOneRun()
+    {
+        var (training, _) = NoisyWaves(600, seed: 7).Split(0.2, seed: 1);
+        string path = Path.Combine(_folder, "run.safetensors");
+        TrainAndSave(training, path);
+        var resumed = Resume(training, path);
+
+        var straight = NewRun(epochs: 5);
+        straight.Model.InitializeParameters(seed: 1);
+        straight.Train(training);
+        Assert.Equal(straight.Model.Parameters.ToArray(), resumed.Model.Parameters.ToArray());
+        Assert.Equal(straight.Optimizer.State.ToArray(), resumed.Optimizer.State.ToArray());
+        Assert.Equal("3", SafeTensors.ReadHeader(path).Metadata["app.epoch"]);
+    }
+
     // ---------------------------------------------------------------- Progress and cancellation
 
     /// <summary>

@@ -1,0 +1,224 @@
+using System.Globalization;
+using System.Numerics;
+
+namespace RnnGen;
+
+/// <summary>
+/// Training checkpoints: one safetensors file with everything a run needs to continue exactly where it stopped — the
+/// model's parameters, the optimizer's state, step count and learning rate, and (saved from a trainer) the trainer's
+/// shuffle state — written atomically, and read back all or nothing.
+/// </summary>
+/// <example>
+/// <code>
+/// var trainer = SequenceTrainer.Create(model, new RmsProp&lt;float&gt;(CharModel.ParameterCount, 2e-3, alpha: 0.95), options);
+/// trainer.EpochCompleted += e =&gt; TrainingCheckpoint.Save(trainer, "run.ckpt.safetensors",
+///     new Dictionary&lt;string, string&gt; { ["app.epoch"] = e.Epoch.ToString() });
+/// ...
+/// // later, in a new process: the same model class, optimizer class and trainer options
+/// var metadata = TrainingCheckpoint.Load(trainer, "run.ckpt.safetensors"); // then trainer.Train(...) continues the run
+/// </code>
+/// </example>
+/// <remarks>
+/// <para><b>The file.</b> The model's tensors under PyTorch's names, as <see cref="SafeTensors"/> writes them (so the file
+/// is also a model file: <c>SafeTensors.Load</c> with <see cref="SafeTensorsLoadOptions.IgnoreExtraTensors"/> reads the
+/// parameters alone), then the optimizer's <see cref="Optimizer{T}.State"/> as one tensor named
+/// <see cref="OptimizerStateTensor"/> of shape [<see cref="Optimizer{T}.StateBufferCount"/>, parameters] (none when the
+/// optimizer keeps no state, as plain SGD), in the model's precision. Its <c>__metadata__</c> has the model's keys, the
+/// <c>rnngen.checkpoint.*</c> keys of <see cref="SafeTensorsMetadataKeys"/>, and your own.</para>
+/// <para><b>Loading</b> checks everything before anything changes: the file as a model file of this model, that it is a
+/// checkpoint, that it was saved with an optimizer of the same class and number of state buffers, its step count,
+/// learning rate and shuffle state. Any problem is a <see cref="ModelFileException"/> that says what to change, and the
+/// model, the optimizer and the trainer are left as they were. A checkpoint saved without a trainer leaves a trainer's
+/// shuffle state as it is. The optimizer's other settings (β, α, ε, weight decay, momentum) are not in the file: create
+/// the optimizer with the same ones.</para>
+/// <para>A trainer's checkpoint is taken between <c>Train</c> calls or from its events (<c>EpochCompleted</c>,
+/// <c>BestModelFound</c>), which run on the training thread between updates.</para>
+/// </remarks>
+public static class TrainingCheckpoint
+{
+    /// <summary>The name of the optimizer-state tensor: <c>optimizer.state</c>.</summary>
+    public const string OptimizerStateTensor = "optimizer.state";
+
+    /// <summary>
+    /// Saves <paramref name="trainer"/>'s model, optimizer and shuffle state to <paramref name="path"/>, atomically (the
+    /// previous file stays in place until the new one is complete on disk).
+    /// </summary>
+    /// <param name="trainer">The trainer; not running (its events are fine: they run between updates).</param>
+    /// <param name="path">The file to create or replace (conventionally <c>*.safetensors</c>).</param>
+    /// <param name="metadata">Your own <c>__metadata__</c> entries (an epoch, a vocabulary); keys must not start with <c>rnngen.</c>.</param>
+    /// <exception cref="ArgumentException">A metadata key is reserved or a value is null.</exception>
+    public static void Save<TModel, T>(SequenceTrainer<TModel, T> trainer, string path, IReadOnlyDictionary<string, string>? metadata = null)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        ulong[] shuffle = trainer.ShuffleState;
+        Write(trainer.Model, trainer.Optimizer, path, metadata, shuffle);
+    }
+
+    /// <summary>
+    /// Saves <paramref name="model"/> and <paramref name="optimizer"/> (state, step count, learning rate) to
+    /// <paramref name="path"/>, atomically: for a training loop written by hand.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="optimizer">Its optimizer, made for the model's parameter count.</param>
+    /// <param name="path">The file to create or replace.</param>
+    /// <param name="metadata">Your own <c>__metadata__</c> entries; keys must not start with <c>rnngen.</c>.</param>
+    /// <exception cref="ArgumentException">The optimizer was made for another parameter count, or a metadata key is reserved or a value null.</exception>
+    public static void Save<TModel, T>(TModel model, Optimizer<T> optimizer, string path, IReadOnlyDictionary<string, string>? metadata = null)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Write(model, optimizer, path, metadata, shuffle: null);
+
+    /// <summary>
+    /// Loads a checkpoint into <paramref name="trainer"/>'s model, optimizer and shuffle state, so that its next
+    /// <c>Train</c> continues the saved run exactly (with the same options and data). Returns the file's metadata (your
+    /// entries among them).
+    /// </summary>
+    /// <param name="trainer">The trainer; not running.</param>
+    /// <param name="path">A file written by <see cref="Save{TModel, T}(SequenceTrainer{TModel, T}, string, IReadOnlyDictionary{string, string}?)"/>.</param>
+    /// <exception cref="ModelFileException">The file is malformed, not a training checkpoint, or does not fit the model or
+    /// the optimizer; nothing was changed.</exception>
+    /// <exception cref="InvalidOperationException">The trainer is running.</exception>
+    public static IReadOnlyDictionary<string, string> Load<TModel, T>(SequenceTrainer<TModel, T> trainer, string path)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return trainer.WhileIdle(() =>
+        {
+            var (checkpoint, commit) = Read(trainer.Model, trainer.Optimizer, path);
+            commit();
+            if (checkpoint.Shuffle is { } shuffle) trainer.RestoreShuffle(shuffle);
+            return checkpoint.Metadata;
+        });
+    }
+
+    /// <summary>
+    /// Loads a checkpoint into <paramref name="model"/> and <paramref name="optimizer"/> (state, step count, learning
+    /// rate). Returns the file's metadata.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="optimizer">Its optimizer: the class it was saved with, made for the model's parameter count.</param>
+    /// <param name="path">A training checkpoint.</param>
+    /// <exception cref="ModelFileException">The file is malformed, not a training checkpoint, or does not fit the model or
+    /// the optimizer; nothing was changed.</exception>
+    public static IReadOnlyDictionary<string, string> Load<TModel, T>(TModel model, Optimizer<T> optimizer, string path)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var (checkpoint, commit) = Read(model, optimizer, path);
+        commit();
+        return checkpoint.Metadata;
+    }
+
+    // ---------------------------------------------------------------- the file
+
+    private static void Write<TModel, T>(TModel model, Optimizer<T> optimizer, string path, IReadOnlyDictionary<string, string>? metadata, ulong[]? shuffle)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        CheckFits(model, optimizer);
+        var entries = new List<KeyValuePair<string, string>>
+        {
+            new(SafeTensorsMetadataKeys.CheckpointOptimizer, OptimizerName(optimizer)),
+            new(SafeTensorsMetadataKeys.CheckpointSteps, optimizer.StepCount.ToString(CultureInfo.InvariantCulture)),
+            new(SafeTensorsMetadataKeys.CheckpointLearningRate, optimizer.LearningRate.ToString("R", CultureInfo.InvariantCulture)),
+        };
+        if (shuffle is not null)
+            entries.Add(new(SafeTensorsMetadataKeys.CheckpointShuffle, string.Join(",", shuffle.Select(w => w.ToString("x16", CultureInfo.InvariantCulture)))));
+        byte[] header = SafeTensors.BuildHeader(model, metadata, new SafeTensors.Extras(entries, StateTensors(optimizer)));
+        AtomicFile.Write(path, stream =>
+        {
+            stream.Write(header);
+            SafeTensors.WriteData(stream, model);
+            byte[]? scratch = null;
+            ScalarCodec.Write(stream, (ReadOnlySpan<T>)optimizer.State, ref scratch);
+        });
+    }
+
+    /// <summary>The optimizer's state as tensors after the model's: one [buffers, parameters] tensor, or none.</summary>
+    private static ParameterTensor[] StateTensors<T>(Optimizer<T> optimizer) where T : unmanaged, IFloatingPointIeee754<T> =>
+        optimizer.StateBufferCount == 0 ? [] : [new ParameterTensor(OptimizerStateTensor, 0, optimizer.StateBufferCount, optimizer.ParameterCount)];
+
+    private sealed record Checkpoint(IReadOnlyDictionary<string, string> Metadata, SeededRandom? Shuffle);
+
+    /// <summary>Reads and checks everything; returns what was found and the change to make, which cannot fail.</summary>
+    private static (Checkpoint Checkpoint, Action Commit) Read<TModel, T>(TModel model, Optimizer<T> optimizer, string path)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        CheckFits(model, optimizer);
+        long steps = 0;
+        double learningRate = 0;
+        SeededRandom? shuffle = null;
+        IReadOnlyDictionary<string, string>? metadata = null;
+
+        IReadOnlyList<ParameterTensor> Expect(SafeTensorsHeader header, FileContext ctx)
+        {
+            metadata = header.Metadata;
+            if (!metadata.TryGetValue(SafeTensorsMetadataKeys.CheckpointOptimizer, out string? saved))
+                throw ctx.Fail($"it is not a training checkpoint (its metadata has no '{SafeTensorsMetadataKeys.CheckpointOptimizer}'): a model " +
+                               "file holds parameters only. Load it with SafeTensors.Load, or save checkpoints with TrainingCheckpoint.Save.");
+            if (saved != OptimizerName(optimizer))
+                throw ctx.Fail($"the checkpoint was saved with the optimizer {saved}, and the one given is {OptimizerName(optimizer)}: its state " +
+                               $"would mean something else. Create a {saved} with the settings of the saved run.");
+            steps = Number<long>(SafeTensorsMetadataKeys.CheckpointSteps, s => long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : null);
+            learningRate = Number<double>(SafeTensorsMetadataKeys.CheckpointLearningRate,
+                s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) && double.IsFinite(r) && r >= 0 ? r : null);
+            if (metadata.TryGetValue(SafeTensorsMetadataKeys.CheckpointShuffle, out string? words))
+            {
+                var parsed = words.Split(',').Select(w => ulong.TryParse(w, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong u) ? u : (ulong?)null).ToArray();
+                if (parsed.Length != 4 || parsed.Any(w => w is null) || parsed.All(w => w == 0))
+                    throw ctx.Fail($"the metadata '{SafeTensorsMetadataKeys.CheckpointShuffle}' is '{words}', not four hexadecimal 64-bit words (not all zero): the file is damaged.");
+                shuffle = SequenceTrainer<TModel, T>.ShuffleFrom(parsed.Select(w => w!.Value).ToArray());
+            }
+            // the optimizer's state buffers: as many as the optimizer given keeps (SGD with or without momentum, Adam with or without amsgrad)
+            long savedBuffers = header.Find(OptimizerStateTensor) is { Shape: [long buffers, _] } ? buffers : 0;
+            if (savedBuffers != optimizer.StateBufferCount)
+                throw ctx.Fail($"its optimizer state has {savedBuffers} buffers per parameter, and the {OptimizerName(optimizer)} given keeps " +
+                               $"{optimizer.StateBufferCount}: create the optimizer with the settings of the saved run (e.g. the same momentum or amsgrad).",
+                               OptimizerStateTensor);
+            return StateTensors(optimizer);
+
+            TValue Number<TValue>(string key, Func<string, TValue?> parse) where TValue : struct =>
+                metadata!.TryGetValue(key, out string? text) && parse(text) is TValue value ? value
+                    : throw ctx.Fail($"the metadata '{key}' is {(text is null ? "missing" : $"'{text}'")}: the checkpoint is damaged.");
+        }
+
+        using var file = AtomicFile.OpenRead(path, bufferSize: 1, FileOptions.SequentialScan);
+        T[] values = SafeTensors.ReadChecked(model, file, file.Length, exactLength: true, path, SafeTensorsLoadOptions.Default, Expect);
+        int parameters = model.Parameters.Length;
+        return (new Checkpoint(metadata!, shuffle), () =>
+        {
+            SafeTensors.CommitParameters(model, values);
+            values.AsSpan(parameters).CopyTo(optimizer.State);
+            optimizer.StepCount = steps;
+            optimizer.LearningRate = learningRate;
+        });
+    }
+
+    private static void CheckFits<TModel, T>(TModel model, Optimizer<T> optimizer)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (optimizer.ParameterCount != model.Parameters.Length)
+            throw new ArgumentException($"The optimizer was created for {optimizer.ParameterCount} parameters but {typeof(TModel).Name} has " +
+                                        $"{model.Parameters.Length}; create it with {typeof(TModel).Name}.ParameterCount.", nameof(optimizer));
+    }
+
+    /// <summary>The optimizer's class without its type argument: <c>RmsProp</c>, <c>Adam</c>.</summary>
+    private static string OptimizerName<T>(Optimizer<T> optimizer) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        string name = optimizer.GetType().Name;
+        int tick = name.IndexOf('`');
+        return tick < 0 ? name : name[..tick];
+    }
+}

@@ -1,0 +1,249 @@
+using RnnGen.Tests.Training;
+using static RnnGen.Tests.IO.IoTestUtil;
+
+namespace RnnGen.Tests.IO;
+
+/// <summary>
+/// Training checkpoints: a run saved, loaded into new objects (as a new process would) and continued gives the bits of
+/// one uninterrupted run, for optimizers with one, two and no state buffers; a file that does not fit is refused with
+/// nothing changed.
+/// </summary>
+public class TrainingCheckpointTests
+{
+    private static readonly SequenceDataset<float> Data = TaskData.Echo<float>(29, 13, vocabulary: 6, delay: 2, seed: 4);
+
+    private static TrainerOptions Options(int epochs, int seed = 7) => new() { Epochs = epochs, BatchSize = 6, WindowLength = 4, WorkerCount = 2, Seed = seed };
+
+    public static TheoryData<string> Optimizers() => ["rmsprop", "adam", "sgd", "sgd with momentum"];
+
+    private static Optimizer<float> Optimizer(string name) => name switch
+    {
+        "rmsprop" => new RmsProp<float>(SmallRnn.ParameterCount, learningRate: 0.01, alpha: 0.95),
+        "adam" => new Adam<float>(SmallRnn.ParameterCount, learningRate: 0.01),
+        "sgd" => new Sgd<float>(SmallRnn.ParameterCount, learningRate: 0.1),
+        _ => new Sgd<float>(SmallRnn.ParameterCount, learningRate: 0.1, momentum: 0.9),
+    };
+
+    private static SmallRnn NewModel()
+    {
+        var model = new SmallRnn();
+        model.InitializeParameters(11);
+        return model;
+    }
+
+    // the learning rate is set by hand between the two parts (a decay the checkpoint must carry), and the new trainer
+    // starts from another seed (the checkpoint's shuffle state must replace it)
+    [Theory, MemberData(nameof(Optimizers))]
+    public void ARunSavedAndLoadedIntoNewObjects_ContinuesWithTheBitsOfOneRun(string optimizer)
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("run.safetensors");
+
+        var straight = NewModel();
+        var straightOptimizer = Optimizer(optimizer);
+        var straightTrainer = SequenceTrainer.Create(straight, straightOptimizer, Options(2));
+        straightTrainer.Train(Data);
+        straightOptimizer.LearningRate *= 0.5;
+        straightTrainer.Train(Data);
+
+        var first = NewModel();
+        var firstOptimizer = Optimizer(optimizer);
+        var firstTrainer = SequenceTrainer.Create(first, firstOptimizer, Options(2));
+        firstTrainer.Train(Data);
+        firstOptimizer.LearningRate *= 0.5;
+        TrainingCheckpoint.Save(firstTrainer, path, new Dictionary<string, string> { ["app.epoch"] = "2" });
+
+        var resumed = new SmallRnn(); // zeros: everything comes from the file
+        var resumedOptimizer = Optimizer(optimizer);
+        var resumedTrainer = SequenceTrainer.Create(resumed, resumedOptimizer, Options(2, seed: 99));
+        var metadata = TrainingCheckpoint.Load(resumedTrainer, path);
+        Assert.Equal("2", metadata["app.epoch"]);
+        Assert.Equal(firstOptimizer.StepCount, resumedOptimizer.StepCount);
+        Assert.Equal(firstOptimizer.LearningRate, resumedOptimizer.LearningRate);
+        Assert.Equal(firstTrainer.ShuffleState, resumedTrainer.ShuffleState);
+        Assert.Equal(Bits(first.Parameters), Bits(resumed.Parameters));
+        Assert.Equal(Bits(firstOptimizer.State), Bits(resumedOptimizer.State));
+        resumedTrainer.Train(Data);
+
+        Assert.Equal(Bits(straight.Parameters), Bits(resumed.Parameters));
+        Assert.Equal(Bits(straightOptimizer.State), Bits(resumedOptimizer.State));
+        Assert.Equal(straightOptimizer.StepCount, resumedOptimizer.StepCount);
+    }
+
+    // a checkpoint taken in the trainer's event, between epochs, is as good as one taken between calls
+    [Fact]
+    public void ACheckpointSavedFromAnEpochEvent_ResumesTheRun()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("epoch.safetensors");
+        var straight = NewModel();
+        SequenceTrainer.Create(straight, Optimizer("adam"), Options(3)).Train(Data);
+
+        var first = NewModel();
+        var trainer = SequenceTrainer.Create(first, Optimizer("adam"), Options(3));
+        trainer.EpochCompleted += e =>
+        {
+            if (e.Epoch == 1) TrainingCheckpoint.Save(trainer, path);
+            // a load while the trainer runs is refused, and changes nothing
+            Assert.Throws<InvalidOperationException>(() => TrainingCheckpoint.Load(trainer, path));
+        };
+        trainer.Train(Data);
+
+        var resumed = new SmallRnn();
+        var resumedTrainer = SequenceTrainer.Create(resumed, Optimizer("adam"), Options(2));
+        TrainingCheckpoint.Load(resumedTrainer, path);
+        resumedTrainer.Train(Data);
+        Assert.Equal(Bits(straight.Parameters), Bits(resumed.Parameters));
+    }
+
+    [Fact]
+    public void AHandWrittenLoop_SavesAndLoadsTheModelAndTheOptimizer_InDoublePrecision()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("loop.safetensors");
+        var model = new IoRnnTanhD2x5Head();
+        model.InitializeParameters(3);
+        var optimizer = new Adam<double>(IoRnnTanhD2x5Head.ParameterCount, learningRate: 0.02, amsgrad: true);
+        for (int i = 0; i < optimizer.State.Length; i++) optimizer.State[i] = i * 1e-3 + 1.0 / 3;
+        optimizer.StepCount = 17;
+        TrainingCheckpoint.Save(model, optimizer, path);
+
+        var loaded = new IoRnnTanhD2x5Head();
+        var loadedOptimizer = new Adam<double>(IoRnnTanhD2x5Head.ParameterCount, amsgrad: true);
+        var metadata = TrainingCheckpoint.Load(loaded, loadedOptimizer, path);
+        Assert.Equal("5", metadata[SafeTensorsMetadataKeys.Hidden]);
+        Assert.Equal(Bits(model.Parameters), Bits(loaded.Parameters));
+        Assert.Equal(Bits(optimizer.State), Bits(loadedOptimizer.State));
+        Assert.Equal(17, loadedOptimizer.StepCount);
+        Assert.Equal(0.02, loadedOptimizer.LearningRate);
+
+        // the packed copies were refreshed: the loaded model computes what the saved one does
+        var x = new double[IoRnnTanhD2x5Head.InputSize];
+        x.AsSpan().Fill(0.5);
+        double[] a = new double[IoRnnTanhD2x5Head.OutputWidth], b = new double[a.Length];
+        var sa = new IoRnnTanhD2x5Head.State();
+        var sb = new IoRnnTanhD2x5Head.State();
+        model.Step(x, ref sa, a);
+        loaded.Step(x, ref sb, b);
+        Assert.Equal(a, b);
+
+        // the header says what the file is: the model's tensors, then the optimizer's state, [3, parameters] for AMSGrad
+        var header = SafeTensors.ReadHeader(path);
+        Assert.Equal([.. IoRnnTanhD2x5Head.Layout.Select(t => t.Name), TrainingCheckpoint.OptimizerStateTensor], header.Tensors.Select(t => t.Name));
+        Assert.Equal([3L, IoRnnTanhD2x5Head.ParameterCount], header.Find(TrainingCheckpoint.OptimizerStateTensor)!.Shape);
+        Assert.Equal("Adam", header.Metadata[SafeTensorsMetadataKeys.CheckpointOptimizer]);
+        Assert.False(header.Metadata.ContainsKey(SafeTensorsMetadataKeys.CheckpointShuffle)); // no trainer, no shuffle
+    }
+
+    [Fact]
+    public void ACheckpointIsAModelFile_WhenItsExtraTensorIsSkipped_AndSaysSoOtherwise()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("run.safetensors");
+        var model = NewModel();
+        TrainingCheckpoint.Save(model, Optimizer("rmsprop"), path);
+
+        var plain = new SmallRnn();
+        var e = Assert.Throws<ModelFileException>(() => SafeTensors.Load(plain, path));
+        Assert.Contains("training checkpoint", e.Message);
+        Assert.Contains("TrainingCheckpoint.Load", e.Message);
+        Assert.False(plain.Parameters.ContainsAnyExcept(0f));
+        SafeTensors.Load(plain, path, new SafeTensorsLoadOptions { IgnoreExtraTensors = true });
+        Assert.Equal(Bits(model.Parameters), Bits(plain.Parameters));
+    }
+
+    public static TheoryData<string, string> Refusals() => new()
+    {
+        { "a model file", "not a training checkpoint" },
+        { "another optimizer", "saved with the optimizer RmsProp" },
+        { "other state buffers", "0 buffers per parameter" },
+        { "another model", "saved from a model with" },
+        { "truncated", "truncated" },
+        { "damaged step count", "rnngen.checkpoint.steps" },
+        { "damaged shuffle state", "rnngen.checkpoint.shuffle" },
+    };
+
+    [Theory, MemberData(nameof(Refusals))]
+    public void AFileThatDoesNotFit_IsRefused_WithNothingChanged(string file, string message)
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("bad.safetensors");
+        var source = NewModel();
+        var sourceOptimizer = Optimizer("rmsprop");
+        sourceOptimizer.State.Fill(0.25f);
+        sourceOptimizer.StepCount = 5;
+        var sourceTrainer = SequenceTrainer.Create(source, sourceOptimizer, Options(1));
+        switch (file)
+        {
+            case "a model file": SafeTensors.Save(source, path); break;
+            case "other state buffers": TrainingCheckpoint.Save(source, Optimizer("sgd"), path); break;
+            case "another model":
+                var other = new IoTinyF();
+                other.InitializeParameters(1);
+                TrainingCheckpoint.Save(other, new RmsProp<float>(IoTinyF.ParameterCount), path);
+                break;
+            default:
+                TrainingCheckpoint.Save(sourceTrainer, path);
+                break;
+        }
+        if (file == "truncated") File.WriteAllBytes(path, File.ReadAllBytes(path)[..^4]);
+        if (file.StartsWith("damaged", StringComparison.Ordinal))
+        {
+            string key = file == "damaged step count" ? SafeTensorsMetadataKeys.CheckpointSteps : SafeTensorsMetadataKeys.CheckpointShuffle;
+            string text = System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(path));
+            int at = text.IndexOf(key + "\":\"", StringComparison.Ordinal);
+            Assert.True(at > 0, $"{key} not found in the header");
+            // same length, so the header stays well-formed: 5 → x, or the shuffle's first hex digit → g
+            var bytes = File.ReadAllBytes(path);
+            bytes[at + key.Length + 3] = (byte)(file == "damaged step count" ? 'x' : 'g');
+            File.WriteAllBytes(path, bytes);
+        }
+
+        var model = NewModel();
+        model.InitializeParameters(21);
+        var optimizer = file == "another optimizer" ? (Optimizer<float>)new Adam<float>(SmallRnn.ParameterCount) : Optimizer(file == "other state buffers" ? "sgd with momentum" : "rmsprop");
+        optimizer.State.Fill(-1f);
+        optimizer.StepCount = 3;
+        optimizer.LearningRate = 0.125;
+        var trainer = SequenceTrainer.Create(model, optimizer, Options(1, seed: 123));
+        float[] parameters = model.Parameters.ToArray(), state = optimizer.State.ToArray();
+        ulong[] shuffle = trainer.ShuffleState;
+        var x = new int[] { 1, 2, 3 };
+        float[] Outputs()
+        {
+            var outputs = new float[x.Length * SmallRnn.OutputWidth];
+            var s = new SmallRnn.State();
+            model.Forward(x, ref s, new SmallRnn.Tape(3), outputs);
+            return outputs;
+        }
+        float[] before = Outputs();
+
+        var e = Assert.Throws<ModelFileException>(() => TrainingCheckpoint.Load(trainer, path));
+        Assert.Contains(message, e.Message);
+        Assert.Equal(Bits(parameters), Bits(model.Parameters));
+        Assert.Equal(before, Outputs()); // the packed copies too
+        Assert.Equal(Bits(state), Bits(optimizer.State));
+        Assert.Equal(3, optimizer.StepCount);
+        Assert.Equal(0.125, optimizer.LearningRate);
+        Assert.Equal(shuffle, trainer.ShuffleState);
+    }
+
+    [Fact]
+    public void Save_RefusesReservedKeysAndAnOptimizerOfAnotherSize_BeforeWriting()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("run.safetensors");
+        var model = NewModel();
+        var optimizer = Optimizer("adam");
+        TrainingCheckpoint.Save(model, optimizer, path);
+        byte[] old = File.ReadAllBytes(path);
+
+        var reserved = Assert.Throws<ArgumentException>(() => TrainingCheckpoint.Save(model, optimizer, path,
+            new Dictionary<string, string> { [SafeTensorsMetadataKeys.CheckpointSteps] = "1" }));
+        Assert.Contains("reserved", reserved.Message);
+        var size = Assert.Throws<ArgumentException>(() => TrainingCheckpoint.Save(model, new Adam<float>(SmallRnn.ParameterCount + 1), path));
+        Assert.Contains(nameof(SmallRnn.ParameterCount), size.Message);
+        Assert.Equal(old, File.ReadAllBytes(path));
+        Assert.Equal(new[] { "run.safetensors" }, folder.Entries());
+    }
+}
