@@ -145,7 +145,7 @@ public static partial class SafeTensors
         // 1. Everything that can be checked without the data.
         var header = SafeTensorsFormat.ReadHeader(stream, available, exactLength, ctx);
         if (!options.IgnoreModelMetadata)
-            CheckModelMetadata<TModel>(header.Metadata, info, ctx);
+            CheckModelMetadata<TModel>(header, info, ctx);
         int parameters = model.Parameters.Length;
         var extraTensors = extras?.Invoke(header, ctx) ?? [];
         var expected = extraTensors.Count == 0 ? info.Layout
@@ -159,8 +159,9 @@ public static partial class SafeTensors
     }
 
     /// <summary>Compares the file's <c>rnngen.*</c> entries, where present, with the model.</summary>
-    private static void CheckModelMetadata<TModel>(IReadOnlyDictionary<string, string> metadata, ModelInfo info, FileContext ctx)
+    private static void CheckModelMetadata<TModel>(SafeTensorsHeader header, ModelInfo info, FileContext ctx)
     {
+        var metadata = header.Metadata;
         if (metadata.TryGetValue(SafeTensorsMetadataKeys.Format, out string? format))
         {
             if (!int.TryParse(format, NumberStyles.None, CultureInfo.InvariantCulture, out int version) || version < 1)
@@ -174,8 +175,12 @@ public static partial class SafeTensors
         {
             if (metadata.TryGetValue(key, out string? found) && found != expected)
                 throw ctx.Fail($"the file was saved from a model with {what} '{found}' ('{key}'), but {model} has {what} '{expected}'. " +
-                               $"Load it into a model declared with the same attribute, or set {nameof(SafeTensorsLoadOptions.IgnoreModelMetadata)} to skip this check.");
+                               $"Load it into a model declared with the same attribute" + (ShapesFit()
+                                   ? $", or, if the metadata is wrong (the tensors' shapes fit this model), set {nameof(SafeTensorsLoadOptions.IgnoreModelMetadata)} to skip this check."
+                                   : " (its tensors' shapes do not fit this model either)."));
         }
+        // whether skipping the metadata would let the file load: every tensor of the model there, with its shape
+        bool ShapesFit() => info.Layout.All(t => header.Find(t.Name) is { } found && SameShape(found.Shape, t.Shape));
         Expect(SafeTensorsMetadataKeys.Cell, CellName(info.Cell), "cell");
         if (info.Cell == CellKind.Rnn)
             Expect(SafeTensorsMetadataKeys.Activation, ActivationName(info.Activation), "activation");
