@@ -241,8 +241,21 @@ internal sealed class ModelEmitter
         }
         w.Line($"private readonly {_t}[] _dh = new {_t}[HiddenSize];      // Backward: dL/dh of the layer at hand");
         w.Line();
-        w.Line("/// <summary>All parameters, one flat buffer in PyTorch layout (see <see cref=\"Layout\"/>). After writing it directly, call <see cref=\"ParametersChanged\"/>.</summary>");
-        w.Line($"public {Span} Parameters => _parameters;");
+        w.Line("/// <summary>");
+        w.Line("/// All parameters, one flat buffer in PyTorch layout (see <see cref=\"Layout\"/>). After writing it directly, call");
+        w.Line("/// <see cref=\"ParametersChanged\"/>; RnnGen's optimizers do, given the model or this span.");
+        w.Line("/// </summary>");
+        w.Line($"public {Span} Parameters");
+        w.Open();
+        w.Line("get");
+        w.Open();
+        w.Line("// the first time: tell the runtime whose buffer this is, so that an optimizer given only the span refreshes the packed copies");
+        w.Line($"if (_ownerRegistered == 0) global::RnnGen.ParameterOwners.Register<{_self}, {_t}>(this, ref _ownerRegistered);");
+        w.Line("return _parameters;");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Line("private int _ownerRegistered; // whether ParameterOwners knows this model");
         w.Line();
         w.Line("/// <summary>Gradients, same layout as <see cref=\"Parameters\"/>. <c>Backward</c> adds into it; clear it between updates.</summary>");
         w.Line($"public {Span} Gradients => _gradients;");

@@ -57,8 +57,18 @@ public sealed class CoreTeam : IDisposable
     private sealed class Choice
     {
         public long Calls;
-        public long BestTogether, BestAlone; // the fastest probe of each way in the current interval, in timestamp ticks
-        public bool Alone;                   // the current choice
+        // the probes of each way in the current interval, in timestamp ticks: their medians decide, so that a way that is
+        // fast only when no other process takes a core (the helper pre-empted in a busy phase) is judged by its usual time
+        public readonly long[] Together = new long[Probes], AloneTicks = new long[Probes];
+        public bool Alone; // the current choice
+
+        public Choice CopyOf() => new() { Calls = Calls, Alone = Alone };
+
+        public static long Median(long[] ticks)
+        {
+            Array.Sort(ticks);
+            return (ticks[Probes / 2 - 1] + ticks[Probes / 2]) / 2;
+        }
     }
 
     /// <summary>
@@ -71,7 +81,7 @@ public sealed class CoreTeam : IDisposable
     {
         if (earlier is null || !Adaptive) return;
         foreach (var (work, choice) in earlier._choices)
-            _choices.AddOrUpdate(work, new Choice { Calls = choice.Calls, BestTogether = choice.BestTogether, BestAlone = choice.BestAlone, Alone = choice.Alone });
+            _choices.AddOrUpdate(work, choice.CopyOf());
     }
 
     /// <summary>The probes' clock (timestamp ticks); tests replace it to make the choice deterministic.</summary>
@@ -120,9 +130,9 @@ public sealed class CoreTeam : IDisposable
     /// found that faster; each work sharing the team has a choice of its own).</summary>
     public bool RunsAlone => Adaptive && _lastChoice is { Alone: true };
 
-    /// <summary>The fastest probe of each way in the current interval of the work run last, in microseconds (diagnostics).</summary>
-    internal (double Together, double Alone) BestProbes => _lastChoice is { } c
-        ? (c.BestTogether * 1e6 / System.Diagnostics.Stopwatch.Frequency, c.BestAlone * 1e6 / System.Diagnostics.Stopwatch.Frequency)
+    /// <summary>The median probe of each way in the last probes of the work run last, in microseconds (diagnostics).</summary>
+    internal (double Together, double Alone) MedianProbes => _lastChoice is { } c
+        ? (Choice.Median(c.Together) * 1e6 / System.Diagnostics.Stopwatch.Frequency, Choice.Median(c.AloneTicks) * 1e6 / System.Diagnostics.Stopwatch.Frequency)
         : (double.NaN, double.NaN);
 
     /// <summary>Whether the team holds a work (only during a call; tests).</summary>
@@ -147,8 +157,9 @@ public sealed class CoreTeam : IDisposable
     /// <para>An exception thrown by any part is rethrown here, after every part has stopped.</para>
     /// <para>An <see cref="Adaptive"/> team probes every 4,096 calls of each work: the first 32 calls of such an interval
     /// alternate between running the work together and alone (<c>work.Run(TeamPart.Alone)</c>, the whole work on the
-    /// calling thread), timed, and the rest of the interval runs the faster way — together only if its fastest probe beat
-    /// the fastest alone by 10 %, since a team also keeps the other cores busy. On a virtual machine the cost of a meeting
+    /// calling thread), timed, and the rest of the interval runs the faster way — together only if its median probe beat
+    /// the median alone by 10 %, since a team also keeps the other cores busy (medians, not the fastest probes: a busy
+    /// machine that pre-empts a helper now and then makes the together way slow in most calls, not in all). On a virtual machine the cost of a meeting
     /// between cores can change by several times from one minute to the next; the probes follow it. Each work (each
     /// model's step) is timed and chooses for itself. A work given to an adaptive team must therefore do the whole of its
     /// work when run alone; the results must not depend on the way.</para>
@@ -198,8 +209,6 @@ public sealed class CoreTeam : IDisposable
     // One probe call: even ones together, odd ones alone, each timed; the last one makes the choice.
     private void Probe(ITeamWork work, Choice choice, long phase)
     {
-        if (phase == 0)
-            choice.BestTogether = choice.BestAlone = long.MaxValue;
         long start = ProbeClock();
         bool alone = (phase & 1) == 1;
         if (alone)
@@ -207,10 +216,9 @@ public sealed class CoreTeam : IDisposable
         else
             Together(work);
         long ticks = ProbeClock() - start;
-        if (alone) choice.BestAlone = Math.Min(choice.BestAlone, ticks);
-        else choice.BestTogether = Math.Min(choice.BestTogether, ticks);
+        (alone ? choice.AloneTicks : choice.Together)[phase / 2] = ticks;
         if (phase == 2 * Probes - 1)
-            choice.Alone = choice.BestTogether > 0.9 * choice.BestAlone;
+            choice.Alone = Choice.Median(choice.Together) > 0.9 * Choice.Median(choice.AloneTicks);
     }
 
     // The work on every core; rethrows a part's exception once every part has stopped.

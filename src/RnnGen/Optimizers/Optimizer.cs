@@ -103,14 +103,20 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// Updates <paramref name="parameters"/> in place from <paramref name="gradients"/> with one step of the algorithm.
-    /// Allocates nothing. For a generated model's <c>Parameters</c>, use <see cref="Step{TModel}(TModel)"/> instead, or call
-    /// <c>model.ParametersChanged()</c> afterwards: this overload sees only the span, so the packed copy of the weights that
-    /// the model's <c>Step</c> and <c>Forward</c> read still holds the old values.
+    /// Allocates nothing. When the span is (part of) a generated model's <c>Parameters</c>, that model's packed weights are
+    /// refreshed too (<c>ParametersChanged</c>), as by <see cref="Step{TModel}(TModel)"/>: its next <c>Step</c> and
+    /// <c>Forward</c> compute with the new values.
     /// </summary>
     /// <param name="parameters">The parameters, <see cref="ParameterCount"/> long; overwritten with the updated values.</param>
     /// <param name="gradients">dLoss/dParameters with the same layout; not modified.</param>
     /// <exception cref="ArgumentException">A span does not have <see cref="ParameterCount"/> elements (nothing is modified).</exception>
     public void Step(Span<T> parameters, ReadOnlySpan<T> gradients)
+    {
+        StepOnly(parameters, gradients);
+        ParameterOwners.Changed<T>(parameters);
+    }
+
+    private void StepOnly(Span<T> parameters, ReadOnlySpan<T> gradients)
     {
         CheckLength(parameters.Length, nameof(parameters));
         CheckLength(gradients.Length, nameof(gradients));
@@ -122,19 +128,19 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// Clips every gradient to [−<paramref name="clipValue"/>, <paramref name="clipValue"/>] and updates
     /// <paramref name="parameters"/> from the clipped gradients, in one pass over memory: exactly (bit for bit) what
     /// <see cref="GradientClipping.ClipByValue{T}(Span{T}, T)"/> followed by <see cref="Step(Span{T}, ReadOnlySpan{T})"/>
-    /// does, including what it leaves in <paramref name="gradients"/>: the clipped values. Allocates nothing.
+    /// does, including what it leaves in <paramref name="gradients"/>: the clipped values. Allocates nothing. Like that
+    /// overload, it refreshes the packed weights of the generated model whose <c>Parameters</c> the span is.
     /// </summary>
     /// <param name="parameters">The parameters, <see cref="ParameterCount"/> long; overwritten with the updated values.</param>
     /// <param name="gradients">dLoss/dParameters with the same layout; overwritten with the clipped gradients (NaN stays NaN).</param>
     /// <param name="clipValue">The largest gradient magnitude, ≥ 0 (char-rnn clips at 5).</param>
     /// <exception cref="ArgumentException">A span does not have <see cref="ParameterCount"/> elements, or
     /// <paramref name="clipValue"/> is negative or NaN (nothing is modified).</exception>
-    /// <remarks>Like <see cref="Step(Span{T}, ReadOnlySpan{T})"/>, it does not refresh a model's packed weights: for a
-    /// generated model use <see cref="Step{TModel}(TModel, T)"/>, or call <c>model.ParametersChanged()</c> afterwards.</remarks>
     public void Step(Span<T> parameters, Span<T> gradients, T clipValue)
     {
         GradientClipping.CheckLimit(clipValue, nameof(clipValue));
         Step(parameters, gradients, GradientTransform<T>.Clamp(clipValue));
+        ParameterOwners.Changed<T>(parameters);
     }
 
     /// <summary>
@@ -148,7 +154,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     public void Step<TModel>(TModel model) where TModel : class, IRecurrentModel<TModel, T>
     {
         CheckModel(model);
-        Step(model.Parameters, model.Gradients);
+        StepOnly(model.Parameters, model.Gradients);
         model.ParametersChanged();
     }
 
@@ -167,7 +173,8 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     public void Step<TModel>(TModel model, T clipValue) where TModel : class, IRecurrentModel<TModel, T>
     {
         CheckModel(model);
-        Step(model.Parameters, model.Gradients, clipValue);
+        GradientClipping.CheckLimit(clipValue, nameof(clipValue));
+        Step(model.Parameters, model.Gradients, GradientTransform<T>.Clamp(clipValue));
         model.ParametersChanged();
     }
 

@@ -285,6 +285,39 @@ public class CoreTeamTests
         RunThroughTheNextProbes(!togetherIsSlow, team, work, calls: 2 * CoreTeam.Probes + 100);
     }
 
+    // A busy machine pre-empts a helper in most together-calls but not all: the together way is then fast in a few probes
+    // and slow in the rest. The team judges each way by its median probe, so it runs alone (by the fastest probes it
+    // would have run together, slowly, for the rest of the interval).
+    [Fact]
+    public void AnAdaptiveTeam_JudgesByTheMedianProbe_NotTheFastest()
+    {
+        using var team = new CoreTeam(2);
+        var work = new PreemptedWork();
+        team.ProbeClock = () => Volatile.Read(ref work.Clock);
+        for (int call = 0; call < 2 * CoreTeam.Probes; call++)
+            team.Run(work);
+        Assert.True(team.RunsAlone, $"median probes (ticks as µs, together and alone): {team.MedianProbes}");
+    }
+
+    // Alone: 10 ticks. Together: 1 tick in every fourth call (both threads ran), 30 in the others (the helper waited).
+    private sealed class PreemptedWork : ITeamWork
+    {
+        public long Clock;
+        private int _togetherRuns;
+
+        public void Run(TeamPart part)
+        {
+            if (part.Count == 1)
+            {
+                Interlocked.Add(ref Clock, 10);
+                return;
+            }
+            if (part.Index == 0)
+                Interlocked.Add(ref Clock, _togetherRuns++ % 4 == 0 ? 1 : 30);
+            part.Sync();
+        }
+    }
+
     // Two works stepping in turn on one adaptive team (two models sharing it) are each timed both ways and each keep their
     // own choice: one whose together way is slow runs alone, the other together. (With one choice for the team, the probes'
     // alternation gave one work only together-probes and the other only alone-probes, so both followed a mixed verdict.)
@@ -351,7 +384,7 @@ public class CoreTeamTests
     {
         for (int call = calls % CoreTeam.ProbeInterval; call < CoreTeam.ProbeInterval + 2 * CoreTeam.Probes; call++)
             team.Run(work);
-        Assert.True(team.RunsAlone == alone, $"alone: {team.RunsAlone}, expected {alone}; fastest probes (µs, together and alone): {team.BestProbes}");
+        Assert.True(team.RunsAlone == alone, $"alone: {team.RunsAlone}, expected {alone}; median probes (µs, together and alone): {team.MedianProbes}");
     }
 
     // Alone: one part does everything. The probes' clock advances 1 tick for the fast way, 100 for the slow one.

@@ -41,6 +41,78 @@ public class ModelStepTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(-0.5, model.ParametersWhenNotified); // notified after the write
     }
 
+    // The span overloads refresh the packed weights of the model whose Parameters they step, as Step(model) does: the
+    // model then computes what a model given the same parameters by hand does (and no longer what it did before).
+    // "hoisted": the span taken once, before the steps, as a loop might.
+    [Theory, InlineData("span"), InlineData("span with clip"), InlineData("hoisted span")]
+    public void Span_overloads_refresh_the_packed_weights_of_the_model_they_step(string overload)
+    {
+        var model = new OptimizerLstmF();
+        model.InitializeParameters(seed: 5);
+        var optimizer = new Adam<float>(OptimizerLstmF.ParameterCount, learningRate: 0.05);
+        float[] before = Run(model);
+        Span<float> hoisted = model.Parameters;
+        for (int step = 0; step < 3; step++)
+        {
+            Gradient<float>(OptimizerLstmF.ParameterCount, step).CopyTo(model.Gradients);
+            switch (overload)
+            {
+                case "span": optimizer.Step(model.Parameters, model.Gradients); break;
+                case "span with clip": optimizer.Step(model.Parameters, model.Gradients, clipValue: 0.5f); break;
+                default: optimizer.Step(hoisted, model.Gradients); break;
+            }
+        }
+
+        var byHand = new OptimizerLstmF();
+        model.Parameters.CopyTo(byHand.Parameters);
+        byHand.ParametersChanged();
+        Assert.Equal(Run(byHand), Run(model));
+        Assert.NotEqual(before, Run(model));
+    }
+
+    // a step of a span that is no model's refreshes nothing, allocates nothing, and leaves the models alone
+    [Fact]
+    public void Span_overloads_allocate_nothing_with_models_registered()
+    {
+        var model = new OptimizerLstmF();
+        model.InitializeParameters(seed: 3);
+        float[] outputs = Run(model);
+        var optimizer = new Adam<float>(OptimizerLstmF.ParameterCount);
+        float[] parameters = model.Parameters.ToArray(), gradients = new float[parameters.Length];
+        gradients.AsSpan().Fill(0.25f);
+        model.Gradients.Fill(0.25f);
+        Assert.Equal(0, SteadyAllocation.Fewest(() => optimizer.Step(parameters, gradients), calls: 20));
+        Assert.Equal(outputs, Run(model));
+        Assert.Equal(0, SteadyAllocation.Fewest(() => optimizer.Step(model.Parameters, model.Gradients), calls: 20));
+        Assert.NotEqual(outputs, Run(model));
+    }
+
+    // the registry holds models weakly and drops the collected ones' entries
+    [Fact]
+    public void Collected_models_leave_the_registry()
+    {
+        static void Touch(int count)
+        {
+            for (int i = 0; i < count; i++) _ = new OptimizerLstmD().Parameters;
+        }
+        Touch(10_000);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        ParameterOwners.Changed<double>([]); // a pass over the entries, which drops the collected ones
+        // other tests running meanwhile keep a few hundred models of their own at most
+        Assert.InRange(ParameterOwners.Count<double>(), 0, 2_000);
+    }
+
+    private static float[] Run(OptimizerLstmF model)
+    {
+        var state = new OptimizerLstmF.State();
+        var outputs = new float[4];
+        for (int t = 0; t < outputs.Length; t++)
+            model.Step([0.5f * t - 0.7f], ref state, outputs.AsSpan(t, 1));
+        return outputs;
+    }
+
     [Fact]
     public void Step_model_with_a_different_parameter_count_throws_before_modifying()
     {

@@ -1,0 +1,94 @@
+using System.ComponentModel;
+using System.Numerics;
+
+namespace RnnGen;
+
+/// <summary>
+/// For generated code: which models own which parameter buffers, so that an optimizer given only a span
+/// (<see cref="Optimizer{T}.Step(Span{T}, ReadOnlySpan{T})"/>) refreshes the packed weights of the model whose
+/// <c>Parameters</c> it updated, as <see cref="Optimizer{T}.Step{TModel}(TModel)"/> does. A generated model registers
+/// itself, weakly (the registry keeps no model alive), the first time its <c>Parameters</c> span is taken — the only way
+/// to write its parameters.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class ParameterOwners
+{
+    /// <summary>
+    /// Registers <paramref name="model"/> once: when <paramref name="registered"/> (a field of the model, zero at first)
+    /// goes from 0 to 1.
+    /// </summary>
+    public static void Register<TModel, T>(TModel model, ref int registered)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (Interlocked.Exchange(ref registered, 1) == 0)
+            Registry<T>.Add(new Owner<TModel, T>(model));
+    }
+
+    /// <summary>
+    /// Called after <paramref name="parameters"/> were written: refreshes every live registered model whose
+    /// <c>Parameters</c> overlap them (<c>ParametersChanged</c>). Allocates nothing.
+    /// </summary>
+    internal static void Changed<T>(ReadOnlySpan<T> parameters) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Registry<T>.Changed(parameters);
+
+    /// <summary>Tests only: the entries kept for models of scalar type <typeparamref name="T"/>, live or not yet pruned.</summary>
+    internal static int Count<T>() where T : unmanaged, IFloatingPointIeee754<T> => Registry<T>.Count;
+
+    private abstract class Owner<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        /// <summary>Refreshes the model if it is alive and owns part of <paramref name="parameters"/>; false once it is collected.</summary>
+        public abstract bool RefreshIfOwner(ReadOnlySpan<T> parameters);
+    }
+
+    private sealed class Owner<TModel, T>(TModel model) : Owner<T>
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly WeakReference<TModel> _model = new(model);
+
+        public override bool RefreshIfOwner(ReadOnlySpan<T> parameters)
+        {
+            if (!_model.TryGetTarget(out var model)) return false;
+            if (parameters.Overlaps(model.Parameters)) model.ParametersChanged();
+            return true;
+        }
+    }
+
+    private static class Registry<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private static readonly List<Owner<T>> Owners = [];
+        private static int _pruneAt = 64;
+
+        public static int Count
+        {
+            get { lock (Owners) return Owners.Count; }
+        }
+
+        public static void Add(Owner<T> owner)
+        {
+            lock (Owners)
+            {
+                Owners.Add(owner);
+                if (Owners.Count < _pruneAt) return;
+                // drop the collected models' entries; amortised: the next pruning waits until the list has doubled
+                Owners.RemoveAll(static o => !o.RefreshIfOwner(default));
+                _pruneAt = Math.Max(64, 2 * Owners.Count);
+            }
+        }
+
+        public static void Changed(ReadOnlySpan<T> parameters)
+        {
+            lock (Owners)
+            {
+                for (int i = Owners.Count - 1; i >= 0; i--)
+                {
+                    if (Owners[i].RefreshIfOwner(parameters)) continue;
+                    Owners[i] = Owners[^1]; // collected: its entry goes
+                    Owners.RemoveAt(Owners.Count - 1);
+                }
+            }
+        }
+    }
+}
