@@ -227,8 +227,8 @@ public static partial class SafeTensors
         {
             if (!byName.TryGetValue(expected.Name, out var found))
                 continue;
-            if (found.DType is not ("F32" or "F64"))
-                throw ctx.Fail($"tensor '{found.Name}' has dtype {found.DType}; RnnGen models load F32 or F64 tensors. Convert it before saving (in PyTorch: model.float()).", found.Name);
+            if (!ScalarCodec.IsFloat(found.DType))
+                throw ctx.Fail($"tensor '{found.Name}' has dtype {found.DType}; RnnGen models load F32, F64, F16 or BF16 tensors. Convert it before saving (in PyTorch: model.float()).", found.Name);
             if (found.DType != modelDType && !options.AllowPrecisionConversion)
                 throw ctx.Fail($"tensor '{found.Name}' has dtype {found.DType}, but {model} is a {(modelDType == "F32" ? "float (F32)" : "double (F64)")} model and " +
                                $"{nameof(SafeTensorsLoadOptions.AllowPrecisionConversion)} is false.", found.Name);
@@ -317,15 +317,14 @@ public static partial class SafeTensors
                 ReadExactly(stream, MemoryMarshal.AsBytes(destination), source, 0, ctx);
                 continue;
             }
-            bool isF64 = source.DType == "F64";
-            int size = isF64 ? 8 : 4;
+            int size = ScalarCodec.SizeOf(source.DType);
             int perChunk = Scratch().Length / size;
             for (int start = 0; start < destination.Length; start += perChunk)
             {
                 int n = Math.Min(perChunk, destination.Length - start);
                 Span<byte> bytes = Scratch().AsSpan(0, n * size);
                 ReadExactly(stream, bytes, source, (long)start * size, ctx);
-                int overflow = ScalarCodec.Decode(bytes, isF64, destination.Slice(start, n));
+                int overflow = ScalarCodec.Decode(bytes, source.DType, destination.Slice(start, n));
                 if (overflow >= 0)
                     throw ctx.Fail($"tensor '{source.Name}': element {start + overflow} ({BinaryPrimitives.ReadDoubleLittleEndian(bytes[(overflow * 8)..]).ToString("R", CultureInfo.InvariantCulture)}) " +
                                    "is beyond the range of float; this F64 tensor cannot be loaded into a float model.", source.Name);

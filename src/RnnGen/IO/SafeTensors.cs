@@ -30,8 +30,9 @@ namespace RnnGen;
 /// followed by <c>ParametersChanged()</c>. Any problem is a <see cref="ModelFileException"/> and the model is
 /// unchanged. No allocation is sized from the header before it is checked against the file's length.</para>
 /// <para><b>Precision.</b> F32 tensors load into double models and F64 tensors into float models (rounded to nearest),
-/// because PyTorch users usually save float32; see <see cref="SafeTensorsLoadOptions.AllowPrecisionConversion"/>.
-/// Other dtypes (BF16, F16, integers) are refused: convert in PyTorch with <c>.float()</c> first.</para>
+/// because PyTorch users usually save float32; F16 and BF16 tensors (half-precision checkpoints) load into either, exactly
+/// (every such value is a float); see <see cref="SafeTensorsLoadOptions.AllowPrecisionConversion"/>. Integer and boolean
+/// tensors are refused: convert in PyTorch with <c>.float()</c> first.</para>
 /// <para>The generic methods infer <c>TModel</c> and <c>T</c> from the model: <c>SafeTensors.Save(model, "m.safetensors")</c>.</para>
 /// </remarks>
 public static partial class SafeTensors

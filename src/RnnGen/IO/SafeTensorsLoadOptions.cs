@@ -15,9 +15,9 @@ public sealed class SafeTensorsLoadOptions
     public bool IgnoreExtraTensors { get; init; }
 
     /// <summary>
-    /// Load F32 tensors into a double model (exact) and F64 tensors into a float model (rounded to
-    /// nearest; a finite value beyond the float range is refused). Default true. When false, the dtype
-    /// must match the model's precision.
+    /// Load F32 tensors into a double model (exact), F64 tensors into a float model (rounded to
+    /// nearest; a finite value beyond the float range is refused), and F16 and BF16 tensors into either
+    /// (exact). Default true. When false, the dtype must match the model's precision.
     /// </summary>
     public bool AllowPrecisionConversion { get; init; } = true;
 

@@ -6,9 +6,10 @@ using System.Runtime.InteropServices;
 namespace RnnGen;
 
 /// <summary>
-/// Model scalars (float or double) to and from little-endian F32 / F64 bytes. On little-endian machines
-/// a tensor of the model's own precision is copied as raw bytes; otherwise values go through
-/// <see cref="BinaryPrimitives"/> one by one (big-endian machines, precision conversion).
+/// Model scalars (float or double) to and from little-endian F32 / F64 bytes, and from F16 (IEEE half) and BF16 (bfloat16,
+/// the upper half of an F32) bytes, which both widen exactly. On little-endian machines a tensor of the model's own
+/// precision is copied as raw bytes; otherwise values go through <see cref="BinaryPrimitives"/> one by one (big-endian
+/// machines, precision conversion).
 /// </summary>
 internal static class ScalarCodec
 {
@@ -51,17 +52,33 @@ internal static class ScalarCodec
 
     /// <summary>Whether bytes of <paramref name="dtype"/> can be copied into a span of <typeparamref name="T"/> as they are.</summary>
     internal static bool CanCopyRaw<T>(string dtype) =>
-        BitConverter.IsLittleEndian && Unsafe.SizeOf<T>() == (dtype == "F64" ? 8 : 4);
+        BitConverter.IsLittleEndian && dtype == DTypeOf<T>();
+
+    /// <summary>Whether a model loads tensors of <paramref name="dtype"/>: the floating-point ones.</summary>
+    internal static bool IsFloat(string dtype) => dtype is "F64" or "F32" or "F16" or "BF16";
+
+    /// <summary>Bytes per element of a floating-point <paramref name="dtype"/>.</summary>
+    internal static int SizeOf(string dtype) => dtype switch { "F64" => 8, "F32" => 4, _ => 2 };
 
     /// <summary>
-    /// Converts little-endian F32 (<paramref name="isF64"/> false) or F64 bytes into <paramref name="destination"/>.
+    /// Converts little-endian bytes of a floating-point <paramref name="dtype"/> into <paramref name="destination"/>.
     /// Returns the index of the first finite value that does not fit <typeparamref name="T"/> (it would become
-    /// infinite), or −1 when every value fits.
+    /// infinite: F64 into float), or −1 when every value fits.
     /// </summary>
-    internal static int Decode<T>(ReadOnlySpan<byte> source, bool isF64, Span<T> destination)
+    internal static int Decode<T>(ReadOnlySpan<byte> source, string dtype, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (isF64)
+        if (dtype == "F16")
+        {
+            for (int i = 0; i < destination.Length; i++)
+                destination[i] = T.CreateTruncating((float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(source[(2 * i)..])));
+        }
+        else if (dtype == "BF16")
+        {
+            for (int i = 0; i < destination.Length; i++)
+                destination[i] = T.CreateTruncating(BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(source[(2 * i)..]) << 16));
+        }
+        else if (dtype == "F64")
         {
             for (int i = 0; i < destination.Length; i++)
             {

@@ -252,19 +252,19 @@ public class ScalarCodecTests
         double[] d = [1.0 / 3.0, -0.0, double.Epsilon, 1e300, double.NegativeInfinity];
 
         var ff = new float[5];
-        Assert.Equal(-1, ScalarCodec.Decode<float>(HandMadeFile.F32(f), isF64: false, ff));
+        Assert.Equal(-1, ScalarCodec.Decode<float>(HandMadeFile.F32(f), "F32", ff));
         Assert.Equal(IoTestUtil.Bits(f), IoTestUtil.Bits(ff));
 
         var dd = new double[5];
-        Assert.Equal(-1, ScalarCodec.Decode<double>(HandMadeFile.F64(d), isF64: true, dd));
+        Assert.Equal(-1, ScalarCodec.Decode<double>(HandMadeFile.F64(d), "F64", dd));
         Assert.Equal(IoTestUtil.Bits(d), IoTestUtil.Bits(dd));
 
         var fd = new double[5];
-        Assert.Equal(-1, ScalarCodec.Decode<double>(HandMadeFile.F32(f), isF64: false, fd));
+        Assert.Equal(-1, ScalarCodec.Decode<double>(HandMadeFile.F32(f), "F32", fd));
         Assert.Equal(f.Select(v => (double)v).ToArray(), fd);
 
         var df = new float[5];
-        Assert.Equal(3, ScalarCodec.Decode<float>(HandMadeFile.F64(d), isF64: true, df)); // 1e300 does not fit a float
+        Assert.Equal(3, ScalarCodec.Decode<float>(HandMadeFile.F64(d), "F64", df)); // 1e300 does not fit a float
         Assert.Equal(new[] { 0.333333343f, -0f, 0f }, df[..3]);
     }
 }

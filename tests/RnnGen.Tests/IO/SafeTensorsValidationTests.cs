@@ -26,7 +26,7 @@ public class SafeTensorsValidationTests
         ["content after the JSON object"] = (Build(TinyHeader + "{}", TinyData), "the header is not valid JSON", null),
         ["invalid UTF-8"] = (Build(Concat(Encoding.UTF8.GetBytes("{\"__metadata__\":{\"a\":\""), [0xC3, 0x28], Encoding.UTF8.GetBytes("\"}}")), []), "the header is not valid UTF-8", null),
         ["unknown dtype"] = (Build(Header(Meta, WeightHh.Replace("F32", "F17"), BiasHh, WeightIh, BiasIh), TinyData), "tensor 'weight_hh_l0' has the unknown dtype 'F17'", "weight_hh_l0"),
-        ["BF16 tensor"] = (Build(Header(Meta, WeightHh, Entry("bias_hh_l0", "BF16", "[4]", 0, 8), WeightIh, BiasIh), TinyData), "tensor 'bias_hh_l0' has dtype BF16; RnnGen models load F32 or F64 tensors", "bias_hh_l0"),
+        ["I16 tensor"] = (Build(Header(Meta, WeightHh, Entry("bias_hh_l0", "I16", "[4]", 0, 8), WeightIh, BiasIh), TinyData), "tensor 'bias_hh_l0' has dtype I16; RnnGen models load F32, F64, F16 or BF16 tensors", "bias_hh_l0"),
         ["integer tensor"] = (Build(Header(Meta, WeightHh, Entry("bias_hh_l0", "I32", "[2]", 0, 8), WeightIh, BiasIh), TinyData), "tensor 'bias_hh_l0' has dtype I32", "bias_hh_l0"),
         ["transposed shape"] = (Build(Header(Meta, WeightHh, BiasHh, Entry("weight_ih_l0", "F32", "[3,2]", 8, 32), BiasIh), TinyData), "tensor 'weight_ih_l0' has shape [3, 2], but IoTinyF (RNN-tanh 3→2×1, float, 14 parameters) expects [2, 3]", "weight_ih_l0"),
         ["flattened shape"] = (Build(Header(Meta, WeightHh, BiasHh, Entry("weight_ih_l0", "F32", "[6]", 8, 32), BiasIh), TinyData), "has shape [6], but", "weight_ih_l0"),

@@ -80,7 +80,7 @@ internal static class OnnxTensors
                 break;
             case TensorProto.Types.DataType.Double when raw:
                 ReadOnlySpan<byte> doubles = CheckedRaw(tensor, destination.Length, sizeof(double), what, source);
-                int beyond = ScalarCodec.Decode(doubles, isF64: true, destination);
+                int beyond = ScalarCodec.Decode(doubles, "F64", destination);
                 if (beyond >= 0) throw BeyondRange(beyond, BinaryPrimitives.ReadDoubleLittleEndian(doubles.Slice(beyond * sizeof(double))), tensor, what, source);
                 break;
             case TensorProto.Types.DataType.Float:
