@@ -234,6 +234,7 @@ internal sealed class ModelEmitter
             if (Separate)
                 w.Line($"private readonly {aligned} _gh = new(GateRows);        // Step: gate pre-activations from the hidden state (+ b_hh)");
             w.Line($"private readonly {aligned} _stepRecords = new(2 * StepRecordSize); // Step: the state going in, then coming out");
+            w.Line("private bool _placementChosen;                        // whether ParametersChanged has placed the streamed weights (Placement)");
             if (Teamed)
                 w.Line(_spec.Tokens
                     ? "private readonly int[] _stepInput = new int[1];          // Step on a team: the token, where every core reads it"
@@ -273,6 +274,15 @@ internal sealed class ModelEmitter
         w.Line("/// </summary>");
         w.Line("public void ParametersChanged()");
         w.Open();
+        if (!InPlaceStep)
+        {
+            // a model whose weights fill much of a core's L2: where its pages land decides how fast a step streams them
+            w.Line("if (!_placementChosen)");
+            w.Open();
+            w.Line("_placementChosen = true; // the first time, before packing: keep the fastest of a few placements of the streamed weights");
+            w.Line($"global::RnnGen.Kernels.Placement.Choose({string.Join(", ", _streamed)});");
+            w.Close();
+        }
         w.Line($"{RoSpan} p = _parameters;");
         for (int l = 0; l < L; l++)
         {
@@ -304,9 +314,13 @@ internal sealed class ModelEmitter
         w.Line();
     }
 
+    /// <summary>The packed matrices a step streams, in the order it reads them (filled by <see cref="PackedFields"/>).</summary>
+    private readonly List<string> _streamed = new();
+
     private void PackedFields()
     {
         var w = _w;
+        _streamed.Clear();
         string packed = $"global::RnnGen.Kernels.PackedMatrix<{_t}>";
         string columns = $"global::RnnGen.Kernels.TransposedMatrix<{_t}>";
         w.Line("// Packed copies of the weights that Step and Forward stream through (refreshed by ParametersChanged).");
@@ -318,17 +332,26 @@ internal sealed class ModelEmitter
             {
                 w.Line($"private readonly {columns} _embedding = new(GateRows, InputSize); // weight_ih_l0 columns{(Separate ? " + bias_ih_l0" : " + both biases")}, one per token");
                 w.Line($"private readonly {packed} _hidden0 = new(GateRows, HiddenSize); // weight_hh_l0{(Separate ? " + bias_hh_l0" : "")}");
+                _streamed.Add("_hidden0");
             }
             else if (!Separate)
+            {
                 w.Line($"private readonly {packed} _layer{N(l)} = new(GateRows, {inWidth}, HiddenSize); // [weight_ih_l{N(l)} | weight_hh_l{N(l)}] + both biases");
+                _streamed.Add($"_layer{N(l)}");
+            }
             else
             {
                 w.Line($"private readonly {packed} _input{N(l)} = new(GateRows, {inWidth}); // weight_ih_l{N(l)} + bias_ih_l{N(l)}");
                 w.Line($"private readonly {packed} _hidden{N(l)} = new(GateRows, HiddenSize); // weight_hh_l{N(l)} + bias_hh_l{N(l)}");
+                _streamed.Add($"_input{N(l)}");
+                _streamed.Add($"_hidden{N(l)}");
             }
         }
         if (Head)
+        {
             w.Line($"private readonly {packed} _head = new(OutputSize, HiddenSize); // head.weight + head.bias");
+            _streamed.Add("_head");
+        }
     }
 
     private void StateAndTape()

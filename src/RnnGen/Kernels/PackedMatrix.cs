@@ -25,7 +25,7 @@ namespace RnnGen.Kernels;
 /// <see cref="CoreTeam"/>), of which only the one that ends at the last row uses the scratch.</para>
 /// </remarks>
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code; not an API to program against
-public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
+public sealed class PackedMatrix<T> : IStreamedWeights where T : unmanaged, INumber<T>
 {
     // Lanes whose accumulators share one pass over a block: a tile of four row vectors by up to four lanes is
     // 16 accumulators, which with the four weight vectors and the broadcasts fits the 32 AVX-512 registers and keeps
@@ -33,9 +33,10 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
     // at 1–16 lanes; eight row vectors by two lanes, or half blocks by four to six lanes, were slower.)
     private const int MaxTileLanes = 4;
 
-    private readonly T[] _packed;    // [padding to 64 bytes | bias (blocks · block) | weights (blocks · block · columns)]
-    private readonly int _bias;      // offset of the bias in _packed (64-byte aligned)
-    private readonly int _weights;   // offset of the weights in _packed (64-byte aligned)
+    private T[] _packed;             // [padding to 64 bytes | bias (blocks · block) | weights (blocks · block · columns)]
+    private int _bias;               // offset of the bias in _packed (64-byte aligned)
+    private int _weights;            // offset of the weights in _packed (64-byte aligned)
+    private readonly int _length;    // elements from the bias on
     private readonly int _block;
     private readonly int _lastVectors; // vectors of the last block (4 unless Rows ends inside a block: then only as many as it needs)
     private readonly T[] _tail;      // a tile of outputs (MaxTileLanes blocks), for the last partial block
@@ -53,13 +54,33 @@ public sealed class PackedMatrix<T> where T : unmanaged, INumber<T>
         int partial = rows % _block, width = Simd.Width<T>();
         _lastVectors = partial == 0 ? 4 : (partial + width - 1) / width;
         int padded = checked((rows + _block - 1) / _block * _block);
-        _packed = Simd.AllocateAligned<T>(checked(padded + padded * (leftColumns + rightColumns)), out _bias);
+        _length = checked(padded + padded * (leftColumns + rightColumns));
+        _packed = Simd.AllocateAligned<T>(_length, out _bias);
         _weights = _bias + padded;
         _tail = new T[MaxTileLanes * _block];
     }
 
     /// <summary>Output rows.</summary>
     public int Rows { get; }
+
+    int IStreamedWeights.StreamedBytes => _length * Unsafe.SizeOf<T>();
+
+    WeightStorage IStreamedWeights.Storage => new(_packed, _bias * Unsafe.SizeOf<T>());
+
+    WeightStorage IStreamedWeights.Allocate()
+    {
+        T[] array = Simd.AllocateAligned<T>(_length, out int start);
+        return new(array, start * Unsafe.SizeOf<T>());
+    }
+
+    void IStreamedWeights.Use(WeightStorage storage)
+    {
+        // the bias and weights keep their distance from the aligned start; the caller packs after this
+        int padded = _weights - _bias;
+        _packed = (T[])storage.Array;
+        _bias = storage.ByteOffset / Unsafe.SizeOf<T>();
+        _weights = _bias + padded;
+    }
 
     /// <summary>Columns of the first matrix (length of <c>x₁</c>).</summary>
     public int LeftColumns { get; }

@@ -259,12 +259,13 @@ internal static class MarkdownReport
                       $"{WeightFloor.VectorBits}-bit vectors on this machine and 8 independent accumulators; *efficiency* = floor time / " +
                       "step time. Two caveats. (1) The floor reads the parameters as PyTorch lays them out, both bias vectors of every " +
                       "layer included; RnnGen's packed copy folds them into one, so a step reads slightly fewer bytes (LSTM 1→16: " +
-                      "4,608 against 4,864, 5 % fewer; 64→128×2: 0.4 %). (2) The floor's copy and the model's weights lie on " +
-                      "different pages, and where a stream near the L2's size lands decides how well it fits that cache: the same loop " +
-                      "over two buffers of the same size took 4.2–5.7 µs in different processes (2 MB huge pages, madvise and MADV_COLLAPSE, " +
-                      "did not steady it: 4.8–5.8 µs over six processes; the VM's guest-physical pages are not the host's). An efficiency above 1 is that " +
-                      "placement, not a step faster than memory; the spread (benchmark-spread.md) shows each model over seven " +
-                      "processes.");
+                      "4,608 against 4,864, 5 % fewer; 64→128×2: 0.4 %). (2) Where a stream near the L2's size lands " +
+                      "decides how well it fits that cache: one buffer of 904 KB read in 4.3–5.6 µs depending on its pages, within " +
+                      "one process and steadily so (2 MB huge pages did not steady it: the VM's guest-physical pages are not the " +
+                      "host's). So a model's streamed weights of 256 KB to 4 MB, and the floor's copy alike, keep the fastest of twelve " +
+                      "placements timed when they are created (`Placement`): the floor is the best read of that many bytes found, and " +
+                      "the step is judged against it. The choice is made once, from a few milliseconds of timing, so it still " +
+                      "varies between processes; the spread (benchmark-spread.md) shows each model over seven processes.");
         md.AppendLine("- **naive C#**: what a user writes by hand: sizes at run time, PyTorch's tensors as they come, one " +
                       "`TensorPrimitives.Dot` per gate row, `MathF` activations, no allocation.");
         md.AppendLine("- **TorchSharp module**: TorchSharp 0.107.0 (libtorch 2.10.0 CPU, 1 thread: `torch.set_num_threads(1)`) `nn.LSTM` / `nn.GRU`, one step [1, 1, In] per " +

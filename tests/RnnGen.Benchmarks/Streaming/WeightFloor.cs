@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using RnnGen.Kernels;
 
 namespace RnnGen.Benchmarks.Streaming;
 
@@ -9,19 +10,38 @@ namespace RnnGen.Benchmarks.Streaming;
 /// The floor of a batch-1 step: the time to read every parameter of the model once, with the widest vectors the
 /// machine accelerates (Vector512 on AVX-512, else <see cref="Vector{T}"/>), eight independent accumulators so that
 /// neither add latency nor a dependency chain limits it, from a 64-byte-aligned copy of the weights. A step must at
-/// least read every weight, so <c>efficiency = floor time / step time</c> is at most about 1.
+/// least read every weight, so <c>efficiency = floor time / step time</c> is at most about 1. The copy's pages are
+/// chosen as a model's streamed weights are (<see cref="Placement"/>: the fastest of twelve placements, for weights of
+/// 256 KB to 4 MB), so the floor is the best read of that many bytes, not one draw of the operating system's placement.
 /// </summary>
-internal sealed unsafe class WeightFloor : IDisposable
+internal sealed unsafe class WeightFloor : IStreamedWeights, IDisposable
 {
     private const int Accumulators = 8;
+    private float[] _array; // pinned
+    private int _start;     // the 64-byte-aligned start in _array
     private float* _weights;
     private readonly int _count;
 
     public WeightFloor(ReadOnlySpan<float> weights)
     {
         _count = weights.Length;
-        _weights = (float*)NativeMemory.AlignedAlloc((nuint)_count * sizeof(float), 64);
+        _array = Simd.AllocateAligned<float>(_count, out _start);
+        _weights = (float*)Unsafe.AsPointer(ref _array[_start]);
+        Placement.Choose(this);
         weights.CopyTo(new Span<float>(_weights, _count));
+    }
+
+    int IStreamedWeights.StreamedBytes => _count * sizeof(float);
+
+    WeightStorage IStreamedWeights.Storage => new(_array, _start * sizeof(float));
+
+    WeightStorage IStreamedWeights.Allocate() => new(Simd.AllocateAligned<float>(_count, out int start), start * sizeof(float));
+
+    void IStreamedWeights.Use(WeightStorage storage)
+    {
+        _array = (float[])storage.Array;
+        _start = storage.ByteOffset / sizeof(float);
+        _weights = (float*)Unsafe.AsPointer(ref _array[_start]);
     }
 
     /// <summary>Width in bits of the vectors <see cref="Read"/> uses on this machine.</summary>
@@ -81,9 +101,5 @@ internal sealed unsafe class WeightFloor : IDisposable
         return sum;
     }
 
-    public void Dispose()
-    {
-        NativeMemory.AlignedFree(_weights);
-        _weights = null;
-    }
+    public void Dispose() => _weights = null; // the pinned array goes with the object
 }

@@ -1,0 +1,157 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace RnnGen.Kernels;
+
+/// <summary>Where a packed weight matrix keeps its values: a pinned array and the byte offset of its 64-byte-aligned start.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public readonly record struct WeightStorage(Array Array, int ByteOffset);
+
+/// <summary>Weights a model's <c>Step</c> streams once per call, whose storage <see cref="Placement"/> may replace before they are packed.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public interface IStreamedWeights
+{
+    /// <summary>Bytes from the storage's start that a step reads.</summary>
+    int StreamedBytes { get; }
+
+    /// <summary>The storage in use.</summary>
+    WeightStorage Storage { get; }
+
+    /// <summary>A new zero storage of the same size (not in use).</summary>
+    WeightStorage Allocate();
+
+    /// <summary>Uses <paramref name="storage"/> (from <see cref="Allocate"/>) from now on; its values are not copied.</summary>
+    void Use(WeightStorage storage);
+}
+
+/// <summary>
+/// For generated code: picks where in memory a model's streamed weights live. A model whose weights fill most of a core's
+/// L2 cache (the LSTM 64→128×2's 904 KB in the 1 MB of this machine's L2) streams them at L2 speed only if the pages they
+/// landed on spread evenly over the cache's sets; which pages the operating system (or a hypervisor) gives an allocation
+/// is beyond the program's control, and on the development VM one placement streamed up to 30 % slower than another in
+/// the same process, and stayed so (the step's time follows its weights' read time). So before the weights are first
+/// packed, twelve candidate placements are allocated, written (a page never written is the shared zero page) and each
+/// timed streaming all of the weights, as a step does, in three interleaved rounds; the fastest is kept and the others
+/// are left to the garbage collector. About 5 ms and, for that moment, twelve times the weights' memory, once per model;
+/// the values are packed afterwards, so no result depends on the choice.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class Placement
+{
+    /// <summary>Candidate placements timed (the current one included).</summary>
+    internal const int Candidates = 12;
+
+    /// <summary>Below this many bytes the weights use little of the cache, and any placement fits.</summary>
+    internal const int MinBytes = 256 * 1024;
+
+    /// <summary>Above this many bytes the weights stream from L3 or memory, where placement does not decide.</summary>
+    internal const int MaxBytes = 4 * 1024 * 1024;
+
+    private const int Rounds = 3, Passes = 15;
+
+    [ThreadStatic] private static double[]? t_lastTimes;
+
+    /// <summary>Diagnostics: the times of the candidates of this thread's last choice (timestamp ticks), the chosen one the least.</summary>
+    internal static double[]? LastTimes { get => t_lastTimes; private set => t_lastTimes = value; }
+
+    // Tests, for their own thread: a timing of one candidate (its index, its storages in the order given) instead of the
+    // clock's, and whether to choose at all (false: Choose keeps the placement it finds).
+    [ThreadStatic] private static Func<int, WeightStorage[], double>? t_timeOverride;
+    [ThreadStatic] private static bool t_disabled;
+
+    internal static Func<int, WeightStorage[], double>? TimeOverride { get => t_timeOverride; set => t_timeOverride = value; }
+
+    internal static bool Enabled { get => !t_disabled; set => t_disabled = !value; }
+
+    private static int s_sink;
+
+    /// <summary>
+    /// Times <see cref="Candidates"/> placements of <paramref name="weights"/> (all of them together, in the order given)
+    /// and keeps the fastest: each matrix then uses its storage in that placement. Call before packing the values. Does
+    /// nothing unless the weights together take between 256 KB and 4 MB.
+    /// </summary>
+    public static void Choose(params IStreamedWeights[] weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        long total = 0;
+        foreach (var w in weights) total += w.StreamedBytes;
+        if (!Enabled || total < MinBytes || total > MaxBytes) return;
+
+        var candidates = new WeightStorage[Candidates][];
+        candidates[0] = weights.Select(w => w.Storage).ToArray();
+        for (int k = 1; k < Candidates; k++)
+            candidates[k] = weights.Select(w => w.Allocate()).ToArray();
+        // write every page first: memory never written is mapped to the one shared zero page, which any placement reads fast
+        foreach (var candidate in candidates)
+            for (int i = 0; i < weights.Length; i++)
+                Bytes(candidate[i], weights[i].StreamedBytes).Clear();
+
+        var best = new double[Candidates];
+        best.AsSpan().Fill(double.PositiveInfinity);
+        for (int round = 0; round < Rounds; round++) // rounds interleave the candidates, so a slow moment hits them alike
+            for (int k = 0; k < Candidates; k++)
+                best[k] = Math.Min(best[k], TimeOverride?.Invoke(k, candidates[k]) ?? Time(weights, candidates[k]));
+
+        int chosen = Array.IndexOf(best, best.Min());
+        LastTimes = best;
+        for (int i = 0; i < weights.Length; i++)
+            weights[i].Use(candidates[chosen][i]);
+    }
+
+    /// <summary>The median time of <see cref="Passes"/> passes over every storage, after one to bring them into the cache.</summary>
+    private static double Time(IStreamedWeights[] weights, WeightStorage[] storages)
+    {
+        Span<long> ticks = stackalloc long[Passes];
+        int sink = Pass(weights, storages);
+        for (int p = 0; p < Passes; p++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            sink += Pass(weights, storages);
+            ticks[p] = Stopwatch.GetTimestamp() - start;
+        }
+        s_sink += sink;
+        ticks.Sort();
+        return ticks[Passes / 2];
+    }
+
+    private static int Pass(IStreamedWeights[] weights, WeightStorage[] storages)
+    {
+        int sink = 0;
+        for (int i = 0; i < weights.Length; i++)
+            sink += Read(ref MemoryMarshal.GetReference(Bytes(storages[i], weights[i].StreamedBytes)), weights[i].StreamedBytes);
+        return sink;
+    }
+
+    private static Span<byte> Bytes(WeightStorage storage, int length) =>
+        MemoryMarshal.CreateSpan(ref Unsafe.AddByteOffset(ref MemoryMarshal.GetArrayDataReference(storage.Array), (nint)storage.ByteOffset), length);
+
+    /// <summary>Reads <paramref name="bytes"/> bytes with the widest vectors, four independent accumulators.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // optimised at once: it runs once per model, never tiered up
+    private static int Read(ref byte start, int bytes)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<byte> a = default, b = default, c = default, d = default;
+            int i = 0;
+            for (; i + 256 <= bytes; i += 256)
+            {
+                a |= Vector512.LoadUnsafe(ref start, (nuint)i);
+                b |= Vector512.LoadUnsafe(ref start, (nuint)(i + 64));
+                c |= Vector512.LoadUnsafe(ref start, (nuint)(i + 128));
+                d |= Vector512.LoadUnsafe(ref start, (nuint)(i + 192));
+            }
+            return (a | b | c | d).GetElement(0) + i;
+        }
+        Vector128<byte> e = default, f = default;
+        int j = 0;
+        for (; j + 32 <= bytes; j += 32)
+        {
+            e |= Vector128.LoadUnsafe(ref start, (nuint)j);
+            f |= Vector128.LoadUnsafe(ref start, (nuint)(j + 16));
+        }
+        return (e | f).GetElement(0) + j;
+    }
+}
