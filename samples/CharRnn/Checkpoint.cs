@@ -19,8 +19,9 @@ public sealed record CheckpointInfo(string Path, string ModelName, Vocabulary Vo
 /// <summary>
 /// Checkpoints: one training checkpoint file (<see cref="TrainingCheckpoint"/>, written atomically) with the model's
 /// parameters under PyTorch's names, RMSProp's running averages, step count and learning rate, and the vocabulary and the
-/// training position in its metadata, so that <c>--resume</c> continues exactly where training stopped and
-/// <c>generate</c> reads the model from the same file.
+/// training position in its metadata, so that <c>--resume</c> continues from the best parameters saved, with the optimizer
+/// state, step count and learning rate that went with them (an interrupted epoch starts over), and <c>generate</c> reads
+/// the model from the same file.
 /// </summary>
 public static class Checkpoint
 {

@@ -254,9 +254,10 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             _epochsDone = epoch.Epoch;
             int number = _epochOffset + epoch.Epoch;
             double loss = epoch.Validation!.Value.Loss;
-            bool best = Consider(loss, number);
-            // char-rnn: after each epoch from `learning_rate_decay_after` on, lr ← lr × decay.
+            // char-rnn: after each epoch from `learning_rate_decay_after` on, lr ← lr × decay. Before the snapshot, so that a
+            // checkpoint holds the rate of the next step, as the end of a run saves it
             if (number >= _settings.LearningRateDecayAfter) _optimizer.LearningRate *= _settings.LearningRateDecay;
+            bool best = Consider(loss, number);
 
             if (!_sinceEpochLine.IsRunning || _sinceEpochLine.Elapsed >= EpochLineInterval)
             {

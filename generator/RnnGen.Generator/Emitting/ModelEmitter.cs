@@ -279,8 +279,9 @@ internal sealed class ModelEmitter
             // a model whose weights fill much of a core's L2: where its pages land decides how fast a step streams them
             w.Line("if (!_placementChosen)");
             w.Open();
-            w.Line("_placementChosen = true; // the first time, before packing: keep the fastest of a few placements of the streamed weights");
+            w.Line("// the first time, before packing: keep the fastest of a few placements of the streamed weights");
             w.Line($"global::RnnGen.Kernels.Placement.Choose({string.Join(", ", _streamed)});");
+            w.Line("_placementChosen = true;");
             w.Close();
         }
         w.Line($"{RoSpan} p = _parameters;");

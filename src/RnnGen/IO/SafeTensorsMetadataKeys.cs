@@ -46,7 +46,7 @@ public static class SafeTensorsMetadataKeys
     public const string Precision = "rnngen.precision";
 
     /// <summary>
-    /// A training checkpoint (<see cref="TrainingCheckpoint"/>): the optimizer's class, e.g. <c>"RmsProp"</c>. Checked on
+    /// A training checkpoint (<see cref="TrainingCheckpoint"/>): the optimizer's class with its namespace, e.g. <c>"RnnGen.RmsProp"</c>. Checked on
     /// <see cref="TrainingCheckpoint"/>'s load against the optimizer given.
     /// </summary>
     public const string CheckpointOptimizer = "rnngen.checkpoint.optimizer";

@@ -47,11 +47,14 @@ public static class TrainingCheckpoint
     /// <param name="path">The file to create or replace (conventionally <c>*.safetensors</c>).</param>
     /// <param name="metadata">Your own <c>__metadata__</c> entries (an epoch, a vocabulary); keys must not start with <c>rnngen.</c>.</param>
     /// <exception cref="ArgumentException">A metadata key is reserved or a value is null.</exception>
+    /// <exception cref="InvalidOperationException">The trainer is running on another thread (from its events it is fine).</exception>
     public static void Save<TModel, T>(SequenceTrainer<TModel, T> trainer, string path, IReadOnlyDictionary<string, string>? metadata = null)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(trainer);
+        if (trainer.RunningOnAnotherThread)
+            throw new InvalidOperationException("The trainer is running on another thread: save its checkpoint from its events (EpochCompleted, BestModelFound), which run between updates, or after Train returns.");
         ulong[] shuffle = trainer.ShuffleState;
         Write(trainer.Model, trainer.Optimizer, path, metadata, shuffle);
     }
@@ -181,7 +184,9 @@ public static class TrainingCheckpoint
                 shuffle = SequenceTrainer<TModel, T>.ShuffleFrom(parsed.Select(w => w!.Value).ToArray());
             }
             // the optimizer's state buffers: as many as the optimizer given keeps (SGD with or without momentum, Adam with or without amsgrad)
-            long savedBuffers = header.Find(OptimizerStateTensor) is { Shape: [long buffers, _] } ? buffers : 0;
+            // (a state tensor of another rank is reported with its shape by the tensor checks that follow)
+            var state = header.Find(OptimizerStateTensor);
+            long savedBuffers = state is null ? 0 : state.Shape is [long buffers, _] ? buffers : optimizer.StateBufferCount;
             if (savedBuffers != optimizer.StateBufferCount)
                 throw ctx.Fail($"its optimizer state has {savedBuffers} buffers per parameter, and the {OptimizerName(optimizer)} given keeps " +
                                $"{optimizer.StateBufferCount}: create the optimizer with the settings of the saved run (e.g. the same momentum or amsgrad).",
@@ -214,10 +219,11 @@ public static class TrainingCheckpoint
                                         $"{model.Parameters.Length}; create it with {typeof(TModel).Name}.ParameterCount.", nameof(optimizer));
     }
 
-    /// <summary>The optimizer's class without its type argument: <c>RmsProp</c>, <c>Adam</c>.</summary>
+    /// <summary>The optimizer's class with its namespace, without its type argument: <c>RnnGen.RmsProp</c>, <c>RnnGen.Adam</c>.</summary>
     private static string OptimizerName<T>(Optimizer<T> optimizer) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        string name = optimizer.GetType().Name;
+        Type type = optimizer.GetType();
+        string name = type.Namespace is { } ns ? $"{ns}.{type.Name}" : type.Name;
         int tick = name.IndexOf('`');
         return tick < 0 ? name : name[..tick];
     }

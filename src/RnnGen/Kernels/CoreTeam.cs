@@ -62,7 +62,14 @@ public sealed class CoreTeam : IDisposable
         public readonly long[] Together = new long[Probes], AloneTicks = new long[Probes];
         public bool Alone; // the current choice
 
-        public Choice CopyOf() => new() { Calls = Calls, Alone = Alone };
+        public Choice CopyOf()
+        {
+            // the probes too: a hand-over in the middle of the probes goes on with those already timed
+            var copy = new Choice { Calls = Calls, Alone = Alone };
+            Together.CopyTo(copy.Together, 0);
+            AloneTicks.CopyTo(copy.AloneTicks, 0);
+            return copy;
+        }
 
         public static long Median(long[] ticks)
         {

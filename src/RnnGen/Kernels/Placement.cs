@@ -36,7 +36,9 @@ public interface IStreamedWeights
 /// packed, twelve candidate placements are allocated, written (a page never written is the shared zero page) and each
 /// timed streaming all of the weights, as a step does, in three interleaved rounds (each candidate's fastest pass); the
 /// fastest is kept and the others are left to the garbage collector. About 5 ms and, for that moment, twelve times the weights' memory, once per model;
-/// the values are packed afterwards, so no result depends on the choice.
+/// the values are packed afterwards, so no result depends on the choice. The timing runs on the thread that first refreshes
+/// the model (a trainer's replicas: on its workers) and reads all of the weights on one core, also for a model that steps
+/// on a <see cref="CoreTeam"/>, where each core reads its share.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class Placement
@@ -145,6 +147,19 @@ public static class Placement
                 b |= Vector512.LoadUnsafe(ref start, (nuint)(i + 64));
                 c |= Vector512.LoadUnsafe(ref start, (nuint)(i + 128));
                 d |= Vector512.LoadUnsafe(ref start, (nuint)(i + 192));
+            }
+            return (a | b | c | d).GetElement(0) + i;
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<byte> a = default, b = default, c = default, d = default;
+            int i = 0;
+            for (; i + 128 <= bytes; i += 128)
+            {
+                a |= Vector256.LoadUnsafe(ref start, (nuint)i);
+                b |= Vector256.LoadUnsafe(ref start, (nuint)(i + 32));
+                c |= Vector256.LoadUnsafe(ref start, (nuint)(i + 64));
+                d |= Vector256.LoadUnsafe(ref start, (nuint)(i + 96));
             }
             return (a | b | c | d).GetElement(0) + i;
         }

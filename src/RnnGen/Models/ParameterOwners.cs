@@ -38,8 +38,11 @@ public static class ParameterOwners
 
     private abstract class Owner<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        /// <summary>Refreshes the model if it is alive and owns part of <paramref name="parameters"/>; false once it is collected.</summary>
-        public abstract bool RefreshIfOwner(ReadOnlySpan<T> parameters);
+        /// <summary>Whether the model is collected (false), and if not, whether it owns part of <paramref name="parameters"/>.</summary>
+        public abstract bool IsAlive(ReadOnlySpan<T> parameters, out bool owns);
+
+        /// <summary>Refreshes the model's packed weights, if it is still alive.</summary>
+        public abstract void Refresh();
     }
 
     private sealed class Owner<TModel, T>(TModel model) : Owner<T>
@@ -48,11 +51,17 @@ public static class ParameterOwners
     {
         private readonly WeakReference<TModel> _model = new(model);
 
-        public override bool RefreshIfOwner(ReadOnlySpan<T> parameters)
+        public override bool IsAlive(ReadOnlySpan<T> parameters, out bool owns)
         {
+            owns = false;
             if (!_model.TryGetTarget(out var model)) return false;
-            if (parameters.Overlaps(model.Parameters)) model.ParametersChanged();
+            owns = parameters.Overlaps(model.Parameters);
             return true;
+        }
+
+        public override void Refresh()
+        {
+            if (_model.TryGetTarget(out var model)) model.ParametersChanged();
         }
     }
 
@@ -73,22 +82,30 @@ public static class ParameterOwners
                 Owners.Add(owner);
                 if (Owners.Count < _pruneAt) return;
                 // drop the collected models' entries; amortised: the next pruning waits until the list has doubled
-                Owners.RemoveAll(static o => !o.RefreshIfOwner(default));
+                Owners.RemoveAll(static o => !o.IsAlive(default, out _));
                 _pruneAt = Math.Max(64, 2 * Owners.Count);
             }
         }
 
         public static void Changed(ReadOnlySpan<T> parameters)
         {
+            // under the lock only the search (a span lies in one array, so one model at most owns it) and the pruning; the
+            // repack runs after, so that threads stepping models of their own do not wait for each other's repacks
+            Owner<T>? owner = null;
             lock (Owners)
             {
                 for (int i = Owners.Count - 1; i >= 0; i--)
                 {
-                    if (Owners[i].RefreshIfOwner(parameters)) continue;
+                    if (Owners[i].IsAlive(parameters, out bool owns))
+                    {
+                        if (owns) owner = Owners[i];
+                        continue;
+                    }
                     Owners[i] = Owners[^1]; // collected: its entry goes
                     Owners.RemoveAt(Owners.Count - 1);
                 }
             }
+            owner?.Refresh();
         }
     }
 }

@@ -284,9 +284,26 @@ public sealed class SequenceTrainer<TModel, T>
     {
         if (Interlocked.Exchange(ref _busy, 1) != 0)
             throw new InvalidOperationException("This trainer is already running; a trainer runs one Train or Evaluate at a time.");
+        Volatile.Write(ref _runningThread, Environment.CurrentManagedThreadId);
     }
 
-    private void Exit() => Volatile.Write(ref _busy, 0);
+    private void Exit()
+    {
+        Volatile.Write(ref _runningThread, 0);
+        Volatile.Write(ref _busy, 0);
+    }
+
+    private int _runningThread; // the managed thread that runs the current call (its events run there too), or 0
+
+    /// <summary>Whether a call runs now on a thread other than the caller's (checkpoints are taken between updates only).</summary>
+    internal bool RunningOnAnotherThread
+    {
+        get
+        {
+            int running = Volatile.Read(ref _runningThread);
+            return running != 0 && running != Environment.CurrentManagedThreadId;
+        }
+    }
 
     /// <summary>The generator of a <see cref="ShuffleState"/>'s four words (checked).</summary>
     internal static SeededRandom ShuffleFrom(ReadOnlySpan<ulong> words) => SeededRandom.FromWords(words[0], words[1], words[2], words[3]);

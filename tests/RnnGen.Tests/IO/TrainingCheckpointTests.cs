@@ -84,8 +84,18 @@ public class TrainingCheckpointTests
         trainer.EpochCompleted += e =>
         {
             if (e.Epoch == 1) TrainingCheckpoint.Save(trainer, path);
-            // a load while the trainer runs is refused, and changes nothing
+            // a load while the trainer runs is refused, and changes nothing; so is a save from another thread, which could
+            // read the parameters in the middle of an update
             Assert.Throws<InvalidOperationException>(() => TrainingCheckpoint.Load(trainer, path));
+            Exception? fromAnotherThread = null;
+            var thread = new Thread(() =>
+            {
+                try { TrainingCheckpoint.Save(trainer, path + ".other"); }
+                catch (Exception ex) { fromAnotherThread = ex; }
+            });
+            thread.Start();
+            thread.Join();
+            Assert.IsType<InvalidOperationException>(fromAnotherThread);
         };
         trainer.Train(Data);
 
@@ -131,7 +141,7 @@ public class TrainingCheckpointTests
         var header = SafeTensors.ReadHeader(path);
         Assert.Equal([.. IoRnnTanhD2x5Head.Layout.Select(t => t.Name), TrainingCheckpoint.OptimizerStateTensor], header.Tensors.Select(t => t.Name));
         Assert.Equal([3L, IoRnnTanhD2x5Head.ParameterCount], header.Find(TrainingCheckpoint.OptimizerStateTensor)!.Shape);
-        Assert.Equal("Adam", header.Metadata[SafeTensorsMetadataKeys.CheckpointOptimizer]);
+        Assert.Equal("RnnGen.Adam", header.Metadata[SafeTensorsMetadataKeys.CheckpointOptimizer]);
         Assert.False(header.Metadata.ContainsKey(SafeTensorsMetadataKeys.CheckpointShuffle)); // no trainer, no shuffle
     }
 
@@ -155,7 +165,7 @@ public class TrainingCheckpointTests
     public static TheoryData<string, string> Refusals() => new()
     {
         { "a model file", "not a training checkpoint" },
-        { "another optimizer", "saved with the optimizer RmsProp" },
+        { "another optimizer", "saved with the optimizer RnnGen.RmsProp" },
         { "other state buffers", "0 buffers per parameter" },
         { "another model", "saved from a model with" },
         { "truncated", "truncated" },

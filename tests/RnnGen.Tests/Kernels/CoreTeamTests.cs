@@ -379,6 +379,26 @@ public class CoreTeamTests
         Assert.Equal(aloneBefore + CoreTeam.Probes, work.AloneRuns);
     }
 
+    // A hand-over in the middle of the probes (a trainer's next call) goes on with the probes already timed: the choice
+    // at their end rests on all 32, not on 12 and 20 zeros (which made both medians 0 and the team run together).
+    [Fact]
+    public void ATeamContinuingInTheMiddleOfTheProbes_KeepsTheProbesTimedBefore()
+    {
+        var work = new TimedWork { TogetherIsSlow = true };
+        var first = new CoreTeam(2);
+        first.ProbeClock = () => Volatile.Read(ref work.Clock);
+        for (int call = 0; call < 20; call++)
+            first.Run(work);
+        first.Dispose();
+
+        using var next = new CoreTeam(2);
+        next.ContinueFrom(first);
+        next.ProbeClock = () => Volatile.Read(ref work.Clock);
+        for (int call = 20; call < 2 * CoreTeam.Probes; call++)
+            next.Run(work);
+        Assert.True(next.RunsAlone, $"median probes (ticks as µs, together and alone): {next.MedianProbes}");
+    }
+
     // Runs to the end of the next probes (`calls` calls of the interval have run) and checks the choice.
     private static void RunThroughTheNextProbes(bool alone, CoreTeam team, ITeamWork work, int calls)
     {

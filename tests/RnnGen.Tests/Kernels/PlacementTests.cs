@@ -50,28 +50,45 @@ public class PlacementTests
     }
 
     // The char model's streamed weights (W_hh0, [W_ih1 | W_hh1], the head: 790 KB) are placed at their first
-    // ParametersChanged; Step and Forward give the same bits as a model that kept its first placement.
+    // ParametersChanged (here on the last candidate, so that they move for sure); Step and Forward give the same bits as
+    // a model that kept its first placement.
     [Fact]
-    public void AModelPlacedByTheClock_ComputesTheBitsOfOneThatWasNot()
+    public void AModelPlacedElsewhere_ComputesTheBitsOfOneThatWasNot()
     {
         var placed = new LstmTokensTeam();
-        placed.InitializeParameters(3);
-        Assert.Equal(Placement.Candidates, Placement.LastTimes?.Length);
+        var before = StreamedStorage(placed);
+        Placement.TimeOverride = (k, _) => k == Placement.Candidates - 1 ? 1 : 2;
+        try
+        {
+            placed.InitializeParameters(3);
+        }
+        finally
+        {
+            Placement.TimeOverride = null;
+        }
+        Assert.NotSame(before.Array, StreamedStorage(placed).Array);
+
         var kept = new LstmTokensTeam();
+        before = StreamedStorage(kept);
         Placement.Enabled = false;
         try
         {
-            Placement.LastTimes?.AsSpan().Clear();
             kept.InitializeParameters(3);
         }
         finally
         {
             Placement.Enabled = true;
         }
+        Assert.Same(before.Array, StreamedStorage(kept).Array);
 
         int[] tokens = Harness.RandomTokens(9, LstmTokensTeam.InputSize, 4);
         Assert.Equal(Outputs(kept, tokens), Outputs(placed, tokens));
     }
+
+    // the storage of the first matrix a step streams (layer 0's W_hh of this token model)
+    private static WeightStorage StreamedStorage(LstmTokensTeam model) =>
+        ((IStreamedWeights)typeof(LstmTokensTeam).GetField("_hidden0", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+            .GetValue(model)!).Storage;
 
     [Fact]
     public void APackedMatrixOnNewStorage_MultipliesAsBefore()
