@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
+using System.Numerics;
 
 namespace RnnGen.Kernels;
 
@@ -133,43 +133,23 @@ public static class Placement
     private static Span<byte> Bytes(WeightStorage storage, int length) =>
         MemoryMarshal.CreateSpan(ref Unsafe.AddByteOffset(ref MemoryMarshal.GetArrayDataReference(storage.Array), (nint)storage.ByteOffset), length);
 
-    /// <summary>Reads <paramref name="bytes"/> bytes with the widest vectors, four independent accumulators.</summary>
+    /// <summary>
+    /// Reads <paramref name="bytes"/> bytes with <see cref="Vector{T}"/> (256-bit on AVX2 and AVX-512 machines: two such loads
+    /// a cycle already take all that L2 delivers), four independent accumulators.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // optimised at once: it runs once per model, never tiered up
     private static int Read(ref byte start, int bytes)
     {
-        if (Vector512.IsHardwareAccelerated)
+        int width = Vector<byte>.Count;
+        Vector<byte> a = default, b = default, c = default, d = default;
+        int i = 0;
+        for (; i + 4 * width <= bytes; i += 4 * width)
         {
-            Vector512<byte> a = default, b = default, c = default, d = default;
-            int i = 0;
-            for (; i + 256 <= bytes; i += 256)
-            {
-                a |= Vector512.LoadUnsafe(ref start, (nuint)i);
-                b |= Vector512.LoadUnsafe(ref start, (nuint)(i + 64));
-                c |= Vector512.LoadUnsafe(ref start, (nuint)(i + 128));
-                d |= Vector512.LoadUnsafe(ref start, (nuint)(i + 192));
-            }
-            return (a | b | c | d).GetElement(0) + i;
+            a |= Vector.LoadUnsafe(ref start, (nuint)i);
+            b |= Vector.LoadUnsafe(ref start, (nuint)(i + width));
+            c |= Vector.LoadUnsafe(ref start, (nuint)(i + 2 * width));
+            d |= Vector.LoadUnsafe(ref start, (nuint)(i + 3 * width));
         }
-        if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<byte> a = default, b = default, c = default, d = default;
-            int i = 0;
-            for (; i + 128 <= bytes; i += 128)
-            {
-                a |= Vector256.LoadUnsafe(ref start, (nuint)i);
-                b |= Vector256.LoadUnsafe(ref start, (nuint)(i + 32));
-                c |= Vector256.LoadUnsafe(ref start, (nuint)(i + 64));
-                d |= Vector256.LoadUnsafe(ref start, (nuint)(i + 96));
-            }
-            return (a | b | c | d).GetElement(0) + i;
-        }
-        Vector128<byte> e = default, f = default;
-        int j = 0;
-        for (; j + 32 <= bytes; j += 32)
-        {
-            e |= Vector128.LoadUnsafe(ref start, (nuint)j);
-            f |= Vector128.LoadUnsafe(ref start, (nuint)(j + 16));
-        }
-        return (e | f).GetElement(0) + j;
+        return (a | b | c | d)[0] + i;
     }
 }
