@@ -181,6 +181,86 @@ public sealed class CosineWithWarmupSchedule : ILearningRateSchedule
     }
 }
 
+/// <summary>
+/// The one-cycle policy (Smith &amp; Topin; PyTorch's <c>OneCycleLR</c> with its defaults and its arithmetic), in optimizer
+/// steps: from max / divFactor up to max over the first <c>pctStart</c> of the steps, then down to
+/// max / (divFactor · finalDivFactor) at step S − 1; with <c>threePhase</c>, down to the start again by twice
+/// <c>pctStart</c> and then to the minimum. Each phase anneals by a half cosine (or linearly), with the phase ends at
+/// pctStart · S − 1 (and 2 · pctStart · S − 2), S − 1 as PyTorch places them. After S steps the rate stays at the minimum
+/// (PyTorch raises an error there). Momentum is not cycled: RnnGen's schedules set the learning rate only.
+/// </summary>
+public sealed class OneCycleSchedule : ILearningRateSchedule
+{
+    private readonly double _initial, _minimum;
+    private readonly (double EndStep, double Start, double End)[] _phases;
+
+    /// <summary>Creates the schedule.</summary>
+    /// <param name="maxLearningRate">The peak, finite and ≥ 0.</param>
+    /// <param name="totalSteps">S ≥ 2: the length of training in optimizer steps.</param>
+    /// <param name="pctStart">The fraction of the steps spent rising, in (0, 1) (0.5 at most with <paramref name="threePhase"/>).</param>
+    /// <param name="cosine">Anneal by a half cosine (PyTorch's 'cos', the default) or linearly ('linear').</param>
+    /// <param name="divFactor">The start is max / divFactor, &gt; 0.</param>
+    /// <param name="finalDivFactor">The minimum is the start / finalDivFactor, &gt; 0.</param>
+    /// <param name="threePhase">Fall back to the start before falling to the minimum (PyTorch's <c>three_phase</c>).</param>
+    public OneCycleSchedule(double maxLearningRate, long totalSteps, double pctStart = 0.3, bool cosine = true, double divFactor = 25,
+        double finalDivFactor = 1e4, bool threePhase = false)
+    {
+        HyperParameter.CheckNonNegative(maxLearningRate, nameof(maxLearningRate));
+        ArgumentOutOfRangeException.ThrowIfLessThan(totalSteps, 2);
+        if (!(pctStart > 0 && (threePhase ? pctStart <= 0.5 : pctStart < 1)))
+            throw new ArgumentOutOfRangeException(nameof(pctStart), pctStart, $"pctStart must be in (0, {(threePhase ? "0.5]" : "1)")}.");
+        if (!(divFactor > 0 && double.IsFinite(divFactor)))
+            throw new ArgumentOutOfRangeException(nameof(divFactor), divFactor, "divFactor must be a positive number.");
+        if (!(finalDivFactor > 0 && double.IsFinite(finalDivFactor)))
+            throw new ArgumentOutOfRangeException(nameof(finalDivFactor), finalDivFactor, "finalDivFactor must be a positive number.");
+        MaxLearningRate = maxLearningRate;
+        TotalSteps = totalSteps;
+        Cosine = cosine;
+        _initial = maxLearningRate / divFactor;
+        _minimum = _initial / finalDivFactor;
+        _phases = threePhase
+            ?
+            [
+                (pctStart * totalSteps - 1, _initial, maxLearningRate),
+                (2 * pctStart * totalSteps - 2, maxLearningRate, _initial),
+                (totalSteps - 1, _initial, _minimum),
+            ]
+            :
+            [
+                (pctStart * totalSteps - 1, _initial, maxLearningRate),
+                (totalSteps - 1, maxLearningRate, _minimum),
+            ];
+    }
+
+    /// <summary>The peak.</summary>
+    public double MaxLearningRate { get; }
+
+    /// <summary>S: the steps of the cycle.</summary>
+    public long TotalSteps { get; }
+
+    /// <summary>Whether the phases anneal by a half cosine (else linearly).</summary>
+    public bool Cosine { get; }
+
+    /// <inheritdoc/>
+    public double LearningRate(long step)
+    {
+        Schedule.CheckStep(step);
+        if (step >= TotalSteps) return _minimum;
+        double startStep = 0;
+        for (int j = 0; j < _phases.Length; j++)
+        {
+            var (endStep, start, end) = _phases[j];
+            if (step <= endStep || j == _phases.Length - 1)
+            {
+                double pct = (step - startStep) / (endStep - startStep);
+                return Cosine ? end + (start - end) / 2.0 * (Math.Cos(Math.PI * pct) + 1) : (end - start) * pct + start;
+            }
+            startStep = endStep;
+        }
+        return _minimum; // not reached: the last phase always answers
+    }
+}
+
 internal static class Schedule
 {
     public static void CheckStep(long step) => ArgumentOutOfRangeException.ThrowIfNegative(step);
