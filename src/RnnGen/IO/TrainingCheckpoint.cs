@@ -91,10 +91,9 @@ public static class TrainingCheckpoint
         ArgumentException.ThrowIfNullOrEmpty(path);
         return trainer.WhileIdle(() =>
         {
-            var (checkpoint, commit) = Read(trainer.Model, trainer.Optimizer, path);
-            commit();
-            if (checkpoint.Shuffle is { } shuffle) trainer.RestoreShuffle(shuffle);
-            return checkpoint.Metadata;
+            var (metadata, shuffle) = Read(trainer.Model, trainer.Optimizer, path);
+            if (shuffle is { } state) trainer.RestoreShuffle(state);
+            return metadata;
         });
     }
 
@@ -112,9 +111,7 @@ public static class TrainingCheckpoint
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var (checkpoint, commit) = Read(model, optimizer, path);
-        commit();
-        return checkpoint.Metadata;
+        return Read(model, optimizer, path).Metadata;
     }
 
     // ---------------------------------------------------------------- the file
@@ -149,10 +146,11 @@ public static class TrainingCheckpoint
     private static ParameterTensor[] StateTensors<T>(Optimizer<T> optimizer) where T : unmanaged, IFloatingPointIeee754<T> =>
         optimizer.StateBufferCount == 0 ? [] : [new ParameterTensor(OptimizerStateTensor, 0, optimizer.StateBufferCount, optimizer.ParameterCount)];
 
-    private sealed record Checkpoint(IReadOnlyDictionary<string, string> Metadata, SeededRandom? Shuffle);
-
-    /// <summary>Reads and checks everything; returns what was found and the change to make, which cannot fail.</summary>
-    private static (Checkpoint Checkpoint, Action Commit) Read<TModel, T>(TModel model, Optimizer<T> optimizer, string path)
+    /// <summary>
+    /// Reads and checks everything, then sets the model and the optimizer; returns the file's metadata and shuffle state
+    /// (for a trainer). Nothing is changed unless all of it fits.
+    /// </summary>
+    private static (IReadOnlyDictionary<string, string> Metadata, SeededRandom? Shuffle) Read<TModel, T>(TModel model, Optimizer<T> optimizer, string path)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -181,7 +179,7 @@ public static class TrainingCheckpoint
                 var parsed = words.Split(',').Select(w => ulong.TryParse(w, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong u) ? u : (ulong?)null).ToArray();
                 if (parsed.Length != 4 || parsed.Any(w => w is null) || parsed.All(w => w == 0))
                     throw ctx.Fail($"the metadata '{SafeTensorsMetadataKeys.CheckpointShuffle}' is '{words}', not four hexadecimal 64-bit words (not all zero): the file is damaged.");
-                shuffle = SequenceTrainer<TModel, T>.ShuffleFrom(parsed.Select(w => w!.Value).ToArray());
+                shuffle = SeededRandom.FromWords(parsed[0]!.Value, parsed[1]!.Value, parsed[2]!.Value, parsed[3]!.Value);
             }
             // the optimizer's state buffers: as many as the optimizer given keeps (SGD with or without momentum, Adam with or without amsgrad)
             // (a state tensor of another rank is reported with its shape by the tensor checks that follow)
@@ -200,14 +198,12 @@ public static class TrainingCheckpoint
 
         using var file = AtomicFile.OpenRead(path, bufferSize: 1, FileOptions.SequentialScan);
         T[] values = SafeTensors.ReadChecked(model, file, file.Length, exactLength: true, path, SafeTensorsLoadOptions.Default, Expect);
-        int parameters = model.Parameters.Length;
-        return (new Checkpoint(metadata!, shuffle), () =>
-        {
-            SafeTensors.CommitParameters(model, values);
-            values.AsSpan(parameters).CopyTo(optimizer.State);
-            optimizer.StepCount = steps;
-            optimizer.LearningRate = learningRate;
-        });
+        // all of it arrived and fits: now the model and the optimizer change
+        SafeTensors.CommitParameters(model, values);
+        values.AsSpan(model.Parameters.Length).CopyTo(optimizer.State);
+        optimizer.StepCount = steps;
+        optimizer.LearningRate = learningRate;
+        return (metadata!, shuffle);
     }
 
     private static void CheckFits<TModel, T>(TModel model, Optimizer<T> optimizer)

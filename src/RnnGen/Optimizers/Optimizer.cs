@@ -138,9 +138,14 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <paramref name="clipValue"/> is negative or NaN (nothing is modified).</exception>
     public void Step(Span<T> parameters, Span<T> gradients, T clipValue)
     {
+        StepClamped(parameters, gradients, clipValue);
+        ParameterOwners.Changed<T>(parameters);
+    }
+
+    private void StepClamped(Span<T> parameters, Span<T> gradients, T clipValue)
+    {
         GradientClipping.CheckLimit(clipValue, nameof(clipValue));
         Step(parameters, gradients, GradientTransform<T>.Clamp(clipValue));
-        ParameterOwners.Changed<T>(parameters);
     }
 
     /// <summary>
@@ -173,8 +178,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     public void Step<TModel>(TModel model, T clipValue) where TModel : class, IRecurrentModel<TModel, T>
     {
         CheckModel(model);
-        GradientClipping.CheckLimit(clipValue, nameof(clipValue));
-        Step(model.Parameters, model.Gradients, GradientTransform<T>.Clamp(clipValue));
+        StepClamped(model.Parameters, model.Gradients, clipValue);
         model.ParametersChanged();
     }
 

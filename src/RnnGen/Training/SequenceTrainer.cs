@@ -120,7 +120,7 @@ public sealed class SequenceTrainer<TModel, T>
             ArgumentNullException.ThrowIfNull(value);
             if (value.Length != 4)
                 throw new ArgumentException($"The shuffle state is four 64-bit words (ShuffleState of the trainer that ran before); got {value.Length}.", nameof(value));
-            var state = ShuffleFrom(value);
+            var state = SeededRandom.FromWords(value[0], value[1], value[2], value[3]);
             Enter();
             _shuffle = state;
             Exit();
@@ -304,9 +304,6 @@ public sealed class SequenceTrainer<TModel, T>
             return running != 0 && running != Environment.CurrentManagedThreadId;
         }
     }
-
-    /// <summary>The generator of a <see cref="ShuffleState"/>'s four words (checked).</summary>
-    internal static SeededRandom ShuffleFrom(ReadOnlySpan<ulong> words) => SeededRandom.FromWords(words[0], words[1], words[2], words[3]);
 
     /// <summary>Sets the shuffle's generator; for a caller inside <see cref="WhileIdle"/>.</summary>
     internal void RestoreShuffle(SeededRandom state) => _shuffle = state;
