@@ -62,13 +62,13 @@ public sealed class Adagrad<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
         => Run(parameters, gradients, gradients, step, transform);
 
     // a range of the parameters (drivers that update disjoint ranges on several cores): the same rule, the state's range
-    private protected override bool UpdateRange(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform, int start)
+    private protected override bool UpdateRange(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform, int start, out bool finite)
     {
-        Run(parameters, gradients, transform.IsIdentity ? default : gradients, step, transform, start);
+        finite = Run(parameters, gradients, transform.IsIdentity ? default : gradients, step, transform, start, checkFinite: true);
         return true;
     }
 
-    private void Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform, int start = 0)
+    private bool Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform, int start = 0, bool checkFinite = false)
     {
         var rule = new Rule
         {
@@ -77,7 +77,7 @@ public sealed class Adagrad<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
             Epsilon = Elementwise.Round<T>(Epsilon),
             HasWeightDecay = WeightDecay != 0,
         };
-        Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0).Slice(start, parameters.Length), default, default);
+        return Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0).Slice(start, parameters.Length), default, default, checkFinite);
     }
 
     /// <summary>Sets the sum of squares to <see cref="InitialAccumulatorValue"/>.</summary>

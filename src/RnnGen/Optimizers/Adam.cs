@@ -79,13 +79,13 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
         => Run(parameters, gradients, gradients, step, transform);
 
     // a range of the parameters (drivers that update disjoint ranges on several cores): the same rule, the state's range
-    private protected override bool UpdateRange(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform, int start)
+    private protected override bool UpdateRange(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform, int start, out bool finite)
     {
-        Run(parameters, gradients, transform.IsIdentity ? default : gradients, step, transform, start);
+        finite = Run(parameters, gradients, transform.IsIdentity ? default : gradients, step, transform, start, checkFinite: true);
         return true;
     }
 
-    private void Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform, int start = 0)
+    private bool Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform, int start = 0, bool checkFinite = false)
     {
         double biasCorrection1 = 1 - Math.Pow(Beta1, step);
         double biasCorrection2 = 1 - Math.Pow(Beta2, step);
@@ -104,7 +104,7 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
             DecoupledDecay = hasWeightDecay && DecoupledWeightDecay,
             AmsGrad = AmsGrad,
         };
-        Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0).Slice(start, parameters.Length), StateBuffer(1).Slice(start, parameters.Length), AmsGrad ? StateBuffer(2).Slice(start, parameters.Length) : default);
+        return Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0).Slice(start, parameters.Length), StateBuffer(1).Slice(start, parameters.Length), AmsGrad ? StateBuffer(2).Slice(start, parameters.Length) : default, checkFinite);
     }
 
     private struct Rule : IUpdateRule<T>

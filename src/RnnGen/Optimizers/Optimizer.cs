@@ -198,6 +198,24 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
+    /// <see cref="Step(Span{T}, Span{T}, in GradientTransform{T})"/>, returning whether every parameter is finite after it:
+    /// RnnGen's optimizers find that in the step's own pass (the whole buffer as one range: the same rule and bits), an
+    /// optimizer written elsewhere by a second pass over the parameters.
+    /// </summary>
+    internal bool StepChecked(Span<T> parameters, Span<T> gradients, in GradientTransform<T> transform)
+    {
+        CheckLength(parameters.Length, nameof(parameters));
+        CheckLength(gradients.Length, nameof(gradients));
+        if (UpdateRange(parameters, gradients, _stepCount + 1, transform, 0, out bool finite))
+        {
+            _stepCount++;
+            return finite;
+        }
+        Step(parameters, gradients, transform);
+        return Finite.All<T>(parameters);
+    }
+
+    /// <summary>
     /// Starts one step whose ranges <see cref="StepRange"/> then updates (on several cores at once, each its own): advances
     /// <see cref="StepCount"/> once and returns the step number t. For the layer pipeline.
     /// </summary>
@@ -207,17 +225,22 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// Updates parameters [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>) with step
     /// <paramref name="step"/> (from <see cref="BeginRangeStep"/>), the transform applied to their gradients first: the same
     /// rule and bits as the whole step on those elements. Disjoint ranges may run at once on different threads. False when
-    /// the optimizer cannot (one written elsewhere, which only has the whole step).
+    /// the optimizer cannot (one written elsewhere, which only has the whole step). <paramref name="finite"/>: whether every
+    /// parameter of the range is finite after the step (checked in the same pass).
     /// </summary>
-    internal bool StepRange(Span<T> parameters, Span<T> gradients, in GradientTransform<T> transform, int start, int length, long step)
+    internal bool StepRange(Span<T> parameters, Span<T> gradients, in GradientTransform<T> transform, int start, int length, long step, out bool finite)
     {
         CheckLength(parameters.Length, nameof(parameters));
         CheckLength(gradients.Length, nameof(gradients));
-        return UpdateRange(parameters.Slice(start, length), gradients.Slice(start, length), step, transform, start);
+        return UpdateRange(parameters.Slice(start, length), gradients.Slice(start, length), step, transform, start, out finite);
     }
 
     /// <summary>The update of one range (see <see cref="StepRange"/>); RnnGen's optimizers override it.</summary>
-    private protected virtual bool UpdateRange(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform, int start) => false;
+    private protected virtual bool UpdateRange(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform, int start, out bool finite)
+    {
+        finite = false;
+        return false;
+    }
 
     /// <summary>
     /// Forgets the history: sets <see cref="StepCount"/> to 0 and the state buffers to their initial values. Keeps the

@@ -71,13 +71,13 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
         => Run(parameters, gradients, gradients, step, transform);
 
     // a range of the parameters (drivers that update disjoint ranges on several cores): the same rule, the state's range
-    private protected override bool UpdateRange(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform, int start)
+    private protected override bool UpdateRange(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform, int start, out bool finite)
     {
-        Run(parameters, gradients, transform.IsIdentity ? default : gradients, step, transform, start);
+        finite = Run(parameters, gradients, transform.IsIdentity ? default : gradients, step, transform, start, checkFinite: true);
         return true;
     }
 
-    private void Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform, int start = 0)
+    private bool Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform, int start = 0, bool checkFinite = false)
     {
         var rule = new Rule
         {
@@ -93,7 +93,7 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
         };
         Span<T> gradientAverage = Centered ? StateBuffer(1).Slice(start, parameters.Length) : default;
         Span<T> momentumBuffer = Momentum > 0 ? StateBuffer(StateBufferCount - 1).Slice(start, parameters.Length) : default;
-        Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0).Slice(start, parameters.Length), gradientAverage, momentumBuffer);
+        return Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0).Slice(start, parameters.Length), gradientAverage, momentumBuffer, checkFinite);
     }
 
     private struct Rule : IUpdateRule<T>

@@ -117,19 +117,12 @@ internal static class DatasetCheck
 /// <summary>Finiteness checks over spans.</summary>
 internal static class Finite
 {
-    /// <summary>Whether every value is finite (no NaN, no ±∞). SIMD: for finite x, x − x is exactly 0; otherwise NaN.</summary>
-    public static bool All<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var acc = Vector<T>.Zero;
-        int i = 0;
-        for (; i + Vector<T>.Count <= values.Length; i += Vector<T>.Count)
-        {
-            var v = new Vector<T>(values.Slice(i, Vector<T>.Count));
-            acc += v - v;
-        }
-        T rest = T.Zero;
-        for (; i < values.Length; i++)
-            rest += values[i] - values[i];
-        return Vector.EqualsAll(acc, Vector<T>.Zero) && rest == T.Zero;
-    }
+    /// <summary>
+    /// Whether every value is finite (no NaN, no ±∞): for finite x, x − x is exactly 0, otherwise NaN, summed in four
+    /// vector accumulators (the widest vectors, so a check of a model's parameters after every step runs at the cache's
+    /// speed; one 256-bit accumulator took 0.17 µs per character of the character model's batch-1 training on core A).
+    /// </summary>
+    public static bool All<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T> =>
+        System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? Elementwise.AllFinite<T, Elementwise.Wide<T>>(values)
+        : Elementwise.AllFinite<T, Elementwise.Portable<T>>(values);
 }

@@ -151,9 +151,9 @@ internal sealed partial class LayerPipeline<TModel, T>
         foreach (var (start, length, copy, layer) in _owned[owner])
         {
             if ((copy == Copy.None) != biases) continue;
-            _optimizer.StepRange(_model.Parameters, _model.Gradients, _transform, start, length, _step);
+            _optimizer.StepRange(_model.Parameters, _model.Gradients, _transform, start, length, _step, out bool rangeFinite);
+            finite &= rangeFinite; // checked in the step's own pass (a second pass over the range cost 0.15 µs per character on A)
             if (_clear) _model.Gradients.Slice(start, length).Clear(); // by its owner, for the next window's Backward
-            finite &= Finite.All<T>(_model.Parameters.Slice(start, length));
             if (copy != Copy.None) Repack(copy, layer);
         }
         _finite[owner] = finite;

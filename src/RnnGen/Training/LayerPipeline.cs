@@ -274,7 +274,7 @@ internal sealed partial class LayerPipeline<TModel, T> : ITeamWork
                 ? $"a window of {steps} steps needs {steps} labels."
                 : $"a window of {steps} steps with targets from step {targets.From} needs {(long)Math.Max(0, steps - targets.From) * _width} target values.", nameof(targets));
         if (team is not null && team.Cores != 2) throw new ArgumentException("the layer pipeline runs on a team of two cores.", nameof(team));
-        if (optimizer is not null && !optimizer.StepRange(_model.Parameters, _model.Gradients, GradientTransform<T>.None, 0, 0, 1))
+        if (optimizer is not null && !optimizer.StepRange(_model.Parameters, _model.Gradients, GradientTransform<T>.None, 0, 0, 1, out _))
             throw new NotSupportedException($"{optimizer.GetType().Name} cannot step a range of the parameters; use one of RnnGen's optimizers.");
         _lossKind = targets.Loss;
         _targetFrom = targets.From;

@@ -268,7 +268,7 @@ public sealed class SequenceTrainer<TModel, T>
             return false;
         try { _ = TModel.CellRecordSize; }
         catch (NotSupportedException) { return false; }
-        return Optimizer.StepRange(Model.Parameters, Model.Gradients, GradientTransform<T>.None, 0, 0, 1);
+        return Optimizer.StepRange(Model.Parameters, Model.Gradients, GradientTransform<T>.None, 0, 0, 1, out _);
     }
 
     /// <summary>Tests: whether a window of one lane may run as a layer pipeline (to compare with the model's own passes).</summary>
@@ -627,9 +627,9 @@ public sealed class SequenceTrainer<TModel, T>
                 return false;
             }
             // the clipping rides along with the optimizer's pass, with the bits of GradientClipping's calls
-            _trainer.Optimizer.Step(model.Parameters, gradients, Clipping(gradients, gradientNorm));
+            bool finite = _trainer.Optimizer.StepChecked(model.Parameters, gradients, Clipping(gradients, gradientNorm));
             _runner.ParametersUpdated(); // also before a throw: the model is refreshed on the way out and runs on what it holds
-            CountStep(loss, Finite.All<T>(model.Parameters));
+            CountStep(loss, finite);
             return true;
         }
 

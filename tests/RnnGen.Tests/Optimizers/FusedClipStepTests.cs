@@ -250,6 +250,81 @@ public class FusedClipStepTests
         Assert.True(Bits(expected).SequenceEqual(Bits(t1)), "transform");
     }
 
+    /// <summary>
+    /// The finiteness check rides in the update's own pass: it finds a NaN or ±∞ written at any position (full vectors or the
+    /// remainder, every width), never flags finite values, ignores a padding lane that the rule turns into 0/0, and changes
+    /// no bit of what is written.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(203)]
+    public void The_fused_finiteness_check_finds_every_non_finite_parameter_and_changes_no_bit(int n)
+    {
+        foreach (bool wide in new[] { true, false })
+        {
+            bool Run(float[] p, float[] g, float[] s, bool check) => wide
+                ? Elementwise.Run<float, DivideRule, Elementwise.Wide<float>>(default, GradientTransform<float>.None, p, g, default, s, default, default, check)
+                : Elementwise.Run<float, DivideRule, Elementwise.Portable<float>>(default, GradientTransform<float>.None, p, g, default, s, default, default, check);
+            // p ← p − g / s: finite while s ≠ 0; padding lanes have g = s = 0, so 0/0 there
+            float[] p0 = [.. Enumerable.Range(0, n).Select(i => 0.5f * i - 3f)];
+            float[] g0 = [.. Enumerable.Range(0, n).Select(i => 0.25f + i)];
+            float[] s0 = [.. Enumerable.Range(0, n).Select(i => 1f + 0.125f * i)];
+            float[] checkedP = (float[])p0.Clone(), uncheckedP = (float[])p0.Clone();
+            Assert.True(Run(checkedP, (float[])g0.Clone(), (float[])s0.Clone(), check: true), $"n = {n}, wide = {wide}: all finite");
+            Assert.True(Run(uncheckedP, (float[])g0.Clone(), (float[])s0.Clone(), check: false));
+            Assert.True(Bits(checkedP).SequenceEqual(Bits(uncheckedP)), "the check changes no bit");
+            for (int at = 0; at < n; at++)
+            {
+                foreach (var (g, s) in new[] { (1f, 0f), (0f, 0f), (float.NaN, 1f), (float.MaxValue, 1e-30f) }) // +∞, NaN (0/0), NaN, overflow to −∞
+                {
+                    float[] gs = (float[])g0.Clone(), ss = (float[])s0.Clone();
+                    (gs[at], ss[at]) = (g, s);
+                    Assert.False(Run((float[])p0.Clone(), gs, ss, check: true), $"n = {n}, wide = {wide}: non-finite at {at} from {g}/{s}");
+                    Assert.True(Run((float[])p0.Clone(), gs, ss, check: false), "unchecked: always true");
+                }
+            }
+        }
+    }
+
+    /// <summary>The trainer's step with the check gives the bits and step count of the plain step, for every optimizer.</summary>
+    [Fact]
+    public void StepChecked_gives_the_plain_steps_bits_and_reports_finiteness()
+    {
+        const int n = 37;
+        foreach (string name in Names)
+        {
+            Optimizer<float> plain = Create<float>(name, n), checkedOne = Create<float>(name, n);
+            float[] p = InitialParameters<float>(n), q = (float[])p.Clone();
+            var transform = GradientTransform<float>.Clamp(1f);
+            for (int t = 1; t <= Steps; t++)
+            {
+                float[] g = Gradient<float>(n, t), h = (float[])g.Clone();
+                plain.Step(p, g, transform);
+                Assert.True(checkedOne.StepChecked(q, h, transform), name);
+                Assert.True(Bits(q).SequenceEqual(Bits(p)), $"{name}, step {t}: parameters");
+                Assert.True(Bits(h).SequenceEqual(Bits(g)), $"{name}, step {t}: the gradients are left clipped");
+                Assert.Equal(plain.StepCount, checkedOne.StepCount);
+            }
+            q[5] = float.PositiveInfinity;
+            Assert.False(checkedOne.StepChecked(q, Gradient<float>(n, Steps + 1), GradientTransform<float>.None), name + ": an infinite parameter");
+        }
+        // an optimizer written elsewhere: the step, then a second pass
+        var half = new HalfStep(4);
+        float[] x = [1f, 2f, 3f, 4f];
+        Assert.True(half.StepChecked(x, [2f, 2f, 2f, 2f], GradientTransform<float>.None));
+        Assert.Equal([0f, 1f, 2f, 3f], x);
+        Assert.False(half.StepChecked(x, [2f, float.NaN, 2f, 2f], GradientTransform<float>.None));
+        Assert.Equal(2, half.StepCount);
+    }
+
+    private readonly struct DivideRule : IUpdateRule<float>
+    {
+        public void Apply<V>(ref V p, V g, ref V s, ref V m, ref V unused) where V : struct, IVector<V, float> => p -= g / s;
+    }
+
     [Fact]
     public void Internal_passes_reject_mismatched_spans()
     {
