@@ -58,6 +58,16 @@ public class SnapshotTests
         public partial class GruTokens { }
         """);
 
+    // above the in-place size and without a team (150 units are not whole blocks): Step in place through Forward's packed
+    // copies, a GRU's two products per layer, a token's column, the partial last vector, no head
+    [Fact]
+    public Task Gru_Tokens_Large_NoHead() => Verify("""
+        using RnnGen;
+        namespace Demo;
+        [GruModel(hidden: 150, layers: 2, Input = 30, Tokens = true)]
+        public partial class WideGru { }
+        """);
+
     [Fact]
     public Task Rnn_Tanh() => Verify("""
         using RnnGen;

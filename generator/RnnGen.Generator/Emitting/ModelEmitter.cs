@@ -237,9 +237,13 @@ internal sealed class ModelEmitter
                 w.Line($"private readonly {aligned} _stepRecords = new(2 * StepRecordSize); // Step on a team: the state going in, then coming out");
             w.Line("private bool _placementChosen;                        // whether ParametersChanged has placed the streamed weights (Placement)");
             if (Teamed)
+            {
                 w.Line(_spec.Tokens
                     ? "private readonly int[] _stepInput = new int[1];          // Step on a team: the token, where every core reads it"
                     : $"private readonly {_t}[] _stepInput = new {_t}[InputSize]; // Step on a team: the input, where every core reads it");
+                w.Line($"private readonly {aligned} _stepOutput = new(OutputWidth); // Step on a team that runs it alone: the output");
+                w.Line("private State? _stepState;                             // Step on a team: the state of the call (stepped in place when the team runs alone)");
+            }
         }
         w.Line($"private readonly {_t}[] _dh = new {_t}[HiddenSize];      // Backward: dL/dh of the layer at hand");
         w.Line();
@@ -467,13 +471,27 @@ internal sealed class ModelEmitter
                 w.Open();
                 w.Line("StoreState(state, _stepRecords.Span);");
                 w.Line(_spec.Tokens ? "_stepInput[0] = token;" : "input.CopyTo(_stepInput);");
+                w.Line("_stepState = state;");
                 w.Line("team.Run(_teamStep!); // the layers of this step, every layer's rows split between the team's cores");
+                w.Line("_stepState = null;");
+                w.Line("if (_teamStep!.RanAlone)");
+                w.Line("    _stepOutput.Span.CopyTo(output);   // an adaptive team that steps alone: in place on the state, as without a team");
+                w.Line("else");
+                w.Open();
                 w.Line("ChunkOutputs(1, 0, 1, 1, _stepRecords.Span, output);");
                 w.Line("LoadState(_stepRecords.Span.Slice(StepRecordSize, StepRecordSize), state);");
+                w.Close();
                 w.Line("return;");
                 w.Close();
             }
-            LaneDispatch($"StepPacked<{{0}}>({x}, state.Values, output);");
+            w.Line($"StepAlone({x}, state.Values, output);");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>The step alone, in place on <paramref name=\"values\"/> (a state's).</summary>");
+            w.Line(AggressiveInlining);
+            w.Line($"private void StepAlone({(_spec.Tokens ? "int token" : $"{RoSpan} input")}, {Span} values, {Span} output)");
+            w.Open();
+            LaneDispatch($"StepPacked<{{0}}>({x}, values, output);");
             w.Close();
             w.Line();
             StepPackedMember();
@@ -660,7 +678,18 @@ internal sealed class ModelEmitter
         w.Open();
         w.Line($"private readonly {_self} _model;");
         w.Line($"public TeamStep({_self} model) => _model = model;");
-        w.Line($"public void Run(global::RnnGen.Kernels.TeamPart part) => _model.ForwardChunk(1, _model._stepInput, 0, 1, 1, {StepBuffers("_model.")}, part);");
+        w.Line();
+        w.Line("/// <summary>Whether the last call ran alone (an adaptive team in its alone phase): then in place on the state, as without a team.</summary>");
+        w.Line("public bool RanAlone { get; private set; }");
+        w.Line();
+        w.Line("public void Run(global::RnnGen.Kernels.TeamPart part)");
+        w.Open();
+        w.Line("RanAlone = part.Count == 1;");
+        w.Line("if (RanAlone)");
+        w.Line($"    _model.StepAlone({(_spec.Tokens ? "_model._stepInput[0]" : "_model._stepInput")}, _model._stepState!.Values, _model._stepOutput.Span);");
+        w.Line("else");
+        w.Line($"    _model.ForwardChunk(1, _model._stepInput, 0, 1, 1, {StepBuffers("_model.")}, part);");
+        w.Close();
         w.Close();
         w.Line();
     }
@@ -1005,7 +1034,7 @@ internal sealed class ModelEmitter
         w.Line("// ---------------------------------------------------------------- a chunk of steps of every lane, layer by layer");
         w.Line();
         w.Line("/// <summary>");
-        w.Line("/// Steps t0 … t0 + n − 1 of <paramref name=\"lanes\"/> sequences in lockstep (Forward's chunks, and Step as one step of one lane).");
+        w.Line($"/// Steps t0 … t0 + n − 1 of <paramref name=\"lanes\"/> sequences in lockstep (Forward's chunks{(Teamed ? ", and Step on a team as one step of one lane" : "")}).");
         w.Line("/// Row t·lanes + b is step t of lane b: its input is that row of " + (_spec.Tokens ? "<paramref name=\"tokens\"/>" : "<paramref name=\"x\"/>") + ", its state going in step record t·lanes + b of");
         w.Line("/// <paramref name=\"records\"/>, and it writes record (t + 1)·lanes + b (the outputs come from the records: <see cref=\"ChunkOutputs\"/>).");
         if (Separate)

@@ -193,9 +193,22 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         _stepCount++;
         if (transform.IsIdentity)
             Update(parameters, gradients, _stepCount);
-        else
+        else if (OwnRule)
             Update(parameters, gradients, _stepCount, transform);
+        else
+        {
+            // a subclass written elsewhere (of Adam, say) may override Update: the transform first, then its rule
+            transform.Apply(gradients);
+            Update(parameters, gradients, _stepCount);
+        }
     }
+
+    /// <summary>
+    /// Whether this optimizer is one of RnnGen's own, whose fused passes (<see cref="StepRange"/>, the transform and the
+    /// finiteness check in the step's pass) apply its rule. A subclass written elsewhere — of a public optimizer such as
+    /// <see cref="Adam{T}"/>, whose <c>Update</c> it may override — only ever runs through <c>Update</c>.
+    /// </summary>
+    private bool OwnRule => GetType().Assembly == typeof(Optimizer<T>).Assembly;
 
     /// <summary>
     /// <see cref="Step(Span{T}, Span{T}, in GradientTransform{T})"/>, returning whether every parameter is finite after it:
@@ -206,7 +219,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLength(parameters.Length, nameof(parameters));
         CheckLength(gradients.Length, nameof(gradients));
-        if (UpdateRange(parameters, gradients, _stepCount + 1, transform, 0, out bool finite))
+        if (OwnRule && UpdateRange(parameters, gradients, _stepCount + 1, transform, 0, out bool finite))
         {
             _stepCount++;
             return finite;
@@ -232,7 +245,8 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLength(parameters.Length, nameof(parameters));
         CheckLength(gradients.Length, nameof(gradients));
-        return UpdateRange(parameters.Slice(start, length), gradients.Slice(start, length), step, transform, start, out finite);
+        finite = false;
+        return OwnRule && UpdateRange(parameters.Slice(start, length), gradients.Slice(start, length), step, transform, start, out finite);
     }
 
     /// <summary>The update of one range (see <see cref="StepRange"/>); RnnGen's optimizers override it.</summary>

@@ -5,9 +5,10 @@ namespace RnnGen.Tests.Generated;
 
 /// <summary>
 /// <c>Forward</c> runs a window in chunks of rows (steps × lanes), layer by layer: a layer's input half of the gate sums for
-/// every row of a chunk in one product, then the recurrent half step by step. Above the in-place size, <c>Step</c> is one
-/// chunk of one step of one lane, so every lane of a chunked <c>Forward</c> must give Step's outputs and final state bit for
-/// bit: for one chunk, several, a partial last one, and more lanes than a chunk's rows (one step per chunk).
+/// every row of a chunk in one product, then the recurrent half step by step. Above the in-place size, <c>Step</c> runs the
+/// products of one step of one lane of a chunk (in place on the state), so every lane of a chunked <c>Forward</c> must give
+/// Step's outputs and final state bit for bit: for one chunk, several, a partial last one, and more lanes than a chunk's
+/// rows (one step per chunk).
 /// </summary>
 public class ChunkTests
 {

@@ -25,6 +25,26 @@ public class ReferenceForwardTests
     [Fact] public void Gru_AboveTheInPlaceStepSize() => Check<GruFLarge>(steps: 8);
     [Fact] public void RnnTanh_MinCharRnnSizes() => Check<RnnFChars>(steps: 25);
     [Fact] public void Lstm_AtTheInPlaceStepSize() => Check<LstmF64>(steps: 8);
+    [Fact] public void Lstm_AboveTheInPlaceStepSize_PartialVector_NoHead() => Check<LstmF100>(steps: 8);
+
+    // Without a head the output may be the state's own top h (Step writes it in place): the same bits as into a buffer apart.
+    [Fact]
+    public void Step_IntoTheStatesOwnTopHidden_GivesTheBitsOfAnOutputApart()
+    {
+        var model = Harness.NewModel<LstmF100, float>(seed: 7, scale: 1.5);
+        float[] inputs = Harness.Random<float>(5 * LstmF100.InputSize, seed: 8);
+        var apart = new LstmF100.State();
+        var own = new LstmF100.State();
+        var output = new float[LstmF100.OutputWidth];
+        for (int t = 0; t < 5; t++)
+        {
+            ReadOnlySpan<float> x = inputs.AsSpan(t * LstmF100.InputSize, LstmF100.InputSize);
+            model.Step(x, ref apart, output);
+            model.Step(x, ref own, own.Hidden(0));
+            Assert.Equal(output, own.Hidden(0).ToArray());
+            Assert.Equal(apart.Values.ToArray(), own.Values.ToArray());
+        }
+    }
 
     private static void Check<TModel>(int steps) where TModel : class, IRecurrentModel<TModel, float>
     {
@@ -73,7 +93,7 @@ public class ReferenceForwardTests
         AssertClose(Harness.ToDouble<float>(forwardState.Values), Harness.ToDouble<float>(stepState.Values), "Step's final state against Forward's");
         if (GateWeights(info) > 32768)
         {
-            // above the in-place size, Step is Forward's own step on a copy of the state: the same bits
+            // above the in-place size, Step runs the products of Forward's own step, in place on the state: the same bits
             Assert.Equal(forward, stepped);
             Assert.Equal(forwardState.Values.ToArray(), stepState.Values.ToArray());
         }

@@ -63,9 +63,13 @@ public partial class GruEcho { }
 [RnnModel(hidden: 24, Input = 6, Output = 6, Tokens = true)]
 public partial class RnnEcho { }
 
-// Above 32,768 gate weights: Step runs through Forward's own packed step instead of the in-place small-model step.
+// Above 32,768 gate weights: Step runs through Forward's packed copies (StepPacked) instead of the small models' own copy.
 [LstmModel(hidden: 64, layers: 2, Input = 30, Output = 7)]
 public partial class LstmFLarge { }
+
+// Above the in-place size, 100 units: not whole vectors (the cell's last vector is partial) nor blocks (no team); no head.
+[LstmModel(hidden: 100, Input = 20)]
+public partial class LstmF100 { }
 
 [GruModel(hidden: 96, Input = 40, Output = 5)]
 public partial class GruFLarge { }
@@ -79,7 +83,7 @@ public partial class LstmF64 { }
 public partial class RnnFChars { }
 
 // Wide enough that Forward cuts a window into several chunks (ChunkRows = 256 KB of gate sums: 64, 145 and 128 rows), and
-// above the in-place size, so that Step is Forward's chunk of one step.
+// above the in-place size, so that Step runs the products of Forward's chunk of one step.
 [LstmModel(hidden: 256, layers: 2, Input = 20, Output = 3)]
 public partial class LstmFChunked { }
 

@@ -289,28 +289,15 @@ public class FusedClipStepTests
         }
     }
 
-    /// <summary>The trainer's step with the check gives the bits and step count of the plain step, for every optimizer.</summary>
+    /// <summary>
+    /// The trainer's step with the check gives the bits, state and step count of the plain step, for every optimizer, in
+    /// float and double, with and without a transform.
+    /// </summary>
     [Fact]
     public void StepChecked_gives_the_plain_steps_bits_and_reports_finiteness()
     {
-        const int n = 37;
-        foreach (string name in Names)
-        {
-            Optimizer<float> plain = Create<float>(name, n), checkedOne = Create<float>(name, n);
-            float[] p = InitialParameters<float>(n), q = (float[])p.Clone();
-            var transform = GradientTransform<float>.Clamp(1f);
-            for (int t = 1; t <= Steps; t++)
-            {
-                float[] g = Gradient<float>(n, t), h = (float[])g.Clone();
-                plain.Step(p, g, transform);
-                Assert.True(checkedOne.StepChecked(q, h, transform), name);
-                Assert.True(Bits(q).SequenceEqual(Bits(p)), $"{name}, step {t}: parameters");
-                Assert.True(Bits(h).SequenceEqual(Bits(g)), $"{name}, step {t}: the gradients are left clipped");
-                Assert.Equal(plain.StepCount, checkedOne.StepCount);
-            }
-            q[5] = float.PositiveInfinity;
-            Assert.False(checkedOne.StepChecked(q, Gradient<float>(n, Steps + 1), GradientTransform<float>.None), name + ": an infinite parameter");
-        }
+        CheckedAsPlain<float>();
+        CheckedAsPlain<double>();
         // an optimizer written elsewhere: the step, then a second pass
         var half = new HalfStep(4);
         float[] x = [1f, 2f, 3f, 4f];
@@ -318,6 +305,68 @@ public class FusedClipStepTests
         Assert.Equal([0f, 1f, 2f, 3f], x);
         Assert.False(half.StepChecked(x, [2f, float.NaN, 2f, 2f], GradientTransform<float>.None));
         Assert.Equal(2, half.StepCount);
+    }
+
+    private static void CheckedAsPlain<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int n = 37;
+        foreach (string name in Names)
+        {
+            foreach (bool clamp in new[] { false, true })
+            {
+                Optimizer<T> plain = Create<T>(name, n), checkedOne = Create<T>(name, n);
+                T[] p = InitialParameters<T>(n), q = (T[])p.Clone();
+                var transform = clamp ? GradientTransform<T>.Clamp(T.One).ThenScale(T.CreateTruncating(0.75)) : GradientTransform<T>.None;
+                for (int t = 1; t <= Steps; t++)
+                {
+                    T[] g = Gradient<T>(n, t), h = (T[])g.Clone();
+                    plain.Step(p, g, transform);
+                    Assert.True(checkedOne.StepChecked(q, h, transform), name);
+                    string what = $"{name} ({typeof(T).Name}, {(clamp ? "clamped and scaled" : "as given")}), step {t}";
+                    Assert.True(Bits(q).SequenceEqual(Bits(p)), what + ": parameters");
+                    Assert.True(Bits(h).SequenceEqual(Bits(g)), what + ": the gradients as the step leaves them");
+                    Assert.True(Bits(checkedOne.State.ToArray()).SequenceEqual(Bits(plain.State.ToArray())), what + ": state");
+                    Assert.Equal(plain.StepCount, checkedOne.StepCount);
+                }
+                q[5] = T.PositiveInfinity;
+                Assert.False(checkedOne.StepChecked(q, Gradient<T>(n, Steps + 1), transform), name + ": an infinite parameter");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A subclass written elsewhere of one of RnnGen's public optimizers: its override of <c>Update</c> runs on every path —
+    /// the clip-and-step, the trainer's checked step — and the range step (the layer pipeline's) declines, so that the
+    /// trainer falls back to the whole step.
+    /// </summary>
+    [Fact]
+    public void A_subclass_written_elsewhere_always_runs_its_own_Update()
+    {
+        const int n = 21;
+        var counted = new CountingAdam(n);
+        var plain = new Adam<float>(n);
+        float[] p = InitialParameters<float>(n), q = (float[])p.Clone();
+        float[] g = Gradient<float>(n, 1), h = (float[])g.Clone();
+        counted.Step(p, g, 0.5f);
+        plain.Step(q, h, 0.5f);
+        Assert.Equal(1, counted.Updates);
+        Assert.True(Bits(p).SequenceEqual(Bits(q)), "the clamp first, then the rule");
+        Assert.True(Bits(g).SequenceEqual(Bits(h)), "the gradients are left clipped");
+        Assert.True(counted.StepChecked(p, Gradient<float>(n, 2), GradientTransform<float>.None));
+        Assert.Equal(2, counted.Updates);
+        Assert.False(counted.StepRange(p, Gradient<float>(n, 3), GradientTransform<float>.None, 0, n, counted.BeginRangeStep(), out _));
+        Assert.Equal(2, counted.Updates);
+    }
+
+    private sealed class CountingAdam(int n) : Adam<float>(n)
+    {
+        public int Updates { get; private set; }
+
+        protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients, long step)
+        {
+            Updates++;
+            base.Update(parameters, gradients, step);
+        }
     }
 
     private readonly struct DivideRule : IUpdateRule<float>

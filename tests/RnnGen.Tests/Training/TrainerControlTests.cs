@@ -1,3 +1,4 @@
+using System.Numerics;
 namespace RnnGen.Tests.Training;
 
 /// <summary>Cancellation, non-finite steps, early stopping, checkpoints, progress and allocations.</summary>
@@ -182,24 +183,42 @@ public class TrainerControlTests
             : inner[index];
     }
 
+    // every width (the four-accumulator loop needs 4 vectors: 64 floats with AVX-512), float and double
     [Fact]
     public void FiniteCheck_FindsNaNAndInfinityAnywhere()
     {
-        foreach (int length in new[] { 1, 7, 16, 37 })
+        FindsEverywhere<float>();
+        FindsEverywhere<double>();
+        Assert.True(Finite.All<double>([double.MaxValue, double.MinValue, double.Epsilon]));
+    }
+
+    private static void FindsEverywhere<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var checks = new Func<T[], bool>[]
         {
-            for (int at = 0; at < length; at++)
+            v => Finite.All<T>(v),
+            v => Elementwise.AllFinite<T, Elementwise.Wide<T>>(v),
+            v => Elementwise.AllFinite<T, Elementwise.Portable<T>>(v),
+        };
+        foreach (int length in new[] { 1, 7, 16, 37, 64, 65, 203 })
+        {
+            var values = new T[length];
+            for (int i = 0; i < length; i++) values[i] = T.CreateTruncating(i * 1e36 - 3e38 * (i % 2)); // huge but finite in float
+            foreach (var all in checks)
             {
-                foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+                Assert.True(all(values), $"{typeof(T).Name}, {length} finite values");
+                for (int at = 0; at < length; at++)
                 {
-                    var values = new float[length];
-                    for (int i = 0; i < length; i++) values[i] = i * 1e36f - 3e38f * (i % 2);
-                    Assert.True(Finite.All<float>(values));
-                    values[at] = bad;
-                    Assert.False(Finite.All<float>(values));
+                    foreach (T bad in new[] { T.NaN, T.PositiveInfinity, T.NegativeInfinity })
+                    {
+                        T kept = values[at];
+                        values[at] = bad;
+                        Assert.False(all(values), $"{typeof(T).Name}, length {length}: {bad} at {at}");
+                        values[at] = kept;
+                    }
                 }
             }
         }
-        Assert.True(Finite.All<double>([double.MaxValue, double.MinValue, double.Epsilon]));
     }
 
     [Fact]
