@@ -532,7 +532,7 @@ internal sealed class ModelEmitter
             if (HasC) w.Line($"{Span} c = values.Slice({COffset(l)}, HiddenSize);");
             w.Line($"{RoSpan} sums = _stepGates{N(l)}.Sums({input}, h);   // every block's, while h still holds h_prev");
             bool writesOutput = l == L - 1 && !Head;
-            VectorLoop(() => CellBlock(writesOutput));
+            VectorLoop(() => CellBlock(_cell.Slots == 4 ? $"global::RnnGen.Kernels.GateSums.Load<L, {_t}>(sums, j)" : "L.Load(sums, j)", writesOutput));
             w.Close();
         }
         if (Head)
@@ -613,29 +613,19 @@ internal sealed class ModelEmitter
         w.Line($"private static void StepCell<L>({string.Join(", ", parameters)}) where L : struct, {LanesInterface}");
         w.Open();
         _cell.EmitBufferSlices(w);
-        var args = new List<string> { _cell.BufferSums };
-        if (_cell.ReadsHiddenState) args.Add("L.Load(h, j)");
-        if (HasC) args.Add("L.Load(c, j)");
-        foreach (var slot in _cell.RecordSlots)
-            args.Add(slot.Name == "h" ? "out var vh" : slot.Name == "c" ? "out var vc" : "out _");
-        VectorLoop(() =>
-        {
-            w.Line($"Cell<L>({string.Join(", ", args)});");
-            if (HasC) w.Line("L.Store(vc, c, j);");
-            w.Line("L.Store(vh, h, j);");
-        });
+        VectorLoop(() => CellBlock(_cell.BufferSums, writesOutput: false));
         w.Close();
         w.Line();
     }
 
     /// <summary>
-    /// The body of the in-place step's cell loop for vector j: the cell on its sums, the new state stored over the old one
-    /// (and into the output for a top layer without a head).
+    /// The body of an in-place cell loop for vector j: the cell on its sums (<paramref name="sums"/>, the expression that
+    /// loads them), the new state stored over the old one (and into the output for a top layer without a head).
     /// </summary>
-    private void CellBlock(bool writesOutput)
+    private void CellBlock(string sums, bool writesOutput)
     {
         var w = _w;
-        var args = new List<string> { _cell.Slots == 4 ? $"global::RnnGen.Kernels.GateSums.Load<L, {_t}>(sums, j)" : "L.Load(sums, j)" };
+        var args = new List<string> { sums };
         if (_cell.ReadsHiddenState) args.Add("L.Load(h, j)");
         if (HasC) args.Add("L.Load(c, j)");
         foreach (var s in _cell.RecordSlots)
