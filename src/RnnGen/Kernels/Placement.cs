@@ -33,9 +33,10 @@ public interface IStreamedWeights
 /// landed on spread evenly over the cache's sets; which pages the operating system (or a hypervisor) gives an allocation
 /// is beyond the program's control, and on the development VM one placement streamed up to 30 % slower than another in
 /// the same process, and stayed so (the step's time follows its weights' read time). So before the weights are first
-/// packed, twelve candidate placements are allocated, written (a page never written is the shared zero page) and each
-/// timed streaming all of the weights, as a step does, in three interleaved rounds (each candidate's fastest pass); the
-/// fastest is kept and the others are left to the garbage collector. About 5 ms and, for that moment, twelve times the weights' memory, once per model;
+/// packed, up to 24 candidate placements (<see cref="CandidatesFor"/>) are allocated, written (a page never written is the
+/// shared zero page) and each timed streaming all of the weights, as a step does, in three interleaved rounds (each
+/// candidate's fastest pass); the fastest is kept and the others are left to the garbage collector. About 10 ms and, for
+/// that moment, up to 24 MB beside the weights (24 copies of the LSTM 64→128×2's), once per model;
 /// the values are packed afterwards, so no result depends on the choice. The timing runs on the thread that first refreshes
 /// the model (a trainer's replicas: on its workers) and reads all of the weights on one core, also for a model that steps
 /// on a <see cref="CoreTeam"/>, where each core reads its share.
@@ -43,8 +44,13 @@ public interface IStreamedWeights
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class Placement
 {
-    /// <summary>Candidate placements timed (the current one included).</summary>
-    internal const int Candidates = 12;
+    /// <summary>
+    /// Candidate placements timed for weights of <paramref name="bytes"/> bytes (the current one included): as many as fit
+    /// in 24 MB, from 8 to 24 — 24 for the LSTM 64→128×2's 904 KB. (Its benchmark step, twelve processes each way,
+    /// alternating: a median of 4.95 µs with 24 candidates against 5.25 with 12, 2026-11-30; each candidate is written,
+    /// so the memory is taken for a moment, and timed in about 0.3 ms.)
+    /// </summary>
+    internal static int CandidatesFor(long bytes) => (int)Math.Clamp(24L * 1024 * 1024 / Math.Max(bytes, 1), 8, 24);
 
     /// <summary>Below this many bytes the weights use little of the cache, and any placement fits.</summary>
     internal const int MinBytes = 256 * 1024;
@@ -71,7 +77,7 @@ public static class Placement
     private static int s_sink;
 
     /// <summary>
-    /// Times <see cref="Candidates"/> placements of <paramref name="weights"/> (all of them together, in the order given)
+    /// Times <see cref="CandidatesFor"/> placements of <paramref name="weights"/> (all of them together, in the order given)
     /// and keeps the fastest: each matrix then uses its storage in that placement. Call before packing the values. Does
     /// nothing unless the weights together take between 256 KB and 4 MB.
     /// </summary>
@@ -82,19 +88,20 @@ public static class Placement
         foreach (var w in weights) total += w.StreamedBytes;
         if (!Enabled || total < MinBytes || total > MaxBytes) return;
 
-        var candidates = new WeightStorage[Candidates][];
+        int count = CandidatesFor(total);
+        var candidates = new WeightStorage[count][];
         candidates[0] = weights.Select(w => w.Storage).ToArray();
-        for (int k = 1; k < Candidates; k++)
+        for (int k = 1; k < count; k++)
             candidates[k] = weights.Select(w => w.Allocate()).ToArray();
         // write every page first: memory never written is mapped to the one shared zero page, which any placement reads fast
         foreach (var candidate in candidates)
             for (int i = 0; i < weights.Length; i++)
                 Bytes(candidate[i], weights[i].StreamedBytes).Clear();
 
-        var best = new double[Candidates];
+        var best = new double[count];
         best.AsSpan().Fill(double.PositiveInfinity);
         for (int round = 0; round < Rounds; round++) // rounds interleave the candidates, so a slow moment hits them alike
-            for (int k = 0; k < Candidates; k++)
+            for (int k = 0; k < count; k++)
                 best[k] = Math.Min(best[k], TimeOverride?.Invoke(k, candidates[k]) ?? Time(weights, candidates[k]));
 
         int chosen = Array.IndexOf(best, best.Min());

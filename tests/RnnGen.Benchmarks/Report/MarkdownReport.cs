@@ -262,7 +262,7 @@ internal static class MarkdownReport
                       "4,608 against 4,864, 5 % fewer; 64→128×2: 0.4 %). (2) Where a stream near the L2's size lands " +
                       "decides how well it fits that cache: one buffer of 904 KB read in 4.3–5.6 µs depending on its pages, within " +
                       "one process and steadily so (2 MB huge pages did not steady it: the VM's guest-physical pages are not the " +
-                      "host's). So a model's streamed weights of 256 KB to 4 MB, and the floor's copy alike, keep the fastest of twelve " +
+                      "host's). So a model's streamed weights of 256 KB to 4 MB, and the floor's copy alike, keep the fastest of up to 24 " +
                       "placements timed when they are created (`Placement`): the floor is the best read of that many bytes found, and " +
                       "the step is judged against it. The choice is made once, from a few milliseconds of timing, so it still " +
                       "varies between processes; the spread (benchmark-spread.md) shows each model over seven processes.");

@@ -19,7 +19,7 @@ public class PlacementTests
         var seen = new List<WeightStorage[]>();
         Placement.TimeOverride = (k, storages) =>
         {
-            if (seen.Count < Placement.Candidates) seen.Add(storages);
+            if (seen.Count < Placement.CandidatesFor(300 * 1024)) seen.Add(storages);
             return k == 7 ? 1 : 10 + k;
         };
         try
@@ -31,13 +31,18 @@ public class PlacementTests
             Placement.TimeOverride = null;
         }
 
-        Assert.Equal(Placement.Candidates, seen.Count);
-        Assert.Equal(Placement.Candidates - 1, a.Allocations); // the current placement is a candidate too
+        Assert.Equal(24, Placement.CandidatesFor(300 * 1024));
+        Assert.Equal(24, seen.Count);
+        Assert.Equal(23, a.Allocations); // the current placement is a candidate too
         Assert.Same(seen[7][0].Array, a.Storage.Array);
         Assert.Same(seen[7][1].Array, b.Storage.Array);
         Assert.Equal(seen[7][0].ByteOffset, a.Storage.ByteOffset);
         Assert.Equal(1, a.Uses);
     }
+
+    // as many candidates as fit in 24 MB, 8 to 24
+    [Theory, InlineData(256 * 1024, 24), InlineData(904 * 1024, 24), InlineData(2 * 1024 * 1024, 12), InlineData(4 * 1024 * 1024, 8)]
+    public void TheCandidates_FitIn24MB_From8To24(int bytes, int candidates) => Assert.Equal(candidates, Placement.CandidatesFor(bytes));
 
     [Theory, InlineData(100 * 1024), InlineData(5 * 1024 * 1024)]
     public void Choose_LeavesWeightsOutsideTheRange_WhereTheyAre(int bytes)
@@ -50,14 +55,14 @@ public class PlacementTests
     }
 
     // The char model's streamed weights (W_hh0, [W_ih1 | W_hh1], the head: 790 KB) are placed at their first
-    // ParametersChanged (here on the last candidate, so that they move for sure); Step and Forward give the same bits as
+    // ParametersChanged (here on candidate 7, so that they move for sure); Step and Forward give the same bits as
     // a model that kept its first placement.
     [Fact]
     public void AModelPlacedElsewhere_ComputesTheBitsOfOneThatWasNot()
     {
         var placed = new LstmTokensTeam();
         var before = StreamedStorage(placed);
-        Placement.TimeOverride = (k, _) => k == Placement.Candidates - 1 ? 1 : 2;
+        Placement.TimeOverride = (k, _) => k == 7 ? 1 : 2;
         try
         {
             placed.InitializeParameters(3);
