@@ -241,8 +241,7 @@ internal sealed class ModelEmitter
                 w.Line(_spec.Tokens
                     ? "private readonly int[] _stepInput = new int[1];          // Step on a team: the token, where every core reads it"
                     : $"private readonly {_t}[] _stepInput = new {_t}[InputSize]; // Step on a team: the input, where every core reads it");
-                w.Line($"private readonly {aligned} _stepOutput = new(OutputWidth); // Step on a team that runs it alone: the output");
-                w.Line("private State? _stepState;                             // Step on a team: the state of the call (stepped in place when the team runs alone)");
+                w.Line("private readonly TeamCall _teamCall = new();            // Step on a team: the call's state, and whether the team ran it alone");
             }
         }
         w.Line($"private readonly {_t}[] _dh = new {_t}[HiddenSize];      // Backward: dL/dh of the layer at hand");
@@ -464,18 +463,26 @@ internal sealed class ModelEmitter
         if (!InPlaceStep)
         {
             // a larger model: through the packed copies that Forward reads, in place on the state (on a team: Forward's own
-            // chunk on a copy of the state, each core its units)
+            // chunk on a copy of the state, each core its units; or in place, when an adaptive team steps alone)
             if (Teamed)
             {
                 w.Line($"if (_team is {{ }} team && global::RnnGen.Kernels.TeamPart.CanSplit<{_t}>(HiddenSize))");
                 w.Open();
                 w.Line("StoreState(state, _stepRecords.Span);");
                 w.Line(_spec.Tokens ? "_stepInput[0] = token;" : "input.CopyTo(_stepInput);");
-                w.Line("_stepState = state;");
+                w.Line("TeamCall call = _teamCall;");
+                w.Line("call.State = state;");
+                w.Line("call.RanAlone = false;");
+                w.Line("try");
+                w.Open();
                 w.Line("team.Run(_teamStep!); // the layers of this step, every layer's rows split between the team's cores");
-                w.Line("_stepState = null;");
-                w.Line("if (_teamStep!.RanAlone)");
-                w.Line("    _stepOutput.Span.CopyTo(output);   // an adaptive team that steps alone: in place on the state, as without a team");
+                w.Close();
+                w.Line("finally");
+                w.Open();
+                w.Line("call.State = null;");
+                w.Close();
+                w.Line("if (call.RanAlone)");
+                w.Line("    StepOutput(state.Values, output);   // an adaptive team that stepped alone did so in place on the state, as without a team");
                 w.Line("else");
                 w.Open();
                 w.Line("ChunkOutputs(1, 0, 1, 1, _stepRecords.Span, output);");
@@ -484,15 +491,23 @@ internal sealed class ModelEmitter
                 w.Line("return;");
                 w.Close();
             }
-            w.Line($"StepAlone({x}, state.Values, output);");
+            w.Line($"StepLayers({x}, state.Values);");
+            w.Line("StepOutput(state.Values, output);");
             w.Close();
             w.Line();
-            w.Line("/// <summary>The step alone, in place on <paramref name=\"values\"/> (a state's).</summary>");
+            w.Line("/// <summary>The layers of a step alone, in place on <paramref name=\"values\"/> (a state's).</summary>");
             w.Line(AggressiveInlining);
-            w.Line($"private void StepAlone({(_spec.Tokens ? "int token" : $"{RoSpan} input")}, {Span} values, {Span} output)");
+            w.Line($"private void StepLayers({(_spec.Tokens ? "int token" : $"{RoSpan} input")}, {Span} values)");
             w.Open();
-            LaneDispatch($"StepPacked<{{0}}>({x}, values, output);");
+            LaneDispatch($"StepPacked<{{0}}>({x}, values);");
             w.Close();
+            w.Line();
+            w.Line("/// <summary>A step's output from the new state's values: " + (Head ? "the head on the top layer's h." : "the top layer's h (no head).") + "</summary>");
+            w.Line(AggressiveInlining);
+            w.Line($"private void StepOutput({RoSpan} values, {Span} output) =>");
+            w.Line(Head
+                ? $"    _head.Multiply(values.Slice({HOffset(L - 1)}, HiddenSize), default, output);   // output = head.weight·h_top + head.bias"
+                : $"    values.Slice({HOffset(L - 1)}, HiddenSize).CopyTo(output);");
             w.Line();
             StepPackedMember();
             if (Teamed)
@@ -562,7 +577,7 @@ internal sealed class ModelEmitter
         w.Line("/// holds h_prev; then <see cref=\"StepCell\"/> turns them into the new state, stored over the old one.");
         w.Line("/// </summary>");
         w.Line(AggressiveInlining);
-        w.Line($"private void StepPacked<L>({(_spec.Tokens ? "int token" : $"{RoSpan} x")}, {Span} values, {Span} output) where L : struct, {LanesInterface}");
+        w.Line($"private void StepPacked<L>({(_spec.Tokens ? "int token" : $"{RoSpan} x")}, {Span} values) where L : struct, {LanesInterface}");
         w.Open();
         w.Line($"{Span} gx = _gx.Span;");
         if (Separate) w.Line($"{Span} gh = _gh.Span;");
@@ -591,14 +606,6 @@ internal sealed class ModelEmitter
             w.Line($"StepCell<L>(gx, {gh}h{(HasC ? $", values.Slice({COffset(l)}, HiddenSize)" : "")});");
             w.Close();
         }
-        w.Line();
-        if (Head)
-        {
-            w.Line("// head: output = head.weight·h_top + head.bias");
-            w.Line($"_head.Multiply(values.Slice({HOffset(L - 1)}, HiddenSize), default, output);");
-        }
-        else
-            w.Line($"values.Slice({HOffset(L - 1)}, HiddenSize).CopyTo(output);   // no head: the output is the top layer's h");
         w.Close();
         w.Line();
 
@@ -669,17 +676,29 @@ internal sealed class ModelEmitter
         w.Line($"private readonly {_self} _model;");
         w.Line($"public TeamStep({_self} model) => _model = model;");
         w.Line();
-        w.Line("/// <summary>Whether the last call ran alone (an adaptive team in its alone phase): then in place on the state, as without a team.</summary>");
-        w.Line("public bool RanAlone { get; private set; }");
-        w.Line();
         w.Line("public void Run(global::RnnGen.Kernels.TeamPart part)");
         w.Open();
-        w.Line("RanAlone = part.Count == 1;");
-        w.Line("if (RanAlone)");
-        w.Line($"    _model.StepAlone({(_spec.Tokens ? "_model._stepInput[0]" : "_model._stepInput")}, _model._stepState!.Values, _model._stepOutput.Span);");
+        w.Line("if (part.Count == 1)");
+        w.Open();
+        w.Line("// an adaptive team stepping alone (on the calling thread): in place on the state, as without a team; the output");
+        w.Line("// follows the call either way, so that the team's probes time the same work both ways");
+        w.Line("TeamCall call = _model._teamCall;");
+        w.Line("call.RanAlone = true;");
+        w.Line($"_model.StepLayers({(_spec.Tokens ? "_model._stepInput[0]" : "_model._stepInput")}, call.State!.Values);");
+        w.Close();
         w.Line("else");
         w.Line($"    _model.ForwardChunk(1, _model._stepInput, 0, 1, 1, {StepBuffers("_model.")}, part);");
         w.Close();
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// A team step's call: the state it steps and whether the team ran it alone. Only the calling thread touches it (a");
+        w.Line("/// team runs alone on that thread), never a helper, so no line of it moves between the cores.");
+        w.Line("/// </summary>");
+        w.Line("private sealed class TeamCall");
+        w.Open();
+        w.Line("public State? State;");
+        w.Line("public bool RanAlone;");
         w.Close();
         w.Line();
     }

@@ -36,7 +36,7 @@ public interface IStreamedWeights
 /// packed, up to 24 candidate placements (<see cref="CandidatesFor"/>) are allocated, written (a page never written is the
 /// shared zero page) and each timed streaming all of the weights, as a step does, in three interleaved rounds (each
 /// candidate's fastest pass); the fastest is kept and the others are left to the garbage collector. About 10 ms and, for
-/// that moment, up to 24 MB beside the weights (24 copies of the LSTM 64→128×2's), once per model;
+/// that moment, up to 24 MB of copies (24 of the LSTM 64→128×2's; 8 copies above 3 MB: 32 MB at 4 MB), once per model;
 /// the values are packed afterwards, so no result depends on the choice. The timing runs on the thread that first refreshes
 /// the model (a trainer's replicas: on its workers) and reads all of the weights on one core, also for a model that steps
 /// on a <see cref="CoreTeam"/>, where each core reads its share.

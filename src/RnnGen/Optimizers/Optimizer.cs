@@ -26,12 +26,15 @@ namespace RnnGen;
 /// </code>
 /// <para>Clipping by value (char-rnn's clamp at 5) can ride along with the step: <c>optimizer.Step(model, clipValue: 5f)</c>
 /// gives the same bits as <c>GradientClipping.ClipByValue(model.Gradients, 5f)</c> then <c>optimizer.Step(model)</c>, in one
-/// pass over the gradients instead of three.</para>
+/// pass over the gradients instead of three. (A subclass written elsewhere of one of RnnGen's optimizers, say of
+/// <see cref="Adam{T}"/> with its own <c>Update</c>, gets the clamp as a pass of its own and then its <c>Update</c>; the
+/// trainer's layer pipeline, which steps ranges of the parameters with RnnGen's rules, is not used for it.)</para>
 /// <para>An instance is used by one thread at a time.</para>
 /// </remarks>
 public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[] _state;
+    private readonly bool _ownRule;
     private double _learningRate;
     private long _stepCount;
 
@@ -46,6 +49,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
             throw new NotSupportedException($"Optimizers support float and double parameters, not {typeof(T).Name}.");
+        _ownRule = GetType().Assembly == typeof(Optimizer<T>).Assembly;
         ArgumentOutOfRangeException.ThrowIfLessThan(parameterCount, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(stateBufferCount);
         HyperParameter.CheckNonNegative(learningRate, nameof(learningRate));
@@ -208,7 +212,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// finiteness check in the step's pass) apply its rule. A subclass written elsewhere — of a public optimizer such as
     /// <see cref="Adam{T}"/>, whose <c>Update</c> it may override — only ever runs through <c>Update</c>.
     /// </summary>
-    private bool OwnRule => GetType().Assembly == typeof(Optimizer<T>).Assembly;
+    private bool OwnRule => _ownRule;
 
     /// <summary>
     /// <see cref="Step(Span{T}, Span{T}, in GradientTransform{T})"/>, returning whether every parameter is finite after it:

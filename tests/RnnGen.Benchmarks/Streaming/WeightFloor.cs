@@ -11,7 +11,7 @@ namespace RnnGen.Benchmarks.Streaming;
 /// machine accelerates (Vector512 on AVX-512, else <see cref="Vector{T}"/>), eight independent accumulators so that
 /// neither add latency nor a dependency chain limits it, from a 64-byte-aligned copy of the weights. A step must at
 /// least read every weight, so <c>efficiency = floor time / step time</c> is at most about 1. The copy's pages are
-/// chosen as a model's streamed weights are (<see cref="Placement"/>: the fastest of twelve placements, for weights of
+/// chosen as a model's streamed weights are (<see cref="Placement"/>: the fastest of up to 24 placements, for weights of
 /// 256 KB to 4 MB), so the floor is the best read of that many bytes, not one draw of the operating system's placement.
 /// </summary>
 internal sealed unsafe class WeightFloor : IStreamedWeights, IDisposable

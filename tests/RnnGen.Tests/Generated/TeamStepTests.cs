@@ -118,6 +118,30 @@ public class TeamStepTests
         Assert.True(a.Values.SequenceEqual(b.Values));
     }
 
+    // A dense model without a head on an adaptive team, through its probes (alone and together in turn) and beyond: the bits
+    // of the step without a team, into an output apart and into the state's own top h.
+    [Fact]
+    public void AnAdaptiveTeam_WithoutAHead_GivesTheBitsOfTheStepAlone_EvenIntoTheStatesTopHidden()
+    {
+        using var team = new CoreTeam(2);
+        var alone = Harness.NewModel<LstmFTeamNoHead, float>(seed: 9);
+        var teamed = Harness.NewModel<LstmFTeamNoHead, float>(seed: 9);
+        teamed.Team = team;
+        float[] inputs = Harness.Random<float>(64 * LstmFTeamNoHead.InputSize, seed: 10);
+        LstmFTeamNoHead.State a = new(), b = new(), c = new();
+        float[] ya = new float[LstmFTeamNoHead.OutputWidth], yb = new float[LstmFTeamNoHead.OutputWidth];
+        for (int t = 0; t < 2 * CoreTeam.Probes + 40; t++)
+        {
+            ReadOnlySpan<float> x = inputs.AsSpan(t % 64 * LstmFTeamNoHead.InputSize, LstmFTeamNoHead.InputSize);
+            alone.Step(x, ref a, ya);
+            teamed.Step(x, ref b, yb);
+            teamed.Step(x, ref c, c.Hidden(0));
+            Assert.True(ya.AsSpan().SequenceEqual(yb), $"step {t}: output");
+            Assert.True(ya.AsSpan().SequenceEqual(c.Hidden(0)), $"step {t}: into the state's top h");
+            Assert.True(a.Values.SequenceEqual(b.Values) && a.Values.SequenceEqual(c.Values), $"step {t}: state");
+        }
+    }
+
     // Written parameters reach the team's step through ParametersChanged, as they reach the alone step.
     [Fact]
     public void Team_ReadsRefreshedParameters()

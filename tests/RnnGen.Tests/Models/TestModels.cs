@@ -71,6 +71,10 @@ public partial class LstmFLarge { }
 [LstmModel(hidden: 100, Input = 20)]
 public partial class LstmF100 { }
 
+// A team without a head: dense input, whole blocks of units, above the in-place size; the output may be the state's top h.
+[LstmModel(hidden: 128, Input = 16)]
+public partial class LstmFTeamNoHead { }
+
 [GruModel(hidden: 96, Input = 40, Output = 5)]
 public partial class GruFLarge { }
 
