@@ -209,13 +209,21 @@ internal static class Elementwise
             V x = V.Load(ref r, i);
             a0 += x - x;
         }
-        Span<T> lanes = stackalloc T[width]; // zero-initialised
         if (i < n)
         {
-            V x = Pad<T, V>(values.Slice(i), lanes); // the zeros past the end stay 0
+            V x = Pad<T, V>(values.Slice(i), stackalloc T[width]); // the zeros past the end stay 0
             a1 += x - x;
         }
-        V.Store((a0 + a1) + (a2 + a3), ref MemoryMarshal.GetReference(lanes), 0);
+        return AllZero<T, V>((a0 + a1) + (a2 + a3));
+    }
+
+    /// <summary>Whether every lane of <paramref name="v"/> is 0 (a sum of x − x: NaN in a lane where some x was not finite).</summary>
+    private static bool AllZero<T, V>(V v)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where V : struct, IVector<V, T>
+    {
+        Span<T> lanes = stackalloc T[V.Count];
+        V.Store(v, ref MemoryMarshal.GetReference(lanes), 0);
         foreach (T lane in lanes)
             if (lane != T.Zero) return false;
         return true;
@@ -296,12 +304,7 @@ internal static class Elementwise
             Store(v1, s1, i);
             Store(v2, s2, i);
         }
-        if (!TCheck.Checks) return true;
-        Span<T> lanes = stackalloc T[V.Count];
-        V.Store(nonFinite, ref MemoryMarshal.GetReference(lanes), 0);
-        foreach (T lane in lanes)
-            if (lane != T.Zero) return false;
-        return true;
+        return !TCheck.Checks || AllZero<T, V>(nonFinite);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

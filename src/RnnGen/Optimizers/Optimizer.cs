@@ -34,6 +34,12 @@ namespace RnnGen;
 public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[] _state;
+
+    /// <summary>
+    /// Whether this optimizer is one of RnnGen's own, whose fused passes (<see cref="StepRange"/>, the transform and the
+    /// finiteness check in the step's pass) apply its rule. A subclass written elsewhere — of a public optimizer such as
+    /// <see cref="Adam{T}"/>, whose <c>Update</c> it may override — only ever runs through <c>Update</c>.
+    /// </summary>
     private readonly bool _ownRule;
     private double _learningRate;
     private long _stepCount;
@@ -197,7 +203,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         _stepCount++;
         if (transform.IsIdentity)
             Update(parameters, gradients, _stepCount);
-        else if (OwnRule)
+        else if (_ownRule)
             Update(parameters, gradients, _stepCount, transform);
         else
         {
@@ -208,13 +214,6 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
-    /// Whether this optimizer is one of RnnGen's own, whose fused passes (<see cref="StepRange"/>, the transform and the
-    /// finiteness check in the step's pass) apply its rule. A subclass written elsewhere — of a public optimizer such as
-    /// <see cref="Adam{T}"/>, whose <c>Update</c> it may override — only ever runs through <c>Update</c>.
-    /// </summary>
-    private bool OwnRule => _ownRule;
-
-    /// <summary>
     /// <see cref="Step(Span{T}, Span{T}, in GradientTransform{T})"/>, returning whether every parameter is finite after it:
     /// RnnGen's optimizers find that in the step's own pass (the whole buffer as one range: the same rule and bits), an
     /// optimizer written elsewhere by a second pass over the parameters.
@@ -223,7 +222,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLength(parameters.Length, nameof(parameters));
         CheckLength(gradients.Length, nameof(gradients));
-        if (OwnRule && UpdateRange(parameters, gradients, _stepCount + 1, transform, 0, out bool finite))
+        if (_ownRule && UpdateRange(parameters, gradients, _stepCount + 1, transform, 0, out bool finite))
         {
             _stepCount++;
             return finite;
@@ -250,7 +249,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         CheckLength(parameters.Length, nameof(parameters));
         CheckLength(gradients.Length, nameof(gradients));
         finite = false;
-        return OwnRule && UpdateRange(parameters.Slice(start, length), gradients.Slice(start, length), step, transform, start, out finite);
+        return _ownRule && UpdateRange(parameters.Slice(start, length), gradients.Slice(start, length), step, transform, start, out finite);
     }
 
     /// <summary>The update of one range (see <see cref="StepRange"/>); RnnGen's optimizers override it.</summary>
