@@ -78,13 +78,130 @@ public class OnnxMismatchTests
         AssertRefused<LstmF2x6Head, LstmF2x6Head>(graph =>
             {
                 NodeProto add = graph.Node.Single(n => n.OpType == "Add");
-                var negate = new NodeProto { OpType = "Neg", Name = "negate_bias" };
-                negate.Input.Add("head.bias");
-                negate.Output.Add("head.bias_negated");
-                graph.Node.Insert(0, negate);
-                add.Input[1] = "head.bias_negated";
+                var copy = new NodeProto { OpType = "Identity", Name = "copy_bias" };
+                copy.Input.Add("head.bias");
+                copy.Output.Add("head.bias_copied");
+                graph.Node.Insert(0, copy);
+                add.Input[1] = "head.bias_copied";
             },
-            "the head (MatMul node 'head_matmul')'s Add: its bias input 'head.bias_negated' is computed in the graph");
+            "the head (MatMul node 'head_matmul')'s Add: its bias input 'head.bias_copied' is computed in the graph");
+
+    // An operation the model does not compute, anywhere in the graph, is refused by name: imported without it, the model
+    // would compute something else without a word (PyTorch: an nn.LSTM, a torch.relu, an nn.Linear).
+    [Theory]
+    [InlineData("Relu", "h_l0")]        // between two layers
+    [InlineData("Tanh", "h_l1")]        // between the top layer and the head
+    [InlineData("Neg", "head.bias")]    // on a weight
+    [InlineData("Sigmoid", "input")]    // on the input
+    public void AnOperationTheModelDoesNotCompute(string op, string tensor) =>
+        AssertRefused<LstmF2x6Head, LstmF2x6Head>(graph => Insert(graph, op, tensor),
+            $"the graph has a {op} node 'extra_{op}', which {LstmF2x6Head.Info} does not compute");
+
+    [Fact]
+    public void AnOperatorOfAnotherDomain() =>
+        AssertRefused<LstmF3x5, LstmF3x5>(graph =>
+            {
+                Insert(graph, "Identity", "h_l0");
+                graph.Node.Single(n => n.Name == "extra_Identity").Domain = "com.example";
+            },
+            "node 'extra_Identity' is a Identity of the domain 'com.example'");
+
+    // An Add that is not the head's bias: before the first layer, or in a model without a head.
+    [Fact]
+    public void AnAddBesidesTheHeadsBias() =>
+        AssertRefused<LstmF2x6Head, LstmF2x6Head>(graph =>
+            {
+                graph.Initializer.Add(OnnxTensors.Create<float>("shift", [1f, 1f, 1f, 1f], 4));
+                Insert(graph, "Add", "input", "shift");
+            },
+            "layer 0 (LSTM node 'lstm_l0'): its input X 'input_extra' is computed by the Add node 'extra_Add', not an input of the graph");
+
+    [Fact]
+    public void AnAddInAModelWithoutAHead() =>
+        AssertRefused<LstmF3x5, LstmF3x5>(graph =>
+            {
+                graph.Initializer.Add(OnnxTensors.Create<float>("shift", [1f], 1));
+                var add = new NodeProto { OpType = "Add", Name = "stray_add" };
+                add.Input.Add("output");
+                add.Input.Add("shift");
+                add.Output.Add("shifted");
+                graph.Node.Add(add);
+            },
+            "the graph has an Add node 'stray_add' that does not add the head's bias");
+
+    // The layers must be a stack in the graph's order, and the head must read the top one.
+    [Fact]
+    public void ALayerThatSkipsTheOneBelow() =>
+        AssertRefused<LstmF3x5, LstmF3x5>(graph => Layer(graph, "lstm_l2").Input[0] = "h_l0",
+            "layer 2 (LSTM node 'lstm_l2'): its input X 'h_l0' is computed by the LSTM node 'lstm_l0', not the output Y of layer 1 (LSTM node 'lstm_l1')");
+
+    [Fact]
+    public void TheFirstLayerReadingAnotherLayer() =>
+        AssertRefused<LstmF3x5, LstmF3x5>(graph => Layer(graph, "lstm_l0").Input[0] = "h_l2_copy",
+            "layer 0 (LSTM node 'lstm_l0'): its input X 'h_l2_copy' is", "not an input of the graph");
+
+    [Fact]
+    public void AHeadThatReadsALowerLayer() =>
+        AssertRefused<LstmF2x6Head, LstmF2x6Head>(graph => graph.Node.Single(n => n.OpType == "MatMul").Input[0] = "h_l0",
+            "the head (MatMul node 'head_matmul') multiplies 'h_l0', which is computed by the LSTM node 'lstm_l0', not the output of the top layer (LSTM node 'lstm_l1')");
+
+    // A token model's first layer reads OneHot(ids, depth = vocabulary, values [0, 1]); an embedding (a Gather of a weight)
+    // in its place is a model RnnGen's is not.
+    [Fact]
+    public void AnEmbeddingInPlaceOfTheOneHot() =>
+        AssertRefused<LstmFTokens, LstmFTokens>(graph =>
+            {
+                NodeProto oneHot = graph.Node.Single(n => n.OpType == "OneHot");
+                int vocabulary = LstmFTokens.InputSize;
+                var table = new float[vocabulary * vocabulary];
+                for (int i = 0; i < vocabulary; i++) table[i * vocabulary + i] = 1;
+                graph.Initializer.Add(OnnxTensors.Create<float>("embedding", table, vocabulary, vocabulary));
+                var gather = new NodeProto { OpType = "Gather", Name = "embed" };
+                gather.Input.Add("embedding");
+                gather.Input.Add(oneHot.Input[0]);
+                gather.Output.Add(oneHot.Output[0]);
+                graph.Node[graph.Node.IndexOf(oneHot)] = gather;
+            },
+            "its input X 'onehot' is computed by the Gather node 'embed'", "a token model's first layer reads OneHot(ids, depth");
+
+    [Theory]
+    [InlineData("depth")]
+    [InlineData("values")]
+    [InlineData("axis")]
+    public void AOneHotOfAnotherKind(string what) =>
+        AssertRefused<LstmFTokens, LstmFTokens>(graph =>
+            {
+                NodeProto oneHot = graph.Node.Single(n => n.OpType == "OneHot");
+                if (what == "depth")
+                {
+                    graph.Initializer.Remove(graph.Initializer.Single(t => t.Name == "onehot_depth"));
+                    graph.Initializer.Add(OnnxTensors.CreateInt64("onehot_depth", [1], LstmFTokens.InputSize + 1));
+                }
+                else if (what == "values")
+                {
+                    graph.Initializer.Remove(graph.Initializer.Single(t => t.Name == "onehot_values"));
+                    graph.Initializer.Add(OnnxTensors.Create<float>("onehot_values", [-1f, 1f], 2));
+                }
+                else
+                    oneHot.Attribute.Single(a => a.Name == "axis").I = 0;
+            },
+            what switch
+            {
+                "depth" => $"the OneHot node 'onehot' has depth {LstmFTokens.InputSize + 1}; the model's vocabulary is {LstmFTokens.InputSize}",
+                "values" => "the OneHot node 'onehot' has values [-1, 1]",
+                _ => "the OneHot node 'onehot' has axis 0",
+            });
+
+    [Fact]
+    public void ATensorComputedTwice() =>
+        AssertRefused<LstmF3x5, LstmF3x5>(graph =>
+            {
+                var copy = new NodeProto { OpType = "Identity", Name = "second_h_l0" };
+                copy.Input.Add("h_l1");
+                copy.Output.Add("h_l0");
+                graph.Node.Add(copy);
+            },
+            "the tensor 'h_l0' is the output of two nodes");
 
     [Fact]
     public void WrongWeightElementType() =>
@@ -153,6 +270,67 @@ public class OnnxMismatchTests
                 Layer(graph, "gru_l1").Input[5] = "fixed_h";
             },
             "layer 1 (GRU node 'gru_l1'): its initial_h input 'fixed_h' is a non-zero constant");
+
+    // A learned initial state (PyTorch: an nn.Parameter expanded over the batch) is made in the graph from a constant: refused
+    // wherever the constant is; a zero state built in the graph (ConstantOfShape of 0) is the one RnnGen starts from.
+    [Fact]
+    public void ALearnedInitialStateExpandedInTheGraph() =>
+        AssertRefused<GruF3x5, GruF3x5>(graph =>
+            {
+                graph.Initializer.Add(OnnxTensors.Create<float>("learned_h", [0, 0, 0.5f, 0, 0], 1, 1, 5));
+                graph.Initializer.Add(OnnxTensors.CreateInt64("state_shape", [3], 1, 1, 5));
+                var expand = new NodeProto { OpType = "Expand", Name = "expand_h" };
+                expand.Input.Add("learned_h");
+                expand.Input.Add("state_shape");
+                expand.Output.Add("expanded_h");
+                graph.Node.Insert(0, expand);
+                Layer(graph, "gru_l1").Input[5] = "expanded_h";
+            },
+            "layer 1 (GRU node 'gru_l1'): its initial_h input 'expanded_h' is made from 'learned_h', a non-zero constant");
+
+    [Theory, InlineData(0f), InlineData(0.25f)]
+    public void AnInitialStateOfConstantOfShape(float value)
+    {
+        ModelProto proto = ModelProto.Parser.ParseFrom(OnnxFile.ExportToBytes(Harness.NewModel<LstmF3x5, float>(seed: 1)));
+        GraphProto graph = proto.Graph;
+        graph.Initializer.Add(OnnxTensors.CreateInt64("state_shape", [3], 1, 1, 5));
+        var fill = new NodeProto { OpType = "ConstantOfShape", Name = "zero_state" };
+        fill.Input.Add("state_shape");
+        fill.Output.Add("filled");
+        fill.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = OnnxTensors.Create<float>("v", [value], 1) });
+        graph.Node.Insert(0, fill);
+        foreach (int slot in new[] { 5, 6 })
+            Layer(graph, "lstm_l1").Input[slot] = "filled";
+        var target = Harness.NewModel<LstmF3x5, float>(seed: 2);
+        if (value == 0)
+        {
+            OnnxFile.Import(target, new MemoryStream(proto.ToByteArray()));
+            Assert.Equal(Harness.NewModel<LstmF3x5, float>(seed: 1).Parameters.ToArray(), target.Parameters.ToArray());
+        }
+        else
+        {
+            float[] before = target.Parameters.ToArray();
+            var e = Assert.Throws<ModelFileException>(() => OnnxFile.Import(target, new MemoryStream(proto.ToByteArray())));
+            Assert.Contains("layer 1 (LSTM node 'lstm_l1'): its initial_h input 'filled' is a non-zero constant (ConstantOfShape node 'zero_state')", e.Message);
+            Assert.Equal(before, target.Parameters.ToArray());
+        }
+    }
+
+    [Fact]
+    public void AnInitialStateComputedFromTheInput() =>
+        AssertRefused<GruF3x5, GruF3x5>(graph =>
+            {
+                var relu = new NodeProto { OpType = "Slice", Name = "slice_x" };
+                relu.Input.Add("h_l0");
+                relu.Output.Add("from_x");
+                graph.Node.Add(relu);
+                var mean = new NodeProto { OpType = "ReduceMean", Name = "mean_x" };
+                mean.Input.Add("from_x");
+                mean.Output.Add("state_from_x");
+                graph.Node.Add(mean);
+                Layer(graph, "gru_l1").Input[5] = "state_from_x";
+            },
+            "the graph has a ReduceMean node 'mean_x'");
 
     // Peepholes are checked for shape before anything is allocated from the file's dimensions.
     [Theory]
@@ -271,6 +449,20 @@ public class OnnxMismatchTests
     }
 
     private static NodeProto Layer(GraphProto graph, string name) => graph.Node.Single(n => n.Name == name);
+
+    // A node `extra_{op}` on the tensor: every reader of the tensor reads its result instead (`{tensor}_extra`).
+    private static void Insert(GraphProto graph, string op, string tensor, string? secondInput = null)
+    {
+        string result = tensor + "_extra";
+        foreach (NodeProto reader in graph.Node)
+            for (int i = 0; i < reader.Input.Count; i++)
+                if (reader.Input[i] == tensor) reader.Input[i] = result;
+        var node = new NodeProto { OpType = op, Name = "extra_" + op };
+        node.Input.Add(tensor);
+        if (secondInput is not null) node.Input.Add(secondInput);
+        node.Output.Add(result);
+        graph.Node.Add(node);
+    }
 
     private static ModelFileException AssertRefused<TSource, TTarget>(params string[] fragments)
         where TSource : class, IRecurrentModel<TSource, float>

@@ -30,7 +30,9 @@ namespace RnnGen;
 /// <item><description>Token models: <c>OneHot(input, depth = vocabulary, values = [0, 1])</c> feeds layer 0, whose
 /// <c>W</c> is then the ordinary <c>weight_ih_l0</c>. This keeps every layer the standard operator, every
 /// initializer in the layout other tools expect, and import identical to dense models; the price is a multiply by a
-/// one-hot vector (vocabulary × G·H per step) where RnnGen itself looks up a column. The alternatives are worse:
+/// one-hot vector (vocabulary × G·H per step) where RnnGen itself looks up a column. ONNX's <c>OneHot</c> also takes
+/// what RnnGen refuses: a negative id counts from the end (−1 is the last token) and an id ≥ the vocabulary gives a zero
+/// vector, so check ids before they reach the graph. The alternatives are worse:
 /// <c>Gather</c> of pre-projected columns would need an identity <c>W</c> of (G·H)² values, or an operator
 /// decomposed into MatMuls in a Loop.</description></item>
 /// </list>
@@ -39,7 +41,13 @@ namespace RnnGen;
 /// import its ONNX file into the float twin of the model (import converts, rounding to the nearest float) and export that.</para>
 /// <para><b>Import</b> reads weights only, from a graph of that shape: one operator of the model's kind per layer
 /// (in node order), a head (MatMul with a [H, Output] or transposed [Output, H] weight, and an Add of the bias; or a
-/// Gemm) exactly when the model has one, an integer input exactly for token models. Every operator attribute and
+/// Gemm) exactly when the model has one, an integer input exactly for token models. The data path is followed through
+/// the operations that only move values (Identity, Cast, Squeeze, Unsqueeze, Reshape, a Transpose that keeps the features
+/// last): layer 0 must read the graph's input (a token model's through <c>OneHot</c> of depth Input, values [0, 1]),
+/// every other layer the Y of the one below, and the head the top layer's Y or Y_h. Any operation the model does not
+/// compute (an activation, a scaling, a normalisation, an embedding <c>Gather</c>, an Add other than the head's bias, an
+/// operator of another domain) is refused by name rather than left out, and so is an initial state made from a non-zero
+/// constant (a learned one): states come from the graph's inputs or are zeros. Every operator attribute and
 /// initializer shape is checked against the model first; a mismatch throws a <see cref="ModelFileException"/>
 /// that names it, and the model's parameters are left untouched. Weights may be FLOAT or DOUBLE (converted to the
 /// model's precision), in <c>raw_data</c> or the typed fields, as initializers or <c>Constant</c> nodes. PyTorch's own
@@ -119,7 +127,8 @@ public static class OnnxFile
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="source"/> is null.</exception>
     /// <exception cref="ModelFileException">
     /// The stream is not an ONNX model, or its graph does not match the model (operator kind, layer count, hidden size,
-    /// activations, head, input kind, initializer shapes); the message names the difference. The model is unchanged.
+    /// activations, head, input kind, initializer shapes, an operation the model does not compute, layers or head wired
+    /// otherwise, a state made from a non-zero constant); the message names the difference. The model is unchanged.
     /// </exception>
     public static void Import<TModel, T>(IRecurrentModel<TModel, T> model, Stream source)
         where TModel : class, IRecurrentModel<TModel, T>

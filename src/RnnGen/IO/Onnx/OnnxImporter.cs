@@ -42,6 +42,7 @@ internal sealed class OnnxImporter
     private T[] Read<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckInputKind();
+        CheckOperators();
 
         string expected = OnnxFile.OperatorType(_info.Cell);
         var recurrent = new List<NodeProto>();
@@ -57,8 +58,8 @@ internal sealed class OnnxImporter
 
         var parameters = new T[_info.ParameterCount];
         for (int k = 0; k < recurrent.Count; k++)
-            ReadLayer(k, recurrent[k], parameters);
-        ReadHead(parameters);
+            ReadLayer(k, recurrent[k], k > 0 ? recurrent[k - 1] : null, parameters);
+        ReadHead(recurrent[^1], parameters);
         return parameters;
     }
 
@@ -75,8 +76,104 @@ internal sealed class OnnxImporter
             throw Mismatch($"the graph's input '{input.Name}' is {type} token ids; the model reads dense vectors (declare it with Tokens = true).");
     }
 
+    // ------------------------------------------------------------------ what the graph computes
+    // Operations that only carry values along — between the layers, into the states, around the head's weight — and
+    // compute nothing a model would have to: an exporter's plumbing. Every other node must be a layer, the head (its
+    // product and bias Add) or a token model's OneHot; any other operation (an activation, a normalisation, a scaling, an
+    // embedding) would be silently left out of the imported model, so it is refused.
+    private static readonly HashSet<string> Plumbing = new(StringComparer.Ordinal)
+    {
+        "Constant", "Identity", "Cast", "Squeeze", "Unsqueeze", "Reshape", "Transpose", "Slice", "Split", "Concat", "Gather",
+        "Shape", "ConstantOfShape", "Expand",
+    };
+
+    private void CheckOperators()
+    {
+        var produced = new HashSet<string>(StringComparer.Ordinal);
+        foreach (NodeProto node in _graph.Node)
+        {
+            foreach (string output in node.Output)
+                if (output.Length > 0 && !produced.Add(output))
+                    throw Mismatch($"the tensor '{output}' is the output of two nodes; an ONNX graph computes each tensor once.", output);
+            if (!IsDefaultDomain(node))
+                throw Mismatch($"node '{node.Name}' is a {node.OpType} of the domain '{node.Domain}'; RnnGen reads operators of the default ONNX domain.");
+            bool known = node.OpType is "LSTM" or "GRU" or "RNN" or "MatMul" or "Gemm" or "Add"
+                         || (node.OpType == "OneHot" && _info.Tokens) || Plumbing.Contains(node.OpType);
+            if (!known)
+                throw Mismatch($"the graph has a {node.OpType} node '{node.Name}', which {_info} does not compute; RnnGen reads graphs of " +
+                               "one recurrent operator per layer, an optional linear head (MatMul + Add, or Gemm) and the shape operations " +
+                               "between them (an exported RnnGen or PyTorch nn.LSTM / nn.GRU / nn.RNN with an nn.Linear).");
+        }
+    }
+
+    // The node that computes `tensor`, looking through the operations that only move its values (Identity, Cast, Squeeze,
+    // Unsqueeze, Reshape, a Transpose that keeps the last axis, the features, last); null when it is a graph input or a
+    // constant.
+    private NodeProto? Source(ref string tensor)
+    {
+        for (int hops = 0; hops <= _graph.Node.Count; hops++)
+        {
+            if (_constants.ContainsKey(tensor) || !_producers.TryGetValue(tensor, out NodeProto? node))
+                return null;
+            bool moves = node.OpType is "Identity" or "Cast" or "Squeeze" or "Unsqueeze" or "Reshape"
+                         || (node.OpType == "Transpose" && Attribute(node, "perm") is { } perm && perm.Ints.Count > 0 && perm.Ints[^1] == perm.Ints.Count - 1);
+            if (!moves || node.Input.Count == 0)
+                return node;
+            tensor = node.Input[0];
+        }
+        throw Mismatch($"the tensor '{tensor}' depends on itself; an ONNX graph has no cycles.", tensor);
+    }
+
+    private bool IsGraphInput(string tensor) => !_constants.ContainsKey(tensor) && _graph.Input.Any(i => i.Name == tensor);
+
+    // Layer k's X must be the graph's input (a token model's through OneHot of depth Input, values [0, 1]) for k = 0, and
+    // the Y of layer k − 1 above it: the layers in the graph's order are the model's stack.
+    private void CheckLayerInput(int k, NodeProto node, NodeProto? below, string where)
+    {
+        string x = node.Input.Count > 0 ? node.Input[0] : "";
+        if (x.Length == 0)
+            throw Mismatch($"{where} has no input X.");
+        string from = x;
+        NodeProto? source = Source(ref from);
+        if (below is not null)
+        {
+            if (source != below || below.Output.Count == 0 || below.Output[0] != from)
+                throw Mismatch($"{where}: its input X '{x}' is {Describe(source, from)}, not the output Y of layer {k - 1} " +
+                               $"({below.OpType} node '{below.Name}'); RnnGen's layers are a stack, each reading the one below.", x);
+            return;
+        }
+        if (!_info.Tokens)
+        {
+            if (source is not null || !IsGraphInput(from))
+                throw Mismatch($"{where}: its input X '{x}' is {Describe(source, from)}, not an input of the graph; RnnGen's first layer reads the model's input.", x);
+            return;
+        }
+        if (source is not { OpType: "OneHot" } oneHot)
+            throw Mismatch($"{where}: its input X '{x}' is {Describe(source, from)}; a token model's first layer reads OneHot(ids, depth {_info.InputSize}, values [0, 1]).", x);
+        string ids = oneHot.Input.Count > 0 ? oneHot.Input[0] : "";
+        if (Source(ref ids) is { } idsSource || !IsGraphInput(ids))
+            throw Mismatch($"the OneHot node '{oneHot.Name}' encodes {Describe(Source(ref ids), ids)}, not an input of the graph.", ids);
+        string oneHotWhere = $"the OneHot node '{oneHot.Name}'";
+        if (Attribute(oneHot, "axis") is { } axis && axis.I != -1)
+            throw Mismatch($"{oneHotWhere} has axis {axis.I}; the one-hot vectors of a token model are its last axis (-1).");
+        TensorProto depthTensor = Constant(oneHot, 1, "depth", oneHotWhere, required: true)!;
+        double depth = OnnxTensors.ReadScalar(depthTensor, oneHotWhere + " depth", _source);
+        if (depth != _info.InputSize)
+            throw Mismatch($"{oneHotWhere} has depth {depth}; the model's vocabulary is {_info.InputSize}.", depthTensor.Name);
+        TensorProto valuesTensor = Constant(oneHot, 2, "values", oneHotWhere, required: true)!;
+        var values = new double[2];
+        if (OnnxTensors.ElementCount(valuesTensor, oneHotWhere + " values", _source) != 2)
+            throw Mismatch($"{oneHotWhere} has {OnnxTensors.Format(valuesTensor.Dims)} values; it must have two, [0, 1].", valuesTensor.Name);
+        OnnxTensors.Read<double>(valuesTensor, values, oneHotWhere + " values", _source);
+        if (values[0] != 0 || values[1] != 1)
+            throw Mismatch($"{oneHotWhere} has values [{values[0]}, {values[1]}]; a token model's one-hot vectors are [0, 1] (off, on).", valuesTensor.Name);
+    }
+
+    private static string Describe(NodeProto? source, string tensor) =>
+        source is null ? $"'{tensor}'" : $"computed by the {source.OpType} node '{source.Name}'";
+
     // ------------------------------------------------------------------ recurrent layers
-    private void ReadLayer<T>(int k, NodeProto node, Span<T> parameters) where T : unmanaged, IFloatingPointIeee754<T>
+    private void ReadLayer<T>(int k, NodeProto node, NodeProto? below, Span<T> parameters) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int hidden = _info.HiddenSize, gates = _info.GateCount, rows = gates * hidden;
         int inputWidth = k == 0 ? _info.InputSize : hidden;
@@ -94,6 +191,7 @@ internal sealed class OnnxImporter
             throw Mismatch($"{where} has linear_before_reset = 0 (reset gate applied to h before R); RnnGen's GRU is PyTorch's, " +
                            "which applies it to R·h + Rb: linear_before_reset must be 1.");
         CheckActivations(node, where);
+        CheckLayerInput(k, node, below, where);
 
         string inputName = k == 0 ? (_info.Tokens ? "vocabulary" : "input") : "input = hidden of the layer below";
         string sizes = $"{gates} gate(s) × hidden {hidden}";
@@ -147,7 +245,7 @@ internal sealed class OnnxImporter
     }
 
     // ------------------------------------------------------------------ head
-    private void ReadHead<T>(Span<T> parameters) where T : unmanaged, IFloatingPointIeee754<T>
+    private void ReadHead<T>(NodeProto top, Span<T> parameters) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int outputs = _info.OutputSize;
         var heads = _graph.Node.Where(n => n.OpType is "MatMul" or "Gemm" && IsDefaultDomain(n)).ToList();
@@ -155,6 +253,7 @@ internal sealed class OnnxImporter
         {
             if (heads.Count > 0)
                 throw Mismatch($"the graph has a linear head ({heads[0].OpType} node '{heads[0].Name}'); the model has none (Output = 0).");
+            CheckNoOtherAdd(null);
             return;
         }
         if (heads.Count == 0)
@@ -164,6 +263,12 @@ internal sealed class OnnxImporter
 
         NodeProto head = heads[0];
         string where = $"the head ({head.OpType} node '{head.Name}')";
+        // it multiplies the top layer's h: its Y (every step) or Y_h (the last)
+        string a = head.Input.Count > 0 ? head.Input[0] : "", from = a;
+        NodeProto? source = Source(ref from);
+        if (source != top || !(top.Output.Count > 0 && top.Output[0] == from || top.Output.Count > 1 && top.Output[1] == from))
+            throw Mismatch($"{where} multiplies '{a}', which is {Describe(source, from)}, not the output of the top layer ({top.OpType} node " +
+                           $"'{top.Name}'); RnnGen's head reads the top layer's h.", a);
         Span<T> weight = Slice(parameters, "head.weight");
         TensorProto? bias;
         if (head.OpType == "Gemm")
@@ -173,6 +278,7 @@ internal sealed class OnnxImporter
             bool transposed = Attribute(head, "transB") is { I: 1 };
             ReadHeadWeight(Constant(head, 1, "B", where, required: true)!, storedAsOutputByHidden: transposed, weight, where);
             bias = Constant(head, 2, "C", where, required: false);
+            CheckNoOtherAdd(null);
         }
         else
         {
@@ -192,6 +298,7 @@ internal sealed class OnnxImporter
             NodeProto? add = _graph.Node.FirstOrDefault(n => n.OpType == "Add" && IsDefaultDomain(n) && n.Input.Contains(product));
             bias = add is null ? null : Constant(add, add.Input[0] == product ? 1 : 0, "bias", where + "'s Add", required: true);
             CheckIsGraphOutput(add is null ? product : SingleOutput(add, where + "'s Add"), where);
+            CheckNoOtherAdd(add);
         }
         if (head.OpType == "Gemm")
             CheckIsGraphOutput(SingleOutput(head, where), where);
@@ -203,6 +310,13 @@ internal sealed class OnnxImporter
                 throw Mismatch($"{where} has a bias of shape {OnnxTensors.Format(bias.Dims)}; the model needs [{outputs}] or [1, {outputs}] (head.bias).", bias.Name);
             OnnxTensors.Read<T>(bias, Slice(parameters, "head.bias"), where + " bias", _source);
         } // no bias: zero
+    }
+
+    // The only Add a graph of the model may have is the one that adds the head's bias to its product.
+    private void CheckNoOtherAdd(NodeProto? headAdd)
+    {
+        if (_graph.Node.FirstOrDefault(n => n.OpType == "Add" && n != headAdd) is { } add)
+            throw Mismatch($"the graph has an Add node '{add.Name}' that does not add the head's bias to its product; {_info} adds nothing else.");
     }
 
     private string SingleOutput(NodeProto node, string where) =>
@@ -233,12 +347,43 @@ internal sealed class OnnxImporter
                                "that run every step (no sequence_lens, or one the caller feeds).", lengths);
         }
         for (int i = 5; i < Math.Min(node.Input.Count, 7); i++)
+            if (node.Input[i].Length > 0)
+                CheckState(node.Input[i], node.Input[i], i == 5 ? "initial_h" : "initial_c", where, new HashSet<string>(StringComparer.Ordinal));
+    }
+
+    // A state input must be the caller's: made from inputs of the graph, or zeros (a zero constant, ConstantOfShape of 0: an
+    // exporter may build the default state so), through operations that pick or broadcast a layer's part of them. A state
+    // made from anything else — a learned initial state, say — is part of a model that RnnGen's is not.
+    private void CheckState(string tensor, string input, string role, string where, HashSet<string> seen)
+    {
+        if (!seen.Add(tensor)) return; // visited (a graph with a cycle ends here too)
+        string madeFrom = tensor == input ? "" : $"made from '{tensor}', ";
+        if (_constants.TryGetValue(tensor, out TensorProto? constant))
         {
-            // a constant zero state (an exporter may fold the default one) is the state RnnGen starts from; any other is not
-            // part of the model
-            if (node.Input[i].Length > 0 && _constants.TryGetValue(node.Input[i], out TensorProto? state) && !IsZero(state, where))
-                throw Mismatch($"{where}: its {(i == 5 ? "initial_h" : "initial_c")} input '{node.Input[i]}' is a non-zero constant; RnnGen's " +
-                               "state is the caller's, not part of the model.", node.Input[i]);
+            if (!IsZero(constant, where))
+                throw Mismatch($"{where}: its {role} input '{input}' is {madeFrom}a non-zero constant; RnnGen's state is the caller's, not part of the model.", tensor);
+            return;
+        }
+        if (!_producers.TryGetValue(tensor, out NodeProto? node))
+            return; // an input of the graph
+        switch (node.OpType)
+        {
+            case "ConstantOfShape":
+                if (Attribute(node, "value") is { T: { } value } && !IsZero(value, where))
+                    throw Mismatch($"{where}: its {role} input '{input}' is {madeFrom}a non-zero constant (ConstantOfShape node '{node.Name}'); " +
+                                   "RnnGen's state is the caller's, not part of the model.", tensor);
+                return;
+            case "Identity" or "Cast" or "Squeeze" or "Unsqueeze" or "Reshape" or "Transpose" or "Slice" or "Split" or "Gather" or "Expand":
+                if (node.Input.Count > 0 && node.Input[0].Length > 0)
+                    CheckState(node.Input[0], input, role, where, seen);
+                return;
+            case "Concat":
+                foreach (string part in node.Input)
+                    if (part.Length > 0) CheckState(part, input, role, where, seen);
+                return;
+            default:
+                throw Mismatch($"{where}: its {role} input '{input}' is {madeFrom}computed by the {node.OpType} node '{node.Name}'; RnnGen's " +
+                               "state is the caller's (an input of the graph, or zeros), not part of the model.", tensor);
         }
     }
 

@@ -102,6 +102,33 @@ internal static class OnnxTensors
         }
     }
 
+    /// <summary>The one value of a tensor of any integer or floating-point element type (an operator's count, such as
+    /// OneHot's depth), as a double; a tensor of another size or type is refused.</summary>
+    public static double ReadScalar(TensorProto tensor, string what, OnnxSource source)
+    {
+        if (ElementCount(tensor, what, source) != 1)
+            throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has shape {Format(tensor.Dims)}; one value was expected.");
+        var type = (TensorProto.Types.DataType)tensor.DataType;
+        bool raw = !tensor.RawData.IsEmpty;
+        switch (type)
+        {
+            case TensorProto.Types.DataType.Int64 when raw:
+                return BinaryPrimitives.ReadInt64LittleEndian(CheckedRaw(tensor, 1, sizeof(long), what, source));
+            case TensorProto.Types.DataType.Int32 when raw:
+                return BinaryPrimitives.ReadInt32LittleEndian(CheckedRaw(tensor, 1, sizeof(int), what, source));
+            case TensorProto.Types.DataType.Int64:
+                CheckedCount(tensor.Int64Data.Count, 1, tensor, what, source);
+                return tensor.Int64Data[0];
+            case TensorProto.Types.DataType.Int32:
+                CheckedCount(tensor.Int32Data.Count, 1, tensor, what, source);
+                return tensor.Int32Data[0];
+            default:
+                var value = new double[1];
+                Read<double>(tensor, value, what, source);
+                return value[0];
+        }
+    }
+
     /// <summary>
     /// The number of elements of <paramref name="tensor"/>'s shape; a negative dimension or a product beyond
     /// <see cref="int.MaxValue"/> is refused (nothing is allocated from a shape before this check).
