@@ -5,7 +5,9 @@ namespace RnnGen;
 /// content goes to a temporary file in the same folder, is flushed to disk, and then replaces the target
 /// with one rename (atomic on POSIX file systems and NTFS). On failure the temporary file is deleted and
 /// the previous file, if any, is left as it was. A target that is a symbolic link is written through (the link's
-/// final target is replaced, the link stays), and a replaced file keeps its Unix permissions. The read side of the
+/// final target is replaced, the link stays), and a replaced file keeps its Unix permissions — the temporary file is
+/// created with them, so the new content is never readable by more users than the old. (The rename is not followed by
+/// an fsync of the folder: after a power loss the folder may still show the previous file, whole.) The read side of the
 /// same files, <see cref="OpenRead"/>, says plainly when a path is a folder.
 /// </summary>
 internal static class AtomicFile
@@ -30,13 +32,21 @@ internal static class AtomicFile
         string temporary = Path.Combine(folder, name);
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 64 * 1024))
+            // a replaced file keeps its permissions, and the new content is never readable more widely than the old: the
+            // temporary file is created with the target's mode (as the umask allows), and given it exactly before the rename
+            UnixFileMode? mode = !OperatingSystem.IsWindows() && File.Exists(target) ? File.GetUnixFileMode(target) : null;
+            var options = new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 64 * 1024,
+            };
+            if (mode is { } created && !OperatingSystem.IsWindows()) options.UnixCreateMode = created;
+            using (var stream = new FileStream(temporary, options))
             {
                 write(stream);
                 stream.Flush(flushToDisk: true);
             }
-            if (!OperatingSystem.IsWindows() && File.Exists(target))
-                File.SetUnixFileMode(temporary, File.GetUnixFileMode(target)); // a 0600 checkpoint stays 0600
+            if (mode is { } exact && !OperatingSystem.IsWindows())
+                File.SetUnixFileMode(temporary, exact); // a 0600 checkpoint stays 0600, a 0664 one 0664 whatever the umask
             File.Move(temporary, target, overwrite: true);
         }
         catch

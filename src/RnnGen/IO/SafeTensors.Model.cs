@@ -204,7 +204,7 @@ public static partial class SafeTensors
 
         // A bidirectional PyTorch module: its reverse direction has nowhere to go, even when extra tensors may be skipped
         // (the forward half alone computes something else).
-        var reverse = header.Tensors.FirstOrDefault(t => t.Name.EndsWith("_reverse", StringComparison.Ordinal));
+        var reverse = header.Tensors.FirstOrDefault(t => IsReverseDirection(t.Name));
         if (reverse is not null && !wanted.ContainsKey(reverse.Name))
             throw ctx.Fail($"the file holds '{reverse.Name}': it was saved from a bidirectional module (bidirectional=True), and RnnGen's " +
                            $"models run one direction. Save a unidirectional module, or split the directions into two models.", reverse.Name);
@@ -354,4 +354,9 @@ public static partial class SafeTensors
         }
         return "";
     }
+
+    // A reverse-direction tensor of a bidirectional nn.LSTM / nn.GRU / nn.RNN: weight_ih_l0_reverse, bias_hh_l3_reverse, also
+    // under a module prefix (rnn.weight_hh_l1_reverse); another tensor that merely ends in "_reverse" is an ordinary extra one.
+    private static bool IsReverseDirection(string name) =>
+        System.Text.RegularExpressions.Regex.IsMatch(name, @"(^|\.)(weight|bias)_(ih|hh)_l[0-9]+_reverse$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 }

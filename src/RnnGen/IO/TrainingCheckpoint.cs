@@ -47,16 +47,26 @@ public static class TrainingCheckpoint
     /// <param name="path">The file to create or replace (conventionally <c>*.safetensors</c>).</param>
     /// <param name="metadata">Your own <c>__metadata__</c> entries (an epoch, a vocabulary); keys must not start with <c>rnngen.</c>.</param>
     /// <exception cref="ArgumentException">A metadata key is reserved or a value is null.</exception>
-    /// <exception cref="InvalidOperationException">The trainer is running on another thread (from its events it is fine).</exception>
+    /// <exception cref="InvalidOperationException">The trainer is running on another thread (from its events it is fine).
+    /// Called from outside its events, the save holds the trainer idle: a <c>Train</c> or <c>Evaluate</c> started on another
+    /// thread meanwhile throws this too, as it does while another call runs.</exception>
     public static void Save<TModel, T>(SequenceTrainer<TModel, T> trainer, string path, IReadOnlyDictionary<string, string>? metadata = null)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(trainer);
-        if (trainer.RunningOnAnotherThread)
-            throw new InvalidOperationException("The trainer is running on another thread: save its checkpoint from its events (EpochCompleted, BestModelFound), which run between updates, or after Train returns.");
-        ulong[] shuffle = trainer.ShuffleState;
-        Write(trainer.Model, trainer.Optimizer, path, metadata, shuffle);
+        if (trainer.RunningOnThisThread)
+        {
+            // from one of its events: the call is between updates, and nothing else can start until the event returns
+            Write(trainer.Model, trainer.Optimizer, path, metadata, trainer.ShuffleState);
+            return;
+        }
+        // otherwise the trainer is held idle for the whole save, so that no Train starts halfway through it
+        trainer.WhileIdle(() =>
+        {
+            Write(trainer.Model, trainer.Optimizer, path, metadata, trainer.ShuffleState);
+            return true;
+        }, "The trainer is running on another thread: save its checkpoint from its events (EpochCompleted, BestModelFound), which run between updates, or after Train returns.");
     }
 
     /// <summary>

@@ -47,10 +47,19 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>Restarts the random sequence from <see cref="SamplingOptions.Seed"/>, as a new sampler would.</summary>
     public void Reseed() => Reseed(Options.Seed);
 
+    // the most likely token, ties to the lowest id: −0 and +0 tie too (TensorPrimitives.IndexOfMax takes +0 as the larger)
+    private static int Greedy(ReadOnlySpan<T> logits)
+    {
+        int best = 0;
+        for (int i = 1; i < logits.Length; i++)
+            if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
     /// <summary>Picks one token id in [0, <see cref="VocabularySize"/>) from <paramref name="logits"/>.</summary>
     /// <param name="logits">Unnormalised log-probabilities, <see cref="VocabularySize"/> long. −∞ marks an
     /// impossible token; at least one logit must be finite, none may be NaN or +∞.</param>
-    /// <returns>The sampled token id; with <see cref="SamplingOptions.Temperature"/> = 0 the first index of the maximum.</returns>
+    /// <returns>The sampled token id; with <see cref="SamplingOptions.Temperature"/> = 0 the first index of the maximum (−0 and +0 are equal).</returns>
     /// <exception cref="ArgumentException">Wrong length, NaN or +∞ in the logits, or every logit −∞.</exception>
     public int Sample(ReadOnlySpan<T> logits)
     {
@@ -66,7 +75,7 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
 
         double temperature = Options.Temperature;
         if (temperature == 0)
-            return TensorPrimitives.IndexOfMax(logits);
+            return Greedy(logits);
 
         // weights = e^((logits − max)/temperature) ∈ [0, 1], the most likely token's 1; −∞ logits give 0.
         Span<double> weights = _weights;

@@ -280,10 +280,10 @@ public sealed class SequenceTrainer<TModel, T>
     /// <summary>Tests only: the runner of the last call.</summary>
     internal BatchRunner<TModel, T>? LastRunner => _runner;
 
-    private void Enter()
+    private void Enter(string? busyMessage = null)
     {
         if (Interlocked.Exchange(ref _busy, 1) != 0)
-            throw new InvalidOperationException("This trainer is already running; a trainer runs one Train or Evaluate at a time.");
+            throw new InvalidOperationException(busyMessage ?? "This trainer is already running; a trainer runs one Train or Evaluate at a time.");
         Volatile.Write(ref _runningThread, Environment.CurrentManagedThreadId);
     }
 
@@ -295,23 +295,19 @@ public sealed class SequenceTrainer<TModel, T>
 
     private int _runningThread; // the managed thread that runs the current call (its events run there too), or 0
 
-    /// <summary>Whether a call runs now on a thread other than the caller's (checkpoints are taken between updates only).</summary>
-    internal bool RunningOnAnotherThread
-    {
-        get
-        {
-            int running = Volatile.Read(ref _runningThread);
-            return running != 0 && running != Environment.CurrentManagedThreadId;
-        }
-    }
-
     /// <summary>Sets the shuffle's generator; for a caller inside <see cref="WhileIdle"/>.</summary>
     internal void RestoreShuffle(SeededRandom state) => _shuffle = state;
 
-    /// <summary>Runs <paramref name="action"/> while no <see cref="Train"/> or <see cref="Evaluate"/> can start (checkpoints).</summary>
-    internal TResult WhileIdle<TResult>(Func<TResult> action)
+    /// <summary>Whether a call runs now on the caller's thread (the caller is one of its events, between updates).</summary>
+    internal bool RunningOnThisThread => Volatile.Read(ref _runningThread) == Environment.CurrentManagedThreadId;
+
+    /// <summary>
+    /// Runs <paramref name="action"/> while no <see cref="Train"/> or <see cref="Evaluate"/> can start (checkpoints); throws
+    /// <see cref="InvalidOperationException"/> (with <paramref name="busyMessage"/>, if given) when one is running.
+    /// </summary>
+    internal TResult WhileIdle<TResult>(Func<TResult> action, string? busyMessage = null)
     {
-        Enter();
+        Enter(busyMessage);
         try
         {
             return action();

@@ -77,9 +77,30 @@ public class SafeTensorsAtomicSaveTests
         string path = folder.File("private.bin");
         File.WriteAllBytes(path, [1]);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        AtomicFile.Write(path, stream => stream.Write(new byte[] { 2 }));
+        AtomicFile.Write(path, stream =>
+        {
+            // while it is written, the new content is as private as the old: the temporary file was created so
+            string temporary = Directory.GetFiles(folder.Path, "*.tmp").Single();
+            if (!OperatingSystem.IsWindows())
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(temporary));
+            stream.Write(new byte[] { 2 });
+        });
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         Assert.Equal(new byte[] { 2 }, File.ReadAllBytes(path));
+    }
+
+    // A file readable by the group keeps exactly that mode, whatever the process's umask allowed at creation.
+    [Fact]
+    public void AReplacedSharedFileKeepsItsPermissions()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        using var folder = new TempFolder();
+        string path = folder.File("shared.bin");
+        File.WriteAllBytes(path, [1]);
+        var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+        File.SetUnixFileMode(path, mode);
+        AtomicFile.Write(path, stream => stream.Write(new byte[] { 3 }));
+        Assert.Equal(mode, File.GetUnixFileMode(path));
     }
 
     // Saving through a symbolic link replaces the file it points at and leaves the link a link.

@@ -225,6 +225,23 @@ public class SafeTensorsValidationTests
         Assert.Contains("bidirectional", e.Message);
     }
 
+    // under a module prefix it is the same module; an application's own tensor that merely ends in "_reverse" is an extra
+    // tensor like any other, skipped when extra tensors may be
+    [Theory]
+    [InlineData("rnn.bias_hh_l0_reverse", true)]
+    [InlineData("app.lookup_reverse", false)]
+    [InlineData("weight_ih_lx_reverse", false)]
+    public void OnlyAReverseLayerTensorIsTakenForABidirectionalModule(string name, bool refused)
+    {
+        byte[] file = Build(Header(Meta, WeightHh, BiasHh, WeightIh, BiasIh, Entry(name, "F32", "[2,3]", 56, 80)), Concat(TinyData, F32(1, 2, 3, 4, 5, 6)));
+        var options = new SafeTensorsLoadOptions { IgnoreExtraTensors = true };
+        if (refused)
+            Assert.Contains("bidirectional", Assert.Throws<ModelFileException>(() => SafeTensors.Load<IoTinyF, float>(new MemoryStream(file), options)).Message);
+        else
+            Assert.Equal(Bits(SafeTensors.Load<IoTinyF, float>(new MemoryStream(Build(TinyHeader, TinyData))).Parameters),
+                Bits(SafeTensors.Load<IoTinyF, float>(new MemoryStream(file), options).Parameters));
+    }
+
     [Fact]
     public void PrecisionConversionCanBeTurnedOff()
     {

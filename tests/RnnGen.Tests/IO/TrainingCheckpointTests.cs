@@ -106,6 +106,64 @@ public class TrainingCheckpointTests
         Assert.Equal(Bits(straight.Parameters), Bits(resumed.Parameters));
     }
 
+    // a save from outside the trainer's events holds it idle until the file is written: a Train started meanwhile is
+    // refused instead of changing the parameters halfway through the save (here the save is held inside, reading metadata)
+    [Fact]
+    public void ASaveHoldsTheTrainerIdle_ATrainStartedMeanwhileIsRefused()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("held.safetensors");
+        var model = NewModel();
+        var trainer = SequenceTrainer.Create(model, Optimizer("adam"), Options(1));
+        using var reading = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var metadata = new HeldMetadata(reading, release);
+        Exception? saveFailure = null;
+        var save = new Thread(() =>
+        {
+            try { TrainingCheckpoint.Save(trainer, path, metadata); }
+            catch (Exception e) { saveFailure = e; }
+        });
+        save.Start();
+        Assert.True(reading.Wait(TimeSpan.FromSeconds(30)));
+        float[] before = model.Parameters.ToArray();
+        var refused = Assert.Throws<InvalidOperationException>(() => trainer.Train(Data));
+        Assert.Contains("already running", refused.Message);
+        Assert.Equal(before, model.Parameters.ToArray());
+        release.Set();
+        Assert.True(save.Join(TimeSpan.FromSeconds(30)));
+        Assert.Null(saveFailure);
+        trainer.Train(Data); // idle again once saved
+        Assert.Equal("held", TrainingCheckpoint.Load(SequenceTrainer.Create(new SmallRnn(), Optimizer("adam"), Options(1)), path)["app.note"]);
+    }
+
+    // metadata whose reading blocks until released (after signalling that the save has reached it)
+    private sealed class HeldMetadata(ManualResetEventSlim reading, ManualResetEventSlim release) : IReadOnlyDictionary<string, string>
+    {
+        private readonly Dictionary<string, string> _values = new() { ["app.note"] = "held" };
+        private bool _held;
+
+        private Dictionary<string, string> Values()
+        {
+            if (!_held)
+            {
+                _held = true;
+                reading.Set();
+                release.Wait(TimeSpan.FromSeconds(30));
+            }
+            return _values;
+        }
+
+        public string this[string key] => Values()[key];
+        public IEnumerable<string> Keys => Values().Keys;
+        IEnumerable<string> IReadOnlyDictionary<string, string>.Values => Values().Values;
+        public int Count => Values().Count;
+        public bool ContainsKey(string key) => Values().ContainsKey(key);
+        public bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string value) => Values().TryGetValue(key, out value);
+        public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => Values().GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
     [Fact]
     public void AHandWrittenLoop_SavesAndLoadsTheModelAndTheOptimizer_InDoublePrecision()
     {

@@ -41,6 +41,9 @@ public class TokenSamplerTests
         var sampler = new TokenSampler<float>(5, new SamplingOptions { Temperature = 0, TopK = 2, TopP = 0.1, Seed = 9 });
         Assert.Equal(1, sampler.Sample([0f, 3f, -1f, 3f, 2f]));
         Assert.Equal(4, sampler.Sample([0f, 3f, -1f, 3f, 7f]));
+        // −0 and +0 are one value, so they tie too (as they do for TopK = 1 at a temperature above 0)
+        Assert.Equal(0, sampler.Sample([-0f, 0f, -1f, -2f, -3f]));
+        Assert.Equal(0, new TokenSampler<float>(5, new SamplingOptions { Temperature = 1, TopK = 1 }).Sample([-0f, 0f, -1f, -2f, -3f]));
     }
 
     [Fact]
