@@ -212,6 +212,8 @@ internal sealed class BatchRunner<TModel, T>
         LayerPipeline<TModel, T> pipeline = _pipeline!;
         _windowStart = index * _window;
         int sequenceSteps = _steps[0], steps = Math.Min(_window, sequenceSteps - _windowStart);
+        _activeCount = 1; // lane 0 ran (for ResetNonFiniteStates after a skipped step)
+        _activeLane[0] = 0;
         ref readonly TrainingSequence<T> s = ref _sequences[0];
         if (index == 0 || !_carryState) _states[0].Reset();
         int counted = CountTargets(s, sequenceSteps, _windowStart, steps);

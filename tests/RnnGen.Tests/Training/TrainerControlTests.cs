@@ -158,6 +158,36 @@ public class TrainerControlTests
         Assert.Equal((1L, 1L), (result.Steps, result.SkippedSteps));
     }
 
+    // The same on the layer pipeline (two layers, one lane): the stream's state overflows in its first window, whose step
+    // is skipped; the next window starts from zeros instead of the overflowed state, so its loss is finite and it steps.
+    [Theory, InlineData(1), InlineData(2)]
+    public void NonFinite_Skip_ResetsTheStateOfAPipelinedWindow(int workers)
+    {
+        var model = new ReluRnn2();
+        var info = ReluRnn2.Info;
+        info.Find("weight_ih_l0")!.Slice(model.Parameters).Fill(1);
+        var whh = info.Find("weight_hh_l0")!.Slice(model.Parameters);
+        whh[0] = 2; whh[3] = 2;
+        info.Find("weight_ih_l1")!.Slice(model.Parameters).Fill(0.5);
+        info.Find("head.weight")!.Slice(model.Parameters).Fill(0.001);
+        model.ParametersChanged();
+        var inputs = Enumerable.Repeat(1e306, 8).Concat(Enumerable.Repeat(1.0, 8)).ToArray();
+        var data = new SequenceDataset<double>([TrainingSequence<double>.FromVectors(inputs, new double[16])]);
+        var reports = new List<TrainingProgress>();
+        var trainer = SequenceTrainer.Create(model, new Sgd<double>(ReluRnn2.ParameterCount, learningRate: 1e-6), new TrainerOptions
+        {
+            Epochs = 1, BatchSize = 1, WindowLength = 8, WorkerCount = workers, Loss = SequenceLoss.MeanSquaredError,
+            NonFinite = NonFiniteHandling.Skip,
+        });
+        var result = trainer.Train(data, progress: new SyncProgress<TrainingProgress>(reports.Add));
+
+        Assert.True(trainer.LastRunner!.Pipelined);
+        Assert.Equal(2, reports.Count);
+        Assert.False(double.IsFinite(reports[0].Loss));
+        Assert.True(double.IsFinite(reports[1].Loss), $"second window loss {reports[1].Loss}");
+        Assert.Equal((1L, 1L), (result.Steps, result.SkippedSteps));
+    }
+
     /// <summary>An exception in a worker (here: a token the model rejects) ends the run with that exception, no hang.</summary>
     [Fact]
     public void WorkerException_Propagates_AndTheTrainerStaysUsable()

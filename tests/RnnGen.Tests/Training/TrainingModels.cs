@@ -22,6 +22,10 @@ public partial class TinyDenseGru { }
 [RnnModel(hidden: 8, Input = 6, Output = 6, Tokens = true)]
 public partial class SmallRnn { }
 
+/// <summary>Two layers of it: one lane of it trains as the layer pipeline.</summary>
+[RnnModel(hidden: 2, layers: 2, Input = 1, Output = 1, Activation = RnnActivation.Relu, Precision = Precision.Double)]
+public partial class ReluRnn2 { }
+
 /// <summary>A ReLU RNN whose state can be made to overflow (for the non-finite state tests).</summary>
 [RnnModel(hidden: 2, Input = 1, Output = 1, Activation = RnnActivation.Relu, Precision = Precision.Double)]
 public partial class ReluRnn { }
