@@ -191,6 +191,51 @@ internal static class Elementwise
         return sum;
     }
 
+    /// <summary>
+    /// Σ t(g)² as <see cref="SumOfSquares{T}(in GradientTransform{T}, ReadOnlySpan{T})"/> computes it, and in the same pass
+    /// Σ g², the squares of the values as they are (a NaN or ±∞ among them makes it NaN or ∞ even where the transform, a
+    /// clamp, would have made them finite).
+    /// </summary>
+    public static (T Transformed, T Raw) SumsOfSquares<T>(in GradientTransform<T> transform, ReadOnlySpan<T> g) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Vector512.IsHardwareAccelerated ? SumsOfSquares<T, Wide<T>>(transform, g) : SumsOfSquares<T, Portable<T>>(transform, g);
+
+    internal static (T Transformed, T Raw) SumsOfSquares<T, V>(in GradientTransform<T> transform, ReadOnlySpan<T> g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where V : struct, IVector<V, T>
+    {
+        var t = transform.At<V>();
+        int n = g.Length, width = V.Count, i = 0;
+        ref T gr = ref MemoryMarshal.GetReference(g);
+        V a0 = V.Create(T.Zero), a1 = a0, a2 = a0, a3 = a0, r0 = a0, r1 = a0;
+        for (; i + 4 * width <= n; i += 4 * width)
+        {
+            V g0 = V.Load(ref gr, i), g1 = V.Load(ref gr, i + width), g2 = V.Load(ref gr, i + 2 * width), g3 = V.Load(ref gr, i + 3 * width);
+            V x0 = t.Apply(g0), x1 = t.Apply(g1), x2 = t.Apply(g2), x3 = t.Apply(g3);
+            a0 += x0 * x0; a1 += x1 * x1; a2 += x2 * x2; a3 += x3 * x3;
+            r0 += g0 * g0 + g1 * g1; r1 += g2 * g2 + g3 * g3;
+        }
+        for (; i + width <= n; i += width)
+        {
+            V gi = V.Load(ref gr, i), x = t.Apply(gi);
+            a0 += x * x;
+            r0 += gi * gi;
+        }
+        Span<T> lanes = stackalloc T[width]; // zero-initialised
+        if (i < n)
+        {
+            V gi = Pad<T, V>(g.Slice(i), lanes), x = t.Apply(gi); // the zeros past the end transform to 0
+            a1 += x * x;
+            r1 += gi * gi;
+        }
+        V.Store((a0 + a1) + (a2 + a3), ref MemoryMarshal.GetReference(lanes), 0);
+        T transformed = T.Zero;
+        foreach (T lane in lanes) transformed += lane;
+        V.Store(r0 + r1, ref MemoryMarshal.GetReference(lanes), 0);
+        T raw = T.Zero;
+        foreach (T lane in lanes) raw += lane;
+        return (transformed, raw);
+    }
+
     /// <summary>Whether every value of <paramref name="values"/> is finite, at the width <typeparamref name="V"/> (see <see cref="Finite.All{T}"/>).</summary>
     internal static bool AllFinite<T, V>(ReadOnlySpan<T> values)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -207,7 +207,7 @@ internal sealed class BatchRunner<TModel, T>
     /// <paramref name="parametersFinite"/> says whether they are all finite, as each core checked its own); its own
     /// packed copy is left stale (<see cref="RefreshMaster"/> after <see cref="ParametersUpdated"/>).
     /// </summary>
-    internal WindowResult RunWindowPipelined(int index, Optimizer<T> optimizer, Func<T, T, (bool, GradientTransform<T>)> decide, T? clamp, out bool stepped, out bool parametersFinite)
+    internal WindowResult RunWindowPipelined(int index, Optimizer<T> optimizer, Func<T, T, T, (bool, GradientTransform<T>)> decide, T? clamp, out bool stepped, out bool parametersFinite)
     {
         LayerPipeline<TModel, T> pipeline = _pipeline!;
         _windowStart = index * _window;

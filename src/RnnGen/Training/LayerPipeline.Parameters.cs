@@ -87,7 +87,7 @@ internal sealed partial class LayerPipeline<TModel, T>
     /// to <c>Run</c>. It may throw (the call then ends without a step). When the norm is not finite, the gradients it may
     /// read are clamped in place first.
     /// </summary>
-    internal Func<T, T, (bool Step, GradientTransform<T> Transform)>? Decide { get; set; }
+    internal Func<T, T, T, (bool Step, GradientTransform<T> Transform)>? Decide { get; set; }
 
     /// <summary>
     /// Clamps each core's gradients to ±this as they are measured and as they are stepped (a clip by value followed by a
@@ -98,37 +98,54 @@ internal sealed partial class LayerPipeline<TModel, T>
     /// <summary>Whether the last call stepped the parameters (an optimizer given, and the decision to step).</summary>
     internal bool Stepped => Volatile.Read(ref _stepDecision) == _call;
 
-    /// <summary>The norm of the last call's gradients (NaN before the first call with an optimizer).</summary>
+    /// <summary>The norm of the last call's gradients as computed, before any clamp (NaN before the first call with an optimizer).</summary>
     internal T GradientNorm { get; private set; } = T.NaN;
 
-    private readonly double[] _squares = new double[24]; // per core, on lines of their own: [0] and [8]
+    /// <summary>The norm of the last call's gradients clamped by <see cref="ClampBeforeNorm"/> (<see cref="GradientNorm"/> without a clamp).</summary>
+    internal T ClampedGradientNorm { get; private set; } = T.NaN;
+
+    private readonly double[] _squares = new double[24]; // per core, on lines of their own: [0], [1] (as computed) and [8], [9]
     private long _stepDecision; // the call whose step was taken (its negative: declined)
 
     /// <summary>
-    /// The sum of squares of the gradients core <paramref name="core"/> computed, as clamped if asked: read only (the step
-    /// clamps them as it reads them).
+    /// The sums of squares of the gradients core <paramref name="core"/> computed, as computed and, if asked, as clamped: read
+    /// only (the step clamps them as it reads them).
     /// </summary>
     private void Measure(int core)
     {
         Span<T> gradients = _model.Gradients;
-        var clamp = ClampBeforeNorm is T limit ? GradientTransform<T>.Clamp(limit) : GradientTransform<T>.None;
-        double sum = 0;
-        foreach (var (start, length) in _computed[core])
-            sum += double.CreateTruncating(Elementwise.SumOfSquares(clamp, gradients.Slice(start, length)));
-        _squares[core * 8] = sum;
+        double raw = 0, clamped = 0;
+        if (ClampBeforeNorm is T limit)
+        {
+            var clamp = GradientTransform<T>.Clamp(limit);
+            foreach (var (start, length) in _computed[core])
+            {
+                var (c, r) = Elementwise.SumsOfSquares(clamp, gradients.Slice(start, length));
+                clamped += double.CreateTruncating(c);
+                raw += double.CreateTruncating(r);
+            }
+        }
+        else
+        {
+            foreach (var (start, length) in _computed[core])
+                raw += double.CreateTruncating(Elementwise.SumOfSquares(GradientTransform<T>.None, gradients.Slice(start, length)));
+            clamped = raw;
+        }
+        _squares[core * 8] = clamped;
+        _squares[core * 8 + 1] = raw;
     }
 
     private bool DecideStep()
     {
-        GradientNorm = T.CreateTruncating(Math.Sqrt(_squares[0] + _squares[8]));
-        // a norm that is not finite sends the caller to the gradients themselves (a NaN check, a norm rescaled against
-        // overflow): with a clamp, they must read the clamped values, every core's (both cores wait in a meeting)
-        if (!T.IsFinite(GradientNorm) && ClampBeforeNorm is T clampLimit)
-            GradientTransform<T>.Clamp(clampLimit).Apply(_model.Gradients);
+        // the norm as computed decides whether the gradients are finite and is the one reported; the clamped one is what a
+        // clip by norm scales (a caller that needs to read the gradients themselves reads them as computed: a clamp is
+        // applied as the step reads them)
+        GradientNorm = T.CreateTruncating(Math.Sqrt(_squares[1] + _squares[9]));
+        ClampedGradientNorm = T.CreateTruncating(Math.Sqrt(_squares[0] + _squares[8]));
         GradientTransform<T> transform = _transform;
         if (Decide is not null)
         {
-            (bool step, transform) = Decide(_loss, GradientNorm);
+            (bool step, transform) = Decide(_loss, GradientNorm, ClampedGradientNorm);
             if (!step) return false;
         }
         // the clamp the norm was measured after, then the decided scale (a clip by norm)

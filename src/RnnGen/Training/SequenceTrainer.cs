@@ -546,13 +546,14 @@ public sealed class SequenceTrainer<TModel, T>
             Report(loss, _pipelineNorm);
         }
 
-        private Func<T, T, (bool, GradientTransform<T>)>? _decide;
+        private Func<T, T, T, (bool, GradientTransform<T>)>? _decide;
         private double _pipelineNorm;
         private bool _pipelineSkipped;
 
-        // Update's checks and schedule, between the pipeline's backward and its update; the norm is that of the gradients
-        // clipped by value (the pipeline applies that clamp as it steps), so only a clip by norm is left for the transform.
-        private (bool, GradientTransform<T>) DecidePipelined(T lossValue, T gradientNorm)
+        // Update's checks and schedule, between the pipeline's backward and its update (both cores wait meanwhile): the
+        // gradients as computed are checked and their norm reported, as in Update; the pipeline applies the clip by value
+        // as it steps, so only a clip by norm is left for the transform, scaled by the norm of the clamped gradients.
+        private (bool, GradientTransform<T>) DecidePipelined(T lossValue, T gradientNorm, T clampedNorm)
         {
             Span<T> gradients = _trainer.Model.Gradients;
             if (!AcceptStep(double.CreateTruncating(lossValue), gradientNorm, gradients, out _pipelineNorm))
@@ -561,8 +562,14 @@ public sealed class SequenceTrainer<TModel, T>
                 return (false, GradientTransform<T>.None);
             }
             var transform = GradientTransform<T>.None;
-            if (_options.ClipGradientNorm is double maxNorm && GradientClipping.GlobalNormScale<T>(gradients, gradientNorm, T.CreateTruncating(maxNorm)) is T scale)
-                transform = transform.ThenScale(scale);
+            if (_options.ClipGradientNorm is double maxNorm)
+            {
+                // a clamped norm that overflowed is measured again from the gradients: clamped first, in place, as Update does
+                if (!T.IsFinite(clampedNorm) && _options.ClipGradientValue is double limit)
+                    GradientTransform<T>.Clamp(T.CreateTruncating(limit)).Apply(gradients);
+                if (GradientClipping.GlobalNormScale<T>(gradients, clampedNorm, T.CreateTruncating(maxNorm)) is T scale)
+                    transform = transform.ThenScale(scale);
+            }
             return (true, transform);
         }
 

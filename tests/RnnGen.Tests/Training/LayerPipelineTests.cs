@@ -277,34 +277,56 @@ public class LayerPipelineTests
             : pipeline.Run(null, new double[Steps * info.InputSize], WindowTargets<double>.Dense(loss, new double[3], 1), true, null, GradientTransform<double>.None));
     }
 
-    // A clamp whose clamped squares still overflow (float, a limit of 1e19): the caller's checks then read the gradients
-    // themselves, and must see every core's clamped — an ∞ on A clamped to the limit even though only B's squares
-    // overflowed — so that the step is not refused and the norm rescaled against overflow is the clamped one.
+    // With a clamp, the caller gets two norms: the gradients' as computed (an ∞ among them makes it ∞, so the trainer's
+    // check refuses the step, as on one core, although the clamp would make it finite) and the clamped ones' (what a clip by
+    // norm scales); the gradients it may read meanwhile are as computed, every core's.
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void AnOverflowingNorm_LeavesEveryGradientClamped(bool onTeam)
+    public void WithAClamp_TheCallerSeesTheNormAsComputedAndTheClampedNorm(bool onTeam)
     {
         ModelInfo info = LstmFTokens.Info;
         var model = new LstmFTokens();
         model.InitializeParameters(1);
-        var pipeline = new LayerPipeline<LstmFTokens, float>(model, 4) { ClampBeforeNorm = 1e19f };
+        var pipeline = new LayerPipeline<LstmFTokens, float>(model, 4) { ClampBeforeNorm = 1e-3f };
         int a = info.Find("weight_hh_l0")!.Offset, b = info.Find("weight_hh_l1")!.Offset; // A's and B's
-        model.Gradients.Clear();
-        model.Gradients[a] = float.PositiveInfinity;
-        for (int i = 0; i < 4; i++) model.Gradients[b + i] = 1e19f;
-        bool finite = false;
-        double measured = double.NaN;
-        pipeline.Decide = (_, norm) =>
+        float atA = float.NaN, atB = float.NaN, norm = float.NaN, clampedNorm = float.NaN;
+        pipeline.Decide = (_, n, c) =>
         {
-            finite = Finite.All<float>(model.Gradients);
-            measured = GradientClipping.Measured<float>(model.Gradients, norm);
+            (norm, clampedNorm, atA, atB) = (n, c, model.Gradients[a], model.Gradients[b]);
             return (false, GradientTransform<float>.None);
         };
         using var team = onTeam ? new CoreTeam(2, adaptive: false) : null;
         pipeline.Run(team, [1, 2, 3, 4], [1, 2, 3, 4], true, new Sgd<float>(info.ParameterCount, learningRate: 0.1), GradientTransform<float>.None);
-        Assert.True(finite);
-        Assert.True(Math.Abs(measured - Math.Sqrt(5) * 1e19) <= 1e-3 * Math.Sqrt(5) * 1e19, $"norm {measured}");
+        float[] computed = model.Gradients.ToArray();
+        float[] clamped = [.. computed.Select(g => Math.Clamp(g, -1e-3f, 1e-3f))];
+        Assert.Equal(System.Numerics.Tensors.TensorPrimitives.Norm<float>(computed), norm, 1e-4f * norm);
+        Assert.Equal(System.Numerics.Tensors.TensorPrimitives.Norm<float>(clamped), clampedNorm, 1e-4f * clampedNorm);
+        Assert.True(norm > clampedNorm);
+        Assert.Equal(computed[a], atA);
+        Assert.Equal(computed[b], atB);
+    }
+
+    // The sums behind those norms, in one pass: an ∞ gives an ∞ raw sum and a finite clamped one; a NaN a NaN raw sum.
+    [Theory]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NegativeInfinity)]
+    [InlineData(float.NaN)]
+    [InlineData(3f)]
+    public void SumsOfSquares_AsComputedAndClamped(float odd)
+    {
+        foreach (int n in new[] { 1, 15, 16, 17, 64, 100 })
+        {
+            var g = new float[n];
+            for (int i = 0; i < n; i++) g[i] = (i % 3 - 1) * 0.5f;
+            g[n / 2] = odd;
+            var (clamped, raw) = Elementwise.SumsOfSquares(GradientTransform<float>.Clamp(1f), g);
+            Assert.Equal(Elementwise.SumOfSquares(GradientTransform<float>.Clamp(1f), g), clamped);
+            float expectedRaw = System.Numerics.Tensors.TensorPrimitives.SumOfSquares<float>(g);
+            if (float.IsFinite(expectedRaw)) Assert.Equal(expectedRaw, raw, 1e-5f);
+            else Assert.Equal(float.IsNaN(expectedRaw), float.IsNaN(raw));
+            Assert.Equal(float.IsFinite(odd), float.IsFinite(raw));
+        }
     }
 
     // For the trainer: the state in and out of a RecurrentState, the norm of the gradients from each core's share (after an
@@ -337,12 +359,14 @@ public class LayerPipelineTests
         var optimizer = new Sgd<double>(info.ParameterCount, learningRate: 0.1);
         using var team = new CoreTeam(2, adaptive: false);
         double seenLoss = double.NaN, seenNorm = double.NaN;
-        pipeline.Decide = (l, norm) => { seenLoss = l; seenNorm = norm; return (false, GradientTransform<double>.None); };
+        double seenClampedNorm = double.NaN;
+        pipeline.Decide = (l, norm, clampedNorm) => { seenLoss = l; seenNorm = norm; seenClampedNorm = clampedNorm; return (false, GradientTransform<double>.None); };
         pipeline.LoadState(start);
         double[] before = pipelined.Parameters.ToArray();
         Assert.Equal(loss, pipeline.Run(team, tokens, labels, true, optimizer, GradientTransform<double>.None), 1e-12);
         Assert.Equal(loss, seenLoss, 1e-12);
         Assert.Equal(System.Numerics.Tensors.TensorPrimitives.Norm<double>(reference.Gradients), seenNorm, 1e-12);
+        Assert.Equal(seenNorm, seenClampedNorm); // no clamp: one norm
         Assert.Equal(before, pipelined.Parameters.ToArray());       // skipped: no step taken
         Assert.Equal(0, optimizer.StepCount);
         var end = reference.CreateState();
@@ -350,15 +374,16 @@ public class LayerPipelineTests
         for (int i = 0; i < end.Values.Length; i++)
             Assert.Equal(referenceState.Values[i], end.Values[i], 1e-12);
 
-        // clamped first, then measured; a step taken with the decision's transform
+        // clamped, then measured (and measured as computed); a step taken with the decision's transform
         pipelined.Gradients.Clear();
         pipeline.ClampBeforeNorm = 0.01;
-        pipeline.Decide = (l, norm) => { seenNorm = norm; return (true, GradientTransform<double>.None); };
+        pipeline.Decide = (l, norm, clampedNorm) => { seenNorm = norm; seenClampedNorm = clampedNorm; return (true, GradientTransform<double>.None); };
         pipeline.LoadState(start);
         pipeline.Run(team, tokens, labels, true, optimizer, GradientTransform<double>.None);
         var clamped = reference.Gradients.ToArray();
         System.Numerics.Tensors.TensorPrimitives.Clamp(clamped, -0.01, 0.01, clamped);
-        Assert.Equal(System.Numerics.Tensors.TensorPrimitives.Norm<double>(clamped), seenNorm, 1e-12);
+        Assert.Equal(System.Numerics.Tensors.TensorPrimitives.Norm<double>(clamped), seenClampedNorm, 1e-12);
+        Assert.Equal(System.Numerics.Tensors.TensorPrimitives.Norm<double>(reference.Gradients), seenNorm, 1e-12);
         Assert.Equal(1, optimizer.StepCount);
         for (int i = 0; i < before.Length; i++)
             Assert.Equal(before[i] - 0.1 * clamped[i], pipelined.Parameters[i], 1e-12);
@@ -391,7 +416,8 @@ public class LayerPipelineTests
                 Epochs = 2, BatchSize = 1, WindowLength = 4, WorkerCount = workers, Seed = 3, Loss = loss, ClipGradientNorm = 0.5,
             });
             trainer.UsePipeline = pipeline;
-            var result = trainer.Train(new SequenceDataset<double>(items), progress: new SyncProgress<TrainingProgress>(p => losses.Add(p.Loss)));
+            // the losses, and the norms reported (before clipping, on either path: the value clip of 0.3 cuts some gradients)
+            var result = trainer.Train(new SequenceDataset<double>(items), progress: new SyncProgress<TrainingProgress>(p => losses.AddRange([p.Loss, p.GradientNorm])));
             Assert.Equal(pipeline, trainer.LastRunner!.Pipelined);
             return (model.Parameters.ToArray(), losses, result.Steps);
         }
@@ -446,7 +472,8 @@ public class LayerPipelineTests
                 LearningRateSchedule = adam ? new StepDecaySchedule(0.01, 10, 0.5) : null,
             });
             trainer.UsePipeline = pipeline;
-            var result = trainer.Train(new SequenceDataset<double>(items), progress: new SyncProgress<TrainingProgress>(p => losses.Add(p.Loss)));
+            // the losses, and the norms reported (before clipping, on either path: the value clip of 0.3 cuts some gradients)
+            var result = trainer.Train(new SequenceDataset<double>(items), progress: new SyncProgress<TrainingProgress>(p => losses.AddRange([p.Loss, p.GradientNorm])));
             Assert.Equal(pipeline, trainer.LastRunner!.Pipelined);
             return (model.Parameters.ToArray(), losses, result.Steps);
         }
