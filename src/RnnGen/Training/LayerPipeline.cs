@@ -310,8 +310,20 @@ internal sealed partial class LayerPipeline<TModel, T> : ITeamWork
             _countB = (_n - Math.Max(_headSplit, _targetFrom)) * _width;
         }
         _call++;
+        _roleFailure = null;
         if (team is null) ((ITeamWork)this).Run(TeamPart.Alone); // both roles on the calling thread: the same bits
-        else team.Run(this);
+        else
+        {
+            try
+            {
+                team.Run(this);
+            }
+            catch (OtherRoleFailedException) when (_roleFailure is { } failure)
+            {
+                // the waiting role's give-up reached the team first: the caller gets the failure itself
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }
+        }
         return _loss;
     }
 
@@ -366,9 +378,11 @@ internal sealed partial class LayerPipeline<TModel, T> : ITeamWork
         {
             if (part.Index == 0) { ForwardA(); HeadShare(0); BackwardA(); } else { ForwardB(); BackwardB(); }
         }
-        catch
+        catch (Exception e) when (e is not OtherRoleFailedException)
         {
+            Interlocked.CompareExchange(ref _roleFailure, e, null); // what the caller sees, whichever role's exception reaches the team first
             Volatile.Write(ref _failed, _call); // the other role's waits on this one's counters give up
+            BeforeFailureRethrown?.Invoke();
             throw;
         }
         if (optimizer is not null) Measure(part.Index); // the gradients it computed, while they are in its caches
@@ -383,7 +397,14 @@ internal sealed partial class LayerPipeline<TModel, T> : ITeamWork
         part.Sync(); // nothing after the last meeting: the next call (perhaps alone) finds both cores done
     }
 
+    /// <summary>Tests only: runs in a failing role between telling the other role and rethrowing (to let the other's give-up reach the team first).</summary>
+    internal Action? BeforeFailureRethrown { get; set; }
+
     private long _failed; // the call in which a role failed
+    private Exception? _roleFailure; // that role's exception (the other role's give-up is not news)
+
+    // A role's give-up when the other role failed: never what the caller sees (Run rethrows the failure itself).
+    private sealed class OtherRoleFailedException(string message) : Exception(message);
 
     private long Base => (_call - 1) * (2L * _steps + 2);
 
@@ -393,7 +414,7 @@ internal sealed partial class LayerPipeline<TModel, T> : ITeamWork
         while (Volatile.Read(ref flag) < value)
         {
             if (Volatile.Read(ref _failed) == _call)
-                throw new OperationCanceledException($"LayerPipeline: the other core's role failed while this one waited for {name}.");
+                throw new OtherRoleFailedException($"LayerPipeline: the other core's role failed while this one waited for {name}.");
             Thread.SpinWait(1);
         }
     }

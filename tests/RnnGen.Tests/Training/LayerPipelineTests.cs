@@ -277,6 +277,25 @@ public class LayerPipelineTests
             : pipeline.Run(null, new double[Steps * info.InputSize], WindowTargets<double>.Dense(loss, new double[3], 1), true, null, GradientTransform<double>.None));
     }
 
+    // A role that fails (here A, on a token outside the vocabulary) ends the call with its own exception, never with the
+    // other role's give-up, whichever of the two reaches the team first (with the failing role held back, the give-up does).
+    [Theory, InlineData(false), InlineData(true)]
+    public void AFailingRole_SurfacesItsOwnException(bool giveUpFirst)
+    {
+        ModelInfo info = LstmFTokens.Info;
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            var model = new LstmFTokens();
+            model.InitializeParameters(1);
+            var pipeline = new LayerPipeline<LstmFTokens, float>(model, 4);
+            if (giveUpFirst) pipeline.BeforeFailureRethrown = () => Thread.Sleep(50);
+            using var team = new CoreTeam(2, adaptive: false);
+            var e = Assert.ThrowsAny<Exception>(() =>
+                pipeline.Run(team, [1, 2, info.InputSize + 5, 3], [1, 2, 3, 4], true, new Sgd<float>(info.ParameterCount, learningRate: 0.1), GradientTransform<float>.None));
+            Assert.IsType<ArgumentOutOfRangeException>(e);
+        }
+    }
+
     // With a clamp, the caller gets two norms: the gradients' as computed (an ∞ among them makes it ∞, so the trainer's
     // check refuses the step, as on one core, although the clamp would make it finite) and the clamped ones' (what a clip by
     // norm scales); the gradients it may read meanwhile are as computed, every core's.
