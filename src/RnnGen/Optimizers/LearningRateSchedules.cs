@@ -197,7 +197,8 @@ public sealed class OneCycleSchedule : ILearningRateSchedule
     /// <summary>Creates the schedule.</summary>
     /// <param name="maxLearningRate">The peak, finite and ≥ 0.</param>
     /// <param name="totalSteps">S ≥ 2: the length of training in optimizer steps.</param>
-    /// <param name="pctStart">The fraction of the steps spent rising, in (0, 1) (0.5 at most with <paramref name="threePhase"/>).</param>
+    /// <param name="pctStart">The fraction of the steps spent rising, in (0, 1) (0.5 at most with <paramref name="threePhase"/>), and
+    /// pctStart · totalSteps not 1 (the rising phase would end where it starts).</param>
     /// <param name="cosine">Anneal by a half cosine (PyTorch's 'cos', the default) or linearly ('linear').</param>
     /// <param name="divFactor">The start is max / divFactor, &gt; 0.</param>
     /// <param name="finalDivFactor">The minimum is the start / finalDivFactor, &gt; 0.</param>
@@ -209,6 +210,11 @@ public sealed class OneCycleSchedule : ILearningRateSchedule
         ArgumentOutOfRangeException.ThrowIfLessThan(totalSteps, 2);
         if (!(pctStart > 0 && (threePhase ? pctStart <= 0.5 : pctStart < 1)))
             throw new ArgumentOutOfRangeException(nameof(pctStart), pctStart, $"pctStart must be in (0, {(threePhase ? "0.5]" : "1)")}.");
+        // the rising phase ends at pctStart · S − 1: at 0 it would end where it starts, and step 0 would divide 0 by 0 (PyTorch
+        // raises ZeroDivisionError there when the scheduler is made)
+        if (pctStart * totalSteps - 1 == 0)
+            throw new ArgumentOutOfRangeException(nameof(pctStart), pctStart,
+                $"pctStart · totalSteps is 1, so the rising phase would end at step 0, where it starts: choose another pctStart or totalSteps.");
         if (!(divFactor > 0 && double.IsFinite(divFactor)))
             throw new ArgumentOutOfRangeException(nameof(divFactor), divFactor, "divFactor must be a positive number.");
         if (!(finalDivFactor > 0 && double.IsFinite(finalDivFactor)))

@@ -79,6 +79,8 @@ public sealed class SequenceTrainer<TModel, T>
         ArgumentNullException.ThrowIfNull(optimizer);
         options ??= new TrainerOptions();
         options.Validate();
+        CheckInPrecision(options.ClipGradientValue, nameof(TrainerOptions.ClipGradientValue));
+        CheckInPrecision(options.ClipGradientNorm, nameof(TrainerOptions.ClipGradientNorm));
         _info = TModel.Info;
         if (optimizer.ParameterCount != model.Parameters.Length)
             throw new ArgumentException(
@@ -279,6 +281,16 @@ public sealed class SequenceTrainer<TModel, T>
 
     /// <summary>Tests only: the runner of the last call.</summary>
     internal BatchRunner<TModel, T>? LastRunner => _runner;
+
+    // A clipping limit is applied in T: one that T rounds to 0 (below float's smallest subnormal) would zero every gradient,
+    // one it rounds to ∞ would never clip.
+    private static void CheckInPrecision(double? limit, string name)
+    {
+        if (limit is double value && !(T.CreateTruncating(value) is var rounded && T.IsFinite(rounded) && rounded > T.Zero))
+            throw new ArgumentException(
+                $"TrainerOptions.{name} is {value}, which is {(value < 1 ? "0" : "∞")} in the model's precision ({typeof(T).Name}); choose a limit that {typeof(T).Name} can hold.",
+                name);
+    }
 
     private void Enter(string? busyMessage = null)
     {

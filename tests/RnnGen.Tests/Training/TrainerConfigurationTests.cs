@@ -15,6 +15,10 @@ public class TrainerConfigurationTests
         { "ClipGradientValue", new TrainerOptions { ClipGradientValue = double.NaN } },
         { "ClipGradientNorm", new TrainerOptions { ClipGradientNorm = -1 } },
         { "ClipGradientNorm", new TrainerOptions { ClipGradientNorm = double.PositiveInfinity } },
+        // valid doubles that a float model's precision cannot hold: they would zero every gradient, or never clip
+        { "ClipGradientValue", new TrainerOptions { ClipGradientValue = 1e-50 } },
+        { "ClipGradientNorm", new TrainerOptions { ClipGradientNorm = 1e-46 } },
+        { "ClipGradientValue", new TrainerOptions { ClipGradientValue = 1e40 } },
         { "Patience", new TrainerOptions { Patience = 0 } },
         { "MinImprovement", new TrainerOptions { MinImprovement = -0.1 } },
     };
@@ -28,6 +32,12 @@ public class TrainerConfigurationTests
         Assert.Equal(name, e.ParamName);
         Assert.Contains($"TrainerOptions.{name}", e.Message);
     }
+
+    // the same limits are fine for a double model
+    [Fact]
+    public void LimitsADoubleHolds_AreAcceptedForADoubleModel() =>
+        Assert.NotNull(SequenceTrainer.Create(new ReluRnn(), new Sgd<double>(ReluRnn.ParameterCount, learningRate: 0.1),
+            new TrainerOptions { ClipGradientValue = 1e-50, ClipGradientNorm = 1e40 }));
 
     [Fact]
     public void OptimizerForAnotherModel_Throws()
