@@ -41,11 +41,12 @@ public sealed class RnnGenerator : IIncrementalGenerator
             .Select(static (all, _) => new EquatableArray<string>(all.Left.Left.Concat(all.Left.Right).Concat(all.Right)));
         foreach (var models in new[] { lstm, gru, rnn })
         {
-            context.RegisterSourceOutput(models.Combine(names), static (spc, pair) =>
+            // each model with its own file name, so that a model's output is emitted again only when it or its name changes
+            var named = models.Combine(names).Select(static (pair, _) => (Model: pair.Left, File: FileName(pair.Left, pair.Right)));
+            context.RegisterSourceOutput(named, static (spc, pair) =>
             {
                 spc.CancellationToken.ThrowIfCancellationRequested();
-                ModelSpec model = pair.Left;
-                spc.AddSource(FileName(model.HintName, pair.Right), SourceText.From(ModelEmitter.Emit(model), System.Text.Encoding.UTF8));
+                spc.AddSource(pair.File, SourceText.From(ModelEmitter.Emit(pair.Model), System.Text.Encoding.UTF8));
             });
         }
     }
@@ -54,18 +55,25 @@ public sealed class RnnGenerator : IIncrementalGenerator
         models.Select(static (m, _) => m.HintName).Collect().Select(static (names, _) => new EquatableArray<string>(names));
 
     /// <summary>
-    /// <c>Namespace.Outer.Model.g.cs</c>; when another model's name differs only in case, a hash of the exact name goes before
-    /// <c>.g.cs</c> (FNV-1a, 8 hex digits: deterministic across runs and machines).
+    /// <c>Namespace.Outer.Model.g.cs</c>; when another model's name is the same but for case, or the same exactly (a class
+    /// nested in class A.B and one in namespace A.B, which the compiler reports as a duplicate definition), a hash of where
+    /// the class is declared — its namespace, enclosing classes and name, exactly — goes before <c>.g.cs</c> (FNV-1a, 8 hex
+    /// digits: deterministic across runs and machines), so that every model gets a file of its own.
     /// </summary>
-    internal static string FileName(string name, EquatableArray<string> all)
+    internal static string FileName(ModelSpec model, EquatableArray<string> all)
     {
+        string name = model.HintName;
         int same = 0;
         foreach (string other in all)
             if (string.Equals(other, name, StringComparison.OrdinalIgnoreCase)) same++;
         if (same <= 1) return name + ".g.cs";
         uint hash = 2166136261;
-        foreach (char c in name)
-            hash = (hash ^ c) * 16777619;
+        foreach (string part in new[] { model.Namespace ?? "", string.Join("/", model.ContainingTypes), model.TypeName })
+        {
+            foreach (char c in part)
+                hash = (hash ^ c) * 16777619;
+            hash = (hash ^ '|') * 16777619;
+        }
         return name + "." + hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture) + ".g.cs";
     }
 

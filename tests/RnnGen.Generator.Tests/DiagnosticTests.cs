@@ -80,7 +80,7 @@ public class DiagnosticTests
     [InlineData("[RnnGen.LstmModel(4)] partial class M { public int Parameters => 0; }", "it declares 'Parameters', which the generated code declares too")]
     [InlineData("[RnnGen.LstmModel(4)] partial class M { public const int HiddenSize = 3; }", "it declares 'HiddenSize'")]
     [InlineData("[RnnGen.LstmModel(4)] partial class M { private float[] _parameters = new float[1]; }", "it declares '_parameters'")]
-    [InlineData("[RnnGen.LstmModel(4)] partial class M { static void CheckLength(int a, int b, string c) { } }", "it declares a method 'CheckLength' with the same parameters as the generated 'CheckLength'")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class M { static void CheckLength(int a, int b, string c) { } }", "it declares a method 'CheckLength', and the generated code has a method of that name for its own use")]
     [InlineData("[RnnGen.RnnModel(4)] partial class M { public int Step => 1; }", "it declares 'Step'")]
     [InlineData("[RnnGen.GruModel(4)] partial class M { class Tape { } }", "it declares 'Tape'")]
     [InlineData("[RnnGen.LstmModel(4)] partial class M { public void InitializeParameters(int seed) { } }", "it declares a method 'InitializeParameters' with the same parameters")]
@@ -88,6 +88,24 @@ public class DiagnosticTests
     [InlineData("class B { public void ParametersChanged() { } } [RnnGen.LstmModel(4)] partial class M : B { }", "member 'ParametersChanged', which the generated 'ParametersChanged' would hide")]
     [InlineData("abstract class B { public abstract void InitializeParameters(int seed); } [RnnGen.LstmModel(4)] partial class M : B { }", "member 'InitializeParameters'")]
     [InlineData("partial class M { partial class X { [RnnGen.LstmModel(4)] partial class M { public int Parameters; } } }", "it declares 'Parameters'")]
+    // a method named like one of the generated code's own helpers, whatever its parameters: the generated calls could bind
+    // to it (these two are better matches than the helpers for the team step's calls, and would be taken)
+    [InlineData("[RnnGen.LstmModel(hidden: 128, layers: 2, Input = 65, Output = 65, Tokens = true)] partial class M { public void StoreState(State s, System.Span<float> d) { } }",
+        "it declares a method 'StoreState', and the generated code has a method of that name for its own use")]
+    [InlineData("[RnnGen.LstmModel(hidden: 128, layers: 2, Input = 65, Output = 65, Tokens = true)] partial class M { void LoadState(System.ReadOnlySpan<float> s, State d) { } }",
+        "it declares a method 'LoadState', and the generated code has a method of that name")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class M { static void CheckLength(string s) { } }", "it declares a method 'CheckLength', and the generated code has a method of that name")]
+    [InlineData("class Net { public int Model; } [RnnGen.LstmModel(8)] partial class Model : Net { }", "its base class 'Net' has a member named 'Model' like the class")]
+    // the same parameters but for how one is passed by reference (C# cannot tell those overloads apart), or with the
+    // model's own State named through the class
+    [InlineData("[RnnGen.LstmModel(4, Input = 2)] partial class M { public void Step(System.ReadOnlySpan<float> x, in State s, System.Span<float> o) { } }", "it declares a method 'Step' with the same parameters")]
+    [InlineData("[RnnGen.LstmModel(4, Input = 2)] partial class M { public void Step(System.ReadOnlySpan<float> x, ref M.State s, System.Span<float> o) { } }", "it declares a method 'Step' with the same parameters")]
+    // what `new M()` needs: one best constructor, and no required member left unset
+    [InlineData("[RnnGen.LstmModel(4)] partial class M { M(int a = 0) { } M(string s = \"\") { } }", "several constructors whose parameters are all optional")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class M { public required string Name { get; init; } }", "its member 'Name' is required")]
+    [InlineData("class B { public required int Size; } [RnnGen.GruModel(4)] partial class M : B { }", "its member 'Size' is required")]
+    // a primary constructor's parameter named like a generated member would take its place in the initializers
+    [InlineData("[RnnGen.LstmModel(8)] partial class M(int HiddenSize = 8) { }", "its primary constructor's parameter 'HiddenSize'")]
     public void RNNG007_Unsupported(string source, string expected) =>
         Assert.Contains(expected, Single(source, "RNNG007").GetMessage());
 
@@ -96,7 +114,7 @@ public class DiagnosticTests
     public void OverloadsOfGeneratedMethods_AndOtherMembers_AreAccepted()
     {
         var (result, compilation) = GeneratorHarness.Run(
-            "[RnnGen.LstmModel(4, Input = 2)] partial class M { public void Step(string text) { } public void InitializeParameters() => InitializeParameters(1); static void CheckLength(string s) { } int _mine = 2; public int Size => HiddenSize + _mine; }");
+            "[RnnGen.LstmModel(4, Input = 2)] partial class M { public void Step(string text) { } public void InitializeParameters() => InitializeParameters(1); static void Check(string s) { } int _mine = 2; public int Size => HiddenSize + _mine; }");
         Assert.Null(result.Exception);
         Assert.Empty(result.Diagnostics);
         Assert.Empty(GeneratorHarness.CompilerProblems(compilation));
@@ -126,6 +144,20 @@ public class DiagnosticTests
     [Fact]
     public void RNNG008_ActivationOnGru_EvenWhenTanh() =>
         Single("[RnnGen.GruModel(4, Activation = RnnGen.RnnActivation.Tanh)] partial class M { }", "RNNG008");
+
+    // Two models of one full name (a class nested in class A.B, another in namespace A.B; the compiler calls that a duplicate
+    // definition): the generator does not throw (a file name added twice would), each model gets a file of its own.
+    [Fact]
+    public void TwoModelsOfOneFullName_GetAFileEach()
+    {
+        var (result, _) = GeneratorHarness.Run(
+            "namespace A { partial class B { [RnnGen.LstmModel(4)] partial class C { } } }",
+            "namespace A.B { [RnnGen.GruModel(4)] partial class C { } }");
+        Assert.Null(result.Exception);
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal(2, result.GeneratedSources.Select(s => s.HintName).Distinct().Count());
+        Assert.All(result.GeneratedSources, s => Assert.Matches(@"^A\.B\.C\.[0-9a-f]{8}\.g\.cs$", s.HintName));
+    }
 
     // A model deriving from another model: RNNG007 for it, the base model generated as usual.
     [Fact]

@@ -53,6 +53,18 @@ public class NamingTests
     [InlineData("namespace App; [RnnGen.LstmModel(4)] partial class M { M(int x = 0) { } }")]
     [InlineData("namespace App; class Base { protected void Step(string s) { } public void Forward() { } } [RnnGen.LstmModel(4)] partial class M : Base { }")]
     [InlineData("namespace App; class Base { private int Parameters = 1; public int P => Parameters; } [RnnGen.GruModel(4)] partial class M : Base { }")]
+    // the user's own [GeneratedCode] on the class (the generated part does not add a second)
+    [InlineData("namespace App; [System.CodeDom.Compiler.GeneratedCode(\"mine\", \"1\")] [RnnGen.GruModel(4)] partial class M { }")]
+    // a generic method of a generated method's name and parameters (another overload to C#)
+    [InlineData("namespace App; [RnnGen.LstmModel(4, Input = 2)] partial class M { public void Step<TMine>(System.ReadOnlySpan<float> x, ref State s, System.Span<float> o) { } }")]
+    // a parameterless constructor beside optional ones; required members set by it ([SetsRequiredMembers]); a primary
+    // constructor's optional parameter of another name
+    [InlineData("namespace App; [RnnGen.LstmModel(4)] partial class M { M() { } M(int a = 0) { } M(string s = \"\") { } }")]
+    [InlineData("namespace App; [RnnGen.LstmModel(4)] partial class M { [System.Diagnostics.CodeAnalysis.SetsRequiredMembers] public M() { Name = \"m\"; } public required string Name { get; init; } }")]
+    [InlineData("namespace App; [RnnGen.LstmModel(4)] partial class M(int seed = 1) { public int Seed => seed; }")]
+    // a class named like a member of State's base class (RecurrentState): State's constructor does not name the class
+    [InlineData("namespace App; [RnnGen.LstmModel(8)] partial class Hidden { }")]
+    [InlineData("namespace App; [RnnGen.GruModel(8, Output = 2)] partial class Values { }")]
     public void LegitimateDeclarations_AreAccepted(string source) => CompilesClean(source);
 
     // C# 12 (the default of the .NET 10 SDK) is enough.

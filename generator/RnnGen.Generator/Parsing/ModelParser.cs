@@ -155,10 +155,28 @@ internal static class ModelParser
             return "file-local types cannot be extended from a generated file; remove the 'file' modifier";
         if (type.IsAbstract)
             return "the generated code creates instances of it (Create(), model files, the trainer's replicas); remove 'abstract'";
-        if (!type.InstanceConstructors.Any(c => c.Parameters.All(p => p.IsOptional || p.IsParams)))
+        var callable = type.InstanceConstructors.Where(c => c.Parameters.All(p => p.IsOptional || p.IsParams)).ToList();
+        if (callable.Count == 0)
             return "it has no parameterless constructor, which the generated code needs to create instances (Create(), model files, the trainer's replicas); "
                 + (HasPrimaryConstructor(type) ? "remove the primary constructor's parameters, or add a constructor without parameters that calls it"
                                                : "add a constructor without parameters, or give every parameter a default value");
+        // `new M()` must pick one of them: a constructor without parameters beats the ones with optional parameters, two of
+        // those tie
+        IMethodSymbol constructor = callable.FirstOrDefault(c => c.Parameters.Length == 0) ?? callable[0];
+        if (callable.Count > 1 && !callable.Any(c => c.Parameters.Length == 0))
+            return "it has several constructors whose parameters are all optional, so the generated code's 'new " + type.Name + "()' would be ambiguous; "
+                + "add a constructor without parameters";
+        // and it must set every required member, which the generated code cannot
+        if (!constructor.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "System.Diagnostics.CodeAnalysis.SetsRequiredMembersAttribute"))
+        {
+            for (var t = type; t is not null; t = t.BaseType)
+            {
+                var required = t.GetMembers().FirstOrDefault(m => m is IPropertySymbol { IsRequired: true } or IFieldSymbol { IsRequired: true });
+                if (required is not null)
+                    return $"its member '{required.Name}' is required, and the generated code creates instances with 'new {type.Name}()' (Create(), model files, "
+                        + "the trainer's replicas), which sets no members; remove 'required', or mark the parameterless constructor [SetsRequiredMembers]";
+            }
+        }
         for (var b = type.BaseType; b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
         {
             if (b.GetAttributes().Any(a => a.AttributeClass is { } c && ModelAttributes.Contains(c.ToDisplayString())))

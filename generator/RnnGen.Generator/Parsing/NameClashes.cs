@@ -26,23 +26,41 @@ internal static class NameClashes
         if (declared.Names.Contains(type.Name))
             return $"the generated model declares a member named '{type.Name}', and a class cannot contain a member named like itself; rename the class";
 
-        // The class's own members: a method beside generated ones of its name is an overload, fine unless it has the same
-        // parameters as one of them; anything else of a generated name clashes.
+        // A primary constructor's parameter is in scope in the class's initializers, where it would win over a generated
+        // member of its name (the generated fields' sizes would read the argument).
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(cancellationToken) is ClassDeclarationSyntax { ParameterList: { } parameters })
+                foreach (var parameter in parameters.Parameters)
+                    if (declared.Names.Contains(parameter.Identifier.ValueText))
+                        return $"its primary constructor's parameter '{parameter.Identifier.ValueText}' is named like a member the generated code declares, and would take its place in the class's initializers; rename the parameter";
+        }
+
+        // The class's own members: a method beside public generated ones of its name is an overload, fine unless it has the
+        // same parameters as one of them; anything else of a generated name clashes — also any method named like one of the
+        // generated code's own helpers, which its calls could otherwise bind to (a user's StoreState(State, Span<float>) is a
+        // better match for the generated Step's call than the helper itself).
         foreach (var member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (member.IsImplicitlyDeclared || !declared.Names.Contains(member.Name) || IsAccessor(member))
                 continue;
-            if (member is IMethodSymbol method && declared.IsOverloadable(method))
+            if (member is IMethodSymbol method && declared.IsOverloadable(method) && !declared.Helpers.Contains(method.Name))
                 continue;
-            return member is IMethodSymbol && declared.Methods.ContainsKey(member.Name)
+            return member is IMethodSymbol && declared.Helpers.Contains(member.Name)
+                ? $"it declares a method '{member.Name}', and the generated code has a method of that name for its own use, whose calls yours could take; rename yours"
+                : member is IMethodSymbol && declared.Methods.ContainsKey(member.Name)
                 ? $"it declares a method '{member.Name}' with the same parameters as the generated '{member.Name}'; rename yours or change its parameters"
                 : $"it declares '{member.Name}', which the generated code declares too; rename yours";
         }
 
-        // Base classes: a visible member that a generated one would hide (a method only by one with its parameters).
+        // Base classes: a visible member that a generated one would hide (a method only by one with its parameters), or one
+        // named like the class, which the generated code's mentions of the class would find instead.
         for (var b = type.BaseType; b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
         {
+            var named = b.GetMembers(type.Name).FirstOrDefault(m => m.DeclaredAccessibility != Accessibility.Private && !m.IsImplicitlyDeclared);
+            if (named is not null)
+                return $"its base class '{b.Name}' has a member named '{type.Name}' like the class, which the generated code's mentions of the class would find instead; rename that member or the class";
             var hidden = b.GetMembers().FirstOrDefault(m => m.DeclaredAccessibility != Accessibility.Private && !m.IsImplicitlyDeclared
                 && declared.Names.Contains(m.Name) && !IsAccessor(m) && !(m is IMethodSymbol method && declared.IsOverloadable(method)));
             if (hidden is not null)
@@ -63,6 +81,7 @@ internal static class NameClashes
     {
         public readonly HashSet<string> Names = new();
         public readonly Dictionary<string, List<string>> Methods = new();
+        public readonly HashSet<string> Helpers = new(); // methods the generated code declares for its own use (not public)
 
         /// <summary>A user's method beside generated ones of its name: an overload, unless one of them has its parameters.</summary>
         public bool IsOverloadable(IMethodSymbol method) =>
@@ -99,6 +118,8 @@ internal static class NameClashes
                     if (!declared.Methods.TryGetValue(name, out var signatures))
                         declared.Methods[name] = signatures = new List<string>();
                     signatures.Add(Signature(method));
+                    if (!method.Modifiers.Any(m => m.IsKind(SyntaxKind.PublicKeyword)))
+                        declared.Helpers.Add(name);
                     break;
                 case BaseTypeDeclarationSyntax nested:
                     declared.Names.Add(nested.Identifier.ValueText);
@@ -114,24 +135,29 @@ internal static class NameClashes
         return Cache.GetOrAdd(shape, declared);
     }
 
-    // A parameter list as "ref System.Span<float>, int": the generated code names types in full (global::…), a symbol as
-    // C# shows it; the model's own nested types (State) stay short on both sides.
+    // A parameter list as "`0 ref System.Span<float>, int", the way C# tells overloads apart: by the number of type
+    // parameters and the parameters' types, and by whether a parameter is passed by reference but not how (ref, out, in and
+    // ref readonly cannot tell two overloads apart). The generated code names types in full (global::…), a symbol as C#
+    // shows it; the model's own nested types (State, Tape) stay short on both sides.
     private static string Signature(MethodDeclarationSyntax method) =>
-        string.Join(", ", method.ParameterList.Parameters.Select(p =>
-            string.Concat(p.Modifiers.Select(m => m.Text + " ")) + (p.Type?.ToString() ?? "").Replace("global::", "").Replace(" ", "")));
+        $"`{method.TypeParameterList?.Parameters.Count ?? 0} " + string.Join(", ", method.ParameterList.Parameters.Select(p =>
+            (p.Modifiers.Any(m => m.IsKind(SyntaxKind.RefKeyword) || m.IsKind(SyntaxKind.OutKeyword) || m.IsKind(SyntaxKind.InKeyword)) ? "ref " : "")
+            + (p.Modifiers.Any(m => m.IsKind(SyntaxKind.ParamsKeyword)) ? "params " : "")
+            + (p.Type?.ToString() ?? "").Replace("global::", "").Replace(" ", "")));
 
     private static string Signature(IMethodSymbol method) =>
-        string.Join(", ", method.Parameters.Select(p =>
-            (p.RefKind switch { RefKind.Ref => "ref ", RefKind.Out => "out ", RefKind.In => "in ", RefKind.RefReadOnlyParameter => "ref readonly ", _ => "" })
+        $"`{method.Arity} " + string.Join(", ", method.Parameters.Select(p =>
+            (p.RefKind != RefKind.None ? "ref " : "")
             + (p.IsParams ? "params " : "")
             + TypeText(p.Type)));
 
     private static string TypeText(ITypeSymbol type)
     {
-        // the model's nested types as the generated code writes them (State, Tape); everything else in full
-        if (type is INamedTypeSymbol { ContainingType: not null } nested && nested.ContainingType.GetAttributes().Length > 0
-            && (nested.Name is "State" or "Tape"))
-            return nested.Name;
+        // the model's nested types as the generated code writes them (State, Tape) — also while they do not exist yet, as the
+        // user's code names them (an error type, M.State); everything else in full
+        if (type.Name is "State" or "Tape"
+            && (type.TypeKind == TypeKind.Error || type is INamedTypeSymbol { ContainingType: { } containing } && containing.GetAttributes().Length > 0))
+            return type.Name;
         return type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "").Replace(" ", "");
     }
 }
