@@ -75,6 +75,11 @@ public sealed class PackedMatrix<T> : IStreamedWeights where T : unmanaged, INum
 
     void IStreamedWeights.Use(WeightStorage storage)
     {
+        // the kernels read it unchecked: refuse a storage that is not one Allocate could have made for this matrix
+        int size = Unsafe.SizeOf<T>();
+        if (storage.Array is not T[] array || storage.ByteOffset < 0 || storage.ByteOffset % size != 0
+            || (long)array.Length * size - storage.ByteOffset < (long)_length * size)
+            throw new ArgumentException($"storage must come from this matrix's Allocate(): a pinned {typeof(T).Name}[] with {_length} elements from its offset on.", nameof(storage));
         // the bias and weights keep their distance from the aligned start; the caller packs after this
         int padded = _weights - _bias;
         _packed = (T[])storage.Array;
@@ -464,18 +469,25 @@ public sealed class TransposedMatrix<T> where T : unmanaged, INumber<T>
             PackTranspose.AddBiases(_values.AsSpan(c * Rows, Rows), bias1, bias2);
     }
 
-    /// <summary><c>y += W[:, column] + bias</c>.</summary>
+    /// <summary><c>y += W[:, column] + bias</c>; <paramref name="y"/> is <see cref="Rows"/> long.</summary>
     public void AddColumn(int column, Span<T> y)
     {
         if ((uint)column >= (uint)Columns) throw new ArgumentOutOfRangeException(nameof(column));
+        CheckRows(y);
         System.Numerics.Tensors.TensorPrimitives.Add(y, new ReadOnlySpan<T>(_values, column * Rows, Rows), y);
     }
 
-    /// <summary><c>y = W[:, column] + bias</c>.</summary>
+    /// <summary><c>y = W[:, column] + bias</c>; <paramref name="y"/> is <see cref="Rows"/> long.</summary>
     public void CopyColumn(int column, Span<T> y)
     {
         if ((uint)column >= (uint)Columns) throw new ArgumentOutOfRangeException(nameof(column));
+        CheckRows(y);
         new ReadOnlySpan<T>(_values, column * Rows, Rows).CopyTo(y);
+    }
+
+    private void CheckRows(Span<T> y)
+    {
+        if (y.Length != Rows) throw new ArgumentException($"y has length {y.Length}; expected {Rows}.", nameof(y));
     }
 
     /// <summary><c>y += W[:, column] + bias</c> on the rows of <paramref name="rows"/> only (a part of a <see cref="CoreTeam"/>).</summary>

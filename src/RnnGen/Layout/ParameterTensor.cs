@@ -22,7 +22,7 @@ public sealed class ParameterTensor
         foreach (int d in _shape)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(d, nameof(shape));
-            count *= d;
+            count = checked(count * d); // a long cannot wrap before the int check below: a shape of many large dimensions could
         }
         Length = checked((int)count);
         _readOnlyShape = Array.AsReadOnly(_shape); // callers cannot cast it back to the array and change the layout

@@ -22,8 +22,7 @@ public static class ParameterOwners
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (Interlocked.Exchange(ref registered, 1) == 0)
-            Registry<T>.Add(new Owner<TModel, T>(model));
+        Registry<T>.Add(model, ref registered);
     }
 
     /// <summary>
@@ -75,11 +74,15 @@ public static class ParameterOwners
             get { lock (Owners) return Owners.Count; }
         }
 
-        public static void Add(Owner<T> owner)
+        // the flag is set under the lock, after the entry is in the list: a thread that finds it set (and so does not
+        // register) finds the model registered
+        public static void Add<TModel>(TModel model, ref int registered) where TModel : class, IRecurrentModel<TModel, T>
         {
             lock (Owners)
             {
-                Owners.Add(owner);
+                if (registered != 0) return;
+                Owners.Add(new Owner<TModel, T>(model));
+                Volatile.Write(ref registered, 1);
                 if (Owners.Count < _pruneAt) return;
                 // drop the collected models' entries; amortised: the next pruning waits until the list has doubled
                 Owners.RemoveAll(static o => !o.IsAlive(default, out _));

@@ -117,13 +117,16 @@ public abstract class RecurrentState<T> where T : unmanaged, IFloatingPointIeee7
             ? "output shares memory with the state's values other than the top layer's h (state.Hidden(LayerCount - 1)): pass a buffer of its own, or exactly that h."
             : "output shares memory with the state's values: pass a buffer of its own.", "output");
 
+    private static string Shape(RecurrentState<T> state) =>
+        $"{state.LayerCount} layer(s) of {state.HiddenSize} units{(state.HasCell ? " with cell states" : "")}";
+
     /// <summary>Copies this state into <paramref name="destination"/> (which must have the same shape).</summary>
     public void CopyTo(RecurrentState<T> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        if (destination._length != _length || destination.HasCell != HasCell)
+        if (destination.LayerCount != LayerCount || destination.HiddenSize != HiddenSize || destination.HasCell != HasCell)
             throw new ArgumentException(
-                $"The destination state has {destination._length} values; this state has {_length}.", nameof(destination));
+                $"The destination state holds {Shape(destination)}; this state holds {Shape(this)}: copy between states of one model.", nameof(destination));
         Values.CopyTo(destination.Values);
     }
 }

@@ -21,6 +21,21 @@ public class StateTests
         }
     }
 
+    // A state of another shape is refused even when it holds as many values (3 layers of 5 and 1 layer of 15, both with c):
+    // the copy would mix the layers' h and c; nothing is written.
+    [Fact]
+    public void CopyTo_AStateOfAnotherShape_IsRefused()
+    {
+        var state = new LstmF3x5.State();
+        for (int i = 0; i < state.Values.Length; i++) state.Values[i] = i + 1;
+        RecurrentState<float> other = new LstmF1x15.State();
+        Assert.Equal(state.Values.Length, other.Values.Length);
+        var e = Assert.Throws<ArgumentException>(() => state.CopyTo(other));
+        Assert.Equal("destination", e.ParamName);
+        Assert.Contains("1 layer(s) of 15 units with cell states; this state holds 3 layer(s) of 5 units", e.Message);
+        Assert.All(other.Values.ToArray(), v => Assert.Equal(0f, v));
+    }
+
     [Fact]
     public void HiddenAndCell_AreTheDocumentedSlicesOfValues()
     {
@@ -43,3 +58,7 @@ public class StateTests
     private static long Address(Span<float> span) =>
         (long)Unsafe.ByteOffset(ref Unsafe.NullRef<float>(), ref MemoryMarshal.GetReference(span));
 }
+
+/// <summary>As many state values as <see cref="LstmF3x5"/> (30), in one layer.</summary>
+[LstmModel(hidden: 15, Input = 3)]
+public partial class LstmF1x15 { }

@@ -53,5 +53,29 @@ public class PackedMatrixTests
         t.AddColumn(3, y);
         for (int r = 0; r < 6; r++) Assert.Equal(w[r * 4 + 2] + b[r] + (w[r * 4 + 3] + b[r]), y[r], 6);
         Assert.Throws<ArgumentOutOfRangeException>(() => t.AddColumn(4, y));
+        // y is exactly a column long: a longer or shorter one is refused before anything is written
+        float[] before = [.. y];
+        foreach (int length in new[] { 5, 7 })
+        {
+            var other = new float[length];
+            Assert.Equal("y", Assert.Throws<ArgumentException>(() => t.CopyColumn(1, other)).ParamName);
+            Assert.Equal("y", Assert.Throws<ArgumentException>(() => t.AddColumn(1, other)).ParamName);
+            Assert.All(other, v => Assert.Equal(0f, v));
+        }
+        Assert.Equal(before, y);
+    }
+
+    // A storage the kernels would read past, or of another type, is refused (the placement's storages come from Allocate).
+    [Fact]
+    public void UsingAStorageNotMadeForTheMatrix_IsRefused()
+    {
+        var m = new PackedMatrix<float>(64, 8, 8);
+        IStreamedWeights weights = m;
+        WeightStorage good = weights.Allocate();
+        Assert.Throws<ArgumentException>(() => weights.Use(new WeightStorage(new float[4], 0)));
+        Assert.Throws<ArgumentException>(() => weights.Use(new WeightStorage(new double[good.Array.Length], good.ByteOffset)));
+        Assert.Throws<ArgumentException>(() => weights.Use(good with { ByteOffset = good.ByteOffset + 2 }));     // inside an element
+        Assert.Throws<ArgumentException>(() => weights.Use(good with { ByteOffset = good.ByteOffset + 128 }));   // past the end
+        weights.Use(good);
     }
 }
