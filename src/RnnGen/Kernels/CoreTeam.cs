@@ -26,6 +26,7 @@ namespace RnnGen;
 public sealed class CoreTeam : IDisposable
 {
     private const int Line = 16; // 16 longs = 128 bytes, two cache lines: the counters of different cores never share one
+    private const int Started = 1; // beside each part's meeting count in _arrived: the job it has started
     private const int Free = 0, Running = 1, Disposed = 2; // the call state
     private const int Slot = 32; // the padded slot of a small array of ints: 128 bytes on each side
 
@@ -235,6 +236,7 @@ public sealed class CoreTeam : IDisposable
         long syncs = _arrived[0];
         _startCount = syncs;
         long job = ++_job;
+        Volatile.Write(ref _arrived[Started], job);
         Interlocked.Exchange(ref _signal[0], job); // a full fence: the work is visible before the job number
         try
         {
@@ -275,7 +277,11 @@ public sealed class CoreTeam : IDisposable
             lock (_sleep) Monitor.PulseAll(_sleep);
     }
 
-    /// <summary>Part <paramref name="part"/> of job <paramref name="job"/> waits until every part has called this as often as it has.</summary>
+    /// <summary>
+    /// Part <paramref name="part"/> of job <paramref name="job"/> waits until every part has started this job and called this
+    /// as often as it has. (A part's count alone is not enough: a helper that met once more than part 0 in the last call
+    /// would let part 0 through this call's first meeting before it has started it, with last call's rows.)
+    /// </summary>
     internal void Sync(int part, long job)
     {
         long n = _arrived[part * Line] + 1;
@@ -283,8 +289,9 @@ public sealed class CoreTeam : IDisposable
         for (int k = 0; k < _helpers.Length + 1; k++)
         {
             // a meeting takes well under a microsecond; a wait of thousands of spins means that more threads than cores
-            // compete (or a part is descheduled, or will not come): then give the processor away between looks
-            for (int spins = 0; Volatile.Read(ref _arrived[k * Line]) < n && !Failed; spins++)
+            // compete (or a part is descheduled, or will not come): then give the processor away between looks. The job a
+            // part has started sits on the line of its count, so reading both costs one transfer between the cores.
+            for (int spins = 0; (Volatile.Read(ref _arrived[k * Line]) < n || Volatile.Read(ref _arrived[k * Line + Started]) < job) && !Failed; spins++)
             {
                 if (spins < 4096)
                 {
@@ -318,6 +325,7 @@ public sealed class CoreTeam : IDisposable
                     throw new InvalidOperationException(
                         $"Part {part} of a CoreTeam call met the other parts more often than part 0 in an earlier call: every part " +
                         "of an ITeamWork must call TeamPart.Sync the same number of times.");
+                Volatile.Write(ref _arrived[part * Line + Started], job);
                 _work!.Run(new TeamPart(this, part, job));
                 if (_arrived[part * Line] == syncs)
                     Sync(part, job); // as part 0 does after a work without syncs
