@@ -43,7 +43,11 @@ public static class ProcessRunner
     /// (they would outlive the test and hold its output pipes open); environment variables that the outer
     /// <c>dotnet test</c> set for its own MSBuild are removed, so the child resolves its SDK as a user's would.
     /// </summary>
-    public static ProcessResult DotNet(string workingDirectory, params string[] arguments)
+    public static ProcessResult DotNet(string workingDirectory, params string[] arguments) =>
+        DotNet(workingDirectory, new Dictionary<string, string>(), arguments);
+
+    /// <summary>As <see cref="DotNet(string, string[])"/>, with <paramref name="variables"/> set in the child's environment.</summary>
+    public static ProcessResult DotNet(string workingDirectory, IReadOnlyDictionary<string, string> variables, params string[] arguments)
     {
         var environment = new Dictionary<string, string?>
         {
@@ -59,6 +63,7 @@ public static class ProcessRunner
             if (name.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) && !name.Equals("MSBUILDDISABLENODEREUSE", StringComparison.OrdinalIgnoreCase))
                 environment[name] = null;
         }
+        foreach (var (name, value) in variables) environment[name] = value;
         return Run(DotNetHost(), arguments, workingDirectory, environment, standardInput: null, BuildTimeout);
     }
 
