@@ -247,7 +247,9 @@ internal static class MarkdownReport
         md.AppendLine("Every streaming engine gets the same weights (RnnGen's `InitializeParameters`, copied by PyTorch name) and the same " +
                       "input vector at every step, carries its state from call to call, and returns one value of its output. Before " +
                       "anything is timed, the set-up checks that each engine's outputs agree with RnnGen's (to 1e-4 per step, 1e-3 " +
-                      "after a 1000-step sequence), and that the training rows start from the same loss.");
+                      "after a 1000-step sequence); for training, that RnnGen's hand-written loop gives TorchSharp's losses over three " +
+                      "updates (to 1e-4 relative), and that the SequenceTrainer rows give the same losses on one worker and on two " +
+                      "(the batch-1 rows run the layer pipeline; tests/RnnGen.Tests checks it against the model's own passes).");
         md.AppendLine();
         md.AppendLine("- **RnnGen**: the generated `Step(input, ref state, output)` of a model declared with the attribute (`Models.cs`), float.");
         md.AppendLine("- **RnnGen, 2 cores**: the same `Step` of a second instance with the same weights, whose `Team` is a `CoreTeam` of both " +
@@ -255,11 +257,12 @@ internal static class MarkdownReport
                       "before timing). The team is adaptive, as by default: every 4,096 steps it times 16 steps each way and runs the " +
                       "faster, so in a phase where the cores meet slowly this row approaches the one-core row. The large models only: " +
                       "a smaller step takes less time than two cores need to meet.");
-        md.AppendLine("- **floor**: a tight loop that only reads every parameter once from a 64-byte-aligned copy, with " +
-                      $"{WeightFloor.VectorBits}-bit vectors on this machine and 8 independent accumulators; *efficiency* = floor time / " +
-                      "step time. Two caveats. (1) The floor reads the parameters as PyTorch lays them out, both bias vectors of every " +
-                      "layer included; RnnGen's packed copy folds them into one, so a step reads slightly fewer bytes (LSTM 1→16: " +
-                      "4,608 against 4,864, 5 % fewer; 64→128×2: 0.4 %). (2) Where a stream near the L2's size lands " +
+        md.AppendLine("- **floor**: a tight loop that only reads once every weight a step must read — the weight matrices, the head, " +
+                      "and one bias per layer (PyTorch's `bias_ih` and `bias_hh` summed, as RnnGen's packed copy and any implementation " +
+                      "can fold them: LSTM 1→16 streams 4,608 values of its 4,864 parameters, 64→128×2 0.4 % fewer than its parameters) " +
+                      $"— from a 64-byte-aligned copy, with {WeightFloor.VectorBits}-bit vectors on this machine and 8 independent " +
+                      "accumulators; *efficiency* = floor time / step time. (Until 2026-11-30 the floor read every parameter, both " +
+                      "biases included, which flattered the small models' efficiency by up to 5 %.) A caveat: where a stream near the L2's size lands " +
                       "decides how well it fits that cache: one buffer of 904 KB read in 4.3–5.6 µs depending on its pages, within " +
                       "one process and steadily so (2 MB huge pages did not steady it: the VM's guest-physical pages are not the " +
                       "host's). So a model's streamed weights of 256 KB to 4 MB, and the floor's copy alike, keep the fastest of up to 24 " +

@@ -7,7 +7,7 @@ namespace RnnGen.Benchmarks.Report;
 
 /// <summary>
 /// The run-to-run spread of the streaming efficiencies — the floor, RnnGen and TorchSharp-sequence rows of every model —
-/// and of the batch-50 training ratio, measured in several fresh processes, one after the other. Within one process these rows scatter by a few per cent;
+/// and of the batch-1 and batch-50 training ratios, measured in several fresh processes, one after the other. Within one process these rows scatter by a few per cent;
 /// between processes the memory-bound models move by more, because where the OS puts a model's pages decides which of
 /// its lines collide in the caches (the 64→128×2 model's 904 KB fill 90 % of a 1 MB L2). Writes docs/benchmark-spread.md.
 /// </summary>
@@ -70,8 +70,8 @@ internal static class SpreadReport
         md.AppendLine();
         md.AppendLine($"This run: {started:yyyy-MM-dd HH:mm} UTC, {elapsed.TotalMinutes:0.0} minutes: {runs.Count} fresh processes, one after the " +
                       "other, each running the floor, RnnGen and TorchSharp-sequence rows of every streaming model, the TorchSharp-module " +
-                      "rows of the LSTM 64→128×2, and the batch-1 and batch-50 training rows (RnnGen's update on one core and its " +
-                      "SequenceTrainer on 2 workers, TorchSharp on 1 and 2 threads) as [benchmarks.md](benchmarks.md) " +
+                      "rows of the LSTM 64→128×2, and the batch-1 and batch-50 training rows (RnnGen's SequenceTrainer on 2 workers, " +
+                      "TorchSharp on 1 and 2 threads) as [benchmarks.md](benchmarks.md) " +
                       "does (same job, medians). Within one process these rows scatter by a few per cent; between processes the " +
                       "memory-bound models move by more, because where the operating system puts a model's pages decides which of its " +
                       "lines collide in the caches — the 64→128×2 model's 904 KB fill 90 % of this machine's 1 MB L2 per core, and the " +

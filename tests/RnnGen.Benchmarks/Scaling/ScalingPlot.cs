@@ -90,7 +90,7 @@ internal static class ScalingPlot
         var x = new float[TModel.Info.InputSize];
         var y = new float[TModel.Info.OutputWidth];
         for (int i = 0; i < x.Length; i++) x[i] = MathF.Sin(i);
-        using var floor = new WeightFloor(model.Parameters);
+        using var floor = new WeightFloor(WeightFloor.StreamedBy(TModel.Info, model.Parameters));
         int n = Math.Max(50, 50_000_000 / TModel.Info.ParameterCount);
         double bestStep = double.MaxValue, bestFloor = double.MaxValue;
         float sink = 0;

@@ -51,7 +51,7 @@ public abstract class StreamingBenchmark<TModel> where TModel : class, IRecurren
         Output = new float[info.OutputWidth];
         ReadOnlySpan<float> parameters = Model.Parameters;
 
-        _floor = new WeightFloor(parameters);
+        _floor = new WeightFloor(WeightFloor.StreamedBy(info, parameters));
         _naive = Checked(new NaiveRecurrent(info, parameters, Input));
         _torchModule = Checked(new TorchModuleEngine(info, parameters, Input, stepsPerCall: 1));
         _torchCells = Checked(new TorchCellsEngine(info, parameters, Input));

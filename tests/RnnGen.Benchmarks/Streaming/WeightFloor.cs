@@ -7,7 +7,7 @@ using RnnGen.Kernels;
 namespace RnnGen.Benchmarks.Streaming;
 
 /// <summary>
-/// The floor of a batch-1 step: the time to read every parameter of the model once, with the widest vectors the
+/// The floor of a batch-1 step: the time to read every weight a step must read once (<see cref="StreamedBy"/>), with the widest vectors the
 /// machine accelerates (Vector512 on AVX-512, else <see cref="Vector{T}"/>), eight independent accumulators so that
 /// neither add latency nor a dependency chain limits it, from a 64-byte-aligned copy of the weights. A step must at
 /// least read every weight, so <c>efficiency = floor time / step time</c> is at most about 1. The copy's pages are
@@ -21,6 +21,31 @@ internal sealed unsafe class WeightFloor : IStreamedWeights, IDisposable
     private int _start;     // the 64-byte-aligned start in _array
     private float* _weights;
     private readonly int _count;
+
+    /// <summary>
+    /// What any step must read of a model's parameters: every weight matrix and the head, and one bias per layer — PyTorch's
+    /// two (<c>bias_ih</c> and <c>bias_hh</c>) are summed, as RnnGen's packed copies and any implementation can fold them —
+    /// except a GRU's <c>b_hn</c>, which the reset gate multiplies (<c>r ⊙ (W_hn·h + b_hn)</c>) and so stays apart.
+    /// </summary>
+    public static float[] StreamedBy(ModelInfo info, ReadOnlySpan<float> parameters)
+    {
+        var streamed = new List<float>(parameters.Length);
+        foreach (ParameterTensor tensor in info.Layout)
+        {
+            if (tensor.Name.StartsWith("bias_hh_l", StringComparison.Ordinal)) continue; // summed into bias_ih below
+            ReadOnlySpan<float> values = tensor.Slice(parameters);
+            if (tensor.Name.StartsWith("bias_ih_l", StringComparison.Ordinal))
+            {
+                ReadOnlySpan<float> other = info.Find("bias_hh_l" + tensor.Name["bias_ih_l".Length..])!.Slice(parameters);
+                int folded = info.Cell == CellKind.Gru ? 2 * info.HiddenSize : values.Length; // r, z folded; n apart
+                for (int i = 0; i < values.Length; i++) streamed.Add(i < folded ? values[i] + other[i] : values[i]);
+                for (int i = folded; i < values.Length; i++) streamed.Add(other[i]);
+            }
+            else
+                foreach (float v in values) streamed.Add(v);
+        }
+        return [.. streamed];
+    }
 
     public WeightFloor(ReadOnlySpan<float> weights)
     {

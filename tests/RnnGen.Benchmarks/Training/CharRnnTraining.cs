@@ -45,6 +45,9 @@ public class CharRnnTraining
         // threads; tests/RnnGen.Tests checks the driver against the loop written out)
         if (_driver1.Epoch() != _driver2.Epoch())
             throw new InvalidOperationException("The SequenceTrainer rows disagree: one worker and two gave different losses.");
+        // the batch-1 rows too, which run as the layer pipeline (its roles on one thread, or on both cores)
+        if (_driverOne1.Epoch() != _driverOne2.Epoch())
+            throw new InvalidOperationException("The SequenceTrainer batch-1 rows disagree: one worker and two gave different losses.");
         _rnnGen1.Forward();
         _rnnGen1.PrepareBackward();
         Report.ThreadAllocations.Measure("CharRnn: Forward + loss + Backward + clip + RMSProp, batch 1", () => _rnnGen1.Update());
