@@ -5,11 +5,12 @@ using RnnGen.Benchmarks.Streaming;
 namespace RnnGen.Benchmarks.Onnx;
 
 /// <summary>
-/// ONNX Runtime at its best for streaming: the model exported by RnnGen's own <see cref="OnnxFile"/> (one ONNX
-/// LSTM / GRU operator per layer) in one session (one intra-op thread, sequential, all graph optimisations), run one
-/// step per call: the input [1, 1, In] and the output [1, 1, OutputWidth] are pre-allocated OrtValues, and two
-/// IOBindings alternate the two state buffers (h0/c0 = A → hn/cn = B, then B → A), so a step is one
-/// <c>RunWithBinding</c> call that allocates nothing and copies no state.
+/// ONNX Runtime at its best for streaming: the model's operators as RnnGen's <see cref="OnnxFile"/> exports them (one ONNX
+/// LSTM / GRU operator per layer), in the leanest graph for one step per run (<see cref="StreamingGraph"/>: every layer's
+/// state an input and an output of its own, layers chained through Y_h — no Split, Concat or Squeeze), in one session
+/// (one intra-op thread, sequential, all graph optimisations): the input [1, 1, In] and the output [1, 1, OutputWidth] are
+/// pre-allocated OrtValues, and two IOBindings alternate the two sets of state buffers (h0/c0 = A → hn/cn = B, then
+/// B → A), so a step is one <c>RunWithBinding</c> call that allocates nothing and copies no state.
 /// </summary>
 internal sealed class OnnxEngine : IStreamingEngine
 {
@@ -20,7 +21,7 @@ internal sealed class OnnxEngine : IStreamingEngine
     private readonly OrtIoBinding[] _bindings;
     private int _next;
 
-    /// <param name="onnxModel">The model as <see cref="OnnxFile.ExportToBytes{TModel, T}"/> writes it.</param>
+    /// <param name="onnxModel">The model as <see cref="OnnxFile.ExportToBytes{TModel, T}"/> writes it (rewired by <see cref="StreamingGraph"/>).</param>
     /// <param name="info">The model's description (sizes).</param>
     /// <param name="input">The input fed at every step.</param>
     public OnnxEngine(byte[] onnxModel, ModelInfo info, float[] input)
@@ -32,15 +33,19 @@ internal sealed class OnnxEngine : IStreamingEngine
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
-        _session = new InferenceSession(onnxModel, options);
+        _session = new InferenceSession(StreamingGraph.Build(onnxModel, info), options);
 
         _x = Allocate(1, 1, info.InputSize);
         input.CopyTo(_x.GetTensorMutableDataAsSpan<float>());
         _y = Allocate(1, 1, info.OutputWidth);
-        var names = new List<(string In, string Out)> { (OnnxFile.InitialHiddenName, OnnxFile.FinalHiddenName) };
-        if (info.HasCellState)
-            names.Add((OnnxFile.InitialCellName, OnnxFile.FinalCellName));
-        _state = [.. Enumerable.Range(0, 2).Select(_ => names.Select(_ => Allocate(info.LayerCount, 1, info.HiddenSize)).ToArray())];
+        var names = new List<(string In, string Out)>();
+        for (int k = 0; k < info.LayerCount; k++)
+        {
+            names.Add((StreamingGraph.HiddenIn(k), StreamingGraph.HiddenOut(k)));
+            if (info.HasCellState)
+                names.Add((StreamingGraph.CellIn(k), StreamingGraph.CellOut(k)));
+        }
+        _state = [.. Enumerable.Range(0, 2).Select(_ => names.Select(_ => Allocate(1, 1, info.HiddenSize)).ToArray())];
         _bindings = new OrtIoBinding[2];
         for (int b = 0; b < 2; b++)
         {
