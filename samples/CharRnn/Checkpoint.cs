@@ -13,8 +13,9 @@ namespace CharRnn;
 /// <param name="TrainingSeconds">Wall-clock seconds of training so far, over all runs.</param>
 /// <param name="ValidationLoss">The validation loss (nats per character) of these parameters, if known.</param>
 /// <param name="ValidationFingerprint">Which validation text that loss was measured on (length and hash), if known.</param>
+/// <param name="CorpusPath">The <c>--corpus</c> file it was trained on (its full path), or null for the repository's text.</param>
 public sealed record CheckpointInfo(string Path, string ModelName, Vocabulary Vocabulary, int Epochs, long Steps,
-    double LearningRate, double TrainingSeconds, double? ValidationLoss, string? ValidationFingerprint);
+    double LearningRate, double TrainingSeconds, double? ValidationLoss, string? ValidationFingerprint, string? CorpusPath = null);
 
 /// <summary>
 /// Checkpoints: one training checkpoint file (<see cref="TrainingCheckpoint"/>, written atomically) with the model's
@@ -34,6 +35,7 @@ public static class Checkpoint
     private const string SecondsKey = "charrnn.training-seconds";
     private const string ValidationKey = "charrnn.validation-loss";
     private const string FingerprintKey = "charrnn.validation-text";
+    private const string CorpusKey = "charrnn.corpus";
 
     /// <summary>Where a model is saved unless <c>--checkpoint</c> says otherwise (relative to the current folder).</summary>
     public static string DefaultPath(string modelName) => System.IO.Path.Combine("checkpoints", $"charrnn-{modelName}.safetensors");
@@ -59,6 +61,20 @@ public static class Checkpoint
         catch (UnauthorizedAccessException e)
         {
             throw new CheckpointException($"--checkpoint {path}: its folder cannot be created ({e.Message}).");
+        }
+        // a save writes a temporary file in the folder and renames it: try that now, not after the training
+        string probe = System.IO.Path.Combine(folder ?? ".", $".charrnn-write-test-{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.WriteAllBytes(probe, []);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointException($"--checkpoint {path}: its folder {folder} is not writable ({e.Message}); give a path in a folder you can write to.");
+        }
+        finally
+        {
+            try { File.Delete(probe); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
 
@@ -98,7 +114,7 @@ public static class Checkpoint
                 int.Parse(Get(EpochsKey), CultureInfo.InvariantCulture), long.Parse(Get(StepsKey), CultureInfo.InvariantCulture),
                 double.Parse(Get(LearningRateKey), CultureInfo.InvariantCulture), double.Parse(Get(SecondsKey), CultureInfo.InvariantCulture),
                 metadata.TryGetValue(ValidationKey, out string? loss) ? double.Parse(loss, CultureInfo.InvariantCulture) : null,
-                metadata.GetValueOrDefault(FingerprintKey));
+                metadata.GetValueOrDefault(FingerprintKey), metadata.GetValueOrDefault(CorpusKey));
         }
         catch (Exception e) when (e is FormatException or OverflowException)
         {
@@ -158,6 +174,7 @@ public static class Checkpoint
         };
         if (info.ValidationLoss is double loss) metadata[ValidationKey] = Text(loss);
         if (info.ValidationFingerprint is string fingerprint) metadata[FingerprintKey] = fingerprint;
+        if (info.CorpusPath is string corpus) metadata[CorpusKey] = corpus;
         return metadata;
     }
 

@@ -11,6 +11,9 @@ public sealed record TrainSettings
     /// <summary>Default time budget, in minutes: a first run, build included, takes about two minutes on two cores.</summary>
     public const double DefaultMinutes = 1.5;
 
+    /// <summary>The largest budget, which is no limit (about two years).</summary>
+    public const double NoTimeLimit = 1e6;
+
     public string? Model { get; init; }
     public string? CorpusPath { get; init; }
     public double Minutes { get; init; } = DefaultMinutes;
@@ -59,7 +62,7 @@ public static class CommandLine
             --model small|medium|large  LSTM 1×128 (default), 2×128 (char-rnn's), 2×256
             --corpus FILE               train on a UTF-8 text file (default: this repository's C# and Markdown)
             --minutes M                 time budget (default 1.5); Ctrl+C stops early and keeps the checkpoint
-            --epochs N                  stop after N epochs (default: when the time is up)
+            --epochs N                  stop after N epochs (then no time budget, unless --minutes is given too)
             --checkpoint FILE           default checkpoints/charrnn-MODEL.safetensors
             --resume                    continue from the checkpoint (model, vocabulary, optimizer, learning rate; --lr overrides it)
             --batch 50 --seq-length 50  streams per step × characters per stream per step (fewer for a small corpus)
@@ -129,7 +132,8 @@ public static class CommandLine
         {
             Model = reader.Model(),
             CorpusPath = reader.String("corpus"),
-            Minutes = reader.Double("minutes", defaults.Minutes, 0.001, 1e6),
+            // --epochs without --minutes: as many epochs as asked, however long they take
+            Minutes = reader.Double("minutes", values.ContainsKey("epochs") ? TrainSettings.NoTimeLimit : defaults.Minutes, 0.001, TrainSettings.NoTimeLimit),
             Epochs = values.ContainsKey("epochs") ? reader.Int("epochs", 0, 1, 1_000_000) : null,
             CheckpointPath = reader.String("checkpoint"),
             Resume = reader.Flag("resume"),

@@ -11,6 +11,9 @@ public sealed class CorpusException(string message) : Exception(message);
 /// <param name="Description">Where it came from, for the console.</param>
 public sealed record Corpus(string Text, string Description)
 {
+    /// <summary>The file it was read from (its full path), or null for the repository's own text.</summary>
+    public string? FilePath { get; init; }
+
     /// <summary>Fewest characters a corpus may have: the last 5 % must give the validation at least a few steps.</summary>
     public const int MinimumLength = 100;
 
@@ -53,7 +56,7 @@ public sealed record Corpus(string Text, string Description)
                 $"--corpus {path}: the file is not UTF-8 text (an invalid byte sequence{where}); it may be binary or in another encoding " +
                 "(convert it first, for example with iconv -f latin1 -t utf-8).");
         }
-        return Checked(Normalize(text), $"{full} ({length:N0} bytes)", $"--corpus {path}");
+        return Checked(Normalize(text), $"{full} ({length:N0} bytes)", $"--corpus {path}") with { FilePath = full };
     }
 
     /// <summary>

@@ -27,7 +27,9 @@ try
                 if (train.Model is not null && train.Model != resume.ModelName)
                     throw new UsageException($"--model {train.Model}, but {resume.Path} holds a {resume.ModelName} model; leave --model out to resume it.");
             }
-            Corpus corpus = train.CorpusPath is null ? Corpus.RepositoryText() : Corpus.FromFile(train.CorpusPath);
+            // --resume without --corpus continues on the text the checkpoint was trained on
+            string? corpusPath = train.CorpusPath ?? resume?.CorpusPath;
+            Corpus corpus = corpusPath is null ? Corpus.RepositoryText() : Corpus.FromFile(corpusPath);
             return ModelCatalog.Run(resume?.ModelName ?? train.Model ?? "small", new TrainCommand(train, corpus, resume));
         }
         default:

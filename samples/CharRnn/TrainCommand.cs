@@ -60,12 +60,12 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             : $"Resume:     {resume.Path} after {resume.Steps:N0} steps and {resume.Epochs} epoch(s){(optimizerRestored ? ", optimizer state restored" : ", optimizer state NOT found: RMSProp starts afresh")}; " +
               (settings.LearningRateGiven ? $"learning rate {settings.LearningRate:G3} from --lr (the checkpoint's was {resume.LearningRate:G3}); " : "") +
               "an interrupted epoch starts over");
-        console.WriteLine($"Budget:     {settings.Minutes:0.##} min{(settings.Epochs is int e ? $" or {e} epochs" : "")} on {settings.Threads} thread(s); Ctrl+C stops early and keeps the checkpoint in {checkpointPath}" +
-            (resume is null && File.Exists(checkpointPath) ? " (replacing the one an earlier run left there; --resume continues that one instead)" : ""));
+        console.WriteLine($"Budget:     {(settings.Minutes >= TrainSettings.NoTimeLimit ? "no time limit" : $"{settings.Minutes:0.##} min")}{(settings.Epochs is int e ? $" or {e} epochs" : "")} on {settings.Threads} thread(s); Ctrl+C stops early and keeps the checkpoint in {checkpointPath}" +
+            (resume is null && File.Exists(checkpointPath) ? $" (replacing the one an earlier run left there, kept as {checkpointPath}.previous; --resume continues that one instead)" : ""));
         console.WriteLine();
 
         var run = new TrainingRun<TModel>(settings, modelName, checkpointPath, vocabulary, model, optimizer, training, validation, layout,
-            Fingerprint(tokens.AsSpan(trainingLength)), resume);
+            Fingerprint(tokens.AsSpan(trainingLength)), resume, corpus.FilePath);
         return run.Execute();
     }
 
@@ -122,6 +122,8 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
 
         private readonly TrainSettings _settings;
         private readonly string _modelName, _checkpointPath, _validationFingerprint;
+        private readonly string? _corpusPath; // the --corpus file (saved with the checkpoint, for --resume), or null
+        private readonly bool _resumed;
         private readonly Vocabulary _vocabulary;
         private readonly TModel _model, _sampleModel;
         private readonly RmsProp<float> _optimizer;
@@ -144,7 +146,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         private int _bestEpochs;
         private long _bestSteps;
         private double _bestLearningRate, _bestSeconds;
-        private bool _hasBest, _bestSaved = true;
+        private bool _hasBest, _bestSaved = true, _earlierKept;
 
         private int _epochsDone;
         private long _steps, _lastSampleStep;
@@ -152,8 +154,9 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
 
         public TrainingRun(TrainSettings settings, string modelName, string checkpointPath, Vocabulary vocabulary, TModel model,
             RmsProp<float> optimizer, SequenceDataset<float> training, SequenceDataset<float> validation, StreamLayout layout,
-            string validationFingerprint, CheckpointInfo? resume)
+            string validationFingerprint, CheckpointInfo? resume, string? corpusPath)
         {
+            _corpusPath = corpusPath;
             _settings = settings;
             _modelName = modelName;
             _checkpointPath = checkpointPath;
@@ -164,6 +167,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             _training = training;
             _validation = validation;
             _layout = layout;
+            _resumed = resume is not null;
             _epochOffset = resume?.Epochs ?? 0;
             _stepOffset = resume?.Steps ?? 0;
             _secondsOffset = resume?.TrainingSeconds ?? 0;
@@ -189,7 +193,10 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
 
             // Samples come from a copy of the model, so that generating never touches the one being trained.
             _sampleModel = TModel.Create();
-            _sampler = new TokenGenerator<TModel, float>(_sampleModel, new SamplingOptions { Temperature = settings.SampleTemperature, Seed = settings.Seed });
+            _sampler = new TokenGenerator<TModel, float>(_sampleModel, new SamplingOptions
+            {
+                Temperature = settings.SampleTemperature, TopK = Vocabulary.SampledIds(vocabulary, 0), Seed = settings.Seed,
+            });
             _prime = vocabulary.Encode(vocabulary.DefaultPrime, out _);
             _view = TrainingView.Create(settings.Plain);
         }
@@ -214,7 +221,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
                 if (_budget < TimeSpan.FromMilliseconds(int.MaxValue)) // beyond ~49.7 days: no time limit (the timer's range)
                     stop.CancelAfter(_budget);
                 _view.Run(() => _trainer.Train(_training, _validation, new Reporter(this), stop.Token));
-                ending = $"all {_settings.Epochs} epochs done";
+                ending = $"all {_trainer.Options.Epochs:N0} epochs done";
             }
             catch (OperationCanceledException)
             {
@@ -284,8 +291,13 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
 
         private void SaveBest()
         {
+            // a fresh run keeps the checkpoint an earlier run left at its path, once, before it first replaces it (a run
+            // stopped at once would otherwise replace hours of training with its first evaluation)
+            if (!_earlierKept && !_resumed && File.Exists(_checkpointPath))
+                File.Copy(_checkpointPath, _checkpointPath + ".previous", overwrite: true);
+            _earlierKept = true;
             Checkpoint.Save(_best, _bestOptimizer, new CheckpointInfo(_checkpointPath, _modelName, _vocabulary,
-                _bestEpochs, _bestSteps, _bestLearningRate, _bestSeconds, _bestLoss, _validationFingerprint));
+                _bestEpochs, _bestSteps, _bestLearningRate, _bestSeconds, _bestLoss, _validationFingerprint, _corpusPath));
             _bestSaved = true;
             _sinceSave.Restart();
         }
@@ -354,8 +366,9 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             }
             console.WriteLine($"For comparison: {UnigramBits():F3} bits for a model that knows only how often each character occurs, " +
                               $"{Math.Log2(_vocabulary.Count):F3} for a uniform guess.");
-            console.WriteLine($"Checkpoint: {_checkpointPath} (the best parameters, the vocabulary in its metadata); continue with --resume, or generate:");
             string checkpointOption = _settings.CheckpointPath is null ? (_modelName == "small" ? "" : $" --model {_modelName}") : $" --checkpoint {_checkpointPath}";
+            console.WriteLine($"Checkpoint: {_checkpointPath} (the best parameters, the vocabulary and the corpus's path in its metadata); continue with " +
+                              $"`-- --resume{checkpointOption}` (on the same corpus; give the options you changed again), or generate:");
             console.WriteLine($"  dotnet run -c Release --project samples/CharRnn -- generate{checkpointOption} --length 1000 --temperature 0.8");
         }
 

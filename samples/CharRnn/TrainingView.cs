@@ -48,6 +48,14 @@ public abstract class TrainingView
     /// <summary>Prints a generated text sample with a title.</summary>
     public abstract void Sample(string title, string text);
 
+    /// <summary>The time left as "m:ss", or "h:mm:ss" from an hour on; "—" when there is no telling.</summary>
+    protected static string Eta(double seconds)
+    {
+        if (!double.IsFinite(seconds) || seconds > 1e8) return "—";
+        TimeSpan left = TimeSpan.FromSeconds(Math.Ceiling(Math.Max(0, seconds)));
+        return left.TotalHours >= 1 ? $"{(int)left.TotalHours}:{left:mm\\:ss}" : $"{left:m\\:ss}";
+    }
+
     /// <summary>Generated text made safe to show: tabs as spaces, other control characters (but new lines) as '·'.</summary>
     protected static string Printable(string text) =>
         string.Create(text.Length, text, (span, source) =>
@@ -105,7 +113,7 @@ public abstract class TrainingView
             public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
             {
                 double seconds = task.State.Get<double>(Key);
-                return new Text($"ETA {TimeSpan.FromSeconds(Math.Ceiling(seconds)):m\\:ss}", new Style(Color.Blue));
+                return new Text($"ETA {Eta(seconds)}", new Style(Color.Blue));
             }
         }
     }
@@ -121,13 +129,13 @@ public abstract class TrainingView
         {
             if (_sinceLine.IsRunning && _sinceLine.Elapsed < Interval) return;
             _sinceLine.Restart();
-            Line($"{status} · epoch {status.Epoch} · {status.Fraction:P0} · ETA {TimeSpan.FromSeconds(Math.Ceiling(status.Remaining.TotalSeconds)):m\\:ss}");
+            Line($"{status} · epoch {status.Epoch} · {status.Fraction:P0} · ETA {Eta(status.Remaining.TotalSeconds)}");
         }
 
         public override void Sample(string title, string text)
         {
             Line($"---- {title} ----");
-            Line(Printable(text));
+            AnsiConsole.Write(new Text(Printable(text) + "\n")); // whole: there is no live bar to overwrite a wrapped line
             Line("----");
         }
     }

@@ -40,6 +40,14 @@ public sealed class Vocabulary
     /// <summary>The characters, in id order (the unknown id as <see cref="UnknownSymbol"/>).</summary>
     public IReadOnlyList<string> Symbols => _symbols;
 
+    /// <summary>
+    /// The top-k to sample with: the ids past the vocabulary start with a head bias of −40 and are never meant to be
+    /// drawn, but a high temperature divides that margin down; keeping the <see cref="Count"/> most likely ids (or fewer,
+    /// as <paramref name="topK"/> asks; 0 = no other limit) leaves them out.
+    /// </summary>
+    public static int SampledIds(Vocabulary vocabulary, int topK) =>
+        vocabulary.Count >= Capacity ? topK : topK == 0 ? vocabulary.Count : Math.Min(topK, vocabulary.Count);
+
     /// <summary>The vocabulary of <paramref name="text"/>: every distinct character, or the <c>Capacity − 1</c> most frequent
     /// ones plus an unknown id when there are more than <see cref="Capacity"/>.</summary>
     public static Vocabulary Build(string text)

@@ -34,7 +34,7 @@ public static class Cli
         try
         {
             (options, folder) = Parse(args);
-            options.Validate();
+            options?.Validate(); // null: --help
         }
         catch (ArgumentException e)
         {

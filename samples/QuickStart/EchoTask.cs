@@ -83,7 +83,7 @@ public static class EchoTask
             }
             _state.Reset();                                         // each sequence starts from zeros
             model.Forward(_tokens, ref _state, Tape, _logits);
-            return Losses.SoftmaxCrossEntropy<float>(_logits, _targets, LogitGradients);
+            return Losses.SoftmaxCrossEntropy<float>(_logits, _targets, LogitGradients, classes: EchoModel.OutputWidth);
         }
     }
 }

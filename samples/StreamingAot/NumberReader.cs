@@ -4,8 +4,8 @@ using System.Text;
 namespace StreamingAot;
 
 /// <summary>
-/// Reads numbers separated by whitespace or commas from a UTF-8 stream (one value per line, a CSV column, a row of
-/// values...). Reads blocks into one buffer and parses in place: nothing is allocated after construction.
+/// Reads numbers separated by whitespace, commas or semicolons from a UTF-8 stream, a byte-order mark allowed (one value
+/// per line, a CSV column, a row of values...). Reads blocks into one buffer and parses in place: nothing is allocated after construction.
 /// </summary>
 public sealed class NumberReader
 {
@@ -15,6 +15,7 @@ public sealed class NumberReader
     private int _end;     // end of the bytes read so far
     private bool _endOfStream;
     private readonly Action? _beforeRead;
+    private bool _bomChecked;
 
     /// <summary>Creates a reader over <paramref name="stream"/> with a buffer of <paramref name="bufferSize"/> bytes.</summary>
     /// <param name="stream">UTF-8 (or ASCII) text.</param>
@@ -42,6 +43,14 @@ public sealed class NumberReader
     {
         while (true)
         {
+            if (!_bomChecked)
+            {
+                // a UTF-8 byte-order mark (EF BB BF: files saved "UTF-8 with BOM") starts no number
+                if (_end - _start < 3 && !_endOfStream && Fill()) continue;
+                _bomChecked = true;
+                if (_end - _start >= 3 && _buffer[_start] == 0xEF && _buffer[_start + 1] == 0xBB && _buffer[_start + 2] == 0xBF)
+                    _start += 3;
+            }
             while (_start < _end && IsSeparator(_buffer[_start]))
             {
                 if (_buffer[_start] == (byte)'\n') Line++;
@@ -64,7 +73,7 @@ public sealed class NumberReader
             var token = _buffer.AsSpan(_start, tokenEnd - _start);
             _start = tokenEnd;
             if (!float.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out value) || !float.IsFinite(value))
-                throw new FormatException($"line {Line}: '{Encoding.UTF8.GetString(token)}' is not a finite number (expected values like 0.25, -1, 3e-2, separated by spaces, commas or new lines).");
+                throw new FormatException($"line {Line}: '{Encoding.UTF8.GetString(token)}' is not a finite number (expected values like 0.25, -1, 3e-2, separated by spaces, tabs, commas, semicolons or new lines).");
             return true;
         }
     }

@@ -12,7 +12,7 @@ const string Usage = """
     usage: StreamingAot --init MODEL [--seed N]       write a seeded (untrained) model file
            StreamingAot MODEL [INPUT | -] [--quiet]   one Step per value of INPUT (default: stdin)
 
-    INPUT holds numbers separated by spaces, commas or new lines. Each output is written on its own line to
+    INPUT holds numbers separated by spaces, tabs, commas, semicolons or new lines. Each output is written on its own line to
     stdout (--quiet: none); the number of steps, µs per step and bytes allocated go to stderr at the end.
     """;
 

@@ -259,6 +259,17 @@ public class LongRangeMemoryTests
         Assert.Equal("", output.ToString());
     }
 
+    // --help prints the usage and succeeds (it crashed on the options it does not parse)
+    [Theory, InlineData("--help"), InlineData("-h")]
+    public void Cli_Help_PrintsTheUsage(string flag)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(0, Cli.Run([flag], output, error));
+        Assert.Contains("usage: LongRangeMemory", output.ToString());
+        Assert.Equal("", error.ToString());
+    }
+
     private sealed record Row(int Lag, string Cell, int Parameters, string Solved, double Accuracy, double Loss, int Updates);
 
     /// <summary>The rows of the Markdown table that follows the header line "| L | cell | …".</summary>
