@@ -121,7 +121,7 @@ public class TrainingGuideTests(ITestOutputHelper output) : IDisposable
         Assert.True(result.StoppedEarly);
         Assert.Equal(result.BestEpoch + 3, result.Epochs.Count);                   // Patience = 3 epochs without improvement
         Assert.Equal(result.Epochs[result.BestEpoch - 1].MonitoredLoss, result.BestLoss);
-        Assert.All(result.Epochs.Skip(result.BestEpoch), e => Assert.True(e.MonitoredLoss >= result.BestLoss - 1e-3));   // MinImprovement
+        // (what MinImprovement decides is tested exactly in TrainerControlTests.MinImprovement_DecidesWhichEpochIsBest)
         var saved = SafeTensors.Load<WaveClassifier, float>(path);
         Assert.Equal(model.Parameters.ToArray(), saved.Parameters.ToArray());
         Assert.True(result.RestoredBest);

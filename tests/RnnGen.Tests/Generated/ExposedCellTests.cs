@@ -69,9 +69,18 @@ public class ExposedCellTests
         var dh = (double[])wh.Clone();
         var dc = (double[])wc.Clone();             // in: dL/dc; out: dL/dc_prev
         var dgx = new double[g];
-        var dgh = new double[g];
-        var dhPrev = new double[h];                // the direct path only (W_hhᵀ·dz is the caller's)
+        var dgh = Enumerable.Repeat(0.25, g).ToArray();       // written by a GRU only: the others must leave it alone
+        var dhPrev = Enumerable.Repeat(0.125, h).ToArray();   // the direct path only (W_hhᵀ·dz is the caller's), added
         TModel.CellBackward(rec, hPrev, cPrev, dh, dc, dgx, dgh, dhPrev);
+        if (info.Cell != CellKind.Gru)
+        {
+            Assert.All(dgh, v => Assert.Equal(0.25, v));
+            Assert.All(dhPrev, v => Assert.Equal(0.125, v));  // no direct path: nothing added
+        }
+        else
+            for (int j = 0; j < h; j++) dhPrev[j] -= 0.125;   // what it added
+        if (info.Cell != CellKind.Lstm)
+            Assert.Equal(wc, dc);                             // no cell state: dL/dc ignored
 
         void Compare(double[] target, double[] analytic, string name, bool applies)
         {

@@ -188,6 +188,39 @@ public class TrainerControlTests
         Assert.Equal((1L, 1L), (result.Steps, result.SkippedSteps));
     }
 
+    // MinImprovement decides which epoch is best: the monitored (validation) loss must fall below the best by more than it.
+    // A model whose head is all 0 outputs 0, so its MSE on a validation target t is t²; the test sets t after every
+    // epoch (the learning rate is 0, so nothing else moves): losses 1.00, 0.96 (0.04 better: not enough), 0.85 (0.15
+    // better than the best: best), 0.80 (0.05 better: not enough). Ignored, or with the wrong sign, every epoch would be best.
+    [Fact]
+    public void MinImprovement_DecidesWhichEpochIsBest()
+    {
+        var model = new ReluRnn();
+        ReluRnn.Info.Find("weight_ih_l0")!.Slice(model.Parameters).Fill(1); // a live state; the head's weights and bias stay 0
+        model.ParametersChanged();
+        double[] squares = [1.00, 0.96, 0.85, 0.80];
+        var target = new double[1];
+        target[0] = Math.Sqrt(squares[0]);
+        var validation = new SequenceDataset<double>([TrainingSequence<double>.FromVectors(new double[] { 0.5, -0.5 }, target)]);
+        var training = new SequenceDataset<double>([TrainingSequence<double>.FromVectors(new double[] { 0.5, -0.5 }, new double[] { 0.3 })]);
+        var trainer = SequenceTrainer.Create(model, new Sgd<double>(ReluRnn.ParameterCount, learningRate: 0), new TrainerOptions
+        {
+            Epochs = 4, BatchSize = 1, Loss = SequenceLoss.MeanSquaredError, MinImprovement = 0.1,
+        });
+        trainer.EpochCompleted += e => { if (e.Epoch < squares.Length) target[0] = Math.Sqrt(squares[e.Epoch]); };
+        var result = trainer.Train(training, validation);
+
+        Assert.Equal(squares, result.Epochs.Select(e => e.MonitoredLoss), new ToleranceComparer(1e-12));
+        Assert.Equal([true, false, true, false], result.Epochs.Select(e => e.IsBest));
+        Assert.Equal((3, 0.85), (result.BestEpoch, Math.Round(result.BestLoss, 12)));
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double a, double b) => Math.Abs(a - b) <= tolerance;
+        public int GetHashCode(double value) => 0;
+    }
+
     /// <summary>An exception in a worker (here: a token the model rejects) ends the run with that exception, no hang.</summary>
     [Fact]
     public void WorkerException_Propagates_AndTheTrainerStaysUsable()
