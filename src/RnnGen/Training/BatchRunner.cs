@@ -97,6 +97,9 @@ internal sealed class BatchRunner<TModel, T>
     /// not been taken yet.</summary>
     internal int Deposits, Waits;
 
+    /// <summary>Tests only: the group whose gradient is added next (read while the workers run).</summary>
+    internal int Turn => Volatile.Read(ref _turn);
+
     private WorkerTeam? _team;     // the worker threads, between StartWorkers and the disposal of what it returns
 
     // The layer pipeline: a window of one lane run on a CoreTeam of two, the layers below a split layer on one core and the

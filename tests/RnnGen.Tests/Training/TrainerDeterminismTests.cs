@@ -151,7 +151,7 @@ public class TrainerDeterminismTests
 /// </summary>
 public class GradientHandOverTests
 {
-    private static (float[] Parameters, int Deposits, int Waits) Train(int workers, Action<int>? beforeHandOver)
+    private static (float[] Parameters, int Deposits, int Waits) Train(int workers, Func<BatchRunner<SmallRnn, float>, int, bool>? waitBeforeHandOver)
     {
         // 36 sequences in one batch: 4 lockstep groups of 9 lanes per window, 3 windows, 2 epochs
         var data = TaskData.Echo<float>(36, 12, vocabulary: 6, delay: 2, seed: 4);
@@ -161,7 +161,10 @@ public class GradientHandOverTests
         {
             Epochs = 2, BatchSize = 36, WindowLength = 4, WorkerCount = workers, Seed = 3,
         });
-        trainer.BeforeHandOver = beforeHandOver;
+        // a group about to hand its gradient over waits (at most 30 s: a failed order fails the assertions, never hangs)
+        // until the condition on the runner holds
+        if (waitBeforeHandOver is not null)
+            trainer.BeforeHandOver = g => SpinWait.SpinUntil(() => waitBeforeHandOver(trainer.LastRunner!, g), TimeSpan.FromSeconds(30));
         trainer.Train(data);
         return (model.Parameters.ToArray(), trainer.LastRunner!.Deposits, trainer.LastRunner!.Waits);
     }
@@ -170,7 +173,7 @@ public class GradientHandOverTests
     public void GroupsArrivingInTheirTurn_AreAddedAtOnce_SameBitsAsOneWorker()
     {
         var one = Train(1, null);
-        var inTurn = Train(2, g => Thread.Sleep(15 * g)); // group g hands over after every group before it
+        var inTurn = Train(2, (runner, g) => runner.Turn >= g); // group g hands over once every group before it has
         Assert.Equal(0, inTurn.Deposits);
         Assert.Equal(one.Parameters, inTurn.Parameters);
     }
@@ -179,7 +182,8 @@ public class GradientHandOverTests
     public void LaterGroupsFirst_AreDepositedAndDrainedInOrder_SameBitsAsOneWorker()
     {
         var one = Train(1, null);
-        var reversed = Train(2, g => Thread.Sleep(g == 0 ? 60 : 0)); // the first group hands over last
+        // the first group hands over only once a later one is deposited and its worker waits for that deposit to be taken
+        var reversed = Train(2, (runner, g) => g != 0 || Volatile.Read(ref runner.Waits) > 0);
         Assert.True(reversed.Deposits > 0, "no gradient was deposited");
         Assert.True(reversed.Waits > 0, "no worker waited for its deposit to be taken");
         Assert.Equal(one.Parameters, reversed.Parameters);
