@@ -27,6 +27,10 @@ public sealed class CoreTeam : IDisposable
 {
     private const int Line = 16; // 16 longs = 128 bytes, two cache lines: the counters of different cores never share one
     private const int Started = 1; // beside each part's meeting count in _arrived: the job it has started
+    private long _helperJobs;
+
+    /// <summary>Tests only: the calls whose parts the helpers have started (summed over the helpers).</summary>
+    internal long HelperJobs => Interlocked.Read(ref _helperJobs);
     private const int Free = 0, Running = 1, Disposed = 2; // the call state
     private const int Slot = 32; // the padded slot of a small array of ints: 128 bytes on each side
 
@@ -326,6 +330,7 @@ public sealed class CoreTeam : IDisposable
                         $"Part {part} of a CoreTeam call met the other parts more often than part 0 in an earlier call: every part " +
                         "of an ITeamWork must call TeamPart.Sync the same number of times.");
                 Volatile.Write(ref _arrived[part * Line + Started], job);
+                Interlocked.Increment(ref _helperJobs); // before its first meeting, so part 0 cannot return before this counts
                 _work!.Run(new TeamPart(this, part, job));
                 if (_arrived[part * Line] == syncs)
                     Sync(part, job); // as part 0 does after a work without syncs

@@ -252,5 +252,8 @@ public class TeamStepTests
             Assert.True(ya.AsSpan().SequenceEqual(yb), $"{typeof(TModel).Name} on {cores} cores: step {t}'s output differs from the alone step's");
             Assert.True(a.Values.SequenceEqual(b.Values), $"{typeof(TModel).Name} on {cores} cores: the state after step {t} differs");
         }
+        // and the team did step together where the blocks allow a split (every helper, every step), not the caller alone
+        long expected = TeamPart.CanSplit<T>(info.HiddenSize) ? (long)steps * (cores - 1) : 0;
+        Assert.Equal(expected, team.HelperJobs);
     }
 }

@@ -53,6 +53,19 @@ public class CoreTeamTests
         }
         Assert.DoesNotContain(-1, owner);
         Assert.Equal(new RowSlice(groups, 0, groupRows), TeamPart.Alone.Rows<float>(groups, groupRows));
+        // where the blocks allow a split, it is one: each part has blocks·p/cores of them (as evenly as they go), so every
+        // part has rows when there are as many blocks as cores
+        if (splits)
+        {
+            int blocks = (groupRows + block - 1) / block;
+            for (int p = 0; p < cores; p++)
+            {
+                int expected = blocks * (p + 1) / cores - blocks * p / cores;
+                int actual = (slices[p].To - slices[p].From + block - 1) / block;
+                Assert.Equal(expected, actual);
+                if (blocks >= cores) Assert.False(slices[p].IsEmpty, $"part {p} has no rows of {blocks} blocks");
+            }
+        }
     }
 
     // Whichever part throws, before its first sync or after it: Run rethrows that exception once every part has stopped,
