@@ -60,7 +60,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             : $"Resume:     {resume.Path} after {resume.Steps:N0} steps and {resume.Epochs} epoch(s){(optimizerRestored ? ", optimizer state restored" : ", optimizer state NOT found: RMSProp starts afresh")}; " +
               (settings.LearningRateGiven ? $"learning rate {settings.LearningRate:G3} from --lr (the checkpoint's was {resume.LearningRate:G3}); " : "") +
               "an interrupted epoch starts over");
-        console.WriteLine($"Budget:     {(settings.Minutes >= TrainSettings.NoTimeLimit ? "no time limit" : $"{settings.Minutes:0.##} min")}{(settings.Epochs is int e ? $" or {e} epochs" : "")} on {settings.Threads} thread(s); Ctrl+C stops early and keeps the checkpoint in {checkpointPath}" +
+        console.WriteLine($"Budget:     {(settings.Minutes >= TrainSettings.NoTimeLimit ? "no time limit" : $"{settings.Minutes:0.##} min")}{(settings.Epochs is int e ? $" or {e} epochs" : "")} on up to {settings.Threads} thread(s); Ctrl+C stops early and keeps the checkpoint in {checkpointPath}" +
             (resume is null && File.Exists(checkpointPath) ? $" (replacing the one an earlier run left there, kept as {checkpointPath}.previous; --resume continues that one instead)" : ""));
         console.WriteLine();
 
@@ -341,12 +341,13 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         {
             var console = AnsiConsole.Console;
             double ln2 = Math.Log(2);
+            bool overfitting = false;
             double characters = _epochPosition * _layout.CharactersPerEpoch;
             console.WriteLine();
             _view.Sample($"sample from the checkpoint (temperature {_settings.SampleTemperature})", Generate(_settings.SampleLength));
             console.MarkupLine($"[bold]Done[/]: {Markup.Escape(ending)}.");
             console.WriteLine($"Trained {_steps:N0} steps in {_clock.Elapsed.TotalMinutes:F2} min: {characters:N0} characters ({_epochPosition:F1} passes over the training text), " +
-                              $"{_charactersPerSecond:N0} characters/s while training ({_settings.Threads} thread(s)).");
+                              $"{_charactersPerSecond:N0} characters/s while training (up to {_settings.Threads} thread(s)).");
             string checkpointScore = $"[bold]{_bestLoss / ln2:F3} bits per character[/] ({_bestLoss:F3} nats)";
             if (lastIsBest)
             {
@@ -361,14 +362,16 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             {
                 console.MarkupLine($"Validation (the last 5 %, {last.Counted:N0} characters): {checkpointScore}, the best, after epoch {_bestEpochs} (step {_bestSteps:N0}); " +
                                    $"the last parameters score {last.Loss / ln2:F3}.");
-                if (_smoothedLoss < _bestLoss - 0.1)
+                overfitting = _smoothedLoss < _bestLoss - 0.1;
+                if (overfitting)
                     console.WriteLine($"The model has started to overfit this corpus (training loss {_smoothedLoss:F3} nats, validation {last.Loss:F3}): more text does better than more time.");
             }
             console.WriteLine($"For comparison: {UnigramBits():F3} bits for a model that knows only how often each character occurs, " +
                               $"{Math.Log2(_vocabulary.Count):F3} for a uniform guess.");
             string checkpointOption = _settings.CheckpointPath is null ? (_modelName == "small" ? "" : $" --model {_modelName}") : $" --checkpoint {_checkpointPath}";
-            console.WriteLine($"Checkpoint: {_checkpointPath} (the best parameters, the vocabulary and the corpus's path in its metadata); continue with " +
-                              $"`-- --resume{checkpointOption}` (on the same corpus; give the options you changed again), or generate:");
+            // resuming an overfitting run replays the epochs after the best one from the best checkpoint: no use suggesting it
+            console.WriteLine($"Checkpoint: {_checkpointPath} (the best parameters, the vocabulary and the corpus's path in its metadata); " +
+                              (overfitting ? "generate from it:" : $"continue with `-- --resume{checkpointOption}` (on the same corpus; give the options you changed again), or generate:"));
             console.WriteLine($"  dotnet run -c Release --project samples/CharRnn -- generate{checkpointOption} --length 1000 --temperature 0.8");
         }
 
