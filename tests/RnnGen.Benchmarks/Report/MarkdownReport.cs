@@ -227,7 +227,7 @@ internal static class MarkdownReport
         md.AppendLine();
         if (ThreadAllocations.PerCall.Count > 0)
         {
-            md.AppendLine("Allocations on the calling thread, bytes per call, measured in each benchmark's set-up after warm-up calls (the " +
+            md.AppendLine("Allocations on the calling thread, bytes per call, measured in each benchmark's set-up after warm-up calls, the fewest of three windows of at least 50 ms (and 4,096 calls for a step) (the " +
                           "*allocated per call* columns above are BenchmarkDotNet's, which count every thread of the process — the JIT's " +
                           "background compilations, TorchSharp's finalizers — so a one-off allocation elsewhere shows up there as a few bytes " +
                           "per call of the long rows):");

@@ -15,12 +15,27 @@ internal static class ThreadAllocations
     /// <summary>Bytes per call on the calling thread, by what was measured.</summary>
     public static IReadOnlyDictionary<string, double> PerCall => s_perCall;
 
-    /// <summary>Calls <paramref name="call"/> a few times to warm it up, then measures the bytes it allocates per call.</summary>
-    public static void Measure(string what, Action call, int calls = 5)
+    /// <summary>
+    /// Warms <paramref name="call"/> up, then measures the bytes it allocates per call in three windows of at least 50 ms
+    /// and 4,096 calls each (as many calls as a <c>CoreTeam</c>'s adaptive cycle, so that anything a call does now and then
+    /// falls inside every window), and keeps the fewest: a one-off allocation of the runtime (a method's tier-up) lands in
+    /// one window at most, a steady or periodic one in all three.
+    /// </summary>
+    public static void Measure(string what, Action call)
     {
-        for (int i = 0; i < 3; i++) call();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < calls; i++) call();
-        s_perCall[what] = (GC.GetAllocatedBytesForCurrentThread() - before) / (double)calls;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int warm = 0;
+        do { call(); warm++; } while (warm < 3 || (clock.ElapsedMilliseconds < 50 && warm < 4096));
+        double perCall = clock.Elapsed.TotalMilliseconds / warm;
+        int calls = (int)Math.Clamp(Math.Max(50 / perCall, 4096), 5, 1_000_000);
+        if (perCall > 1) calls = Math.Max(5, (int)(50 / perCall)); // a slow call (a training update): 50 ms of them
+        double fewest = double.MaxValue;
+        for (int window = 0; window < 3; window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < calls; i++) call();
+            fewest = Math.Min(fewest, (GC.GetAllocatedBytesForCurrentThread() - before) / (double)calls);
+        }
+        s_perCall[what] = fewest;
     }
 }
