@@ -4,8 +4,9 @@ namespace RnnGen.Tests;
 /// Allocation checks that a one-off allocation of the runtime cannot fail: a method's tier-up or on-stack replacement, a
 /// type loaded for the first time — on a loaded machine these land inside a measured window now and then (seen in CI:
 /// 712 bytes in ten calls of a step that allocates nothing). The call is warmed up, then measured in several windows, and
-/// the smallest count is returned: an allocation made by every call shows in every window, so a steady allocation still
-/// fails the check, while a one-off one does not.
+/// the smallest count is returned: an allocation made by every call shows in every window, and one made every few calls
+/// in every window of as many calls (ten by default), so a steady or periodic allocation still fails the check, while a
+/// one-off one does not.
 /// </summary>
 internal static class SteadyAllocation
 {

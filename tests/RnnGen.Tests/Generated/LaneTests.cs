@@ -246,6 +246,6 @@ public class LaneTests
         {
             model.Forward(tokens, states, tape, outputs);
             model.Backward(tape, gradients, default, states);
-        }, calls: 1));
+        }, calls: 10));
     }
 }
