@@ -80,12 +80,12 @@ internal sealed partial class LayerPipeline<TModel, T>
     // ---------------------------------------------------------------- the step's decision (for the trainer)
 
     /// <summary>
-    /// Called on the calling thread between the backward and the update with the window's loss and the norm of the
-    /// gradients (each core's share summed in a fixed order; after the clamp by <see cref="ClampBeforeNorm"/>): returns
-    /// whether to step, and the scale (a clip by norm) to apply to the gradients as they are stepped, after the clamp by
-    /// <see cref="ClampBeforeNorm"/> (a clamp in the transform it returns is not used). Null: step with the transform given
-    /// to <c>Run</c>. It may throw (the call then ends without a step). When the norm is not finite, the gradients it may
-    /// read are clamped in place first.
+    /// Called on the calling thread between the backward and the update (both cores wait meanwhile) with the window's loss,
+    /// the norm of the gradients as computed and their norm after the clamp by <see cref="ClampBeforeNorm"/> (the same
+    /// without a clamp; each core's share summed in a fixed order): returns whether to step, and the scale (a clip by norm)
+    /// to apply to the gradients as they are stepped, after the clamp by <see cref="ClampBeforeNorm"/> (a clamp in the
+    /// transform it returns is not used). Null: step with the transform given to <c>Run</c>. It may throw (the call then ends
+    /// without a step). The gradients it may read are as computed: the clamp is applied as the step reads them.
     /// </summary>
     internal Func<T, T, T, (bool Step, GradientTransform<T> Transform)>? Decide { get; set; }
 
