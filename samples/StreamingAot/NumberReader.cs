@@ -45,10 +45,13 @@ public sealed class NumberReader
         {
             if (!_bomChecked)
             {
-                // a UTF-8 byte-order mark (EF BB BF: files saved "UTF-8 with BOM") starts no number
-                if (_end - _start < 3 && !_endOfStream && Fill()) continue;
+                // a UTF-8 byte-order mark (EF BB BF: files saved "UTF-8 with BOM") starts no number; more input is awaited
+                // only while what came so far could still be one (a live source's first value is not held back)
+                int n = _end - _start;
+                bool bomSoFar = (n < 1 || _buffer[_start] == 0xEF) && (n < 2 || _buffer[_start + 1] == 0xBB) && (n < 3 || _buffer[_start + 2] == 0xBF);
+                if (bomSoFar && n < 3 && !_endOfStream && Fill()) continue;
                 _bomChecked = true;
-                if (_end - _start >= 3 && _buffer[_start] == 0xEF && _buffer[_start + 1] == 0xBB && _buffer[_start + 2] == 0xBF)
+                if (bomSoFar && n >= 3)
                     _start += 3;
             }
             while (_start < _end && IsSeparator(_buffer[_start]))

@@ -145,6 +145,70 @@ public class OnnxMismatchTests
         AssertRefused<LstmF2x6Head, LstmF2x6Head>(graph => graph.Node.Single(n => n.OpType == "MatMul").Input[0] = "h_l0",
             "the head (MatMul node 'head_matmul') multiplies 'h_l0', which is computed by the LSTM node 'lstm_l0', not the output of the top layer (LSTM node 'lstm_l1')");
 
+    // A head on the last step or the last layer's final state, as PyTorch exports fc(h_n[-1]) or fc(out[-1]) (a Gather, or a
+    // Slice and a Squeeze, of the states the graph stacks): the same weights, imported; a pick of another layer's state is
+    // refused (RnnGen's head reads the top layer).
+    [Theory]
+    [InlineData("gather", -1, true)]
+    [InlineData("gather", 1, true)]
+    [InlineData("gather", 0, false)]
+    [InlineData("slice", -1, true)]
+    [InlineData("slice", 0, false)]
+    public void AHeadOnAPickOfTheStackedFinalStates(string pick, long index, bool accepted)
+    {
+        ModelProto proto = ModelProto.Parser.ParseFrom(OnnxFile.ExportToBytes(Harness.NewModel<LstmF2x6Head, float>(seed: 1)));
+        GraphProto graph = proto.Graph;
+        NodeProto product = graph.Node.Single(n => n.OpType == "MatMul");
+        graph.Initializer.Add(OnnxTensors.CreateInt64("pick_index", pick == "gather" ? [] : [1], index));
+        var node = new NodeProto { OpType = pick == "gather" ? "Gather" : "Slice", Name = "pick_last" };
+        node.Input.Add(OnnxFile.FinalHiddenName);
+        node.Input.Add("pick_index");
+        if (pick == "slice")
+        {
+            graph.Initializer.Add(OnnxTensors.CreateInt64("pick_end", [1], index == -1 ? long.MaxValue : index + 1));
+            graph.Initializer.Add(OnnxTensors.CreateInt64("pick_axes", [1], 0));
+            node.Input.Add("pick_end");
+            node.Input.Add("pick_axes");
+        }
+        node.Output.Add(pick == "gather" ? "picked" : "picked_slice");
+        graph.Node.Add(node);
+        if (pick == "slice")
+        {
+            graph.Initializer.Add(OnnxTensors.CreateInt64("squeeze_axis", [1], 0));
+            var squeeze = new NodeProto { OpType = "Squeeze", Name = "squeeze_pick" };
+            squeeze.Input.Add("picked_slice");
+            squeeze.Input.Add("squeeze_axis");
+            squeeze.Output.Add("picked");
+            graph.Node.Add(squeeze);
+        }
+        product.Input[0] = "picked";
+        var target = Harness.NewModel<LstmF2x6Head, float>(seed: 2);
+        if (accepted)
+        {
+            OnnxFile.Import(target, new MemoryStream(proto.ToByteArray()));
+            Assert.Equal(Harness.NewModel<LstmF2x6Head, float>(seed: 1).Parameters.ToArray(), target.Parameters.ToArray());
+        }
+        else
+        {
+            float[] before = target.Parameters.ToArray();
+            var e = Assert.Throws<ModelFileException>(() => OnnxFile.Import(target, new MemoryStream(proto.ToByteArray())));
+            Assert.Contains("of other than the last of the states the Concat node", e.Message);
+            Assert.Equal(before, target.Parameters.ToArray());
+        }
+    }
+
+    // PyTorch's F.one_hot(ids, V).float() exports integer values [0, 1]: read as numbers of any type
+    [Fact]
+    public void AOneHotWithIntegerValues_Imports()
+    {
+        ModelProto proto = ModelProto.Parser.ParseFrom(OnnxFile.ExportToBytes(Harness.NewModel<LstmFTokens, float>(seed: 1)));
+        proto.Graph.Initializer.Remove(proto.Graph.Initializer.Single(t => t.Name == "onehot_values"));
+        proto.Graph.Initializer.Add(OnnxTensors.CreateInt64("onehot_values", [2], 0, 1));
+        var target = Harness.NewModel<LstmFTokens, float>(seed: 2);
+        OnnxFile.Import(target, new MemoryStream(proto.ToByteArray()));
+        Assert.Equal(Harness.NewModel<LstmFTokens, float>(seed: 1).Parameters.ToArray(), target.Parameters.ToArray());
+    }
+
     // A token model's first layer reads OneHot(ids, depth = vocabulary, values [0, 1]); an embedding (a Gather of a weight)
     // in its place is a model RnnGen's is not.
     [Fact]

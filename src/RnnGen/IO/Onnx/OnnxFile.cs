@@ -44,7 +44,9 @@ namespace RnnGen;
 /// Gemm) exactly when the model has one, an integer input exactly for token models. The data path is followed through
 /// the operations that only move values (Identity, Cast, Squeeze, Unsqueeze, Reshape, a Transpose that keeps the features
 /// last): layer 0 must read the graph's input (a token model's through <c>OneHot</c> of depth Input, values [0, 1]),
-/// every other layer the Y of the one below, and the head the top layer's Y or Y_h. Any operation the model does not
+/// every other layer the Y of the one below, and the head the top layer's Y or Y_h, or steps of them picked by Slice,
+/// Gather or Flatten (PyTorch's <c>fc(out[-1])</c>; <c>fc(h_n[-1])</c> picks the last of the layers' stacked Y_h, and a pick
+/// of another layer's is refused). Any operation the model does not
 /// compute (an activation, a scaling, a normalisation, an embedding <c>Gather</c>, an Add other than the head's bias, an
 /// operator of another domain) is refused by name rather than left out, and so is an initial state made from a non-zero
 /// constant (a learned one): states come from the graph's inputs or are zeros. Every operator attribute and

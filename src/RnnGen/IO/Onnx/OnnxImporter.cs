@@ -83,7 +83,7 @@ internal sealed class OnnxImporter
     // embedding) would be silently left out of the imported model, so it is refused.
     private static readonly HashSet<string> Plumbing = new(StringComparer.Ordinal)
     {
-        "Constant", "Identity", "Cast", "Squeeze", "Unsqueeze", "Reshape", "Transpose", "Slice", "Split", "Concat", "Gather",
+        "Constant", "Identity", "Cast", "Squeeze", "Unsqueeze", "Reshape", "Flatten", "Transpose", "Slice", "Split", "Concat", "Gather",
         "Shape", "ConstantOfShape", "Expand",
     };
 
@@ -161,12 +161,77 @@ internal sealed class OnnxImporter
         if (depth != _info.InputSize)
             throw Mismatch($"{oneHotWhere} has depth {depth}; the model's vocabulary is {_info.InputSize}.", depthTensor.Name);
         TensorProto valuesTensor = Constant(oneHot, 2, "values", oneHotWhere, required: true)!;
-        var values = new double[2];
         if (OnnxTensors.ElementCount(valuesTensor, oneHotWhere + " values", _source) != 2)
             throw Mismatch($"{oneHotWhere} has {OnnxTensors.Format(valuesTensor.Dims)} values; it must have two, [0, 1].", valuesTensor.Name);
-        OnnxTensors.Read<double>(valuesTensor, values, oneHotWhere + " values", _source);
+        double[] values = OnnxTensors.ReadNumbers(valuesTensor, 2, oneHotWhere + " values", _source); // float, or int (F.one_hot)
         if (values[0] != 0 || values[1] != 1)
             throw Mismatch($"{oneHotWhere} has values [{values[0]}, {values[1]}]; a token model's one-hot vectors are [0, 1] (off, on).", valuesTensor.Name);
+    }
+
+    // Whether `tensor` is the top layer's Y or Y_h, or steps or lanes of them picked by Slice, Gather or Flatten (a PyTorch
+    // head on out[-1] or h_n[-1]); h_n of several layers is the Concat of their Y_h, of which the pick must be the last.
+    private bool ReadsTopLayer(string tensor, NodeProto top, out string reason)
+    {
+        for (int hops = 0; hops <= _graph.Node.Count; hops++)
+        {
+            string from = tensor;
+            NodeProto? source = Source(ref from);
+            if (source == top && (top.Output.Count > 0 && top.Output[0] == from || top.Output.Count > 1 && top.Output[1] == from))
+            {
+                reason = "";
+                return true;
+            }
+            if (source is not { OpType: "Slice" or "Gather" or "Flatten" } pick || pick.Input.Count == 0)
+            {
+                reason = Describe(source, from);
+                return false;
+            }
+            string data = pick.Input[0], stacked = data;
+            if (Source(ref stacked) is { OpType: "Concat" } concat && pick.OpType != "Flatten")
+            {
+                // the layers' states stacked: the pick along their axis must be the last of them
+                if (concat.Input.Count == 0 || PickedIndex(pick, concat.Input.Count) != concat.Input.Count - 1)
+                {
+                    reason = $"a pick by the {pick.OpType} node '{pick.Name}' of other than the last of the states the Concat node '{concat.Name}' stacks";
+                    return false;
+                }
+                tensor = concat.Input[^1];
+                continue;
+            }
+            tensor = data; // steps (or lanes) of Y or Y_h
+        }
+        reason = "computed in a cycle";
+        return false;
+    }
+
+    // The index a Gather or Slice picks along axis 0 of `count` stacked values (normalised from the end), or -1 when it
+    // picks along another axis, more than one, or by values computed in the graph.
+    private int PickedIndex(NodeProto pick, int count)
+    {
+        try
+        {
+            if (pick.OpType == "Gather")
+            {
+                if (Attribute(pick, "axis") is { I: not 0 } || pick.Input.Count < 2 || !_constants.TryGetValue(pick.Input[1], out TensorProto? indices)) return -1;
+                double index = OnnxTensors.ReadScalar(indices, $"the Gather node '{pick.Name}' indices", _source);
+                return (int)(index < 0 ? index + count : index);
+            }
+            // Slice(data, starts, ends[, axes[, steps]]): one axis, 0, a slice one value wide
+            if (pick.Input.Count < 3 || !_constants.TryGetValue(pick.Input[1], out TensorProto? starts) || !_constants.TryGetValue(pick.Input[2], out TensorProto? ends))
+                return -1;
+            if (pick.Input.Count > 3 && pick.Input[3].Length > 0
+                && (!_constants.TryGetValue(pick.Input[3], out TensorProto? axes) || OnnxTensors.ReadScalar(axes, $"the Slice node '{pick.Name}' axes", _source) != 0))
+                return -1;
+            double start = OnnxTensors.ReadScalar(starts, $"the Slice node '{pick.Name}' starts", _source);
+            double end = OnnxTensors.ReadScalar(ends, $"the Slice node '{pick.Name}' ends", _source);
+            int first = (int)(start < 0 ? start + count : Math.Min(start, count));
+            double last = end < 0 ? end + count : Math.Min(end, count);
+            return last - first == 1 ? first : -1;
+        }
+        catch (ModelFileException)
+        {
+            return -1;
+        }
     }
 
     private static string Describe(NodeProto? source, string tensor) =>
@@ -263,11 +328,10 @@ internal sealed class OnnxImporter
 
         NodeProto head = heads[0];
         string where = $"the head ({head.OpType} node '{head.Name}')";
-        // it multiplies the top layer's h: its Y (every step) or Y_h (the last)
-        string a = head.Input.Count > 0 ? head.Input[0] : "", from = a;
-        NodeProto? source = Source(ref from);
-        if (source != top || !(top.Output.Count > 0 && top.Output[0] == from || top.Output.Count > 1 && top.Output[1] == from))
-            throw Mismatch($"{where} multiplies '{a}', which is {Describe(source, from)}, not the output of the top layer ({top.OpType} node " +
+        // it multiplies the top layer's h: its Y (every step) or Y_h (the last), or steps or lanes picked from them
+        string a = head.Input.Count > 0 ? head.Input[0] : "";
+        if (!ReadsTopLayer(a, top, out string reason))
+            throw Mismatch($"{where} multiplies '{a}', which is {reason}, not the output of the top layer ({top.OpType} node " +
                            $"'{top.Name}'); RnnGen's head reads the top layer's h.", a);
         Span<T> weight = Slice(parameters, "head.weight");
         TensorProto? bias;

@@ -104,28 +104,38 @@ internal static class OnnxTensors
 
     /// <summary>The one value of a tensor of any integer or floating-point element type (an operator's count, such as
     /// OneHot's depth), as a double; a tensor of another size or type is refused.</summary>
-    public static double ReadScalar(TensorProto tensor, string what, OnnxSource source)
+    public static double ReadScalar(TensorProto tensor, string what, OnnxSource source) => ReadNumbers(tensor, 1, what, source)[0];
+
+    /// <summary>The <paramref name="count"/> values of a small tensor of any integer or floating-point element type (an
+    /// operator's settings: OneHot's values, Slice's starts), as doubles; a tensor of another size or type is refused.</summary>
+    public static double[] ReadNumbers(TensorProto tensor, int count, string what, OnnxSource source)
     {
-        if (ElementCount(tensor, what, source) != 1)
-            throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has shape {Format(tensor.Dims)}; one value was expected.");
+        if (ElementCount(tensor, what, source) != count)
+            throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has shape {Format(tensor.Dims)}; {count} value(s) were expected.");
         var type = (TensorProto.Types.DataType)tensor.DataType;
         bool raw = !tensor.RawData.IsEmpty;
+        var values = new double[count];
         switch (type)
         {
             case TensorProto.Types.DataType.Int64 when raw:
-                return BinaryPrimitives.ReadInt64LittleEndian(CheckedRaw(tensor, 1, sizeof(long), what, source));
+                ReadOnlySpan<byte> longs = CheckedRaw(tensor, count, sizeof(long), what, source);
+                for (int i = 0; i < count; i++) values[i] = BinaryPrimitives.ReadInt64LittleEndian(longs.Slice(i * sizeof(long)));
+                return values;
             case TensorProto.Types.DataType.Int32 when raw:
-                return BinaryPrimitives.ReadInt32LittleEndian(CheckedRaw(tensor, 1, sizeof(int), what, source));
+                ReadOnlySpan<byte> ints = CheckedRaw(tensor, count, sizeof(int), what, source);
+                for (int i = 0; i < count; i++) values[i] = BinaryPrimitives.ReadInt32LittleEndian(ints.Slice(i * sizeof(int)));
+                return values;
             case TensorProto.Types.DataType.Int64:
-                CheckedCount(tensor.Int64Data.Count, 1, tensor, what, source);
-                return tensor.Int64Data[0];
+                CheckedCount(tensor.Int64Data.Count, count, tensor, what, source);
+                for (int i = 0; i < count; i++) values[i] = tensor.Int64Data[i];
+                return values;
             case TensorProto.Types.DataType.Int32:
-                CheckedCount(tensor.Int32Data.Count, 1, tensor, what, source);
-                return tensor.Int32Data[0];
+                CheckedCount(tensor.Int32Data.Count, count, tensor, what, source);
+                for (int i = 0; i < count; i++) values[i] = tensor.Int32Data[i];
+                return values;
             default:
-                var value = new double[1];
-                Read<double>(tensor, value, what, source);
-                return value[0];
+                Read<double>(tensor, values, what, source);
+                return values;
         }
     }
 
