@@ -29,6 +29,8 @@ try
             }
             // --resume without --corpus continues on the text the checkpoint was trained on
             string? corpusPath = train.CorpusPath ?? resume?.CorpusPath;
+            if (train.CorpusPath is null && corpusPath is not null && !File.Exists(corpusPath))
+                throw new UsageException($"{resume!.Path} was trained on {corpusPath}, which is not there any more: give the text with --corpus FILE.");
             Corpus corpus = corpusPath is null ? Corpus.RepositoryText() : Corpus.FromFile(corpusPath);
             return ModelCatalog.Run(resume?.ModelName ?? train.Model ?? "small", new TrainCommand(train, corpus, resume));
         }

@@ -294,7 +294,10 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             // a fresh run keeps the checkpoint an earlier run left at its path, once, before it first replaces it (a run
             // stopped at once would otherwise replace hours of training with its first evaluation)
             if (!_earlierKept && !_resumed && File.Exists(_checkpointPath))
-                File.Copy(_checkpointPath, _checkpointPath + ".previous", overwrite: true);
+            {
+                try { File.Copy(_checkpointPath, _checkpointPath + ".previous", overwrite: true); }
+                catch (IOException e) { _view.Line($"note: the earlier checkpoint could not be kept as {_checkpointPath}.previous ({e.Message})"); }
+            }
             _earlierKept = true;
             Checkpoint.Save(_best, _bestOptimizer, new CheckpointInfo(_checkpointPath, _modelName, _vocabulary,
                 _bestEpochs, _bestSteps, _bestLearningRate, _bestSeconds, _bestLoss, _validationFingerprint, _corpusPath));

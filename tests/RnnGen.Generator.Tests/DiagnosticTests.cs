@@ -94,7 +94,7 @@ public class DiagnosticTests
         "it declares a method 'StoreState', and the generated code has a method of that name for its own use")]
     [InlineData("[RnnGen.LstmModel(hidden: 128, layers: 2, Input = 65, Output = 65, Tokens = true)] partial class M { void LoadState(System.ReadOnlySpan<float> s, State d) { } }",
         "it declares a method 'LoadState', and the generated code has a method of that name")]
-    [InlineData("[RnnGen.LstmModel(4)] partial class M { static void CheckLength(string s) { } }", "it declares a method 'CheckLength', and the generated code has a method of that name")]
+    [InlineData("[RnnGen.LstmModel(4)] partial class M { static void CheckLength(string s, string t, string u) { } }", "it declares a method 'CheckLength', and the generated code has a method of that name")]
     [InlineData("class Net { public int Model; } [RnnGen.LstmModel(8)] partial class Model : Net { }", "its base class 'Net' has a member named 'Model' like the class")]
     // the same parameters but for how one is passed by reference (C# cannot tell those overloads apart), or with the
     // model's own State named through the class

@@ -55,6 +55,8 @@ public class NamingTests
     [InlineData("namespace App; class Base { private int Parameters = 1; public int P => Parameters; } [RnnGen.GruModel(4)] partial class M : Base { }")]
     // the user's own [GeneratedCode] on the class (the generated part does not add a second)
     [InlineData("namespace App; [System.CodeDom.Compiler.GeneratedCode(\"mine\", \"1\")] [RnnGen.GruModel(4)] partial class M { }")]
+    // a method named like a generated helper that no generated call could take: another parameter count, or generic
+    [InlineData("namespace App; [RnnGen.LstmModel(hidden: 128, layers: 2, Input = 65, Output = 65, Tokens = true)] partial class M { public void LoadState(string path) { } void StoreState<TMine>(State s, System.Span<float> d) { } }")]
     // a generic method of a generated method's name and parameters (another overload to C#)
     [InlineData("namespace App; [RnnGen.LstmModel(4, Input = 2)] partial class M { public void Step<TMine>(System.ReadOnlySpan<float> x, ref State s, System.Span<float> o) { } }")]
     // a parameterless constructor beside optional ones; required members set by it ([SetsRequiredMembers]); a primary

@@ -162,8 +162,10 @@ internal static class ModelParser
                                                : "add a constructor without parameters, or give every parameter a default value");
         // `new M()` must pick one of them: a constructor without parameters beats the ones with optional parameters, two of
         // those tie
-        IMethodSymbol constructor = callable.FirstOrDefault(c => c.Parameters.Length == 0) ?? callable[0];
-        if (callable.Count > 1 && !callable.Any(c => c.Parameters.Length == 0))
+        IMethodSymbol constructor = callable.FirstOrDefault(c => c.Parameters.Length == 0) ?? callable.FirstOrDefault(c => !c.Parameters.Any(p => p.IsParams)) ?? callable[0];
+        // (one applicable in its normal form beats one applicable only with an empty params array)
+        int normal = callable.Count(c => !c.Parameters.Any(p => p.IsParams));
+        if (!callable.Any(c => c.Parameters.Length == 0) && (normal > 1 || normal == 0 && callable.Count > 1))
             return "it has several constructors whose parameters are all optional, so the generated code's 'new " + type.Name + "()' would be ambiguous; "
                 + "add a constructor without parameters";
         // and it must set every required member, which the generated code cannot

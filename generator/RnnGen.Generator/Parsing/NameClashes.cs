@@ -37,17 +37,17 @@ internal static class NameClashes
         }
 
         // The class's own members: a method beside public generated ones of its name is an overload, fine unless it has the
-        // same parameters as one of them; anything else of a generated name clashes — also any method named like one of the
-        // generated code's own helpers, which its calls could otherwise bind to (a user's StoreState(State, Span<float>) is a
-        // better match for the generated Step's call than the helper itself).
+        // same parameters as one of them; anything else of a generated name clashes — also a method named like one of the
+        // generated code's own helpers that its calls could bind to, one with as many parameters (a user's
+        // StoreState(State, Span<float>) is a better match for the generated Step's call than the helper itself).
         foreach (var member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (member.IsImplicitlyDeclared || !declared.Names.Contains(member.Name) || IsAccessor(member))
                 continue;
-            if (member is IMethodSymbol method && declared.IsOverloadable(method) && !declared.Helpers.Contains(method.Name))
+            if (member is IMethodSymbol method && declared.IsOverloadable(method) && !declared.CouldTakeAHelpersCall(method))
                 continue;
-            return member is IMethodSymbol && declared.Helpers.Contains(member.Name)
+            return member is IMethodSymbol && declared.Helpers.ContainsKey(member.Name)
                 ? $"it declares a method '{member.Name}', and the generated code has a method of that name for its own use, whose calls yours could take; rename yours"
                 : member is IMethodSymbol && declared.Methods.ContainsKey(member.Name)
                 ? $"it declares a method '{member.Name}' with the same parameters as the generated '{member.Name}'; rename yours or change its parameters"
@@ -81,7 +81,17 @@ internal static class NameClashes
     {
         public readonly HashSet<string> Names = new();
         public readonly Dictionary<string, List<string>> Methods = new();
-        public readonly HashSet<string> Helpers = new(); // methods the generated code declares for its own use (not public)
+        // methods the generated code declares for its own use (not public), with their overloads' parameter counts
+        public readonly Dictionary<string, HashSet<int>> Helpers = new();
+
+        /// <summary>
+        /// Whether a user's method named like a helper could be chosen for one of the generated calls to it: a method with
+        /// as many parameters (none of them params) and no type parameters is a candidate C# may prefer, so it is refused
+        /// whatever its parameter types; one with another count, or generic, can never be taken.
+        /// </summary>
+        public bool CouldTakeAHelpersCall(IMethodSymbol method) =>
+            Helpers.TryGetValue(method.Name, out var counts) && method.Arity == 0
+            && (counts.Contains(method.Parameters.Length) || method.Parameters.Any(p => p.IsParams || p.IsOptional));
 
         /// <summary>A user's method beside generated ones of its name: an overload, unless one of them has its parameters.</summary>
         public bool IsOverloadable(IMethodSymbol method) =>
@@ -119,7 +129,11 @@ internal static class NameClashes
                         declared.Methods[name] = signatures = new List<string>();
                     signatures.Add(Signature(method));
                     if (!method.Modifiers.Any(m => m.IsKind(SyntaxKind.PublicKeyword)))
-                        declared.Helpers.Add(name);
+                    {
+                        if (!declared.Helpers.TryGetValue(name, out var counts))
+                            declared.Helpers[name] = counts = new HashSet<int>();
+                        counts.Add(method.ParameterList.Parameters.Count);
+                    }
                     break;
                 case BaseTypeDeclarationSyntax nested:
                     declared.Names.Add(nested.Identifier.ValueText);

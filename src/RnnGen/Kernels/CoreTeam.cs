@@ -19,7 +19,8 @@ namespace RnnGen;
 /// machine, and no more cores than the machine has.</para>
 /// <para>A team runs one call at a time. Results are the same bits as on one core: every output is summed in the same
 /// order, whichever core computes it. Dispose the team to stop its threads.</para>
-/// <para>Measured on a 2-core Zen 5 (docs/design.md): an LSTM 64→128×2 step from 4.75 to 3.40 µs (docs/benchmarks.md, 2026-11-30). Cores meet
+/// <para>Measured on a 2-core Zen 5 (docs/design.md): an LSTM 64→128×2 step about 1.4× faster on two cores than on one
+/// (docs/benchmarks.md). Cores meet
 /// through shared cache lines, and a line takes about 300 ns from one core of that virtual machine to the other, so the
 /// small models (whose whole step takes less) have no <c>Team</c>.</para>
 /// </remarks>
@@ -27,10 +28,18 @@ public sealed class CoreTeam : IDisposable
 {
     private const int Line = 16; // 16 longs = 128 bytes, two cache lines: the counters of different cores never share one
     private const int Started = 1; // beside each part's meeting count in _arrived: the job it has started
-    private long _helperJobs;
+    private const int Jobs = 2;    // and the calls a helper has started its part of (for tests)
 
     /// <summary>Tests only: the calls whose parts the helpers have started (summed over the helpers).</summary>
-    internal long HelperJobs => Interlocked.Read(ref _helperJobs);
+    internal long HelperJobs
+    {
+        get
+        {
+            long jobs = 0;
+            for (int k = 1; k < Cores; k++) jobs += Volatile.Read(ref _arrived[k * Line + Jobs]);
+            return jobs;
+        }
+    }
     private const int Free = 0, Running = 1, Disposed = 2; // the call state
     private const int Slot = 32; // the padded slot of a small array of ints: 128 bytes on each side
 
@@ -330,7 +339,7 @@ public sealed class CoreTeam : IDisposable
                         $"Part {part} of a CoreTeam call met the other parts more often than part 0 in an earlier call: every part " +
                         "of an ITeamWork must call TeamPart.Sync the same number of times.");
                 Volatile.Write(ref _arrived[part * Line + Started], job);
-                Interlocked.Increment(ref _helperJobs); // before its first meeting, so part 0 cannot return before this counts
+                _arrived[part * Line + Jobs]++; // on its own line, before its first meeting: part 0 cannot return before this counts
                 _work!.Run(new TeamPart(this, part, job));
                 if (_arrived[part * Line] == syncs)
                     Sync(part, job); // as part 0 does after a work without syncs

@@ -19,6 +19,8 @@ internal sealed class OnnxEngine : IStreamingEngine
     private readonly OrtValue _x, _y;
     private readonly OrtValue[][] _state; // [buffer A/B][h, (c)]
     private readonly OrtIoBinding[] _bindings;
+    private readonly bool _hasHead;
+    private readonly int _topHidden; // index of the top layer's h among the state buffers
     private int _next;
 
     /// <param name="onnxModel">The model as <see cref="OnnxFile.ExportToBytes{TModel, T}"/> writes it (rewired by <see cref="StreamingGraph"/>).</param>
@@ -37,6 +39,7 @@ internal sealed class OnnxEngine : IStreamingEngine
 
         _x = Allocate(1, 1, info.InputSize);
         input.CopyTo(_x.GetTensorMutableDataAsSpan<float>());
+        _hasHead = info.OutputSize > 0;
         _y = Allocate(1, 1, info.OutputWidth);
         var names = new List<(string In, string Out)>();
         for (int k = 0; k < info.LayerCount; k++)
@@ -46,12 +49,13 @@ internal sealed class OnnxEngine : IStreamingEngine
                 names.Add((StreamingGraph.CellIn(k), StreamingGraph.CellOut(k)));
         }
         _state = [.. Enumerable.Range(0, 2).Select(_ => names.Select(_ => Allocate(1, 1, info.HiddenSize)).ToArray())];
+        _topHidden = names.FindIndex(n => n.Out == StreamingGraph.HiddenOut(info.LayerCount - 1));
         _bindings = new OrtIoBinding[2];
         for (int b = 0; b < 2; b++)
         {
             OrtIoBinding binding = _session.CreateIoBinding();
             binding.BindInput(OnnxFile.InputName, _x);
-            binding.BindOutput(OnnxFile.OutputName, _y);
+            if (_hasHead) binding.BindOutput(OnnxFile.OutputName, _y);
             for (int i = 0; i < names.Count; i++)
             {
                 binding.BindInput(names[i].In, _state[b][i]);
@@ -75,10 +79,13 @@ internal sealed class OnnxEngine : IStreamingEngine
     {
         _session.RunWithBinding(_runOptions, _bindings[_next]);
         _next = 1 - _next;
-        return _y.GetTensorDataAsSpan<float>()[0];
+        return Output[0];
     }
 
-    public float[] LastOutput() => _y.GetTensorDataAsSpan<float>().ToArray();
+    public float[] LastOutput() => Output.ToArray();
+
+    // the head's output, or without a head the top layer's h, in the state buffer the last run wrote (now _state[_next])
+    private ReadOnlySpan<float> Output => _hasHead ? _y.GetTensorDataAsSpan<float>() : _state[_next][_topHidden].GetTensorDataAsSpan<float>();
 
     private static OrtValue Allocate(params long[] shape) =>
         OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, shape);

@@ -6,7 +6,8 @@ namespace RnnGen.Benchmarks.Onnx;
 /// The leanest ONNX graph of a model for one step per run, made from RnnGen's export (its operators, initializers and
 /// attributes, unchanged): every layer's state is an input and an output of its own, [1, 1, H] (no Split of a stacked
 /// h0 and no Concat into hn, which copy the state in every run), and layer k + 1 reads layer k's Y_h, which at one step is
-/// the [seq = 1, batch = 1, H] input it needs (no Squeeze of Y); the top layer's Y_h is the output (or feeds the head).
+/// the [seq = 1, batch = 1, H] input it needs (no Squeeze of Y); the top layer's Y_h feeds the head, or, without a head, is
+/// the output itself (the engine reads the top layer's state output).
 /// What a user streaming through ONNX Runtime would export, so that ORT is measured at its best.
 /// </summary>
 internal static class StreamingGraph
@@ -60,15 +61,9 @@ internal static class StreamingGraph
             graph.Node.Add(head);
             graph.Node.Add(source.Node.Single(n => n.OpType == "Add"));
         }
-        else
-        {
-            // the output is the top layer's h: an Identity names it (ORT elides it)
-            var output = new NodeProto { OpType = "Identity", Name = "output" };
-            output.Input.Add(x);
-            output.Output.Add(OnnxFile.OutputName);
-            graph.Node.Add(output);
-        }
-        graph.Output.Add(State(OnnxFile.OutputName, elementType, info.OutputWidth));
+        // without a head the output is the top layer's h, which is already an output (its state): nothing more to run
+        if (info.OutputSize > 0)
+            graph.Output.Add(State(OnnxFile.OutputName, elementType, info.OutputWidth));
         model.Graph = graph;
         using var stream = new MemoryStream();
         using (var output = new Google.Protobuf.CodedOutputStream(stream, leaveOpen: true))

@@ -259,7 +259,7 @@ internal static class MarkdownReport
                       "a smaller step takes less time than two cores need to meet.");
         md.AppendLine("- **floor**: a tight loop that only reads once every weight a step must read — the weight matrices, the head, " +
                       "and one bias per layer (PyTorch's `bias_ih` and `bias_hh` summed, as RnnGen's packed copy and any implementation " +
-                      "can fold them: LSTM 1→16 streams 4,608 values of its 4,864 parameters, 64→128×2 0.4 % fewer than its parameters) " +
+                      "can fold them: LSTM 1→16 streams 4,608 bytes of its 4,864 bytes of parameters, 64→128×2 0.4 % fewer than its parameters) " +
                       $"— from a 64-byte-aligned copy, with {WeightFloor.VectorBits}-bit vectors on this machine and 8 independent " +
                       "accumulators; *efficiency* = floor time / step time. (Until 2026-11-30 the floor read every parameter, both " +
                       "biases included, which flattered the small models' efficiency by up to 5 %.) A caveat: where a stream near the L2's size lands " +

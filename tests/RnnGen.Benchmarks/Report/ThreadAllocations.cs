@@ -17,8 +17,8 @@ internal static class ThreadAllocations
 
     /// <summary>
     /// Warms <paramref name="call"/> up, then measures the bytes it allocates per call in three windows of at least 50 ms
-    /// and 4,096 calls each (as many calls as a <c>CoreTeam</c>'s adaptive cycle, so that anything a call does now and then
-    /// falls inside every window), and keeps the fewest: a one-off allocation of the runtime (a method's tier-up) lands in
+    /// each, and for a call of a millisecond or less at least 4,096 calls (as many as a <c>CoreTeam</c>'s adaptive cycle, so
+    /// that anything a step does now and then falls inside every window), and keeps the fewest: a one-off allocation of the runtime (a method's tier-up) lands in
     /// one window at most, a steady or periodic one in all three.
     /// </summary>
     public static void Measure(string what, Action call)
