@@ -23,7 +23,7 @@ public sealed class GenerateCommand(GenerateSettings settings, CheckpointInfo ch
         var generator = new TokenGenerator<TModel, float>(model, new SamplingOptions
         {
             Temperature = settings.Temperature,
-            TopK = Vocabulary.SampledIds(checkpoint.Vocabulary, settings.TopK),
+            TopK = checkpoint.Vocabulary.SampledIds(settings.TopK),
             Seed = settings.Seed,
         });
 

@@ -195,7 +195,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             _sampleModel = TModel.Create();
             _sampler = new TokenGenerator<TModel, float>(_sampleModel, new SamplingOptions
             {
-                Temperature = settings.SampleTemperature, TopK = Vocabulary.SampledIds(vocabulary, 0), Seed = settings.Seed,
+                Temperature = settings.SampleTemperature, TopK = vocabulary.SampledIds(0), Seed = settings.Seed,
             });
             _prime = vocabulary.Encode(vocabulary.DefaultPrime, out _);
             _view = TrainingView.Create(settings.Plain);

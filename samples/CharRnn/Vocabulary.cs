@@ -45,8 +45,7 @@ public sealed class Vocabulary
     /// drawn, but a high temperature divides that margin down; keeping the <see cref="Count"/> most likely ids (or fewer,
     /// as <paramref name="topK"/> asks; 0 = no other limit) leaves them out.
     /// </summary>
-    public static int SampledIds(Vocabulary vocabulary, int topK) =>
-        vocabulary.Count >= Capacity ? topK : topK == 0 ? vocabulary.Count : Math.Min(topK, vocabulary.Count);
+    public int SampledIds(int topK) => Count >= Capacity ? topK : topK == 0 ? Count : Math.Min(topK, Count);
 
     /// <summary>The vocabulary of <paramref name="text"/>: every distinct character, or the <c>Capacity − 1</c> most frequent
     /// ones plus an unknown id when there are more than <see cref="Capacity"/>.</summary>

@@ -160,14 +160,14 @@ internal static class ModelParser
             return "it has no parameterless constructor, which the generated code needs to create instances (Create(), model files, the trainer's replicas); "
                 + (HasPrimaryConstructor(type) ? "remove the primary constructor's parameters, or add a constructor without parameters that calls it"
                                                : "add a constructor without parameters, or give every parameter a default value");
-        // `new M()` must pick one of them: a constructor without parameters beats the ones with optional parameters, two of
-        // those tie
-        IMethodSymbol constructor = callable.FirstOrDefault(c => c.Parameters.Length == 0) ?? callable.FirstOrDefault(c => !c.Parameters.Any(p => p.IsParams)) ?? callable[0];
-        // (one applicable in its normal form beats one applicable only with an empty params array)
-        int normal = callable.Count(c => !c.Parameters.Any(p => p.IsParams));
-        if (!callable.Any(c => c.Parameters.Length == 0) && (normal > 1 || normal == 0 && callable.Count > 1))
+        // `new M()` must pick one of them: a constructor without parameters beats the ones with optional parameters, which
+        // beat one applicable only with an empty params array; two of a kind tie
+        IMethodSymbol? parameterless = callable.FirstOrDefault(c => c.Parameters.Length == 0);
+        var normal = callable.Where(c => !c.Parameters.Any(p => p.IsParams)).ToList();
+        if (parameterless is null && (normal.Count > 1 || normal.Count == 0 && callable.Count > 1))
             return "it has several constructors whose parameters are all optional, so the generated code's 'new " + type.Name + "()' would be ambiguous; "
                 + "add a constructor without parameters";
+        IMethodSymbol constructor = parameterless ?? (normal.Count == 1 ? normal[0] : callable[0]);
         // and it must set every required member, which the generated code cannot
         if (!constructor.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "System.Diagnostics.CodeAnalysis.SetsRequiredMembersAttribute"))
         {

@@ -30,6 +30,9 @@ public sealed class CoreTeam : IDisposable
     private const int Started = 1; // beside each part's meeting count in _arrived: the job it has started
     private const int Jobs = 2;    // and the calls a helper has started its part of (for tests)
 
+    private const int Free = 0, Running = 1, Disposed = 2; // the call state
+    private const int Slot = 32; // the padded slot of a small array of ints: 128 bytes on each side
+
     /// <summary>Tests only: the calls whose parts the helpers have started (summed over the helpers).</summary>
     internal long HelperJobs
     {
@@ -40,8 +43,6 @@ public sealed class CoreTeam : IDisposable
             return jobs;
         }
     }
-    private const int Free = 0, Running = 1, Disposed = 2; // the call state
-    private const int Slot = 32; // the padded slot of a small array of ints: 128 bytes on each side
 
     private readonly Thread[] _helpers;
     private readonly long[] _arrived;   // part k's barrier count at k·Line

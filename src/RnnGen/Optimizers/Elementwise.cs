@@ -162,34 +162,8 @@ internal static class Elementwise
 
     internal static T SumOfSquares<T, V>(in GradientTransform<T> transform, ReadOnlySpan<T> g)
         where T : unmanaged, IFloatingPointIeee754<T>
-        where V : struct, IVector<V, T>
-    {
-        var t = transform.At<V>();
-        int n = g.Length, width = V.Count, i = 0;
-        ref T gr = ref MemoryMarshal.GetReference(g);
-        V a0 = V.Create(T.Zero), a1 = a0, a2 = a0, a3 = a0;
-        for (; i + 4 * width <= n; i += 4 * width)
-        {
-            V x0 = t.Apply(V.Load(ref gr, i)), x1 = t.Apply(V.Load(ref gr, i + width));
-            V x2 = t.Apply(V.Load(ref gr, i + 2 * width)), x3 = t.Apply(V.Load(ref gr, i + 3 * width));
-            a0 += x0 * x0; a1 += x1 * x1; a2 += x2 * x2; a3 += x3 * x3;
-        }
-        for (; i + width <= n; i += width)
-        {
-            V x = t.Apply(V.Load(ref gr, i));
-            a0 += x * x;
-        }
-        Span<T> lanes = stackalloc T[width]; // zero-initialised
-        if (i < n)
-        {
-            V x = t.Apply(Pad<T, V>(g.Slice(i), lanes)); // the zeros past the end transform to 0
-            a1 += x * x;
-        }
-        V.Store((a0 + a1) + (a2 + a3), ref MemoryMarshal.GetReference(lanes), 0);
-        T sum = T.Zero;
-        foreach (T lane in lanes) sum += lane;
-        return sum;
-    }
+        where V : struct, IVector<V, T> =>
+        Sums<T, V, Unchecked>(transform, g).Transformed;
 
     /// <summary>
     /// Σ t(g)² as <see cref="SumOfSquares{T}(in GradientTransform{T}, ReadOnlySpan{T})"/> computes it, and in the same pass
@@ -197,11 +171,14 @@ internal static class Elementwise
     /// clamp, would have made them finite).
     /// </summary>
     public static (T Transformed, T Raw) SumsOfSquares<T>(in GradientTransform<T> transform, ReadOnlySpan<T> g) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Vector512.IsHardwareAccelerated ? SumsOfSquares<T, Wide<T>>(transform, g) : SumsOfSquares<T, Portable<T>>(transform, g);
+        Vector512.IsHardwareAccelerated ? Sums<T, Wide<T>, Checked>(transform, g) : Sums<T, Portable<T>, Checked>(transform, g);
 
-    internal static (T Transformed, T Raw) SumsOfSquares<T, V>(in GradientTransform<T> transform, ReadOnlySpan<T> g)
+    // Σ t(g)² — four vector accumulators, the remainder as a zero-padded vector, the lanes summed in order — and, when TRaw
+    // checks, Σ g² beside it (the raw squares, whose sum is not finite exactly when a value is not; 0 otherwise)
+    private static (T Transformed, T Raw) Sums<T, V, TRaw>(in GradientTransform<T> transform, ReadOnlySpan<T> g)
         where T : unmanaged, IFloatingPointIeee754<T>
         where V : struct, IVector<V, T>
+        where TRaw : struct, IFiniteCheck
     {
         var t = transform.At<V>();
         int n = g.Length, width = V.Count, i = 0;
@@ -212,24 +189,25 @@ internal static class Elementwise
             V g0 = V.Load(ref gr, i), g1 = V.Load(ref gr, i + width), g2 = V.Load(ref gr, i + 2 * width), g3 = V.Load(ref gr, i + 3 * width);
             V x0 = t.Apply(g0), x1 = t.Apply(g1), x2 = t.Apply(g2), x3 = t.Apply(g3);
             a0 += x0 * x0; a1 += x1 * x1; a2 += x2 * x2; a3 += x3 * x3;
-            r0 += g0 * g0 + g1 * g1; r1 += g2 * g2 + g3 * g3;
+            if (TRaw.Checks) { r0 += g0 * g0 + g1 * g1; r1 += g2 * g2 + g3 * g3; }
         }
         for (; i + width <= n; i += width)
         {
             V gi = V.Load(ref gr, i), x = t.Apply(gi);
             a0 += x * x;
-            r0 += gi * gi;
+            if (TRaw.Checks) r0 += gi * gi;
         }
         Span<T> lanes = stackalloc T[width]; // zero-initialised
         if (i < n)
         {
             V gi = Pad<T, V>(g.Slice(i), lanes), x = t.Apply(gi); // the zeros past the end transform to 0
             a1 += x * x;
-            r1 += gi * gi;
+            if (TRaw.Checks) r1 += gi * gi;
         }
         V.Store((a0 + a1) + (a2 + a3), ref MemoryMarshal.GetReference(lanes), 0);
         T transformed = T.Zero;
         foreach (T lane in lanes) transformed += lane;
+        if (!TRaw.Checks) return (transformed, T.Zero);
         V.Store(r0 + r1, ref MemoryMarshal.GetReference(lanes), 0);
         T raw = T.Zero;
         foreach (T lane in lanes) raw += lane;

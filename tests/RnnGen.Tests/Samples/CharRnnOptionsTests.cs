@@ -22,12 +22,12 @@ public class CharRnnOptionsTests
     public void Sampling_KeepsToTheVocabularysIds()
     {
         Vocabulary small = Vocabulary.Build("abcabcabd\n");
-        Assert.Equal(small.Count, Vocabulary.SampledIds(small, 0));
-        Assert.Equal(2, Vocabulary.SampledIds(small, 2));
-        Assert.Equal(small.Count, Vocabulary.SampledIds(small, 100));
+        Assert.Equal(small.Count, small.SampledIds(0));
+        Assert.Equal(2, small.SampledIds(2));
+        Assert.Equal(small.Count, small.SampledIds(100));
         Vocabulary full = Vocabulary.Build(string.Concat(Enumerable.Range(0x21, 200).Select(c => (char)c)));
         Assert.Equal(Vocabulary.Capacity, full.Count);
-        Assert.Equal(0, Vocabulary.SampledIds(full, 0));
+        Assert.Equal(0, full.SampledIds(0));
     }
 
     // a checkpoint folder that cannot be written to is refused before any training (not at the first save): /proc on Linux,

@@ -151,8 +151,9 @@ internal sealed class OnnxImporter
         if (source is not { OpType: "OneHot" } oneHot)
             throw Mismatch($"{where}: its input X '{x}' is {Describe(source, from)}; a token model's first layer reads OneHot(ids, depth {_info.InputSize}, values [0, 1]).", x);
         string ids = oneHot.Input.Count > 0 ? oneHot.Input[0] : "";
-        if (Source(ref ids) is { } idsSource || !IsGraphInput(ids))
-            throw Mismatch($"the OneHot node '{oneHot.Name}' encodes {Describe(Source(ref ids), ids)}, not an input of the graph.", ids);
+        NodeProto? idsSource = Source(ref ids);
+        if (idsSource is not null || !IsGraphInput(ids))
+            throw Mismatch($"the OneHot node '{oneHot.Name}' encodes {Describe(idsSource, ids)}, not an input of the graph.", ids);
         string oneHotWhere = $"the OneHot node '{oneHot.Name}'";
         if (Attribute(oneHot, "axis") is { } axis && axis.I != -1)
             throw Mismatch($"{oneHotWhere} has axis {axis.I}; the one-hot vectors of a token model are its last axis (-1).");
