@@ -849,7 +849,7 @@ internal sealed class ModelEmitter
         w.Line($"int steps = {InputsName}.Length / {per};");
         w.Line("if (steps > tape.MaxSteps)");
         w.Line($"    throw new global::System.ArgumentException($\"{InputsName} has {{steps}} steps but the tape holds at most {{tape.MaxSteps}}; create the Tape with maxSteps >= {{steps}}.\", nameof({InputsName}));");
-        w.Line("CheckLength(outputs.Length, lanes * steps * OutputWidth, nameof(outputs));");
+        w.Line("CheckLength(outputs.Length, (long)lanes * steps * OutputWidth, nameof(outputs)); // in long: a wide head times a long window can pass 2³¹");
         w.Line($"{StateBase}.CheckApart(outputs, states, nameof(outputs), nameof(states));");
         if (_spec.Tokens)
         {
@@ -942,7 +942,7 @@ internal sealed class ModelEmitter
         w.Line("global::System.ArgumentNullException.ThrowIfNull(tape);");
         w.Line("if (tape.Steps == 0)");
         w.Line("    throw new global::System.InvalidOperationException(\"The tape is empty: run Forward on it before Backward.\");");
-        w.Line("CheckLength(outputGradients.Length, tape.Lanes * tape.Steps * OutputWidth, nameof(outputGradients));");
+        w.Line("CheckLength(outputGradients.Length, (long)tape.Lanes * tape.Steps * OutputWidth, nameof(outputGradients));");
         if (_spec.Tokens)
         {
             w.Line("if (!inputGradients.IsEmpty)");
@@ -951,7 +951,7 @@ internal sealed class ModelEmitter
         else
         {
             w.Line("if (!inputGradients.IsEmpty)");
-            w.Line("    CheckLength(inputGradients.Length, tape.Lanes * tape.Steps * InputSize, nameof(inputGradients));");
+            w.Line("    CheckLength(inputGradients.Length, (long)tape.Lanes * tape.Steps * InputSize, nameof(inputGradients));");
         }
         w.Close();
         w.Line();
@@ -1426,10 +1426,12 @@ internal sealed class ModelEmitter
         w.Close();
         w.Close();
         w.Line();
-        w.Line("private static void CheckLength(int actual, int expected, string name)");
+        w.Line("private static void CheckLength(int actual, long expected, string name)");
         w.Open();
         w.Line("if (actual != expected)");
-        w.Line("    throw new global::System.ArgumentException($\"{name} has length {actual}; expected {expected}.\", name);");
+        w.Line("    throw new global::System.ArgumentException(expected > int.MaxValue");
+        w.Line("        ? $\"{name} would need {expected} values, more than a span holds; pass fewer steps or lanes per call.\"");
+        w.Line("        : $\"{name} has length {actual}; expected {expected}.\", name);");
         w.Close();
         if (_spec.Tokens)
         {

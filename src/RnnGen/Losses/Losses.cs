@@ -77,8 +77,9 @@ public static class Losses
     /// </returns>
     /// <remarks>
     /// Numerically stable for any finite logits (log-sum-exp after subtracting each row's maximum). NaN in the
-    /// logits propagates to the loss and that step's gradient row. A prediction is correct when the first index of
-    /// the row's maximum equals the target.
+    /// logits propagates to the loss and that step's gradient row, and so does an infinite logit (∞ − ∞ in the
+    /// log-sum-exp), as in PyTorch: the trainer then refuses the step as non-finite. A prediction is correct when the
+    /// first index of the row's maximum equals the target.
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="targets"/> is empty, <paramref name="logits"/> is not
     /// a positive multiple of its length, <paramref name="gradient"/> has another length or partially overlaps
@@ -173,13 +174,14 @@ public static class Losses
 
     /// <summary>
     /// Binary cross-entropy on logits (PyTorch <c>BCEWithLogitsLoss</c>, mean over every element): for a logit
-    /// <c>x</c> and a target probability <c>t</c>, <c>−t·log σ(x) − (1 − t)·log(1 − σ(x))</c>, computed in the
-    /// stable form <c>max(x, 0) − x·t + log(1 + e^−|x|)</c>.
+    /// <c>x</c> and a target probability <c>t</c>, <c>−t·log σ(x) − (1 − t)·log(1 − σ(x))</c>, computed in
+    /// libtorch's stable form <c>(1 − t)·x + max(−x, 0) + log(1 + e^−|x|)</c>.
     /// </summary>
     /// <param name="logits">One logit per binary output, any layout.</param>
     /// <param name="targets">Target probabilities in [0, 1] (usually 0 or 1), same length.</param>
     /// <param name="gradient">Overwritten with dLoss/dLogits = (σ(x) − t)/N; same length.</param>
-    /// <returns>The mean loss in nats.</returns>
+    /// <returns>The mean loss in nats. Infinite logits give PyTorch's results: ∞ for x = +∞ with t &lt; 1, NaN when
+    /// x = ±∞ predicts its target exactly (∞ · 0, or −∞ + ∞, in the form above); their gradients are finite (σ(x) − t).</returns>
     /// <exception cref="ArgumentException"><paramref name="logits"/> is empty, a length differs,
     /// <paramref name="gradient"/> partially overlaps an input, or a target is outside [0, 1] (or NaN).</exception>
     public static T BinaryCrossEntropyWithLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> gradient)
@@ -200,7 +202,7 @@ public static class Losses
             T x = logits[i];
             T t = targets[i];
             T e = T.Exp(-T.Abs(x));                                    // e^−|x| in (0, 1]: never overflows
-            total += double.CreateTruncating(T.Max(x, T.Zero) - x * t + Log1P(e));
+            total += double.CreateTruncating((T.One - t) * x + T.Max(-x, T.Zero) + Log1P(e)); // libtorch's form, term for term
             T sigmoid = x >= T.Zero ? T.One / (T.One + e) : e / (T.One + e);
             gradient[i] = (sigmoid - t) * perElement;                  // written last: gradient may alias logits
         }

@@ -196,4 +196,32 @@ public class BadInputAllCellsTests
         Assert.Equal("inputGradients", Assert.ThrowsAny<ArgumentException>(() => m.Backward(tape, new float[3 * info.OutputWidth], new float[1], null)).ParamName);
         Assert.Equal(grads, m.Gradients.ToArray());
     }
+
+    // Steps × OutputWidth past 2³¹: the check is made in long, so a short outputs span is refused by name before the tape
+    // is touched (in int the product wrapped to 65,536 and Forward overwrote the recording, then failed in a kernel).
+    [Fact]
+    public void OutputsPastTwoToThe31_AreRefusedBeforeTheTapeChanges()
+    {
+        const int width = GruFWideHead.OutputWidth, steps = 65537;
+        var m = Harness.NewModel<GruFWideHead, float>(1);
+        var tape = new GruFWideHead.Tape(steps);
+        var state = new GruFWideHead.State();
+        m.Forward([0.1f, 0.2f, 0.3f], ref state, tape, new float[3 * width]);
+        float[] dOut = Harness.Random<float>(3 * width, 2);
+        m.Gradients.Clear();
+        m.Backward(tape, dOut);
+        float[] recorded = m.Gradients.ToArray();
+
+        var fresh = new GruFWideHead.State();
+        float[] inputs = new float[steps];
+        Array.Fill(inputs, 5f);
+        var e = Assert.ThrowsAny<ArgumentException>(() => m.Forward(inputs, ref fresh, tape, new float[width])); // 65,537 × 65,536 ≡ 65,536 mod 2³²
+        Assert.Equal("outputs", e.ParamName);
+        Assert.Contains("more than a span holds", e.Message);
+        Assert.All(fresh.Values.ToArray(), v => Assert.Equal(0f, v));
+
+        m.Gradients.Clear();
+        m.Backward(tape, dOut); // the earlier recording, untouched
+        Assert.Equal(recorded, m.Gradients.ToArray());
+    }
 }

@@ -124,3 +124,8 @@ public partial class RnnReluD2Tokens { }
 // Four layers: the layer pipeline splits them at layer 2 (core A runs layers 0 and 1).
 [LstmModel(hidden: 6, layers: 4, Input = 9, Output = 9, Tokens = true, Precision = Precision.Double)]
 public partial class LstmD4Tokens { }
+
+// A head of 65,536 outputs on a small model: a window of 65,537 steps needs more outputs than a span holds (the length
+// check must not wrap around in int).
+[GruModel(hidden: 8, Input = 1, Output = 65536)]
+public partial class GruFWideHead { }
