@@ -144,13 +144,28 @@ public static partial class SafeTensors
 
         // 1. Everything that can be checked without the data.
         var header = SafeTensorsFormat.ReadHeader(stream, available, exactLength, ctx);
-        if (!options.IgnoreModelMetadata)
-            CheckModelMetadata<TModel>(header, info, ctx);
         int parameters = model.Parameters.Length;
-        var extraTensors = extras?.Invoke(header, ctx) ?? [];
-        var expected = extraTensors.Count == 0 ? info.Layout
+        IReadOnlyList<ParameterTensor> Expected(IReadOnlyList<ParameterTensor> extraTensors) => extraTensors.Count == 0 ? info.Layout
             : info.Layout.Concat(extraTensors.Select(t => new ParameterTensor(t.Name, parameters + t.Offset, [.. t.Shape]))).ToList();
-        var targets = MatchTensors<TModel>(header, info, expected, modelDType, options, ctx);
+        if (!options.IgnoreModelMetadata)
+        {
+            // whether skipping the metadata would let the file load (asked only to word a mismatch's message)
+            bool LoadsWithoutMetadata()
+            {
+                try
+                {
+                    MatchTensors<TModel>(header, info, Expected(extras?.Invoke(header, ctx) ?? []), modelDType, options, ctx);
+                    return true;
+                }
+                catch (ModelFileException)
+                {
+                    return false;
+                }
+            }
+            CheckModelMetadata<TModel>(header, info, ctx, LoadsWithoutMetadata);
+        }
+        var extraTensors = extras?.Invoke(header, ctx) ?? [];
+        var targets = MatchTensors<TModel>(header, info, Expected(extraTensors), modelDType, options, ctx);
 
         // 2. The data, into a buffer the size of the model and the extras (not of anything the file claims).
         var values = new T[parameters + extraTensors.Sum(t => (long)t.Length)];
@@ -159,7 +174,7 @@ public static partial class SafeTensors
     }
 
     /// <summary>Compares the file's <c>rnngen.*</c> entries, where present, with the model.</summary>
-    private static void CheckModelMetadata<TModel>(SafeTensorsHeader header, ModelInfo info, FileContext ctx)
+    private static void CheckModelMetadata<TModel>(SafeTensorsHeader header, ModelInfo info, FileContext ctx, Func<bool> loadsWithoutMetadata)
     {
         var metadata = header.Metadata;
         if (metadata.TryGetValue(SafeTensorsMetadataKeys.Format, out string? format))
@@ -175,12 +190,10 @@ public static partial class SafeTensors
         {
             if (metadata.TryGetValue(key, out string? found) && found != expected)
                 throw ctx.Fail($"the file was saved from a model with {what} '{found}' ('{key}'), but {model} has {what} '{expected}'. " +
-                               $"Load it into a model declared with the same attribute" + (ShapesFit()
+                               $"Load it into a model declared with the same attribute" + (loadsWithoutMetadata()
                                    ? $", or, if the metadata is wrong (the tensors' shapes fit this model), set {nameof(SafeTensorsLoadOptions.IgnoreModelMetadata)} to skip this check."
-                                   : " (its tensors' shapes do not fit this model either)."));
+                                   : " (its tensors do not fit this model either)."));
         }
-        // whether skipping the metadata would let the file load: every tensor of the model there, with its shape
-        bool ShapesFit() => info.Layout.All(t => header.Find(t.Name) is { } found && SameShape(found.Shape, t.Shape));
         Expect(SafeTensorsMetadataKeys.Cell, CellName(info.Cell), "cell");
         if (info.Cell == CellKind.Rnn)
             Expect(SafeTensorsMetadataKeys.Activation, ActivationName(info.Activation), "activation");

@@ -3,7 +3,7 @@ namespace RnnGen;
 /// <summary>
 /// A snapshot reported through <see cref="IProgress{T}"/> after every training window (a struct: reporting it
 /// allocates nothing unless the receiver does). Enough for a console progress bar:
-/// <c>$"{p.Fraction:P0} epoch {p.Epoch}/{p.EpochCount} loss {p.Loss:F3} {p.TokensPerSecond:N0} tok/s ETA {p.Remaining:mm\\:ss}"</c>.
+/// <c>$"{p.Fraction:P0} epoch {p.Epoch}/{p.EpochCount} loss {p.EpochLoss:F3} {p.TokensPerSecond:N0} tok/s ETA {p.Remaining:mm\\:ss}"</c>.
 /// </summary>
 /// <param name="Epoch">The current epoch, from 1.</param>
 /// <param name="EpochCount">Epochs planned (<see cref="TrainerOptions.Epochs"/>; early stopping may end sooner).</param>

@@ -165,7 +165,7 @@ internal static class TrainingGuideExamples
         CancellationToken cancellationToken, string interruptedPath)
     {
         var progress = new Progress<TrainingProgress>(p => Console.Write(
-            $"\repoch {p.Epoch}/{p.EpochCount} {p.Fraction:P0} loss {p.Loss:F3} {p.TokensPerSecond:N0} steps/s ETA {p.Remaining:mm\\:ss}  "));
+            $"\repoch {p.Epoch}/{p.EpochCount} {p.Fraction:P0} loss {p.EpochLoss:F3} {p.TokensPerSecond:N0} steps/s ETA {p.Remaining:mm\\:ss}  "));
         try
         {
             trainer.Train(training, progress: progress, cancellationToken: cancellationToken);

@@ -279,6 +279,30 @@ public class SafeTensorsValidationTests
         Assert.Equal(Bits(relu.Parameters), Bits(tanh.Parameters));
     }
 
+    // A deeper model's file: every tensor of this model is there with its shape, but its extra layer is refused even with
+    // the metadata skipped (and extra tensors allowed), so the message must not suggest skipping the check.
+    [Fact]
+    public void ADeeperModelsFile_DoesNotSuggestSkippingTheMetadata()
+    {
+        var deep = new LstmD4Tokens();
+        deep.InitializeParameters(4);
+        var stream = new MemoryStream();
+        SafeTensors.Save(deep, stream);
+        byte[] file = stream.ToArray();
+        var model = new LstmD3Tokens();
+        model.InitializeParameters(5);
+        byte[] before = Bits(model.Parameters);
+
+        var e = Assert.Throws<ModelFileException>(() => SafeTensors.Load(model, new MemoryStream(file)));
+        Assert.Contains("layer count '4' ('rnngen.layers'), but LstmD3Tokens", e.Message);
+        Assert.Contains("its tensors do not fit this model either", e.Message);
+        Assert.DoesNotContain("IgnoreModelMetadata", e.Message);
+        var skipping = new SafeTensorsLoadOptions { IgnoreModelMetadata = true, IgnoreExtraTensors = true };
+        e = Assert.Throws<ModelFileException>(() => SafeTensors.Load(model, new MemoryStream(file), skipping));
+        Assert.Contains("it has 4 layers, and LstmD3Tokens", e.Message);
+        Assert.Equal(before, Bits(model.Parameters));
+    }
+
     [Fact]
     public void AModelOfOtherSizesIsRefusedByMetadataBeforeShapes()
     {
@@ -289,7 +313,7 @@ public class SafeTensorsValidationTests
 
         var e = Assert.Throws<ModelFileException>(() => SafeTensors.Load(new LstmF2x6Head(), stream));
         Assert.Contains("input size '3' ('rnngen.input'), but LstmF2x6Head", e.Message);
-        Assert.Contains("its tensors' shapes do not fit this model either", e.Message);
+        Assert.Contains("its tensors do not fit this model either", e.Message);
         Assert.DoesNotContain("IgnoreModelMetadata", e.Message); // skipping the check would not help
 
         stream.Position = 0;
