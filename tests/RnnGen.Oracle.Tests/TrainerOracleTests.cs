@@ -48,15 +48,85 @@ public class TrainerOracleTests
                 $"parameter {i} ({LstmD_H10_L2_Tokens17.Info.Layout.First(t => t.Offset <= i && i < t.Offset + t.Length).Name}): torch {expected[i]:R}, RnnGen {actual[i]:R}");
     }
 
-    /// <summary>The training loop in TorchSharp; returns the parameters after it, in RnnGen's layout.</summary>
-    private static double[] TorchLoop(double[] initial, int[][] tokens, int[][] labels, ModelInfo info)
+    /// <summary>
+    /// The same for a GRU on dense inputs with MSE against dense targets of the last 9 steps of each sequence (a
+    /// many-to-many tail: the first windows have no target, so no update), clipped by global norm, with Adam.
+    /// </summary>
+    [Theory]
+    [InlineData(4, 2)]
+    [InlineData(1, 2)]
+    public void DenseGru_MatchesATorchTrainingLoop(int batch, int workers)
+    {
+        TorchRuntime.EnsureReady();
+        ModelInfo info = GruD_H13_L2_In5_Out3.Info;
+        const int tail = 9;
+        var random = new Random(21);
+        double[][] inputs = [.. Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, Length * info.InputSize).Select(_ => 2 * random.NextDouble() - 1).ToArray())];
+        double[][] targets = [.. Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, tail * info.OutputWidth).Select(_ => random.NextDouble()).ToArray())];
+
+        var model = new GruD_H13_L2_In5_Out3();
+        model.InitializeParameters(seed: 22);
+        double[] initial = model.Parameters.ToArray();
+        double[] expected = TorchDenseLoop(initial, inputs, targets, tail, info);
+
+        var options = new TrainerOptions
+        {
+            Epochs = Epochs, BatchSize = batch, WindowLength = Window, Shuffle = false, WorkerCount = workers,
+            ClipGradientNorm = 0.3, Loss = SequenceLoss.MeanSquaredError,
+        };
+        var trainer = SequenceTrainer.Create(model, new Adam<double>(model.Parameters.Length, learningRate: 0.02), options);
+        trainer.Train(new SequenceDataset<double>(inputs.Select((x, i) => TrainingSequence<double>.FromVectors(x, targets[i]))));
+
+        double[] actual = model.Parameters.ToArray();
+        Assert.NotEqual(initial, actual);
+        for (int i = 0; i < actual.Length; i++)
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-9 * Math.Max(1, Math.Abs(expected[i])),
+                $"parameter {i}: torch {expected[i]:R}, RnnGen {actual[i]:R}");
+    }
+
+    private static double[] TorchDenseLoop(double[] initial, double[][] inputs, double[][] targets, int tail, ModelInfo info)
     {
         using var scope = NewDisposeScope();
-        int batch = tokens.Length;
-        var lstm = nn.LSTM(Vocabulary, info.HiddenSize, info.LayerCount, dtype: ScalarType.Float64);
-        var head = nn.Linear(info.HiddenSize, Vocabulary, dtype: ScalarType.Float64);
+        int batch = inputs.Length, width = info.InputSize, outputs = info.OutputWidth;
+        var gru = (GRU)TorchReference.CreateRecurrent(info, ScalarType.Float64);
+        var head = nn.Linear(info.HiddenSize, outputs, dtype: ScalarType.Float64);
+        var (all, parameters) = Load(gru, head, initial, info);
+        var optimizer = optim.Adam(all, 0.02);
+        for (int epoch = 0; epoch < Epochs; epoch++)
+        {
+            Tensor h = zeros(info.LayerCount, batch, info.HiddenSize, ScalarType.Float64);
+            for (int t0 = 0; t0 < Length; t0 += Window)
+            {
+                int n = Math.Min(Window, Length - t0);
+                var x = new double[n * batch * width];
+                for (int t = 0; t < n; t++)
+                    for (int b = 0; b < batch; b++)
+                        Array.Copy(inputs[b], (t0 + t) * width, x, (t * batch + b) * width, width);
+                var (y, hN) = gru.call(tensor(x, [n, batch, width], ScalarType.Float64), h);
+                h = hN.detach();
+                int first = Math.Max(t0, Length - tail); // the window's steps that have a target
+                if (first >= t0 + n)
+                    continue;                              // none: no update (RnnGen's trainer makes none either)
+                int counted = t0 + n - first;
+                var goal = new double[counted * batch * outputs];
+                for (int t = 0; t < counted; t++)
+                    for (int b = 0; b < batch; b++)
+                        Array.Copy(targets[b], (first - (Length - tail) + t) * outputs, goal, (t * batch + b) * outputs, outputs);
+                optimizer.zero_grad();
+                Tensor prediction = head.call(y.narrow(0, first - t0, counted));
+                Tensor loss = nn.functional.mse_loss(prediction, tensor(goal, [counted, batch, outputs], ScalarType.Float64));
+                loss.backward();
+                nn.utils.clip_grad_norm_(all, 0.3);
+                optimizer.step();
+            }
+        }
+        return Read(parameters, initial.Length, info);
+    }
+
+    private static (Parameter[] All, List<(string Name, Parameter Parameter)> Named) Load(nn.Module recurrent, Linear head, double[] initial, ModelInfo info)
+    {
         List<(string Name, Parameter Parameter)> parameters =
-            [.. lstm.named_parameters(), .. head.named_parameters().Select(p => ("head." + p.name, p.parameter))];
+            [.. recurrent.named_parameters(), .. head.named_parameters().Select(p => ("head." + p.name, p.parameter))];
         using (no_grad())
         {
             foreach (var (name, parameter) in parameters)
@@ -65,7 +135,25 @@ public class TrainerOracleTests
                 parameter.copy_(tensor(slot.Slice<double>(initial).ToArray(), [.. slot.Shape], ScalarType.Float64));
             }
         }
-        Parameter[] all = [.. parameters.Select(p => p.Parameter)];
+        return ([.. parameters.Select(p => p.Parameter)], parameters);
+    }
+
+    private static double[] Read(List<(string Name, Parameter Parameter)> parameters, int count, ModelInfo info)
+    {
+        var result = new double[count];
+        foreach (var (name, parameter) in parameters)
+            parameter.data<double>().ToArray().CopyTo(info.Find(name)!.Slice(result.AsSpan()));
+        return result;
+    }
+
+    /// <summary>The training loop in TorchSharp; returns the parameters after it, in RnnGen's layout.</summary>
+    private static double[] TorchLoop(double[] initial, int[][] tokens, int[][] labels, ModelInfo info)
+    {
+        using var scope = NewDisposeScope();
+        int batch = tokens.Length;
+        var lstm = nn.LSTM(Vocabulary, info.HiddenSize, info.LayerCount, dtype: ScalarType.Float64);
+        var head = nn.Linear(info.HiddenSize, Vocabulary, dtype: ScalarType.Float64);
+        var (all, parameters) = Load(lstm, head, initial, info);
         var optimizer = optim.RMSProp(all, 0.05, 0.95);
 
         for (int epoch = 0; epoch < Epochs; epoch++)
@@ -97,9 +185,6 @@ public class TrainerOracleTests
             }
         }
 
-        var result = new double[initial.Length];
-        foreach (var (name, parameter) in parameters)
-            parameter.data<double>().ToArray().CopyTo(info.Find(name)!.Slice(result.AsSpan()));
-        return result;
+        return Read(parameters, initial.Length, info);
     }
 }
