@@ -106,6 +106,23 @@ public class DiagnosticTests
     [InlineData("class B { public required int Size; } [RnnGen.GruModel(4)] partial class M : B { }", "its member 'Size' is required")]
     // a primary constructor's parameter named like a generated member would take its place in the initializers
     [InlineData("[RnnGen.LstmModel(8)] partial class M(int HiddenSize = 8) { }", "its primary constructor's parameter 'HiddenSize'")]
+    // a parameterless constructor whose call would be a diagnostic in the generated file (a warning the user cannot
+    // silence there, an error under TreatWarningsAsErrors or by itself)
+    [InlineData("[RnnGen.LstmModel(8)] partial class M { [System.Obsolete(\"old\")] public M() { } }", "its constructor 'M()' is marked [Obsolete]")]
+    [InlineData("[RnnGen.LstmModel(8)] partial class M { [System.Obsolete(\"no\", true)] public M() { } }", "is marked [Obsolete]")]
+    [InlineData("[RnnGen.GruModel(8)] partial class M { [System.Diagnostics.CodeAnalysis.Experimental(\"RNNX1\")] public M() { } }", "is marked [Experimental]")]
+    [InlineData("[RnnGen.RnnModel(8)] partial class M { [System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(\"x\")] public M() { } }", "is marked [RequiresUnreferencedCode]")]
+    [InlineData("[RnnGen.RnnModel(8)] partial class M { [System.Diagnostics.CodeAnalysis.RequiresDynamicCode(\"x\")] M(int a = 1) { } }", "its constructor 'M()' is marked [RequiresDynamicCode]")]
+    // a generic method named like a generic helper with its arity and parameters, whatever its type parameters are called
+    // (the generated Cell<L>(…) calls could take it), here or in a base class
+    [InlineData("[RnnGen.RnnModel(8)] partial class M { private static void Cell<T>(T pre, out T h) { h = pre; } }", "it declares a method 'Cell', and the generated code has a method of that name for its own use")]
+    [InlineData("public class B { protected static void Cell<T>(T pre, out T h) { h = pre; } } [RnnGen.RnnModel(8)] partial class M : B { }", "its base class 'B' has a member 'Cell', which the generated 'Cell' would hide")]
+    // a generic method whose type arguments a plain helper call infers
+    [InlineData("[RnnGen.LstmModel(4)] partial class M { static void CheckLength<T>(T a, int b, string c) { } }", "it declares a method 'CheckLength'")]
+    // the user's own implementation of a member the generated code implements
+    [InlineData("[RnnGen.LstmModel(8)] partial class M { static M RnnGen.IRecurrentModel<M, float>.Create() => new M(); }", "it implements 'IRecurrentModel.Create' itself")]
+    // a type in the global namespace named like a namespace the generated code names from global::
+    [InlineData("class System { } [RnnGen.LstmModel(8)] partial class M { }", "a type named 'System' in the global namespace hides the System namespace")]
     public void RNNG007_Unsupported(string source, string expected) =>
         Assert.Contains(expected, Single(source, "RNNG007").GetMessage());
 

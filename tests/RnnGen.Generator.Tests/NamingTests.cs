@@ -56,6 +56,7 @@ public class NamingTests
     // the user's own [GeneratedCode] on the class (the generated part does not add a second)
     [InlineData("namespace App; [System.CodeDom.Compiler.GeneratedCode(\"mine\", \"1\")] [RnnGen.GruModel(4)] partial class M { }")]
     // a method named like a generated helper that no generated call could take: another parameter count, or generic
+    // (a type parameter no argument mentions cannot be inferred for the generated call without type arguments)
     [InlineData("namespace App; [RnnGen.LstmModel(hidden: 128, layers: 2, Input = 65, Output = 65, Tokens = true)] partial class M { public void LoadState(string path) { } void StoreState<TMine>(State s, System.Span<float> d) { } }")]
     // a generic method of a generated method's name and parameters (another overload to C#)
     [InlineData("namespace App; [RnnGen.LstmModel(4, Input = 2)] partial class M { public void Step<TMine>(System.ReadOnlySpan<float> x, ref State s, System.Span<float> o) { } }")]
@@ -68,6 +69,42 @@ public class NamingTests
     [InlineData("namespace App; [RnnGen.LstmModel(8)] partial class Hidden { }")]
     [InlineData("namespace App; [RnnGen.GruModel(8, Output = 2)] partial class Values { }")]
     public void LegitimateDeclarations_AreAccepted(string source) => CompilesClean(source);
+
+    // User declarations that could take over what the generated code writes without a type: a member or type named '_'
+    // (discards are typed: out L _), a type named 'var' (every local is typed), a method named 'nameof' (argument names
+    // are string literals); a class named like a contextual keyword (record would start a record declaration); lowercase
+    // names, whose CS8981 the user silences in their file and the generated one must not raise again.
+    [Theory]
+    [InlineData("namespace App; [RnnGen.LstmModel(4)] partial class M { public int _ = 1; }")]
+    [InlineData("namespace App; [RnnGen.GruModel(4, Output = 2)] partial class M { public static int _ => 1; }")]
+    [InlineData("#pragma warning disable CS8981\nnamespace App { class var { } class _ { } [RnnGen.LstmModel(4, Tokens = true, Input = 3, Output = 2)] partial class M { } }")]
+    [InlineData("namespace App; [RnnGen.RnnModel(4)] partial class M { public static object nameof(object o) => o; }")]
+    [InlineData("#pragma warning disable CS8860\nnamespace App; [RnnGen.LstmModel(4)] partial class record { }")]
+    [InlineData("#pragma warning disable CS8981\nnamespace App; [RnnGen.GruModel(4)] partial class async { } [RnnGen.RnnModel(4)] partial class value { }")]
+    [InlineData("#pragma warning disable CS8981\nnamespace app { partial class outer { [RnnGen.RnnModel(8)] partial class m { } } }")]
+    public void NamesTheGeneratedCodeCouldFind_DoNotBreakIt(string source)
+    {
+        var compilation = GeneratorHarness.Compile(source);
+        compilation = compilation.WithOptions(compilation.Options.WithWarningLevel(9999)); // CS8981 is a warning wave
+        GeneratorHarness.Driver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        Assert.Empty(generatorDiagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        Assert.True(output.SyntaxTrees.Count() > compilation.SyntaxTrees.Count());
+    }
+
+    // A class still being typed (no name yet): the compiler reports the missing name; the generator writes nothing and
+    // reports nothing (it wrote a file of ~20 errors, and RNNG009 for two such classes).
+    [Theory]
+    [InlineData("namespace App { [RnnGen.LstmModel(8)] partial class { } }")]
+    [InlineData("namespace App { [RnnGen.LstmModel(8)] partial class { } [RnnGen.GruModel(8)] partial class { } }")]
+    [InlineData("namespace App { partial class { [RnnGen.RnnModel(8)] partial class M { } } }")]
+    public void AClassWithoutAName_GetsNothing(string source)
+    {
+        var (result, _) = GeneratorHarness.Run(source);
+        Assert.Null(result.Exception);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(result.GeneratedSources);
+    }
 
     // C# 12 (the default of the .NET 10 SDK) is enough.
     [Fact]

@@ -50,6 +50,8 @@ internal sealed class ModelEmitter
     private string Span => $"global::System.Span<{_t}>";
     private string RoSpan => $"global::System.ReadOnlySpan<{_t}>";
 
+    private static bool IsLowercase(string name) => name.TrimStart('@').All(c => c is >= 'a' and <= 'z');
+
     private static string N(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     private string Run()
@@ -59,6 +61,9 @@ internal sealed class ModelEmitter
         w.Line($"// RnnGen.Generator 0.1.0: {_cell.DisplayName} model for {_spec.FullTypeName}, from {_spec.AttributeText}");
         w.Line("// Do not edit: change the attribute instead. Read on: every section below is commented.");
         w.Line("#nullable enable");
+        // CS8981 (a lowercase type name) is the user's to see at their declaration; here it would be a warning they cannot silence
+        if (_spec.ContainingTypes.Select(c => c.Substring(c.LastIndexOf(' ') + 1)).Append(_spec.TypeName).Any(IsLowercase))
+            w.Line("#pragma warning disable CS8981");
         w.Line();
         if (_spec.Namespace is not null)
         {
@@ -375,7 +380,7 @@ internal sealed class ModelEmitter
         w.Line("/// <summary>A copy of this state (for carrying it across windows or branching a generation).</summary>");
         w.Line("public State Clone()");
         w.Open();
-        w.Line("var copy = new State();");
+        w.Line("State copy = new State();");
         w.Line("CopyTo(copy);");
         w.Line("return copy;");
         w.Close();
@@ -456,10 +461,10 @@ internal sealed class ModelEmitter
         w.Open();
         w.Line("global::System.ArgumentNullException.ThrowIfNull(state);");
         if (_spec.Tokens)
-            w.Line("CheckToken(token, nameof(token));");
+            w.Line("CheckToken(token, \"token\");");
         else
-            w.Line("CheckLength(input.Length, InputSize, nameof(input));");
-        w.Line("CheckLength(output.Length, OutputWidth, nameof(output));");
+            w.Line("CheckLength(input.Length, InputSize, \"input\");");
+        w.Line("CheckLength(output.Length, OutputWidth, \"output\");");
         w.Line($"{StateBase}.CheckStepOutput(output, state, outputIsTopHidden: {(Head ? "false" : "true")}); // apart from the state{(Head ? "" : ", or exactly its top h")}");
         string x = _spec.Tokens ? "token" : "input";
         if (!InPlaceStep)
@@ -638,7 +643,7 @@ internal sealed class ModelEmitter
         if (_cell.ReadsHiddenState) args.Add("L.Load(h, j)");
         if (HasC) args.Add("L.Load(c, j)");
         foreach (var s in _cell.RecordSlots)
-            args.Add(s.Name == "h" ? "out var vh" : s.Name == "c" ? "out var vc" : "out _");
+            args.Add(s.Name == "h" ? "out L vh" : s.Name == "c" ? "out L vc" : "out L _");
         w.Line($"Cell<L>({string.Join(", ", args)});");
         if (HasC) w.Line("L.Store(vc, c, j);");
         w.Line("L.Store(vh, h, j);");
@@ -837,24 +842,24 @@ internal sealed class ModelEmitter
         w.Line("global::System.ArgumentNullException.ThrowIfNull(tape);");
         w.Line("int lanes = states.Length;");
         w.Line("if (lanes == 0)");
-        w.Line("    throw new global::System.ArgumentException(\"states is empty; pass one state per lane.\", nameof(states));");
+        w.Line("    throw new global::System.ArgumentException(\"states is empty; pass one state per lane.\", \"states\");");
         w.Line("if (lanes > tape.MaxLanes)");
-        w.Line("    throw new global::System.ArgumentException($\"states has {lanes} lanes but the tape holds at most {tape.MaxLanes}; create the Tape with maxLanes >= {lanes}.\", nameof(states));");
+        w.Line("    throw new global::System.ArgumentException($\"states has {lanes} lanes but the tape holds at most {tape.MaxLanes}; create the Tape with maxLanes >= {lanes}.\", \"states\");");
         w.Line("for (int b = 0; b < lanes; b++)");
-        w.Line("    AsState(states[b], nameof(states));");
-        w.Line($"{StateBase}.CheckDisjoint(states, nameof(states)); // each lane advances its own state");
+        w.Line("    AsState(states[b], \"states\");");
+        w.Line($"{StateBase}.CheckDisjoint(states, \"states\"); // each lane advances its own state");
         string per = _spec.Tokens ? "lanes" : "(lanes * InputSize)";
         w.Line($"if ({InputsName}.Length == 0 || {InputsName}.Length % {per} != 0)");
-        w.Line($"    throw new global::System.ArgumentException(lanes == 1 ? $\"{InputsName} has {{{InputsName}.Length}} values; it must hold one or more {(_spec.Tokens ? "tokens" : "steps of InputSize = {InputSize} values each")}.\" : $\"{InputsName} has {{{InputsName}.Length}} values; it must hold the same number (one or more) of {(_spec.Tokens ? "tokens" : "steps of InputSize = {InputSize} values")} for each of the {{lanes}} lanes.\", nameof({InputsName}));");
+        w.Line($"    throw new global::System.ArgumentException(lanes == 1 ? $\"{InputsName} has {{{InputsName}.Length}} values; it must hold one or more {(_spec.Tokens ? "tokens" : "steps of InputSize = {InputSize} values each")}.\" : $\"{InputsName} has {{{InputsName}.Length}} values; it must hold the same number (one or more) of {(_spec.Tokens ? "tokens" : "steps of InputSize = {InputSize} values")} for each of the {{lanes}} lanes.\", \"{InputsName}\");");
         w.Line($"int steps = {InputsName}.Length / {per};");
         w.Line("if (steps > tape.MaxSteps)");
-        w.Line($"    throw new global::System.ArgumentException($\"{InputsName} has {{steps}} steps but the tape holds at most {{tape.MaxSteps}}; create the Tape with maxSteps >= {{steps}}.\", nameof({InputsName}));");
-        w.Line("CheckLength(outputs.Length, (long)lanes * steps * OutputWidth, nameof(outputs)); // in long: a wide head times a long window can pass 2³¹");
-        w.Line($"{StateBase}.CheckApart(outputs, states, nameof(outputs), nameof(states));");
+        w.Line($"    throw new global::System.ArgumentException($\"{InputsName} has {{steps}} steps but the tape holds at most {{tape.MaxSteps}}; create the Tape with maxSteps >= {{steps}}.\", \"{InputsName}\");");
+        w.Line("CheckLength(outputs.Length, (long)lanes * steps * OutputWidth, \"outputs\"); // in long: a wide head times a long window can pass 2³¹");
+        w.Line($"{StateBase}.CheckApart(outputs, states, \"outputs\", \"states\");");
         if (_spec.Tokens)
         {
             w.Line("for (int i = 0; i < tokens.Length; i++)");
-            w.Line("    CheckToken(tokens[i], nameof(tokens));");
+            w.Line("    CheckToken(tokens[i], \"tokens\");");
         }
         w.Line();
         w.Line($"{Span} records = tape.Records;");
@@ -911,10 +916,10 @@ internal sealed class ModelEmitter
         w.Line("global::System.ArgumentNullException.ThrowIfNull(stateGradient);");
         w.Line("CheckBackward(tape, outputGradients, inputGradients);");
         w.Line("if (tape.Lanes != 1)");
-        w.Line("    throw new global::System.ArgumentException($\"The last Forward on this tape ran {tape.Lanes} lanes: pass one state gradient per lane (" + _self + "'s Backward overload that takes a span of states).\", nameof(stateGradient));");
+        w.Line("    throw new global::System.ArgumentException($\"The last Forward on this tape ran {tape.Lanes} lanes: pass one state gradient per lane (" + _self + "'s Backward overload that takes a span of states).\", \"stateGradient\");");
         w.Line($"{StateSpan} stateGradients = {StateSpan}.CastUp(new global::System.ReadOnlySpan<State>(in stateGradient));");
         if (!_spec.Tokens)
-            w.Line($"{StateBase}.CheckApart(inputGradients, stateGradients, nameof(inputGradients), nameof(stateGradient));");
+            w.Line($"{StateBase}.CheckApart(inputGradients, stateGradients, \"inputGradients\", \"stateGradient\");");
         w.Line("BackwardCore(tape, outputGradients, inputGradients, stateGradients);");
         w.Close();
         w.Line();
@@ -927,13 +932,13 @@ internal sealed class ModelEmitter
         w.Open();
         w.Line("CheckBackward(tape, outputGradients, inputGradients);");
         w.Line("if (stateGradients.Length != tape.Lanes)");
-        w.Line("    throw new global::System.ArgumentException($\"stateGradients has {stateGradients.Length} states; the last Forward on this tape ran {tape.Lanes} lanes: pass one per lane.\", nameof(stateGradients));");
+        w.Line("    throw new global::System.ArgumentException($\"stateGradients has {stateGradients.Length} states; the last Forward on this tape ran {tape.Lanes} lanes: pass one per lane.\", \"stateGradients\");");
         w.Line("for (int b = 0; b < stateGradients.Length; b++)");
-        w.Line("    if (stateGradients[b] is null) throw new global::System.ArgumentNullException(nameof(stateGradients), $\"stateGradients[{b}] is null.\");");
+        w.Line("    if (stateGradients[b] is null) throw new global::System.ArgumentNullException(\"stateGradients\", $\"stateGradients[{b}] is null.\");");
         w.Line($"{StateSpan} lanes = {StateSpan}.CastUp(stateGradients);");
-        w.Line($"{StateBase}.CheckDisjoint(lanes, nameof(stateGradients)); // each lane's gradient is overwritten in place");
+        w.Line($"{StateBase}.CheckDisjoint(lanes, \"stateGradients\"); // each lane's gradient is overwritten in place");
         if (!_spec.Tokens)
-            w.Line($"{StateBase}.CheckApart(inputGradients, lanes, nameof(inputGradients), nameof(stateGradients));");
+            w.Line($"{StateBase}.CheckApart(inputGradients, lanes, \"inputGradients\", \"stateGradients\");");
         w.Line("BackwardCore(tape, outputGradients, inputGradients, lanes);");
         w.Close();
         w.Line();
@@ -942,16 +947,16 @@ internal sealed class ModelEmitter
         w.Line("global::System.ArgumentNullException.ThrowIfNull(tape);");
         w.Line("if (tape.Steps == 0)");
         w.Line("    throw new global::System.InvalidOperationException(\"The tape is empty: run Forward on it before Backward.\");");
-        w.Line("CheckLength(outputGradients.Length, (long)tape.Lanes * tape.Steps * OutputWidth, nameof(outputGradients));");
+        w.Line("CheckLength(outputGradients.Length, (long)tape.Lanes * tape.Steps * OutputWidth, \"outputGradients\");");
         if (_spec.Tokens)
         {
             w.Line("if (!inputGradients.IsEmpty)");
-            w.Line("    throw new global::System.ArgumentException(\"This model reads token ids, which have no gradient; pass an empty inputGradients.\", nameof(inputGradients));");
+            w.Line("    throw new global::System.ArgumentException(\"This model reads token ids, which have no gradient; pass an empty inputGradients.\", \"inputGradients\");");
         }
         else
         {
             w.Line("if (!inputGradients.IsEmpty)");
-            w.Line("    CheckLength(inputGradients.Length, (long)tape.Lanes * tape.Steps * InputSize, nameof(inputGradients));");
+            w.Line("    CheckLength(inputGradients.Length, (long)tape.Lanes * tape.Steps * InputSize, \"inputGradients\");");
         }
         w.Close();
         w.Line();
@@ -986,7 +991,7 @@ internal sealed class ModelEmitter
             w.Line($"void {Interface}.Step({RoSpan} input, {state} state, {Span} output)");
         }
         w.Open();
-        w.Line("var s = AsState(state, nameof(state));");
+        w.Line("State s = AsState(state, \"state\");");
         w.Line($"Step({(_spec.Tokens ? "token" : "input")}, ref s, output);");
         w.Close();
         if (!_spec.Tokens)
@@ -1002,7 +1007,7 @@ internal sealed class ModelEmitter
             }
             w.Line($"void {Interface}.Forward({input}, {state} state, global::RnnGen.RecurrentTape tape, {Span} outputs)");
             w.Open();
-            w.Line("var s = AsState(state, nameof(state));");
+            w.Line("State s = AsState(state, \"state\");");
             w.Line($"Forward({InputsName}, ref s, AsTape(tape), outputs);");
             w.Close();
             w.Line($"void {Interface}.Forward({input}, {StateSpan} states, global::RnnGen.RecurrentTape tape, {Span} outputs) => ForwardChecked({InputsName}, states, AsTape(tape), outputs);");
@@ -1015,7 +1020,7 @@ internal sealed class ModelEmitter
         w.Close();
         w.Line("else");
         w.Open();
-        w.Line("var s = AsState(stateGradient, nameof(stateGradient));");
+        w.Line("State s = AsState(stateGradient, \"stateGradient\");");
         w.Line("Backward(AsTape(tape), outputGradients, inputGradients, ref s);");
         w.Close();
         w.Close();
@@ -1027,8 +1032,8 @@ internal sealed class ModelEmitter
         w.Line();
         w.Line("private static Tape AsTape(global::RnnGen.RecurrentTape tape) =>");
         w.Line("    tape as Tape ?? (tape is null");
-        w.Line("        ? throw new global::System.ArgumentNullException(nameof(tape))");
-        w.Line($"        : throw new global::System.ArgumentException($\"tape must be of type {_self}.Tape (it is {{tape.GetType().FullName}}).\", nameof(tape)));");
+        w.Line("        ? throw new global::System.ArgumentNullException(\"tape\")");
+        w.Line($"        : throw new global::System.ArgumentException($\"tape must be of type {_self}.Tape (it is {{tape.GetType().FullName}}).\", \"tape\"));");
         w.Line();
         if (_spec.Tokens)
             w.Line($"private static global::System.NotSupportedException DenseNotSupported() => new(\"{_self} reads token ids (Tokens = true): use the overloads that take int tokens.\");");
@@ -1367,7 +1372,7 @@ internal sealed class ModelEmitter
         var args = new List<string> { _cell.BufferSums };
         if (_cell.ReadsHiddenState) args.Add("L.Load(hPrev, j)");
         if (HasC) args.Add("L.Load(cPrev, j)");
-        foreach (var s in slots) args.Add($"out var v{s.Name}");
+        foreach (var s in slots) args.Add($"out L v{s.Name}");
         VectorLoop(() =>
         {
             w.Line($"Cell<L>({string.Join(", ", args)});");

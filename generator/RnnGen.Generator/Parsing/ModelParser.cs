@@ -29,6 +29,12 @@ internal static class ModelParser
         cancellationToken.ThrowIfCancellationRequested();
         if (context.TargetSymbol is not INamedTypeSymbol type || context.Attributes.Length == 0)
             return Nothing;
+        // a class still being typed (no name yet, or in a type or namespace without one): the compiler reports it; wait
+        for (ISymbol? s = type; s is not null and not INamespaceSymbol { IsGlobalNamespace: true }; s = s.ContainingSymbol)
+        {
+            if (string.IsNullOrEmpty(s.Name))
+                return Nothing;
+        }
         var attribute = context.Attributes[0];
         var diagnostics = new List<DiagnosticInfo>();
         var typeLocation = LocationOf(context.TargetNode is TypeDeclarationSyntax decl ? decl.Identifier.GetLocation() : context.TargetNode.GetLocation());
@@ -59,7 +65,7 @@ internal static class ModelParser
             return Nothing;
 
         // Declaration shape.
-        string? unsupported = Unsupported(type, context.TargetNode);
+        string? unsupported = HiddenNamespace(context.SemanticModel.Compilation) ?? Unsupported(type, context.TargetNode);
         if (unsupported is not null)
             return Fail(Diagnostics.Unsupported, typeLocation, type.Name, unsupported);
         for (var t = type; t is not null; t = t.ContainingType)
@@ -168,6 +174,11 @@ internal static class ModelParser
             return "it has several constructors whose parameters are all optional, so the generated code's 'new " + type.Name + "()' would be ambiguous; "
                 + "add a constructor without parameters";
         IMethodSymbol constructor = parameterless ?? (normal.Count == 1 ? normal[0] : callable[0]);
+        // the generated code calls it, where these attributes would warn (or fail the build) in a file the user cannot edit
+        var marked = constructor.GetAttributes().Select(a => a.AttributeClass?.ToDisplayString()).FirstOrDefault(n => n is not null && CallSiteAttributes.Contains(n));
+        if (marked is not null)
+            return $"its constructor '{type.Name}()' is marked [{marked.Substring(marked.LastIndexOf('.') + 1).Replace("Attribute", "")}], and the generated code calls it "
+                + "(Create(), model files, the trainer's replicas), where that would be a warning or an error; remove the attribute from that constructor";
         // and it must set every required member, which the generated code cannot
         if (!constructor.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "System.Diagnostics.CodeAnalysis.SetsRequiredMembersAttribute"))
         {
@@ -198,12 +209,31 @@ internal static class ModelParser
         return null;
     }
 
+    // The generated code names types as global::System.…: a type of that name in the global namespace would be found instead
+    // of the namespace. (One named RnnGen hides the attributes themselves: no model gets this far.)
+    private static string? HiddenNamespace(Compilation compilation) =>
+        compilation.GlobalNamespace.GetTypeMembers("System").Length > 0
+            ? "a type named 'System' in the global namespace hides the System namespace, which the generated code names as 'global::System'; "
+              + "move that type into a namespace or rename it"
+            : null;
+
+    // Attributes that make a call to the constructor a diagnostic at the call site.
+    private static readonly string[] CallSiteAttributes =
+    {
+        "System.ObsoleteAttribute",
+        "System.Diagnostics.CodeAnalysis.ExperimentalAttribute",
+        "System.Diagnostics.CodeAnalysis.RequiresUnreferencedCodeAttribute",
+        "System.Diagnostics.CodeAnalysis.RequiresDynamicCodeAttribute",
+        "System.Diagnostics.CodeAnalysis.RequiresAssemblyFilesAttribute",
+    };
+
     private static bool HasPrimaryConstructor(INamedTypeSymbol type) =>
         type.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is ClassDeclarationSyntax { ParameterList: not null });
 
-    // A name as a C# identifier: a reserved keyword is escaped with @ (a class named @class).
+    // A name as a C# identifier: a keyword is escaped with @ (a class named @class), a contextual one too (a class named
+    // record would start a record declaration in a member's return type; @ is allowed before any identifier).
     private static string Identifier(string name) =>
-        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
     // The namespace's names, outermost first (none for the global namespace).
     private static List<string> NamespaceParts(INamespaceSymbol? ns)

@@ -43,6 +43,9 @@ internal static class NameClashes
         foreach (var member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
+            // an explicit implementation of one of RnnGen's interfaces, which the generated code implements
+            if (ExplicitlyImplemented(member) is { } implemented && implemented.ContainingType.ContainingNamespace.ToDisplayString() == "RnnGen")
+                return $"it implements '{implemented.ContainingType.Name}.{implemented.Name}' itself, which the generated code implements; remove yours";
             if (member.IsImplicitlyDeclared || !declared.Names.Contains(member.Name) || IsAccessor(member))
                 continue;
             if (member is IMethodSymbol method && declared.IsOverloadable(method) && !declared.CouldTakeAHelpersCall(method))
@@ -69,6 +72,14 @@ internal static class NameClashes
         return null;
     }
 
+    private static ISymbol? ExplicitlyImplemented(ISymbol member) => member switch
+    {
+        IMethodSymbol m => m.ExplicitInterfaceImplementations.FirstOrDefault(),
+        IPropertySymbol p => p.ExplicitInterfaceImplementations.FirstOrDefault(),
+        IEventSymbol e => e.ExplicitInterfaceImplementations.FirstOrDefault(),
+        _ => null,
+    };
+
     private static bool IsAccessor(ISymbol member) =>
         member is IMethodSymbol { MethodKind: not (MethodKind.Ordinary or MethodKind.DeclareMethod) };
 
@@ -81,17 +92,34 @@ internal static class NameClashes
     {
         public readonly HashSet<string> Names = new();
         public readonly Dictionary<string, List<string>> Methods = new();
-        // methods the generated code declares for its own use (not public), with their overloads' parameter counts
-        public readonly Dictionary<string, HashSet<int>> Helpers = new();
+        // methods the generated code declares for its own use (not public), with their overloads' parameter counts and
+        // numbers of type parameters (the generated calls to a generic helper give its type arguments: Cell<L>(…))
+        public readonly Dictionary<string, HashSet<(int Parameters, int Arity)>> Helpers = new();
 
         /// <summary>
         /// Whether a user's method named like a helper could be chosen for one of the generated calls to it: a method with
-        /// as many parameters (none of them params) and no type parameters is a candidate C# may prefer, so it is refused
-        /// whatever its parameter types; one with another count, or generic, can never be taken.
+        /// as many parameters (or optional or params ones) is a candidate C# may prefer, so it is refused whatever its
+        /// parameter types — when it can take the call's type arguments: as many as a generic helper's, or, for a call
+        /// without any, none or only ones inferred from its parameters. One with another count can never be taken.
         /// </summary>
-        public bool CouldTakeAHelpersCall(IMethodSymbol method) =>
-            Helpers.TryGetValue(method.Name, out var counts) && method.Arity == 0
-            && (counts.Contains(method.Parameters.Length) || method.Parameters.Any(p => p.IsParams || p.IsOptional));
+        public bool CouldTakeAHelpersCall(IMethodSymbol method)
+        {
+            if (!Helpers.TryGetValue(method.Name, out var overloads))
+                return false;
+            bool anyCount = method.Parameters.Any(p => p.IsParams || p.IsOptional);
+            bool inferred = method.TypeParameters.All(t => method.Parameters.Any(p => Mentions(p.Type, t)));
+            return overloads.Any(h => (anyCount || h.Parameters == method.Parameters.Length)
+                && (h.Arity == method.Arity || h.Arity == 0 && inferred));
+        }
+
+        private static bool Mentions(ITypeSymbol type, ITypeParameterSymbol parameter) => type switch
+        {
+            ITypeParameterSymbol t => SymbolEqualityComparer.Default.Equals(t, parameter),
+            IArrayTypeSymbol a => Mentions(a.ElementType, parameter),
+            IPointerTypeSymbol p => Mentions(p.PointedAtType, parameter),
+            INamedTypeSymbol n => n.TypeArguments.Any(a => Mentions(a, parameter)),
+            _ => false,
+        };
 
         /// <summary>A user's method beside generated ones of its name: an overload, unless one of them has its parameters.</summary>
         public bool IsOverloadable(IMethodSymbol method) =>
@@ -130,9 +158,9 @@ internal static class NameClashes
                     signatures.Add(Signature(method));
                     if (!method.Modifiers.Any(m => m.IsKind(SyntaxKind.PublicKeyword)))
                     {
-                        if (!declared.Helpers.TryGetValue(name, out var counts))
-                            declared.Helpers[name] = counts = new HashSet<int>();
-                        counts.Add(method.ParameterList.Parameters.Count);
+                        if (!declared.Helpers.TryGetValue(name, out var overloads))
+                            declared.Helpers[name] = overloads = new HashSet<(int, int)>();
+                        overloads.Add((method.ParameterList.Parameters.Count, method.TypeParameterList?.Parameters.Count ?? 0));
                     }
                     break;
                 case BaseTypeDeclarationSyntax nested:
@@ -153,17 +181,27 @@ internal static class NameClashes
     // parameters and the parameters' types, and by whether a parameter is passed by reference but not how (ref, out, in and
     // ref readonly cannot tell two overloads apart). The generated code names types in full (global::…), a symbol as C#
     // shows it; the model's own nested types (State, Tape) stay short on both sides.
+    // A method's own type parameters are written by position (!!0, !!1), as C# compares them: Cell<L>(L pre) and
+    // Cell<T>(T pre) have the same signature.
     private static string Signature(MethodDeclarationSyntax method) =>
         $"`{method.TypeParameterList?.Parameters.Count ?? 0} " + string.Join(", ", method.ParameterList.Parameters.Select(p =>
             (p.Modifiers.Any(m => m.IsKind(SyntaxKind.RefKeyword) || m.IsKind(SyntaxKind.OutKeyword) || m.IsKind(SyntaxKind.InKeyword)) ? "ref " : "")
             + (p.Modifiers.Any(m => m.IsKind(SyntaxKind.ParamsKeyword)) ? "params " : "")
-            + (p.Type?.ToString() ?? "").Replace("global::", "").Replace(" ", "")));
+            + ByPosition((p.Type?.ToString() ?? "").Replace("global::", "").Replace(" ", ""),
+                method.TypeParameterList?.Parameters.Select(t => t.Identifier.ValueText).ToList() ?? new List<string>())));
 
     private static string Signature(IMethodSymbol method) =>
         $"`{method.Arity} " + string.Join(", ", method.Parameters.Select(p =>
             (p.RefKind != RefKind.None ? "ref " : "")
             + (p.IsParams ? "params " : "")
-            + TypeText(p.Type)));
+            + ByPosition(TypeText(p.Type), method.TypeParameters.Select(t => t.Name).ToList())));
+
+    private static string ByPosition(string type, List<string> typeParameters)
+    {
+        for (int i = 0; i < typeParameters.Count; i++)
+            type = System.Text.RegularExpressions.Regex.Replace(type, $@"(?<![\w.@]){System.Text.RegularExpressions.Regex.Escape(typeParameters[i])}(?!\w)", "!!" + i);
+        return type;
+    }
 
     private static string TypeText(ITypeSymbol type)
     {

@@ -32,12 +32,19 @@ internal readonly record struct Vector(string Name, string Description);
 /// </summary>
 internal abstract class CellEmitter
 {
-    public static CellEmitter For(ModelSpec spec) => spec.Cell switch
+    public static CellEmitter For(ModelSpec spec)
     {
-        CellKind.Lstm => new LstmCell(),
-        CellKind.Gru => new GruCell(),
-        _ => new RnnCell(spec.Activation),
-    };
+        CellEmitter cell = spec.Cell switch
+        {
+            CellKind.Lstm => new LstmCell(),
+            CellKind.Gru => new GruCell(),
+            _ => new RnnCell(spec.Activation),
+        };
+        cell._scalar = spec.IsDouble ? "double" : "float";
+        return cell;
+    }
+
+    private string _scalar = "float";
 
     /// <summary>Display name, e.g. "LSTM".</summary>
     public abstract string DisplayName { get; }
@@ -91,12 +98,14 @@ internal abstract class CellEmitter
     protected static string Gate(string buffer, int index) => $"{buffer}.Slice({index} * HiddenSize, HiddenSize)";
 
     /// <summary>
-    /// Declares one local per gate of a G·H-wide buffer: <c>var {prefix}{name} = buffer.Slice(k * HiddenSize, HiddenSize);</c>
-    /// for the k-th character of <paramref name="names"/>.
+    /// Declares one local per gate of a G·H-wide buffer: <c>ReadOnlySpan&lt;T&gt; {prefix}{name} = buffer.Slice(k * HiddenSize, HiddenSize);</c>
+    /// (a <c>Span</c> when the buffer is written) for the k-th character of <paramref name="names"/>. The generated code
+    /// names every type (no <c>var</c>, which a user's type of that name would take over).
     /// </summary>
-    protected static void GateSlices(SourceWriter w, string prefix, string buffer, string names)
+    protected void GateSlices(SourceWriter w, string prefix, string buffer, bool readOnly, string names)
     {
+        string type = $"global::System.{(readOnly ? "ReadOnlySpan" : "Span")}<{_scalar}>";
         for (int k = 0; k < names.Length; k++)
-            w.Line($"var {prefix}{names[k]} = {Gate(buffer, k)};");
+            w.Line($"{type} {prefix}{names[k]} = {Gate(buffer, k)};");
     }
 }

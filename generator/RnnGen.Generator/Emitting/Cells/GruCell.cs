@@ -42,8 +42,8 @@ internal sealed class GruCell : CellEmitter
     public override void EmitBufferSlices(SourceWriter w)
     {
         w.Line("// the gates' pre-activations: input part (W_i·x + b_i) and hidden part (W_h·h_prev + b_h)");
-        GateSlices(w, "gx", "gx", "RZN");
-        GateSlices(w, "gh", "gh", "RZN");
+        GateSlices(w, "gx", "gx", readOnly: true, "RZN");
+        GateSlices(w, "gh", "gh", readOnly: true, "RZN");
     }
 
     public override string BufferSums =>
@@ -52,20 +52,20 @@ internal sealed class GruCell : CellEmitter
     public override void EmitBackwardSlices(SourceWriter w)
     {
         w.Line("// the gradients of the gates' pre-activations, input and hidden parts");
-        GateSlices(w, "dgx", "dgx", "RZN");
-        GateSlices(w, "dgh", "dgh", "RZN");
+        GateSlices(w, "dgx", "dgx", readOnly: false, "RZN");
+        GateSlices(w, "dgh", "dgh", readOnly: false, "RZN");
     }
 
     public override void EmitBackward(SourceWriter w)
     {
-        w.Line("var vdh = L.Load(dh, j);");
-        w.Line("var vr = L.Load(r, j);");
-        w.Line("var vz = L.Load(z, j);");
-        w.Line("var vn = L.Load(n, j);");
+        w.Line("L vdh = L.Load(dh, j);");
+        w.Line("L vr = L.Load(r, j);");
+        w.Line("L vz = L.Load(z, j);");
+        w.Line("L vn = L.Load(n, j);");
         w.Line("L.Store(L.Load(dhPrev, j) + vdh * vz, dhPrev, j);                  // direct path: dh_prev += z ⊙ dh");
-        w.Line("var dzz = vdh * (L.Load(hPrev, j) - vn) * L.SigmoidSlope(vz);     // gate z: dz_z = dh ⊙ (h_prev − n) ⊙ σ'(z)");
-        w.Line("var dzn = (vdh - vdh * vz) * L.TanhSlope(vn);                    // gate n: dz_n = dh ⊙ (1 − z) ⊙ tanh'(n)");
-        w.Line("var dzr = dzn * L.Load(hn, j) * L.SigmoidSlope(vr);              // gate r: dz_r = dz_n ⊙ hn ⊙ σ'(r)");
+        w.Line("L dzz = vdh * (L.Load(hPrev, j) - vn) * L.SigmoidSlope(vz);       // gate z: dz_z = dh ⊙ (h_prev − n) ⊙ σ'(z)");
+        w.Line("L dzn = (vdh - vdh * vz) * L.TanhSlope(vn);                      // gate n: dz_n = dh ⊙ (1 − z) ⊙ tanh'(n)");
+        w.Line("L dzr = dzn * L.Load(hn, j) * L.SigmoidSlope(vr);                // gate r: dz_r = dz_n ⊙ hn ⊙ σ'(r)");
         w.Line("L.Store(dzr, dgxR, j);");
         w.Line("L.Store(dzr, dghR, j);");
         w.Line("L.Store(dzz, dgxZ, j);");

@@ -45,21 +45,21 @@ internal sealed class LstmCell : CellEmitter
     public override void EmitBufferSlices(SourceWriter w)
     {
         w.Line("// the pre-activations of the four gates");
-        GateSlices(w, "z", "gx", "ifgo");
+        GateSlices(w, "z", "gx", readOnly: true, "ifgo");
     }
 
     public override string BufferSums => $"new {Sums}(L.Load(zi, j), L.Load(zf, j), L.Load(zg, j), L.Load(zo, j))";
 
     public override void EmitBackward(SourceWriter w)
     {
-        w.Line("var vdh = L.Load(dh, j);");
-        w.Line("var vi = L.Load(i, j);");
-        w.Line("var vf = L.Load(f, j);");
-        w.Line("var vg = L.Load(g, j);");
-        w.Line("var vo = L.Load(o, j);");
-        w.Line("var vt = L.Load(tanhC, j);");
+        w.Line("L vdh = L.Load(dh, j);");
+        w.Line("L vi = L.Load(i, j);");
+        w.Line("L vf = L.Load(f, j);");
+        w.Line("L vg = L.Load(g, j);");
+        w.Line("L vo = L.Load(o, j);");
+        w.Line("L vt = L.Load(tanhC, j);");
         w.Line("L.Store(vdh * vt * L.SigmoidSlope(vo), dzo, j);               // gate o: dz_o = dh ⊙ tanh(c) ⊙ σ'(o)");
-        w.Line("var vdc = L.Load(dc, j) + vdh * vo * L.TanhSlope(vt);          // cell: dc += dh ⊙ o ⊙ tanh'(c)");
+        w.Line("L vdc = L.Load(dc, j) + vdh * vo * L.TanhSlope(vt);            // cell: dc += dh ⊙ o ⊙ tanh'(c)");
         w.Line("L.Store(vdc * vg * L.SigmoidSlope(vi), dzi, j);               // gate i: dz_i = dc ⊙ g ⊙ σ'(i)");
         w.Line("L.Store(vdc * L.Load(cPrev, j) * L.SigmoidSlope(vf), dzf, j); // gate f: dz_f = dc ⊙ c_prev ⊙ σ'(f)");
         w.Line("L.Store(vdc * vi * L.TanhSlope(vg), dzg, j);                  // gate g: dz_g = dc ⊙ i ⊙ tanh'(g)");
@@ -69,6 +69,6 @@ internal sealed class LstmCell : CellEmitter
     public override void EmitBackwardSlices(SourceWriter w)
     {
         w.Line("// the gradients of the four gates' pre-activations");
-        GateSlices(w, "dz", "dgx", "ifgo");
+        GateSlices(w, "dz", "dgx", readOnly: false, "ifgo");
     }
 }
