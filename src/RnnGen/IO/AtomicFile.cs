@@ -25,6 +25,8 @@ internal static class AtomicFile
             throw new DirectoryNotFoundException($"Cannot save '{path}': the folder '{folder}' does not exist.");
         if (Directory.Exists(target))
             throw new IOException($"Cannot save '{path}': it is a folder.");
+        if (SpecialFileKind(target) is { } kind)
+            throw new IOException($"Cannot save '{path}': it is a {kind}, not a regular file, and saving would replace it with one; save to a file.");
 
         // Hidden, recognisable, unique: ".model.safetensors.k3j2x1qa.tmp" (just ".k3j2x1qa.tmp" beside a very long name).
         string name = "." + Path.GetFileName(target) + "." + Path.GetRandomFileName() + ".tmp";
@@ -63,6 +65,43 @@ internal static class AtomicFile
             throw new IOException($"Cannot load '{path}': it is a folder, not a file.");
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize, options);
     }
+
+    /// <summary>
+    /// What <paramref name="path"/> is when it exists and is neither a regular file nor a folder — "device", "pipe (FIFO)",
+    /// "socket" — else null. The rename would put a regular file in its place (run as root, even over /dev/null). Asked
+    /// of Linux through statx(2), whose record is the same on every architecture; elsewhere, or when the call is missing,
+    /// nothing is known and null is returned.
+    /// </summary>
+    internal static string? SpecialFileKind(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+            return null;
+        var record = new byte[256];                  // struct statx
+        try
+        {
+            if (Statx(AtFdCwd, path, 0, StatxType, record) != 0)
+                return null;                          // missing (a new file), or not to be asked: the write says why
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+        int type = BitConverter.ToUInt16(record, 28) & 0xF000; // stx_mode's S_IFMT bits
+        return type switch
+        {
+            0x2000 or 0x6000 => "device",
+            0x1000 => "pipe (FIFO)",
+            0xC000 => "socket",
+            _ => null,                                 // a regular file, a folder (checked before), a link (followed)
+        };
+    }
+
+    private const int AtFdCwd = -100;
+    private const uint StatxType = 0x1;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "statx", SetLastError = true)]
+    private static extern int Statx(int directory, [System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path,
+        int flags, uint mask, byte[] record);
 
     private static void TryDelete(string path)
     {

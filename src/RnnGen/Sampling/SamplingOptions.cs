@@ -31,7 +31,8 @@ public sealed record SamplingOptions
     }
 
     /// <summary>
-    /// Keep only the <see cref="TopK"/> most likely tokens (ties go to the lowest token id). 0 (the default)
+    /// Keep only the <see cref="TopK"/> most likely tokens: exactly k of them, ties going to the lowest token id (Hugging
+    /// Face's <c>TopKLogitsWarper</c> keeps every token tied with the k-th, so it may keep more). 0 (the default)
     /// or a value ≥ the vocabulary size keeps every token. Must be ≥ 0.
     /// </summary>
     public int TopK

@@ -158,4 +158,26 @@ public class SafeTensorsAtomicSaveTests
         Assert.True(Directory.Exists(path));
         Assert.Equal(new[] { "model.safetensors" }, folder.Entries());
     }
+
+    // A pipe (or a device: run as root, a save to /dev/null replaced it with a regular file) is refused by name and left as
+    // it was; a regular file and a missing one are not special.
+    [Fact]
+    public void TargetThatIsAPipeIsRefusedAndLeftAlone()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var folder = new TempFolder();
+        string path = folder.File("model.safetensors");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path])) mkfifo.WaitForExit();
+        Assert.Equal("pipe (FIFO)", AtomicFile.SpecialFileKind(path));
+
+        var e = Assert.Throws<IOException>(() => SafeTensors.Save(new IoTinyF(), path));
+        Assert.Contains("it is a pipe (FIFO), not a regular file", e.Message);
+        Assert.Equal("pipe (FIFO)", AtomicFile.SpecialFileKind(path));
+        Assert.Equal(new[] { "model.safetensors" }, folder.Entries());
+
+        Assert.Equal("device", AtomicFile.SpecialFileKind("/dev/null"));
+        Assert.Null(AtomicFile.SpecialFileKind(folder.File("missing")));
+        File.WriteAllBytes(folder.File("plain"), [1]);
+        Assert.Null(AtomicFile.SpecialFileKind(folder.File("plain")));
+    }
 }
