@@ -63,6 +63,14 @@ public static class SafeTensorsMetadataKeys
     /// </summary>
     public const string CheckpointShuffle = "rnngen.checkpoint.shuffle";
 
+    /// <summary>A training checkpoint saved from a trainer: early stopping's best monitored loss so far, round-trip decimal
+    /// (<c>NaN</c>: no epoch yet).</summary>
+    public const string CheckpointBestLoss = "rnngen.checkpoint.best-loss";
+
+    /// <summary>A training checkpoint saved from a trainer: the epochs since that best loss, decimal (what
+    /// <see cref="TrainerOptions.Patience"/> counts).</summary>
+    public const string CheckpointEpochsSinceBest = "rnngen.checkpoint.epochs-since-best";
+
     /// <summary>
     /// Not RnnGen's: the Hugging Face convention <c>"format": "pt"</c>, which tells tools the tensors follow
     /// PyTorch conventions. Written unless the caller supplies its own <c>"format"</c>.

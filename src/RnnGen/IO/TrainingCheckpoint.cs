@@ -40,14 +40,15 @@ public static class TrainingCheckpoint
     public const string OptimizerStateTensor = "optimizer.state";
 
     /// <summary>
-    /// Saves <paramref name="trainer"/>'s model, optimizer and shuffle state to <paramref name="path"/>, atomically (the
-    /// previous file stays in place until the new one is complete on disk).
+    /// Saves <paramref name="trainer"/>'s model, optimizer, shuffle state and early stopping's best loss and epochs since
+    /// it to <paramref name="path"/>, atomically (the previous file stays in place until the new one is complete on disk).
     /// </summary>
-    /// <param name="trainer">The trainer; not running (its events are fine: they run between updates).</param>
+    /// <param name="trainer">The trainer; not running (its epoch events are fine: they run between epochs).</param>
     /// <param name="path">The file to create or replace (conventionally <c>*.safetensors</c>).</param>
     /// <param name="metadata">Your own <c>__metadata__</c> entries (an epoch, a vocabulary); keys must not start with <c>rnngen.</c>.</param>
     /// <exception cref="ArgumentException">A metadata key is reserved or a value is null.</exception>
-    /// <exception cref="InvalidOperationException">The trainer is running on another thread (from its events it is fine).
+    /// <exception cref="InvalidOperationException">The trainer is running on another thread (from its epoch events it is fine), or
+    /// this is one of its progress reports, halfway through an epoch, which the file could not resume.
     /// Called from outside its events, the save holds the trainer idle: a <c>Train</c> or <c>Evaluate</c> started on another
     /// thread meanwhile throws this too, as it does while another call runs.</exception>
     public static void Save<TModel, T>(SequenceTrainer<TModel, T> trainer, string path, IReadOnlyDictionary<string, string>? metadata = null)
@@ -57,14 +58,18 @@ public static class TrainingCheckpoint
         ArgumentNullException.ThrowIfNull(trainer);
         if (trainer.RunningOnThisThread)
         {
-            // from one of its events: the call is between updates, and nothing else can start until the event returns
-            Write(trainer.Model, trainer.Optimizer, path, metadata, trainer.ShuffleState);
+            // from one of its epoch events: the call is between epochs, and nothing else can start until the event returns;
+            // from a progress report it is halfway through an epoch, whose order, windows and lane states the file cannot hold
+            if (!trainer.InEpochEvents)
+                throw new InvalidOperationException("A checkpoint saved from a progress report, halfway through an epoch, would not resume it (the file " +
+                    "holds no position in the epoch): save it from EpochCompleted or BestModelFound, or after Train returns.");
+            Write(trainer.Model, trainer.Optimizer, path, metadata, TrainerPart.Of(trainer));
             return;
         }
         // otherwise the trainer is held idle for the whole save, so that no Train starts halfway through it
         trainer.WhileIdle(() =>
         {
-            Write(trainer.Model, trainer.Optimizer, path, metadata, trainer.ShuffleState);
+            Write(trainer.Model, trainer.Optimizer, path, metadata, TrainerPart.Of(trainer));
             return true;
         }, "The trainer is running on another thread: save its checkpoint from its events (EpochCompleted, BestModelFound), which run between updates, or after Train returns.");
     }
@@ -81,7 +86,7 @@ public static class TrainingCheckpoint
     public static void Save<TModel, T>(TModel model, Optimizer<T> optimizer, string path, IReadOnlyDictionary<string, string>? metadata = null)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Write(model, optimizer, path, metadata, shuffle: null);
+        Write(model, optimizer, path, metadata, trainer: null);
 
     /// <summary>
     /// Loads a checkpoint into <paramref name="trainer"/>'s model, optimizer and shuffle state, so that its next
@@ -101,8 +106,11 @@ public static class TrainingCheckpoint
         ArgumentException.ThrowIfNullOrEmpty(path);
         return trainer.WhileIdle(() =>
         {
-            var (metadata, shuffle) = Read(trainer.Model, trainer.Optimizer, path);
+            var (metadata, shuffle, earlyStopping) = Read(trainer.Model, trainer.Optimizer, path);
             if (shuffle is { } state) trainer.RestoreShuffle(state);
+            // early stopping continues from the file's best loss, or starts afresh from a file without one (another point)
+            var (bestLoss, sinceBest) = earlyStopping ?? (double.NaN, 0);
+            trainer.RestoreEarlyStopping(bestLoss, sinceBest);
             return metadata;
         });
     }
@@ -126,7 +134,16 @@ public static class TrainingCheckpoint
 
     // ---------------------------------------------------------------- the file
 
-    private static void Write<TModel, T>(TModel model, Optimizer<T> optimizer, string path, IReadOnlyDictionary<string, string>? metadata, ulong[]? shuffle)
+    /// <summary>What a checkpoint saved from a trainer adds: its shuffle, and early stopping's best loss and epochs since it.</summary>
+    private readonly record struct TrainerPart(ulong[] Shuffle, double BestLoss, int EpochsSinceBest)
+    {
+        public static TrainerPart Of<TModel, T>(SequenceTrainer<TModel, T> trainer)
+            where TModel : class, IRecurrentModel<TModel, T>
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            new(trainer.ShuffleState, trainer.EarlyStopping.BestLoss, trainer.EarlyStopping.EpochsSinceBest);
+    }
+
+    private static void Write<TModel, T>(TModel model, Optimizer<T> optimizer, string path, IReadOnlyDictionary<string, string>? metadata, TrainerPart? trainer)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -140,8 +157,12 @@ public static class TrainingCheckpoint
             new(SafeTensorsMetadataKeys.CheckpointSteps, optimizer.StepCount.ToString(CultureInfo.InvariantCulture)),
             new(SafeTensorsMetadataKeys.CheckpointLearningRate, optimizer.LearningRate.ToString("R", CultureInfo.InvariantCulture)),
         };
-        if (shuffle is not null)
-            entries.Add(new(SafeTensorsMetadataKeys.CheckpointShuffle, string.Join(",", shuffle.Select(w => w.ToString("x16", CultureInfo.InvariantCulture)))));
+        if (trainer is { } part)
+        {
+            entries.Add(new(SafeTensorsMetadataKeys.CheckpointShuffle, string.Join(",", part.Shuffle.Select(w => w.ToString("x16", CultureInfo.InvariantCulture)))));
+            entries.Add(new(SafeTensorsMetadataKeys.CheckpointBestLoss, part.BestLoss.ToString("R", CultureInfo.InvariantCulture)));
+            entries.Add(new(SafeTensorsMetadataKeys.CheckpointEpochsSinceBest, part.EpochsSinceBest.ToString(CultureInfo.InvariantCulture)));
+        }
         byte[] header = SafeTensors.BuildHeader(model, metadata, new SafeTensors.Extras(entries, StateTensors(optimizer)));
         AtomicFile.Write(path, stream =>
         {
@@ -160,7 +181,8 @@ public static class TrainingCheckpoint
     /// Reads and checks everything, then sets the model and the optimizer; returns the file's metadata and shuffle state
     /// (for a trainer). Nothing is changed unless all of it fits.
     /// </summary>
-    private static (IReadOnlyDictionary<string, string> Metadata, SeededRandom? Shuffle) Read<TModel, T>(TModel model, Optimizer<T> optimizer, string path)
+    private static (IReadOnlyDictionary<string, string> Metadata, SeededRandom? Shuffle, (double BestLoss, int EpochsSinceBest)? EarlyStopping) Read<TModel, T>(
+        TModel model, Optimizer<T> optimizer, string path)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -170,6 +192,7 @@ public static class TrainingCheckpoint
         long steps = 0;
         double learningRate = 0;
         SeededRandom? shuffle = null;
+        (double, int)? earlyStopping = null;
         IReadOnlyDictionary<string, string>? metadata = null;
 
         IReadOnlyList<ParameterTensor> Expect(SafeTensorsHeader header, FileContext ctx)
@@ -190,6 +213,15 @@ public static class TrainingCheckpoint
                 if (parsed.Length != 4 || parsed.Any(w => w is null) || parsed.All(w => w == 0))
                     throw ctx.Fail($"the metadata '{SafeTensorsMetadataKeys.CheckpointShuffle}' is '{words}', not four hexadecimal 64-bit words (not all zero): the file is damaged.");
                 shuffle = SeededRandom.FromWords(parsed[0]!.Value, parsed[1]!.Value, parsed[2]!.Value, parsed[3]!.Value);
+            }
+            if (metadata.ContainsKey(SafeTensorsMetadataKeys.CheckpointBestLoss) || metadata.ContainsKey(SafeTensorsMetadataKeys.CheckpointEpochsSinceBest))
+            {
+                // a best loss of NaN: none yet (a finite or +∞ one is compared with the next epochs')
+                double bestLoss = Number<double>(SafeTensorsMetadataKeys.CheckpointBestLoss,
+                    s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && !double.IsNegativeInfinity(v) ? v : null);
+                int sinceBest = Number<int>(SafeTensorsMetadataKeys.CheckpointEpochsSinceBest,
+                    s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null);
+                earlyStopping = (bestLoss, sinceBest);
             }
             // the optimizer's state buffers: as many as the optimizer given keeps (SGD with or without momentum, Adam with or without amsgrad)
             // (a state tensor of another rank is reported with its shape by the tensor checks that follow)
@@ -213,7 +245,7 @@ public static class TrainingCheckpoint
         values.AsSpan(model.Parameters.Length).CopyTo(optimizer.State);
         optimizer.StepCount = steps;
         optimizer.LearningRate = learningRate;
-        return (metadata!, shuffle);
+        return (metadata!, shuffle, earlyStopping);
     }
 
     private static void CheckFits<TModel, T>(TModel model, Optimizer<T> optimizer)

@@ -129,6 +129,29 @@ public sealed class SequenceTrainer<TModel, T>
         }
     }
 
+    // Early stopping's memory, continued across Train calls as the shuffle is, and kept in checkpoints saved from the trainer:
+    // the best monitored loss so far (NaN: none yet), the epochs since it, and, with RestoreBestParameters, that epoch's
+    // parameters when this trainer trained it (not after a checkpoint's load: the file holds the last parameters).
+    private double _bestLoss = double.NaN;
+    private int _epochsSinceBest;
+    private T[]? _bestParameters;
+    private bool _bestParametersHeld;
+
+    /// <summary>Early stopping's state, for a checkpoint: the best monitored loss so far (NaN: none) and the epochs since it.</summary>
+    internal (double BestLoss, int EpochsSinceBest) EarlyStopping => (_bestLoss, _epochsSinceBest);
+
+    /// <summary>Sets early stopping's state from a checkpoint; for a caller inside <see cref="WhileIdle"/>.</summary>
+    internal void RestoreEarlyStopping(double bestLoss, int epochsSinceBest)
+    {
+        _bestLoss = bestLoss;
+        _epochsSinceBest = epochsSinceBest;
+        _bestParametersHeld = false;
+    }
+
+    /// <summary>Whether the training thread is in <see cref="EpochCompleted"/> or <see cref="BestModelFound"/> (between
+    /// epochs: a checkpoint saved there resumes exactly; one saved from a progress report, halfway through an epoch, would not).</summary>
+    internal bool InEpochEvents { get; private set; }
+
     /// <summary>Raised after every epoch, once the validation pass (if any) is done.</summary>
     public event Action<EpochSummary>? EpochCompleted;
 
@@ -175,7 +198,9 @@ public sealed class SequenceTrainer<TModel, T>
                 "InitializeParameters(seed). (A model file may store such values; training cannot repair them.)");
         // a window longer than every sequence changes nothing but the size of the tapes: cap it by the data
         int window = Math.Min(Options.WindowLength ?? int.MaxValue, Math.Max(trainShape.MaxSteps, validationShape?.MaxSteps ?? 0));
-        int lanes = Math.Min(Options.BatchSize, Math.Max(trainShape.Count, validationShape?.Count ?? 0));
+        // the lanes of a training batch (validation runs in batches of as many): the validation data never changes how the
+        // training windows run (a batch of one lane runs as the layer pipeline, whatever the size of the validation set)
+        int lanes = Math.Min(Options.BatchSize, trainShape.Count);
 
         Enter();
         try
@@ -371,7 +396,6 @@ public sealed class SequenceTrainer<TModel, T>
         private readonly CancellationToken _cancellationToken;
         private readonly int _window;
         private readonly int[] _order;
-        private readonly T[]? _bestParameters;
         private readonly Stopwatch _clock = Stopwatch.StartNew();      // the whole run
         private readonly Stopwatch _trainingClock = new();              // training windows only (for the token rate)
 
@@ -396,7 +420,6 @@ public sealed class SequenceTrainer<TModel, T>
             _cancellationToken = cancellationToken;
             _window = window;
             _order = new int[shape.Count];
-            _bestParameters = _options.RestoreBestParameters ? new T[trainer.Model.Parameters.Length] : null;
             _plannedTokens = shape.TotalSteps * _options.Epochs;
         }
 
@@ -415,8 +438,9 @@ public sealed class SequenceTrainer<TModel, T>
         private TrainingResult TrainEpochs()
         {
             var epochs = new List<EpochSummary>(Math.Min(_options.Epochs, 1024)); // Epochs may be "until cancelled" (int.MaxValue)
-            double best = double.NaN;
-            int bestEpoch = 0, sinceBest = 0;
+            // early stopping continues from the trainer's earlier calls (or the checkpoint it loaded)
+            double best = _trainer._bestLoss;
+            int bestEpoch = 0, sinceBest = _trainer._epochsSinceBest;
             bool stoppedEarly = false;
 
             for (_epoch = 1; _epoch <= _options.Epochs; _epoch++)
@@ -428,7 +452,7 @@ public sealed class SequenceTrainer<TModel, T>
                     : _trainer.EvaluateWith(_runner, _validation, _validation.Count, _cancellationToken);
 
                 double monitored = validationMetrics?.Loss ?? trainingMetrics.Loss;
-                bool isBest = double.IsFinite(monitored) && (bestEpoch == 0 || monitored < best - _options.MinImprovement);
+                bool isBest = double.IsFinite(monitored) && (double.IsNaN(best) || monitored < best - _options.MinImprovement);
                 var summary = new EpochSummary(_epoch, trainingMetrics, validationMetrics, _epochSteps, _epochSkipped,
                     _trainer.Optimizer.LearningRate, _clock.Elapsed, isBest);
                 epochs.Add(summary);
@@ -438,18 +462,32 @@ public sealed class SequenceTrainer<TModel, T>
                     best = monitored;
                     bestEpoch = _epoch;
                     sinceBest = 0;
-                    if (_bestParameters is not null) _trainer.Model.Parameters.CopyTo(_bestParameters);
+                    if (_options.RestoreBestParameters)
+                    {
+                        _trainer.Model.Parameters.CopyTo(_trainer._bestParameters ??= new T[_trainer.Model.Parameters.Length]);
+                        _trainer._bestParametersHeld = true;
+                    }
                 }
                 else
                 {
                     sinceBest++;
                 }
+                _trainer._bestLoss = best;
+                _trainer._epochsSinceBest = sinceBest;
 
                 RefreshModel();
                 if (_trainer.EpochCompleted is not null || (isBest && _trainer.BestModelFound is not null))
                 {
-                    _trainer.EpochCompleted?.Invoke(summary);
-                    if (isBest) _trainer.BestModelFound?.Invoke(summary);
+                    _trainer.InEpochEvents = true;
+                    try
+                    {
+                        _trainer.EpochCompleted?.Invoke(summary);
+                        if (isBest) _trainer.BestModelFound?.Invoke(summary);
+                    }
+                    finally
+                    {
+                        _trainer.InEpochEvents = false;
+                    }
                     _runner.ParametersUpdated(); // a handler may have written the parameters: the replicas copy them again
                 }
 
@@ -461,9 +499,10 @@ public sealed class SequenceTrainer<TModel, T>
             }
 
             bool restored = false;
-            if (_bestParameters is not null && bestEpoch != 0 && bestEpoch != epochs.Count)
+            // the best parameters this trainer has trained, unless the model holds them already (the last epoch was the best)
+            if (_options.RestoreBestParameters && _trainer._bestParametersHeld && !epochs[^1].IsBest)
             {
-                _bestParameters.CopyTo(_trainer.Model.Parameters);
+                _trainer._bestParameters!.CopyTo(_trainer.Model.Parameters);
                 _runner.ParametersUpdated();
                 _runner.RefreshMaster();
                 restored = true;
@@ -620,11 +659,17 @@ public sealed class SequenceTrainer<TModel, T>
         private void CountStep(double loss, bool parametersFinite)
         {
             if (!parametersFinite)
+            {
+                Optimizer<T> optimizer = _trainer.Optimizer;
+                double? epsilon = optimizer switch { Adam<T> a => a.Epsilon, RmsProp<T> r => r.Epsilon, Adagrad<T> g => g.Epsilon, _ => null };
+                string cause = epsilon == 0
+                    ? $"{optimizer.GetType().Name.Split('`')[0]}'s epsilon is 0, which divides 0 by 0 where a gradient is 0: give it a small positive epsilon"
+                    : $"the learning rate {optimizer.LearningRate:G4} took the parameters beyond what {typeof(T).Name} holds: lower it, or clip the gradients (TrainerOptions.ClipGradientNorm)";
                 throw new InvalidOperationException(
                     $"Epoch {_epoch}, window {_windowInEpoch}: the update made parameters NaN or infinite although the loss ({loss:G4}) and " +
-                    $"the gradients were finite, so the optimizer's settings cannot work (learning rate {_trainer.Optimizer.LearningRate:G4}; a " +
-                    "zero epsilon divides 0 by 0 where a gradient is 0). The parameters are lost: load them again from a model file " +
-                    "or a checkpoint, or initialize the model again, and change the optimizer's settings.");
+                    $"the gradients were finite, so the optimizer's settings cannot work ({cause}). The parameters are lost: load them again " +
+                    "from a model file or a checkpoint, or initialize the model again, and change the optimizer's settings.");
+            }
             _steps++;
             _epochSteps++;
         }

@@ -106,6 +106,76 @@ public class TrainingCheckpointTests
         Assert.Equal(Bits(straight.Parameters), Bits(resumed.Parameters));
     }
 
+    // Early stopping resumes too: the file holds the best monitored loss and the epochs since it, so the resumed run raises
+    // BestModelFound on the epochs the uninterrupted one did and stops where it stopped (a resumed trainer called its first
+    // epoch the best whatever its loss, and a BestModelFound handler overwrote the best file with a worse model).
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void EarlyStopping_ResumesFromTheCheckpoint(int savedAfter)
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("run.safetensors");
+        var validation = TaskData.Echo<float>(9, 13, vocabulary: 6, delay: 2, seed: 5);
+        // a large constant step: the validation loss goes up and down, so that improvements, misses and the stop all occur
+        TrainerOptions Stopping(int epochs) => new() { Epochs = epochs, BatchSize = 6, WindowLength = 4, WorkerCount = 2, Seed = 7, Patience = 3 };
+        Optimizer<float> Fast() => new Adam<float>(SmallRnn.ParameterCount, learningRate: 0.08);
+
+        var straight = NewModel();
+        var straightTrainer = SequenceTrainer.Create(straight, Fast(), Stopping(15));
+        var bestStraight = new List<int>();
+        straightTrainer.BestModelFound += e => bestStraight.Add(e.Epoch);
+        TrainingResult all = straightTrainer.Train(Data, validation);
+        string losses = string.Join(" ", all.Epochs.Select(e => $"{e.MonitoredLoss:F4}{(e.IsBest ? "*" : "")}"));
+        Assert.True(all.StoppedEarly, losses);                          // the case is meant to reach the stop
+        Assert.True(all.Epochs.Count > savedAfter + 1, losses);
+        Assert.Contains(all.Epochs.Skip(1), e => !e.IsBest);            // and a miss before it
+
+        var first = NewModel();
+        var firstTrainer = SequenceTrainer.Create(first, Fast(), Stopping(savedAfter));
+        var best = new List<int>();
+        firstTrainer.BestModelFound += e => best.Add(e.Epoch);
+        firstTrainer.EpochCompleted += e => { if (e.Epoch == savedAfter) TrainingCheckpoint.Save(firstTrainer, path); };
+        firstTrainer.Train(Data, validation);
+
+        var resumed = new SmallRnn();
+        var resumedTrainer = SequenceTrainer.Create(resumed, Fast(), Stopping(15 - savedAfter));
+        resumedTrainer.BestModelFound += e => best.Add(savedAfter + e.Epoch);
+        TrainingCheckpoint.Load(resumedTrainer, path);
+        TrainingResult rest = resumedTrainer.Train(Data, validation);
+
+        Assert.Equal(bestStraight, best);
+        Assert.Equal(all.StoppedEarly, rest.StoppedEarly);
+        Assert.Equal(all.Epochs.Count, savedAfter + rest.Epochs.Count);
+        Assert.Equal(all.BestLoss, rest.BestLoss);
+        Assert.Equal(Bits(straight.Parameters), Bits(resumed.Parameters));
+    }
+
+    // A checkpoint saved from a progress report, halfway through an epoch, could not resume it: refused, nothing written.
+    [Fact]
+    public void ASaveFromAProgressReport_IsRefused()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("halfway.safetensors");
+        var trainer = SequenceTrainer.Create(NewModel(), Optimizer("adam"), Options(1));
+        Exception? refused = null;
+        var progress = new SynchronousProgress<TrainingProgress>(p =>
+        {
+            if (p.Window == 2 && refused is null)
+                refused = Record.Exception(() => TrainingCheckpoint.Save(trainer, path));
+        });
+        trainer.Train(Data, progress: progress);
+        Assert.IsType<InvalidOperationException>(refused);
+        Assert.Contains("from EpochCompleted or BestModelFound, or after Train returns", refused!.Message);
+        Assert.False(File.Exists(path));
+    }
+
+    private sealed class SynchronousProgress<TValue>(Action<TValue> report) : IProgress<TValue>
+    {
+        public void Report(TValue value) => report(value);
+    }
+
     // a save from outside the trainer's events holds it idle until the file is written: a Train started meanwhile is
     // refused instead of changing the parameters halfway through the save (here the save is held inside, reading metadata)
     [Fact]

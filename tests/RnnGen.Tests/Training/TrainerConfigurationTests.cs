@@ -188,11 +188,52 @@ public class TrainerConfigurationTests
         Assert.Equal(TModel.Info.LayerCount > 1, trainer.LastRunner!.Pipelined); // the two-layer model takes the layer pipeline
         Assert.Contains("the update made parameters NaN or infinite although the loss", e.Message);
         Assert.Contains("The parameters are lost", e.Message);
+        Assert.Contains("Adam's epsilon is 0, which divides 0 by 0 where a gradient is 0", e.Message);
         // and the model runs on them: its Step shows the loss instead of the old weights
         var output = new float[TModel.Info.OutputWidth];
         var state = model.CreateState();
         model.Step(3, state, output);                              // token 3's column got a zero gradient: 0 / 0
         Assert.Contains(output, float.IsNaN);
+    }
+
+    // The validation set never changes how training runs: one training stream with BatchSize 16 and a validation set of four
+    // streams still trains as the layer pipeline, to the bits of the same run without validation (it switched the pipeline
+    // off: the runner was sized for the larger of the two sets).
+    [Fact]
+    public void AValidationSetOfMoreSequences_DoesNotChangeTheTraining()
+    {
+        int[] corpus = [.. Enumerable.Range(0, 300).Select(i => (i * 7 + i / 5) % RnnGen.Tests.Models.LstmFTokens.InputSize)];
+        var training = SequenceDataset<float>.FromTokenStream(corpus.AsMemory(0, 200), 1);
+        var validation = SequenceDataset<float>.FromTokenStream(corpus.AsMemory(200), 4);
+        float[] Train(ISequenceDataset<float>? validating, out bool pipelined)
+        {
+            var model = new RnnGen.Tests.Models.LstmFTokens();
+            model.InitializeParameters(3);
+            var trainer = SequenceTrainer.Create(model, new Adam<float>(model.Parameters.Length, learningRate: 0.01),
+                new TrainerOptions { Epochs = 2, BatchSize = 16, WindowLength = 10, WorkerCount = 2 });
+            trainer.Train(training, validating);
+            pipelined = trainer.LastRunner!.Pipelined;
+            return model.Parameters.ToArray();
+        }
+        float[] alone = Train(null, out bool pipelinedAlone);
+        float[] validated = Train(validation, out bool pipelinedValidated);
+        Assert.True(pipelinedAlone);
+        Assert.True(pipelinedValidated);
+        Assert.Equal(alone, validated);
+    }
+
+    // A learning rate too large for the model's precision (1e39 is ∞ in float): the message blames the rate, not epsilon.
+    [Fact]
+    public void AnUpdateBeyondThePrecision_BlamesTheLearningRate()
+    {
+        var model = new SmallRnn();
+        model.InitializeParameters(1);
+        var trainer = SequenceTrainer.Create(model, new RmsProp<float>(SmallRnn.Info.ParameterCount, learningRate: 1e39),
+            new TrainerOptions { Epochs = 1, BatchSize = 1, WorkerCount = 1 });
+        var data = new SequenceDataset<float>([TrainingSequence<float>.FromTokens(new[] { 0, 1, 0, 1 }, new[] { 1, 0, 1, 0 })]);
+        var e = Assert.Throws<InvalidOperationException>(() => trainer.Train(data));
+        Assert.Contains("the learning rate 1E+39 took the parameters beyond what Single holds: lower it", e.Message);
+        Assert.DoesNotContain("epsilon", e.Message);
     }
 
     // Without WindowLength every sequence is one window: a tape that cannot exist is refused naming the option to set.

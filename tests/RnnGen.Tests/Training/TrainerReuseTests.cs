@@ -116,6 +116,61 @@ public class TrainerReuseTests
         Assert.NotEqual(repeated.Parameters.ToArray(), single.Parameters.ToArray());
     }
 
+    // Early stopping continues across calls too: calls of one epoch raise BestModelFound on the epochs one call of several
+    // does and stop where it stops (each call's first epoch was "the best", whatever its loss); and RestoreBestParameters
+    // puts back the best parameters of an earlier call when a later one misses.
+    [Fact]
+    public void CallsOfOneEpoch_StopEarlyAsOneCallOfSeveral()
+    {
+        TrainerOptions Stopping(int epochs, bool restore = false) => new()
+        {
+            Epochs = epochs, BatchSize = 6, WindowLength = 5, WorkerCount = 2, Seed = 11, Patience = 3, RestoreBestParameters = restore,
+        };
+        SequenceDataset<float> validation = TaskData.Echo<float>(9, 12, vocabulary: 6, delay: 1, seed: 8);
+        Adam<float> Fast() => new(SmallRnn.ParameterCount, learningRate: 0.08);
+
+        var whole = new SmallRnn();
+        whole.InitializeParameters(5);
+        var wholeTrainer = SequenceTrainer.Create(whole, Fast(), Stopping(20));
+        var bestWhole = new List<int>();
+        wholeTrainer.BestModelFound += e => bestWhole.Add(e.Epoch);
+        TrainingResult all = wholeTrainer.Train(Echo(20), validation);
+        Assert.True(all.StoppedEarly);
+        Assert.Contains(all.Epochs.Skip(1), e => e.IsBest);             // improvements after the first epoch, and a stop
+        Assert.False(all.Epochs[^1].IsBest);
+
+        var single = new SmallRnn();
+        single.InitializeParameters(5);
+        var one = SequenceTrainer.Create(single, Fast(), Stopping(1));
+        var best = new List<int>();
+        int epoch = 0;
+        one.BestModelFound += e => best.Add(epoch);
+        TrainingResult last = null!;
+        var losses = new List<double>();
+        for (epoch = 1; epoch <= all.Epochs.Count; epoch++)
+        {
+            last = one.Train(Echo(20), validation);
+            losses.Add(last.Epochs[0].MonitoredLoss);
+        }
+        Assert.Equal(bestWhole, best);
+        Assert.Equal(all.Epochs.Select(e => e.MonitoredLoss), losses);
+        Assert.Equal(all.BestLoss, last.BestLoss);
+        Assert.Equal(0, last.BestEpoch);                                 // the best was an earlier call's
+        Assert.Equal(whole.Parameters.ToArray(), single.Parameters.ToArray());
+
+        // with RestoreBestParameters: the first call that misses puts back the best call's parameters
+        var restoring = new SmallRnn();
+        restoring.InitializeParameters(5);
+        var trainer = SequenceTrainer.Create(restoring, Fast(), Stopping(1, restore: true));
+        float[]? bestParameters = null;
+        trainer.BestModelFound += _ => bestParameters = restoring.Parameters.ToArray();
+        TrainingResult call;
+        do call = trainer.Train(Echo(20), validation);
+        while (call.Epochs[0].IsBest);
+        Assert.True(call.RestoredBest);
+        Assert.Equal(bestParameters, restoring.Parameters.ToArray());
+    }
+
     // Parameters written by an epoch handler (with ParametersChanged) reach every lockstep group of the next window, with
     // validation data as without: the validation pass had brought the replicas up to date, and nothing marked them stale.
     [Fact]
