@@ -371,7 +371,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             }
             console.WriteLine($"For comparison: {UnigramBits():F3} bits for a model that knows only how often each character occurs, " +
                               $"{Math.Log2(_vocabulary.Count):F3} for a uniform guess.");
-            string checkpointOption = _settings.CheckpointPath is null ? (_modelName == "small" ? "" : $" --model {_modelName}") : $" --checkpoint {_checkpointPath}";
+            string checkpointOption = _settings.CheckpointPath is null ? (_modelName == "small" ? "" : $" --model {_modelName}") : $" --checkpoint {CommandLine.Quote(_checkpointPath)}";
             // resuming an overfitting run replays the epochs after the best one from the best checkpoint: no use suggesting it
             console.WriteLine($"Checkpoint: {_checkpointPath} (the best parameters, the vocabulary and the corpus's path in its metadata); " +
                               (overfitting ? "generate from it:" : $"continue with `-- --resume{checkpointOption}` (on the same corpus; give the options you changed again), or generate:"));
