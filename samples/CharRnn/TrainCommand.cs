@@ -20,6 +20,8 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
     {
         string checkpointPath = settings.CheckpointPath ?? Checkpoint.DefaultPath(modelName);
         Checkpoint.CheckWritable(checkpointPath); // before training, not at the first save
+        using IDisposable checkpointLock = Checkpoint.Lock(checkpointPath); // held until the run ends: one run per checkpoint
+        Checkpoint.CheckReplaceable(checkpointPath, corpus.FilePath);
         Vocabulary vocabulary = resume?.Vocabulary ?? Vocabulary.Build(corpus.Text);
         int[] tokens = vocabulary.Encode(corpus.Text, out long replaced);
 
@@ -293,11 +295,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         {
             // a fresh run keeps the checkpoint an earlier run left at its path, once, before it first replaces it (a run
             // stopped at once would otherwise replace hours of training with its first evaluation)
-            if (!_earlierKept && !_resumed && File.Exists(_checkpointPath))
-            {
-                try { File.Copy(_checkpointPath, _checkpointPath + ".previous", overwrite: true); }
-                catch (IOException e) { _view.Line($"note: the earlier checkpoint could not be kept as {_checkpointPath}.previous ({e.Message})"); }
-            }
+            if (!_earlierKept && !_resumed && Checkpoint.KeepEarlier(_checkpointPath) is string note) _view.Line(note);
             _earlierKept = true;
             Checkpoint.Save(_best, _bestOptimizer, new CheckpointInfo(_checkpointPath, _modelName, _vocabulary,
                 _bestEpochs, _bestSteps, _bestLearningRate, _bestSeconds, _bestLoss, _validationFingerprint, _corpusPath));
