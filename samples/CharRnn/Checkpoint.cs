@@ -79,6 +79,80 @@ public static class Checkpoint
     }
 
     /// <summary>
+    /// Refuses, before any training, to replace a file that is not a CharRnn checkpoint (a text, another program's file:
+    /// a typo in <c>--checkpoint</c> must not overwrite it) and a checkpoint path that is the corpus itself.
+    /// </summary>
+    public static void CheckReplaceable(string path, string? corpusPath)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        if (corpusPath is not null && SameFile(full, System.IO.Path.GetFullPath(corpusPath)))
+            throw new CheckpointException($"--checkpoint {path} is the --corpus file: saving would overwrite the training text. Give another --checkpoint path, such as {CommandLine.Quote(System.IO.Path.ChangeExtension(path, ".safetensors"))}.");
+        if (!File.Exists(full)) return;
+        try
+        {
+            ReadInfo(full);
+        }
+        catch (CheckpointException e)
+        {
+            throw new CheckpointException($"--checkpoint {path} exists and is not a CharRnn checkpoint ({e.Message.TrimEnd('.')}), so CharRnn does not replace it. " +
+                "Give another --checkpoint path, or move that file away if you mean to replace it.");
+        }
+    }
+
+    private static bool SameFile(string a, string b)
+    {
+        if (string.Equals(a, b, OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase)) return true;
+        // a link to the other one (or both links to the same file)
+        string Resolve(string p) => File.ResolveLinkTarget(p, returnFinalTarget: true)?.FullName ?? p;
+        try { return Resolve(a) == Resolve(b); }
+        catch (IOException) { return false; }
+    }
+
+    /// <summary>
+    /// Takes the lock of a checkpoint path for a training run: <c>PATH.lock</c>, opened exclusively and deleted when the run
+    /// ends (on Linux and macOS an advisory <c>flock</c>, released by the system even if the process is killed). A second run
+    /// on the same path is refused, instead of both reporting success while one replaces the other's result.
+    /// </summary>
+    public static IDisposable Lock(string path)
+    {
+        string lockPath = path + ".lock";
+        try
+        {
+            return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointException($"--checkpoint {path} is in use: another CharRnn run is training into it (it holds {lockPath}: {e.Message}). " +
+                "Wait for that run to end, or give another --checkpoint path.");
+        }
+    }
+
+    /// <summary>
+    /// Keeps the checkpoint an earlier run left at <paramref name="path"/> as <c>PATH.previous</c>; returns null, or a note
+    /// saying why it could not be kept (the run goes on and saves all the same).
+    /// </summary>
+    public static string? KeepEarlier(string path)
+    {
+        if (!File.Exists(path)) return null;
+        try
+        {
+            File.Copy(path, path + ".previous", overwrite: true);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"note: the earlier checkpoint could not be kept as {path}.previous ({e.Message}); it is replaced.";
+        }
+    }
+
+    /// <summary>Refuses a <c>--model</c> that is not the model of the checkpoint (the file decides the model).</summary>
+    public static void CheckModel(string? model, CheckpointInfo checkpoint, string command)
+    {
+        if (model is not null && model != checkpoint.ModelName)
+            throw new UsageException($"--model {model}, but {checkpoint.Path} holds a {checkpoint.ModelName} model; leave --model out to {command} it.");
+    }
+
+    /// <summary>
     /// Saves <paramref name="model"/> with <paramref name="optimizer"/>'s state (the best parameters so far and the state
     /// that produced them) and <paramref name="info"/> in the metadata.
     /// </summary>
@@ -94,6 +168,8 @@ public static class Checkpoint
     /// <exception cref="CheckpointException">The file is missing or is not a CharRnn checkpoint.</exception>
     public static CheckpointInfo ReadInfo(string path)
     {
+        if (Directory.Exists(path))
+            throw new CheckpointException($"{System.IO.Path.GetFullPath(path)} is a folder, not a checkpoint; name the checkpoint file with --checkpoint FILE.");
         if (!File.Exists(path))
             throw new CheckpointException($"There is no checkpoint {System.IO.Path.GetFullPath(path)}. Train first (dotnet run -c Release --project samples/CharRnn), or name one with --checkpoint FILE.");
         IReadOnlyDictionary<string, string> metadata;
@@ -110,16 +186,40 @@ public static class Checkpoint
             : throw new CheckpointException($"{path} is a safetensors file but not a CharRnn checkpoint (its metadata has no '{key}').");
         try
         {
-            return new CheckpointInfo(path, Get(ModelKey), Vocabulary.FromText(Get(VocabularyKey), Get(UnknownKey)),
-                int.Parse(Get(EpochsKey), CultureInfo.InvariantCulture), long.Parse(Get(StepsKey), CultureInfo.InvariantCulture),
-                double.Parse(Get(LearningRateKey), CultureInfo.InvariantCulture), double.Parse(Get(SecondsKey), CultureInfo.InvariantCulture),
-                metadata.TryGetValue(ValidationKey, out string? loss) ? double.Parse(loss, CultureInfo.InvariantCulture) : null,
+            string model = Get(ModelKey);
+            if (!ModelCatalog.Names.Contains(model))
+                throw new FormatException($"{ModelKey} is '{model}'; the models are {string.Join(", ", ModelCatalog.Names)}");
+            return new CheckpointInfo(path, model, Vocabulary.FromText(Get(VocabularyKey), Get(UnknownKey)),
+                (int)Number(EpochsKey, Get(EpochsKey), 0, MaximumEpochs), (long)Number(StepsKey, Get(StepsKey), 0, MaximumSteps),
+                Number(LearningRateKey, Get(LearningRateKey), double.Epsilon, 10), Number(SecondsKey, Get(SecondsKey), 0, double.MaxValue),
+                metadata.TryGetValue(ValidationKey, out string? loss) ? Number(ValidationKey, loss, 0, double.MaxValue) : null,
                 metadata.GetValueOrDefault(FingerprintKey), metadata.GetValueOrDefault(CorpusKey));
         }
         catch (Exception e) when (e is FormatException or OverflowException)
         {
-            throw new CheckpointException($"{path}: the CharRnn metadata is damaged ({e.Message}).");
+            throw new CheckpointException($"The CharRnn metadata of {path} is damaged ({e.Message}); train afresh into another --checkpoint path.");
         }
+    }
+
+    /// <summary>Most epochs a checkpoint may record: far beyond any run, far from <see cref="int.MaxValue"/>.</summary>
+    private const double MaximumEpochs = 1e9;
+
+    /// <summary>Most steps a checkpoint may record.</summary>
+    private const double MaximumSteps = 1e15;
+
+    /// <summary>A finite number of the metadata from <paramref name="min"/> to <paramref name="max"/> (whole for counts).</summary>
+    private static double Number(string key, string text, double min, double max)
+    {
+        bool whole = key is EpochsKey or StepsKey;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value >= min && value <= max)
+            || (whole && value != Math.Floor(value)))
+        {
+            string range = min == double.Epsilon ? $"above 0 and at most {Text(max)}"
+                : max == double.MaxValue ? $"finite and at least {Text(min)}"
+                : $"from {Text(min)} to {max.ToString("N0", CultureInfo.InvariantCulture)}";
+            throw new FormatException($"{key} is '{text}'; it must be {(whole ? "a whole number " : "")}{range}");
+        }
+        return value;
     }
 
     /// <summary>Loads the parameters into <paramref name="model"/> (checked by RnnGen: names, shapes, sizes).</summary>

@@ -61,7 +61,7 @@ public static class CommandLine
           dotnet run -c Release --project samples/CharRnn [-- [train] OPTIONS]
             --model small|medium|large  LSTM 1×128 (default), 2×128 (char-rnn's), 2×256
             --corpus FILE               train on a UTF-8 text file (default: this repository's C# and Markdown)
-            --minutes M                 time budget (default 1.5); Ctrl+C stops early and keeps the checkpoint
+            --minutes M                 time budget (default 1.5); Ctrl+C or SIGTERM stops early and keeps the checkpoint (exit code 130 / 143)
             --epochs N                  stop after N epochs (then no time budget, unless --minutes is given too)
             --checkpoint FILE           default checkpoints/charrnn-MODEL.safetensors
             --resume                    continue from the checkpoint (model, vocabulary, optimizer, learning rate; --lr overrides it)
@@ -73,7 +73,7 @@ public static class CommandLine
             --forget-bias 1             initial forget-gate bias (of bias_ih)
             --seed 1                    initialisation and samples
             --threads N                 worker threads (default: the processor count)
-            --sample-every 500 --sample-length 200 --sample-temperature 0.8   text samples while training (0: none)
+            --sample-every 500 --sample-length 200 --sample-temperature 0.8   text samples while training (--sample-every 0: none)
             --plain                     log lines instead of the live progress bar
 
         Generate from a checkpoint (text goes to stdout):
@@ -101,6 +101,7 @@ public static class CommandLine
     {
         string command = "train";
         int first = 0;
+        if (args.Length > 0 && args[0] is "-h" or "--help") return ("help", null);
         if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal))
         {
             command = args[0];
@@ -150,18 +151,27 @@ public static class CommandLine
             Seed = reader.Int("seed", defaults.Seed, 0, int.MaxValue),
             Threads = reader.Int("threads", defaults.Threads, 1, 1024),
             SampleEvery = reader.Int("sample-every", defaults.SampleEvery, 0, int.MaxValue),
-            SampleLength = reader.Int("sample-length", defaults.SampleLength, 1, 1_000_000),
+            SampleLength = reader.Int("sample-length", defaults.SampleLength, 1, 1_000_000, " (--sample-every 0 turns the samples off)"),
             SampleTemperature = reader.Double("sample-temperature", defaults.SampleTemperature, 0, 100),
             Plain = reader.Flag("plain"),
         });
     }
+
+    /// <summary>
+    /// <paramref name="argument"/> as it can be pasted into a shell: as it is when it has only letters, digits and
+    /// <c>_ . / - + , : = @ %</c>, otherwise in single quotes (a quote inside as <c>'\''</c>).
+    /// </summary>
+    public static string Quote(string argument) =>
+        argument.Length > 0 && argument.All(c => char.IsLetterOrDigit(c) || "_./-+,:=@%".Contains(c))
+            ? argument
+            : "'" + argument.Replace("'", @"'\''", StringComparison.Ordinal) + "'";
 
     private static Dictionary<string, string?> Read(ReadOnlySpan<string> args)
     {
         var values = new Dictionary<string, string?>(StringComparer.Ordinal);
         for (int i = 0; i < args.Length; i++)
         {
-            string arg = args[i];
+            string arg = args[i] == "-h" ? "--help" : args[i];
             if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
                 throw new UsageException($"Unexpected argument '{arg}'; options look like --name value (see --help).");
             string name = arg[2..];
@@ -227,12 +237,12 @@ public static class CommandLine
             };
         }
 
-        public int Int(string name, int fallback, int min, int max)
+        public int Int(string name, int fallback, int min, int max, string hint = "")
         {
             string? text = String(name);
             if (text is null) return fallback;
             if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
-                throw new UsageException($"--{name} must be a whole number from {min} to {max}; got '{text}'.");
+                throw new UsageException($"--{name} must be a whole number from {min} to {max}; got '{text}'{hint}.");
             return value;
         }
 

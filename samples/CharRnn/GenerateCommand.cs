@@ -13,10 +13,7 @@ public sealed class GenerateCommand(GenerateSettings settings, CheckpointInfo ch
     public int Run<TModel>(string modelName) where TModel : class, IRecurrentModel<TModel, float>
     {
         Vocabulary vocabulary = checkpoint.Vocabulary;
-        string prime = settings.Prime ?? vocabulary.DefaultPrime;
-        int[] primeTokens = vocabulary.Encode(prime, out long replaced);
-        if (primeTokens.Length == 0)
-            throw new UsageException("--prime is empty; give at least one character (or leave --prime out to start from a new line).");
+        var (prime, primeTokens, replaced) = Prime(vocabulary, settings.Prime);
 
         var model = TModel.Create();
         Checkpoint.LoadModel(model, checkpoint.Path);
@@ -44,5 +41,28 @@ public sealed class GenerateCommand(GenerateSettings settings, CheckpointInfo ch
         }
         output.WriteLine();
         return 0;
+    }
+
+    /// <summary>
+    /// The text to start from (<c>--prime</c>, line ends read as the corpus's are: <c>\r\n</c> as <c>\n</c>; or the
+    /// vocabulary's default) and its token ids, with the count of characters read as the unknown id.
+    /// </summary>
+    /// <exception cref="UsageException">The prime is empty or has characters the vocabulary cannot represent.</exception>
+    public static (string Text, int[] Tokens, long Replaced) Prime(Vocabulary vocabulary, string? prime)
+    {
+        string text = prime?.Replace("\r\n", "\n", StringComparison.Ordinal) ?? vocabulary.DefaultPrime;
+        int[] tokens;
+        long replaced;
+        try
+        {
+            tokens = vocabulary.Encode(text, out replaced, "--prime");
+        }
+        catch (CorpusException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        if (tokens.Length == 0)
+            throw new UsageException("--prime is empty; give at least one character (or leave --prime out to start from a new line).");
+        return (text, tokens, replaced);
     }
 }

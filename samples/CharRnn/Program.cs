@@ -16,6 +16,7 @@ try
         case GenerateSettings generate:
         {
             var checkpoint = Checkpoint.ReadInfo(generate.CheckpointPath ?? Checkpoint.DefaultPath(generate.Model ?? "small"));
+            Checkpoint.CheckModel(generate.Model, checkpoint, "generate from");
             return ModelCatalog.Run(checkpoint.ModelName, new GenerateCommand(generate, checkpoint));
         }
         case TrainSettings train:
@@ -24,8 +25,7 @@ try
             if (train.Resume)
             {
                 resume = Checkpoint.ReadInfo(train.CheckpointPath ?? Checkpoint.DefaultPath(train.Model ?? "small"));
-                if (train.Model is not null && train.Model != resume.ModelName)
-                    throw new UsageException($"--model {train.Model}, but {resume.Path} holds a {resume.ModelName} model; leave --model out to resume it.");
+                Checkpoint.CheckModel(train.Model, resume, "resume");
             }
             // --resume without --corpus continues on the text the checkpoint was trained on
             string? corpusPath = train.CorpusPath ?? resume?.CorpusPath;

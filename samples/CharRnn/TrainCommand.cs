@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using RnnGen;
 using Spectre.Console;
 
@@ -20,6 +21,8 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
     {
         string checkpointPath = settings.CheckpointPath ?? Checkpoint.DefaultPath(modelName);
         Checkpoint.CheckWritable(checkpointPath); // before training, not at the first save
+        using IDisposable checkpointLock = Checkpoint.Lock(checkpointPath); // held until the run ends: one run per checkpoint
+        Checkpoint.CheckReplaceable(checkpointPath, corpus.FilePath);
         Vocabulary vocabulary = resume?.Vocabulary ?? Vocabulary.Build(corpus.Text);
         int[] tokens = vocabulary.Encode(corpus.Text, out long replaced);
 
@@ -60,7 +63,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             : $"Resume:     {resume.Path} after {resume.Steps:N0} steps and {resume.Epochs} epoch(s){(optimizerRestored ? ", optimizer state restored" : ", optimizer state NOT found: RMSProp starts afresh")}; " +
               (settings.LearningRateGiven ? $"learning rate {settings.LearningRate:G3} from --lr (the checkpoint's was {resume.LearningRate:G3}); " : "") +
               "an interrupted epoch starts over");
-        console.WriteLine($"Budget:     {(settings.Minutes >= TrainSettings.NoTimeLimit ? "no time limit" : $"{settings.Minutes:0.##} min")}{(settings.Epochs is int e ? $" or {e} epochs" : "")} on up to {settings.Threads} thread(s); Ctrl+C stops early and keeps the checkpoint in {checkpointPath}" +
+        console.WriteLine($"Budget:     {(settings.Minutes >= TrainSettings.NoTimeLimit ? "no time limit" : $"{settings.Minutes:0.##} min")}{(settings.Epochs is int e ? $" or {e} epochs" : "")} on up to {settings.Threads} thread(s); Ctrl+C (or SIGTERM) stops early and keeps the checkpoint in {checkpointPath}" +
             (resume is null && File.Exists(checkpointPath) ? $" (replacing the one an earlier run left there, kept as {checkpointPath}.previous; --resume continues that one instead)" : ""));
         console.WriteLine();
 
@@ -204,15 +207,20 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         public int Execute()
         {
             using var stop = new CancellationTokenSource();
-            bool interrupted = false;
-            ConsoleCancelEventHandler onCtrlC = (_, e) =>
+            string? interruptedBy = null;
+            int exitCode = 0;
+            // Ctrl+C (SIGINT) and SIGTERM (timeout, docker stop, a service manager) stop the run cleanly: the checkpoint is
+            // saved and the summary printed, and the exit code is the shell's for that signal, 128 + its number. A second
+            // signal ends the process at once (the checkpoint on disk is then the last one written, never half a file).
+            void Stop(PosixSignalContext context)
             {
-                if (stop.IsCancellationRequested) return;      // a second Ctrl+C ends the process at once
-                e.Cancel = true;
-                interrupted = true;
+                if (stop.IsCancellationRequested) return;
+                context.Cancel = true;
+                (interruptedBy, exitCode) = context.Signal == PosixSignal.SIGTERM ? ("SIGTERM", 143) : ("Ctrl+C", 130);
                 stop.Cancel();
-            };
-            Console.CancelKeyPress += onCtrlC;
+            }
+            using var onCtrlC = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
             string ending;
             try
             {
@@ -225,17 +233,19 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             }
             catch (OperationCanceledException)
             {
-                ending = interrupted ? "stopped by Ctrl+C" : $"the time budget of {_settings.Minutes:0.##} min is up";
+                ending = interruptedBy is not null ? $"stopped by {interruptedBy}" : $"the time budget of {_settings.Minutes:0.##} min is up";
             }
             catch (NonFiniteStepException e)
             {
-                if (!_bestSaved) SaveBest();
-                AnsiConsole.Console.WriteLine($"error: {e.Message} The checkpoint {_checkpointPath} keeps the best parameters before it; try a smaller --lr or --clip.");
-                return 1;
+                return Diverged($"epoch {_epochOffset + e.Epoch}, window {e.Window}: the loss or the gradients became NaN or infinite");
+            }
+            catch (InvalidOperationException) when (!Finite(_model.Parameters))
+            {
+                // the trainer's "the update made parameters NaN or infinite": the step itself was finite, its result is not
+                return Diverged($"epoch {_epochOffset + _epochsDone + 1}: an update made the parameters NaN or infinite");
             }
             finally
             {
-                Console.CancelKeyPress -= onCtrlC;
                 _clock.Stop();
             }
 
@@ -253,7 +263,33 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             }
             if (!_bestSaved) SaveBest();
             PrintSummary(ending, last, lastIsBest);
-            return 0;
+            return exitCode;
+        }
+
+        /// <summary>
+        /// Training diverged (<paramref name="what"/>): the best parameters so far are saved if they were not yet, and the
+        /// error says where they are and what to change. The exit code is 1.
+        /// </summary>
+        private int Diverged(string what)
+        {
+            if (!_bestSaved) SaveBest();
+            string kept = _hasBest
+                ? $"The best checkpoint so far is kept in {_checkpointPath} (validation {_bestLoss / Math.Log(2):F3} bits per character after epoch {_bestEpochs})."
+                : _resumed ? $"The checkpoint {_checkpointPath} is kept as it was."
+                : "No checkpoint was saved: the run diverged before its first validation.";
+            string clip = _settings.Clip > 0 ? $"a smaller --clip (now {_settings.Clip})" : "--clip 5 (now 0: no clamp)";
+            Console.Error.WriteLine($"error: training diverged at {what}. {kept} " +
+                $"Train again with a lower --lr (now {_optimizer.LearningRate:G3}) or {clip}.");
+            return 1;
+        }
+
+        private static bool Finite(ReadOnlySpan<float> values)
+        {
+            foreach (float value in values)
+            {
+                if (!float.IsFinite(value)) return false;
+            }
+            return true;
         }
 
         private void OnEpochCompleted(EpochSummary epoch)
@@ -293,11 +329,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         {
             // a fresh run keeps the checkpoint an earlier run left at its path, once, before it first replaces it (a run
             // stopped at once would otherwise replace hours of training with its first evaluation)
-            if (!_earlierKept && !_resumed && File.Exists(_checkpointPath))
-            {
-                try { File.Copy(_checkpointPath, _checkpointPath + ".previous", overwrite: true); }
-                catch (IOException e) { _view.Line($"note: the earlier checkpoint could not be kept as {_checkpointPath}.previous ({e.Message})"); }
-            }
+            if (!_earlierKept && !_resumed && Checkpoint.KeepEarlier(_checkpointPath) is string note) _view.Line(note);
             _earlierKept = true;
             Checkpoint.Save(_best, _bestOptimizer, new CheckpointInfo(_checkpointPath, _modelName, _vocabulary,
                 _bestEpochs, _bestSteps, _bestLearningRate, _bestSeconds, _bestLoss, _validationFingerprint, _corpusPath));
@@ -371,7 +403,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             }
             console.WriteLine($"For comparison: {UnigramBits():F3} bits for a model that knows only how often each character occurs, " +
                               $"{Math.Log2(_vocabulary.Count):F3} for a uniform guess.");
-            string checkpointOption = _settings.CheckpointPath is null ? (_modelName == "small" ? "" : $" --model {_modelName}") : $" --checkpoint {_checkpointPath}";
+            string checkpointOption = _settings.CheckpointPath is null ? (_modelName == "small" ? "" : $" --model {_modelName}") : $" --checkpoint {CommandLine.Quote(_checkpointPath)}";
             // resuming an overfitting run replays the epochs after the best one from the best checkpoint: no use suggesting it
             console.WriteLine($"Checkpoint: {_checkpointPath} (the best parameters, the vocabulary and the corpus's path in its metadata); " +
                               (overfitting ? "generate from it:" : $"continue with `-- --resume{checkpointOption}` (on the same corpus; give the options you changed again), or generate:"));

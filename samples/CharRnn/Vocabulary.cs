@@ -105,8 +105,11 @@ public sealed class Vocabulary
     /// The token ids of <paramref name="text"/>. Characters outside the vocabulary become the unknown id
     /// (<paramref name="replaced"/> counts them); without an unknown id they are an error that lists them.
     /// </summary>
+    /// <param name="text">The text.</param>
+    /// <param name="replaced">How many of its characters became the unknown id.</param>
+    /// <param name="subject">What the text is, for the message (such as <c>--prime</c>).</param>
     /// <exception cref="CorpusException">The text has characters the vocabulary cannot represent.</exception>
-    public int[] Encode(string text, out long replaced)
+    public int[] Encode(string text, out long replaced, string subject = "The text")
     {
         var ids = new List<int>(text.Length);
         var missing = new SortedSet<int>();
@@ -131,7 +134,7 @@ public sealed class Vocabulary
         {
             string list = string.Join(" ", missing.Take(20).Select(c => Show(char.ConvertFromUtf32(c))));
             throw new CorpusException(
-                $"The text has {missing.Count} character(s) that the model's vocabulary does not have: {list}{(missing.Count > 20 ? " …" : "")}. " +
+                $"{subject} has {missing.Count} character(s) that are not in the model's vocabulary: {list}{(missing.Count > 20 ? " …" : "")}. " +
                 "Use only characters of the corpus the model was trained on.");
         }
         return [.. ids];

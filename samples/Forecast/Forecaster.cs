@@ -143,8 +143,7 @@ public static class ForecastRun
         plot.ShowLegend(Alignment.UpperLeft);
 
         string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        plot.SavePng(full, 1000, 450);
+        PlotFile.Save(full, temporary => plot.SavePng(temporary, 1000, 450));   // a temporary file, then moved: never half a PNG
         return full;
     }
 }

@@ -4,26 +4,31 @@
 using System.Diagnostics;
 using Forecast;
 
-string outPath = "forecast.png";
-for (int i = 0; i < args.Length; i++)
+string? outPath;
+try
 {
-    if (args[i] == "--out" && i + 1 < args.Length) outPath = args[++i];
-    else if (args[i] == "--out")
-    {
-        Console.Error.WriteLine("--out needs a file name, e.g. --out forecast.png");
-        return 2;
-    }
-    else
-    {
-        Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: Forecast [--out FILE.png]");
-        return 2;
-    }
+    outPath = Arguments.OutPath(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    Console.Error.WriteLine(Arguments.Usage);
+    return 2;
+}
+if (outPath is null)
+{
+    Console.WriteLine(Arguments.Usage);
+    return 0;
 }
 
 // checked before training, not when the plot is saved at the end
-if (outPath.Length == 0 || Directory.Exists(outPath) || Path.GetDirectoryName(Path.GetFullPath(outPath)) is not { } folder || !Directory.Exists(folder))
+try
 {
-    Console.Error.WriteLine($"--out '{outPath}' is not a file path in an existing folder; give one such as forecast.png.");
+    PlotFile.CheckWritable(outPath);
+}
+catch (PlotFileException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
     return 2;
 }
 
@@ -35,7 +40,16 @@ Console.WriteLine();
 Console.WriteLine("epoch   training MSE (scaled changes)");
 
 var clock = Stopwatch.StartNew();
-var result = ForecastRun.Run(options, e => { if (e.Epoch % 5 == 0 || e.Epoch == 1) Console.WriteLine($"{e.Epoch,5}   {e.Training.Loss,10:F4}"); });
+ForecastResult result;
+try
+{
+    result = ForecastRun.Run(options, e => { if (e.Epoch % 5 == 0 || e.Epoch == 1) Console.WriteLine($"{e.Epoch,5}   {e.Training.Loss,10:F4}"); });
+}
+catch (PlotFileException e)    // the folder changed during training (removed, made read-only, the disk filled)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
 
 Console.WriteLine();
 Console.WriteLine($"One-step forecasts on {result.TestSteps} held-out steps ({clock.Elapsed.TotalSeconds:F1} s):");

@@ -34,7 +34,7 @@ public static class Cli
         try
         {
             (options, folder) = Parse(args);
-            options?.Validate(); // null: --help
+            options?.Validate(OptionName); // null: --help
         }
         catch (ArgumentException e)
         {
@@ -43,6 +43,12 @@ public static class Cli
             return 2;
         }
         if (options is null) { output.WriteLine(Usage); return 0; }
+        // checked now, not after the experiment has run
+        if (CheckFolder(folder) is string problem)
+        {
+            error.WriteLine(problem);
+            return 2;
+        }
 
         var clock = Stopwatch.StartNew();
         WriteSetup(options, output);
@@ -56,13 +62,75 @@ public static class Cli
         output.Write(ResultsTable.Format(summaries));
         output.WriteLine();
 
-        Directory.CreateDirectory(folder);
         string accuracyPath = Path.Combine(folder, AccuracyPlot), gradientPath = Path.Combine(folder, GradientPlot);
-        Plots.SaveAccuracy(summaries, options, accuracyPath);
-        Plots.SaveGradientFlow(summaries, gradientPath);
+        try
+        {
+            Save(accuracyPath, path => Plots.SaveAccuracy(summaries, options, path));
+            Save(gradientPath, path => Plots.SaveGradientFlow(summaries, path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // the folder changed during the experiment (removed, made read-only, the disk filled): the table above stands
+            error.WriteLine($"error: the plots could not be written to {Path.GetFullPath(folder)} ({e.Message}).");
+            return 1;
+        }
         output.WriteLine($"Plots: {accuracyPath}, {gradientPath}");
         output.WriteLine($"Total time: {clock.Elapsed.TotalSeconds:F0} s");
         return 0;
+    }
+
+    /// <summary>The option that sets a property of <see cref="ExperimentOptions"/> (for messages), or the property's name.</summary>
+    private static string OptionName(string property) => property switch
+    {
+        nameof(ExperimentOptions.Lags) => "--lags",
+        nameof(ExperimentOptions.Seeds) => "--seeds",
+        nameof(ExperimentOptions.MaxSteps) => "--max-steps",
+        nameof(ExperimentOptions.ValidationSize) or nameof(ExperimentOptions.ProbeSequences) => "--validation",
+        nameof(ExperimentOptions.LearningRate) => "--learning-rate",
+        nameof(ExperimentOptions.MemoryGateBias) => "--memory-gate-bias",
+        nameof(ExperimentOptions.WorkerCount) => "--workers",
+        _ => property,
+    };
+
+    /// <summary>
+    /// Null if the plots can be written to <paramref name="folder"/> (created if missing, then tried: a temporary file is
+    /// created there and deleted), else the error to print.
+    /// </summary>
+    public static string? CheckFolder(string folder)
+    {
+        if (folder.Length == 0 || File.Exists(folder))
+            return $"error: --out '{folder}' must be a folder (it is created if missing), not a file.";
+        string probe = Path.Combine(folder, $".long-range-write-test-{Guid.NewGuid():N}.tmp");
+        try
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllBytes(probe, []);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"error: --out '{folder}': the plots cannot be written there ({e.Message}); give a folder you can write to.";
+        }
+        finally
+        {
+            try { File.Delete(probe); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>Saves a plot with <paramref name="save"/> to a temporary file beside <paramref name="path"/>, then moves it
+    /// there: never half a PNG.</summary>
+    private static void Save(string path, Action<string> save)
+    {
+        string temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp.png");
+        try
+        {
+            save(temporary);
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
     }
 
     private static string Ratio(double value) => value.ToString("0.0e+00", CultureInfo.InvariantCulture);
@@ -107,9 +175,6 @@ public static class Cli
             };
             if (name == "--out") folder = value;
         }
-        // checked now, not after the experiment has run
-        if (folder.Length == 0 || File.Exists(folder))
-            throw new ArgumentException($"--out '{folder}' must be a folder (it is created if missing), not a file.");
         return (options, folder);
     }
 

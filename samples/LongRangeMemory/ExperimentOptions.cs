@@ -47,35 +47,42 @@ public sealed record ExperimentOptions
     public int WorkerCount { get; init; } = Environment.ProcessorCount;
 
     /// <summary>Checks every setting; throws an <see cref="ArgumentException"/> that says what to change.</summary>
-    public void Validate()
+    /// <param name="displayName">How a setting is named in the message (the command line passes its option, such as
+    /// <c>--max-steps</c> for <c>MaxSteps</c>); by default the property's own name.</param>
+    public void Validate(Func<string, string>? displayName = null)
     {
-        CheckAscending(Lags, nameof(Lags), "lag", 1);
-        CheckAscending(Seeds, nameof(Seeds), "seed", 0);
-        Require(MaxSteps >= 1, nameof(MaxSteps), MaxSteps, "≥ 1");
-        Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "≥ 1");
-        Require(StepsPerRound >= 1, nameof(StepsPerRound), StepsPerRound, "≥ 1");
-        Require(ValidationSize >= 1, nameof(ValidationSize), ValidationSize, "≥ 1");
-        Require(SolvedAccuracy is > 0 and <= 1, nameof(SolvedAccuracy), SolvedAccuracy, "in (0, 1]");
-        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "finite and > 0");
-        Require(ClipGradientNorm > 0 && double.IsFinite(ClipGradientNorm), nameof(ClipGradientNorm), ClipGradientNorm, "finite and > 0");
-        Require(double.IsFinite(MemoryGateBias), nameof(MemoryGateBias), MemoryGateBias, "finite");
-        Require(ProbeSequences >= 1 && ProbeSequences <= ValidationSize, nameof(ProbeSequences), ProbeSequences, $"in [1, ValidationSize = {ValidationSize}]");
-        Require(WorkerCount >= 1, nameof(WorkerCount), WorkerCount, "≥ 1");
+        string N(string property) => displayName?.Invoke(property) ?? property;
+        CheckAscending(Lags, N(nameof(Lags)), "lag", 1);
+        CheckAscending(Seeds, N(nameof(Seeds)), "seed", 0);
+        Require(MaxSteps >= 1, N(nameof(MaxSteps)), MaxSteps, "≥ 1");
+        Require(BatchSize >= 1, N(nameof(BatchSize)), BatchSize, "≥ 1");
+        Require(StepsPerRound >= 1, N(nameof(StepsPerRound)), StepsPerRound, "≥ 1");
+        Require(ValidationSize >= 1, N(nameof(ValidationSize)), ValidationSize, "≥ 1");
+        Require(SolvedAccuracy is > 0 and <= 1, N(nameof(SolvedAccuracy)), SolvedAccuracy, "in (0, 1]");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), N(nameof(LearningRate)), LearningRate, "finite and > 0");
+        Require(ClipGradientNorm > 0 && double.IsFinite(ClipGradientNorm), N(nameof(ClipGradientNorm)), ClipGradientNorm, "finite and > 0");
+        Require(double.IsFinite(MemoryGateBias), N(nameof(MemoryGateBias)), MemoryGateBias, "finite");
+        Require(ProbeSequences >= 1 && ProbeSequences <= ValidationSize, N(nameof(ProbeSequences)), ProbeSequences, $"in [1, {N(nameof(ValidationSize))} = {ValidationSize}]");
+        Require(WorkerCount >= 1, N(nameof(WorkerCount)), WorkerCount, "≥ 1");
     }
 
     private static void CheckAscending(IReadOnlyList<int> values, string name, string what, int minimum)
     {
-        if (values.Count == 0) throw new ArgumentException($"{name} is empty; give at least one {what}.", name);
+        if (values.Count == 0) throw Invalid($"{name} is empty; give at least one {what}.", name);
         for (int i = 0; i < values.Count; i++)
         {
-            if (values[i] < minimum) throw new ArgumentException($"{name} contains {values[i]}; every {what} must be ≥ {minimum}.", name);
+            if (values[i] < minimum) throw Invalid($"{name} contains {values[i]}; every {what} must be ≥ {minimum}.", name);
             if (i > 0 && values[i] <= values[i - 1])
-                throw new ArgumentException($"{name} must be ascending without repeats; {values[i]} follows {values[i - 1]}.", name);
+                throw Invalid($"{name} must be ascending without repeats; {values[i]} follows {values[i - 1]}.", name);
         }
     }
 
     private static void Require(bool ok, string name, object value, string rule)
     {
-        if (!ok) throw new ArgumentException($"{name} is {value}; it must be {rule}.", name);
+        if (!ok) throw Invalid($"{name} is {value}; it must be {rule}.", name);
     }
+
+    // an option's name (--max-steps) is not a parameter name: the message alone, without " (Parameter '--max-steps')"
+    private static ArgumentException Invalid(string message, string name) =>
+        name.StartsWith('-') ? new ArgumentException(message) : new ArgumentException(message, name);
 }

@@ -3,6 +3,8 @@
 // one that remembers perfectly scores 0.
 using QuickStart;
 
+if (Arguments.Check(args, Console.Out, Console.Error) is int exitCode) return exitCode;
+
 Console.WriteLine($"LSTM {EchoModel.InputSize}→{EchoModel.HiddenSize}→{EchoModel.OutputSize}, {EchoModel.ParameterCount:N0} parameters.");
 Console.WriteLine($"Task: at each step output the token read {EchoTask.Delay} steps earlier. Chance level: ln 8 = {Math.Log(8):F3} nats.");
 Console.WriteLine();
@@ -13,3 +15,4 @@ var model = EchoTask.Train(updates: 1500, seed: 1, reportEvery: 100,
 
 Console.WriteLine();
 Console.WriteLine($"Held-out loss: {EchoTask.Evaluate(model, count: 200, seed: 99):F4} nats/step.");
+return 0;

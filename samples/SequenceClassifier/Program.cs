@@ -4,6 +4,8 @@
 using System.Diagnostics;
 using SequenceClassifier;
 
+if (Arguments.Check(args, Console.Out, Console.Error) is int exitCode) return exitCode;
+
 var options = ClassifierOptions.Default;
 Console.WriteLine($"GRU {WaveModel.InputSize}→{WaveModel.HiddenSize}→{WaveModel.OutputSize}, {WaveModel.ParameterCount:N0} parameters.");
 Console.WriteLine($"{options.TrainingCount} training sequences (10 % of them for validation), {options.TestCount} held-out test sequences, " +
@@ -30,3 +32,4 @@ for (int actual = 0; actual < Waveforms.Names.Length; actual++)
         Console.Write($"{result.Confusion[actual, predicted],10}");
     Console.WriteLine();
 }
+return 0;

@@ -125,6 +125,72 @@ public sealed partial class CharRnnSampleTests(IntegrationFixture fixture, ITest
         File.WriteAllText(corpusFile, TinyCorpus());
         string checkpoint = Path.Combine(folder, "model.safetensors");
 
+        var (exitCode, log, stderr) = await RunUntilSignal(folder, corpusFile, checkpoint, "INT");
+        // 128 + SIGINT, the shell's code for a run stopped by Ctrl+C, after the checkpoint was saved
+        Assert.True(exitCode == 130, $"exit code {exitCode}\n{log}\n{stderr}");
+        Assert.Contains("Done: stopped by Ctrl+C.", log);
+        long stoppedAt = long.Parse(ReadMetadata(checkpoint)["charrnn.steps"], CultureInfo.InvariantCulture);
+        Assert.True(stoppedAt > 0);
+        Assert.True(HasTensor(checkpoint, "optimizer.state"), "RMSProp's state is not in the checkpoint"); // a training checkpoint
+
+        var resumed = RunSample(folder, "--resume", "--corpus", corpusFile, "--epochs", "2", "--checkpoint", checkpoint, "--sample-every", "0").EnsureSuccess();
+        output.WriteLine(resumed.StandardOutput);
+        Assert.Contains($"after {stoppedAt:N0} steps", resumed.StandardOutput);
+        Assert.Contains("optimizer state restored", resumed.StandardOutput);
+        Assert.Contains("Done: all 2 epochs done.", resumed.StandardOutput);
+        Assert.True(long.Parse(ReadMetadata(checkpoint)["charrnn.steps"], CultureInfo.InvariantCulture) > stoppedAt);
+
+        // --lr overrides the checkpoint's learning rate; options that only set up a new model are refused
+        var withRate = RunSample(folder, "--resume", "--lr", "0.0007", "--corpus", corpusFile, "--epochs", "1", "--checkpoint", checkpoint, "--sample-every", "0").EnsureSuccess();
+        Assert.Contains("Optimizer:  RMSProp lr 0.0007,", withRate.StandardOutput);
+        Assert.Contains("learning rate 0.0007 from --lr", withRate.StandardOutput);
+        var init = RunSample(folder, "--resume", "--forget-bias", "2", "--corpus", corpusFile, "--checkpoint", checkpoint);
+        Assert.True(init.ExitCode == 2, init.Describe());
+        Assert.Contains("--init-uniform and --forget-bias set up a new model", init.StandardError);
+    }
+
+    // SIGTERM (timeout, docker stop) killed the run with no checkpoint when it came within the first 30 s; it now stops the
+    // run as Ctrl+C does, with the checkpoint and exit code 143 (128 + SIGTERM)
+    [Fact]
+    public async Task CharRnn_SigTerm_StopsCleanly_AndKeepsTheCheckpoint()
+    {
+        if (OperatingSystem.IsWindows()) return;    // SIGTERM is sent with kill(1)
+
+        string folder = WorkFolder();
+        string corpusFile = Path.Combine(folder, "tiny.txt");
+        File.WriteAllText(corpusFile, TinyCorpus());
+        string checkpoint = Path.Combine(folder, "model.safetensors");
+
+        var (exitCode, log, stderr) = await RunUntilSignal(folder, corpusFile, checkpoint, "TERM");
+        Assert.True(exitCode == 143, $"exit code {exitCode}\n{log}\n{stderr}");
+        Assert.Contains("Done: stopped by SIGTERM.", log);
+        Assert.True(long.Parse(ReadMetadata(checkpoint)["charrnn.steps"], CultureInfo.InvariantCulture) > 0);
+        Assert.False(File.Exists(checkpoint + ".lock"));
+    }
+
+    // --lr 10 without a clamp: the run diverges; it ended with an unhandled InvalidOperationException (exit 134, a stack
+    // trace) when an update made the parameters NaN; now an error line that says what to change, and the best checkpoint
+    [Fact]
+    public void CharRnn_ADivergingRun_EndsWithAnErrorLine_AndKeepsTheBestCheckpoint()
+    {
+        string folder = WorkFolder();
+        string corpusFile = Path.Combine(folder, "tiny.txt");
+        File.WriteAllText(corpusFile, TinyCorpus(16_000));
+        string checkpoint = Path.Combine(folder, "model.safetensors");
+        var run = RunSample(folder, "--corpus", corpusFile, "--checkpoint", checkpoint, "--lr", "10", "--clip", "0", "--alpha", "0",
+            "--epochs", "20", "--sample-every", "0", "--plain");
+        Assert.True(run.ExitCode == 1, run.Describe());
+        Assert.Contains("error: training diverged at epoch ", run.StandardError);
+        Assert.Contains($"The best checkpoint so far is kept in {checkpoint}", run.StandardError);
+        Assert.Contains("Train again with a lower --lr (now 10) or --clip 5", run.StandardError);
+        Assert.DoesNotContain("Unhandled", run.StandardError);
+        Assert.DoesNotContain("   at ", run.StandardError);
+        Assert.True(double.IsFinite(double.Parse(ReadMetadata(checkpoint)["charrnn.validation-loss"], CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>Starts a training run, sends it SIG<paramref name="signal"/> after its first epoch line, and waits for its end.</summary>
+    private async Task<(int ExitCode, string StandardOutput, string StandardError)> RunUntilSignal(string folder, string corpusFile, string checkpoint, string signal)
+    {
         var info = new ProcessStartInfo(DotNetHost())
         {
             WorkingDirectory = folder,
@@ -149,8 +215,8 @@ public sealed partial class CharRnnSampleTests(IntegrationFixture fixture, ITest
         try
         {
             await Within(firstEpoch.Task, TimeSpan.FromSeconds(60), () => $"No epoch line within 60 s:\n{stdout}");
-            ProcessRunner.Program("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)], folder).EnsureSuccess();
-            await Within(process.WaitForExitAsync(), TimeSpan.FromSeconds(30), () => $"Still running 30 s after SIGINT:\n{stdout}");
+            ProcessRunner.Program("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)], folder).EnsureSuccess();
+            await Within(process.WaitForExitAsync(), TimeSpan.FromSeconds(30), () => $"Still running 30 s after SIG{signal}:\n{stdout}");
         }
         finally
         {
@@ -158,26 +224,7 @@ public sealed partial class CharRnnSampleTests(IntegrationFixture fixture, ITest
         }
         string log = stdout.ToString();
         output.WriteLine(log);
-        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}\n{log}\n{await stderr}");
-        Assert.Contains("Done: stopped by Ctrl+C.", log);
-        long stoppedAt = long.Parse(ReadMetadata(checkpoint)["charrnn.steps"], CultureInfo.InvariantCulture);
-        Assert.True(stoppedAt > 0);
-        Assert.True(HasTensor(checkpoint, "optimizer.state"), "RMSProp's state is not in the checkpoint"); // a training checkpoint
-
-        var resumed = RunSample(folder, "--resume", "--corpus", corpusFile, "--epochs", "2", "--checkpoint", checkpoint, "--sample-every", "0").EnsureSuccess();
-        output.WriteLine(resumed.StandardOutput);
-        Assert.Contains($"after {stoppedAt:N0} steps", resumed.StandardOutput);
-        Assert.Contains("optimizer state restored", resumed.StandardOutput);
-        Assert.Contains("Done: all 2 epochs done.", resumed.StandardOutput);
-        Assert.True(long.Parse(ReadMetadata(checkpoint)["charrnn.steps"], CultureInfo.InvariantCulture) > stoppedAt);
-
-        // --lr overrides the checkpoint's learning rate; options that only set up a new model are refused
-        var withRate = RunSample(folder, "--resume", "--lr", "0.0007", "--corpus", corpusFile, "--epochs", "1", "--checkpoint", checkpoint, "--sample-every", "0").EnsureSuccess();
-        Assert.Contains("Optimizer:  RMSProp lr 0.0007,", withRate.StandardOutput);
-        Assert.Contains("learning rate 0.0007 from --lr", withRate.StandardOutput);
-        var init = RunSample(folder, "--resume", "--forget-bias", "2", "--corpus", corpusFile, "--checkpoint", checkpoint);
-        Assert.True(init.ExitCode == 2, init.Describe());
-        Assert.Contains("--init-uniform and --forget-bias set up a new model", init.StandardError);
+        return (process.ExitCode, log, await stderr);
     }
 
     private static async Task Within(Task task, TimeSpan timeout, Func<string> failure)
@@ -227,12 +274,12 @@ public sealed partial class CharRnnSampleTests(IntegrationFixture fixture, ITest
     /// Lines of words from a short list, each ending with a full stop: 16 distinct characters with structure a model can learn
     /// within seconds. Deterministic.
     /// </summary>
-    private static string TinyCorpus()
+    private static string TinyCorpus(int length = 3000)
     {
         string[] words = "the cat sat on a mat and dog ran to log while bird sang".Split(' ');
         var random = new Random(7);
         var text = new StringBuilder();
-        while (text.Length < 3000)
+        while (text.Length < length)
         {
             int count = random.Next(3, 9);
             for (int w = 0; w < count; w++) text.Append(w == 0 ? "" : " ").Append(words[random.Next(words.Length)]);

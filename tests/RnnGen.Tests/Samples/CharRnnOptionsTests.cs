@@ -55,4 +55,45 @@ public class CharRnnOptionsTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    // `-h` gave "Unknown command '-h'"; it is help, as --help and `help` are, also after a command
+    [Theory]
+    [InlineData("-h")]
+    [InlineData("--help")]
+    [InlineData("help")]
+    [InlineData("generate", "-h")]
+    public void DashH_IsHelp(params string[] args) => Assert.Equal("help", CommandLine.Parse(args).Command);
+
+    // the help line read as if --sample-length 0 turned the samples off, but 0 is refused: the help and the refusal say how
+    [Fact]
+    public void SampleLengthZero_IsRefusedSayingHowToTurnSamplesOff()
+    {
+        Assert.Contains("(--sample-every 0: none)", CommandLine.Usage);
+        var e = Assert.Throws<UsageException>(() => CommandLine.Parse(["--sample-length", "0"]));
+        Assert.Contains("--sample-every 0 turns the samples off", e.Message);
+    }
+
+    // the closing hints printed `--checkpoint ck/ünï côde.safetensors`, which a shell splits in two
+    [Theory]
+    [InlineData("checkpoints/charrnn-small.safetensors", "checkpoints/charrnn-small.safetensors")]
+    [InlineData("ck/ünï côde.safetensors", "'ck/ünï côde.safetensors'")]
+    [InlineData("it's.safetensors", @"'it'\''s.safetensors'")]
+    [InlineData("a$b;c.safetensors", "'a$b;c.safetensors'")]
+    [InlineData("", "''")]
+    public void PathsInPrintedCommands_AreQuotedForTheShell(string path, string quoted) => Assert.Equal(quoted, CommandLine.Quote(path));
+
+    // errors about the prime name --prime, and its \r\n is read as \n, as the corpus's is
+    [Fact]
+    public void ThePrime_IsReadAsTheCorpusIs_AndItsErrorsNameThePrimeOption()
+    {
+        Vocabulary vocabulary = Vocabulary.Build("ab\nba\n");
+        var (text, tokens, replaced) = GenerateCommand.Prime(vocabulary, "a\r\nb");
+        Assert.Equal("a\nb", text);
+        Assert.Equal(3, tokens.Length);
+        Assert.Equal(0, replaced);
+
+        var e = Assert.Throws<UsageException>(() => GenerateCommand.Prime(vocabulary, "aX😀"));
+        Assert.StartsWith("--prime has 2 character(s) that are not in the model's vocabulary: 'X' '😀'", e.Message);
+        Assert.Contains("--prime is empty", Assert.Throws<UsageException>(() => GenerateCommand.Prime(vocabulary, "")).Message);
+    }
 }
