@@ -143,7 +143,7 @@ public static class ForecastRun
         plot.ShowLegend(Alignment.UpperLeft);
 
         string full = Path.GetFullPath(path);
-        PlotFile.Save(full, temporary => plot.SavePng(temporary, 1000, 450));   // a temporary file, then moved: never half a PNG
+        PlotFile.Save(full, () => plot.GetImage(1000, 450).GetImageBytes());   // written atomically: never half a PNG
         return full;
     }
 }

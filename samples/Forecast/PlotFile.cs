@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Forecast;
 
 /// <summary>A plot path that cannot be written to, with what to do about it.</summary>
@@ -12,8 +10,8 @@ public sealed class PlotFileException(string message) : Exception(message);
 public static class PlotFile
 {
     /// <summary>
-    /// Refuses a path the plot cannot be saved to: a folder, a path in a missing folder or below a file, a device or pipe,
-    /// a folder that is not writable (tried: a temporary file is created there and deleted).
+    /// Refuses a path the plot cannot be saved to: a folder, a path in a missing folder or below a file, a folder that is not
+    /// writable (tried: a temporary file is created there and deleted).
     /// </summary>
     /// <exception cref="PlotFileException">The path cannot be written to; the message says why.</exception>
     public static void CheckWritable(string path)
@@ -24,8 +22,6 @@ public static class PlotFile
         string folder = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(folder))
             throw new PlotFileException($"--out '{path}': {(File.Exists(folder) ? $"{folder} is a file, not a folder" : $"there is no folder {folder}")}; give a file path in an existing folder, such as forecast.png.");
-        if (SpecialFileKind(full) is string kind)
-            throw new PlotFileException($"--out '{path}' is a {kind}, not a file; give a file path such as forecast.png.");
         string probe = TemporaryPath(full);
         try
         {
@@ -41,33 +37,27 @@ public static class PlotFile
         }
     }
 
-    /// <summary>Saves with <paramref name="save"/> (which writes the PNG to the path it is given) and moves the result to <paramref name="path"/>.</summary>
+    /// <summary>Writes the PNG <paramref name="png"/> makes to <paramref name="path"/> through RnnGen's
+    /// <see cref="RnnGen.AtomicFile"/>: a temporary file beside it, then one rename, so never half a PNG (and never over a
+    /// device or a pipe).</summary>
     /// <exception cref="PlotFileException">The plot could not be written; nothing is left behind.</exception>
-    public static void Save(string path, Action<string> save)
+    public static void Save(string path, Func<byte[]> png)
     {
         string full = Path.GetFullPath(path);
-        string temporary = TemporaryPath(full);
         try
         {
-            if (SpecialFileKind(full) is string kind)
-                throw new IOException($"it is a {kind}, not a file");
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            save(temporary);
-            File.Move(temporary, full, overwrite: true);
+            byte[] bytes = png();
+            RnnGen.AtomicFile.Write(full, stream => stream.Write(bytes));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new PlotFileException($"the plot could not be written to {full} ({e.Message}).");
         }
-        finally
-        {
-            TryDelete(temporary);
-        }
     }
 
-    // ends in .png: the image library picks the format by the extension
     private static string TemporaryPath(string full) =>
-        Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp.png");
+        Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
 
     private static void TryDelete(string path)
     {
@@ -75,33 +65,4 @@ public static class PlotFile
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }
-
-    /// <summary>
-    /// "device", "pipe (FIFO)" or "socket" when <paramref name="path"/> exists as one, else null: moving a file over it would
-    /// replace it (as root, even /dev/full). Asked of Linux through statx(2), whose record is the same on every
-    /// architecture; elsewhere nothing is known and null is returned.
-    /// </summary>
-    private static string? SpecialFileKind(string path)
-    {
-        if (!OperatingSystem.IsLinux()) return null;
-        var record = new byte[256];                  // struct statx
-        try
-        {
-            if (Statx(-100 /* AT_FDCWD */, path, 0, 0x1 /* STATX_TYPE */, record) != 0) return null;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return null;
-        }
-        return (BitConverter.ToUInt16(record, 28) & 0xF000) switch  // stx_mode's S_IFMT bits
-        {
-            0x2000 or 0x6000 => "device",
-            0x1000 => "pipe (FIFO)",
-            0xC000 => "socket",
-            _ => null,
-        };
-    }
-
-    [DllImport("libc", EntryPoint = "statx")]
-    private static extern int Statx(int directory, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] record);
 }

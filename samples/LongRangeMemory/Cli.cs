@@ -65,8 +65,8 @@ public static class Cli
         string accuracyPath = Path.Combine(folder, AccuracyPlot), gradientPath = Path.Combine(folder, GradientPlot);
         try
         {
-            Save(accuracyPath, path => Plots.SaveAccuracy(summaries, options, path));
-            Save(gradientPath, path => Plots.SaveGradientFlow(summaries, path));
+            Save(accuracyPath, () => Plots.Accuracy(summaries, options));
+            Save(gradientPath, () => Plots.GradientFlow(summaries));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -117,20 +117,12 @@ public static class Cli
         }
     }
 
-    /// <summary>Saves a plot with <paramref name="save"/> to a temporary file beside <paramref name="path"/>, then moves it
-    /// there: never half a PNG.</summary>
-    private static void Save(string path, Action<string> save)
+    /// <summary>Writes the PNG <paramref name="png"/> makes to <paramref name="path"/> through RnnGen's
+    /// <see cref="RnnGen.AtomicFile"/> (a temporary file, then one rename): never half a PNG.</summary>
+    private static void Save(string path, Func<byte[]> png)
     {
-        string temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp.png");
-        try
-        {
-            save(temporary);
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
+        byte[] bytes = png();
+        RnnGen.AtomicFile.Write(path, stream => stream.Write(bytes));
     }
 
     private static string Ratio(double value) => value.ToString("0.0e+00", CultureInfo.InvariantCulture);

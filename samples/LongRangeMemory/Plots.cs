@@ -26,9 +26,9 @@ public static class Plots
 
     /// <summary>
     /// Accuracy against lag, one line per cell through the mean over the seeds, one small dot per seed, and the chance
-    /// level. The lags are evenly spaced on the horizontal axis.
+    /// level. The lags are evenly spaced on the horizontal axis. Returns the PNG.
     /// </summary>
-    public static void SaveAccuracy(IReadOnlyList<CellSummary> summaries, ExperimentOptions options, string path)
+    public static byte[] Accuracy(IReadOnlyList<CellSummary> summaries, ExperimentOptions options)
     {
         int[] lags = summaries.Select(s => s.Lag).Distinct().Order().ToArray();
         var plot = NewPlot();
@@ -66,15 +66,15 @@ public static class Plots
         plot.Legend.Alignment = Alignment.LowerLeft;
         plot.ShowLegend();
         UseSansFont(plot);
-        plot.SavePng(path, 900, 560);
+        return plot.GetImage(900, 560).GetImageBytes();
     }
 
     /// <summary>
     /// Two panels, at initialisation and after training at the longest lag: ‖∂E/∂h_{T−d}‖ / ‖∂E/∂h_T‖ against the
     /// distance d, log scale, one line per cell (geometric mean over the seeds), plus the LSTM's cell state
-    /// ‖∂E/∂c_{T−d}‖ / ‖∂E/∂h_T‖.
+    /// ‖∂E/∂c_{T−d}‖ / ‖∂E/∂h_T‖. Returns the PNG.
     /// </summary>
-    public static void SaveGradientFlow(IReadOnlyList<CellSummary> summaries, string path)
+    public static byte[] GradientFlow(IReadOnlyList<CellSummary> summaries)
     {
         int lag = summaries.Max(s => s.Lag);
         CellSummary[] rows = Experiment.Cells.Select(c => summaries.Single(s => s.Cell == c && s.Lag == lag)).ToArray();
@@ -99,7 +99,7 @@ public static class Plots
         var figure = new Multiplot(panels[0]);
         figure.AddPlot(panels[1]);
         figure.Layout = new ScottPlot.MultiplotLayouts.Columns();
-        figure.SavePng(path, 1300, 600);
+        return figure.Render(1300, 600).GetImageBytes();
     }
 
     private static Plot GradientPanel(CellSummary[] rows, Func<CellRun, GradientCurve> select, string title)

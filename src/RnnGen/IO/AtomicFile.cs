@@ -8,14 +8,25 @@ namespace RnnGen;
 /// final target is replaced, the link stays), and a replaced file keeps its Unix permissions — the temporary file is
 /// created with them, so the new content is never readable by more users than the old. (The rename is not followed by
 /// an fsync of the folder: after a power loss the folder may still show the previous file, whole.) The read side of the
-/// same files, <see cref="OpenRead"/>, says plainly when a path is a folder.
+/// same files says plainly when a path is a folder. A target that is a device, a pipe or a socket is refused (the rename
+/// would put a regular file in its place). Model files and checkpoints are written this way; so can your own files be —
+/// the samples write their plots through it.
 /// </summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     private const int MaxFileNameLength = 255; // bytes (UTF-8) on most file systems
 
-    internal static void Write(string path, Action<Stream> write)
+    /// <summary>Writes <paramref name="path"/> atomically: <paramref name="write"/> fills a temporary file beside it, which
+    /// then replaces the target in one rename; if anything fails, the target is left as it was and no temporary file stays.</summary>
+    /// <param name="path">The file to create or replace (a symbolic link is written through).</param>
+    /// <param name="write">Writes the whole content to the stream it is given.</param>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="IOException">The path is a folder, a device, a pipe or a socket; or writing failed.</exception>
+    /// <exception cref="UnauthorizedAccessException">The folder cannot be written to.</exception>
+    public static void Write(string path, Action<Stream> write)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(write);
         string target = Path.GetFullPath(path);
         if (new FileInfo(target).LinkTarget is not null && File.ResolveLinkTarget(target, returnFinalTarget: true) is { } link)
             target = link.FullName; // replace what the link points at, not the link

@@ -248,7 +248,7 @@ public class LongRangeMemoryTests
     [InlineData(new[] { "--max-steps", "many" }, "--max-steps expects an integer")]
     [InlineData(new[] { "--seeds" }, "--seeds needs a value")]
     [InlineData(new[] { "--colour", "blue" }, "Unknown option --colour")]
-    [InlineData(new[] { "--learning-rate", "-1" }, "LearningRate")]
+    [InlineData(new[] { "--learning-rate", "-1" }, "--learning-rate")]
     public void Cli_RejectsBadArguments_SayingWhatToChange_BeforeRunningAnything(string[] args, string message)
     {
         var output = new StringWriter();

@@ -12,15 +12,23 @@ public sealed class ForecastPlotFileTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     // an unwritable plot path crashed after the training with an unhandled exception; now it is refused before: /proc (which
-    // even root cannot create files in), /dev/full (a device: as root the move would replace it), a folder, a path below a file
-    [Theory]
-    [InlineData("/proc/plot.png", "the folder /proc is not writable")]
-    [InlineData("/dev/full", "is a device, not a file")]
-    public void AnUnwritablePlotPath_IsRefusedBeforeTraining(string path, string message)
+    // even root cannot create files in), a folder, a path below a file
+    [Fact]
+    public void AnUnwritablePlotPath_IsRefusedBeforeTraining()
     {
-        Assert.True(OperatingSystem.IsLinux(), "this test uses /proc and /dev/full, which Linux has");
-        var e = Assert.Throws<PlotFileException>(() => PlotFile.CheckWritable(path));
-        Assert.Contains(message, e.Message);
+        Assert.True(OperatingSystem.IsLinux(), "this test uses /proc, which Linux has");
+        var e = Assert.Throws<PlotFileException>(() => PlotFile.CheckWritable("/proc/plot.png"));
+        Assert.Contains("the folder /proc is not writable", e.Message);
+    }
+
+    // a device is never replaced by the plot (run as root, a move over /dev/full replaced it with a regular file)
+    [Fact]
+    public void ADevice_IsNotReplaced()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "this test uses /dev/full, which Linux has");
+        var e = Assert.Throws<PlotFileException>(() => PlotFile.Save("/dev/full", () => [1, 2, 3]));
+        Assert.Contains("it is a device, not a regular file", e.Message);
+        Assert.Equal("device", RnnGen.AtomicFile.SpecialFileKind("/dev/full"));
     }
 
     [Fact]
@@ -35,22 +43,18 @@ public sealed class ForecastPlotFileTests : IDisposable
         Assert.Equal([file], Directory.GetFileSystemEntries(_folder));
     }
 
-    // the PNG goes to a temporary file that is moved over the target: a failed write leaves the earlier plot and no debris
+    // the PNG is written atomically: a failed save leaves the earlier plot and no debris
     [Fact]
     public void AFailedSave_LeavesTheEarlierFileAndNoTemporaryFile()
     {
         string target = Path.Combine(_folder, "forecast.png");
         File.WriteAllText(target, "earlier");
-        var e = Assert.Throws<PlotFileException>(() => PlotFile.Save(target, temporary =>
-        {
-            File.WriteAllText(temporary, "half");
-            throw new IOException("No space left on device");
-        }));
+        var e = Assert.Throws<PlotFileException>(() => PlotFile.Save(target, () => throw new IOException("No space left on device")));
         Assert.Contains("No space left on device", e.Message);
         Assert.Equal("earlier", File.ReadAllText(target));
         Assert.Equal([target], Directory.GetFileSystemEntries(_folder));
 
-        PlotFile.Save(target, temporary => File.WriteAllText(temporary, "new"));
+        PlotFile.Save(target, () => "new"u8.ToArray());
         Assert.Equal("new", File.ReadAllText(target));
         Assert.Equal([target], Directory.GetFileSystemEntries(_folder));
     }
