@@ -81,6 +81,11 @@ public class LanesTests
         double[] tanhSmall = Apply<L, double>(small, L.Tanh);
         double relative = small.Select((v, i) => Math.Abs(tanhSmall[i] - Math.Tanh(v)) / Math.Abs(Math.Tanh(v))).Max();
         Assert.True(relative < 1e-15, $"tanh relative error near 0: {relative:E2}");
+        // odd to the last bit below the exponential form's range, −0 included (it gave +0)
+        double[] signed = [0.0, -0.0, 1e-300, -1e-300, 0.3, -0.3, 0.625, -0.625];
+        double[] tanhSigned = Apply<L, double>(signed, L.Tanh);
+        for (int i = 0; i < signed.Length; i += 2)
+            Assert.Equal(BitConverter.DoubleToInt64Bits(tanhSigned[i]) ^ long.MinValue, BitConverter.DoubleToInt64Bits(tanhSigned[i + 1]));
     }
 
     // The derivatives the backward pass uses, for both lane types (a machine runs only one of them in the models): σ' = y(1 − y),
