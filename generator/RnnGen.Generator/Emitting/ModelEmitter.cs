@@ -896,7 +896,7 @@ internal sealed class ModelEmitter
         w.Line("/// <summary>");
         w.Line("/// Backpropagation through time over the steps of the last <c>Forward</c> on <paramref name=\"tape\"/>, for a loss whose");
         w.Line("/// gradient with respect to the outputs is <paramref name=\"outputGradients\"/> (lanes × steps × OutputWidth, lane-major). ADDS dLoss/dParameters");
-        w.Line("/// into <see cref=\"Gradients\"/>." + (_spec.Tokens
+        w.Line("/// into <see cref=\"Gradients\"/> (clear them between updates; a second call on the same tape adds again)." + (_spec.Tokens
             ? " Token models have no input gradient: pass an empty <paramref name=\"inputGradients\"/>."
             : " OVERWRITES <paramref name=\"inputGradients\"/> (lanes × steps × InputSize) with dLoss/dInputs unless it is empty."));
         w.Line("/// </summary>");
