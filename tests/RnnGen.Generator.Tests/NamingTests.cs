@@ -68,6 +68,10 @@ public class NamingTests
     // a class named like a member of State's base class (RecurrentState): State's constructor does not name the class
     [InlineData("namespace App; [RnnGen.LstmModel(8)] partial class Hidden { }")]
     [InlineData("namespace App; [RnnGen.GruModel(8, Output = 2)] partial class Values { }")]
+    // an explicit implementation of another RnnGen interface (only IRecurrentModel's members are the generated code's), and
+    // a generic type named System in the global namespace (it does not hide global::System)
+    [InlineData("namespace App; [RnnGen.LstmModel(4)] partial class M : RnnGen.ILearningRateSchedule { double RnnGen.ILearningRateSchedule.LearningRate(long step) => 0.1; }")]
+    [InlineData("class System<T> { } namespace App { [RnnGen.LstmModel(4)] partial class M { } }")]
     public void LegitimateDeclarations_AreAccepted(string source) => CompilesClean(source);
 
     // User declarations that could take over what the generated code writes without a type: a member or type named '_'

@@ -212,7 +212,7 @@ internal static class ModelParser
     // The generated code names types as global::System.…: a type of that name in the global namespace would be found instead
     // of the namespace. (One named RnnGen hides the attributes themselves: no model gets this far.)
     private static string? HiddenNamespace(Compilation compilation) =>
-        compilation.GlobalNamespace.GetTypeMembers("System").Length > 0
+        compilation.GlobalNamespace.GetTypeMembers("System", 0).Length > 0
             ? "a type named 'System' in the global namespace hides the System namespace, which the generated code names as 'global::System'; "
               + "move that type into a namespace or rename it"
             : null;

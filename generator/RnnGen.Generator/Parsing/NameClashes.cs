@@ -44,7 +44,8 @@ internal static class NameClashes
         {
             cancellationToken.ThrowIfCancellationRequested();
             // an explicit implementation of one of RnnGen's interfaces, which the generated code implements
-            if (ExplicitlyImplemented(member) is { } implemented && implemented.ContainingType.ContainingNamespace.ToDisplayString() == "RnnGen")
+            if (ExplicitlyImplemented(member) is { ContainingType: { Name: "IRecurrentModel", Arity: 2 } recurrent } implemented
+                && recurrent.ContainingNamespace.ToDisplayString() == "RnnGen")
                 return $"it implements '{implemented.ContainingType.Name}.{implemented.Name}' itself, which the generated code implements; remove yours";
             if (member.IsImplicitlyDeclared || !declared.Names.Contains(member.Name) || IsAccessor(member))
                 continue;

@@ -8,8 +8,9 @@ namespace RnnGen;
 /// final target is replaced, the link stays), and a replaced file keeps its Unix permissions — the temporary file is
 /// created with them, so the new content is never readable by more users than the old. (The rename is not followed by
 /// an fsync of the folder: after a power loss the folder may still show the previous file, whole.) The read side of the
-/// same files says plainly when a path is a folder. A target that is a device, a pipe or a socket is refused (the rename
-/// would put a regular file in its place). Model files and checkpoints are written this way; so can your own files be —
+/// same files says plainly when a path is a folder. On Linux a target that is a device, a pipe or a socket is refused (the
+/// rename would put a regular file in its place; asked through statx(2), so where that call is missing — musl before 1.2.5 —
+/// it is not). Model files and checkpoints are written this way; so can your own files be —
 /// the samples write their plots through it.
 /// </summary>
 public static class AtomicFile
@@ -21,7 +22,7 @@ public static class AtomicFile
     /// <param name="path">The file to create or replace (a symbolic link is written through).</param>
     /// <param name="write">Writes the whole content to the stream it is given.</param>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
-    /// <exception cref="IOException">The path is a folder, a device, a pipe or a socket; or writing failed.</exception>
+    /// <exception cref="IOException">The path is a folder, or (on Linux) a device, a pipe or a socket; or writing failed.</exception>
     /// <exception cref="UnauthorizedAccessException">The folder cannot be written to.</exception>
     public static void Write(string path, Action<Stream> write)
     {

@@ -152,6 +152,7 @@ public static partial class SafeTensors
             // whether skipping the metadata would let the file load (asked only to word a mismatch's message)
             bool LoadsWithoutMetadata()
             {
+                if (extras is not null) return false; // a checkpoint's load has no option to skip the check
                 try
                 {
                     MatchTensors<TModel>(header, info, Expected(extras?.Invoke(header, ctx) ?? []), modelDType, options, ctx);

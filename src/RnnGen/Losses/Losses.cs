@@ -175,13 +175,15 @@ public static class Losses
     /// <summary>
     /// Binary cross-entropy on logits (PyTorch <c>BCEWithLogitsLoss</c>, mean over every element): for a logit
     /// <c>x</c> and a target probability <c>t</c>, <c>−t·log σ(x) − (1 − t)·log(1 − σ(x))</c>, computed in
-    /// libtorch's stable form <c>(1 − t)·x + max(−x, 0) + log(1 + e^−|x|)</c>.
+    /// the stable form of libtorch, <c>(1 − t)·x − log σ(x)</c> with <c>−log σ(x) = max(−x, 0) + log(1 + e^−|x|)</c>, added
+    /// in that order: the same value, but a tiny loss (x = −80, t = 0: 1.8·10⁻³⁵) keeps its relative precision where
+    /// libtorch's order, <c>(1 − t)·x − (min(x, 0) − log(1 + e^−|x|))</c>, cancels it to 0.
     /// </summary>
     /// <param name="logits">One logit per binary output, any layout.</param>
     /// <param name="targets">Target probabilities in [0, 1] (usually 0 or 1), same length.</param>
     /// <param name="gradient">Overwritten with dLoss/dLogits = (σ(x) − t)/N; same length.</param>
-    /// <returns>The mean loss in nats. Infinite logits give PyTorch's results: ∞ for x = +∞ with t &lt; 1, NaN when
-    /// x = ±∞ predicts its target exactly (∞ · 0, or −∞ + ∞, in the form above); their gradients are finite (σ(x) − t).</returns>
+    /// <returns>The mean loss in nats. Infinite logits give PyTorch's results: for x = +∞, ∞ when t &lt; 1 and NaN when
+    /// t = 1 (0 · ∞); for x = −∞, NaN whatever t (−∞ + ∞); their gradients are finite (σ(x) − t).</returns>
     /// <exception cref="ArgumentException"><paramref name="logits"/> is empty, a length differs,
     /// <paramref name="gradient"/> partially overlaps an input, or a target is outside [0, 1] (or NaN).</exception>
     public static T BinaryCrossEntropyWithLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> gradient)
@@ -202,7 +204,7 @@ public static class Losses
             T x = logits[i];
             T t = targets[i];
             T e = T.Exp(-T.Abs(x));                                    // e^−|x| in (0, 1]: never overflows
-            total += double.CreateTruncating((T.One - t) * x + T.Max(-x, T.Zero) + Log1P(e)); // libtorch's form, term for term
+            total += double.CreateTruncating((T.One - t) * x + T.Max(-x, T.Zero) + Log1P(e)); // −log σ(x) = max(−x, 0) + log(1 + e^−|x|)
             T sigmoid = x >= T.Zero ? T.One / (T.One + e) : e / (T.One + e);
             gradient[i] = (sigmoid - t) * perElement;                  // written last: gradient may alias logits
         }

@@ -129,23 +129,23 @@ public sealed class SequenceTrainer<TModel, T>
         }
     }
 
-    // Early stopping's memory, continued across Train calls as the shuffle is, and kept in checkpoints saved from the trainer:
-    // the best monitored loss so far (NaN: none yet), the epochs since it, and, with RestoreBestParameters, that epoch's
-    // parameters when this trainer trained it (not after a checkpoint's load: the file holds the last parameters).
+    // Early stopping's state: the best monitored loss of the current (or last) Train call (NaN: none yet) and the epochs
+    // since it, kept in checkpoints saved from the trainer. Each Train call starts it afresh, unless the trainer has just
+    // loaded a checkpoint that holds one: then the next call continues the saved run's.
     private double _bestLoss = double.NaN;
     private int _epochsSinceBest;
-    private T[]? _bestParameters;
-    private bool _bestParametersHeld;
+    private bool _earlyStoppingLoaded;
 
     /// <summary>Early stopping's state, for a checkpoint: the best monitored loss so far (NaN: none) and the epochs since it.</summary>
     internal (double BestLoss, int EpochsSinceBest) EarlyStopping => (_bestLoss, _epochsSinceBest);
 
-    /// <summary>Sets early stopping's state from a checkpoint; for a caller inside <see cref="WhileIdle"/>.</summary>
+    /// <summary>Sets early stopping's state from a checkpoint, for the next <see cref="Train"/> to continue; for a caller
+    /// inside <see cref="WhileIdle"/>.</summary>
     internal void RestoreEarlyStopping(double bestLoss, int epochsSinceBest)
     {
         _bestLoss = bestLoss;
         _epochsSinceBest = epochsSinceBest;
-        _bestParametersHeld = false;
+        _earlyStoppingLoaded = true;
     }
 
     /// <summary>Whether the training thread is in <see cref="EpochCompleted"/> or <see cref="BestModelFound"/> (between
@@ -198,15 +198,17 @@ public sealed class SequenceTrainer<TModel, T>
                 "InitializeParameters(seed). (A model file may store such values; training cannot repair them.)");
         // a window longer than every sequence changes nothing but the size of the tapes: cap it by the data
         int window = Math.Min(Options.WindowLength ?? int.MaxValue, Math.Max(trainShape.MaxSteps, validationShape?.MaxSteps ?? 0));
-        // the lanes of a training batch (validation runs in batches of as many): the validation data never changes how the
-        // training windows run (a batch of one lane runs as the layer pipeline, whatever the size of the validation set)
-        int lanes = Math.Min(Options.BatchSize, trainShape.Count);
+        // room for a batch of either set (validation runs in the batches Evaluate uses, so its loss has Evaluate's bits), and
+        // the layer pipeline chosen by the training batch alone: the validation set never changes how training runs
+        int trainingLanes = Math.Min(Options.BatchSize, trainShape.Count);
+        int lanes = Math.Max(trainingLanes, Math.Min(Options.BatchSize, validationShape?.Count ?? 0));
 
         Enter();
         try
         {
             string longest = validationShape is { } vs && vs.MaxSteps > trainShape.MaxSteps ? "validation" : "training";
-            var runner = Runner(window, lanes, Uniform(trainShape) && (validationShape is not { } v || (Uniform(v) && v.MaxSteps == trainShape.MaxSteps)), longest);
+            var runner = Runner(window, lanes, Uniform(trainShape) && (validationShape is not { } v || (Uniform(v) && v.MaxSteps == trainShape.MaxSteps)), longest,
+                pipelined: CanPipeline(trainingLanes));
             using var workers = runner.StartWorkers();
             var run = new Run(this, runner, training, trainShape, validation, progress, cancellationToken, window);
             return run.Execute();
@@ -234,7 +236,8 @@ public sealed class SequenceTrainer<TModel, T>
         Enter();
         try
         {
-            var runner = Runner(Math.Min(Options.WindowLength ?? int.MaxValue, shape.MaxSteps), Math.Min(Options.BatchSize, shape.Count), Uniform(shape), nameof(data));
+            int lanes = Math.Min(Options.BatchSize, shape.Count);
+            var runner = Runner(Math.Min(Options.WindowLength ?? int.MaxValue, shape.MaxSteps), lanes, Uniform(shape), nameof(data), pipelined: CanPipeline(lanes));
             using var workers = runner.StartWorkers();
             return EvaluateWith(runner, data, shape.Count, cancellationToken);
         }
@@ -255,18 +258,18 @@ public sealed class SequenceTrainer<TModel, T>
     // Whether every sequence has the same length: then every window's lanes have equal steps and form LaneGroups.Count groups.
     private static bool Uniform(DatasetShape shape) => shape.TotalSteps == (long)shape.Count * shape.MaxSteps;
 
-    private BatchRunner<TModel, T> Runner(int window, int lanes, bool uniform, string longest)
+    private BatchRunner<TModel, T> Runner(int window, int lanes, bool uniform, string longest, bool pipelined)
     {
         // no more workers than a window can have groups: with sequences of one length, LaneGroups.Count of the lanes (50
         // lanes: 4); with mixed lengths, up to one per lane (each run of equal lengths is grouped on its own)
         int workers = Math.Min(Options.WorkerCount, uniform ? LaneGroups.Count(lanes) : lanes);
-        if (_runner is null || !_runner.Fits(window, lanes, workers))
+        if (_runner is null || !_runner.Fits(window, lanes, workers) || _runner.Pipelined != pipelined)
         {
             _runner = null; // let the old one go before allocating the new one
             try
             {
                 _runner = new BatchRunner<TModel, T>(Model, Options.Loss, Options.CarryState, window, lanes, workers);
-            if (CanPipeline(lanes)) _runner.UsePipeline(twoCores: Options.WorkerCount >= 2);
+                if (pipelined) _runner.UsePipeline(twoCores: Options.WorkerCount >= 2);
             }
             catch (ArgumentOutOfRangeException e) when (e.ParamName is "maxSteps")
             {
@@ -396,6 +399,7 @@ public sealed class SequenceTrainer<TModel, T>
         private readonly CancellationToken _cancellationToken;
         private readonly int _window;
         private readonly int[] _order;
+        private T[]? _bestParameters; // RestoreBestParameters: the best epoch's, once there is one
         private readonly Stopwatch _clock = Stopwatch.StartNew();      // the whole run
         private readonly Stopwatch _trainingClock = new();              // training windows only (for the token rate)
 
@@ -438,12 +442,16 @@ public sealed class SequenceTrainer<TModel, T>
         private TrainingResult TrainEpochs()
         {
             var epochs = new List<EpochSummary>(Math.Min(_options.Epochs, 1024)); // Epochs may be "until cancelled" (int.MaxValue)
-            // early stopping continues from the trainer's earlier calls (or the checkpoint it loaded)
+            // early stopping starts afresh, or continues the run of the checkpoint the trainer has just loaded
+            if (!_trainer._earlyStoppingLoaded)
+                (_trainer._bestLoss, _trainer._epochsSinceBest) = (double.NaN, 0);
+            _trainer._earlyStoppingLoaded = false;
             double best = _trainer._bestLoss;
             int bestEpoch = 0, sinceBest = _trainer._epochsSinceBest;
-            bool stoppedEarly = false;
+            // a checkpoint saved in the epoch where its run stopped: the run is over, as it was for the run that saved it
+            bool stoppedEarly = _options.Patience is int spent && sinceBest >= spent;
 
-            for (_epoch = 1; _epoch <= _options.Epochs; _epoch++)
+            for (_epoch = 1; _epoch <= _options.Epochs && !stoppedEarly; _epoch++)
             {
                 TrainEpoch();
                 EvaluationMetrics trainingMetrics = _trainer.Metrics(_epochLossSum, _epochCounted, _epochCorrect, _epochTokens);
@@ -462,11 +470,7 @@ public sealed class SequenceTrainer<TModel, T>
                     best = monitored;
                     bestEpoch = _epoch;
                     sinceBest = 0;
-                    if (_options.RestoreBestParameters)
-                    {
-                        _trainer.Model.Parameters.CopyTo(_trainer._bestParameters ??= new T[_trainer.Model.Parameters.Length]);
-                        _trainer._bestParametersHeld = true;
-                    }
+                    if (_options.RestoreBestParameters) _trainer.Model.Parameters.CopyTo(_bestParameters ??= new T[_trainer.Model.Parameters.Length]);
                 }
                 else
                 {
@@ -499,10 +503,10 @@ public sealed class SequenceTrainer<TModel, T>
             }
 
             bool restored = false;
-            // the best parameters this trainer has trained, unless the model holds them already (the last epoch was the best)
-            if (_options.RestoreBestParameters && _trainer._bestParametersHeld && !epochs[^1].IsBest)
+            // the best epoch's parameters of this call, unless the model holds them already (the last epoch was the best)
+            if (_bestParameters is not null && bestEpoch != 0 && bestEpoch != epochs.Count)
             {
-                _trainer._bestParameters!.CopyTo(_trainer.Model.Parameters);
+                _bestParameters.CopyTo(_trainer.Model.Parameters);
                 _runner.ParametersUpdated();
                 _runner.RefreshMaster();
                 restored = true;
@@ -662,8 +666,8 @@ public sealed class SequenceTrainer<TModel, T>
             {
                 Optimizer<T> optimizer = _trainer.Optimizer;
                 double? epsilon = optimizer switch { Adam<T> a => a.Epsilon, RmsProp<T> r => r.Epsilon, Adagrad<T> g => g.Epsilon, _ => null };
-                string cause = epsilon == 0
-                    ? $"{optimizer.GetType().Name.Split('`')[0]}'s epsilon is 0, which divides 0 by 0 where a gradient is 0: give it a small positive epsilon"
+                string cause = epsilon is double eps && T.CreateTruncating(eps) == T.Zero // 0, or below what T holds
+                    ? $"{optimizer.GetType().Name.Split('`')[0]}'s epsilon is {(eps == 0 ? "0" : $"{eps:G3}, 0 in {typeof(T).Name}")}, which divides 0 by 0 where a gradient is 0: give it a small positive epsilon"
                     : $"the learning rate {optimizer.LearningRate:G4} took the parameters beyond what {typeof(T).Name} holds: lower it, or clip the gradients (TrainerOptions.ClipGradientNorm)";
                 throw new InvalidOperationException(
                     $"Epoch {_epoch}, window {_windowInEpoch}: the update made parameters NaN or infinite although the loss ({loss:G4}) and " +

@@ -116,18 +116,19 @@ public sealed class TrainerOptions
     /// <summary>
     /// Early stopping: stop after this many epochs (≥ 1) in a row without improvement of the monitored loss (the validation
     /// loss when validation data is given, else the epoch's training loss). <c>null</c> (default): train all
-    /// <see cref="Epochs"/>. The best loss and the epochs since it continue across the trainer's <c>Train</c> calls, as its
-    /// shuffle does, and a checkpoint saved from the trainer holds them (<see cref="TrainingCheckpoint"/>).
+    /// <see cref="Epochs"/>. Each <c>Train</c> call counts afresh, unless the trainer has just loaded a checkpoint saved from
+    /// a trainer (<see cref="TrainingCheckpoint"/>): that holds the saved run's best loss and epochs since it, and the next
+    /// call continues them.
     /// </summary>
     public int? Patience { get; init; }
 
     /// <summary>The monitored loss must fall by more than this (≥ 0) to count as an improvement. Default 0.</summary>
     public double MinImprovement { get; init; }
 
-    /// <summary>When training ends (all epochs or early stopping), put back the parameters of the best epoch this trainer
-    /// trained (of this call or an earlier one; after a checkpoint's load, of the epochs since). The parameters only: the
-    /// optimizer's state, its step count and the shuffle stay where training ended. Default <c>false</c> (the model keeps
-    /// the parameters of the last step). Costs one copy of the parameters.</summary>
+    /// <summary>When training ends (all epochs or early stopping), put back the parameters of the call's best epoch (a call
+    /// resumed from a checkpoint knows only its own epochs: a best before the save is in the file its <c>BestModelFound</c>
+    /// handler wrote). The parameters only: the optimizer's state, its step count and the shuffle stay where training
+    /// ended. Default <c>false</c> (the model keeps the parameters of the last step). Costs one copy of the parameters.</summary>
     public bool RestoreBestParameters { get; init; }
 
     /// <summary>Checks every setting; throws an <see cref="ArgumentException"/> naming the first bad one and the valid range.</summary>

@@ -81,16 +81,13 @@ public sealed record EpochSummary(
 
 /// <summary>The outcome of <see cref="SequenceTrainer{TModel, T}.Train"/>.</summary>
 /// <param name="Epochs">One summary per completed epoch.</param>
-/// <param name="BestEpoch">The epoch of this call with the best monitored loss so far, the last one that improved it (0 if
-/// none did: no finite loss, or none better than the best of the trainer's earlier calls or of the checkpoint it loaded —
-/// early stopping continues across <c>Train</c> calls, as the shuffle does).</param>
-/// <param name="BestLoss">The best monitored loss so far (NaN if none), possibly of an earlier call.</param>
+/// <param name="BestEpoch">The epoch with the lowest monitored loss (0 if no epoch had a finite one, or, in a call that
+/// continues a checkpoint's run, none beat the best before the save).</param>
+/// <param name="BestLoss">That loss (NaN if none; in a call that continues a checkpoint's run, possibly the saved best).</param>
 /// <param name="StoppedEarly">Whether early stopping (<see cref="TrainerOptions.Patience"/>) ended training.</param>
 /// <param name="RestoredBest">Whether the best epoch's parameters were put back (<see cref="TrainerOptions.RestoreBestParameters"/>):
-/// false when the last epoch was the best (the model holds its parameters already) and when the best was not trained by
-/// this trainer object (it loaded a checkpoint after it: its best parameters are in the file its <c>BestModelFound</c>
-/// handler saved). Only the parameters are put back: the optimizer's state, its step count and the shuffle stay where
-/// training ended.</param>
+/// false when the last epoch was the best (the model holds its parameters already) or no epoch of this call was. Only the
+/// parameters are put back: the optimizer's state, its step count and the shuffle stay where training ended.</param>
 /// <param name="Steps">Optimizer updates in this run.</param>
 /// <param name="SkippedSteps">Steps skipped in this run because of a non-finite loss or gradient.</param>
 /// <param name="Elapsed">Duration of the run.</param>

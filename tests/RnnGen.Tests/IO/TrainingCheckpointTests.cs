@@ -113,6 +113,7 @@ public class TrainingCheckpointTests
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(4)]
+    [InlineData(0)] // 0: in the epoch where the uninterrupted run stops (the resumed run trains none)
     public void EarlyStopping_ResumesFromTheCheckpoint(int savedAfter)
     {
         using var folder = new TempFolder();
@@ -131,6 +132,7 @@ public class TrainingCheckpointTests
         Assert.True(all.StoppedEarly, losses);                          // the case is meant to reach the stop
         Assert.True(all.Epochs.Count > savedAfter + 1, losses);
         Assert.Contains(all.Epochs.Skip(1), e => !e.IsBest);            // and a miss before it
+        if (savedAfter == 0) savedAfter = all.Epochs.Count;
 
         var first = NewModel();
         var firstTrainer = SequenceTrainer.Create(first, Fast(), Stopping(savedAfter));
@@ -147,6 +149,7 @@ public class TrainingCheckpointTests
 
         Assert.Equal(bestStraight, best);
         Assert.Equal(all.StoppedEarly, rest.StoppedEarly);
+        Assert.Equal(savedAfter == all.Epochs.Count ? 0 : all.Epochs.Count - savedAfter, rest.Epochs.Count);
         Assert.Equal(all.Epochs.Count, savedAfter + rest.Epochs.Count);
         Assert.Equal(all.BestLoss, rest.BestLoss);
         Assert.Equal(Bits(straight.Parameters), Bits(resumed.Parameters));
@@ -299,6 +302,7 @@ public class TrainingCheckpointTests
         { "truncated", "truncated" },
         { "damaged step count", "rnngen.checkpoint.steps" },
         { "damaged shuffle state", "rnngen.checkpoint.shuffle" },
+        { "damaged best loss", "rnngen.checkpoint.best-loss" },
     };
 
     [Theory, MemberData(nameof(Refusals))]
@@ -327,13 +331,18 @@ public class TrainingCheckpointTests
         if (file == "truncated") File.WriteAllBytes(path, File.ReadAllBytes(path)[..^4]);
         if (file.StartsWith("damaged", StringComparison.Ordinal))
         {
-            string key = file == "damaged step count" ? SafeTensorsMetadataKeys.CheckpointSteps : SafeTensorsMetadataKeys.CheckpointShuffle;
+            string key = file switch
+            {
+                "damaged step count" => SafeTensorsMetadataKeys.CheckpointSteps,
+                "damaged best loss" => SafeTensorsMetadataKeys.CheckpointBestLoss,
+                _ => SafeTensorsMetadataKeys.CheckpointShuffle,
+            };
             string text = System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(path));
             int at = text.IndexOf(key + "\":\"", StringComparison.Ordinal);
             Assert.True(at > 0, $"{key} not found in the header");
-            // same length, so the header stays well-formed: 5 → x, or the shuffle's first hex digit → g
+            // same length, so the header stays well-formed: 5 → x, the shuffle's first hex digit → g, NaN's N → -
             var bytes = File.ReadAllBytes(path);
-            bytes[at + key.Length + 3] = (byte)(file == "damaged step count" ? 'x' : 'g');
+            bytes[at + key.Length + 3] = (byte)(file switch { "damaged step count" => 'x', "damaged best loss" => '-', _ => 'g' });
             File.WriteAllBytes(path, bytes);
         }
 
@@ -358,6 +367,7 @@ public class TrainingCheckpointTests
 
         var e = Assert.Throws<ModelFileException>(() => TrainingCheckpoint.Load(trainer, path));
         Assert.Contains(message, e.Message);
+        Assert.DoesNotContain("IgnoreModelMetadata", e.Message); // a checkpoint's load has no such option to suggest
         Assert.Equal(Bits(parameters), Bits(model.Parameters));
         Assert.Equal(before, Outputs()); // the packed copies too
         Assert.Equal(Bits(state), Bits(optimizer.State));
