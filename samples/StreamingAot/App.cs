@@ -27,29 +27,44 @@ public static class App
     /// <param name="standardError">Messages and statistics.</param>
     public static int Run(string[] args, Stream standardInput, Stream standardOutput, TextWriter standardError)
     {
+        // help wins wherever it stands, even where a value was expected (--init -h) or beside a wrong argument
+        if (args.Any(arg => arg is "-h" or "--help"))
+        {
+            standardOutput.Write(Encoding.UTF8.GetBytes(Usage + "\n"));
+            standardOutput.Flush();
+            return 0;
+        }
+
         string? initPath = null, modelPath = null, inputPath = null;
-        int seed = 1;
+        int? seed = null;
         bool quiet = false;
+        var given = new HashSet<string>();
         for (int i = 0; i < args.Length; i++)
         {
-            switch (args[i])
+            string arg = args[i];
+            if (arg.StartsWith('-') && arg != "-" && !given.Add(arg))
+                return UsageError(standardError, $"{arg} is given twice; give it once.");
+            switch (arg)
             {
-                case "-h" or "--help":
-                    standardOutput.Write(Encoding.UTF8.GetBytes(Usage + "\n"));
-                    standardOutput.Flush();
-                    return 0;
-                case "--init" when i + 1 < args.Length:
+                case "--init":
+                    if (i + 1 == args.Length)
+                        return UsageError(standardError, "--init needs a file name: --init MODEL.");
+                    if (args[i + 1].StartsWith('-'))
+                        return UsageError(standardError, $"--init needs a file name, not '{args[i + 1]}' (for a file whose name starts with '-', write ./{args[i + 1]}).");
                     initPath = args[++i];
                     break;
-                case "--seed" when i + 1 < args.Length:
-                    if (!int.TryParse(args[++i], NumberStyles.Integer, CultureInfo.InvariantCulture, out seed))
+                case "--seed":
+                    if (i + 1 == args.Length)
+                        return UsageError(standardError, "--seed needs an integer: --seed N.");
+                    if (!int.TryParse(args[++i], NumberStyles.Integer, CultureInfo.InvariantCulture, out int value))
                         return UsageError(standardError, $"--seed needs an integer, not '{args[i]}'.");
+                    seed = value;
                     break;
                 case "--quiet":
                     quiet = true;
                     break;
-                case var option when option.StartsWith("--", StringComparison.Ordinal):
-                    return UsageError(standardError, $"unknown option or missing value: '{option}'.");
+                case var option when option.StartsWith('-') && option != "-":
+                    return UsageError(standardError, $"unknown option '{option}'.");
                 case var path when modelPath is null:
                     modelPath = path;
                     break;
@@ -57,17 +72,23 @@ public static class App
                     inputPath = path;
                     break;
                 default:
-                    return UsageError(standardError, $"unexpected argument '{args[i]}'.");
+                    return UsageError(standardError, $"unexpected argument '{arg}'; give a MODEL and at most one INPUT.");
             }
         }
+        if (initPath is not null && modelPath is not null)
+            return UsageError(standardError, "--init takes no MODEL or INPUT argument.");
+        if (initPath is not null && quiet)
+            return UsageError(standardError, "--quiet applies to streaming (StreamingAot MODEL [INPUT]) only, not to --init, which writes no outputs.");
+        if (initPath is null && seed is not null)
+            return UsageError(standardError, "--seed applies to --init only: it seeds the parameters of the model file --init writes.");
+        if (initPath is null && modelPath is null)
+            return UsageError(standardError, "no model file given.");
 
         try
         {
-            if (initPath is not null)
-                return modelPath is null ? Init(initPath, seed, standardError) : UsageError(standardError, "--init takes no MODEL or INPUT argument.");
-            return modelPath is null
-                ? UsageError(standardError, "no model file given.")
-                : StreamValues(modelPath, inputPath, quiet, standardInput, standardOutput, standardError);
+            return initPath is not null
+                ? Init(initPath, seed ?? 1, standardError)
+                : StreamValues(modelPath!, inputPath, quiet, standardInput, standardOutput, standardError);
         }
         catch (Exception e) when (e is ModelFileException or FormatException or IOException or UnauthorizedAccessException or ArgumentException)
         {

@@ -36,9 +36,133 @@ public sealed class StreamingAotTests : IDisposable
         var (code, output, error) = Run([model], "0.5\n1.5\nabc\n");
         Assert.Equal(1, code);
         Assert.Equal(2, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.StartsWith("error: line 3", error);
-        Assert.Contains("'abc' is not a finite number", error);
+        Assert.StartsWith("error: line 3, field 1: 'abc' is not a finite number", error);
     }
+
+    // -h / --help print the usage wherever they stand: after an option that takes a value ("--init -h" wrote a model
+    // file named -h) and beside arguments that are wrong (the error came first)
+    [Theory]
+    [InlineData("-h")]
+    [InlineData("--help")]
+    [InlineData("--init -h")]
+    [InlineData("--init @m.safetensors --seed --help")]
+    [InlineData("@model.safetensors --bogus -h")]
+    [InlineData("--quiet --quiet --help")]
+    public void Help_PrintsTheUsageOnStandardOutput_AndDoesNothingElse(string commandLine)
+    {
+        var (code, output, error) = Run(InFolder(commandLine.Split(' ')));
+        Assert.True(code == 0, error);
+        Assert.StartsWith("usage: StreamingAot --init MODEL", output);
+        Assert.Equal("", error);
+        Assert.Empty(Directory.GetFileSystemEntries(_folder));
+        Assert.False(File.Exists("-h"));
+    }
+
+    // a folder as INPUT: "Access to the path '…/w' is denied."
+    [Fact]
+    public void AFolderAsInput_IsReportedAsAFolder()
+    {
+        string model = InitModel();
+        string folder = Path.Combine(_folder, "w");
+        Directory.CreateDirectory(folder);
+        var (code, output, error) = Run([model, folder], "1\n");
+        Assert.Equal(1, code);
+        Assert.Equal($"error: cannot read '{folder}': it is a folder, not a file.\n", error.ReplaceLineEndings("\n"));
+        Assert.Equal("", output);
+    }
+
+    // a binary input: its raw bytes, NULs and escape characters included, were printed as the bad token
+    [Fact]
+    public void ABinaryToken_IsShownEscaped_AndShortened()
+    {
+        string model = InitModel();
+        byte[] binary = [.. "1 "u8, 0, 0, 0x1B, 0xFF, (byte)'\\', 0xE2, 0x80, 0x8B, 0xC2, 0x85, .. Enumerable.Repeat((byte)'A', 5000), .. " 2"u8];
+        var (code, _, error) = Run([model], binary);
+        Assert.Equal(1, code);
+        Assert.StartsWith(@"error: line 1, field 2: '\0\0\x1B\uFFFD\\\u200B\u0085AAAA", error);
+        Assert.Contains("…' (5,010 bytes) is not a finite number", error);
+        Assert.DoesNotContain(error, c => c < ' ' && c != '\n' && c != '\r' || c is '\uFFFD' or '\u200B' or '\u0085');
+        Assert.True(error.Length < 400, $"{error.Length} characters: {error}");
+        Assert.Contains("is this a text file of numbers?", error);
+    }
+
+    [Fact]
+    public void APrintableToken_IsShownAsItIs()
+    {
+        string model = InitModel();
+        var (code, _, error) = Run([model], "1\n2 3e5x\n");
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: line 2, field 2: '3e5x' is not a finite number (expected", error);
+        Assert.DoesNotContain("text file", error);
+    }
+
+    // --seed without --init and --quiet with --init were ignored without a word
+    [Theory]
+    [InlineData(new[] { "@model.safetensors", "--seed", "3" }, "--seed applies to --init only")]
+    [InlineData(new[] { "--seed", "3" }, "--seed applies to --init only")]
+    [InlineData(new[] { "--init", "@new.safetensors", "--quiet" }, "--quiet applies to streaming (StreamingAot MODEL [INPUT]) only, not to --init")]
+    public void AnOptionOfTheOtherCommand_IsRefused_WithWhatItAppliesTo(string[] args, string message) =>
+        AssertUsageError(args, message);
+
+    // "--init a --init b" kept b without a word
+    [Theory]
+    [InlineData(new[] { "--init", "@a.safetensors", "--init", "@b.safetensors" }, "--init is given twice")]
+    [InlineData(new[] { "--init", "@a.safetensors", "--seed", "1", "--seed", "2" }, "--seed is given twice")]
+    [InlineData(new[] { "@model.safetensors", "--quiet", "--quiet" }, "--quiet is given twice")]
+    public void AnOptionGivenTwice_IsRefused(string[] args, string message) => AssertUsageError(args, message);
+
+    // "--init --seed 3" wrote a model file named --seed
+    [Theory]
+    [InlineData(new[] { "--init" }, "--init needs a file name: --init MODEL.")]
+    [InlineData(new[] { "--init", "--seed", "3" }, "--init needs a file name, not '--seed'")]
+    [InlineData(new[] { "--init", "@a.safetensors", "--seed" }, "--seed needs an integer: --seed N.")]
+    [InlineData(new[] { "--init", "@a.safetensors", "--seed", "x" }, "--seed needs an integer, not 'x'.")]
+    [InlineData(new[] { "@model.safetensors", "-q" }, "unknown option '-q'.")]
+    [InlineData(new[] { "@model.safetensors", "@in.txt", "@more.txt" }, "unexpected argument '")]
+    [InlineData(new[] { "--init", "@a.safetensors", "@model.safetensors" }, "--init takes no MODEL or INPUT argument.")]
+    [InlineData(new string[0], "no model file given.")]
+    public void OtherUsageErrors_SayWhatIsWrong(string[] args, string message) => AssertUsageError(args, message);
+
+    // "1,,2" was read as 1 2: the empty field was skipped without a word, and every later value shifted a field
+    [Theory]
+    [InlineData("1,,2\n", "line 1, field 2 is empty: no number between ',' and ','.")]
+    [InlineData("1\n2 ; , 3\n", "line 2, field 2 is empty: no number between ';' and ','.")]
+    [InlineData(",1\n", "line 1, field 1 is empty: ',' at the start of the line.")]
+    [InlineData("1\n2\n  ;3\n", "line 3, field 1 is empty: ';' at the start of the line.")]
+    [InlineData("1, 2,\n3\n", "line 1, field 3 is empty: ',' at the end of the line.")]
+    [InlineData("1, 2,\r\n3\n", "line 1, field 3 is empty: ',' at the end of the line.")]
+    [InlineData("1;2;", "line 1, field 3 is empty: ';' at the end of the input.")]
+    public void AnEmptyField_IsRefused_WithItsLineAndField(string input, string message)
+    {
+        string model = InitModel();
+        var (code, _, error) = Run([model], input);
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: " + message, error);
+    }
+
+    [Fact]
+    public void SpacesAroundSeparators_AndBlankLines_AreNotEmptyFields()
+    {
+        string model = InitModel();
+        var (code, output, error) = Run([model], "\n1 , 2\t;3\r\n\r\n \n4,5\n\n");
+        Assert.True(code == 0, error);
+        Assert.Equal(5, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    private void AssertUsageError(string[] args, string message)
+    {
+        var (code, output, error) = Run(InFolder(args));
+        Assert.True(code == 2, $"exit code {code}: {error}");
+        Assert.StartsWith("error: " + message, error);
+        Assert.Contains("usage: StreamingAot", error);
+        Assert.Equal("", output);
+        Assert.Empty(Directory.GetFileSystemEntries(_folder));   // no model file written
+        Assert.False(File.Exists("--seed"));
+    }
+
+    // "@name": a file in this test's folder
+    private string[] InFolder(string[] args) =>
+        args.Select(arg => arg.StartsWith('@') ? Path.Combine(_folder, arg[1..]) : arg).ToArray();
 
     private string InitModel(int seed = 1)
     {
@@ -56,6 +180,7 @@ public sealed class StreamingAotTests : IDisposable
         var output = new MemoryStream();
         var error = new StringWriter();
         int code = App.Run(args, new MemoryStream(input), output, error);
+        Assert.DoesNotContain("   at ", error.ToString());   // no stack trace
         return (code, Encoding.UTF8.GetString(output.ToArray()), error.ToString());
     }
 }
