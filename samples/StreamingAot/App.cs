@@ -120,12 +120,16 @@ public static class App
         return 0;
     }
 
+    // A folder opened as a file gives "Access to the path '…' is denied.", which sends the user looking at permissions.
+    private static FileStream OpenInput(string path) =>
+        Directory.Exists(path) ? throw new IOException($"cannot read '{path}': it is a folder, not a file.") : File.OpenRead(path);
+
     private static int StreamValues(string modelPath, string? inputPath, bool quiet, Stream standardInput, Stream standardOutput, TextWriter log)
     {
         // Everything is allocated here, before the first value.
         var model = SafeTensors.Load<StreamModel, float>(modelPath);
         var state = new StreamModel.State();
-        using Stream? file = inputPath is null or "-" ? null : File.OpenRead(inputPath);
+        using Stream? file = inputPath is null or "-" ? null : OpenInput(inputPath);
         Stream input = file ?? standardInput;
         var writer = new NumberWriter(standardOutput);
         var reader = new NumberReader(input, beforeRead: writer.Flush);

@@ -71,6 +71,17 @@ public sealed class StreamingAotTests : IDisposable
         Assert.Equal("", output);
     }
 
+    [Fact]
+    public void AFolderAsModel_OrAsTheFileOfInit_IsReportedAsAFolder()
+    {
+        var (code, _, error) = Run([_folder], "1\n");
+        Assert.Equal(1, code);
+        Assert.Contains($"'{_folder}': it is a folder", error);
+        (code, _, error) = Run(["--init", _folder]);
+        Assert.Equal(1, code);
+        Assert.Contains($"'{_folder}': it is a folder", error);
+    }
+
     // a binary input: its raw bytes, NULs and escape characters included, were printed as the bad token
     [Fact]
     public void ABinaryToken_IsShownEscaped_AndShortened()
