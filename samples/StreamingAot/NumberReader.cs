@@ -37,6 +37,9 @@ public sealed class NumberReader
     /// <summary>The line of the value read last (1-based), for error messages.</summary>
     public long Line { get; private set; } = 1;
 
+    /// <summary>The place of the value read last on its line (1-based), for error messages.</summary>
+    public long Field { get; private set; }
+
     /// <summary>Reads the next value; false at the end of the stream.</summary>
     /// <exception cref="FormatException">A token is not a finite number.</exception>
     public bool TryRead(out float value)
@@ -56,7 +59,11 @@ public sealed class NumberReader
             }
             while (_start < _end && IsSeparator(_buffer[_start]))
             {
-                if (_buffer[_start] == (byte)'\n') Line++;
+                if (_buffer[_start] == (byte)'\n')
+                {
+                    Line++;
+                    Field = 0;
+                }
                 _start++;
             }
             if (_start == _end)
@@ -75,8 +82,9 @@ public sealed class NumberReader
 
             var token = _buffer.AsSpan(_start, tokenEnd - _start);
             _start = tokenEnd;
+            Field++;
             if (!float.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out value) || !float.IsFinite(value))
-                throw new FormatException($"line {Line}: '{Encoding.UTF8.GetString(token)}' is not a finite number (expected values like 0.25, -1, 3e-2, separated by spaces, tabs, commas, semicolons or new lines).");
+                throw NotANumber(token);
             return true;
         }
     }
@@ -92,7 +100,7 @@ public sealed class NumberReader
             _start = 0;
         }
         if (_end == _buffer.Length)
-            throw new FormatException($"line {Line}: a value longer than {_buffer.Length} bytes; is this a text file of numbers?");
+            throw new FormatException($"line {Line}, field {Field + 1}: a value longer than {_buffer.Length} bytes; is this a text file of numbers?");
         _beforeRead?.Invoke();
         int read = _stream.Read(_buffer, _end, _buffer.Length - _end);
         if (read == 0)
@@ -102,6 +110,67 @@ public sealed class NumberReader
         }
         _end += read;
         return true;
+    }
+
+    private FormatException NotANumber(ReadOnlySpan<byte> token)
+    {
+        string shown = Shown(token, out bool binary);
+        string length = shown.EndsWith('…') ? $" ({token.Length.ToString("N0", CultureInfo.InvariantCulture)} bytes)" : "";
+        string end = binary ? "; is this a text file of numbers?" : ".";
+        return new FormatException($"line {Line}, field {Field}: '{shown}'{length} is not a finite number (expected values like 0.25, -1, 3e-2, separated by spaces, tabs, commas, semicolons or new lines){end}");
+    }
+
+    /// <summary>Longest text a token is shown with in a message, escapes included, before it is cut with '…'.</summary>
+    public const int MaxShownLength = 40;
+
+    /// <summary>
+    /// <paramref name="token"/> as readable text for a message: what cannot be seen or would garble a terminal is escaped —
+    /// a NUL as <c>\0</c>, other control characters as <c>\x1B</c>, invisible or unassigned characters as <c>\u200B</c>,
+    /// bytes that are not UTF-8 as <c>\uFFFD</c>, a backslash as <c>\\</c> — and the text is cut after
+    /// <see cref="MaxShownLength"/> characters with '…'.
+    /// </summary>
+    /// <param name="token">UTF-8 bytes.</param>
+    /// <param name="binary">Set when the token holds a control character or a byte that is not UTF-8: not text.</param>
+    public static string Shown(ReadOnlySpan<byte> token, out bool binary)
+    {
+        var text = new StringBuilder();
+        binary = false;
+        while (!token.IsEmpty)
+        {
+            if (text.Length >= MaxShownLength)
+                return text.Append('…').ToString();
+            var status = Rune.DecodeFromUtf8(token, out Rune rune, out int consumed);   // not UTF-8: U+FFFD, consumed ≥ 1
+            token = token[consumed..];
+            if (status != System.Buffers.OperationStatus.Done) binary = true;
+            switch (rune.Value)
+            {
+                case 0:
+                    binary = true;
+                    text.Append(@"\0");
+                    break;
+                case < 0x20 or 0x7F:
+                    binary = true;
+                    text.Append(@"\x").Append(rune.Value.ToString("X2", CultureInfo.InvariantCulture));
+                    break;
+                case '\\':
+                    text.Append(@"\\");
+                    break;
+                default:
+                    if (Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.Surrogate
+                        or UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned or UnicodeCategory.LineSeparator
+                        or UnicodeCategory.ParagraphSeparator or UnicodeCategory.SpaceSeparator || rune == Rune.ReplacementChar)
+                    {
+                        if (Rune.IsControl(rune)) binary = true;
+                        text.Append(rune.IsBmp ? @"\u" : @"\U").Append(rune.Value.ToString(rune.IsBmp ? "X4" : "X8", CultureInfo.InvariantCulture));
+                    }
+                    else
+                    {
+                        text.Append(rune.ToString());
+                    }
+                    break;
+            }
+        }
+        return text.ToString();
     }
 
     private static bool IsSeparator(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' or (byte)',' or (byte)';';

@@ -97,6 +97,26 @@ public sealed class StreamingAotTests : IDisposable
         Assert.Contains("is this a text file of numbers?", error);
     }
 
+    [Theory]
+    [InlineData("−1", "−1", false)]                                   // U+2212, a minus sign that is not '-': visible
+    [InlineData("2\u00A0", @"2\u00A0", false)]                       // a no-break space
+    [InlineData("1\u202E0", @"1\u202E0", false)]                     // a right-to-left override would reverse the rest of the line
+    [InlineData("\U000F0000x", @"\U000F0000x", false)]               // private use, outside the BMP
+    [InlineData("😀", "😀", false)]
+    [InlineData("a\u007F", @"a\x7F", true)]
+    public void Shown_EscapesWhatCannotBeSeen(string token, string shown, bool binary)
+    {
+        Assert.Equal(shown, NumberReader.Shown(Encoding.UTF8.GetBytes(token), out bool isBinary));
+        Assert.Equal(binary, isBinary);
+    }
+
+    [Fact]
+    public void Shown_CutsALongToken()
+    {
+        Assert.Equal(new string('7', NumberReader.MaxShownLength), NumberReader.Shown(Encoding.UTF8.GetBytes(new string('7', NumberReader.MaxShownLength)), out _));
+        Assert.Equal(new string('7', NumberReader.MaxShownLength) + "…", NumberReader.Shown(Encoding.UTF8.GetBytes(new string('7', NumberReader.MaxShownLength + 1)), out _));
+    }
+
     [Fact]
     public void APrintableToken_IsShownAsItIs()
     {
