@@ -5,7 +5,9 @@ namespace StreamingAot;
 
 /// <summary>
 /// Reads numbers separated by whitespace, commas or semicolons from a UTF-8 stream, a byte-order mark allowed (one value
-/// per line, a CSV column, a row of values...). Reads blocks into one buffer and parses in place: nothing is allocated after construction.
+/// per line, a CSV column, a row of values...). Blank lines and spaces around separators are allowed; an empty field
+/// (<c>1,,2</c>, a line that starts or ends with ',' or ';') is refused, as a token that is not a number is. Reads blocks
+/// into one buffer and parses in place: nothing is allocated after construction.
 /// </summary>
 public sealed class NumberReader
 {
@@ -16,6 +18,7 @@ public sealed class NumberReader
     private bool _endOfStream;
     private readonly Action? _beforeRead;
     private bool _bomChecked;
+    private byte _delimiter;   // the ',' or ';' after the last value of the line while no value has followed it; else 0
 
     /// <summary>Creates a reader over <paramref name="stream"/> with a buffer of <paramref name="bufferSize"/> bytes.</summary>
     /// <param name="stream">UTF-8 (or ASCII) text.</param>
@@ -41,7 +44,7 @@ public sealed class NumberReader
     public long Field { get; private set; }
 
     /// <summary>Reads the next value; false at the end of the stream.</summary>
-    /// <exception cref="FormatException">A token is not a finite number.</exception>
+    /// <exception cref="FormatException">A token is not a finite number, or a field is empty.</exception>
     public bool TryRead(out float value)
     {
         while (true)
@@ -59,17 +62,27 @@ public sealed class NumberReader
             }
             while (_start < _end && IsSeparator(_buffer[_start]))
             {
-                if (_buffer[_start] == (byte)'\n')
+                byte separator = _buffer[_start];
+                if (separator == (byte)'\n')
                 {
+                    if (_delimiter != 0) throw EmptyField($"'{(char)_delimiter}' at the end of the line");
                     Line++;
                     Field = 0;
+                }
+                else if (separator is (byte)',' or (byte)';')
+                {
+                    if (_delimiter != 0) throw EmptyField($"no number between '{(char)_delimiter}' and '{(char)separator}'");
+                    if (Field == 0) throw EmptyField($"'{(char)separator}' at the start of the line");
+                    _delimiter = separator;
                 }
                 _start++;
             }
             if (_start == _end)
             {
-                if (!Fill()) { value = 0; return false; }
-                continue;
+                if (Fill()) continue;
+                if (_delimiter != 0) throw EmptyField($"'{(char)_delimiter}' at the end of the input");
+                value = 0;
+                return false;
             }
 
             int tokenEnd = _start;
@@ -83,6 +96,7 @@ public sealed class NumberReader
             var token = _buffer.AsSpan(_start, tokenEnd - _start);
             _start = tokenEnd;
             Field++;
+            _delimiter = 0;
             if (!float.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out value) || !float.IsFinite(value))
                 throw NotANumber(token);
             return true;
@@ -111,6 +125,10 @@ public sealed class NumberReader
         _end += read;
         return true;
     }
+
+    // "1,,2" read as 1 2 would shift every later value to another place in its step: an empty field is an error
+    private FormatException EmptyField(string what) =>
+        new($"line {Line}, field {Field + 1} is empty: {what}. Every field between ',' or ';' needs a number; blank lines and spaces are allowed.");
 
     private FormatException NotANumber(ReadOnlySpan<byte> token)
     {

@@ -180,6 +180,26 @@ public sealed class StreamingAotTests : IDisposable
         Assert.Equal(5, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
+    [Fact]
+    public void TheReader_FindsEmptyFieldsAndValues_WhenTheInputComesOneByteAtATime()
+    {
+        var reader = new NumberReader(new OneByteAtATime("1, 2\n\n3 ;4\n5;\r\n6"u8.ToArray()), bufferSize: 64);
+        var values = new List<float>();
+        var error = Assert.Throws<FormatException>(() => { while (reader.TryRead(out float value)) values.Add(value); });
+        Assert.Equal([1f, 2f, 3f, 4f, 5f], values);
+        Assert.StartsWith("line 4, field 2 is empty: ';' at the end of the line.", error.Message);
+
+        reader = new NumberReader(new OneByteAtATime("\uFEFF1, 2\n\n3 ;4\r\n5"u8.ToArray()), bufferSize: 64);
+        values.Clear();
+        while (reader.TryRead(out float value)) values.Add(value);
+        Assert.Equal([1f, 2f, 3f, 4f, 5f], values);
+    }
+
+    private sealed class OneByteAtATime(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, 1));
+    }
+
     private void AssertUsageError(string[] args, string message)
     {
         var (code, output, error) = Run(InFolder(args));
