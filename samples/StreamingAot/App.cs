@@ -90,7 +90,8 @@ public static class App
                 ? Init(initPath, seed ?? 1, standardError)
                 : StreamValues(modelPath!, inputPath, quiet, standardInput, standardOutput, standardError);
         }
-        catch (Exception e) when (e is ModelFileException or FormatException or IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception e) when (e is ModelFileException or FormatException or IOException or UnauthorizedAccessException or ArgumentException
+            or NotSupportedException)
         {
             standardError.WriteLine($"error: {e.Message}");
             return 1;
@@ -120,6 +121,32 @@ public static class App
         return 0;
     }
 
+    // A pipe (StreamingAot <(gunzip -c model.safetensors.gz)) has no length, which loading a file checks first
+    // ("Stream does not support seeking"): it is read as a stream, up to the end of its last tensor.
+    private static StreamModel LoadModel(string path)
+    {
+        FileStream? pipe = null;
+        if (!Directory.Exists(path))   // a folder: the library says so
+        {
+            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+            if (file.CanSeek) file.Dispose();
+            else pipe = file;
+        }
+        if (pipe is null)
+            return SafeTensors.Load<StreamModel, float>(path);
+        using (pipe)
+        {
+            try
+            {
+                return SafeTensors.Load<StreamModel, float>(pipe);
+            }
+            catch (ModelFileException e) when (e.FilePath is null)
+            {
+                throw new ModelFileException($"model file '{path}': {e.Message}", path, e.TensorName, e);
+            }
+        }
+    }
+
     // A folder opened as a file gives "Access to the path '…' is denied.", which sends the user looking at permissions.
     private static FileStream OpenInput(string path) =>
         Directory.Exists(path) ? throw new IOException($"cannot read '{path}': it is a folder, not a file.") : File.OpenRead(path);
@@ -127,7 +154,7 @@ public static class App
     private static int StreamValues(string modelPath, string? inputPath, bool quiet, Stream standardInput, Stream standardOutput, TextWriter log)
     {
         // Everything is allocated here, before the first value.
-        var model = SafeTensors.Load<StreamModel, float>(modelPath);
+        var model = LoadModel(modelPath);
         var state = new StreamModel.State();
         using Stream? file = inputPath is null or "-" ? null : OpenInput(inputPath);
         Stream input = file ?? standardInput;

@@ -82,6 +82,39 @@ public sealed class StreamingAotTests : IDisposable
         Assert.Contains($"'{_folder}': it is a folder", error);
     }
 
+    // a model read from a pipe (StreamingAot <(gunzip -c model.safetensors.gz)) crashed: "Stream does not support seeking"
+    [Fact]
+    public async Task AModelFromAPipe_IsRead_AndABadOneIsReportedByItsName()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        string model = InitModel();
+        var (_, expected, _) = Run([model], "0.5 1\n");
+        byte[] bytes = File.ReadAllBytes(model);
+        foreach (var (content, good) in new[] { (bytes, true), (bytes[..100], false) })
+        {
+            string fifo = Path.Combine(_folder, "model.fifo");
+            Assert.Equal(0, MakeFifo(fifo, 0x180));   // 0600
+            var writer = Task.Run(() => { try { File.WriteAllBytes(fifo, content); } catch (IOException) { } });
+            var (code, output, error) = Run([fifo], "0.5 1\n");
+            if (!writer.IsCompleted) using (File.OpenRead(fifo)) { }   // let a writer the program never met finish
+            await writer.WaitAsync(TimeSpan.FromSeconds(20));
+            File.Delete(fifo);
+            if (good)
+            {
+                Assert.True(code == 0, error);
+                Assert.Equal(expected, output);
+            }
+            else
+            {
+                Assert.Equal(1, code);
+                Assert.StartsWith($"error: model file '{fifo}': ", error);
+            }
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int MakeFifo([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, uint mode);
+
     // a binary input: its raw bytes, NULs and escape characters included, were printed as the bad token
     [Fact]
     public void ABinaryToken_IsShownEscaped_AndShortened()
