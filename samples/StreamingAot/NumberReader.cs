@@ -5,7 +5,9 @@ namespace StreamingAot;
 
 /// <summary>
 /// Reads numbers separated by whitespace, commas or semicolons from a UTF-8 stream, a byte-order mark allowed (one value
-/// per line, a CSV column, a row of values...). Reads blocks into one buffer and parses in place: nothing is allocated after construction.
+/// per line, a CSV column, a row of values...). Blank lines and spaces around separators are allowed; an empty field
+/// (<c>1,,2</c>, a line that starts or ends with ',' or ';') is refused, as a token that is not a number is. Reads blocks
+/// into one buffer and parses in place: nothing is allocated after construction.
 /// </summary>
 public sealed class NumberReader
 {
@@ -16,6 +18,7 @@ public sealed class NumberReader
     private bool _endOfStream;
     private readonly Action? _beforeRead;
     private bool _bomChecked;
+    private byte _delimiter;   // the ',' or ';' after the last value of the line while no value has followed it; else 0
 
     /// <summary>Creates a reader over <paramref name="stream"/> with a buffer of <paramref name="bufferSize"/> bytes.</summary>
     /// <param name="stream">UTF-8 (or ASCII) text.</param>
@@ -37,8 +40,11 @@ public sealed class NumberReader
     /// <summary>The line of the value read last (1-based), for error messages.</summary>
     public long Line { get; private set; } = 1;
 
+    /// <summary>The place of the value read last on its line (1-based), for error messages.</summary>
+    public long Field { get; private set; }
+
     /// <summary>Reads the next value; false at the end of the stream.</summary>
-    /// <exception cref="FormatException">A token is not a finite number.</exception>
+    /// <exception cref="FormatException">A token is not a finite number, or a field is empty.</exception>
     public bool TryRead(out float value)
     {
         while (true)
@@ -56,13 +62,27 @@ public sealed class NumberReader
             }
             while (_start < _end && IsSeparator(_buffer[_start]))
             {
-                if (_buffer[_start] == (byte)'\n') Line++;
+                byte separator = _buffer[_start];
+                if (separator == (byte)'\n')
+                {
+                    if (_delimiter != 0) throw EmptyField($"'{(char)_delimiter}' at the end of the line");
+                    Line++;
+                    Field = 0;
+                }
+                else if (separator is (byte)',' or (byte)';')
+                {
+                    if (_delimiter != 0) throw EmptyField($"no number between '{(char)_delimiter}' and '{(char)separator}'");
+                    if (Field == 0) throw EmptyField($"'{(char)separator}' at the start of the line");
+                    _delimiter = separator;
+                }
                 _start++;
             }
             if (_start == _end)
             {
-                if (!Fill()) { value = 0; return false; }
-                continue;
+                if (Fill()) continue;
+                if (_delimiter != 0) throw EmptyField($"'{(char)_delimiter}' at the end of the input");
+                value = 0;
+                return false;
             }
 
             int tokenEnd = _start;
@@ -75,8 +95,10 @@ public sealed class NumberReader
 
             var token = _buffer.AsSpan(_start, tokenEnd - _start);
             _start = tokenEnd;
+            Field++;
+            _delimiter = 0;
             if (!float.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out value) || !float.IsFinite(value))
-                throw new FormatException($"line {Line}: '{Encoding.UTF8.GetString(token)}' is not a finite number (expected values like 0.25, -1, 3e-2, separated by spaces, tabs, commas, semicolons or new lines).");
+                throw NotANumber(token);
             return true;
         }
     }
@@ -92,7 +114,7 @@ public sealed class NumberReader
             _start = 0;
         }
         if (_end == _buffer.Length)
-            throw new FormatException($"line {Line}: a value longer than {_buffer.Length} bytes; is this a text file of numbers?");
+            throw new FormatException($"line {Line}, field {Field + 1}: a value longer than {_buffer.Length} bytes; is this a text file of numbers?");
         _beforeRead?.Invoke();
         int read = _stream.Read(_buffer, _end, _buffer.Length - _end);
         if (read == 0)
@@ -102,6 +124,71 @@ public sealed class NumberReader
         }
         _end += read;
         return true;
+    }
+
+    // "1,,2" read as 1 2 would shift every later value to another place in its step: an empty field is an error
+    private FormatException EmptyField(string what) =>
+        new($"line {Line}, field {Field + 1} is empty: {what}. Every field between ',' or ';' needs a number; blank lines and spaces are allowed.");
+
+    private FormatException NotANumber(ReadOnlySpan<byte> token)
+    {
+        string shown = Shown(token, out bool binary);
+        string length = shown.EndsWith('…') ? $" ({token.Length.ToString("N0", CultureInfo.InvariantCulture)} bytes)" : "";
+        string end = binary ? "; is this a text file of numbers?" : ".";
+        return new FormatException($"line {Line}, field {Field}: '{shown}'{length} is not a finite number (expected values like 0.25, -1, 3e-2, separated by spaces, tabs, commas, semicolons or new lines){end}");
+    }
+
+    /// <summary>Longest text a token is shown with in a message, escapes included, before it is cut with '…'.</summary>
+    public const int MaxShownLength = 40;
+
+    /// <summary>
+    /// <paramref name="token"/> as readable text for a message: what cannot be seen or would garble a terminal is escaped —
+    /// a NUL as <c>\0</c>, other control characters as <c>\x1B</c>, invisible or unassigned characters as <c>\u200B</c>,
+    /// bytes that are not UTF-8 as <c>\uFFFD</c>, a backslash as <c>\\</c> — and the text is cut after
+    /// <see cref="MaxShownLength"/> characters with '…'.
+    /// </summary>
+    /// <param name="token">UTF-8 bytes.</param>
+    /// <param name="binary">Set when the token holds a control character or a byte that is not UTF-8: not text.</param>
+    public static string Shown(ReadOnlySpan<byte> token, out bool binary)
+    {
+        var text = new StringBuilder();
+        binary = false;
+        while (!token.IsEmpty)
+        {
+            if (text.Length >= MaxShownLength)
+                return text.Append('…').ToString();
+            var status = Rune.DecodeFromUtf8(token, out Rune rune, out int consumed);   // not UTF-8: U+FFFD, consumed ≥ 1
+            token = token[consumed..];
+            if (status != System.Buffers.OperationStatus.Done) binary = true;
+            switch (rune.Value)
+            {
+                case 0:
+                    binary = true;
+                    text.Append(@"\0");
+                    break;
+                case < 0x20 or 0x7F:
+                    binary = true;
+                    text.Append(@"\x").Append(rune.Value.ToString("X2", CultureInfo.InvariantCulture));
+                    break;
+                case '\\':
+                    text.Append(@"\\");
+                    break;
+                default:
+                    if (Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.Surrogate
+                        or UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned or UnicodeCategory.LineSeparator
+                        or UnicodeCategory.ParagraphSeparator or UnicodeCategory.SpaceSeparator || rune == Rune.ReplacementChar)
+                    {
+                        if (Rune.IsControl(rune)) binary = true;
+                        text.Append(rune.IsBmp ? @"\u" : @"\U").Append(rune.Value.ToString(rune.IsBmp ? "X4" : "X8", CultureInfo.InvariantCulture));
+                    }
+                    else
+                    {
+                        text.Append(rune.ToString());
+                    }
+                    break;
+            }
+        }
+        return text.ToString();
     }
 
     private static bool IsSeparator(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' or (byte)',' or (byte)';';

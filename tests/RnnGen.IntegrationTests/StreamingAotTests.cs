@@ -133,8 +133,8 @@ public sealed partial class StreamingAotTests(IntegrationFixture fixture, ITestO
     }
 
     [Theory]
-    [InlineData("0.5\n1.5\nabc\n", "line 3: 'abc' is not a finite number")]
-    [InlineData("0.5 NaN", "line 1: 'NaN' is not a finite number")]
+    [InlineData("0.5\n1.5\nabc\n", "line 3, field 1: 'abc' is not a finite number")]
+    [InlineData("0.5 NaN", "line 1, field 2: 'NaN' is not a finite number")]
     public void StreamingAot_RejectsBadInput_WithTheLineAndTheToken(string input, string message)
     {
         string folder = WorkFolder();
@@ -142,6 +142,43 @@ public sealed partial class StreamingAotTests(IntegrationFixture fixture, ITestO
         var run = ProcessRunner.Program(fixture.StreamingNative.Executable, [model], folder, input);
         Assert.True(run.ExitCode == 1, run.Describe());
         Assert.Contains(message, run.StandardError);
+    }
+
+    // What a tester met running the binary, in one test (each case is one short process): every message one line of
+    // text with no stack trace, with the exit code of its kind (1: an error, 2: a usage error).
+    [Fact]
+    public void StreamingAot_ExplainsBadFilesInputAndCommandLines_WithoutStackTraces()
+    {
+        string folder = WorkFolder();
+        string model = InitModel(folder, seed: 1);
+        string binary = Path.Combine(folder, "input.bin");
+        File.WriteAllBytes(binary, [.. "1 "u8, 0, 0, 0x1B, 0xFF, .. Enumerable.Repeat((byte)'A', 3000), .. " 2"u8]);
+        string subfolder = Directory.CreateDirectory(Path.Combine(folder, "w")).FullName;
+        var cases = new (string[] Args, string? Input, int Code, string Message)[]
+        {
+            ([model, subfolder], null, 1, $"error: cannot read '{subfolder}': it is a folder, not a file."),
+            ([model, binary], null, 1, @"error: line 1, field 2: '\0\0\x1B\uFFFDAAAA"),
+            ([model], "1,,2\n", 1, "error: line 1, field 2 is empty: no number between ',' and ','."),
+            ([model, "--seed", "3"], "1\n", 2, "error: --seed applies to --init only"),
+            (["--init", Path.Combine(folder, "other.safetensors"), "--quiet"], null, 2, "error: --quiet applies to streaming"),
+            (["--init", Path.Combine(folder, "a"), "--init", Path.Combine(folder, "b")], null, 2, "error: --init is given twice"),
+        };
+        foreach (var (args, input, code, message) in cases)
+        {
+            var run = ProcessRunner.Program(fixture.StreamingNative.Executable, args, folder, input);
+            Assert.True(run.ExitCode == code, run.Describe());
+            Assert.StartsWith(message, run.StandardError);
+            Assert.DoesNotContain("   at ", run.StandardError);
+            Assert.DoesNotContain(run.StandardError, c => c < ' ' && c is not '\n' and not '\r');
+        }
+        Assert.False(File.Exists(Path.Combine(folder, "other.safetensors")) || File.Exists(Path.Combine(folder, "a")) || File.Exists(Path.Combine(folder, "b")));
+
+        foreach (string help in new[] { "-h", "--help" })
+        {
+            var run = ProcessRunner.Program(fixture.StreamingNative.Executable, ["--init", help], folder).EnsureSuccess();
+            Assert.StartsWith("usage: StreamingAot", run.StandardOutput);
+            Assert.Equal("", run.StandardError);
+        }
     }
 
     [Fact]
