@@ -7,7 +7,7 @@ namespace RnnGen.Tests.Onnx;
 
 /// <summary>
 /// Graphs that hold the model's weights but compute something else — a different output, a data path that changes values
-/// or mixes axes, states wired to another layer, a name defined twice — are refused by name and
+/// or mixes axes, states wired to another layer, a name defined twice, lengths, an unknown opset — are refused by name and
 /// leave the model untouched; graphs that only move values (size-1 axes, wider floats, the last step, a layer's own state)
 /// import the exporter's parameters. (ONNX Runtime agreeing with RnnGen on the accepted ones: the oracle's
 /// OnnxAcceptedGraphsTests.)
@@ -330,6 +330,60 @@ public class OnnxComputesTheSameTests
             how == "swapped"
                 ? "the graph's output 'hn' stacks as layer 0 'hn_l1', which is computed by the LSTM node 'lstm_l1' (its output 1); it must stack the final hidden states (Y_h) of layers 0 to 1, in order"
                 : "the graph's output 'cn' is a Concat (node 'concat_cn') on axis 2; it must stack the final cell states (Y_c)");
+
+    // ------------------------------------------------------------------ G. sequence_lens: RnnGen has no per-sequence lengths
+    [Fact]
+    public void ASequenceLengthsInput() =>
+        AssertRefused<GruF3x5>(m =>
+            {
+                m.Graph.Input.Add(Value("seq_lens", TensorProto.Types.DataType.Int32, "batch"));
+                foreach (NodeProto layer in m.Graph.Node.Where(n => n.OpType == "GRU")) layer.Input[4] = "seq_lens";
+            },
+            "layer 0 (GRU node 'gru_l0'): its sequence_lens input 'seq_lens' is set; RnnGen runs every step of every sequence");
+
+    // ------------------------------------------------------------------ H. layout and opset
+    [Fact]
+    public void ABatchFirstLayout() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                NodeProto layer = Node(m, "lstm_l1");
+                layer.Attribute.Add(Int("layout", 1));
+                layer.Input[5] = "";
+                layer.Input[6] = "";
+            },
+            "layer 1 (LSTM node 'lstm_l1') has layout 1 (batch first); RnnGen reads layout 0");
+
+    [Theory]
+    [InlineData(-1L)]
+    [InlineData(6L)]
+    [InlineData(23L)]
+    [InlineData(30L)]
+    public void AnOpsetOutsideTheReadRange(long version) =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                if (version < 0) m.OpsetImport.Clear();
+                else m.OpsetImport.Single().Version = version;
+            },
+            version < 0 ? "the ONNX model imports no operator set of the default domain (ai.onnx)" : $"the ONNX model uses opset {version} of the default domain; RnnGen reads opsets 7 to 22");
+
+    [Theory, InlineData(7L), InlineData(13L), InlineData(22L)]
+    public void AnOpsetInTheRangeImports(long version) =>
+        AssertImports<LstmF2x6Head>(m => m.OpsetImport.Single().Version = version);
+
+    // An older opset's Squeeze and Split take their axes and sizes as attributes.
+    [Fact]
+    public void AttributeFormsOfOlderOpsetsImport() =>
+        AssertImports<LstmF2x6Head>(m =>
+        {
+            m.OpsetImport.Single().Version = 11;
+            foreach (NodeProto squeeze in m.Graph.Node.Where(n => n.OpType == "Squeeze"))
+            {
+                squeeze.Input.RemoveAt(1);
+                squeeze.Attribute.Add(Ints("axes", 1));
+            }
+            foreach (NodeProto split in m.Graph.Node.Where(n => n.OpType == "Split"))
+                split.Attribute.Add(Ints("split", 1, 1));
+        });
 
     // ------------------------------------------------------------------ I. long chains are followed without recursion
     [Fact]

@@ -36,6 +36,7 @@ internal sealed class OnnxImporter
     public static T[] ReadParameters<T>(ModelInfo info, ModelProto model, OnnxSource source) where T : unmanaged, IFloatingPointIeee754<T>
     {
         GraphProto graph = model.Graph ?? throw source.Fail("the ONNX model has no graph.");
+        CheckOpset(model, source);
         return new OnnxImporter(info, graph, source).Read<T>();
     }
 
@@ -67,6 +68,25 @@ internal sealed class OnnxImporter
     }
 
     // ------------------------------------------------------------------ opset and names
+    // LSTM, GRU and RNN mean the same from opset 7 (LSTM-7, GRU-7, RNN-7) to opset 22 (-14 added `layout`, -22 types only);
+    // opset 1 had other attributes, and a later opset may change them again: refused rather than read by guess.
+    internal const int MinOpset = 7, MaxOpset = 22;
+
+    private static void CheckOpset(ModelProto model, OnnxSource source)
+    {
+        var opsets = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").ToList();
+        if (opsets.Count == 0)
+            throw source.Fail("the ONNX model imports no operator set of the default domain (ai.onnx), so what its operators compute is " +
+                              $"undefined; RnnGen reads models that import ai.onnx opset {MinOpset} to {MaxOpset} (RnnGen and PyTorch export opset 14).");
+        if (opsets.Count > 1)
+            throw source.Fail($"the ONNX model imports the default domain (ai.onnx) {opsets.Count} times (opsets " +
+                              $"{string.Join(", ", opsets.Select(o => o.Version))}); it must import it once.");
+        long version = opsets[0].Version;
+        if (version < MinOpset || version > MaxOpset)
+            throw source.Fail($"the ONNX model uses opset {version} of the default domain; RnnGen reads opsets {MinOpset} to {MaxOpset}, in " +
+                              "which LSTM, GRU and RNN compute what RnnGen's layers do (RnnGen and PyTorch export opset 14): export it with one of those.");
+    }
+
     // Each name is defined once: by an initializer, a node's output or a graph input (an initializer may also be listed as a
     // graph input). ONNX Runtime reads the first of two initializers of a name; which one a model means is not knowable.
     private void CheckNames()
@@ -625,6 +645,8 @@ internal sealed class OnnxImporter
 
         if (Attribute(node, "hidden_size") is { } h && h.I != hidden)
             throw Mismatch($"{where} has hidden_size {h.I}; the model's hidden size is {hidden}.");
+        if (IntAttribute(node, "layout") is { } layout && layout != 0)
+            throw Mismatch($"{where} has layout {layout} (batch first); RnnGen reads layout 0, [seq, batch, features].");
         if (Attribute(node, "direction") is { } d && d.S.ToStringUtf8() != "forward")
             throw Mismatch($"{where} runs '{d.S.ToStringUtf8()}'; RnnGen layers run forward only.");
         if (Attribute(node, "clip") is not null)
@@ -785,7 +807,7 @@ internal sealed class OnnxImporter
     }
 
     // ------------------------------------------------------------------ states
-    // The state inputs of a recurrent node: sequence_lens absent, or an integer input of the graph; initial_h and
+    // The state inputs of a recurrent node: no sequence_lens (RnnGen runs every step of every sequence); initial_h and
     // initial_c absent, zeros, or exactly the layer's own slice of a state input of the graph (h0[k], c0[k]): not the
     // sequence, not another layer's slice, not the other state, not a cast or a pick of features or lanes of it. A misplaced
     // tensor — the node wired differently, or damaged — is refused here rather than read as a layer without a bias.
@@ -795,12 +817,8 @@ internal sealed class OnnxImporter
     {
         string lengths = node.Input.Count > 4 ? node.Input[4] : "";
         if (lengths.Length > 0)
-        {
-            var type = (TensorProto.Types.DataType?)_graph.Input.FirstOrDefault(v => v.Name == lengths)?.Type?.TensorType?.ElemType;
-            if (type is not (TensorProto.Types.DataType.Int32 or TensorProto.Types.DataType.Int64) || _constants.ContainsKey(lengths))
-                throw Mismatch($"{where}: its sequence_lens input '{lengths}' is not an integer input of the graph; RnnGen reads layers " +
-                               "that run every step (no sequence_lens, or one the caller feeds).", lengths);
-        }
+            throw Mismatch($"{where}: its sequence_lens input '{lengths}' is set; RnnGen runs every step of every sequence (it has no " +
+                           "per-sequence lengths): leave sequence_lens empty.", lengths);
         int slots = _info.Cell == CellKind.Lstm ? 7 : 6;
         for (int i = 5; i < Math.Min(node.Input.Count, slots); i++)
         {
