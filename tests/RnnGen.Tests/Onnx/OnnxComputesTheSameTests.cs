@@ -341,6 +341,16 @@ public class OnnxComputesTheSameTests
             },
             "layer 0 (GRU node 'gru_l0'): its sequence_lens input 'seq_lens' is set; RnnGen runs every step of every sequence");
 
+    // J: a lengths input declared first is not taken for the model's input
+    [Fact]
+    public void ASequenceLengthsInputDeclaredFirst() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                m.Graph.Input.Insert(0, Value("seq_lens", TensorProto.Types.DataType.Int32, "batch"));
+                Node(m, "lstm_l0").Input[4] = "seq_lens";
+            },
+            "its sequence_lens input 'seq_lens' is set");
+
     // ------------------------------------------------------------------ H. layout and opset
     [Fact]
     public void ABatchFirstLayout() =>
@@ -402,6 +412,47 @@ public class OnnxComputesTheSameTests
                 reader.Input[reader.Input.IndexOf(tensor)] = previous;
             }
         });
+
+    // ------------------------------------------------------------------ J. messages say what was found
+    [Fact]
+    public void ATokenGraphWithTheStateDeclaredFirstImports() =>
+        AssertImports<LstmFTokens>(m =>
+        {
+            ValueInfoProto input = m.Graph.Input[0];
+            m.Graph.Input.RemoveAt(0);
+            m.Graph.Input.Add(input);
+        });
+
+    [Fact]
+    public void LinearBeforeResetOfAnotherValueIsNamed() =>
+        AssertRefused<GruF3x5>(m => Node(m, "gru_l0").Attribute.Single(a => a.Name == "linear_before_reset").I = 2,
+            "layer 0 (GRU node 'gru_l0') has linear_before_reset = 2", "linear_before_reset must be 1");
+
+    [Fact]
+    public void AnAttributeOfTheWrongType() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                NodeProto layer = Node(m, "lstm_l0");
+                layer.Attribute.Remove(layer.Attribute.Single(a => a.Name == "hidden_size"));
+                layer.Attribute.Add(new AttributeProto { Name = "hidden_size", Type = AttributeProto.Types.AttributeType.Float, F = 6 });
+            },
+            "node 'lstm_l0' (LSTM) has attribute 'hidden_size' of type Float; ONNX defines it as an INT");
+
+    [Theory, InlineData("W"), InlineData("P")]
+    public void AWeightFedAsAGraphInput(string which) =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                NodeProto layer = Node(m, "lstm_l0");
+                if (which == "W")
+                    m.Graph.Initializer.Remove(m.Graph.Initializer.Single(t => t.Name == "W_l0"));
+                else
+                {
+                    while (layer.Input.Count < 8) layer.Input.Add("");
+                    layer.Input[7] = "P_l0";
+                }
+                m.Graph.Input.Add(Value(which + "_l0", Float, 1, 24, 4));
+            },
+            $"layer 0 (LSTM node 'lstm_l0'): its {which} input '{which}_l0' is an input of the graph (fed by the caller), not an initializer");
 
     // ------------------------------------------------------------------ helpers
     private static NodeProto Node(ModelProto m, string name) => m.Graph.Node.Single(n => n.Name == name);

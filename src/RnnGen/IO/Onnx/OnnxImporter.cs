@@ -113,16 +113,28 @@ internal sealed class OnnxImporter
     }
 
     // ------------------------------------------------------------------ input
+    // The kind of the graph input that the first layer reads (through moves, and a token model's OneHot): not the first
+    // input declared, which may be a state or a length.
     private void CheckInputKind()
     {
-        ValueInfoProto? input = _graph.Input.FirstOrDefault(i => !_constants.ContainsKey(i.Name));
-        if (input?.Type?.TensorType is not { } tensor) return; // nothing declared: the weights decide
-        var type = (TensorProto.Types.DataType)tensor.ElemType;
-        bool tokenIds = type is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32;
+        NodeProto? first = _graph.Node.FirstOrDefault(n => n.OpType is "LSTM" or "GRU" or "RNN" && IsDefaultDomain(n));
+        string tensor = first is { Input.Count: > 0 } ? first.Input[0] : "";
+        for (int hops = 0; tensor.Length > 0 && hops <= _graph.Node.Count; hops++)
+        {
+            if (_constants.ContainsKey(tensor)) return;
+            if (!_producers.TryGetValue(tensor, out NodeProto? node)) break;
+            if (node.OpType is not ("Identity" or "Cast" or "Squeeze" or "Unsqueeze" or "Reshape" or "Transpose" or "Flatten" or "OneHot") || node.Input.Count == 0)
+                return;
+            tensor = node.Input[0];
+        }
+        ValueInfoProto? input = _graph.Input.FirstOrDefault(i => i.Name == tensor);
+        if (input?.Type?.TensorType is not { } type) return; // not an input, or nothing declared: the other checks decide
+        var elementType = (TensorProto.Types.DataType)type.ElemType;
+        bool tokenIds = elementType is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32;
         if (_info.Tokens && !tokenIds)
-            throw Mismatch($"the graph's input '{input.Name}' is {type} vectors; the model reads token ids (the graph of a token model takes INT64 ids).");
+            throw Mismatch($"the graph's input '{input.Name}' is {elementType} vectors; the model reads token ids (the graph of a token model takes INT64 ids).");
         if (!_info.Tokens && tokenIds)
-            throw Mismatch($"the graph's input '{input.Name}' is {type} token ids; the model reads dense vectors (declare it with Tokens = true).");
+            throw Mismatch($"the graph's input '{input.Name}' is {elementType} token ids; the model reads dense vectors (declare it with Tokens = true).");
     }
 
     // ------------------------------------------------------------------ what the graph computes
@@ -643,8 +655,11 @@ internal sealed class OnnxImporter
         int inputWidth = k == 0 ? _info.InputSize : hidden;
         string where = $"layer {k} ({node.OpType} node '{node.Name}')";
 
-        if (Attribute(node, "hidden_size") is { } h && h.I != hidden)
-            throw Mismatch($"{where} has hidden_size {h.I}; the model's hidden size is {hidden}.");
+        long? hiddenSize = IntAttribute(node, "hidden_size");
+        if (hiddenSize is null)
+            throw Mismatch($"{where} has no hidden_size attribute; ONNX Runtime needs it (the model's hidden size is {hidden}).");
+        if (hiddenSize != hidden)
+            throw Mismatch($"{where} has hidden_size {hiddenSize}; the model's hidden size is {hidden}.");
         if (IntAttribute(node, "layout") is { } layout && layout != 0)
             throw Mismatch($"{where} has layout {layout} (batch first); RnnGen reads layout 0, [seq, batch, features].");
         if (Attribute(node, "direction") is { } d && d.S.ToStringUtf8() != "forward")
@@ -653,9 +668,9 @@ internal sealed class OnnxImporter
             throw Mismatch($"{where} clips its pre-activations (attribute 'clip'); RnnGen cells do not.");
         if (_info.Cell == CellKind.Lstm && IntAttribute(node, "input_forget") is { } coupled && coupled != 0)
             throw Mismatch($"{where} couples its input and forget gates (input_forget = 1); RnnGen's LSTM does not.");
-        if (_info.Cell == CellKind.Gru && Attribute(node, "linear_before_reset") is not { I: 1 })
-            throw Mismatch($"{where} has linear_before_reset = 0 (reset gate applied to h before R); RnnGen's GRU is PyTorch's, " +
-                           "which applies it to R·h + Rb: linear_before_reset must be 1.");
+        if (_info.Cell == CellKind.Gru && IntAttribute(node, "linear_before_reset") is var linear && linear != 1)
+            throw Mismatch($"{where} has {(linear is null ? "no linear_before_reset (ONNX's default 0: " : $"linear_before_reset = {linear} (")}" +
+                           "reset gate applied to h before R); RnnGen's GRU is PyTorch's, which applies it to R·h + Rb: linear_before_reset must be 1.");
         CheckActivations(node, where);
         CheckLayerInput(k, node, below, where);
 
@@ -1032,9 +1047,11 @@ internal sealed class OnnxImporter
         string name = index < node.Input.Count ? node.Input[index] : "";
         if (name.Length == 0)
             return required ? throw Mismatch($"{where} has no {role} input.") : null;
-        return _constants.TryGetValue(name, out TensorProto? tensor)
-            ? tensor
-            : throw Mismatch($"{where}: its {role} input '{name}' is computed in the graph; RnnGen imports weights stored as initializers or Constant nodes.", name);
+        if (_constants.TryGetValue(name, out TensorProto? tensor))
+            return tensor;
+        throw Mismatch(_graph.Input.Any(i => i.Name == name)
+            ? $"{where}: its {role} input '{name}' is an input of the graph (fed by the caller), not an initializer; RnnGen imports weights stored as initializers or Constant nodes."
+            : $"{where}: its {role} input '{name}' is computed in the graph; RnnGen imports weights stored as initializers or Constant nodes.", name);
     }
 
     private void CheckShape(TensorProto tensor, string what, string meaning, params long[] expected)
