@@ -30,6 +30,9 @@ public partial class OnnxGru1x4Head { }
 [RnnModel(hidden: 6, layers: 1, Input = 9, Tokens = true)] // RnnTanhDTokens in float
 public partial class OnnxRnnTokens { }
 
+[LstmModel(hidden: 4, layers: 2, Input = 3, Output = 4)]  // a square head: [Output, Hidden] and [Hidden, Output] alike
+public partial class OnnxSquareLstm { }
+
 // The models of the PyTorch-exported fixtures (Fixtures/make_fixtures.py): nn.LSTM / nn.GRU / nn.RNN(relu)(3, 5, 2) + nn.Linear(5, 2).
 
 [LstmModel(hidden: 5, layers: 2, Input = 3, Output = 2)]

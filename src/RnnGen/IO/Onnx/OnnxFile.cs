@@ -41,12 +41,19 @@ namespace RnnGen;
 /// import its ONNX file into the float twin of the model (import converts, rounding to the nearest float) and export that.</para>
 /// <para><b>Import</b> reads weights only, from a graph of that shape: one operator of the model's kind per layer
 /// (in node order), a head (MatMul with a [H, Output] or transposed [Output, H] weight, and an Add of the bias; or a
-/// Gemm) exactly when the model has one, an integer input exactly for token models. The data path is followed through
-/// the operations that only move values (Identity, Cast, Squeeze, Unsqueeze, Reshape, a Transpose that keeps the features
-/// last): layer 0 must read the graph's input (a token model's through <c>OneHot</c> of depth Input, values [0, 1]),
-/// every other layer the Y of the one below, and the head the top layer's Y or Y_h, or steps of them picked by Slice,
-/// Gather or Flatten (PyTorch's <c>fc(out[-1])</c>; <c>fc(h_n[-1])</c> picks the last of the layers' stacked Y_h, and a pick
-/// of another layer's is refused). Any operation the model does not
+/// Gemm, whose <c>transB</c> is read as ONNX Runtime reads it: any non-zero value transposes) exactly when the model has one,
+/// an integer input exactly for token models. The data path is followed through the operations that only move values,
+/// with the meaning of each axis: Identity, a Cast to the same or a wider float (token ids: to INT32 / INT64), and
+/// Squeeze, Unsqueeze, Reshape, Flatten or Transpose that add, drop or move axes of size 1, keeping [seq, batch,
+/// features] in order. Layer 0 must read the graph's input [seq, batch, Input] (a token model's through <c>OneHot</c> of
+/// depth Input, values [0, 1]), every other layer the Y of the one below, the head the top layer's Y or Y_h or the last
+/// step of them (PyTorch's <c>fc(out[-1])</c>; <c>fc(h_n[-1])</c> picks the last of the layers' Y_h stacked on axis 0, and a
+/// pick of another layer's is refused), and a model without a head outputs the top layer's Y. A cast that loses values, a
+/// Transpose or Reshape that swaps or merges seq and batch, a pick of features or lanes is refused by name. Layer k's
+/// initial state must be its own slice of the state inputs (h0[k], c0[k]: the layers' h from one input, their c from
+/// another) or zeros, the outputs hn / cn the layers' final states stacked in order; <c>sequence_lens</c> (RnnGen has
+/// no per-sequence lengths), <c>layout</c> ≠ 0, a name defined twice and an opset of the default domain outside 7–22
+/// (or none) are refused. Any operation the model does not
 /// compute (an activation, a scaling, a normalisation, an embedding <c>Gather</c>, an Add other than the head's bias, an
 /// operator of another domain) is refused by name rather than left out, and so is an initial state made from a non-zero
 /// constant (a learned one): states come from the graph's inputs or are zeros. Every operator attribute and
@@ -129,8 +136,9 @@ public static class OnnxFile
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="source"/> is null.</exception>
     /// <exception cref="ModelFileException">
     /// The stream is not an ONNX model, or its graph does not match the model (operator kind, layer count, hidden size,
-    /// activations, head, input kind, initializer shapes, an operation the model does not compute, layers or head wired
-    /// otherwise, a state made from a non-zero constant); the message names the difference. The model is unchanged.
+    /// activations, head, input kind, initializer shapes, an operation the model does not compute, a move that changes
+    /// values or axes, layers, head, output or states wired otherwise, a state made from a non-zero constant,
+    /// sequence_lens, layout, a name defined twice, the opset); the message names the difference. The model is unchanged.
     /// </exception>
     public static void Import<TModel, T>(IRecurrentModel<TModel, T> model, Stream source)
         where TModel : class, IRecurrentModel<TModel, T>

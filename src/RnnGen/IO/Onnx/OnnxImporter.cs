@@ -36,11 +36,13 @@ internal sealed class OnnxImporter
     public static T[] ReadParameters<T>(ModelInfo info, ModelProto model, OnnxSource source) where T : unmanaged, IFloatingPointIeee754<T>
     {
         GraphProto graph = model.Graph ?? throw source.Fail("the ONNX model has no graph.");
+        CheckOpset(model, source);
         return new OnnxImporter(info, graph, source).Read<T>();
     }
 
     private T[] Read<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
+        CheckNames();
         CheckInputKind();
         CheckOperators();
 
@@ -59,28 +61,88 @@ internal sealed class OnnxImporter
         var parameters = new T[_info.ParameterCount];
         for (int k = 0; k < recurrent.Count; k++)
             ReadLayer(k, recurrent[k], k > 0 ? recurrent[k - 1] : null, parameters);
+        CheckStateSources();
         ReadHead(recurrent[^1], parameters);
+        CheckFinalStates(recurrent);
         return parameters;
     }
 
+    // ------------------------------------------------------------------ opset and names
+    // LSTM, GRU and RNN mean the same from opset 7 (LSTM-7, GRU-7, RNN-7) to opset 22 (-14 added `layout`, -22 types only);
+    // opset 1 had other attributes, and a later opset may change them again: refused rather than read by guess.
+    internal const int MinOpset = 7, MaxOpset = 22;
+
+    private static void CheckOpset(ModelProto model, OnnxSource source)
+    {
+        var opsets = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").ToList();
+        if (opsets.Count == 0)
+            throw source.Fail("the ONNX model imports no operator set of the default domain (ai.onnx), so what its operators compute is " +
+                              $"undefined; RnnGen reads models that import ai.onnx opset {MinOpset} to {MaxOpset} (RnnGen and PyTorch export opset 14).");
+        if (opsets.Count > 1)
+            throw source.Fail($"the ONNX model imports the default domain (ai.onnx) {opsets.Count} times (opsets " +
+                              $"{string.Join(", ", opsets.Select(o => o.Version))}); it must import it once.");
+        long version = opsets[0].Version;
+        if (version < MinOpset || version > MaxOpset)
+            throw source.Fail($"the ONNX model uses opset {version} of the default domain; RnnGen reads opsets {MinOpset} to {MaxOpset}, in " +
+                              "which LSTM, GRU and RNN compute what RnnGen's layers do (RnnGen and PyTorch export opset 14): export it with one of those.");
+    }
+
+    // Each name is defined once: by an initializer, a node's output or a graph input (an initializer may also be listed as a
+    // graph input). ONNX Runtime reads the first of two initializers of a name; which one a model means is not knowable.
+    private void CheckNames()
+    {
+        var initializers = new HashSet<string>(StringComparer.Ordinal);
+        foreach (TensorProto initializer in _graph.Initializer)
+            if (!initializers.Add(initializer.Name))
+                throw Mismatch($"two initializers are named '{initializer.Name}'; each tensor of an ONNX graph is defined once (rename or remove one).", initializer.Name);
+        var inputs = new HashSet<string>(_graph.Input.Select(i => i.Name), StringComparer.Ordinal);
+        var produced = new HashSet<string>(StringComparer.Ordinal);
+        foreach (NodeProto node in _graph.Node)
+            foreach (string output in node.Output)
+            {
+                if (output.Length == 0) continue;
+                if (!produced.Add(output))
+                    throw Mismatch($"the tensor '{output}' is the output of two nodes; an ONNX graph computes each tensor once.", output);
+                if (initializers.Contains(output))
+                    throw Mismatch($"the tensor '{output}' is both an initializer and the output of the {node.OpType} node '{node.Name}'; " +
+                                   "each tensor of an ONNX graph is defined once (rename or remove one).", output);
+                if (inputs.Contains(output))
+                    throw Mismatch($"the tensor '{output}' is both an input of the graph and the output of the {node.OpType} node '{node.Name}'; " +
+                                   "each tensor of an ONNX graph is defined once (rename or remove one).", output);
+            }
+    }
+
     // ------------------------------------------------------------------ input
+    // The kind of the graph input that the first layer reads (through moves, and a token model's OneHot): not the first
+    // input declared, which may be a state or a length.
     private void CheckInputKind()
     {
-        ValueInfoProto? input = _graph.Input.FirstOrDefault(i => !_constants.ContainsKey(i.Name));
-        if (input?.Type?.TensorType is not { } tensor) return; // nothing declared: the weights decide
-        var type = (TensorProto.Types.DataType)tensor.ElemType;
-        bool tokenIds = type is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32;
+        NodeProto? first = _graph.Node.FirstOrDefault(n => n.OpType is "LSTM" or "GRU" or "RNN" && IsDefaultDomain(n));
+        string tensor = first is { Input.Count: > 0 } ? first.Input[0] : "";
+        for (int hops = 0; tensor.Length > 0 && hops <= _graph.Node.Count; hops++)
+        {
+            if (_constants.ContainsKey(tensor)) return;
+            if (!_producers.TryGetValue(tensor, out NodeProto? node)) break;
+            if (node.OpType is not ("Identity" or "Cast" or "Squeeze" or "Unsqueeze" or "Reshape" or "Transpose" or "Flatten" or "OneHot") || node.Input.Count == 0)
+                return;
+            tensor = node.Input[0];
+        }
+        ValueInfoProto? input = _graph.Input.FirstOrDefault(i => i.Name == tensor);
+        if (input?.Type?.TensorType is not { } type) return; // not an input, or nothing declared: the other checks decide
+        var elementType = (TensorProto.Types.DataType)type.ElemType;
+        bool tokenIds = elementType is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32;
         if (_info.Tokens && !tokenIds)
-            throw Mismatch($"the graph's input '{input.Name}' is {type} vectors; the model reads token ids (the graph of a token model takes INT64 ids).");
+            throw Mismatch($"the graph's input '{input.Name}' is {elementType} vectors; the model reads token ids (the graph of a token model takes INT64 ids).");
         if (!_info.Tokens && tokenIds)
-            throw Mismatch($"the graph's input '{input.Name}' is {type} token ids; the model reads dense vectors (declare it with Tokens = true).");
+            throw Mismatch($"the graph's input '{input.Name}' is {elementType} token ids; the model reads dense vectors (declare it with Tokens = true).");
     }
 
     // ------------------------------------------------------------------ what the graph computes
     // Operations that only carry values along — between the layers, into the states, around the head's weight — and
     // compute nothing a model would have to: an exporter's plumbing. Every other node must be a layer, the head (its
     // product and bias Add) or a token model's OneHot; any other operation (an activation, a normalisation, a scaling, an
-    // embedding) would be silently left out of the imported model, so it is refused.
+    // embedding) would be silently left out of the imported model, so it is refused. Where the plumbing stands on the data
+    // path, it must also keep the values and their axes (see Follow).
     private static readonly HashSet<string> Plumbing = new(StringComparer.Ordinal)
     {
         "Constant", "Identity", "Cast", "Squeeze", "Unsqueeze", "Reshape", "Flatten", "Transpose", "Slice", "Split", "Concat", "Gather",
@@ -89,12 +151,8 @@ internal sealed class OnnxImporter
 
     private void CheckOperators()
     {
-        var produced = new HashSet<string>(StringComparer.Ordinal);
         foreach (NodeProto node in _graph.Node)
         {
-            foreach (string output in node.Output)
-                if (output.Length > 0 && !produced.Add(output))
-                    throw Mismatch($"the tensor '{output}' is the output of two nodes; an ONNX graph computes each tensor once.", output);
             if (!IsDefaultDomain(node))
                 throw Mismatch($"node '{node.Name}' is a {node.OpType} of the domain '{node.Domain}'; RnnGen reads operators of the default ONNX domain.");
             bool known = node.OpType is "LSTM" or "GRU" or "RNN" or "MatMul" or "Gemm" or "Add"
@@ -106,57 +164,475 @@ internal sealed class OnnxImporter
         }
     }
 
-    // The node that computes `tensor`, looking through the operations that only move its values (Identity, Cast, Squeeze,
-    // Unsqueeze, Reshape, a Transpose that keeps the last axis, the features, last); null when it is a graph input or a
-    // constant.
-    private NodeProto? Source(ref string tensor)
+    // ------------------------------------------------------------------ value-preserving moves
+    // A value on the data path (a layer's input, the head's input, the graph's output, a layer's initial state) is followed
+    // back through the operations that may move it — Identity, Cast, Squeeze, Unsqueeze, Reshape, Flatten, Transpose, Slice,
+    // Gather, Split, Concat — to where it is computed (its origin), and then replayed forwards with the meaning of each axis:
+    // seq, batch, features, an axis of size 1, the stacked layers of a state input, or states stacked by a Concat. A move
+    // must keep the values (a Cast only to the same or a wider float) and the axes in their order ([seq, batch, features]):
+    // it may add, drop or move axes of size 1, pick one layer of a stacked state, the last of stacked states, or the last
+    // step of a sequence (a head on out[-1]); anything else — a Cast to an integer, a Transpose of seq and batch, a Reshape
+    // that merges them, a pick of features or lanes — computes something the model does not, and is refused by name.
+    private enum AxisKind { Seq, Batch, Features, One, Layers, Stacked }
+
+    private readonly record struct Axis(AxisKind Kind, long Size)
     {
-        for (int hops = 0; hops <= _graph.Node.Count; hops++)
+        public bool IsOne => Kind == AxisKind.One;
+
+        public override string ToString() => Kind switch
         {
-            if (_constants.ContainsKey(tensor) || !_producers.TryGetValue(tensor, out NodeProto? node))
-                return null;
-            bool moves = node.OpType is "Identity" or "Cast" or "Squeeze" or "Unsqueeze" or "Reshape"
-                         || (node.OpType == "Transpose" && Attribute(node, "perm") is { } perm && perm.Ints.Count > 0 && perm.Ints[^1] == perm.Ints.Count - 1);
-            if (!moves || node.Input.Count == 0)
-                return node;
-            tensor = node.Input[0];
+            AxisKind.Seq => "seq",
+            AxisKind.Batch => "batch",
+            AxisKind.Features => $"features {Size}",
+            AxisKind.One => "1",
+            AxisKind.Layers => $"{Size} layers",
+            _ => $"{Size} stacked states",
+        };
+    }
+
+    private static readonly Axis Seq = new(AxisKind.Seq, 0), Batch = new(AxisKind.Batch, 0), One = new(AxisKind.One, 1);
+
+    private static Axis Features(int size) => new(AxisKind.Features, size);
+
+    private enum Role { Sequence, Ids, State }
+
+    private enum ValueKind { Unknown, Float, Double, OneHot, Ids }
+
+    private sealed class Traced
+    {
+        public NodeProto? Origin;   // the node that computes the value; null for a graph input or a constant
+        public string Tensor = "";  // the origin's output (or the graph input, or the constant) the value starts as
+        public List<Axis>? Axes;    // null: not a value RnnGen knows the axes of
+        public int? Layer;          // the layer picked from a stacked state input
+        public ValueKind Values;
+        public Traced? Ids;         // a OneHot's ids, followed
+    }
+
+    private const int MaxConcatDepth = 8;
+
+    private static readonly HashSet<string> Moves = new(StringComparer.Ordinal)
+    {
+        "Identity", "Cast", "Squeeze", "Unsqueeze", "Reshape", "Flatten", "Transpose", "Slice", "Gather", "Split", "Concat",
+    };
+
+    private const string MoveRule =
+        "RnnGen reads values moved unchanged: only Identity, a Cast to the same or a wider float, and Squeeze, Unsqueeze, Reshape, Flatten " +
+        "or Transpose that add, drop or move axes of size 1 may carry them, keeping [seq, batch, features] in order (a head may also read " +
+        "the last step, and a layer's state its own layer of h0 / c0).";
+
+    // `subject` names the value in messages, e.g. "layer 1 (LSTM node 'lstm_l1'): its input X 'h_l0'".
+    private Traced Follow(string tensor, Role role, string subject, int depth = 0)
+    {
+        var chain = new List<(NodeProto Node, string Output)>();
+        string current = tensor;
+        NodeProto? origin = null;
+        for (int hops = 0; ; hops++)
+        {
+            if (hops > _graph.Node.Count)
+                throw Mismatch($"the tensor '{tensor}' depends on itself; an ONNX graph has no cycles.", tensor);
+            if (_constants.ContainsKey(current) || !_producers.TryGetValue(current, out NodeProto? node))
+                break;
+            string next = node.Input.Count == 0 ? "" : node.OpType == "Concat" ? node.Input[^1] : node.Input[0];
+            if (!Moves.Contains(node.OpType) || next.Length == 0 || _constants.ContainsKey(next))
+            {
+                origin = node; // computed here (a move of a constant is a constant computed in the graph)
+                break;
+            }
+            chain.Add((node, current));
+            current = next;
         }
-        throw Mismatch($"the tensor '{tensor}' depends on itself; an ONNX graph has no cycles.", tensor);
+        Traced traced = Start(origin, current, role, subject, depth);
+        if (traced.Axes is null) return traced;
+        for (int i = chain.Count - 1; i >= 0; i--)
+            Apply(traced, chain[i].Node, chain[i].Output, role, subject, depth);
+        return traced;
+    }
+
+    // The axes a value has where it starts: a graph input by its role, a recurrent operator's Y [seq, 1, batch, hidden] or
+    // Y_h / Y_c [1, batch, hidden], a token model's OneHot [seq, batch, vocabulary]; anything else is not known.
+    private Traced Start(NodeProto? origin, string tensor, Role role, string subject, int depth)
+    {
+        var traced = new Traced { Origin = origin, Tensor = tensor };
+        int hidden = _info.HiddenSize, layers = _info.LayerCount;
+        if (origin is null)
+        {
+            if (!IsGraphInput(tensor)) return traced;
+            ValueKind declared = KindOf(_graph.Input.First(i => i.Name == tensor).Type?.TensorType?.ElemType ?? 0);
+            switch (role)
+            {
+                case Role.Sequence:
+                    traced.Axes = [Seq, Batch, Features(_info.InputSize)];
+                    traced.Values = declared;
+                    break;
+                case Role.Ids:
+                    traced.Axes = [Seq, Batch];
+                    traced.Values = ValueKind.Ids;
+                    break;
+                default: // h0 / c0: [layers, batch, hidden]; with one layer, that layer's state as it is
+                    traced.Axes = [layers == 1 ? One : new Axis(AxisKind.Layers, layers), Batch, Features(hidden)];
+                    traced.Layer = layers == 1 ? 0 : null;
+                    traced.Values = declared;
+                    break;
+            }
+            return traced;
+        }
+        if (origin.OpType is "LSTM" or "GRU" or "RNN")
+        {
+            traced.Axes = origin.Output.Count > 0 && origin.Output[0] == tensor ? [Seq, One, Batch, Features(hidden)] : [One, Batch, Features(hidden)];
+            traced.Values = origin.Input.Count > 1 && _constants.TryGetValue(origin.Input[1], out TensorProto? w) ? KindOf(w.DataType) : ValueKind.Unknown;
+            return traced;
+        }
+        if (origin.OpType == "OneHot" && role == Role.Sequence && origin.Input.Count > 0 && depth < MaxConcatDepth
+            && Attribute(origin, "axis") is null or { Type: AttributeProto.Types.AttributeType.Int, I: -1 })
+        {
+            traced.Ids = Follow(origin.Input[0], Role.Ids, $"the OneHot node '{origin.Name}': its ids '{origin.Input[0]}'", depth + 1);
+            if (traced.Ids.Axes is { } ids)
+            {
+                traced.Axes = [.. ids, Features(_info.InputSize)];
+                traced.Values = ValueKind.OneHot;
+            }
+        }
+        return traced;
+    }
+
+    private static ValueKind KindOf(int elementType) => (TensorProto.Types.DataType)elementType switch
+    {
+        TensorProto.Types.DataType.Float => ValueKind.Float,
+        TensorProto.Types.DataType.Double => ValueKind.Double,
+        _ => ValueKind.Unknown,
+    };
+
+    // One move, forwards: the axes after `node` made `output`, or a refusal naming the node and what it does.
+    private void Apply(Traced traced, NodeProto node, string output, Role role, string subject, int depth)
+    {
+        List<Axis> axes = traced.Axes!;
+        int rank = axes.Count;
+        ModelFileException Refuse(string what) =>
+            Mismatch($"{subject} passes through the {node.OpType} node '{node.Name}', which {what}; {MoveRule}", output);
+
+        switch (node.OpType)
+        {
+            case "Identity":
+                return;
+
+            case "Cast":
+            {
+                long to = IntAttribute(node, "to") ?? throw Refuse("has no 'to' type");
+                var type = (TensorProto.Types.DataType)to;
+                bool keeps = traced.Values switch
+                {
+                    ValueKind.OneHot => type is not (TensorProto.Types.DataType.String or TensorProto.Types.DataType.Undefined),
+                    ValueKind.Ids => type is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32,
+                    ValueKind.Float => type is TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Double,
+                    _ => type is TensorProto.Types.DataType.Double, // double values, or of a type not known: only DOUBLE surely keeps them
+                };
+                if (!keeps)
+                    throw Refuse($"converts {Describe(traced.Values)} to {type}, which does not keep their values");
+                return;
+            }
+
+            case "Squeeze":
+            {
+                long[] list = Ints(node, 1, "axes", subject) ?? throw Refuse("squeezes every axis of size 1 (no axes given), which depends on the sequence and batch sizes");
+                int[] drop = Normalize(list, rank, Refuse);
+                foreach (int a in drop)
+                    if (!axes[a].IsOne) throw Refuse($"removes the {axes[a]} axis of {Format(axes)}");
+                foreach (int a in drop.OrderDescending()) axes.RemoveAt(a);
+                return;
+            }
+
+            case "Unsqueeze":
+            {
+                long[] list = Ints(node, 1, "axes", subject) ?? throw Refuse("has no axes");
+                foreach (int a in Normalize(list, rank + list.Length, Refuse).Order())
+                    axes.Insert(a, One);
+                return;
+            }
+
+            case "Reshape":
+            {
+                long[] shape = Ints(node, 1, "shape", subject) ?? throw Refuse("has no shape");
+                bool allowZero = IntAttribute(node, "allowzero") is { } z && z != 0;
+                List<Axis> core = axes.Where(a => !a.IsOne).ToList();
+                var result = new List<Axis>();
+                int j = 0;
+                bool inferred = false, fits = true;
+                for (int i = 0; i < shape.Length && fits; i++)
+                {
+                    long d = shape[i];
+                    if (d == 1 || (d == 0 && !allowZero && i < rank && axes[i].IsOne))
+                    {
+                        result.Add(One);
+                        continue;
+                    }
+                    if (j >= core.Count) { fits = false; break; }
+                    Axis expected = core[j++];
+                    fits = d switch
+                    {
+                        0 => !allowZero && i < rank && axes[i] == expected,
+                        -1 => !inferred && (inferred = true),
+                        > 1 => expected.Size == d,
+                        _ => false,
+                    };
+                    result.Add(expected);
+                }
+                if (!fits || j != core.Count)
+                    throw Refuse($"reshapes {Format(axes)} to {OnnxTensors.Format(shape)}, which may mix the sequence, batch and feature axes");
+                traced.Axes = result;
+                return;
+            }
+
+            case "Flatten":
+            {
+                long axis = IntAttribute(node, "axis") ?? 1;
+                if (axis < 0) axis += rank;
+                if (axis < 0 || axis > rank) throw Refuse($"has axis {axis} outside its input's {rank} axes");
+                Axis Merge(List<Axis> group)
+                {
+                    var kept = group.Where(a => !a.IsOne).ToList();
+                    return kept.Count switch
+                    {
+                        0 => One,
+                        1 => kept[0],
+                        _ => throw Refuse($"merges the {string.Join(" and ", kept)} axes of {Format(axes)} into one"),
+                    };
+                }
+                traced.Axes = [Merge(axes.Take((int)axis).ToList()), Merge(axes.Skip((int)axis).ToList())];
+                return;
+            }
+
+            case "Transpose":
+            {
+                long[] perm = Ints(node, -1, "perm", subject) ?? Enumerable.Range(0, rank).Select(i => (long)(rank - 1 - i)).ToArray();
+                if (perm.Length != rank || perm.Order().Select((p, i) => p == i).Any(same => !same))
+                    throw Refuse($"has perm {OnnxTensors.Format(perm)}, not a permutation of its input's {rank} axes");
+                var result = perm.Select(p => axes[(int)p]).ToList();
+                if (!result.Where(a => !a.IsOne).SequenceEqual(axes.Where(a => !a.IsOne)))
+                    throw Refuse($"reorders {Format(axes)} as {Format(result)}");
+                traced.Axes = result;
+                return;
+            }
+
+            case "Gather":
+            {
+                int axis = Normalize([IntAttribute(node, "axis") ?? 0], rank, Refuse)[0];
+                string indicesName = node.Input.Count > 1 ? node.Input[1] : "";
+                if (!_constants.TryGetValue(indicesName, out TensorProto? indices))
+                    throw Refuse($"picks by indices '{indicesName}' computed in the graph");
+                if (indices.Dims.Count > 1 || (indices.Dims.Count == 1 && indices.Dims[0] != 1))
+                    throw Refuse($"picks {OnnxTensors.Format(indices.Dims)} entries along the {axes[axis]} axis of {Format(axes)}");
+                long index = OnnxTensors.ReadInt64s(indices, $"the Gather node '{node.Name}' indices", _source)[0];
+                Pick(traced, axis, index, index == -1 ? long.MaxValue : index + 1, endIsLast: index == -1, keep: indices.Dims.Count == 1, Refuse);
+                return;
+            }
+
+            case "Slice":
+            {
+                long[] starts = Ints(node, 1, "starts", subject) ?? throw Refuse("has no starts");
+                long[] ends = Ints(node, 2, "ends", subject) ?? throw Refuse("has no ends");
+                long[] sliced = Ints(node, 3, "axes", subject) ?? Enumerable.Range(0, starts.Length).Select(i => (long)i).ToArray();
+                long[] steps = Ints(node, 4, "steps", subject) ?? Enumerable.Repeat(1L, starts.Length).ToArray();
+                if (ends.Length != starts.Length || sliced.Length != starts.Length || steps.Length != starts.Length)
+                    throw Refuse("has starts, ends, axes and steps of different lengths");
+                int[] at = Normalize(sliced, rank, Refuse);
+                for (int i = 0; i < at.Length; i++)
+                {
+                    if (steps[i] != 1) throw Refuse($"steps by {steps[i]} along the {axes[at[i]]} axis");
+                    Pick(traced, at[i], starts[i], ends[i], endIsLast: ends[i] >= int.MaxValue, keep: true, Refuse);
+                }
+                return;
+            }
+
+            case "Split":
+            {
+                int axis = Normalize([IntAttribute(node, "axis") ?? 0], rank, Refuse)[0];
+                long[]? sizes = Ints(node, 1, "split", subject);
+                int parts = node.Output.Count, index = node.Output.IndexOf(output);
+                Axis split = axes[axis];
+                if (split.IsOne && parts == 1 && sizes is null or [1])
+                    return;
+                if (split.Kind == AxisKind.Layers && (sizes is null ? parts == split.Size : sizes.Length == split.Size && sizes.All(s => s == 1)))
+                {
+                    traced.Layer = index;
+                    axes[axis] = One;
+                    return;
+                }
+                throw Refuse($"splits the {split} axis of {Format(axes)}" + (split.Kind == AxisKind.Layers ? " into other than one part per layer" : ""));
+            }
+
+            case "Concat":
+            {
+                // states stacked as layers (PyTorch's h_n): inputs of one along an axis of size 1, of which a pick must take the last
+                int axis = Normalize([IntAttribute(node, "axis") ?? throw Refuse("has no axis")], rank, Refuse)[0];
+                if (!axes[axis].IsOne)
+                    throw Refuse($"joins its inputs along the {axes[axis]} axis of {Format(axes)}");
+                for (int i = 0; i < node.Input.Count - 1; i++)
+                {
+                    if (depth >= MaxConcatDepth) throw Refuse("nests Concat nodes too deeply");
+                    Traced other = Follow(node.Input[i], role, subject, depth + 1);
+                    if (other.Axes is not { } otherAxes || otherAxes.Count != rank || !otherAxes[axis].IsOne)
+                        throw Refuse($"joins '{node.Input[i]}', which is not one state along axis {axis}");
+                }
+                if (node.Input.Count > 1)
+                {
+                    axes[axis] = new Axis(AxisKind.Stacked, node.Input.Count);
+                    _stackedBy[traced] = node;
+                }
+                return;
+            }
+
+            default:
+                throw Refuse("is not a move");
+        }
+    }
+
+    private readonly Dictionary<Traced, NodeProto> _stackedBy = new(ReferenceEqualityComparer.Instance);
+
+    // A pick of [start, end) along one axis: all of it (a move), the last step of seq, one layer of stacked states (a state
+    // input's own), the last of the states a Concat stacks, or the one value of an axis of size 1.
+    private void Pick(Traced traced, int axis, long start, long end, bool endIsLast, bool keep, Func<string, ModelFileException> refuse)
+    {
+        List<Axis> axes = traced.Axes!;
+        Axis picked = axes[axis];
+        static long Clamp(long v, long n) => v < 0 ? Math.Max(v + n, 0) : Math.Min(v, n);
+        bool all, one;
+        long first = 0;
+        if (picked.Kind is AxisKind.Seq or AxisKind.Batch || (picked.Kind == AxisKind.Features && picked.Size == 0))
+        {
+            // sizes not known: all of it, the last one (out[-1], out[-1:]), or one counted from the start
+            all = start == 0 && endIsLast && keep;
+            one = (start == -1 && endIsLast) || (start >= 0 && end == start + 1);
+        }
+        else
+        {
+            long n = picked.Size;
+            first = Clamp(start, n);
+            long last = Clamp(end, n);
+            all = keep && first == 0 && last == n;
+            one = last - first == 1;
+        }
+        if (all) return;
+        if (one)
+        {
+            switch (picked.Kind)
+            {
+                case AxisKind.One:
+                    break;
+                case AxisKind.Seq when start == -1:
+                    break;
+                case AxisKind.Seq:
+                    throw refuse($"picks steps [{start}, {end}) of the sequence; a head reads every step or the last one (PyTorch's out[-1])");
+                case AxisKind.Layers:
+                    traced.Layer = (int)first;
+                    break;
+                case AxisKind.Stacked when first == picked.Size - 1:
+                    break;
+                case AxisKind.Stacked:
+                    throw refuse($"is a pick of other than the last of the states the Concat node '{_stackedBy[traced].Name}' stacks " +
+                                 "(RnnGen's head reads the top layer)");
+                default:
+                    throw refuse($"picks one of the {picked} of {Format(axes)}");
+            }
+            if (keep) axes[axis] = One;
+            else axes.RemoveAt(axis);
+            return;
+        }
+        throw refuse(picked.Kind == AxisKind.Seq
+            ? $"picks steps [{start}, {end}) of the sequence; a head reads every step or the last one (PyTorch's out[-1])"
+            : $"picks [{start}, {end}) of the {picked} of {Format(axes)}");
+    }
+
+    private static int[] Normalize(long[] list, int rank, Func<string, ModelFileException> refuse)
+    {
+        var result = new int[list.Length];
+        for (int i = 0; i < list.Length; i++)
+        {
+            long a = list[i] < 0 ? list[i] + rank : list[i];
+            if (a < 0 || a >= rank) throw refuse($"has axis {list[i]} outside the {rank} axes of its data");
+            result[i] = (int)a;
+        }
+        if (result.Distinct().Count() != result.Length) throw refuse($"names an axis twice in {OnnxTensors.Format(list)}");
+        return result;
+    }
+
+    private static string Format(IEnumerable<Axis> axes) => "[" + string.Join(", ", axes) + "]";
+
+    private static string Describe(ValueKind values) => values switch
+    {
+        ValueKind.Float => "float values",
+        ValueKind.Double => "double values",
+        ValueKind.Ids => "token ids",
+        ValueKind.OneHot => "one-hot values",
+        _ => "values of a type the graph does not declare",
+    };
+
+    // An operator's integers: an attribute (older opsets), or a constant input (newer ones); null when neither is given.
+    private long[]? Ints(NodeProto node, int input, string attribute, string subject)
+    {
+        if (Attribute(node, attribute) is { } a)
+            return a.Type == AttributeProto.Types.AttributeType.Ints
+                ? a.Ints.ToArray()
+                : throw Mismatch($"node '{node.Name}' ({node.OpType}) has attribute '{attribute}' of type {a.Type}; ONNX defines it as INTS.");
+        string name = input >= 0 && input < node.Input.Count ? node.Input[input] : "";
+        if (name.Length == 0) return null;
+        if (!_constants.TryGetValue(name, out TensorProto? tensor))
+            throw Mismatch($"{subject} passes through the {node.OpType} node '{node.Name}', whose {attribute} '{name}' is computed in the graph; " +
+                           $"RnnGen follows moves whose {attribute} are constants.", name);
+        return OnnxTensors.ReadInt64s(tensor, $"the {node.OpType} node '{node.Name}' {attribute}", _source);
     }
 
     private bool IsGraphInput(string tensor) => !_constants.ContainsKey(tensor) && _graph.Input.Any(i => i.Name == tensor);
 
+    // The graph input the first layer reads (the sequence, or a token model's ids): a state made from it is refused.
+    private string? _sequenceInput;
+
     // Layer k's X must be the graph's input (a token model's through OneHot of depth Input, values [0, 1]) for k = 0, and
-    // the Y of layer k − 1 above it: the layers in the graph's order are the model's stack.
+    // the Y of layer k − 1 above it, moved unchanged: the layers in the graph's order are the model's stack.
     private void CheckLayerInput(int k, NodeProto node, NodeProto? below, string where)
     {
         string x = node.Input.Count > 0 ? node.Input[0] : "";
         if (x.Length == 0)
             throw Mismatch($"{where} has no input X.");
-        string from = x;
-        NodeProto? source = Source(ref from);
+        string subject = $"{where}: its input X '{x}'";
+        Traced traced = Follow(x, Role.Sequence, subject);
+        NodeProto? source = traced.Origin;
+        string from = traced.Tensor;
         if (below is not null)
         {
             if (source != below || below.Output.Count == 0 || below.Output[0] != from)
-                throw Mismatch($"{where}: its input X '{x}' is {Describe(source, from)}, not the output Y of layer {k - 1} " +
+                throw Mismatch($"{subject} is {Describe(source, from)}, not the output Y of layer {k - 1} " +
                                $"({below.OpType} node '{below.Name}'); RnnGen's layers are a stack, each reading the one below.", x);
-            return;
         }
-        if (!_info.Tokens)
+        else if (!_info.Tokens)
         {
             if (source is not null || !IsGraphInput(from))
-                throw Mismatch($"{where}: its input X '{x}' is {Describe(source, from)}, not an input of the graph; RnnGen's first layer reads the model's input.", x);
-            return;
+                throw Mismatch($"{subject} is {Describe(source, from)}, not an input of the graph; RnnGen's first layer reads the model's input.", x);
+            _sequenceInput = from;
         }
-        if (source is not { OpType: "OneHot" } oneHot)
-            throw Mismatch($"{where}: its input X '{x}' is {Describe(source, from)}; a token model's first layer reads OneHot(ids, depth {_info.InputSize}, values [0, 1]).", x);
-        string ids = oneHot.Input.Count > 0 ? oneHot.Input[0] : "";
-        NodeProto? idsSource = Source(ref ids);
-        if (idsSource is not null || !IsGraphInput(ids))
-            throw Mismatch($"the OneHot node '{oneHot.Name}' encodes {Describe(idsSource, ids)}, not an input of the graph.", ids);
+        else
+            CheckOneHot(traced, subject, x);
+        List<Axis> expected = [Seq, Batch, Features(k == 0 ? _info.InputSize : _info.HiddenSize)];
+        if (traced.Axes is not { } axes || !axes.SequenceEqual(expected))
+            throw Mismatch($"{subject} arrives with axes {(traced.Axes is null ? "not known" : Format(traced.Axes))}; a layer reads {Format(expected)}.", x);
+    }
+
+    private void CheckOneHot(Traced traced, string subject, string x)
+    {
+        if (traced.Origin is not { OpType: "OneHot" } oneHot)
+            throw Mismatch($"{subject} is {Describe(traced.Origin, traced.Tensor)}; a token model's first layer reads OneHot(ids, depth {_info.InputSize}, values [0, 1]).", x);
         string oneHotWhere = $"the OneHot node '{oneHot.Name}'";
-        if (Attribute(oneHot, "axis") is { } axis && axis.I != -1)
+        if (traced.Ids is { } ids)
+        {
+            if (ids.Origin is not null || !IsGraphInput(ids.Tensor))
+                throw Mismatch($"{oneHotWhere} encodes {Describe(ids.Origin, ids.Tensor)}, not an input of the graph.", ids.Tensor);
+            _sequenceInput = ids.Tensor;
+            if (ids.Axes is not [{ Kind: AxisKind.Seq }, { Kind: AxisKind.Batch }])
+                throw Mismatch($"{oneHotWhere} encodes ids with axes {(ids.Axes is null ? "not known" : Format(ids.Axes))}; a token model reads ids [seq, batch].", ids.Tensor);
+        }
+        if (Attribute(oneHot, "axis") is { } axis && (axis.Type != AttributeProto.Types.AttributeType.Int || axis.I != -1))
             throw Mismatch($"{oneHotWhere} has axis {axis.I}; the one-hot vectors of a token model are its last axis (-1).");
+        if (traced.Ids is null)
+            throw Mismatch($"{oneHotWhere} encodes ids that are not an input of the graph.");
         TensorProto depthTensor = Constant(oneHot, 1, "depth", oneHotWhere, required: true)!;
         double depth = OnnxTensors.ReadScalar(depthTensor, oneHotWhere + " depth", _source);
         if (depth != _info.InputSize)
@@ -169,72 +645,6 @@ internal sealed class OnnxImporter
             throw Mismatch($"{oneHotWhere} has values [{values[0]}, {values[1]}]; a token model's one-hot vectors are [0, 1] (off, on).", valuesTensor.Name);
     }
 
-    // Whether `tensor` is the top layer's Y or Y_h, or steps or lanes of them picked by Slice, Gather or Flatten (a PyTorch
-    // head on out[-1] or h_n[-1]); h_n of several layers is the Concat of their Y_h, of which the pick must be the last.
-    private bool ReadsTopLayer(string tensor, NodeProto top, out string reason)
-    {
-        for (int hops = 0; hops <= _graph.Node.Count; hops++)
-        {
-            string from = tensor;
-            NodeProto? source = Source(ref from);
-            if (source == top && (top.Output.Count > 0 && top.Output[0] == from || top.Output.Count > 1 && top.Output[1] == from))
-            {
-                reason = "";
-                return true;
-            }
-            if (source is not { OpType: "Slice" or "Gather" or "Flatten" } pick || pick.Input.Count == 0)
-            {
-                reason = Describe(source, from);
-                return false;
-            }
-            string data = pick.Input[0], stacked = data;
-            if (Source(ref stacked) is { OpType: "Concat" } concat && pick.OpType != "Flatten")
-            {
-                // the layers' states stacked: the pick along their axis must be the last of them
-                if (concat.Input.Count == 0 || PickedIndex(pick, concat.Input.Count) != concat.Input.Count - 1)
-                {
-                    reason = $"a pick by the {pick.OpType} node '{pick.Name}' of other than the last of the states the Concat node '{concat.Name}' stacks";
-                    return false;
-                }
-                tensor = concat.Input[^1];
-                continue;
-            }
-            tensor = data; // steps (or lanes) of Y or Y_h
-        }
-        reason = "computed in a cycle";
-        return false;
-    }
-
-    // The index a Gather or Slice picks along axis 0 of `count` stacked values (normalised from the end), or -1 when it
-    // picks along another axis, more than one, or by values computed in the graph.
-    private int PickedIndex(NodeProto pick, int count)
-    {
-        try
-        {
-            if (pick.OpType == "Gather")
-            {
-                if (Attribute(pick, "axis") is { I: not 0 } || pick.Input.Count < 2 || !_constants.TryGetValue(pick.Input[1], out TensorProto? indices)) return -1;
-                double index = OnnxTensors.ReadScalar(indices, $"the Gather node '{pick.Name}' indices", _source);
-                return (int)(index < 0 ? index + count : index);
-            }
-            // Slice(data, starts, ends[, axes[, steps]]): one axis, 0, a slice one value wide
-            if (pick.Input.Count < 3 || !_constants.TryGetValue(pick.Input[1], out TensorProto? starts) || !_constants.TryGetValue(pick.Input[2], out TensorProto? ends))
-                return -1;
-            if (pick.Input.Count > 3 && pick.Input[3].Length > 0
-                && (!_constants.TryGetValue(pick.Input[3], out TensorProto? axes) || OnnxTensors.ReadScalar(axes, $"the Slice node '{pick.Name}' axes", _source) != 0))
-                return -1;
-            double start = OnnxTensors.ReadScalar(starts, $"the Slice node '{pick.Name}' starts", _source);
-            double end = OnnxTensors.ReadScalar(ends, $"the Slice node '{pick.Name}' ends", _source);
-            int first = (int)(start < 0 ? start + count : Math.Min(start, count));
-            double last = end < 0 ? end + count : Math.Min(end, count);
-            return last - first == 1 ? first : -1;
-        }
-        catch (ModelFileException)
-        {
-            return -1;
-        }
-    }
-
     private static string Describe(NodeProto? source, string tensor) =>
         source is null ? $"'{tensor}'" : $"computed by the {source.OpType} node '{source.Name}'";
 
@@ -245,17 +655,22 @@ internal sealed class OnnxImporter
         int inputWidth = k == 0 ? _info.InputSize : hidden;
         string where = $"layer {k} ({node.OpType} node '{node.Name}')";
 
-        if (Attribute(node, "hidden_size") is { } h && h.I != hidden)
-            throw Mismatch($"{where} has hidden_size {h.I}; the model's hidden size is {hidden}.");
+        long? hiddenSize = IntAttribute(node, "hidden_size");
+        if (hiddenSize is null)
+            throw Mismatch($"{where} has no hidden_size attribute; ONNX Runtime needs it (the model's hidden size is {hidden}).");
+        if (hiddenSize != hidden)
+            throw Mismatch($"{where} has hidden_size {hiddenSize}; the model's hidden size is {hidden}.");
+        if (IntAttribute(node, "layout") is { } layout && layout != 0)
+            throw Mismatch($"{where} has layout {layout} (batch first); RnnGen reads layout 0, [seq, batch, features].");
         if (Attribute(node, "direction") is { } d && d.S.ToStringUtf8() != "forward")
             throw Mismatch($"{where} runs '{d.S.ToStringUtf8()}'; RnnGen layers run forward only.");
         if (Attribute(node, "clip") is not null)
             throw Mismatch($"{where} clips its pre-activations (attribute 'clip'); RnnGen cells do not.");
-        if (_info.Cell == CellKind.Lstm && Attribute(node, "input_forget") is { I: not 0 })
+        if (_info.Cell == CellKind.Lstm && IntAttribute(node, "input_forget") is { } coupled && coupled != 0)
             throw Mismatch($"{where} couples its input and forget gates (input_forget = 1); RnnGen's LSTM does not.");
-        if (_info.Cell == CellKind.Gru && Attribute(node, "linear_before_reset") is not { I: 1 })
-            throw Mismatch($"{where} has linear_before_reset = 0 (reset gate applied to h before R); RnnGen's GRU is PyTorch's, " +
-                           "which applies it to R·h + Rb: linear_before_reset must be 1.");
+        if (_info.Cell == CellKind.Gru && IntAttribute(node, "linear_before_reset") is var linear && linear != 1)
+            throw Mismatch($"{where} has {(linear is null ? "no linear_before_reset (ONNX's default 0: " : $"linear_before_reset = {linear} (")}" +
+                           "reset gate applied to h before R); RnnGen's GRU is PyTorch's, which applies it to R·h + Rb: linear_before_reset must be 1.");
         CheckActivations(node, where);
         CheckLayerInput(k, node, below, where);
 
@@ -267,7 +682,7 @@ internal sealed class OnnxImporter
         CheckShape(w, where + " W", $"{sizes}, {inputName} {inputWidth}", 1, rows, inputWidth);
         CheckShape(r, where + " R", sizes, 1, rows, hidden);
         if (b is not null) CheckShape(b, where + " B", $"[Wb; Rb] of {sizes}", 1, 2 * rows);
-        CheckStateInputs(node, where);
+        CheckStateInputs(k, node, where);
         if (_info.Cell == CellKind.Lstm && Constant(node, 7, "P", where, required: false) is { } peepholes)
         {
             CheckShape(peepholes, where + " P", $"peephole weights of 3 gates × hidden {hidden}", 1, 3 * hidden);
@@ -320,6 +735,7 @@ internal sealed class OnnxImporter
             if (heads.Count > 0)
                 throw Mismatch($"the graph has a linear head ({heads[0].OpType} node '{heads[0].Name}'); the model has none (Output = 0).");
             CheckNoOtherAdd(null);
+            CheckTopOutput(top);
             return;
         }
         if (heads.Count == 0)
@@ -329,18 +745,25 @@ internal sealed class OnnxImporter
 
         NodeProto head = heads[0];
         string where = $"the head ({head.OpType} node '{head.Name}')";
-        // it multiplies the top layer's h: its Y (every step) or Y_h (the last), or steps or lanes picked from them
+        // it multiplies the top layer's h: its Y (every step) or Y_h (the last), or the last step picked from them
         string a = head.Input.Count > 0 ? head.Input[0] : "";
-        if (!ReadsTopLayer(a, top, out string reason))
-            throw Mismatch($"{where} multiplies '{a}', which is {reason}, not the output of the top layer ({top.OpType} node " +
+        Traced read = Follow(a, Role.Sequence, $"{where}: its input '{a}'");
+        if (read.Origin != top || !(top.Output.Count > 0 && top.Output[0] == read.Tensor || top.Output.Count > 1 && top.Output[1] == read.Tensor))
+            throw Mismatch($"{where} multiplies '{a}', which is {Describe(read.Origin, read.Tensor)}, not the output of the top layer ({top.OpType} node " +
                            $"'{top.Name}'); RnnGen's head reads the top layer's h.", a);
+        Axis features = Features(_info.HiddenSize);
+        List<Axis> core = read.Axes?.Where(x => !x.IsOne).ToList() ?? [];
+        bool fits = read.Axes is [.., var last] && last == features && (core.SequenceEqual([Seq, Batch, features]) || core.SequenceEqual([Batch, features]));
+        if (!fits)
+            throw Mismatch($"{where} multiplies '{a}', which arrives with axes {(read.Axes is null ? "not known" : Format(read.Axes))}; RnnGen's head maps " +
+                           $"the features of every step [seq, batch, {_info.HiddenSize}] or of the last step [batch, {_info.HiddenSize}] to its outputs.", a);
         Span<T> weight = Slice(parameters, "head.weight");
         TensorProto? bias;
         if (head.OpType == "Gemm")
         {
-            if (Attribute(head, "transA") is { I: not 0 } || Attribute(head, "alpha") is { F: not 1f } || Attribute(head, "beta") is { F: not 1f })
+            if (IntAttribute(head, "transA") is { } transA && transA != 0 || Attribute(head, "alpha") is { F: not 1f } || Attribute(head, "beta") is { F: not 1f })
                 throw Mismatch($"{where} has transA, alpha or beta set; RnnGen reads a plain Gemm h·Vᵀ + c.");
-            bool transposed = Attribute(head, "transB") is { I: 1 };
+            bool transposed = IntAttribute(head, "transB") is { } transB && transB != 0; // ONNX: any non-zero transposes
             ReadHeadWeight(Constant(head, 1, "B", where, required: true)!, storedAsOutputByHidden: transposed, weight, where);
             bias = Constant(head, 2, "C", where, required: false);
             CheckNoOtherAdd(null);
@@ -398,58 +821,190 @@ internal sealed class OnnxImporter
                            "plus the bias when there is one) is the graph's output.", tensor);
     }
 
-    // The state inputs of a recurrent node: sequence_lens absent, or an integer input of the graph (RnnGen runs every step);
-    // initial_h and initial_c not constants (a fixed state is not part of the model). A misplaced tensor — the node wired
-    // differently, or damaged — is refused here rather than read as a layer without a bias.
-    private void CheckStateInputs(NodeProto node, string where)
+    // ------------------------------------------------------------------ states
+    // The state inputs of a recurrent node: no sequence_lens (RnnGen runs every step of every sequence); initial_h and
+    // initial_c absent, zeros, or exactly the layer's own slice of a state input of the graph (h0[k], c0[k]): not the
+    // sequence, not another layer's slice, not the other state, not a cast or a pick of features or lanes of it. A misplaced
+    // tensor — the node wired differently, or damaged — is refused here rather than read as a layer without a bias.
+    private readonly Dictionary<string, List<(int Layer, string Input)>> _stateSources = new(StringComparer.Ordinal);
+
+    private void CheckStateInputs(int k, NodeProto node, string where)
     {
         string lengths = node.Input.Count > 4 ? node.Input[4] : "";
         if (lengths.Length > 0)
+            throw Mismatch($"{where}: its sequence_lens input '{lengths}' is set; RnnGen runs every step of every sequence (it has no " +
+                           "per-sequence lengths): leave sequence_lens empty.", lengths);
+        int slots = _info.Cell == CellKind.Lstm ? 7 : 6;
+        for (int i = 5; i < Math.Min(node.Input.Count, slots); i++)
         {
-            var type = (TensorProto.Types.DataType?)_graph.Input.FirstOrDefault(v => v.Name == lengths)?.Type?.TensorType?.ElemType;
-            if (type is not (TensorProto.Types.DataType.Int32 or TensorProto.Types.DataType.Int64) || _constants.ContainsKey(lengths))
-                throw Mismatch($"{where}: its sequence_lens input '{lengths}' is not an integer input of the graph; RnnGen reads layers " +
-                               "that run every step (no sequence_lens, or one the caller feeds).", lengths);
+            string state = node.Input[i];
+            if (state.Length == 0) continue;
+            string role = i == 5 ? "initial_h" : "initial_c";
+            string subject = $"{where}: its {role} input '{state}'";
+            if (IsZeros(state, role, where)) continue;
+            Traced traced = Follow(state, Role.State, subject);
+            if (traced.Origin is not null || !IsGraphInput(traced.Tensor))
+                throw Mismatch($"{subject} is {Describe(traced.Origin, traced.Tensor)}, not layer {k}'s slice of a state input of the graph; " +
+                               "RnnGen's state is the caller's (h0 / c0 [layers, batch, hidden]), or zeros.", state);
+            if (traced.Tensor == _sequenceInput)
+                throw Mismatch($"{subject} is made from '{traced.Tensor}', the graph's input sequence; RnnGen's state is the caller's " +
+                               "h0 / c0 [layers, batch, hidden], or zeros.", state);
+            List<Axis> expected = [One, Batch, Features(_info.HiddenSize)];
+            if (traced.Axes is not { } axes || !axes.SequenceEqual(expected))
+                throw Mismatch($"{subject} arrives with axes {(traced.Axes is null ? "not known" : Format(traced.Axes))}; a layer's state is its " +
+                               $"own slice of the graph input '{traced.Tensor}', {Format(expected)}.", state);
+            if (traced.Layer != k)
+                throw Mismatch($"{subject} is layer {traced.Layer}'s slice of the graph input '{traced.Tensor}'; layer {k} reads its own " +
+                               $"({traced.Tensor}[{k}]), as RnnGen's and PyTorch's layers do.", state);
+            if (!_stateSources.TryGetValue(role, out var sources))
+                _stateSources[role] = sources = [];
+            sources.Add((k, traced.Tensor));
         }
-        for (int i = 5; i < Math.Min(node.Input.Count, 7); i++)
-            if (node.Input[i].Length > 0)
-                CheckState(node.Input[i], node.Input[i], i == 5 ? "initial_h" : "initial_c", where, new HashSet<string>(StringComparer.Ordinal));
     }
 
-    // A state input must be the caller's: made from inputs of the graph, or zeros (a zero constant, ConstantOfShape of 0: an
-    // exporter may build the default state so), through operations that pick or broadcast a layer's part of them. A state
-    // made from anything else — a learned initial state, say — is part of a model that RnnGen's is not.
-    private void CheckState(string tensor, string input, string role, string where, HashSet<string> seen)
+    // Every layer's initial_h comes from one graph input and every initial_c from another (h0 and c0, by those names when
+    // the graph has inputs of them).
+    private void CheckStateSources()
     {
-        if (!seen.Add(tensor)) return; // visited (a graph with a cycle ends here too)
-        string madeFrom = tensor == input ? "" : $"made from '{tensor}', ";
-        if (_constants.TryGetValue(tensor, out TensorProto? constant))
+        var used = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (role, expectedName) in new[] { ("initial_h", OnnxFile.InitialHiddenName), ("initial_c", OnnxFile.InitialCellName) })
         {
-            if (!IsZero(constant, where))
-                throw Mismatch($"{where}: its {role} input '{input}' is {madeFrom}a non-zero constant; RnnGen's state is the caller's, not part of the model.", tensor);
+            if (!_stateSources.TryGetValue(role, out var sources)) continue;
+            var names = sources.Select(s => s.Input).Distinct().ToList();
+            if (names.Count > 1)
+                throw Mismatch($"the layers' {role} inputs are slices of different graph inputs ({string.Join(", ", names.Select(n => $"'{n}'"))}); " +
+                               $"RnnGen's layers read one stacked state, layer k its slice k.", names[1]);
+            string name = names[0];
+            if (used.TryGetValue(name, out string? other))
+                throw Mismatch($"layer {sources[0].Layer}'s {role} is a slice of '{name}', which the layers' {other} read; an LSTM's " +
+                               $"h0 and c0 are separate inputs.", name);
+            if (name != expectedName && IsGraphInput(expectedName))
+                throw Mismatch($"the layers' {role} inputs are slices of the graph input '{name}', not of '{expectedName}'; RnnGen's " +
+                               $"{expectedName} is the {(role == "initial_h" ? "hidden" : "cell")} state.", name);
+            used[name] = role;
+        }
+    }
+
+    // Whether a state input is zeros: made, through plumbing, only of zero constants or ConstantOfShape of 0 (an exporter's
+    // default state). A non-zero constant (a learned initial state) or a computation is refused; a graph input makes it
+    // not zeros (then it must be the caller's state). Iterative: a chain of any length is followed without recursion.
+    private bool IsZeros(string state, string role, string where)
+    {
+        var pending = new Stack<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        pending.Push(state);
+        bool fromInput = false;
+        while (pending.Count > 0)
+        {
+            string tensor = pending.Pop();
+            if (tensor.Length == 0 || !seen.Add(tensor)) continue;
+            string madeFrom = tensor == state ? "" : $"made from '{tensor}', ";
+            if (_constants.TryGetValue(tensor, out TensorProto? constant))
+            {
+                if (!IsZero(constant, where))
+                    throw Mismatch($"{where}: its {role} input '{state}' is {madeFrom}a non-zero constant; RnnGen's state is the caller's, not part of the model.", tensor);
+                continue;
+            }
+            if (!_producers.TryGetValue(tensor, out NodeProto? node))
+            {
+                fromInput = true; // an input of the graph
+                continue;
+            }
+            switch (node.OpType)
+            {
+                case "ConstantOfShape":
+                    if (Attribute(node, "value") is { T: { } value } && !IsZero(value, where))
+                        throw Mismatch($"{where}: its {role} input '{state}' is {madeFrom}a non-zero constant (ConstantOfShape node '{node.Name}'); " +
+                                       "RnnGen's state is the caller's, not part of the model.", tensor);
+                    continue;
+                case "Identity" or "Cast" or "Squeeze" or "Unsqueeze" or "Reshape" or "Flatten" or "Transpose" or "Slice" or "Split" or "Gather" or "Expand":
+                    if (node.Input.Count > 0) pending.Push(node.Input[0]);
+                    continue;
+                case "Concat":
+                    foreach (string part in node.Input) pending.Push(part);
+                    continue;
+                default:
+                    throw Mismatch($"{where}: its {role} input '{state}' is {madeFrom}computed by the {node.OpType} node '{node.Name}'; RnnGen's " +
+                                   "state is the caller's (an input of the graph, or zeros), not part of the model.", tensor);
+            }
+        }
+        return !fromInput;
+    }
+
+    // A model without a head outputs its top layer's h at every step: the graph's output (named 'output', or its first)
+    // must be the top layer's Y, moved unchanged to [seq, batch, hidden].
+    private void CheckTopOutput(NodeProto top)
+    {
+        ValueInfoProto output = _graph.Output.FirstOrDefault(o => o.Name == OnnxFile.OutputName) ?? _graph.Output.FirstOrDefault()
+            ?? throw Mismatch("the graph has no output.");
+        string subject = $"the graph's output '{output.Name}'";
+        Traced traced = Follow(output.Name, Role.Sequence, subject);
+        if (traced.Origin != top || top.Output.Count == 0 || top.Output[0] != traced.Tensor)
+            throw Mismatch($"{subject} is {Describe(traced.Origin, traced.Tensor)}, not the output Y of the top layer ({top.OpType} node " +
+                           $"'{top.Name}'); a model without a head outputs its top layer's h at every step.", output.Name);
+        List<Axis> expected = [Seq, Batch, Features(_info.HiddenSize)];
+        if (traced.Axes is not { } axes || !axes.SequenceEqual(expected))
+            throw Mismatch($"{subject} arrives with axes {(traced.Axes is null ? "not known" : Format(traced.Axes))}; a model without a head " +
+                           $"outputs {Format(expected)}.", output.Name);
+    }
+
+    // The final states the graph returns (hn, cn; or any output that stacks the layers' Y_h or Y_c) must be the layers'
+    // states stacked in order on axis 0, as PyTorch's h_n / c_n and RnnGen's hn / cn are.
+    private void CheckFinalStates(List<NodeProto> layers)
+    {
+        foreach (ValueInfoProto output in _graph.Output)
+        {
+            int index = output.Name == OnnxFile.FinalHiddenName ? 1 : output.Name == OnnxFile.FinalCellName && _info.HasCellState ? 2 : 0;
+            string tensor = Unwrap(output.Name);
+            _producers.TryGetValue(tensor, out NodeProto? producer);
+            if (index == 0)
+            {
+                // an output of another name counts when it is a Concat of the layers' final states
+                if (producer is not { OpType: "Concat" } || producer.Input.Count == 0) continue;
+                string first = Unwrap(producer.Input[0]);
+                if (!_producers.TryGetValue(first, out NodeProto? node) || !layers.Contains(node) || node.Output.IndexOf(first) is not (1 or 2))
+                    continue;
+                index = node.Output.IndexOf(first);
+            }
+            CheckStacked(output.Name, producer, index, layers);
+        }
+    }
+
+    private string Unwrap(string tensor)
+    {
+        for (int hops = 0; hops <= _graph.Node.Count && _producers.TryGetValue(tensor, out NodeProto? node) && node.OpType == "Identity" && node.Input.Count > 0; hops++)
+            tensor = node.Input[0];
+        return tensor;
+    }
+
+    private void CheckStacked(string output, NodeProto? producer, int index, List<NodeProto> layers)
+    {
+        string subject = $"the graph's output '{output}'";
+        string states = index == 1 ? "final hidden states (Y_h)" : "final cell states (Y_c)";
+        string rule = $"it must stack the {states} of layers 0 to {layers.Count - 1}, in order, on axis 0 (PyTorch's h_n / c_n).";
+        List<Axis> expected = [One, Batch, Features(_info.HiddenSize)];
+        void CheckState(string tensor, int k, string what)
+        {
+            Traced traced = Follow(tensor, Role.Sequence, subject);
+            if (traced.Origin != layers[k] || layers[k].Output.Count <= index || layers[k].Output[index] != traced.Tensor
+                || traced.Axes is not { } axes || !axes.SequenceEqual(expected))
+                throw Mismatch($"{subject} {what} '{tensor}', which is {Describe(traced.Origin, traced.Tensor)}" +
+                               (traced.Origin is not null && traced.Origin.Output.Contains(traced.Tensor) ? $" (its output {traced.Origin.Output.IndexOf(traced.Tensor)})" : "") +
+                               $"; {rule}", output);
+        }
+        if (producer is not { OpType: "Concat" })
+        {
+            if (layers.Count > 1)
+                throw Mismatch($"{subject} is {Describe(producer, output)}, not a Concat of the layers' states; {rule}", output);
+            CheckState(output, 0, "is");
             return;
         }
-        if (!_producers.TryGetValue(tensor, out NodeProto? node))
-            return; // an input of the graph
-        switch (node.OpType)
-        {
-            case "ConstantOfShape":
-                if (Attribute(node, "value") is { T: { } value } && !IsZero(value, where))
-                    throw Mismatch($"{where}: its {role} input '{input}' is {madeFrom}a non-zero constant (ConstantOfShape node '{node.Name}'); " +
-                                   "RnnGen's state is the caller's, not part of the model.", tensor);
-                return;
-            case "Identity" or "Cast" or "Squeeze" or "Unsqueeze" or "Reshape" or "Transpose" or "Slice" or "Split" or "Gather" or "Expand":
-                if (node.Input.Count > 0 && node.Input[0].Length > 0)
-                    CheckState(node.Input[0], input, role, where, seen);
-                return;
-            case "Concat":
-                foreach (string part in node.Input)
-                    if (part.Length > 0) CheckState(part, input, role, where, seen);
-                return;
-            default:
-                throw Mismatch($"{where}: its {role} input '{input}' is {madeFrom}computed by the {node.OpType} node '{node.Name}'; RnnGen's " +
-                               "state is the caller's (an input of the graph, or zeros), not part of the model.", tensor);
-        }
+        if (IntAttribute(producer, "axis") is not (0 or -3))
+            throw Mismatch($"{subject} is a Concat (node '{producer.Name}') on axis {IntAttribute(producer, "axis")}; {rule}", output);
+        if (producer.Input.Count != layers.Count)
+            throw Mismatch($"{subject} stacks {producer.Input.Count} tensors (Concat node '{producer.Name}'); {rule}", output);
+        for (int k = 0; k < layers.Count; k++)
+            CheckState(producer.Input[k], k, $"stacks as layer {k}");
     }
 
     private bool IsZero(TensorProto tensor, string where)
@@ -492,9 +1047,11 @@ internal sealed class OnnxImporter
         string name = index < node.Input.Count ? node.Input[index] : "";
         if (name.Length == 0)
             return required ? throw Mismatch($"{where} has no {role} input.") : null;
-        return _constants.TryGetValue(name, out TensorProto? tensor)
-            ? tensor
-            : throw Mismatch($"{where}: its {role} input '{name}' is computed in the graph; RnnGen imports weights stored as initializers or Constant nodes.", name);
+        if (_constants.TryGetValue(name, out TensorProto? tensor))
+            return tensor;
+        throw Mismatch(_graph.Input.Any(i => i.Name == name)
+            ? $"{where}: its {role} input '{name}' is an input of the graph (fed by the caller), not an initializer; RnnGen imports weights stored as initializers or Constant nodes."
+            : $"{where}: its {role} input '{name}' is computed in the graph; RnnGen imports weights stored as initializers or Constant nodes.", name);
     }
 
     private void CheckShape(TensorProto tensor, string what, string meaning, params long[] expected)
@@ -514,6 +1071,15 @@ internal sealed class OnnxImporter
             found = a;
         }
         return found;
+    }
+
+    // An INT attribute's value (null when absent); one of another type is refused, not read as 0.
+    private long? IntAttribute(NodeProto node, string name)
+    {
+        if (Attribute(node, name) is not { } a) return null;
+        if (a.Type != AttributeProto.Types.AttributeType.Int)
+            throw Mismatch($"node '{node.Name}' ({node.OpType}) has attribute '{name}' of type {a.Type}; ONNX defines it as an INT.");
+        return a.I;
     }
 
     private static bool IsDefaultDomain(NodeProto node) => node.Domain is "" or "ai.onnx";

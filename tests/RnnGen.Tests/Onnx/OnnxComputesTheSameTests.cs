@@ -1,0 +1,548 @@
+using Google.Protobuf;
+using Onnx;
+using RnnGen.Tests.Generated;
+using RnnGen.Tests.Models;
+
+namespace RnnGen.Tests.Onnx;
+
+/// <summary>
+/// Graphs that hold the model's weights but compute something else — a different output, a data path that changes values
+/// or mixes axes, states wired to another layer, a name defined twice, lengths, an unknown opset — are refused by name and
+/// leave the model untouched; graphs that only move values (size-1 axes, wider floats, the last step, a layer's own state)
+/// import the exporter's parameters. (ONNX Runtime agreeing with RnnGen on the accepted ones: the oracle's
+/// OnnxAcceptedGraphsTests.)
+/// </summary>
+public class OnnxComputesTheSameTests
+{
+    private const TensorProto.Types.DataType Float = TensorProto.Types.DataType.Float;
+
+    // ------------------------------------------------------------------ A. a model without a head outputs its top layer's Y
+    [Fact]
+    public void NoHeadOutputOfALowerLayer() =>
+        AssertRefused<LstmF3x5>(m =>
+            {
+                Node(m, "squeeze_l2").Output[0] = "h_l2";
+                m.Graph.Node.Add(MakeNode("Identity", "out_from_l0", ["h_l0"], ["output"]));
+            },
+            "the graph's output 'output' is computed by the LSTM node 'lstm_l0', not the output Y of the top layer (LSTM node 'lstm_l2')");
+
+    [Fact]
+    public void NoHeadOutputWithPermutedFeatures() =>
+        AssertRefused<LstmF3x5>(m =>
+            {
+                Node(m, "squeeze_l2").Output[0] = "h_l2";
+                m.Graph.Initializer.Add(OnnxTensors.CreateInt64("reversed", [5], 4, 3, 2, 1, 0));
+                m.Graph.Node.Add(MakeNode("Gather", "feat_gather", ["h_l2", "reversed"], ["output"], Int("axis", 2)));
+            },
+            "the graph's output 'output' passes through the Gather node 'feat_gather', which picks [5] entries along the features 5 axis");
+
+    [Fact]
+    public void NoHeadOutputThroughAnIntegerCast() =>
+        AssertRefused<LstmF3x5>(m =>
+            {
+                Node(m, "squeeze_l2").Output[0] = "h_l2";
+                m.Graph.Node.Add(MakeNode("Cast", "to_int", ["h_l2"], ["h_l2_int"], Int("to", (long)TensorProto.Types.DataType.Int32)));
+                m.Graph.Node.Add(MakeNode("Cast", "to_float", ["h_l2_int"], ["output"], Int("to", (long)Float)));
+            },
+            "the graph's output 'output' passes through the Cast node 'to_int', which converts float values to Int32");
+
+    [Fact]
+    public void NoHeadOutputExpandedFromOneStep() =>
+        AssertRefused<LstmF3x5>(m =>
+            {
+                Node(m, "squeeze_l2").Output[0] = "h_l2";
+                AddInts(m, ("s0", 0), ("s1", 1), ("ax0", 0));
+                m.Graph.Node.Add(MakeNode("Slice", "first", ["h_l2", "s0", "s1", "ax0"], ["first_step"]));
+                m.Graph.Node.Add(MakeNode("Shape", "shape", ["h_l2"], ["shape_out"]));
+                m.Graph.Node.Add(MakeNode("Expand", "expand", ["first_step", "shape_out"], ["output"]));
+            },
+            "the graph's output 'output' is computed by the Expand node 'expand', not the output Y of the top layer");
+
+    // ------------------------------------------------------------------ B. moves on the data path must keep values and axes
+    [Theory]
+    [InlineData(TensorProto.Types.DataType.Int32)]
+    [InlineData(TensorProto.Types.DataType.Bool)]
+    [InlineData(TensorProto.Types.DataType.Float16)]
+    public void ACastThatLosesValuesBetweenLayers(TensorProto.Types.DataType type) =>
+        AssertRefused<LstmF2x6Head>(m => Through(m, "lstm_l1", "h_l0",
+                MakeNode("Cast", "narrow", ["h_l0"], ["narrow_out"], Int("to", (long)type)),
+                MakeNode("Cast", "widen", ["narrow_out"], ["widen_out"], Int("to", (long)Float))),
+            $"layer 1 (LSTM node 'lstm_l1'): its input X 'widen_out' passes through the Cast node 'narrow', which converts float values to {type}");
+
+    [Fact]
+    public void ACastOnTheInputAndOnTheHeadsInput()
+    {
+        AssertRefused<LstmF2x6Head>(m => Through(m, "lstm_l0", "input",
+                MakeNode("Cast", "to_long", ["input"], ["long_out"], Int("to", (long)TensorProto.Types.DataType.Int64)),
+                MakeNode("Cast", "back", ["long_out"], ["back_out"], Int("to", (long)Float))),
+            "its input X 'back_out' passes through the Cast node 'to_long', which converts float values to Int64");
+        AssertRefused<LstmF2x6Head>(m => Through(m, "head_matmul", "h_l1",
+                MakeNode("Cast", "to_int", ["h_l1"], ["int_out"], Int("to", (long)TensorProto.Types.DataType.Int32)),
+                MakeNode("Cast", "back", ["int_out"], ["back_out"], Int("to", (long)Float))),
+            "the head (MatMul node 'head_matmul'): its input 'back_out' passes through the Cast node 'to_int'");
+    }
+
+    // float → double → float keeps every float; double → float does not.
+    [Fact]
+    public void AWideningCastImportsAndANarrowingOneIsRefused()
+    {
+        AssertImports<LstmF2x6Head>(m => Through(m, "lstm_l1", "h_l0",
+            MakeNode("Cast", "wide", ["h_l0"], ["wide_out"], Int("to", (long)TensorProto.Types.DataType.Double)),
+            MakeNode("Cast", "back", ["wide_out"], ["back_out"], Int("to", (long)Float))));
+
+        ModelProto proto = ModelProto.Parser.ParseFrom(OnnxFile.ExportToBytes(Harness.NewModel<LstmD2x6Head, double>(seed: 1)));
+        Through(proto, "lstm_l1", "h_l0",
+            MakeNode("Cast", "narrow", ["h_l0"], ["narrow_out"], Int("to", (long)Float)),
+            MakeNode("Cast", "back", ["narrow_out"], ["back_out"], Int("to", (long)TensorProto.Types.DataType.Double)));
+        var target = Harness.NewModel<LstmD2x6Head, double>(seed: 2);
+        double[] before = target.Parameters.ToArray();
+        var e = Assert.Throws<ModelFileException>(() => OnnxFile.Import(target, new MemoryStream(proto.ToByteArray())));
+        Assert.Contains("passes through the Cast node 'narrow', which converts double values to Float, which does not keep their values", e.Message);
+        Assert.Equal(before, target.Parameters.ToArray());
+    }
+
+    [Fact]
+    public void ATransposeOfSeqAndBatchBetweenLayers() =>
+        AssertRefused<LstmF2x6Head>(m => Through(m, "lstm_l1", "h_l0", MakeNode("Transpose", "swap", ["h_l0"], ["swapped"], Ints("perm", 1, 0, 2))),
+            "its input X 'swapped' passes through the Transpose node 'swap', which reorders [seq, batch, features 6] as [batch, seq, features 6]");
+
+    [Fact]
+    public void ATransposeOfSeqAndBatchBeforeTheSqueeze() =>
+        AssertRefused<LstmF2x6Head>(m => Through(m, "squeeze_l0", "y_l0", MakeNode("Transpose", "swap4", ["y_l0"], ["y_swapped"], Ints("perm", 2, 1, 0, 3))),
+            "passes through the Transpose node 'swap4', which reorders [seq, 1, batch, features 6] as [batch, 1, seq, features 6]");
+
+    [Theory]
+    [InlineData(new long[] { 2, 2, 6 })]   // [seq, batch, H] read as [batch, seq, H] (fixed sizes)
+    [InlineData(new long[] { 1, -1, 6 })]  // seq and batch merged
+    [InlineData(new long[] { -1, 6 })]
+    public void AReshapeThatMixesSeqAndBatch(long[] shape) =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                m.Graph.Initializer.Add(OnnxTensors.CreateInt64("new_shape", [shape.Length], shape));
+                Through(m, "lstm_l1", "h_l0", MakeNode("Reshape", "reshape", ["h_l0", "new_shape"], ["reshaped"]));
+            },
+            $"passes through the Reshape node 'reshape', which reshapes [seq, batch, features 6] to {OnnxTensors.Format(shape)}");
+
+    // Size-1 axes may be added, dropped and moved: Y [seq, 1, batch, H] transposed to [seq, batch, 1, H] and squeezed there,
+    // or reshaped to [0, -1, H].
+    [Fact]
+    public void MovesOfTheSizeOneAxisImport()
+    {
+        AssertImports<LstmF2x6Head>(m =>
+        {
+            Through(m, "squeeze_l0", "y_l0", MakeNode("Transpose", "move_dir", ["y_l0"], ["y_moved"], Ints("perm", 0, 2, 1, 3)));
+            AddInts(m, ("axis_2", 2));
+            Node(m, "squeeze_l0").Input[1] = "axis_2";
+        });
+        AssertImports<LstmF2x6Head>(m =>
+        {
+            m.Graph.Initializer.Add(OnnxTensors.CreateInt64("keep_shape", [3], 0, -1, 6));
+            NodeProto squeeze = Node(m, "squeeze_l1");
+            squeeze.OpType = "Reshape";
+            squeeze.Input[1] = "keep_shape";
+        });
+    }
+
+    [Theory]
+    [InlineData("Gather", 2)] // features reversed
+    [InlineData("Gather", 1)] // lanes swapped
+    [InlineData("Slice", 2)]  // features reversed by steps -1
+    public void AHeadOnPickedFeaturesOrLanes(string op, long axis) =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                NodeProto pick;
+                if (op == "Gather")
+                {
+                    m.Graph.Initializer.Add(axis == 2 ? OnnxTensors.CreateInt64("order", [6], 5, 4, 3, 2, 1, 0) : OnnxTensors.CreateInt64("order", [2], 1, 0));
+                    pick = MakeNode("Gather", "pick", ["h_l1", "order"], ["picked"], Int("axis", axis));
+                }
+                else
+                {
+                    AddInts(m, ("starts", -1), ("ends", long.MinValue), ("axes", axis), ("steps", -1));
+                    pick = MakeNode("Slice", "pick", ["h_l1", "starts", "ends", "axes", "steps"], ["picked"]);
+                }
+                Through(m, "head_matmul", "h_l1", pick);
+            },
+            $"the head (MatMul node 'head_matmul'): its input 'picked' passes through the {op} node 'pick', which ",
+            axis == 2 ? "features 6" : "batch");
+
+    [Fact]
+    public void AHeadOnOneLaneOrTheFirstStep()
+    {
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                m.Graph.Initializer.Add(OnnxTensors.CreateInt64("lane", [], 0));
+                Through(m, "head_matmul", "h_l1", MakeNode("Gather", "pick", ["h_l1", "lane"], ["picked"], Int("axis", 1)));
+            },
+            "passes through the Gather node 'pick', which picks one of the batch of [seq, batch, features 6]");
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                m.Graph.Initializer.Add(OnnxTensors.CreateInt64("first", [], 0));
+                Through(m, "head_matmul", "h_l1", MakeNode("Gather", "pick", ["h_l1", "first"], ["picked"], Int("axis", 0)));
+            },
+            "passes through the Gather node 'pick', which picks steps [0, 1) of the sequence; a head reads every step or the last one");
+    }
+
+    // PyTorch's fc(out[-1]) and fc(out[-1:]) read the last step: imported.
+    [Theory, InlineData("Gather"), InlineData("Slice")]
+    public void AHeadOnTheLastStepImports(string op) =>
+        AssertImports<LstmF2x6Head>(m =>
+        {
+            if (op == "Gather")
+            {
+                m.Graph.Initializer.Add(OnnxTensors.CreateInt64("last", [], -1));
+                Through(m, "head_matmul", "h_l1", MakeNode("Gather", "last_step", ["h_l1", "last"], ["h_last"], Int("axis", 0)));
+            }
+            else
+            {
+                AddInts(m, ("starts", -1), ("ends", long.MaxValue), ("axes", 0));
+                Through(m, "head_matmul", "h_l1", MakeNode("Slice", "last_step", ["h_l1", "starts", "ends", "axes"], ["h_last"]));
+            }
+        });
+
+    // ------------------------------------------------------------------ C. a Concat stacks layers on its size-1 axis only
+    [Fact]
+    public void AHeadOnStatesConcatenatedAlongFeatures() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                m.Graph.Node.Add(MakeNode("Concat", "cat_features", ["hn_l0", "hn_l1"], ["h_cat"], Int("axis", 2)));
+                m.Graph.Initializer.Add(OnnxTensors.CreateInt64("last", [], -1));
+                m.Graph.Node.Add(MakeNode("Gather", "pick", ["h_cat", "last"], ["h_sel"], Int("axis", 0)));
+                AddInts(m, ("fs", 0), ("fe", 6), ("fa", 1));
+                m.Graph.Node.Add(MakeNode("Slice", "first_features", ["h_sel", "fs", "fe", "fa"], ["h_top"]));
+                MoveHeadToTheEnd(m);
+                Node(m, "head_matmul").Input[0] = "h_top";
+            },
+            "passes through the Concat node 'cat_features', which joins its inputs along the features 6 axis of [1, batch, features 6]");
+
+    // ------------------------------------------------------------------ D. Gemm's transB: any non-zero transposes (as ONNX Runtime reads it)
+    [Theory, InlineData(1L), InlineData(2L), InlineData(-1L)]
+    public void AGemmTransBOfAnyNonZeroValueIsTransposed(long transB)
+    {
+        AssertImports<OnnxSquareLstm>(m => GemmHead(m, Int("transB", transB)));
+        AssertImports<LstmF2x6Head>(m => GemmHead(m, Int("transB", transB))); // non-square: the shape check agrees
+    }
+
+    // ------------------------------------------------------------------ E. a name is defined once
+    [Theory]
+    [InlineData("initializer")]
+    [InlineData("Constant")]
+    [InlineData("Identity")]
+    public void ANameDefinedTwice(string second) =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                TensorProto w = m.Graph.Initializer.Single(t => t.Name == "W_l0");
+                TensorProto copy = w.Clone();
+                if (second == "initializer")
+                    m.Graph.Initializer.Insert(0, copy);
+                else if (second == "Constant")
+                    m.Graph.Node.Insert(0, MakeNode("Constant", "const_w", [], ["W_l0"], new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = copy }));
+                else
+                {
+                    copy.Name = "W_other";
+                    m.Graph.Initializer.Add(copy);
+                    m.Graph.Node.Insert(0, MakeNode("Identity", "copy_w", ["W_other"], ["W_l0"]));
+                }
+            },
+            second == "initializer"
+                ? "two initializers are named 'W_l0'; each tensor of an ONNX graph is defined once"
+                : $"the tensor 'W_l0' is both an initializer and the output of the {second} node");
+
+    // ------------------------------------------------------------------ F. states: layer k reads h0[k] / c0[k] (or zeros)
+    [Fact]
+    public void LayersReadingEachOthersInitialState() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                Node(m, "lstm_l0").Input[5] = "h0_l1";
+                Node(m, "lstm_l1").Input[5] = "h0_l0";
+            },
+            "layer 0 (LSTM node 'lstm_l0'): its initial_h input 'h0_l1' is layer 1's slice of the graph input 'h0'; layer 0 reads its own (h0[0])");
+
+    [Fact]
+    public void ACellStateReadFromH0() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                Node(m, "lstm_l0").Input[6] = "h0_l0";
+                Node(m, "lstm_l1").Input[6] = "h0_l1";
+            },
+            "layer 0's initial_c is a slice of 'h0', which the layers' initial_h read; an LSTM's h0 and c0 are separate inputs");
+
+    [Fact]
+    public void AStateMadeFromTheInputSequence() =>
+        AssertRefused<GruF3x5>(m =>
+            {
+                AddInts(m, ("s0", 0), ("s1", 1), ("ax0", 0));
+                m.Graph.Node.Insert(0, MakeNode("Slice", "first_step", ["input", "s0", "s1", "ax0"], ["x_first"]));
+                Node(m, "gru_l0").Input[5] = "x_first";
+            },
+            "layer 0 (GRU node 'gru_l0'): its initial_h input 'x_first' is made from 'input', the graph's input sequence");
+
+    [Fact]
+    public void AStateThroughAnIntegerCast() =>
+        AssertRefused<LstmF2x6Head>(m => Through(m, "lstm_l0", "h0_l0",
+                MakeNode("Cast", "to_int", ["h0_l0"], ["h_int"], Int("to", (long)TensorProto.Types.DataType.Int32)),
+                MakeNode("Cast", "back", ["h_int"], ["h_back"], Int("to", (long)Float))),
+            "its initial_h input 'h_back' passes through the Cast node 'to_int', which converts float values to Int32");
+
+    [Fact]
+    public void AStateWithReversedFeatures() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                m.Graph.Initializer.Add(OnnxTensors.CreateInt64("reversed", [6], 5, 4, 3, 2, 1, 0));
+                Through(m, "lstm_l0", "h0_l0", MakeNode("Gather", "reverse", ["h0_l0", "reversed"], ["h_rev"], Int("axis", 2)));
+            },
+            "its initial_h input 'h_rev' passes through the Gather node 'reverse', which picks [6] entries along the features 6 axis");
+
+    [Fact]
+    public void AStateOfOneLaneExpandedToAll() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                AddInts(m, ("z", 0), ("o", 1), ("ax1", 1));
+                Through(m, "lstm_l0", "h0_l0",
+                    MakeNode("Slice", "lane0", ["h0_l0", "z", "o", "ax1"], ["h_lane0"]),
+                    MakeNode("Shape", "shape", ["h0_l0"], ["h_shape"]),
+                    MakeNode("Expand", "expand", ["h_lane0", "h_shape"], ["h_expanded"]));
+            },
+            "its initial_h input 'h_expanded' is computed by the Expand node 'expand', not layer 0's slice of a state input of the graph");
+
+    // The stacked state picked by a scalar Gather and unsqueezed back (another exporter's way to take h0[k]) imports.
+    [Fact]
+    public void AStatePickedByGatherImports() =>
+        AssertImports<LstmF2x6Head>(m =>
+        {
+            m.Graph.Initializer.Add(OnnxTensors.CreateInt64("one", [], 1));
+            AddInts(m, ("axis0", 0));
+            Through(m, "lstm_l1", "c0_l1",
+                MakeNode("Gather", "pick_c1", ["c0", "one"], ["c1_picked"], Int("axis", 0)),
+                MakeNode("Unsqueeze", "unsqueeze_c1", ["c1_picked", "axis0"], ["c1_state"]));
+        });
+
+    [Theory]
+    [InlineData("hn", "swapped")]
+    [InlineData("cn", "axis")]
+    public void FinalStatesStackedOtherwise(string output, string how) =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                NodeProto concat = Node(m, $"concat_{output}");
+                if (how == "swapped") (concat.Input[0], concat.Input[1]) = (concat.Input[1], concat.Input[0]);
+                else concat.Attribute.Single(a => a.Name == "axis").I = 2;
+            },
+            how == "swapped"
+                ? "the graph's output 'hn' stacks as layer 0 'hn_l1', which is computed by the LSTM node 'lstm_l1' (its output 1); it must stack the final hidden states (Y_h) of layers 0 to 1, in order"
+                : "the graph's output 'cn' is a Concat (node 'concat_cn') on axis 2; it must stack the final cell states (Y_c)");
+
+    // ------------------------------------------------------------------ G. sequence_lens: RnnGen has no per-sequence lengths
+    [Fact]
+    public void ASequenceLengthsInput() =>
+        AssertRefused<GruF3x5>(m =>
+            {
+                m.Graph.Input.Add(Value("seq_lens", TensorProto.Types.DataType.Int32, "batch"));
+                foreach (NodeProto layer in m.Graph.Node.Where(n => n.OpType == "GRU")) layer.Input[4] = "seq_lens";
+            },
+            "layer 0 (GRU node 'gru_l0'): its sequence_lens input 'seq_lens' is set; RnnGen runs every step of every sequence");
+
+    // J: a lengths input declared first is not taken for the model's input
+    [Fact]
+    public void ASequenceLengthsInputDeclaredFirst() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                m.Graph.Input.Insert(0, Value("seq_lens", TensorProto.Types.DataType.Int32, "batch"));
+                Node(m, "lstm_l0").Input[4] = "seq_lens";
+            },
+            "its sequence_lens input 'seq_lens' is set");
+
+    // ------------------------------------------------------------------ H. layout and opset
+    [Fact]
+    public void ABatchFirstLayout() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                NodeProto layer = Node(m, "lstm_l1");
+                layer.Attribute.Add(Int("layout", 1));
+                layer.Input[5] = "";
+                layer.Input[6] = "";
+            },
+            "layer 1 (LSTM node 'lstm_l1') has layout 1 (batch first); RnnGen reads layout 0");
+
+    [Theory]
+    [InlineData(-1L)]
+    [InlineData(6L)]
+    [InlineData(23L)]
+    [InlineData(30L)]
+    public void AnOpsetOutsideTheReadRange(long version) =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                if (version < 0) m.OpsetImport.Clear();
+                else m.OpsetImport.Single().Version = version;
+            },
+            version < 0 ? "the ONNX model imports no operator set of the default domain (ai.onnx)" : $"the ONNX model uses opset {version} of the default domain; RnnGen reads opsets 7 to 22");
+
+    [Theory, InlineData(7L), InlineData(13L), InlineData(22L)]
+    public void AnOpsetInTheRangeImports(long version) =>
+        AssertImports<LstmF2x6Head>(m => m.OpsetImport.Single().Version = version);
+
+    // An older opset's Squeeze and Split take their axes and sizes as attributes.
+    [Fact]
+    public void AttributeFormsOfOlderOpsetsImport() =>
+        AssertImports<LstmF2x6Head>(m =>
+        {
+            m.OpsetImport.Single().Version = 11;
+            foreach (NodeProto squeeze in m.Graph.Node.Where(n => n.OpType == "Squeeze"))
+            {
+                squeeze.Input.RemoveAt(1);
+                squeeze.Attribute.Add(Ints("axes", 1));
+            }
+            foreach (NodeProto split in m.Graph.Node.Where(n => n.OpType == "Split"))
+                split.Attribute.Add(Ints("split", 1, 1));
+        });
+
+    // ------------------------------------------------------------------ I. long chains are followed without recursion
+    [Fact]
+    public void ALongChainOfIdentitiesImports() =>
+        AssertImports<LstmF2x6Head>(m =>
+        {
+            foreach (var (consumer, tensor) in new[] { ("lstm_l0", "h0_l0"), ("lstm_l1", "h_l0"), ("head_matmul", "h_l1") })
+            {
+                string previous = tensor;
+                for (int i = 0; i < 20_000; i++) // appended: the importer does not need the nodes in topological order
+                {
+                    m.Graph.Node.Add(MakeNode("Identity", $"{tensor}_id{i}", [previous], [$"{tensor}_c{i}"]));
+                    previous = $"{tensor}_c{i}";
+                }
+                NodeProto reader = Node(m, consumer);
+                reader.Input[reader.Input.IndexOf(tensor)] = previous;
+            }
+        });
+
+    // ------------------------------------------------------------------ J. messages say what was found
+    [Fact]
+    public void ATokenGraphWithTheStateDeclaredFirstImports() =>
+        AssertImports<LstmFTokens>(m =>
+        {
+            ValueInfoProto input = m.Graph.Input[0];
+            m.Graph.Input.RemoveAt(0);
+            m.Graph.Input.Add(input);
+        });
+
+    [Fact]
+    public void LinearBeforeResetOfAnotherValueIsNamed() =>
+        AssertRefused<GruF3x5>(m => Node(m, "gru_l0").Attribute.Single(a => a.Name == "linear_before_reset").I = 2,
+            "layer 0 (GRU node 'gru_l0') has linear_before_reset = 2", "linear_before_reset must be 1");
+
+    [Fact]
+    public void AnAttributeOfTheWrongType() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                NodeProto layer = Node(m, "lstm_l0");
+                layer.Attribute.Remove(layer.Attribute.Single(a => a.Name == "hidden_size"));
+                layer.Attribute.Add(new AttributeProto { Name = "hidden_size", Type = AttributeProto.Types.AttributeType.Float, F = 6 });
+            },
+            "node 'lstm_l0' (LSTM) has attribute 'hidden_size' of type Float; ONNX defines it as an INT");
+
+    [Theory, InlineData("W"), InlineData("P")]
+    public void AWeightFedAsAGraphInput(string which) =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                NodeProto layer = Node(m, "lstm_l0");
+                if (which == "W")
+                    m.Graph.Initializer.Remove(m.Graph.Initializer.Single(t => t.Name == "W_l0"));
+                else
+                {
+                    while (layer.Input.Count < 8) layer.Input.Add("");
+                    layer.Input[7] = "P_l0";
+                }
+                m.Graph.Input.Add(Value(which + "_l0", Float, 1, 24, 4));
+            },
+            $"layer 0 (LSTM node 'lstm_l0'): its {which} input '{which}_l0' is an input of the graph (fed by the caller), not an initializer");
+
+    // ------------------------------------------------------------------ helpers
+    private static NodeProto Node(ModelProto m, string name) => m.Graph.Node.Single(n => n.Name == name);
+
+    internal static NodeProto MakeNode(string op, string name, string[] inputs, string[] outputs, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { OpType = op, Name = name };
+        node.Input.AddRange(inputs);
+        node.Output.AddRange(outputs);
+        node.Attribute.AddRange(attributes);
+        return node;
+    }
+
+    internal static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    internal static AttributeProto Ints(string name, params long[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.AddRange(values);
+        return attribute;
+    }
+
+    internal static ValueInfoProto Value(string name, TensorProto.Types.DataType type, params object[] dims)
+    {
+        var shape = new TensorShapeProto();
+        foreach (object d in dims)
+            shape.Dim.Add(d is string s ? new TensorShapeProto.Types.Dimension { DimParam = s } : new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(d) });
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } } };
+    }
+
+    private static void AddInts(ModelProto m, params (string Name, long Value)[] values)
+    {
+        foreach (var (name, value) in values)
+            m.Graph.Initializer.Add(OnnxTensors.CreateInt64(name, [1], value));
+    }
+
+    /// <summary>Rewires <paramref name="consumer"/>'s input <paramref name="tensor"/> through <paramref name="nodes"/> (inserted before it).</summary>
+    internal static void Through(ModelProto m, string consumer, string tensor, params NodeProto[] nodes)
+    {
+        NodeProto c = m.Graph.Node.Single(n => n.Name == consumer);
+        int at = m.Graph.Node.IndexOf(c);
+        foreach (NodeProto node in nodes) m.Graph.Node.Insert(at++, node);
+        for (int i = 0; i < c.Input.Count; i++)
+            if (c.Input[i] == tensor) c.Input[i] = nodes[^1].Output[0];
+    }
+
+    private static void MoveHeadToTheEnd(ModelProto m)
+    {
+        foreach (string name in new[] { "head_transpose", "head_matmul", "head_add" })
+        {
+            NodeProto node = Node(m, name);
+            m.Graph.Node.Remove(node);
+            m.Graph.Node.Add(node);
+        }
+    }
+
+    /// <summary>The MatMul + Add head replaced by Gemm(h_top[-1], head.weight, head.bias).</summary>
+    internal static void GemmHead(ModelProto m, params AttributeProto[] attributes)
+    {
+        GraphProto g = m.Graph;
+        foreach (string name in new[] { "head_transpose", "head_matmul", "head_add" }) g.Node.Remove(g.Node.Single(n => n.Name == name));
+        g.Initializer.Add(OnnxTensors.CreateInt64("last", [], -1));
+        g.Node.Add(MakeNode("Gather", "last_step", ["h_l1", "last"], ["h_last"], Int("axis", 0)));
+        g.Node.Add(MakeNode("Gemm", "head_gemm", ["h_last", "head.weight", "head.bias"], [OnnxFile.OutputName], attributes));
+    }
+
+    /// <summary>Exports <typeparamref name="TModel"/>, lets <paramref name="edit"/> change it, and imports it into a new
+    /// model: it must import the exporter's parameters exactly.</summary>
+    private static void AssertImports<TModel>(Action<ModelProto> edit) where TModel : class, IRecurrentModel<TModel, float>
+    {
+        TModel source = Harness.NewModel<TModel, float>(seed: 1);
+        ModelProto proto = ModelProto.Parser.ParseFrom(OnnxFile.ExportToBytes(source));
+        edit(proto);
+        TModel target = Harness.NewModel<TModel, float>(seed: 2);
+        OnnxFile.Import(target, new MemoryStream(proto.ToByteArray()));
+        Assert.Equal(source.Parameters.ToArray(), target.Parameters.ToArray());
+    }
+
+    /// <summary>Exports <typeparamref name="TModel"/>, lets <paramref name="edit"/> change it, and imports it: refused with a
+    /// message holding every fragment, the target's parameters untouched.</summary>
+    private static void AssertRefused<TModel>(Action<ModelProto> edit, params string[] fragments) where TModel : class, IRecurrentModel<TModel, float>
+    {
+        ModelProto proto = ModelProto.Parser.ParseFrom(OnnxFile.ExportToBytes(Harness.NewModel<TModel, float>(seed: 1)));
+        edit(proto);
+        TModel target = Harness.NewModel<TModel, float>(seed: 2);
+        float[] before = target.Parameters.ToArray();
+        var e = Assert.Throws<ModelFileException>(() => OnnxFile.Import(target, new MemoryStream(proto.ToByteArray())));
+        Assert.StartsWith("ONNX stream: ", e.Message);
+        foreach (string fragment in fragments)
+            Assert.True(e.Message.Contains(fragment, StringComparison.Ordinal), $"'{fragment}' is not in: {e.Message}");
+        Assert.Equal(before, target.Parameters.ToArray());
+    }
+}
