@@ -18,7 +18,7 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
     public static TheoryData<string> Edits => new()
     {
         "size-1 axis moved by Transpose", "Reshape [0, -1, H] for Squeeze", "Cast to double and back", "state picked by Gather + Unsqueeze",
-        "opset 11 attribute forms",
+        "opset 11 attribute forms", "head on seq × batch rows (out.view(-1, H))",
     };
 
     [Theory]
@@ -71,6 +71,11 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
                     MakeNode("Gather", "pick_c1", ["c0", "one"], ["c1_picked"], Int("axis", 0)),
                     MakeNode("Unsqueeze", "unsqueeze_c1", ["c1_picked", "axis0"], ["c1_state"]));
                 Node("lstm_l1").Input[6] = "c1_state";
+                break;
+            case "head on seq × batch rows (out.view(-1, H))": // the head maps [seq·batch, H] rows: ORT's output is [seq·batch, Out]
+                graph.Initializer.Add(Int64s("rows_shape", [2], -1, Hidden));
+                Before(graph, "head_matmul", MakeNode("Reshape", "rows", ["h_l1", "rows_shape"], ["h_rows"]));
+                Node("head_matmul").Input[0] = "h_rows";
                 break;
             case "opset 11 attribute forms":
                 proto.OpsetImport.Single().Version = 11;

@@ -112,16 +112,33 @@ public class OnnxComputesTheSameTests
             "passes through the Transpose node 'swap4', which reorders [seq, 1, batch, features 6] as [batch, 1, seq, features 6]");
 
     [Theory]
-    [InlineData(new long[] { 2, 2, 6 })]   // [seq, batch, H] read as [batch, seq, H] (fixed sizes)
-    [InlineData(new long[] { 1, -1, 6 })]  // seq and batch merged
-    [InlineData(new long[] { -1, 6 })]
-    public void AReshapeThatMixesSeqAndBatch(long[] shape) =>
+    [InlineData(new long[] { 2, 2, 6 }, "passes through the Reshape node 'reshape', which reshapes [seq, batch, features 6] to [2, 2, 6]")] // read as [batch, seq, H]
+    [InlineData(new long[] { 1, -1, 6 }, "its input X 'reshaped' arrives with axes [1, seq × batch rows, features 6]; a layer reads [seq, batch, features 6]")]
+    [InlineData(new long[] { -1, 6 }, "its input X 'reshaped' arrives with axes [seq × batch rows, features 6]; a layer reads [seq, batch, features 6]")]
+    public void AReshapeThatMixesSeqAndBatch(long[] shape, string message) =>
         AssertRefused<LstmF2x6Head>(m =>
             {
                 m.Graph.Initializer.Add(OnnxTensors.CreateInt64("new_shape", [shape.Length], shape));
                 Through(m, "lstm_l1", "h_l0", MakeNode("Reshape", "reshape", ["h_l0", "new_shape"], ["reshaped"]));
             },
-            $"passes through the Reshape node 'reshape', which reshapes [seq, batch, features 6] to {OnnxTensors.Format(shape)}");
+            message);
+
+    // PyTorch's fc(out.view(-1, H)) (or a Flatten of [seq, batch] into rows) before the head: every row is mapped alone, so
+    // the rows of seq × batch are what the head computes on: imported. (Between layers the same merge is refused above.)
+    [Theory, InlineData("Reshape"), InlineData("Flatten")]
+    public void AHeadOnSeqAndBatchMergedIntoRowsImports(string op) =>
+        AssertImports<LstmF2x6Head>(m =>
+        {
+            if (op == "Reshape")
+            {
+                m.Graph.Initializer.Add(OnnxTensors.CreateInt64("rows_shape", [2], -1, 6));
+                Through(m, "head_matmul", "h_l1", MakeNode("Reshape", "rows", ["h_l1", "rows_shape"], ["h_rows"]));
+            }
+            else
+            {
+                Through(m, "head_matmul", "h_l1", MakeNode("Flatten", "rows", ["h_l1"], ["h_rows"], Int("axis", 2)));
+            }
+        });
 
     // Size-1 axes may be added, dropped and moved: Y [seq, 1, batch, H] transposed to [seq, batch, 1, H] and squeezed there,
     // or reshaped to [0, -1, H].

@@ -47,7 +47,8 @@ namespace RnnGen;
 /// Squeeze, Unsqueeze, Reshape, Flatten or Transpose that add, drop or move axes of size 1, keeping [seq, batch,
 /// features] in order. Layer 0 must read the graph's input [seq, batch, Input] (a token model's through <c>OneHot</c> of
 /// depth Input, values [0, 1]), every other layer the Y of the one below, the head the top layer's Y or Y_h or the last
-/// step of them (PyTorch's <c>fc(out[-1])</c>; <c>fc(h_n[-1])</c> picks the last of the layers' Y_h stacked on axis 0, and a
+/// step of them (PyTorch's <c>fc(out[-1])</c>), or Y's steps and lanes merged into rows in that order (<c>fc(out.view(-1, H))</c>:
+/// the head maps each row alone; a layer never reads such rows) (<c>fc(h_n[-1])</c> picks the last of the layers' Y_h stacked on axis 0, and a
 /// pick of another layer's is refused), and a model without a head outputs the top layer's Y. A cast that loses values, a
 /// Transpose or Reshape that swaps or merges seq and batch, a pick of features or lanes is refused by name. Layer k's
 /// initial state must be its own slice of the state inputs (h0[k], c0[k]: the layers' h from one input, their c from

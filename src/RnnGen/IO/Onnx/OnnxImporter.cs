@@ -173,7 +173,7 @@ internal sealed class OnnxImporter
     // it may add, drop or move axes of size 1, pick one layer of a stacked state, the last of stacked states, or the last
     // step of a sequence (a head on out[-1]); anything else — a Cast to an integer, a Transpose of seq and batch, a Reshape
     // that merges them, a pick of features or lanes — computes something the model does not, and is refused by name.
-    private enum AxisKind { Seq, Batch, Features, One, Layers, Stacked }
+    private enum AxisKind { Seq, Batch, Features, One, Layers, Stacked, Rows }
 
     private readonly record struct Axis(AxisKind Kind, long Size)
     {
@@ -186,11 +186,14 @@ internal sealed class OnnxImporter
             AxisKind.Features => $"features {Size}",
             AxisKind.One => "1",
             AxisKind.Layers => $"{Size} layers",
+            AxisKind.Rows => "seq × batch rows",
             _ => $"{Size} stacked states",
         };
     }
 
-    private static readonly Axis Seq = new(AxisKind.Seq, 0), Batch = new(AxisKind.Batch, 0), One = new(AxisKind.One, 1);
+    // Rows: seq and batch merged, in that order, into one axis of rows (PyTorch's fc(out.view(-1, H))): only a head, which maps
+    // every row alone, may read it
+    private static readonly Axis Seq = new(AxisKind.Seq, 0), Batch = new(AxisKind.Batch, 0), One = new(AxisKind.One, 1), Rows = new(AxisKind.Rows, 0);
 
     private static Axis Features(int size) => new(AxisKind.Features, size);
 
@@ -354,6 +357,13 @@ internal sealed class OnnxImporter
                 long[] shape = Ints(node, 1, "shape", subject) ?? throw Refuse("has no shape");
                 bool allowZero = IntAttribute(node, "allowzero") is { } z && z != 0;
                 List<Axis> core = axes.Where(a => !a.IsOne).ToList();
+                // [seq, batch, features] viewed as rows of features (out.view(-1, H)): seq and batch merged in their order
+                if (core is [{ Kind: AxisKind.Seq }, { Kind: AxisKind.Batch }, { Kind: AxisKind.Features } rowFeatures]
+                    && shape.Where(d => d != 1).ToArray() is [-1, var width] && width == rowFeatures.Size)
+                {
+                    traced.Axes = shape.Select(d => d == 1 ? One : d == -1 ? Rows : rowFeatures).ToList();
+                    return;
+                }
                 var result = new List<Axis>();
                 int j = 0;
                 bool inferred = false, fits = true;
@@ -394,6 +404,7 @@ internal sealed class OnnxImporter
                     {
                         0 => One,
                         1 => kept[0],
+                        2 when kept[0] == Seq && kept[1] == Batch => Rows, // seq and batch as rows, in their order
                         _ => throw Refuse($"merges the {string.Join(" and ", kept)} axes of {Format(axes)} into one"),
                     };
                 }
@@ -753,10 +764,12 @@ internal sealed class OnnxImporter
                            $"'{top.Name}'); RnnGen's head reads the top layer's h.", a);
         Axis features = Features(_info.HiddenSize);
         List<Axis> core = read.Axes?.Where(x => !x.IsOne).ToList() ?? [];
-        bool fits = read.Axes is [.., var last] && last == features && (core.SequenceEqual([Seq, Batch, features]) || core.SequenceEqual([Batch, features]));
+        bool fits = read.Axes is [.., var last] && last == features
+            && (core.SequenceEqual([Seq, Batch, features]) || core.SequenceEqual([Batch, features]) || core.SequenceEqual([Rows, features]));
         if (!fits)
             throw Mismatch($"{where} multiplies '{a}', which arrives with axes {(read.Axes is null ? "not known" : Format(read.Axes))}; RnnGen's head maps " +
-                           $"the features of every step [seq, batch, {_info.HiddenSize}] or of the last step [batch, {_info.HiddenSize}] to its outputs.", a);
+                           $"the features of every step [seq, batch, {_info.HiddenSize}] (or its rows [seq × batch, {_info.HiddenSize}]) or of the last step " +
+                           $"[batch, {_info.HiddenSize}] to its outputs.", a);
         Span<T> weight = Slice(parameters, "head.weight");
         TensorProto? bias;
         if (head.OpType == "Gemm")
