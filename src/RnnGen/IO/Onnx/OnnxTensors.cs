@@ -112,10 +112,30 @@ internal static class OnnxTensors
     {
         if (ElementCount(tensor, what, source) != count)
             throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has shape {Format(tensor.Dims)}; {count} value(s) were expected.");
-        var type = (TensorProto.Types.DataType)tensor.DataType;
-        bool raw = !tensor.RawData.IsEmpty;
+        if (ReadIntegers(tensor, count, what, source) is { } integers)
+            return [.. integers.Select(v => (double)v)];
         var values = new double[count];
-        switch (type)
+        Read<double>(tensor, values, what, source);
+        return values;
+    }
+
+    /// <summary>The values of a small INT64 or INT32 tensor (an operator's axes, indices, starts or shape), exactly; a tensor
+    /// of another type, or of more than 1,024 values, is refused.</summary>
+    public static long[] ReadInt64s(TensorProto tensor, string what, OnnxSource source)
+    {
+        long count = ElementCount(tensor, what, source);
+        if (count > 1024)
+            throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has shape {Format(tensor.Dims)}; a few integers were expected.");
+        return ReadIntegers(tensor, (int)count, what, source)
+            ?? throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has element type {(TensorProto.Types.DataType)tensor.DataType}; INT64 or INT32 was expected.");
+    }
+
+    /// <summary>The <paramref name="count"/> values of an INT64 or INT32 tensor, raw or typed, exactly; null for another type.</summary>
+    private static long[]? ReadIntegers(TensorProto tensor, int count, string what, OnnxSource source)
+    {
+        var values = new long[count];
+        bool raw = !tensor.RawData.IsEmpty;
+        switch ((TensorProto.Types.DataType)tensor.DataType)
         {
             case TensorProto.Types.DataType.Int64 when raw:
                 ReadOnlySpan<byte> longs = CheckedRaw(tensor, count, sizeof(long), what, source);
@@ -134,41 +154,7 @@ internal static class OnnxTensors
                 for (int i = 0; i < count; i++) values[i] = tensor.Int32Data[i];
                 return values;
             default:
-                Read<double>(tensor, values, what, source);
-                return values;
-        }
-    }
-
-    /// <summary>The values of a small INT64 or INT32 tensor (an operator's axes, indices, starts or shape), exactly; a tensor
-    /// of another type, or of more than 1,024 values, is refused.</summary>
-    public static long[] ReadInt64s(TensorProto tensor, string what, OnnxSource source)
-    {
-        long count = ElementCount(tensor, what, source);
-        if (count > 1024)
-            throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has shape {Format(tensor.Dims)}; a few integers were expected.");
-        int n = (int)count;
-        var values = new long[n];
-        bool raw = !tensor.RawData.IsEmpty;
-        switch ((TensorProto.Types.DataType)tensor.DataType)
-        {
-            case TensorProto.Types.DataType.Int64 when raw:
-                ReadOnlySpan<byte> longs = CheckedRaw(tensor, n, sizeof(long), what, source);
-                for (int i = 0; i < n; i++) values[i] = BinaryPrimitives.ReadInt64LittleEndian(longs.Slice(i * sizeof(long)));
-                return values;
-            case TensorProto.Types.DataType.Int32 when raw:
-                ReadOnlySpan<byte> ints = CheckedRaw(tensor, n, sizeof(int), what, source);
-                for (int i = 0; i < n; i++) values[i] = BinaryPrimitives.ReadInt32LittleEndian(ints.Slice(i * sizeof(int)));
-                return values;
-            case TensorProto.Types.DataType.Int64:
-                CheckedCount(tensor.Int64Data.Count, n, tensor, what, source);
-                for (int i = 0; i < n; i++) values[i] = tensor.Int64Data[i];
-                return values;
-            case TensorProto.Types.DataType.Int32:
-                CheckedCount(tensor.Int32Data.Count, n, tensor, what, source);
-                for (int i = 0; i < n; i++) values[i] = tensor.Int32Data[i];
-                return values;
-            default:
-                throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has element type {(TensorProto.Types.DataType)tensor.DataType}; INT64 or INT32 was expected.");
+                return null;
         }
     }
 
