@@ -123,6 +123,52 @@ public class OnnxComputesTheSameTests
             },
             message);
 
+    // A pick of the rows is not the last step (the last row is the last step of the last lane only): refused.
+    [Fact]
+    public void APickOfRowsIsRefused() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                m.Graph.Initializer.Add(OnnxTensors.CreateInt64("rows_shape", [2], -1, 6));
+                AddInts(m, ("r0", 0), ("r1", 1), ("rax", 0));
+                Through(m, "head_matmul", "h_l1",
+                    MakeNode("Reshape", "rows", ["h_l1", "rows_shape"], ["h_rows"]),
+                    MakeNode("Slice", "first_row", ["h_rows", "r0", "r1", "rax"], ["h_row"]));
+            },
+            "passes through the Slice node 'first_row', which picks one of the seq × batch rows");
+
+    // The head's result is the output named 'output' when the graph has one (not, say, the product without the bias).
+    [Fact]
+    public void AGraphOutputNamedOutputThatIsNotTheHeadsResult() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                Node(m, "head_add").Output[0] = "logits";
+                m.Graph.Output.Add(Value("logits", TensorProto.Types.DataType.Float, "seq", "batch", 3));
+                m.Graph.Node.Add(MakeNode("Identity", "product_out", ["head_product"], [OnnxFile.OutputName]));
+            },
+            "its result is the graph output 'logits', and the graph's output 'output' is another tensor");
+
+    // Concats of Concats (or thousands of outputs over one chain) would take exponential or quadratic time: the walks have a
+    // budget linear in the graph's size, and such a graph is refused within it.
+    [Fact]
+    public void AGraphThatJoinsItsValuesAgainAndAgainIsRefusedQuickly() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                m.Graph.Initializer.Add(OnnxTensors.CreateInt64("last_state", [], -1));
+                string previous = "hn_l1";
+                var nodes = new List<NodeProto>();
+                for (int level = 0; level < 7; level++)
+                {
+                    nodes.Add(MakeNode("Concat", $"join{level}", Enumerable.Repeat(previous, 10).ToArray(), [$"joined{level}"], Int("axis", 0)));
+                    nodes.Add(MakeNode("Gather", $"pick{level}", [$"joined{level}", "last_state"], [$"picked{level}"], Int("axis", 0)));
+                    nodes.Add(MakeNode("Unsqueeze", $"again{level}", [$"picked{level}", "zero_axis"], [$"state{level}"]));
+                    previous = $"state{level}";
+                }
+                AddInts(m, ("zero_axis", 0));
+                nodes.Add(MakeNode("Gather", "last", [previous, "last_state"], ["h_last"], Int("axis", 0)));
+                Through(m, "head_matmul", "h_l1", [.. nodes]);
+            },
+            "is followed more than");
+
     // PyTorch's fc(out.view(-1, H)) (or a Flatten of [seq, batch] into rows) before the head: every row is mapped alone, so
     // the rows of seq × batch are what the head computes on: imported. (Between layers the same merge is refused above.)
     [Theory, InlineData("Reshape"), InlineData("Flatten")]
@@ -274,6 +320,28 @@ public class OnnxComputesTheSameTests
                 Node(m, "lstm_l1").Input[5] = "h0_l0";
             },
             "layer 0 (LSTM node 'lstm_l0'): its initial_h input 'h0_l1' is layer 1's slice of the graph input 'h0'; layer 0 reads its own (h0[0])");
+
+    // One layer's state zeros (or absent) beside the others' slices of h0: RnnGen feeds every layer from the caller's state.
+    [Fact]
+    public void OneLayerWithoutItsStateBesideOthersWithTheirs() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                Node(m, "lstm_l1").Input[5] = "";
+                Node(m, "lstm_l1").Input[6] = "";
+            },
+            "layer 1's initial_h is zeros or absent while layer 0's is a slice of the graph input 'h0'");
+
+    // h0 given a zero initializer and still a graph input (IR 4+: a default the caller may override) is the caller's state,
+    // not zeros: its slices are checked as any input's (a default zero h0 let swapped slices through).
+    [Fact]
+    public void AStateInputWithADefaultIsStillTheCallers() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                m.Graph.Initializer.Add(OnnxTensors.Create<float>("h0", new float[2 * 1 * 6], 2, 1, 6));
+                Node(m, "lstm_l0").Input[5] = "h0_l1";
+                Node(m, "lstm_l1").Input[5] = "h0_l0";
+            },
+            "its initial_h input 'h0_l1'");
 
     [Fact]
     public void ACellStateReadFromH0() =>

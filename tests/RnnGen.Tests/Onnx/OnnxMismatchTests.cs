@@ -363,8 +363,11 @@ public class OnnxMismatchTests
         fill.Output.Add("filled");
         fill.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = OnnxTensors.Create<float>("v", [value], 1) });
         graph.Node.Insert(0, fill);
-        foreach (int slot in new[] { 5, 6 })
-            Layer(graph, "lstm_l1").Input[slot] = "filled";
+        // zeros for every layer (an exporter's default state; one layer's zeros beside the others' slices of h0 is refused:
+        // RnnGen feeds every layer from the caller's state), a non-zero fill for layer 1 alone
+        foreach (string layer in value == 0 ? new[] { "lstm_l0", "lstm_l1", "lstm_l2" } : ["lstm_l1"])
+            foreach (int slot in new[] { 5, 6 })
+                Layer(graph, layer).Input[slot] = "filled";
         var target = Harness.NewModel<LstmF3x5, float>(seed: 2);
         if (value == 0)
         {

@@ -49,10 +49,14 @@ namespace RnnGen;
 /// depth Input, values [0, 1]), every other layer the Y of the one below, the head the top layer's Y or Y_h or the last
 /// step of them (PyTorch's <c>fc(out[-1])</c>), or Y's steps and lanes merged into rows in that order (<c>fc(out.view(-1, H))</c>:
 /// the head maps each row alone; a layer never reads such rows) (<c>fc(h_n[-1])</c> picks the last of the layers' Y_h stacked on axis 0, and a
-/// pick of another layer's is refused), and a model without a head outputs the top layer's Y. A cast that loses values, a
+/// pick of another layer's is refused), its result is a graph output (the one named <c>output</c>, when the graph has
+/// one; a move after the head, such as PyTorch's <c>.view(seq, batch, -1)</c>, is not followed and is refused), and a
+/// model without a head outputs the top layer's Y. Every walk along the data path counts against a budget linear in the
+/// graph's size, so a graph that joins and picks its values again and again is refused in linear time. A cast that loses values, a
 /// Transpose or Reshape that swaps or merges seq and batch, a pick of features or lanes is refused by name. Layer k's
 /// initial state must be its own slice of the state inputs (h0[k], c0[k]: the layers' h from one input, their c from
-/// another) or zeros, the outputs hn / cn the layers' final states stacked in order; <c>sequence_lens</c> (RnnGen has
+/// another; every layer's, once one layer reads one) or zeros for every layer (an initializer that is also a graph input
+/// is the caller's, not zeros), the outputs hn / cn the layers' final states stacked in order; <c>sequence_lens</c> (RnnGen has
 /// no per-sequence lengths), <c>layout</c> ≠ 0, a name defined twice and an opset of the default domain outside 7–22
 /// (or none) are refused. Any operation the model does not
 /// compute (an activation, a scaling, a normalisation, an embedding <c>Gather</c>, an Add other than the head's bias, an

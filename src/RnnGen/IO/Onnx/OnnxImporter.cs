@@ -213,6 +213,18 @@ internal sealed class OnnxImporter
 
     private const int MaxConcatDepth = 8;
 
+    // Every hop of every walk back and replay forwards counts against one budget, linear in the graph's size: a graph whose
+    // data path branches and joins again (Concats of Concats, thousands of outputs over one long chain) would otherwise take
+    // exponential or quadratic time; RnnGen's and PyTorch's graphs use a few hops per node.
+    private long _hops;
+
+    private void Hop(string tensor)
+    {
+        if (++_hops > 64L * (_graph.Node.Count + 64))
+            throw Mismatch($"the graph's data path is followed more than {64L * (_graph.Node.Count + 64):N0} times (at '{tensor}'): its values are " +
+                           "copied, joined and picked again and again; RnnGen reads graphs of one operator per layer with a few moves between them.", tensor);
+    }
+
     private static readonly HashSet<string> Moves = new(StringComparer.Ordinal)
     {
         "Identity", "Cast", "Squeeze", "Unsqueeze", "Reshape", "Flatten", "Transpose", "Slice", "Gather", "Split", "Concat",
@@ -233,6 +245,7 @@ internal sealed class OnnxImporter
         {
             if (hops > _graph.Node.Count)
                 throw Mismatch($"the tensor '{tensor}' depends on itself; an ONNX graph has no cycles.", tensor);
+            Hop(current);
             if (_constants.ContainsKey(current) || !_producers.TryGetValue(current, out NodeProto? node))
                 break;
             string next = node.Input.Count == 0 ? "" : node.OpType == "Concat" ? node.Input[^1] : node.Input[0];
@@ -247,7 +260,10 @@ internal sealed class OnnxImporter
         Traced traced = Start(origin, current, role, subject, depth);
         if (traced.Axes is null) return traced;
         for (int i = chain.Count - 1; i >= 0; i--)
+        {
+            Hop(chain[i].Output);
             Apply(traced, chain[i].Node, chain[i].Output, role, subject, depth);
+        }
         return traced;
     }
 
@@ -508,9 +524,10 @@ internal sealed class OnnxImporter
         static long Clamp(long v, long n) => v < 0 ? Math.Max(v + n, 0) : Math.Min(v, n);
         bool all, one;
         long first = 0;
-        if (picked.Kind is AxisKind.Seq or AxisKind.Batch || (picked.Kind == AxisKind.Features && picked.Size == 0))
+        if (picked.Kind is AxisKind.Seq or AxisKind.Batch or AxisKind.Rows || (picked.Kind == AxisKind.Features && picked.Size == 0))
         {
-            // sizes not known: all of it, the last one (out[-1], out[-1:]), or one counted from the start
+            // sizes not known: all of it, the last one (out[-1], out[-1:]), or one counted from the start (a pick of rows,
+            // other than all of them, is refused below: the last row is the last step of the last lane only)
             all = start == 0 && endIsLast && keep;
             one = (start == -1 && endIsLast) || (start >= 0 && end == start + 1);
         }
@@ -832,6 +849,10 @@ internal sealed class OnnxImporter
         if (!_graph.Output.Any(o => o.Name == tensor))
             throw Mismatch($"{where}: its result '{tensor}' is not an output of the graph; RnnGen reads graphs whose head (its product, " +
                            "plus the bias when there is one) is the graph's output.", tensor);
+        // the output a caller reads by RnnGen's name must be that result (not, say, the product without the bias)
+        if (tensor != OnnxFile.OutputName && _graph.Output.Any(o => o.Name == OnnxFile.OutputName))
+            throw Mismatch($"{where}: its result is the graph output '{tensor}', and the graph's output '{OnnxFile.OutputName}' is another " +
+                           $"tensor; RnnGen's '{OnnxFile.OutputName}' is the head's result.", OnnxFile.OutputName);
     }
 
     // ------------------------------------------------------------------ states
@@ -884,6 +905,12 @@ internal sealed class OnnxImporter
         {
             if (!_stateSources.TryGetValue(role, out var sources)) continue;
             var names = sources.Select(s => s.Input).Distinct().ToList();
+            if (sources.Count != _info.LayerCount)
+            {
+                int missing = Enumerable.Range(0, _info.LayerCount).First(k => sources.All(s => s.Layer != k));
+                throw Mismatch($"layer {missing}'s {role} is zeros or absent while layer {sources[0].Layer}'s is a slice of the graph input " +
+                               $"'{names[0]}'; RnnGen feeds every layer's state from the caller's stacked state: give every layer its slice.", names[0]);
+            }
             if (names.Count > 1)
                 throw Mismatch($"the layers' {role} inputs are slices of different graph inputs ({string.Join(", ", names.Select(n => $"'{n}'"))}); " +
                                $"RnnGen's layers read one stacked state, layer k its slice k.", names[1]);
@@ -914,6 +941,11 @@ internal sealed class OnnxImporter
             string madeFrom = tensor == state ? "" : $"made from '{tensor}', ";
             if (_constants.TryGetValue(tensor, out TensorProto? constant))
             {
+                if (_graph.Input.Any(i => i.Name == tensor))
+                {
+                    fromInput = true; // an initializer that is also a graph input is only its default: the caller may feed it
+                    continue;
+                }
                 if (!IsZero(constant, where))
                     throw Mismatch($"{where}: its {role} input '{state}' is {madeFrom}a non-zero constant; RnnGen's state is the caller's, not part of the model.", tensor);
                 continue;
