@@ -96,7 +96,10 @@ public sealed class StreamingAotTests : IDisposable
             Assert.Equal(0, MakeFifo(fifo, 0x180));   // 0600
             var writer = Task.Run(() => { try { File.WriteAllBytes(fifo, content); } catch (IOException) { } });
             var (code, output, error) = Run([fifo], "0.5 1\n");
-            if (!writer.IsCompleted) using (File.OpenRead(fifo)) { }   // let a writer the program never met finish
+            // a writer the program never met waits to open the pipe: meet it, so it can finish. (Not after it finished: a reader
+            // that opens a pipe no writer will open waits for ever, and IsCompleted can still be false just after it wrote.)
+            if (await Task.WhenAny(writer, Task.Delay(TimeSpan.FromSeconds(10))) != writer)
+                using (File.OpenRead(fifo)) { }
             await writer.WaitAsync(TimeSpan.FromSeconds(20));
             File.Delete(fifo);
             if (good)
