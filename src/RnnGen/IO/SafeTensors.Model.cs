@@ -144,18 +144,16 @@ public static partial class SafeTensors
 
         // 1. Everything that can be checked without the data.
         var header = SafeTensorsFormat.ReadHeader(stream, available, exactLength, ctx);
-        int parameters = model.Parameters.Length;
-        IReadOnlyList<ParameterTensor> Expected(IReadOnlyList<ParameterTensor> extraTensors) => extraTensors.Count == 0 ? info.Layout
-            : info.Layout.Concat(extraTensors.Select(t => new ParameterTensor(t.Name, parameters + t.Offset, [.. t.Shape]))).ToList();
         if (!options.IgnoreModelMetadata)
         {
-            // whether skipping the metadata would let the file load (asked only to word a mismatch's message)
+            // whether skipping the metadata would let the file load (asked only to word a mismatch's message; a checkpoint's
+            // load has no option to skip the check)
             bool LoadsWithoutMetadata()
             {
-                if (extras is not null) return false; // a checkpoint's load has no option to skip the check
+                if (extras is not null) return false;
                 try
                 {
-                    MatchTensors<TModel>(header, info, Expected(extras?.Invoke(header, ctx) ?? []), modelDType, options, ctx);
+                    MatchTensors<TModel>(header, info, info.Layout, modelDType, options, ctx);
                     return true;
                 }
                 catch (ModelFileException)
@@ -165,8 +163,11 @@ public static partial class SafeTensors
             }
             CheckModelMetadata<TModel>(header, info, ctx, LoadsWithoutMetadata);
         }
+        int parameters = model.Parameters.Length;
         var extraTensors = extras?.Invoke(header, ctx) ?? [];
-        var targets = MatchTensors<TModel>(header, info, Expected(extraTensors), modelDType, options, ctx);
+        var expected = extraTensors.Count == 0 ? info.Layout
+            : info.Layout.Concat(extraTensors.Select(t => new ParameterTensor(t.Name, parameters + t.Offset, [.. t.Shape]))).ToList();
+        var targets = MatchTensors<TModel>(header, info, expected, modelDType, options, ctx);
 
         // 2. The data, into a buffer the size of the model and the extras (not of anything the file claims).
         var values = new T[parameters + extraTensors.Sum(t => (long)t.Length)];

@@ -63,13 +63,13 @@ public static class TrainingCheckpoint
             if (!trainer.InEpochEvents)
                 throw new InvalidOperationException("A checkpoint saved from a progress report, halfway through an epoch, would not resume it (the file " +
                     "holds no position in the epoch): save it from EpochCompleted or BestModelFound, or after Train returns.");
-            Write(trainer.Model, trainer.Optimizer, path, metadata, TrainerPart.Of(trainer));
+            Write(trainer.Model, trainer.Optimizer, path, metadata, trainer);
             return;
         }
         // otherwise the trainer is held idle for the whole save, so that no Train starts halfway through it
         trainer.WhileIdle(() =>
         {
-            Write(trainer.Model, trainer.Optimizer, path, metadata, TrainerPart.Of(trainer));
+            Write(trainer.Model, trainer.Optimizer, path, metadata, trainer);
             return true;
         }, "The trainer is running on another thread: save its checkpoint from its events (EpochCompleted, BestModelFound), which run between updates, or after Train returns.");
     }
@@ -134,16 +134,9 @@ public static class TrainingCheckpoint
 
     // ---------------------------------------------------------------- the file
 
-    /// <summary>What a checkpoint saved from a trainer adds: its shuffle, and early stopping's best loss and epochs since it.</summary>
-    private readonly record struct TrainerPart(ulong[] Shuffle, double BestLoss, int EpochsSinceBest)
-    {
-        public static TrainerPart Of<TModel, T>(SequenceTrainer<TModel, T> trainer)
-            where TModel : class, IRecurrentModel<TModel, T>
-            where T : unmanaged, IFloatingPointIeee754<T> =>
-            new(trainer.ShuffleState, trainer.EarlyStopping.BestLoss, trainer.EarlyStopping.EpochsSinceBest);
-    }
-
-    private static void Write<TModel, T>(TModel model, Optimizer<T> optimizer, string path, IReadOnlyDictionary<string, string>? metadata, TrainerPart? trainer)
+    // A checkpoint saved from a trainer adds its shuffle, and early stopping's best loss and epochs since it.
+    private static void Write<TModel, T>(TModel model, Optimizer<T> optimizer, string path, IReadOnlyDictionary<string, string>? metadata,
+        SequenceTrainer<TModel, T>? trainer)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -157,11 +150,12 @@ public static class TrainingCheckpoint
             new(SafeTensorsMetadataKeys.CheckpointSteps, optimizer.StepCount.ToString(CultureInfo.InvariantCulture)),
             new(SafeTensorsMetadataKeys.CheckpointLearningRate, optimizer.LearningRate.ToString("R", CultureInfo.InvariantCulture)),
         };
-        if (trainer is { } part)
+        if (trainer is not null)
         {
-            entries.Add(new(SafeTensorsMetadataKeys.CheckpointShuffle, string.Join(",", part.Shuffle.Select(w => w.ToString("x16", CultureInfo.InvariantCulture)))));
-            entries.Add(new(SafeTensorsMetadataKeys.CheckpointBestLoss, part.BestLoss.ToString("R", CultureInfo.InvariantCulture)));
-            entries.Add(new(SafeTensorsMetadataKeys.CheckpointEpochsSinceBest, part.EpochsSinceBest.ToString(CultureInfo.InvariantCulture)));
+            var (bestLoss, sinceBest) = trainer.EarlyStopping;
+            entries.Add(new(SafeTensorsMetadataKeys.CheckpointShuffle, string.Join(",", trainer.ShuffleState.Select(w => w.ToString("x16", CultureInfo.InvariantCulture)))));
+            entries.Add(new(SafeTensorsMetadataKeys.CheckpointBestLoss, bestLoss.ToString("R", CultureInfo.InvariantCulture)));
+            entries.Add(new(SafeTensorsMetadataKeys.CheckpointEpochsSinceBest, sinceBest.ToString(CultureInfo.InvariantCulture)));
         }
         byte[] header = SafeTensors.BuildHeader(model, metadata, new SafeTensors.Extras(entries, StateTensors(optimizer)));
         AtomicFile.Write(path, stream =>

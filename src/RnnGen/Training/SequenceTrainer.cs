@@ -200,8 +200,8 @@ public sealed class SequenceTrainer<TModel, T>
         int window = Math.Min(Options.WindowLength ?? int.MaxValue, Math.Max(trainShape.MaxSteps, validationShape?.MaxSteps ?? 0));
         // room for a batch of either set (validation runs in the batches Evaluate uses, so its loss has Evaluate's bits), and
         // the layer pipeline chosen by the training batch alone: the validation set never changes how training runs
+        int lanes = Math.Min(Options.BatchSize, Math.Max(trainShape.Count, validationShape?.Count ?? 0));
         int trainingLanes = Math.Min(Options.BatchSize, trainShape.Count);
-        int lanes = Math.Max(trainingLanes, Math.Min(Options.BatchSize, validationShape?.Count ?? 0));
 
         Enter();
         try
@@ -399,7 +399,7 @@ public sealed class SequenceTrainer<TModel, T>
         private readonly CancellationToken _cancellationToken;
         private readonly int _window;
         private readonly int[] _order;
-        private T[]? _bestParameters; // RestoreBestParameters: the best epoch's, once there is one
+        private readonly T[]? _bestParameters;
         private readonly Stopwatch _clock = Stopwatch.StartNew();      // the whole run
         private readonly Stopwatch _trainingClock = new();              // training windows only (for the token rate)
 
@@ -424,6 +424,7 @@ public sealed class SequenceTrainer<TModel, T>
             _cancellationToken = cancellationToken;
             _window = window;
             _order = new int[shape.Count];
+            _bestParameters = _options.RestoreBestParameters ? new T[trainer.Model.Parameters.Length] : null;
             _plannedTokens = shape.TotalSteps * _options.Epochs;
         }
 
@@ -470,7 +471,7 @@ public sealed class SequenceTrainer<TModel, T>
                     best = monitored;
                     bestEpoch = _epoch;
                     sinceBest = 0;
-                    if (_options.RestoreBestParameters) _trainer.Model.Parameters.CopyTo(_bestParameters ??= new T[_trainer.Model.Parameters.Length]);
+                    if (_bestParameters is not null) _trainer.Model.Parameters.CopyTo(_bestParameters);
                 }
                 else
                 {

@@ -962,11 +962,11 @@ internal sealed class OnnxImporter
                         throw Mismatch($"{where}: its {role} input '{state}' is {madeFrom}a non-zero constant (ConstantOfShape node '{node.Name}'); " +
                                        "RnnGen's state is the caller's, not part of the model.", tensor);
                     continue;
-                case "Identity" or "Cast" or "Squeeze" or "Unsqueeze" or "Reshape" or "Flatten" or "Transpose" or "Slice" or "Split" or "Gather" or "Expand":
-                    if (node.Input.Count > 0) pending.Push(node.Input[0]);
-                    continue;
                 case "Concat":
                     foreach (string part in node.Input) pending.Push(part);
+                    continue;
+                case var move when Moves.Contains(move) || move == "Expand": // a zero state keeps zeros through any move
+                    if (node.Input.Count > 0) pending.Push(node.Input[0]);
                     continue;
                 default:
                     throw Mismatch($"{where}: its {role} input '{state}' is {madeFrom}computed by the {node.OpType} node '{node.Name}'; RnnGen's " +
