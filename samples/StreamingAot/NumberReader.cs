@@ -6,8 +6,10 @@ namespace StreamingAot;
 /// <summary>
 /// Reads numbers separated by whitespace, commas or semicolons from a UTF-8 stream, a byte-order mark allowed (one value
 /// per line, a CSV column, a row of values...). Blank lines and spaces around separators are allowed; an empty field
-/// (<c>1,,2</c>, a line that starts or ends with ',' or ';') is refused, as a token that is not a number is. Reads blocks
-/// into one buffer and parses in place: nothing is allocated after construction.
+/// (<c>1,,2</c>, a line that starts or ends with ',' or ';') is refused, as a token that is not a number is. One line
+/// separates its values in one way — by ',', by ';' or by whitespace alone — so that a decimal comma (<c>0,5;1,5</c> or
+/// <c>0,5 1,5</c>, which would read as four values) is refused instead of shifting every later value. Reads blocks into
+/// one buffer and parses in place: nothing is allocated after construction.
 /// </summary>
 public sealed class NumberReader
 {
@@ -19,6 +21,8 @@ public sealed class NumberReader
     private readonly Action? _beforeRead;
     private bool _bomChecked;
     private byte _delimiter;   // the ',' or ';' after the last value of the line while no value has followed it; else 0
+    private byte _lineDelimiter;  // the ',' or ';' this line separates its values with; 0 while it has used none
+    private bool _lineSpaced;     // whether two values of this line were separated by whitespace alone
 
     /// <summary>Creates a reader over <paramref name="stream"/> with a buffer of <paramref name="bufferSize"/> bytes.</summary>
     /// <param name="stream">UTF-8 (or ASCII) text.</param>
@@ -68,12 +72,15 @@ public sealed class NumberReader
                     if (_delimiter != 0) throw EmptyField($"'{(char)_delimiter}' at the end of the line");
                     Line++;
                     Field = 0;
+                    _lineDelimiter = 0;
+                    _lineSpaced = false;
                 }
                 else if (separator is (byte)',' or (byte)';')
                 {
                     if (_delimiter != 0) throw EmptyField($"no number between '{(char)_delimiter}' and '{(char)separator}'");
                     if (Field == 0) throw EmptyField($"'{(char)separator}' at the start of the line");
-                    _delimiter = separator;
+                    if (_lineDelimiter != 0 && _lineDelimiter != separator || _lineSpaced) throw MixedSeparators(separator);
+                    _delimiter = _lineDelimiter = separator;
                 }
                 _start++;
             }
@@ -95,6 +102,11 @@ public sealed class NumberReader
 
             var token = _buffer.AsSpan(_start, tokenEnd - _start);
             _start = tokenEnd;
+            if (Field > 0 && _delimiter == 0)
+            {
+                _lineSpaced = true; // this value follows the line's previous one after whitespace alone
+                if (_lineDelimiter != 0) throw MixedSeparators((byte)' ');
+            }
             Field++;
             _delimiter = 0;
             if (!float.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out value) || !float.IsFinite(value))
@@ -129,6 +141,15 @@ public sealed class NumberReader
     // "1,,2" read as 1 2 would shift every later value to another place in its step: an empty field is an error
     private FormatException EmptyField(string what) =>
         new($"line {Line}, field {Field + 1} is empty: {what}. Every field between ',' or ';' needs a number; blank lines and spaces are allowed.");
+
+    // "0,5;1,5" (a decimal comma) would be read as 0 5 1 5, shifting every later value: a line keeps one separator
+    private FormatException MixedSeparators(byte separator)
+    {
+        string Name(byte b) => b == (byte)' ' ? "whitespace alone" : $"'{(char)b}'";
+        string first = _lineSpaced && separator != (byte)' ' ? "whitespace alone" : Name(_lineDelimiter);
+        return new($"line {Line}, field {Field + 1}: the line separates its values both by {first} and by {Name(separator)}. " +
+            "Separate the values of a line in one way; a decimal mark is '.' (0.5;1.5 or 0.5 1.5, not 0,5;1,5).");
+    }
 
     private FormatException NotANumber(ReadOnlySpan<byte> token)
     {

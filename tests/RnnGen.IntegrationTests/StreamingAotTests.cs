@@ -40,12 +40,13 @@ public sealed partial class StreamingAotTests(IntegrationFixture fixture, ITestO
         Assert.Equal([1, Hidden], tensors["head.weight"].Shape);
         Assert.Contains(tensors["weight_hh_l0"].Values, v => v != 0);   // initialised, not zeros
 
-        // 300 values, mostly one per line, some lines with two (separated by a comma, a tab or a semicolon), as float
-        // round-trip text, after a UTF-8 byte-order mark (a file saved "UTF-8 with BOM").
+        // 300 values, as float round-trip text after a UTF-8 byte-order mark (a file saved "UTF-8 with BOM"): one per line,
+        // then lines of five separated by commas, tabs, semicolons or spaces (one kind per line, as the reader requires)
         float[] values = Enumerable.Range(0, 300).Select(t => (float)(Math.Sin(0.1 * t) + 0.3 * Math.Cos(0.37 * t))).ToArray();
+        string[] kinds = ["\n", ", ", "\t", "; ", " "];
         var input = new StringBuilder("\uFEFF");
         for (int t = 0; t < values.Length; t++)
-            input.Append(values[t].ToString("R", CultureInfo.InvariantCulture)).Append(t % 7 == 6 ? ", " : t % 11 == 10 ? "\t" : t % 13 == 12 ? "; " : "\n");
+            input.Append(values[t].ToString("R", CultureInfo.InvariantCulture)).Append(t % 5 == 4 ? "\n" : kinds[t / 5 % kinds.Length]);
 
         var run = ProcessRunner.Program(fixture.StreamingNative.Executable, [model], folder, input.ToString()).EnsureSuccess();
         output.WriteLine(run.StandardError);

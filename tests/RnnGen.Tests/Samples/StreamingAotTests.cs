@@ -20,7 +20,7 @@ public sealed class StreamingAotTests : IDisposable
     public void InitThenStream_WritesOneOutputPerValue_AndTheStatisticsToStandardError()
     {
         string model = InitModel();
-        var (code, output, error) = Run([model], "0.5\n-0.25, 1;2\t3\n");
+        var (code, output, error) = Run([model], "0.5\n-0.25, 1\n2\t3\n");
         Assert.True(code == 0, error);
         string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(5, lines.Length);
@@ -211,9 +211,24 @@ public sealed class StreamingAotTests : IDisposable
     public void SpacesAroundSeparators_AndBlankLines_AreNotEmptyFields()
     {
         string model = InitModel();
-        var (code, output, error) = Run([model], "\n1 , 2\t;3\r\n\r\n \n4,5\n\n");
+        var (code, output, error) = Run([model], "\n1 , 2\t,3\r\n\r\n \n4 ;5\n\n6 7\n");
         Assert.True(code == 0, error);
-        Assert.Equal(5, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(7, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    // "0,5;1,5" (a decimal comma) was read as 0 5 1 5: twice the values, each in the wrong place
+    [Theory]
+    [InlineData("0,5;1,5\n", "line 1, field 3: the line separates its values both by ',' and by ';'.")]
+    [InlineData("1\n0,5 1,5\n", "line 2, field 3: the line separates its values both by ',' and by whitespace alone.")]
+    [InlineData("1 2, 3\n", "line 1, field 3: the line separates its values both by whitespace alone and by ','.")]
+    [InlineData("1;2\n3\t4;5\n", "line 2, field 3: the line separates its values both by whitespace alone and by ';'.")]
+    public void ALineThatMixesSeparators_IsRefused_AsADecimalCommaWouldBe(string input, string message)
+    {
+        string model = InitModel();
+        var (code, _, error) = Run([model], input);
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: " + message, error);
+        Assert.Contains("a decimal mark is '.'", error);
     }
 
     [Fact]
