@@ -157,6 +157,25 @@ internal static class OnnxGraphEdits
         }
     }
 
+    /// <summary>Every recurrent node's activations in lower case ('relu'; an LSTM's or a GRU's, whose export leaves them to
+    /// ONNX's defaults, set as 'sigmoid', 'tanh'…).</summary>
+    public static void LowerCaseActivations(ModelProto m)
+    {
+        foreach (NodeProto node in m.Graph.Node.Where(n => n.OpType is "LSTM" or "GRU" or "RNN"))
+        {
+            string[] names = node.OpType switch { "LSTM" => ["Sigmoid", "Tanh", "Tanh"], "GRU" => ["Sigmoid", "Tanh"], _ => [] };
+            AttributeProto activations = node.Attribute.SingleOrDefault(a => a.Name == "activations")
+                ?? new AttributeProto { Name = "activations", Type = AttributeProto.Types.AttributeType.Strings };
+            if (activations.Strings.Count == 0)
+            {
+                activations.Strings.AddRange(names.Select(Google.Protobuf.ByteString.CopyFromUtf8));
+                node.Attribute.Add(activations);
+            }
+            for (int i = 0; i < activations.Strings.Count; i++)
+                activations.Strings[i] = Google.Protobuf.ByteString.CopyFromUtf8(activations.Strings[i].ToStringUtf8().ToLowerInvariant());
+        }
+    }
+
     /// <summary>The exported graph (opset 14) rewritten in the form of opset <paramref name="version"/>: before 13 Squeeze's axes
     /// and Split's sizes are attributes; from 18 Split says how many parts it makes.</summary>
     public static void InOpset(ModelProto m, long version)

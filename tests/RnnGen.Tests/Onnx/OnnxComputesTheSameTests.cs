@@ -485,6 +485,17 @@ public class OnnxComputesTheSameTests
     public void AGraphThatIsNotValidOnnxIsRefused(string edit, string message) =>
         AssertRefused<LstmF2x6Head>(m => OnnxGraphEdits.MakeInvalid(m, edit), message);
 
+    // An RNN's activation names are case-sensitive in ONNX Runtime ('relu' refused), an LSTM's and a GRU's are not ('sigmoid'
+    // computes Sigmoid): import reads them alike (the oracle checks both against ONNX Runtime).
+    [Fact]
+    public void ActivationNamesInLowerCase()
+    {
+        AssertRefused<RnnReluF2x5>(OnnxGraphEdits.LowerCaseActivations,
+            "layer 0 (RNN node 'rnn_l0') uses activations [relu]: an RNN's activation names are case-sensitive (ONNX's are [Relu])");
+        AssertImports<LstmF2x6Head>(OnnxGraphEdits.LowerCaseActivations);
+        AssertImports<GruF3x5>(OnnxGraphEdits.LowerCaseActivations);
+    }
+
     [Fact]
     public void AnOperatorOfALaterOpset() =>
         AssertRefused<LstmFTokens>(m => OnnxGraphEdits.InOpset(m, 8),

@@ -961,7 +961,13 @@ internal sealed class OnnxImporter
         string[] actual = Attribute(node, "activations") is { } a
             ? a.Strings.Select(s => s.ToStringUtf8()).ToArray()
             : _info.Cell == CellKind.Rnn ? ["Tanh"] : expected; // ONNX's defaults
-        if (!actual.SequenceEqual(expected, StringComparer.OrdinalIgnoreCase))
+        // ONNX Runtime reads an LSTM's and a GRU's activation names in any case ('sigmoid' is Sigmoid), an RNN's case-sensitively
+        // (it refuses 'relu'): so does import
+        StringComparer names = _info.Cell == CellKind.Rnn ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
+        if (actual.SequenceEqual(expected, StringComparer.OrdinalIgnoreCase) && !actual.SequenceEqual(expected, names))
+            throw Mismatch($"{where} uses activations [{string.Join(", ", actual)}]: an RNN's activation names are case-sensitive (ONNX's are " +
+                           $"[{string.Join(", ", expected)}]), and ONNX Runtime refuses the graph.");
+        if (!actual.SequenceEqual(expected, names))
             throw Mismatch($"{where} uses activations [{string.Join(", ", actual)}]; the model needs [{string.Join(", ", expected)}].");
     }
 
@@ -1308,6 +1314,9 @@ internal sealed class OnnxImporter
     private Span<T> Slice<T>(Span<T> parameters, string name) =>
         (_info.Find(name) ?? throw new InvalidOperationException($"The layout of {_info} has no tensor '{name}'.")).Slice(parameters);
 
+    /// <summary>A weight: the initializer or Constant node the input names. An initializer that is also a graph input (PyTorch's
+    /// keep_initializers_as_inputs=True lists every weight so) is read as its value: what ONNX Runtime uses when the caller does
+    /// not feed that input (a caller that feeds other weights runs another model). A graph input without one is refused.</summary>
     private TensorProto? Constant(NodeProto node, int index, string role, string where, bool required)
     {
         string name = index < node.Input.Count ? node.Input[index] : "";
