@@ -1,5 +1,8 @@
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 using Onnx;
+using RnnGen.Tests.Shared;
+using static RnnGen.Tests.Shared.OnnxGraphEdits;
 using Xunit.Abstractions;
 
 namespace RnnGen.Oracle.Tests.Onnx;
@@ -7,26 +10,32 @@ namespace RnnGen.Oracle.Tests.Onnx;
 /// <summary>
 /// What OnnxFile.Import accepts it must be right to accept: graphs that differ from RnnGen's export only by moves the
 /// importer follows (a size-1 axis moved, a Reshape that keeps [seq, batch, H], a round trip through double, a state picked
-/// by Gather + Unsqueeze, an older opset's attribute forms) import the exporter's parameters, and ONNX Runtime running them
-/// computes what RnnGen computes. The same kind of edits that change what the graph computes are refused (in-memory tests:
-/// RnnGen.Tests OnnxComputesTheSameTests).
+/// by Gather + Unsqueeze, an older opset's attribute forms, moves after the head that keep each output at its step and lane,
+/// weights that are also graph inputs) import the exporter's parameters, and ONNX Runtime running them computes what RnnGen
+/// computes. The same kind of edits that change what the graph computes are refused (in-memory tests: RnnGen.Tests
+/// OnnxComputesTheSameTests), and so are graphs that are not valid ONNX, which ONNX Runtime refuses to load.
 /// </summary>
 public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
 {
     private const int Hidden = 13; // Lstm_H13_L2_In5_Out3
 
-    public static TheoryData<string> Edits => new()
-    {
+    public static TheoryData<string> Edits =>
+    [
         "size-1 axis moved by Transpose", "Reshape [0, -1, H] for Squeeze", "Cast to double and back", "state picked by Gather + Unsqueeze",
-        "opset 11 attribute forms", "head on seq × batch rows (out.view(-1, H))",
-    };
+        "opset 11 attribute forms", "head on seq × batch rows (out.view(-1, H))", "opset 18 Split with num_outputs",
+        "weights also graph inputs (keep_initializers_as_inputs), not fed", .. OnnxGraphEdits.KeepingMovesAfterTheHead,
+    ];
+
+    private const int Steps = 6, Batch = 3;
 
     [Theory]
     [MemberData(nameof(Edits))]
     public void AcceptedGraphsComputeWhatRnnGenComputes(string edit)
     {
         OnnxOracleModel model = OnnxOracleModels.Named(nameof(Lstm_H13_L2_In5_Out3));
-        OnnxOracleResult result = model.Run(seed: 31, steps: 6, batch: 3, proto => Edit(proto, edit));
+        // a graph whose input declares its sizes runs on them only: not one step per run
+        bool declaresSizes = edit.Contains("declared sizes", StringComparison.Ordinal);
+        OnnxOracleResult result = model.Run(seed: 31, steps: Steps, batch: Batch, proto => Edit(proto, edit), stepByStep: !declaresSizes);
         output.WriteLine(string.Join("\n", result.Deviations));
         Assert.All(result.Deviations, d => Assert.True(d.Passed, d.ToString()));
 
@@ -47,7 +56,7 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
         switch (edit)
         {
             case "size-1 axis moved by Transpose": // Y [seq, 1, batch, H] → [seq, batch, 1, H], squeezed on axis 2
-                Before(graph, "squeeze_l0", MakeNode("Transpose", "move_dir", ["y_l0"], ["y_moved"], Ints("perm", 0, 2, 1, 3)));
+                Before(proto, "squeeze_l0", MakeNode("Transpose", "move_dir", ["y_l0"], ["y_moved"], Ints("perm", 0, 2, 1, 3)));
                 graph.Initializer.Add(Int64s("axis_2", [1], 2));
                 Node("squeeze_l0").Input[0] = "y_moved";
                 Node("squeeze_l0").Input[1] = "axis_2";
@@ -59,7 +68,7 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
                 squeeze.Input[1] = "keep_shape";
                 break;
             case "Cast to double and back":
-                Before(graph, "lstm_l1",
+                Before(proto, "lstm_l1",
                     MakeNode("Cast", "wide", ["h_l0"], ["h_wide"], Int("to", (long)TensorProto.Types.DataType.Double)),
                     MakeNode("Cast", "back", ["h_wide"], ["h_back"], Int("to", (long)TensorProto.Types.DataType.Float)));
                 Node("lstm_l1").Input[0] = "h_back";
@@ -67,62 +76,108 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
             case "state picked by Gather + Unsqueeze":
                 graph.Initializer.Add(Int64s("one", [], 1));
                 graph.Initializer.Add(Int64s("axis0", [1], 0));
-                Before(graph, "lstm_l1",
+                Before(proto, "lstm_l1",
                     MakeNode("Gather", "pick_c1", ["c0", "one"], ["c1_picked"], Int("axis", 0)),
                     MakeNode("Unsqueeze", "unsqueeze_c1", ["c1_picked", "axis0"], ["c1_state"]));
                 Node("lstm_l1").Input[6] = "c1_state";
                 break;
             case "head on seq × batch rows (out.view(-1, H))": // the head maps [seq·batch, H] rows: ORT's output is [seq·batch, Out]
                 graph.Initializer.Add(Int64s("rows_shape", [2], -1, Hidden));
-                Before(graph, "head_matmul", MakeNode("Reshape", "rows", ["h_l1", "rows_shape"], ["h_rows"]));
+                Before(proto, "head_matmul", MakeNode("Reshape", "rows", ["h_l1", "rows_shape"], ["h_rows"]));
                 Node("head_matmul").Input[0] = "h_rows";
                 break;
             case "opset 11 attribute forms":
-                proto.OpsetImport.Single().Version = 11;
-                foreach (NodeProto s in graph.Node.Where(n => n.OpType == "Squeeze"))
-                {
-                    s.Input.RemoveAt(1);
-                    s.Attribute.Add(Ints("axes", 1));
-                }
-                foreach (NodeProto split in graph.Node.Where(n => n.OpType == "Split"))
-                    split.Attribute.Add(Ints("split", 1, 1));
+                OnnxGraphEdits.InOpset(proto, 11);
+                break;
+            case "opset 18 Split with num_outputs":
+                OnnxGraphEdits.InOpset(proto, 18);
+                break;
+            case "weights also graph inputs (keep_initializers_as_inputs), not fed": // ORT uses the initializers, and so does import
+                OnnxGraphEdits.WeightsAsGraphInputs(proto);
                 break;
             default:
-                throw new ArgumentException(edit, nameof(edit));
+                OnnxGraphEdits.MoveAfterTheHead(proto, edit, Steps, Batch);
+                break;
         }
     }
 
+    // Graphs that are not valid ONNX for their opset (a node in another opset's form, an op type in the wrong case, an operator
+    // of another domain): ONNX Runtime refuses to load each, and the importer refuses each, saying what is wrong.
+    public static TheoryData<string> InvalidEdits()
+    {
+        var data = new TheoryData<string>();
+        foreach (var (edit, _) in OnnxGraphEdits.Invalid) data.Add(edit);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(InvalidEdits))]
+    public void InvalidGraphsAreRefusedByOnnxRuntimeToo(string edit)
+    {
+        var source = Make<Lstm_H13_L2_In5_Out3>();
+        source.InitializeParameters(31);
+        ModelProto proto = ModelProto.Parser.ParseFrom(OnnxFile.ExportToBytes(source));
+        OnnxGraphEdits.MakeInvalid(proto, edit);
+        byte[] bytes = proto.ToByteArray();
+
+        var ort = Assert.ThrowsAny<OnnxRuntimeException>(() =>
+        {
+            using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
+            using var session = new InferenceSession(bytes, options);
+        });
+        output.WriteLine($"ONNX Runtime: {ort.Message}");
+        var e = Assert.Throws<ModelFileException>(() => OnnxFile.Import(Make<Lstm_H13_L2_In5_Out3>(), new MemoryStream(bytes)));
+        output.WriteLine($"RnnGen: {e.Message}");
+        Assert.Contains(OnnxGraphEdits.Invalid.Single(i => i.Edit == edit).Message, e.Message, StringComparison.Ordinal);
+    }
+
+    // An RNN's activation names are case-sensitive, as ONNX Runtime reads them: 'relu' is refused by both. An LSTM's and a GRU's
+    // are read in any case by both ('sigmoid', 'tanh'), ONNX Runtime computing what RnnGen computes.
+    [Fact]
+    public void AnRnnsActivationNameInTheWrongCaseIsRefusedByOnnxRuntimeToo()
+    {
+        ModelProto proto = ModelProto.Parser.ParseFrom(OnnxFile.ExportToBytes(Initialized<RnnRelu_H13_L2_In5_Out3>()));
+        OnnxGraphEdits.LowerCaseActivations(proto);
+        byte[] bytes = proto.ToByteArray();
+        var ort = Assert.ThrowsAny<OnnxRuntimeException>(() =>
+        {
+            using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
+            using var session = new InferenceSession(bytes, options);
+        });
+        output.WriteLine($"ONNX Runtime: {ort.Message}");
+        var e = Assert.Throws<ModelFileException>(() => OnnxFile.Import(Make<RnnRelu_H13_L2_In5_Out3>(), new MemoryStream(bytes)));
+        output.WriteLine($"RnnGen: {e.Message}");
+        Assert.Contains("uses activations [relu]: an RNN's activation names are case-sensitive (ONNX's are [Relu])", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(nameof(Lstm_H13_L2_In5_Out3))]
+    [InlineData(nameof(Gru_H13_L2_In5_Out3))]
+    public void AnLstmsOrGrusActivationNamesInLowerCaseComputeWhatRnnGenComputes(string name)
+    {
+        OnnxOracleResult result = OnnxOracleModels.Named(name).Run(seed: 31, steps: Steps, batch: Batch, OnnxGraphEdits.LowerCaseActivations);
+        output.WriteLine(string.Join("\n", result.Deviations));
+        Assert.All(result.Deviations, d => Assert.True(d.Passed, d.ToString()));
+        if (name == nameof(Lstm_H13_L2_In5_Out3)) AssertImportsLowerCase<Lstm_H13_L2_In5_Out3>();
+        else AssertImportsLowerCase<Gru_H13_L2_In5_Out3>();
+    }
+
+    private static void AssertImportsLowerCase<TModel>() where TModel : class, IRecurrentModel<TModel, float>
+    {
+        TModel source = Initialized<TModel>();
+        ModelProto proto = ModelProto.Parser.ParseFrom(OnnxFile.ExportToBytes(source));
+        OnnxGraphEdits.LowerCaseActivations(proto);
+        TModel imported = Make<TModel>();
+        OnnxFile.Import(imported, new MemoryStream(proto.ToByteArray()));
+        Assert.Equal(source.Parameters.ToArray(), imported.Parameters.ToArray());
+    }
+
+    private static TModel Initialized<TModel>() where TModel : class, IRecurrentModel<TModel, float>
+    {
+        TModel model = TModel.Create();
+        model.InitializeParameters(31);
+        return model;
+    }
+
     private static TModel Make<TModel>() where TModel : class, IRecurrentModel<TModel, float> => TModel.Create();
-
-    private static TensorProto Int64s(string name, long[] dims, params long[] values)
-    {
-        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
-        tensor.Dims.AddRange(dims);
-        tensor.Int64Data.AddRange(values);
-        return tensor;
-    }
-
-    private static void Before(GraphProto graph, string consumer, params NodeProto[] nodes)
-    {
-        int at = graph.Node.IndexOf(graph.Node.Single(n => n.Name == consumer));
-        foreach (NodeProto node in nodes) graph.Node.Insert(at++, node);
-    }
-
-    private static NodeProto MakeNode(string op, string name, string[] inputs, string[] outputs, params AttributeProto[] attributes)
-    {
-        var node = new NodeProto { OpType = op, Name = name };
-        node.Input.AddRange(inputs);
-        node.Output.AddRange(outputs);
-        node.Attribute.AddRange(attributes);
-        return node;
-    }
-
-    private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
-
-    private static AttributeProto Ints(string name, params long[] values)
-    {
-        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
-        attribute.Ints.AddRange(values);
-        return attribute;
-    }
 }

@@ -25,8 +25,10 @@ internal abstract class OnnxOracleModel
     /// ONNX graph, and runs <paramref name="batch"/> random sequences of <paramref name="steps"/> steps from random non-zero
     /// initial states: ORT over the whole sequence (one Run) and step by step (one Run per step, hn/cn fed back as h0/c0),
     /// RnnGen's Forward and Step per sequence. Without <paramref name="breakGraph"/> it also imports the file into a new model.
+    /// Without <paramref name="stepByStep"/>, ORT runs the whole sequence only (a graph whose input declares its sizes runs on
+    /// no others).
     /// </summary>
-    public abstract OnnxOracleResult Run(int seed, int steps, int batch, Action<ModelProto>? breakGraph = null);
+    public abstract OnnxOracleResult Run(int seed, int steps, int batch, Action<ModelProto>? breakGraph = null, bool stepByStep = true);
 
     public override string ToString() => Name;
 }
@@ -43,7 +45,7 @@ internal sealed class OnnxOracleModel<TModel, T> : OnnxOracleModel
     /// <summary>RnnGen's results in ONNX's layouts: outputs [steps, batch, OutputWidth], states [layers, batch, hidden].</summary>
     private sealed record Outputs(T[] Sequence, T[] SequenceHidden, T[] SequenceCell, T[] Steps, T[] StepsHidden, T[] StepsCell);
 
-    public override OnnxOracleResult Run(int seed, int steps, int batch, Action<ModelProto>? breakGraph = null)
+    public override OnnxOracleResult Run(int seed, int steps, int batch, Action<ModelProto>? breakGraph = null, bool stepByStep = true)
     {
         ModelInfo info = TModel.Info;
         int layers = info.LayerCount, hidden = info.HiddenSize, width = info.OutputWidth;
@@ -73,7 +75,7 @@ internal sealed class OnnxOracleModel<TModel, T> : OnnxOracleModel
 
         var stepOutputs = new T[steps * batch * width];
         T[] h = h0, c = c0;
-        for (int t = 0; t < steps; t++)
+        for (int t = 0; stepByStep && t < steps; t++)
         {
             T[] x = info.Tokens ? [] : inputs.AsSpan(t * batch * info.InputSize, batch * info.InputSize).ToArray();
             long[] ids = info.Tokens ? tokens.AsSpan(t * batch, batch).ToArray() : [];
@@ -89,9 +91,12 @@ internal sealed class OnnxOracleModel<TModel, T> : OnnxOracleModel
         Add("sequence output", sequence, rnnGen.Sequence);
         Add("sequence hn", sequenceHidden, rnnGen.SequenceHidden);
         if (info.HasCellState) Add("sequence cn", sequenceCell!, rnnGen.SequenceCell);
-        Add("step output", stepOutputs, rnnGen.Steps);
-        Add("step hn", h, rnnGen.StepsHidden);
-        if (info.HasCellState) Add("step cn", c, rnnGen.StepsCell);
+        if (stepByStep)
+        {
+            Add("step output", stepOutputs, rnnGen.Steps);
+            Add("step hn", h, rnnGen.StepsHidden);
+            if (info.HasCellState) Add("step cn", c, rnnGen.StepsCell);
+        }
 
         return new OnnxOracleResult(deviations, breakGraph is null ? CheckImport(model, onnx, rnnGen, steps, batch, inputs, tokens, h0, c0) : null);
     }

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Onnx;
 using RnnGen.Tests.Generated;
 using RnnGen.Tests.Models;
+using RnnGen.Tests.Shared;
 
 namespace RnnGen.Tests.Onnx;
 
@@ -145,7 +146,8 @@ public class OnnxComputesTheSameTests
                 m.Graph.Output.Add(Value("logits", TensorProto.Types.DataType.Float, "seq", "batch", 3));
                 m.Graph.Node.Add(MakeNode("Identity", "product_out", ["head_product"], [OnnxFile.OutputName]));
             },
-            "its result is the graph output 'logits', and the graph's output 'output' is another tensor");
+            "the graph's output 'output' is computed by the MatMul node 'head_matmul', not the head's result 'logits' (Add node 'head_add'), " +
+            "which is the graph's output 'logits'");
 
     // Concats of Concats (or thousands of outputs over one chain) would take exponential or quadratic time: the walks have a
     // budget linear in the graph's size, and such a graph is refused within it.
@@ -243,7 +245,7 @@ public class OnnxComputesTheSameTests
                 m.Graph.Initializer.Add(OnnxTensors.CreateInt64("first", [], 0));
                 Through(m, "head_matmul", "h_l1", MakeNode("Gather", "pick", ["h_l1", "first"], ["picked"], Int("axis", 0)));
             },
-            "passes through the Gather node 'pick', which picks steps [0, 1) of the sequence; a head reads every step or the last one");
+            "passes through the Gather node 'pick', which picks entry 0 of the sequence's steps; a head reads every step or the last one");
     }
 
     // PyTorch's fc(out[-1]) and fc(out[-1:]) read the last step: imported.
@@ -461,24 +463,43 @@ public class OnnxComputesTheSameTests
             },
             version < 0 ? "the ONNX model imports no operator set of the default domain (ai.onnx)" : $"the ONNX model uses opset {version} of the default domain; RnnGen reads opsets 7 to 22");
 
-    [Theory, InlineData(7L), InlineData(13L), InlineData(22L)]
+    // The exported graph in the form of each opset: before 13, Squeeze's axes and Split's sizes are attributes; from 18, Split
+    // says how many parts it makes.
+    [Theory, InlineData(7L), InlineData(11L), InlineData(13L), InlineData(18L), InlineData(22L)]
     public void AnOpsetInTheRangeImports(long version) =>
-        AssertImports<LstmF2x6Head>(m => m.OpsetImport.Single().Version = version);
+        AssertImports<LstmF2x6Head>(m => OnnxGraphEdits.InOpset(m, version));
 
-    // An older opset's Squeeze and Split take their axes and sizes as attributes.
+    // A graph that is not valid ONNX — a node in another opset's form (Squeeze's axes as an input before opset 13 or as an
+    // attribute from 13, a Split of opset 18 or later that gives neither its sizes nor its number of parts), an op type in the
+    // wrong case, an operator of another domain — is refused, saying what is wrong (ONNX Runtime refuses to load each: the
+    // oracle's OnnxAcceptedGraphsTests.InvalidGraphsAreRefusedByOnnxRuntimeToo).
+    public static TheoryData<string, string> InvalidGraphs()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var (edit, message) in OnnxGraphEdits.Invalid) data.Add(edit, message);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(InvalidGraphs))]
+    public void AGraphThatIsNotValidOnnxIsRefused(string edit, string message) =>
+        AssertRefused<LstmF2x6Head>(m => OnnxGraphEdits.MakeInvalid(m, edit), message);
+
+    // An RNN's activation names are case-sensitive in ONNX Runtime ('relu' refused), an LSTM's and a GRU's are not ('sigmoid'
+    // computes Sigmoid): import reads them alike (the oracle checks both against ONNX Runtime).
     [Fact]
-    public void AttributeFormsOfOlderOpsetsImport() =>
-        AssertImports<LstmF2x6Head>(m =>
-        {
-            m.OpsetImport.Single().Version = 11;
-            foreach (NodeProto squeeze in m.Graph.Node.Where(n => n.OpType == "Squeeze"))
-            {
-                squeeze.Input.RemoveAt(1);
-                squeeze.Attribute.Add(Ints("axes", 1));
-            }
-            foreach (NodeProto split in m.Graph.Node.Where(n => n.OpType == "Split"))
-                split.Attribute.Add(Ints("split", 1, 1));
-        });
+    public void ActivationNamesInLowerCase()
+    {
+        AssertRefused<RnnReluF2x5>(OnnxGraphEdits.LowerCaseActivations,
+            "layer 0 (RNN node 'rnn_l0') uses activations [relu]: an RNN's activation names are case-sensitive (ONNX's are [Relu])");
+        AssertImports<LstmF2x6Head>(OnnxGraphEdits.LowerCaseActivations);
+        AssertImports<GruF3x5>(OnnxGraphEdits.LowerCaseActivations);
+    }
+
+    [Fact]
+    public void AnOperatorOfALaterOpset() =>
+        AssertRefused<LstmFTokens>(m => OnnxGraphEdits.InOpset(m, 8),
+            "node 'onehot' (OneHot): OneHot is an operator of opset 9 and later; the graph is not valid ONNX for its opset 8, and ONNX Runtime refuses to load it");
 
     // ------------------------------------------------------------------ I. long chains are followed without recursion
     [Fact]
@@ -538,6 +559,65 @@ public class OnnxComputesTheSameTests
                 m.Graph.Input.Add(Value(which + "_l0", Float, 1, 24, 4));
             },
             $"layer 0 (LSTM node 'lstm_l0'): its {which} input '{which}_l0' is an input of the graph (fed by the caller), not an initializer");
+
+    // ------------------------------------------------------------------ K. moves after the head
+    // PyTorch's fc(out.view(-1, H)).view(seq, batch, -1) — the sizes read by Shape (dynamic axes) or numbers the input declares
+    // (no dynamic axes) — and a size-1 axis added and moved: every output stays at its (step, lane, feature), imported (ONNX
+    // Runtime agreeing: the oracle's OnnxAcceptedGraphsTests).
+    public static TheoryData<string> KeepingMovesAfterTheHead() => [.. OnnxGraphEdits.KeepingMovesAfterTheHead];
+
+    [Theory]
+    [MemberData(nameof(KeepingMovesAfterTheHead))]
+    public void AMoveAfterTheHeadThatKeepsTheOutputsImports(string edit) =>
+        AssertImports<LstmF2x6Head>(m => OnnxGraphEdits.MoveAfterTheHead(m, edit, steps: 4, batch: 3));
+
+    // Moves after the head that put outputs at another step or lane: refused, naming the move.
+    [Theory]
+    [InlineData("Transpose of seq and batch", "the graph's output 'output' passes through the Transpose node 'swap', which reorders [seq, batch, features 3] as [batch, seq, features 3]")]
+    [InlineData("rows, then view(seq, batch, -1) by Shape, swapped", "the graph's output 'output' passes through the Reshape node 'view', which reshapes [seq × batch rows, features 3] to [batch, seq, -1], which may mix the sequence, batch and feature axes")]
+    [InlineData("rows, then view(S, B, -1) of sizes not declared", "the graph's output 'output' passes through the Reshape node 'view', which reshapes [seq × batch rows, features 3] to [4, 3, -1], which may mix")]
+    public void AMoveAfterTheHeadThatMixesStepsAndLanesIsRefused(string edit, string message) =>
+        AssertRefused<LstmF2x6Head>(m => OnnxGraphEdits.MoveAfterTheHead(m, edit, steps: 4, batch: 3), message);
+
+    // A pick of the last step after the head (fc(out)[-1]) leaves [batch, out] where the head's result had every step: refused
+    // by the output's axes.
+    [Fact]
+    public void APickAfterTheHeadIsRefused() =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                Node(m, "head_add").Output[0] = "head_result";
+                m.Graph.Initializer.Add(OnnxTensors.CreateInt64("last", [], -1));
+                m.Graph.Node.Add(MakeNode("Gather", "last_out", ["head_result", "last"], [OnnxFile.OutputName], Int("axis", 0)));
+            },
+            "the graph's output 'output' arrives with axes [batch, features 3] from the head's result 'head_result' (Add node 'head_add')'s [seq, batch, features 3]");
+
+    // A Gather of index long.MaxValue (beyond any axis) is named by its index, not by an overflowed range.
+    [Theory]
+    [InlineData("h_l1", 0L, "picks entry 9223372036854775807 of the sequence's steps")]
+    [InlineData("c0", 0L, "picks entry 9223372036854775807 of the 2 layers of [2 layers, batch, features 6]")]
+    public void AGatherOfTheLargestIndexIsNamedByIt(string tensor, long axis, string message) =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                m.Graph.Initializer.Add(OnnxTensors.CreateInt64("huge", [], long.MaxValue));
+                if (tensor == "c0")
+                {
+                    AddInts(m, ("axis0", 0));
+                    Through(m, "lstm_l1", "c0_l1",
+                        MakeNode("Gather", "pick", ["c0", "huge"], ["c_picked"], Int("axis", axis)),
+                        MakeNode("Unsqueeze", "again", ["c_picked", "axis0"], ["c_state"]));
+                }
+                else
+                    Through(m, "head_matmul", tensor, MakeNode("Gather", "pick", [tensor, "huge"], ["picked"], Int("axis", axis)));
+            },
+            message);
+
+    // ------------------------------------------------------------------ L. weights that are also graph inputs
+    // Old PyTorch exports (keep_initializers_as_inputs=True) list every weight as a graph input too: the initializer is the value
+    // ONNX Runtime uses when the caller does not feed one, and the value imported (ORT agreeing: the oracle's
+    // OnnxAcceptedGraphsTests). A weight that is a graph input without an initializer is refused (AWeightFedAsAGraphInput).
+    [Fact]
+    public void WeightsThatAreAlsoGraphInputsImportTheirInitializers() =>
+        AssertImports<LstmF2x6Head>(OnnxGraphEdits.WeightsAsGraphInputs);
 
     // ------------------------------------------------------------------ helpers
     private static NodeProto Node(ModelProto m, string name) => m.Graph.Node.Single(n => n.Name == name);

@@ -290,12 +290,12 @@ public class OnnxMismatchTests
     [Fact]
     public void HeadProductThatGoesNowhere() =>
         AssertRefused<LstmF2x6Head, LstmF2x6Head>(graph => graph.Node.Single(n => n.OpType == "MatMul").Output[0] = "iead_product",
-            "the head (MatMul node 'head_matmul'): its result 'iead_product' is not an output of the graph");
+            "the graph's output 'output' is computed by the Add node 'head_add', not the head's result 'iead_product' (MatMul node 'head_matmul')");
 
     [Fact]
     public void HeadSumThatGoesNowhere() =>
         AssertRefused<LstmF2x6Head, LstmF2x6Head>(graph => graph.Node.Single(n => n.OpType == "Add").Output[0] = "somewhere_else",
-            "its result 'somewhere_else' is not an output of the graph");
+            "the graph's output 'output' is 'output', which no node computes, not the head's result 'somewhere_else' (Add node 'head_add')");
 
     [Fact]
     public void HeadWithoutOutputs() =>

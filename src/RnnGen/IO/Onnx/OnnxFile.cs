@@ -45,26 +45,38 @@ namespace RnnGen;
 /// an integer input exactly for token models. The data path is followed through the operations that only move values,
 /// with the meaning of each axis: Identity, a Cast to the same or a wider float (token ids: to INT32 / INT64), and
 /// Squeeze, Unsqueeze, Reshape, Flatten or Transpose that add, drop or move axes of size 1, keeping [seq, batch,
-/// features] in order. Layer 0 must read the graph's input [seq, batch, Input] (a token model's through <c>OneHot</c> of
+/// features] in order (a Reshape's shape may be constant or read from the values' shapes by Shape, Gather, Slice, Concat,
+/// Unsqueeze; a number for seq or batch only when the graph's input declares that size, on which alone ONNX Runtime then runs it).
+/// Layer 0 must read the graph's input [seq, batch, Input] (a token model's through <c>OneHot</c> of
 /// depth Input, values [0, 1]), every other layer the Y of the one below, the head the top layer's Y or Y_h or the last
 /// step of them (PyTorch's <c>fc(out[-1])</c>), or Y's steps and lanes merged into rows in that order (<c>fc(out.view(-1, H))</c>:
 /// the head maps each row alone; a layer never reads such rows) (<c>fc(h_n[-1])</c> picks the last of the layers' Y_h stacked on axis 0, and a
-/// pick of another layer's is refused), its result is a graph output (the one named <c>output</c>, when the graph has
-/// one; a move after the head, such as PyTorch's <c>.view(seq, batch, -1)</c>, is not followed and is refused), and a
-/// model without a head outputs the top layer's Y. Every walk along the data path counts against a budget linear in the
+/// pick of another layer's is refused). The graph's output (the one named <c>output</c>, when the graph has one) is the head's
+/// result, or a model without a head the top layer's Y, moved unchanged: every value kept at its step, lane and feature (PyTorch's
+/// <c>fc(out.view(-1, H)).view(seq, batch, -1)</c>, a size-1 axis added or moved); a move there that mixes steps, lanes and
+/// features is refused. Every walk along the data path counts against a budget linear in the
 /// graph's size, so a graph that joins and picks its values again and again is refused in linear time. A cast that loses values, a
 /// Transpose or Reshape that swaps or merges seq and batch, a pick of features or lanes is refused by name. Layer k's
 /// initial state must be its own slice of the state inputs (h0[k], c0[k]: the layers' h from one input, their c from
 /// another; every layer's, once one layer reads one) or zeros for every layer (an initializer that is also a graph input
 /// is the caller's, not zeros), the outputs hn / cn the layers' final states stacked in order; <c>sequence_lens</c> (RnnGen has
 /// no per-sequence lengths), <c>layout</c> ≠ 0, a name defined twice and an opset of the default domain outside 7–22
-/// (or none) are refused. Any operation the model does not
+/// (or none) are refused, and so is a graph that is not valid ONNX for its opset, which ONNX Runtime refuses to load: a node
+/// in another opset's form (Squeeze's or Unsqueeze's axes as an input before opset 13 or as an attribute from 13, Split's sizes
+/// likewise, a Split of opset 18 or later without <c>num_outputs</c> or sizes, Slice's starts as attributes from opset 10), an
+/// operator of a later opset, an op type in another case than ONNX's (op types are case-sensitive: <c>relu</c> is none), an
+/// RNN's activation in another case (ONNX Runtime reads an LSTM's and a GRU's in any case, an RNN's not), or a
+/// node of another domain than the default (<c>""</c> or <c>ai.onnx</c>). Any operation the model does not
 /// compute (an activation, a scaling, a normalisation, an embedding <c>Gather</c>, an Add other than the head's bias, an
 /// operator of another domain) is refused by name rather than left out, and so is an initial state made from a non-zero
 /// constant (a learned one): states come from the graph's inputs or are zeros. Every operator attribute and
 /// initializer shape is checked against the model first; a mismatch throws a <see cref="ModelFileException"/>
 /// that names it, and the model's parameters are left untouched. Weights may be FLOAT or DOUBLE (converted to the
-/// model's precision), in <c>raw_data</c> or the typed fields, as initializers or <c>Constant</c> nodes. PyTorch's own
+/// model's precision), in <c>raw_data</c> or the typed fields, as initializers or <c>Constant</c> nodes. A weight initializer that
+/// is also listed as a graph input (PyTorch's <c>keep_initializers_as_inputs=True</c>, the default of its older exporters, lists
+/// every weight so) is a default the caller may override by feeding that input: import reads the initializer, the value ONNX
+/// Runtime uses when the input is not fed (a graph run with other weights fed computes something else). A weight that is a
+/// graph input without an initializer is refused. PyTorch's own
 /// exporter (<c>torch.onnx.export</c> of <c>nn.LSTM</c> / <c>nn.GRU</c> / <c>nn.RNN</c> + <c>nn.Linear</c>) writes such a graph:
 /// its files import with exactly PyTorch's parameters (checked with torch 1.13, opset 14).</para>
 /// </remarks>

@@ -12,14 +12,16 @@ internal sealed class OnnxImporter
     private readonly ModelInfo _info;
     private readonly GraphProto _graph;
     private readonly OnnxSource _source;
+    private readonly long _opset;
     private readonly Dictionary<string, TensorProto> _constants = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NodeProto> _producers = new(StringComparer.Ordinal);
 
-    private OnnxImporter(ModelInfo info, GraphProto graph, OnnxSource source)
+    private OnnxImporter(ModelInfo info, GraphProto graph, OnnxSource source, long opset)
     {
         _info = info;
         _graph = graph;
         _source = source;
+        _opset = opset;
         foreach (TensorProto initializer in graph.Initializer)
             _constants[initializer.Name] = initializer;
         foreach (NodeProto node in graph.Node)
@@ -36,8 +38,8 @@ internal sealed class OnnxImporter
     public static T[] ReadParameters<T>(ModelInfo info, ModelProto model, OnnxSource source) where T : unmanaged, IFloatingPointIeee754<T>
     {
         GraphProto graph = model.Graph ?? throw source.Fail("the ONNX model has no graph.");
-        CheckOpset(model, source);
-        return new OnnxImporter(info, graph, source).Read<T>();
+        long opset = CheckOpset(model, source);
+        return new OnnxImporter(info, graph, source, opset).Read<T>();
     }
 
     private T[] Read<T>() where T : unmanaged, IFloatingPointIeee754<T>
@@ -72,7 +74,7 @@ internal sealed class OnnxImporter
     // opset 1 had other attributes, and a later opset may change them again: refused rather than read by guess.
     internal const int MinOpset = 7, MaxOpset = 22;
 
-    private static void CheckOpset(ModelProto model, OnnxSource source)
+    private static long CheckOpset(ModelProto model, OnnxSource source)
     {
         var opsets = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").ToList();
         if (opsets.Count == 0)
@@ -85,6 +87,7 @@ internal sealed class OnnxImporter
         if (version < MinOpset || version > MaxOpset)
             throw source.Fail($"the ONNX model uses opset {version} of the default domain; RnnGen reads opsets {MinOpset} to {MaxOpset}, in " +
                               "which LSTM, GRU and RNN compute what RnnGen's layers do (RnnGen and PyTorch export opset 14): export it with one of those.");
+        return version;
     }
 
     // Each name is defined once: by an initializer, a node's output or a graph input (an initializer may also be listed as a
@@ -127,8 +130,14 @@ internal sealed class OnnxImporter
                 return;
             tensor = node.Input[0];
         }
-        ValueInfoProto? input = _graph.Input.FirstOrDefault(i => i.Name == tensor);
-        if (input?.Type?.TensorType is not { } type) return; // not an input, or nothing declared: the other checks decide
+        ValueInfoProto? input = IsGraphInput(tensor) ? _graph.Input.First(i => i.Name == tensor) : null;
+        if (input is null) return;
+        _sequenceInput = tensor;
+        if (input.Type?.TensorType is not { } type) return; // nothing declared: the other checks decide
+        // sizes the graph declares for seq and batch: ONNX Runtime runs it on no others, so a Reshape may name them by number
+        long? Declared(int axis) => type.Shape?.Dim is { } dims && axis < dims.Count && dims[axis] is { ValueCase: TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue, DimValue: > 0 } d
+            ? d.DimValue : null;
+        (_declaredSeq, _declaredBatch) = (Declared(0), Declared(1));
         var elementType = (TensorProto.Types.DataType)type.ElemType;
         bool tokenIds = elementType is TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32;
         if (_info.Tokens && !tokenIds)
@@ -149,18 +158,73 @@ internal sealed class OnnxImporter
         "Shape", "ConstantOfShape", "Expand",
     };
 
+    // The operators a graph of the model may hold besides the plumbing: its layers, its head and a token model's OneHot.
+    private static readonly string[] ModelOperators = ["LSTM", "GRU", "RNN", "MatMul", "Gemm", "Add", "OneHot"];
+
+    // Operators a graph may hold that the model does not compute, named when a node spells one in another case.
+    private static readonly string[] OtherOperators =
+        ["Relu", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Mul", "Sub", "Div", "Dropout", "LayerNormalization", "BatchNormalization", "LeakyRelu", "Elu", "Gelu"];
+
     private void CheckOperators()
     {
         foreach (NodeProto node in _graph.Node)
         {
             if (!IsDefaultDomain(node))
                 throw Mismatch($"node '{node.Name}' is a {node.OpType} of the domain '{node.Domain}'; RnnGen reads operators of the default ONNX domain.");
-            bool known = node.OpType is "LSTM" or "GRU" or "RNN" or "MatMul" or "Gemm" or "Add"
-                         || (node.OpType == "OneHot" && _info.Tokens) || Plumbing.Contains(node.OpType);
+            bool known = (ModelOperators.Contains(node.OpType) && (node.OpType != "OneHot" || _info.Tokens)) || Plumbing.Contains(node.OpType);
             if (!known)
+            {
+                // op types are case-sensitive: 'relu' is no ONNX operator (ONNX Runtime finds none registered and refuses the graph)
+                if (ModelOperators.Concat(Plumbing).Concat(OtherOperators).FirstOrDefault(o => string.Equals(o, node.OpType, StringComparison.OrdinalIgnoreCase))
+                    is { } spelled && spelled != node.OpType)
+                    throw Mismatch($"node '{node.Name}' has op type '{node.OpType}', which is not an ONNX operator: op types are case-sensitive " +
+                                   $"(ONNX's is '{spelled}'), and ONNX Runtime refuses the graph.");
                 throw Mismatch($"the graph has a {node.OpType} node '{node.Name}', which {_info} does not compute; RnnGen reads graphs of " +
                                "one recurrent operator per layer, an optional linear head (MatMul + Add, or Gemm) and the shape operations " +
                                "between them (an exported RnnGen or PyTorch nn.LSTM / nn.GRU / nn.RNN with an nn.Linear).");
+            }
+            CheckOpsetForm(node);
+        }
+    }
+
+    // Settings an opset moved from an attribute to an input: (operator, setting, its input, the first opset of the input form).
+    private static readonly (string Op, string Name, int Input, int Since)[] SettingsAsInputs =
+    [
+        ("Reshape", "shape", 1, 5), ("Slice", "starts", 1, 10), ("Slice", "ends", 2, 10), ("Slice", "axes", 3, 10), ("Slice", "steps", 4, 10),
+        ("Squeeze", "axes", 1, 13), ("Unsqueeze", "axes", 1, 13), ("Split", "split", 1, 13),
+    ];
+
+    // Operators the importer knows that ONNX added after opset 7 (the others exist in every opset it reads).
+    private static readonly Dictionary<string, int> AddedInOpset = new(StringComparer.Ordinal) { ["OneHot"] = 9, ["ConstantOfShape"] = 9, ["Expand"] = 8 };
+
+    // A node in the form of the graph's opset: its settings as the attributes or inputs that opset defines. ONNX Runtime refuses
+    // a graph in another opset's form; reading it by the other form's meaning would import what no engine runs.
+    private void CheckOpsetForm(NodeProto node)
+    {
+        string where = $"node '{node.Name}' ({node.OpType})";
+        string invalid = $"the graph is not valid ONNX for its opset {_opset}, and ONNX Runtime refuses to load it.";
+        if (AddedInOpset.TryGetValue(node.OpType, out int added) && _opset < added)
+            throw Mismatch($"{where}: {node.OpType} is an operator of opset {added} and later; {invalid}");
+        foreach (var (op, name, input, since) in SettingsAsInputs)
+        {
+            if (op != node.OpType) continue;
+            if (_opset >= since && Attribute(node, name) is not null)
+                throw Mismatch($"{where} has an attribute '{name}'; from opset {since} on, {op} takes its {name} as input {input}: {invalid}");
+            if (_opset < since && input < node.Input.Count && node.Input[input].Length > 0)
+                throw Mismatch($"{where} has its {name} as input {input} ('{node.Input[input]}'); before opset {since}, {op} takes them as an " +
+                               $"attribute: {invalid}");
+        }
+        if (node.OpType == "Split")
+        {
+            long? parts = IntAttribute(node, "num_outputs");
+            bool sizes = node.Input.Count > 1 && node.Input[1].Length > 0;
+            if (parts is not null && _opset < 18)
+                throw Mismatch($"{where} has an attribute 'num_outputs', which Split has from opset 18 on: {invalid}");
+            if (_opset >= 18 && (parts is null) == !sizes)
+                throw Mismatch($"{where} has {(sizes ? "both a split input and" : "neither a split input nor")} a num_outputs attribute; from " +
+                               $"opset 18 on, Split takes exactly one of them: {invalid}");
+            if (parts is not null && parts != node.Output.Count)
+                throw Mismatch($"{where} has num_outputs = {parts} and {node.Output.Count} outputs: {invalid}");
         }
     }
 
@@ -238,26 +302,8 @@ internal sealed class OnnxImporter
     // `subject` names the value in messages, e.g. "layer 1 (LSTM node 'lstm_l1'): its input X 'h_l0'".
     private Traced Follow(string tensor, Role role, string subject, int depth = 0)
     {
-        var chain = new List<(NodeProto Node, string Output)>();
-        string current = tensor;
-        NodeProto? origin = null;
-        for (int hops = 0; ; hops++)
-        {
-            if (hops > _graph.Node.Count)
-                throw Mismatch($"the tensor '{tensor}' depends on itself; an ONNX graph has no cycles.", tensor);
-            Hop(current);
-            if (_constants.ContainsKey(current) || !_producers.TryGetValue(current, out NodeProto? node))
-                break;
-            string next = node.Input.Count == 0 ? "" : node.OpType == "Concat" ? node.Input[^1] : node.Input[0];
-            if (!Moves.Contains(node.OpType) || next.Length == 0 || _constants.ContainsKey(next))
-            {
-                origin = node; // computed here (a move of a constant is a constant computed in the graph)
-                break;
-            }
-            chain.Add((node, current));
-            current = next;
-        }
-        Traced traced = Start(origin, current, role, subject, depth);
+        var (origin, start, chain) = Back(tensor);
+        Traced traced = Start(origin, start, role, subject, depth);
         if (traced.Axes is null) return traced;
         for (int i = chain.Count - 1; i >= 0; i--)
         {
@@ -265,6 +311,27 @@ internal sealed class OnnxImporter
             Apply(traced, chain[i].Node, chain[i].Output, role, subject, depth);
         }
         return traced;
+    }
+
+    // Back from `tensor` through the moves to where its value is computed: the node (null for a graph input or a constant),
+    // its output the value starts as, and the moves in between (last first).
+    private (NodeProto? Origin, string Start, List<(NodeProto Node, string Output)> Chain) Back(string tensor)
+    {
+        var chain = new List<(NodeProto Node, string Output)>();
+        string current = tensor;
+        for (int hops = 0; ; hops++)
+        {
+            if (hops > _graph.Node.Count)
+                throw Mismatch($"the tensor '{tensor}' depends on itself; an ONNX graph has no cycles.", tensor);
+            Hop(current);
+            if (_constants.ContainsKey(current) || !_producers.TryGetValue(current, out NodeProto? node))
+                return (null, current, chain);
+            string next = node.Input.Count == 0 ? "" : node.OpType == "Concat" ? node.Input[^1] : node.Input[0];
+            if (!Moves.Contains(node.OpType) || next.Length == 0 || _constants.ContainsKey(next))
+                return (node, current, chain); // computed here (a move of a constant is a constant computed in the graph)
+            chain.Add((node, current));
+            current = next;
+        }
     }
 
     // The axes a value has where it starts: a graph input by its role, a recurrent operator's Y [seq, 1, batch, hidden] or
@@ -293,6 +360,12 @@ internal sealed class OnnxImporter
                     traced.Values = declared;
                     break;
             }
+            return traced;
+        }
+        if (_headResult is { } head && origin == head.Node && tensor == head.Tensor)
+        {
+            traced.Axes = [.. head.Axes];
+            traced.Values = head.Values;
             return traced;
         }
         if (origin.OpType is "LSTM" or "GRU" or "RNN")
@@ -370,41 +443,10 @@ internal sealed class OnnxImporter
 
             case "Reshape":
             {
-                long[] shape = Ints(node, 1, "shape", subject) ?? throw Refuse("has no shape");
+                Dim[] shape = ShapeValues(node, subject, depth) ?? throw Refuse("has no shape");
                 bool allowZero = IntAttribute(node, "allowzero") is { } z && z != 0;
-                List<Axis> core = axes.Where(a => !a.IsOne).ToList();
-                // [seq, batch, features] viewed as rows of features (out.view(-1, H)): seq and batch merged in their order
-                if (core is [{ Kind: AxisKind.Seq }, { Kind: AxisKind.Batch }, { Kind: AxisKind.Features } rowFeatures]
-                    && shape.Where(d => d != 1).ToArray() is [-1, var width] && width == rowFeatures.Size)
-                {
-                    traced.Axes = shape.Select(d => d == 1 ? One : d == -1 ? Rows : rowFeatures).ToList();
-                    return;
-                }
-                var result = new List<Axis>();
-                int j = 0;
-                bool inferred = false, fits = true;
-                for (int i = 0; i < shape.Length && fits; i++)
-                {
-                    long d = shape[i];
-                    if (d == 1 || (d == 0 && !allowZero && i < rank && axes[i].IsOne))
-                    {
-                        result.Add(One);
-                        continue;
-                    }
-                    if (j >= core.Count) { fits = false; break; }
-                    Axis expected = core[j++];
-                    fits = d switch
-                    {
-                        0 => !allowZero && i < rank && axes[i] == expected,
-                        -1 => !inferred && (inferred = true),
-                        > 1 => expected.Size == d,
-                        _ => false,
-                    };
-                    result.Add(expected);
-                }
-                if (!fits || j != core.Count)
-                    throw Refuse($"reshapes {Format(axes)} to {OnnxTensors.Format(shape)}, which may mix the sequence, batch and feature axes");
-                traced.Axes = result;
+                traced.Axes = Reshaped(axes, shape, allowZero)
+                              ?? throw Refuse($"reshapes {Format(axes)} to [{string.Join(", ", shape)}], which may mix the sequence, batch and feature axes");
                 return;
             }
 
@@ -449,7 +491,9 @@ internal sealed class OnnxImporter
                 if (indices.Dims.Count > 1 || (indices.Dims.Count == 1 && indices.Dims[0] != 1))
                     throw Refuse($"picks {OnnxTensors.Format(indices.Dims)} entries along the {axes[axis]} axis of {Format(axes)}");
                 long index = OnnxTensors.ReadInt64s(indices, $"the Gather node '{node.Name}' indices", _source)[0];
-                Pick(traced, axis, index, index == -1 ? long.MaxValue : index + 1, endIsLast: index == -1, keep: indices.Dims.Count == 1, Refuse);
+                // [index, index + 1), the end kept from overflowing (long.MaxValue is an index beyond any axis)
+                long end = index == -1 || index == long.MaxValue ? long.MaxValue : index + 1;
+                Pick(traced, axis, index, end, endIsLast: index == -1, keep: indices.Dims.Count == 1, $"entry {index}", Refuse);
                 return;
             }
 
@@ -465,7 +509,7 @@ internal sealed class OnnxImporter
                 for (int i = 0; i < at.Length; i++)
                 {
                     if (steps[i] != 1) throw Refuse($"steps by {steps[i]} along the {axes[at[i]]} axis");
-                    Pick(traced, at[i], starts[i], ends[i], endIsLast: ends[i] >= int.MaxValue, keep: true, Refuse);
+                    Pick(traced, at[i], starts[i], ends[i], endIsLast: ends[i] >= int.MaxValue, keep: true, $"[{starts[i]}, {ends[i]})", Refuse);
                 }
                 return;
             }
@@ -515,13 +559,17 @@ internal sealed class OnnxImporter
 
     private readonly Dictionary<Traced, NodeProto> _stackedBy = new(ReferenceEqualityComparer.Instance);
 
+    // The head's result (its Add's output, or its product's, or its Gemm's) with its axes, once the head is read: where the value
+    // the graph outputs starts (see Start).
+    private (NodeProto Node, string Tensor, List<Axis> Axes, ValueKind Values)? _headResult;
+
     // A pick of [start, end) along one axis: all of it (a move), the last step of seq, one layer of stacked states (a state
-    // input's own), the last of the states a Concat stacks, or the one value of an axis of size 1.
-    private void Pick(Traced traced, int axis, long start, long end, bool endIsLast, bool keep, Func<string, ModelFileException> refuse)
+    // input's own), the last of the states a Concat stacks, or the one value of an axis of size 1. `what` names the pick as the
+    // node gives it (a Gather's entry, a Slice's range) for messages.
+    private void Pick(Traced traced, int axis, long start, long end, bool endIsLast, bool keep, string what, Func<string, ModelFileException> refuse)
     {
         List<Axis> axes = traced.Axes!;
         Axis picked = axes[axis];
-        static long Clamp(long v, long n) => v < 0 ? Math.Max(v + n, 0) : Math.Min(v, n);
         bool all, one;
         long first = 0;
         if (picked.Kind is AxisKind.Seq or AxisKind.Batch or AxisKind.Rows || (picked.Kind == AxisKind.Features && picked.Size == 0))
@@ -529,13 +577,13 @@ internal sealed class OnnxImporter
             // sizes not known: all of it, the last one (out[-1], out[-1:]), or one counted from the start (a pick of rows,
             // other than all of them, is refused below: the last row is the last step of the last lane only)
             all = start == 0 && endIsLast && keep;
-            one = (start == -1 && endIsLast) || (start >= 0 && end == start + 1);
+            one = (start == -1 && endIsLast) || (start >= 0 && start < long.MaxValue && end == start + 1);
         }
         else
         {
             long n = picked.Size;
-            first = Clamp(start, n);
-            long last = Clamp(end, n);
+            first = ClampIndex(start, n);
+            long last = ClampIndex(end, n);
             all = keep && first == 0 && last == n;
             one = last - first == 1;
         }
@@ -549,7 +597,7 @@ internal sealed class OnnxImporter
                 case AxisKind.Seq when start == -1:
                     break;
                 case AxisKind.Seq:
-                    throw refuse($"picks steps [{start}, {end}) of the sequence; a head reads every step or the last one (PyTorch's out[-1])");
+                    throw refuse($"picks {what} of the sequence's steps; a head reads every step or the last one (PyTorch's out[-1])");
                 case AxisKind.Layers:
                     traced.Layer = (int)first;
                     break;
@@ -566,8 +614,8 @@ internal sealed class OnnxImporter
             return;
         }
         throw refuse(picked.Kind == AxisKind.Seq
-            ? $"picks steps [{start}, {end}) of the sequence; a head reads every step or the last one (PyTorch's out[-1])"
-            : $"picks [{start}, {end}) of the {picked} of {Format(axes)}");
+            ? $"picks {what} of the sequence's steps; a head reads every step or the last one (PyTorch's out[-1])"
+            : $"picks {what} of the {picked} of {Format(axes)}");
     }
 
     private static int[] Normalize(long[] list, int rank, Func<string, ModelFileException> refuse)
@@ -584,6 +632,166 @@ internal sealed class OnnxImporter
     }
 
     private static string Format(IEnumerable<Axis> axes) => "[" + string.Join(", ", axes) + "]";
+
+    // The axes as the factors of their sizes, in order: rows are seq then batch; an axis of size 1 has none. Moves that keep the
+    // factors in order keep every value at its (step, lane, feature).
+    private static IEnumerable<Axis> Factors(IEnumerable<Axis> axes) =>
+        axes.SelectMany(a => a.Kind == AxisKind.Rows ? new[] { Seq, Batch } : a.IsOne ? [] : new[] { a });
+
+    // The axes after a Reshape to `shape`, or null when it may mix them. Each dimension takes the next factors of the input, in
+    // order: 1 none (or a seq or batch the graph's input declares of size 1), 0 those of its input axis (unless allowzero), a
+    // number one factor of that size (seq or batch: the size the graph's input declares), a size read by Shape its axis's; -1
+    // takes what the others leave: nothing, one factor, or seq then batch as rows.
+    private List<Axis>? Reshaped(List<Axis> axes, Dim[] shape, bool allowZero)
+    {
+        List<Axis> factors = Factors(axes).ToList();
+        static bool Inferred(Dim d) => d.Of is null && d.Value == -1;
+        int inferred = Array.FindIndex(shape, Inferred);
+        if (inferred >= 0 && Array.FindLastIndex(shape, Inferred) != inferred) return null;
+        var result = new Axis[shape.Length];
+        int front = 0, back = factors.Count;
+        bool Take(int i, bool atFront)
+        {
+            Dim d = shape[i];
+            List<Axis> taken;
+            Axis made;
+            if (d.Of is { } of)
+                (taken, made) = (Factors([of]).ToList(), of);
+            else if (d.Value == 0 && !allowZero && i < axes.Count)
+                (taken, made) = (Factors([axes[i]]).ToList(), axes[i]);
+            else if (d.Value >= 1)
+            {
+                int at = atFront ? front : back - 1;
+                if (at >= front && at < back && SizeIs(factors[at], d.Value)) (taken, made) = ([factors[at]], factors[at]);
+                else if (d.Value == 1) (taken, made) = ([], One);
+                else return false;
+            }
+            else return false;
+            int start = atFront ? front : back - taken.Count;
+            if (start < front || start + taken.Count > back || !factors.GetRange(start, taken.Count).SequenceEqual(taken)) return false;
+            if (atFront) front += taken.Count;
+            else back -= taken.Count;
+            result[i] = made;
+            return true;
+        }
+        for (int i = 0; i < (inferred >= 0 ? inferred : shape.Length); i++)
+            if (!Take(i, atFront: true)) return null;
+        if (inferred < 0) return front == back ? [.. result] : null;
+        for (int i = shape.Length - 1; i > inferred; i--)
+            if (!Take(i, atFront: false)) return null;
+        Axis? rest = factors.GetRange(front, back - front) switch
+        {
+            [] => One,
+            [var f] => f,
+            [{ Kind: AxisKind.Seq }, { Kind: AxisKind.Batch }] => Rows,
+            _ => null,
+        };
+        if (rest is not { } merged) return null;
+        result[inferred] = merged;
+        return [.. result];
+    }
+
+    // Whether a factor is of `size`: a features, layers or stacked axis by its size, seq and batch by the sizes the graph's input
+    // declares (ONNX Runtime runs it on no others).
+    private bool SizeIs(Axis factor, long size) => factor.Kind switch
+    {
+        AxisKind.Seq => _declaredSeq == size,
+        AxisKind.Batch => _declaredBatch == size,
+        _ => factor.Size == size,
+    };
+
+    // One value of a shape: a number, or the size of an axis of a value the graph computes (seq, batch or seq × batch rows: known
+    // only when the graph runs).
+    private readonly record struct Dim(long Value, Axis? Of)
+    {
+        public override string ToString() => Of is { } axis ? axis.ToString() : Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private const int MaxShapeDepth = 32;
+
+    // A Reshape's shape (input 1): a constant, or computed from the shapes of values the importer follows (PyTorch's
+    // x.view(seq, batch, -1) exported with dynamic axes: Shape, Gather, Slice, Unsqueeze, Squeeze, Concat, Cast and Identity of
+    // them); null when the node has none.
+    private Dim[]? ShapeValues(NodeProto node, string subject, int depth)
+    {
+        string name = node.Input.Count > 1 ? node.Input[1] : "";
+        if (name.Length == 0) return null;
+        return ShapeOf(name, subject, depth)
+            ?? throw Mismatch($"{subject} passes through the {node.OpType} node '{node.Name}', whose shape '{name}' is computed in the graph " +
+                              "from other than constants and the shapes of the values RnnGen follows; RnnGen reshapes by such shapes only.", name);
+    }
+
+    // The values of a shape tensor, or null when they are not known without running the graph.
+    private Dim[]? ShapeOf(string tensor, string subject, int depth)
+    {
+        Hop(tensor);
+        if (_constants.TryGetValue(tensor, out TensorProto? constant))
+            return [.. OnnxTensors.ReadInt64s(constant, $"the shape '{tensor}'", _source).Select(v => new Dim(v, null))];
+        if (depth >= MaxShapeDepth || !_producers.TryGetValue(tensor, out NodeProto? node) || node.Input.Count == 0 || node.Input[0].Length == 0)
+            return null;
+        string first = node.Input[0];
+        switch (node.OpType)
+        {
+            case "Identity" or "Unsqueeze" or "Squeeze": // a scalar and a list of one hold the same value
+                return ShapeOf(first, subject, depth + 1);
+            case "Cast":
+                return IntAttribute(node, "to") is (long)TensorProto.Types.DataType.Int64 or (long)TensorProto.Types.DataType.Int32
+                    ? ShapeOf(first, subject, depth + 1) : null;
+            case "Concat":
+            {
+                if (IntAttribute(node, "axis") is not (0 or -1)) return null;
+                var joined = new List<Dim>();
+                foreach (string part in node.Input)
+                {
+                    if (part.Length == 0 || ShapeOf(part, subject, depth + 1) is not { } dims) return null;
+                    joined.AddRange(dims);
+                }
+                return [.. joined];
+            }
+            case "Gather":
+            {
+                if (IntAttribute(node, "axis") is not (null or 0 or -1) || ShapeOf(first, subject, depth + 1) is not { } data
+                    || node.Input.Count < 2 || !_constants.TryGetValue(node.Input[1], out TensorProto? indices))
+                    return null;
+                var picked = new List<Dim>();
+                foreach (long index in OnnxTensors.ReadInt64s(indices, $"the Gather node '{node.Name}' indices", _source))
+                {
+                    if (index < -data.Length || index >= data.Length) return null;
+                    picked.Add(data[index < 0 ? index + data.Length : index]);
+                }
+                return [.. picked];
+            }
+            case "Slice":
+            {
+                if (ShapeOf(first, subject, depth + 1) is not { } data) return null;
+                long[]? starts = Ints(node, 1, "starts", subject), ends = Ints(node, 2, "ends", subject);
+                if (starts is not [var start] || ends is not [var end] || Ints(node, 3, "axes", subject) is not (null or [0] or [-1])
+                    || Ints(node, 4, "steps", subject) is not (null or [1]))
+                    return null;
+                var (from, to) = (ClampIndex(start, data.Length), ClampIndex(end, data.Length));
+                return from < to ? data[(int)from..(int)to] : [];
+            }
+            case "Shape":
+            {
+                // the axes of the value measured: one the importer follows (a layer's output, the head's result, the input sequence)
+                var (origin, startTensor, _) = Back(first);
+                bool sequence = origin is null && startTensor == _sequenceInput;
+                if (origin is null && !sequence) return null;
+                Traced traced = Follow(first, sequence && _info.Tokens ? Role.Ids : Role.Sequence, $"{subject} (its shape, from '{first}')", depth + 1);
+                if (traced.Axes is not { } measured) return null;
+                int rank = measured.Count;
+                long from = ClampIndex(IntAttribute(node, "start") ?? 0, rank), to = ClampIndex(IntAttribute(node, "end") ?? rank, rank);
+                return [.. measured.Skip((int)from).Take((int)Math.Max(to - from, 0))
+                    .Select(a => a.Kind is AxisKind.Seq or AxisKind.Batch or AxisKind.Rows ? new Dim(0, a) : new Dim(a.Size, null))];
+            }
+            default:
+                return null;
+        }
+    }
+
+    // An index of a Slice or Shape range into [0, n]: negative counts from the end.
+    private static long ClampIndex(long index, long n) => index < 0 ? Math.Max(index + n, 0) : Math.Min(index, n);
+
 
     private static string Describe(ValueKind values) => values switch
     {
@@ -611,8 +819,10 @@ internal sealed class OnnxImporter
 
     private bool IsGraphInput(string tensor) => !_constants.ContainsKey(tensor) && _graph.Input.Any(i => i.Name == tensor);
 
-    // The graph input the first layer reads (the sequence, or a token model's ids): a state made from it is refused.
+    // The graph input the first layer reads (the sequence, or a token model's ids): a state made from it is refused. Its seq and
+    // batch sizes, when it declares numbers for them.
     private string? _sequenceInput;
+    private long? _declaredSeq, _declaredBatch;
 
     // Layer k's X must be the graph's input (a token model's through OneHot of depth Input, values [0, 1]) for k = 0, and
     // the Y of layer k − 1 above it, moved unchanged: the layers in the graph's order are the model's stack.
@@ -673,8 +883,10 @@ internal sealed class OnnxImporter
             throw Mismatch($"{oneHotWhere} has values [{values[0]}, {values[1]}]; a token model's one-hot vectors are [0, 1] (off, on).", valuesTensor.Name);
     }
 
-    private static string Describe(NodeProto? source, string tensor) =>
-        source is null ? $"'{tensor}'" : $"computed by the {source.OpType} node '{source.Name}'";
+    private string Describe(NodeProto? source, string tensor) =>
+        source is not null ? $"computed by the {source.OpType} node '{source.Name}'"
+        : IsGraphInput(tensor) || _constants.ContainsKey(tensor) ? $"'{tensor}'"
+        : $"'{tensor}', which no node computes";
 
     // ------------------------------------------------------------------ recurrent layers
     private void ReadLayer<T>(int k, NodeProto node, NodeProto? below, Span<T> parameters) where T : unmanaged, IFloatingPointIeee754<T>
@@ -749,7 +961,13 @@ internal sealed class OnnxImporter
         string[] actual = Attribute(node, "activations") is { } a
             ? a.Strings.Select(s => s.ToStringUtf8()).ToArray()
             : _info.Cell == CellKind.Rnn ? ["Tanh"] : expected; // ONNX's defaults
-        if (!actual.SequenceEqual(expected, StringComparer.OrdinalIgnoreCase))
+        // ONNX Runtime reads an LSTM's and a GRU's activation names in any case ('sigmoid' is Sigmoid), an RNN's case-sensitively
+        // (it refuses 'relu'): so does import
+        StringComparer names = _info.Cell == CellKind.Rnn ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
+        if (actual.SequenceEqual(expected, StringComparer.OrdinalIgnoreCase) && !actual.SequenceEqual(expected, names))
+            throw Mismatch($"{where} uses activations [{string.Join(", ", actual)}]: an RNN's activation names are case-sensitive (ONNX's are " +
+                           $"[{string.Join(", ", expected)}]), and ONNX Runtime refuses the graph.");
+        if (!actual.SequenceEqual(expected, names))
             throw Mismatch($"{where} uses activations [{string.Join(", ", actual)}]; the model needs [{string.Join(", ", expected)}].");
     }
 
@@ -789,6 +1007,7 @@ internal sealed class OnnxImporter
                            $"[batch, {_info.HiddenSize}] to its outputs.", a);
         Span<T> weight = Slice(parameters, "head.weight");
         TensorProto? bias;
+        NodeProto? add = null;
         if (head.OpType == "Gemm")
         {
             if (IntAttribute(head, "transA") is { } transA && transA != 0 || Attribute(head, "alpha") is { F: not 1f } || Attribute(head, "beta") is { F: not 1f })
@@ -796,7 +1015,6 @@ internal sealed class OnnxImporter
             bool transposed = IntAttribute(head, "transB") is { } transB && transB != 0; // ONNX: any non-zero transposes
             ReadHeadWeight(Constant(head, 1, "B", where, required: true)!, storedAsOutputByHidden: transposed, weight, where);
             bias = Constant(head, 2, "C", where, required: false);
-            CheckNoOtherAdd(null);
         }
         else
         {
@@ -813,13 +1031,18 @@ internal sealed class OnnxImporter
 
             // The bias: the other operand of the Add that consumes the product (no Add: no bias, i.e. zero).
             string product = SingleOutput(head, where);
-            NodeProto? add = _graph.Node.FirstOrDefault(n => n.OpType == "Add" && IsDefaultDomain(n) && n.Input.Contains(product));
+            add = _graph.Node.FirstOrDefault(n => n.OpType == "Add" && IsDefaultDomain(n) && n.Input.Contains(product));
             bias = add is null ? null : Constant(add, add.Input[0] == product ? 1 : 0, "bias", where + "'s Add", required: true);
-            CheckIsGraphOutput(add is null ? product : SingleOutput(add, where + "'s Add"), where);
-            CheckNoOtherAdd(add);
         }
-        if (head.OpType == "Gemm")
-            CheckIsGraphOutput(SingleOutput(head, where), where);
+        // The result (the sum, or the product without a bias) keeps the axes the head read, its features now the outputs; the
+        // graph's output is that result, moved unchanged (PyTorch's fc(out.view(-1, H)).view(seq, batch, -1)).
+        NodeProto resultNode = add ?? head;
+        string result = SingleOutput(resultNode, add is null ? where : where + "'s Add");
+        _headResult = (resultNode, result, [.. read.Axes![..^1], Features(outputs)], read.Values);
+        CheckOutput(resultNode, result, $"the head's result '{result}' ({resultNode.OpType} node '{resultNode.Name}')",
+            $"the graph's output is the head's result moved unchanged: its steps, lanes and outputs in order ([seq, batch, {outputs}], " +
+            $"or as rows [seq × batch, {outputs}]; size-1 axes anywhere; [batch, {outputs}] for a head on the last step)");
+        CheckNoOtherAdd(add);
 
         if (bias is not null)
         {
@@ -842,17 +1065,28 @@ internal sealed class OnnxImporter
             ? node.Output[0]
             : throw Mismatch($"{where} has {node.Output.Count} outputs; it must have one.");
 
-    // The head's result must be what the graph returns: a product or a sum whose result goes nowhere (a renamed or
-    // rewired tensor) would otherwise be read as a head without a bias.
-    private void CheckIsGraphOutput(string tensor, string where)
+    // The head's result, or a model's top Y without a head: the graph's output — the one named 'output', or else the first that
+    // comes from it — must be that value moved unchanged, its (step, lane, feature) values in RnnGen's order: the same factors
+    // (seq, batch, features) in the same order, rows for seq and batch, size-1 axes anywhere. A result that goes nowhere (a
+    // renamed or rewired tensor) would otherwise be read as a head without a bias.
+    private void CheckOutput(NodeProto origin, string result, string what, string rule)
     {
-        if (!_graph.Output.Any(o => o.Name == tensor))
-            throw Mismatch($"{where}: its result '{tensor}' is not an output of the graph; RnnGen reads graphs whose head (its product, " +
-                           "plus the bias when there is one) is the graph's output.", tensor);
-        // the output a caller reads by RnnGen's name must be that result (not, say, the product without the bias)
-        if (tensor != OnnxFile.OutputName && _graph.Output.Any(o => o.Name == OnnxFile.OutputName))
-            throw Mismatch($"{where}: its result is the graph output '{tensor}', and the graph's output '{OnnxFile.OutputName}' is another " +
-                           $"tensor; RnnGen's '{OnnxFile.OutputName}' is the head's result.", OnnxFile.OutputName);
+        bool FromResult(ValueInfoProto o) => Back(o.Name) is var (node, start, _) && node == origin && start == result;
+        ValueInfoProto? named = _graph.Output.FirstOrDefault(o => o.Name == OnnxFile.OutputName);
+        ValueInfoProto? reached = named is not null && FromResult(named) ? named : _graph.Output.FirstOrDefault(FromResult);
+        if (named is not null && reached != named)
+        {
+            var (node, start, _) = Back(named.Name);
+            throw Mismatch($"the graph's output '{named.Name}' is {Describe(node, start)}, not {what}" +
+                           (reached is null ? "" : $", which is the graph's output '{reached.Name}'") + $"; {rule}.", named.Name);
+        }
+        if (reached is null)
+            throw Mismatch($"{what} is not an output of the graph, nor moved unchanged into one; {rule}.", result);
+        string subject = $"the graph's output '{reached.Name}'";
+        Traced traced = Follow(reached.Name, Role.Sequence, subject);
+        List<Axis> computed = Start(origin, result, Role.Sequence, subject, 0).Axes!;
+        if (traced.Axes is not { } axes || !Factors(axes).SequenceEqual(Factors(computed)))
+            throw Mismatch($"{subject} arrives with axes {(traced.Axes is null ? "not known" : Format(traced.Axes))} from {what}'s {Format(computed)}; {rule}.", reached.Name);
     }
 
     // ------------------------------------------------------------------ states
@@ -976,21 +1210,14 @@ internal sealed class OnnxImporter
         return !fromInput;
     }
 
-    // A model without a head outputs its top layer's h at every step: the graph's output (named 'output', or its first)
-    // must be the top layer's Y, moved unchanged to [seq, batch, hidden].
+    // A model without a head outputs its top layer's h at every step: the graph's output is the top layer's Y, moved unchanged.
     private void CheckTopOutput(NodeProto top)
     {
-        ValueInfoProto output = _graph.Output.FirstOrDefault(o => o.Name == OnnxFile.OutputName) ?? _graph.Output.FirstOrDefault()
-            ?? throw Mismatch("the graph has no output.");
-        string subject = $"the graph's output '{output.Name}'";
-        Traced traced = Follow(output.Name, Role.Sequence, subject);
-        if (traced.Origin != top || top.Output.Count == 0 || top.Output[0] != traced.Tensor)
-            throw Mismatch($"{subject} is {Describe(traced.Origin, traced.Tensor)}, not the output Y of the top layer ({top.OpType} node " +
-                           $"'{top.Name}'); a model without a head outputs its top layer's h at every step.", output.Name);
-        List<Axis> expected = [Seq, Batch, Features(_info.HiddenSize)];
-        if (traced.Axes is not { } axes || !axes.SequenceEqual(expected))
-            throw Mismatch($"{subject} arrives with axes {(traced.Axes is null ? "not known" : Format(traced.Axes))}; a model without a head " +
-                           $"outputs {Format(expected)}.", output.Name);
+        if (top.Output.Count == 0 || top.Output[0].Length == 0)
+            throw Mismatch($"the top layer ({top.OpType} node '{top.Name}') has no output Y; a model without a head outputs its top layer's h at every step.");
+        CheckOutput(top, top.Output[0], $"the output Y of the top layer ({top.OpType} node '{top.Name}')",
+            $"a model without a head outputs its top layer's h at every step, [seq, batch, {_info.HiddenSize}] (or as rows [seq × batch, " +
+            $"{_info.HiddenSize}]; size-1 axes anywhere)");
     }
 
     // The final states the graph returns (hn, cn; or any output that stacks the layers' Y_h or Y_c) must be the layers'
@@ -1087,6 +1314,9 @@ internal sealed class OnnxImporter
     private Span<T> Slice<T>(Span<T> parameters, string name) =>
         (_info.Find(name) ?? throw new InvalidOperationException($"The layout of {_info} has no tensor '{name}'.")).Slice(parameters);
 
+    /// <summary>A weight: the initializer or Constant node the input names. An initializer that is also a graph input (PyTorch's
+    /// keep_initializers_as_inputs=True lists every weight so) is read as its value: what ONNX Runtime uses when the caller does
+    /// not feed that input (a caller that feeds other weights runs another model). A graph input without one is refused.</summary>
     private TensorProto? Constant(NodeProto node, int index, string role, string where, bool required)
     {
         string name = index < node.Input.Count ? node.Input[index] : "";

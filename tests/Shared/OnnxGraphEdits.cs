@@ -1,0 +1,236 @@
+using Onnx;
+
+namespace RnnGen.Tests.Shared;
+
+/// <summary>
+/// Edits of a graph RnnGen exports (a model with a head, two or more layers: nodes lstm_l0 …, squeeze_l…, head_matmul,
+/// head_add, split_h0 …), shared by the in-memory import tests (RnnGen.Tests) and the ONNX Runtime ones (RnnGen.Oracle.Tests),
+/// so that what ONNX Runtime is asked about is the graph the importer is tested on.
+/// </summary>
+internal static class OnnxGraphEdits
+{
+    // ------------------------------------------------------------------ moves after the head
+    /// <summary>Moves after the head that keep every output at its (step, lane, feature): imported, ONNX Runtime agreeing.</summary>
+    public static readonly string[] KeepingMovesAfterTheHead =
+    [
+        "rows, then view(seq, batch, -1) by Shape", "rows, then view(S, B, -1) of the declared sizes", "Unsqueeze and Transpose of a size-1 axis",
+    ];
+
+    /// <summary>The head on rows (PyTorch's fc(out.view(-1, H))) and a move of its result into the graph's output, as
+    /// <paramref name="edit"/> says; <paramref name="steps"/> and <paramref name="batch"/> are the sizes declared when the edit
+    /// needs numbers.</summary>
+    public static void MoveAfterTheHead(ModelProto m, string edit, int steps = 0, int batch = 0)
+    {
+        GraphProto g = m.Graph;
+        long hidden = g.Initializer.Single(t => t.Name == "head.weight").Dims[1];
+        NodeProto add = Node(m, "head_add");
+        string top = Node(m, "head_matmul").Input[0];
+        add.Output[0] = "head_result";
+        switch (edit)
+        {
+            case "rows, then view(seq, batch, -1) by Shape": // torch.onnx.export with dynamic axes: the sizes read from out.shape
+            case "rows, then view(seq, batch, -1) by Shape, swapped": // … read as view(batch, seq, -1): refused
+            {
+                bool swapped = edit.EndsWith("swapped", StringComparison.Ordinal);
+                OnRows(m, top, hidden);
+                g.Initializer.Add(Int64s("index_seq", [1], swapped ? 1 : 0));
+                g.Initializer.Add(Int64s("index_batch", [1], swapped ? 0 : 1));
+                g.Initializer.Add(Int64s("minus_one", [1], -1));
+                g.Node.Add(MakeNode("Shape", "out_shape", [top], ["out_shape"]));
+                g.Node.Add(MakeNode("Gather", "out_seq", ["out_shape", "index_seq"], ["out_seq"], Int("axis", 0)));
+                g.Node.Add(MakeNode("Gather", "out_batch", ["out_shape", "index_batch"], ["out_batch"], Int("axis", 0)));
+                g.Node.Add(MakeNode("Concat", "view_shape", ["out_seq", "out_batch", "minus_one"], ["view_shape"], Int("axis", 0)));
+                g.Node.Add(MakeNode("Reshape", "view", ["head_result", "view_shape"], [OnnxFile.OutputName]));
+                break;
+            }
+            case "rows, then view(S, B, -1) of the declared sizes": // torch.onnx.export without dynamic axes: numbers, the input's sizes
+            case "rows, then view(S, B, -1) of sizes not declared":
+            {
+                OnRows(m, top, hidden);
+                if (edit.Contains("declared sizes", StringComparison.Ordinal))
+                {
+                    TensorShapeProto shape = g.Input.Single(i => i.Name == OnnxFile.InputName).Type.TensorType.Shape;
+                    shape.Dim[0] = new TensorShapeProto.Types.Dimension { DimValue = steps };
+                    shape.Dim[1] = new TensorShapeProto.Types.Dimension { DimValue = batch };
+                }
+                g.Initializer.Add(Int64s("view_shape", [3], steps, batch, -1));
+                g.Node.Add(MakeNode("Reshape", "view", ["head_result", "view_shape"], [OnnxFile.OutputName]));
+                break;
+            }
+            case "Unsqueeze and Transpose of a size-1 axis": // [seq, batch, out] → [seq, batch, 1, out] → [seq, 1, batch, out]
+                g.Initializer.Add(Int64s("axis_2", [1], 2));
+                g.Node.Add(MakeNode("Unsqueeze", "unsqueeze_out", ["head_result", "axis_2"], ["head_4d"]));
+                g.Node.Add(MakeNode("Transpose", "move_one", ["head_4d"], [OnnxFile.OutputName], Ints("perm", 0, 2, 1, 3)));
+                break;
+            case "Transpose of seq and batch": // [seq, batch, out] → [batch, seq, out]: refused
+                g.Node.Add(MakeNode("Transpose", "swap", ["head_result"], [OnnxFile.OutputName], Ints("perm", 1, 0, 2)));
+                break;
+            default:
+                throw new ArgumentException(edit, nameof(edit));
+        }
+    }
+
+    // the head multiplies the top layer's h as rows [seq × batch, H]
+    private static void OnRows(ModelProto m, string top, long hidden)
+    {
+        m.Graph.Initializer.Add(Int64s("rows_shape", [2], -1, hidden));
+        Before(m, "head_matmul", MakeNode("Reshape", "rows", [top, "rows_shape"], ["h_rows"]));
+        Node(m, "head_matmul").Input[0] = "h_rows";
+    }
+
+    // ------------------------------------------------------------------ weights that are also graph inputs
+    /// <summary>Every weight initializer also listed as a graph input, as torch.onnx.export(keep_initializers_as_inputs=True)
+    /// writes it: a default the caller may feed, which ONNX Runtime uses when the caller does not.</summary>
+    public static void WeightsAsGraphInputs(ModelProto m)
+    {
+        foreach (TensorProto weight in m.Graph.Initializer.Where(t => t.DataType == (int)TensorProto.Types.DataType.Float))
+        {
+            var shape = new TensorShapeProto();
+            foreach (long d in weight.Dims) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+            m.Graph.Input.Add(new ValueInfoProto
+            {
+                Name = weight.Name,
+                Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = weight.DataType, Shape = shape } },
+            });
+        }
+    }
+
+    // ------------------------------------------------------------------ graphs not valid for their opset
+    /// <summary>Graphs that are not valid ONNX (ONNX Runtime refuses to load them), with the importer's message for each.</summary>
+    public static readonly (string Edit, string Message)[] Invalid =
+    [
+        ("Squeeze axes input at opset 11", "node 'squeeze_l0' (Squeeze) has its axes as input 1 ('num_directions_axis'); before opset 13, Squeeze takes them as an attribute: the graph is not valid ONNX for its opset 11"),
+        ("Squeeze axes attribute at opset 13", "node 'squeeze_l0' (Squeeze) has an attribute 'axes'; from opset 13 on, Squeeze takes its axes as input 1: the graph is not valid ONNX for its opset 13"),
+        ("Split without num_outputs at opset 18", "node 'split_h0' (Split) has neither a split input nor a num_outputs attribute; from opset 18 on, Split takes exactly one of them"),
+        ("Split num_outputs at opset 17", "node 'split_h0' (Split) has an attribute 'num_outputs', which Split has from opset 18 on"),
+        ("op type relu", "node 'wrong_case' has op type 'relu', which is not an ONNX operator: op types are case-sensitive (ONNX's is 'Relu')"),
+        ("op type identity", "node 'wrong_case' has op type 'identity', which is not an ONNX operator: op types are case-sensitive (ONNX's is 'Identity')"),
+        ("op type lstm", "node 'lstm_l1' has op type 'lstm', which is not an ONNX operator: op types are case-sensitive (ONNX's is 'LSTM')"),
+        ("Identity of domain com.example", "node 'foreign' is a Identity of the domain 'com.example'; RnnGen reads operators of the default ONNX domain"),
+    ];
+
+    /// <summary>The exported graph made invalid as <paramref name="edit"/> (one of <see cref="Invalid"/>) says.</summary>
+    public static void MakeInvalid(ModelProto m, string edit)
+    {
+        switch (edit)
+        {
+            case "Squeeze axes input at opset 11":
+                m.OpsetImport.Single().Version = 11;
+                foreach (NodeProto split in m.Graph.Node.Where(n => n.OpType == "Split"))
+                    split.Attribute.Add(Ints("split", Enumerable.Repeat(1L, split.Output.Count).ToArray()));
+                break;
+            case "Squeeze axes attribute at opset 13":
+                m.OpsetImport.Single().Version = 13;
+                foreach (NodeProto squeeze in m.Graph.Node.Where(n => n.OpType == "Squeeze"))
+                    squeeze.Attribute.Add(Ints("axes", 1));
+                break;
+            case "Split without num_outputs at opset 18":
+                m.OpsetImport.Single().Version = 18;
+                break;
+            case "Split num_outputs at opset 17":
+                m.OpsetImport.Single().Version = 17;
+                foreach (NodeProto split in m.Graph.Node.Where(n => n.OpType == "Split"))
+                    split.Attribute.Add(Int("num_outputs", split.Output.Count));
+                break;
+            case "op type lstm":
+                Node(m, "lstm_l1").OpType = "lstm";
+                break;
+            case "op type relu" or "op type identity":
+            {
+                NodeProto squeeze = Node(m, "squeeze_l0");
+                Before(m, "lstm_l1", MakeNode(edit["op type ".Length..], "wrong_case", [squeeze.Output[0]], ["moved_l0"]));
+                Node(m, "lstm_l1").Input[0] = "moved_l0";
+                break;
+            }
+            case "Identity of domain com.example":
+            {
+                NodeProto squeeze = Node(m, "squeeze_l0");
+                NodeProto foreign = MakeNode("Identity", "foreign", [squeeze.Output[0]], ["moved_l0"]);
+                foreign.Domain = "com.example";
+                m.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.example", Version = 1 });
+                Before(m, "lstm_l1", foreign);
+                Node(m, "lstm_l1").Input[0] = "moved_l0";
+                break;
+            }
+            default:
+                throw new ArgumentException(edit, nameof(edit));
+        }
+    }
+
+    /// <summary>Every recurrent node's activations in lower case ('relu'; an LSTM's or a GRU's, whose export leaves them to
+    /// ONNX's defaults, set as 'sigmoid', 'tanh'…).</summary>
+    public static void LowerCaseActivations(ModelProto m)
+    {
+        foreach (NodeProto node in m.Graph.Node.Where(n => n.OpType is "LSTM" or "GRU" or "RNN"))
+        {
+            string[] names = node.OpType switch { "LSTM" => ["Sigmoid", "Tanh", "Tanh"], "GRU" => ["Sigmoid", "Tanh"], _ => [] };
+            AttributeProto activations = node.Attribute.SingleOrDefault(a => a.Name == "activations")
+                ?? new AttributeProto { Name = "activations", Type = AttributeProto.Types.AttributeType.Strings };
+            if (activations.Strings.Count == 0)
+            {
+                activations.Strings.AddRange(names.Select(Google.Protobuf.ByteString.CopyFromUtf8));
+                node.Attribute.Add(activations);
+            }
+            for (int i = 0; i < activations.Strings.Count; i++)
+                activations.Strings[i] = Google.Protobuf.ByteString.CopyFromUtf8(activations.Strings[i].ToStringUtf8().ToLowerInvariant());
+        }
+    }
+
+    /// <summary>The exported graph (opset 14) rewritten in the form of opset <paramref name="version"/>: before 13 Squeeze's axes
+    /// and Split's sizes are attributes; from 18 Split says how many parts it makes.</summary>
+    public static void InOpset(ModelProto m, long version)
+    {
+        m.OpsetImport.Single(o => o.Domain is "" or "ai.onnx").Version = version;
+        if (version < 13)
+        {
+            foreach (NodeProto squeeze in m.Graph.Node.Where(n => n.OpType == "Squeeze"))
+            {
+                squeeze.Attribute.Add(Ints("axes", ReadAxes(m, squeeze.Input[1])));
+                squeeze.Input.RemoveAt(1);
+            }
+            foreach (NodeProto split in m.Graph.Node.Where(n => n.OpType == "Split"))
+                split.Attribute.Add(Ints("split", Enumerable.Repeat(1L, split.Output.Count).ToArray()));
+        }
+        if (version >= 18)
+            foreach (NodeProto split in m.Graph.Node.Where(n => n.OpType == "Split"))
+                split.Attribute.Add(Int("num_outputs", split.Output.Count));
+    }
+
+    private static long[] ReadAxes(ModelProto m, string name) => [.. m.Graph.Initializer.Single(t => t.Name == name).Int64Data];
+
+    // ------------------------------------------------------------------ helpers
+    public static NodeProto Node(ModelProto m, string name) => m.Graph.Node.Single(n => n.Name == name);
+
+    /// <summary>Inserts <paramref name="nodes"/> before the node <paramref name="consumer"/>.</summary>
+    public static void Before(ModelProto m, string consumer, params NodeProto[] nodes)
+    {
+        int at = m.Graph.Node.IndexOf(Node(m, consumer));
+        foreach (NodeProto node in nodes) m.Graph.Node.Insert(at++, node);
+    }
+
+    public static NodeProto MakeNode(string op, string name, string[] inputs, string[] outputs, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { OpType = op, Name = name };
+        node.Input.AddRange(inputs);
+        node.Output.AddRange(outputs);
+        node.Attribute.AddRange(attributes);
+        return node;
+    }
+
+    public static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    public static AttributeProto Ints(string name, params long[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.AddRange(values);
+        return attribute;
+    }
+
+    public static TensorProto Int64s(string name, long[] dims, params long[] values)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        tensor.Dims.AddRange(dims);
+        tensor.Int64Data.AddRange(values);
+        return tensor;
+    }
+}
