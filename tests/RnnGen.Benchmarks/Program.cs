@@ -61,7 +61,11 @@ run.Stop();
 
 if (outPath is not null)
 {
-    File.WriteAllText(outPath, MarkdownReport.Write(summaries, run, wholeSuite));
+    // the command as given (the report names what made it), an --out path inside the repository relative to its root
+    string relative = Path.GetRelativePath(Repository.Root(), outPath);
+    string[] shown = [.. args.Select((a, i) => i > 0 && args[i - 1] == "--out" && !relative.StartsWith("..", StringComparison.Ordinal) ? relative : a)];
+    string command = "dotnet run -c Release --project tests/RnnGen.Benchmarks" + (shown.Length > 0 ? " -- " + string.Join(" ", shown) : "");
+    File.WriteAllText(outPath, MarkdownReport.Write(summaries, run, wholeSuite, command));
     Console.WriteLine($"Wrote {outPath}");
 }
 if (mediansPath is not null)

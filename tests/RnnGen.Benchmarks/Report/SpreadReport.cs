@@ -77,6 +77,11 @@ internal static class SpreadReport
                       "lines collide in the caches — the 64→128×2 model's 904 KB fill 90 % of this machine's 1 MB L2 per core, and the " +
                       "floor and the step each read their own copy. One process of the full suite is one draw from these distributions.");
         md.AppendLine();
+        if (Processor.Describe() is { } processor)
+        {
+            md.AppendLine($"Processor (/proc/cpuinfo, sysfs): {processor}.");
+            md.AppendLine();
+        }
         Type[] models = [.. Suite.Types.Where(t => t.Name.Contains("Streaming", StringComparison.Ordinal))];
         AppendTable(md, runs,
             "*Efficiency* = floor / RnnGen step, per process, in the order the processes ran; then the lowest, the median and the highest.",
