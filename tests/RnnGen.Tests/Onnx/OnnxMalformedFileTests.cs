@@ -10,7 +10,8 @@ namespace RnnGen.Tests.Onnx;
 /// A corrupt or hostile ONNX file is refused with a <see cref="ModelFileException"/>, never a crash: thousands of seeded
 /// damages to exported graphs (bytes flipped or cut, inputs rewired or dropped, attributes of other types and extreme values,
 /// shapes and element types changed, operators swapped; also of a graph whose output's shape is computed by Shape, Gather and
-/// Concat) either import or are refused with one, and the model is then unchanged.
+/// Concat) either import or are refused with one, and the model is then unchanged. A tensor that declares more values than its
+/// data holds is refused before anything is allocated from its shape.
 /// </summary>
 public class OnnxMalformedFileTests
 {
@@ -64,6 +65,33 @@ public class OnnxMalformedFileTests
                 default: AssertRefusedOrImported<LstmFTokens>(bytes, context); break;
             }
         }
+    }
+
+    // A zero initial state whose shape declares far more values than its data holds (16M: 128 MB read as doubles), as an
+    // initializer or as ConstantOfShape's value, is refused before anything is allocated from that shape.
+    [Theory, InlineData("initializer"), InlineData("ConstantOfShape")]
+    public void AZeroStateThatDeclaresMoreValuesThanItHoldsIsRefusedCheaply(string kind)
+    {
+        ModelProto proto = ModelProto.Parser.ParseFrom(OnnxFile.ExportToBytes(Harness.NewModel<LstmF2x6Head, float>(seed: 1)));
+        GraphProto graph = proto.Graph;
+        var zeros = new TensorProto { Name = "zeros", DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(new byte[4]) };
+        zeros.Dims.AddRange([1, 4096, 4096]);
+        if (kind == "initializer")
+            graph.Initializer.Add(zeros);
+        else
+        {
+            graph.Initializer.Add(OnnxTensors.CreateInt64("state_shape", [3], 1, 1, 6));
+            graph.Node.Insert(0, OnnxComputesTheSameTests.MakeNode("ConstantOfShape", "zero_state", ["state_shape"], ["zeros"]));
+            graph.Node[0].Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = zeros });
+        }
+        graph.Node.Single(n => n.Name == "lstm_l0").Input[5] = "zeros"; // initial_h
+        byte[] bytes = proto.ToByteArray();
+        var target = Harness.NewModel<LstmF2x6Head, float>(seed: 2);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ModelFileException>(() => OnnxFile.Import(target, new MemoryStream(bytes)));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains("('zeros') has 4 bytes of raw data; 16777216 × 4 were expected", e.Message);
+        Assert.True(allocated < 4 << 20, $"{allocated:N0} bytes allocated");
     }
 
     private static readonly string[] OpTypes =

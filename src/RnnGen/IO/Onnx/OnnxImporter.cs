@@ -1315,14 +1315,9 @@ internal sealed class OnnxImporter
             CheckState(producer.Input[k], k, $"stacks as layer {k}");
     }
 
-    private bool IsZero(TensorProto tensor, string where)
-    {
-        long count = OnnxTensors.ElementCount(tensor, where + " state", _source);
-        if (count > 1 << 24) return false;
-        var values = new double[count];
-        OnnxTensors.Read<double>(tensor, values, where + " state", _source);
-        return values.All(v => v == 0);
-    }
+    // Its values are read only once its data is known to hold them: a shape that declares more than the file holds is refused
+    // before anything is allocated from it.
+    private bool IsZero(TensorProto tensor, string where) => OnnxTensors.ReadAll<double>(tensor, where + " state", _source).All(v => v == 0);
 
     /// <summary>Reads V [Output, Hidden], stored as such or transposed ([Hidden, Output], what MatMul multiplies by).</summary>
     private void ReadHeadWeight<T>(TensorProto tensor, bool storedAsOutputByHidden, Span<T> weight, string where)
