@@ -58,7 +58,8 @@ namespace RnnGen;
 /// <c>fc(out.view(-1, H)).view(seq, batch, -1)</c>, a size-1 axis added or moved), or its last step picked (<c>fc(out)[-1]</c>,
 /// which computes what <c>fc(out[-1])</c> does: the head maps each step alone); a move there that mixes steps, lanes and
 /// features, or a pick of another step, is refused. Every walk along the data path counts against a budget linear in the
-/// graph's size, so a graph that joins and picks its values again and again is refused in linear time. A cast that loses values, a
+/// graph's size, so a graph that joins and picks its values again and again is refused in linear time, and a value followed may
+/// have at most 32 axes (a Reshape's or Unsqueeze's result of more is refused). A cast that loses values, a
 /// Transpose or Reshape that swaps or merges seq and batch, a pick of features or lanes is refused by name. Layer k's
 /// initial state must be its own slice of the state inputs (h0[k], c0[k]: the layers' h from one input, their c from
 /// another; every layer's, once one layer reads one) or zeros for every layer (an initializer that is also a graph input

@@ -15,6 +15,7 @@ internal sealed class OnnxImporter
     private readonly long _opset;
     private readonly Dictionary<string, TensorProto> _constants = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NodeProto> _producers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ValueInfoProto> _inputs = new(StringComparer.Ordinal); // the graph's inputs by name (the first of a name)
 
     private OnnxImporter(ModelInfo info, GraphProto graph, OnnxSource source, long opset)
     {
@@ -24,6 +25,8 @@ internal sealed class OnnxImporter
         _opset = opset;
         foreach (TensorProto initializer in graph.Initializer)
             _constants[initializer.Name] = initializer;
+        foreach (ValueInfoProto input in graph.Input)
+            _inputs.TryAdd(input.Name, input);
         foreach (NodeProto node in graph.Node)
         {
             foreach (string output in node.Output)
@@ -98,7 +101,6 @@ internal sealed class OnnxImporter
         foreach (TensorProto initializer in _graph.Initializer)
             if (!initializers.Add(initializer.Name))
                 throw Mismatch($"two initializers are named '{initializer.Name}'; each tensor of an ONNX graph is defined once (rename or remove one).", initializer.Name);
-        var inputs = new HashSet<string>(_graph.Input.Select(i => i.Name), StringComparer.Ordinal);
         var produced = new HashSet<string>(StringComparer.Ordinal);
         foreach (NodeProto node in _graph.Node)
             foreach (string output in node.Output)
@@ -109,7 +111,7 @@ internal sealed class OnnxImporter
                 if (initializers.Contains(output))
                     throw Mismatch($"the tensor '{output}' is both an initializer and the output of the {node.OpType} node '{node.Name}'; " +
                                    "each tensor of an ONNX graph is defined once (rename or remove one).", output);
-                if (inputs.Contains(output))
+                if (_inputs.ContainsKey(output))
                     throw Mismatch($"the tensor '{output}' is both an input of the graph and the output of the {node.OpType} node '{node.Name}'; " +
                                    "each tensor of an ONNX graph is defined once (rename or remove one).", output);
             }
@@ -130,7 +132,7 @@ internal sealed class OnnxImporter
                 return;
             tensor = node.Input[0];
         }
-        ValueInfoProto? input = IsGraphInput(tensor) ? _graph.Input.First(i => i.Name == tensor) : null;
+        ValueInfoProto? input = IsGraphInput(tensor) ? _inputs[tensor] : null;
         if (input is null) return;
         _sequenceInput = tensor;
         if (input.Type?.TensorType is not { } type) return; // nothing declared: the other checks decide
@@ -345,7 +347,7 @@ internal sealed class OnnxImporter
         if (origin is null)
         {
             if (!IsGraphInput(tensor)) return traced;
-            ValueKind declared = KindOf(_graph.Input.First(i => i.Name == tensor).Type?.TensorType?.ElemType ?? 0);
+            ValueKind declared = KindOf(_inputs[tensor].Type?.TensorType?.ElemType ?? 0);
             switch (role)
             {
                 case Role.Sequence:
@@ -438,6 +440,7 @@ internal sealed class OnnxImporter
             case "Unsqueeze":
             {
                 long[] list = Ints(node, 1, "axes", subject) ?? throw Refuse("has no axes");
+                CheckRank(rank + list.Length, Refuse);
                 foreach (int a in Normalize(list, rank + list.Length, Refuse).Order())
                     axes.Insert(a, One);
                 return;
@@ -446,6 +449,7 @@ internal sealed class OnnxImporter
             case "Reshape":
             {
                 Dim[] shape = ShapeValues(node, subject, depth) ?? throw Refuse("has no shape");
+                CheckRank(shape.Length, Refuse);
                 bool allowZero = IntAttribute(node, "allowzero") is { } z && z != 0;
                 traced.Axes = Reshaped(axes, shape, allowZero)
                               ?? throw Refuse($"reshapes {Format(axes)} to [{string.Join(", ", shape)}], which may mix the sequence, batch and feature axes");
@@ -630,6 +634,15 @@ internal sealed class OnnxImporter
     private static bool Keeps(Traced moved, List<Axis> from) =>
         moved.Axes is { } axes && Factors(axes).SequenceEqual(Factors(from).Where(a => !(moved.LastStep && a == Seq)));
 
+    // The most axes a value followed may have (RnnGen's and PyTorch's graphs use 4): a move to more is refused before it is
+    // replayed, so no Unsqueeze or Reshape makes the walk's cost grow with the axes it adds.
+    private const int MaxRank = 32;
+
+    private static void CheckRank(long rank, Func<string, ModelFileException> refuse)
+    {
+        if (rank > MaxRank) throw refuse($"gives its value {rank} axes; RnnGen follows values of at most {MaxRank}");
+    }
+
     private static int[] Normalize(long[] list, int rank, Func<string, ModelFileException> refuse)
     {
         var result = new int[list.Length];
@@ -757,6 +770,9 @@ internal sealed class OnnxImporter
                 {
                     if (part.Length == 0 || ShapeOf(part, subject, depth + 1) is not { } dims) return null;
                     joined.AddRange(dims);
+                    if (joined.Count > MaxRank)
+                        throw Mismatch($"{subject} passes through a Reshape whose shape '{tensor}' joins more than {MaxRank} sizes (Concat node " +
+                                       $"'{node.Name}'); RnnGen follows values of at most {MaxRank} axes.", tensor);
                 }
                 return [.. joined];
             }
@@ -829,7 +845,7 @@ internal sealed class OnnxImporter
         return OnnxTensors.ReadInt64s(tensor, $"the {node.OpType} node '{node.Name}' {attribute}", _source);
     }
 
-    private bool IsGraphInput(string tensor) => !_constants.ContainsKey(tensor) && _graph.Input.Any(i => i.Name == tensor);
+    private bool IsGraphInput(string tensor) => !_constants.ContainsKey(tensor) && _inputs.ContainsKey(tensor);
 
     // The graph input the first layer reads (the sequence, or a token model's ids): a state made from it is refused. Its seq and
     // batch sizes, when it declares numbers for them.
@@ -1210,7 +1226,7 @@ internal sealed class OnnxImporter
             string madeFrom = tensor == state ? "" : $"made from '{tensor}', ";
             if (_constants.TryGetValue(tensor, out TensorProto? constant))
             {
-                if (_graph.Input.Any(i => i.Name == tensor))
+                if (_inputs.ContainsKey(tensor))
                 {
                     fromInput = true; // an initializer that is also a graph input is only its default: the caller may feed it
                     continue;
@@ -1281,7 +1297,10 @@ internal sealed class OnnxImporter
     private string Unwrap(string tensor)
     {
         for (int hops = 0; hops <= _graph.Node.Count && _producers.TryGetValue(tensor, out NodeProto? node) && node.OpType == "Identity" && node.Input.Count > 0; hops++)
+        {
+            Hop(tensor); // thousands of outputs over one long chain: within the budget, not their product
             tensor = node.Input[0];
+        }
         return tensor;
     }
 
@@ -1355,7 +1374,7 @@ internal sealed class OnnxImporter
             return required ? throw Mismatch($"{where} has no {role} input.") : null;
         if (_constants.TryGetValue(name, out TensorProto? tensor))
             return tensor;
-        throw Mismatch(_graph.Input.Any(i => i.Name == name)
+        throw Mismatch(_inputs.ContainsKey(name)
             ? $"{where}: its {role} input '{name}' is an input of the graph (fed by the caller), not an initializer; RnnGen imports weights stored as initializers or Constant nodes."
             : $"{where}: its {role} input '{name}' is computed in the graph; RnnGen imports weights stored as initializers or Constant nodes.", name);
     }
