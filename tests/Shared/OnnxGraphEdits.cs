@@ -10,22 +10,53 @@ namespace RnnGen.Tests.Shared;
 internal static class OnnxGraphEdits
 {
     // ------------------------------------------------------------------ moves after the head
-    /// <summary>Moves after the head that keep every output at its (step, lane, feature): imported, ONNX Runtime agreeing.</summary>
+    /// <summary>Moves after the head that keep every output at its (step, lane, feature): imported, ONNX Runtime agreeing.
+    /// Those ending in <see cref="BeforeTheBias"/> move the head's product before its bias Add.</summary>
     public static readonly string[] KeepingMovesAfterTheHead =
     [
         "rows, then view(seq, batch, -1) by Shape", "rows, then view(S, B, -1) of the declared sizes", "Unsqueeze and Transpose of a size-1 axis",
+        "Unsqueeze of a size-1 axis after the outputs", "rows, then view(seq, batch, -1) by Shape" + BeforeTheBias,
+        "Unsqueeze and Transpose of a size-1 axis" + BeforeTheBias,
     ];
 
-    /// <summary>The head on rows (PyTorch's fc(out.view(-1, H))) and a move of its result into the graph's output, as
-    /// <paramref name="edit"/> says; <paramref name="steps"/> and <paramref name="batch"/> are the sizes declared when the edit
-    /// needs numbers.</summary>
+    /// <summary>Picks of the last step after the head (PyTorch's fc(out)[-1], what fc(out[-1]) computes): imported, the graph
+    /// outputs the last step's outputs only, ONNX Runtime agreeing with RnnGen's last step.</summary>
+    public static readonly string[] LastStepPicksAfterTheHead =
+    [
+        "Gather of the last step (fc(out)[-1])", "Slice of the last step (fc(out)[-1:])", "Gather of the last step (fc(out)[-1])" + BeforeTheBias,
+    ];
+
+    /// <summary>The suffix of an edit that moves the head's product into its bias Add instead of its result into the graph's output.</summary>
+    public const string BeforeTheBias = ", before the bias Add";
+
+    /// <summary>The head on rows (PyTorch's fc(out.view(-1, H))) where the edit says so, and a move of its result into the graph's
+    /// output (or of its product into the bias Add: <see cref="BeforeTheBias"/>), as <paramref name="edit"/> says;
+    /// <paramref name="steps"/> and <paramref name="batch"/> are the sizes declared when the edit needs numbers.</summary>
     public static void MoveAfterTheHead(ModelProto m, string edit, int steps = 0, int batch = 0)
     {
         GraphProto g = m.Graph;
         long hidden = g.Initializer.Single(t => t.Name == "head.weight").Dims[1];
+        OutputShapeNotDeclared(m);
         NodeProto add = Node(m, "head_add");
         string top = Node(m, "head_matmul").Input[0];
-        add.Output[0] = "head_result";
+        bool beforeTheBias = edit.EndsWith(BeforeTheBias, StringComparison.Ordinal);
+        string from, into;
+        if (beforeTheBias)
+        {
+            (from, into) = ("head_product", "product_moved");
+            add.Input[add.Input.IndexOf(from)] = into;
+            edit = edit[..^BeforeTheBias.Length];
+        }
+        else
+        {
+            (from, into) = ("head_result", OnnxFile.OutputName);
+            add.Output[0] = from;
+        }
+        void Moves(params NodeProto[] nodes)
+        {
+            if (beforeTheBias) Before(m, "head_add", nodes);
+            else g.Node.AddRange(nodes);
+        }
         switch (edit)
         {
             case "rows, then view(seq, batch, -1) by Shape": // torch.onnx.export with dynamic axes: the sizes read from out.shape
@@ -36,11 +67,11 @@ internal static class OnnxGraphEdits
                 g.Initializer.Add(Int64s("index_seq", [1], swapped ? 1 : 0));
                 g.Initializer.Add(Int64s("index_batch", [1], swapped ? 0 : 1));
                 g.Initializer.Add(Int64s("minus_one", [1], -1));
-                g.Node.Add(MakeNode("Shape", "out_shape", [top], ["out_shape"]));
-                g.Node.Add(MakeNode("Gather", "out_seq", ["out_shape", "index_seq"], ["out_seq"], Int("axis", 0)));
-                g.Node.Add(MakeNode("Gather", "out_batch", ["out_shape", "index_batch"], ["out_batch"], Int("axis", 0)));
-                g.Node.Add(MakeNode("Concat", "view_shape", ["out_seq", "out_batch", "minus_one"], ["view_shape"], Int("axis", 0)));
-                g.Node.Add(MakeNode("Reshape", "view", ["head_result", "view_shape"], [OnnxFile.OutputName]));
+                Moves(MakeNode("Shape", "out_shape", [top], ["out_shape"]),
+                    MakeNode("Gather", "out_seq", ["out_shape", "index_seq"], ["out_seq"], Int("axis", 0)),
+                    MakeNode("Gather", "out_batch", ["out_shape", "index_batch"], ["out_batch"], Int("axis", 0)),
+                    MakeNode("Concat", "view_shape", ["out_seq", "out_batch", "minus_one"], ["view_shape"], Int("axis", 0)),
+                    MakeNode("Reshape", "view", [from, "view_shape"], [into]));
                 break;
             }
             case "rows, then view(S, B, -1) of the declared sizes": // torch.onnx.export without dynamic axes: numbers, the input's sizes
@@ -54,21 +85,51 @@ internal static class OnnxGraphEdits
                     shape.Dim[1] = new TensorShapeProto.Types.Dimension { DimValue = batch };
                 }
                 g.Initializer.Add(Int64s("view_shape", [3], steps, batch, -1));
-                g.Node.Add(MakeNode("Reshape", "view", ["head_result", "view_shape"], [OnnxFile.OutputName]));
+                Moves(MakeNode("Reshape", "view", [from, "view_shape"], [into]));
                 break;
             }
             case "Unsqueeze and Transpose of a size-1 axis": // [seq, batch, out] → [seq, batch, 1, out] → [seq, 1, batch, out]
                 g.Initializer.Add(Int64s("axis_2", [1], 2));
-                g.Node.Add(MakeNode("Unsqueeze", "unsqueeze_out", ["head_result", "axis_2"], ["head_4d"]));
-                g.Node.Add(MakeNode("Transpose", "move_one", ["head_4d"], [OnnxFile.OutputName], Ints("perm", 0, 2, 1, 3)));
+                Moves(MakeNode("Unsqueeze", "unsqueeze_out", [from, "axis_2"], ["head_4d"]),
+                    MakeNode("Transpose", "move_one", ["head_4d"], [into], Ints("perm", 0, 2, 1, 3)));
+                break;
+            case "Unsqueeze of a size-1 axis after the outputs": // [seq, batch, out, 1]: before the bias Add, refused (it would broadcast)
+                g.Initializer.Add(Int64s("axis_last", [1], -1));
+                Moves(MakeNode("Unsqueeze", "unsqueeze_last", [from, "axis_last"], [into]));
                 break;
             case "Transpose of seq and batch": // [seq, batch, out] → [batch, seq, out]: refused
-                g.Node.Add(MakeNode("Transpose", "swap", ["head_result"], [OnnxFile.OutputName], Ints("perm", 1, 0, 2)));
+                Moves(MakeNode("Transpose", "swap", [from], [into], Ints("perm", 1, 0, 2)));
+                break;
+            case "Gather of the last step (fc(out)[-1])": // [batch, out]
+            case "Gather of the first step (fc(out)[0])": // refused
+                g.Initializer.Add(Int64s("step_index", [], edit.Contains("last", StringComparison.Ordinal) ? -1 : 0));
+                Moves(MakeNode("Gather", "pick_step", [from, "step_index"], [into], Int("axis", 0)));
+                break;
+            case "Slice of the last step (fc(out)[-1:])": // [1, batch, out]
+                g.Initializer.Add(Int64s("slice_start", [1], -1));
+                g.Initializer.Add(Int64s("slice_end", [1], long.MaxValue));
+                g.Initializer.Add(Int64s("slice_axis", [1], 0));
+                Moves(MakeNode("Slice", "slice_step", [from, "slice_start", "slice_end", "slice_axis"], [into]));
                 break;
             default:
                 throw new ArgumentException(edit, nameof(edit));
         }
     }
+
+    /// <summary>The head on the last step, PyTorch's fc(out[-1]): a Gather of the top layer's last step (the graph outputs
+    /// [batch, Out]).</summary>
+    public static void HeadOnTheLastStep(ModelProto m)
+    {
+        OutputShapeNotDeclared(m);
+        m.Graph.Initializer.Add(Int64s("last", [], -1));
+        NodeProto product = Node(m, "head_matmul");
+        Before(m, "head_matmul", MakeNode("Gather", "last_step", [product.Input[0], "last"], ["h_last"], Int("axis", 0)));
+        product.Input[0] = "h_last";
+    }
+
+    // the edits change the output's shape: it is left undeclared (ONNX Runtime would warn that [seq, batch, Out] does not hold)
+    private static void OutputShapeNotDeclared(ModelProto m) =>
+        m.Graph.Output.Single(o => o.Name == OnnxFile.OutputName).Type.TensorType.Shape = null;
 
     // the head multiplies the top layer's h as rows [seq × batch, H]
     private static void OnRows(ModelProto m, string top, long hidden)

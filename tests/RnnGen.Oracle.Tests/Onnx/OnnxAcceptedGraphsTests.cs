@@ -10,9 +10,10 @@ namespace RnnGen.Oracle.Tests.Onnx;
 /// <summary>
 /// What OnnxFile.Import accepts it must be right to accept: graphs that differ from RnnGen's export only by moves the
 /// importer follows (a size-1 axis moved, a Reshape that keeps [seq, batch, H], a round trip through double, a state picked
-/// by Gather + Unsqueeze, an older opset's attribute forms, moves after the head that keep each output at its step and lane,
-/// weights that are also graph inputs) import the exporter's parameters, and ONNX Runtime running them computes what RnnGen
-/// computes. The same kind of edits that change what the graph computes are refused (in-memory tests: RnnGen.Tests
+/// by Gather + Unsqueeze, an older opset's attribute forms, moves after the head or between its product and its bias Add that
+/// keep each output at its step and lane, the head on the last step or the last step of its result, weights that are also graph
+/// inputs) import the exporter's parameters, and ONNX Runtime running them computes what RnnGen computes (on the last step:
+/// RnnGen's last step). The same kind of edits that change what the graph computes are refused (in-memory tests: RnnGen.Tests
 /// OnnxComputesTheSameTests), and so are graphs that are not valid ONNX, which ONNX Runtime refuses to load.
 /// </summary>
 public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
@@ -23,8 +24,13 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
     [
         "size-1 axis moved by Transpose", "Reshape [0, -1, H] for Squeeze", "Cast to double and back", "state picked by Gather + Unsqueeze",
         "opset 11 attribute forms", "head on seq × batch rows (out.view(-1, H))", "opset 18 Split with num_outputs",
-        "weights also graph inputs (keep_initializers_as_inputs), not fed", .. OnnxGraphEdits.KeepingMovesAfterTheHead,
+        "weights also graph inputs (keep_initializers_as_inputs), not fed", .. OnnxGraphEdits.KeepingMovesAfterTheHead, .. LastStepEdits,
     ];
+
+    // edits whose graph outputs the last step only: [batch, Out]
+    private static readonly string[] LastStepEdits = [HeadOnTheLastStepEdit, .. OnnxGraphEdits.LastStepPicksAfterTheHead];
+
+    private const string HeadOnTheLastStepEdit = "head on the last step (fc(out[-1]))";
 
     private const int Steps = 6, Batch = 3;
 
@@ -35,7 +41,8 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
         OnnxOracleModel model = OnnxOracleModels.Named(nameof(Lstm_H13_L2_In5_Out3));
         // a graph whose input declares its sizes runs on them only: not one step per run
         bool declaresSizes = edit.Contains("declared sizes", StringComparison.Ordinal);
-        OnnxOracleResult result = model.Run(seed: 31, steps: Steps, batch: Batch, proto => Edit(proto, edit), stepByStep: !declaresSizes);
+        OnnxOracleResult result = model.Run(seed: 31, steps: Steps, batch: Batch, proto => Edit(proto, edit), stepByStep: !declaresSizes,
+            lastStep: LastStepEdits.Contains(edit));
         output.WriteLine(string.Join("\n", result.Deviations));
         Assert.All(result.Deviations, d => Assert.True(d.Passed, d.ToString()));
 
@@ -94,6 +101,9 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
                 break;
             case "weights also graph inputs (keep_initializers_as_inputs), not fed": // ORT uses the initializers, and so does import
                 OnnxGraphEdits.WeightsAsGraphInputs(proto);
+                break;
+            case HeadOnTheLastStepEdit:
+                OnnxGraphEdits.HeadOnTheLastStep(proto);
                 break;
             default:
                 OnnxGraphEdits.MoveAfterTheHead(proto, edit, Steps, Batch);

@@ -26,9 +26,11 @@ internal abstract class OnnxOracleModel
     /// initial states: ORT over the whole sequence (one Run) and step by step (one Run per step, hn/cn fed back as h0/c0),
     /// RnnGen's Forward and Step per sequence. Without <paramref name="breakGraph"/> it also imports the file into a new model.
     /// Without <paramref name="stepByStep"/>, ORT runs the whole sequence only (a graph whose input declares its sizes runs on
-    /// no others).
+    /// no others). With <paramref name="lastStep"/>, the graph outputs the last step's outputs only (PyTorch's fc(out[-1]) or
+    /// fc(out)[-1]): ORT's whole-sequence output is compared with RnnGen's last step (one step per run, each run's last step is
+    /// its one step).
     /// </summary>
-    public abstract OnnxOracleResult Run(int seed, int steps, int batch, Action<ModelProto>? breakGraph = null, bool stepByStep = true);
+    public abstract OnnxOracleResult Run(int seed, int steps, int batch, Action<ModelProto>? breakGraph = null, bool stepByStep = true, bool lastStep = false);
 
     public override string ToString() => Name;
 }
@@ -45,7 +47,7 @@ internal sealed class OnnxOracleModel<TModel, T> : OnnxOracleModel
     /// <summary>RnnGen's results in ONNX's layouts: outputs [steps, batch, OutputWidth], states [layers, batch, hidden].</summary>
     private sealed record Outputs(T[] Sequence, T[] SequenceHidden, T[] SequenceCell, T[] Steps, T[] StepsHidden, T[] StepsCell);
 
-    public override OnnxOracleResult Run(int seed, int steps, int batch, Action<ModelProto>? breakGraph = null, bool stepByStep = true)
+    public override OnnxOracleResult Run(int seed, int steps, int batch, Action<ModelProto>? breakGraph = null, bool stepByStep = true, bool lastStep = false)
     {
         ModelInfo info = TModel.Info;
         int layers = info.LayerCount, hidden = info.HiddenSize, width = info.OutputWidth;
@@ -88,7 +90,7 @@ internal sealed class OnnxOracleModel<TModel, T> : OnnxOracleModel
         var deviations = new List<Deviation>();
         void Add(string quantity, T[] ortValues, T[] rnnGenValues) =>
             deviations.Add(new Deviation(quantity, false, OracleComparison.RelativeError(ToDoubles(ortValues), ToDoubles(rnnGenValues)), tolerance));
-        Add("sequence output", sequence, rnnGen.Sequence);
+        Add("sequence output", sequence, lastStep ? rnnGen.Sequence[^(batch * width)..] : rnnGen.Sequence);
         Add("sequence hn", sequenceHidden, rnnGen.SequenceHidden);
         if (info.HasCellState) Add("sequence cn", sequenceCell!, rnnGen.SequenceCell);
         if (stepByStep)

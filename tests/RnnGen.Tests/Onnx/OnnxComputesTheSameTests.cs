@@ -562,8 +562,8 @@ public class OnnxComputesTheSameTests
 
     // ------------------------------------------------------------------ K. moves after the head
     // PyTorch's fc(out.view(-1, H)).view(seq, batch, -1) — the sizes read by Shape (dynamic axes) or numbers the input declares
-    // (no dynamic axes) — and a size-1 axis added and moved: every output stays at its (step, lane, feature), imported (ONNX
-    // Runtime agreeing: the oracle's OnnxAcceptedGraphsTests).
+    // (no dynamic axes) — and a size-1 axis added and moved, after the head or between its product and its bias Add: every
+    // output stays at its (step, lane, feature), imported (ONNX Runtime agreeing: the oracle's OnnxAcceptedGraphsTests).
     public static TheoryData<string> KeepingMovesAfterTheHead() => [.. OnnxGraphEdits.KeepingMovesAfterTheHead];
 
     [Theory]
@@ -576,20 +576,42 @@ public class OnnxComputesTheSameTests
     [InlineData("Transpose of seq and batch", "the graph's output 'output' passes through the Transpose node 'swap', which reorders [seq, batch, features 3] as [batch, seq, features 3]")]
     [InlineData("rows, then view(seq, batch, -1) by Shape, swapped", "the graph's output 'output' passes through the Reshape node 'view', which reshapes [seq × batch rows, features 3] to [batch, seq, -1], which may mix the sequence, batch and feature axes")]
     [InlineData("rows, then view(S, B, -1) of sizes not declared", "the graph's output 'output' passes through the Reshape node 'view', which reshapes [seq × batch rows, features 3] to [4, 3, -1], which may mix")]
+    [InlineData("Transpose of seq and batch" + OnnxGraphEdits.BeforeTheBias, "the head's Add node 'head_add': its input 'product_moved' passes through the Transpose node 'swap', which reorders [seq, batch, features 3] as [batch, seq, features 3]")]
+    // a bias [Output] would be added along the size-1 axis, broadcasting every output to every output's bias
+    [InlineData("Unsqueeze of a size-1 axis after the outputs" + OnnxGraphEdits.BeforeTheBias, "the head's Add node 'head_add': its input 'product_moved' arrives with axes [seq, batch, features 3, 1] from the head's product [seq, batch, features 3]; the bias is added to the product moved unchanged (or its last step), its 3 outputs on the last axis")]
     public void AMoveAfterTheHeadThatMixesStepsAndLanesIsRefused(string edit, string message) =>
         AssertRefused<LstmF2x6Head>(m => OnnxGraphEdits.MoveAfterTheHead(m, edit, steps: 4, batch: 3), message);
 
-    // A pick of the last step after the head (fc(out)[-1]) leaves [batch, out] where the head's result had every step: refused
-    // by the output's axes.
-    [Fact]
-    public void APickAfterTheHeadIsRefused() =>
-        AssertRefused<LstmF2x6Head>(m =>
-            {
-                Node(m, "head_add").Output[0] = "head_result";
-                m.Graph.Initializer.Add(OnnxTensors.CreateInt64("last", [], -1));
-                m.Graph.Node.Add(MakeNode("Gather", "last_out", ["head_result", "last"], [OnnxFile.OutputName], Int("axis", 0)));
-            },
-            "the graph's output 'output' arrives with axes [batch, features 3] from the head's result 'head_result' (Add node 'head_add')'s [seq, batch, features 3]");
+    // A pick of the last step after the head (fc(out)[-1], fc(out)[-1:], or between the product and the bias Add) computes what
+    // the head on the last step does (fc(out[-1])), the head mapping every step alone: imported, as that is (ONNX Runtime agreeing
+    // with RnnGen's last step: the oracle's OnnxAcceptedGraphsTests).
+    public static TheoryData<string> LastStepPicksAfterTheHead() => [.. OnnxGraphEdits.LastStepPicksAfterTheHead];
+
+    [Theory]
+    [MemberData(nameof(LastStepPicksAfterTheHead))]
+    public void APickOfTheLastStepAfterTheHeadImports(string edit) =>
+        AssertImports<LstmF2x6Head>(m => OnnxGraphEdits.MoveAfterTheHead(m, edit));
+
+    // A pick of another step is not what RnnGen's outputs hold in order: refused, naming the pick.
+    [Theory]
+    [InlineData("", "the graph's output 'output' passes through the Gather node 'pick_step', which picks entry 0 of the sequence's steps; a head reads every step or the last one")]
+    [InlineData(OnnxGraphEdits.BeforeTheBias, "the head's Add node 'head_add': its input 'product_moved' passes through the Gather node 'pick_step', which picks entry 0 of the sequence's steps")]
+    public void APickOfTheFirstStepAfterTheHeadIsRefused(string where, string message) =>
+        AssertRefused<LstmF2x6Head>(m => OnnxGraphEdits.MoveAfterTheHead(m, "Gather of the first step (fc(out)[0])" + where), message);
+
+    // A model without a head: its output may be the top layer's last step (out[-1]), not another step.
+    [Theory, InlineData(-1L, true), InlineData(0L, false)]
+    public void NoHeadOutputOfOneStep(long step, bool imports)
+    {
+        void Edit(ModelProto m)
+        {
+            Node(m, "squeeze_l2").Output[0] = "h_l2";
+            m.Graph.Initializer.Add(OnnxTensors.CreateInt64("step", [], step));
+            m.Graph.Node.Add(MakeNode("Gather", "pick_step", ["h_l2", "step"], [OnnxFile.OutputName], Int("axis", 0)));
+        }
+        if (imports) AssertImports<LstmF3x5>(Edit);
+        else AssertRefused<LstmF3x5>(Edit, "the graph's output 'output' passes through the Gather node 'pick_step', which picks entry 0 of the sequence's steps");
+    }
 
     // A Gather of index long.MaxValue (beyond any axis) is named by its index, not by an overflowed range.
     [Theory]

@@ -40,7 +40,9 @@ namespace RnnGen;
 /// Runtime's CPU provider (1.31) runs LSTM and GRU in float only and has no double RNN kernel. To run a double model there,
 /// import its ONNX file into the float twin of the model (import converts, rounding to the nearest float) and export that.</para>
 /// <para><b>Import</b> reads weights only, from a graph of that shape: one operator of the model's kind per layer
-/// (in node order), a head (MatMul with a [H, Output] or transposed [Output, H] weight, and an Add of the bias; or a
+/// (in node order), a head (MatMul with a [H, Output] or transposed [Output, H] weight, and an Add of the bias to its product or
+/// to the product moved unchanged: every output kept at its step, lane and feature, or the last step picked, the outputs on the
+/// last axis, along which the bias is added; or a
 /// Gemm, whose <c>transB</c> is read as ONNX Runtime reads it: any non-zero value transposes) exactly when the model has one,
 /// an integer input exactly for token models. The data path is followed through the operations that only move values,
 /// with the meaning of each axis: Identity, a Cast to the same or a wider float (token ids: to INT32 / INT64), and
@@ -53,9 +55,11 @@ namespace RnnGen;
 /// the head maps each row alone; a layer never reads such rows) (<c>fc(h_n[-1])</c> picks the last of the layers' Y_h stacked on axis 0, and a
 /// pick of another layer's is refused). The graph's output (the one named <c>output</c>, when the graph has one) is the head's
 /// result, or a model without a head the top layer's Y, moved unchanged: every value kept at its step, lane and feature (PyTorch's
-/// <c>fc(out.view(-1, H)).view(seq, batch, -1)</c>, a size-1 axis added or moved); a move there that mixes steps, lanes and
-/// features is refused. Every walk along the data path counts against a budget linear in the
-/// graph's size, so a graph that joins and picks its values again and again is refused in linear time. A cast that loses values, a
+/// <c>fc(out.view(-1, H)).view(seq, batch, -1)</c>, a size-1 axis added or moved), or its last step picked (<c>fc(out)[-1]</c>,
+/// which computes what <c>fc(out[-1])</c> does: the head maps each step alone); a move there that mixes steps, lanes and
+/// features, or a pick of another step, is refused. Every walk along the data path counts against a budget linear in the
+/// graph's size, so a graph that joins and picks its values again and again is refused in linear time, and a value followed may
+/// have at most 32 axes (a Reshape's or Unsqueeze's result of more is refused). A cast that loses values, a
 /// Transpose or Reshape that swaps or merges seq and batch, a pick of features or lanes is refused by name. Layer k's
 /// initial state must be its own slice of the state inputs (h0[k], c0[k]: the layers' h from one input, their c from
 /// another; every layer's, once one layer reads one) or zeros for every layer (an initializer that is also a graph input

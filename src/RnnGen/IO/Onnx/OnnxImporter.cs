@@ -15,6 +15,7 @@ internal sealed class OnnxImporter
     private readonly long _opset;
     private readonly Dictionary<string, TensorProto> _constants = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NodeProto> _producers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ValueInfoProto> _inputs = new(StringComparer.Ordinal); // the graph's inputs by name (the first of a name)
 
     private OnnxImporter(ModelInfo info, GraphProto graph, OnnxSource source, long opset)
     {
@@ -24,6 +25,8 @@ internal sealed class OnnxImporter
         _opset = opset;
         foreach (TensorProto initializer in graph.Initializer)
             _constants[initializer.Name] = initializer;
+        foreach (ValueInfoProto input in graph.Input)
+            _inputs.TryAdd(input.Name, input);
         foreach (NodeProto node in graph.Node)
         {
             foreach (string output in node.Output)
@@ -98,7 +101,6 @@ internal sealed class OnnxImporter
         foreach (TensorProto initializer in _graph.Initializer)
             if (!initializers.Add(initializer.Name))
                 throw Mismatch($"two initializers are named '{initializer.Name}'; each tensor of an ONNX graph is defined once (rename or remove one).", initializer.Name);
-        var inputs = new HashSet<string>(_graph.Input.Select(i => i.Name), StringComparer.Ordinal);
         var produced = new HashSet<string>(StringComparer.Ordinal);
         foreach (NodeProto node in _graph.Node)
             foreach (string output in node.Output)
@@ -109,7 +111,7 @@ internal sealed class OnnxImporter
                 if (initializers.Contains(output))
                     throw Mismatch($"the tensor '{output}' is both an initializer and the output of the {node.OpType} node '{node.Name}'; " +
                                    "each tensor of an ONNX graph is defined once (rename or remove one).", output);
-                if (inputs.Contains(output))
+                if (_inputs.ContainsKey(output))
                     throw Mismatch($"the tensor '{output}' is both an input of the graph and the output of the {node.OpType} node '{node.Name}'; " +
                                    "each tensor of an ONNX graph is defined once (rename or remove one).", output);
             }
@@ -130,7 +132,7 @@ internal sealed class OnnxImporter
                 return;
             tensor = node.Input[0];
         }
-        ValueInfoProto? input = IsGraphInput(tensor) ? _graph.Input.First(i => i.Name == tensor) : null;
+        ValueInfoProto? input = IsGraphInput(tensor) ? _inputs[tensor] : null;
         if (input is null) return;
         _sequenceInput = tensor;
         if (input.Type?.TensorType is not { } type) return; // nothing declared: the other checks decide
@@ -235,8 +237,9 @@ internal sealed class OnnxImporter
     // seq, batch, features, an axis of size 1, the stacked layers of a state input, or states stacked by a Concat. A move
     // must keep the values (a Cast only to the same or a wider float) and the axes in their order ([seq, batch, features]):
     // it may add, drop or move axes of size 1, pick one layer of a stacked state, the last of stacked states, or the last
-    // step of a sequence (a head on out[-1]); anything else — a Cast to an integer, a Transpose of seq and batch, a Reshape
-    // that merges them, a pick of features or lanes — computes something the model does not, and is refused by name.
+    // step of a sequence (a head on out[-1], or the head's result fc(out)[-1]); anything else — a Cast to an integer, a
+    // Transpose of seq and batch, a Reshape that merges them, a pick of features or lanes — computes something the model does
+    // not, and is refused by name.
     private enum AxisKind { Seq, Batch, Features, One, Layers, Stacked, Rows }
 
     private readonly record struct Axis(AxisKind Kind, long Size)
@@ -273,6 +276,7 @@ internal sealed class OnnxImporter
         public int? Layer;          // the layer picked from a stacked state input
         public ValueKind Values;
         public Traced? Ids;         // a OneHot's ids, followed
+        public bool LastStep;       // its seq axis picked at the last step (out[-1])
     }
 
     private const int MaxConcatDepth = 8;
@@ -343,7 +347,7 @@ internal sealed class OnnxImporter
         if (origin is null)
         {
             if (!IsGraphInput(tensor)) return traced;
-            ValueKind declared = KindOf(_graph.Input.First(i => i.Name == tensor).Type?.TensorType?.ElemType ?? 0);
+            ValueKind declared = KindOf(_inputs[tensor].Type?.TensorType?.ElemType ?? 0);
             switch (role)
             {
                 case Role.Sequence:
@@ -436,6 +440,7 @@ internal sealed class OnnxImporter
             case "Unsqueeze":
             {
                 long[] list = Ints(node, 1, "axes", subject) ?? throw Refuse("has no axes");
+                CheckRank(rank + list.Length, Refuse);
                 foreach (int a in Normalize(list, rank + list.Length, Refuse).Order())
                     axes.Insert(a, One);
                 return;
@@ -444,6 +449,7 @@ internal sealed class OnnxImporter
             case "Reshape":
             {
                 Dim[] shape = ShapeValues(node, subject, depth) ?? throw Refuse("has no shape");
+                CheckRank(shape.Length, Refuse);
                 bool allowZero = IntAttribute(node, "allowzero") is { } z && z != 0;
                 traced.Axes = Reshaped(axes, shape, allowZero)
                               ?? throw Refuse($"reshapes {Format(axes)} to [{string.Join(", ", shape)}], which may mix the sequence, batch and feature axes");
@@ -595,9 +601,10 @@ internal sealed class OnnxImporter
                 case AxisKind.One:
                     break;
                 case AxisKind.Seq when start == -1:
+                    traced.LastStep = true;
                     break;
                 case AxisKind.Seq:
-                    throw refuse($"picks {what} of the sequence's steps; a head reads every step or the last one (PyTorch's out[-1])");
+                    throw refuse($"picks {what} of the sequence's steps; {StepsRule}");
                 case AxisKind.Layers:
                     traced.Layer = (int)first;
                     break;
@@ -614,8 +621,26 @@ internal sealed class OnnxImporter
             return;
         }
         throw refuse(picked.Kind == AxisKind.Seq
-            ? $"picks {what} of the sequence's steps; a head reads every step or the last one (PyTorch's out[-1])"
+            ? $"picks {what} of the sequence's steps; {StepsRule}"
             : $"picks {what} of the {picked} of {Format(axes)}");
+    }
+
+    private const string StepsRule =
+        "a head reads every step or the last one (PyTorch's fc(out[-1])), and the graph outputs every step's result or the last one's (fc(out)[-1])";
+
+    // Whether `moved`, followed from a value of axes `from`, holds that value's values at their (step, lane, feature): the same
+    // factors in the same order (size-1 axes anywhere, seq and batch as rows), or those of its last step. A head maps every step
+    // alone, so its result's last step (fc(out)[-1]) is what it computes from the last step (fc(out[-1])).
+    private static bool Keeps(Traced moved, List<Axis> from) =>
+        moved.Axes is { } axes && Factors(axes).SequenceEqual(Factors(from).Where(a => !(moved.LastStep && a == Seq)));
+
+    // The most axes a value followed may have (RnnGen's and PyTorch's graphs use 4): a move to more is refused before it is
+    // replayed, so no Unsqueeze or Reshape makes the walk's cost grow with the axes it adds.
+    private const int MaxRank = 32;
+
+    private static void CheckRank(long rank, Func<string, ModelFileException> refuse)
+    {
+        if (rank > MaxRank) throw refuse($"gives its value {rank} axes; RnnGen follows values of at most {MaxRank}");
     }
 
     private static int[] Normalize(long[] list, int rank, Func<string, ModelFileException> refuse)
@@ -745,6 +770,9 @@ internal sealed class OnnxImporter
                 {
                     if (part.Length == 0 || ShapeOf(part, subject, depth + 1) is not { } dims) return null;
                     joined.AddRange(dims);
+                    if (joined.Count > MaxRank)
+                        throw Mismatch($"{subject} passes through a Reshape whose shape '{tensor}' joins more than {MaxRank} sizes (Concat node " +
+                                       $"'{node.Name}'); RnnGen follows values of at most {MaxRank} axes.", tensor);
                 }
                 return [.. joined];
             }
@@ -817,7 +845,7 @@ internal sealed class OnnxImporter
         return OnnxTensors.ReadInt64s(tensor, $"the {node.OpType} node '{node.Name}' {attribute}", _source);
     }
 
-    private bool IsGraphInput(string tensor) => !_constants.ContainsKey(tensor) && _graph.Input.Any(i => i.Name == tensor);
+    private bool IsGraphInput(string tensor) => !_constants.ContainsKey(tensor) && _inputs.ContainsKey(tensor);
 
     // The graph input the first layer reads (the sequence, or a token model's ids): a state made from it is refused. Its seq and
     // batch sizes, when it declares numbers for them.
@@ -1008,6 +1036,8 @@ internal sealed class OnnxImporter
         Span<T> weight = Slice(parameters, "head.weight");
         TensorProto? bias;
         NodeProto? add = null;
+        // the product keeps the axes the head read, its features now the outputs
+        List<Axis> resultAxes = [.. read.Axes![..^1], Features(outputs)];
         if (head.OpType == "Gemm")
         {
             if (IntAttribute(head, "transA") is { } transA && transA != 0 || Attribute(head, "alpha") is { F: not 1f } || Attribute(head, "beta") is { F: not 1f })
@@ -1029,19 +1059,27 @@ internal sealed class OnnxImporter
             else
                 ReadHeadWeight(Constant(head, 1, "B", where, required: true)!, storedAsOutputByHidden: false, weight, where);
 
-            // The bias: the other operand of the Add that consumes the product (no Add: no bias, i.e. zero).
+            // The bias: the other operand of the Add that adds to the product, moved unchanged (no Add: no bias, i.e. zero).
             string product = SingleOutput(head, where);
-            add = _graph.Node.FirstOrDefault(n => n.OpType == "Add" && IsDefaultDomain(n) && n.Input.Contains(product));
-            bias = add is null ? null : Constant(add, add.Input[0] == product ? 1 : 0, "bias", where + "'s Add", required: true);
+            _headResult = (head, product, resultAxes, read.Values);
+            bool FromProduct(string input) => Back(input) is var (node, start, _) && node == head && start == product;
+            add = _graph.Node.FirstOrDefault(n => n.OpType == "Add" && IsDefaultDomain(n) && n.Input.Any(FromProduct));
+            bias = null;
+            if (add is not null)
+            {
+                int side = FromProduct(add.Input[0]) ? 0 : 1;
+                bias = Constant(add, 1 - side, "bias", where + "'s Add", required: true);
+                resultAxes = BiasedAxes(add, add.Input[side], resultAxes);
+            }
         }
-        // The result (the sum, or the product without a bias) keeps the axes the head read, its features now the outputs; the
-        // graph's output is that result, moved unchanged (PyTorch's fc(out.view(-1, H)).view(seq, batch, -1)).
+        // The result (the sum, or the product without a bias); the graph's output is that result, moved unchanged (PyTorch's
+        // fc(out.view(-1, H)).view(seq, batch, -1)), or its last step (fc(out)[-1]).
         NodeProto resultNode = add ?? head;
         string result = SingleOutput(resultNode, add is null ? where : where + "'s Add");
-        _headResult = (resultNode, result, [.. read.Axes![..^1], Features(outputs)], read.Values);
+        _headResult = (resultNode, result, resultAxes, read.Values);
         CheckOutput(resultNode, result, $"the head's result '{result}' ({resultNode.OpType} node '{resultNode.Name}')",
             $"the graph's output is the head's result moved unchanged: its steps, lanes and outputs in order ([seq, batch, {outputs}], " +
-            $"or as rows [seq × batch, {outputs}]; size-1 axes anywhere; [batch, {outputs}] for a head on the last step)");
+            $"or as rows [seq × batch, {outputs}]; size-1 axes anywhere), or its last step ([batch, {outputs}]: fc(out)[-1], or a head on the last step)");
         CheckNoOtherAdd(add);
 
         if (bias is not null)
@@ -1051,6 +1089,19 @@ internal sealed class OnnxImporter
                 throw Mismatch($"{where} has a bias of shape {OnnxTensors.Format(bias.Dims)}; the model needs [{outputs}] or [1, {outputs}] (head.bias).", bias.Name);
             OnnxTensors.Read<T>(bias, Slice(parameters, "head.bias"), where + " bias", _source);
         } // no bias: zero
+    }
+
+    // The axes of the head's sum: those of the product as the Add reads it, moved unchanged (or its last step picked) from the
+    // product's `productAxes`, its outputs on the last axis, along which a bias [Output] or [1, Output] is added.
+    private List<Axis> BiasedAxes(NodeProto add, string input, List<Axis> productAxes)
+    {
+        string subject = $"the head's Add node '{add.Name}': its input '{input}'";
+        Traced moved = Follow(input, Role.Sequence, subject);
+        if (!Keeps(moved, productAxes) || moved.Axes is not [.., var last] || last != Features(_info.OutputSize))
+            throw Mismatch($"{subject} arrives with axes {(moved.Axes is null ? "not known" : Format(moved.Axes))} from the head's product " +
+                           $"{Format(productAxes)}; the bias is added to the product moved unchanged (or its last step), its {_info.OutputSize} " +
+                           "outputs on the last axis, along which the bias is added to each.", input);
+        return moved.Axes;
     }
 
     // The only Add a graph of the model may have is the one that adds the head's bias to its product.
@@ -1067,8 +1118,8 @@ internal sealed class OnnxImporter
 
     // The head's result, or a model's top Y without a head: the graph's output — the one named 'output', or else the first that
     // comes from it — must be that value moved unchanged, its (step, lane, feature) values in RnnGen's order: the same factors
-    // (seq, batch, features) in the same order, rows for seq and batch, size-1 axes anywhere. A result that goes nowhere (a
-    // renamed or rewired tensor) would otherwise be read as a head without a bias.
+    // (seq, batch, features) in the same order, rows for seq and batch, size-1 axes anywhere; or its last step (see Keeps). A
+    // result that goes nowhere (a renamed or rewired tensor) would otherwise be read as a head without a bias.
     private void CheckOutput(NodeProto origin, string result, string what, string rule)
     {
         bool FromResult(ValueInfoProto o) => Back(o.Name) is var (node, start, _) && node == origin && start == result;
@@ -1085,7 +1136,7 @@ internal sealed class OnnxImporter
         string subject = $"the graph's output '{reached.Name}'";
         Traced traced = Follow(reached.Name, Role.Sequence, subject);
         List<Axis> computed = Start(origin, result, Role.Sequence, subject, 0).Axes!;
-        if (traced.Axes is not { } axes || !Factors(axes).SequenceEqual(Factors(computed)))
+        if (!Keeps(traced, computed))
             throw Mismatch($"{subject} arrives with axes {(traced.Axes is null ? "not known" : Format(traced.Axes))} from {what}'s {Format(computed)}; {rule}.", reached.Name);
     }
 
@@ -1175,7 +1226,7 @@ internal sealed class OnnxImporter
             string madeFrom = tensor == state ? "" : $"made from '{tensor}', ";
             if (_constants.TryGetValue(tensor, out TensorProto? constant))
             {
-                if (_graph.Input.Any(i => i.Name == tensor))
+                if (_inputs.ContainsKey(tensor))
                 {
                     fromInput = true; // an initializer that is also a graph input is only its default: the caller may feed it
                     continue;
@@ -1210,14 +1261,15 @@ internal sealed class OnnxImporter
         return !fromInput;
     }
 
-    // A model without a head outputs its top layer's h at every step: the graph's output is the top layer's Y, moved unchanged.
+    // A model without a head outputs its top layer's h at every step: the graph's output is the top layer's Y, moved unchanged
+    // (or its last step, out[-1]).
     private void CheckTopOutput(NodeProto top)
     {
         if (top.Output.Count == 0 || top.Output[0].Length == 0)
             throw Mismatch($"the top layer ({top.OpType} node '{top.Name}') has no output Y; a model without a head outputs its top layer's h at every step.");
         CheckOutput(top, top.Output[0], $"the output Y of the top layer ({top.OpType} node '{top.Name}')",
             $"a model without a head outputs its top layer's h at every step, [seq, batch, {_info.HiddenSize}] (or as rows [seq × batch, " +
-            $"{_info.HiddenSize}]; size-1 axes anywhere)");
+            $"{_info.HiddenSize}]; size-1 axes anywhere), or at the last step [batch, {_info.HiddenSize}] (out[-1])");
     }
 
     // The final states the graph returns (hn, cn; or any output that stacks the layers' Y_h or Y_c) must be the layers'
@@ -1245,7 +1297,10 @@ internal sealed class OnnxImporter
     private string Unwrap(string tensor)
     {
         for (int hops = 0; hops <= _graph.Node.Count && _producers.TryGetValue(tensor, out NodeProto? node) && node.OpType == "Identity" && node.Input.Count > 0; hops++)
+        {
+            Hop(tensor); // thousands of outputs over one long chain: within the budget, not their product
             tensor = node.Input[0];
+        }
         return tensor;
     }
 
@@ -1279,14 +1334,9 @@ internal sealed class OnnxImporter
             CheckState(producer.Input[k], k, $"stacks as layer {k}");
     }
 
-    private bool IsZero(TensorProto tensor, string where)
-    {
-        long count = OnnxTensors.ElementCount(tensor, where + " state", _source);
-        if (count > 1 << 24) return false;
-        var values = new double[count];
-        OnnxTensors.Read<double>(tensor, values, where + " state", _source);
-        return values.All(v => v == 0);
-    }
+    // Its values are read only once its data is known to hold them: a shape that declares more than the file holds is refused
+    // before anything is allocated from it.
+    private bool IsZero(TensorProto tensor, string where) => OnnxTensors.ReadAll<double>(tensor, where + " state", _source).All(v => v == 0);
 
     /// <summary>Reads V [Output, Hidden], stored as such or transposed ([Hidden, Output], what MatMul multiplies by).</summary>
     private void ReadHeadWeight<T>(TensorProto tensor, bool storedAsOutputByHidden, Span<T> weight, string where)
@@ -1324,7 +1374,7 @@ internal sealed class OnnxImporter
             return required ? throw Mismatch($"{where} has no {role} input.") : null;
         if (_constants.TryGetValue(name, out TensorProto? tensor))
             return tensor;
-        throw Mismatch(_graph.Input.Any(i => i.Name == name)
+        throw Mismatch(_inputs.ContainsKey(name)
             ? $"{where}: its {role} input '{name}' is an input of the graph (fed by the caller), not an initializer; RnnGen imports weights stored as initializers or Constant nodes."
             : $"{where}: its {role} input '{name}' is computed in the graph; RnnGen imports weights stored as initializers or Constant nodes.", name);
     }

@@ -62,33 +62,26 @@ internal static class OnnxTensors
     public static void Read<T>(TensorProto tensor, Span<T> destination, string what, OnnxSource source)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
-            throw Unreadable(source, tensor, 
-                $"{what} ('{tensor.Name}') is stored in an external data file; RnnGen reads ONNX files whose weights are inside the model file.");
-        long count = ElementCount(tensor, what, source);
+        long count = FloatCount(tensor, what, source);
         if (count != destination.Length)
             throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has {count} elements; {destination.Length} were expected.");
 
-        var type = (TensorProto.Types.DataType)tensor.DataType;
-        bool raw = !tensor.RawData.IsEmpty;
-        switch (type)
+        switch ((TensorProto.Types.DataType)tensor.DataType)
         {
-            case TensorProto.Types.DataType.Float when raw:
-                ReadOnlySpan<byte> floats = CheckedRaw(tensor, destination.Length, sizeof(float), what, source);
+            case TensorProto.Types.DataType.Float when !tensor.RawData.IsEmpty:
+                ReadOnlySpan<byte> floats = tensor.RawData.Span;
                 for (int i = 0; i < destination.Length; i++)
                     destination[i] = T.CreateTruncating(BinaryPrimitives.ReadSingleLittleEndian(floats.Slice(i * sizeof(float))));
                 break;
-            case TensorProto.Types.DataType.Double when raw:
-                ReadOnlySpan<byte> doubles = CheckedRaw(tensor, destination.Length, sizeof(double), what, source);
+            case TensorProto.Types.DataType.Double when !tensor.RawData.IsEmpty:
+                ReadOnlySpan<byte> doubles = tensor.RawData.Span;
                 int beyond = ScalarCodec.Decode(doubles, "F64", destination);
                 if (beyond >= 0) throw BeyondRange(beyond, BinaryPrimitives.ReadDoubleLittleEndian(doubles.Slice(beyond * sizeof(double))), tensor, what, source);
                 break;
             case TensorProto.Types.DataType.Float:
-                CheckedCount(tensor.FloatData.Count, destination.Length, tensor, what, source);
                 for (int i = 0; i < destination.Length; i++) destination[i] = T.CreateTruncating(tensor.FloatData[i]);
                 break;
-            case TensorProto.Types.DataType.Double:
-                CheckedCount(tensor.DoubleData.Count, destination.Length, tensor, what, source);
+            default:
                 for (int i = 0; i < destination.Length; i++)
                 {
                     double v = tensor.DoubleData[i];
@@ -96,10 +89,25 @@ internal static class OnnxTensors
                     if (T.IsInfinity(destination[i]) && double.IsFinite(v)) throw BeyondRange(i, v, tensor, what, source);
                 }
                 break;
-            default:
-                throw Unreadable(source, tensor, 
-                    $"{what} ('{tensor.Name}') has element type {type}; RnnGen reads FLOAT or DOUBLE weights.");
         }
+    }
+
+    /// <summary>Every value of a float or double tensor, however many its shape declares: the data is checked to hold them
+    /// before the result is allocated, so a shape that declares more than the file holds costs nothing.</summary>
+    public static T[] ReadAll<T>(TensorProto tensor, string what, OnnxSource source) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var values = new T[FloatCount(tensor, what, source)];
+        Read<T>(tensor, values, what, source);
+        return values;
+    }
+
+    // The values of a FLOAT or DOUBLE tensor whose data holds them all; another element type is refused.
+    private static long FloatCount(TensorProto tensor, string what, OnnxSource source)
+    {
+        var type = (TensorProto.Types.DataType)tensor.DataType;
+        if (type is not (TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Double))
+            throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has element type {type}; RnnGen reads FLOAT or DOUBLE weights.");
+        return StoredCount(tensor, what, source);
     }
 
     /// <summary>The one value of a tensor of any integer or floating-point element type (an operator's count, such as
@@ -133,29 +141,52 @@ internal static class OnnxTensors
     /// <summary>The <paramref name="count"/> values of an INT64 or INT32 tensor, raw or typed, exactly; null for another type.</summary>
     private static long[]? ReadIntegers(TensorProto tensor, int count, string what, OnnxSource source)
     {
+        var type = (TensorProto.Types.DataType)tensor.DataType;
+        if (type is not (TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Int32)) return null;
+        if (StoredCount(tensor, what, source) != count)
+            throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has shape {Format(tensor.Dims)}; {count} value(s) were expected.");
         var values = new long[count];
-        bool raw = !tensor.RawData.IsEmpty;
-        switch ((TensorProto.Types.DataType)tensor.DataType)
+        ReadOnlySpan<byte> raw = tensor.RawData.Span;
+        for (int i = 0; i < count; i++)
+            values[i] = (type, raw.IsEmpty) switch
+            {
+                (TensorProto.Types.DataType.Int64, false) => BinaryPrimitives.ReadInt64LittleEndian(raw.Slice(i * sizeof(long))),
+                (TensorProto.Types.DataType.Int64, true) => tensor.Int64Data[i],
+                (_, false) => BinaryPrimitives.ReadInt32LittleEndian(raw.Slice(i * sizeof(int))),
+                _ => tensor.Int32Data[i],
+            };
+        return values;
+    }
+
+    /// <summary>
+    /// The number of values a FLOAT, DOUBLE, INT64 or INT32 tensor holds: its shape's element count, which its data — the bytes
+    /// of <c>raw_data</c>, or the typed field of its element type — must hold exactly (data in another file, missing or of
+    /// another length, is refused). Nothing is allocated from a shape before this check.
+    /// </summary>
+    private static long StoredCount(TensorProto tensor, string what, OnnxSource source)
+    {
+        if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
+            throw Unreadable(source, tensor,
+                $"{what} ('{tensor.Name}') is stored in an external data file; RnnGen reads ONNX files whose weights are inside the model file.");
+        long count = ElementCount(tensor, what, source);
+        var type = (TensorProto.Types.DataType)tensor.DataType;
+        if (!tensor.RawData.IsEmpty)
         {
-            case TensorProto.Types.DataType.Int64 when raw:
-                ReadOnlySpan<byte> longs = CheckedRaw(tensor, count, sizeof(long), what, source);
-                for (int i = 0; i < count; i++) values[i] = BinaryPrimitives.ReadInt64LittleEndian(longs.Slice(i * sizeof(long)));
-                return values;
-            case TensorProto.Types.DataType.Int32 when raw:
-                ReadOnlySpan<byte> ints = CheckedRaw(tensor, count, sizeof(int), what, source);
-                for (int i = 0; i < count; i++) values[i] = BinaryPrimitives.ReadInt32LittleEndian(ints.Slice(i * sizeof(int)));
-                return values;
-            case TensorProto.Types.DataType.Int64:
-                CheckedCount(tensor.Int64Data.Count, count, tensor, what, source);
-                for (int i = 0; i < count; i++) values[i] = tensor.Int64Data[i];
-                return values;
-            case TensorProto.Types.DataType.Int32:
-                CheckedCount(tensor.Int32Data.Count, count, tensor, what, source);
-                for (int i = 0; i < count; i++) values[i] = tensor.Int32Data[i];
-                return values;
-            default:
-                return null;
+            int size = type is TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Int32 ? 4 : 8;
+            if (tensor.RawData.Length != count * size)
+                throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has {tensor.RawData.Length} bytes of raw data; {count} × {size} were expected.");
+            return count;
         }
+        int stored = type switch
+        {
+            TensorProto.Types.DataType.Float => tensor.FloatData.Count,
+            TensorProto.Types.DataType.Double => tensor.DoubleData.Count,
+            TensorProto.Types.DataType.Int64 => tensor.Int64Data.Count,
+            _ => tensor.Int32Data.Count,
+        };
+        if (stored != count)
+            throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') holds {stored} values; {count} were expected.");
+        return count;
     }
 
     /// <summary>
@@ -181,18 +212,4 @@ internal static class OnnxTensors
 
     private static ModelFileException Unreadable(OnnxSource source, TensorProto tensor, string detail) =>
         source.Fail($"the weights cannot be read: {detail}", tensor.Name);
-
-    private static ReadOnlySpan<byte> CheckedRaw(TensorProto tensor, int count, int size, string what, OnnxSource source)
-    {
-        ReadOnlySpan<byte> raw = tensor.RawData.Span;
-        if (raw.Length != (long)count * size)
-            throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') has {raw.Length} bytes of raw data; {count} × {size} were expected.");
-        return raw;
-    }
-
-    private static void CheckedCount(int actual, int expected, TensorProto tensor, string what, OnnxSource source)
-    {
-        if (actual != expected)
-            throw Unreadable(source, tensor, $"{what} ('{tensor.Name}') holds {actual} values; {expected} were expected.");
-    }
 }
