@@ -3,6 +3,7 @@ using Onnx;
 using RnnGen.Tests.Generated;
 using RnnGen.Tests.Models;
 using RnnGen.Tests.Shared;
+using static RnnGen.Tests.Shared.OnnxGraphEdits;
 
 namespace RnnGen.Tests.Onnx;
 
@@ -643,24 +644,6 @@ public class OnnxComputesTheSameTests
 
     // ------------------------------------------------------------------ helpers
     private static NodeProto Node(ModelProto m, string name) => m.Graph.Node.Single(n => n.Name == name);
-
-    internal static NodeProto MakeNode(string op, string name, string[] inputs, string[] outputs, params AttributeProto[] attributes)
-    {
-        var node = new NodeProto { OpType = op, Name = name };
-        node.Input.AddRange(inputs);
-        node.Output.AddRange(outputs);
-        node.Attribute.AddRange(attributes);
-        return node;
-    }
-
-    internal static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
-
-    internal static AttributeProto Ints(string name, params long[] values)
-    {
-        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
-        attribute.Ints.AddRange(values);
-        return attribute;
-    }
 
     internal static ValueInfoProto Value(string name, TensorProto.Types.DataType type, params object[] dims)
     {
