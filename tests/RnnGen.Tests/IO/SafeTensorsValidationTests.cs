@@ -132,6 +132,24 @@ public class SafeTensorsValidationTests
         Assert.Equal(before, Bits(model.Parameters));
     }
 
+    // a damaged or hostile file's name of a million characters is cited by its start and its length, not in full
+    [Fact]
+    public void AMegabyteLongName_IsCitedShortened()
+    {
+        string name = new string('x', 1_000_000);
+        byte[] file = Build(Header(Meta, WeightHh, BiasHh, WeightIh, BiasIh, Entry(name, "F32", "[1]", 56, 60)), Concat(TinyData, F32(1)));
+        var model = new IoTinyF();
+        model.InitializeParameters(42);
+        byte[] before = Bits(model.Parameters);
+
+        var e = Assert.Throws<ModelFileException>(() => SafeTensors.Load(model, new MemoryStream(file)));
+
+        Assert.StartsWith($"safetensors stream: the file holds tensor '{name[..80]}… (1000000 characters)', which IoTinyF", e.Message);
+        Assert.InRange(e.Message.Length, 0, 1000);
+        Assert.Equal(name, e.TensorName);
+        Assert.Equal(before, Bits(model.Parameters));
+    }
+
     [Fact]
     public void ModulePrefixedNames_AreRefusedWithAHintToStripThePrefix()
     {
