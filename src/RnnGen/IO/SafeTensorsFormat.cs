@@ -20,6 +20,12 @@ internal static class SafeTensorsFormat
 
     private const int HeaderFirstRead = 4096;
 
+    /// <summary>The fields of a tensor's entry.</summary>
+    private static readonly string[] s_fields = ["dtype", "shape", "data_offsets"];
+
+    /// <summary>Most dimensions a tensor's shape may have (RnnGen's have one or two).</summary>
+    internal const int MaxDimensions = 64;
+
     /// <summary>Bits per element of every dtype the safetensors format defines.</summary>
     private static readonly Dictionary<string, int> s_dtypeBits = new(StringComparer.Ordinal)
     {
@@ -29,6 +35,9 @@ internal static class SafeTensorsFormat
         ["I64"] = 64, ["U64"] = 64, ["F64"] = 64, ["C64"] = 64,
         ["F4"] = 4, ["F6_E2M3"] = 6, ["F6_E3M2"] = 6,
     };
+
+    /// <summary>The dtypes' names, to find a file's without reading it as a new string.</summary>
+    private static readonly string[] s_dtypes = [.. s_dtypeBits.Keys];
 
     internal static string ShapeText(IReadOnlyList<long> shape) => "[" + string.Join(", ", shape) + "]";
 
@@ -197,27 +206,33 @@ internal static class SafeTensorsFormat
         string? dtype = null;
         long[]? shape = null;
         long[]? offsets = null;
+        int offsetCount = 0;
+        // Field names and dtypes are compared in place, not read as strings: a damaged header can hold millions of entries.
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            string field = reader.GetString()!;
+            int field = IndexOf(ref reader, s_fields);
+            string? unknown = field < 0 ? reader.GetString() : null;
             reader.Read();
             switch (field)
             {
-                case "dtype" when dtype is null:
+                case 0 when dtype is null:
                     if (reader.TokenType != JsonTokenType.String)
                         throw ctx.Fail($"tensor '{Cite(name)}': dtype must be a string such as \"F32\", but it is a {Describe(reader.TokenType)}.", name);
-                    dtype = reader.GetString()!;
+                    int known = IndexOf(ref reader, s_dtypes);
+                    dtype = known >= 0 ? s_dtypes[known] : reader.GetString()!;
                     break;
-                case "shape" when shape is null:
-                    shape = ReadIntegers(ref reader, name, "shape", ctx);
+                case 1 when shape is null:
+                    shape = ReadIntegers(ref reader, name, "shape", MaxDimensions, out int rank, ctx);
+                    if (rank > MaxDimensions)
+                        throw ctx.Fail($"tensor '{Cite(name)}': shape has {rank} dimensions, more than {MaxDimensions}: the file is corrupt.", name);
                     break;
-                case "data_offsets" when offsets is null:
-                    offsets = ReadIntegers(ref reader, name, "data_offsets", ctx);
+                case 2 when offsets is null:
+                    offsets = ReadIntegers(ref reader, name, "data_offsets", 2, out offsetCount, ctx);
                     break;
-                case "dtype" or "shape" or "data_offsets":
-                    throw ctx.Fail($"tensor '{Cite(name)}' lists '{Cite(field)}' twice.", name);
+                case < 0:
+                    throw ctx.Fail($"tensor '{Cite(name)}' has an unknown field '{Cite(unknown!)}'; a tensor entry holds only dtype, shape and data_offsets.", name);
                 default:
-                    throw ctx.Fail($"tensor '{Cite(name)}' has an unknown field '{Cite(field)}'; a tensor entry holds only dtype, shape and data_offsets.", name);
+                    throw ctx.Fail($"tensor '{Cite(name)}' lists '{s_fields[field]}' twice.", name);
             }
         }
         if (dtype is null || shape is null || offsets is null)
@@ -227,8 +242,8 @@ internal static class SafeTensorsFormat
         }
         if (!s_dtypeBits.TryGetValue(dtype, out int bits))
             throw ctx.Fail($"tensor '{Cite(name)}' has the unknown dtype '{Cite(dtype)}'; safetensors dtypes are {string.Join(", ", s_dtypeBits.Keys)}.", name);
-        if (offsets.Length != 2)
-            throw ctx.Fail($"tensor '{Cite(name)}': data_offsets must be [begin, end], but it has {offsets.Length} numbers.", name);
+        if (offsetCount != 2)
+            throw ctx.Fail($"tensor '{Cite(name)}': data_offsets must be [begin, end], but it has {offsetCount} numbers.", name);
         long begin = offsets[0], end = offsets[1];
         if (begin > end)
             throw ctx.Fail($"tensor '{Cite(name)}': data_offsets [{begin}, {end}] begin after they end.", name);
@@ -252,19 +267,32 @@ internal static class SafeTensorsFormat
         return new SafeTensorInfo(name, dtype, shape, count, begin, end);
     }
 
-    /// <summary>Reads a JSON array of non-negative integers (a shape or data_offsets).</summary>
-    private static long[] ReadIntegers(ref Utf8JsonReader reader, string name, string field, FileContext ctx)
+    /// <summary>The index of the reader's current name or string in <paramref name="texts"/>, or −1 (nothing allocated).</summary>
+    private static int IndexOf(ref Utf8JsonReader reader, string[] texts)
+    {
+        for (int i = 0; i < texts.Length; i++)
+            if (reader.ValueTextEquals(texts[i])) return i;
+        return -1;
+    }
+
+    /// <summary>
+    /// Reads a JSON array of non-negative integers (a shape or data_offsets): the first <paramref name="keep"/> of them, and
+    /// how many there are in <paramref name="count"/> (a damaged file's array can hold millions, 8 bytes each once read).
+    /// </summary>
+    private static long[] ReadIntegers(ref Utf8JsonReader reader, string name, string field, int keep, out int count, FileContext ctx)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
             throw ctx.Fail($"tensor '{Cite(name)}': {field} must be an array of non-negative integers, but it is a {Describe(reader.TokenType)}.", name);
-        var values = new List<long>(4);
+        Span<long> values = stackalloc long[keep];
+        count = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long v) || v < 0)
                 throw ctx.Fail($"tensor '{Cite(name)}': {field} must be an array of non-negative integers, but it holds {DescribeValue(ref reader)}.", name);
-            values.Add(v);
+            if (count < keep) values[count] = v;
+            count++;
         }
-        return values.ToArray();
+        return values[..Math.Min(count, keep)].ToArray();
     }
 
     private static string DescribeValue(ref Utf8JsonReader reader) =>

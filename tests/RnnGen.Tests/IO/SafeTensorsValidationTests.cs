@@ -63,6 +63,8 @@ public class SafeTensorsValidationTests
         ["negative dimension"] = (Build(Header(Meta, WeightHh, Entry("bias_hh_l0", "F32", "[-2]", 0, 8), WeightIh, BiasIh), TinyData), "shape must be an array of non-negative integers, but it holds -2", "bias_hh_l0"),
         ["fractional dimension"] = (Build(Header(Meta, WeightHh, Entry("bias_hh_l0", "F32", "[2.0]", 0, 8), WeightIh, BiasIh), TinyData), "shape must be an array of non-negative integers, but it holds 2.0", "bias_hh_l0"),
         ["negative offset"] = (Build(Header(Meta, WeightHh, Entry("bias_hh_l0", "F32", "[2]", -8, 0), WeightIh, BiasIh), TinyData), "data_offsets must be an array of non-negative integers, but it holds -8", "bias_hh_l0"),
+        ["shape of 65 dimensions"] = (Build(Header(Meta, WeightHh, Entry("bias_hh_l0", "F32", "[2" + string.Concat(Enumerable.Repeat(",1", 64)) + "]", 0, 8), WeightIh, BiasIh), TinyData),
+            "tensor 'bias_hh_l0': shape has 65 dimensions, more than 64: the file is corrupt", "bias_hh_l0"),
         ["three offsets"] = (Build(Header(Meta, WeightHh, BiasHh.Replace("[0,8]", "[0,8,16]"), WeightIh, BiasIh), TinyData), "data_offsets must be [begin, end], but it has 3 numbers", "bias_hh_l0"),
         ["element count overflows"] = (Build(Header(Meta, WeightHh, Entry("bias_hh_l0", "F32", "[4294967296,4294967296,4]", 0, 8), WeightIh, BiasIh), TinyData), "has too many elements", "bias_hh_l0"),
         ["huge tensor claimed"] = (Build(Header(Entry("weight_ih_l0", "F32", "[1000000,1000000]", 0, 4_000_000_000_000)), TinyData),
