@@ -182,7 +182,7 @@ public static partial class SafeTensors
         if (metadata.TryGetValue(SafeTensorsMetadataKeys.Format, out string? format))
         {
             if (!int.TryParse(format, NumberStyles.None, CultureInfo.InvariantCulture, out int version) || version < 1)
-                throw ctx.Fail($"the metadata '{SafeTensorsMetadataKeys.Format}' is '{format}', which is not a format version (a positive integer).");
+                throw ctx.Fail($"the metadata '{SafeTensorsMetadataKeys.Format}' is '{SafeTensorsFormat.Cite(format)}', which is not a format version (a positive integer).");
             if (version > FormatVersion)
                 throw ctx.Fail($"the file was written in RnnGen file format {version} ('{SafeTensorsMetadataKeys.Format}'); this version of RnnGen reads format {FormatVersion} and older. Update RnnGen.");
         }
@@ -191,7 +191,7 @@ public static partial class SafeTensors
         void Expect(string key, string expected, string what)
         {
             if (metadata.TryGetValue(key, out string? found) && found != expected)
-                throw ctx.Fail($"the file was saved from a model with {what} '{found}' ('{key}'), but {model} has {what} '{expected}'. " +
+                throw ctx.Fail($"the file was saved from a model with {what} '{SafeTensorsFormat.Cite(found)}' ('{key}'), but {model} has {what} '{expected}'. " +
                                $"Load it into a model declared with the same attribute" + (loadsWithoutMetadata()
                                    ? $", or, if the metadata is wrong (the tensors' shapes fit this model), set {nameof(SafeTensorsLoadOptions.IgnoreModelMetadata)} to skip this check."
                                    : " (its tensors do not fit this model either)."));
@@ -221,7 +221,7 @@ public static partial class SafeTensors
         // (the forward half alone computes something else).
         var reverse = header.Tensors.FirstOrDefault(t => IsReverseDirection(t.Name));
         if (reverse is not null && !wanted.ContainsKey(reverse.Name))
-            throw ctx.Fail($"the file holds '{reverse.Name}': it was saved from a bidirectional module (bidirectional=True), and RnnGen's " +
+            throw ctx.Fail($"the file holds '{SafeTensorsFormat.Cite(reverse.Name)}': it was saved from a bidirectional module (bidirectional=True), and RnnGen's " +
                            $"models run one direction. Save a unidirectional module, or split the directions into two models.", reverse.Name);
 
         // More layers than the model: refused even when extra tensors may be skipped (the first layers alone compute
@@ -243,12 +243,12 @@ public static partial class SafeTensors
             if (!byName.TryGetValue(expected.Name, out var found))
                 continue;
             if (!ScalarCodec.IsFloat(found.DType))
-                throw ctx.Fail($"tensor '{found.Name}' has dtype {found.DType}; RnnGen models load F32, F64, F16 or BF16 tensors. Convert it before saving (in PyTorch: model.float()).", found.Name);
+                throw ctx.Fail($"tensor '{SafeTensorsFormat.Cite(found.Name)}' has dtype {found.DType}; RnnGen models load F32, F64, F16 or BF16 tensors. Convert it before saving (in PyTorch: model.float()).", found.Name);
             if (found.DType != modelDType && !options.AllowPrecisionConversion)
-                throw ctx.Fail($"tensor '{found.Name}' has dtype {found.DType}, but {model} is a {(modelDType == "F32" ? "float (F32)" : "double (F64)")} model and " +
+                throw ctx.Fail($"tensor '{SafeTensorsFormat.Cite(found.Name)}' has dtype {found.DType}, but {model} is a {(modelDType == "F32" ? "float (F32)" : "double (F64)")} model and " +
                                $"{nameof(SafeTensorsLoadOptions.AllowPrecisionConversion)} is false.", found.Name);
             if (!SameShape(found.Shape, expected.Shape))
-                throw ctx.Fail($"tensor '{found.Name}' has shape {found.ShapeText}, but {model} expects {SafeTensorsFormat.ShapeText(expected.Shape)}.", found.Name);
+                throw ctx.Fail($"tensor '{SafeTensorsFormat.Cite(found.Name)}' has shape {found.ShapeText}, but {model} expects {SafeTensorsFormat.ShapeText(expected.Shape)}.", found.Name);
         }
 
         var missing = expectedTensors.Where(t => !byName.ContainsKey(t.Name)).Select(t => t.Name).ToList();
@@ -289,11 +289,11 @@ public static partial class SafeTensors
     }
 
     private static string Names(List<string> names) =>
-        (names.Count == 1 ? "tensor " : "tensors ") + string.Join(", ", names.Take(12).Select(n => $"'{n}'")) + (names.Count > 12 ? $" and {names.Count - 12} more" : "");
+        (names.Count == 1 ? "tensor " : "tensors ") + string.Join(", ", names.Take(12).Select(n => $"'{SafeTensorsFormat.Cite(n)}'")) + (names.Count > 12 ? $" and {names.Count - 12} more" : "");
 
     private static string Listing(IReadOnlyList<SafeTensorInfo> tensors) =>
         tensors.Count == 0 ? "no tensors"
-        : string.Join(", ", tensors.Take(12).Select(t => $"{t.Name} {t.DType} {t.ShapeText}")) + (tensors.Count > 12 ? $" and {tensors.Count - 12} more" : "");
+        : string.Join(", ", tensors.Take(12).Select(t => $"{SafeTensorsFormat.Cite(t.Name)} {t.DType} {t.ShapeText}")) + (tensors.Count > 12 ? $" and {tensors.Count - 12} more" : "");
 
     /// <summary>Reads the data buffer sequentially into <paramref name="values"/> (skipping extra tensors), converting where needed.</summary>
     private static void ReadData<T>(Stream stream, SafeTensorsHeader header, ParameterTensor?[] targets, T[] values, FileContext ctx)
@@ -341,7 +341,7 @@ public static partial class SafeTensors
                 ReadExactly(stream, bytes, source, (long)start * size, ctx);
                 int overflow = ScalarCodec.Decode(bytes, source.DType, destination.Slice(start, n));
                 if (overflow >= 0)
-                    throw ctx.Fail($"tensor '{source.Name}': element {start + overflow} ({BinaryPrimitives.ReadDoubleLittleEndian(bytes[(overflow * 8)..]).ToString("R", CultureInfo.InvariantCulture)}) " +
+                    throw ctx.Fail($"tensor '{SafeTensorsFormat.Cite(source.Name)}': element {start + overflow} ({BinaryPrimitives.ReadDoubleLittleEndian(bytes[(overflow * 8)..]).ToString("R", CultureInfo.InvariantCulture)}) " +
                                    "is beyond the range of float; this F64 tensor cannot be loaded into a float model.", source.Name);
             }
         }
@@ -352,7 +352,7 @@ public static partial class SafeTensors
     {
         int got = SafeTensorsFormat.ReadAtMost(stream, buffer);
         if (got < buffer.Length)
-            throw ctx.Fail($"the data ends inside tensor '{tensor.Name}' (after {offsetInTensor + got} of its {tensor.ByteLength} bytes): the file is truncated.", tensor.Name);
+            throw ctx.Fail($"the data ends inside tensor '{SafeTensorsFormat.Cite(tensor.Name)}' (after {offsetInTensor + got} of its {tensor.ByteLength} bytes): the file is truncated.", tensor.Name);
     }
 
     /// <summary>When the needed names appear in the file behind a module prefix (e.g. <c>lstm.weight_ih_l0</c>), says which prefix to strip.</summary>
@@ -364,7 +364,7 @@ public static partial class SafeTensors
             if (name.EndsWith("." + missing[0], StringComparison.Ordinal))
             {
                 string prefix = name.Substring(0, name.Length - missing[0].Length);
-                return $" They seem to carry the module prefix '{prefix}': save the tensors under their bare names (strip '{prefix}' from the keys of the state dict).";
+                return $" They seem to carry the module prefix '{SafeTensorsFormat.Cite(prefix)}': save the tensors under their bare names (strip '{SafeTensorsFormat.Cite(prefix)}' from the keys of the state dict).";
             }
         }
         return "";

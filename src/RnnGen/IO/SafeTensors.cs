@@ -24,7 +24,7 @@ namespace RnnGen;
 /// F64 for a double model, little-endian; <c>__metadata__</c> holds the keys of <see cref="SafeTensorsMetadataKeys"/>
 /// plus your own. Saving to a path is atomic: the previous file stays in place until the new one is complete on disk.</para>
 /// <para><b>Reading.</b> Everything is validated before the model is touched: header length (at most
-/// <see cref="MaxHeaderLength"/> and within the file), JSON, dtypes, shapes, offsets (in range, no overlap, no
+/// <see cref="MaxHeaderLength"/> and within the file), JSON, dtypes, shapes (at most 64 dimensions), offsets (in range, no overlap, no
 /// gap, covering the data buffer), byte lengths, missing and extra tensors, RnnGen metadata. Then the data is read
 /// into a temporary buffer the size of the model and copied into <c>Parameters</c> only when all of it arrived,
 /// followed by <c>ParametersChanged()</c>. Any problem is a <see cref="ModelFileException"/> and the model is

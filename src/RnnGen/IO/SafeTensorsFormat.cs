@@ -20,6 +20,12 @@ internal static class SafeTensorsFormat
 
     private const int HeaderFirstRead = 4096;
 
+    /// <summary>The fields of a tensor's entry.</summary>
+    private static readonly string[] s_fields = ["dtype", "shape", "data_offsets"];
+
+    /// <summary>Most dimensions a tensor's shape may have (RnnGen's have one or two).</summary>
+    internal const int MaxDimensions = 64;
+
     /// <summary>Bits per element of every dtype the safetensors format defines.</summary>
     private static readonly Dictionary<string, int> s_dtypeBits = new(StringComparer.Ordinal)
     {
@@ -30,9 +36,23 @@ internal static class SafeTensorsFormat
         ["F4"] = 4, ["F6_E2M3"] = 6, ["F6_E3M2"] = 6,
     };
 
+    /// <summary>The dtypes' names, to find a file's without reading it as a new string.</summary>
+    private static readonly string[] s_dtypes = [.. s_dtypeBits.Keys];
+
     internal static string ShapeText(IReadOnlyList<long> shape) => "[" + string.Join(", ", shape) + "]";
 
     internal static string ShapeText(IReadOnlyList<int> shape) => "[" + string.Join(", ", shape) + "]";
+
+    /// <summary>
+    /// Text from a file (a name, a metadata value, a number) for a message: whole up to 100 characters, else its first 80 and
+    /// its length, so that a damaged or hostile file's megabyte-long name does not become a megabyte-long message.
+    /// </summary>
+    internal static string Cite(string text)
+    {
+        if (text.Length <= 100) return text;
+        int cut = char.IsHighSurrogate(text[79]) ? 79 : 80;
+        return $"{text[..cut]}… ({text.Length} characters)";
+    }
 
     // ------------------------------------------------------------------ reading
 
@@ -65,7 +85,7 @@ internal static class SafeTensorsFormat
             if (header.DataLength > dataAvailable)
             {
                 var last = header.Tensors[^1];
-                throw ctx.Fail($"tensor '{last.Name}' ends at byte {last.DataEnd} of the data buffer, but the file holds only {dataAvailable} bytes of data: the file is truncated.", last.Name);
+                throw ctx.Fail($"tensor '{Cite(last.Name)}' ends at byte {last.DataEnd} of the data buffer, but the file holds only {dataAvailable} bytes of data: the file is truncated.", last.Name);
             }
             if (exactLength && header.DataLength < dataAvailable)
                 throw ctx.Fail($"the file has {dataAvailable - header.DataLength} bytes after the end of the last tensor (byte {header.DataLength} of the data buffer): the tensors' data_offsets must cover the whole data buffer.");
@@ -122,7 +142,7 @@ internal static class SafeTensorsFormat
             {
                 string name = reader.GetString()!;
                 if (!names.Add(name))
-                    throw ctx.Fail($"the header lists '{name}' twice.", name);
+                    throw ctx.Fail($"the header lists '{Cite(name)}' twice.", name);
                 reader.Read();
                 if (name == MetadataKey)
                     metadata = ParseMetadata(ref reader, ctx);
@@ -150,11 +170,11 @@ internal static class SafeTensorsFormat
         foreach (var t in tensors)
         {
             if (t.DataBegin < end)
-                throw ctx.Fail($"tensors '{previous!.Name}' (bytes [{previous.DataBegin}, {previous.DataEnd})) and '{t.Name}' (bytes [{t.DataBegin}, {t.DataEnd})) overlap.", t.Name);
+                throw ctx.Fail($"tensors '{Cite(previous!.Name)}' (bytes [{previous.DataBegin}, {previous.DataEnd})) and '{Cite(t.Name)}' (bytes [{t.DataBegin}, {t.DataEnd})) overlap.", t.Name);
             if (t.DataBegin > end)
                 throw ctx.Fail(previous is null
-                    ? $"tensor '{t.Name}' starts at byte {t.DataBegin}, leaving a gap at the start of the data buffer: data_offsets must cover the data buffer without gaps."
-                    : $"there is a gap of {t.DataBegin - end} bytes between tensors '{previous.Name}' (ends at {end}) and '{t.Name}' (starts at {t.DataBegin}): data_offsets must cover the data buffer without gaps.", t.Name);
+                    ? $"tensor '{Cite(t.Name)}' starts at byte {t.DataBegin}, leaving a gap at the start of the data buffer: data_offsets must cover the data buffer without gaps."
+                    : $"there is a gap of {t.DataBegin - end} bytes between tensors '{Cite(previous.Name)}' (ends at {end}) and '{Cite(t.Name)}' (starts at {t.DataBegin}): data_offsets must cover the data buffer without gaps.", t.Name);
             end = t.DataEnd;
             previous = t;
         }
@@ -172,9 +192,9 @@ internal static class SafeTensorsFormat
             string key = reader.GetString()!;
             reader.Read();
             if (reader.TokenType != JsonTokenType.String)
-                throw ctx.Fail($"'{MetadataKey}' must map strings to strings, but the value of '{key}' is a {Describe(reader.TokenType)}.");
+                throw ctx.Fail($"'{MetadataKey}' must map strings to strings, but the value of '{Cite(key)}' is a {Describe(reader.TokenType)}.");
             if (!map.TryAdd(key, reader.GetString()!))
-                throw ctx.Fail($"'{MetadataKey}' lists the key '{key}' twice.");
+                throw ctx.Fail($"'{MetadataKey}' lists the key '{Cite(key)}' twice.");
         }
         return map.AsReadOnly();
     }
@@ -182,45 +202,51 @@ internal static class SafeTensorsFormat
     private static SafeTensorInfo ParseTensor(ref Utf8JsonReader reader, string name, FileContext ctx)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
-            throw ctx.Fail($"the entry of tensor '{name}' must be a JSON object with dtype, shape and data_offsets, but it is a {Describe(reader.TokenType)}.", name);
+            throw ctx.Fail($"the entry of tensor '{Cite(name)}' must be a JSON object with dtype, shape and data_offsets, but it is a {Describe(reader.TokenType)}.", name);
         string? dtype = null;
         long[]? shape = null;
         long[]? offsets = null;
+        int offsetCount = 0;
+        // Field names and dtypes are compared in place, not read as strings: a damaged header can hold millions of entries.
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            string field = reader.GetString()!;
+            int field = IndexOf(ref reader, s_fields);
+            string? unknown = field < 0 ? reader.GetString() : null;
             reader.Read();
             switch (field)
             {
-                case "dtype" when dtype is null:
+                case 0 when dtype is null:
                     if (reader.TokenType != JsonTokenType.String)
-                        throw ctx.Fail($"tensor '{name}': dtype must be a string such as \"F32\", but it is a {Describe(reader.TokenType)}.", name);
-                    dtype = reader.GetString()!;
+                        throw ctx.Fail($"tensor '{Cite(name)}': dtype must be a string such as \"F32\", but it is a {Describe(reader.TokenType)}.", name);
+                    int known = IndexOf(ref reader, s_dtypes);
+                    dtype = known >= 0 ? s_dtypes[known] : reader.GetString()!;
                     break;
-                case "shape" when shape is null:
-                    shape = ReadIntegers(ref reader, name, "shape", ctx);
+                case 1 when shape is null:
+                    shape = ReadIntegers(ref reader, name, "shape", MaxDimensions, out int rank, ctx);
+                    if (rank > MaxDimensions)
+                        throw ctx.Fail($"tensor '{Cite(name)}': shape has {rank} dimensions, more than {MaxDimensions}: the file is corrupt.", name);
                     break;
-                case "data_offsets" when offsets is null:
-                    offsets = ReadIntegers(ref reader, name, "data_offsets", ctx);
+                case 2 when offsets is null:
+                    offsets = ReadIntegers(ref reader, name, "data_offsets", 2, out offsetCount, ctx);
                     break;
-                case "dtype" or "shape" or "data_offsets":
-                    throw ctx.Fail($"tensor '{name}' lists '{field}' twice.", name);
+                case < 0:
+                    throw ctx.Fail($"tensor '{Cite(name)}' has an unknown field '{Cite(unknown!)}'; a tensor entry holds only dtype, shape and data_offsets.", name);
                 default:
-                    throw ctx.Fail($"tensor '{name}' has an unknown field '{field}'; a tensor entry holds only dtype, shape and data_offsets.", name);
+                    throw ctx.Fail($"tensor '{Cite(name)}' lists '{s_fields[field]}' twice.", name);
             }
         }
         if (dtype is null || shape is null || offsets is null)
         {
             string missing = dtype is null ? "dtype" : shape is null ? "shape" : "data_offsets";
-            throw ctx.Fail($"tensor '{name}' has no '{missing}'; a tensor entry holds dtype, shape and data_offsets.", name);
+            throw ctx.Fail($"tensor '{Cite(name)}' has no '{missing}'; a tensor entry holds dtype, shape and data_offsets.", name);
         }
         if (!s_dtypeBits.TryGetValue(dtype, out int bits))
-            throw ctx.Fail($"tensor '{name}' has the unknown dtype '{dtype}'; safetensors dtypes are {string.Join(", ", s_dtypeBits.Keys)}.", name);
-        if (offsets.Length != 2)
-            throw ctx.Fail($"tensor '{name}': data_offsets must be [begin, end], but it has {offsets.Length} numbers.", name);
+            throw ctx.Fail($"tensor '{Cite(name)}' has the unknown dtype '{Cite(dtype)}'; safetensors dtypes are {string.Join(", ", s_dtypeBits.Keys)}.", name);
+        if (offsetCount != 2)
+            throw ctx.Fail($"tensor '{Cite(name)}': data_offsets must be [begin, end], but it has {offsetCount} numbers.", name);
         long begin = offsets[0], end = offsets[1];
         if (begin > end)
-            throw ctx.Fail($"tensor '{name}': data_offsets [{begin}, {end}] begin after they end.", name);
+            throw ctx.Fail($"tensor '{Cite(name)}': data_offsets [{begin}, {end}] begin after they end.", name);
 
         long count = 1;
         long bytes;
@@ -229,36 +255,49 @@ internal static class SafeTensorsFormat
             foreach (long d in shape) count = checked(count * d);
             long totalBits = checked(count * bits);
             if (totalBits % 8 != 0)
-                throw ctx.Fail($"tensor '{name}': {count} elements of {dtype} ({bits} bits each) do not fill whole bytes.", name);
+                throw ctx.Fail($"tensor '{Cite(name)}': {count} elements of {dtype} ({bits} bits each) do not fill whole bytes.", name);
             bytes = totalBits / 8;
         }
         catch (OverflowException)
         {
-            throw ctx.Fail($"tensor '{name}': shape {ShapeText(shape)} has too many elements to be stored.", name);
+            throw ctx.Fail($"tensor '{Cite(name)}': shape {ShapeText(shape)} has too many elements to be stored.", name);
         }
         if (end - begin != bytes)
-            throw ctx.Fail($"tensor '{name}': dtype {dtype} and shape {ShapeText(shape)} need {bytes} bytes, but data_offsets [{begin}, {end}] span {end - begin} bytes.", name);
+            throw ctx.Fail($"tensor '{Cite(name)}': dtype {dtype} and shape {ShapeText(shape)} need {bytes} bytes, but data_offsets [{begin}, {end}] span {end - begin} bytes.", name);
         return new SafeTensorInfo(name, dtype, shape, count, begin, end);
     }
 
-    /// <summary>Reads a JSON array of non-negative integers (a shape or data_offsets).</summary>
-    private static long[] ReadIntegers(ref Utf8JsonReader reader, string name, string field, FileContext ctx)
+    /// <summary>The index of the reader's current name or string in <paramref name="texts"/>, or −1 (nothing allocated).</summary>
+    private static int IndexOf(ref Utf8JsonReader reader, string[] texts)
+    {
+        for (int i = 0; i < texts.Length; i++)
+            if (reader.ValueTextEquals(texts[i])) return i;
+        return -1;
+    }
+
+    /// <summary>
+    /// Reads a JSON array of non-negative integers (a shape or data_offsets): the first <paramref name="keep"/> of them, and
+    /// how many there are in <paramref name="count"/> (a damaged file's array can hold millions, 8 bytes each once read).
+    /// </summary>
+    private static long[] ReadIntegers(ref Utf8JsonReader reader, string name, string field, int keep, out int count, FileContext ctx)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
-            throw ctx.Fail($"tensor '{name}': {field} must be an array of non-negative integers, but it is a {Describe(reader.TokenType)}.", name);
-        var values = new List<long>(4);
+            throw ctx.Fail($"tensor '{Cite(name)}': {field} must be an array of non-negative integers, but it is a {Describe(reader.TokenType)}.", name);
+        Span<long> values = stackalloc long[keep];
+        count = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long v) || v < 0)
-                throw ctx.Fail($"tensor '{name}': {field} must be an array of non-negative integers, but it holds {DescribeValue(ref reader)}.", name);
-            values.Add(v);
+                throw ctx.Fail($"tensor '{Cite(name)}': {field} must be an array of non-negative integers, but it holds {DescribeValue(ref reader)}.", name);
+            if (count < keep) values[count] = v;
+            count++;
         }
-        return values.ToArray();
+        return values[..Math.Min(count, keep)].ToArray();
     }
 
     private static string DescribeValue(ref Utf8JsonReader reader) =>
         reader.TokenType == JsonTokenType.Number
-            ? Encoding.UTF8.GetString(reader.ValueSpan)
+            ? Cite(Encoding.UTF8.GetString(reader.ValueSpan))
             : "a " + Describe(reader.TokenType);
 
     private static string Describe(JsonTokenType token) => token switch

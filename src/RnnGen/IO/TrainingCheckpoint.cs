@@ -196,7 +196,7 @@ public static class TrainingCheckpoint
                 throw ctx.Fail($"it is not a training checkpoint (its metadata has no '{SafeTensorsMetadataKeys.CheckpointOptimizer}'): a model " +
                                "file holds parameters only. Load it with SafeTensors.Load, or save checkpoints with TrainingCheckpoint.Save.");
             if (saved != OptimizerName(optimizer))
-                throw ctx.Fail($"the checkpoint was saved with the optimizer {saved}, and the one given is {OptimizerName(optimizer)}: its state " +
+                throw ctx.Fail($"the checkpoint was saved with the optimizer {SafeTensorsFormat.Cite(saved)}, and the one given is {OptimizerName(optimizer)}: its state " +
                                $"would mean something else. Create a {saved} with the settings of the saved run.");
             steps = Number<long>(SafeTensorsMetadataKeys.CheckpointSteps, s => long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : null);
             learningRate = Number<double>(SafeTensorsMetadataKeys.CheckpointLearningRate,
@@ -205,7 +205,7 @@ public static class TrainingCheckpoint
             {
                 var parsed = words.Split(',').Select(w => ulong.TryParse(w, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong u) ? u : (ulong?)null).ToArray();
                 if (parsed.Length != 4 || parsed.Any(w => w is null) || parsed.All(w => w == 0))
-                    throw ctx.Fail($"the metadata '{SafeTensorsMetadataKeys.CheckpointShuffle}' is '{words}', not four hexadecimal 64-bit words (not all zero): the file is damaged.");
+                    throw ctx.Fail($"the metadata '{SafeTensorsMetadataKeys.CheckpointShuffle}' is '{SafeTensorsFormat.Cite(words)}', not four hexadecimal 64-bit words (not all zero): the file is damaged.");
                 shuffle = SeededRandom.FromWords(parsed[0]!.Value, parsed[1]!.Value, parsed[2]!.Value, parsed[3]!.Value);
             }
             if (metadata.ContainsKey(SafeTensorsMetadataKeys.CheckpointBestLoss) || metadata.ContainsKey(SafeTensorsMetadataKeys.CheckpointEpochsSinceBest))
@@ -229,7 +229,7 @@ public static class TrainingCheckpoint
 
             TValue Number<TValue>(string key, Func<string, TValue?> parse) where TValue : struct =>
                 metadata!.TryGetValue(key, out string? text) && parse(text) is TValue value ? value
-                    : throw ctx.Fail($"the metadata '{key}' is {(text is null ? "missing" : $"'{text}'")}: the checkpoint is damaged.");
+                    : throw ctx.Fail($"the metadata '{key}' is {(text is null ? "missing" : $"'{SafeTensorsFormat.Cite(text)}'")}: the checkpoint is damaged.");
         }
 
         using var file = AtomicFile.OpenRead(path, bufferSize: 1, FileOptions.SequentialScan);

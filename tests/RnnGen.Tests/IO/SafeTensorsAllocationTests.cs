@@ -16,7 +16,10 @@ public class SafeTensorsAllocationTests
     private static byte[] Hostile(string header, ulong? claimedHeaderLength = null, int dataBytes = 56) =>
         Build(header.PadRight(2000), new byte[dataBytes], claimedHeaderLength);
 
-    public static TheoryData<string> Cases => new() { "header length 99 MB", "tensor of 4 TB", "tensor of 4 TB in the model's layout" };
+    public static TheoryData<string> Cases => new()
+    {
+        "header length 99 MB", "tensor of 4 TB", "tensor of 4 TB in the model's layout", "shape of 100,000 dimensions",
+    };
 
     private static byte[] Case(string name) => name switch
     {
@@ -24,6 +27,8 @@ public class SafeTensorsAllocationTests
         "tensor of 4 TB" => Hostile(Header(Entry("weight_ih_l0", "F32", "[1000000,1000000]", 0, 4_000_000_000_000))),
         // Every model tensor present and well-formed except that the last one claims 4 TB: only the length check stops it.
         "tensor of 4 TB in the model's layout" => Hostile(Header(BiasHh, WeightIh, BiasIh, Entry("weight_hh_l0", "F32", "[1000000,1000000]", 40, 4_000_000_000_040))),
+        // two bytes of the file per dimension, eight once read: refused at the 65th
+        "shape of 100,000 dimensions" => Hostile(Header(Entry("weight_ih_l0", "F32", "[" + string.Join(",", Enumerable.Repeat(1, 100_000)) + "]", 0, 4))),
         _ => throw new ArgumentException(name),
     };
 

@@ -63,6 +63,8 @@ public class SafeTensorsValidationTests
         ["negative dimension"] = (Build(Header(Meta, WeightHh, Entry("bias_hh_l0", "F32", "[-2]", 0, 8), WeightIh, BiasIh), TinyData), "shape must be an array of non-negative integers, but it holds -2", "bias_hh_l0"),
         ["fractional dimension"] = (Build(Header(Meta, WeightHh, Entry("bias_hh_l0", "F32", "[2.0]", 0, 8), WeightIh, BiasIh), TinyData), "shape must be an array of non-negative integers, but it holds 2.0", "bias_hh_l0"),
         ["negative offset"] = (Build(Header(Meta, WeightHh, Entry("bias_hh_l0", "F32", "[2]", -8, 0), WeightIh, BiasIh), TinyData), "data_offsets must be an array of non-negative integers, but it holds -8", "bias_hh_l0"),
+        ["shape of 65 dimensions"] = (Build(Header(Meta, WeightHh, Entry("bias_hh_l0", "F32", "[2" + string.Concat(Enumerable.Repeat(",1", 64)) + "]", 0, 8), WeightIh, BiasIh), TinyData),
+            "tensor 'bias_hh_l0': shape has 65 dimensions, more than 64: the file is corrupt", "bias_hh_l0"),
         ["three offsets"] = (Build(Header(Meta, WeightHh, BiasHh.Replace("[0,8]", "[0,8,16]"), WeightIh, BiasIh), TinyData), "data_offsets must be [begin, end], but it has 3 numbers", "bias_hh_l0"),
         ["element count overflows"] = (Build(Header(Meta, WeightHh, Entry("bias_hh_l0", "F32", "[4294967296,4294967296,4]", 0, 8), WeightIh, BiasIh), TinyData), "has too many elements", "bias_hh_l0"),
         ["huge tensor claimed"] = (Build(Header(Entry("weight_ih_l0", "F32", "[1000000,1000000]", 0, 4_000_000_000_000)), TinyData),
@@ -129,6 +131,24 @@ public class SafeTensorsValidationTests
 
         Assert.Throws<ModelFileException>(() => SafeTensors.Load(model, new ForwardOnlyStream(s_cases[name].File)));
 
+        Assert.Equal(before, Bits(model.Parameters));
+    }
+
+    // a damaged or hostile file's name of a million characters is cited by its start and its length, not in full
+    [Fact]
+    public void AMegabyteLongName_IsCitedShortened()
+    {
+        string name = new string('x', 1_000_000);
+        byte[] file = Build(Header(Meta, WeightHh, BiasHh, WeightIh, BiasIh, Entry(name, "F32", "[1]", 56, 60)), Concat(TinyData, F32(1)));
+        var model = new IoTinyF();
+        model.InitializeParameters(42);
+        byte[] before = Bits(model.Parameters);
+
+        var e = Assert.Throws<ModelFileException>(() => SafeTensors.Load(model, new MemoryStream(file)));
+
+        Assert.StartsWith($"safetensors stream: the file holds tensor '{name[..80]}… (1000000 characters)', which IoTinyF", e.Message);
+        Assert.InRange(e.Message.Length, 0, 1000);
+        Assert.Equal(name, e.TensorName);
         Assert.Equal(before, Bits(model.Parameters));
     }
 
