@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Text;
@@ -398,12 +397,11 @@ internal static class SafeTensorsDamage
 
 /// <summary>
 /// Runs fuzz trials on a thread of their own, so that one that never returns is reported (with what it did) instead of
-/// hanging the test run, and measures each load's time and allocations on that thread.
+/// hanging the test run (a watchdog with minutes to spare, not a timing: unit tests time nothing), and measures each load's
+/// allocations on that thread.
 /// </summary>
 internal static class FuzzRun
 {
-    private static readonly TimeSpan TrialLimit = TimeSpan.FromSeconds(10);
-
     // A load may allocate the header's bytes, its strings in UTF-16 (twice their bytes) and a buffer to unescape them, each
     // tensor's entry as objects and the maps that find them (about 8 times the bytes of a header of thousands of empty
     // tensors), and the model's values (up to four times their bytes: F16 into double); messages, stack traces and small
@@ -437,17 +435,15 @@ internal static class FuzzRun
     }
 
     /// <summary>
-    /// Runs <paramref name="load"/> and returns what it threw, or null. It must return within the time limit and allocate at
-    /// most a few times the file's size plus an allowance (a header claiming gigabytes is refused
+    /// Runs <paramref name="load"/> and returns what it threw, or null. It must allocate at most a few times the file's size plus an allowance (a header claiming gigabytes is refused
     /// before anything of that size is allocated); over that, it runs once more and that run counts (a code path's first
     /// run allocates its static tables once).
     /// </summary>
     public static Exception? Load(Action load, int fileLength, string context)
     {
         if (t_current is { } box) Volatile.Write(ref box.Value, context);
-        (Exception? error, long allocated, TimeSpan elapsed) Once()
+        (Exception? error, long allocated) Once()
         {
-            var clock = Stopwatch.StartNew();
             long before = GC.GetAllocatedBytesForCurrentThread();
             Exception? error = null;
             try
@@ -458,9 +454,9 @@ internal static class FuzzRun
             {
                 error = e;
             }
-            return (error, GC.GetAllocatedBytesForCurrentThread() - before, clock.Elapsed);
+            return (error, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        var (error, allocated, elapsed) = Once();
+        var (error, allocated) = Once();
         long bound = (long)AllocationFactor * fileLength + FixedAllowance;
         if (allocated > bound)
         {
@@ -469,7 +465,6 @@ internal static class FuzzRun
             allocated = again.allocated;
         }
         Assert.True(allocated <= bound, $"{context}: the load allocated {allocated:N0} bytes for a file of {fileLength:N0} ({Short(error?.Message ?? "loaded")})");
-        Assert.True(elapsed < TrialLimit, $"{context}: the load took {elapsed.TotalSeconds:F1} s");
         return error;
     }
 
