@@ -247,6 +247,20 @@ public class DiagnosticTests
         Assert.Equal(generates ? 1 : 0, result.GeneratedSources.Length);
     }
 
+    // Found by FuzzTests: the generator is given every attribute of the class's name written in the node's file, so a part
+    // whose own attribute of that name is another type's got the model's attribute from the other part, and the model was
+    // emitted twice under one file name (an ArgumentException from AddSource).
+    [Fact]
+    public void APartWithAnotherAttributeOfTheNameInTheSameFile_EmitsTheModelOnce()
+    {
+        var (result, output) = GeneratorHarness.Run(
+            "namespace Mine { class LstmModelAttribute : System.Attribute { } } namespace App { [RnnGen.LstmModel(4)] partial class M { } [Mine.LstmModel] partial class M { } }");
+        Assert.Null(result.Exception);
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal("App.M.g.cs", Assert.Single(result.GeneratedSources).HintName);
+        Assert.Empty(GeneratorHarness.CompilerProblems(output));
+    }
+
     [Fact]
     public void EveryDescriptorIsTrackedInAnalyzerReleases()
     {

@@ -35,7 +35,12 @@ internal static class ModelParser
             if (string.IsNullOrEmpty(s.Name))
                 return Nothing;
         }
-        var attribute = context.Attributes[0];
+        // The attributes given are the class's of this name written anywhere in the node's file: on a class declared in parts in
+        // one file, a part whose own attribute of that name is another type's (or unresolved) gets the other part's. That one is
+        // parsed from its own part; parsing it here too would emit the model twice under one file name.
+        var attribute = context.Attributes.FirstOrDefault(a => AppliedOn(a, context.TargetNode));
+        if (attribute is null)
+            return Nothing;
         var diagnostics = new List<DiagnosticInfo>();
         var typeLocation = LocationOf(context.TargetNode is TypeDeclarationSyntax decl ? decl.Identifier.GetLocation() : context.TargetNode.GetLocation());
         var attributeLocation = LocationOf(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation());
