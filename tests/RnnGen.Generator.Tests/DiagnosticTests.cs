@@ -123,6 +123,19 @@ public class DiagnosticTests
     [InlineData("[RnnGen.LstmModel(8)] partial class M { static M RnnGen.IRecurrentModel<M, float>.Create() => new M(); }", "it implements 'IRecurrentModel.Create' itself")]
     // a type in the global namespace named like a namespace the generated code names from global::
     [InlineData("class System { } [RnnGen.LstmModel(8)] partial class M { }", "a type named 'System' in the global namespace hides the System namespace")]
+    // found by FuzzTests: a type of the project with the full name of a namespace or type the generated code names from
+    // global::, or uses without naming it (errors in the generated file)
+    [InlineData("namespace System { class Collections { } } [RnnGen.LstmModel(8)] partial class M { }", "a type named 'Collections' in the namespace 'System' hides the System.Collections namespace")]
+    [InlineData("namespace RnnGen { class Kernels { } } [RnnGen.LstmModel(8)] partial class M { }", "a type named 'Kernels' in the namespace 'RnnGen' hides the RnnGen.Kernels namespace")]
+    [InlineData("namespace System { class Span<T> { } } [RnnGen.GruModel(8)] partial class M { }", "the type 'System.Span' declared in this project takes the place of 'global::System.Span'")]
+    [InlineData("namespace System { class Attribute { } } [RnnGen.LstmModel(8)] partial class M { }", "the type 'System.Attribute' declared in this project")]
+    [InlineData("namespace System { class Exception { } } [RnnGen.RnnModel(8)] partial class M { }", "the type 'System.Exception' declared in this project")]
+    // found by FuzzTests: duplicates the compiler reports, where the generated code's mentions of the class found the other
+    // one, and a class in a namespace declared private
+    [InlineData("namespace App { [RnnGen.GruModel(3)] partial class M { } enum M { A } }", "another type or member named 'M' is declared beside it")]
+    [InlineData("partial class Outer { int M; [RnnGen.LstmModel(4)] partial class M { } }", "another type or member named 'M' is declared beside it")]
+    [InlineData("namespace App { [RnnGen.LstmModel(3)] partial class M { class M { } } }", "it declares a member named 'M' like itself")]
+    [InlineData("namespace App { [RnnGen.LstmModel(4)] private partial class M { } }", "a class in a namespace can only be public or internal")]
     public void RNNG007_Unsupported(string source, string expected) =>
         Assert.Contains(expected, Single(source, "RNNG007").GetMessage());
 
@@ -245,6 +258,20 @@ public class DiagnosticTests
         Assert.Null(result.Exception);
         Assert.Equal(diagnostics, string.Join(",", result.Diagnostics.Select(d => d.Id).Order()));
         Assert.Equal(generates ? 1 : 0, result.GeneratedSources.Length);
+    }
+
+    // Found by FuzzTests: the generator is given every attribute of the class's name written in the node's file, so a part
+    // whose own attribute of that name is another type's got the model's attribute from the other part, and the model was
+    // emitted twice under one file name (an ArgumentException from AddSource).
+    [Fact]
+    public void APartWithAnotherAttributeOfTheNameInTheSameFile_EmitsTheModelOnce()
+    {
+        var (result, output) = GeneratorHarness.Run(
+            "namespace Mine { class LstmModelAttribute : System.Attribute { } } namespace App { [RnnGen.LstmModel(4)] partial class M { } [Mine.LstmModel] partial class M { } }");
+        Assert.Null(result.Exception);
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal("App.M.g.cs", Assert.Single(result.GeneratedSources).HintName);
+        Assert.Empty(GeneratorHarness.CompilerProblems(output));
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace RnnGen.Generator.Tests;
 /// <summary>Compiles sources in memory against .NET 10 reference assemblies and the RnnGen runtime, and runs the generator.</summary>
 internal static class GeneratorHarness
 {
-    private static readonly ImmutableArray<MetadataReference> References =
+    internal static readonly ImmutableArray<MetadataReference> References =
         Basic.Reference.Assemblies.Net100.References.All.Cast<MetadataReference>()
             .Append(MetadataReference.CreateFromFile(typeof(LstmModelAttribute).Assembly.Location))
             .Append(MetadataReference.CreateFromFile(typeof(System.Numerics.Tensors.TensorPrimitives).Assembly.Location))

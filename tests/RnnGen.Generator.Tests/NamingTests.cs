@@ -110,6 +110,29 @@ public class NamingTests
         Assert.Empty(result.GeneratedSources);
     }
 
+    // Found by FuzzTests: a class with the full name of a referenced type, whose every mention in the generated file raised
+    // CS0436 (an error under TreatWarningsAsErrors).
+    [Theory]
+    [InlineData("namespace System { [RnnGen.LstmModel(4, Output = 2)] partial class String { } }")]
+    [InlineData("namespace System { [RnnGen.GruModel(4, Tokens = true, Input = 3)] public partial class Int32 { } }")]
+    public void AClassNamedLikeAReferencedType_CompilesWithoutCS0436(string source) => CompilesClean(source);
+
+    // Found by FuzzTests: with documentation diagnostics on (GenerateDocumentationFile), a user's overload of a generated
+    // method, or a method named like a helper that no generated call can take, made the generated crefs ambiguous (CS0419).
+    [Fact]
+    public void DocumentationCrefs_StayUnambiguousBesideTheUsersOverloads()
+    {
+        var options = GeneratorHarness.ParseOptions.WithDocumentationMode(DocumentationMode.Diagnose);
+        var compilation = GeneratorHarness.Compile().AddSyntaxTrees(Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(
+            "namespace App; [RnnGen.LstmModel(hidden: 128, Input = 3)] public partial class M { public void ParametersChanged(int x) { } public void InitializeParameters(long seed) { } void ChunkOutputs() { } void ForwardChunk() { } }",
+            options, path: "M.cs"));
+        var driver = Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create([new RnnGenerator().AsSourceGenerator()], parseOptions: options)
+            .RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+        var generated = Assert.Single(driver.GetRunResult().GeneratedTrees);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Location.SourceTree == generated && d.Severity >= DiagnosticSeverity.Warning));
+    }
+
     // C# 12 (the default of the .NET 10 SDK) is enough.
     [Fact]
     public void CSharp12_Compiles()

@@ -64,6 +64,10 @@ internal sealed class ModelEmitter
         // CS8981 (a lowercase type name) is the user's to see at their declaration; here it would be a warning they cannot silence
         if (_spec.ContainingTypes.Select(c => c.Substring(c.LastIndexOf(' ') + 1)).Append(_spec.TypeName).Any(IsLowercase))
             w.Line("#pragma warning disable CS8981");
+        // CS0436 (the class has the full name of a referenced assembly's type, System.String): the generated code means the
+        // user's class wherever it names it; the warning is the user's to see at their own mentions, not again here
+        if (_spec.NamedLikeAReferencedType)
+            w.Line("#pragma warning disable CS0436");
         w.Line();
         if (_spec.Namespace is not null)
         {
@@ -254,7 +258,7 @@ internal sealed class ModelEmitter
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// All parameters, one flat buffer in PyTorch layout (see <see cref=\"Layout\"/>). After writing it directly, call");
-        w.Line("/// <see cref=\"ParametersChanged\"/>; RnnGen's optimizers do, given the model or this span.");
+        w.Line("/// <see cref=\"ParametersChanged()\"/>; RnnGen's optimizers do, given the model or this span.");
         w.Line("/// </summary>");
         w.Line($"public {Span} Parameters");
         w.Open();
@@ -280,7 +284,7 @@ internal sealed class ModelEmitter
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// Call after writing <see cref=\"Parameters\"/> directly: refreshes the packed copies that <c>Step</c> and <c>Forward</c> read.");
-        w.Line("/// (<see cref=\"InitializeParameters\"/>, RnnGen's optimizers and model loaders call it for you.)");
+        w.Line("/// (<see cref=\"InitializeParameters(int)\"/>, RnnGen's optimizers and model loaders call it for you.)");
         w.Line("/// </summary>");
         w.Line("public void ParametersChanged()");
         w.Open();
@@ -538,7 +542,7 @@ internal sealed class ModelEmitter
         w.Line("/// <summary>");
         w.Line("/// The step on the state's values, in place. Per layer: every block's gate pre-activations (b + W_ih·x + W_hh·h_prev)");
         w.Line("/// come out of the packed weights first, while h still holds h_prev; then, per block of L.Count units,");
-        w.Line("/// <see cref=\"Cell\"/> turns them into the block's new state, which is stored over the old one.");
+        w.Line("/// <c>Cell</c> turns them into the block's new state, which is stored over the old one.");
         w.Line("/// </summary>");
         w.Line(AggressiveInlining);
         w.Line($"private void StepInPlace<L>({(_spec.Tokens ? "int token" : $"{RoSpan} x")}, {Span} values, {Span} output) where L : struct, {LanesInterface}");
@@ -581,7 +585,7 @@ internal sealed class ModelEmitter
         w.Line("/// <summary>");
         w.Line("/// The step alone, in place on the state's values. Per layer: the gate pre-activations (b + W_ih·x + W_hh·h_prev) come out");
         w.Line("/// of the packed weights that Forward streams, with the products of one step of its chunk (the same bits), while h still");
-        w.Line("/// holds h_prev; then <see cref=\"StepCell\"/> turns them into the new state, stored over the old one.");
+        w.Line("/// holds h_prev; then <c>StepCell</c> turns them into the new state, stored over the old one.");
         w.Line("/// </summary>");
         w.Line(AggressiveInlining);
         w.Line($"private void StepPacked<L>({(_spec.Tokens ? "int token" : $"{RoSpan} x")}, {Span} values) where L : struct, {LanesInterface}");
@@ -1052,7 +1056,7 @@ internal sealed class ModelEmitter
         w.Line("/// <summary>");
         w.Line($"/// Steps t0 … t0 + n − 1 of <paramref name=\"lanes\"/> sequences in lockstep (Forward's chunks{(Teamed ? ", and Step on a team as one step of one lane" : "")}).");
         w.Line("/// Row t·lanes + b is step t of lane b: its input is that row of " + (_spec.Tokens ? "<paramref name=\"tokens\"/>" : "<paramref name=\"x\"/>") + ", its state going in step record t·lanes + b of");
-        w.Line("/// <paramref name=\"records\"/>, and it writes record (t + 1)·lanes + b (the outputs come from the records: <see cref=\"ChunkOutputs\"/>).");
+        w.Line("/// <paramref name=\"records\"/>, and it writes record (t + 1)·lanes + b (the outputs come from the records: <c>ChunkOutputs</c>).");
         if (Separate)
         {
             w.Line("/// Layer by layer: the input part of a layer's gate sums, for every row of the chunk, is one product (the layer below has");
@@ -1141,7 +1145,7 @@ internal sealed class ModelEmitter
         }
         w.Close();
         w.Line();
-        w.Line("/// <summary>The outputs of steps t0 … t0 + n − 1 of every lane, from their records (after <see cref=\"ForwardChunk\"/>): lane b's at (b·steps + t)·OutputWidth.</summary>");
+        w.Line("/// <summary>The outputs of steps t0 … t0 + n − 1 of every lane, from their records (after <c>ForwardChunk</c>): lane b's at (b·steps + t)·OutputWidth.</summary>");
         w.Line($"private void ChunkOutputs(int lanes, int t0, int n, int steps, {RoSpan} records, {Span} outputs)");
         w.Open();
         w.Line("int first = t0 * lanes; // the chunk's first row");

@@ -41,6 +41,10 @@ internal sealed record ModelSpec(
     bool IsDouble,
     Activation Activation)
 {
+    /// <summary>Whether a referenced assembly declares a type of the class's full name (a class System.String), which every
+    /// mention of the class in the generated file would warn about (CS0436).</summary>
+    public bool NamedLikeAReferencedType { get; init; }
+
     /// <summary>The fully qualified type name used inside the generated file.</summary>
     public string FullTypeName =>
         (Namespace is null ? "" : Namespace + ".") +

@@ -35,7 +35,12 @@ internal static class ModelParser
             if (string.IsNullOrEmpty(s.Name))
                 return Nothing;
         }
-        var attribute = context.Attributes[0];
+        // The attributes given are the class's of this name written anywhere in the node's file: on a class declared in parts in
+        // one file, a part whose own attribute of that name is another type's (or unresolved) gets the other part's. That one is
+        // parsed from its own part; parsing it here too would emit the model twice under one file name.
+        var attribute = context.Attributes.FirstOrDefault(a => AppliedOn(a, context.TargetNode));
+        if (attribute is null)
+            return Nothing;
         var diagnostics = new List<DiagnosticInfo>();
         var typeLocation = LocationOf(context.TargetNode is TypeDeclarationSyntax decl ? decl.Identifier.GetLocation() : context.TargetNode.GetLocation());
         var attributeLocation = LocationOf(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation());
@@ -65,7 +70,7 @@ internal static class ModelParser
             return Nothing;
 
         // Declaration shape.
-        string? unsupported = HiddenNamespace(context.SemanticModel.Compilation) ?? Unsupported(type, context.TargetNode);
+        string? unsupported = Unsupported(type, context.TargetNode);
         if (unsupported is not null)
             return Fail(Diagnostics.Unsupported, typeLocation, type.Name, unsupported);
         for (var t = type; t is not null; t = t.ContainingType)
@@ -130,10 +135,13 @@ internal static class ModelParser
 
         var model = new ModelSpec(ns, Identifier(type.Name), new EquatableArray<string>(containing), hint,
             System.Text.RegularExpressions.Regex.Replace(attributeText, @"\s+", " "),
-            cell, input, hidden, layers, output, tokens, precision == 1, (Activation)activation);
+            cell, input, hidden, layers, output, tokens, precision == 1, (Activation)activation)
+        {
+            NamedLikeAReferencedType = NamedLikeAReferencedType(type, context.SemanticModel.Compilation),
+        };
 
         // Names the user declared that the generated code declares too (read from the code this model generates).
-        string? clash = NameClashes.Find(type, model, (CSharpParseOptions)context.TargetNode.SyntaxTree.Options, cancellationToken);
+        string? clash = NameClashes.Find(type, model, context.SemanticModel.Compilation, (CSharpParseOptions)context.TargetNode.SyntaxTree.Options, cancellationToken);
         if (clash is not null)
             return Fail(Diagnostics.Unsupported, typeLocation, type.Name, clash);
         return new ParseResult(model, EquatableArray<DiagnosticInfo>.Empty);
@@ -159,6 +167,10 @@ internal static class ModelParser
             return "generic model classes are not supported; sizes and precision are fixed by the attribute, so remove the type parameters";
         if (type.IsFileLocal)
             return "file-local types cannot be extended from a generated file; remove the 'file' modifier";
+        // a class in a namespace declared private or protected (the compiler reports the modifier): the generated code could
+        // not name it
+        if (type.ContainingType is null && type.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal))
+            return "a class in a namespace can only be public or internal; remove the other modifier";
         if (type.IsAbstract)
             return "the generated code creates instances of it (Create(), model files, the trainer's replicas); remove 'abstract'";
         var callable = type.InstanceConstructors.Where(c => c.Parameters.All(p => p.IsOptional || p.IsParams)).ToList();
@@ -195,6 +207,15 @@ internal static class ModelParser
             if (b.GetAttributes().Any(a => a.AttributeClass is { } c && ModelAttributes.Contains(c.ToDisplayString())))
                 return $"it derives from the model '{b.Name}'; a model cannot derive from another model (hold one in a field instead)";
         }
+        // another type of its name and arity beside it (a class and an enum, a class and a struct, which the compiler keeps apart
+        // and reports as a duplicate), or a member of its name in the enclosing class: the generated code's mentions of the class
+        // could find that one
+        if (type.ContainingSymbol is INamespaceOrTypeSymbol container
+            && container.GetMembers(type.Name).Any(m => !SymbolEqualityComparer.Default.Equals(m, type) && m is not INamespaceSymbol
+                && !(m is INamedTypeSymbol other && other.Arity != type.Arity) && !m.IsImplicitlyDeclared))
+            return $"another type or member named '{type.Name}' is declared beside it (the compiler reports the duplicate); rename one of them";
+        if (type.GetMembers(type.Name).Any(m => !m.IsImplicitlyDeclared))
+            return $"it declares a member named '{type.Name}' like itself (the compiler reports it), which the generated code's mentions of the class would find; rename that member";
         for (var t = type.ContainingType; t is not null; t = t.ContainingType)
         {
             if (t.IsFileLocal)
@@ -209,13 +230,11 @@ internal static class ModelParser
         return null;
     }
 
-    // The generated code names types as global::System.…: a type of that name in the global namespace would be found instead
-    // of the namespace. (One named RnnGen hides the attributes themselves: no model gets this far.)
-    private static string? HiddenNamespace(Compilation compilation) =>
-        compilation.GlobalNamespace.GetTypeMembers("System", 0).Length > 0
-            ? "a type named 'System' in the global namespace hides the System namespace, which the generated code names as 'global::System'; "
-              + "move that type into a namespace or rename it"
-            : null;
+    // A class in a namespace where a referenced assembly declares a type of its name and arity (System.String).
+    private static bool NamedLikeAReferencedType(INamedTypeSymbol type, Compilation compilation) =>
+        type.ContainingType is null
+        && compilation.GetCompilationNamespace(type.ContainingNamespace) is { } ns
+        && ns.GetTypeMembers(type.Name, type.Arity).Any(t => !SymbolEqualityComparer.Default.Equals(t.ContainingAssembly, compilation.Assembly));
 
     // Attributes that make a call to the constructor a diagnostic at the call site.
     private static readonly string[] CallSiteAttributes =

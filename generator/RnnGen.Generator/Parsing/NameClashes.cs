@@ -19,9 +19,12 @@ namespace RnnGen.Generator.Parsing;
 internal static class NameClashes
 {
     /// <summary>Why <paramref name="type"/> cannot hold the generated <paramref name="model"/>, or null when nothing clashes.</summary>
-    public static string? Find(INamedTypeSymbol type, ModelSpec model, CSharpParseOptions options, CancellationToken cancellationToken)
+    public static string? Find(INamedTypeSymbol type, ModelSpec model, Compilation compilation, CSharpParseOptions options, CancellationToken cancellationToken)
     {
         Declared declared = DeclaredBy(model, options, cancellationToken);
+
+        if (Hidden(compilation, declared) is { } hiding)
+            return hiding;
 
         if (declared.Names.Contains(type.Name))
             return $"the generated model declares a member named '{type.Name}', and a class cannot contain a member named like itself; rename the class";
@@ -73,6 +76,38 @@ internal static class NameClashes
         return null;
     }
 
+    /// <summary>
+    /// A type declared in the project whose full name is one the generated code names from <c>global::</c>: a namespace it
+    /// goes through (a type <c>System</c> in the global namespace, <c>System.Collections</c>, <c>RnnGen.Kernels</c>), which the
+    /// compiler then finds instead of the namespace, or a type it names (<c>System.Span&lt;T&gt;</c>), which takes that type's
+    /// place; also <c>System.Attribute</c>, <c>System.Exception</c> and <c>DefaultInterpolatedStringHandler</c>, which the
+    /// generated code uses without naming them.
+    /// </summary>
+    private static string? Hidden(Compilation compilation, Declared declared)
+    {
+        var source = compilation.Assembly.GlobalNamespace; // the project's own declarations only
+        foreach (var (parts, arity) in declared.QualifiedNames)
+        {
+            INamespaceSymbol? ns = source;
+            INamespaceSymbol? referenced = compilation.GlobalNamespace;
+            for (int i = 0; i < parts.Length && ns is not null; i++)
+            {
+                bool last = i == parts.Length - 1;
+                referenced = referenced?.GetNamespaceMembers().FirstOrDefault(n => n.Name == parts[i]);
+                if (ns.GetTypeMembers(parts[i], last ? arity : 0).Length > 0)
+                {
+                    string name = string.Join(".", parts, 0, i + 1);
+                    string where = i == 0 ? "the global namespace" : $"the namespace '{string.Join(".", parts, 0, i)}'";
+                    return referenced is not null
+                        ? $"a type named '{parts[i]}' in {where} hides the {name} namespace, which the generated code names as 'global::{name}'; move that type into a namespace or rename it"
+                        : $"the type '{name}' declared in this project takes the place of 'global::{name}', which the generated code uses; move that type into another namespace or rename it";
+                }
+                ns = ns.GetNamespaceMembers().FirstOrDefault(n => n.Name == parts[i]);
+            }
+        }
+        return null;
+    }
+
     private static ISymbol? ExplicitlyImplemented(ISymbol member) => member switch
     {
         IMethodSymbol m => m.ExplicitInterfaceImplementations.FirstOrDefault(),
@@ -96,6 +131,15 @@ internal static class NameClashes
         // methods the generated code declares for its own use (not public), with their overloads' parameter counts and
         // numbers of type parameters (the generated calls to a generic helper give its type arguments: Cell<L>(…))
         public readonly Dictionary<string, HashSet<(int Parameters, int Arity)>> Helpers = new();
+        // every name the generated code writes from global:: (global::System.Span<float>: System, Span and 1 type argument),
+        // and the types it uses without naming them: System.Attribute (the base of the attributes it applies), System.Exception
+        // (of what it throws) and the handler of its interpolated strings
+        public readonly List<(string[] Parts, int Arity)> QualifiedNames = new()
+        {
+            (new[] { "System", "Attribute" }, 0),
+            (new[] { "System", "Exception" }, 0),
+            (new[] { "System", "Runtime", "CompilerServices", "DefaultInterpolatedStringHandler" }, 0),
+        };
 
         /// <summary>
         /// Whether a user's method named like a helper could be chosen for one of the generated calls to it: a method with
@@ -134,12 +178,20 @@ internal static class NameClashes
         // The names depend on the shape only: one entry per shape, whatever the class is called and wherever it is.
         var shape = model with
         {
-            Namespace = null, TypeName = "M", ContainingTypes = EquatableArray<string>.Empty, HintName = "M", AttributeText = "",
+            Namespace = null, TypeName = "M", ContainingTypes = EquatableArray<string>.Empty, HintName = "M", AttributeText = "", NamedLikeAReferencedType = false,
         };
         if (Cache.TryGetValue(shape, out var known))
             return known;
         var declared = new Declared();
-        var root = CSharpSyntaxTree.ParseText(ModelEmitter.Emit(shape), options, cancellationToken: cancellationToken).GetRoot(cancellationToken);
+        string text = ModelEmitter.Emit(shape);
+        var root = CSharpSyntaxTree.ParseText(text, options, cancellationToken: cancellationToken).GetRoot(cancellationToken);
+        var seen = new HashSet<string>();
+        foreach (System.Text.RegularExpressions.Match match in QualifiedName.Matches(text))
+        {
+            int arity = TypeArguments(text, match.Index + match.Length);
+            if (seen.Add(match.Groups[1].Value + "`" + arity))
+                declared.QualifiedNames.Add((match.Groups[1].Value.Split('.'), arity));
+        }
         var modelClass = root.DescendantNodes().OfType<ClassDeclarationSyntax>().First(c => c.Identifier.ValueText == "M");
         foreach (var member in modelClass.Members)
         {
@@ -176,6 +228,24 @@ internal static class NameClashes
             }
         }
         return Cache.GetOrAdd(shape, declared);
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex QualifiedName = new(@"global::([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)");
+
+    // The number of type arguments in the list that starts at text[start] (<…>, or {…} in a cref), 0 if none does.
+    private static int TypeArguments(string text, int start)
+    {
+        if (start >= text.Length || text[start] is not ('<' or '{'))
+            return 0;
+        int depth = 0, count = 1;
+        for (int i = start; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c is '<' or '{') depth++;
+            else if (c is '>' or '}' && --depth == 0) return count;
+            else if (c == ',' && depth == 1) count++;
+        }
+        return 0;
     }
 
     // A parameter list as "`0 ref System.Span<float>, int", the way C# tells overloads apart: by the number of type
