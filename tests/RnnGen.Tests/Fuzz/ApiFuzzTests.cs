@@ -376,10 +376,11 @@ public class ApiFuzzTests
         int count = 1 + rng.NextInt(5);
         var items = new TrainingSequence<float>[count];
         var notes = new List<string>();
+        int spoiled = rng.NextInt(3) == 0 ? rng.NextInt(count) : -1;   // one sequence of a third of the data sets
         for (int i = 0; i < count; i++)
         {
             int steps = 1 + rng.NextInt(6);
-            int spoil = rng.NextInt(30);
+            int spoil = i == spoiled ? 1 + rng.NextInt(11) : 0;
             int targetSteps = spoil == 1 ? steps + 1 : 1 + rng.NextInt(steps);
             ReadOnlyMemory<int> tokenIds = default;
             ReadOnlyMemory<float> inputs = default;
@@ -417,7 +418,7 @@ public class ApiFuzzTests
             }
             if (spoil <= 11 && spoil > 0) notes.Add($"[{i}] spoiled {spoil}");
         }
-        int shape = rng.NextInt(20);
+        int shape = rng.NextInt(40);
         if (shape == 0) return (new ListDataset<float>(0, i => items[i]), "an empty data set");
         if (shape == 1) return (new ListDataset<float>(-3, i => items[i]), "a data set of Count -3");
         if (shape == 2) return (new ListDataset<float>(count, i => default), "a data set of default sequences");
@@ -429,26 +430,29 @@ public class ApiFuzzTests
     {
         var rng = new SeededRandom(8);
         var probe = new Probe();
-        double?[] clips = { null, double.NaN, double.PositiveInfinity, double.NegativeInfinity, -1, 0, double.Epsilon, 1e-30, 5, 1e300 };
+        double?[] clips = { null, null, 1e-30, 5, 1e30 }, badClips = { double.NaN, double.PositiveInfinity, double.NegativeInfinity, -1, 0, double.Epsilon, 1e300 };
+        int trained = 0;
         for (int i = 0; i < 160; i++)
         {
             bool tokens = rng.NextInt(2) == 0;
+            // each option valid most of the time, so that most runs reach training with some odd value
+            T Opt<T>(T[] valid, T[] invalid) => rng.NextInt(14) == 0 ? Pick(rng, invalid) : Pick(rng, valid);
             var options = new TrainerOptions
             {
-                Epochs = Pick(rng, new[] { int.MinValue, -1, 0, 1, 1, 2, 2 }),
-                BatchSize = Pick(rng, new[] { int.MinValue, 0, 1, 2, 3, 16, int.MaxValue }),
-                WindowLength = Pick(rng, new int?[] { null, null, -1, 0, 1, 2, 3, int.MaxValue }),
+                Epochs = Opt(new[] { 1, 2 }, new[] { int.MinValue, -1, 0 }),
+                BatchSize = Opt(new[] { 1, 2, 3, 16, int.MaxValue }, new[] { int.MinValue, 0 }),
+                WindowLength = Opt(new int?[] { null, null, 1, 2, 3, int.MaxValue }, new int?[] { -1, 0 }),
                 CarryState = rng.NextInt(2) == 0,
                 Shuffle = rng.NextInt(2) == 0,
                 Seed = Pick(rng, new[] { long.MinValue, -1, 0, long.MaxValue }),
-                WorkerCount = Pick(rng, new[] { int.MinValue, 0, 1, 2, 3, int.MaxValue }),
-                Loss = Pick(rng, new[] { SequenceLoss.SoftmaxCrossEntropy, SequenceLoss.SoftmaxCrossEntropy, SequenceLoss.MeanSquaredError, SequenceLoss.BinaryCrossEntropyWithLogits, (SequenceLoss)7 }),
-                ClipGradientValue = Pick(rng, clips),
-                ClipGradientNorm = Pick(rng, clips),
+                WorkerCount = Opt(new[] { 1, 2, 3, int.MaxValue }, new[] { int.MinValue, 0 }),
+                Loss = Opt(new[] { SequenceLoss.SoftmaxCrossEntropy, SequenceLoss.SoftmaxCrossEntropy, SequenceLoss.MeanSquaredError, SequenceLoss.BinaryCrossEntropyWithLogits }, new[] { (SequenceLoss)7 }),
+                ClipGradientValue = Opt(clips, badClips),
+                ClipGradientNorm = Opt(clips, badClips),
                 LearningRateSchedule = Pick(rng, new ILearningRateSchedule?[] { null, null, new ConstantSchedule(0.01), new ConstantSchedule(0), new ConstantSchedule(1e300), new CosineWithWarmupSchedule(0.1, 2, 5) }),
-                NonFinite = Pick(rng, new[] { NonFiniteHandling.Throw, NonFiniteHandling.Skip, (NonFiniteHandling)(-1) }),
-                Patience = Pick(rng, new int?[] { null, -1, 0, 1, int.MaxValue }),
-                MinImprovement = Pick(rng, new[] { double.NaN, -1, 0, 0, 1e-3, 1e300, double.PositiveInfinity }),
+                NonFinite = Opt(new[] { NonFiniteHandling.Throw, NonFiniteHandling.Skip }, new[] { (NonFiniteHandling)(-1) }),
+                Patience = Opt(new int?[] { null, 1, int.MaxValue }, new int?[] { -1, 0 }),
+                MinImprovement = Opt(new[] { 0, 1e-3, 1e300 }, new[] { double.NaN, -1, double.PositiveInfinity }),
                 RestoreBestParameters = rng.NextInt(2) == 0,
             };
             string opts = $"Epochs {options.Epochs}, BatchSize {options.BatchSize}, WindowLength {options.WindowLength?.ToString() ?? "null"}, WorkerCount {options.WorkerCount}, " +
@@ -457,25 +461,25 @@ public class ApiFuzzTests
                 $"MinImprovement {options.MinImprovement}, Restore {options.RestoreBestParameters}";
             var (data, described) = FuzzData(rng, tokens, Enum.IsDefined(options.Loss) ? options.Loss : SequenceLoss.SoftmaxCrossEntropy);
             var (validation, validationDescribed) = rng.NextInt(3) == 0 ? FuzzData(rng, tokens, options.Loss) : (null, "none");
-            if (tokens)
-                TrainOnce<LstmFTokens>(probe, rng, options, opts, data, described, validation, validationDescribed);
-            else
-                TrainOnce<LstmF2x6Head>(probe, rng, options, opts, data, described, validation, validationDescribed);
+            trained += tokens
+                ? TrainOnce<LstmFTokens>(probe, rng, options, opts, data, described, validation, validationDescribed)
+                : TrainOnce<LstmF2x6Head>(probe, rng, options, opts, data, described, validation, validationDescribed);
         }
         probe.AssertClean();
+        Assert.True(trained >= 30, $"only {trained} of 160 fuzzed runs trained: the fuzz no longer reaches training");
     });
 
-    private static void TrainOnce<TModel>(Probe probe, SeededRandom rng, TrainerOptions options, string opts,
+    private static int TrainOnce<TModel>(Probe probe, SeededRandom rng, TrainerOptions options, string opts,
         ISequenceDataset<float> data, string described, ISequenceDataset<float>? validation, string validationDescribed)
         where TModel : class, IRecurrentModel<TModel, float>
     {
         var model = Generated.Harness.NewModel<TModel, float>(rng.NextInt(100));
-        int spoilModel = rng.NextInt(12);
+        int spoilModel = rng.NextInt(30);
         if (spoilModel == 0) model.Parameters.Clear();
         if (spoilModel == 1) model.Parameters[3] = float.NaN;
         model.ParametersChanged();
         Optimizer<float> optimizer = rng.NextInt(2) == 0 ? new Adam<float>(model.Parameters.Length, 1e-2) : new Sgd<float>(model.Parameters.Length, 0.1, momentum: 0.9);
-        if (rng.NextInt(10) == 0) optimizer = new Sgd<float>(model.Parameters.Length + 1);
+        if (rng.NextInt(30) == 0) optimizer = new Sgd<float>(model.Parameters.Length + 1);
         SequenceTrainer<TModel, float>? trainer = null;
         string name = typeof(TModel).Name;
         probe.ClearWatches();
@@ -485,7 +489,7 @@ public class ApiFuzzTests
         probe.Run($"SequenceTrainer.Create({name}, {optimizer.GetType().Name}({optimizer.ParameterCount}), {{ {opts} }})",
             () => trainer = SequenceTrainer.Create(model, optimizer, options));
         if (trainer is null)
-            return;
+            return 0;
         TrainingResult? result = null;
         probe.Run($"trainer({name}, {{ {opts} }}).Train({described}, validation {validationDescribed}){(spoilModel < 2 ? $" with spoiled model {spoilModel}" : "")}",
             () => result = trainer.Train(data, validation),
@@ -493,6 +497,7 @@ public class ApiFuzzTests
             // documented: an update that makes the parameters non-finite from finite gradients is applied, then refused
             e => e is InvalidOperationException && e.Message.Contains("NaN", StringComparison.Ordinal) || e is NonFiniteStepException);
         probe.Run($"trainer({name}, {{ {opts} }}).Evaluate({described})", () => trainer.Evaluate(data));
+        return result is null ? 0 : 1;
     }
 
     // ------------------------------------------------------------------------------------------------ generated models
