@@ -12,7 +12,7 @@ namespace RnnGen;
 /// g ← ∇θ
 /// if λ ≠ 0:  g ← g + λ·θ
 /// v ← α·v + (1 − α)·g²
-/// if centered:  a ← α·a + (1 − α)·g ;  d ← √(v − a²) + ε
+/// if centered:  a ← α·a + (1 − α)·g ;  d ← √max(v − a², 0) + ε
 /// else:         d ← √v + ε
 /// if μ &gt; 0:  b ← μ·b + g / d ;  θ ← θ − γ·b
 /// else:       θ ← θ − γ·g / d
@@ -111,7 +111,8 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
             if (Centered)
             {
                 a += oneMinusAlpha * (g - a);       // PyTorch: grad_avg.lerp_(grad, 1 − α)
-                d = V.Sqrt(v - a * a) + epsilon;
+                // v ≥ a² exactly, but rounding can leave v − a² a hair below 0 (α = 0: g² − g·g): √ of that would be NaN
+                d = V.Sqrt(V.Max(v - a * a, V.Create(T.Zero))) + epsilon;
             }
             else
             {

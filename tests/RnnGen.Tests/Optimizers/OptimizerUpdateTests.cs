@@ -148,6 +148,21 @@ public class OptimizerUpdateTests
         Assert.Equal(0.8, theta[0], tolerance: 1e-15);
     }
 
+    // With α = 0, v = g² and a = g: v − a² is 0 exactly, but rounding (a fused multiply-subtract) left it a hair below 0
+    // for some g, and √ of it made the parameter NaN from finite gradients.
+    [Fact]
+    public void Centered_RmsProp_with_alpha_zero_stays_finite() => Assert.All(new[] { CenteredAlphaZero<float>(), CenteredAlphaZero<double>() }, Assert.True);
+
+    private static bool CenteredAlphaZero<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int n = 1000;
+        var rms = new RmsProp<T>(n, learningRate: 0.5, alpha: 0, epsilon: 0.5, centered: true);
+        T[] theta = new T[n];
+        for (int t = 1; t <= 3; t++)
+            rms.Step(theta, Generated.Harness.Random<T>(n, t));
+        return theta.All(T.IsFinite);
+    }
+
     [Fact]
     public void Learning_rate_set_between_steps_is_used_by_the_next_step()
     {
