@@ -12,7 +12,8 @@ namespace RnnGen;
 /// g ← ∇θ
 /// if λ ≠ 0:  g ← g + λ·θ
 /// v ← α·v + (1 − α)·g²
-/// if centered:  a ← α·a + (1 − α)·g ;  d ← √max(v − a², 0) + ε
+/// if centered:  a ← α·a + (1 − α)·g (rounded as PyTorch's lerp) ;  d ← √max(v − a², 0) + ε (PyTorch: √(v − a²), NaN where
+///                rounding leaves it below 0)
 /// else:         d ← √v + ε
 /// if μ &gt; 0:  b ← μ·b + g / d ;  θ ← θ − γ·b
 /// else:       θ ← θ − γ·g / d
@@ -84,6 +85,8 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
             LearningRate = Elementwise.Round<T>(LearningRate),
             Alpha = Elementwise.Round<T>(Alpha),
             OneMinusAlpha = Elementwise.Round<T>(1 - Alpha),
+            LerpComplement = T.One - Elementwise.Round<T>(1 - Alpha),
+            LerpFromEnd = T.Abs(Elementwise.Round<T>(1 - Alpha)) >= T.CreateTruncating(0.5),
             Epsilon = Elementwise.Round<T>(Epsilon),
             WeightDecay = Elementwise.Round<T>(WeightDecay),
             Momentum = Elementwise.Round<T>(Momentum),
@@ -98,8 +101,8 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
 
     private struct Rule : IUpdateRule<T>
     {
-        public T LearningRate, Alpha, OneMinusAlpha, Epsilon, WeightDecay, Momentum;
-        public bool HasWeightDecay, HasMomentum, Centered;
+        public T LearningRate, Alpha, OneMinusAlpha, LerpComplement, Epsilon, WeightDecay, Momentum;
+        public bool HasWeightDecay, HasMomentum, Centered, LerpFromEnd;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly void Apply<V>(ref V p, V g, ref V v, ref V a, ref V b) where V : struct, IVector<V, T>
@@ -110,8 +113,10 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
             V d;
             if (Centered)
             {
-                a += oneMinusAlpha * (g - a);       // PyTorch: grad_avg.lerp_(grad, 1 − α)
-                // v ≥ a² exactly, but rounding can leave v − a² a hair below 0 (α = 0: g² − g·g): √ of that would be NaN
+                // PyTorch: grad_avg.lerp_(grad, w = 1 − α), which for w ≥ ½ counts from the end: g − (g − a)·(1 − w), so a = g
+                // exactly at α = 0 (and then v − a² = 0, as in PyTorch)
+                a = LerpFromEnd ? g - (g - a) * V.Create(LerpComplement) : a + oneMinusAlpha * (g - a);
+                // v ≥ a² exactly, but rounding can leave v − a² a hair below 0, where √ would be NaN (PyTorch's step too): 0
                 d = V.Sqrt(V.Max(v - a * a, V.Create(T.Zero))) + epsilon;
             }
             else

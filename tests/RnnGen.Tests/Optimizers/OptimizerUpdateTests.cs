@@ -163,6 +163,28 @@ public class OptimizerUpdateTests
         return theta.All(T.IsFinite);
     }
 
+    // PyTorch's grad_avg.lerp_(grad, 1 − α) counts from the end for 1 − α ≥ ½ (g − (g − a)·α): at α = 0 the average is the
+    // gradient itself, v − a² is exactly 0 and d is ε, bit for bit; a + (1 − α)·(g − a) left a a rounding away from g from the
+    // second step on, and d a square root of that rounding above ε
+    [Fact]
+    public void Centered_RmsProp_with_alpha_zero_divides_by_epsilon_exactly_as_PyTorchs_lerp_makes_it() =>
+        Assert.All(new[] { CenteredAlphaZeroExact<float>(), CenteredAlphaZeroExact<double>() }, Assert.True);
+
+    private static bool CenteredAlphaZeroExact<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int n = 1000;
+        var rms = new RmsProp<T>(n, learningRate: 0.5, alpha: 0, epsilon: 0.5, centered: true);
+        T[] theta = new T[n], expected = new T[n];
+        T lr = T.CreateTruncating(0.5), epsilon = T.CreateTruncating(0.5);
+        for (int t = 1; t <= 4; t++)
+        {
+            T[] g = Generated.Harness.Random<T>(n, t);
+            for (int i = 0; i < n; i++) expected[i] -= lr * g[i] / epsilon;
+            rms.Step(theta, g);
+        }
+        return theta.AsSpan().SequenceEqual(expected);
+    }
+
     [Fact]
     public void Learning_rate_set_between_steps_is_used_by_the_next_step()
     {
