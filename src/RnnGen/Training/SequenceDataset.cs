@@ -77,7 +77,7 @@ public sealed class SequenceDataset<T> : ISequenceDataset<T>, IReadOnlyList<Trai
         int length = (corpus.Length - 1) / streams;
         if (corpus.Length < 2 || length < 1)
             throw new ArgumentException(
-                $"corpus has {corpus.Length} tokens, too few for {streams} streams: it needs at least streams + 1 = {streams + 1} tokens.",
+                $"corpus has {corpus.Length} tokens, too few for {streams} streams: it needs at least streams + 1 = {streams + 1L} tokens.",
                 nameof(corpus));
         var items = new TrainingSequence<T>[streams];
         for (int i = 0; i < streams; i++)

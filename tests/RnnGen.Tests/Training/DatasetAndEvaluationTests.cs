@@ -26,6 +26,9 @@ public class DatasetAndEvaluationTests
         Assert.Contains("needs at least streams + 1 = 5 tokens",
             Assert.Throws<ArgumentException>(() => SequenceDataset<float>.FromTokenStream(new int[4], 4)).Message);
         Assert.Equal(4, SequenceDataset<float>.FromTokenStream(new int[5], 4).Count);
+        // streams + 1 counted in long: int.MaxValue streams need 2,147,483,648 tokens, not −2,147,483,648
+        Assert.Contains("needs at least streams + 1 = 2147483648 tokens",
+            Assert.Throws<ArgumentException>(() => SequenceDataset<float>.FromTokenStream(new int[10], int.MaxValue)).Message);
     }
 
     [Fact]
