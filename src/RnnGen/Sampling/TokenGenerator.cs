@@ -112,10 +112,18 @@ public sealed class TokenGenerator<TModel, T>
     }
 
     /// <summary>Samples the next token from <see cref="Logits"/>, feeds it back into the model and returns it. Allocates nothing.</summary>
-    /// <exception cref="InvalidOperationException">Nothing has been fed yet: call <see cref="Prime"/> first.</exception>
+    /// <exception cref="InvalidOperationException">Nothing has been fed yet: call <see cref="Prime"/> first; or the model's
+    /// logits hold NaN or +∞ (or are all −∞), as a model whose parameters or state are not finite gives.</exception>
     public int Next()
     {
         EnsurePrimed(1);
+        // the logits are the model's, not the caller's: a NaN there is the model's (a diverged training run), said as such
+        T max = System.Numerics.Tensors.TensorPrimitives.Max<T>(_logits);
+        if (!T.IsFinite(max))
+            throw new InvalidOperationException(
+                $"The model's logits for the last token fed {(T.IsNaN(max) ? "contain NaN" : T.IsPositiveInfinity(max) ? "contain +∞" : "are all −∞")}: " +
+                "there is no distribution to sample from. Check that the model's Parameters and the generator's State are finite " +
+                "(a training run that diverged leaves NaN in them).");
         int token = Sampler.Sample(_logits);
         Feed(token);
         return token;

@@ -279,4 +279,20 @@ public class TokenGeneratorTests
                 generator.Next();
         }));
     }
+
+    // A model with NaN weights (a diverged run): the error named 'logits', an argument the caller never passed
+    [Fact]
+    public void A_model_whose_logits_are_NaN_is_named_as_the_cause_not_an_argument()
+    {
+        var model = Model();
+        model.Parameters[^1] = float.NaN; // the head's last bias: that logit is NaN at every step
+        model.ParametersChanged();
+        var generator = new TokenGenerator<SamplingTestModel, float>(model, new SamplingOptions { Seed = 1 });
+        generator.Prime(Prime);
+        float[] state = generator.State.Values.ToArray();
+        var e = Assert.Throws<InvalidOperationException>(() => generator.Next());
+        Assert.StartsWith("The model's logits for the last token fed contain NaN", e.Message);
+        Assert.Contains("Parameters", e.Message);
+        Assert.True(state.AsSpan().SequenceEqual(generator.State.Values), "the state moved although nothing was sampled");
+    }
 }
