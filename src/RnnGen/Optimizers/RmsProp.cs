@@ -80,13 +80,14 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
 
     private bool Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform, int start = 0, bool checkFinite = false)
     {
+        T oneMinusAlpha = Elementwise.Round<T>(1 - Alpha); // the lerp's weight, as PyTorch passes it
         var rule = new Rule
         {
             LearningRate = Elementwise.Round<T>(LearningRate),
             Alpha = Elementwise.Round<T>(Alpha),
-            OneMinusAlpha = Elementwise.Round<T>(1 - Alpha),
-            LerpComplement = T.One - Elementwise.Round<T>(1 - Alpha),
-            LerpFromEnd = T.Abs(Elementwise.Round<T>(1 - Alpha)) >= T.CreateTruncating(0.5),
+            OneMinusAlpha = oneMinusAlpha,
+            LerpComplement = T.One - oneMinusAlpha,
+            LerpFromEnd = T.Abs(oneMinusAlpha) >= T.CreateTruncating(0.5),
             Epsilon = Elementwise.Round<T>(Epsilon),
             WeightDecay = Elementwise.Round<T>(WeightDecay),
             Momentum = Elementwise.Round<T>(Momentum),

@@ -117,14 +117,7 @@ public sealed class TokenGenerator<TModel, T>
     public int Next()
     {
         EnsurePrimed(1);
-        // the logits are the model's, not the caller's: a NaN there is the model's (a diverged training run), said as such
-        T max = System.Numerics.Tensors.TensorPrimitives.Max<T>(_logits);
-        if (!T.IsFinite(max))
-            throw new InvalidOperationException(
-                $"The model's logits for the last token fed {(T.IsNaN(max) ? "contain NaN" : T.IsPositiveInfinity(max) ? "contain +∞" : "are all −∞")}: " +
-                "there is no distribution to sample from. Check that the model's Parameters and the generator's State are finite " +
-                "(a training run that diverged leaves NaN in them).");
-        int token = Sampler.Sample(_logits);
+        int token = Sampler.Sample(_logits, fromModel: true); // the model's logits: a NaN there is the model's (a diverged run)
         Feed(token);
         return token;
     }

@@ -8,7 +8,7 @@ namespace RnnGen;
 /// as <see cref="SamplingOptions"/> describes, with a seeded random sequence so that runs repeat.
 /// </summary>
 /// <remarks>
-/// Scratch buffers are sized once for <see cref="VocabularySize"/>; <see cref="Sample"/> allocates nothing.
+/// Scratch buffers are sized once for <see cref="VocabularySize"/>; <see cref="Sample(ReadOnlySpan{T})"/> allocates nothing.
 /// The distribution is computed in double whatever <typeparamref name="T"/> is. A filter ranks tokens by
 /// probability with ties going to the lowest token id, and costs O(V + m·log V) per token for the m tokens it
 /// keeps (a partial heap sort); without filters, sampling is one pass over the vocabulary.
@@ -61,17 +61,31 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
     /// impossible token; at least one logit must be finite, none may be NaN or +∞.</param>
     /// <returns>The sampled token id; with <see cref="SamplingOptions.Temperature"/> = 0 the first index of the maximum (−0 and +0 are equal).</returns>
     /// <exception cref="ArgumentException">Wrong length, NaN or +∞ in the logits, or every logit −∞.</exception>
-    public int Sample(ReadOnlySpan<T> logits)
+    public int Sample(ReadOnlySpan<T> logits) => Sample(logits, fromModel: false);
+
+    /// <summary>
+    /// As <see cref="Sample(ReadOnlySpan{T})"/>; with <paramref name="fromModel"/> the logits are a model's own (a
+    /// <see cref="TokenGenerator{TModel, T}"/>'s), so NaN, +∞ or all −∞ there is the model's fault, not an argument's: an
+    /// <see cref="InvalidOperationException"/> that points at its parameters and state.
+    /// </summary>
+    internal int Sample(ReadOnlySpan<T> logits, bool fromModel)
     {
         if (logits.Length != VocabularySize)
             throw new ArgumentException($"logits has length {logits.Length}; expected {VocabularySize} (the vocabulary size).", nameof(logits));
         T max = TensorPrimitives.Max(logits);
         if (!T.IsFinite(max))
+        {
+            if (fromModel)
+                throw new InvalidOperationException(
+                    $"The model's logits for the last token fed {(T.IsNaN(max) ? "contain NaN" : T.IsPositiveInfinity(max) ? "contain +∞" : "are all −∞")}: " +
+                    "there is no distribution to sample from. Check that the model's Parameters and the generator's State are finite " +
+                    "(a training run that diverged leaves NaN in them).");
             throw new ArgumentException(
                 T.IsNaN(max) ? $"logits contain NaN (at index {TensorPrimitives.IndexOfMax(logits)}); there is no distribution to sample from."
                 : T.IsPositiveInfinity(max) ? $"logits contain +∞ (at index {TensorPrimitives.IndexOfMax(logits)}); use finite logits."
                 : "every logit is −∞: no token is possible.",
                 nameof(logits));
+        }
 
         double temperature = Options.Temperature;
         if (temperature == 0)
