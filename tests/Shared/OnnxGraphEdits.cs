@@ -139,6 +139,113 @@ internal static class OnnxGraphEdits
         Node(m, "head_matmul").Input[0] = "h_rows";
     }
 
+    // ------------------------------------------------------------------ the top layer's final state as the output or the head's input
+    /// <summary>Reads of the top layer's final hidden state Y_h, the last step's h (PyTorch's <c>_, (h_n, c_n) = lstm(x)</c>):
+    /// imported where they are the top layer's alone, as the graph's output (no head) or the head's input, the graph outputting
+    /// the last step only, ONNX Runtime agreeing with RnnGen's last step.</summary>
+    public static readonly string[] FinalStateReads =
+    [
+        "h_n[-1] (Gather)", "h_n[-1:] (Slice), squeezed", "the top layer's Y_h, squeezed", "the top layer's Y_h as it is ([1, batch, H])",
+    ];
+
+    /// <summary>The graph's output (a model without a head) or the head's input made the top layer's final hidden state as
+    /// <paramref name="edit"/> (one of <see cref="FinalStateReads"/>, or a refused read: "h_n", "h_n[0]", "c_n[-1]", "Y_h of
+    /// layer 0") says. h_n is the graph's output 'hn': the Concat of the layers' Y_h, or the one layer's Y_h. The top layer's Y
+    /// is no longer read.</summary>
+    public static void ReadTheFinalState(ModelProto m, string edit)
+    {
+        GraphProto g = m.Graph;
+        OutputShapeNotDeclared(m);
+        NodeProto top = g.Node.Last(n => n.OpType is "LSTM" or "GRU" or "RNN");
+        NodeProto? product = g.Node.SingleOrDefault(n => n.Name == "head_matmul");
+        g.Node.Remove(g.Node.Single(n => n.OpType == "Squeeze" && n.Input[0] == top.Output[0]));
+        string into = product is null ? OnnxFile.OutputName : "h_final";
+        NodeProto Pick(string from, long index) => MakeNode("Gather", "pick_state", [from, $"state_{index}"], [into], Int("axis", 0));
+        g.Initializer.Add(Int64s("state_-1", [], -1));
+        g.Initializer.Add(Int64s("state_0", [], 0));
+        g.Initializer.Add(Int64s("axis_0", [1], 0));
+        NodeProto[] nodes = edit switch
+        {
+            "h_n[-1] (Gather)" => [Pick(OnnxFile.FinalHiddenName, -1)],
+            "h_n[0] (Gather)" => [Pick(OnnxFile.FinalHiddenName, 0)],
+            "c_n[-1] (Gather)" => [Pick(OnnxFile.FinalCellName, -1)],
+            "h_n[-1:] (Slice), squeezed" =>
+            [
+                MakeNode("Slice", "slice_state", [OnnxFile.FinalHiddenName, "slice_start", "slice_end", "axis_0"], ["h_sliced"]),
+                MakeNode("Squeeze", "squeeze_state", ["h_sliced", "axis_0"], [into]),
+            ],
+            "the top layer's Y_h, squeezed" => [MakeNode("Squeeze", "squeeze_state", [top.Output[1], "axis_0"], [into])],
+            "the top layer's Y_h as it is ([1, batch, H])" => [MakeNode("Identity", "copy_state", [top.Output[1]], [into])],
+            "Y_h of layer 0, squeezed" => [MakeNode("Squeeze", "squeeze_state", [g.Node.First(n => n.OpType == top.OpType).Output[1], "axis_0"], [into])],
+            "h_n" => [MakeNode("Identity", "copy_state", [OnnxFile.FinalHiddenName], [into])],
+            _ => throw new ArgumentException(edit, nameof(edit)),
+        };
+        g.Initializer.Add(Int64s("slice_start", [1], -1));
+        g.Initializer.Add(Int64s("slice_end", [1], long.MaxValue));
+        g.Node.AddRange(nodes);
+        if (product is null) return;
+        product.Input[0] = into;
+        foreach (string name in new[] { "head_transpose", "head_matmul", "head_add" }) // after the states they read, in topological order
+        {
+            NodeProto node = Node(m, name);
+            g.Node.Remove(node);
+            g.Node.Add(node);
+        }
+    }
+
+    // ------------------------------------------------------------------ a Gemm head without C, and its bias Add
+    /// <summary>Heads as a Gemm without C (transB = 1) and an Add of the bias (a form some exporters and optimisers write):
+    /// imported, ONNX Runtime agreeing. Those on the last step output [batch, Out].</summary>
+    public static readonly string[] GemmsWithoutCThenTheBias =
+    [
+        "Gemm without C on the last step, then Add(product, bias)", "Gemm without C on the last step, then Add(bias, product)",
+        "Gemm without C on seq × batch rows, then Add(product, bias)",
+    ];
+
+    /// <summary>The MatMul + Add head replaced by Gemm(h, head.weight[, head.bias], transB = 1) + Add(head.bias), as
+    /// <paramref name="edit"/> says: "Gemm with C" or "Gemm without C"; "on the last step" (a Gather of h), "on seq × batch rows"
+    /// (a Reshape of h to [-1, H]) or "on [seq, batch, H]" (h itself, which Gemm does not multiply); "Add(product, bias)" or
+    /// "Add(bias, product)".</summary>
+    public static void GemmThenTheBias(ModelProto m, string edit)
+    {
+        GraphProto g = m.Graph;
+        OutputShapeNotDeclared(m);
+        string h = Node(m, "head_matmul").Input[0];
+        long hidden = g.Initializer.Single(t => t.Name == "head.weight").Dims[1];
+        foreach (string name in new[] { "head_transpose", "head_matmul", "head_add" }) g.Node.Remove(Node(m, name));
+        string a = h;
+        if (edit.Contains("on the last step", StringComparison.Ordinal))
+        {
+            g.Initializer.Add(Int64s("last", [], -1));
+            g.Node.Add(MakeNode("Gather", "last_step", [h, "last"], [a = "h_last"], Int("axis", 0)));
+        }
+        else if (edit.Contains("on seq × batch rows", StringComparison.Ordinal))
+        {
+            g.Initializer.Add(Int64s("rows_shape", [2], -1, hidden));
+            g.Node.Add(MakeNode("Reshape", "rows", [h, "rows_shape"], [a = "h_rows"]));
+        }
+        else if (!edit.Contains("on [seq, batch, H]", StringComparison.Ordinal))
+            throw new ArgumentException(edit, nameof(edit));
+        string[] inputs = edit.StartsWith("Gemm with C", StringComparison.Ordinal) ? [a, "head.weight", "head.bias"] : [a, "head.weight"];
+        g.Node.Add(MakeNode("Gemm", "head_gemm", inputs, ["gemm_product"], Int("transB", 1)));
+        g.Node.Add(MakeNode("Add", "bias_add",
+            edit.EndsWith("Add(bias, product)", StringComparison.Ordinal) ? ["head.bias", "gemm_product"] : ["gemm_product", "head.bias"],
+            [OnnxFile.OutputName]));
+    }
+
+    // ------------------------------------------------------------------ a name defined twice
+    /// <summary>A second initializer 'head.bias', every value 100: ONNX Runtime (1.31) loads the graph and adds the second
+    /// (onnx.checker refuses it: "initializer name is not unique"); the importer refuses it, which one a model means being not
+    /// knowable.</summary>
+    public static void SecondHeadBias(ModelProto m)
+    {
+        TensorProto first = m.Graph.Initializer.Single(t => t.Name == "head.bias");
+        var second = new TensorProto { Name = first.Name, DataType = (int)TensorProto.Types.DataType.Float };
+        second.Dims.AddRange(first.Dims);
+        second.FloatData.AddRange(Enumerable.Repeat(100f, (int)first.Dims.Aggregate(1L, (p, d) => p * d)));
+        m.Graph.Initializer.Add(second);
+    }
+
     // ------------------------------------------------------------------ weights that are also graph inputs
     /// <summary>Every weight initializer also listed as a graph input, as torch.onnx.export(keep_initializers_as_inputs=True)
     /// writes it: a default the caller may feed, which ONNX Runtime uses when the caller does not.</summary>
@@ -168,6 +275,10 @@ internal static class OnnxGraphEdits
         ("op type identity", "node 'wrong_case' has op type 'identity', which is not an ONNX operator: op types are case-sensitive (ONNX's is 'Identity')"),
         ("op type lstm", "node 'lstm_l1' has op type 'lstm', which is not an ONNX operator: op types are case-sensitive (ONNX's is 'LSTM')"),
         ("Identity of domain com.example", "node 'foreign' is a Identity of the domain 'com.example'; RnnGen reads operators of the default ONNX domain"),
+        ("graph input h0 declared twice", "two inputs of the graph are named 'h0'; each input of an ONNX graph is declared once, and ONNX Runtime refuses the graph (rename or remove one)"),
+        ("tensor output computed by two nodes", "the tensor 'output' is the output of two nodes; an ONNX graph computes each tensor once"),
+        ("Gemm without C at opset 10", "node 'head_gemm' (Gemm) has no input C, which Gemm requires before opset 11 (optional from opset 11 on): the graph is not valid ONNX for its opset 10"),
+        ("Gemm on [seq, batch, H]", "; Gemm multiplies matrices (ONNX Runtime refuses the graph): give it the last step"),
     ];
 
     /// <summary>The exported graph made invalid as <paramref name="edit"/> (one of <see cref="Invalid"/>) says.</summary>
@@ -203,6 +314,19 @@ internal static class OnnxGraphEdits
                 Node(m, "lstm_l1").Input[0] = "moved_l0";
                 break;
             }
+            case "graph input h0 declared twice":
+                m.Graph.Input.Add(m.Graph.Input.Single(i => i.Name == OnnxFile.InitialHiddenName).Clone());
+                break;
+            case "tensor output computed by two nodes":
+                m.Graph.Node.Add(MakeNode("Identity", "again", ["head_product"], [OnnxFile.OutputName]));
+                break;
+            case "Gemm without C at opset 10":
+                InOpset(m, 10);
+                GemmThenTheBias(m, "Gemm without C on the last step, then Add(product, bias)");
+                break;
+            case "Gemm on [seq, batch, H]":
+                GemmThenTheBias(m, "Gemm without C on [seq, batch, H], then Add(product, bias)");
+                break;
             case "Identity of domain com.example":
             {
                 NodeProto squeeze = Node(m, "squeeze_l0");

@@ -25,10 +25,15 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
         "size-1 axis moved by Transpose", "Reshape [0, -1, H] for Squeeze", "Cast to double and back", "state picked by Gather + Unsqueeze",
         "opset 11 attribute forms", "head on seq × batch rows (out.view(-1, H))", "opset 18 Split with num_outputs",
         "weights also graph inputs (keep_initializers_as_inputs), not fed", .. OnnxGraphEdits.KeepingMovesAfterTheHead, .. LastStepEdits,
+        .. OnnxGraphEdits.GemmsWithoutCThenTheBias.Except(LastStepEdits),
     ];
 
     // edits whose graph outputs the last step only: [batch, Out]
-    private static readonly string[] LastStepEdits = [HeadOnTheLastStepEdit, .. OnnxGraphEdits.LastStepPicksAfterTheHead];
+    private static readonly string[] LastStepEdits =
+    [
+        HeadOnTheLastStepEdit, .. OnnxGraphEdits.LastStepPicksAfterTheHead,
+        .. OnnxGraphEdits.GemmsWithoutCThenTheBias.Where(e => e.Contains("on the last step", StringComparison.Ordinal)),
+    ];
 
     private const string HeadOnTheLastStepEdit = "head on the last step (fc(out[-1]))";
 
@@ -105,14 +110,71 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
             case HeadOnTheLastStepEdit:
                 OnnxGraphEdits.HeadOnTheLastStep(proto);
                 break;
+            case var gemm when OnnxGraphEdits.GemmsWithoutCThenTheBias.Contains(gemm):
+                OnnxGraphEdits.GemmThenTheBias(proto, gemm);
+                break;
             default:
                 OnnxGraphEdits.MoveAfterTheHead(proto, edit, Steps, Batch);
                 break;
         }
     }
 
-    // Graphs that are not valid ONNX for their opset (a node in another opset's form, an op type in the wrong case, an operator
-    // of another domain): ONNX Runtime refuses to load each, and the importer refuses each, saying what is wrong.
+    // The top layer's final hidden state Y_h (PyTorch's h_n[-1], a Gather or Slice of the Concat of the layers' Y_h; or, of one
+    // layer, Y_h itself, squeezed or not) as a model's output or its head's input: the graph outputs the last step only, which
+    // ONNX Runtime computes as RnnGen's last step, for every cell kind, one layer or stacked, with and without a head; the file
+    // imports the exporter's parameters.
+    public static TheoryData<string, string> FinalStateReads()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string model in new[]
+                 {
+                     nameof(Lstm_H7_L1_In3), nameof(Lstm_H13_L2_In5_Out3), nameof(Gru_H9_L3_In11), nameof(Gru_H13_L2_In5_Out3),
+                     nameof(RnnTanh_H9_L3_In11), nameof(RnnTanh_H65_L1_In37_Out5), nameof(RnnRelu_H7_L1_In3), nameof(RnnRelu_H10_L1_Tokens17),
+                 })
+            foreach (string edit in OnnxGraphEdits.FinalStateReads)
+                data.Add(model, edit);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(FinalStateReads))]
+    public void TheTopLayersFinalStateComputesWhatRnnGenComputes(string model, string edit)
+    {
+        OnnxOracleResult result = OnnxOracleModels.Named(model).Run(seed: 31, steps: Steps, batch: Batch, proto => OnnxGraphEdits.ReadTheFinalState(proto, edit),
+            lastStep: true, import: true);
+        output.WriteLine(string.Join("\n", result.Deviations));
+        Assert.All(result.Deviations, d => Assert.True(d.Passed, d.ToString()));
+        Assert.Null(result.ImportMismatch);
+    }
+
+    // Two initializers of a name: ONNX Runtime (1.31) loads the graph and uses the last (onnx.checker refuses it, "initializer
+    // name is not unique"); which one the file means is not knowable, and the importer refuses it.
+    [Fact]
+    public void TwoInitializersOfANameAreRefusedThoughOnnxRuntimeUsesTheLast()
+    {
+        var source = Make<Lstm_H13_L2_In5_Out3>();
+        source.InitializeParameters(31);
+        ModelProto proto = ModelProto.Parser.ParseFrom(OnnxFile.ExportToBytes(source));
+        OnnxGraphEdits.SecondHeadBias(proto);
+        byte[] bytes = proto.ToByteArray();
+
+        ModelInfo info = Lstm_H13_L2_In5_Out3.Info;
+        float[] zeros = new float[info.LayerCount * info.HiddenSize];
+        using (var ort = new OrtRunner<float>(bytes, info))
+        {
+            // zero input and state: the outputs are the bias plus products of |h| < 1, far from the second bias's 100
+            var (y, _, _) = ort.Run(1, 1, new float[info.InputSize], [], zeros, zeros);
+            output.WriteLine($"ONNX Runtime: [{string.Join(", ", y)}]");
+            Assert.All(y, v => Assert.InRange(v, 90f, 110f));
+        }
+        var e = Assert.Throws<ModelFileException>(() => OnnxFile.Import(Make<Lstm_H13_L2_In5_Out3>(), new MemoryStream(bytes)));
+        output.WriteLine($"RnnGen: {e.Message}");
+        Assert.Contains("two initializers are named 'head.bias'; each tensor of an ONNX graph is defined once", e.Message, StringComparison.Ordinal);
+    }
+
+    // Graphs that are not valid ONNX (a node in another opset's form, an op type in the wrong case, an operator of another domain,
+    // a graph input declared twice, a tensor two nodes compute, a Gemm without C before opset 11 or of a 3-D input): ONNX Runtime
+    // refuses to load each, and the importer refuses each, saying what is wrong.
     public static TheoryData<string> InvalidEdits()
     {
         var data = new TheoryData<string>();

@@ -28,9 +28,11 @@ internal abstract class OnnxOracleModel
     /// Without <paramref name="stepByStep"/>, ORT runs the whole sequence only (a graph whose input declares its sizes runs on
     /// no others). With <paramref name="lastStep"/>, the graph outputs the last step's outputs only (PyTorch's fc(out[-1]) or
     /// fc(out)[-1]): ORT's whole-sequence output is compared with RnnGen's last step (one step per run, each run's last step is
-    /// its one step).
+    /// its one step). With <paramref name="import"/>, the file <paramref name="breakGraph"/> edited is imported too (an edit the
+    /// importer accepts).
     /// </summary>
-    public abstract OnnxOracleResult Run(int seed, int steps, int batch, Action<ModelProto>? breakGraph = null, bool stepByStep = true, bool lastStep = false);
+    public abstract OnnxOracleResult Run(int seed, int steps, int batch, Action<ModelProto>? breakGraph = null, bool stepByStep = true, bool lastStep = false,
+        bool import = false);
 
     public override string ToString() => Name;
 }
@@ -47,7 +49,8 @@ internal sealed class OnnxOracleModel<TModel, T> : OnnxOracleModel
     /// <summary>RnnGen's results in ONNX's layouts: outputs [steps, batch, OutputWidth], states [layers, batch, hidden].</summary>
     private sealed record Outputs(T[] Sequence, T[] SequenceHidden, T[] SequenceCell, T[] Steps, T[] StepsHidden, T[] StepsCell);
 
-    public override OnnxOracleResult Run(int seed, int steps, int batch, Action<ModelProto>? breakGraph = null, bool stepByStep = true, bool lastStep = false)
+    public override OnnxOracleResult Run(int seed, int steps, int batch, Action<ModelProto>? breakGraph = null, bool stepByStep = true, bool lastStep = false,
+        bool import = false)
     {
         ModelInfo info = TModel.Info;
         int layers = info.LayerCount, hidden = info.HiddenSize, width = info.OutputWidth;
@@ -100,7 +103,7 @@ internal sealed class OnnxOracleModel<TModel, T> : OnnxOracleModel
             if (info.HasCellState) Add("step cn", c, rnnGen.StepsCell);
         }
 
-        return new OnnxOracleResult(deviations, breakGraph is null ? CheckImport(model, onnx, rnnGen, steps, batch, inputs, tokens, h0, c0) : null);
+        return new OnnxOracleResult(deviations, breakGraph is null || import ? CheckImport(model, onnx, rnnGen, steps, batch, inputs, tokens, h0, c0) : null);
     }
 
     /// <summary>The imported model must have the exporting model's parameters bit for bit, hence the same outputs bit for bit.</summary>

@@ -289,7 +289,83 @@ public class OnnxComputesTheSameTests
         AssertImports<LstmF2x6Head>(m => GemmHead(m, Int("transB", transB))); // non-square: the shape check agrees
     }
 
+    // A Gemm without C followed by an Add of the bias is the head (its C moved into an Add): imported, on the last step or on rows,
+    // the bias on either side, B as [Output, Hidden] (transB = 1) or [Hidden, Output] (transB = 0). (ONNX Runtime agreeing: the
+    // oracle's OnnxAcceptedGraphsTests.)
+    public static TheoryData<string> GemmsWithoutCThenTheBias() => [.. OnnxGraphEdits.GemmsWithoutCThenTheBias];
+
+    [Theory]
+    [MemberData(nameof(GemmsWithoutCThenTheBias))]
+    public void AGemmWithoutCThenTheBiasAddImports(string edit)
+    {
+        AssertImports<LstmF2x6Head>(m => GemmThenTheBias(m, edit));
+        AssertImports<OnnxGru1x4Head>(m => GemmThenTheBias(m, edit));
+    }
+
+    [Fact]
+    public void AGemmWithoutCOfTheWeightAsStoredForMatMulThenTheBiasAddImports() =>
+        AssertImports<LstmF2x6Head>(m =>
+        {
+            GemmThenTheBias(m, "Gemm without C on the last step, then Add(product, bias)");
+            NodeProto gemm = Node(m, "head_gemm");
+            gemm.Attribute.Clear(); // transB = 0: B is Vᵀ [Hidden, Output]
+            TensorProto v = m.Graph.Initializer.Single(t => t.Name == "head.weight");
+            float[] values = OnnxTensors.ReadAll<float>(v, "V", new OnnxSource(null));
+            int outputs = (int)v.Dims[0], hidden = (int)v.Dims[1];
+            var transposed = new float[values.Length];
+            for (int o = 0; o < outputs; o++)
+                for (int j = 0; j < hidden; j++)
+                    transposed[j * outputs + o] = values[o * hidden + j];
+            m.Graph.Initializer.Add(OnnxTensors.Create<float>("head.weight_t", transposed, hidden, outputs));
+            gemm.Input[1] = "head.weight_t";
+        });
+
+    // Forms that do not compute the head: a second bias (a Gemm with C, and an Add), an Add of other than a constant bias, a
+    // scaled product (alpha), a bias that broadcasts as a column.
+    [Theory]
+    [InlineData("a Gemm with C, then the bias Add", "the head (Gemm node 'head_gemm') adds its bias C 'head.bias', and the Add node 'bias_add' adds to its result again; RnnGen's head adds one bias: give the Gemm no C, or remove the Add")]
+    [InlineData("the product added to itself", "the head (Gemm node 'head_gemm')'s Add: its bias input 'gemm_product' is computed in the graph")]
+    [InlineData("alpha 2", "the head (Gemm node 'head_gemm') has transA, alpha or beta set; RnnGen reads a plain Gemm h·Vᵀ + c")]
+    [InlineData("a bias [Output, 1]", "the head (Gemm node 'head_gemm') has a bias of shape [3, 1]; the model needs [3] or [1, 3] (head.bias)")]
+    public void AGemmThenAnAddThatIsNotTheHeadIsRefused(string edit, string message) =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                GemmThenTheBias(m, (edit.StartsWith("a Gemm with C", StringComparison.Ordinal) ? "Gemm with C" : "Gemm without C") +
+                                   " on the last step, then Add(product, bias)");
+                NodeProto add = Node(m, "bias_add");
+                switch (edit)
+                {
+                    case "the product added to itself":
+                        add.Input[1] = "gemm_product";
+                        break;
+                    case "alpha 2":
+                        Node(m, "head_gemm").Attribute.Add(new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = 2 });
+                        break;
+                    case "a bias [Output, 1]":
+                        TensorProto bias = m.Graph.Initializer.Single(t => t.Name == "head.bias");
+                        bias.Dims.Clear();
+                        bias.Dims.AddRange([3, 1]);
+                        break;
+                }
+            },
+            message);
+
     // ------------------------------------------------------------------ E. a name is defined once
+    // ONNX Runtime refuses a graph with two inputs of a name (the oracle's InvalidGraphsAreRefusedByOnnxRuntimeToo): so does
+    // import, however the second is declared, rather than reading the first.
+    [Theory]
+    [InlineData("input", false)]
+    [InlineData("h0", true)]
+    [InlineData("c0", false)]
+    public void AGraphInputDeclaredTwice(string name, bool otherType) =>
+        AssertRefused<LstmF2x6Head>(m =>
+            {
+                ValueInfoProto second = m.Graph.Input.Single(i => i.Name == name).Clone();
+                if (otherType) second.Type.TensorType.ElemType = (int)TensorProto.Types.DataType.Double;
+                m.Graph.Input.Insert(0, second);
+            },
+            $"two inputs of the graph are named '{name}'; each input of an ONNX graph is declared once, and ONNX Runtime refuses the graph (rename or remove one)");
+
     [Theory]
     [InlineData("initializer")]
     [InlineData("Constant")]
@@ -641,6 +717,87 @@ public class OnnxComputesTheSameTests
     [Fact]
     public void WeightsThatAreAlsoGraphInputsImportTheirInitializers() =>
         AssertImports<LstmF2x6Head>(OnnxGraphEdits.WeightsAsGraphInputs);
+
+    // ------------------------------------------------------------------ M. the top layer's final state Y_h as the output or the head's input
+    // PyTorch's many-to-one models read the top layer's final hidden state — `_, (h_n, c_n) = lstm(x); return fc(h_n[-1])`, or
+    // h_n[-1] (h_n of one layer) without a head — which is the last step's h: imported, with and without a head, one layer or
+    // stacked, for every cell kind (ONNX Runtime agreeing with RnnGen's last step: the oracle's OnnxAcceptedGraphsTests).
+    public static TheoryData<string, string> FinalStateReads()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string model in new[]
+                 {
+                     nameof(LstmF3x5), nameof(GruF3x5), nameof(RnnTanhF3x5), nameof(OnnxRnnTokens), nameof(LstmF2x6Head), nameof(GruF40), nameof(RnnReluF2x5),
+                 })
+            foreach (string edit in OnnxGraphEdits.FinalStateReads)
+                data.Add(model, edit);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(FinalStateReads))]
+    public void TheTopLayersFinalStateImports(string model, string edit)
+    {
+        void Edit(ModelProto m) => ReadTheFinalState(m, edit);
+        switch (model)
+        {
+            case nameof(LstmF3x5): AssertImports<LstmF3x5>(Edit); break;
+            case nameof(GruF3x5): AssertImports<GruF3x5>(Edit); break;
+            case nameof(RnnTanhF3x5): AssertImports<RnnTanhF3x5>(Edit); break;
+            case nameof(OnnxRnnTokens): AssertImports<OnnxRnnTokens>(Edit); break;
+            case nameof(LstmF2x6Head): AssertImports<LstmF2x6Head>(Edit); break;
+            case nameof(GruF40): AssertImports<GruF40>(Edit); break;
+            case nameof(RnnReluF2x5): AssertImports<RnnReluF2x5>(Edit); break;
+            default: throw new ArgumentException(model, nameof(model));
+        }
+    }
+
+    // Every layer's final state (all of h_n), a lower layer's, or the cell state is not the top layer's h that RnnGen outputs and
+    // its head reads: refused, naming what was read.
+    [Theory]
+    [InlineData("h_n", "the graph's output 'output' stacks 3 final states (the Concat node 'concat_hn': PyTorch's h_n, every layer's), not the top layer's alone; a model without a head outputs its top layer's h")]
+    [InlineData("h_n[0] (Gather)", "the graph's output 'output' passes through the Gather node 'pick_state', which is a pick of other than the last of the states the Concat node 'concat_hn' stacks (RnnGen's head and output read the top layer's h: h_n[-1])")]
+    [InlineData("c_n[-1] (Gather)", "the graph's output 'output' is computed by the LSTM node 'lstm_l2' (its final cell state Y_c, PyTorch's c_n: not an h), not the output Y of the top layer (LSTM node 'lstm_l2') or its final hidden state Y_h")]
+    [InlineData("Y_h of layer 0, squeezed", "the graph's output 'output' is computed by the LSTM node 'lstm_l0' (its final hidden state Y_h), not the output Y of the top layer (LSTM node 'lstm_l2') or its final hidden state Y_h")]
+    public void NoHeadOutputOfAnotherFinalState(string edit, string message) =>
+        AssertRefused<LstmF3x5>(m => ReadTheFinalState(m, edit), message);
+
+    [Theory]
+    [InlineData("h_n", "the head (MatMul node 'head_matmul'): its input 'h_final' stacks 2 final states (the Concat node 'concat_hn': PyTorch's h_n, every layer's), not the top layer's alone; RnnGen's head reads the top layer's h only: fc(h_n[-1])")]
+    [InlineData("h_n[0] (Gather)", "the head (MatMul node 'head_matmul'): its input 'h_final' passes through the Gather node 'pick_state', which is a pick of other than the last of the states the Concat node 'concat_hn' stacks")]
+    [InlineData("c_n[-1] (Gather)", "the head (MatMul node 'head_matmul') multiplies 'h_final', which is computed by the LSTM node 'lstm_l1' (its final cell state Y_c, PyTorch's c_n: not an h), not the output of the top layer (LSTM node 'lstm_l1')")]
+    [InlineData("Y_h of layer 0, squeezed", "the head (MatMul node 'head_matmul') multiplies 'h_final', which is computed by the LSTM node 'lstm_l0' (its final hidden state Y_h), not the output of the top layer (LSTM node 'lstm_l1')")]
+    public void AHeadOnAnotherFinalState(string edit, string message) =>
+        AssertRefused<LstmF2x6Head>(m => ReadTheFinalState(m, edit), message);
+
+    // ONNX's Y is optional: a top layer that outputs only its Y_h, read as the model's output, imports; one that outputs neither
+    // has no h to output.
+    [Theory, InlineData(true), InlineData(false)]
+    public void NoHeadTopLayerWithoutY(bool withFinalState)
+    {
+        void Edit(ModelProto m)
+        {
+            ReadTheFinalState(m, "the top layer's Y_h, squeezed");
+            NodeProto top = Node(m, "rnn_l0");
+            top.Output[0] = "";
+            if (!withFinalState) top.Output[1] = "";
+        }
+        if (withFinalState) AssertImports<OnnxRnnTokens>(Edit);
+        else AssertRefused<OnnxRnnTokens>(Edit, "the top layer (RNN node 'rnn_l0') has neither an output Y nor Y_h; a model without a head outputs its top layer's h");
+    }
+
+    // Without an output named 'output', the model's output is the first that comes from the top layer's Y, else from its Y_h: the
+    // stacked final states h_n listed first (a Concat of every layer's Y_h) are not taken for it.
+    [Fact]
+    public void NoHeadOutputOfTheStepsListedAfterTheFinalStatesImports() =>
+        AssertImports<LstmF3x5>(m =>
+        {
+            ValueInfoProto output = m.Graph.Output.Single(o => o.Name == OnnxFile.OutputName);
+            m.Graph.Output.Remove(output);
+            m.Graph.Output.Add(output);
+            output.Name = "steps";
+            Node(m, "squeeze_l2").Output[0] = "steps";
+        });
 
     // ------------------------------------------------------------------ helpers
     private static NodeProto Node(ModelProto m, string name) => m.Graph.Node.Single(n => n.Name == name);

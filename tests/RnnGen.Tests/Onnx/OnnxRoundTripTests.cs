@@ -109,7 +109,7 @@ public class OnnxRoundTripTests
         AssertImportsSameParameters(source, proto);
     }
 
-    /// <summary>A head as one Gemm (transB = 1, C = bias) on a 2-D activation imports the same.</summary>
+    /// <summary>A head as one Gemm (transB = 1, C = bias) on a 2-D activation (the last step, [batch, H]) imports the same.</summary>
     [Fact]
     public void ImportsAGemmHead()
     {
@@ -118,8 +118,13 @@ public class OnnxRoundTripTests
         GraphProto graph = proto.Graph;
         foreach (string op in new[] { "Transpose", "MatMul", "Add" })
             graph.Node.Remove(graph.Node.Single(n => n.OpType == op));
+        graph.Initializer.Add(OnnxTensors.CreateInt64("last", [], -1));
+        var last = new NodeProto { OpType = "Gather", Name = "last_step" };
+        last.Input.AddRange(["h_l1", "last"]);
+        last.Output.Add("h_last");
+        graph.Node.Add(last);
         var gemm = new NodeProto { OpType = "Gemm", Name = "head_gemm" };
-        gemm.Input.AddRange(["h_l1", "head.weight", "head.bias"]);
+        gemm.Input.AddRange(["h_last", "head.weight", "head.bias"]);
         gemm.Output.Add(OnnxFile.OutputName);
         gemm.Attribute.Add(new AttributeProto { Name = "transB", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
         graph.Node.Add(gemm);

@@ -43,7 +43,8 @@ namespace RnnGen;
 /// (in node order), a head (MatMul with a [H, Output] or transposed [Output, H] weight, and an Add of the bias to its product or
 /// to the product moved unchanged: every output kept at its step, lane and feature, or the last step picked, the outputs on the
 /// last axis, along which the bias is added; or a
-/// Gemm, whose <c>transB</c> is read as ONNX Runtime reads it: any non-zero value transposes) exactly when the model has one,
+/// Gemm of a 2-D input, whose <c>transB</c> is read as ONNX Runtime reads it: any non-zero value transposes, its bias its C or, without
+/// C, an Add as MatMul's) exactly when the model has one,
 /// an integer input exactly for token models. The data path is followed through the operations that only move values,
 /// with the meaning of each axis: Identity, a Cast to the same or a wider float (token ids: to INT32 / INT64), and
 /// Squeeze, Unsqueeze, Reshape, Flatten or Transpose that add, drop or move axes of size 1, keeping [seq, batch,
@@ -54,7 +55,7 @@ namespace RnnGen;
 /// step of them (PyTorch's <c>fc(out[-1])</c>), or Y's steps and lanes merged into rows in that order (<c>fc(out.view(-1, H))</c>:
 /// the head maps each row alone; a layer never reads such rows) (<c>fc(h_n[-1])</c> picks the last of the layers' Y_h stacked on axis 0, and a
 /// pick of another layer's is refused). The graph's output (the one named <c>output</c>, when the graph has one) is the head's
-/// result, or a model without a head the top layer's Y, moved unchanged: every value kept at its step, lane and feature (PyTorch's
+/// result, or a model without a head the top layer's Y or Y_h (its last step's h; <c>h_n[-1]</c>, not all of <c>h_n</c>), moved unchanged: every value kept at its step, lane and feature (PyTorch's
 /// <c>fc(out.view(-1, H)).view(seq, batch, -1)</c>, a size-1 axis added or moved), or its last step picked (<c>fc(out)[-1]</c>,
 /// which computes what <c>fc(out[-1])</c> does: the head maps each step alone); a move there that mixes steps, lanes and
 /// features, or a pick of another step, is refused. Every walk along the data path counts against a budget linear in the

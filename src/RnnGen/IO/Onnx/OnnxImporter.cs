@@ -15,7 +15,7 @@ internal sealed class OnnxImporter
     private readonly long _opset;
     private readonly Dictionary<string, TensorProto> _constants = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NodeProto> _producers = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ValueInfoProto> _inputs = new(StringComparer.Ordinal); // the graph's inputs by name (the first of a name)
+    private readonly Dictionary<string, ValueInfoProto> _inputs = new(StringComparer.Ordinal); // the graph's inputs by name (each name once: CheckNames)
 
     private OnnxImporter(ModelInfo info, GraphProto graph, OnnxSource source, long opset)
     {
@@ -94,9 +94,16 @@ internal sealed class OnnxImporter
     }
 
     // Each name is defined once: by an initializer, a node's output or a graph input (an initializer may also be listed as a
-    // graph input). ONNX Runtime reads the first of two initializers of a name; which one a model means is not knowable.
+    // graph input). ONNX Runtime (1.31) refuses two graph inputs of a name ("Duplicate definition-site") and two nodes that
+    // output one; it loads two initializers of a name and uses the last, which onnx.checker refuses ("initializer name is not
+    // unique"): which one a model means is not knowable, so that is refused too.
     private void CheckNames()
     {
+        var inputs = new HashSet<string>(StringComparer.Ordinal);
+        foreach (ValueInfoProto input in _graph.Input)
+            if (!inputs.Add(input.Name))
+                throw Mismatch($"two inputs of the graph are named '{input.Name}'; each input of an ONNX graph is declared once, and ONNX Runtime " +
+                               "refuses the graph (rename or remove one).", input.Name);
         var initializers = new HashSet<string>(StringComparer.Ordinal);
         foreach (TensorProto initializer in _graph.Initializer)
             if (!initializers.Add(initializer.Name))
@@ -216,6 +223,8 @@ internal sealed class OnnxImporter
                 throw Mismatch($"{where} has its {name} as input {input} ('{node.Input[input]}'); before opset {since}, {op} takes them as an " +
                                $"attribute: {invalid}");
         }
+        if (node.OpType == "Gemm" && _opset < 11 && (node.Input.Count < 3 || node.Input[2].Length == 0))
+            throw Mismatch($"{where} has no input C, which Gemm requires before opset 11 (optional from opset 11 on): {invalid}");
         if (node.OpType == "Split")
         {
             long? parts = IntAttribute(node, "num_outputs");
@@ -612,7 +621,7 @@ internal sealed class OnnxImporter
                     break;
                 case AxisKind.Stacked:
                     throw refuse($"is a pick of other than the last of the states the Concat node '{_stackedBy[traced].Name}' stacks " +
-                                 "(RnnGen's head reads the top layer)");
+                                 "(RnnGen's head and output read the top layer's h: h_n[-1])");
                 default:
                     throw refuse($"picks one of the {picked} of {Format(axes)}");
             }
@@ -1023,8 +1032,9 @@ internal sealed class OnnxImporter
         string a = head.Input.Count > 0 ? head.Input[0] : "";
         Traced read = Follow(a, Role.Sequence, $"{where}: its input '{a}'");
         if (read.Origin != top || !(top.Output.Count > 0 && top.Output[0] == read.Tensor || top.Output.Count > 1 && top.Output[1] == read.Tensor))
-            throw Mismatch($"{where} multiplies '{a}', which is {Describe(read.Origin, read.Tensor)}, not the output of the top layer ({top.OpType} node " +
-                           $"'{top.Name}'); RnnGen's head reads the top layer's h.", a);
+            throw Mismatch($"{where} multiplies '{a}', which is {Describe(read.Origin, read.Tensor)}{RecurrentOutput(read.Origin, read.Tensor)}, not the " +
+                           $"output of the top layer ({top.OpType} node '{top.Name}'); RnnGen's head reads the top layer's h (Y, or Y_h: h_n[-1]).", a);
+        RefuseStackedStates(read, $"{where}: its input '{a}'", "RnnGen's head reads the top layer's h only: fc(h_n[-1])", a);
         Axis features = Features(_info.HiddenSize);
         List<Axis> core = read.Axes?.Where(x => !x.IsOne).ToList() ?? [];
         bool fits = read.Axes is [.., var last] && last == features
@@ -1034,14 +1044,18 @@ internal sealed class OnnxImporter
                            $"the features of every step [seq, batch, {_info.HiddenSize}] (or its rows [seq × batch, {_info.HiddenSize}]) or of the last step " +
                            $"[batch, {_info.HiddenSize}] to its outputs.", a);
         Span<T> weight = Slice(parameters, "head.weight");
-        TensorProto? bias;
-        NodeProto? add = null;
+        TensorProto? bias = null;
         // the product keeps the axes the head read, its features now the outputs
         List<Axis> resultAxes = [.. read.Axes![..^1], Features(outputs)];
         if (head.OpType == "Gemm")
         {
             if (IntAttribute(head, "transA") is { } transA && transA != 0 || Attribute(head, "alpha") is { F: not 1f } || Attribute(head, "beta") is { F: not 1f })
                 throw Mismatch($"{where} has transA, alpha or beta set; RnnGen reads a plain Gemm h·Vᵀ + c.");
+            // Gemm multiplies matrices: ONNX Runtime refuses a graph whose Gemm reads [seq, batch, H] (or a size-1 axis more)
+            if (read.Axes.Count != 2)
+                throw Mismatch($"{where} multiplies '{a}', which arrives with axes {Format(read.Axes)}; Gemm multiplies matrices (ONNX Runtime refuses " +
+                               $"the graph): give it the last step [batch, {_info.HiddenSize}] (h_n[-1], out[-1]) or the rows [seq × batch, " +
+                               $"{_info.HiddenSize}] (out.view(-1, H)), or use MatMul.", a);
             bool transposed = IntAttribute(head, "transB") is { } transB && transB != 0; // ONNX: any non-zero transposes
             ReadHeadWeight(Constant(head, 1, "B", where, required: true)!, storedAsOutputByHidden: transposed, weight, where);
             bias = Constant(head, 2, "C", where, required: false);
@@ -1058,28 +1072,32 @@ internal sealed class OnnxImporter
             }
             else
                 ReadHeadWeight(Constant(head, 1, "B", where, required: true)!, storedAsOutputByHidden: false, weight, where);
+        }
 
-            // The bias: the other operand of the Add that adds to the product, moved unchanged (no Add: no bias, i.e. zero).
-            string product = SingleOutput(head, where);
-            _headResult = (head, product, resultAxes, read.Values);
-            bool FromProduct(string input) => Back(input) is var (node, start, _) && node == head && start == product;
-            add = _graph.Node.FirstOrDefault(n => n.OpType == "Add" && IsDefaultDomain(n) && n.Input.Any(FromProduct));
-            bias = null;
-            if (add is not null)
-            {
-                int side = FromProduct(add.Input[0]) ? 0 : 1;
-                bias = Constant(add, 1 - side, "bias", where + "'s Add", required: true);
-                resultAxes = BiasedAxes(add, add.Input[side], resultAxes);
-            }
+        // The bias of a MatMul, or of a Gemm without C: the other operand of the Add that adds to the product, moved unchanged (no
+        // Add: no bias, i.e. zero). A Gemm with C has added its bias: an Add after it would add a second.
+        string product = SingleOutput(head, where);
+        _headResult = (head, product, resultAxes, read.Values);
+        bool FromProduct(string input) => Back(input) is var (node, start, _) && node == head && start == product;
+        NodeProto? add = _graph.Node.FirstOrDefault(n => n.OpType == "Add" && IsDefaultDomain(n) && n.Input.Any(FromProduct));
+        if (add is not null)
+        {
+            if (bias is not null)
+                throw Mismatch($"{where} adds its bias C '{bias.Name}', and the Add node '{add.Name}' adds to its result again; RnnGen's head adds one " +
+                               "bias: give the Gemm no C, or remove the Add.", add.Name);
+            int side = FromProduct(add.Input[0]) ? 0 : 1;
+            bias = Constant(add, 1 - side, "bias", where + "'s Add", required: true);
+            resultAxes = BiasedAxes(add, add.Input[side], resultAxes);
         }
         // The result (the sum, or the product without a bias); the graph's output is that result, moved unchanged (PyTorch's
         // fc(out.view(-1, H)).view(seq, batch, -1)), or its last step (fc(out)[-1]).
         NodeProto resultNode = add ?? head;
         string result = SingleOutput(resultNode, add is null ? where : where + "'s Add");
         _headResult = (resultNode, result, resultAxes, read.Values);
-        CheckOutput(resultNode, result, $"the head's result '{result}' ({resultNode.OpType} node '{resultNode.Name}')",
+        CheckOutput(resultNode,
             $"the graph's output is the head's result moved unchanged: its steps, lanes and outputs in order ([seq, batch, {outputs}], " +
-            $"or as rows [seq × batch, {outputs}]; size-1 axes anywhere), or its last step ([batch, {outputs}]: fc(out)[-1], or a head on the last step)");
+            $"or as rows [seq × batch, {outputs}]; size-1 axes anywhere), or its last step ([batch, {outputs}]: fc(out)[-1], or a head on the last step)",
+            (result, $"the head's result '{result}' ({resultNode.OpType} node '{resultNode.Name}')"));
         CheckNoOtherAdd(add);
 
         if (bias is not null)
@@ -1116,29 +1134,54 @@ internal sealed class OnnxImporter
             ? node.Output[0]
             : throw Mismatch($"{where} has {node.Output.Count} outputs; it must have one.");
 
-    // The head's result, or a model's top Y without a head: the graph's output — the one named 'output', or else the first that
-    // comes from it — must be that value moved unchanged, its (step, lane, feature) values in RnnGen's order: the same factors
-    // (seq, batch, features) in the same order, rows for seq and batch, size-1 axes anywhere; or its last step (see Keeps). A
-    // result that goes nowhere (a renamed or rewired tensor) would otherwise be read as a head without a bias.
-    private void CheckOutput(NodeProto origin, string result, string what, string rule)
+    // The head's result, or a model's top Y (or Y_h) without a head: the graph's output — the one named 'output', or else the first
+    // that comes from the first of `results` (else from the next, an output that stacks states last) — must be that value moved
+    // unchanged, its (step, lane, feature) values in RnnGen's order: the same factors (seq, batch, features) in the same order,
+    // rows for seq and batch, size-1 axes anywhere; or its last step (see Keeps). A result that goes nowhere (a renamed or rewired
+    // tensor) would otherwise be read as a head without a bias.
+    private void CheckOutput(NodeProto origin, string rule, params (string Tensor, string What)[] results)
     {
-        bool FromResult(ValueInfoProto o) => Back(o.Name) is var (node, start, _) && node == origin && start == result;
+        int From(ValueInfoProto o) => Back(o.Name) is var (node, start, _) && node == origin ? Array.FindIndex(results, r => r.Tensor == start) : -1;
+        bool Stacks(ValueInfoProto o) => _producers.TryGetValue(Unwrap(o.Name), out NodeProto? node) && node.OpType == "Concat";
+        string what = string.Join(" or ", results.Select(r => r.What));
         ValueInfoProto? named = _graph.Output.FirstOrDefault(o => o.Name == OnnxFile.OutputName);
-        ValueInfoProto? reached = named is not null && FromResult(named) ? named : _graph.Output.FirstOrDefault(FromResult);
+        ValueInfoProto? reached = named is not null && From(named) >= 0 ? named
+            : _graph.Output.Where(o => From(o) >= 0).MinBy(o => (From(o), Stacks(o))); // the first of the least
         if (named is not null && reached != named)
         {
             var (node, start, _) = Back(named.Name);
-            throw Mismatch($"the graph's output '{named.Name}' is {Describe(node, start)}, not {what}" +
+            throw Mismatch($"the graph's output '{named.Name}' is {Describe(node, start)}{RecurrentOutput(node, start)}, not {what}" +
                            (reached is null ? "" : $", which is the graph's output '{reached.Name}'") + $"; {rule}.", named.Name);
         }
         if (reached is null)
-            throw Mismatch($"{what} is not an output of the graph, nor moved unchanged into one; {rule}.", result);
+            throw Mismatch($"{what} is not an output of the graph, nor moved unchanged into one; {rule}.", results[0].Tensor);
         string subject = $"the graph's output '{reached.Name}'";
         Traced traced = Follow(reached.Name, Role.Sequence, subject);
-        List<Axis> computed = Start(origin, result, Role.Sequence, subject, 0).Axes!;
+        var (from, fromWhat) = results[From(reached)];
+        RefuseStackedStates(traced, subject, rule, reached.Name);
+        List<Axis> computed = Start(origin, from, Role.Sequence, subject, 0).Axes!;
         if (!Keeps(traced, computed))
-            throw Mismatch($"{subject} arrives with axes {(traced.Axes is null ? "not known" : Format(traced.Axes))} from {what}'s {Format(computed)}; {rule}.", reached.Name);
+            throw Mismatch($"{subject} arrives with axes {(traced.Axes is null ? "not known" : Format(traced.Axes))} from {fromWhat}'s {Format(computed)}; {rule}.", reached.Name);
     }
+
+    // The final states of the layers stacked (PyTorch's h_n, a Concat of each layer's Y_h): RnnGen's head and output read the top
+    // layer's h only, one state per lane; its last, h_n[-1], is the top layer's Y_h.
+    private void RefuseStackedStates(Traced traced, string subject, string rule, string tensor)
+    {
+        if (traced.Axes?.FirstOrDefault(a => a.Kind == AxisKind.Stacked) is { Kind: AxisKind.Stacked } stacked)
+            throw Mismatch($"{subject} stacks {stacked.Size} final states (the Concat node '{_stackedBy[traced].Name}': PyTorch's h_n, every layer's), " +
+                           $"not the top layer's alone; {rule}.", tensor);
+    }
+
+    // Which output of a recurrent operator a tensor is, for messages: its final hidden state Y_h or its final cell state Y_c (Y,
+    // the steps' h, is what "the output" says already).
+    private static string RecurrentOutput(NodeProto? node, string tensor) =>
+        node is { OpType: "LSTM" or "GRU" or "RNN" } ? node.Output.IndexOf(tensor) switch
+        {
+            1 => " (its final hidden state Y_h)",
+            2 => " (its final cell state Y_c, PyTorch's c_n: not an h)",
+            _ => "",
+        } : "";
 
     // ------------------------------------------------------------------ states
     // The state inputs of a recurrent node: no sequence_lens (RnnGen runs every step of every sequence); initial_h and
@@ -1262,14 +1305,20 @@ internal sealed class OnnxImporter
     }
 
     // A model without a head outputs its top layer's h at every step: the graph's output is the top layer's Y, moved unchanged
-    // (or its last step, out[-1]).
+    // (or its last step, out[-1]), or its final hidden state Y_h, which is the last step's h (h_n, h_n[-1] of the stacked states).
     private void CheckTopOutput(NodeProto top)
     {
-        if (top.Output.Count == 0 || top.Output[0].Length == 0)
-            throw Mismatch($"the top layer ({top.OpType} node '{top.Name}') has no output Y; a model without a head outputs its top layer's h at every step.");
-        CheckOutput(top, top.Output[0], $"the output Y of the top layer ({top.OpType} node '{top.Name}')",
+        var results = new List<(string Tensor, string What)>();
+        if (top.Output.Count > 0 && top.Output[0].Length > 0)
+            results.Add((top.Output[0], $"the output Y of the top layer ({top.OpType} node '{top.Name}')"));
+        if (top.Output.Count > 1 && top.Output[1].Length > 0)
+            results.Add((top.Output[1], results.Count > 0 ? "its final hidden state Y_h" : $"the final hidden state Y_h of the top layer ({top.OpType} node '{top.Name}')"));
+        if (results.Count == 0)
+            throw Mismatch($"the top layer ({top.OpType} node '{top.Name}') has neither an output Y nor Y_h; a model without a head outputs its top layer's h.");
+        CheckOutput(top,
             $"a model without a head outputs its top layer's h at every step, [seq, batch, {_info.HiddenSize}] (or as rows [seq × batch, " +
-            $"{_info.HiddenSize}]; size-1 axes anywhere), or at the last step [batch, {_info.HiddenSize}] (out[-1])");
+            $"{_info.HiddenSize}]; size-1 axes anywhere), or at the last step [batch, {_info.HiddenSize}] (out[-1], or the top layer's Y_h: h_n[-1])",
+            [.. results]);
     }
 
     // The final states the graph returns (hn, cn; or any output that stacks the layers' Y_h or Y_c) must be the layers'
