@@ -206,30 +206,33 @@ public static partial class SafeTensors
     }
 
     /// <summary>
-    /// For each tensor of the file (in data order), the model tensor it loads into, or null when it is an extra
-    /// tensor being skipped. Checks missing and extra tensors, dtypes and shapes.
+    /// The file's tensors that load into the model, in data order (the others, extra tensors being skipped, are not listed):
+    /// each by its index in the header, with its entry and the model tensor it loads into. Checks missing and extra tensors,
+    /// dtypes and shapes. Extra tensors are looked at by their names' bytes in the header, without an object each.
     /// </summary>
-    private static ParameterTensor?[] MatchTensors<TModel>(SafeTensorsHeader header, ModelInfo info, IReadOnlyList<ParameterTensor> expectedTensors,
-        string modelDType, SafeTensorsLoadOptions options, FileContext ctx)
+    private static (int Index, SafeTensorInfo Source, ParameterTensor Target)[] MatchTensors<TModel>(SafeTensorsHeader header, ModelInfo info,
+        IReadOnlyList<ParameterTensor> expectedTensors, string modelDType, SafeTensorsLoadOptions options, FileContext ctx)
     {
         string model = $"{typeof(TModel).Name} ({info})";
-        var wanted = expectedTensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        var byName = new Dictionary<string, SafeTensorInfo>(StringComparer.Ordinal);
-        foreach (var t in header.Tensors) byName[t.Name] = t;
+        int[] found = header.IndexesOf([.. expectedTensors.Select(t => t.Name)]);
+        var isWanted = found.Where(i => i >= 0).ToHashSet();
 
         // A bidirectional PyTorch module: its reverse direction has nowhere to go, even when extra tensors may be skipped
         // (the forward half alone computes something else).
-        var reverse = header.Tensors.FirstOrDefault(t => IsReverseDirection(t.Name));
-        if (reverse is not null && !wanted.ContainsKey(reverse.Name))
-            throw ctx.Fail($"the file holds '{SafeTensorsFormat.Cite(reverse.Name)}': it was saved from a bidirectional module (bidirectional=True), and RnnGen's " +
-                           $"models run one direction. Save a unidirectional module, or split the directions into two models.", reverse.Name);
+        for (int i = 0; i < header.Count; i++)
+        {
+            if (!header.Utf8NameAt(i).EndsWith("_reverse"u8) || !IsReverseDirection(header.NameAt(i))) continue;
+            string reverse = header.NameAt(i);
+            if (!isWanted.Contains(i))
+                throw ctx.Fail($"the file holds '{SafeTensorsFormat.Cite(reverse)}': it was saved from a bidirectional module (bidirectional=True), and RnnGen's " +
+                               $"models run one direction. Save a unidirectional module, or split the directions into two models.", reverse);
+            break;
+        }
 
         // More layers than the model: refused even when extra tensors may be skipped (the first layers alone compute
         // something else).
         // (a layer counts when the file has both of its weight matrices, so that a stray or misnamed tensor is reported as such)
-        int fileLayers = header.Tensors.Select(t => LayerOf(t.Name))
-            .Where(k => k >= 0 && byName.ContainsKey($"weight_ih_l{k}") && byName.ContainsKey($"weight_hh_l{k}"))
-            .DefaultIfEmpty(-1).Max() + 1;
+        int fileLayers = FileLayers(header);
         if (fileLayers > info.LayerCount)
         {
             string deepest = $"weight_ih_l{fileLayers - 1}";
@@ -238,46 +241,83 @@ public static partial class SafeTensors
         }
 
         // The tensors both sides have, first: a file of another model's sizes is best told by its shapes.
-        foreach (var expected in expectedTensors)
+        var sources = new SafeTensorInfo?[expectedTensors.Count];
+        for (int k = 0; k < expectedTensors.Count; k++)
         {
-            if (!byName.TryGetValue(expected.Name, out var found))
+            if (found[k] < 0)
                 continue;
-            if (!ScalarCodec.IsFloat(found.DType))
-                throw ctx.Fail($"tensor '{SafeTensorsFormat.Cite(found.Name)}' has dtype {found.DType}; RnnGen models load F32, F64, F16 or BF16 tensors. Convert it before saving (in PyTorch: model.float()).", found.Name);
-            if (found.DType != modelDType && !options.AllowPrecisionConversion)
-                throw ctx.Fail($"tensor '{SafeTensorsFormat.Cite(found.Name)}' has dtype {found.DType}, but {model} is a {(modelDType == "F32" ? "float (F32)" : "double (F64)")} model and " +
-                               $"{nameof(SafeTensorsLoadOptions.AllowPrecisionConversion)} is false.", found.Name);
-            if (!SameShape(found.Shape, expected.Shape))
-                throw ctx.Fail($"tensor '{SafeTensorsFormat.Cite(found.Name)}' has shape {found.ShapeText}, but {model} expects {SafeTensorsFormat.ShapeText(expected.Shape)}.", found.Name);
+            var expected = expectedTensors[k];
+            var source = sources[k] = header.TensorAt(found[k]);
+            if (!ScalarCodec.IsFloat(source.DType))
+                throw ctx.Fail($"tensor '{SafeTensorsFormat.Cite(source.Name)}' has dtype {source.DType}; RnnGen models load F32, F64, F16 or BF16 tensors. Convert it before saving (in PyTorch: model.float()).", source.Name);
+            if (source.DType != modelDType && !options.AllowPrecisionConversion)
+                throw ctx.Fail($"tensor '{SafeTensorsFormat.Cite(source.Name)}' has dtype {source.DType}, but {model} is a {(modelDType == "F32" ? "float (F32)" : "double (F64)")} model and " +
+                               $"{nameof(SafeTensorsLoadOptions.AllowPrecisionConversion)} is false.", source.Name);
+            if (!SameShape(source.Shape, expected.Shape))
+                throw ctx.Fail($"tensor '{SafeTensorsFormat.Cite(source.Name)}' has shape {source.ShapeText}, but {model} expects {SafeTensorsFormat.ShapeText(expected.Shape)}.", source.Name);
         }
 
-        var missing = expectedTensors.Where(t => !byName.ContainsKey(t.Name)).Select(t => t.Name).ToList();
+        var missing = expectedTensors.Where((_, k) => found[k] < 0).Select(t => t.Name).ToList();
         if (missing.Count > 0)
-            throw ctx.Fail($"the file has no {Names(missing)}, which {model} needs. The file holds {Listing(header.Tensors)}.{PrefixHint(missing, header)}" +
+            throw ctx.Fail($"the file has no {Names(missing, missing.Count)}, which {model} needs. The file holds {Listing(header)}.{PrefixHint(missing, header)}" +
                            (missing.All(n => n.StartsWith("bias", StringComparison.Ordinal) || n == "head.bias")
                                ? " A module built with bias=False has none: save zero tensors of those names and shapes (RnnGen's models always have biases)."
                                : ""), missing[0]);
 
-        var extra = header.Tensors.Where(t => !wanted.ContainsKey(t.Name)).Select(t => t.Name).ToList();
-        if (extra.Count > 0 && !options.IgnoreExtraTensors)
-            throw ctx.Fail($"the file holds {Names(extra)}, which {model} does not have. " +
-                           (extra.Contains(TrainingCheckpoint.OptimizerStateTensor)
+        // the extra tensors, in data order: the first few by name, and how many
+        int extras = 0;
+        bool checkpoint = false;
+        var named = new List<string>();
+        for (int i = 0; i < header.Count; i++)
+        {
+            if (isWanted.Contains(i)) continue;
+            extras++;
+            if (named.Count < ListedNames) named.Add(header.NameAt(i));
+            checkpoint |= header.Utf8NameAt(i).SequenceEqual("optimizer.state"u8); // TrainingCheckpoint.OptimizerStateTensor
+        }
+        if (extras > 0 && !options.IgnoreExtraTensors)
+            throw ctx.Fail($"the file holds {Names(named, extras)}, which {model} does not have. " +
+                           (checkpoint
                                ? $"It is a training checkpoint (TrainingCheckpoint.Save): load it with TrainingCheckpoint.Load to continue training, or set {nameof(SafeTensorsLoadOptions.IgnoreExtraTensors)} to load the parameters alone."
-                               : $"Set {nameof(SafeTensorsLoadOptions.IgnoreExtraTensors)} to skip extra tensors, or check that the file belongs to this model."), extra[0]);
+                               : $"Set {nameof(SafeTensorsLoadOptions.IgnoreExtraTensors)} to skip extra tensors, or check that the file belongs to this model."), named[0]);
 
-        var targets = new ParameterTensor?[header.Tensors.Count];
-        for (int i = 0; i < targets.Length; i++) targets[i] = wanted.GetValueOrDefault(header.Tensors[i].Name);
-        return targets;
+        return [.. Enumerable.Range(0, expectedTensors.Count).Select(k => (found[k], sources[k]!, expectedTensors[k])).OrderBy(t => t.Item1)];
     }
 
-    /// <summary>The layer k of a recurrent tensor named <c>weight_ih_lk</c>, <c>bias_hh_lk</c>, …, or −1.</summary>
-    private static int LayerOf(string name)
+    /// <summary>
+    /// The layers of the file: one more than the largest k for which it holds both <c>weight_ih_lk</c> and <c>weight_hh_lk</c>
+    /// (k written as a number is, below 100,000), or 0.
+    /// </summary>
+    private static int FileLayers(SafeTensorsHeader header)
     {
-        if (!(name.StartsWith("weight_", StringComparison.Ordinal) || name.StartsWith("bias_", StringComparison.Ordinal)))
-            return -1;
-        int at = name.LastIndexOf("_l", StringComparison.Ordinal);
-        return at > 0 && int.TryParse(name.AsSpan(at + 2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int layer)
-            && layer < 100_000 ? layer : -1;
+        HashSet<int>? ih = null, hh = null;
+        int deepest = -1;
+        for (int i = 0; i < header.Count; i++)
+        {
+            ReadOnlySpan<byte> name = header.Utf8NameAt(i);
+            bool isIh = name.StartsWith("weight_ih_l"u8);
+            if (!isIh && !name.StartsWith("weight_hh_l"u8)) continue;
+            int k = LayerNumber(name["weight_ih_l".Length..]);
+            if (k < 0) continue;
+            (isIh ? ih ??= [] : hh ??= []).Add(k);
+            if (ih is not null && hh is not null && ih.Contains(k) && hh.Contains(k)) deepest = Math.Max(deepest, k);
+        }
+        return deepest + 1;
+    }
+
+    private const int MaxLayerNumber = 100_000;
+
+    /// <summary>A layer's number as <c>$"{k}"</c> writes it (no sign, no leading zero), below <see cref="MaxLayerNumber"/>; else −1.</summary>
+    private static int LayerNumber(ReadOnlySpan<byte> digits)
+    {
+        if (digits.IsEmpty || digits.Length > 5 || (digits[0] == (byte)'0' && digits.Length > 1)) return -1;
+        int k = 0;
+        foreach (byte b in digits)
+        {
+            if (b is < (byte)'0' or > (byte)'9') return -1;
+            k = 10 * k + (b - '0');
+        }
+        return k < MaxLayerNumber ? k : -1;
     }
 
     private static bool SameShape(IReadOnlyList<long> found, IReadOnlyList<int> expected)
@@ -288,15 +328,20 @@ public static partial class SafeTensors
         return true;
     }
 
-    private static string Names(List<string> names) =>
-        (names.Count == 1 ? "tensor " : "tensors ") + string.Join(", ", names.Take(12).Select(n => $"'{SafeTensorsFormat.Cite(n)}'")) + (names.Count > 12 ? $" and {names.Count - 12} more" : "");
+    /// <summary>How many names a message lists.</summary>
+    private const int ListedNames = 12;
 
-    private static string Listing(IReadOnlyList<SafeTensorInfo> tensors) =>
-        tensors.Count == 0 ? "no tensors"
-        : string.Join(", ", tensors.Take(12).Select(t => $"{SafeTensorsFormat.Cite(t.Name)} {t.DType} {t.ShapeText}")) + (tensors.Count > 12 ? $" and {tensors.Count - 12} more" : "");
+    /// <summary>The first of <paramref name="count"/> names (<paramref name="names"/> holds at least the first <see cref="ListedNames"/>).</summary>
+    private static string Names(List<string> names, int count) =>
+        (count == 1 ? "tensor " : "tensors ") + string.Join(", ", names.Take(ListedNames).Select(n => $"'{SafeTensorsFormat.Cite(n)}'")) + (count > ListedNames ? $" and {count - ListedNames} more" : "");
+
+    private static string Listing(SafeTensorsHeader header) =>
+        header.Count == 0 ? "no tensors"
+        : string.Join(", ", Enumerable.Range(0, Math.Min(ListedNames, header.Count)).Select(header.TensorAt).Select(t => $"{SafeTensorsFormat.Cite(t.Name)} {t.DType} {t.ShapeText}")) +
+          (header.Count > ListedNames ? $" and {header.Count - ListedNames} more" : "");
 
     /// <summary>Reads the data buffer sequentially into <paramref name="values"/> (skipping extra tensors), converting where needed.</summary>
-    private static void ReadData<T>(Stream stream, SafeTensorsHeader header, ParameterTensor?[] targets, T[] values, FileContext ctx)
+    private static void ReadData<T>(Stream stream, SafeTensorsHeader header, (int Index, SafeTensorInfo Source, ParameterTensor Target)[] targets, T[] values, FileContext ctx)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         byte[]? scratch = null;
@@ -304,32 +349,34 @@ public static partial class SafeTensors
         {
             if (scratch is null)
             {
-                long largest = header.Tensors.Max(t => t.ByteLength);
+                long largest = 0;
+                for (int i = 0; i < header.Count; i++) largest = Math.Max(largest, header.ByteLengthAt(i));
                 scratch = new byte[(int)Math.Max(8, Math.Min(ScalarCodec.ChunkBytes, (largest + 7) / 8 * 8))];
             }
             return scratch;
         }
 
-        for (int i = 0; i < targets.Length; i++)
+        int next = 0;
+        for (int i = 0; i < header.Count; i++)
         {
-            var source = header.Tensors[i];
-            var target = targets[i];
-            if (target is null)
+            if (next == targets.Length || targets[next].Index != i)
             {
                 // An extra tensor (IgnoreExtraTensors): read through it.
-                for (long done = 0; done < source.ByteLength;)
+                long length = header.ByteLengthAt(i);
+                for (long done = 0; done < length;)
                 {
-                    int n = (int)Math.Min(Scratch().Length, source.ByteLength - done);
-                    ReadExactly(stream, Scratch().AsSpan(0, n), source, done, ctx);
+                    int n = (int)Math.Min(Scratch().Length, length - done);
+                    ReadExactly(stream, Scratch().AsSpan(0, n), header, i, done, ctx);
                     done += n;
                 }
                 continue;
             }
 
+            var (_, source, target) = targets[next++];
             Span<T> destination = values.AsSpan(target.Offset, target.Length);
             if (ScalarCodec.CanCopyRaw<T>(source.DType))
             {
-                ReadExactly(stream, MemoryMarshal.AsBytes(destination), source, 0, ctx);
+                ReadExactly(stream, MemoryMarshal.AsBytes(destination), header, i, 0, ctx);
                 continue;
             }
             int size = ScalarCodec.SizeOf(source.DType);
@@ -338,7 +385,7 @@ public static partial class SafeTensors
             {
                 int n = Math.Min(perChunk, destination.Length - start);
                 Span<byte> bytes = Scratch().AsSpan(0, n * size);
-                ReadExactly(stream, bytes, source, (long)start * size, ctx);
+                ReadExactly(stream, bytes, header, i, (long)start * size, ctx);
                 int overflow = ScalarCodec.Decode(bytes, source.DType, destination.Slice(start, n));
                 if (overflow >= 0)
                     throw ctx.Fail($"tensor '{SafeTensorsFormat.Cite(source.Name)}': element {start + overflow} ({BinaryPrimitives.ReadDoubleLittleEndian(bytes[(overflow * 8)..]).ToString("R", CultureInfo.InvariantCulture)}) " +
@@ -347,25 +394,24 @@ public static partial class SafeTensors
         }
     }
 
-    /// <summary>Fills <paramref name="buffer"/> from the stream; a premature end is a truncated file.</summary>
-    private static void ReadExactly(Stream stream, Span<byte> buffer, SafeTensorInfo tensor, long offsetInTensor, FileContext ctx)
+    /// <summary>Fills <paramref name="buffer"/> from the stream; a premature end is a truncated file (inside tensor <paramref name="index"/>).</summary>
+    private static void ReadExactly(Stream stream, Span<byte> buffer, SafeTensorsHeader header, int index, long offsetInTensor, FileContext ctx)
     {
         int got = SafeTensorsFormat.ReadAtMost(stream, buffer);
         if (got < buffer.Length)
-            throw ctx.Fail($"the data ends inside tensor '{SafeTensorsFormat.Cite(tensor.Name)}' (after {offsetInTensor + got} of its {tensor.ByteLength} bytes): the file is truncated.", tensor.Name);
+            throw ctx.Fail($"the data ends inside tensor '{SafeTensorsFormat.Cite(header.NameAt(index))}' (after {offsetInTensor + got} of its {header.ByteLengthAt(index)} bytes): the file is truncated.", header.NameAt(index));
     }
 
     /// <summary>When the needed names appear in the file behind a module prefix (e.g. <c>lstm.weight_ih_l0</c>), says which prefix to strip.</summary>
     private static string PrefixHint(List<string> missing, SafeTensorsHeader header)
     {
-        foreach (var tensor in header.Tensors)
+        byte[] suffix = System.Text.Encoding.UTF8.GetBytes("." + missing[0]);
+        for (int i = 0; i < header.Count; i++)
         {
-            string name = tensor.Name;
-            if (name.EndsWith("." + missing[0], StringComparison.Ordinal))
-            {
-                string prefix = name.Substring(0, name.Length - missing[0].Length);
-                return $" They seem to carry the module prefix '{SafeTensorsFormat.Cite(prefix)}': save the tensors under their bare names (strip '{SafeTensorsFormat.Cite(prefix)}' from the keys of the state dict).";
-            }
+            if (!header.Utf8NameAt(i).EndsWith(suffix)) continue;
+            string name = header.NameAt(i);
+            string prefix = name.Substring(0, name.Length - missing[0].Length);
+            return $" They seem to carry the module prefix '{SafeTensorsFormat.Cite(prefix)}': save the tensors under their bare names (strip '{SafeTensorsFormat.Cite(prefix)}' from the keys of the state dict).";
         }
         return "";
     }

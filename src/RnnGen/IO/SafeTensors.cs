@@ -28,7 +28,9 @@ namespace RnnGen;
 /// gap, covering the data buffer), byte lengths, missing and extra tensors, RnnGen metadata. Then the data is read
 /// into a temporary buffer the size of the model and copied into <c>Parameters</c> only when all of it arrived,
 /// followed by <c>ParametersChanged()</c>. Any problem is a <see cref="ModelFileException"/> and the model is
-/// unchanged. No allocation is sized from the header before it is checked against the file's length.</para>
+/// unchanged. No allocation is sized from the header before it is checked against the file's length, and a header
+/// costs a load about its own size again, however many tensors it lists (one the model does not have is kept as its
+/// place in the header, not as an object).</para>
 /// <para><b>Precision.</b> F32 tensors load into double models and F64 tensors into float models (rounded to nearest),
 /// because PyTorch users usually save float32; F16 and BF16 tensors (half-precision checkpoints) load into either, exactly
 /// (every such value is a float); see <see cref="SafeTensorsLoadOptions.AllowPrecisionConversion"/>. Integer and boolean

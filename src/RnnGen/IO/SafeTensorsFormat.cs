@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -76,7 +77,7 @@ internal static class SafeTensorsFormat
         if (available is long total && headerLength > total - 8)
             throw ctx.Fail($"the header length is {headerLength} bytes, but only {total - 8} bytes follow it: the file is truncated or is not a safetensors file.");
 
-        byte[] json = ReadHeaderBytes(stream, (int)headerLength, ctx);
+        byte[] json = ReadHeaderBytes(stream, (int)headerLength, lengthKnown: available is not null, ctx);
         var header = Parse(json, headerLength, ctx);
 
         if (available is long all)
@@ -84,8 +85,8 @@ internal static class SafeTensorsFormat
             long dataAvailable = all - 8 - headerLength;
             if (header.DataLength > dataAvailable)
             {
-                var last = header.Tensors[^1];
-                throw ctx.Fail($"tensor '{Cite(last.Name)}' ends at byte {last.DataEnd} of the data buffer, but the file holds only {dataAvailable} bytes of data: the file is truncated.", last.Name);
+                string last = header.NameAt(header.Count - 1);
+                throw ctx.Fail($"tensor '{Cite(last)}' ends at byte {header.DataLength} of the data buffer, but the file holds only {dataAvailable} bytes of data: the file is truncated.", last);
             }
             if (exactLength && header.DataLength < dataAvailable)
                 throw ctx.Fail($"the file has {dataAvailable - header.DataLength} bytes after the end of the last tensor (byte {header.DataLength} of the data buffer): the tensors' data_offsets must cover the whole data buffer.");
@@ -93,11 +94,14 @@ internal static class SafeTensorsFormat
         return header;
     }
 
-    /// <summary>Reads exactly <paramref name="length"/> header bytes; without trusting the length for the allocation when the stream's length is unknown.</summary>
-    private static byte[] ReadHeaderBytes(Stream stream, int length, FileContext ctx)
+    /// <summary>
+    /// Reads exactly <paramref name="length"/> header bytes; without trusting the length for the allocation when the stream's
+    /// length is unknown (<paramref name="lengthKnown"/>: it was checked against the stream's length, and is allocated at once).
+    /// </summary>
+    private static byte[] ReadHeaderBytes(Stream stream, int length, bool lengthKnown, FileContext ctx)
     {
-        // Grow as bytes actually arrive: a hostile length costs at most twice the bytes really present.
-        byte[] buffer = new byte[Math.Min(length, HeaderFirstRead)];
+        // Otherwise grow as bytes actually arrive: a hostile length costs at most twice the bytes really present.
+        byte[] buffer = new byte[lengthKnown ? length : Math.Min(length, HeaderFirstRead)];
         int filled = 0;
         while (filled < length)
         {
@@ -124,30 +128,62 @@ internal static class SafeTensorsFormat
         return filled;
     }
 
-    /// <summary>Parses and validates the JSON header (structure, dtypes, shapes, offsets, coverage).</summary>
-    internal static SafeTensorsHeader Parse(ReadOnlySpan<byte> json, long headerLength, FileContext ctx)
+    private static readonly JsonReaderOptions s_readerOptions = new() { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 16 };
+
+    /// <summary>
+    /// Parses and validates the JSON header (structure, dtypes, shapes, offsets, coverage). What it keeps of a tensor is
+    /// where its name and entry are in <paramref name="json"/> and its byte range (<see cref="HeaderEntry"/>), not a
+    /// <see cref="SafeTensorInfo"/> and a string: a header of many small tensors costs about its own size again, not eight
+    /// times it.
+    /// </summary>
+    internal static SafeTensorsHeader Parse(byte[] json, long headerLength, FileContext ctx)
     {
         if (!Utf8.IsValid(json))
             throw ctx.Fail("the header is not valid UTF-8 text: the file is corrupt or is not a safetensors file.");
 
-        var tensors = new List<SafeTensorInfo>();
+        // the entries are counted first (a pass that allocates nothing), so that what is kept of them is allocated once
+        var entries = new HeaderEntry[CountEntries(json)];
+        int count = 0;
+        var names = new int[TableSize(entries.Length)]; // entry index + 1 by the name's hash (0: free), to find a duplicate
+        byte[] unescaped = []; // the names that hold escapes, unescaped, one after the other
+        int unescapedLength = 0;
+        bool hasMetadata = false;
         IReadOnlyDictionary<string, string>? metadata = null;
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 16 });
+        var reader = new Utf8JsonReader(json, s_readerOptions);
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
                 throw ctx.Fail("the header is not a JSON object: the file is corrupt or is not a safetensors file.");
-            var names = new HashSet<string>(StringComparer.Ordinal);
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                string name = reader.GetString()!;
-                if (!names.Add(name))
-                    throw ctx.Fail($"the header lists '{Cite(name)}' twice.", name);
+                // the name: where it is in the JSON, or, when it holds escapes, unescaped into `unescaped` (which refuses
+                // escapes that are not UTF-16, as GetString does; the result is no longer than the escaped text)
+                bool escaped = reader.ValueIsEscaped;
+                int nameStart = (int)reader.TokenStartIndex + 1, nameLength = reader.ValueSpan.Length;
+                if (escaped)
+                {
+                    if (unescapedLength + nameLength > unescaped.Length)
+                        Array.Resize(ref unescaped, Math.Max(2 * unescaped.Length, unescapedLength + nameLength));
+                    nameStart = unescapedLength;
+                    nameLength = reader.CopyString(unescaped.AsSpan(unescapedLength));
+                    unescapedLength += nameLength;
+                }
+                ReadOnlySpan<byte> name = (escaped ? unescaped : json).AsSpan(nameStart, nameLength);
+                bool isMetadata = name.SequenceEqual("__metadata__"u8);
+                int hash = SafeTensorsHeader.HashName(name);
+                if (isMetadata ? hasMetadata : !AddName(ref names, entries, count, hash, name, json, unescaped))
+                    throw ctx.Fail($"the header lists '{Cite(Text(name))}' twice.", Text(name));
                 reader.Read();
-                if (name == MetadataKey)
+                if (isMetadata)
+                {
+                    hasMetadata = true;
                     metadata = ParseMetadata(ref reader, ctx);
-                else
-                    tensors.Add(ParseTensor(ref reader, name, ctx));
+                    continue;
+                }
+                int valueStart = (int)reader.TokenStartIndex;
+                ParseTensor(ref reader, name, ctx, out long begin, out long end);
+                if (count == entries.Length) Array.Resize(ref entries, Math.Max(4, 2 * count)); // only when the count stopped early
+                entries[count++] = new HeaderEntry(nameStart, nameLength, escaped, hash, valueStart, begin, end);
             }
             if (reader.TokenType != JsonTokenType.EndObject)
                 throw ctx.Fail("the header is not valid JSON: it ends before its closing brace.");
@@ -164,21 +200,87 @@ internal static class SafeTensorsFormat
             throw ctx.Fail($"the header is not valid JSON ({e.Message}).", inner: e);
         }
 
-        tensors.Sort(static (a, b) => a.DataBegin != b.DataBegin ? a.DataBegin.CompareTo(b.DataBegin) : a.DataEnd.CompareTo(b.DataEnd));
-        long end = 0;
-        SafeTensorInfo? previous = null;
-        foreach (var t in tensors)
+        // (the sort of List<T>.Sort: the same order for the same entries, ties included)
+        entries.AsSpan(0, count).Sort(static (a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+        var header = new SafeTensorsHeader(json, unescaped, entries, count, metadata ?? new Dictionary<string, string>().AsReadOnly(), headerLength,
+            count == 0 ? 0 : entries[count - 1].End);
+        long dataEnd = 0;
+        for (int i = 0; i < count; i++)
         {
-            if (t.DataBegin < end)
-                throw ctx.Fail($"tensors '{Cite(previous!.Name)}' (bytes [{previous.DataBegin}, {previous.DataEnd})) and '{Cite(t.Name)}' (bytes [{t.DataBegin}, {t.DataEnd})) overlap.", t.Name);
-            if (t.DataBegin > end)
-                throw ctx.Fail(previous is null
-                    ? $"tensor '{Cite(t.Name)}' starts at byte {t.DataBegin}, leaving a gap at the start of the data buffer: data_offsets must cover the data buffer without gaps."
-                    : $"there is a gap of {t.DataBegin - end} bytes between tensors '{Cite(previous.Name)}' (ends at {end}) and '{Cite(t.Name)}' (starts at {t.DataBegin}): data_offsets must cover the data buffer without gaps.", t.Name);
-            end = t.DataEnd;
-            previous = t;
+            var t = entries[i];
+            if (t.Begin < dataEnd)
+                throw ctx.Fail($"tensors '{Cite(header.NameAt(i - 1))}' (bytes [{entries[i - 1].Begin}, {entries[i - 1].End})) and '{Cite(header.NameAt(i))}' (bytes [{t.Begin}, {t.End})) overlap.", header.NameAt(i));
+            if (t.Begin > dataEnd)
+                throw ctx.Fail(i == 0
+                    ? $"tensor '{Cite(header.NameAt(i))}' starts at byte {t.Begin}, leaving a gap at the start of the data buffer: data_offsets must cover the data buffer without gaps."
+                    : $"there is a gap of {t.Begin - dataEnd} bytes between tensors '{Cite(header.NameAt(i - 1))}' (ends at {dataEnd}) and '{Cite(header.NameAt(i))}' (starts at {t.Begin}): data_offsets must cover the data buffer without gaps.", header.NameAt(i));
+            dataEnd = t.End;
         }
-        return new SafeTensorsHeader(tensors.AsReadOnly(), metadata ?? new Dictionary<string, string>().AsReadOnly(), headerLength, end);
+        return header;
+    }
+
+    /// <summary>How many names the header's object holds, as far as it is well-formed JSON (the size of the arrays to allocate).</summary>
+    private static int CountEntries(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, s_readerOptions);
+        int count = 0;
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                count++;
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+            // the parse says what is wrong
+        }
+        return count;
+    }
+
+    /// <summary>A power of two at least twice <paramref name="entries"/>: the open-addressing table of names stays half empty.</summary>
+    private static int TableSize(int entries) => (int)Math.Min(1 << 30, BitOperations.RoundUpToPowerOf2((uint)Math.Max(8, 2 * entries)));
+
+    /// <summary>
+    /// Adds entry <paramref name="count"/> (to come: <paramref name="entries"/>[0, count) are its predecessors) to the table of
+    /// names; false when an earlier entry has the same name. The table doubles when it is half full.
+    /// </summary>
+    private static bool AddName(ref int[] table, HeaderEntry[] entries, int count, int hash, ReadOnlySpan<byte> name, byte[] json, byte[] unescaped)
+    {
+        if (2 * (count + 1) > table.Length)
+        {
+            var larger = new int[TableSize(count + 1)];
+            for (int i = 0; i < count; i++)
+            {
+                int free = Slot(larger, entries[i].Hash);
+                while (larger[free] != 0) free = (free + 1) & (larger.Length - 1);
+                larger[free] = i + 1;
+            }
+            table = larger;
+        }
+        int at = Slot(table, hash);
+        for (; table[at] != 0; at = (at + 1) & (table.Length - 1))
+        {
+            ref readonly var other = ref entries[table[at] - 1];
+            if (other.Hash == hash && name.SequenceEqual((other.Unescaped ? unescaped : json).AsSpan(other.NameStart, other.NameLength)))
+                return false;
+        }
+        table[at] = count + 1;
+        return true;
+
+        static int Slot(int[] table, int hash) => (int)((uint)hash & (uint)(table.Length - 1));
+    }
+
+    private static string Text(ReadOnlySpan<byte> utf8) => Encoding.UTF8.GetString(utf8);
+
+    /// <summary>The tensor whose entry's object starts at <paramref name="valueStart"/> of <paramref name="json"/> (validated before).</summary>
+    internal static SafeTensorInfo TensorOf(byte[] json, int valueStart, string name)
+    {
+        var reader = new Utf8JsonReader(json.AsSpan(valueStart), s_readerOptions);
+        reader.Read();
+        return ParseTensor(ref reader, Encoding.UTF8.GetBytes(name), new FileContext(null), out _, out _, name)!;
     }
 
     private static IReadOnlyDictionary<string, string>? ParseMetadata(ref Utf8JsonReader reader, FileContext ctx)
@@ -199,14 +301,19 @@ internal static class SafeTensorsFormat
         return map.AsReadOnly();
     }
 
-    private static SafeTensorInfo ParseTensor(ref Utf8JsonReader reader, string name, FileContext ctx)
+    /// <summary>
+    /// Reads and validates one tensor's entry; returns its <see cref="SafeTensorInfo"/> when <paramref name="create"/> names
+    /// it (re-reading an entry validated before), else null: a name and a shape are made only for a message or when asked.
+    /// </summary>
+    private static SafeTensorInfo? ParseTensor(ref Utf8JsonReader reader, ReadOnlySpan<byte> utf8Name, FileContext ctx, out long begin, out long end, string? create = null)
     {
+        string Name(ReadOnlySpan<byte> utf8) => create ?? Text(utf8);
         if (reader.TokenType != JsonTokenType.StartObject)
-            throw ctx.Fail($"the entry of tensor '{Cite(name)}' must be a JSON object with dtype, shape and data_offsets, but it is a {Describe(reader.TokenType)}.", name);
+            throw ctx.Fail($"the entry of tensor '{Cite(Name(utf8Name))}' must be a JSON object with dtype, shape and data_offsets, but it is a {Describe(reader.TokenType)}.", Name(utf8Name));
         string? dtype = null;
-        long[]? shape = null;
-        long[]? offsets = null;
-        int offsetCount = 0;
+        Span<long> shape = stackalloc long[MaxDimensions];
+        Span<long> offsets = stackalloc long[2];
+        int rank = -1, offsetCount = -1;
         // Field names and dtypes are compared in place, not read as strings: a damaged header can hold millions of entries.
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -217,54 +324,56 @@ internal static class SafeTensorsFormat
             {
                 case 0 when dtype is null:
                     if (reader.TokenType != JsonTokenType.String)
-                        throw ctx.Fail($"tensor '{Cite(name)}': dtype must be a string such as \"F32\", but it is a {Describe(reader.TokenType)}.", name);
+                        throw ctx.Fail($"tensor '{Cite(Name(utf8Name))}': dtype must be a string such as \"F32\", but it is a {Describe(reader.TokenType)}.", Name(utf8Name));
                     int known = IndexOf(ref reader, s_dtypes);
                     dtype = known >= 0 ? s_dtypes[known] : reader.GetString()!;
                     break;
-                case 1 when shape is null:
-                    shape = ReadIntegers(ref reader, name, "shape", MaxDimensions, out int rank, ctx);
+                case 1 when rank < 0:
+                    rank = ReadIntegers(ref reader, utf8Name, "shape", shape, ctx);
                     if (rank > MaxDimensions)
-                        throw ctx.Fail($"tensor '{Cite(name)}': shape has {rank} dimensions, more than {MaxDimensions}: the file is corrupt.", name);
+                        throw ctx.Fail($"tensor '{Cite(Name(utf8Name))}': shape has {rank} dimensions, more than {MaxDimensions}: the file is corrupt.", Name(utf8Name));
                     break;
-                case 2 when offsets is null:
-                    offsets = ReadIntegers(ref reader, name, "data_offsets", 2, out offsetCount, ctx);
+                case 2 when offsetCount < 0:
+                    offsetCount = ReadIntegers(ref reader, utf8Name, "data_offsets", offsets, ctx);
                     break;
                 case < 0:
-                    throw ctx.Fail($"tensor '{Cite(name)}' has an unknown field '{Cite(unknown!)}'; a tensor entry holds only dtype, shape and data_offsets.", name);
+                    throw ctx.Fail($"tensor '{Cite(Name(utf8Name))}' has an unknown field '{Cite(unknown!)}'; a tensor entry holds only dtype, shape and data_offsets.", Name(utf8Name));
                 default:
-                    throw ctx.Fail($"tensor '{Cite(name)}' lists '{s_fields[field]}' twice.", name);
+                    throw ctx.Fail($"tensor '{Cite(Name(utf8Name))}' lists '{s_fields[field]}' twice.", Name(utf8Name));
             }
         }
-        if (dtype is null || shape is null || offsets is null)
+        if (dtype is null || rank < 0 || offsetCount < 0)
         {
-            string missing = dtype is null ? "dtype" : shape is null ? "shape" : "data_offsets";
-            throw ctx.Fail($"tensor '{Cite(name)}' has no '{missing}'; a tensor entry holds dtype, shape and data_offsets.", name);
+            string missing = dtype is null ? "dtype" : rank < 0 ? "shape" : "data_offsets";
+            throw ctx.Fail($"tensor '{Cite(Name(utf8Name))}' has no '{missing}'; a tensor entry holds dtype, shape and data_offsets.", Name(utf8Name));
         }
         if (!s_dtypeBits.TryGetValue(dtype, out int bits))
-            throw ctx.Fail($"tensor '{Cite(name)}' has the unknown dtype '{Cite(dtype)}'; safetensors dtypes are {string.Join(", ", s_dtypeBits.Keys)}.", name);
+            throw ctx.Fail($"tensor '{Cite(Name(utf8Name))}' has the unknown dtype '{Cite(dtype)}'; safetensors dtypes are {string.Join(", ", s_dtypeBits.Keys)}.", Name(utf8Name));
         if (offsetCount != 2)
-            throw ctx.Fail($"tensor '{Cite(name)}': data_offsets must be [begin, end], but it has {offsetCount} numbers.", name);
-        long begin = offsets[0], end = offsets[1];
+            throw ctx.Fail($"tensor '{Cite(Name(utf8Name))}': data_offsets must be [begin, end], but it has {offsetCount} numbers.", Name(utf8Name));
+        begin = offsets[0];
+        end = offsets[1];
         if (begin > end)
-            throw ctx.Fail($"tensor '{Cite(name)}': data_offsets [{begin}, {end}] begin after they end.", name);
+            throw ctx.Fail($"tensor '{Cite(Name(utf8Name))}': data_offsets [{begin}, {end}] begin after they end.", Name(utf8Name));
 
+        ReadOnlySpan<long> dimensions = shape[..rank];
         long count = 1;
         long bytes;
         try
         {
-            foreach (long d in shape) count = checked(count * d);
+            foreach (long d in dimensions) count = checked(count * d);
             long totalBits = checked(count * bits);
             if (totalBits % 8 != 0)
-                throw ctx.Fail($"tensor '{Cite(name)}': {count} elements of {dtype} ({bits} bits each) do not fill whole bytes.", name);
+                throw ctx.Fail($"tensor '{Cite(Name(utf8Name))}': {count} elements of {dtype} ({bits} bits each) do not fill whole bytes.", Name(utf8Name));
             bytes = totalBits / 8;
         }
         catch (OverflowException)
         {
-            throw ctx.Fail($"tensor '{Cite(name)}': shape {ShapeText(shape)} has too many elements to be stored.", name);
+            throw ctx.Fail($"tensor '{Cite(Name(utf8Name))}': shape {ShapeText(dimensions.ToArray())} has too many elements to be stored.", Name(utf8Name));
         }
         if (end - begin != bytes)
-            throw ctx.Fail($"tensor '{Cite(name)}': dtype {dtype} and shape {ShapeText(shape)} need {bytes} bytes, but data_offsets [{begin}, {end}] span {end - begin} bytes.", name);
-        return new SafeTensorInfo(name, dtype, shape, count, begin, end);
+            throw ctx.Fail($"tensor '{Cite(Name(utf8Name))}': dtype {dtype} and shape {ShapeText(dimensions.ToArray())} need {bytes} bytes, but data_offsets [{begin}, {end}] span {end - begin} bytes.", Name(utf8Name));
+        return create is null ? null : new SafeTensorInfo(create, dtype, dimensions.ToArray(), count, begin, end);
     }
 
     /// <summary>The index of the reader's current name or string in <paramref name="texts"/>, or −1 (nothing allocated).</summary>
@@ -276,23 +385,22 @@ internal static class SafeTensorsFormat
     }
 
     /// <summary>
-    /// Reads a JSON array of non-negative integers (a shape or data_offsets): the first <paramref name="keep"/> of them, and
-    /// how many there are in <paramref name="count"/> (a damaged file's array can hold millions, 8 bytes each once read).
+    /// Reads a JSON array of non-negative integers (a shape or data_offsets): the first ones into <paramref name="values"/>
+    /// (as many as fit), and returns how many there are (a damaged file's array can hold millions, 8 bytes each once read).
     /// </summary>
-    private static long[] ReadIntegers(ref Utf8JsonReader reader, string name, string field, int keep, out int count, FileContext ctx)
+    private static int ReadIntegers(ref Utf8JsonReader reader, scoped ReadOnlySpan<byte> name, string field, scoped Span<long> values, FileContext ctx)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
-            throw ctx.Fail($"tensor '{Cite(name)}': {field} must be an array of non-negative integers, but it is a {Describe(reader.TokenType)}.", name);
-        Span<long> values = stackalloc long[keep];
-        count = 0;
+            throw ctx.Fail($"tensor '{Cite(Text(name))}': {field} must be an array of non-negative integers, but it is a {Describe(reader.TokenType)}.", Text(name));
+        int count = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long v) || v < 0)
-                throw ctx.Fail($"tensor '{Cite(name)}': {field} must be an array of non-negative integers, but it holds {DescribeValue(ref reader)}.", name);
-            if (count < keep) values[count] = v;
+                throw ctx.Fail($"tensor '{Cite(Text(name))}': {field} must be an array of non-negative integers, but it holds {DescribeValue(ref reader)}.", Text(name));
+            if (count < values.Length) values[count] = v;
             count++;
         }
-        return values[..Math.Min(count, keep)].ToArray();
+        return count;
     }
 
     private static string DescribeValue(ref Utf8JsonReader reader) =>

@@ -27,8 +27,10 @@ namespace RnnGen;
 /// <c>rnngen.checkpoint.*</c> keys of <see cref="SafeTensorsMetadataKeys"/>, and your own.</para>
 /// <para><b>Loading</b> checks everything before anything changes: the file as a model file of this model, that it is a
 /// checkpoint, that it was saved with an optimizer of the same class and number of state buffers, its step count,
-/// learning rate and shuffle state. Any problem is a <see cref="ModelFileException"/> that says what to change, and the
-/// model, the optimizer and the trainer are left as they were. A checkpoint saved without a trainer leaves a trainer's
+/// learning rate and shuffle state, and the state's values (a negative sum or average of squares — RMSProp's v, Adam's v
+/// and v_max, Adagrad's s — or NaN beside a finite parameter: what no run writes, and what would poison the resumed run).
+/// Any problem is a <see cref="ModelFileException"/> that says what to change, and the model, the optimizer and the
+/// trainer are left as they were. A checkpoint saved without a trainer leaves a trainer's
 /// shuffle state as it is. The optimizer's other settings (β, α, ε, weight decay, momentum) are not in the file: create
 /// the optimizer with the same ones.</para>
 /// <para>A trainer's checkpoint is taken between <c>Train</c> calls or from its events (<c>EpochCompleted</c>,
@@ -198,7 +200,9 @@ public static class TrainingCheckpoint
             if (saved != OptimizerName(optimizer))
                 throw ctx.Fail($"the checkpoint was saved with the optimizer {SafeTensorsFormat.Cite(saved)}, and the one given is {OptimizerName(optimizer)}: its state " +
                                $"would mean something else. Create a {saved} with the settings of the saved run.");
-            steps = Number<long>(SafeTensorsMetadataKeys.CheckpointSteps, s => long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : null);
+            // at long.MaxValue the next step's count would overflow (to a negative t: NaN bias corrections)
+            steps = Number<long>(SafeTensorsMetadataKeys.CheckpointSteps,
+                s => long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long n) && n < long.MaxValue ? n : null);
             learningRate = Number<double>(SafeTensorsMetadataKeys.CheckpointLearningRate,
                 s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) && double.IsFinite(r) && r >= 0 ? r : null);
             if (metadata.TryGetValue(SafeTensorsMetadataKeys.CheckpointShuffle, out string? words))
@@ -234,12 +238,77 @@ public static class TrainingCheckpoint
 
         using var file = AtomicFile.OpenRead(path, bufferSize: 1, FileOptions.SequentialScan);
         T[] values = SafeTensors.ReadChecked(model, file, file.Length, exactLength: true, path, SafeTensorsLoadOptions.Default, Expect);
+        CheckStateValues<TModel, T>(values, optimizer, new FileContext(path));
         // all of it arrived and fits: now the model and the optimizer change
         SafeTensors.CommitParameters(model, values);
         values.AsSpan(model.Parameters.Length).CopyTo(optimizer.State);
         optimizer.StepCount = steps;
         optimizer.LearningRate = learningRate;
         return (metadata!, shuffle, earlyStopping);
+    }
+
+    /// <summary>
+    /// The values of the optimizer state read (after the parameters in <paramref name="values"/>) against what every run of
+    /// RnnGen's optimizers keeps, so that a damaged file cannot poison the training that resumes from it:
+    /// <list type="bullet">
+    /// <item>A buffer of squares (RMSProp's v, Adam's v and v_max, Adagrad's s) is never negative (−∞ included): a step
+    /// adds g² ≥ 0 to a fraction of it, and √ of a negative value is NaN. It can be +∞ (g² overflows <c>float</c> past
+    /// about 1.8e19, and the parameter then stands still, as in PyTorch), so +∞ loads; −0 loads. RMSProp's centered
+    /// v − a² may be a rounding below 0: the step takes √max(v − a², 0), so it is not checked.</item>
+    /// <item>NaN, in any buffer, only beside a parameter that is NaN too: a step that leaves NaN in the state (a NaN or ∞
+    /// gradient, stepped by hand) leaves NaN in that parameter, and a NaN parameter stays NaN. So a diverged run's
+    /// checkpoint loads as it was saved, and NaN beside a finite parameter (which the next step would make NaN) is refused.
+    /// ±∞ in the other buffers is left alone (a momentum buffer can overflow).</item>
+    /// </list>
+    /// The state of an optimizer written elsewhere is its own, and not checked.
+    /// </summary>
+    private static void CheckStateValues<TModel, T>(ReadOnlySpan<T> values, Optimizer<T> optimizer, FileContext ctx)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int count = optimizer.ParameterCount;
+        ReadOnlySpan<T> parameters = values[..count];
+        for (int buffer = 0; buffer < optimizer.StateBufferCount; buffer++)
+        {
+            if (optimizer.DescribeStateBuffer(buffer) is not { } meaning) continue;
+            ReadOnlySpan<T> state = values.Slice(count * (buffer + 1), count);
+            int at = -1;
+            for (int i = 0; i < state.Length && at < 0; i++)
+                if ((meaning.NonNegative && state[i] < T.Zero) || (T.IsNaN(state[i]) && T.IsFinite(parameters[i])))
+                    at = i;
+            if (at < 0) continue;
+
+            T value = state[at];
+            string why = T.IsNaN(value)
+                ? $"NaN beside a finite parameter ({Text(parameters[at])}). A step that leaves NaN in the state leaves NaN in its parameter too, so no run " +
+                  "saves this, and the next step would make the parameter NaN"
+                : "below 0, which no run writes in a buffer of squared gradients (a step adds g² ≥ 0 to a fraction of it), and whose square root " +
+                  "would make the parameter NaN at the next step";
+            throw ctx.Fail($"tensor '{OptimizerStateTensor}' holds {Text(value)} at [{buffer}, {at}], the {meaning.Name} of {OptimizerName(optimizer)} " +
+                           $"for {ParameterAt(TModel.Info.Layout, at)}: {why}. The file is damaged (or its state was carried over from other " +
+                           "parameters): resume from another checkpoint, or load the parameters alone (SafeTensors.Load with " +
+                           $"{nameof(SafeTensorsLoadOptions.IgnoreExtraTensors)}) and start the optimizer afresh.", OptimizerStateTensor);
+        }
+
+        static string Text(T x) => x.ToString("R", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Parameter <paramref name="index"/> of the flat buffer by its tensor's name and index: <c>'weight_hh_l0'[3, 7]</c>.</summary>
+    private static string ParameterAt(IReadOnlyList<ParameterTensor> layout, int index)
+    {
+        foreach (var t in layout)
+        {
+            if (index < t.Offset || index >= t.Offset + t.Length) continue;
+            var at = new long[t.Shape.Count];
+            long rest = index - t.Offset;
+            for (int d = at.Length - 1; d >= 0; d--)
+            {
+                at[d] = rest % t.Shape[d];
+                rest /= t.Shape[d];
+            }
+            return $"'{t.Name}'[{string.Join(", ", at)}]";
+        }
+        return $"parameter {index}";
     }
 
     private static void CheckFits<TModel, T>(TModel model, Optimizer<T> optimizer)

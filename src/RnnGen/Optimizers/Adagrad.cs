@@ -83,6 +83,8 @@ public sealed class Adagrad<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
     /// <summary>Sets the sum of squares to <see cref="InitialAccumulatorValue"/>.</summary>
     protected override void ResetState() => StateBuffer(0).Fill(T.CreateTruncating(InitialAccumulatorValue));
 
+    private protected override StateBufferMeaning? Describe(int index) => new("sum of squares s", NonNegative: true);
+
     private struct Rule : IUpdateRule<T>
     {
         public T LearningRate, WeightDecay, Epsilon;

@@ -107,6 +107,14 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
         return Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0).Slice(start, parameters.Length), StateBuffer(1).Slice(start, parameters.Length), AmsGrad ? StateBuffer(2).Slice(start, parameters.Length) : default, checkFinite);
     }
 
+    // m, v, and v_max with amsgrad
+    private protected override StateBufferMeaning? Describe(int index) => index switch
+    {
+        0 => new("first moment m", NonNegative: false),
+        1 => new("second moment v", NonNegative: true),
+        _ => new("maximum second moment v_max", NonNegative: true),
+    };
+
     private struct Rule : IUpdateRule<T>
     {
         public T StepSize, BiasCorrection2Sqrt, Beta2, OneMinusBeta1, OneMinusBeta2, Epsilon, WeightDecay, DecayFactor;

@@ -289,6 +289,16 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         Update(parameters, gradients, step);
     }
 
+    /// <summary>
+    /// What state buffer <paramref name="index"/> holds, for the checks of a checkpoint's values
+    /// (<see cref="TrainingCheckpoint"/>): null for an optimizer written elsewhere, whose state is its own (in a subclass of
+    /// one of RnnGen's too, whose <c>Update</c> may keep other things there).
+    /// </summary>
+    internal StateBufferMeaning? DescribeStateBuffer(int index) => _ownRule ? Describe(index) : null;
+
+    /// <summary>What state buffer <paramref name="index"/> holds; RnnGen's optimizers override it.</summary>
+    private protected virtual StateBufferMeaning? Describe(int index) => null;
+
     /// <summary>Sets the state buffers to their initial values; the default sets every value to zero.</summary>
     protected virtual void ResetState() => Array.Clear(_state);
 
@@ -316,3 +326,9 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
             throw new ArgumentException($"{name} has length {length}; expected {ParameterCount} (the optimizer's ParameterCount).", name);
     }
 }
+
+/// <summary>
+/// What one of an optimizer's state buffers holds: its name in messages (<c>second moment v</c>) and whether every step
+/// keeps it at 0 or above (a sum or an average of squared gradients: only +∞, by the overflow of g², is out of range).
+/// </summary>
+internal readonly record struct StateBufferMeaning(string Name, bool NonNegative);

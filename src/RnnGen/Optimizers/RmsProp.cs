@@ -100,6 +100,12 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
         return Elementwise.Run(rule, transform, parameters, gradients, transformed, StateBuffer(0).Slice(start, parameters.Length), gradientAverage, momentumBuffer, checkFinite);
     }
 
+    // v, a when centered, b with momentum (v − a² may be a rounding below 0: the step takes √max(v − a², 0))
+    private protected override StateBufferMeaning? Describe(int index) =>
+        index == 0 ? new("square average v", NonNegative: true)
+        : Centered && index == 1 ? new("gradient average a", NonNegative: false)
+        : new("momentum buffer b", NonNegative: false);
+
     private struct Rule : IUpdateRule<T>
     {
         public T LearningRate, Alpha, OneMinusAlpha, LerpComplement, Epsilon, WeightDecay, Momentum;

@@ -86,6 +86,8 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
         return Elementwise.Run(rule, transform, parameters, gradients, transformed, buffer, default, default, checkFinite);
     }
 
+    private protected override StateBufferMeaning? Describe(int index) => new("momentum buffer b", NonNegative: false);
+
     private struct Rule : IUpdateRule<T>
     {
         public T LearningRate, WeightDecay, Momentum, GradientScale;

@@ -5,7 +5,8 @@ namespace RnnGen.Tests.IO;
 
 /// <summary>
 /// A hostile header cannot make the reader allocate what it claims: allocations stay within a small multiple
-/// of the bytes really present (measured with <see cref="GC.GetAllocatedBytesForCurrentThread"/>).
+/// of the bytes really present (measured with <see cref="GC.GetAllocatedBytesForCurrentThread"/>), and a header of many
+/// tiny tensors costs a load at most three times its size.
 /// </summary>
 public class SafeTensorsAllocationTests
 {
@@ -79,6 +80,57 @@ public class SafeTensorsAllocationTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.InRange(allocated, 4L * Models.LstmF33.ParameterCount, 4L * Models.LstmF33.ParameterCount + 4L * (file.Length - 4L * Models.LstmF33.ParameterCount) + FixedAllowance);
+    }
+
+    /// <summary>
+    /// The model's four tensors and 20,000 tiny extra ones (one F32 each, 56 to 70 bytes of header apiece): what a load keeps
+    /// of an entry it does not need is its place in the header, not a SafeTensorInfo, a name string and a shape (eight times
+    /// the header, before). With <paramref name="escaped"/>, every extra name is written with a JSON escape.
+    /// </summary>
+    private static (byte[] File, long HeaderLength) ManyTinyTensors(bool escaped)
+    {
+        const int extras = 20_000;
+        string[] entries = [BiasHh, WeightIh, BiasIh, WeightHh, .. Enumerable.Range(0, extras)
+            .Select(i => Entry((escaped ? "\\u0074" : "t") + i, "F32", "[1]", 56 + 4L * i, 60 + 4L * i))];
+        byte[] header = Encoding.UTF8.GetBytes(Header(entries));
+        return (Build(header, Concat(TinyData, new byte[4 * extras])), header.Length);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AHeaderOfManyTinyTensors_CostsAtMostThreeTimesItsSize(bool escaped)
+    {
+        var (file, header) = ManyTinyTensors(escaped);
+        using var folder = new TempFolder();
+        string path = folder.File("tiny.safetensors");
+        File.WriteAllBytes(path, file);
+        var skip = new SafeTensorsLoadOptions { IgnoreExtraTensors = true };
+
+        // refused (the extra tensors are named, the first twelve), and loaded when they may be skipped
+        var refused = Assert.Throws<ModelFileException>(() => SafeTensors.Load(new IoTinyF(), path));
+        Assert.Contains("tensors 't0', 't1', ", refused.Message); // unescaped: \u0074 is t
+        Assert.Contains("and 19988 more", refused.Message);
+        var model = new IoTinyF();
+        SafeTensors.Load(model, path, skip);
+        Assert.Equal(TinyParameters, model.Parameters.ToArray());
+
+        AssertAllocation(3 * header, () => Assert.Throws<ModelFileException>(() => SafeTensors.Load(new IoTinyF(), path)));
+        AssertAllocation(3 * header, () => Assert.Throws<ModelFileException>(() => SafeTensors.Load(new IoTinyF(), new MemoryStream(file))));
+        AssertAllocation(3 * header, () => SafeTensors.Load(new IoTinyF(), path, skip));
+        AssertAllocation(3 * header, () => SafeTensors.Load(new IoTinyF(), new MemoryStream(file), skip));
+        AssertAllocation(3 * header, () => SafeTensors.ReadHeader(path).Find("weight_hh_l0"));
+        // of unknown length, the header's buffer grows as its bytes arrive: up to twice its size
+        AssertAllocation(4 * header, () => SafeTensors.Load(new IoTinyF(), new ForwardOnlyStream(file), skip));
+    }
+
+    private static void AssertAllocation(long budget, Action load)
+    {
+        load(); // warm up (JIT, static tables)
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        load();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.InRange(allocated, 0, budget + FixedAllowance);
     }
 
     private static void AssertBounded(int fileLength, Action load)

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
 using RnnGen.Tests.Training;
@@ -10,7 +11,8 @@ namespace RnnGen.Tests.IO;
 /// (<see cref="SafeTensorsDamage"/>, RnnGen's checkpoint keys among the metadata it changes) to a trainer's checkpoint (a float
 /// token model with Adam) and to a hand-written loop's (a double dense model with RMSProp) either load or are refused. A
 /// refused file leaves the model, the optimizer (state, step count, learning rate) and the trainer (shuffle and early
-/// stopping state) bit-for-bit unchanged; a loaded one was still valid and every one of them holds what it says.
+/// stopping state) bit-for-bit unchanged; a loaded one was still valid, every one of them holds what it says, and its
+/// optimizer state holds nothing a run cannot write (a negative sum of squares, NaN beside a finite parameter).
 /// </summary>
 public class TrainingCheckpointMalformedFileTests
 {
@@ -74,8 +76,42 @@ public class TrainingCheckpointMalformedFileTests
         FuzzRun.ExpectBoth(loaded, trials);
     }
 
+    // values no run writes in the state, set in an undamaged file: refused with nothing changed (checked by Trial); +∞ and −0
+    // in a sum of squares, and ±∞ in Adam's first moment, load
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void StateValuesNoRunWrites_AreRefused_WithNothingChanged(bool fromTrainer)
+    {
+        using var folder = new TempFolder();
+        byte[] source = fromTrainer ? s_trainerCheckpoint : s_loopCheckpoint;
+        var state = SafeTensors.ReadHeader(new MemoryStream(source)).Find(TrainingCheckpoint.OptimizerStateTensor)!;
+        int count = (int)state.Shape[1], squares = fromTrainer ? 1 : 0; // Adam's v, RMSProp's v
+        bool Trial(int buffer, int index, double value)
+        {
+            byte[] bytes = (byte[])source.Clone();
+            int at = (int)(SafeTensors.ReadHeader(new MemoryStream(source)).DataStart + state.DataBegin) + (buffer * count + index) * (fromTrainer ? 4 : 8);
+            if (fromTrainer) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(at), (float)value);
+            else BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(at), value);
+            string context = $"{(fromTrainer ? "the trainer's" : "the loop's")} checkpoint with {value} at [{buffer}, {index}]";
+            return fromTrainer ? new TrainerTarget().Trial(source, bytes, folder.File("c.safetensors"), context)
+                : new LoopTarget().Trial(source, bytes, folder.File("c.safetensors"), context);
+        }
+
+        Assert.False(Trial(squares, 0, -1));
+        Assert.False(Trial(squares, count - 1, double.NegativeInfinity));
+        Assert.False(Trial(squares, count / 2, double.NaN));
+        Assert.True(Trial(squares, count / 2, double.PositiveInfinity));
+        Assert.True(Trial(squares, 1, -0.0));
+        if (fromTrainer)
+        {
+            Assert.False(Trial(0, 3, double.NaN));
+            Assert.True(Trial(0, 3, double.NegativeInfinity));
+        }
+    }
+
     /// <summary>A model and its optimizer (and a trainer) to load into, set before each trial to values no file holds.</summary>
-    private abstract class Target<TModel, T>(TModel model, Optimizer<T> optimizer)
+    private abstract class Target<TModel, T>(TModel model, Optimizer<T> optimizer, int squares)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -129,11 +165,20 @@ public class TrainingCheckpointMalformedFileTests
             Assert.True(Optimizer.LearningRate.Equals(double.Parse(file.Metadata[SafeTensorsMetadataKeys.CheckpointLearningRate], CultureInfo.InvariantCulture)),
                 $"{context}: learning rate {Optimizer.LearningRate}, not the file's");
             ExpectRest(file, rest, context);
+
+            // what no run writes does not load: a negative sum of squares (buffer `squares`), NaN beside a finite parameter
+            int count = Optimizer.ParameterCount;
+            for (int i = 0; i < Optimizer.State.Length; i++)
+            {
+                T value = Optimizer.State[i];
+                Assert.False(i / count == squares && value < T.Zero, $"{context}: loaded {value} at [{squares}, {i % count}] of the optimizer's sum of squares");
+                Assert.False(T.IsNaN(value) && T.IsFinite(Model.Parameters[i % count]), $"{context}: loaded NaN at [{i / count}, {i % count}] of the optimizer's state, beside a finite parameter");
+            }
             return true;
         }
     }
 
-    private sealed class LoopTarget() : Target<IoRnnTanhD2x5Head, double>(new IoRnnTanhD2x5Head(), new RmsProp<double>(IoRnnTanhD2x5Head.ParameterCount))
+    private sealed class LoopTarget() : Target<IoRnnTanhD2x5Head, double>(new IoRnnTanhD2x5Head(), new RmsProp<double>(IoRnnTanhD2x5Head.ParameterCount), squares: 0)
     {
         protected override void Load(string path) => TrainingCheckpoint.Load(Model, Optimizer, path);
     }
@@ -144,7 +189,7 @@ public class TrainingCheckpointMalformedFileTests
 
         public TrainerTarget() : this(new SmallRnn(), new Adam<float>(SmallRnn.ParameterCount)) { }
 
-        private TrainerTarget(SmallRnn model, Adam<float> optimizer) : base(model, optimizer) =>
+        private TrainerTarget(SmallRnn model, Adam<float> optimizer) : base(model, optimizer, squares: 1) =>
             _trainer = SequenceTrainer.Create(model, optimizer, Options());
 
         protected override void Load(string path) => TrainingCheckpoint.Load(_trainer, path);

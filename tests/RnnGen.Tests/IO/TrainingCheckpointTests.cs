@@ -14,12 +14,17 @@ public class TrainingCheckpointTests
 
     private static TrainerOptions Options(int epochs, int seed = 7) => new() { Epochs = epochs, BatchSize = 6, WindowLength = 4, WorkerCount = 2, Seed = seed };
 
-    public static TheoryData<string> Optimizers() => ["rmsprop", "adam", "sgd", "sgd with momentum"];
+    public static TheoryData<string> Optimizers() =>
+        ["rmsprop", "rmsprop centered with momentum", "adam", "adam amsgrad", "adamw", "adagrad", "sgd", "sgd with momentum"];
 
     private static Optimizer<float> Optimizer(string name) => name switch
     {
         "rmsprop" => new RmsProp<float>(SmallRnn.ParameterCount, learningRate: 0.01, alpha: 0.95),
+        "rmsprop centered with momentum" => new RmsProp<float>(SmallRnn.ParameterCount, learningRate: 0.01, alpha: 0.95, centered: true, momentum: 0.5),
         "adam" => new Adam<float>(SmallRnn.ParameterCount, learningRate: 0.01),
+        "adam amsgrad" => new Adam<float>(SmallRnn.ParameterCount, learningRate: 0.01, amsgrad: true),
+        "adamw" => new AdamW<float>(SmallRnn.ParameterCount, learningRate: 0.01),
+        "adagrad" => new Adagrad<float>(SmallRnn.ParameterCount, learningRate: 0.05, initialAccumulatorValue: 0.1),
         "sgd" => new Sgd<float>(SmallRnn.ParameterCount, learningRate: 0.1),
         _ => new Sgd<float>(SmallRnn.ParameterCount, learningRate: 0.1, momentum: 0.9),
     };
@@ -301,6 +306,7 @@ public class TrainingCheckpointTests
         { "another model", "saved from a model with" },
         { "truncated", "truncated" },
         { "damaged step count", "rnngen.checkpoint.steps" },
+        { "step count at its maximum", "rnngen.checkpoint.steps" }, // the next step's count would overflow
         { "damaged shuffle state", "rnngen.checkpoint.shuffle" },
         { "damaged best loss", "rnngen.checkpoint.best-loss" },
     };
@@ -313,7 +319,7 @@ public class TrainingCheckpointTests
         var source = NewModel();
         var sourceOptimizer = Optimizer("rmsprop");
         sourceOptimizer.State.Fill(0.25f);
-        sourceOptimizer.StepCount = 5;
+        sourceOptimizer.StepCount = file == "step count at its maximum" ? long.MaxValue : 5;
         var sourceTrainer = SequenceTrainer.Create(source, sourceOptimizer, Options(1));
         switch (file)
         {
