@@ -89,7 +89,8 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>
     /// Number of steps taken since construction or <see cref="Reset"/>; the current step is <c>t = StepCount</c>
     /// inside the update rules (it is incremented before the update, so the first step has t = 1, as in PyTorch).
-    /// Settable only to restore a checkpoint together with <see cref="State"/>.
+    /// Settable only to restore a checkpoint together with <see cref="State"/>: 0 to <c>long.MaxValue − 1</c> (the next step's
+    /// count must not overflow).
     /// </summary>
     public long StepCount
     {
@@ -97,6 +98,8 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         set
         {
             ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(StepCount));
+            if (value == long.MaxValue)
+                throw new ArgumentOutOfRangeException(nameof(StepCount), value, "StepCount must be below long.MaxValue: the next step's count would overflow.");
             _stepCount = value;
         }
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using RnnGen.Tests.Training;
 using static RnnGen.Tests.IO.IoTestUtil;
 
@@ -319,7 +320,7 @@ public class TrainingCheckpointTests
         var source = NewModel();
         var sourceOptimizer = Optimizer("rmsprop");
         sourceOptimizer.State.Fill(0.25f);
-        sourceOptimizer.StepCount = file == "step count at its maximum" ? long.MaxValue : 5;
+        sourceOptimizer.StepCount = file == "step count at its maximum" ? long.MaxValue - 1 : 5; // (the setter refuses long.MaxValue: written below)
         var sourceTrainer = SequenceTrainer.Create(source, sourceOptimizer, Options(1));
         switch (file)
         {
@@ -335,6 +336,16 @@ public class TrainingCheckpointTests
                 break;
         }
         if (file == "truncated") File.WriteAllBytes(path, File.ReadAllBytes(path)[..^4]);
+        if (file == "step count at its maximum")
+        {
+            // long.MaxValue − 1 → long.MaxValue: the same length, so the header stays well-formed
+            byte[] bytes = File.ReadAllBytes(path);
+            string text = System.Text.Encoding.Latin1.GetString(bytes), saved = (long.MaxValue - 1).ToString(CultureInfo.InvariantCulture);
+            int at = text.IndexOf(SafeTensorsMetadataKeys.CheckpointSteps + "\":\"" + saved + "\"", StringComparison.Ordinal);
+            Assert.True(at > 0, "the step count not found in the header");
+            bytes[at + SafeTensorsMetadataKeys.CheckpointSteps.Length + 3 + saved.Length - 1] = (byte)'7';
+            File.WriteAllBytes(path, bytes);
+        }
         if (file.StartsWith("damaged", StringComparison.Ordinal))
         {
             string key = file switch

@@ -51,6 +51,10 @@ public class OptimizerContractTests
         var adam = new Adam<double>(3);
         AssertRejects("LearningRate", () => adam.LearningRate = double.PositiveInfinity);
         AssertRejects("StepCount", () => adam.StepCount = -1);
+        AssertRejects("StepCount", () => adam.StepCount = long.MaxValue); // the next step's count would overflow (and a checkpoint of it is refused)
+        adam.StepCount = long.MaxValue - 1;
+        Assert.Equal(long.MaxValue - 1, adam.StepCount);
+        adam.StepCount = 0;
         Assert.Equal(1e-3, adam.LearningRate);
     }
 
