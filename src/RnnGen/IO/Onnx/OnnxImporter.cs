@@ -31,10 +31,26 @@ internal sealed class OnnxImporter
         {
             foreach (string output in node.Output)
                 if (output.Length > 0) _producers[output] = node;
-            if (node.OpType == "Constant" && IsDefaultDomain(node) && node.Output.Count == 1 &&
-                node.Attribute.FirstOrDefault(a => a.Name == "value") is { T: { } value })
+            if (node.OpType == "Constant" && IsDefaultDomain(node) && node.Output.Count == 1 && ConstantValue(node) is { } value)
                 _constants[node.Output[0]] = value;
         }
+    }
+
+    // A Constant node's value: its tensor, or an INT64 scalar (value_int) or list (value_ints), which ONNX Runtime (1.31) runs in
+    // every opset RnnGen reads (ONNX defines them from opset 12): the forms an exporter may give an axes or shape list.
+    private static TensorProto? ConstantValue(NodeProto node)
+    {
+        foreach (AttributeProto a in node.Attribute)
+            switch (a.Name)
+            {
+                case "value" when a.T is { } tensor:
+                    return tensor;
+                case "value_int" when a.Type == AttributeProto.Types.AttributeType.Int:
+                    return OnnxTensors.CreateInt64(node.Output[0], [], a.I);
+                case "value_ints" when a.Type == AttributeProto.Types.AttributeType.Ints:
+                    return OnnxTensors.CreateInt64(node.Output[0], [a.Ints.Count], [.. a.Ints]);
+            }
+        return null;
     }
 
     /// <summary>The parameters in PyTorch layout, or a <see cref="ModelFileException"/> naming what does not match.</summary>
@@ -503,9 +519,10 @@ internal sealed class OnnxImporter
                 string indicesName = node.Input.Count > 1 ? node.Input[1] : "";
                 if (!_constants.TryGetValue(indicesName, out TensorProto? indices))
                     throw Refuse($"picks by indices '{indicesName}' computed in the graph");
-                if (indices.Dims.Count > 1 || (indices.Dims.Count == 1 && indices.Dims[0] != 1))
+                long[] picks = Integers(node, 1, indices);
+                if (indices.Dims.Count > 1 || picks.Length != 1)
                     throw Refuse($"picks {OnnxTensors.Format(indices.Dims)} entries along the {axes[axis]} axis of {Format(axes)}");
-                long index = OnnxTensors.ReadInt64s(indices, $"the Gather node '{node.Name}' indices", _source)[0];
+                long index = picks[0];
                 // [index, index + 1), the end kept from overflowing (long.MaxValue is an index beyond any axis)
                 long end = index == -1 || index == long.MaxValue ? long.MaxValue : index + 1;
                 Pick(traced, axis, index, end, endIsLast: index == -1, keep: indices.Dims.Count == 1, $"entry {index}", Refuse);
@@ -514,12 +531,7 @@ internal sealed class OnnxImporter
 
             case "Slice":
             {
-                long[] starts = Ints(node, 1, "starts", subject) ?? throw Refuse("has no starts");
-                long[] ends = Ints(node, 2, "ends", subject) ?? throw Refuse("has no ends");
-                long[] sliced = Ints(node, 3, "axes", subject) ?? Enumerable.Range(0, starts.Length).Select(i => (long)i).ToArray();
-                long[] steps = Ints(node, 4, "steps", subject) ?? Enumerable.Repeat(1L, starts.Length).ToArray();
-                if (ends.Length != starts.Length || sliced.Length != starts.Length || steps.Length != starts.Length)
-                    throw Refuse("has starts, ends, axes and steps of different lengths");
+                var (starts, ends, sliced, steps) = SliceArguments(node, subject) ?? throw Refuse("has no starts or no ends");
                 int[] at = Normalize(sliced, rank, Refuse);
                 for (int i = 0; i < at.Length; i++)
                 {
@@ -750,63 +762,89 @@ internal sealed class OnnxImporter
     {
         string name = node.Input.Count > 1 ? node.Input[1] : "";
         if (name.Length == 0) return null;
-        return ShapeOf(name, subject, depth)
+        Sizes shape = ShapeOf(name, subject, depth)
             ?? throw Mismatch($"{subject} passes through the {node.OpType} node '{node.Name}', whose shape '{name}' is computed in the graph " +
                               "from other than constants and the shapes of the values RnnGen follows; RnnGen reshapes by such shapes only.", name);
+        CheckIntegerForm(node, 1, name, shape.Type, shape.Rank, shape.Values.Length);
+        return shape.Values;
     }
 
-    // The values of a shape tensor, or null when they are not known without running the graph.
-    private Dim[]? ShapeOf(string tensor, string subject, int depth)
+    // A list of sizes computed in the graph (or a constant): its values, its rank (0: a scalar, 1: a list) and its integer type,
+    // which a Reshape's shape and a Concat's parts must be of (see IntegerInputs).
+    private readonly record struct Sizes(Dim[] Values, int Rank, TensorProto.Types.DataType Type);
+
+    // The values of a shape tensor, or null when they are not known without running the graph (or are not a scalar or a list).
+    private Sizes? ShapeOf(string tensor, string subject, int depth)
     {
         Hop(tensor);
         if (_constants.TryGetValue(tensor, out TensorProto? constant))
-            return [.. OnnxTensors.ReadInt64s(constant, $"the shape '{tensor}'", _source).Select(v => new Dim(v, null))];
+            return new Sizes([.. OnnxTensors.ReadInt64s(constant, $"the shape '{tensor}'", _source).Select(v => new Dim(v, null))], constant.Dims.Count,
+                (TensorProto.Types.DataType)constant.DataType);
         if (depth >= MaxShapeDepth || !_producers.TryGetValue(tensor, out NodeProto? node) || node.Input.Count == 0 || node.Input[0].Length == 0)
             return null;
         string first = node.Input[0];
         switch (node.OpType)
         {
-            case "Identity" or "Unsqueeze" or "Squeeze": // a scalar and a list of one hold the same value
+            case "Identity":
                 return ShapeOf(first, subject, depth + 1);
+            case "Unsqueeze" or "Squeeze": // a scalar made a list of one, or a list of one a scalar
+            {
+                long[]? axes = Ints(node, 1, "axes", subject);
+                if (ShapeOf(first, subject, depth + 1) is not { } data || (axes is null && node.OpType == "Unsqueeze")) return null;
+                bool ofOne = data.Values.Length == 1;
+                int rank = node.OpType == "Unsqueeze" ? data.Rank + axes!.Length
+                    : axes is null ? (ofOne ? 0 : data.Rank) : data.Rank - axes.Length; // Squeeze without axes: every axis of size 1
+                return rank is 0 or 1 && (rank == data.Rank || ofOne) && (axes ?? []).All(a => a is 0 or -1) ? data with { Rank = rank } : null;
+            }
             case "Cast":
-                return IntAttribute(node, "to") is (long)TensorProto.Types.DataType.Int64 or (long)TensorProto.Types.DataType.Int32
-                    ? ShapeOf(first, subject, depth + 1) : null;
+                return IntAttribute(node, "to") is long castTo && castTo is (long)TensorProto.Types.DataType.Int64 or (long)TensorProto.Types.DataType.Int32
+                    && ShapeOf(first, subject, depth + 1) is { } cast ? cast with { Type = (TensorProto.Types.DataType)castTo } : null;
             case "Concat":
             {
                 if (IntAttribute(node, "axis") is not (0 or -1)) return null;
                 var joined = new List<Dim>();
+                TensorProto.Types.DataType? type = null;
                 foreach (string part in node.Input)
                 {
                     if (part.Length == 0 || ShapeOf(part, subject, depth + 1) is not { } dims) return null;
-                    joined.AddRange(dims);
+                    // ONNX Runtime refuses to load a Concat of scalars, or of a scalar and lists ("All inputs to Concat must have same
+                    // rank"), or of INT32 and INT64 lists
+                    if (dims.Rank != 1)
+                        throw Mismatch($"node '{node.Name}' (Concat): its input '{part}' is {(dims.Rank == 0 ? "a scalar" : $"of rank {dims.Rank}")}; Concat " +
+                                       $"joins lists, and ONNX Runtime refuses to load the graph: make it a list of one (Unsqueeze it on axis 0). {subject} " +
+                                       $"passes through a Reshape by this shape.", part);
+                    if (type is { } other && other != dims.Type)
+                        throw Mismatch($"node '{node.Name}' (Concat) joins {other} and {dims.Type} ('{part}') lists; Concat's inputs are of one type, and " +
+                                       "ONNX Runtime refuses to load the graph: Cast them to INT64.", part);
+                    type = dims.Type;
+                    joined.AddRange(dims.Values);
                     if (joined.Count > MaxRank)
                         throw Mismatch($"{subject} passes through a Reshape whose shape '{tensor}' joins more than {MaxRank} sizes (Concat node " +
                                        $"'{node.Name}'); RnnGen follows values of at most {MaxRank} axes.", tensor);
                 }
-                return [.. joined];
+                return type is { } joinedType ? new Sizes([.. joined], 1, joinedType) : null;
             }
             case "Gather":
             {
-                if (IntAttribute(node, "axis") is not (null or 0 or -1) || ShapeOf(first, subject, depth + 1) is not { } data
-                    || node.Input.Count < 2 || !_constants.TryGetValue(node.Input[1], out TensorProto? indices))
+                // a scalar index picks a scalar, a list of them a list
+                if (IntAttribute(node, "axis") is not (null or 0 or -1) || ShapeOf(first, subject, depth + 1) is not { Rank: 1 } data
+                    || node.Input.Count < 2 || !_constants.TryGetValue(node.Input[1], out TensorProto? indices) || indices.Dims.Count > 1)
                     return null;
                 var picked = new List<Dim>();
-                foreach (long index in OnnxTensors.ReadInt64s(indices, $"the Gather node '{node.Name}' indices", _source))
+                foreach (long index in Integers(node, 1, indices))
                 {
-                    if (index < -data.Length || index >= data.Length) return null;
-                    picked.Add(data[index < 0 ? index + data.Length : index]);
+                    if (index < -data.Values.Length || index >= data.Values.Length) return null;
+                    picked.Add(data.Values[index < 0 ? index + data.Values.Length : index]);
                 }
-                return [.. picked];
+                return data with { Values = [.. picked], Rank = indices.Dims.Count };
             }
             case "Slice":
             {
-                if (ShapeOf(first, subject, depth + 1) is not { } data) return null;
-                long[]? starts = Ints(node, 1, "starts", subject), ends = Ints(node, 2, "ends", subject);
-                if (starts is not [var start] || ends is not [var end] || Ints(node, 3, "axes", subject) is not (null or [0] or [-1])
-                    || Ints(node, 4, "steps", subject) is not (null or [1]))
+                if (ShapeOf(first, subject, depth + 1) is not { Rank: 1 } data
+                    || SliceArguments(node, subject) is not ([var start], [var end], [0 or -1], [1]))
                     return null;
-                var (from, to) = (ClampIndex(start, data.Length), ClampIndex(end, data.Length));
-                return from < to ? data[(int)from..(int)to] : [];
+                var (from, to) = (ClampIndex(start, data.Values.Length), ClampIndex(end, data.Values.Length));
+                return data with { Values = from < to ? data.Values[(int)from..(int)to] : [] };
             }
             case "Shape":
             {
@@ -818,8 +856,8 @@ internal sealed class OnnxImporter
                 if (traced.Axes is not { } measured) return null;
                 int rank = measured.Count;
                 long from = ClampIndex(IntAttribute(node, "start") ?? 0, rank), to = ClampIndex(IntAttribute(node, "end") ?? rank, rank);
-                return [.. measured.Skip((int)from).Take((int)Math.Max(to - from, 0))
-                    .Select(a => a.Kind is AxisKind.Seq or AxisKind.Batch or AxisKind.Rows ? new Dim(0, a) : new Dim(a.Size, null))];
+                return new Sizes([.. measured.Skip((int)from).Take((int)Math.Max(to - from, 0))
+                    .Select(a => a.Kind is AxisKind.Seq or AxisKind.Batch or AxisKind.Rows ? new Dim(0, a) : new Dim(a.Size, null))], 1, TensorProto.Types.DataType.Int64);
             }
             default:
                 return null;
@@ -851,7 +889,67 @@ internal sealed class OnnxImporter
         if (!_constants.TryGetValue(name, out TensorProto? tensor))
             throw Mismatch($"{subject} passes through the {node.OpType} node '{node.Name}', whose {attribute} '{name}' is computed in the graph; " +
                            $"RnnGen follows moves whose {attribute} are constants.", name);
-        return OnnxTensors.ReadInt64s(tensor, $"the {node.OpType} node '{node.Name}' {attribute}", _source);
+        return Integers(node, input, tensor);
+    }
+
+    // A Slice's starts, ends, axes and steps (attributes before opset 10, constant inputs from 10 on; axes default to the first,
+    // steps to 1), one of each per sliced axis and, as inputs, of one integer type (ONNX Runtime refuses to load a graph of other
+    // lengths or of INT32 and INT64 mixed); null when it has no starts or no ends.
+    private (long[] Starts, long[] Ends, long[] Axes, long[] Steps)? SliceArguments(NodeProto node, string subject)
+    {
+        long[]? starts = Ints(node, 1, "starts", subject), ends = Ints(node, 2, "ends", subject);
+        if (starts is null || ends is null) return null;
+        long[] axes = Ints(node, 3, "axes", subject) ?? [.. Enumerable.Range(0, starts.Length).Select(i => (long)i)];
+        long[] steps = Ints(node, 4, "steps", subject) ?? [.. Enumerable.Repeat(1L, starts.Length)];
+        string invalid = $"node '{node.Name}' (Slice) has";
+        if (ends.Length != starts.Length || axes.Length != starts.Length || steps.Length != starts.Length)
+            throw Mismatch($"{invalid} {starts.Length} starts, {ends.Length} ends, {axes.Length} axes and {steps.Length} steps; a Slice takes one " +
+                           "of each per axis it slices, and ONNX Runtime refuses the graph: give them the same length.");
+        var typed = Enumerable.Range(1, Math.Min(node.Input.Count, 5) - 1)
+            .Where(i => _constants.ContainsKey(node.Input[i]))
+            .Select(i => (Name: IntegerInputs[("Slice", i)].Name, Type: (TensorProto.Types.DataType)_constants[node.Input[i]].DataType)).ToList();
+        if (typed.Select(t => t.Type).Distinct().Count() > 1)
+            throw Mismatch($"{invalid} {string.Join(", ", typed.Select(t => $"{t.Name} {t.Type}"))}; a Slice's starts, ends, axes and steps are " +
+                           "of one type, and ONNX Runtime refuses to load the graph: store them all as INT64.", node.Input[1]);
+        return (starts, ends, axes, steps);
+    }
+
+    // ------------------------------------------------------------------ integer inputs
+    // The integer inputs the importer reads, with the rank and element type ONNX gives each. ONNX Runtime (1.31) refuses to load a
+    // graph of another element type, and fails running one whose input is of another rank ("Starts must be a 1-D array", "An axes
+    // tensor must be a vector tensor", "A shape tensor must be a vector tensor"): what it cannot run computes nothing.
+    private enum Ranks { List, ScalarOrList, Any }
+
+    private static readonly Dictionary<(string Op, int Input), (string Name, Ranks Ranks, bool Int32Too)> IntegerInputs = new()
+    {
+        [("Slice", 1)] = ("starts", Ranks.List, true), [("Slice", 2)] = ("ends", Ranks.List, true),
+        [("Slice", 3)] = ("axes", Ranks.List, true), [("Slice", 4)] = ("steps", Ranks.List, true),
+        [("Squeeze", 1)] = ("axes", Ranks.List, false), [("Unsqueeze", 1)] = ("axes", Ranks.ScalarOrList, false),
+        [("Reshape", 1)] = ("shape", Ranks.List, false), [("Split", 1)] = ("split", Ranks.List, false),
+        [("Gather", 1)] = ("indices", Ranks.Any, true), [("Expand", 1)] = ("shape", Ranks.List, false),
+        [("ConstantOfShape", 0)] = ("input", Ranks.List, false),
+    };
+
+    // The values of a constant integer input, of the rank and type ONNX gives it.
+    private long[] Integers(NodeProto node, int input, TensorProto tensor)
+    {
+        CheckIntegerForm(node, input, tensor.Name, (TensorProto.Types.DataType)tensor.DataType, tensor.Dims.Count,
+            OnnxTensors.ElementCount(tensor, $"the {node.OpType} node '{node.Name}' {IntegerInputs[(node.OpType, input)].Name}", _source));
+        return OnnxTensors.ReadInt64s(tensor, $"the {node.OpType} node '{node.Name}' {IntegerInputs[(node.OpType, input)].Name}", _source);
+    }
+
+    // An integer input (a constant, or a shape computed in the graph) of `rank` and element `type` is of the form ONNX gives it.
+    private void CheckIntegerForm(NodeProto node, int input, string tensor, TensorProto.Types.DataType type, int rank, long count)
+    {
+        var (name, ranks, int32Too) = IntegerInputs[(node.OpType, input)];
+        string where = $"node '{node.Name}' ({node.OpType}): its {name} '{tensor}'";
+        string types = int32Too ? "INT64 or INT32" : "INT64";
+        if (type is not TensorProto.Types.DataType.Int64 && !(int32Too && type is TensorProto.Types.DataType.Int32))
+            throw Mismatch($"{where} is {type}; {node.OpType} takes its {name} as {types}, and ONNX Runtime refuses to load the graph: make it INT64.", tensor);
+        if (ranks == Ranks.List && rank != 1 || ranks == Ranks.ScalarOrList && rank > 1)
+            throw Mismatch($"{where} is {(rank == 0 ? "a scalar" : $"of rank {rank}")}; {node.OpType} takes its {name} as a 1-D list" +
+                           (ranks == Ranks.ScalarOrList ? " (or a scalar)" : "") + $", and ONNX Runtime fails running the graph: make it a list of " +
+                           $"shape [{count}].", tensor);
     }
 
     private bool IsGraphInput(string tensor) => !_constants.ContainsKey(tensor) && _inputs.ContainsKey(tensor);
@@ -909,10 +1007,17 @@ internal sealed class OnnxImporter
         if (traced.Ids is null)
             throw Mismatch($"{oneHotWhere} encodes ids that are not an input of the graph.");
         TensorProto depthTensor = Constant(oneHot, 1, "depth", oneHotWhere, required: true)!;
+        // ONNX Runtime refuses to load a OneHot whose depth is of rank 2 or more, or whose values are not a list
+        if (depthTensor.Dims.Count > 1)
+            throw Mismatch($"{oneHotWhere} has a depth '{depthTensor.Name}' of shape {OnnxTensors.Format(depthTensor.Dims)}; OneHot's depth is a scalar or a " +
+                           "list of one, and ONNX Runtime refuses to load the graph: make it of shape [1].", depthTensor.Name);
         double depth = OnnxTensors.ReadScalar(depthTensor, oneHotWhere + " depth", _source);
         if (depth != _info.InputSize)
             throw Mismatch($"{oneHotWhere} has depth {depth}; the model's vocabulary is {_info.InputSize}.", depthTensor.Name);
         TensorProto valuesTensor = Constant(oneHot, 2, "values", oneHotWhere, required: true)!;
+        if (valuesTensor.Dims.Count != 1)
+            throw Mismatch($"{oneHotWhere} has values '{valuesTensor.Name}' of shape {OnnxTensors.Format(valuesTensor.Dims)}; OneHot's values are a list " +
+                           "[off, on], and ONNX Runtime refuses to load the graph: make it of shape [2].", valuesTensor.Name);
         if (OnnxTensors.ElementCount(valuesTensor, oneHotWhere + " values", _source) != 2)
             throw Mismatch($"{oneHotWhere} has {OnnxTensors.Format(valuesTensor.Dims)} values; it must have two, [0, 1].", valuesTensor.Name);
         double[] values = OnnxTensors.ReadNumbers(valuesTensor, 2, oneHotWhere + " values", _source); // float, or int (F.one_hot)
@@ -1286,14 +1391,25 @@ internal sealed class OnnxImporter
             switch (node.OpType)
             {
                 case "ConstantOfShape":
-                    if (Attribute(node, "value") is { T: { } value } && !IsZero(value, where))
+                    // its value a 1-D tensor of one element, its shape a list of INT64 (else ONNX Runtime refuses the graph)
+                    if (Attribute(node, "value") is { T: { } value } && !(value.Dims.Count == 1 && value.Dims[0] == 1))
+                        throw Mismatch($"node '{node.Name}' (ConstantOfShape) has a value of shape {OnnxTensors.Format(value.Dims)}; ConstantOfShape's value " +
+                                       "is a 1-D tensor of one element, and ONNX Runtime refuses to load the graph: make it of shape [1].", tensor);
+                    if (_constants.TryGetValue(node.Input.Count > 0 ? node.Input[0] : "", out TensorProto? shape))
+                        Integers(node, 0, shape);
+                    if (Attribute(node, "value") is { T: { } zero } && !IsZero(zero, where))
                         throw Mismatch($"{where}: its {role} input '{state}' is {madeFrom}a non-zero constant (ConstantOfShape node '{node.Name}'); " +
                                        "RnnGen's state is the caller's, not part of the model.", tensor);
+                    continue;
+                case "Expand":
+                    if (_constants.TryGetValue(node.Input.Count > 1 ? node.Input[1] : "", out TensorProto? expandedTo))
+                        Integers(node, 1, expandedTo);
+                    if (node.Input.Count > 0) pending.Push(node.Input[0]);
                     continue;
                 case "Concat":
                     foreach (string part in node.Input) pending.Push(part);
                     continue;
-                case var move when Moves.Contains(move) || move == "Expand": // a zero state keeps zeros through any move
+                case var move when Moves.Contains(move): // a zero state keeps zeros through any move
                     if (node.Input.Count > 0) pending.Push(node.Input[0]);
                     continue;
                 default:
