@@ -264,7 +264,8 @@ internal static class OnnxGraphEdits
     }
 
     // ------------------------------------------------------------------ graphs not valid for their opset
-    /// <summary>Graphs that are not valid ONNX (ONNX Runtime refuses to load them), with the importer's message for each.</summary>
+    /// <summary>Graphs that are not valid ONNX (ONNX Runtime refuses to load them, or fails running them: an integer input of
+    /// another rank), with the importer's message for each. Those of <see cref="OfATokenModel"/> edit a token model's graph.</summary>
     public static readonly (string Edit, string Message)[] Invalid =
     [
         ("Squeeze axes input at opset 11", "node 'squeeze_l0' (Squeeze) has its axes as input 1 ('num_directions_axis'); before opset 13, Squeeze takes them as an attribute: the graph is not valid ONNX for its opset 11"),
@@ -279,7 +280,37 @@ internal static class OnnxGraphEdits
         ("tensor output computed by two nodes", "the tensor 'output' is the output of two nodes; an ONNX graph computes each tensor once"),
         ("Gemm without C at opset 10", "node 'head_gemm' (Gemm) has no input C, which Gemm requires before opset 11 (optional from opset 11 on): the graph is not valid ONNX for its opset 10"),
         ("Gemm on [seq, batch, H]", "; Gemm multiplies matrices (ONNX Runtime refuses the graph): give it the last step"),
+        // integer inputs of another rank (ONNX Runtime fails running the graph) or element type (it refuses to load it)
+        ("Slice starts a scalar", "node 'slice_moved' (Slice): its starts 'slice_starts' is a scalar; Slice takes its starts as a 1-D list, and ONNX Runtime fails running the graph: make it a list of shape [1]"),
+        ("Slice ends a scalar", "node 'slice_moved' (Slice): its ends 'slice_ends' is a scalar; Slice takes its ends as a 1-D list"),
+        ("Slice axes a scalar", "node 'slice_moved' (Slice): its axes 'slice_axes' is a scalar; Slice takes its axes as a 1-D list"),
+        ("Slice steps a scalar", "node 'slice_moved' (Slice): its steps 'slice_steps' is a scalar; Slice takes its steps as a 1-D list"),
+        ("Slice starts of rank 2", "node 'slice_moved' (Slice): its starts 'slice_starts' is of rank 2; Slice takes its starts as a 1-D list"),
+        ("Slice starts INT32, the rest INT64", "node 'slice_moved' (Slice) has starts Int32, ends Int64, axes Int64; a Slice's starts, ends, axes and steps are of one type, and ONNX Runtime refuses to load the graph"),
+        ("Slice starts and ends of different lengths", "node 'slice_moved' (Slice) has 2 starts, 1 ends, 1 axes; a Slice takes one of each per axis it slices, and ONNX Runtime refuses to load the graph"),
+        ("Squeeze axes a scalar", "node 'squeeze_l0' (Squeeze): its axes 'num_directions_axis' is a scalar; Squeeze takes its axes as a 1-D list, and ONNX Runtime fails running the graph"),
+        ("Squeeze axes INT32", "node 'squeeze_l0' (Squeeze): its axes 'num_directions_axis' is Int32; Squeeze takes its axes as INT64, and ONNX Runtime refuses to load the graph: make it INT64"),
+        ("Unsqueeze axes of rank 2", "node 'unsqueeze_moved' (Unsqueeze): its axes 'unsqueeze_axes' is of rank 2; Unsqueeze takes its axes as a 1-D list (or a scalar)"),
+        ("Unsqueeze axes INT32", "node 'unsqueeze_moved' (Unsqueeze): its axes 'unsqueeze_axes' is Int32; Unsqueeze takes its axes as INT64"),
+        ("Reshape shape of rank 2", "node 'reshape_moved' (Reshape): its shape 'keep_shape' is of rank 2; Reshape takes its shape as a 1-D list, and ONNX Runtime fails running the graph: make it a list of shape [3]"),
+        ("Reshape shape INT32", "node 'reshape_moved' (Reshape): its shape 'keep_shape' is Int32; Reshape takes its shape as INT64"),
+        ("Reshape shape computed, cast to INT32", "node 'reshape_moved' (Reshape): its shape 'view_shape_32' is Int32; Reshape takes its shape as INT64"),
+        ("Reshape shape a Concat of scalar sizes", "node 'view_shape' (Concat): its input 'size_0' is a scalar; Concat joins lists, and ONNX Runtime refuses to load the graph: make it a list of one (Unsqueeze it on axis 0)"),
+        ("Split sizes of rank 2", "node 'split_h0' (Split): its split 'split_sizes' is of rank 2; Split takes its split as a 1-D list"),
+        ("Split sizes INT32", "node 'split_h0' (Split): its split 'split_sizes' is Int32; Split takes its split as INT64"),
+        ("Gather indices FLOAT", "node 'pick_c1' (Gather): its indices 'pick_index' is Float; Gather takes its indices as INT64 or INT32"),
+        ("ConstantOfShape value of two numbers", "node 'zero_state' (ConstantOfShape) has a value of shape [2]; ConstantOfShape's value is a 1-D tensor of one element"),
+        ("ConstantOfShape input a scalar", "node 'zero_state' (ConstantOfShape): its input 'zero_shape' is a scalar; ConstantOfShape takes its input as a 1-D list"),
+        ("ConstantOfShape input INT32", "node 'zero_state' (ConstantOfShape): its input 'zero_shape' is Int32; ConstantOfShape takes its input as INT64"),
+        ("Expand shape INT32", "node 'expand_state' (Expand): its shape 'expand_shape' is Int32; Expand takes its shape as INT64"),
+        ("Transpose perm an INT", "node 'transpose_moved' (Transpose) has attribute 'perm' of type Int; ONNX defines it as INTS"),
+        ("Concat axis INTS", "node 'concat_hn' (Concat) has attribute 'axis' of type Ints; ONNX defines it as an INT"),
+        (OfATokenModel + "OneHot depth of shape [1, 1]", "the OneHot node 'onehot' has a depth 'onehot_depth' of shape [1, 1]; OneHot's depth is a scalar or a list of one, and ONNX Runtime refuses to load the graph"),
+        (OfATokenModel + "OneHot values of shape [2, 1]", "the OneHot node 'onehot' has values 'onehot_values' of shape [2, 1]; OneHot's values are a list [off, on], and ONNX Runtime refuses to load the graph"),
     ];
+
+    /// <summary>The prefix of an <see cref="Invalid"/> edit of a token model's graph (its OneHot).</summary>
+    public const string OfATokenModel = "token model: ";
 
     /// <summary>The exported graph made invalid as <paramref name="edit"/> (one of <see cref="Invalid"/>) says.</summary>
     public static void MakeInvalid(ModelProto m, string edit)
@@ -327,6 +358,119 @@ internal static class OnnxGraphEdits
             case "Gemm on [seq, batch, H]":
                 GemmThenTheBias(m, "Gemm without C on [seq, batch, H], then Add(product, bias)");
                 break;
+            case var slice when slice.StartsWith("Slice ", StringComparison.Ordinal):
+            {
+                // all of the features of layer 0's output, Slice(h, [0], [H], [2]), with one of its lists changed as the edit says (not
+                // ends [max]: ONNX Runtime's optimiser removes such a Slice before its kernel would check it)
+                bool int32 = slice.Contains("INT32", StringComparison.Ordinal);
+                long hidden = m.Graph.Initializer.Single(t => t.Name == "head.weight").Dims[1];
+                m.Graph.Initializer.Add(slice.Contains("starts a scalar", StringComparison.Ordinal) ? Int64s("slice_starts", [], 0)
+                    : slice.Contains("starts of rank 2", StringComparison.Ordinal) ? Int64s("slice_starts", [1, 1], 0)
+                    : slice.Contains("different lengths", StringComparison.Ordinal) ? Int64s("slice_starts", [2], 0, 0)
+                    : int32 ? Int32s("slice_starts", [1], 0) : Int64s("slice_starts", [1], 0));
+                m.Graph.Initializer.Add(Int64s("slice_ends", slice.Contains("ends a scalar", StringComparison.Ordinal) ? [] : [1], hidden));
+                m.Graph.Initializer.Add(Int64s("slice_axes", slice.Contains("axes a scalar", StringComparison.Ordinal) ? [] : [1], 2));
+                m.Graph.Initializer.Add(Int64s("slice_steps", slice.Contains("steps a scalar", StringComparison.Ordinal) ? [] : [1], 1));
+                string[] inputs = slice.Contains("steps", StringComparison.Ordinal)
+                    ? ["h_l0", "slice_starts", "slice_ends", "slice_axes", "slice_steps"] : ["h_l0", "slice_starts", "slice_ends", "slice_axes"];
+                BetweenTheLayers(m, MakeNode("Slice", "slice_moved", inputs, ["h_moved"]));
+                break;
+            }
+            case "Squeeze axes a scalar" or "Squeeze axes INT32":
+            {
+                TensorProto axes = m.Graph.Initializer.Single(t => t.Name == "num_directions_axis");
+                m.Graph.Initializer.Remove(axes);
+                m.Graph.Initializer.Add(edit.EndsWith("INT32", StringComparison.Ordinal) ? Int32s(axes.Name, [1], 1) : Int64s(axes.Name, [], 1));
+                break;
+            }
+            case "Unsqueeze axes of rank 2" or "Unsqueeze axes INT32": // [seq, batch, H] → [seq, batch, 1, H] → squeezed back
+                m.Graph.Initializer.Add(edit.EndsWith("INT32", StringComparison.Ordinal) ? Int32s("unsqueeze_axes", [1], 2) : Int64s("unsqueeze_axes", [1, 1], 2));
+                m.Graph.Initializer.Add(Int64s("axis_2", [1], 2));
+                BetweenTheLayers(m, MakeNode("Unsqueeze", "unsqueeze_moved", ["h_l0", "unsqueeze_axes"], ["h_4d"]),
+                    MakeNode("Squeeze", "squeeze_moved", ["h_4d", "axis_2"], ["h_moved"]));
+                break;
+            case "Reshape shape of rank 2" or "Reshape shape INT32": // Reshape(h, [0, 0, -1]): h as it is
+                m.Graph.Initializer.Add(edit.EndsWith("INT32", StringComparison.Ordinal) ? Int32s("keep_shape", [3], 0, 0, -1) : Int64s("keep_shape", [1, 3], 0, 0, -1));
+                BetweenTheLayers(m, MakeNode("Reshape", "reshape_moved", ["h_l0", "keep_shape"], ["h_moved"]));
+                break;
+            case "Reshape shape computed, cast to INT32" or "Reshape shape a Concat of scalar sizes": // view(seq, batch, -1) by Shape
+            {
+                bool scalars = edit.EndsWith("scalar sizes", StringComparison.Ordinal);
+                m.Graph.Initializer.Add(Int64s("index_0", scalars ? [] : [1], 0));
+                m.Graph.Initializer.Add(Int64s("index_1", scalars ? [] : [1], 1));
+                m.Graph.Initializer.Add(Int64s("minus_one", [1], -1));
+                BetweenTheLayers(m, MakeNode("Shape", "shape_of_h", ["h_l0"], ["h_shape"]),
+                    MakeNode("Gather", "size_0", ["h_shape", "index_0"], ["size_0"], Int("axis", 0)),
+                    MakeNode("Gather", "size_1", ["h_shape", "index_1"], ["size_1"], Int("axis", 0)),
+                    MakeNode("Concat", "view_shape", ["size_0", "size_1", "minus_one"], ["view_shape"], Int("axis", 0)),
+                    MakeNode("Cast", "view_shape_32", ["view_shape"], ["view_shape_32"], Int("to", (long)TensorProto.Types.DataType.Int32)),
+                    MakeNode("Reshape", "reshape_moved", ["h_l0", scalars ? "view_shape" : "view_shape_32"], ["h_moved"]));
+                break;
+            }
+            case "Split sizes of rank 2" or "Split sizes INT32":
+            {
+                NodeProto split = Node(m, "split_h0");
+                long[] ones = [.. Enumerable.Repeat(1L, split.Output.Count)];
+                m.Graph.Initializer.Add(edit.EndsWith("INT32", StringComparison.Ordinal) ? Int32s("split_sizes", [ones.Length], ones) : Int64s("split_sizes", [1, ones.Length], ones));
+                split.Input.Add("split_sizes");
+                break;
+            }
+            case "Gather indices FLOAT": // layer 1's c0 picked by Gather + Unsqueeze, its index a float
+            {
+                var index = new TensorProto { Name = "pick_index", DataType = (int)TensorProto.Types.DataType.Float };
+                index.FloatData.Add(1f);
+                m.Graph.Initializer.Add(index);
+                m.Graph.Initializer.Add(Int64s("axis_0", [1], 0));
+                Before(m, "lstm_l1", MakeNode("Gather", "pick_c1", ["c0", "pick_index"], ["c1_picked"], Int("axis", 0)),
+                    MakeNode("Unsqueeze", "unsqueeze_c1", ["c1_picked", "axis_0"], ["c1_state"]));
+                Node(m, "lstm_l1").Input[6] = "c1_state";
+                break;
+            }
+            case var zeros when zeros.StartsWith("ConstantOfShape", StringComparison.Ordinal) || zeros == "Expand shape INT32":
+            {
+                // every layer's initial_h zeros, ConstantOfShape([1, 1, H]) (expanded to the same shape)
+                long hidden = m.Graph.Initializer.Single(t => t.Name == "head.weight").Dims[1];
+                var value = new TensorProto { Name = "zero", DataType = (int)TensorProto.Types.DataType.Float };
+                long[] values = zeros.Contains("two numbers", StringComparison.Ordinal) ? [0, 0] : [0];
+                value.Dims.Add(values.Length);
+                value.FloatData.AddRange(values.Select(v => (float)v));
+                m.Graph.Initializer.Add(zeros.EndsWith("input INT32", StringComparison.Ordinal) ? Int32s("zero_shape", [3], 1, 1, hidden)
+                    : zeros.EndsWith("a scalar", StringComparison.Ordinal) ? Int64s("zero_shape", [], hidden) : Int64s("zero_shape", [3], 1, 1, hidden));
+                var nodes = new List<NodeProto> { MakeNode("ConstantOfShape", "zero_state", ["zero_shape"], ["h_zeros"]) };
+                nodes[0].Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = value });
+                if (zeros.StartsWith("Expand", StringComparison.Ordinal))
+                {
+                    m.Graph.Initializer.Add(Int32s("expand_shape", [3], 1, 1, hidden));
+                    nodes.Add(MakeNode("Expand", "expand_state", ["h_zeros", "expand_shape"], ["h_zeros_expanded"]));
+                }
+                Before(m, "lstm_l0", [.. nodes]);
+                foreach (NodeProto layer in m.Graph.Node.Where(n => n.OpType == "LSTM")) layer.Input[5] = nodes[^1].Output[0];
+                break;
+            }
+            case "Transpose perm an INT":
+                BetweenTheLayers(m, MakeNode("Transpose", "transpose_moved", ["h_l0"], ["h_moved"], Int("perm", 0)));
+                break;
+            case "Concat axis INTS":
+            {
+                NodeProto concat = Node(m, "concat_hn");
+                concat.Attribute.Clear();
+                concat.Attribute.Add(Ints("axis", 0));
+                break;
+            }
+            case OfATokenModel + "OneHot depth of shape [1, 1]":
+            {
+                TensorProto depth = m.Graph.Initializer.Single(t => t.Name == "onehot_depth");
+                depth.Dims.Clear();
+                depth.Dims.AddRange([1, 1]);
+                break;
+            }
+            case OfATokenModel + "OneHot values of shape [2, 1]":
+            {
+                TensorProto values = m.Graph.Initializer.Single(t => t.Name == "onehot_values");
+                values.Dims.Clear();
+                values.Dims.AddRange([2, 1]);
+                break;
+            }
             case "Identity of domain com.example":
             {
                 NodeProto squeeze = Node(m, "squeeze_l0");
@@ -384,6 +528,14 @@ internal static class OnnxGraphEdits
     private static long[] ReadAxes(ModelProto m, string name) => [.. m.Graph.Initializer.Single(t => t.Name == name).Int64Data];
 
     // ------------------------------------------------------------------ helpers
+    /// <summary>Inserts <paramref name="nodes"/> between the layers: the first reads layer 0's output h_l0, layer 1 reads the
+    /// last one's output.</summary>
+    public static void BetweenTheLayers(ModelProto m, params NodeProto[] nodes)
+    {
+        Before(m, "lstm_l1", nodes);
+        Node(m, "lstm_l1").Input[0] = nodes[^1].Output[0];
+    }
+
     public static NodeProto Node(ModelProto m, string name) => m.Graph.Node.Single(n => n.Name == name);
 
     /// <summary>Inserts <paramref name="nodes"/> before the node <paramref name="consumer"/>.</summary>
@@ -409,6 +561,14 @@ internal static class OnnxGraphEdits
         var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
         attribute.Ints.AddRange(values);
         return attribute;
+    }
+
+    public static TensorProto Int32s(string name, long[] dims, params long[] values)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int32 };
+        tensor.Dims.AddRange(dims);
+        tensor.Int32Data.AddRange(values.Select(v => checked((int)v)));
+        return tensor;
     }
 
     public static TensorProto Int64s(string name, long[] dims, params long[] values)

@@ -24,7 +24,7 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
     [
         "size-1 axis moved by Transpose", "Reshape [0, -1, H] for Squeeze", "Cast to double and back", "state picked by Gather + Unsqueeze",
         "opset 11 attribute forms", "head on seq × batch rows (out.view(-1, H))", "opset 18 Split with num_outputs",
-        "weights also graph inputs (keep_initializers_as_inputs), not fed", .. OnnxGraphEdits.KeepingMovesAfterTheHead, .. LastStepEdits,
+        "weights also graph inputs (keep_initializers_as_inputs), not fed", ConstantAttributesEdit, "Slice by INT32 lists", .. OnnxGraphEdits.KeepingMovesAfterTheHead, .. LastStepEdits,
         .. OnnxGraphEdits.GemmsWithoutCThenTheBias.Except(LastStepEdits),
     ];
 
@@ -36,6 +36,9 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
     ];
 
     private const string HeadOnTheLastStepEdit = "head on the last step (fc(out[-1]))";
+
+    // ONNX Runtime runs a Constant's value_ints and value_int (in every opset the importer reads), and an Unsqueeze by a scalar axis
+    private const string ConstantAttributesEdit = "Squeeze axes as Constant value_ints, Unsqueeze by a scalar Constant value_int";
 
     private const int Steps = 6, Batch = 3;
 
@@ -97,6 +100,19 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
                 graph.Initializer.Add(Int64s("rows_shape", [2], -1, Hidden));
                 Before(proto, "head_matmul", MakeNode("Reshape", "rows", ["h_l1", "rows_shape"], ["h_rows"]));
                 Node("head_matmul").Input[0] = "h_rows";
+                break;
+            case ConstantAttributesEdit: // [seq, batch, H] → [seq, batch, 1, H] → squeezed back
+                graph.Initializer.Remove(graph.Initializer.Single(t => t.Name == "num_directions_axis"));
+                graph.Node.Insert(0, MakeNode("Constant", "axes_constant", [], ["num_directions_axis"], Ints("value_ints", 1)));
+                graph.Node.Insert(0, MakeNode("Constant", "axis_constant", [], ["axis_2"], Int("value_int", 2)));
+                graph.Initializer.Add(Int64s("axes_2", [1], 2));
+                BetweenTheLayers(proto, MakeNode("Unsqueeze", "unsqueeze_h", ["h_l0", "axis_2"], ["h_4d"]), MakeNode("Squeeze", "squeeze_h", ["h_4d", "axes_2"], ["h_moved"]));
+                break;
+            case "Slice by INT32 lists": // all of the features
+                graph.Initializer.Add(Int32s("slice_starts", [1], 0));
+                graph.Initializer.Add(Int32s("slice_ends", [1], Hidden));
+                graph.Initializer.Add(Int32s("slice_axes", [1], 2));
+                BetweenTheLayers(proto, MakeNode("Slice", "slice_h", ["h_l0", "slice_starts", "slice_ends", "slice_axes"], ["h_moved"]));
                 break;
             case "opset 11 attribute forms":
                 OnnxGraphEdits.InOpset(proto, 11);
@@ -173,8 +189,10 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
     }
 
     // Graphs that are not valid ONNX (a node in another opset's form, an op type in the wrong case, an operator of another domain,
-    // a graph input declared twice, a tensor two nodes compute, a Gemm without C before opset 11 or of a 3-D input): ONNX Runtime
-    // refuses to load each, and the importer refuses each, saying what is wrong.
+    // a graph input declared twice, a tensor two nodes compute, a Gemm without C before opset 11 or of a 3-D input, an integer
+    // input of another element type or rank): ONNX Runtime refuses to load each or fails running it (a Slice's starts, a Squeeze's
+    // axes, a Reshape's shape or a Split's sizes not a list, a ConstantOfShape's shape a scalar), and the importer refuses each,
+    // saying what is wrong.
     public static TheoryData<string> InvalidEdits()
     {
         var data = new TheoryData<string>();
@@ -186,19 +204,26 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
     [MemberData(nameof(InvalidEdits))]
     public void InvalidGraphsAreRefusedByOnnxRuntimeToo(string edit)
     {
-        var source = Make<Lstm_H13_L2_In5_Out3>();
-        source.InitializeParameters(31);
-        ModelProto proto = ModelProto.Parser.ParseFrom(OnnxFile.ExportToBytes(source));
+        bool tokens = edit.StartsWith(OnnxGraphEdits.OfATokenModel, StringComparison.Ordinal);
+        ModelInfo info = tokens ? Lstm_H10_L2_Tokens17.Info : Lstm_H13_L2_In5_Out3.Info;
+        ModelProto proto = ModelProto.Parser.ParseFrom(tokens
+            ? OnnxFile.ExportToBytes(Initialized<Lstm_H10_L2_Tokens17>()) : OnnxFile.ExportToBytes(Initialized<Lstm_H13_L2_In5_Out3>()));
         OnnxGraphEdits.MakeInvalid(proto, edit);
         byte[] bytes = proto.ToByteArray();
 
+        // refused when it loads, or when it runs (an integer input of another rank: "Starts must be a 1-D array")
         var ort = Assert.ThrowsAny<OnnxRuntimeException>(() =>
         {
-            using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
-            using var session = new InferenceSession(bytes, options);
+            using var runner = new OrtRunner<float>(bytes, info);
+            int state = info.LayerCount * info.HiddenSize;
+            runner.Run(steps: 2, batch: 1, new float[2 * info.InputSize], [0, 1], new float[state], new float[state]);
         });
         output.WriteLine($"ONNX Runtime: {ort.Message}");
-        var e = Assert.Throws<ModelFileException>(() => OnnxFile.Import(Make<Lstm_H13_L2_In5_Out3>(), new MemoryStream(bytes)));
+        var e = Assert.Throws<ModelFileException>(() =>
+        {
+            if (tokens) OnnxFile.Import(Make<Lstm_H10_L2_Tokens17>(), new MemoryStream(bytes));
+            else OnnxFile.Import(Make<Lstm_H13_L2_In5_Out3>(), new MemoryStream(bytes));
+        });
         output.WriteLine($"RnnGen: {e.Message}");
         Assert.Contains(OnnxGraphEdits.Invalid.Single(i => i.Edit == edit).Message, e.Message, StringComparison.Ordinal);
     }

@@ -899,19 +899,20 @@ internal sealed class OnnxImporter
     {
         long[]? starts = Ints(node, 1, "starts", subject), ends = Ints(node, 2, "ends", subject);
         if (starts is null || ends is null) return null;
-        long[] axes = Ints(node, 3, "axes", subject) ?? [.. Enumerable.Range(0, starts.Length).Select(i => (long)i)];
-        long[] steps = Ints(node, 4, "steps", subject) ?? [.. Enumerable.Repeat(1L, starts.Length)];
+        long[]? axes = Ints(node, 3, "axes", subject), steps = Ints(node, 4, "steps", subject);
         string invalid = $"node '{node.Name}' (Slice) has";
-        if (ends.Length != starts.Length || axes.Length != starts.Length || steps.Length != starts.Length)
-            throw Mismatch($"{invalid} {starts.Length} starts, {ends.Length} ends, {axes.Length} axes and {steps.Length} steps; a Slice takes one " +
-                           "of each per axis it slices, and ONNX Runtime refuses the graph: give them the same length.");
+        long[]?[] lists = [starts, ends, axes, steps];
+        if (lists.Any(list => list is not null && list.Length != starts.Length))
+            throw Mismatch($"{invalid} " + string.Join(", ", lists.Zip(["starts", "ends", "axes", "steps"]).Where(l => l.First is not null)
+                               .Select(l => $"{l.First!.Length} {l.Second}")) +
+                           "; a Slice takes one of each per axis it slices, and ONNX Runtime refuses to load the graph: give them the same length.");
         var typed = Enumerable.Range(1, Math.Min(node.Input.Count, 5) - 1)
             .Where(i => _constants.ContainsKey(node.Input[i]))
             .Select(i => (Name: IntegerInputs[("Slice", i)].Name, Type: (TensorProto.Types.DataType)_constants[node.Input[i]].DataType)).ToList();
         if (typed.Select(t => t.Type).Distinct().Count() > 1)
             throw Mismatch($"{invalid} {string.Join(", ", typed.Select(t => $"{t.Name} {t.Type}"))}; a Slice's starts, ends, axes and steps are " +
                            "of one type, and ONNX Runtime refuses to load the graph: store them all as INT64.", node.Input[1]);
-        return (starts, ends, axes, steps);
+        return (starts, ends, axes ?? [.. Enumerable.Range(0, starts.Length).Select(i => (long)i)], steps ?? [.. Enumerable.Repeat(1L, starts.Length)]);
     }
 
     // ------------------------------------------------------------------ integer inputs
