@@ -140,9 +140,6 @@ public sealed class SafeTensorsHeader
     /// <summary>Tensor <paramref name="index"/>'s name.</summary>
     internal string NameAt(int index) => _tensors?[index].Name ?? System.Text.Encoding.UTF8.GetString(Utf8NameAt(index));
 
-    /// <summary>Where tensor <paramref name="index"/>'s bytes begin in the data buffer.</summary>
-    internal long DataBeginAt(int index) => _entries[index].Begin;
-
     /// <summary>Size of tensor <paramref name="index"/>'s data in bytes.</summary>
     internal long ByteLengthAt(int index) => _entries[index].End - _entries[index].Begin;
 
