@@ -221,7 +221,9 @@ public static partial class SafeTensors
         // (the forward half alone computes something else).
         for (int i = 0; i < header.Count; i++)
         {
-            if (!header.Utf8NameAt(i).EndsWith("_reverse"u8) || !IsReverseDirection(header.NameAt(i))) continue;
+            // (a cheap test first, without a string: the pattern's $ also matches before a final newline)
+            ReadOnlySpan<byte> name = header.Utf8NameAt(i);
+            if (!(name.EndsWith("_reverse"u8) || name.EndsWith("_reverse\n"u8)) || !IsReverseDirection(header.NameAt(i))) continue;
             string reverse = header.NameAt(i);
             if (!isWanted.Contains(i))
                 throw ctx.Fail($"the file holds '{SafeTensorsFormat.Cite(reverse)}': it was saved from a bidirectional module (bidirectional=True), and RnnGen's " +

@@ -141,8 +141,9 @@ internal static class SafeTensorsFormat
         if (!Utf8.IsValid(json))
             throw ctx.Fail("the header is not valid UTF-8 text: the file is corrupt or is not a safetensors file.");
 
-        // the entries are counted first (a pass that allocates nothing), so that what is kept of them is allocated once
-        var entries = new HeaderEntry[CountEntries(json)];
+        // the entries are counted first (a pass that allocates nothing), so that what is kept of them is allocated once; no
+        // more than the header has room for, as a damaged header of a million names ("":0,) is refused at its first
+        var entries = new HeaderEntry[Math.Min(CountEntries(json), json.Length / MinEntryBytes)];
         int count = 0;
         var names = new int[TableSize(entries.Length)]; // entry index + 1 by the name's hash (0: free), to find a duplicate
         byte[] unescaped = []; // the names that hold escapes, unescaped, one after the other
@@ -182,7 +183,7 @@ internal static class SafeTensorsFormat
                 }
                 int valueStart = (int)reader.TokenStartIndex;
                 ParseTensor(ref reader, name, ctx, out long begin, out long end);
-                if (count == entries.Length) Array.Resize(ref entries, Math.Max(4, 2 * count)); // only when the count stopped early
+                if (count == entries.Length) Array.Resize(ref entries, Math.Max(4, 2 * count)); // only when the count stopped early (not valid JSON)
                 entries[count++] = new HeaderEntry(nameStart, nameLength, escaped, hash, valueStart, begin, end);
             }
             if (reader.TokenType != JsonTokenType.EndObject)
@@ -218,6 +219,12 @@ internal static class SafeTensorsFormat
         }
         return header;
     }
+
+    /// <summary>
+    /// The fewest bytes a valid tensor's entry takes, with the comma or brace after it: the 49 of
+    /// <c>"":{"dtype":"U8","shape":[],"data_offsets":[0,0]}</c> and one (a header of n tensors has at least 50n + 1 bytes).
+    /// </summary>
+    private const int MinEntryBytes = 50;
 
     /// <summary>How many names the header's object holds, as far as it is well-formed JSON (the size of the arrays to allocate).</summary>
     private static int CountEntries(ReadOnlySpan<byte> json)

@@ -63,6 +63,12 @@ public sealed class SafeTensorsHeader
     private readonly HeaderEntry[] _entries;
     private IReadOnlyList<SafeTensorInfo>? _tensors;
 
+    /// <summary>
+    /// The <see cref="SafeTensorInfo"/>s handed out (by <see cref="Find"/> and <see cref="Tensors"/>), by index: one object per
+    /// tensor, whichever asks first and from whichever thread, as when they were all made with the header.
+    /// </summary>
+    private SafeTensorInfo?[]? _handedOut;
+
     internal SafeTensorsHeader(byte[] json, byte[] unescaped, HeaderEntry[] entries, int count,
         IReadOnlyDictionary<string, string> metadata, long headerLength, long dataLength)
     {
@@ -83,8 +89,8 @@ public sealed class SafeTensorsHeader
             if (_tensors is null)
             {
                 var tensors = new SafeTensorInfo[Count];
-                for (int i = 0; i < tensors.Length; i++) tensors[i] = TensorAt(i);
-                _tensors = tensors.AsReadOnly();
+                for (int i = 0; i < tensors.Length; i++) tensors[i] = HandedOut(i);
+                Interlocked.CompareExchange(ref _tensors, tensors.AsReadOnly(), null);
             }
             return _tensors;
         }
@@ -107,7 +113,16 @@ public sealed class SafeTensorsHeader
     {
         if (name is null) return null;
         int at = IndexesOf([name])[0];
-        return at < 0 ? null : TensorAt(at);
+        return at < 0 ? null : HandedOut(at);
+    }
+
+    /// <summary>Tensor <paramref name="index"/> as <see cref="Find"/> and <see cref="Tensors"/> hand it out: the same object every time.</summary>
+    private SafeTensorInfo HandedOut(int index)
+    {
+        var handedOut = _handedOut ?? Interlocked.CompareExchange(ref _handedOut, new SafeTensorInfo?[Count], null) ?? _handedOut;
+        if (handedOut[index] is { } made) return made;
+        made = TensorAt(index);
+        return Interlocked.CompareExchange(ref handedOut[index], made, null) ?? made;
     }
 
     // ------------------------------------------------------------------ by index, in data order, without a SafeTensorInfo each
@@ -124,9 +139,6 @@ public sealed class SafeTensorsHeader
 
     /// <summary>Tensor <paramref name="index"/>'s name.</summary>
     internal string NameAt(int index) => _tensors?[index].Name ?? System.Text.Encoding.UTF8.GetString(Utf8NameAt(index));
-
-    /// <summary>Where tensor <paramref name="index"/>'s bytes begin in the data buffer.</summary>
-    internal long DataBeginAt(int index) => _entries[index].Begin;
 
     /// <summary>Size of tensor <paramref name="index"/>'s data in bytes.</summary>
     internal long ByteLengthAt(int index) => _entries[index].End - _entries[index].Begin;

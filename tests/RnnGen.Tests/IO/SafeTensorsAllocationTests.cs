@@ -20,6 +20,7 @@ public class SafeTensorsAllocationTests
     public static TheoryData<string> Cases => new()
     {
         "header length 99 MB", "tensor of 4 TB", "tensor of 4 TB in the model's layout", "shape of 100,000 dimensions",
+        "200,000 names of no entry",
     };
 
     private static byte[] Case(string name) => name switch
@@ -30,6 +31,8 @@ public class SafeTensorsAllocationTests
         "tensor of 4 TB in the model's layout" => Hostile(Header(BiasHh, WeightIh, BiasIh, Entry("weight_hh_l0", "F32", "[1000000,1000000]", 40, 4_000_000_000_040))),
         // two bytes of the file per dimension, eight once read: refused at the 65th
         "shape of 100,000 dimensions" => Hostile(Header(Entry("weight_ih_l0", "F32", "[" + string.Join(",", Enumerable.Repeat(1, 100_000)) + "]", 0, 4))),
+        // five bytes of the file per name ("":0,), refused at the first: not 40 bytes of entry and 8 of table for each
+        "200,000 names of no entry" => Hostile(Header([.. Enumerable.Repeat("\"\":0", 200_000)])),
         _ => throw new ArgumentException(name),
     };
 

@@ -205,6 +205,39 @@ public class SafeTensorsFormatTests
         Assert.Null(header.Find("nope"));
     }
 
+    // A header's tensors are made when asked for: still one object per tensor, as when they were made with the header (a
+    // caller may look one found up in the list, or key a dictionary by them), whichever asks first and from any thread.
+    [Fact]
+    public void ReadHeaderGivesOneObjectPerTensor()
+    {
+        byte[] file = Build(TinyHeader, TinyData);
+
+        var header = SafeTensors.ReadHeader(new MemoryStream(file));
+        var found = header.Find("weight_ih_l0")!;
+        Assert.Same(found, header.Find("weight_ih_l0"));
+        Assert.Same(found, header.Tensors[1]);
+        Assert.Equal(1, header.Tensors.ToList().IndexOf(found));
+        Assert.Same(header.Tensors, header.Tensors);
+        Assert.Same(header.Tensors[3], header.Find("weight_hh_l0"));
+
+        for (int attempt = 0; attempt < 200; attempt++)
+        {
+            var shared = SafeTensors.ReadHeader(new MemoryStream(file));
+            using var start = new Barrier(2);
+            var lists = new IReadOnlyList<SafeTensorInfo>[2];
+            var finds = new SafeTensorInfo[2];
+            Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, k =>
+            {
+                start.SignalAndWait();
+                finds[k] = shared.Find("bias_ih_l0")!;
+                lists[k] = shared.Tensors;
+            });
+            Assert.Same(lists[0], lists[1]);
+            Assert.Same(finds[0], finds[1]);
+            Assert.Same(finds[0], lists[0][2]);
+        }
+    }
+
     [Fact]
     public void ReadHeaderAcceptsEveryDtypeAndScalars()
     {
