@@ -133,6 +133,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLength(parameters.Length, nameof(parameters));
         CheckLength(gradients.Length, nameof(gradients));
+        CheckNextStep();
         _stepCount++;
         Update(parameters, gradients, _stepCount);
     }
@@ -203,6 +204,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLength(parameters.Length, nameof(parameters));
         CheckLength(gradients.Length, nameof(gradients));
+        CheckNextStep();
         _stepCount++;
         if (transform.IsIdentity)
             Update(parameters, gradients, _stepCount);
@@ -225,6 +227,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLength(parameters.Length, nameof(parameters));
         CheckLength(gradients.Length, nameof(gradients));
+        CheckNextStep();
         if (_ownRule && UpdateRange(parameters, gradients, _stepCount + 1, transform, 0, out bool finite))
         {
             _stepCount++;
@@ -238,7 +241,22 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// Starts one step whose ranges <see cref="StepRange"/> then updates (on several cores at once, each its own): advances
     /// <see cref="StepCount"/> once and returns the step number t. For the layer pipeline.
     /// </summary>
-    internal long BeginRangeStep() => ++_stepCount;
+    internal long BeginRangeStep()
+    {
+        CheckNextStep();
+        return ++_stepCount;
+    }
+
+    /// <summary>
+    /// Throws before a step that would make <see cref="StepCount"/> <c>long.MaxValue</c>, the count after which the next
+    /// overflows (and which a checkpoint may not hold): nothing is modified.
+    /// </summary>
+    private void CheckNextStep()
+    {
+        if (_stepCount >= long.MaxValue - 1)
+            throw new InvalidOperationException($"StepCount is {_stepCount}: one more step would make it long.MaxValue, after which the count " +
+                                                "overflows. Reset the optimizer, or set StepCount lower.");
+    }
 
     /// <summary>
     /// Updates parameters [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>) with step

@@ -58,6 +58,27 @@ public class OptimizerContractTests
         Assert.Equal(1e-3, adam.LearningRate);
     }
 
+    /// <summary>A step that would make StepCount long.MaxValue (after which it overflows, and which a checkpoint may not hold) throws, modifying nothing.</summary>
+    [Fact]
+    public void A_step_that_would_make_the_count_overflow_throws_and_modifies_nothing()
+    {
+        var adam = new Adam<float>(3);
+        float[] p = [1, 2, 3], g = [0.5f, -0.5f, 0.25f];
+        adam.Step(p, g);
+        float[] parameters = (float[])p.Clone(), state = adam.State.ToArray();
+        adam.StepCount = long.MaxValue - 2;
+        adam.Step(p, g); // the last step allowed
+        Assert.Equal(long.MaxValue - 1, adam.StepCount);
+        parameters = (float[])p.Clone();
+        state = adam.State.ToArray();
+        var e = Assert.Throws<InvalidOperationException>(() => adam.Step(p, g));
+        Assert.Contains("long.MaxValue", e.Message);
+        Assert.Throws<InvalidOperationException>(() => adam.Step(p, g, clipValue: 1f));
+        Assert.Equal(long.MaxValue - 1, adam.StepCount);
+        Assert.Equal(parameters, p);
+        Assert.Equal(state, adam.State.ToArray());
+    }
+
     [Fact]
     public void Element_types_other_than_float_and_double_are_rejected()
     {
