@@ -85,4 +85,18 @@ public class CompilerTypesTests
         Assert.Null(FuzzTests.Check(program, ref generated, ref refused));
         Assert.Equal(generates ? (1, 0) : (0, 1), (generated, refused));
     }
+
+    // A global using alias named like a class of the global namespace conflicts with it in every file (CS0576): that
+    // model is refused, the others are generated (also one nested in a class of the global namespace named like an alias,
+    // which the generated code declares but does not name).
+    [Fact]
+    public void AGlobalAliasNamedLikeAClassOfTheGlobalNamespace_RefusesThatModel()
+    {
+        var program = new FuzzProgram();
+        program.Files.Add("global using ReluRnn = System.Int32;\nglobal using Holder = System.String;");
+        program.Files.Add(Models + "\npartial class Holder { [RnnGen.GruModel(4)] partial class Inner { } }");
+        int generated = 0, refused = 0;
+        Assert.Null(FuzzTests.Check(program, ref generated, ref refused));
+        Assert.Equal((1, 1), (generated, refused));
+    }
 }

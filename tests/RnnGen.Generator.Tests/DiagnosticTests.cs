@@ -142,6 +142,8 @@ public class DiagnosticTests
         "the type 'System.Runtime.CompilerServices.NullableAttribute' declared in this project is the one the compiler uses for the generated code's nullable annotations, and it has no constructor NullableAttribute(byte[]) that the compiler can call; give it NullableAttribute(byte) and NullableAttribute(byte[]) (public or internal), or remove it")]
     [InlineData("namespace System.Runtime.CompilerServices { class NullableContextAttribute { } } [RnnGen.RnnModel(8)] partial class M { }",
         "it has no constructor NullableContextAttribute(byte) that the compiler can call")]
+    // a global using alias named like the class, in the global namespace: CS0576 in every file that names the class
+    [InlineData("global using M = System.Int32; [RnnGen.LstmModel(8)] partial class M { }", "the global using alias 'M' is named like the class, which is in the global namespace")]
     // found by FuzzTests: duplicates the compiler reports, where the generated code's mentions of the class found the other
     // one, and a class in a namespace declared private
     [InlineData("namespace App { [RnnGen.GruModel(3)] partial class M { } enum M { A } }", "another type or member named 'M' is declared beside it")]

@@ -26,6 +26,15 @@ internal static class NameClashes
         if (Hidden(compilation, declared) is { } hiding)
             return hiding;
 
+        // A global using alias applies to the generated file too; named like a class of the global namespace, it conflicts
+        // with the class wherever the class is named (CS0576). Elsewhere the namespace's own type wins over the alias.
+        if (type.ContainingType is null && type.ContainingNamespace.IsGlobalNamespace)
+            foreach (var tree in compilation.SyntaxTrees)
+                foreach (var directive in tree.GetCompilationUnitRoot(cancellationToken).Usings)
+                    if (!directive.GlobalKeyword.IsKind(SyntaxKind.None) && directive.Alias?.Name.Identifier.ValueText == type.Name)
+                        return $"the global using alias '{type.Name}' is named like the class, which is in the global namespace, and every file sees that alias, "
+                            + "the generated one too, where the compiler reports the conflict (CS0576); rename the alias, or move the class into a namespace";
+
         if (declared.Names.Contains(type.Name))
             return $"the generated model declares a member named '{type.Name}', and a class cannot contain a member named like itself; rename the class";
 
