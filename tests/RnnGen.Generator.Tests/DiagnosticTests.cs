@@ -130,6 +130,20 @@ public class DiagnosticTests
     [InlineData("namespace System { class Span<T> { } } [RnnGen.GruModel(8)] partial class M { }", "the type 'System.Span' declared in this project takes the place of 'global::System.Span'")]
     [InlineData("namespace System { class Attribute { } } [RnnGen.LstmModel(8)] partial class M { }", "the type 'System.Attribute' declared in this project")]
     [InlineData("namespace System { class Exception { } } [RnnGen.RnnModel(8)] partial class M { }", "the type 'System.Exception' declared in this project")]
+    // the class of an attribute the generated code writes without the suffix ([global::…MethodImpl(…)]): not an attribute
+    // class (CS0616) or one (CS0436)
+    [InlineData("namespace System.Runtime.CompilerServices { class MethodImplAttribute { } } [RnnGen.LstmModel(8)] partial class M { }",
+        "the type 'System.Runtime.CompilerServices.MethodImplAttribute' declared in this project takes the place of 'global::System.Runtime.CompilerServices.MethodImplAttribute'")]
+    [InlineData("namespace System.CodeDom.Compiler { sealed class GeneratedCodeAttribute : System.Attribute { public GeneratedCodeAttribute(string t, string v) { } } } [RnnGen.GruModel(8)] partial class M { }",
+        "the type 'System.CodeDom.Compiler.GeneratedCodeAttribute' declared in this project")]
+    // an attribute the compiler applies for the generated code's nullable annotations, without the constructors it calls
+    // (CS0656 in the generated file as the assembly is written)
+    [InlineData("namespace System.Runtime.CompilerServices { class NullableAttribute : System.Attribute { public NullableAttribute(byte b) { } } } [RnnGen.LstmModel(8)] partial class M { }",
+        "the type 'System.Runtime.CompilerServices.NullableAttribute' declared in this project is the one the compiler uses for the generated code's nullable annotations, and it has no constructor NullableAttribute(byte[]) that the compiler can call; give it NullableAttribute(byte) and NullableAttribute(byte[]) (public or internal), or remove it")]
+    [InlineData("namespace System.Runtime.CompilerServices { class NullableContextAttribute { } } [RnnGen.RnnModel(8)] partial class M { }",
+        "it has no constructor NullableContextAttribute(byte) that the compiler can call")]
+    // a global using alias named like the class, in the global namespace: CS0576 in every file that names the class
+    [InlineData("global using M = System.Int32; [RnnGen.LstmModel(8)] partial class M { }", "the global using alias 'M' is named like the class, which is in the global namespace")]
     // found by FuzzTests: duplicates the compiler reports, where the generated code's mentions of the class found the other
     // one, and a class in a namespace declared private
     [InlineData("namespace App { [RnnGen.GruModel(3)] partial class M { } enum M { A } }", "another type or member named 'M' is declared beside it")]

@@ -26,6 +26,15 @@ internal static class NameClashes
         if (Hidden(compilation, declared) is { } hiding)
             return hiding;
 
+        // A global using alias applies to the generated file too; named like a class of the global namespace, it conflicts
+        // with the class wherever the class is named (CS0576). Elsewhere the namespace's own type wins over the alias.
+        if (type.ContainingType is null && type.ContainingNamespace.IsGlobalNamespace)
+            foreach (var tree in compilation.SyntaxTrees)
+                foreach (var directive in tree.GetCompilationUnitRoot(cancellationToken).Usings)
+                    if (!directive.GlobalKeyword.IsKind(SyntaxKind.None) && directive.Alias?.Name.Identifier.ValueText == type.Name)
+                        return $"the global using alias '{type.Name}' is named like the class, which is in the global namespace, and every file sees that alias, "
+                            + "the generated one too, where the compiler reports the conflict (CS0576); rename the alias, or move the class into a namespace";
+
         if (declared.Names.Contains(type.Name))
             return $"the generated model declares a member named '{type.Name}', and a class cannot contain a member named like itself; rename the class";
 
@@ -79,9 +88,11 @@ internal static class NameClashes
     /// <summary>
     /// A type declared in the project whose full name is one the generated code names from <c>global::</c>: a namespace it
     /// goes through (a type <c>System</c> in the global namespace, <c>System.Collections</c>, <c>RnnGen.Kernels</c>), which the
-    /// compiler then finds instead of the namespace, or a type it names (<c>System.Span&lt;T&gt;</c>), which takes that type's
-    /// place; also <c>System.Attribute</c>, <c>System.Exception</c> and <c>DefaultInterpolatedStringHandler</c>, which the
-    /// generated code uses without naming them.
+    /// compiler then finds instead of the namespace, or a type it names (<c>System.Span&lt;T&gt;</c>, the attribute class
+    /// <c>MethodImplAttribute</c> of <c>[global::…MethodImpl]</c>), which takes that type's place; also
+    /// <c>System.Attribute</c>, <c>System.Exception</c> and <c>DefaultInterpolatedStringHandler</c>, which the generated code
+    /// uses without naming them. And a type the compiler itself takes by its full name for the generated code
+    /// (<see cref="CompilerTypes"/>) without what the compiler needs of it.
     /// </summary>
     private static string? Hidden(Compilation compilation, Declared declared)
     {
@@ -94,7 +105,8 @@ internal static class NameClashes
             {
                 bool last = i == parts.Length - 1;
                 referenced = referenced?.GetNamespaceMembers().FirstOrDefault(n => n.Name == parts[i]);
-                if (ns.GetTypeMembers(parts[i], last ? arity : 0).Length > 0)
+                // a file-local type is seen in its own file only, not in the generated one
+                if (ns.GetTypeMembers(parts[i], last ? arity : 0).Any(t => !t.IsFileLocal))
                 {
                     string name = string.Join(".", parts, 0, i + 1);
                     string where = i == 0 ? "the global namespace" : $"the namespace '{string.Join(".", parts, 0, i)}'";
@@ -105,8 +117,37 @@ internal static class NameClashes
                 ns = ns.GetNamespaceMembers().FirstOrDefault(n => n.Name == parts[i]);
             }
         }
+        foreach (var (name, purpose, constructors) in CompilerTypes)
+        {
+            // the compiler looks these up by metadata name, the project's own declaration first (a file-local type has another)
+            if (compilation.Assembly.GetTypeByMetadataName(name) is not { IsFileLocal: false } own)
+                continue;
+            var missing = constructors.FirstOrDefault(parameters => !own.InstanceConstructors.Any(c =>
+                c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal
+                && c.Parameters.Select(p => p.RefKind == RefKind.None ? p.Type.ToDisplayString() : "ref").SequenceEqual(parameters)));
+            if (missing is not null)
+                return $"the type '{name}' declared in this project is the one the compiler uses for {purpose}, and it has no constructor "
+                    + $"{own.Name}({string.Join(", ", missing)}) that the compiler can call; give it "
+                    + string.Join(" and ", constructors.Select(c => $"{own.Name}({string.Join(", ", c)})"))
+                    + " (public or internal), or remove it";
+        }
         return null;
     }
+
+    /// <summary>
+    /// Types the C# compiler takes by their full names when it compiles the generated code, without the code naming them,
+    /// and the constructors it calls: a type of that name declared in the project takes the place of the runtime's (a
+    /// polyfill, for older targets), and without them the compiler reports CS0656 in the generated file. The generated
+    /// file enables nullable annotations, so its members carry these attributes. Other such types it does not need: its
+    /// code declares no <c>in</c>, <c>ref readonly</c> or <c>scoped</c> parameters, no <c>init</c> accessors, tuples,
+    /// indices or ranges, no <c>stackalloc</c>, constant arrays, <c>foreach</c>, <c>using</c> or <c>lock</c>
+    /// (CompilerTypesTests checks a list of them).
+    /// </summary>
+    private static readonly (string Name, string Purpose, string[][] Constructors)[] CompilerTypes =
+    {
+        ("System.Runtime.CompilerServices.NullableAttribute", "the generated code's nullable annotations", new[] { new[] { "byte" }, new[] { "byte[]" } }),
+        ("System.Runtime.CompilerServices.NullableContextAttribute", "the generated code's nullable annotations", new[] { new[] { "byte" } }),
+    };
 
     private static ISymbol? ExplicitlyImplemented(ISymbol member) => member switch
     {
@@ -191,6 +232,14 @@ internal static class NameClashes
             int arity = TypeArguments(text, match.Index + match.Length);
             if (seen.Add(match.Groups[1].Value + "`" + arity))
                 declared.QualifiedNames.Add((match.Groups[1].Value.Split('.'), arity));
+        }
+        // an attribute written [global::N.X] is the class N.XAttribute, or N.X (both: an ambiguity)
+        foreach (var attribute in root.DescendantNodes().OfType<AttributeSyntax>())
+        {
+            string name = attribute.Name.ToString();
+            if (name.StartsWith("global::", System.StringComparison.Ordinal) && !name.EndsWith("Attribute", System.StringComparison.Ordinal)
+                && seen.Add(name.Substring("global::".Length) + "Attribute`0"))
+                declared.QualifiedNames.Add(((name.Substring("global::".Length) + "Attribute").Split('.'), 0));
         }
         var modelClass = root.DescendantNodes().OfType<ClassDeclarationSyntax>().First(c => c.Identifier.ValueText == "M");
         foreach (var member in modelClass.Members)
