@@ -263,6 +263,18 @@ internal static class OnnxGraphEdits
         }
     }
 
+    // ------------------------------------------------------------------ a weight as a Constant's value_floats
+    /// <summary>The head's bias given by a Constant node's value_floats (not a tensor value): ONNX Runtime runs it as the
+    /// initializer it replaces.</summary>
+    public static void HeadBiasAsConstantFloats(ModelProto m)
+    {
+        TensorProto bias = m.Graph.Initializer.Single(t => t.Name == "head.bias");
+        m.Graph.Initializer.Remove(bias);
+        var values = new AttributeProto { Name = "value_floats", Type = AttributeProto.Types.AttributeType.Floats };
+        values.Floats.AddRange(bias.FloatData.Count > 0 ? bias.FloatData : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bias.RawData.Span).ToArray());
+        m.Graph.Node.Insert(0, MakeNode("Constant", "bias_constant", [], ["head.bias"], values));
+    }
+
     // ------------------------------------------------------------------ graphs not valid for their opset
     /// <summary>Graphs that are not valid ONNX (ONNX Runtime refuses to load them, or fails running them: an integer input of
     /// another rank), with the importer's message for each. Those of <see cref="OfATokenModel"/> edit a token model's graph.</summary>

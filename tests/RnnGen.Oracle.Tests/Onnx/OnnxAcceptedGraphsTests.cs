@@ -24,7 +24,7 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
     [
         "size-1 axis moved by Transpose", "Reshape [0, -1, H] for Squeeze", "Cast to double and back", "state picked by Gather + Unsqueeze",
         "opset 11 attribute forms", "head on seq × batch rows (out.view(-1, H))", "opset 18 Split with num_outputs",
-        "weights also graph inputs (keep_initializers_as_inputs), not fed", ConstantAttributesEdit, "Slice by INT32 lists", .. OnnxGraphEdits.KeepingMovesAfterTheHead, .. LastStepEdits,
+        "weights also graph inputs (keep_initializers_as_inputs), not fed", ConstantAttributesEdit, "Slice by INT32 lists", "head bias as a Constant's value_floats", .. OnnxGraphEdits.KeepingMovesAfterTheHead, .. LastStepEdits,
         .. OnnxGraphEdits.GemmsWithoutCThenTheBias.Except(LastStepEdits),
     ];
 
@@ -113,6 +113,9 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
                 graph.Initializer.Add(Int32s("slice_ends", [1], Hidden));
                 graph.Initializer.Add(Int32s("slice_axes", [1], 2));
                 BetweenTheLayers(proto, MakeNode("Slice", "slice_h", ["h_l0", "slice_starts", "slice_ends", "slice_axes"], ["h_moved"]));
+                break;
+            case "head bias as a Constant's value_floats":
+                OnnxGraphEdits.HeadBiasAsConstantFloats(proto);
                 break;
             case "opset 11 attribute forms":
                 OnnxGraphEdits.InOpset(proto, 11);

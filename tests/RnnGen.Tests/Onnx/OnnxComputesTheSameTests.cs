@@ -724,6 +724,12 @@ public class OnnxComputesTheSameTests
     public void WeightsThatAreAlsoGraphInputsImportTheirInitializers() =>
         AssertImports<LstmF2x6Head>(OnnxGraphEdits.WeightsAsGraphInputs);
 
+    // A Constant node gives its value as a tensor or as value_floats (ONNX Runtime runs either): a bias of either form imports,
+    // not "computed in the graph" (the oracle's OnnxAcceptedGraphsTests).
+    [Fact]
+    public void AHeadBiasAsAConstantsValueFloatsImports() =>
+        AssertImports<LstmF2x6Head>(OnnxGraphEdits.HeadBiasAsConstantFloats);
+
     // ------------------------------------------------------------------ M. the top layer's final state Y_h as the output or the head's input
     // PyTorch's many-to-one models read the top layer's final hidden state — `_, (h_n, c_n) = lstm(x); return fc(h_n[-1])`, or
     // h_n[-1] (h_n of one layer) without a head — which is the last step's h: imported, with and without a head, one layer or

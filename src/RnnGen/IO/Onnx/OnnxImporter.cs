@@ -36,8 +36,9 @@ internal sealed class OnnxImporter
         }
     }
 
-    // A Constant node's value: its tensor, or an INT64 scalar (value_int) or list (value_ints), which ONNX Runtime (1.31) runs in
-    // every opset RnnGen reads (ONNX defines them from opset 12): the forms an exporter may give an axes or shape list.
+    // A Constant node's value: its tensor, or an INT64 scalar (value_int) or list (value_ints), or a FLOAT scalar (value_float) or
+    // list (value_floats), which ONNX Runtime (1.31) runs in every opset RnnGen reads (ONNX defines them from opset 12): the forms an
+    // exporter may give an axes or shape list, or a bias.
     private static TensorProto? ConstantValue(NodeProto node)
     {
         foreach (AttributeProto a in node.Attribute)
@@ -49,6 +50,10 @@ internal sealed class OnnxImporter
                     return OnnxTensors.CreateInt64(node.Output[0], [], a.I);
                 case "value_ints" when a.Type == AttributeProto.Types.AttributeType.Ints:
                     return OnnxTensors.CreateInt64(node.Output[0], [a.Ints.Count], [.. a.Ints]);
+                case "value_float" when a.Type == AttributeProto.Types.AttributeType.Float:
+                    return OnnxTensors.Create<float>(node.Output[0], [a.F]);
+                case "value_floats" when a.Type == AttributeProto.Types.AttributeType.Floats:
+                    return OnnxTensors.Create<float>(node.Output[0], [.. a.Floats], a.Floats.Count);
             }
         return null;
     }
