@@ -214,17 +214,20 @@ public static partial class SafeTensors
         IReadOnlyList<ParameterTensor> expectedTensors, string modelDType, SafeTensorsLoadOptions options, FileContext ctx)
     {
         string model = $"{typeof(TModel).Name} ({info})";
-        int[] found = header.IndexesOf([.. expectedTensors.Select(t => t.Name)]);
+        // the model's tensors and a checkpoint's optimizer state, found in one pass
+        int[] found = header.IndexesOf([.. expectedTensors.Select(t => t.Name), TrainingCheckpoint.OptimizerStateTensor]);
+        bool checkpoint = found[^1] >= 0;
+        found = found[..^1];
         var isWanted = found.Where(i => i >= 0).ToHashSet();
 
         // A bidirectional PyTorch module: its reverse direction has nowhere to go, even when extra tensors may be skipped
         // (the forward half alone computes something else).
         for (int i = 0; i < header.Count; i++)
         {
-            // (a cheap test first, without a string: the pattern's $ also matches before a final newline)
-            ReadOnlySpan<byte> name = header.Utf8NameAt(i);
-            if (!(name.EndsWith("_reverse"u8) || name.EndsWith("_reverse\n"u8)) || !IsReverseDirection(header.NameAt(i))) continue;
+            // (a cheap test first, without a string: every name the pattern matches holds "_reverse")
+            if (header.Utf8NameAt(i).IndexOf("_reverse"u8) < 0) continue;
             string reverse = header.NameAt(i);
+            if (!IsReverseDirection(reverse)) continue;
             if (!isWanted.Contains(i))
                 throw ctx.Fail($"the file holds '{SafeTensorsFormat.Cite(reverse)}': it was saved from a bidirectional module (bidirectional=True), and RnnGen's " +
                                $"models run one direction. Save a unidirectional module, or split the directions into two models.", reverse);
@@ -268,14 +271,12 @@ public static partial class SafeTensors
 
         // the extra tensors, in data order: the first few by name, and how many
         int extras = 0;
-        bool checkpoint = false;
         var named = new List<string>();
         for (int i = 0; i < header.Count; i++)
         {
             if (isWanted.Contains(i)) continue;
             extras++;
             if (named.Count < ListedNames) named.Add(header.NameAt(i));
-            checkpoint |= header.Utf8NameAt(i).SequenceEqual("optimizer.state"u8); // TrainingCheckpoint.OptimizerStateTensor
         }
         if (extras > 0 && !options.IgnoreExtraTensors)
             throw ctx.Fail($"the file holds {Names(named, extras)}, which {model} does not have. " +

@@ -138,14 +138,14 @@ public sealed class SafeTensorsHeader
     }
 
     /// <summary>Tensor <paramref name="index"/>'s name.</summary>
-    internal string NameAt(int index) => _tensors?[index].Name ?? System.Text.Encoding.UTF8.GetString(Utf8NameAt(index));
+    internal string NameAt(int index) => _handedOut?[index]?.Name ?? System.Text.Encoding.UTF8.GetString(Utf8NameAt(index));
 
     /// <summary>Size of tensor <paramref name="index"/>'s data in bytes.</summary>
     internal long ByteLengthAt(int index) => _entries[index].End - _entries[index].Begin;
 
-    /// <summary>Tensor <paramref name="index"/>, read again from its entry (validated when the header was read).</summary>
+    /// <summary>Tensor <paramref name="index"/>: the one handed out, or read again from its entry (validated when the header was read).</summary>
     internal SafeTensorInfo TensorAt(int index) =>
-        _tensors?[index] ?? SafeTensorsFormat.TensorOf(_json, _entries[index].ValueStart, NameAt(index));
+        _handedOut?[index] ?? SafeTensorsFormat.TensorOf(_json, _entries[index].ValueStart, NameAt(index));
 
     /// <summary>For each of <paramref name="names"/>, the index of the tensor of that name, or −1: one pass over the entries.</summary>
     internal int[] IndexesOf(IReadOnlyList<string> names)

@@ -939,9 +939,9 @@ internal sealed class OnnxImporter
     // The values of a constant integer input, of the rank and type ONNX gives it.
     private long[] Integers(NodeProto node, int input, TensorProto tensor)
     {
-        CheckIntegerForm(node, input, tensor.Name, (TensorProto.Types.DataType)tensor.DataType, tensor.Dims.Count,
-            OnnxTensors.ElementCount(tensor, $"the {node.OpType} node '{node.Name}' {IntegerInputs[(node.OpType, input)].Name}", _source));
-        return OnnxTensors.ReadInt64s(tensor, $"the {node.OpType} node '{node.Name}' {IntegerInputs[(node.OpType, input)].Name}", _source);
+        string what = $"the {node.OpType} node '{node.Name}' {IntegerInputs[(node.OpType, input)].Name}";
+        CheckIntegerForm(node, input, tensor.Name, (TensorProto.Types.DataType)tensor.DataType, tensor.Dims.Count, OnnxTensors.ElementCount(tensor, what, _source));
+        return OnnxTensors.ReadInt64s(tensor, what, _source);
     }
 
     // An integer input (a constant, or a shape computed in the graph) of `rank` and element `type` is of the form ONNX gives it.
