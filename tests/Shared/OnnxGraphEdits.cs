@@ -200,12 +200,13 @@ internal static class OnnxGraphEdits
     [
         "Gemm without C on the last step, then Add(product, bias)", "Gemm without C on the last step, then Add(bias, product)",
         "Gemm without C on seq × batch rows, then Add(product, bias)",
+        "Gemm without C, with beta 0.5 (which scales no C), on the last step, then Add(product, bias)",
     ];
 
     /// <summary>The MatMul + Add head replaced by Gemm(h, head.weight[, head.bias], transB = 1) + Add(head.bias), as
     /// <paramref name="edit"/> says: "Gemm with C" or "Gemm without C"; "on the last step" (a Gather of h), "on seq × batch rows"
     /// (a Reshape of h to [-1, H]) or "on [seq, batch, H]" (h itself, which Gemm does not multiply); "Add(product, bias)" or
-    /// "Add(bias, product)".</summary>
+    /// "Add(bias, product)"; "with beta 0.5" sets the Gemm's beta.</summary>
     public static void GemmThenTheBias(ModelProto m, string edit)
     {
         GraphProto g = m.Graph;
@@ -227,7 +228,10 @@ internal static class OnnxGraphEdits
         else if (!edit.Contains("on [seq, batch, H]", StringComparison.Ordinal))
             throw new ArgumentException(edit, nameof(edit));
         string[] inputs = edit.StartsWith("Gemm with C", StringComparison.Ordinal) ? [a, "head.weight", "head.bias"] : [a, "head.weight"];
-        g.Node.Add(MakeNode("Gemm", "head_gemm", inputs, ["gemm_product"], Int("transB", 1)));
+        NodeProto gemm = MakeNode("Gemm", "head_gemm", inputs, ["gemm_product"], Int("transB", 1));
+        if (edit.Contains("with beta 0.5", StringComparison.Ordinal))
+            gemm.Attribute.Add(new AttributeProto { Name = "beta", Type = AttributeProto.Types.AttributeType.Float, F = 0.5f });
+        g.Node.Add(gemm);
         g.Node.Add(MakeNode("Add", "bias_add",
             edit.EndsWith("Add(bias, product)", StringComparison.Ordinal) ? ["head.bias", "gemm_product"] : ["gemm_product", "head.bias"],
             [OnnxFile.OutputName]));

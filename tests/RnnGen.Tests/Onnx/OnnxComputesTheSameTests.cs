@@ -321,11 +321,12 @@ public class OnnxComputesTheSameTests
         });
 
     // Forms that do not compute the head: a second bias (a Gemm with C, and an Add), an Add of other than a constant bias, a
-    // scaled product (alpha), a bias that broadcasts as a column.
+    // scaled product (alpha) or C (beta), a bias that broadcasts as a column.
     [Theory]
     [InlineData("a Gemm with C, then the bias Add", "the head (Gemm node 'head_gemm') adds its bias C 'head.bias', and the Add node 'bias_add' adds to its result again; RnnGen's head adds one bias: give the Gemm no C, or remove the Add")]
     [InlineData("the product added to itself", "the head (Gemm node 'head_gemm')'s Add: its bias input 'gemm_product' is computed in the graph")]
-    [InlineData("alpha 2", "the head (Gemm node 'head_gemm') has transA, alpha or beta set; RnnGen reads a plain Gemm h·Vᵀ + c")]
+    [InlineData("alpha 2", "the head (Gemm node 'head_gemm') has transA, alpha, or beta with C set; RnnGen reads a plain Gemm h·Vᵀ + c")]
+    [InlineData("a Gemm with C and beta 0.5", "the head (Gemm node 'head_gemm') has transA, alpha, or beta with C set; RnnGen reads a plain Gemm h·Vᵀ + c")]
     [InlineData("a bias [Output, 1]", "the head (Gemm node 'head_gemm') has a bias of shape [3, 1]; the model needs [3] or [1, 3] (head.bias)")]
     public void AGemmThenAnAddThatIsNotTheHeadIsRefused(string edit, string message) =>
         AssertRefused<LstmF2x6Head>(m =>
@@ -340,6 +341,9 @@ public class OnnxComputesTheSameTests
                         break;
                     case "alpha 2":
                         Node(m, "head_gemm").Attribute.Add(new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = 2 });
+                        break;
+                    case "a Gemm with C and beta 0.5":
+                        Node(m, "head_gemm").Attribute.Add(new AttributeProto { Name = "beta", Type = AttributeProto.Types.AttributeType.Float, F = 0.5f });
                         break;
                     case "a bias [Output, 1]":
                         TensorProto bias = m.Graph.Initializer.Single(t => t.Name == "head.bias");

@@ -1160,8 +1160,10 @@ internal sealed class OnnxImporter
         List<Axis> resultAxes = [.. read.Axes![..^1], Features(outputs)];
         if (head.OpType == "Gemm")
         {
-            if (IntAttribute(head, "transA") is { } transA && transA != 0 || Attribute(head, "alpha") is { F: not 1f } || Attribute(head, "beta") is { F: not 1f })
-                throw Mismatch($"{where} has transA, alpha or beta set; RnnGen reads a plain Gemm h·Vᵀ + c.");
+            // beta scales C only: without C it changes nothing (ONNX Runtime ignores it too)
+            bool hasC = head.Input.Count > 2 && head.Input[2].Length > 0;
+            if (IntAttribute(head, "transA") is { } transA && transA != 0 || Attribute(head, "alpha") is { F: not 1f } || hasC && Attribute(head, "beta") is { F: not 1f })
+                throw Mismatch($"{where} has transA, alpha, or beta with C set; RnnGen reads a plain Gemm h·Vᵀ + c.");
             // Gemm multiplies matrices: ONNX Runtime refuses a graph whose Gemm reads [seq, batch, H] (or a size-1 axis more)
             if (read.Axes.Count != 2)
                 throw Mismatch($"{where} multiplies '{a}', which arrives with axes {Format(read.Axes)}; Gemm multiplies matrices (ONNX Runtime refuses " +
