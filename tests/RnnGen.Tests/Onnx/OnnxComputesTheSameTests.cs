@@ -768,6 +768,25 @@ public class OnnxComputesTheSameTests
         }
     }
 
+    // `return h_n[-1]` exported with output_names=["hn"]: the model's only output is named as RnnGen names the stacked final
+    // states, yet it is the top layer's h, checked as the model's output (it was refused as not stacking every layer's state).
+    [Theory, InlineData("h_n[-1] (Gather)"), InlineData("the top layer's Y_h, squeezed")]
+    public void NoHeadOutputOfTheTopFinalStateNamedHn(string edit) =>
+        AssertImports<LstmF3x5>(m =>
+        {
+            ReadTheFinalState(m, edit);
+            GraphProto g = m.Graph;
+            // h_n and c_n internal, as PyTorch leaves them when only h_n[-1] is returned
+            foreach (NodeProto node in g.Node)
+                for (int i = 0; i < node.Input.Count; i++)
+                    if (node.Input[i] == OnnxFile.FinalHiddenName) node.Input[i] = "h_n_all";
+            Node(m, "concat_hn").Output[0] = "h_n_all";
+            foreach (string name in new[] { OnnxFile.FinalHiddenName, OnnxFile.FinalCellName })
+                g.Output.Remove(g.Output.Single(o => o.Name == name));
+            g.Node.Single(n => n.Output.Contains(OnnxFile.OutputName)).Output[0] = OnnxFile.FinalHiddenName;
+            g.Output.Single(o => o.Name == OnnxFile.OutputName).Name = OnnxFile.FinalHiddenName;
+        });
+
     // Every layer's final state (all of h_n), a lower layer's, or the cell state is not the top layer's h that RnnGen outputs and
     // its head reads: refused, naming what was read.
     [Theory]

@@ -594,6 +594,7 @@ internal sealed class OnnxImporter
     // The head's result (its Add's output, or its product's, or its Gemm's) with its axes, once the head is read: where the value
     // the graph outputs starts (see Start).
     private (NodeProto Node, string Tensor, List<Axis> Axes, ValueKind Values)? _headResult;
+    private string? _modelOutput; // the graph output that CheckOutput found to be the model's output (the head's result, or the top h)
 
     // A pick of [start, end) along one axis: all of it (a move), the last step of seq, one layer of stacked states (a state
     // input's own), the last of the states a Concat stacks, or the one value of an axis of size 1. `what` names the pick as the
@@ -1275,6 +1276,7 @@ internal sealed class OnnxImporter
         List<Axis> computed = Start(origin, from, Role.Sequence, subject, 0).Axes!;
         if (!Keeps(traced, computed))
             throw Mismatch($"{subject} arrives with axes {(traced.Axes is null ? "not known" : Format(traced.Axes))} from {fromWhat}'s {Format(computed)}; {rule}.", reached.Name);
+        _modelOutput = reached.Name;
     }
 
     // The final states of the layers stacked (PyTorch's h_n, a Concat of each layer's Y_h): RnnGen's head and output read the top
@@ -1446,11 +1448,13 @@ internal sealed class OnnxImporter
     }
 
     // The final states the graph returns (hn, cn; or any output that stacks the layers' Y_h or Y_c) must be the layers'
-    // states stacked in order on axis 0, as PyTorch's h_n / c_n and RnnGen's hn / cn are.
+    // states stacked in order on axis 0, as PyTorch's h_n / c_n and RnnGen's hn / cn are. The model's own output is not one of
+    // them, whatever its name: a model without a head that returns h_n[-1] as 'hn' has been checked as that.
     private void CheckFinalStates(List<NodeProto> layers)
     {
         foreach (ValueInfoProto output in _graph.Output)
         {
+            if (output.Name == _modelOutput) continue;
             int index = output.Name == OnnxFile.FinalHiddenName ? 1 : output.Name == OnnxFile.FinalCellName && _info.HasCellState ? 2 : 0;
             string tensor = Unwrap(output.Name);
             _producers.TryGetValue(tensor, out NodeProto? producer);
