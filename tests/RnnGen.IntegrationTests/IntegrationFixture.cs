@@ -75,9 +75,9 @@ public sealed class IntegrationFixture : IDisposable
     }
 
     /// <summary>
-    /// Publishes a project whose csproj sets PublishAot (as it must: -p:PublishAot on the command line would reach
-    /// the netstandard2.0 generator too). Repository projects build into <see cref="ArtifactsPath"/> with the
-    /// package's version, so the runtime and the generator built by pack are reused.
+    /// Publishes a project whose csproj sets PublishAot (PublishAotOnCommandLineTests covers -p:PublishAot=true).
+    /// Repository projects build into <see cref="ArtifactsPath"/> with the package's version, so the runtime and the
+    /// generator built by pack are reused.
     /// </summary>
     private NativePublish PublishNative(string project, string assemblyName, string output)
     {

@@ -264,7 +264,7 @@ public static partial class SafeTensors
 
         var missing = expectedTensors.Where((_, k) => found[k] < 0).Select(t => t.Name).ToList();
         if (missing.Count > 0)
-            throw ctx.Fail($"the file has no {Names(missing, missing.Count)}, which {model} needs. The file holds {Listing(header)}.{PrefixHint(missing, header)}" +
+            throw ctx.Fail($"the file has no {Names(missing, missing.Count)}, which {model} needs. The file holds {Listing(header)}.{PrefixHint(missing, header)}{HeadHint(missing, expectedTensors, header)}" +
                            (missing.All(n => n.StartsWith("bias", StringComparison.Ordinal) || n == "head.bias")
                                ? " A module built with bias=False has none: save zero tensors of those names and shapes (RnnGen's models always have biases)."
                                : ""), missing[0]);
@@ -417,6 +417,31 @@ public static partial class SafeTensors
             return $" They seem to carry the module prefix '{SafeTensorsFormat.Cite(prefix)}': save the tensors under their bare names (strip '{SafeTensorsFormat.Cite(prefix)}' from the keys of the state dict).";
         }
         return "";
+    }
+
+    /// <summary>
+    /// When <c>head.weight</c> is missing and the file holds one other <c>X.weight</c> of the head's shape with an
+    /// <c>X.bias</c> beside it (PyTorch's <c>nn.Linear</c> saved as <c>fc.weight</c>, <c>linear.weight</c>…), says to save
+    /// it under the head's names.
+    /// </summary>
+    private static string HeadHint(List<string> missing, IReadOnlyList<ParameterTensor> expectedTensors, SafeTensorsHeader header)
+    {
+        const string Weight = "head.weight";
+        if (!missing.Contains(Weight)) return "";
+        var head = expectedTensors.First(t => t.Name == Weight);
+        string? candidate = null;
+        for (int i = 0; i < header.Count; i++)
+        {
+            string name = header.NameAt(i);
+            if (name == Weight || !name.EndsWith(".weight", StringComparison.Ordinal) || !SameShape(header.TensorAt(i).Shape, head.Shape)) continue;
+            if (candidate is not null) return "";   // two of them: which one is the head is not for the loader to guess
+            candidate = name;
+        }
+        if (candidate is null) return "";
+        string bias = candidate[..^"weight".Length] + "bias";
+        if (header.IndexesOf([bias])[0] < 0) return "";
+        return $" The file's '{SafeTensorsFormat.Cite(candidate)}' {SafeTensorsFormat.ShapeText(head.Shape)} has the shape of the head (a linear layer saved under " +
+               $"another module name): save it and '{SafeTensorsFormat.Cite(bias)}' as 'head.weight' and 'head.bias'.";
     }
 
     // A reverse-direction tensor of a bidirectional nn.LSTM / nn.GRU / nn.RNN: weight_ih_l0_reverse, bias_hh_l3_reverse, also

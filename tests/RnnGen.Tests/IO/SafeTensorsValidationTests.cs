@@ -168,6 +168,27 @@ public class SafeTensorsValidationTests
     }
 
     [Fact]
+    public void AHeadUnderAnotherName_IsRefusedWithAHintToRenameIt()
+    {
+        // PyTorch's nn.Linear saved as 'proj.weight' / 'proj.bias' (a module named proj, fc, linear…) instead of head.*
+        var saved = new IoGruF2x4Head();
+        saved.InitializeParameters(7);
+        var stream = new MemoryStream();
+        SafeTensors.Save(saved, stream);
+        byte[] file = Encoding.Latin1.GetBytes(Encoding.Latin1.GetString(stream.ToArray()).Replace("\"head.", "\"proj."));
+        var model = new IoGruF2x4Head();
+        model.InitializeParameters(42);
+        byte[] before = Bits(model.Parameters);
+
+        var e = Assert.Throws<ModelFileException>(() => SafeTensors.Load(model, new MemoryStream(file)));
+
+        Assert.Contains("the file has no tensors 'head.weight', 'head.bias'", e.Message);
+        Assert.Contains("'proj.weight' [2, 4] has the shape of the head", e.Message);
+        Assert.Contains("save it and 'proj.bias' as 'head.weight' and 'head.bias'", e.Message);
+        Assert.Equal(before, Bits(model.Parameters));
+    }
+
+    [Fact]
     public void TruncatedHeaderInAStreamOfUnknownLength()
     {
         var e = Assert.Throws<ModelFileException>(() => SafeTensors.Load(new IoTinyF(), new ForwardOnlyStream(Build(TinyHeader, TinyData)[..20])));
