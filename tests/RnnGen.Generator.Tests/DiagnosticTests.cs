@@ -288,17 +288,45 @@ public class DiagnosticTests
         Assert.Empty(GeneratorHarness.CompilerProblems(output));
     }
 
+    // A token model that leaves Input unset gets a vocabulary of hidden tokens, as documented, and a warning that names that
+    // size (the model is generated); Input set, even to hidden, or a dense model: no warning.
+    [Fact]
+    public void RNNG012_TokensWithoutInput()
+    {
+        var (result, output) = GeneratorHarness.Run("[RnnGen.LstmModel(hidden: 8, Tokens = true)] partial class M { }");
+        Assert.Null(result.Exception);
+        Assert.Single(result.GeneratedSources);
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal("RNNG012", d.Id);
+        Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
+        Assert.NotEqual(Location.None, d.Location);
+        Assert.Contains("'M' reads token ids (Tokens = true) but does not set Input, so its vocabulary is the hidden size, 8 tokens", d.GetMessage());
+        Assert.Empty(GeneratorHarness.CompilerProblems(output));
+    }
+
+    [Theory]
+    [InlineData("[RnnGen.LstmModel(hidden: 8, Input = 8, Tokens = true)] partial class M { }")]
+    [InlineData("[RnnGen.GruModel(8, Input = 65, Tokens = true)] partial class M { }")]
+    [InlineData("[RnnGen.RnnModel(8)] partial class M { }")]
+    [InlineData("[RnnGen.RnnModel(8, Tokens = false)] partial class M { }")]
+    public void RNNG012_NotForAnInputGivenOrADenseModel(string source)
+    {
+        var (result, _) = GeneratorHarness.Run(source);
+        Assert.Empty(result.Diagnostics);
+        Assert.Single(result.GeneratedSources);
+    }
+
     [Fact]
     public void EveryDescriptorIsTrackedInAnalyzerReleases()
     {
         string dir = Path.GetDirectoryName(GeneratorHarness.SnapshotDirectory())!;
         string unshipped = File.ReadAllText(Path.Combine(dir, "../../generator/RnnGen.Generator/AnalyzerReleases.Unshipped.md"));
-        for (int i = 1; i <= 11; i++)
+        for (int i = 1; i <= 12; i++)
         {
             string id = $"RNNG{i:000}";
             Assert.NotNull(Parsing.Diagnostics.Find(id));
             Assert.Contains(id, unshipped);
         }
-        Assert.Null(Parsing.Diagnostics.Find("RNNG012"));
+        Assert.Null(Parsing.Diagnostics.Find("RNNG013"));
     }
 }

@@ -69,6 +69,13 @@ internal static class Diagnostics
         "The generated model needs C# 12 or later (static abstract interface members, generic math, ref readonly parameters); this project compiles C# {0}: set <LangVersion> to 12 or later, or remove it",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+    // A warning, not an error: the model is valid (Input defaults to hidden, as the attributes document), but a vocabulary
+    // the size of the hidden state is almost never what a token model means.
+    public static readonly DiagnosticDescriptor TokensWithoutInput = new(
+        "RNNG012", "Token model without Input",
+        "'{0}' reads token ids (Tokens = true) but does not set Input, so its vocabulary is the hidden size, {1} tokens; set Input to the number of distinct tokens (Input = {1} if that is what you mean)",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
     public static DiagnosticDescriptor? Find(string id) => id switch
     {
         "RNNG001" => NotPartial,
@@ -82,6 +89,7 @@ internal static class Diagnostics
         "RNNG009" => SeveralModels,
         "RNNG010" => InvalidEnumValue,
         "RNNG011" => LanguageVersion,
+        "RNNG012" => TokensWithoutInput,
         _ => null,
     };
 }

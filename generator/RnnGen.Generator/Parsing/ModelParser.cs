@@ -144,7 +144,9 @@ internal static class ModelParser
         string? clash = NameClashes.Find(type, model, context.SemanticModel.Compilation, (CSharpParseOptions)context.TargetNode.SyntaxTree.Options, cancellationToken);
         if (clash is not null)
             return Fail(Diagnostics.Unsupported, typeLocation, type.Name, clash);
-        return new ParseResult(model, EquatableArray<DiagnosticInfo>.Empty);
+        return new ParseResult(model, tokens && !inputSet
+            ? new EquatableArray<DiagnosticInfo>(new[] { Info(Diagnostics.TokensWithoutInput, attributeLocation, type.Name, hidden.ToString(CultureInfo.InvariantCulture)) })
+            : EquatableArray<DiagnosticInfo>.Empty);
     }
 
     /// <summary>PyTorch's parameter count: per layer G·H·(in + H) + 2·G·H, plus the head.</summary>

@@ -40,7 +40,7 @@ public abstract class RecurrentModelAttribute : Attribute
     /// <summary>Number of stacked layers; each layer's <c>h</c> is the next layer's input.</summary>
     public int Layers { get; }
 
-    /// <summary>Width of one input vector; with <see cref="Tokens"/> the vocabulary size. Unset means <see cref="Hidden"/>; a written value must be between 1 and 1,048,576 (RNNG004).</summary>
+    /// <summary>Width of one input vector; with <see cref="Tokens"/> the vocabulary size. Unset means <see cref="Hidden"/> (a token model then gets the warning RNNG012); a written value must be between 1 and 1,048,576 (RNNG004).</summary>
     public int Input { get; set; }
 
     /// <summary>Width of a linear head <c>o_t = V·h_t + c</c> on the top layer; 0 = no head (outputs are the top layer's <c>h</c>).</summary>
