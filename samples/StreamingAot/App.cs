@@ -13,8 +13,8 @@ public static class App
 {
     /// <summary>The usage text printed by <c>-h</c> / <c>--help</c> and after a usage error.</summary>
     public const string Usage = """
-        usage: StreamingAot --init MODEL [--seed N]       write a seeded (untrained) model file
-               StreamingAot MODEL [INPUT | -] [--quiet]   one Step per value of INPUT (default: stdin)
+        usage: StreamingAot --init MODEL [--seed N] [--force]   write a seeded (untrained) model file (--force: replace MODEL)
+               StreamingAot MODEL [INPUT | -] [--quiet]         one Step per value of INPUT (default: stdin)
 
         INPUT holds numbers separated by spaces, tabs, commas, semicolons or new lines. Each output is written on its own line to
         stdout (--quiet: none); the number of steps, µs per step and bytes allocated go to stderr at the end.
@@ -37,7 +37,7 @@ public static class App
 
         string? initPath = null, modelPath = null, inputPath = null;
         int? seed = null;
-        bool quiet = false;
+        bool quiet = false, force = false;
         var given = new HashSet<string>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -63,6 +63,9 @@ public static class App
                 case "--quiet":
                     quiet = true;
                     break;
+                case "--force":
+                    force = true;
+                    break;
                 case var option when option.StartsWith('-') && option != "-":
                     return UsageError(standardError, $"unknown option '{option}'.");
                 case var path when modelPath is null:
@@ -79,6 +82,8 @@ public static class App
             return UsageError(standardError, "--init takes no MODEL or INPUT argument.");
         if (initPath is not null && quiet)
             return UsageError(standardError, "--quiet applies to streaming (StreamingAot MODEL [INPUT]) only, not to --init, which writes no outputs.");
+        if (initPath is null && force)
+            return UsageError(standardError, "--force applies to --init only: it lets --init replace an existing MODEL file.");
         if (initPath is null && seed is not null)
             return UsageError(standardError, "--seed applies to --init only: it seeds the parameters of the model file --init writes.");
         if (initPath is null && modelPath is null)
@@ -87,7 +92,7 @@ public static class App
         try
         {
             return initPath is not null
-                ? Init(initPath, seed ?? 1, standardError)
+                ? Init(initPath, seed ?? 1, force, standardError)
                 : StreamValues(modelPath!, inputPath, quiet, standardInput, standardOutput, standardError);
         }
         catch (Exception e) when (e is ModelFileException or FormatException or IOException or UnauthorizedAccessException or ArgumentException
@@ -108,9 +113,15 @@ public static class App
     private static string Describe() =>
         $"LSTM {StreamModel.InputSize}→{StreamModel.HiddenSize}→{StreamModel.OutputSize}, {StreamModel.ParameterCount:N0} parameters";
 
-    // Writes a model with PyTorch-style initial parameters; a real model comes from training (RnnGen or PyTorch).
-    private static int Init(string path, int seed, TextWriter log)
+    // Writes a model with PyTorch-style initial parameters; a real model comes from training (RnnGen or PyTorch). An existing
+    // file is kept unless --force: it may be a trained model, which an untrained one would replace.
+    private static int Init(string path, int seed, bool force, TextWriter log)
     {
+        if (File.Exists(path) && !force)
+        {
+            log.WriteLine($"error: {path} exists, and --init would replace it with an untrained model; give another file name, or add --force to replace it.");
+            return 1;
+        }
         var model = new StreamModel();
         model.InitializeParameters(seed);
         SafeTensors.Save(model, path, new Dictionary<string, string>

@@ -163,6 +163,9 @@ public sealed partial class StreamingAotTests(IntegrationFixture fixture, ITestO
             ([model, "--seed", "3"], "1\n", 2, "error: --seed applies to --init only"),
             (["--init", Path.Combine(folder, "other.safetensors"), "--quiet"], null, 2, "error: --quiet applies to streaming"),
             (["--init", Path.Combine(folder, "a"), "--init", Path.Combine(folder, "b")], null, 2, "error: --init is given twice"),
+            ([model, "--force"], "1\n", 2, "error: --force applies to --init only"),
+            // an existing file may be a trained model: kept (checked below) unless --force
+            (["--init", model, "--seed", "2"], null, 1, $"error: {model} exists, and --init would replace it with an untrained model; give another file name, or add --force"),
         };
         foreach (var (args, input, code, message) in cases)
         {
@@ -173,6 +176,10 @@ public sealed partial class StreamingAotTests(IntegrationFixture fixture, ITestO
             Assert.DoesNotContain(run.StandardError, c => c < ' ' && c is not '\n' and not '\r');
         }
         Assert.False(File.Exists(Path.Combine(folder, "other.safetensors")) || File.Exists(Path.Combine(folder, "a")) || File.Exists(Path.Combine(folder, "b")));
+        byte[] seeded1 = File.ReadAllBytes(model);
+        Assert.Equal(seeded1, File.ReadAllBytes(InitModel(Directory.CreateDirectory(Path.Combine(folder, "again")).FullName, seed: 1))); // --init is deterministic: the refusal kept seed 1's file
+        ProcessRunner.Program(fixture.StreamingNative.Executable, ["--init", model, "--seed", "2", "--force"], folder).EnsureSuccess();
+        Assert.NotEqual(seeded1, File.ReadAllBytes(model));
 
         foreach (string help in new[] { "-h", "--help" })
         {
