@@ -155,6 +155,20 @@ public sealed class SequenceTrainer<TModel, T>
     /// <summary>Raised after every epoch, once the validation pass (if any) is done.</summary>
     public event Action<EpochSummary>? EpochCompleted;
 
+    private volatile bool _stopRequested;
+
+    /// <summary>
+    /// Ends the running <see cref="Train"/> call after the epoch in progress, which is completed as any other (its validation,
+    /// <see cref="EpochCompleted"/>, <see cref="BestModelFound"/>); <see cref="Train"/> then returns its
+    /// <see cref="TrainingResult"/> with <see cref="TrainingResult.StopRequested"/> set, and
+    /// <see cref="TrainerOptions.RestoreBestParameters"/> applies as at the last epoch. Called from
+    /// <see cref="EpochCompleted"/>, it stops after the epoch just completed (a time budget:
+    /// <c>trainer.EpochCompleted += e => { if (e.Elapsed > budget) trainer.RequestStop(); };</c>). Any thread may call it;
+    /// a request made while no <see cref="Train"/> runs is dropped when the next one starts. To stop within an epoch, cancel
+    /// its token instead (<see cref="Train"/> then throws).
+    /// </summary>
+    public void RequestStop() => _stopRequested = true;
+
     /// <summary>
     /// Raised after an epoch in which the monitored loss (validation loss with validation data, else the epoch's training
     /// loss) improved on the best so far by more than <see cref="TrainerOptions.MinImprovement"/>. <see cref="Model"/> holds
@@ -206,6 +220,7 @@ public sealed class SequenceTrainer<TModel, T>
         Enter();
         try
         {
+            _stopRequested = false; // a request belongs to the call it was made in
             string longest = validationShape is { } vs && vs.MaxSteps > trainShape.MaxSteps ? "validation" : "training";
             var runner = Runner(window, lanes, Uniform(trainShape) && (validationShape is not { } v || (Uniform(v) && v.MaxSteps == trainShape.MaxSteps)), longest,
                 pipelined: CanPipeline(trainingLanes));
@@ -450,7 +465,7 @@ public sealed class SequenceTrainer<TModel, T>
             double best = _trainer._bestLoss;
             int bestEpoch = 0, sinceBest = _trainer._epochsSinceBest;
             // a checkpoint saved in the epoch where its run stopped: the run is over, as it was for the run that saved it
-            bool stoppedEarly = _options.Patience is int spent && sinceBest >= spent;
+            bool stoppedEarly = _options.Patience is int spent && sinceBest >= spent, stopRequested = false;
 
             for (_epoch = 1; _epoch <= _options.Epochs && !stoppedEarly; _epoch++)
             {
@@ -501,6 +516,11 @@ public sealed class SequenceTrainer<TModel, T>
                     stoppedEarly = true;
                     break;
                 }
+                if (_trainer._stopRequested && _epoch < _options.Epochs)
+                {
+                    stopRequested = true;
+                    break;
+                }
             }
 
             bool restored = false;
@@ -513,7 +533,7 @@ public sealed class SequenceTrainer<TModel, T>
                 restored = true;
             }
 
-            return new TrainingResult(epochs, bestEpoch, best, stoppedEarly, restored, _steps, _skipped, _clock.Elapsed);
+            return new TrainingResult(epochs, bestEpoch, best, stoppedEarly, restored, _steps, _skipped, _clock.Elapsed) { StopRequested = stopRequested };
         }
 
         private void TrainEpoch()

@@ -99,4 +99,9 @@ public sealed record TrainingResult(
     bool RestoredBest,
     long Steps,
     long SkippedSteps,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed)
+{
+    /// <summary>Whether <see cref="SequenceTrainer{TModel, T}.RequestStop"/> ended training before
+    /// <see cref="TrainerOptions.Epochs"/> (a request in the last epoch ends nothing early: false).</summary>
+    public bool StopRequested { get; init; }
+}

@@ -305,6 +305,79 @@ public class TrainerControlTests
         Assert.Equal([true, false, false], result.Epochs.Select(e => e.IsBest));
     }
 
+    // A graceful stop, as a time budget would ask for it: the epoch in progress ends as any other and Train returns its result.
+    [Fact]
+    public void RequestStop_FromEpochCompleted_EndsTheCallAfterThatEpoch_AndReturnsItsResult()
+    {
+        var model = NewModel();
+        var trainer = SequenceTrainer.Create(model, new Adam<float>(SmallRnn.ParameterCount, learningRate: 0.02),
+            new TrainerOptions { Epochs = 10, BatchSize = 5 });
+        float[]? afterEpoch3 = null;
+        trainer.EpochCompleted += e =>
+        {
+            if (e.Epoch != 3) return;
+            afterEpoch3 = model.Parameters.ToArray();
+            trainer.RequestStop();
+        };
+
+        var result = trainer.Train(Echo(), Echo(6));
+
+        Assert.True(result.StopRequested);
+        Assert.False(result.StoppedEarly);
+        Assert.Equal([1, 2, 3], result.Epochs.Select(e => e.Epoch));
+        Assert.Equal(afterEpoch3, model.Parameters.ToArray()); // nothing trained after the request
+        Assert.Equal(result.Epochs.Sum(e => e.Steps), result.Steps);
+
+        // the next call starts afresh: the request belonged to the call it was made in
+        var next = SequenceTrainer.Create(model, new Adam<float>(SmallRnn.ParameterCount), new TrainerOptions { Epochs = 2, BatchSize = 5 });
+        next.RequestStop(); // while no Train runs: dropped when the next one starts
+        var again = next.Train(Echo());
+        Assert.False(again.StopRequested);
+        Assert.Equal(2, again.Epochs.Count);
+    }
+
+    [Fact]
+    public void RequestStop_FromAnotherThread_DuringAnEpoch_FinishesThatEpoch()
+    {
+        var trainer = SequenceTrainer.Create(NewModel(), new Sgd<float>(SmallRnn.ParameterCount, learningRate: 0.01),
+            new TrainerOptions { Epochs = 50, BatchSize = 2, WindowLength = 3 });
+        int windowsInEpoch = 0, windowsSeen = 0, stoppedIn = 0;
+        // a progress report is raised on the training thread; the request comes from another thread in the middle of epoch 2
+        var progress = new SyncProgress<TrainingProgress>(p =>
+        {
+            windowsInEpoch = p.WindowsInEpoch;
+            windowsSeen++;
+            if (p.Epoch == 2 && p.Window == 1)
+            {
+                stoppedIn = p.Epoch;
+                Task.Run(trainer.RequestStop).Wait();
+            }
+        });
+
+        var result = trainer.Train(Echo(), progress: progress);
+
+        Assert.True(result.StopRequested);
+        Assert.Equal(2, stoppedIn);
+        Assert.Equal(2, result.Epochs.Count);              // epoch 2 finished, no epoch 3
+        Assert.Equal(2 * windowsInEpoch, windowsSeen);      // every window of both epochs
+    }
+
+    [Fact]
+    public void RequestStop_InTheLastEpoch_IsNotAStopBeforeTheEnd_AndRestoreBestAppliesAsUsual()
+    {
+        var model = NewModel();
+        var trainer = SequenceTrainer.Create(model, new Sgd<float>(SmallRnn.ParameterCount, learningRate: 0),
+            new TrainerOptions { Epochs = 3, BatchSize = 5, RestoreBestParameters = true });
+        trainer.EpochCompleted += e => { if (e.Epoch == 3) trainer.RequestStop(); };
+
+        var result = trainer.Train(Echo(), Echo(6));
+
+        Assert.False(result.StopRequested);
+        Assert.Equal(3, result.Epochs.Count);
+        Assert.Equal(1, result.BestEpoch); // learning rate 0: no later epoch improves
+        Assert.True(result.RestoredBest);
+    }
+
     [Fact]
     public void BestCheckpoint_CallbackSeesTheBestParameters_AndRestoreBestPutsThemBack()
     {
