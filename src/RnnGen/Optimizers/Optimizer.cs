@@ -72,6 +72,28 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Length of the parameter and gradient spans this optimizer was created for.</summary>
     public int ParameterCount { get; }
 
+    // The model a trainer steps with this optimizer, weakly (the optimizer keeps no model alive): its state (step count,
+    // running averages) belongs to that model's parameters, so a trainer for another live model is refused.
+    private readonly object _modelLock = new();
+    private WeakReference<object>? _model;
+
+    /// <summary>
+    /// Records that a trainer steps <paramref name="model"/> with this optimizer; throws if a trainer already steps another
+    /// model that is still alive with it (the two would mix their running averages without a word).
+    /// </summary>
+    internal void BindTo(object model)
+    {
+        lock (_modelLock)
+        {
+            if (_model is not null && _model.TryGetTarget(out object? other) && !ReferenceEquals(other, model))
+                throw new ArgumentException(
+                    $"This {GetType().Name.Split('`')[0]} already trains another {other.GetType().Name}: its state (step count and running averages) belongs to " +
+                    "that model's parameters, and stepping a second model with it would mix the two. Give each model its own optimizer " +
+                    "(to continue from this one's state, copy its State, StepCount and LearningRate into the new one).", "optimizer");
+            _model = new WeakReference<object>(model);
+        }
+    }
+
     /// <summary>
     /// Learning rate γ used by the next <see cref="Step(Span{T}, ReadOnlySpan{T})"/>. Settable between steps so that a
     /// schedule can drive it (see <see cref="ILearningRateSchedule"/>). Must be finite and at least 0.

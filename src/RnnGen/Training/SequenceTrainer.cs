@@ -70,9 +70,11 @@ public sealed class SequenceTrainer<TModel, T>
 
     /// <summary>Creates a trainer; checks the options and that the optimizer fits the model.</summary>
     /// <param name="model">The generated model to train (its parameters are updated in place; initialise them first).</param>
-    /// <param name="optimizer">The optimizer, created for the model's <c>ParameterCount</c>; the trainer calls its <c>Step</c>.</param>
+    /// <param name="optimizer">The optimizer, created for the model's <c>ParameterCount</c>; the trainer calls its <c>Step</c>.
+    /// Its state belongs to this model: another trainer may share it only for the same model.</param>
     /// <param name="options">Settings; <c>null</c> for the defaults of <see cref="TrainerOptions"/>.</param>
-    /// <exception cref="ArgumentException">An option is out of range, or the optimizer was made for another parameter count.</exception>
+    /// <exception cref="ArgumentException">An option is out of range, the optimizer was made for another parameter count, or
+    /// a trainer already steps another model (still alive) with it.</exception>
     public SequenceTrainer(TModel model, Optimizer<T> optimizer, TrainerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -86,6 +88,7 @@ public sealed class SequenceTrainer<TModel, T>
             throw new ArgumentException(
                 $"The optimizer was created for {optimizer.ParameterCount} parameters but {typeof(TModel).Name} has {model.Parameters.Length}; create it with {typeof(TModel).Name}.ParameterCount.",
                 nameof(optimizer));
+        optimizer.BindTo(model);
         Model = model;
         Optimizer = optimizer;
         Options = options;

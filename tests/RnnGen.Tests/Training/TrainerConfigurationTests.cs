@@ -90,6 +90,51 @@ public class TrainerConfigurationTests
         Assert.Equal(0, optimizer.StepCount);
     }
 
+    // One optimizer's running averages belong to one model's parameters: a trainer for a second live model with the same
+    // optimizer is refused (it would mix them without a word), and nothing of the first is changed; the same model may have
+    // several trainers with it, and a collected model frees the optimizer for another.
+    [Fact]
+    public void AnOptimizerSteppingAnotherLiveModel_IsRefused()
+    {
+        var optimizer = new Adam<float>(SmallRnn.ParameterCount, learningRate: 0.01);
+        var first = new SmallRnn();
+        first.InitializeParameters(1);
+        var firstTrainer = SequenceTrainer.Create(first, optimizer, new TrainerOptions { Epochs = 1, BatchSize = 4 });
+        firstTrainer.Train(Echo(8));
+        long steps = optimizer.StepCount;
+
+        var e = Assert.Throws<ArgumentException>(() => SequenceTrainer.Create(new SmallRnn(), optimizer));
+        Assert.Equal("optimizer", e.ParamName);
+        Assert.Contains("This Adam already trains another SmallRnn", e.Message);
+        Assert.Contains("Give each model its own optimizer", e.Message);
+        Assert.Equal(steps, optimizer.StepCount);
+
+        // the same model: a second trainer (other options) shares the optimizer
+        var again = SequenceTrainer.Create(first, optimizer, new TrainerOptions { Epochs = 1, BatchSize = 2 });
+        again.Train(Echo(8));
+        Assert.True(optimizer.StepCount > steps);
+        GC.KeepAlive(firstTrainer);
+    }
+
+    [Fact]
+    public void AnOptimizerOfACollectedModel_MayTrainAnother()
+    {
+        var optimizer = new Sgd<float>(SmallRnn.ParameterCount, learningRate: 0.01);
+        BindToAModelThatIsThenDropped(optimizer);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var model = new SmallRnn();
+        model.InitializeParameters(2);
+        SequenceTrainer.Create(model, optimizer).Train(Echo(4));
+        Assert.True(optimizer.StepCount > 0);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void BindToAModelThatIsThenDropped(Optimizer<float> optimizer) => SequenceTrainer.Create(new SmallRnn(), optimizer);
+
+    private static SequenceDataset<float> Echo(int count) => TaskData.Echo<float>(count, 12, vocabulary: 6, delay: 1, seed: 3);
+
     [Fact]
     public void DenseSequenceProblems_AreNamed()
     {
