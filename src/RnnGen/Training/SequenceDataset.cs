@@ -51,7 +51,16 @@ public sealed class SequenceDataset<T> : ISequenceDataset<T>, IReadOnlyList<Trai
     public int Count => _items.Length;
 
     /// <inheritdoc/>
-    public TrainingSequence<T> this[int index] => _items[index];
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is negative or not below <see cref="Count"/>.</exception>
+    public TrainingSequence<T> this[int index]
+    {
+        get
+        {
+            if ((uint)index >= (uint)_items.Length)
+                throw new ArgumentOutOfRangeException(nameof(index), index, $"index must be in [0, {_items.Length - 1}] (the dataset has {_items.Length} sequences).");
+            return _items[index];
+        }
+    }
 
     /// <summary>
     /// Lays one long token stream out as <paramref name="streams"/> parallel sequences for language-model training,

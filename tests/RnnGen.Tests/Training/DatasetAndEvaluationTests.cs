@@ -143,4 +143,15 @@ public class DatasetAndEvaluationTests
         Assert.Null(metrics.Perplexity);
         Assert.Null(metrics.BitsPerToken);
     }
+
+    // an index outside the dataset is the caller's argument: ArgumentOutOfRangeException naming it, as List<T> throws,
+    // not the IndexOutOfRangeException of the array inside
+    [Fact]
+    public void Indexer_OutOfRange_IsArgumentOutOfRange()
+    {
+        var data = SequenceDataset<float>.FromTokenStream(new int[10], streams: 2);
+        Assert.Equal("index", Assert.Throws<ArgumentOutOfRangeException>(() => data[2]).ParamName);
+        Assert.Equal("index", Assert.Throws<ArgumentOutOfRangeException>(() => data[-1]).ParamName);
+        Assert.False(data[1].IsEmpty);
+    }
 }
