@@ -88,14 +88,45 @@ public sealed class ReduceOnPlateau
     /// <summary>Whether a higher metric is better.</summary>
     public bool Maximize { get; }
 
-    /// <summary>The best metric so far (±∞ before the first call).</summary>
-    public double Best { get; set; }
+    private double _best;
+    private int _badEpochs, _cooldownLeft;
 
-    /// <summary>Bad epochs since the best (or since the last reduction).</summary>
-    public int BadEpochs { get; set; }
+    /// <summary>The best metric so far (±∞ before the first call). Settable to resume a run: any value but NaN.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to NaN (no metric would ever beat it).</exception>
+    public double Best
+    {
+        get => _best;
+        set
+        {
+            if (double.IsNaN(value))
+                throw new ArgumentOutOfRangeException(nameof(Best), value, "Best must not be NaN: no metric would ever beat it. Use ±∞ for \"none yet\".");
+            _best = value;
+        }
+    }
 
-    /// <summary>Epochs of cool-down left.</summary>
-    public int CooldownLeft { get; set; }
+    /// <summary>Bad epochs since the best (or since the last reduction). Settable to resume a run: ≥ 0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a negative value.</exception>
+    public int BadEpochs
+    {
+        get => _badEpochs;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(BadEpochs));
+            _badEpochs = value;
+        }
+    }
+
+    /// <summary>Epochs of cool-down left. Settable to resume a run: ≥ 0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a negative value.</exception>
+    public int CooldownLeft
+    {
+        get => _cooldownLeft;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(CooldownLeft));
+            _cooldownLeft = value;
+        }
+    }
 
     /// <summary>
     /// Takes one epoch's <paramref name="metric"/> and lowers <paramref name="optimizer"/>'s learning rate if the metric

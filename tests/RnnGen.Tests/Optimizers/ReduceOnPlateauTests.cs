@@ -37,4 +37,25 @@ public class ReduceOnPlateauTests
         Assert.Equal(expected, rates);
         Assert.Equal(3, plateau.Best);
     }
+
+    // the settable state (to resume a run) refuses what no run holds: a negative count, or a NaN best, with which every
+    // metric would count as bad and the rate would fall every patience + 1 epochs however the loss improved
+    [Fact]
+    public void StateSetters_RefuseValuesNoRunHolds()
+    {
+        var plateau = new ReduceOnPlateau(factor: 0.5, patience: 1);
+        Assert.Equal("BadEpochs", Assert.Throws<ArgumentOutOfRangeException>(() => plateau.BadEpochs = -1).ParamName);
+        Assert.Equal("CooldownLeft", Assert.Throws<ArgumentOutOfRangeException>(() => plateau.CooldownLeft = -1).ParamName);
+        Assert.Equal("Best", Assert.Throws<ArgumentOutOfRangeException>(() => plateau.Best = double.NaN).ParamName);
+        Assert.Equal(double.PositiveInfinity, plateau.Best);
+        Assert.Equal(0, plateau.BadEpochs);
+        Assert.Equal(0, plateau.CooldownLeft);
+
+        // what a run holds is accepted: the initial ±∞, any finite best, counts >= 0
+        plateau.Best = double.NegativeInfinity;
+        plateau.Best = 1.5;
+        plateau.BadEpochs = 3;
+        plateau.CooldownLeft = 2;
+        Assert.Equal((1.5, 3, 2), (plateau.Best, plateau.BadEpochs, plateau.CooldownLeft));
+    }
 }
