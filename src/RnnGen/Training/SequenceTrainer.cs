@@ -125,6 +125,8 @@ public sealed class SequenceTrainer<TModel, T>
             ArgumentNullException.ThrowIfNull(value);
             if (value.Length != 4)
                 throw new ArgumentException($"The shuffle state is four 64-bit words (ShuffleState of the trainer that ran before); got {value.Length}.", nameof(value));
+            if ((value[0] | value[1] | value[2] | value[3]) == 0)
+                throw new ArgumentException("The shuffle state cannot be four zeros: that is not a state of the generator (it would only ever return 0).", nameof(value));
             var state = SeededRandom.FromWords(value[0], value[1], value[2], value[3]);
             Enter();
             _shuffle = state;

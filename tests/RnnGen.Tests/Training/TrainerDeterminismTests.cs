@@ -108,7 +108,7 @@ public class TrainerDeterminismTests
     {
         var trainer = SequenceTrainer.Create(new SmallRnn(), new Adam<float>(SmallRnn.ParameterCount));
         Assert.Throws<ArgumentException>(() => trainer.ShuffleState = [1, 2, 3]);
-        Assert.Throws<ArgumentException>(() => trainer.ShuffleState = [0, 0, 0, 0]);
+        Assert.Equal("value", Assert.Throws<ArgumentException>(() => trainer.ShuffleState = [0, 0, 0, 0]).ParamName);
         ulong[] state = trainer.ShuffleState;
         trainer.ShuffleState = state;
         Assert.Equal(state, trainer.ShuffleState);
