@@ -538,7 +538,7 @@ public sealed class SequenceTrainer<TModel, T>
                 restored = true;
             }
 
-            return new TrainingResult(epochs, bestEpoch, best, stoppedEarly, restored, _steps, _skipped, _clock.Elapsed) { StopRequested = stopRequested };
+            return new TrainingResult(epochs.AsReadOnly(), bestEpoch, best, stoppedEarly, restored, _steps, _skipped, _clock.Elapsed) { StopRequested = stopRequested };
         }
 
         private void TrainEpoch()

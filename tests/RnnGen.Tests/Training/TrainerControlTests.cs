@@ -468,4 +468,21 @@ public class TrainerControlTests
         Assert.All(at.Take(4), v => Assert.True(v > 0, "a stretch was not reached"));
         Assert.Equal(0, Enumerable.Range(0, 3).Min(k => at[k + 1] - at[k]));
     }
+
+    // the result's epochs are a read-only list: a caller cannot cast it back to the List inside and change the record
+    [Fact]
+    public void Result_Epochs_CannotBeChangedThroughACast()
+    {
+        var model = new SmallRnn();
+        model.InitializeParameters(1);
+        var trainer = SequenceTrainer.Create(model, new Adam<float>(SmallRnn.ParameterCount),
+            new TrainerOptions { Epochs = 2, WorkerCount = 1, BatchSize = 2 });
+        var result = trainer.Train(SequenceDataset<float>.FromTokenStream(Enumerable.Range(0, 21).Select(i => i % 6).ToArray(), 2));
+
+        Assert.Equal(2, result.Epochs.Count);
+        Assert.False(result.Epochs is List<EpochSummary>);
+        Assert.True(((ICollection<EpochSummary>)result.Epochs).IsReadOnly);
+        Assert.Throws<NotSupportedException>(() => ((IList<EpochSummary>)result.Epochs).Clear());
+        Assert.Equal([1, 2], result.Epochs.Select(e => e.Epoch));
+    }
 }
