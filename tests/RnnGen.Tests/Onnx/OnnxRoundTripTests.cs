@@ -186,4 +186,35 @@ public class OnnxRoundTripTests
     }
 
     private static byte[] Bits<T>(Span<T> values) where T : unmanaged => MemoryMarshal.AsBytes(values).ToArray();
+
+    // a stream that cannot be written or read is the caller's argument, refused before anything is written or changed, as
+    // SafeTensors refuses it (not a NotSupportedException from inside protobuf, or a misleading "no graph")
+    [Fact]
+    public void Streams_ThatCannotBeWrittenOrRead_AreArgumentErrors()
+    {
+        var model = new OnnxGru1x4Head();
+        model.InitializeParameters(1);
+        float[] before = model.Parameters.ToArray();
+        byte[] bytes = OnnxFile.ExportToBytes(model);
+
+        Assert.Equal("destination",
+            Assert.Throws<ArgumentException>(() => OnnxFile.Export(model, new MemoryStream(new byte[16], writable: false))).ParamName);
+        Assert.Equal("source", Assert.Throws<ArgumentException>(() => OnnxFile.Import(model, new WriteOnlyStream(bytes))).ParamName);
+        Assert.Equal("source", Assert.Throws<ArgumentException>(() => OnnxFile.Import<OnnxGru1x4Head, float>(new WriteOnlyStream(bytes))).ParamName);
+        Assert.Equal(before, model.Parameters.ToArray());
+
+        // SafeTensors' stream overloads answer the same
+        Assert.Equal("stream", Assert.Throws<ArgumentException>(() => SafeTensors.Save(model, new MemoryStream(new byte[16], writable: false))).ParamName);
+        Assert.Equal("stream", Assert.Throws<ArgumentException>(() => SafeTensors.Load(model, new WriteOnlyStream([]))).ParamName);
+    }
+
+    /// <summary>A stream that holds data but cannot be read (CanRead false), as a file opened for writing only.</summary>
+    private sealed class WriteOnlyStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanRead => false;
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Stream does not support reading.");
+
+        public override int Read(Span<byte> buffer) => throw new NotSupportedException("Stream does not support reading.");
+    }
 }

@@ -113,12 +113,14 @@ public static class OnnxFile
 
     /// <summary>Writes <paramref name="model"/> as an ONNX model (see the remarks on <see cref="OnnxFile"/>) to <paramref name="destination"/>.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="destination"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is not writable.</exception>
     public static void Export<TModel, T>(IRecurrentModel<TModel, T> model, Stream destination)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(destination);
+        if (!destination.CanWrite) throw new ArgumentException("The stream is not writable.", nameof(destination));
         OnnxExporter.Build<T>(TModel.Info, model.Parameters).WriteTo(destination);
     }
 
@@ -156,6 +158,7 @@ public static class OnnxFile
     /// and calls <c>ParametersChanged()</c>.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="source"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="source"/> is not readable.</exception>
     /// <exception cref="ModelFileException">
     /// The stream is not an ONNX model, or its graph does not match the model (operator kind, layer count, hidden size,
     /// activations, head, input kind, initializer shapes, an operation the model does not compute, a move that changes
@@ -168,6 +171,7 @@ public static class OnnxFile
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(source);
+        if (!source.CanRead) throw new ArgumentException("The stream is not readable.", nameof(source));
         ImportCore(model, source, new OnnxSource(null));
     }
 
@@ -200,6 +204,7 @@ public static class OnnxFile
 
     /// <summary>Creates a <typeparamref name="TModel"/> and imports the ONNX model read from <paramref name="source"/> into it.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="source"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="source"/> is not readable.</exception>
     /// <exception cref="ModelFileException">The data is not an ONNX model or does not match <typeparamref name="TModel"/>.</exception>
     public static TModel Import<TModel, T>(Stream source)
         where TModel : class, IRecurrentModel<TModel, T>
