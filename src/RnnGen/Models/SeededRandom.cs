@@ -9,6 +9,14 @@ public struct SeededRandom
 {
     private ulong _s0, _s1, _s2, _s3;
 
+    /// <summary>
+    /// Creates a generator from seed 0, as <c>new SeededRandom(0)</c>. (<c>default(SeededRandom)</c>, an array element or an
+    /// unassigned field, is not a generator: its state is all zero, from which only zeros follow. Create one with a seed.)
+    /// </summary>
+    public SeededRandom() : this(0)
+    {
+    }
+
     /// <summary>Creates a generator from a seed.</summary>
     public SeededRandom(long seed)
     {
