@@ -53,7 +53,10 @@ public static partial class SafeTensors
     /// <param name="model">The model to save.</param>
     /// <param name="path">The file to create or replace (conventionally <c>*.safetensors</c>).</param>
     /// <param name="metadata">Your own <c>__metadata__</c> entries (for example a vocabulary as a JSON string); keys must not start with <c>rnngen.</c>.</param>
-    /// <exception cref="ArgumentException">A metadata key is reserved or a value is null.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="path"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty, a metadata key is reserved or a value is null.</exception>
+    /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="path"/> does not exist.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a folder, or the file cannot be written.</exception>
     public static void Save<TModel, T>(IRecurrentModel<TModel, T> model, string path, IReadOnlyDictionary<string, string>? metadata = null)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -76,6 +79,9 @@ public static partial class SafeTensors
     /// <param name="model">The model to save.</param>
     /// <param name="stream">A writable stream.</param>
     /// <param name="metadata">Your own <c>__metadata__</c> entries; keys must not start with <c>rnngen.</c>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="stream"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> is not writable, a metadata key is reserved or a value
+    /// is null (nothing is written).</exception>
     public static void Save<TModel, T>(IRecurrentModel<TModel, T> model, Stream stream, IReadOnlyDictionary<string, string>? metadata = null)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -98,6 +104,8 @@ public static partial class SafeTensors
     /// <param name="path">A safetensors file; it must end where its last tensor ends.</param>
     /// <param name="options">Load options, or null for <see cref="SafeTensorsLoadOptions.Default"/>.</param>
     /// <exception cref="ModelFileException">The file is malformed or does not fit the model.</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a folder, or the file cannot be read.</exception>
     public static void Load<TModel, T>(IRecurrentModel<TModel, T> model, string path, SafeTensorsLoadOptions? options = null)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -117,6 +125,7 @@ public static partial class SafeTensors
     /// <param name="model">The model to load into.</param>
     /// <param name="stream">A readable stream.</param>
     /// <param name="options">Load options, or null for <see cref="SafeTensorsLoadOptions.Default"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> is not readable.</exception>
     /// <exception cref="ModelFileException">The content is malformed or does not fit the model.</exception>
     public static void Load<TModel, T>(IRecurrentModel<TModel, T> model, Stream stream, SafeTensorsLoadOptions? options = null)
         where TModel : class, IRecurrentModel<TModel, T>
@@ -130,6 +139,8 @@ public static partial class SafeTensors
     /// <param name="path">A safetensors file.</param>
     /// <param name="options">Load options, or null for <see cref="SafeTensorsLoadOptions.Default"/>.</param>
     /// <exception cref="ModelFileException">The file is malformed or does not fit the model.</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a folder, or the file cannot be read.</exception>
     public static TModel Load<TModel, T>(string path, SafeTensorsLoadOptions? options = null)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -142,6 +153,7 @@ public static partial class SafeTensors
     /// <summary>Creates a <typeparamref name="TModel"/> and loads safetensors content from <paramref name="stream"/> into it.</summary>
     /// <param name="stream">A readable stream.</param>
     /// <param name="options">Load options, or null for <see cref="SafeTensorsLoadOptions.Default"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> is not readable.</exception>
     /// <exception cref="ModelFileException">The content is malformed or does not fit the model.</exception>
     public static TModel Load<TModel, T>(Stream stream, SafeTensorsLoadOptions? options = null)
         where TModel : class, IRecurrentModel<TModel, T>
@@ -160,6 +172,8 @@ public static partial class SafeTensors
     /// </summary>
     /// <param name="path">A safetensors file.</param>
     /// <exception cref="ModelFileException">The file is not a valid safetensors file.</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a folder, or the file cannot be read.</exception>
     public static SafeTensorsHeader ReadHeader(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

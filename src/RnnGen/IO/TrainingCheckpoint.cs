@@ -53,6 +53,8 @@ public static class TrainingCheckpoint
     /// this is one of its progress reports, halfway through an epoch, which the file could not resume.
     /// Called from outside its events, the save holds the trainer idle: a <c>Train</c> or <c>Evaluate</c> started on another
     /// thread meanwhile throws this too, as it does while another call runs.</exception>
+    /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="path"/> does not exist.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a folder, or the file cannot be written.</exception>
     public static void Save<TModel, T>(SequenceTrainer<TModel, T> trainer, string path, IReadOnlyDictionary<string, string>? metadata = null)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -85,6 +87,8 @@ public static class TrainingCheckpoint
     /// <param name="path">The file to create or replace.</param>
     /// <param name="metadata">Your own <c>__metadata__</c> entries; keys must not start with <c>rnngen.</c>.</param>
     /// <exception cref="ArgumentException">The optimizer was made for another parameter count, or a metadata key is reserved or a value null.</exception>
+    /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="path"/> does not exist.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a folder, or the file cannot be written.</exception>
     public static void Save<TModel, T>(TModel model, Optimizer<T> optimizer, string path, IReadOnlyDictionary<string, string>? metadata = null)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T> =>
@@ -100,6 +104,8 @@ public static class TrainingCheckpoint
     /// <exception cref="ModelFileException">The file is malformed, not a training checkpoint, or does not fit the model or
     /// the optimizer; nothing was changed.</exception>
     /// <exception cref="InvalidOperationException">The trainer is running.</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a folder, or the file cannot be read.</exception>
     public static IReadOnlyDictionary<string, string> Load<TModel, T>(SequenceTrainer<TModel, T> trainer, string path)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -126,6 +132,9 @@ public static class TrainingCheckpoint
     /// <param name="path">A training checkpoint.</param>
     /// <exception cref="ModelFileException">The file is malformed, not a training checkpoint, or does not fit the model or
     /// the optimizer; nothing was changed.</exception>
+    /// <exception cref="ArgumentException">The optimizer was made for another parameter count.</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a folder, or the file cannot be read.</exception>
     public static IReadOnlyDictionary<string, string> Load<TModel, T>(TModel model, Optimizer<T> optimizer, string path)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>

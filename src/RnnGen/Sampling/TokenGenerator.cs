@@ -123,7 +123,8 @@ public sealed class TokenGenerator<TModel, T>
     }
 
     /// <summary>Fills <paramref name="destination"/> with the next <c>destination.Length</c> tokens. Allocates nothing.</summary>
-    /// <exception cref="InvalidOperationException">Nothing has been fed yet: call <see cref="Prime"/> first.</exception>
+    /// <exception cref="InvalidOperationException">Nothing has been fed yet: call <see cref="Prime"/> first; or the model's
+    /// logits hold NaN or +∞ (or are all −∞), as in <see cref="Next"/>.</exception>
     public void Generate(Span<int> destination)
     {
         EnsurePrimed(destination.Length);
@@ -139,7 +140,9 @@ public sealed class TokenGenerator<TModel, T>
     /// <see cref="Generate(Span{int})"/>).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
-    /// <exception cref="InvalidOperationException">Nothing has been fed yet: call <see cref="Prime"/> first.</exception>
+    /// <exception cref="InvalidOperationException">Nothing has been fed yet: call <see cref="Prime"/> first. While the tokens
+    /// are enumerated: the model's logits hold NaN or +∞ (or are all −∞), as in <see cref="Next"/>; or the result is
+    /// enumerated a second time.</exception>
     public IEnumerable<int> Generate(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);

@@ -180,6 +180,8 @@ public static class OnnxFile
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
     /// <exception cref="ModelFileException">The file is not an ONNX model or does not match the model; the model is unchanged.</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a folder, or the file cannot be read.</exception>
     public static void Import<TModel, T>(IRecurrentModel<TModel, T> model, string path)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -193,6 +195,8 @@ public static class OnnxFile
     /// <summary>Creates a <typeparamref name="TModel"/> and imports the ONNX model in the file <paramref name="path"/> into it.</summary>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
     /// <exception cref="ModelFileException">The file is not an ONNX model or does not match <typeparamref name="TModel"/>.</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a folder, or the file cannot be read.</exception>
     public static TModel Import<TModel, T>(string path)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
