@@ -67,6 +67,7 @@ public abstract class RecurrentState<T> where T : unmanaged, IFloatingPointIeee7
     /// lane's state in place, so two lanes sharing one would lose one lane's result. Generated code calls this before it
     /// writes anything.
     /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code; not an API to program against
     public static void CheckDisjoint(ReadOnlySpan<RecurrentState<T>> states, string name)
     {
         for (int b = 1; b < states.Length; b++)
@@ -86,6 +87,7 @@ public abstract class RecurrentState<T> where T : unmanaged, IFloatingPointIeee7
     /// with the values of any of <paramref name="states"/>: an output written there would be overwritten by the state, or
     /// the other way round. Generated code calls this before it writes anything.
     /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code; not an API to program against
     public static void CheckApart(ReadOnlySpan<T> span, ReadOnlySpan<RecurrentState<T>> states, string spanName, string statesName)
     {
         for (int b = 0; b < states.Length; b++)
@@ -104,8 +106,10 @@ public abstract class RecurrentState<T> where T : unmanaged, IFloatingPointIeee7
     /// (<c>state.Hidden(LayerCount − 1)</c>). Generated <c>Step</c> calls this before it writes anything.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code; not an API to program against
     public static void CheckStepOutput(ReadOnlySpan<T> output, RecurrentState<T> state, bool outputIsTopHidden)
     {
+        ArgumentNullException.ThrowIfNull(state);
         if (output.Overlaps(state.Values, out int at) &&
             !(outputIsTopHidden && at == -(state.LayerCount - 1) * state.HiddenSize && output.Length == state.HiddenSize))
             ThrowStepOutput(outputIsTopHidden);

@@ -11,6 +11,15 @@ namespace RnnGen.Tests.Generated;
 /// </summary>
 public class StateTests
 {
+    // The checks generated Step calls are public (hidden from IntelliSense); called directly with no state they name it
+    // instead of dereferencing null.
+    [Fact]
+    public void CheckStepOutput_WithoutAState_ThrowsArgumentNull()
+    {
+        var e = Assert.Throws<ArgumentNullException>(() => RecurrentState<float>.CheckStepOutput(new float[3], null!, outputIsTopHidden: false));
+        Assert.Equal("state", e.ParamName);
+    }
+
     [Fact]
     public void Values_StartOnA64ByteBoundary()
     {
