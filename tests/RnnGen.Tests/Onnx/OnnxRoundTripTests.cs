@@ -187,6 +187,18 @@ public class OnnxRoundTripTests
 
     private static byte[] Bits<T>(Span<T> values) where T : unmanaged => MemoryMarshal.AsBytes(values).ToArray();
 
+    // Export flushes what it wrote, as SafeTensors.Save does: a buffered stream holds the whole model afterwards
+    [Fact]
+    public void Export_FlushesTheStream()
+    {
+        var model = new OnnxGru1x4Head();
+        model.InitializeParameters(1);
+        var inner = new MemoryStream();
+        using var buffered = new BufferedStream(inner, bufferSize: 1 << 20);
+        OnnxFile.Export(model, buffered);
+        Assert.Equal(OnnxFile.ExportToBytes(model), inner.ToArray());
+    }
+
     // a stream that cannot be written or read is the caller's argument, refused before anything is written or changed, as
     // SafeTensors refuses it (not a NotSupportedException from inside protobuf, or a misleading "no graph")
     [Fact]

@@ -111,7 +111,8 @@ public static class OnnxFile
     /// <summary>Name of the graph output holding every layer's final cell state, [layers, batch, hidden] (LSTM only).</summary>
     public const string FinalCellName = "cn";
 
-    /// <summary>Writes <paramref name="model"/> as an ONNX model (see the remarks on <see cref="OnnxFile"/>) to <paramref name="destination"/>.</summary>
+    /// <summary>Writes <paramref name="model"/> as an ONNX model (see the remarks on <see cref="OnnxFile"/>) to <paramref name="destination"/>
+    /// and flushes it (as <see cref="SafeTensors"/>' stream overloads do); the stream stays open.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="destination"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is not writable.</exception>
     public static void Export<TModel, T>(IRecurrentModel<TModel, T> model, Stream destination)
@@ -122,6 +123,7 @@ public static class OnnxFile
         ArgumentNullException.ThrowIfNull(destination);
         if (!destination.CanWrite) throw new ArgumentException("The stream is not writable.", nameof(destination));
         OnnxExporter.Build<T>(TModel.Info, model.Parameters).WriteTo(destination);
+        destination.Flush();
     }
 
     /// <summary>
