@@ -603,7 +603,7 @@ internal sealed class ModelEmitter
             string input = l == 0 ? "x, InputSize" : "below, HiddenSize";
             if (embed && !Separate)
             {
-                w.Line("_hidden0.Multiply(1, h, HiddenSize, default, 0, gx, GateRows);   // b_hh + W_hh·h_prev, then the token's column (b_ih folded in)");
+                w.Line("_hidden0.Multiply(1, h, HiddenSize, default, 0, gx, GateRows);   // W_hh·h_prev (this copy has no bias), then the token's column (both biases folded in)");
                 w.Line("_embedding.AddColumn(token, gx);");
             }
             else if (!Separate)
