@@ -1172,7 +1172,7 @@ internal sealed class ModelEmitter
         var w = _w;
         w.Line("/// <summary>");
         w.Line("/// The BPTT pass, layer by layer from the top: for each layer a loop from the last step to the first carries dL/dh");
-        w.Line("/// (and dL/dc) of every lane back through the cell and weight_hh (one matrix product for all lanes per step), recording dL/dz;");
+        w.Line($"/// {(HasC ? "(and dL/dc) " : "")}of every lane back through the cell and weight_hh (one matrix product for all lanes per step), recording dL/dz{(Separate ? " (input and hidden parts)" : "")};");
         w.Line("/// then the window's weight gradients and the gradient passed down are matrix–matrix products over all steps and lanes at");
         w.Line("/// once. Arguments are already checked; <paramref name=\"stateGradients\"/> is empty or holds one state per lane.");
         w.Line("/// </summary>");
@@ -1184,9 +1184,9 @@ internal sealed class ModelEmitter
         w.Line("int steps = tape.Steps, lanes = tape.Lanes, rows = steps * lanes; // row t·lanes + b: step t of lane b");
         w.Line($"{Span} dz = tape.Dz;           // rows × GateRows: dL/dz{(Separate ? ", input part" : "")}");
         if (Separate) w.Line($"{Span} dzHidden = tape.DzHidden; // rows × GateRows: dL/dz, hidden part");
-        if (NeedsDown0) w.Line($"{Span} down0 = tape.Down0;");
+        if (NeedsDown0) w.Line($"{Span} down0 = tape.Down0;{(NeedsDown1 ? "    // rows × HiddenSize each: dL/dh passed down to the layer below (down0 from the head or the top layer, then alternating)" : "    // rows × HiddenSize: dL/dh passed down to the layer below")}");
         if (NeedsDown1) w.Line($"{Span} down1 = tape.Down1;");
-        w.Line($"{Span} dh = _dh;");
+        w.Line($"{Span} dh = _dh;              // one lane's dL/dh at step t: from above plus from step t + 1");
         w.Line("// gradient-flow diagnostics (off unless the tape has them enabled): ‖∂E/∂state‖ of lane 0 at every step boundary");
         w.Line("global::RnnGen.GradientFlow? flow = tape.GradientFlow;");
         w.Line("flow?.Begin(steps);");
@@ -1259,11 +1259,13 @@ internal sealed class ModelEmitter
             args.Add("dhLane");
             w.Line($"CellBackward({string.Join(", ", args)});");
             w.Close();
-            w.Line($"// dL/dh_(t-1) += weight_hhᵀ·dz_t, for every lane in one product");
+            w.Line($"// dL/dh_(t-1) += weight_hhᵀ·{dzh}_t, for every lane in one product");
             w.Line($"{Gemm}.MultiplyRows(dhNext, HiddenSize, {dzh}.Slice(t * lanes * GateRows), GateRows, p.Slice(WeightHh{N(l)}, GateRows * HiddenSize), GateRows, HiddenSize, lanes, accumulate: true);");
             w.Line($"flow?.Record<{_t}>({N(l)}, t, dhNext.Slice(0, HiddenSize), {cellCarry});");
             w.Close();
-            w.Line("// the window's weight gradients over every step and lane: d weight_ih += Σ dz ⊗ x, d weight_hh += Σ dz ⊗ h_prev, biases += Σ dz");
+            w.Line(Separate
+                ? "// the window's weight gradients over every step and lane: d weight_ih += Σ dz ⊗ x, d bias_ih += Σ dz; d weight_hh += Σ dzHidden ⊗ h_prev, d bias_hh += Σ dzHidden"
+                : "// the window's weight gradients over every step and lane: d weight_ih += Σ dz ⊗ x, d weight_hh += Σ dz ⊗ h_prev, biases += Σ dz");
             if (l == 0 && _spec.Tokens)
                 w.Line($"{MatrixOps}.AddToColumns(grad.Slice(WeightIh0, GateRows * InputSize), InputSize, new global::System.ReadOnlySpan<int>(tape.Inputs, 0, rows), dz, lanes); // d weight_ih_l0[:, token] += dz, for every step and lane");
             else
@@ -1388,7 +1390,10 @@ internal sealed class ModelEmitter
 
         var bwd = CellBackwardParameters();
         string bwdArgs = string.Join(", ", Names(bwd));
-        w.Line("/// <summary>From dL/dh" + (HasC ? " and dL/dc (turned into dL/dc_prev in place)" : "") + " to the gradients of the pre-activations; adds any direct path into dhPrev.</summary>");
+        w.Line("/// <summary>From dL/dh" + (HasC ? " and dL/dc (turned into dL/dc_prev in place)" : "") + " to the gradients of the pre-activations" +
+               (_cell.ReadsHiddenState
+                   ? "; adds the direct path to h_prev into dhPrev (the path through weight_hh is the caller's product).</summary>"
+                   : ". h_prev reaches h only through weight_hh (the caller's product): dhPrev is left alone.</summary>"));
         w.Line(NoInlining);
         w.Line($"private static void CellBackward({string.Join(", ", bwd)})");
         w.Open();
