@@ -139,7 +139,7 @@ internal sealed class ModelEmitter
                $", {_t} precision; {N(ModelParser.ParameterCount(_spec.Cell, _spec.InputSize, _spec.HiddenSize, L, _spec.OutputSize))} parameters.");
         w.Line("/// </summary>");
         w.Line("/// <remarks>");
-        w.Line($"/// <para>Each layer k (x = the input for k = 0, else h of layer k−1), gates in PyTorch row order {gates}:</para>");
+        w.Line($"/// <para>Each layer k (x = the input for k = 0, else h of layer k−1){(_cell.Gates.Count > 1 ? $", gates in PyTorch row order {gates}" : "")}:</para>");
         w.Line("/// <code>");
         foreach (var eq in _cell.Equations)
             w.Line("/// " + eq);
@@ -179,7 +179,9 @@ internal sealed class ModelEmitter
         w.Line("/// <summary>Length of <see cref=\"Parameters\"/> and <see cref=\"Gradients\"/>.</summary>");
         w.Line($"public const int ParameterCount = {N(parameters)};");
         w.Line();
-        w.Line($"/// <summary>Rows of every gate matrix: {N(_cell.Gates.Count)} gates ({string.Join(", ", _cell.Gates.Select(g => g.Name))}) × HiddenSize.</summary>");
+        w.Line(_cell.Gates.Count > 1
+            ? $"/// <summary>Rows of every gate matrix: {N(_cell.Gates.Count)} gates ({string.Join(", ", _cell.Gates.Select(g => g.Name))}) × HiddenSize.</summary>"
+            : "/// <summary>Rows of every weight matrix: HiddenSize (no gates: one row per unit).</summary>");
         w.Line($"private const int GateRows = {N(_cell.Gates.Count)} * HiddenSize;");
         w.Line();
         w.Line("// Parameter offsets in the flat buffer (PyTorch names in the comments).");
