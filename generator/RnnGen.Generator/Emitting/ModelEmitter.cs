@@ -1406,7 +1406,8 @@ internal sealed class ModelEmitter
         w.Line($"private static void CellBackward<L>({string.Join(", ", bwd)}) {generic}");
         w.Open();
         for (int s = 0; s < slots.Count; s++)
-            w.Line($"{RoSpan} {slots[s].Name} = record.Slice({N(s)} * HiddenSize, HiddenSize);");
+            if (_cell.BackwardReads.Contains(slots[s].Name))
+                w.Line($"{RoSpan} {slots[s].Name} = record.Slice({N(s)} * HiddenSize, HiddenSize);");
         _cell.EmitBackwardSlices(w);
         VectorLoop(() => _cell.EmitBackward(w));
         w.Close();

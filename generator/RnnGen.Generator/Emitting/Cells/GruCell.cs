@@ -21,6 +21,8 @@ internal sealed class GruCell : CellEmitter
         new("hn", "W_hn·h_prev + b_hn"),
     };
 
+    public override IReadOnlyList<string> BackwardReads { get; } = new[] { "r", "z", "n", "hn" };
+
     public override IReadOnlyList<string> Equations { get; } = new[]
     {
         "r = σ(W_ir·x + b_ir + W_hr·h_prev + b_hr)",

@@ -21,6 +21,9 @@ internal sealed class LstmCell : CellEmitter
         new("tanhC", "tanh(c)"),
     };
 
+    // h and c are not needed: tanh(c) is recorded, and dc_prev needs only f
+    public override IReadOnlyList<string> BackwardReads { get; } = new[] { "i", "f", "g", "o", "tanhC" };
+
     public override IReadOnlyList<string> Equations { get; } = new[]
     {
         "i = σ(W_ii·x + b_ii + W_hi·h_prev + b_hi)",
