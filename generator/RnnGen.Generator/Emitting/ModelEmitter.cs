@@ -393,7 +393,7 @@ internal sealed class ModelEmitter
         w.Close();
         w.Line();
         w.Line("/// <summary>");
-        w.Line("/// What <c>Forward</c> records for <c>Backward</c>: the inputs and, per step, lane and layer, the vectors listed at RecordSize.");
+        w.Line($"/// What <c>Forward</c> records for <c>Backward</c>: the inputs and, per step, lane and layer, the HiddenSize-wide vectors {string.Join(", ", _cell.RecordSlots.Select(v => v.Name))}.");
         w.Line("/// Everything is step-major: row t·lanes + b belongs to step t of lane b, so one step of every lane is one block of rows.");
         w.Line("/// </summary>");
         w.Line(Generated);
@@ -415,6 +415,7 @@ internal sealed class ModelEmitter
         w.Line("public Tape(int maxSteps) : this(maxSteps, 1) { }");
         w.Line();
         w.Line("/// <summary>A tape for at most <paramref name=\"maxSteps\"/> steps of up to <paramref name=\"maxLanes\"/> sequences run in lockstep (the lane overloads of <c>Forward</c>).</summary>");
+        ExceptionDoc("ArgumentOutOfRangeException", "<paramref name=\"maxSteps\"/> or <paramref name=\"maxLanes\"/> is less than 1, or the tape would need an array longer than .NET allows.");
         w.Line("public Tape(int maxSteps, int maxLanes) : base(maxSteps, maxLanes)");
         w.Open();
         w.Line("long rowCount = (long)maxSteps * maxLanes; // rows: one per step and lane");
@@ -462,6 +463,11 @@ internal sealed class ModelEmitter
             : "/// One time step for <paramref name=\"input\"/> (InputSize wide): advances <paramref name=\"state\"/> and overwrites <paramref name=\"output\"/> (OutputWidth wide).");
         w.Line("/// Allocates nothing; records nothing.");
         w.Line("/// </summary>");
+        ExceptionDoc("ArgumentNullException", "<paramref name=\"state\"/> is null.");
+        if (_spec.Tokens)
+            ExceptionDoc("ArgumentOutOfRangeException", "<paramref name=\"token\"/> is not in 0 … InputSize − 1.");
+        ExceptionDoc("ArgumentException", (_spec.Tokens ? "" : "<paramref name=\"input\"/> is not InputSize long, or ") +
+            $"<paramref name=\"output\"/> is not OutputWidth long or shares memory with the state's values{(Head ? "" : " (other than exactly its top layer's h)")}.");
         w.Line(NoInlining);
         w.Line($"public void Step({InputParam}, ref State state, {Span} output)");
         w.Open();
@@ -471,7 +477,7 @@ internal sealed class ModelEmitter
         else
             w.Line("CheckLength(input.Length, InputSize, \"input\");");
         w.Line("CheckLength(output.Length, OutputWidth, \"output\");");
-        w.Line($"{StateBase}.CheckStepOutput(output, state, outputIsTopHidden: {(Head ? "false" : "true")}); // apart from the state{(Head ? "" : ", or exactly its top h")}");
+        w.Line($"{StateBase}.CheckStepOutput(output, state, outputIsTopHidden: {(Head ? "false" : "true")}); // output must not share memory with the state{(Head ? "" : ", unless it is exactly its top h")}");
         string x = _spec.Tokens ? "token" : "input";
         if (!InPlaceStep)
         {
@@ -819,6 +825,46 @@ internal sealed class ModelEmitter
         _w.Line("    " + string.Format(CultureInfo.InvariantCulture, call, LanesType + ".Portable"));
     }
 
+    /// <summary>One <c>&lt;exception&gt;</c> line of a public member's documentation (<paramref name="type"/> in System).</summary>
+    private void ExceptionDoc(string type, string when) => _w.Line($"/// <exception cref=\"global::System.{type}\">{when}</exception>");
+
+    /// <summary>What the <c>Forward</c> overloads throw (every check runs before anything is written).</summary>
+    private void ForwardExceptions(bool lanes)
+    {
+        string inputs = $"<paramref name=\"{InputsName}\"/>";
+        ExceptionDoc("ArgumentNullException", lanes
+            ? "<paramref name=\"tape\"/> or one of the states is null."
+            : "<paramref name=\"state\"/> or <paramref name=\"tape\"/> is null.");
+        if (_spec.Tokens)
+            ExceptionDoc("ArgumentOutOfRangeException", "A token is not in 0 … InputSize − 1.");
+        string steps = _spec.Tokens ? "" : " of InputSize values";
+        ExceptionDoc("ArgumentException", lanes
+            ? $"<paramref name=\"states\"/> is empty, has more lanes than the tape's MaxLanes or two states that share values; {inputs} does not hold the same number (one or more) of whole steps{steps} for every lane, or more than the tape's MaxSteps; or <paramref name=\"outputs\"/> is not lanes × steps × OutputWidth long or shares memory with a state."
+            : $"{inputs} {(_spec.Tokens ? "is empty or longer than the tape's MaxSteps" : "is empty, not a whole number of steps of InputSize values, or more steps than the tape's MaxSteps")}; or <paramref name=\"outputs\"/> is not steps × OutputWidth long or shares memory with the state.");
+    }
+
+    /// <summary>What a <c>Backward</c> overload throws; <paramref name="stateParameter"/> names its state-gradient parameter, if any.</summary>
+    private void BackwardExceptions(string? stateParameter)
+    {
+        ExceptionDoc("ArgumentNullException", stateParameter switch
+        {
+            null => "<paramref name=\"tape\"/> is null.",
+            "stateGradient" => "<paramref name=\"tape\"/> or <paramref name=\"stateGradient\"/> is null.",
+            _ => "<paramref name=\"tape\"/> or one of the state gradients is null.",
+        });
+        ExceptionDoc("InvalidOperationException", "No <c>Forward</c> has run on <paramref name=\"tape\"/>.");
+        string inputGradients = _spec.Tokens
+            ? "<paramref name=\"inputGradients\"/> is not empty"
+            : "<paramref name=\"inputGradients\"/> is neither empty nor lanes × steps × InputSize long";
+        string state = stateParameter switch
+        {
+            null => "",
+            "stateGradient" => "; or the last <c>Forward</c> ran more than one lane" + (_spec.Tokens ? "" : ", or <paramref name=\"inputGradients\"/> shares memory with the state gradient"),
+            _ => "; or <paramref name=\"stateGradients\"/> does not hold one state per lane of the last <c>Forward</c>, or two of them share values" + (_spec.Tokens ? "" : ", or <paramref name=\"inputGradients\"/> shares memory with one of them"),
+        };
+        ExceptionDoc("ArgumentException", $"<paramref name=\"outputGradients\"/> is not lanes × steps × OutputWidth long (those of the last <c>Forward</c>), or {inputGradients}{state}.");
+    }
+
     private void ForwardMembers()
     {
         var w = _w;
@@ -828,6 +874,7 @@ internal sealed class ModelEmitter
         w.Line($"/// Runs {(_spec.Tokens ? "one step per token" : "inputs.Length / InputSize steps")} from <paramref name=\"state\"/>, advances it, overwrites <paramref name=\"outputs\"/>");
         w.Line("/// (steps × OutputWidth) and records everything <see cref=\"Backward(Tape, global::System.ReadOnlySpan{" + _t + "}, global::System.Span{" + _t + "})\"/> needs on <paramref name=\"tape\"/>.");
         w.Line("/// </summary>");
+        ForwardExceptions(lanes: false);
         w.Line($"public void Forward({InputsParam}, ref State state, Tape tape, {Span} outputs)");
         w.Open();
         w.Line("global::System.ArgumentNullException.ThrowIfNull(state);");
@@ -840,6 +887,7 @@ internal sealed class ModelEmitter
         w.Line("/// (lane-major: all steps of lane 0, then lane 1, …); <paramref name=\"outputs\"/> is lane-major too (lanes × steps × OutputWidth).");
         w.Line("/// The results equal those of one <c>Forward</c> per lane up to float rounding. Backward then takes lane-major gradients.");
         w.Line("/// </summary>");
+        ForwardExceptions(lanes: true);
         w.Line($"public void Forward({InputsParam}, global::System.ReadOnlySpan<State> states, Tape tape, {Span} outputs) =>");
         w.Line($"    ForwardChecked({InputsName}, {StateSpan}.CastUp(states), tape, outputs);");
         w.Line();
@@ -906,6 +954,7 @@ internal sealed class ModelEmitter
             ? " Token models have no input gradient: pass an empty <paramref name=\"inputGradients\"/>."
             : " OVERWRITES <paramref name=\"inputGradients\"/> (lanes × steps × InputSize) with dLoss/dInputs unless it is empty."));
         w.Line("/// </summary>");
+        BackwardExceptions(null);
         w.Line($"public void Backward(Tape tape, {RoSpan} outputGradients, {Span} inputGradients = default)");
         w.Open();
         w.Line("CheckBackward(tape, outputGradients, inputGradients);");
@@ -917,6 +966,7 @@ internal sealed class ModelEmitter
         w.Line("/// dLoss/d(final state) (zeros when the loss ignores it), on return dLoss/d(initial state). Chains truncated-BPTT");
         w.Line("/// windows and encoder–decoder models. Otherwise as <see cref=\"Backward(Tape, global::System.ReadOnlySpan{" + _t + "}, global::System.Span{" + _t + "})\"/>.");
         w.Line("/// </summary>");
+        BackwardExceptions("stateGradient");
         w.Line($"public void Backward(Tape tape, {RoSpan} outputGradients, {Span} inputGradients, ref State stateGradient)");
         w.Open();
         w.Line("global::System.ArgumentNullException.ThrowIfNull(stateGradient);");
@@ -934,6 +984,7 @@ internal sealed class ModelEmitter
         w.Line("/// dLoss/d(final state of lane b) on entry and dLoss/d(initial state of lane b) on return. Otherwise as");
         w.Line("/// <see cref=\"Backward(Tape, global::System.ReadOnlySpan{" + _t + "}, global::System.Span{" + _t + "})\"/>.");
         w.Line("/// </summary>");
+        BackwardExceptions("stateGradients");
         w.Line($"public void Backward(Tape tape, {RoSpan} outputGradients, {Span} inputGradients, global::System.ReadOnlySpan<State> stateGradients)");
         w.Open();
         w.Line("CheckBackward(tape, outputGradients, inputGradients);");
