@@ -728,9 +728,9 @@ internal sealed class ModelEmitter
     /// L.LoadUnchecked / L.StoreUnchecked. The padded path is an out-of-line call, and a call inside the loop would make the
     /// JIT save the loop's vector registers around it (LSTM 1→32's step: 68 → 60 ns without it). When HiddenSize is not a
     /// multiple of the widest lanes, the partial last vector follows the loop, with the padded accessors.
-    /// </summary>
     /// With <paramref name="range"/> (models with a <c>Team</c>), the units from … to − 1 only: whole blocks of a team's
     /// split, or 0 and HiddenSize, which is then a multiple of every lane width.
+    /// </summary>
     private void VectorLoop(System.Action body, bool range = false)
     {
         var w = _w;
