@@ -675,7 +675,7 @@ internal sealed class ModelEmitter
         w.Line("/// once per layer. The results are the same bits as alone. A team serves one call at a time, its helper threads spin");
         w.Line("/// between calls, and an adaptive team (the default) steps alone while its probes find that faster (see");
         w.Line("/// <see cref=\"global::RnnGen.CoreTeam\"/>). The step also runs alone when this machine's packed blocks (four of");
-        w.Line("/// its widest SIMD vectors: 64 floats with AVX-512) do not divide HiddenSize at least twice. <c>Forward</c> and <c>Backward</c> always run alone:");
+        w.Line($"/// its widest SIMD vectors: {(_spec.IsDouble ? "32 doubles" : "64 floats")} with AVX-512) do not divide HiddenSize at least twice. <c>Forward</c> and <c>Backward</c> always run alone:");
         w.Line("/// in training, every update rewrites the weights on one core, and moving them to the other's cache costs more than the");
         w.Line("/// second core saves (docs/design.md).");
         w.Line("/// </summary>");
