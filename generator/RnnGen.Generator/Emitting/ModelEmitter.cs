@@ -139,7 +139,7 @@ internal sealed class ModelEmitter
                $", {_t} precision; {N(ModelParser.ParameterCount(_spec.Cell, _spec.InputSize, _spec.HiddenSize, L, _spec.OutputSize))} parameters.");
         w.Line("/// </summary>");
         w.Line("/// <remarks>");
-        w.Line($"/// <para>Each layer k (x = the input for k = 0, else h of layer k−1), gates in PyTorch row order {gates}:</para>");
+        w.Line($"/// <para>Each layer k (x = the input for k = 0, else h of layer k−1){(_cell.Gates.Count > 1 ? $", gates in PyTorch row order {gates}" : "")}:</para>");
         w.Line("/// <code>");
         foreach (var eq in _cell.Equations)
             w.Line("/// " + eq);
@@ -179,7 +179,9 @@ internal sealed class ModelEmitter
         w.Line("/// <summary>Length of <see cref=\"Parameters\"/> and <see cref=\"Gradients\"/>.</summary>");
         w.Line($"public const int ParameterCount = {N(parameters)};");
         w.Line();
-        w.Line($"/// <summary>Rows of every gate matrix: {N(_cell.Gates.Count)} gates ({string.Join(", ", _cell.Gates.Select(g => g.Name))}) × HiddenSize.</summary>");
+        w.Line(_cell.Gates.Count > 1
+            ? $"/// <summary>Rows of every gate matrix: {N(_cell.Gates.Count)} gates ({string.Join(", ", _cell.Gates.Select(g => g.Name))}) × HiddenSize.</summary>"
+            : "/// <summary>Rows of every weight matrix: HiddenSize (no gates: one row per unit).</summary>");
         w.Line($"private const int GateRows = {N(_cell.Gates.Count)} * HiddenSize;");
         w.Line();
         w.Line("// Parameter offsets in the flat buffer (PyTorch names in the comments).");
@@ -391,7 +393,7 @@ internal sealed class ModelEmitter
         w.Close();
         w.Line();
         w.Line("/// <summary>");
-        w.Line("/// What <c>Forward</c> records for <c>Backward</c>: the inputs and, per step, lane and layer, the vectors listed at RecordSize.");
+        w.Line($"/// What <c>Forward</c> records for <c>Backward</c>: the inputs and, per step, lane and layer, the HiddenSize-wide vectors {string.Join(", ", _cell.RecordSlots.Select(v => v.Name))}.");
         w.Line("/// Everything is step-major: row t·lanes + b belongs to step t of lane b, so one step of every lane is one block of rows.");
         w.Line("/// </summary>");
         w.Line(Generated);
@@ -413,6 +415,7 @@ internal sealed class ModelEmitter
         w.Line("public Tape(int maxSteps) : this(maxSteps, 1) { }");
         w.Line();
         w.Line("/// <summary>A tape for at most <paramref name=\"maxSteps\"/> steps of up to <paramref name=\"maxLanes\"/> sequences run in lockstep (the lane overloads of <c>Forward</c>).</summary>");
+        ExceptionDoc("ArgumentOutOfRangeException", "<paramref name=\"maxSteps\"/> or <paramref name=\"maxLanes\"/> is less than 1, or the tape would need an array longer than .NET allows.");
         w.Line("public Tape(int maxSteps, int maxLanes) : base(maxSteps, maxLanes)");
         w.Open();
         w.Line("long rowCount = (long)maxSteps * maxLanes; // rows: one per step and lane");
@@ -460,6 +463,11 @@ internal sealed class ModelEmitter
             : "/// One time step for <paramref name=\"input\"/> (InputSize wide): advances <paramref name=\"state\"/> and overwrites <paramref name=\"output\"/> (OutputWidth wide).");
         w.Line("/// Allocates nothing; records nothing.");
         w.Line("/// </summary>");
+        ExceptionDoc("ArgumentNullException", "<paramref name=\"state\"/> is null.");
+        if (_spec.Tokens)
+            ExceptionDoc("ArgumentOutOfRangeException", "<paramref name=\"token\"/> is not in 0 … InputSize − 1.");
+        ExceptionDoc("ArgumentException", (_spec.Tokens ? "" : "<paramref name=\"input\"/> is not InputSize long, or ") +
+            $"<paramref name=\"output\"/> is not OutputWidth long or shares memory with the state's values{(Head ? "" : " (other than exactly its top layer's h)")}.");
         w.Line(NoInlining);
         w.Line($"public void Step({InputParam}, ref State state, {Span} output)");
         w.Open();
@@ -469,7 +477,7 @@ internal sealed class ModelEmitter
         else
             w.Line("CheckLength(input.Length, InputSize, \"input\");");
         w.Line("CheckLength(output.Length, OutputWidth, \"output\");");
-        w.Line($"{StateBase}.CheckStepOutput(output, state, outputIsTopHidden: {(Head ? "false" : "true")}); // apart from the state{(Head ? "" : ", or exactly its top h")}");
+        w.Line($"{StateBase}.CheckStepOutput(output, state, outputIsTopHidden: {(Head ? "false" : "true")}); // output must not share memory with the state{(Head ? "" : ", unless it is exactly its top h")}");
         string x = _spec.Tokens ? "token" : "input";
         if (!InPlaceStep)
         {
@@ -603,7 +611,7 @@ internal sealed class ModelEmitter
             string input = l == 0 ? "x, InputSize" : "below, HiddenSize";
             if (embed && !Separate)
             {
-                w.Line("_hidden0.Multiply(1, h, HiddenSize, default, 0, gx, GateRows);   // b_hh + W_hh·h_prev, then the token's column (b_ih folded in)");
+                w.Line("_hidden0.Multiply(1, h, HiddenSize, default, 0, gx, GateRows);   // W_hh·h_prev (this copy has no bias), then the token's column (both biases folded in)");
                 w.Line("_embedding.AddColumn(token, gx);");
             }
             else if (!Separate)
@@ -667,7 +675,7 @@ internal sealed class ModelEmitter
         w.Line("/// once per layer. The results are the same bits as alone. A team serves one call at a time, its helper threads spin");
         w.Line("/// between calls, and an adaptive team (the default) steps alone while its probes find that faster (see");
         w.Line("/// <see cref=\"global::RnnGen.CoreTeam\"/>). The step also runs alone when this machine's packed blocks (four of");
-        w.Line("/// its widest SIMD vectors: 64 floats with AVX-512) do not divide HiddenSize at least twice. <c>Forward</c> and <c>Backward</c> always run alone:");
+        w.Line($"/// its widest SIMD vectors: {(_spec.IsDouble ? "32 doubles" : "64 floats")} with AVX-512) do not divide HiddenSize at least twice. <c>Forward</c> and <c>Backward</c> always run alone:");
         w.Line("/// in training, every update rewrites the weights on one core, and moving them to the other's cache costs more than the");
         w.Line("/// second core saves (docs/design.md).");
         w.Line("/// </summary>");
@@ -720,9 +728,9 @@ internal sealed class ModelEmitter
     /// L.LoadUnchecked / L.StoreUnchecked. The padded path is an out-of-line call, and a call inside the loop would make the
     /// JIT save the loop's vector registers around it (LSTM 1→32's step: 68 → 60 ns without it). When HiddenSize is not a
     /// multiple of the widest lanes, the partial last vector follows the loop, with the padded accessors.
-    /// </summary>
     /// With <paramref name="range"/> (models with a <c>Team</c>), the units from … to − 1 only: whole blocks of a team's
     /// split, or 0 and HiddenSize, which is then a multiple of every lane width.
+    /// </summary>
     private void VectorLoop(System.Action body, bool range = false)
     {
         var w = _w;
@@ -817,6 +825,46 @@ internal sealed class ModelEmitter
         _w.Line("    " + string.Format(CultureInfo.InvariantCulture, call, LanesType + ".Portable"));
     }
 
+    /// <summary>One <c>&lt;exception&gt;</c> line of a public member's documentation (<paramref name="type"/> in System).</summary>
+    private void ExceptionDoc(string type, string when) => _w.Line($"/// <exception cref=\"global::System.{type}\">{when}</exception>");
+
+    /// <summary>What the <c>Forward</c> overloads throw (every check runs before anything is written).</summary>
+    private void ForwardExceptions(bool lanes)
+    {
+        string inputs = $"<paramref name=\"{InputsName}\"/>";
+        ExceptionDoc("ArgumentNullException", lanes
+            ? "<paramref name=\"tape\"/> or one of the states is null."
+            : "<paramref name=\"state\"/> or <paramref name=\"tape\"/> is null.");
+        if (_spec.Tokens)
+            ExceptionDoc("ArgumentOutOfRangeException", "A token is not in 0 … InputSize − 1.");
+        string steps = _spec.Tokens ? "" : " of InputSize values";
+        ExceptionDoc("ArgumentException", lanes
+            ? $"<paramref name=\"states\"/> is empty, has more lanes than the tape's MaxLanes or two states that share values; {inputs} does not hold the same number (one or more) of whole steps{steps} for every lane, or more than the tape's MaxSteps; or <paramref name=\"outputs\"/> is not lanes × steps × OutputWidth long or shares memory with a state."
+            : $"{inputs} {(_spec.Tokens ? "is empty or longer than the tape's MaxSteps" : "is empty, not a whole number of steps of InputSize values, or more steps than the tape's MaxSteps")}; or <paramref name=\"outputs\"/> is not steps × OutputWidth long or shares memory with the state.");
+    }
+
+    /// <summary>What a <c>Backward</c> overload throws; <paramref name="stateParameter"/> names its state-gradient parameter, if any.</summary>
+    private void BackwardExceptions(string? stateParameter)
+    {
+        ExceptionDoc("ArgumentNullException", stateParameter switch
+        {
+            null => "<paramref name=\"tape\"/> is null.",
+            "stateGradient" => "<paramref name=\"tape\"/> or <paramref name=\"stateGradient\"/> is null.",
+            _ => "<paramref name=\"tape\"/> or one of the state gradients is null.",
+        });
+        ExceptionDoc("InvalidOperationException", "No <c>Forward</c> has run on <paramref name=\"tape\"/>.");
+        string inputGradients = _spec.Tokens
+            ? "<paramref name=\"inputGradients\"/> is not empty"
+            : "<paramref name=\"inputGradients\"/> is neither empty nor lanes × steps × InputSize long";
+        string state = stateParameter switch
+        {
+            null => "",
+            "stateGradient" => "; or the last <c>Forward</c> ran more than one lane" + (_spec.Tokens ? "" : ", or <paramref name=\"inputGradients\"/> shares memory with the state gradient"),
+            _ => "; or <paramref name=\"stateGradients\"/> does not hold one state per lane of the last <c>Forward</c>, or two of them share values" + (_spec.Tokens ? "" : ", or <paramref name=\"inputGradients\"/> shares memory with one of them"),
+        };
+        ExceptionDoc("ArgumentException", $"<paramref name=\"outputGradients\"/> is not lanes × steps × OutputWidth long (those of the last <c>Forward</c>), or {inputGradients}{state}.");
+    }
+
     private void ForwardMembers()
     {
         var w = _w;
@@ -826,6 +874,7 @@ internal sealed class ModelEmitter
         w.Line($"/// Runs {(_spec.Tokens ? "one step per token" : "inputs.Length / InputSize steps")} from <paramref name=\"state\"/>, advances it, overwrites <paramref name=\"outputs\"/>");
         w.Line("/// (steps × OutputWidth) and records everything <see cref=\"Backward(Tape, global::System.ReadOnlySpan{" + _t + "}, global::System.Span{" + _t + "})\"/> needs on <paramref name=\"tape\"/>.");
         w.Line("/// </summary>");
+        ForwardExceptions(lanes: false);
         w.Line($"public void Forward({InputsParam}, ref State state, Tape tape, {Span} outputs)");
         w.Open();
         w.Line("global::System.ArgumentNullException.ThrowIfNull(state);");
@@ -838,6 +887,7 @@ internal sealed class ModelEmitter
         w.Line("/// (lane-major: all steps of lane 0, then lane 1, …); <paramref name=\"outputs\"/> is lane-major too (lanes × steps × OutputWidth).");
         w.Line("/// The results equal those of one <c>Forward</c> per lane up to float rounding. Backward then takes lane-major gradients.");
         w.Line("/// </summary>");
+        ForwardExceptions(lanes: true);
         w.Line($"public void Forward({InputsParam}, global::System.ReadOnlySpan<State> states, Tape tape, {Span} outputs) =>");
         w.Line($"    ForwardChecked({InputsName}, {StateSpan}.CastUp(states), tape, outputs);");
         w.Line();
@@ -904,6 +954,7 @@ internal sealed class ModelEmitter
             ? " Token models have no input gradient: pass an empty <paramref name=\"inputGradients\"/>."
             : " OVERWRITES <paramref name=\"inputGradients\"/> (lanes × steps × InputSize) with dLoss/dInputs unless it is empty."));
         w.Line("/// </summary>");
+        BackwardExceptions(null);
         w.Line($"public void Backward(Tape tape, {RoSpan} outputGradients, {Span} inputGradients = default)");
         w.Open();
         w.Line("CheckBackward(tape, outputGradients, inputGradients);");
@@ -915,6 +966,7 @@ internal sealed class ModelEmitter
         w.Line("/// dLoss/d(final state) (zeros when the loss ignores it), on return dLoss/d(initial state). Chains truncated-BPTT");
         w.Line("/// windows and encoder–decoder models. Otherwise as <see cref=\"Backward(Tape, global::System.ReadOnlySpan{" + _t + "}, global::System.Span{" + _t + "})\"/>.");
         w.Line("/// </summary>");
+        BackwardExceptions("stateGradient");
         w.Line($"public void Backward(Tape tape, {RoSpan} outputGradients, {Span} inputGradients, ref State stateGradient)");
         w.Open();
         w.Line("global::System.ArgumentNullException.ThrowIfNull(stateGradient);");
@@ -932,6 +984,7 @@ internal sealed class ModelEmitter
         w.Line("/// dLoss/d(final state of lane b) on entry and dLoss/d(initial state of lane b) on return. Otherwise as");
         w.Line("/// <see cref=\"Backward(Tape, global::System.ReadOnlySpan{" + _t + "}, global::System.Span{" + _t + "})\"/>.");
         w.Line("/// </summary>");
+        BackwardExceptions("stateGradients");
         w.Line($"public void Backward(Tape tape, {RoSpan} outputGradients, {Span} inputGradients, global::System.ReadOnlySpan<State> stateGradients)");
         w.Open();
         w.Line("CheckBackward(tape, outputGradients, inputGradients);");
@@ -1172,7 +1225,7 @@ internal sealed class ModelEmitter
         var w = _w;
         w.Line("/// <summary>");
         w.Line("/// The BPTT pass, layer by layer from the top: for each layer a loop from the last step to the first carries dL/dh");
-        w.Line("/// (and dL/dc) of every lane back through the cell and weight_hh (one matrix product for all lanes per step), recording dL/dz;");
+        w.Line($"/// {(HasC ? "(and dL/dc) " : "")}of every lane back through the cell and weight_hh (one matrix product for all lanes per step), recording dL/dz{(Separate ? " (input and hidden parts)" : "")};");
         w.Line("/// then the window's weight gradients and the gradient passed down are matrix–matrix products over all steps and lanes at");
         w.Line("/// once. Arguments are already checked; <paramref name=\"stateGradients\"/> is empty or holds one state per lane.");
         w.Line("/// </summary>");
@@ -1184,9 +1237,9 @@ internal sealed class ModelEmitter
         w.Line("int steps = tape.Steps, lanes = tape.Lanes, rows = steps * lanes; // row t·lanes + b: step t of lane b");
         w.Line($"{Span} dz = tape.Dz;           // rows × GateRows: dL/dz{(Separate ? ", input part" : "")}");
         if (Separate) w.Line($"{Span} dzHidden = tape.DzHidden; // rows × GateRows: dL/dz, hidden part");
-        if (NeedsDown0) w.Line($"{Span} down0 = tape.Down0;");
+        if (NeedsDown0) w.Line($"{Span} down0 = tape.Down0;{(NeedsDown1 ? "    // rows × HiddenSize each: dL/dh passed down to the layer below (down0 from the head or the top layer, then alternating)" : "    // rows × HiddenSize: dL/dh passed down to the layer below")}");
         if (NeedsDown1) w.Line($"{Span} down1 = tape.Down1;");
-        w.Line($"{Span} dh = _dh;");
+        w.Line($"{Span} dh = _dh;              // one lane's dL/dh at step t: from above plus from step t + 1");
         w.Line("// gradient-flow diagnostics (off unless the tape has them enabled): ‖∂E/∂state‖ of lane 0 at every step boundary");
         w.Line("global::RnnGen.GradientFlow? flow = tape.GradientFlow;");
         w.Line("flow?.Begin(steps);");
@@ -1259,11 +1312,13 @@ internal sealed class ModelEmitter
             args.Add("dhLane");
             w.Line($"CellBackward({string.Join(", ", args)});");
             w.Close();
-            w.Line($"// dL/dh_(t-1) += weight_hhᵀ·dz_t, for every lane in one product");
+            w.Line($"// dL/dh_(t-1) += weight_hhᵀ·{dzh}_t, for every lane in one product");
             w.Line($"{Gemm}.MultiplyRows(dhNext, HiddenSize, {dzh}.Slice(t * lanes * GateRows), GateRows, p.Slice(WeightHh{N(l)}, GateRows * HiddenSize), GateRows, HiddenSize, lanes, accumulate: true);");
             w.Line($"flow?.Record<{_t}>({N(l)}, t, dhNext.Slice(0, HiddenSize), {cellCarry});");
             w.Close();
-            w.Line("// the window's weight gradients over every step and lane: d weight_ih += Σ dz ⊗ x, d weight_hh += Σ dz ⊗ h_prev, biases += Σ dz");
+            w.Line(Separate
+                ? "// the window's weight gradients over every step and lane: d weight_ih += Σ dz ⊗ x, d bias_ih += Σ dz; d weight_hh += Σ dzHidden ⊗ h_prev, d bias_hh += Σ dzHidden"
+                : "// the window's weight gradients over every step and lane: d weight_ih += Σ dz ⊗ x, d weight_hh += Σ dz ⊗ h_prev, biases += Σ dz");
             if (l == 0 && _spec.Tokens)
                 w.Line($"{MatrixOps}.AddToColumns(grad.Slice(WeightIh0, GateRows * InputSize), InputSize, new global::System.ReadOnlySpan<int>(tape.Inputs, 0, rows), dz, lanes); // d weight_ih_l0[:, token] += dz, for every step and lane");
             else
@@ -1388,7 +1443,10 @@ internal sealed class ModelEmitter
 
         var bwd = CellBackwardParameters();
         string bwdArgs = string.Join(", ", Names(bwd));
-        w.Line("/// <summary>From dL/dh" + (HasC ? " and dL/dc (turned into dL/dc_prev in place)" : "") + " to the gradients of the pre-activations; adds any direct path into dhPrev.</summary>");
+        w.Line("/// <summary>From dL/dh" + (HasC ? " and dL/dc (turned into dL/dc_prev in place)" : "") + " to the gradients of the pre-activations" +
+               (_cell.ReadsHiddenState
+                   ? "; adds the direct path to h_prev into dhPrev (the path through weight_hh is the caller's product).</summary>"
+                   : ". h_prev reaches h only through weight_hh (the caller's product): dhPrev is left alone.</summary>"));
         w.Line(NoInlining);
         w.Line($"private static void CellBackward({string.Join(", ", bwd)})");
         w.Open();
@@ -1399,7 +1457,8 @@ internal sealed class ModelEmitter
         w.Line($"private static void CellBackward<L>({string.Join(", ", bwd)}) {generic}");
         w.Open();
         for (int s = 0; s < slots.Count; s++)
-            w.Line($"{RoSpan} {slots[s].Name} = record.Slice({N(s)} * HiddenSize, HiddenSize);");
+            if (_cell.BackwardReads.Contains(slots[s].Name))
+                w.Line($"{RoSpan} {slots[s].Name} = record.Slice({N(s)} * HiddenSize, HiddenSize);");
         _cell.EmitBackwardSlices(w);
         VectorLoop(() => _cell.EmitBackward(w));
         w.Close();

@@ -73,6 +73,9 @@ internal abstract class CellEmitter
     /// <summary>H-wide vectors recorded per layer and step: <c>h</c> first, then <c>c</c> if any, then what backward needs.</summary>
     public abstract IReadOnlyList<Vector> RecordSlots { get; }
 
+    /// <summary>The record slots that <see cref="EmitBackward"/> reads: <c>CellBackward</c> declares a span for these only.</summary>
+    public abstract IReadOnlyList<string> BackwardReads { get; }
+
     /// <summary>The cell's equations, one per line, for the class's XML documentation.</summary>
     public abstract IReadOnlyList<string> Equations { get; }
 

@@ -21,6 +21,8 @@ internal sealed class GruCell : CellEmitter
         new("hn", "W_hn·h_prev + b_hn"),
     };
 
+    public override IReadOnlyList<string> BackwardReads { get; } = new[] { "r", "z", "n", "hn" };
+
     public override IReadOnlyList<string> Equations { get; } = new[]
     {
         "r = σ(W_ir·x + b_ir + W_hr·h_prev + b_hr)",
@@ -31,12 +33,13 @@ internal sealed class GruCell : CellEmitter
 
     public override void EmitCell(SourceWriter w)
     {
-        w.Line("// pre: Z0, Z1 = the r and z gates' sums (input and hidden parts); Z2 = W_in·x + b_in; Z3 = W_hn·h_prev + b_hn");
-        w.Line("r = L.Sigmoid(pre.Z0);          // gate r (reset): r = σ(x_r + h_r)");
-        w.Line("z = L.Sigmoid(pre.Z1);          // gate z (update): z = σ(x_z + h_z)");
-        w.Line("hn = pre.Z3;                    // hn = W_hn·h_prev + b_hn (the new gate's hidden part)");
-        w.Line("n = L.Tanh(pre.Z2 + r * hn);    // gate n (new): n = tanh(x_n + r ⊙ hn)");
-        w.Line("h = n + z * (hPrev - n);        // hidden: h = (1 − z) ⊙ n + z ⊙ h_prev");
+        w.Line("// pre: Z0 = gx_r + gh_r, Z1 = gx_z + gh_z, Z2 = gx_n, Z3 = gh_n, where gx = W_i·x + b_i is a gate's input part");
+        w.Line("// and gh = W_h·h_prev + b_h its hidden part (n keeps them apart: r scales only the hidden part)");
+        w.Line("r = L.Sigmoid(pre.Z0);          // gate r (reset): r = σ(gx_r + gh_r)");
+        w.Line("z = L.Sigmoid(pre.Z1);          // gate z (update): z = σ(gx_z + gh_z)");
+        w.Line("hn = pre.Z3;                    // hn = gh_n = W_hn·h_prev + b_hn (recorded: backward needs it)");
+        w.Line("n = L.Tanh(pre.Z2 + r * hn);    // gate n (new): n = tanh(gx_n + r ⊙ hn)");
+        w.Line("h = n + z * (hPrev - n);        // hidden: h = (1 − z) ⊙ n + z ⊙ h_prev, as n + z ⊙ (h_prev − n)");
     }
 
     public override void EmitBufferSlices(SourceWriter w)
@@ -63,10 +66,10 @@ internal sealed class GruCell : CellEmitter
         w.Line("L vz = L.Load(z, j);");
         w.Line("L vn = L.Load(n, j);");
         w.Line("L.Store(L.Load(dhPrev, j) + vdh * vz, dhPrev, j);                  // direct path: dh_prev += z ⊙ dh");
-        w.Line("L dzz = vdh * (L.Load(hPrev, j) - vn) * L.SigmoidSlope(vz);       // gate z: dz_z = dh ⊙ (h_prev − n) ⊙ σ'(z)");
-        w.Line("L dzn = (vdh - vdh * vz) * L.TanhSlope(vn);                      // gate n: dz_n = dh ⊙ (1 − z) ⊙ tanh'(n)");
-        w.Line("L dzr = dzn * L.Load(hn, j) * L.SigmoidSlope(vr);                // gate r: dz_r = dz_n ⊙ hn ⊙ σ'(r)");
-        w.Line("L.Store(dzr, dgxR, j);");
+        w.Line("L dzz = vdh * (L.Load(hPrev, j) - vn) * L.SigmoidSlope(vz);       // gate z: dz_z = dh ⊙ (h_prev − n) ⊙ z ⊙ (1 − z)");
+        w.Line("L dzn = (vdh - vdh * vz) * L.TanhSlope(vn);                      // gate n: dz_n = dh ⊙ (1 − z) ⊙ (1 − n²)");
+        w.Line("L dzr = dzn * L.Load(hn, j) * L.SigmoidSlope(vr);                // gate r: dz_r = dz_n ⊙ hn ⊙ r ⊙ (1 − r)");
+        w.Line("L.Store(dzr, dgxR, j);                                            // r and z: the input and hidden parts enter the sum alike");
         w.Line("L.Store(dzr, dghR, j);");
         w.Line("L.Store(dzz, dgxZ, j);");
         w.Line("L.Store(dzz, dghZ, j);");

@@ -21,6 +21,9 @@ internal sealed class LstmCell : CellEmitter
         new("tanhC", "tanh(c)"),
     };
 
+    // h and c are not needed: tanh(c) is recorded, and dc_prev needs only f
+    public override IReadOnlyList<string> BackwardReads { get; } = new[] { "i", "f", "g", "o", "tanhC" };
+
     public override IReadOnlyList<string> Equations { get; } = new[]
     {
         "i = σ(W_ii·x + b_ii + W_hi·h_prev + b_hi)",
@@ -58,11 +61,11 @@ internal sealed class LstmCell : CellEmitter
         w.Line("L vg = L.Load(g, j);");
         w.Line("L vo = L.Load(o, j);");
         w.Line("L vt = L.Load(tanhC, j);");
-        w.Line("L.Store(vdh * vt * L.SigmoidSlope(vo), dzo, j);               // gate o: dz_o = dh ⊙ tanh(c) ⊙ σ'(o)");
-        w.Line("L vdc = L.Load(dc, j) + vdh * vo * L.TanhSlope(vt);            // cell: dc += dh ⊙ o ⊙ tanh'(c)");
-        w.Line("L.Store(vdc * vg * L.SigmoidSlope(vi), dzi, j);               // gate i: dz_i = dc ⊙ g ⊙ σ'(i)");
-        w.Line("L.Store(vdc * L.Load(cPrev, j) * L.SigmoidSlope(vf), dzf, j); // gate f: dz_f = dc ⊙ c_prev ⊙ σ'(f)");
-        w.Line("L.Store(vdc * vi * L.TanhSlope(vg), dzg, j);                  // gate g: dz_g = dc ⊙ i ⊙ tanh'(g)");
+        w.Line("L.Store(vdh * vt * L.SigmoidSlope(vo), dzo, j);               // gate o: dz_o = dh ⊙ tanh(c) ⊙ o ⊙ (1 − o)");
+        w.Line("L vdc = L.Load(dc, j) + vdh * vo * L.TanhSlope(vt);            // cell: dc += dh ⊙ o ⊙ (1 − tanh²(c))");
+        w.Line("L.Store(vdc * vg * L.SigmoidSlope(vi), dzi, j);               // gate i: dz_i = dc ⊙ g ⊙ i ⊙ (1 − i)");
+        w.Line("L.Store(vdc * L.Load(cPrev, j) * L.SigmoidSlope(vf), dzf, j); // gate f: dz_f = dc ⊙ c_prev ⊙ f ⊙ (1 − f)");
+        w.Line("L.Store(vdc * vi * L.TanhSlope(vg), dzg, j);                  // gate g: dz_g = dc ⊙ i ⊙ (1 − g²)");
         w.Line("L.Store(vdc * vf, dc, j);                                     // carry: dc_prev = dc ⊙ f");
     }
 

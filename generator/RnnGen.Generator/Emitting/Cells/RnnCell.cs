@@ -19,6 +19,8 @@ internal sealed class RnnCell : CellEmitter
 
     public override IReadOnlyList<Vector> RecordSlots { get; } = new Vector[] { new("h", "hidden state") };
 
+    public override IReadOnlyList<string> BackwardReads { get; } = new[] { "h" };
+
     public override IReadOnlyList<string> Equations => new[]
     {
         $"h = {F.ToLowerInvariant()}(U·x + b_ih + W·h_prev + b_hh)   (U = weight_ih, W = weight_hh)",
