@@ -59,13 +59,23 @@ public readonly struct TrainingSequence<T> where T : unmanaged, IFloatingPointIe
     /// <summary>Whether this is the default (empty) value rather than a sequence made by a factory method.</summary>
     public bool IsEmpty => Tokens.IsEmpty && Inputs.IsEmpty;
 
-    /// <summary>Number of time steps, given the model's input width (<c>InputSize</c>; ignored for token sequences).</summary>
-    /// <param name="inputSize">The model's <c>InputSize</c>.</param>
-    public int StepCount(int inputSize) => HasTokens ? Tokens.Length : Inputs.Length / Math.Max(inputSize, 1);
+    /// <summary>Number of time steps, given the model's input width (<c>InputSize</c>; not used for token sequences, but checked).</summary>
+    /// <param name="inputSize">The model's <c>InputSize</c>, at least 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputSize"/> is less than 1.</exception>
+    public int StepCount(int inputSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
+        return HasTokens ? Tokens.Length : Inputs.Length / inputSize;
+    }
 
     /// <summary>Number of final steps that have a target, given the model's output width (<c>OutputWidth</c>).</summary>
-    /// <param name="outputWidth">The model's <c>OutputWidth</c>.</param>
-    public int TargetStepCount(int outputWidth) => HasLabels ? Labels.Length : Targets.Length / Math.Max(outputWidth, 1);
+    /// <param name="outputWidth">The model's <c>OutputWidth</c>, at least 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="outputWidth"/> is less than 1.</exception>
+    public int TargetStepCount(int outputWidth)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputWidth, 1);
+        return HasLabels ? Labels.Length : Targets.Length / outputWidth;
+    }
 
     /// <summary>A token sequence with class labels for its last <c>labels.Length</c> steps (−1 = no loss at a step).</summary>
     /// <param name="tokens">One token id per step (at least one step).</param>

@@ -74,6 +74,9 @@ public class DatasetAndEvaluationTests
 
         var s = TrainingSequence<double>.FromVectors(new double[12], new double[8]);
         Assert.Equal((4, 2, false, false), (s.StepCount(3), s.TargetStepCount(4), s.HasTokens, s.HasLabels));
+        // a width below 1 is no model's: refused (it was taken as 1, so 12 values of a 0-wide input read as 12 steps)
+        Assert.Equal("inputSize", Assert.Throws<ArgumentOutOfRangeException>(() => s.StepCount(0)).ParamName);
+        Assert.Equal("outputWidth", Assert.Throws<ArgumentOutOfRangeException>(() => s.TargetStepCount(-1)).ParamName);
     }
 
     private static SequenceDataset<double> EvaluationData() => new(
