@@ -61,6 +61,29 @@ public sealed record ModelInfo(
         return null;
     }
 
+    /// <summary>
+    /// Whether <paramref name="other"/> describes the same model: the same cell, sizes and options, and a layout of the same
+    /// tensors (names, offsets and shapes) in the same order. Two generated classes declared alike are equal.
+    /// </summary>
+    public bool Equals(ModelInfo? other)
+    {
+        if (ReferenceEquals(this, other)) return true;
+        if (other is null || (Cell, InputSize, HiddenSize, LayerCount, OutputSize, Tokens, Precision, Activation)
+            != (other.Cell, other.InputSize, other.HiddenSize, other.LayerCount, other.OutputSize, other.Tokens, other.Precision, other.Activation)
+            || Layout.Count != other.Layout.Count)
+            return false;
+        for (int i = 0; i < Layout.Count; i++)
+        {
+            ParameterTensor a = Layout[i], b = other.Layout[i];
+            if (a.Name != b.Name || a.Offset != b.Offset || !a.Shape.SequenceEqual(b.Shape)) return false;
+        }
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public override int GetHashCode() =>
+        HashCode.Combine(Cell, InputSize, HiddenSize, LayerCount, OutputSize, Tokens, Precision, HashCode.Combine(Activation, Layout.Count));
+
     /// <summary>A one-line description, e.g. <c>LSTM 65→128×2, head 65, tokens, float</c>.</summary>
     public override string ToString() =>
         $"{Cell.ToString().ToUpperInvariant()}{(Cell == CellKind.Rnn ? "-" + Activation.ToString().ToLowerInvariant() : "")} " +

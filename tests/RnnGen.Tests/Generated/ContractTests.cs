@@ -49,6 +49,23 @@ public class ContractTests
     // U(−b, b) with b = 1/√H: mean b²/3 for the squares; over 200 K values the sample moments are within a few
     // hundredths of a standard deviation of their expectations, so these bounds are loose for a uniform draw and tight
     // enough to catch another bound (√2·b or b/√2 move the variance by a factor of two) or a skewed generator.
+    // ModelInfo is a record: equal when it describes the same model, its layout compared tensor by tensor (not by reference)
+    [Fact]
+    public void ModelInfo_EqualsItsCopy_AndNotAnotherModel()
+    {
+        ModelInfo info = LstmF3x5.Info;
+        var copy = new ModelInfo(info.Cell, info.InputSize, info.HiddenSize, info.LayerCount, info.OutputSize, info.Tokens, info.Precision,
+            info.Activation, [.. info.Layout.Select(t => new ParameterTensor(t.Name, t.Offset, [.. t.Shape]))]);
+        Assert.Equal(info, copy);
+        Assert.Equal(info.GetHashCode(), copy.GetHashCode());
+        Assert.NotEqual(info, LstmD3x5.Info);                  // the same layout in double
+        Assert.NotEqual(info, GruF3x5.Info);
+        Assert.NotEqual(info, info with { HiddenSize = 6 });
+        var renamed = new ModelInfo(info.Cell, info.InputSize, info.HiddenSize, info.LayerCount, info.OutputSize, info.Tokens, info.Precision,
+            info.Activation, [.. info.Layout.Select((t, k) => new ParameterTensor(k == 0 ? "other" : t.Name, t.Offset, [.. t.Shape]))]);
+        Assert.NotEqual(info, renamed);
+    }
+
     [Fact]
     public void InitializeParameters_DrawsUniformly()
     {
