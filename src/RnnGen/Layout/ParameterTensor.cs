@@ -41,10 +41,26 @@ public sealed class ParameterTensor
     public int Length { get; }
 
     /// <summary>The slice of <paramref name="buffer"/> holding this tensor.</summary>
-    public Span<T> Slice<T>(Span<T> buffer) => buffer.Slice(Offset, Length);
+    /// <exception cref="ArgumentException"><paramref name="buffer"/> ends before this tensor does (not a model's <c>Parameters</c> or <c>Gradients</c>).</exception>
+    public Span<T> Slice<T>(Span<T> buffer)
+    {
+        CheckFits(buffer.Length);
+        return buffer.Slice(Offset, Length);
+    }
 
     /// <summary>The slice of <paramref name="buffer"/> holding this tensor.</summary>
-    public ReadOnlySpan<T> Slice<T>(ReadOnlySpan<T> buffer) => buffer.Slice(Offset, Length);
+    /// <exception cref="ArgumentException"><paramref name="buffer"/> ends before this tensor does (not a model's <c>Parameters</c> or <c>Gradients</c>).</exception>
+    public ReadOnlySpan<T> Slice<T>(ReadOnlySpan<T> buffer)
+    {
+        CheckFits(buffer.Length);
+        return buffer.Slice(Offset, Length);
+    }
+
+    private void CheckFits(int length)
+    {
+        if (length - Offset < Length)
+            throw new ArgumentException($"buffer has {length} elements; tensor '{Name}' lies at [{Offset}, {Offset + Length}) of its model's parameters.", "buffer");
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"{Name} [{string.Join(", ", _shape)}] @ {Offset}";

@@ -66,6 +66,18 @@ public class ContractTests
         Assert.NotEqual(info, renamed);
     }
 
+    // a buffer too short for a tensor is named, with where the tensor lies (Span.Slice's own exception named nothing)
+    [Fact]
+    public void ParameterTensor_SliceOfAShortBuffer_SaysWhereTheTensorLies()
+    {
+        ParameterTensor last = LstmF3x5.Info.Layout[^1];
+        var e = Assert.Throws<ArgumentException>(() => last.Slice(new float[LstmF3x5.ParameterCount - 1].AsSpan()));
+        Assert.Equal("buffer", e.ParamName);
+        Assert.Contains($"tensor '{last.Name}' lies at [{last.Offset}, {LstmF3x5.ParameterCount})", e.Message);
+        Assert.Throws<ArgumentException>(() => last.Slice((ReadOnlySpan<float>)new float[3]));
+        Assert.Equal(last.Length, last.Slice(new float[LstmF3x5.ParameterCount].AsSpan()).Length);
+    }
+
     [Fact]
     public void InitializeParameters_DrawsUniformly()
     {
