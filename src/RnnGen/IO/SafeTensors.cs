@@ -87,8 +87,7 @@ public static partial class SafeTensors
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(stream);
-        if (!stream.CanWrite) throw new ArgumentException("The stream is not writable.", nameof(stream));
+        CheckWritable(stream);
         byte[] header = BuildHeader(model, metadata);
         stream.Write(header);
         WriteData(stream, model);
@@ -195,12 +194,22 @@ public static partial class SafeTensors
         // bufferSize 1: no FileStream buffer; reads are large blocks anyway.
         AtomicFile.OpenRead(path, bufferSize: 1, FileOptions.SequentialScan);
 
-    private static Stream CheckReadable(Stream stream)
+    /// <summary>A caller's stream to read from (a parameter named <c>stream</c>), checked.</summary>
+    internal static Stream CheckReadable(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanRead) throw new ArgumentException("The stream is not readable.", nameof(stream));
         return stream;
     }
 
-    private static long? Remaining(Stream stream) => stream.CanSeek ? Math.Max(0, stream.Length - stream.Position) : null;
+    /// <summary>A caller's stream to write to (a parameter named <c>stream</c>), checked.</summary>
+    internal static Stream CheckWritable(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanWrite) throw new ArgumentException("The stream is not writable.", nameof(stream));
+        return stream;
+    }
+
+    /// <summary>The bytes from the stream's position to its end, if it can tell (null for a pipe).</summary>
+    internal static long? Remaining(Stream stream) => stream.CanSeek ? Math.Max(0, stream.Length - stream.Position) : null;
 }

@@ -59,6 +59,31 @@ public static class TrainingCheckpoint
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Save(trainer, new Place(path, null), metadata);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="trainer"/>'s checkpoint, as <see cref="Save{TModel, T}(SequenceTrainer{TModel, T}, string, IReadOnlyDictionary{string, string}?)"/>
+    /// does, to <paramref name="stream"/> (from its position), and flushes it; the stream stays open. Unlike a file, a
+    /// stream is not replaced atomically: what it holds if the save fails halfway is the caller's to discard.
+    /// </summary>
+    /// <param name="trainer">The trainer; not running (its epoch events are fine: they run between epochs).</param>
+    /// <param name="stream">A writable stream.</param>
+    /// <param name="metadata">Your own <c>__metadata__</c> entries; keys must not start with <c>rnngen.</c>.</param>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> is not writable, or a metadata key is reserved or a value
+    /// is null (nothing is written).</exception>
+    /// <exception cref="InvalidOperationException">As for the file overload: the trainer runs on another thread, or this is a
+    /// progress report halfway through an epoch.</exception>
+    public static void Save<TModel, T>(SequenceTrainer<TModel, T> trainer, Stream stream, IReadOnlyDictionary<string, string>? metadata = null)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Save(trainer, new Place(null, SafeTensors.CheckWritable(stream)), metadata);
+
+    private static void Save<TModel, T>(SequenceTrainer<TModel, T> trainer, Place sink, IReadOnlyDictionary<string, string>? metadata)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         ArgumentNullException.ThrowIfNull(trainer);
         if (trainer.RunningOnThisThread)
         {
@@ -67,13 +92,13 @@ public static class TrainingCheckpoint
             if (!trainer.InEpochEvents)
                 throw new InvalidOperationException("A checkpoint saved from a progress report, halfway through an epoch, would not resume it (the file " +
                     "holds no position in the epoch): save it from EpochCompleted or BestModelFound, or after Train returns.");
-            Write(trainer.Model, trainer.Optimizer, path, metadata, trainer);
+            Write(trainer.Model, trainer.Optimizer, sink, metadata, trainer);
             return;
         }
         // otherwise the trainer is held idle for the whole save, so that no Train starts halfway through it
         trainer.WhileIdle(() =>
         {
-            Write(trainer.Model, trainer.Optimizer, path, metadata, trainer);
+            Write(trainer.Model, trainer.Optimizer, sink, metadata, trainer);
             return true;
         }, "The trainer is running on another thread: save its checkpoint from its events (EpochCompleted, BestModelFound), which run between updates, or after Train returns.");
     }
@@ -91,8 +116,26 @@ public static class TrainingCheckpoint
     /// <exception cref="IOException"><paramref name="path"/> is a folder, or the file cannot be written.</exception>
     public static void Save<TModel, T>(TModel model, Optimizer<T> optimizer, string path, IReadOnlyDictionary<string, string>? metadata = null)
         where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Write(model, optimizer, new Place(path, null), metadata, trainer: null);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="model"/> and <paramref name="optimizer"/> as a checkpoint to <paramref name="stream"/> (from its
+    /// position) and flushes it; the stream stays open, and is not replaced atomically as a file is.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="optimizer">Its optimizer, made for the model's parameter count.</param>
+    /// <param name="stream">A writable stream.</param>
+    /// <param name="metadata">Your own <c>__metadata__</c> entries; keys must not start with <c>rnngen.</c>.</param>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> is not writable, the optimizer was made for another
+    /// parameter count, or a metadata key is reserved or a value null (nothing is written).</exception>
+    public static void Save<TModel, T>(TModel model, Optimizer<T> optimizer, Stream stream, IReadOnlyDictionary<string, string>? metadata = null)
+        where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Write(model, optimizer, path, metadata, trainer: null);
+        Write(model, optimizer, new Place(null, SafeTensors.CheckWritable(stream)), metadata, trainer: null);
 
     /// <summary>
     /// Loads a checkpoint into <paramref name="trainer"/>'s model, optimizer and shuffle state, so that its next
@@ -110,11 +153,33 @@ public static class TrainingCheckpoint
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(trainer);
         ArgumentException.ThrowIfNullOrEmpty(path);
+        return Load(trainer, new Place(path, null));
+    }
+
+    /// <summary>
+    /// Loads a checkpoint read from <paramref name="stream"/> (from its position to the end of its last tensor) into
+    /// <paramref name="trainer"/>, as <see cref="Load{TModel, T}(SequenceTrainer{TModel, T}, string)"/> does; returns its metadata.
+    /// </summary>
+    /// <param name="trainer">The trainer; not running.</param>
+    /// <param name="stream">A readable stream holding a checkpoint.</param>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> is not readable.</exception>
+    /// <exception cref="ModelFileException">The data is malformed, not a training checkpoint, or does not fit the model or
+    /// the optimizer; nothing was changed.</exception>
+    /// <exception cref="InvalidOperationException">The trainer is running.</exception>
+    public static IReadOnlyDictionary<string, string> Load<TModel, T>(SequenceTrainer<TModel, T> trainer, Stream stream)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Load(trainer, new Place(null, SafeTensors.CheckReadable(stream)));
+
+    private static IReadOnlyDictionary<string, string> Load<TModel, T>(SequenceTrainer<TModel, T> trainer, Place source)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
         return trainer.WhileIdle(() =>
         {
-            var (metadata, shuffle, earlyStopping) = Read(trainer.Model, trainer.Optimizer, path);
+            var (metadata, shuffle, earlyStopping) = Read(trainer.Model, trainer.Optimizer, source);
             if (shuffle is { } state) trainer.RestoreShuffle(state);
             // early stopping continues from the file's best loss, or starts afresh from a file without one (another point)
             var (bestLoss, sinceBest) = earlyStopping ?? (double.NaN, 0);
@@ -140,20 +205,38 @@ public static class TrainingCheckpoint
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Read(model, optimizer, path).Metadata;
+        return Read(model, optimizer, new Place(path, null)).Metadata;
     }
+
+    /// <summary>
+    /// Loads a checkpoint read from <paramref name="stream"/> (from its position to the end of its last tensor) into
+    /// <paramref name="model"/> and <paramref name="optimizer"/>; returns its metadata.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="optimizer">Its optimizer: the class it was saved with, made for the model's parameter count.</param>
+    /// <param name="stream">A readable stream holding a checkpoint.</param>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> is not readable, or the optimizer was made for another
+    /// parameter count.</exception>
+    /// <exception cref="ModelFileException">The data is malformed, not a training checkpoint, or does not fit the model or
+    /// the optimizer; nothing was changed.</exception>
+    public static IReadOnlyDictionary<string, string> Load<TModel, T>(TModel model, Optimizer<T> optimizer, Stream stream)
+        where TModel : class, IRecurrentModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Read(model, optimizer, new Place(null, SafeTensors.CheckReadable(stream))).Metadata;
+
+    // Where a checkpoint goes or comes from: a file (written atomically) or a caller's stream.
+    private readonly record struct Place(string? Path, Stream? Stream);
 
     // ---------------------------------------------------------------- the file
 
     // A checkpoint saved from a trainer adds its shuffle, and early stopping's best loss and epochs since it.
-    private static void Write<TModel, T>(TModel model, Optimizer<T> optimizer, string path, IReadOnlyDictionary<string, string>? metadata,
+    private static void Write<TModel, T>(TModel model, Optimizer<T> optimizer, Place sink, IReadOnlyDictionary<string, string>? metadata,
         SequenceTrainer<TModel, T>? trainer)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
-        ArgumentException.ThrowIfNullOrEmpty(path);
         CheckFits(model, optimizer);
         var entries = new List<KeyValuePair<string, string>>
         {
@@ -169,13 +252,20 @@ public static class TrainingCheckpoint
             entries.Add(new(SafeTensorsMetadataKeys.CheckpointEpochsSinceBest, sinceBest.ToString(CultureInfo.InvariantCulture)));
         }
         byte[] header = SafeTensors.BuildHeader(model, metadata, new SafeTensors.Extras(entries, StateTensors(optimizer)));
-        AtomicFile.Write(path, stream =>
+        void WriteTo(Stream stream)
         {
             stream.Write(header);
             SafeTensors.WriteData(stream, model);
             byte[]? scratch = null;
             ScalarCodec.Write(stream, (ReadOnlySpan<T>)optimizer.State, ref scratch);
-        });
+        }
+        if (sink.Stream is { } target)
+        {
+            WriteTo(target);
+            target.Flush();
+        }
+        else
+            AtomicFile.Write(sink.Path!, WriteTo);
     }
 
     /// <summary>The optimizer's state as tensors after the model's: one [buffers, parameters] tensor, or none.</summary>
@@ -187,7 +277,7 @@ public static class TrainingCheckpoint
     /// (for a trainer). Nothing is changed unless all of it fits.
     /// </summary>
     private static (IReadOnlyDictionary<string, string> Metadata, SeededRandom? Shuffle, (double BestLoss, int EpochsSinceBest)? EarlyStopping) Read<TModel, T>(
-        TModel model, Optimizer<T> optimizer, string path)
+        TModel model, Optimizer<T> optimizer, Place source)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -245,9 +335,18 @@ public static class TrainingCheckpoint
                     : throw ctx.Fail($"the metadata '{key}' is {(text is null ? "missing" : $"'{SafeTensorsFormat.Cite(text)}'")}: the checkpoint is damaged.");
         }
 
-        using var file = AtomicFile.OpenRead(path, bufferSize: 1, FileOptions.SequentialScan);
-        T[] values = SafeTensors.ReadChecked(model, file, file.Length, exactLength: true, path, SafeTensorsLoadOptions.Default, Expect);
-        CheckStateValues<TModel, T>(values, optimizer, new FileContext(path));
+        T[] values;
+        if (source.Stream is { } stream)
+        {
+            // a stream is read up to the end of the checkpoint's last tensor, as SafeTensors reads one
+            values = SafeTensors.ReadChecked(model, stream, SafeTensors.Remaining(stream), exactLength: false, path: null, SafeTensorsLoadOptions.Default, Expect);
+        }
+        else
+        {
+            using var file = AtomicFile.OpenRead(source.Path!, bufferSize: 1, FileOptions.SequentialScan);
+            values = SafeTensors.ReadChecked(model, file, file.Length, exactLength: true, source.Path, SafeTensorsLoadOptions.Default, Expect);
+        }
+        CheckStateValues<TModel, T>(values, optimizer, new FileContext(source.Path));
         // all of it arrived and fits: now the model and the optimizer change
         SafeTensors.CommitParameters(model, values);
         values.AsSpan(model.Parameters.Length).CopyTo(optimizer.State);

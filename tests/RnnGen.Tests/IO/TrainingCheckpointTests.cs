@@ -76,6 +76,77 @@ public class TrainingCheckpointTests
         Assert.Equal(straightOptimizer.StepCount, resumedOptimizer.StepCount);
     }
 
+    // The stream overloads write the bytes the file overloads write (flushed, the stream left open), and a checkpoint read
+    // back from a stream, even one that goes on after it or cannot seek, resumes the run with the bits of one run.
+    [Fact]
+    public void ACheckpointThroughAStream_IsTheFilesBytes_AndResumesTheRun()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("run.safetensors");
+        var straight = NewModel();
+        var straightOptimizer = Optimizer("adam");
+        var straightTrainer = SequenceTrainer.Create(straight, straightOptimizer, Options(2));
+        straightTrainer.Train(Data);
+        straightTrainer.Train(Data);
+
+        var first = NewModel();
+        var firstTrainer = SequenceTrainer.Create(first, Optimizer("adam"), Options(2));
+        firstTrainer.Train(Data);
+        var metadata = new Dictionary<string, string> { ["app.epoch"] = "2" };
+        TrainingCheckpoint.Save(firstTrainer, path, metadata);
+        var inner = new MemoryStream();
+        using (var buffered = new BufferedStream(inner, bufferSize: 1 << 20))
+        {
+            TrainingCheckpoint.Save(firstTrainer, buffered, metadata);
+            Assert.Equal(File.ReadAllBytes(path), inner.ToArray()); // flushed, and the same bytes as the file
+        }
+
+        // read from a stream that cannot seek and holds more after the checkpoint
+        byte[] bytes = [.. File.ReadAllBytes(path), 1, 2, 3];
+        var resumed = new SmallRnn();
+        var resumedOptimizer = Optimizer("adam");
+        var resumedTrainer = SequenceTrainer.Create(resumed, resumedOptimizer, Options(2, seed: 99));
+        Assert.Equal("2", TrainingCheckpoint.Load(resumedTrainer, new ForwardOnlyStream(bytes))["app.epoch"]);
+        resumedTrainer.Train(Data);
+        Assert.Equal(Bits(straight.Parameters), Bits(resumed.Parameters));
+        Assert.Equal(Bits(straightOptimizer.State), Bits(resumedOptimizer.State));
+
+        // a hand-written loop's overloads
+        var model = NewModel();
+        var optimizer = Optimizer("rmsprop");
+        optimizer.StepCount = 5;
+        var stream = new MemoryStream();
+        TrainingCheckpoint.Save(model, optimizer, stream);
+        stream.Position = 0;
+        var loaded = new SmallRnn();
+        var loadedOptimizer = Optimizer("rmsprop");
+        TrainingCheckpoint.Load(loaded, loadedOptimizer, stream);
+        Assert.Equal(Bits(model.Parameters), Bits(loaded.Parameters));
+        Assert.Equal(5, loadedOptimizer.StepCount);
+    }
+
+    // a stream the call cannot use is the caller's argument; a damaged one is refused with the model and optimizer unchanged
+    [Fact]
+    public void StreamOverloads_RefuseUnusableStreams_AndDamagedData_ChangingNothing()
+    {
+        var model = NewModel();
+        var optimizer = Optimizer("adam");
+        var trainer = SequenceTrainer.Create(model, optimizer, Options(1));
+        Assert.Equal("stream", Assert.Throws<ArgumentException>(() => TrainingCheckpoint.Save(trainer, new MemoryStream(new byte[8], writable: false))).ParamName);
+        Assert.Equal("stream", Assert.Throws<ArgumentException>(() => TrainingCheckpoint.Save(model, optimizer, new MemoryStream(new byte[8], writable: false))).ParamName);
+        Assert.Throws<ArgumentNullException>(() => TrainingCheckpoint.Load(trainer, (Stream)null!));
+
+        var saved = new MemoryStream();
+        TrainingCheckpoint.Save(trainer, saved);
+        byte[] truncated = saved.ToArray()[..^4];
+        byte[] before = Bits(model.Parameters);
+        long steps = optimizer.StepCount;
+        var e = Assert.Throws<ModelFileException>(() => TrainingCheckpoint.Load(trainer, new MemoryStream(truncated)));
+        Assert.StartsWith("safetensors stream: ", e.Message);
+        Assert.Equal(before, Bits(model.Parameters));
+        Assert.Equal(steps, optimizer.StepCount);
+    }
+
     // a checkpoint taken in the trainer's event, between epochs, is as good as one taken between calls
     [Fact]
     public void ACheckpointSavedFromAnEpochEvent_ResumesTheRun()
