@@ -36,7 +36,8 @@ public enum NonFiniteHandling
 
 /// <summary>
 /// Settings of a <see cref="SequenceTrainer{TModel, T}"/>. Every property has a sensible default; the trainer checks them
-/// all when it is constructed and throws an <see cref="ArgumentException"/> that says what to change.
+/// all when it is constructed and throws an <see cref="ArgumentException"/> that says what to change. A record: a variant
+/// of a set of options is <c>options with { Epochs = 5 }</c>, and two equal settings compare equal.
 /// </summary>
 /// <remarks>
 /// <para><b>One training step</b> takes one window of <see cref="WindowLength"/> steps from each of the
@@ -48,7 +49,7 @@ public enum NonFiniteHandling
 /// <c>CrossEntropyLoss</c> / <c>MSELoss</c> / <c>BCEWithLogitsLoss</c> with <c>reduction='mean'</c> over the flattened
 /// batch. The gradients are those of that mean.</para>
 /// </remarks>
-public sealed class TrainerOptions
+public sealed record TrainerOptions
 {
     /// <summary>Passes over the training data (≥ 1). Default 10.</summary>
     public int Epochs { get; init; } = 10;

@@ -39,6 +39,18 @@ public class TrainerConfigurationTests
         Assert.NotNull(SequenceTrainer.Create(new ReluRnn(), new Sgd<double>(ReluRnn.ParameterCount, learningRate: 0.1),
             new TrainerOptions { ClipGradientValue = 1e-50, ClipGradientNorm = 1e40 }));
 
+    // options are a record: `with` makes a variant (checked like any other when a trainer takes it), equal settings are equal
+    [Fact]
+    public void Options_WithMakesAVariant_CheckedByTheTrainer()
+    {
+        var options = new TrainerOptions { Epochs = 3, BatchSize = 4 };
+        var longer = options with { Epochs = 7 };
+        Assert.Equal((7, 4), (longer.Epochs, longer.BatchSize));
+        Assert.Equal(3, options.Epochs);
+        Assert.Equal(options, new TrainerOptions { Epochs = 3, BatchSize = 4 });
+        Assert.Equal("BatchSize", Assert.Throws<ArgumentException>(() => SequenceTrainer.Create(new SmallRnn(), new Adam<float>(SmallRnn.ParameterCount), options with { BatchSize = 0 })).ParamName);
+    }
+
     [Fact]
     public void OptimizerForAnotherModel_Throws()
     {
