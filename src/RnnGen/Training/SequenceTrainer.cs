@@ -109,7 +109,8 @@ public sealed class SequenceTrainer<TModel, T>
     /// from. A trainer starts it from <see cref="TrainerOptions.Seed"/> and continues it across <see cref="Train"/> calls, so
     /// a new trainer would repeat the first epochs' orders. To resume a run exactly, save it together with the parameters
     /// and the optimizer's <see cref="Optimizer{T}.State"/> and <see cref="Optimizer{T}.StepCount"/>, and set it on the new
-    /// trainer (same options) before its first <see cref="Train"/>.
+    /// trainer (same options) before its first <see cref="Train"/> (<see cref="TrainingCheckpoint"/> does all of this). Each
+    /// read returns a new copy: writing into the array changes nothing; assign a whole array to set it.
     /// </summary>
     /// <exception cref="ArgumentException">Set to other than four words, or to four zeros (not a state of the generator).</exception>
     /// <exception cref="InvalidOperationException">Set while the trainer is running.</exception>
