@@ -104,4 +104,13 @@ public sealed record TrainingResult(
     /// <summary>Whether <see cref="SequenceTrainer{TModel, T}.RequestStop"/> ended training before
     /// <see cref="TrainerOptions.Epochs"/> (a request in the last epoch ends nothing early: false).</summary>
     public bool StopRequested { get; init; }
+
+    /// <summary>A one-line summary for logs, e.g. <c>12 epochs, best 9 (loss 0.4213), 1,800 steps (3 skipped) in 00:00:41.2, stopped early, best parameters restored</c>.</summary>
+    public override string ToString()
+    {
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        string best = BestEpoch > 0 ? string.Create(invariant, $"best {BestEpoch} (loss {BestLoss:G4})") : "no best epoch";
+        return string.Create(invariant, $"{Epochs.Count} epoch{(Epochs.Count == 1 ? "" : "s")}, {best}, {Steps:N0} steps ({SkippedSteps:N0} skipped) in {(int)Elapsed.TotalHours:00}:{Elapsed:mm\\:ss\\.f}") +
+            (StoppedEarly ? ", stopped early" : "") + (StopRequested ? ", stopped on request" : "") + (RestoredBest ? ", best parameters restored" : "");
+    }
 }

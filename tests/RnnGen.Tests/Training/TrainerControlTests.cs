@@ -327,6 +327,7 @@ public class TrainerControlTests
         Assert.Equal([1, 2, 3], result.Epochs.Select(e => e.Epoch));
         Assert.Equal(afterEpoch3, model.Parameters.ToArray()); // nothing trained after the request
         Assert.Equal(result.Epochs.Sum(e => e.Steps), result.Steps);
+        Assert.Matches(@"^3 epochs, best [123] \(loss [0-9.]+\), [0-9,]+ steps \(0 skipped\) in \d\d:\d\d:\d\d\.\d, stopped on request$", result.ToString());
 
         // the next call starts afresh: the request belonged to the call it was made in
         var next = SequenceTrainer.Create(model, new Adam<float>(SmallRnn.ParameterCount), new TrainerOptions { Epochs = 2, BatchSize = 5 });
