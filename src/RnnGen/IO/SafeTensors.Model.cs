@@ -109,12 +109,14 @@ public static partial class SafeTensors
 
     // ------------------------------------------------------------------ loading
 
-    private static void LoadCore<TModel, T>(IRecurrentModel<TModel, T> model, Stream stream, long? available, bool exactLength, string? path, SafeTensorsLoadOptions? options)
+    private static IReadOnlyDictionary<string, string> LoadCore<TModel, T>(IRecurrentModel<TModel, T> model, Stream stream, long? available, bool exactLength,
+        string? path, SafeTensorsLoadOptions? options)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T[] values = ReadChecked(model, stream, available, exactLength, path, options ?? SafeTensorsLoadOptions.Default, extras: null);
+        T[] values = ReadChecked(model, stream, available, exactLength, path, options ?? SafeTensorsLoadOptions.Default, extras: null, out var metadata);
         CommitParameters(model, values);
+        return metadata;
     }
 
     /// <summary>All of a file arrived and converted (<see cref="ReadChecked"/>): now the model changes.</summary>
@@ -133,7 +135,8 @@ public static partial class SafeTensors
     /// header (it may throw through the context). Nothing of the model is changed.
     /// </summary>
     internal static T[] ReadChecked<TModel, T>(IRecurrentModel<TModel, T> model, Stream stream, long? available, bool exactLength, string? path,
-        SafeTensorsLoadOptions options, Func<SafeTensorsHeader, FileContext, IReadOnlyList<ParameterTensor>>? extras)
+        SafeTensorsLoadOptions options, Func<SafeTensorsHeader, FileContext, IReadOnlyList<ParameterTensor>>? extras,
+        out IReadOnlyDictionary<string, string> metadata)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -144,6 +147,7 @@ public static partial class SafeTensors
 
         // 1. Everything that can be checked without the data.
         var header = SafeTensorsFormat.ReadHeader(stream, available, exactLength, ctx);
+        metadata = header.Metadata;
         if (!options.IgnoreModelMetadata)
         {
             // whether skipping the metadata would let the file load (asked only to word a mismatch's message; a checkpoint's

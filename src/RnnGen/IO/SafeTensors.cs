@@ -102,17 +102,19 @@ public static partial class SafeTensors
     /// <param name="model">The model to load into.</param>
     /// <param name="path">A safetensors file; it must end where its last tensor ends.</param>
     /// <param name="options">Load options, or null for <see cref="SafeTensorsLoadOptions.Default"/>.</param>
+    /// <returns>The file's <c>__metadata__</c> (your entries among them, such as a vocabulary; empty if it has none), so that
+    /// reading them takes no second pass over the file.</returns>
     /// <exception cref="ModelFileException">The file is malformed or does not fit the model.</exception>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
     /// <exception cref="IOException"><paramref name="path"/> is a folder, or the file cannot be read.</exception>
-    public static void Load<TModel, T>(IRecurrentModel<TModel, T> model, string path, SafeTensorsLoadOptions? options = null)
+    public static IReadOnlyDictionary<string, string> Load<TModel, T>(IRecurrentModel<TModel, T> model, string path, SafeTensorsLoadOptions? options = null)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var file = OpenRead(path);
-        LoadCore(model, file, file.Length, exactLength: true, path, options);
+        return LoadCore(model, file, file.Length, exactLength: true, path, options);
     }
 
     /// <summary>
@@ -124,14 +126,15 @@ public static partial class SafeTensors
     /// <param name="model">The model to load into.</param>
     /// <param name="stream">A readable stream.</param>
     /// <param name="options">Load options, or null for <see cref="SafeTensorsLoadOptions.Default"/>.</param>
+    /// <returns>The content's <c>__metadata__</c> (empty if it has none).</returns>
     /// <exception cref="ArgumentException"><paramref name="stream"/> is not readable.</exception>
     /// <exception cref="ModelFileException">The content is malformed or does not fit the model.</exception>
-    public static void Load<TModel, T>(IRecurrentModel<TModel, T> model, Stream stream, SafeTensorsLoadOptions? options = null)
+    public static IReadOnlyDictionary<string, string> Load<TModel, T>(IRecurrentModel<TModel, T> model, Stream stream, SafeTensorsLoadOptions? options = null)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
-        LoadCore(model, CheckReadable(stream), Remaining(stream), exactLength: false, path: null, options);
+        return LoadCore(model, CheckReadable(stream), Remaining(stream), exactLength: false, path: null, options);
     }
 
     /// <summary>Creates a <typeparamref name="TModel"/> and loads the file at <paramref name="path"/> into it.</summary>

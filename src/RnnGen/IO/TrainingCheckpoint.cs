@@ -339,12 +339,12 @@ public static class TrainingCheckpoint
         if (source.Stream is { } stream)
         {
             // a stream is read up to the end of the checkpoint's last tensor, as SafeTensors reads one
-            values = SafeTensors.ReadChecked(model, stream, SafeTensors.Remaining(stream), exactLength: false, path: null, SafeTensorsLoadOptions.Default, Expect);
+            values = SafeTensors.ReadChecked(model, stream, SafeTensors.Remaining(stream), exactLength: false, path: null, SafeTensorsLoadOptions.Default, Expect, out _);
         }
         else
         {
             using var file = AtomicFile.OpenRead(source.Path!, bufferSize: 1, FileOptions.SequentialScan);
-            values = SafeTensors.ReadChecked(model, file, file.Length, exactLength: true, source.Path, SafeTensorsLoadOptions.Default, Expect);
+            values = SafeTensors.ReadChecked(model, file, file.Length, exactLength: true, source.Path, SafeTensorsLoadOptions.Default, Expect, out _);
         }
         CheckStateValues<TModel, T>(values, optimizer, new FileContext(source.Path));
         // all of it arrived and fits: now the model and the optimizer change

@@ -163,6 +163,22 @@ public class SafeTensorsFormatTests
         Assert.Equal("np", SafeTensors.ReadHeader(stream).Metadata["format"]);
     }
 
+    // Load returns the file's metadata (a vocabulary saved beside the model needs no second read of the header)
+    [Fact]
+    public void LoadReturnsTheMetadata_FromAFileAndFromAStream()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("tiny.safetensors");
+        var saved = new IoTinyF();
+        saved.InitializeParameters(2);
+        SafeTensors.Save(saved, path, new Dictionary<string, string> { ["app.vocabulary"] = "abc" });
+        var metadata = SafeTensors.Load(new IoTinyF(), path);
+        Assert.Equal("abc", metadata["app.vocabulary"]);
+        Assert.Equal(SafeTensors.ReadHeader(path).Metadata, metadata);
+        using var stream = File.OpenRead(path);
+        Assert.Equal("abc", SafeTensors.Load(new IoTinyF(), stream)["app.vocabulary"]);
+    }
+
     [Fact]
     public void ElementWiseWriterWritesTheSameBytesAsTheRawCopy()
     {
