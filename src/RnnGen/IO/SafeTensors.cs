@@ -87,7 +87,7 @@ public static partial class SafeTensors
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
-        CheckWritable(stream);
+        StreamArguments.Writable(stream);
         byte[] header = BuildHeader(model, metadata);
         stream.Write(header);
         WriteData(stream, model);
@@ -134,7 +134,7 @@ public static partial class SafeTensors
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
-        return LoadCore(model, CheckReadable(stream), Remaining(stream), exactLength: false, path: null, options);
+        return LoadCore(model, StreamArguments.Readable(stream), StreamArguments.Remaining(stream), exactLength: false, path: null, options);
     }
 
     /// <summary>Creates a <typeparamref name="TModel"/> and loads the file at <paramref name="path"/> into it.</summary>
@@ -191,28 +191,9 @@ public static partial class SafeTensors
     /// <param name="stream">A readable stream.</param>
     /// <exception cref="ModelFileException">The content is not a valid safetensors header.</exception>
     public static SafeTensorsHeader ReadHeader(Stream stream) =>
-        SafeTensorsFormat.ReadHeader(CheckReadable(stream), Remaining(stream), exactLength: false, new FileContext(null));
+        SafeTensorsFormat.ReadHeader(StreamArguments.Readable(stream), StreamArguments.Remaining(stream), exactLength: false, new FileContext(null));
 
     private static FileStream OpenRead(string path) =>
         // bufferSize 1: no FileStream buffer; reads are large blocks anyway.
         AtomicFile.OpenRead(path, bufferSize: 1, FileOptions.SequentialScan);
-
-    /// <summary>A caller's stream to read from (a parameter named <c>stream</c>), checked.</summary>
-    internal static Stream CheckReadable(Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        if (!stream.CanRead) throw new ArgumentException("The stream is not readable.", nameof(stream));
-        return stream;
-    }
-
-    /// <summary>A caller's stream to write to (a parameter named <c>stream</c>), checked.</summary>
-    internal static Stream CheckWritable(Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        if (!stream.CanWrite) throw new ArgumentException("The stream is not writable.", nameof(stream));
-        return stream;
-    }
-
-    /// <summary>The bytes from the stream's position to its end, if it can tell (null for a pipe).</summary>
-    internal static long? Remaining(Stream stream) => stream.CanSeek ? Math.Max(0, stream.Length - stream.Position) : null;
 }

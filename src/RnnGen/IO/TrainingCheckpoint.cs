@@ -78,7 +78,7 @@ public static class TrainingCheckpoint
     public static void Save<TModel, T>(SequenceTrainer<TModel, T> trainer, Stream stream, IReadOnlyDictionary<string, string>? metadata = null)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Save(trainer, new Place(null, SafeTensors.CheckWritable(stream)), metadata);
+        Save(trainer, new Place(null, StreamArguments.Writable(stream)), metadata);
 
     private static void Save<TModel, T>(SequenceTrainer<TModel, T> trainer, Place sink, IReadOnlyDictionary<string, string>? metadata)
         where TModel : class, IRecurrentModel<TModel, T>
@@ -135,7 +135,7 @@ public static class TrainingCheckpoint
     public static void Save<TModel, T>(TModel model, Optimizer<T> optimizer, Stream stream, IReadOnlyDictionary<string, string>? metadata = null)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Write(model, optimizer, new Place(null, SafeTensors.CheckWritable(stream)), metadata, trainer: null);
+        Write(model, optimizer, new Place(null, StreamArguments.Writable(stream)), metadata, trainer: null);
 
     /// <summary>
     /// Loads a checkpoint into <paramref name="trainer"/>'s model, optimizer and shuffle state, so that its next
@@ -170,7 +170,7 @@ public static class TrainingCheckpoint
     public static IReadOnlyDictionary<string, string> Load<TModel, T>(SequenceTrainer<TModel, T> trainer, Stream stream)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Load(trainer, new Place(null, SafeTensors.CheckReadable(stream)));
+        Load(trainer, new Place(null, StreamArguments.Readable(stream)));
 
     private static IReadOnlyDictionary<string, string> Load<TModel, T>(SequenceTrainer<TModel, T> trainer, Place source)
         where TModel : class, IRecurrentModel<TModel, T>
@@ -222,7 +222,7 @@ public static class TrainingCheckpoint
     public static IReadOnlyDictionary<string, string> Load<TModel, T>(TModel model, Optimizer<T> optimizer, Stream stream)
         where TModel : class, IRecurrentModel<TModel, T>
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Read(model, optimizer, new Place(null, SafeTensors.CheckReadable(stream))).Metadata;
+        Read(model, optimizer, new Place(null, StreamArguments.Readable(stream))).Metadata;
 
     // Where a checkpoint goes or comes from: a file (written atomically) or a caller's stream.
     private readonly record struct Place(string? Path, Stream? Stream);
@@ -339,7 +339,7 @@ public static class TrainingCheckpoint
         if (source.Stream is { } stream)
         {
             // a stream is read up to the end of the checkpoint's last tensor, as SafeTensors reads one
-            values = SafeTensors.ReadChecked(model, stream, SafeTensors.Remaining(stream), exactLength: false, path: null, SafeTensorsLoadOptions.Default, Expect, out _);
+            values = SafeTensors.ReadChecked(model, stream, StreamArguments.Remaining(stream), exactLength: false, path: null, SafeTensorsLoadOptions.Default, Expect, out _);
         }
         else
         {

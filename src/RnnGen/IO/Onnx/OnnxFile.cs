@@ -120,8 +120,7 @@ public static class OnnxFile
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(destination);
-        if (!destination.CanWrite) throw new ArgumentException("The stream is not writable.", nameof(destination));
+        StreamArguments.Writable(destination);
         OnnxExporter.Build<T>(TModel.Info, model.Parameters).WriteTo(destination);
         destination.Flush();
     }
@@ -172,8 +171,7 @@ public static class OnnxFile
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(source);
-        if (!source.CanRead) throw new ArgumentException("The stream is not readable.", nameof(source));
+        StreamArguments.Readable(source);
         ImportCore(model, source, new OnnxSource(null));
     }
 
