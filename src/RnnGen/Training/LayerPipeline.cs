@@ -25,7 +25,7 @@ internal readonly ref struct WindowTargets<T>
 
 /// <summary>
 /// Batch-1 training of a stacked model (two layers or more) on a <see cref="CoreTeam"/> of two, as a layer pipeline
-/// (docs/design.md, "Batch 1"; docs/training.md, "Batch 1 on two cores"). Core A runs the layers below the
+/// (docs/design.md, "Batch 1: the layer pipeline"; docs/training.md, "Batch 1 on two cores"). Core A runs the layers below the
 /// <see cref="SplitLayer"/> and the input sums of its first <see cref="SplitRow"/> gate rows; core B its other rows, its
 /// steps, the layers above and the head; the head and loss (softmax cross-entropy, MSE or BCE:
 /// <see cref="WindowTargets{T}"/>) are split by steps of the window (B the last eighth). Per-step vectors cross one way through a counter

@@ -329,7 +329,8 @@ internal static class MarkdownReport
     }
 
     // Why a one-core ratio to a peer cannot be met here: it asks for a step (the peer's time over the ratio) shorter than the
-    // floor, the time it takes merely to read every weight once (on a Zen 4 for the LSTM 64→128×2: docs/design.md, "On a Zen 4").
+    // floor, the time it takes merely to read every weight once (on a Zen 4 for the LSTM 64→128×2: docs/performance-notes.md,
+    // "On a Zen 4").
     private static string? BeyondFloor(double? peerNs, double ratio, double? floorNs) =>
         peerNs / ratio is double needed && floorNs is double floor && needed < floor
             ? $"beyond this machine's floor: it needs a step of {Time(needed)}, and reading the weights once takes {Time(floor)}"
