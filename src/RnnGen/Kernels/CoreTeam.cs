@@ -19,7 +19,7 @@ namespace RnnGen;
 /// machine, and no more cores than the machine has.</para>
 /// <para>A team runs one call at a time. Results are the same bits as on one core: every output is summed in the same
 /// order, whichever core computes it. Dispose the team to stop its threads.</para>
-/// <para>Measured on a 2-core Zen 5 (docs/design.md, "Step on several cores"): an LSTM 64→128×2 step about 1.4× faster
+/// <para>Measured on a 2-core Zen 5 (docs/design.md, "Step on several cores"): an LSTM 64→128×2 step 1.4–1.5× faster
 /// on two cores than on one (docs/benchmarks.md). Cores meet
 /// through shared cache lines, and a line takes about 300 ns from one core of that virtual machine to the other, so the
 /// small models (whose whole step takes less) have no <c>Team</c>.</para>
