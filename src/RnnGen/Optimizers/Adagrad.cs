@@ -55,20 +55,9 @@ public sealed class Adagrad<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
 
     /// <inheritdoc/>
     protected override void Update(Span<T> parameters, ReadOnlySpan<T> gradients, long step)
-        => Run(parameters, gradients, default, step, GradientTransform<T>.None);
+        => Fused(parameters, gradients, default, step, GradientTransform<T>.None, start: 0, checkFinite: false);
 
-    // the fused clip-and-step: the transformed gradients are written back over the gradients
-    private protected override void Update(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform)
-        => Run(parameters, gradients, gradients, step, transform);
-
-    // a range of the parameters (drivers that update disjoint ranges on several cores): the same rule, the state's range
-    private protected override bool UpdateRange(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform, int start, out bool finite)
-    {
-        finite = Run(parameters, gradients, transform.IsIdentity ? default : gradients, step, transform, start, checkFinite: true);
-        return true;
-    }
-
-    private bool Run(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform, int start = 0, bool checkFinite = false)
+    private protected override bool Fused(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform, int start, bool checkFinite)
     {
         var rule = new Rule
         {

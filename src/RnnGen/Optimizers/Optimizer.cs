@@ -231,7 +231,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (transform.IsIdentity)
             Update(parameters, gradients, _stepCount);
         else if (_ownRule)
-            Update(parameters, gradients, _stepCount, transform);
+            Fused(parameters, gradients, gradients, _stepCount, transform, start: 0, checkFinite: false); // the transformed gradients written back
         else
         {
             // a subclass written elsewhere (of Adam, say) may override Update: the transform first, then its rule
@@ -250,8 +250,9 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         CheckLength(parameters.Length, nameof(parameters));
         CheckLength(gradients.Length, nameof(gradients));
         CheckNextStep();
-        if (_ownRule && UpdateRange(parameters, gradients, _stepCount + 1, transform, 0, out bool finite))
+        if (_ownRule)
         {
+            bool finite = Fused(parameters, gradients, transform.IsIdentity ? default : gradients, _stepCount + 1, transform, start: 0, checkFinite: true);
             _stepCount++;
             return finite;
         }
@@ -292,14 +293,10 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         CheckLength(parameters.Length, nameof(parameters));
         CheckLength(gradients.Length, nameof(gradients));
         finite = false;
-        return _ownRule && UpdateRange(parameters.Slice(start, length), gradients.Slice(start, length), step, transform, start, out finite);
-    }
-
-    /// <summary>The update of one range (see <see cref="StepRange"/>); RnnGen's optimizers override it.</summary>
-    private protected virtual bool UpdateRange(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform, int start, out bool finite)
-    {
-        finite = false;
-        return false;
+        if (!_ownRule) return false;
+        Span<T> range = gradients.Slice(start, length);
+        finite = Fused(parameters.Slice(start, length), range, transform.IsIdentity ? default : range, step, transform, start, checkFinite: true);
+        return true;
     }
 
     /// <summary>
@@ -322,15 +319,16 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     protected abstract void Update(Span<T> parameters, ReadOnlySpan<T> gradients, long step);
 
     /// <summary>
-    /// The update with <paramref name="transform"/> (not the identity) applied to every gradient first and written back to
-    /// <paramref name="gradients"/>. RnnGen's optimizers fuse both into one pass; this default, for optimizers written
-    /// elsewhere, transforms the gradients in place and then calls <see cref="Update(Span{T}, ReadOnlySpan{T}, long)"/>.
+    /// The rule of RnnGen's own optimizers as one pass (only called when <see cref="_ownRule"/>; an optimizer written
+    /// elsewhere has only <see cref="Update(Span{T}, ReadOnlySpan{T}, long)"/>): step <paramref name="step"/> of
+    /// <paramref name="parameters"/>, which are the elements from <paramref name="start"/> on of the whole buffer (so of
+    /// the state buffers too), <paramref name="transform"/> applied to each gradient first and written to
+    /// <paramref name="transformed"/> (empty: not written; it may be <paramref name="gradients"/> itself). Returns whether
+    /// every parameter is finite after the step when <paramref name="checkFinite"/>. Each of RnnGen's optimizers overrides it,
+    /// and its <c>Update</c> is this pass without a transform: one place per rule, whichever way a step comes in.
     /// </summary>
-    private protected virtual void Update(Span<T> parameters, Span<T> gradients, long step, in GradientTransform<T> transform)
-    {
-        transform.Apply(gradients);
-        Update(parameters, gradients, step);
-    }
+    private protected virtual bool Fused(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> transformed, long step, in GradientTransform<T> transform, int start, bool checkFinite)
+        => throw new System.Diagnostics.UnreachableException($"{GetType().Name} is not one of RnnGen's optimizers: it has no fused pass.");
 
     /// <summary>
     /// What state buffer <paramref name="index"/> holds, for the checks of a checkpoint's values
