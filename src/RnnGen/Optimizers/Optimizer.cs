@@ -294,8 +294,8 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         CheckLength(gradients.Length, nameof(gradients));
         finite = false;
         if (!_ownRule) return false;
-        Span<T> range = gradients.Slice(start, length);
-        finite = Fused(parameters.Slice(start, length), range, transform.IsIdentity ? default : range, step, transform, start, checkFinite: true);
+        Span<T> rangeGradients = gradients.Slice(start, length); // transformed in place, as the whole step does
+        finite = Fused(parameters.Slice(start, length), rangeGradients, transform.IsIdentity ? default : rangeGradients, step, transform, start, checkFinite: true);
         return true;
     }
 
