@@ -72,8 +72,9 @@ public sealed class TokenGenerator<TModel, T>
     public int VocabularySize => Sampler.VocabularySize;
 
     /// <summary>
-    /// The model state after every token fed so far (a live object: copy it with <see cref="RecurrentState{T}.CopyTo"/>
-    /// to branch, or write into it and then <see cref="Prime"/> to continue from it).
+    /// The model state after every token fed so far: a live object. <see cref="Logits"/> belong to it, so to branch and
+    /// come back, save the whole position with <see cref="CopyTo"/> (state and logits), not the state alone. Writing into
+    /// it directly is fine when <see cref="Prime"/> follows, which computes logits from the new state.
     /// </summary>
     public RecurrentState<T> State { get; }
 
@@ -82,6 +83,34 @@ public sealed class TokenGenerator<TModel, T>
 
     /// <summary>The logits the model produced for the last token fed: the distribution <see cref="Next"/> samples from.</summary>
     public ReadOnlySpan<T> Logits => _logits;
+
+    /// <summary>
+    /// Copies this generator's position — its <see cref="State"/>, the <see cref="Logits"/> computed from it and
+    /// <see cref="IsPrimed"/> — into <paramref name="destination"/>, so that it continues from the same text: to branch
+    /// (try a continuation, then restore the saved position and try another) or to save a prompt's state once. The random
+    /// sequences are not copied: each generator keeps drawing from its own (<see cref="Reset"/> restarts it), so two
+    /// branches from one position sample differently unless their options are greedy. Allocates nothing.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// var saved = new TokenGenerator&lt;CharModel, float&gt;(model);
+    /// generator.Prime(prompt);
+    /// generator.CopyTo(saved);                 // the position after the prompt
+    /// generator.Generate(first);               // one continuation
+    /// saved.CopyTo(generator);                 // back to the prompt
+    /// generator.Generate(second);              // another one
+    /// </code>
+    /// </example>
+    /// <exception cref="ArgumentNullException"><paramref name="destination"/> is null.</exception>
+    public void CopyTo(TokenGenerator<TModel, T> destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (ReferenceEquals(destination, this))
+            return;
+        State.CopyTo(destination.State);
+        _logits.AsSpan().CopyTo(destination._logits);
+        destination.IsPrimed = IsPrimed;
+    }
 
     /// <summary>Zeroes the state, forgets the logits and restarts the random sequence from <see cref="SamplingOptions.Seed"/>.</summary>
     public void Reset()

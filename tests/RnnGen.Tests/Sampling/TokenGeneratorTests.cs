@@ -280,6 +280,73 @@ public class TokenGeneratorTests
         }));
     }
 
+    // Branching: the saved position (state and the logits computed from it) gives, greedily, the same continuation as
+    // before; saving the state alone would pair it with the other branch's logits (the bug this API exists for).
+    [Fact]
+    public void CopyTo_saves_a_position_that_gives_the_same_greedy_continuation()
+    {
+        var model = Model();
+        var generator = new TokenGenerator<SamplingTestModel, float>(model, SamplingOptions.Greedy);
+        var saved = new TokenGenerator<SamplingTestModel, float>(model, SamplingOptions.Greedy);
+        generator.Prime(Prime);
+        generator.CopyTo(saved);
+        Assert.True(saved.IsPrimed);
+        Assert.True(saved.Logits.SequenceEqual(generator.Logits));
+
+        var first = new int[20];
+        generator.Generate(first);
+        saved.CopyTo(generator);
+        var second = new int[20];
+        generator.Generate(second);
+
+        Assert.Equal(Generate(model, SamplingOptions.Greedy, Prime, 20), first);
+        Assert.Equal(first, second);
+        Assert.True(first.Distinct().Count() > 1, "the test model should not be stuck on one token");
+    }
+
+    [Fact]
+    public void CopyTo_copies_the_position_but_not_the_random_sequence()
+    {
+        var model = Model();
+        var source = new TokenGenerator<SamplingTestModel, float>(model, new SamplingOptions { Seed = 1 });
+        var destination = new TokenGenerator<SamplingTestModel, float>(model, new SamplingOptions { Seed = 2 });
+        var reference = new TokenGenerator<SamplingTestModel, float>(model, new SamplingOptions { Seed = 2 });
+        source.Prime(Prime);
+        source.CopyTo(destination);
+        reference.Prime(Prime);
+
+        var fromSource = new int[30];
+        var fromDestination = new int[30];
+        var fromReference = new int[30];
+        source.Generate(fromSource);
+        destination.Generate(fromDestination);
+        reference.Generate(fromReference);
+        Assert.Equal(fromReference, fromDestination);   // the same position, drawn with the destination's own seed
+        Assert.NotEqual(fromSource, fromDestination);   // the source's draws were not copied
+    }
+
+    [Fact]
+    public void CopyTo_from_an_unprimed_generator_unprimes_the_destination()
+    {
+        var model = Model();
+        var fresh = new TokenGenerator<SamplingTestModel, float>(model);
+        var generator = new TokenGenerator<SamplingTestModel, float>(model);
+        generator.Prime(Prime);
+        generator.Next();
+        fresh.CopyTo(generator);
+        Assert.False(generator.IsPrimed);
+        Assert.Throws<InvalidOperationException>(() => generator.Next());
+        Assert.All(generator.State.Values.ToArray(), v => Assert.Equal(0f, v));
+        Assert.All(generator.Logits.ToArray(), v => Assert.Equal(0f, v));
+
+        generator.Prime(Prime);
+        float[] logits = generator.Logits.ToArray();
+        generator.CopyTo(generator); // onto itself: nothing changes
+        Assert.True(generator.IsPrimed);
+        Assert.Equal(logits, generator.Logits.ToArray());
+        Assert.Throws<ArgumentNullException>(() => generator.CopyTo(null!));
+    }
+
     // A model with NaN weights (a diverged run): the error named 'logits', an argument the caller never passed
     [Fact]
     public void A_model_whose_logits_are_NaN_is_named_as_the_cause_not_an_argument()
