@@ -195,8 +195,8 @@ public sealed class SequenceTrainer<TModel, T>
     /// <returns>The summaries of the epochs, the best epoch and how training ended.</returns>
     /// <exception cref="ArgumentException">A dataset is empty, a sequence does not fit the model or the loss (the message
     /// names the dataset and the sequence), no sequence of a dataset has a target (a label other than −1, or target
-    /// values), or a window — the longest sequence when <see cref="TrainerOptions.WindowLength"/> is null — is too long
-    /// for a worker's tape and buffers (the message says to set or lower <c>WindowLength</c>).</exception>
+    /// values), or a window is too long for a worker's tape and buffers, or <see cref="TrainerOptions.WindowLength"/> is null
+    /// and the longest sequence has more than 10,000 steps (each message says to set or lower <c>WindowLength</c>).</exception>
     /// <exception cref="NonFiniteStepException">A step's loss or gradients were NaN or infinite and
     /// <see cref="TrainerOptions.NonFinite"/> is <see cref="NonFiniteHandling.Throw"/>; that update was not applied.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
@@ -217,7 +217,8 @@ public sealed class SequenceTrainer<TModel, T>
                 $"{typeof(TModel).Name}'s parameters hold NaN or infinity before training: load them again from a sound model file, or call " +
                 "InitializeParameters(seed). (A model file may store such values; training cannot repair them.)");
         // a window longer than every sequence changes nothing but the size of the tapes: cap it by the data
-        int window = Math.Min(Options.WindowLength ?? int.MaxValue, Math.Max(trainShape.MaxSteps, validationShape?.MaxSteps ?? 0));
+        string longest = validationShape is { } vs && vs.MaxSteps > trainShape.MaxSteps ? "validation" : "training";
+        int window = WindowFor(Math.Max(trainShape.MaxSteps, validationShape?.MaxSteps ?? 0), longest);
         // room for a batch of either set (validation runs in the batches Evaluate uses, so its loss has Evaluate's bits), and
         // the layer pipeline chosen by the training batch alone: the validation set never changes how training runs
         int lanes = Math.Min(Options.BatchSize, Math.Max(trainShape.Count, validationShape?.Count ?? 0));
@@ -227,7 +228,6 @@ public sealed class SequenceTrainer<TModel, T>
         try
         {
             _stopRequested = false; // a request belongs to the call it was made in
-            string longest = validationShape is { } vs && vs.MaxSteps > trainShape.MaxSteps ? "validation" : "training";
             var runner = Runner(window, lanes, Uniform(trainShape) && (validationShape is not { } v || (Uniform(v) && v.MaxSteps == trainShape.MaxSteps)), longest,
                 pipelined: CanPipeline(trainingLanes));
             using var workers = runner.StartWorkers();
@@ -249,7 +249,8 @@ public sealed class SequenceTrainer<TModel, T>
     /// <param name="cancellationToken">Checked before every window.</param>
     /// <returns>Mean loss, accuracy, perplexity and bits per token (the last three for cross-entropy).</returns>
     /// <exception cref="ArgumentException">The dataset is empty, a sequence does not fit, no sequence has a target, or a
-    /// window is too long for a worker's tape and buffers (set <see cref="TrainerOptions.WindowLength"/>).</exception>
+    /// window is too long for a worker's tape and buffers, or <see cref="TrainerOptions.WindowLength"/> is null and the longest
+    /// sequence has more than 10,000 steps (set <see cref="TrainerOptions.WindowLength"/>).</exception>
     /// <exception cref="InvalidOperationException">This trainer is running.</exception>
     public EvaluationMetrics Evaluate(ISequenceDataset<T> data, CancellationToken cancellationToken = default)
     {
@@ -258,7 +259,7 @@ public sealed class SequenceTrainer<TModel, T>
         try
         {
             int lanes = Math.Min(Options.BatchSize, shape.Count);
-            var runner = Runner(Math.Min(Options.WindowLength ?? int.MaxValue, shape.MaxSteps), lanes, Uniform(shape), nameof(data), pipelined: CanPipeline(lanes));
+            var runner = Runner(WindowFor(shape.MaxSteps, nameof(data)), lanes, Uniform(shape), nameof(data), pipelined: CanPipeline(lanes));
             using var workers = runner.StartWorkers();
             return EvaluateWith(runner, data, shape.Count, cancellationToken);
         }
@@ -275,6 +276,33 @@ public sealed class SequenceTrainer<TModel, T>
     // The shuffle's generator, made at the first Train and continued by every later one: Train(Epochs = 1) three times
     // shuffles as Train(Epochs = 3) does, instead of repeating the first epoch's order.
     private SeededRandom _shuffle;
+
+    /// <summary>
+    /// The longest sequence without <see cref="TrainerOptions.WindowLength"/> that runs as one window of full BPTT; a longer
+    /// one is refused, since it is almost always a token stream (<see cref="SequenceDataset{T}.FromTokenStream"/>) whose
+    /// window was forgotten: one update per pass and a tape of every step (gigabytes for a corpus of millions of tokens).
+    /// Setting WindowLength to the length itself trains on whole sequences deliberately.
+    /// </summary>
+    internal const int FullBpttLimit = 10_000;
+
+    // The window of a call whose longest sequence has maxSteps steps (in the dataset named `longest`): WindowLength, capped
+    // by the data (a window longer than every sequence changes nothing but the size of the tapes).
+    private int WindowFor(int maxSteps, string longest)
+    {
+        if (Options.WindowLength is { } length)
+            return Math.Min(length, maxSteps);
+        if (maxSteps > FullBpttLimit)
+        {
+            string steps = maxSteps.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+            throw new ArgumentException(
+                $"TrainerOptions.WindowLength is not set, so every sequence would run as one window of full BPTT: here {steps} steps " +
+                $"(the longest sequence, in {longest}), with one update per pass over it and a tape that records every step. Set " +
+                $"WindowLength (char-rnn uses 50) to cut the sequences into windows, the state carried from one to the next; to train " +
+                $"on whole sequences this long on purpose, set WindowLength = {maxSteps}. (Without it, sequences of up to " +
+                $"{FullBpttLimit:N0} steps run whole.)", longest);
+        }
+        return maxSteps;
+    }
 
     // Whether every sequence has the same length: then every window's lanes have equal steps and form LaneGroups.Count groups.
     private static bool Uniform(DatasetShape shape) => shape.TotalSteps == (long)shape.Count * shape.MaxSteps;

@@ -61,9 +61,11 @@ public sealed record TrainerOptions
     /// <summary>
     /// Truncated-BPTT window k (≥ 1): each sequence is cut into windows of at most k steps; gradients flow back only
     /// within a window, and the parameters are updated after every window. <c>null</c> (the default) uses the length of
-    /// the longest sequence, i.e. full BPTT with one update per batch. The model's tape is sized for this many steps; a
-    /// window too long for a worker's tape and buffers (steps × lanes beyond the largest array) is refused when training
-    /// starts, with an <see cref="ArgumentException"/> that says to set this.
+    /// the longest sequence, i.e. full BPTT with one update per batch, for sequences of up to 10,000 steps: a longer one
+    /// without a window (usually a <see cref="SequenceDataset{T}.FromTokenStream"/> stream whose window was forgotten) is
+    /// refused when training starts, with an <see cref="ArgumentException"/> that says to set this (to its length, to train
+    /// on whole sequences that long on purpose). The model's tape is sized for this many steps; a window too long for a
+    /// worker's tape and buffers (steps × lanes beyond the largest array) is refused the same way.
     /// </summary>
     public int? WindowLength { get; init; }
 

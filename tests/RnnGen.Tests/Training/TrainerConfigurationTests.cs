@@ -293,27 +293,59 @@ public class TrainerConfigurationTests
         Assert.DoesNotContain("epsilon", e.Message);
     }
 
-    // Without WindowLength every sequence is one window: a tape that cannot exist is refused naming the option to set.
+    // Without WindowLength every sequence is one window of full BPTT: beyond 10,000 steps (a token stream whose window was
+    // forgotten) that is refused before anything runs, naming the option and the length that would make it deliberate.
     [Fact]
-    public void WholeSequencesTooLongForATape_AskForWindowLength()
+    public void LongSequencesWithoutAWindow_AskForWindowLength()
+    {
+        var model = new TinyCharModel();
+        model.InitializeParameters(1);
+        float[] before = model.Parameters.ToArray();
+        var options = new TrainerOptions { Epochs = 1, BatchSize = 1, WorkerCount = 1 };
+        SequenceTrainer<TinyCharModel, float> Trainer(TrainerOptions o) => SequenceTrainer.Create(model, new Adam<float>(TinyCharModel.ParameterCount), o);
+        var corpus = new int[10_002];
+        for (int i = 0; i < corpus.Length; i++) corpus[i] = i % 7;
+        var stream = SequenceDataset<float>.FromTokenStream(corpus, streams: 1);   // 10,001 steps
+        var e = Assert.Throws<ArgumentException>(() => Trainer(options).Train(stream));
+        Assert.Contains("TrainerOptions.WindowLength is not set, so every sequence would run as one window of full BPTT: here 10,001 steps (the longest sequence, in training)", e.Message);
+        Assert.Contains("set WindowLength = 10001", e.Message);
+        Assert.Equal("training", e.ParamName);
+        Assert.Equal(before, model.Parameters.ToArray());
+
+        // the validation set can be the longest; Evaluate checks the same
+        var shortStream = SequenceDataset<float>.FromTokenStream(corpus.AsMemory(0, 101), streams: 1);
+        Assert.Equal("validation", Assert.Throws<ArgumentException>(() => Trainer(options).Train(shortStream, stream)).ParamName);
+        Assert.Equal("data", Assert.Throws<ArgumentException>(() => Trainer(options).Evaluate(stream)).ParamName);
+        Assert.Equal(before, model.Parameters.ToArray());
+
+        // 10,000 steps run whole; so does the longer stream with its length as the window, or with a window of 50
+        var limit = SequenceDataset<float>.FromTokenStream(corpus.AsMemory(0, 10_001), streams: 1);
+        Assert.Equal(1L, Trainer(options).Train(limit).Epochs[0].Steps);
+        Assert.Equal(1L, Trainer(options with { WindowLength = 10_001 }).Train(stream).Epochs[0].Steps);
+        Assert.Equal(201L, Trainer(options with { WindowLength = 50 }).Train(stream).Epochs[0].Steps);
+    }
+
+    // A window whose tape cannot exist is refused naming the option to set or lower.
+    [Fact]
+    public void WindowsTooLongForATape_AskForAShorterWindow()
     {
         var tokens = new int[700_000];                          // shared by 16 sequences: 16 lanes × 700,000 steps
         var sequence = TrainingSequence<float>.FromTokens(tokens, tokens);
         var model = new TinyCharModel();
         model.InitializeParameters(1);
-        var trainer = SequenceTrainer.Create(model, new Adam<float>(TinyCharModel.ParameterCount), new TrainerOptions { Epochs = 1, BatchSize = 16 });
+        var trainer = SequenceTrainer.Create(model, new Adam<float>(TinyCharModel.ParameterCount), new TrainerOptions { Epochs = 1, BatchSize = 16, WindowLength = 700_000 });
         var e = Assert.Throws<ArgumentException>(() => trainer.Train(new BadDataset(Enumerable.Repeat(sequence, 16).ToArray())));
-        Assert.Contains("TrainerOptions.WindowLength is not set", e.Message);
-        Assert.Contains("700,000 steps (the longest sequence, in training) × 16 lanes per lockstep group", e.Message);
+        Assert.Contains("A window of 700,000 steps × 16 lanes per lockstep group needs more than the largest array holds: lower TrainerOptions.WindowLength", e.Message);
         Assert.Equal("training", e.ParamName);
 
-        // the same for the worker's output buffer of a wide head, which the tape's own check does not cover
-        var wide = TrainingSequence<float>.FromTokens(new int[8_000_000], new int[8_000_000]);
-        var wideModel = new WideHeadRnn();
+        // without WindowLength, within the 10,000 steps that run whole: the worker's output buffer of a very wide head
+        // (10,000 steps × 16 lanes × 20,000 logits), which the tape's own check does not cover
+        var wide = TrainingSequence<float>.FromTokens(new int[10_000], new int[10_000]);
+        var wideModel = new VeryWideHeadRnn();
         wideModel.InitializeParameters(1);
-        var e2 = Assert.Throws<ArgumentException>(() => SequenceTrainer.Create(wideModel, new Adam<float>(WideHeadRnn.ParameterCount), new TrainerOptions { Epochs = 1 })
-            .Train(new BadDataset([wide])));
-        Assert.Contains("TrainerOptions.WindowLength is not set", e2.Message);
+        var e2 = Assert.Throws<ArgumentException>(() => SequenceTrainer.Create(wideModel, new Adam<float>(VeryWideHeadRnn.ParameterCount), new TrainerOptions { Epochs = 1, BatchSize = 16 })
+            .Train(new BadDataset(Enumerable.Repeat(wide, 16).ToArray())));
+        Assert.Contains("TrainerOptions.WindowLength is not set, so every sequence runs as one window of BPTT: here 10,000 steps (the longest sequence, in training) × 16 lanes per lockstep group", e2.Message);
     }
 
     // Parameters that are already NaN (a model file may hold them) are refused before training, not blamed on an update.

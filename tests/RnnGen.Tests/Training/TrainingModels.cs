@@ -34,6 +34,6 @@ public partial class ReluRnn { }
 [LstmModel(hidden: 32, Input = 32, Output = 32, Tokens = true)]
 public partial class TinyCharModel { }
 
-/// <summary>A token RNN with a wide head: its worker's output buffer for a window outgrows an array before its tape does.</summary>
-[RnnModel(hidden: 2, Input = 4, Output = 300, Tokens = true)]
-public partial class WideHeadRnn { }
+/// <summary>A token RNN whose head is so wide that 10,000 steps × 16 lanes of its outputs outgrow an array before its tape does.</summary>
+[RnnModel(hidden: 2, Input = 4, Output = 20_000, Tokens = true)]
+public partial class VeryWideHeadRnn { }
