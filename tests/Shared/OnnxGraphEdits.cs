@@ -318,6 +318,10 @@ internal static class OnnxGraphEdits
         ("ConstantOfShape value of two numbers", "node 'zero_state' (ConstantOfShape) has a value of shape [2]; ConstantOfShape's value is a 1-D tensor of one element"),
         ("ConstantOfShape input a scalar", "node 'zero_state' (ConstantOfShape): its input 'zero_shape' is a scalar; ConstantOfShape takes its input as a 1-D list"),
         ("ConstantOfShape input INT32", "node 'zero_state' (ConstantOfShape): its input 'zero_shape' is Int32; ConstantOfShape takes its input as INT64"),
+        ("ConstantOfShape without its input", "node 'zero_state' (ConstantOfShape) has no input (the shape), which ConstantOfShape requires: the graph is not valid ONNX"),
+        ("ConstantOfShape of hidden H + 1", "(ConstantOfShape node 'zero_state'); an initial state is of shape [1, batch, "),
+        ("zero initializer of hidden H + 1", "its initial_h input 'h_zeros' is a zero constant of shape [1, 1, "),
+        ("Split of h0 without its input", "node 'split_h0' (Split) has no input 0, which Split requires: the graph is not valid ONNX"),
         ("Expand shape INT32", "node 'expand_state' (Expand): its shape 'expand_shape' is Int32; Expand takes its shape as INT64"),
         ("Transpose perm an INT", "node 'transpose_moved' (Transpose) has attribute 'perm' of type Int; ONNX defines it as INTS"),
         ("Concat axis INTS", "node 'concat_hn' (Concat) has attribute 'axis' of type Ints; ONNX defines it as an INT"),
@@ -451,8 +455,9 @@ internal static class OnnxGraphEdits
                 value.Dims.Add(values.Length);
                 value.FloatData.AddRange(values.Select(v => (float)v));
                 m.Graph.Initializer.Add(zeros.EndsWith("input INT32", StringComparison.Ordinal) ? Int32s("zero_shape", [3], 1, 1, hidden)
-                    : zeros.EndsWith("a scalar", StringComparison.Ordinal) ? Int64s("zero_shape", [], hidden) : Int64s("zero_shape", [3], 1, 1, hidden));
-                var nodes = new List<NodeProto> { MakeNode("ConstantOfShape", "zero_state", ["zero_shape"], ["h_zeros"]) };
+                    : zeros.EndsWith("a scalar", StringComparison.Ordinal) ? Int64s("zero_shape", [], hidden)
+                    : Int64s("zero_shape", [3], 1, 1, zeros.EndsWith("H + 1", StringComparison.Ordinal) ? hidden + 1 : hidden));
+                var nodes = new List<NodeProto> { MakeNode("ConstantOfShape", "zero_state", zeros.EndsWith("without its input", StringComparison.Ordinal) ? [] : ["zero_shape"], ["h_zeros"]) };
                 nodes[0].Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = value });
                 if (zeros.StartsWith("Expand", StringComparison.Ordinal))
                 {
@@ -463,6 +468,19 @@ internal static class OnnxGraphEdits
                 foreach (NodeProto layer in m.Graph.Node.Where(n => n.OpType == "LSTM")) layer.Input[5] = nodes[^1].Output[0];
                 break;
             }
+            case "zero initializer of hidden H + 1": // every layer's initial_h zeros of one unit too many
+            {
+                long hidden = m.Graph.Initializer.Single(t => t.Name == "head.weight").Dims[1];
+                var zeros = new TensorProto { Name = "h_zeros", DataType = (int)TensorProto.Types.DataType.Float };
+                zeros.Dims.AddRange([1, 1, hidden + 1]);
+                zeros.FloatData.AddRange(new float[hidden + 1]);
+                m.Graph.Initializer.Add(zeros);
+                foreach (NodeProto layer in m.Graph.Node.Where(n => n.OpType == "LSTM")) layer.Input[5] = "h_zeros";
+                break;
+            }
+            case "Split of h0 without its input":
+                Node(m, "split_h0").Input[0] = "";
+                break;
             case "Transpose perm an INT":
                 BetweenTheLayers(m, MakeNode("Transpose", "transpose_moved", ["h_l0"], ["h_moved"], Int("perm", 0)));
                 break;

@@ -1370,7 +1370,9 @@ internal sealed class OnnxImporter
 
     // Whether a state input is zeros: made, through plumbing, only of zero constants or ConstantOfShape of 0 (an exporter's
     // default state). A non-zero constant (a learned initial state) or a computation is refused; a graph input makes it
-    // not zeros (then it must be the caller's state). Iterative: a chain of any length is followed without recursion.
+    // not zeros (then it must be the caller's state). Iterative: a chain of any length is followed without recursion. A node
+    // on the way without an input it requires, and zeros that feed the node directly in a shape other than [1, batch, hidden],
+    // are refused: ONNX Runtime refuses such a graph, or fails running it.
     private bool IsZeros(string state, string role, string where)
     {
         var pending = new Stack<string>();
@@ -1380,7 +1382,7 @@ internal sealed class OnnxImporter
         while (pending.Count > 0)
         {
             string tensor = pending.Pop();
-            if (tensor.Length == 0 || !seen.Add(tensor)) continue;
+            if (!seen.Add(tensor)) continue;
             string madeFrom = tensor == state ? "" : $"made from '{tensor}', ";
             if (_constants.TryGetValue(tensor, out TensorProto? constant))
             {
@@ -1391,6 +1393,8 @@ internal sealed class OnnxImporter
                 }
                 if (!IsZero(constant, where))
                     throw Mismatch($"{where}: its {role} input '{state}' is {madeFrom}a non-zero constant; RnnGen's state is the caller's, not part of the model.", tensor);
+                if (tensor == state)
+                    CheckZeroStateShape(constant.Dims, $"a zero constant of shape {OnnxTensors.Format(constant.Dims)}", role, where, tensor);
                 continue;
             }
             if (!_producers.TryGetValue(tensor, out NodeProto? node))
@@ -1401,26 +1405,36 @@ internal sealed class OnnxImporter
             switch (node.OpType)
             {
                 case "ConstantOfShape":
+                {
                     // its value a 1-D tensor of one element, its shape a list of INT64 (else ONNX Runtime refuses the graph)
                     if (Attribute(node, "value") is { T: { } value } && !(value.Dims.Count == 1 && value.Dims[0] == 1))
                         throw Mismatch($"node '{node.Name}' (ConstantOfShape) has a value of shape {OnnxTensors.Format(value.Dims)}; ConstantOfShape's value " +
                                        "is a 1-D tensor of one element, and ONNX Runtime refuses to load the graph: make it of shape [1].", tensor);
-                    if (_constants.TryGetValue(node.Input.Count > 0 ? node.Input[0] : "", out TensorProto? shape))
-                        Integers(node, 0, shape);
+                    string shapeInput = RequiredInput(node, 0, "input (the shape)");
+                    if (_constants.TryGetValue(shapeInput, out TensorProto? shape))
+                    {
+                        long[] dims = Integers(node, 0, shape);
+                        if (tensor == state)
+                            CheckZeroStateShape(dims, $"zeros of shape {OnnxTensors.Format(dims)} (ConstantOfShape node '{node.Name}')", role, where, tensor);
+                    }
                     if (Attribute(node, "value") is { T: { } zero } && !IsZero(zero, where))
                         throw Mismatch($"{where}: its {role} input '{state}' is {madeFrom}a non-zero constant (ConstantOfShape node '{node.Name}'); " +
                                        "RnnGen's state is the caller's, not part of the model.", tensor);
                     continue;
+                }
                 case "Expand":
-                    if (_constants.TryGetValue(node.Input.Count > 1 ? node.Input[1] : "", out TensorProto? expandedTo))
+                    if (_constants.TryGetValue(RequiredInput(node, 1, "input 1 (the shape)"), out TensorProto? expandedTo))
                         Integers(node, 1, expandedTo);
-                    if (node.Input.Count > 0) pending.Push(node.Input[0]);
+                    pending.Push(RequiredInput(node, 0, "input 0"));
                     continue;
                 case "Concat":
-                    foreach (string part in node.Input) pending.Push(part);
+                    if (node.Input.Count == 0)
+                        RequiredInput(node, 0, "input");
+                    for (int i = 0; i < node.Input.Count; i++)
+                        pending.Push(RequiredInput(node, i, $"input {i}"));
                     continue;
                 case var move when Moves.Contains(move): // a zero state keeps zeros through any move
-                    if (node.Input.Count > 0) pending.Push(node.Input[0]);
+                    pending.Push(RequiredInput(node, 0, "input 0"));
                     continue;
                 default:
                     throw Mismatch($"{where}: its {role} input '{state}' is {madeFrom}computed by the {node.OpType} node '{node.Name}'; RnnGen's " +
@@ -1428,6 +1442,25 @@ internal sealed class OnnxImporter
             }
         }
         return !fromInput;
+    }
+
+    // Input `index` of a node on a zero state's way, which its operator requires: an empty name (or none) is not valid ONNX.
+    private string RequiredInput(NodeProto node, int index, string what)
+    {
+        string input = index < node.Input.Count ? node.Input[index] : "";
+        if (input.Length == 0)
+            throw Mismatch($"node '{node.Name}' ({node.OpType}) has no {what}, which {node.OpType} requires: the graph is not valid ONNX, and " +
+                           "ONNX Runtime refuses it.", node.Output.Count > 0 ? node.Output[0] : node.Name);
+        return input;
+    }
+
+    // Zeros that a recurrent node reads directly as its initial state have its shape, [num_directions = 1, batch, hidden_size]
+    // (ONNX Runtime fails running the node on any other).
+    private void CheckZeroStateShape(IReadOnlyList<long> dims, string what, string role, string where, string tensor)
+    {
+        if (dims.Count != 3 || dims[0] != 1 || dims[1] < 1 || dims[2] != _info.HiddenSize)
+            throw Mismatch($"{where}: its {role} input '{tensor}' is {what}; an initial state is of shape [1, batch, {_info.HiddenSize}] " +
+                           $"(one direction, the batch, this model's hidden size {_info.HiddenSize}), and ONNX Runtime fails running the graph.", tensor);
     }
 
     // A model without a head outputs its top layer's h at every step: the graph's output is the top layer's Y, moved unchanged
