@@ -164,14 +164,15 @@ public static class Checkpoint
         TrainingCheckpoint.Save(model, optimizer, info.Path, Metadata(info));
     }
 
-    /// <summary>Reads the metadata of a checkpoint (no parameters).</summary>
+    /// <summary>Reads the metadata of a checkpoint (no parameters); <paramref name="modelAsked"/>, the --model asked for, goes into
+    /// the command that a missing checkpoint's message suggests.</summary>
     /// <exception cref="CheckpointException">The file is missing or is not a CharRnn checkpoint.</exception>
-    public static CheckpointInfo ReadInfo(string path)
+    public static CheckpointInfo ReadInfo(string path, string? modelAsked = null)
     {
         if (Directory.Exists(path))
             throw new CheckpointException($"{System.IO.Path.GetFullPath(path)} is a folder, not a checkpoint; name the checkpoint file with --checkpoint FILE.");
         if (!File.Exists(path))
-            throw new CheckpointException($"There is no checkpoint {System.IO.Path.GetFullPath(path)}. Train first (dotnet run -c Release --project samples/CharRnn), or name one with --checkpoint FILE.");
+            throw new CheckpointException($"There is no checkpoint {System.IO.Path.GetFullPath(path)}. Train first (dotnet run -c Release --project samples/CharRnn{(modelAsked is null or "small" ? "" : $" -- --model {modelAsked}")}), or name one with --checkpoint FILE.");
         IReadOnlyDictionary<string, string> metadata;
         try
         {

@@ -15,7 +15,7 @@ try
     {
         case GenerateSettings generate:
         {
-            var checkpoint = Checkpoint.ReadInfo(generate.CheckpointPath ?? Checkpoint.DefaultPath(generate.Model ?? "small"));
+            var checkpoint = Checkpoint.ReadInfo(generate.CheckpointPath ?? Checkpoint.DefaultPath(generate.Model ?? "small"), generate.Model);
             Checkpoint.CheckModel(generate.Model, checkpoint, "generate from");
             return ModelCatalog.Run(checkpoint.ModelName, new GenerateCommand(generate, checkpoint));
         }
@@ -24,7 +24,7 @@ try
             CheckpointInfo? resume = null;
             if (train.Resume)
             {
-                resume = Checkpoint.ReadInfo(train.CheckpointPath ?? Checkpoint.DefaultPath(train.Model ?? "small"));
+                resume = Checkpoint.ReadInfo(train.CheckpointPath ?? Checkpoint.DefaultPath(train.Model ?? "small"), train.Model);
                 Checkpoint.CheckModel(train.Model, resume, "resume");
             }
             // --resume without --corpus continues on the text the checkpoint was trained on

@@ -109,6 +109,19 @@ public sealed class CharRnnCheckpointTests : IDisposable
         Assert.Contains($"{_folder} is a folder, not a checkpoint", e.Message);
     }
 
+    // `generate --model large` without a checkpoint suggested the command that trains the small model
+    [Fact]
+    public void AMissingCheckpoint_SuggestsTrainingTheModelAskedFor()
+    {
+        string missing = Path.Combine(_folder, "none.safetensors");
+        Assert.Contains("Train first (dotnet run -c Release --project samples/CharRnn -- --model large)",
+            Assert.Throws<CheckpointException>(() => Checkpoint.ReadInfo(missing, "large")).Message);
+        Assert.Contains("Train first (dotnet run -c Release --project samples/CharRnn), or name one with --checkpoint FILE.",
+            Assert.Throws<CheckpointException>(() => Checkpoint.ReadInfo(missing)).Message);
+        Assert.Contains("Train first (dotnet run -c Release --project samples/CharRnn), or",
+            Assert.Throws<CheckpointException>(() => Checkpoint.ReadInfo(missing, "small")).Message);
+    }
+
     // `generate --model medium --checkpoint <a small model>` used the small model silently; it is refused, as --resume does
     [Fact]
     public void AModelOtherThanTheCheckpoints_IsRefused()
