@@ -23,7 +23,7 @@ internal sealed class RnnCell : CellEmitter
 
     public override IReadOnlyList<string> Equations => new[]
     {
-        $"h = {F.ToLowerInvariant()}(U·x + b_ih + W·h_prev + b_hh)   (U = weight_ih, W = weight_hh)",
+        $"h = {F.ToLowerInvariant()}(W_ih·x + b_ih + W_hh·h_prev + b_hh)   (the lesson's U = W_ih = weight_ih, W = W_hh = weight_hh)",
     };
 
     public override void EmitCell(SourceWriter w) =>
