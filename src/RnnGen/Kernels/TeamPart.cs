@@ -21,11 +21,11 @@ public interface ITeamWork
 /// </summary>
 public readonly struct TeamPart
 {
-    private readonly CoreTeam? _team;
+    private readonly CoreTeam.Crew? _team;
     private readonly int _count;
     private readonly long _job; // the call this part belongs to
 
-    internal TeamPart(CoreTeam team, int index, long job)
+    internal TeamPart(CoreTeam.Crew team, int index, long job)
     {
         _team = team;
         Index = index;

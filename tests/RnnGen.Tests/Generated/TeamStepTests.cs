@@ -30,6 +30,42 @@ public class TeamStepTests
     [Theory, InlineData(2), InlineData(3)]
     public void Rnn_DenseDouble(int cores) => TeamEqualsAlone<RnnDChunked, double>(cores, (m, t) => m.Team = t);
 
+    // A team given to a model and dropped with it, never disposed: the helper threads hold only the team's crew, so the team
+    // is collected, and its finalizer stops them (they used to keep it alive, and themselves, until the process ended).
+    [Fact]
+    public void ATeamDroppedWithItsModel_StopsItsHelpers()
+    {
+        var (teams, crews) = StepAndDrop(6);
+        for (int i = 0; i < 3; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.All(teams, t => Assert.False(t.IsAlive, "a dropped team is still reachable"));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (crews.Any(c => !c.HelpersEnded) && DateTime.UtcNow < deadline)
+            Thread.Sleep(10);
+        Assert.All(crews, c => Assert.True(c.HelpersEnded, "a dropped team's helper thread still runs"));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static (List<WeakReference> Teams, List<CoreTeam.Crew> Crews) StepAndDrop(int count)
+    {
+        var teams = new List<WeakReference>();
+        var crews = new List<CoreTeam.Crew>();
+        for (int i = 0; i < count; i++)
+        {
+            var team = new CoreTeam(2, spinTime: i % 2 == 0 ? TimeSpan.Zero : null); // helpers asleep, and spinning
+            var model = Harness.NewModel<GruFTeam, float>(i);
+            model.Team = team;
+            var state = new GruFTeam.State();
+            model.Step(new float[GruFTeam.InputSize], ref state, new float[GruFTeam.OutputWidth]);
+            teams.Add(new WeakReference(team));
+            crews.Add(team.Members);
+        }
+        return (teams, crews);
+    }
+
     // Hidden 150 is not a multiple of the smallest packed block (16 floats): no machine could split it, so it has no Team.
     [Fact]
     public void AModelThatNeverSplits_HasNoTeam()
