@@ -572,6 +572,9 @@ public sealed class SequenceTrainer<TModel, T>
 
         private void TrainEpoch()
         {
+            // before the epoch's shuffle: a call cancelled between epochs (from EpochCompleted) leaves the generator where the
+            // uninterrupted run has it, so the next call trains in that run's order
+            _cancellationToken.ThrowIfCancellationRequested();
             for (int i = 0; i < _order.Length; i++) _order[i] = i;
             if (_options.Shuffle) _trainer._shuffle.Shuffle<int>(_order); // the trainer's generator: it continues across calls
 

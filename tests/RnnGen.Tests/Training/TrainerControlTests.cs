@@ -52,6 +52,29 @@ public class TrainerControlTests
         Assert.Equal(0, optimizer.StepCount);
     }
 
+    // Cancelled from EpochCompleted (between epochs), the next epoch's shuffle is not drawn: a later Train continues in the
+    // order of the uninterrupted run, as after RequestStop (the cancelled call used to consume a permutation it never trained).
+    [Fact]
+    public void Cancellation_BetweenEpochs_ThenTrainingOn_EqualsTheUninterruptedRun()
+    {
+        var options = new TrainerOptions { Epochs = 3, BatchSize = 4, WindowLength = 4, WorkerCount = 2 };
+        var whole = SequenceTrainer.Create(NewModel(), new Adam<float>(SmallRnn.ParameterCount, learningRate: 0.01), options);
+        whole.Train(Echo());
+
+        var model = NewModel();
+        var optimizer = new Adam<float>(SmallRnn.ParameterCount, learningRate: 0.01);
+        var cancelled = SequenceTrainer.Create(model, optimizer, options);
+        using var cts = new CancellationTokenSource();
+        cancelled.EpochCompleted += e => { if (e.Epoch == 2) cts.Cancel(); };
+        Assert.ThrowsAny<OperationCanceledException>(() => cancelled.Train(Echo(), cancellationToken: cts.Token));
+        Assert.Equal(2 * 5 * 3, optimizer.StepCount);   // 2 epochs of 5 batches × 3 windows
+
+        var rest = SequenceTrainer.Create(model, optimizer, options with { Epochs = 1 });
+        rest.ShuffleState = cancelled.ShuffleState;
+        rest.Train(Echo());
+        Assert.Equal(whole.Model.Parameters.ToArray(), model.Parameters.ToArray());
+    }
+
     [Fact]
     public void Cancellation_DuringValidation_StopsPromptly()
     {
