@@ -94,8 +94,20 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
         // weights = e^((logits − max)/temperature) ∈ [0, 1], the most likely token's 1; −∞ logits give 0.
         Span<double> weights = _weights;
         TensorPrimitives.ConvertTruncating<T, double>(logits, weights);
-        TensorPrimitives.Subtract(weights, double.CreateTruncating(max), weights);
+        double top = double.CreateTruncating(max);
+        TensorPrimitives.Subtract(weights, top, weights);
         TensorPrimitives.Divide(weights, temperature, weights);
+        if (typeof(T) == typeof(double) && temperature > 1)
+        {
+            // double logits further apart than double.MaxValue: logit − max overflowed to −∞, though its quotient by a
+            // temperature above 1 may be finite (1e308 and −1e308 at temperature 1e308: −2, not −∞); divide first there
+            for (int i = 0; i < weights.Length; i++)
+            {
+                double logit = double.CreateTruncating(logits[i]);
+                if (double.IsNegativeInfinity(weights[i]) && double.IsFinite(logit))
+                    weights[i] = logit / temperature - top / temperature;
+            }
+        }
         TensorPrimitives.Exp(weights, weights);
 
         int topK = Options.TopK;

@@ -75,6 +75,18 @@ public class TokenSamplerTests
         Assert.True(other > ChiSquare999[Logits.Length - 1], $"chi-square against temperature × 1.25 is only {other:F1}");
     }
 
+    // Double logits further apart than double.MaxValue, at a temperature that brings them close: logit − max overflows, but
+    // the distribution is softmax([1, −1, 0.5]) (every token possible). The sampler used to drop token 1.
+    [Fact]
+    public void Huge_double_logits_at_a_huge_temperature_sample_the_scaled_softmax()
+    {
+        double[] logits = [1e308, -1e308, 5e307];
+        var sampler = new TokenSampler<double>(3, new SamplingOptions { Temperature = 1e308, Seed = 4 });
+        int[] counts = Counts(sampler, logits, 20_000);
+        double chi2 = ChiSquare(counts, Softmax([1, -1, 0.5], 1));
+        Assert.True(chi2 < ChiSquare999[2], $"chi-square {chi2:F1} with 2 degrees of freedom; counts {string.Join(", ", counts)}");
+    }
+
     [Fact]
     public void Float_logits_sample_the_same_distribution()
     {
