@@ -183,9 +183,13 @@ internal sealed class ModelEmitter
         w.Line($"public const int ParameterCount = {N(parameters)};");
         w.Line();
         w.Line(_cell.Gates.Count > 1
-            ? $"/// <summary>Rows of every gate matrix: {N(_cell.Gates.Count)} gates ({string.Join(", ", _cell.Gates.Select(g => g.Name))}) × HiddenSize.</summary>"
-            : "/// <summary>Rows of each layer's weight_ih and weight_hh: HiddenSize (no gates: one row per unit).</summary>");
-        w.Line($"private const int GateRows = {N(_cell.Gates.Count)} * HiddenSize;");
+            ? $"/// <summary>Gates per layer: {string.Join(", ", _cell.Gates.Select(g => g.Name))}, in PyTorch's row order.</summary>"
+            : "/// <summary>Gates per layer: none, so one block of rows (the pre-activation).</summary>");
+        w.Line($"private const int GateCount = {N(_cell.Gates.Count)};");
+        w.Line(_cell.Gates.Count > 1
+            ? "/// <summary>Rows of every gate matrix: GateCount × HiddenSize.</summary>"
+            : "/// <summary>Rows of each layer's weight_ih and weight_hh: HiddenSize (one row per unit).</summary>");
+        w.Line("private const int GateRows = GateCount * HiddenSize;");
         w.Line();
         w.Line("// Parameter offsets in the flat buffer (PyTorch names in the comments).");
         foreach (var (name, offset, shape, _) in Tensors())
@@ -313,22 +317,22 @@ internal sealed class ModelEmitter
             if (embed && !Separate)
             {
                 w.Line($"_embedding.Pack({ih}, {bih}, {bhh});");
-                w.Line($"_hidden{N(l)}.Pack({hh}, default, default, default);");
+                w.Line($"_hidden{N(l)}.Pack({hh}, right: default, bias1: default, bias2: default);");
             }
             else if (embed)
             {
-                w.Line($"_embedding.Pack({ih}, {bih}, default);");
-                w.Line($"_hidden{N(l)}.Pack({hh}, default, {bhh}, default);");
+                w.Line($"_embedding.Pack({ih}, bias1: {bih}, bias2: default);");
+                w.Line($"_hidden{N(l)}.Pack({hh}, right: default, bias1: {bhh}, bias2: default);");
             }
             else if (!Separate)
                 w.Line($"_layer{N(l)}.Pack({ih}, {hh}, {bih}, {bhh});");
             else
             {
-                w.Line($"_input{N(l)}.Pack({ih}, default, {bih}, default);");
-                w.Line($"_hidden{N(l)}.Pack({hh}, default, {bhh}, default);");
+                w.Line($"_input{N(l)}.Pack({ih}, right: default, bias1: {bih}, bias2: default);");
+                w.Line($"_hidden{N(l)}.Pack({hh}, right: default, bias1: {bhh}, bias2: default);");
             }
         }
-        if (Head) w.Line("_head.Pack(p.Slice(HeadWeight, OutputSize * HiddenSize), default, p.Slice(HeadBias, OutputSize), default);");
+        if (Head) w.Line("_head.Pack(p.Slice(HeadWeight, OutputSize * HiddenSize), right: default, bias1: p.Slice(HeadBias, OutputSize), bias2: default);");
         StepPacking();
         w.Close();
         w.Line();
@@ -551,7 +555,7 @@ internal sealed class ModelEmitter
         {
             string inWidth = l == 0 ? "InputSize" : "HiddenSize";
             string split = Separate ? ", splitLastGate: true" : "";
-            w.Line($"private readonly global::RnnGen.Kernels.GateMatrix<{_t}> _stepGates{N(l)} = new(gates: {N(_cell.Gates.Count)}, units: HiddenSize, inputs: {inWidth}{split}); // layer {N(l)}");
+            w.Line($"private readonly global::RnnGen.Kernels.GateMatrix<{_t}> _stepGates{N(l)} = new(gates: GateCount, units: HiddenSize, inputs: {inWidth}{split}); // layer {N(l)}");
         }
         w.Line();
 
@@ -624,7 +628,7 @@ internal sealed class ModelEmitter
             string input = l == 0 ? "x, InputSize" : "below, HiddenSize";
             if (embed && !Separate)
             {
-                w.Line("_hidden0.Multiply(1, h, HiddenSize, default, 0, gx, GateRows);   // W_hh·h_prev (this copy has no bias), then the token's column (both biases folded in)");
+                w.Line("_hidden0.Multiply(1, h, HiddenSize, x2: default, x2Stride: 0, gx, GateRows);   // W_hh·h_prev (this copy has no bias), then the token's column (both biases folded in)");
                 w.Line("_embedding.AddColumn(token, gx);");
             }
             else if (!Separate)
@@ -632,8 +636,8 @@ internal sealed class ModelEmitter
             else
             {
                 w.Line(embed ? "_embedding.CopyColumn(token, gx);   // input part: the token's column + b_ih"
-                    : $"_input{N(l)}.Multiply(1, {input}, default, 0, gx, GateRows);   // input part: b_ih + W_ih·x");
-                w.Line($"_hidden{N(l)}.Multiply(1, h, HiddenSize, default, 0, gh, GateRows);   // hidden part: b_hh + W_hh·h_prev");
+                    : $"_input{N(l)}.Multiply(1, {input}, x2: default, x2Stride: 0, gx, GateRows);   // input part: b_ih + W_ih·x");
+                w.Line($"_hidden{N(l)}.Multiply(1, h, HiddenSize, x2: default, x2Stride: 0, gh, GateRows);   // hidden part: b_hh + W_hh·h_prev");
             }
             w.Line($"StepCell<L>(gx, {gh}h{(HasC ? $", values.Slice({COffset(l)}, HiddenSize)" : "")});");
             w.Close();
@@ -1157,7 +1161,7 @@ internal sealed class ModelEmitter
         w.Open();
         w.Line(Separate ? "int rows = n * lanes, first = t0 * lanes; // the chunk's rows, and its first" : "int first = t0 * lanes; // the chunk's first row");
         if (Teamed)
-            w.Line($"global::RnnGen.Kernels.RowSlice units = part.Rows<{_t}>({N(_cell.Gates.Count)}, HiddenSize); // this part's units: their rows of each gate");
+            w.Line($"global::RnnGen.Kernels.RowSlice units = part.Rows<{_t}>(GateCount, HiddenSize); // this part's units: their rows of each gate");
         string slice = Teamed ? ", units" : "";
         for (int l = 0; l < L; l++)
         {
@@ -1181,7 +1185,7 @@ internal sealed class ModelEmitter
             else
             {
                 w.Line("// input part, every row of the chunk: gx = b_ih + W_ih·x; per step, the hidden part gh = b_hh + W_hh·h_prev");
-                w.Line($"_input{N(l)}.Multiply(rows, {chunkInputs}, default, 0, gates, GateRows{slice});");
+                w.Line($"_input{N(l)}.Multiply(rows, {chunkInputs}, x2: default, x2Stride: 0, gates, GateRows{slice});");
             }
             w.Line("for (int t = 0; t < n; t++)");
             w.Open();
@@ -1192,14 +1196,14 @@ internal sealed class ModelEmitter
             string hRows = $"prev{(l == 0 ? "" : $".Slice({N(l)} * RecordSize)")}, StepRecordSize";
             if (embed && !Separate)
             {
-                w.Line($"_hidden0.Multiply(lanes, {hRows}, default, 0, gx, GateRows{slice});");
+                w.Line($"_hidden0.Multiply(lanes, {hRows}, x2: default, x2Stride: 0, gx, GateRows{slice});");
                 w.Line("for (int b = 0; b < lanes; b++)");
                 w.Line($"    _embedding.AddColumn(tokens[row + b], gx.Slice(b * GateRows, GateRows){slice});");
             }
             else if (!Separate)
                 w.Line($"_layer{N(l)}.Multiply(lanes, {(l == 0 ? "x.Slice(row * InputSize), InputSize" : $"next{(l == 1 ? "" : $".Slice({N(l - 1)} * RecordSize)")}, StepRecordSize")}, {hRows}, gx, GateRows{slice});");
             else
-                w.Line($"_hidden{N(l)}.Multiply(lanes, {hRows}, default, 0, gh, GateRows{slice});");
+                w.Line($"_hidden{N(l)}.Multiply(lanes, {hRows}, x2: default, x2Stride: 0, gh, GateRows{slice});");
             string at = $"b * StepRecordSize{rec}";
             var args = new List<string> { "gx.Slice(b * GateRows, GateRows)" };
             if (Separate) args.Add("gh.Slice(b * GateRows, GateRows)");
@@ -1228,7 +1232,7 @@ internal sealed class ModelEmitter
         {
             w.Line("// head: output = head.weight·h_top + head.bias, the chunk's steps of each lane in one product (outputs are lane-major)");
             w.Line("for (int b = 0; b < lanes; b++)");
-            w.Line($"    _head.Multiply(n, records.Slice((first + lanes + b) * StepRecordSize{top}), lanes * StepRecordSize, default, 0, outputs.Slice((b * steps + t0) * OutputWidth), OutputWidth);");
+            w.Line($"    _head.Multiply(n, records.Slice((first + lanes + b) * StepRecordSize{top}), lanes * StepRecordSize, x2: default, x2Stride: 0, outputs.Slice((b * steps + t0) * OutputWidth), OutputWidth);");
         }
         else
         {
