@@ -321,6 +321,11 @@ internal static class OnnxGraphEdits
         ("ConstantOfShape without its input", "node 'zero_state' (ConstantOfShape) has no input (the shape), which ConstantOfShape requires: the graph is not valid ONNX"),
         ("ConstantOfShape of hidden H + 1", "(ConstantOfShape node 'zero_state'); an initial state is of shape [1, batch, "),
         ("zero initializer of hidden H + 1", "its initial_h input 'h_zeros' is a zero constant of shape [1, 1, "),
+        ("input declared with one feature too many", "the graph's input 'input' is declared with "),
+        ("input declared of rank 2", "the graph's input 'input' is declared of rank 2; the first layer reads it as [seq, batch, "),
+        ("h0 declared with one unit too many", "the graph input 'h0' (the layers' initial_h) is declared [2, batch, "),
+        ("c0 declared with one layer too many", "the graph input 'c0' (the layers' initial_c) is declared [3, batch, "),
+        ("h0 declared of rank 2", "(the layers' initial_h) is declared of rank 2"),
         ("Split of h0 without its input", "node 'split_h0' (Split) has no input 0, which Split requires: the graph is not valid ONNX"),
         ("Expand shape INT32", "node 'expand_state' (Expand): its shape 'expand_shape' is Int32; Expand takes its shape as INT64"),
         ("Transpose perm an INT", "node 'transpose_moved' (Transpose) has attribute 'perm' of type Int; ONNX defines it as INTS"),
@@ -476,6 +481,27 @@ internal static class OnnxGraphEdits
                 zeros.FloatData.AddRange(new float[hidden + 1]);
                 m.Graph.Initializer.Add(zeros);
                 foreach (NodeProto layer in m.Graph.Node.Where(n => n.OpType == "LSTM")) layer.Input[5] = "h_zeros";
+                break;
+            }
+            case "input declared with one feature too many" or "input declared of rank 2":
+            {
+                TensorShapeProto shape = m.Graph.Input.Single(i => i.Name == OnnxFile.InputName).Type.TensorType.Shape;
+                if (edit.EndsWith("rank 2", StringComparison.Ordinal))
+                    shape.Dim.RemoveAt(2);
+                else
+                    shape.Dim[2] = new TensorShapeProto.Types.Dimension { DimValue = shape.Dim[2].DimValue + 1 };
+                break;
+            }
+            case "h0 declared with one unit too many" or "c0 declared with one layer too many" or "h0 declared of rank 2":
+            {
+                string name = edit.StartsWith("h0", StringComparison.Ordinal) ? OnnxFile.InitialHiddenName : OnnxFile.InitialCellName;
+                TensorShapeProto shape = m.Graph.Input.Single(i => i.Name == name).Type.TensorType.Shape;
+                if (edit.EndsWith("rank 2", StringComparison.Ordinal))
+                    shape.Dim.RemoveAt(1);
+                else if (edit.Contains("unit", StringComparison.Ordinal))
+                    shape.Dim[2] = new TensorShapeProto.Types.Dimension { DimValue = shape.Dim[2].DimValue + 1 };
+                else
+                    shape.Dim[0] = new TensorShapeProto.Types.Dimension { DimValue = shape.Dim[0].DimValue + 1 };
                 break;
             }
             case "Split of h0 without its input":

@@ -195,8 +195,8 @@ public class OnnxAcceptedGraphsTests(ITestOutputHelper output)
     // a graph input declared twice, a tensor two nodes compute, a Gemm without C before opset 11 or of a 3-D input, an integer
     // input of another element type or rank): ONNX Runtime refuses to load each or fails running it (a Slice's starts, a Squeeze's
     // axes, a Reshape's shape or a Split's sizes not a list, a ConstantOfShape's shape a scalar), a node on a state's way
-    // without an input it requires (a Split of h0, a ConstantOfShape), zeros of another hidden size as a layer's initial_h, and
-    // the importer refuses each, saying what is wrong.
+    // without an input it requires (a Split of h0, a ConstantOfShape), zeros of another hidden size as a layer's initial_h, the
+    // input or a state declared in another shape than the layers read), and the importer refuses each, saying what is wrong.
     public static TheoryData<string> InvalidEdits()
     {
         var data = new TheoryData<string>();

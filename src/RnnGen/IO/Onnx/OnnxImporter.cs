@@ -87,6 +87,7 @@ internal sealed class OnnxImporter
         var parameters = new T[_info.ParameterCount];
         for (int k = 0; k < recurrent.Count; k++)
             ReadLayer(k, recurrent[k], k > 0 ? recurrent[k - 1] : null, parameters);
+        CheckDeclaredInput();
         CheckStateSources();
         ReadHead(recurrent[^1], parameters);
         CheckFinalStates(recurrent);
@@ -152,6 +153,7 @@ internal sealed class OnnxImporter
     {
         NodeProto? first = _graph.Node.FirstOrDefault(n => n.OpType is "LSTM" or "GRU" or "RNN" && IsDefaultDomain(n));
         string tensor = first is { Input.Count: > 0 } ? first.Input[0] : "";
+        bool direct = tensor.Length > 0;   // whether the first layer reads the graph input itself (no move in between)
         for (int hops = 0; tensor.Length > 0 && hops <= _graph.Node.Count; hops++)
         {
             if (_constants.ContainsKey(tensor)) return;
@@ -159,6 +161,7 @@ internal sealed class OnnxImporter
             if (node.OpType is not ("Identity" or "Cast" or "Squeeze" or "Unsqueeze" or "Reshape" or "Transpose" or "Flatten" or "OneHot") || node.Input.Count == 0)
                 return;
             tensor = node.Input[0];
+            direct = false;
         }
         ValueInfoProto? input = IsGraphInput(tensor) ? _inputs[tensor] : null;
         if (input is null) return;
@@ -174,6 +177,22 @@ internal sealed class OnnxImporter
             throw Mismatch($"the graph's input '{input.Name}' is {elementType} vectors; the model reads token ids (the graph of a token model takes INT64 ids).");
         if (!_info.Tokens && tokenIds)
             throw Mismatch($"the graph's input '{input.Name}' is {elementType} token ids; the model reads dense vectors (declare it with Tokens = true).");
+        if (direct) _readByFirstLayer = input;
+    }
+
+    private ValueInfoProto? _readByFirstLayer; // the graph input, when the first layer reads it with no move in between
+
+    // The shape the graph declares for the input its first layer reads directly, once the layers' weights have been found to
+    // be the model's: [seq, batch, input_size] (ONNX Runtime refuses a graph whose input disagrees with its weights).
+    private void CheckDeclaredInput()
+    {
+        if (_info.Tokens || _readByFirstLayer is not { } input || input.Type?.TensorType?.Shape?.Dim is not { Count: > 0 } declared) return;
+        if (declared.Count != 3)
+            throw Mismatch($"the graph's input '{input.Name}' is declared of rank {declared.Count}; the first layer reads it as [seq, batch, " +
+                           $"{_info.InputSize}], and ONNX Runtime refuses the graph.", input.Name);
+        if (declared[2] is { ValueCase: TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue, DimValue: long features } && features != _info.InputSize)
+            throw Mismatch($"the graph's input '{input.Name}' is declared with {features} features; the first layer's weights read " +
+                           $"{_info.InputSize}, as the model does, and ONNX Runtime refuses the graph.", input.Name);
     }
 
     // ------------------------------------------------------------------ what the graph computes
@@ -1339,6 +1358,30 @@ internal sealed class OnnxImporter
         }
     }
 
+    // The shape a state input of the graph declares, if any: [layers, batch, hidden] (ONNX Runtime runs the graph on no other,
+    // so a graph that declares another cannot be fed RnnGen's state).
+    private void CheckDeclaredState(string name, string role)
+    {
+        if (_inputs[name].Type?.TensorType?.Shape?.Dim is not { Count: > 0 } dims) return;
+        long? At(int axis) => axis < dims.Count && dims[axis].ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? dims[axis].DimValue : null;
+        string expected = $"[{_info.LayerCount}, batch, {_info.HiddenSize}] (layers, batch, hidden)";
+        if (dims.Count != 3)
+            throw Mismatch($"the graph input '{name}' (the layers' {role}) is declared of rank {dims.Count}, {DeclaredShape(dims)}; the model's state is " +
+                           $"{expected}, and ONNX Runtime runs the graph on no other.", name);
+        if (At(0) is long layers && layers != _info.LayerCount || At(2) is long hidden && hidden != _info.HiddenSize
+            || At(1) is long batch && _declaredBatch is long inputBatch && batch != inputBatch)
+            throw Mismatch($"the graph input '{name}' (the layers' {role}) is declared {DeclaredShape(dims)}; the model's state is {expected}" +
+                           (_declaredBatch is long b ? $" with the input's batch {b}" : "") + ", and ONNX Runtime runs the graph on no other.", name);
+    }
+
+    private static string DeclaredShape(IEnumerable<TensorShapeProto.Types.Dimension> dims) =>
+        "[" + string.Join(", ", dims.Select(d => d.ValueCase switch
+        {
+            TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue => d.DimValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam => d.DimParam,
+            _ => "?",
+        })) + "]";
+
     // Every layer's initial_h comes from one graph input and every initial_c from another (h0 and c0, by those names when
     // the graph has inputs of them).
     private void CheckStateSources()
@@ -1365,6 +1408,7 @@ internal sealed class OnnxImporter
                 throw Mismatch($"the layers' {role} inputs are slices of the graph input '{name}', not of '{expectedName}'; RnnGen's " +
                                $"{expectedName} is the {(role == "initial_h" ? "hidden" : "cell")} state.", name);
             used[name] = role;
+            CheckDeclaredState(name, role);
         }
     }
 
