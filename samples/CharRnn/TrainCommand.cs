@@ -237,12 +237,12 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             }
             catch (NonFiniteStepException e)
             {
-                return Diverged($"epoch {_epochOffset + e.Epoch}, window {e.Window}: the loss or the gradients became NaN or infinite");
+                return Diverged($"at epoch {_epochOffset + e.Epoch}, window {e.Window}: the loss or the gradients became NaN or infinite");
             }
             catch (InvalidOperationException) when (!Finite(_model.Parameters))
             {
                 // the trainer's "the update made parameters NaN or infinite": the step itself was finite, its result is not
-                return Diverged($"epoch {_epochOffset + _epochsDone + 1}: an update made the parameters NaN or infinite");
+                return Diverged($"at epoch {_epochOffset + _epochsDone + 1}: an update made the parameters NaN or infinite");
             }
             finally
             {
@@ -263,11 +263,16 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             }
             if (!_bestSaved) SaveBest();
             PrintSummary(ending, last, lastIsBest);
+            // a loss that exploded without becoming NaN: even the best parameters predict worse than a uniform guess
+            double uniformBits = Math.Log2(_vocabulary.Count), bestBits = _bestLoss / Math.Log(2);
+            if (exitCode == 0 && _epochsDone > 0 && bestBits > uniformBits + 1)
+                return Diverged($": the best validation score, {bestBits:F3} bits per character, is worse than a uniform guess over the " +
+                                $"{_vocabulary.Count} characters ({uniformBits:F3} bits)");
             return exitCode;
         }
 
         /// <summary>
-        /// Training diverged (<paramref name="what"/>): the best parameters so far are saved if they were not yet, and the
+        /// Training diverged (<paramref name="what"/>, which follows "diverged": "at epoch …" or ": …"): the best parameters so far are saved if they were not yet, and the
         /// error says where they are and what to change. The exit code is 1.
         /// </summary>
         private int Diverged(string what)
@@ -278,7 +283,7 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
                 : _resumed ? $"The checkpoint {_checkpointPath} is kept as it was."
                 : "No checkpoint was saved: the run diverged before its first validation.";
             string clip = _settings.Clip > 0 ? $"a smaller --clip (now {_settings.Clip})" : "--clip 5 (now 0: no clamp)";
-            Console.Error.WriteLine($"error: training diverged at {what}. {kept} " +
+            Console.Error.WriteLine($"error: training diverged{(what.StartsWith(':') ? "" : " ")}{what}. {kept} " +
                 $"Train again with a lower --lr (now {_optimizer.LearningRate:G3}) or {clip}.");
             return 1;
         }
@@ -386,16 +391,16 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
             string checkpointScore = $"[bold]{_bestLoss / ln2:F3} bits per character[/] ({_bestLoss:F3} nats)";
             if (lastIsBest)
             {
-                console.MarkupLine($"Validation (the last 5 %, {last.Counted:N0} characters): {checkpointScore} at the end.");
+                console.MarkupLine($"Validation (the last 5 %, {last.Counted:N0} characters predicted): {checkpointScore} at the end.");
             }
             else if (!_hasBest)
             {
-                console.MarkupLine($"Validation (the last 5 %, {last.Counted:N0} characters): {checkpointScore} for the checkpoint this run resumed from, " +
+                console.MarkupLine($"Validation (the last 5 %, {last.Counted:N0} characters predicted): {checkpointScore} for the checkpoint this run resumed from, " +
                                    $"which stays: the last parameters score {last.Loss / ln2:F3}.");
             }
             else
             {
-                console.MarkupLine($"Validation (the last 5 %, {last.Counted:N0} characters): {checkpointScore}, the best, after epoch {_bestEpochs} (step {_bestSteps:N0}); " +
+                console.MarkupLine($"Validation (the last 5 %, {last.Counted:N0} characters predicted): {checkpointScore}, the best, after epoch {_bestEpochs} (step {_bestSteps:N0}); " +
                                    $"the last parameters score {last.Loss / ln2:F3}.");
                 overfitting = _smoothedLoss < _bestLoss - 0.1;
                 if (overfitting)

@@ -22,7 +22,7 @@ public static class Cli
           --max-steps N           optimizer updates per run at most (full run: 6000)
           --validation N          held-out sequences per lag and seed (512)
           --learning-rate X       Adam's learning rate (0.001)
-          --memory-gate-bias B    initial bias of the LSTM forget gate and GRU update gate (3; 0 = PyTorch's init)
+          --memory-gate-bias B    initial bias of the LSTM forget gate and GRU update gate (3; 0: σ = ½, as PyTorch's on average)
           --workers N             training threads (default: the processor count; results do not depend on it)
         """;
 

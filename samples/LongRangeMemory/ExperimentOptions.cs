@@ -37,7 +37,7 @@ public sealed record ExperimentOptions
     public double ClipGradientNorm { get; init; } = 1.0;
 
     /// <summary>Initial bias of the LSTM's forget gate and the GRU's update gate (<see cref="Experiment.OpenMemoryGates"/>):
-    /// at initialisation they keep σ(3) ≈ 0.95 of their state per step. 0 leaves PyTorch's initialisation (σ ≈ ½).</summary>
+    /// at initialisation they keep σ(3) ≈ 0.95 of their state per step. 0 sets them to exactly 0 (σ = ½, PyTorch's initial gate on average; PyTorch draws them from U(±1/√H)).</summary>
     public double MemoryGateBias { get; init; } = 3.0;
 
     /// <summary>Validation sequences over which the gradient-flow curves are averaged.</summary>

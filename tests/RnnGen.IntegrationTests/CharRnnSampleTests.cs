@@ -188,6 +188,25 @@ public sealed partial class CharRnnSampleTests(IntegrationFixture fixture, ITest
         Assert.True(double.IsFinite(double.Parse(ReadMetadata(checkpoint)["charrnn.validation-loss"], CultureInfo.InvariantCulture)));
     }
 
+    // --lr 10 without a clamp, RMSProp's default α: the loss explodes but stays finite (thousands of bits per character), so
+    // no NaN check fires; the run used to end "Done" with exit 0. Even the best score being worse than a uniform guess is
+    // now an error with what to change.
+    [Fact]
+    public void CharRnn_ARunWhoseLossExplodesButStaysFinite_EndsWithAnErrorLine()
+    {
+        string folder = WorkFolder();
+        string corpusFile = Path.Combine(folder, "tiny.txt");
+        File.WriteAllText(corpusFile, TinyCorpus(16_000));
+        string checkpoint = Path.Combine(folder, "model.safetensors");
+        var run = RunSample(folder, "--corpus", corpusFile, "--checkpoint", checkpoint, "--lr", "10", "--clip", "0",
+            "--epochs", "5", "--sample-every", "0", "--plain");
+        Assert.True(run.ExitCode == 1, run.Describe());
+        Assert.Contains("error: training diverged: the best validation score, ", run.StandardError);
+        Assert.Contains("bits per character, is worse than a uniform guess over the ", run.StandardError);
+        Assert.Contains("Train again with a lower --lr (now 10) or --clip 5", run.StandardError);
+        Assert.DoesNotContain("NaN", run.StandardError);
+    }
+
     /// <summary>Starts a training run, sends it SIG<paramref name="signal"/> after its first epoch line, and waits for its end.</summary>
     private async Task<(int ExitCode, string StandardOutput, string StandardError)> RunUntilSignal(string folder, string corpusFile, string checkpoint, string signal)
     {
