@@ -397,7 +397,7 @@ public sealed class CoreTeam : IDisposable
                             "of an ITeamWork must call TeamPart.Sync the same number of times.");
                     Volatile.Write(ref _arrived[part * Line + Started], job);
                     _arrived[part * Line + Jobs]++; // on its own line, before its first meeting: part 0 cannot return before this counts
-                    _work!.Run(new TeamPart(this, part, job));
+                    RunPart(part, job);
                     if (_arrived[part * Line] == syncs)
                         Sync(part, job); // as part 0 does after a work without syncs
                 }
@@ -408,6 +408,12 @@ public sealed class CoreTeam : IDisposable
                 Volatile.Write(ref _finished[part * Line], job);
             }
         }
+
+        // A helper's part of the running call. A method of its own, so that no frame of the helper's loop (which lives as
+        // long as the team; unoptimised code reports its temporaries live until the method returns) keeps the work, and
+        // through it a model and the team, reachable.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void RunPart(int part, long job) => _work!.Run(new TeamPart(this, part, job));
 
         // Spins for SpinTime, then sleeps; the caller wakes sleepers after publishing a job.
         private long WaitForJob(long seen)
