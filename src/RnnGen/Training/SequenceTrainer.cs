@@ -216,7 +216,6 @@ public sealed class SequenceTrainer<TModel, T>
             throw new InvalidOperationException(
                 $"{typeof(TModel).Name}'s parameters hold NaN or infinity before training: load them again from a sound model file, or call " +
                 "InitializeParameters(seed). (A model file may store such values; training cannot repair them.)");
-        // a window longer than every sequence changes nothing but the size of the tapes: cap it by the data
         string longest = validationShape is { } vs && vs.MaxSteps > trainShape.MaxSteps ? "validation" : "training";
         int window = WindowFor(Math.Max(trainShape.MaxSteps, validationShape?.MaxSteps ?? 0), longest);
         // room for a batch of either set (validation runs in the batches Evaluate uses, so its loss has Evaluate's bits), and
@@ -299,7 +298,7 @@ public sealed class SequenceTrainer<TModel, T>
                 $"(the longest sequence, in {longest}), with one update per pass over it and a tape that records every step. Set " +
                 $"WindowLength (char-rnn uses 50) to cut the sequences into windows, the state carried from one to the next; to train " +
                 $"on whole sequences this long on purpose, set WindowLength = {maxSteps}. (Without it, sequences of up to " +
-                $"{FullBpttLimit:N0} steps run whole.)", longest);
+                $"{FullBpttLimit.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} steps run whole.)", longest);
         }
         return maxSteps;
     }
