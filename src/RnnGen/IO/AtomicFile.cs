@@ -34,7 +34,9 @@ public static class AtomicFile
         string folder = Path.GetDirectoryName(target)
             ?? throw new ArgumentException($"'{path}' is not a file path.", nameof(path));
         if (!Directory.Exists(folder))
-            throw new DirectoryNotFoundException($"Cannot save '{path}': the folder '{folder}' does not exist.");
+            throw new DirectoryNotFoundException(File.Exists(folder)
+                ? $"Cannot save '{path}': '{folder}' is a file, not a folder."
+                : $"Cannot save '{path}': the folder '{folder}' does not exist.");
         if (Directory.Exists(target))
             throw new IOException($"Cannot save '{path}': it is a folder.");
         if (SpecialFileKind(target) is { } kind)
@@ -48,13 +50,13 @@ public static class AtomicFile
         {
             // a replaced file keeps its permissions, and the new content is never readable more widely than the old: the
             // temporary file is created with the target's mode (as the umask allows), and given it exactly before the rename
-            UnixFileMode? mode = !OperatingSystem.IsWindows() && File.Exists(target) ? File.GetUnixFileMode(target) : null;
+            UnixFileMode? mode = OperatingSystem.IsWindows() ? null : ModeOf(target);
             var options = new FileStreamOptions
             {
                 Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 64 * 1024,
             };
             if (mode is { } created && !OperatingSystem.IsWindows()) options.UnixCreateMode = created;
-            using (var stream = new FileStream(temporary, options))
+            using (var stream = Create(temporary, options, path, folder))
             {
                 write(stream);
                 stream.Flush(flushToDisk: true);
@@ -70,6 +72,38 @@ public static class AtomicFile
         }
     }
 
+    // The target's Unix mode, or null when there is none (a new file, or one another process has just deleted).
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static UnixFileMode? ModeOf(string target)
+    {
+        try
+        {
+            return File.Exists(target) ? File.GetUnixFileMode(target) : null;
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    // The temporary file; a failure to create it (a read-only file system, a full disk) is reported for the path the caller
+    // gave, not for the hidden temporary name.
+    private static FileStream Create(string temporary, FileStreamOptions options, string path, string folder)
+    {
+        try
+        {
+            return new FileStream(temporary, options);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new UnauthorizedAccessException($"Cannot save '{path}': no file can be created in '{folder}' ({e.Message})", e);
+        }
+        catch (IOException e) when (e is not PathTooLongException)
+        {
+            throw new IOException($"Cannot save '{path}': no file can be created in '{folder}' ({e.Message})", e);
+        }
+    }
+
     /// <summary>Opens a model file for reading; a folder is refused with a message that says so (not "access denied").</summary>
     internal static FileStream OpenRead(string path, int bufferSize = 4096, FileOptions options = FileOptions.None)
     {
@@ -77,6 +111,14 @@ public static class AtomicFile
             throw new IOException($"Cannot load '{path}': it is a folder, not a file.");
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize, options);
     }
+
+    /// <summary>
+    /// The bytes a file opened by <see cref="OpenRead"/> holds, when it can tell: a regular file's length; null for a pipe
+    /// or a device (<c>&lt;(zcat model.gz)</c>, <c>/dev/stdin</c>), which is then read as a stream is, up to the end of
+    /// what it describes.
+    /// </summary>
+    internal static long? LengthOf(FileStream file) =>
+        file.CanSeek && SpecialFileKind(file.Name) is null ? file.Length : null;
 
     /// <summary>
     /// What <paramref name="path"/> is when it exists and is neither a regular file nor a folder — "device", "pipe (FIFO)",

@@ -36,6 +36,9 @@ public static partial class SafeTensors
                     throw new ArgumentException($"The metadata key '{key}' is reserved: keys starting with '{SafeTensorsMetadataKeys.Prefix}' are written by RnnGen. Use another prefix, e.g. 'app.'.", "metadata");
                 if (value is null)
                     throw new ArgumentException($"The metadata value of '{key}' is null; safetensors metadata values are strings.", "metadata");
+                if (!IsWellFormed(key) || !IsWellFormed(value))
+                    throw new ArgumentException($"The metadata {(IsWellFormed(key) ? $"value of '{key}'" : "key '" + key + "'")} holds a lone UTF-16 surrogate (half of a character), " +
+                                                "which UTF-8 cannot store: it would read back as U+FFFD. Pass whole characters.", "metadata");
                 if (key == SafeTensorsMetadataKeys.TorchFormat)
                     metadata.RemoveAll(static kv => kv.Key == SafeTensorsMetadataKeys.TorchFormat);
                 metadata.Add(new(key, value));
@@ -52,6 +55,18 @@ public static partial class SafeTensors
             offset = end;
         }
         return SafeTensorsFormat.BuildHeader(entries, metadata);
+    }
+
+    // Whether a string is whole characters: no lone surrogate, which UTF-8 (a safetensors header) cannot store.
+    private static bool IsWellFormed(string text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (!char.IsSurrogate(text[i])) continue;
+            if (!char.IsHighSurrogate(text[i]) || i + 1 == text.Length || !char.IsLowSurrogate(text[i + 1])) return false;
+            i++; // a pair: one character
+        }
+        return true;
     }
 
     /// <summary>RnnGen's <c>__metadata__</c> entries for a model (see <see cref="SafeTensorsMetadataKeys"/>).</summary>

@@ -114,7 +114,8 @@ public static partial class SafeTensors
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var file = OpenRead(path);
-        return LoadCore(model, file, file.Length, exactLength: true, path, options);
+        long? length = AtomicFile.LengthOf(file); // null for a pipe: read as a stream, up to the end of the last tensor
+        return LoadCore(model, file, length, exactLength: length is not null, path, options);
     }
 
     /// <summary>
@@ -180,7 +181,8 @@ public static partial class SafeTensors
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var file = OpenRead(path);
-        return SafeTensorsFormat.ReadHeader(file, file.Length, exactLength: true, new FileContext(path));
+        long? length = AtomicFile.LengthOf(file);
+        return SafeTensorsFormat.ReadHeader(file, length, exactLength: length is not null, new FileContext(path));
     }
 
     /// <summary>

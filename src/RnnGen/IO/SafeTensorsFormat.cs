@@ -75,7 +75,7 @@ internal static class SafeTensorsFormat
             throw ctx.Fail($"the header length is {n} bytes, more than the limit of {SafeTensors.MaxHeaderLength} bytes: the file is corrupt or is not a safetensors file.");
         long headerLength = (long)n;
         if (available is long total && headerLength > total - 8)
-            throw ctx.Fail($"the header length is {headerLength} bytes, but only {total - 8} bytes follow it: the file is truncated or is not a safetensors file.");
+            throw ctx.Fail($"the header length is {headerLength} bytes, but only {Math.Max(0, total - 8)} bytes follow it: the file is truncated or is not a safetensors file.");
 
         byte[] json = ReadHeaderBytes(stream, (int)headerLength, lengthKnown: available is not null, ctx);
         var header = Parse(json, headerLength, ctx);
@@ -461,6 +461,9 @@ internal static class SafeTensorsFormat
             w.WriteEndObject();
         }
         int padded = (json.WrittenCount + 7) / 8 * 8;
+        if (padded > SafeTensors.MaxHeaderLength)
+            throw new ArgumentException($"The metadata makes the file's header {padded} bytes, more than the {SafeTensors.MaxHeaderLength} that " +
+                                        "loading accepts (the file could not be read back): keep large data in a file of its own.", "metadata");
         byte[] result = new byte[8 + padded];
         BinaryPrimitives.WriteUInt64LittleEndian(result, (ulong)padded);
         json.WrittenSpan.CopyTo(result.AsSpan(8));

@@ -344,7 +344,8 @@ public static class TrainingCheckpoint
         else
         {
             using var file = AtomicFile.OpenRead(source.Path!, bufferSize: 1, FileOptions.SequentialScan);
-            values = SafeTensors.ReadChecked(model, file, file.Length, exactLength: true, source.Path, SafeTensorsLoadOptions.Default, Expect, out _);
+            long? length = AtomicFile.LengthOf(file);
+            values = SafeTensors.ReadChecked(model, file, length, exactLength: length is not null, source.Path, SafeTensorsLoadOptions.Default, Expect, out _);
         }
         CheckStateValues<TModel, T>(values, optimizer, new FileContext(source.Path));
         // all of it arrived and fits: now the model and the optimizer change

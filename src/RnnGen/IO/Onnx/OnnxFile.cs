@@ -224,9 +224,17 @@ public static class OnnxFile
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ModelProto proto;
+        // no graph of this model is larger than its parameters in doubles twice over and the graph's own few megabytes: a
+        // longer stream (a damaged length, /dev/urandom, an endless pipe) is refused at that size instead of being read whole
+        long limit = Math.Min(int.MaxValue, 2L * TModel.Info.ParameterCount * sizeof(double) + MaxGraphBytes);
         try
         {
-            proto = ModelProto.Parser.ParseFrom(stream);
+            proto = ModelProto.Parser.ParseFrom(CodedInputStream.CreateWithLimits(stream, (int)limit, recursionLimit: 100));
+        }
+        catch (InvalidProtocolBufferException e) when (e.Message.Contains("too large", StringComparison.Ordinal))
+        {
+            throw source.Fail($"the data goes on past {limit} bytes, more than an ONNX graph of {typeof(TModel).Name} can hold: it is damaged or is " +
+                              "not an ONNX model of this model.", inner: e);
         }
         catch (InvalidProtocolBufferException e)
         {
@@ -236,6 +244,9 @@ public static class OnnxFile
         parameters.CopyTo(model.Parameters); // only once everything has been read and checked
         model.ParametersChanged();
     }
+
+    /// <summary>What an ONNX graph of a model may hold besides its parameters (nodes, names, shapes, attributes), at most.</summary>
+    private const long MaxGraphBytes = 64L * 1024 * 1024;
 
     /// <summary>The ONNX operator of a cell kind: <c>LSTM</c>, <c>GRU</c> or <c>RNN</c>.</summary>
     internal static string OperatorType(CellKind cell) => cell switch
