@@ -96,12 +96,21 @@ public static class AtomicFile
         }
         catch (UnauthorizedAccessException e)
         {
-            throw new UnauthorizedAccessException($"Cannot save '{path}': no file can be created in '{folder}' ({e.Message})", e);
+            throw new UnauthorizedAccessException($"Cannot save '{path}': no file can be created in '{folder}' ({Reason(e)}).", e);
         }
         catch (IOException e) when (e is not PathTooLongException)
         {
-            throw new IOException($"Cannot save '{path}': no file can be created in '{folder}' ({e.Message})", e);
+            throw new IOException($"Cannot save '{path}': no file can be created in '{folder}' ({Reason(e)}).", e);
         }
+    }
+
+    // The system's reason without the path it names ("Read-only file system : '…/.m.safetensors.x1.tmp'"): the temporary
+    // file is not the caller's.
+    private static string Reason(Exception e)
+    {
+        string message = e.Message;
+        int at = message.LastIndexOf(" : '", StringComparison.Ordinal);
+        return at > 0 && message.EndsWith('\'') ? message[..at] : message;
     }
 
     /// <summary>Opens a model file for reading; a folder is refused with a message that says so (not "access denied").</summary>

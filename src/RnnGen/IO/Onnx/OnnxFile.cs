@@ -246,7 +246,7 @@ public static class OnnxFile
     }
 
     /// <summary>What an ONNX graph of a model may hold besides its parameters (nodes, names, shapes, attributes), at most.</summary>
-    private const long MaxGraphBytes = 64L * 1024 * 1024;
+    private const long MaxGraphBytes = 16L * 1024 * 1024;
 
     /// <summary>The ONNX operator of a cell kind: <c>LSTM</c>, <c>GRU</c> or <c>RNN</c>.</summary>
     internal static string OperatorType(CellKind cell) => cell switch
