@@ -134,7 +134,7 @@ public static class Losses
             // Read everything needed from the row first: g may be the same memory (in-place gradient).
             T max = TensorPrimitives.Max(row);
             T shiftedTarget = row[target] - max;
-            if (TensorPrimitives.IndexOfMax(row) == target)
+            if (IsFirstMaximum(row, target, max))
                 correct++;
 
             TensorPrimitives.Subtract(row, max, g);   // g = logits − max ≤ 0
@@ -242,5 +242,19 @@ public static class Losses
         if (input.Overlaps(gradient, out int offset) && offset != 0)
             throw new ArgumentException(
                 $"gradient partially overlaps {inputName}; pass a separate buffer or exactly the same span.", nameof(gradient));
+    }
+
+    // Whether index `target` is the first index of the row's maximum (as torch.argmax): −0 and +0 are one value, so a row
+    // [−0, +0] has its maximum first at 0 (TensorPrimitives.IndexOfMax ranks +0 above −0). A NaN row has no maximum.
+    private static bool IsFirstMaximum<T>(ReadOnlySpan<T> row, int target, T max) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (row[target] != max)
+            return false;
+        for (int i = 0; i < target; i++)
+        {
+            if (row[i] == max)
+                return false;
+        }
+        return true;
     }
 }

@@ -70,9 +70,30 @@ public sealed class GradientFlow
     {
         if ((uint)layer >= (uint)LayerCount) throw new ArgumentOutOfRangeException(nameof(layer));
         if ((uint)boundary > (uint)Steps) throw new ArgumentOutOfRangeException(nameof(boundary));
-        _hidden[layer * (MaxSteps + 1) + boundary] = double.CreateTruncating(TensorPrimitives.Norm(hidden));
+        _hidden[layer * (MaxSteps + 1) + boundary] = Norm(hidden);
         if (_cell is not null)
-            _cell[layer * (MaxSteps + 1) + boundary] = double.CreateTruncating(TensorPrimitives.Norm(cell));
+            _cell[layer * (MaxSteps + 1) + boundary] = Norm(cell);
+    }
+
+    // ‖v‖ in double, scaled by the largest |v|: a float gradient of 1e-25 (its squares underflow in float) or 1e20 (they
+    // overflow) keeps its norm, which is what a record of vanishing or exploding gradients is for.
+    private static double Norm<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double largest = 0;
+        foreach (T v in values)
+        {
+            double a = Math.Abs(double.CreateTruncating(v));
+            if (!(a <= largest)) largest = a; // NaN passes too, and stays
+        }
+        if (largest == 0 || !double.IsFinite(largest))
+            return largest;
+        double sum = 0;
+        foreach (T v in values)
+        {
+            double scaled = double.CreateTruncating(v) / largest;
+            sum += scaled * scaled;
+        }
+        return largest * Math.Sqrt(sum);
     }
 
     private ReadOnlySpan<double> Row(double[] values, int layer)

@@ -13,6 +13,23 @@ public class GradientFlowTests
     [Fact] public void Gru() => Check<GruD3x5>(steps: 6);
     [Fact] public void Rnn() => Check<RnnTanhD3x5>(steps: 6);
 
+    // A float model's vanishing (1e-25: squares below float's range) and exploding (1e20: squares above it) gradients keep
+    // their norms in the record, which is in double: they used to read 0 and ∞.
+    [Theory]
+    [InlineData(1e-25f)]
+    [InlineData(3e-30f)]
+    [InlineData(1e20f)]
+    [InlineData(3e37f)]
+    public void AFloatGradientsNorm_IsRecordedWithoutUnderflowOrOverflow(float value)
+    {
+        var flow = new GradientFlow(maxSteps: 1, layers: 1, hasCell: true);
+        flow.Begin(1);
+        float[] hidden = [value, -value, value, -value], cell = [value, 0f, 0f, 0f];
+        flow.Record<float>(0, 0, hidden, cell);
+        Assert.Equal(2.0 * value, flow.Hidden(0)[0], 1e-12 * value);   // four values of |v|: 2|v|, to double rounding
+        Assert.Equal((double)value, flow.Cell(0)[0], 1e-12 * value);
+    }
+
     [Fact]
     public void Off_ByDefault_And_NoAllocationWhenOn()
     {

@@ -85,6 +85,16 @@ public class SoftmaxCrossEntropyTests
         Assert.Equal((double)correct / counted, stats.Accuracy);
     }
 
+    // −0 and +0 are one value, so [−0, +0] has its first maximum at 0, as torch.argmax says (IndexOfMax ranked +0 higher).
+    [Fact]
+    public void A_tie_between_signed_zeros_goes_to_the_first_index()
+    {
+        float[] logits = [-0f, 0f, -0f, 0f, 0f, -0f, -1f, -0f];   // rows of two
+        RnnGen.Losses.SoftmaxCrossEntropy<float>(logits, [0, 1, 1, 1], new float[8], out var stats);
+        // row 0 target 0: correct; row 1 target 1: the maximum is first at 0; row 2 target 1: likewise; row 3 target 1: −0 > −1
+        Assert.Equal(new ClassificationStats(4, 2), stats);
+    }
+
     [Fact]
     public void Stats_on_hand_made_rows()
     {
