@@ -173,12 +173,7 @@ public sealed partial class CharRnnSampleTests(IntegrationFixture fixture, ITest
     [Fact]
     public void CharRnn_ADivergingRun_EndsWithAnErrorLine_AndKeepsTheBestCheckpoint()
     {
-        string folder = WorkFolder();
-        string corpusFile = Path.Combine(folder, "tiny.txt");
-        File.WriteAllText(corpusFile, TinyCorpus(16_000));
-        string checkpoint = Path.Combine(folder, "model.safetensors");
-        var run = RunSample(folder, "--corpus", corpusFile, "--checkpoint", checkpoint, "--lr", "10", "--clip", "0", "--alpha", "0",
-            "--epochs", "20", "--sample-every", "0", "--plain");
+        var (run, checkpoint) = TrainOnATinyCorpus("--lr", "10", "--clip", "0", "--alpha", "0", "--epochs", "20");
         Assert.True(run.ExitCode == 1, run.Describe());
         Assert.Contains("error: training diverged at epoch ", run.StandardError);
         Assert.Contains($"The best checkpoint so far is kept in {checkpoint}", run.StandardError);
@@ -194,12 +189,7 @@ public sealed partial class CharRnnSampleTests(IntegrationFixture fixture, ITest
     [Fact]
     public void CharRnn_ARunWhoseLossExplodesButStaysFinite_EndsWithAnErrorLine()
     {
-        string folder = WorkFolder();
-        string corpusFile = Path.Combine(folder, "tiny.txt");
-        File.WriteAllText(corpusFile, TinyCorpus(16_000));
-        string checkpoint = Path.Combine(folder, "model.safetensors");
-        var run = RunSample(folder, "--corpus", corpusFile, "--checkpoint", checkpoint, "--lr", "10", "--clip", "0",
-            "--epochs", "5", "--sample-every", "0", "--plain");
+        var (run, _) = TrainOnATinyCorpus("--lr", "10", "--clip", "0", "--epochs", "5");
         Assert.True(run.ExitCode == 1, run.Describe());
         Assert.Contains("error: training diverged: the best validation score, ", run.StandardError);
         Assert.Contains("bits per character, is worse than a uniform guess over the ", run.StandardError);
@@ -338,6 +328,16 @@ public sealed partial class CharRnnSampleTests(IntegrationFixture fixture, ITest
         byte[] file = File.ReadAllBytes(path);
         long headerLength = BinaryPrimitives.ReadInt64LittleEndian(file);
         return JsonDocument.Parse(file.AsMemory(8, checked((int)headerLength)));
+    }
+
+    // A training run on a corpus of 16,000 characters in a folder of its own, with `options`: its result and checkpoint path.
+    private (ProcessResult Run, string Checkpoint) TrainOnATinyCorpus(params string[] options)
+    {
+        string folder = WorkFolder();
+        string corpusFile = Path.Combine(folder, "tiny.txt");
+        File.WriteAllText(corpusFile, TinyCorpus(16_000));
+        string checkpoint = Path.Combine(folder, "model.safetensors");
+        return (RunSample(folder, ["--corpus", corpusFile, "--checkpoint", checkpoint, .. options, "--sample-every", "0", "--plain"]), checkpoint);
     }
 
     private ProcessResult RunSample(string folder, params string[] arguments) =>

@@ -111,19 +111,9 @@ public sealed class FileEdgeCaseTests : IDisposable
     }
 
     /// <summary>A prefix, then zeros without end (up to a limit past which reading fails the test).</summary>
-    private sealed class EndlessStream(byte[] prefix, long limit) : Stream
+    private sealed class EndlessStream(byte[] prefix, long limit) : ReadOnlyForwardStream
     {
         public long Handed;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {

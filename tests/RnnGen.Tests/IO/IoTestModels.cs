@@ -104,11 +104,9 @@ internal sealed class TempFolder : IDisposable
     }
 }
 
-/// <summary>A read-only stream that cannot seek (like a network stream): its length is unknown to the reader.</summary>
-internal sealed class ForwardOnlyStream(byte[] data) : Stream
+/// <summary>A stream that can only be read, forward (like a network stream or a pipe): its length is unknown to the reader.</summary>
+internal abstract class ReadOnlyForwardStream : Stream
 {
-    private int _position;
-
     public override bool CanRead => true;
     public override bool CanSeek => false;
     public override bool CanWrite => false;
@@ -118,8 +116,14 @@ internal sealed class ForwardOnlyStream(byte[] data) : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    public abstract override int Read(Span<byte> buffer);
+}
+
+/// <summary>A read-only stream of <c>data</c> that cannot seek, handing out a few bytes per read.</summary>
+internal sealed class ForwardOnlyStream(byte[] data) : ReadOnlyForwardStream
+{
+    private int _position;
 
     public override int Read(Span<byte> buffer)
     {
