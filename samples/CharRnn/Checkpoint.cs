@@ -136,7 +136,12 @@ public static class Checkpoint
         if (!File.Exists(path)) return null;
         try
         {
-            File.Copy(path, path + ".previous", overwrite: true);
+            // atomically, as the checkpoint itself: a crash during the copy leaves the earlier .previous whole, not half a file
+            AtomicFile.Write(path + ".previous", copy =>
+            {
+                using var earlier = File.OpenRead(path);
+                earlier.CopyTo(copy);
+            });
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
