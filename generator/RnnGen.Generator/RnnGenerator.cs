@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -52,29 +53,47 @@ public sealed class RnnGenerator : IIncrementalGenerator
     }
 
     private static IncrementalValueProvider<EquatableArray<string>> Names(IncrementalValuesProvider<ModelSpec> models) =>
-        models.Select(static (m, _) => m.HintName).Collect().Select(static (names, _) => new EquatableArray<string>(names));
+        models.Select(static (m, _) => Key(m)).Collect().Select(static (keys, _) => new EquatableArray<string>(keys));
+
+    // A model's file name stem and, after a line break, where it is declared exactly (its namespace, enclosing classes and
+    // name): two models can share the first (a class nested in class A.B and one in namespace A.B), never the second.
+    private static string Key(ModelSpec model) =>
+        model.HintName + "\n" + (model.Namespace ?? "") + "|" + string.Join("/", model.ContainingTypes) + "|" + model.TypeName;
 
     /// <summary>
     /// <c>Namespace.Outer.Model.g.cs</c>; when another model's name is the same but for case, or the same exactly (a class
     /// nested in class A.B and one in namespace A.B, which the compiler reports as a duplicate definition), a hash of where
-    /// the class is declared — its namespace, enclosing classes and name, exactly — goes before <c>.g.cs</c> (FNV-1a, 8 hex
-    /// digits: deterministic across runs and machines), so that every model gets a file of its own.
+    /// the class is declared — its namespace, enclosing classes and name, exactly — follows a '-' (FNV-1a, 8 hex digits:
+    /// deterministic across runs and machines), and, should two such hashes be equal, the model's rank among those models
+    /// by where they are declared (ordinal). A '-' is in no C# name, so such a file name is never another model's plain one:
+    /// every model gets a file of its own, and the compiler never sees two sources of one name.
     /// </summary>
     internal static string FileName(ModelSpec model, EquatableArray<string> all)
     {
-        string name = model.HintName;
-        int same = 0;
+        string name = model.HintName, key = Key(model), declared = key.Substring(key.IndexOf('\n') + 1);
+        var same = new List<string>();   // where the models of this name (but for case) are declared
         foreach (string other in all)
-            if (string.Equals(other, name, StringComparison.OrdinalIgnoreCase)) same++;
-        if (same <= 1) return name + ".g.cs";
-        uint hash = 2166136261;
-        foreach (string part in new[] { model.Namespace ?? "", string.Join("/", model.ContainingTypes), model.TypeName })
         {
-            foreach (char c in part)
-                hash = (hash ^ c) * 16777619;
-            hash = (hash ^ '|') * 16777619;
+            int split = other.IndexOf('\n');
+            if (string.Equals(other.Substring(0, split), name, StringComparison.OrdinalIgnoreCase))
+                same.Add(other.Substring(split + 1));
         }
-        return name + "." + hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture) + ".g.cs";
+        if (same.Count <= 1) return name + ".g.cs";
+        uint hash = Hash(declared);
+        var colliding = same.Where(d => Hash(d) == hash).Distinct().OrderBy(d => d, StringComparer.Ordinal).ToList();
+        string suffix = hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+        if (colliding.Count > 1)
+            suffix += "-" + colliding.IndexOf(declared).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return name + "-" + suffix + ".g.cs";
+    }
+
+    // FNV-1a over the characters of where a model is declared.
+    private static uint Hash(string declared)
+    {
+        uint hash = 2166136261;
+        foreach (char c in declared)
+            hash = (hash ^ c) * 16777619;
+        return hash;
     }
 
     private static IncrementalValuesProvider<ModelSpec> Register(IncrementalGeneratorInitializationContext context, string attribute, CellKind cell, string stepName)

@@ -32,7 +32,7 @@ public class NamingTests
             "namespace App { [RnnGen.LstmModel(4)] partial class Lstm { } [RnnGen.GruModel(4)] partial class LSTM { } }",
             "namespace app { [RnnGen.RnnModel(4)] partial class Lstm { } }");
         Assert.Equal(3, result.GeneratedSources.Select(s => s.HintName.ToUpperInvariant()).Distinct().Count());
-        Assert.All(result.GeneratedSources, s => Assert.Matches(@"^(App|app)\.(Lstm|LSTM)\.[0-9a-f]{8}\.g\.cs$", s.HintName));
+        Assert.All(result.GeneratedSources, s => Assert.Matches(@"^(App|app)\.(Lstm|LSTM)-[0-9a-f]{8}\.g\.cs$", s.HintName));
     }
 
     [Fact]

@@ -175,7 +175,8 @@ internal static class ModelParser
             return "a class in a namespace can only be public or internal; remove the other modifier";
         if (type.IsAbstract)
             return "the generated code creates instances of it (Create(), model files, the trainer's replicas); remove 'abstract'";
-        var callable = type.InstanceConstructors.Where(c => c.Parameters.All(p => p.IsOptional || p.IsParams)).ToList();
+        // (an __arglist constructor lists no parameters, yet 'new M()' cannot call it)
+        var callable = type.InstanceConstructors.Where(c => !c.IsVararg && c.Parameters.All(p => p.IsOptional || p.IsParams)).ToList();
         if (callable.Count == 0)
             return "it has no parameterless constructor, which the generated code needs to create instances (Create(), model files, the trainer's replicas); "
                 + (HasPrimaryConstructor(type) ? "remove the primary constructor's parameters, or add a constructor without parameters that calls it"
@@ -213,9 +214,9 @@ internal static class ModelParser
         // and reports as a duplicate), or a member of its name in the enclosing class: the generated code's mentions of the class
         // could find that one
         if (type.ContainingSymbol is INamespaceOrTypeSymbol container
-            && container.GetMembers(type.Name).Any(m => !SymbolEqualityComparer.Default.Equals(m, type) && m is not INamespaceSymbol
+            && container.GetMembers(type.Name).Any(m => !SymbolEqualityComparer.Default.Equals(m, type)
                 && !(m is INamedTypeSymbol other && other.Arity != type.Arity) && !m.IsImplicitlyDeclared))
-            return $"another type or member named '{type.Name}' is declared beside it (the compiler reports the duplicate); rename one of them";
+            return $"another type, member or namespace named '{type.Name}' is declared beside it (the compiler reports the duplicate); rename one of them";
         if (type.GetMembers(type.Name).Any(m => !m.IsImplicitlyDeclared))
             return $"it declares a member named '{type.Name}' like itself (the compiler reports it), which the generated code's mentions of the class would find; rename that member";
         for (var t = type.ContainingType; t is not null; t = t.ContainingType)

@@ -61,7 +61,7 @@ internal static class NameClashes
                 return $"it implements '{implemented.ContainingType.Name}.{implemented.Name}' itself, which the generated code implements; remove yours";
             if (member.IsImplicitlyDeclared || !declared.Names.Contains(member.Name) || IsAccessor(member))
                 continue;
-            if (member is IMethodSymbol method && declared.IsOverloadable(method) && !declared.CouldTakeAHelpersCall(method))
+            if (member is IMethodSymbol method && declared.IsOverloadable(method, type) && !declared.CouldTakeAHelpersCall(method))
                 continue;
             return member is IMethodSymbol && declared.Helpers.ContainsKey(member.Name)
                 ? $"it declares a method '{member.Name}', and the generated code has a method of that name for its own use, whose calls yours could take; rename yours"
@@ -78,7 +78,7 @@ internal static class NameClashes
             if (named is not null)
                 return $"its base class '{b.Name}' has a member named '{type.Name}' like the class, which the generated code's mentions of the class would find instead; rename that member or the class";
             var hidden = b.GetMembers().FirstOrDefault(m => m.DeclaredAccessibility != Accessibility.Private && !m.IsImplicitlyDeclared
-                && declared.Names.Contains(m.Name) && !IsAccessor(m) && !(m is IMethodSymbol method && declared.IsOverloadable(method)));
+                && declared.Names.Contains(m.Name) && !IsAccessor(m) && !(m is IMethodSymbol method && declared.IsOverloadable(method, type)));
             if (hidden is not null)
                 return $"its base class '{b.Name}' has a member '{hidden.Name}', which the generated '{hidden.Name}' would hide; rename that member or derive from another class";
         }
@@ -207,9 +207,10 @@ internal static class NameClashes
             _ => false,
         };
 
-        /// <summary>A user's method beside generated ones of its name: an overload, unless one of them has its parameters.</summary>
-        public bool IsOverloadable(IMethodSymbol method) =>
-            Methods.TryGetValue(method.Name, out var signatures) && !signatures.Contains(Signature(method));
+        /// <summary>A user's method beside generated ones of its name (in <paramref name="model"/> or a base class of it): an
+        /// overload, unless one of them has its parameters.</summary>
+        public bool IsOverloadable(IMethodSymbol method, INamedTypeSymbol model) =>
+            Methods.TryGetValue(method.Name, out var signatures) && !signatures.Contains(Signature(method, model));
     }
 
     private static readonly ConcurrentDictionary<ModelSpec, Declared> Cache = new();
@@ -299,22 +300,20 @@ internal static class NameClashes
 
     // A parameter list as "`0 ref System.Span<float>, int", the way C# tells overloads apart: by the number of type
     // parameters and the parameters' types, and by whether a parameter is passed by reference but not how (ref, out, in and
-    // ref readonly cannot tell two overloads apart). The generated code names types in full (global::…), a symbol as C#
-    // shows it; the model's own nested types (State, Tape) stay short on both sides.
+    // ref readonly cannot tell two overloads apart; nor can params). The generated code names types in full (global::…), a
+    // symbol as C# shows it; the model's own nested types (State, Tape) stay short on both sides.
     // A method's own type parameters are written by position (!!0, !!1), as C# compares them: Cell<L>(L pre) and
     // Cell<T>(T pre) have the same signature.
     private static string Signature(MethodDeclarationSyntax method) =>
         $"`{method.TypeParameterList?.Parameters.Count ?? 0} " + string.Join(", ", method.ParameterList.Parameters.Select(p =>
             (p.Modifiers.Any(m => m.IsKind(SyntaxKind.RefKeyword) || m.IsKind(SyntaxKind.OutKeyword) || m.IsKind(SyntaxKind.InKeyword)) ? "ref " : "")
-            + (p.Modifiers.Any(m => m.IsKind(SyntaxKind.ParamsKeyword)) ? "params " : "")
             + ByPosition((p.Type?.ToString() ?? "").Replace("global::", "").Replace(" ", ""),
                 method.TypeParameterList?.Parameters.Select(t => t.Identifier.ValueText).ToList() ?? new List<string>())));
 
-    private static string Signature(IMethodSymbol method) =>
+    private static string Signature(IMethodSymbol method, INamedTypeSymbol model) =>
         $"`{method.Arity} " + string.Join(", ", method.Parameters.Select(p =>
             (p.RefKind != RefKind.None ? "ref " : "")
-            + (p.IsParams ? "params " : "")
-            + ByPosition(TypeText(p.Type), method.TypeParameters.Select(t => t.Name).ToList())));
+            + ByPosition(TypeText(p.Type, model, NamesStateOrTapeUnqualified(p, model)), method.TypeParameters.Select(t => t.Name).ToList())));
 
     private static string ByPosition(string type, List<string> typeParameters)
     {
@@ -323,13 +322,41 @@ internal static class NameClashes
         return type;
     }
 
-    private static string TypeText(ITypeSymbol type)
+    // A parameter's type as the generated code writes it: in full, but the model's own nested types (State, Tape) short —
+    // also while they do not exist yet (an error type: M.State, or State? read as Nullable<State>), inside type arguments
+    // (ReadOnlySpan<M.State>), and where a parameter of the model's own method names a State or Tape unqualified, which
+    // the generated nested type of that name will be once it exists (it hides a State of the namespace).
+    private static string TypeText(ITypeSymbol type, INamedTypeSymbol model, bool unqualified)
     {
-        // the model's nested types as the generated code writes them (State, Tape) — also while they do not exist yet, as the
-        // user's code names them (an error type, M.State); everything else in full
-        if (type.Name is "State" or "Tape"
-            && (type.TypeKind == TypeKind.Error || type is INamedTypeSymbol { ContainingType: { } containing } && containing.GetAttributes().Length > 0))
+        if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable
+            && IsOwn(nullable.TypeArguments[0], model, unqualified))
+            return nullable.TypeArguments[0].Name;
+        if (IsOwn(type, model, unqualified))
             return type.Name;
-        return type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "").Replace(" ", "");
+        switch (type)
+        {
+            case IArrayTypeSymbol array:
+                return TypeText(array.ElementType, model, unqualified) + "[" + new string(',', array.Rank - 1) + "]";
+            case INamedTypeSymbol { IsGenericType: true } generic when generic.OriginalDefinition.SpecialType != SpecialType.System_Nullable_T:
+                return generic.OriginalDefinition.ToDisplayString(WithoutTypeArguments).Replace(" ", "")
+                    + "<" + string.Join(",", generic.TypeArguments.Select(a => TypeText(a, model, unqualified))) + ">";
+            default:
+                return type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "").Replace(" ", "");
+        }
     }
+
+    private static readonly SymbolDisplayFormat WithoutTypeArguments = SymbolDisplayFormat.FullyQualifiedFormat
+        .WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted)
+        .WithGenericsOptions(SymbolDisplayGenericsOptions.None);
+
+    private static bool IsOwn(ITypeSymbol type, INamedTypeSymbol model, bool unqualified) =>
+        type.Name is "State" or "Tape"
+        && (type.TypeKind == TypeKind.Error || SymbolEqualityComparer.Default.Equals(type.ContainingType, model) || unqualified && type is INamedTypeSymbol);
+
+    // Whether a parameter of the model's own method names a type State or Tape without qualifying it (in its source).
+    private static bool NamesStateOrTapeUnqualified(IParameterSymbol parameter, INamedTypeSymbol model) =>
+        SymbolEqualityComparer.Default.Equals(parameter.ContainingSymbol.ContainingType, model)
+        && parameter.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is ParameterSyntax { Type: { } written }
+            && written.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>().Any(n => n.Identifier.ValueText is "State" or "Tape"
+                && !(n.Parent is QualifiedNameSyntax q && q.Right == n) && !(n.Parent is AliasQualifiedNameSyntax a && a.Name == n)));
 }
