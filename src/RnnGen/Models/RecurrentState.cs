@@ -24,7 +24,11 @@ public abstract class RecurrentState<T> where T : unmanaged, IFloatingPointIeee7
         HasCell = hasCell;
         // Aligned: a step stores h and c as whole vectors and the next step reads them back at once; a vector store that
         // straddles two cache lines is not forwarded to those loads, and the step would wait for it to reach the cache.
-        _length = checked((hasCell ? 2 : 1) * layers * hidden);
+        long length = (hasCell ? 2L : 1L) * layers * hidden;
+        if (length > Array.MaxLength - 64) // room for the alignment
+            throw new ArgumentOutOfRangeException(nameof(hidden), hidden,
+                $"a state of {layers} layer(s) × {hidden} units{(hasCell ? " with cell states" : "")} needs {length} values, more than an array holds ({Array.MaxLength}).");
+        _length = (int)length;
         _storage = Kernels.Simd.AllocateAligned<T>(_length, out _start);
     }
 

@@ -30,10 +30,10 @@ public sealed class Adagrad<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
         double initialAccumulatorValue = 0, double epsilon = 1e-10)
         : base(parameterCount, learningRate, stateBufferCount: 1)
     {
-        HyperParameter.CheckNonNegative(learningRateDecay, nameof(learningRateDecay));
-        HyperParameter.CheckNonNegative(weightDecay, nameof(weightDecay));
-        HyperParameter.CheckNonNegative(initialAccumulatorValue, nameof(initialAccumulatorValue));
-        HyperParameter.CheckNonNegative(epsilon, nameof(epsilon));
+        HyperParameter.CheckNonNegative<T>(learningRateDecay, nameof(learningRateDecay));
+        HyperParameter.CheckNonNegative<T>(weightDecay, nameof(weightDecay));
+        HyperParameter.CheckNonNegative<T>(initialAccumulatorValue, nameof(initialAccumulatorValue));
+        HyperParameter.CheckNonNegative<T>(epsilon, nameof(epsilon));
         LearningRateDecay = learningRateDecay;
         WeightDecay = weightDecay;
         InitialAccumulatorValue = initialAccumulatorValue;

@@ -42,8 +42,8 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         HyperParameter.CheckUnitInterval(beta1, nameof(beta1));
         HyperParameter.CheckUnitInterval(beta2, nameof(beta2));
-        HyperParameter.CheckNonNegative(epsilon, nameof(epsilon));
-        HyperParameter.CheckNonNegative(weightDecay, nameof(weightDecay));
+        HyperParameter.CheckNonNegative<T>(epsilon, nameof(epsilon));
+        HyperParameter.CheckNonNegative<T>(weightDecay, nameof(weightDecay));
         Beta1 = beta1;
         Beta2 = beta2;
         Epsilon = epsilon;

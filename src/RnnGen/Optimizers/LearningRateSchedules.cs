@@ -224,6 +224,9 @@ public sealed class OneCycleSchedule : ILearningRateSchedule
         Cosine = cosine;
         _initial = maxLearningRate / divFactor;
         _minimum = _initial / finalDivFactor;
+        if (!double.IsFinite(_initial) || !double.IsFinite(_minimum))
+            throw new ArgumentOutOfRangeException(double.IsFinite(_initial) ? nameof(finalDivFactor) : nameof(divFactor), double.IsFinite(_initial) ? finalDivFactor : divFactor,
+                $"the starting rate maxLearningRate / divFactor ({_initial}) and the last, that / finalDivFactor ({_minimum}), must be finite: use larger factors.");
         _phases = threePhase
             ?
             [
@@ -275,6 +278,13 @@ internal static class Schedule
     public static double Staircase(double initial, double gamma, long step, int every)
     {
         CheckStep(step);
-        return initial * Math.Pow(gamma, step / every);
+        if (initial == 0)
+            return 0; // 0 · γ^k is 0 even where γ^k overflows (0 · ∞ would be NaN)
+        double rate = initial * Math.Pow(gamma, step / every);
+        if (!double.IsFinite(rate))
+            throw new InvalidOperationException(
+                $"the learning rate at step {step} is {initial} · {gamma}^{step / every}, beyond double's range: with a gamma above 1 the rate grows " +
+                "without bound; use a gamma of at most 1, or stop the schedule before.");
+        return rate;
     }
 }

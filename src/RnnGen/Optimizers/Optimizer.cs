@@ -58,7 +58,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         _ownRule = GetType().Assembly == typeof(Optimizer<T>).Assembly;
         ArgumentOutOfRangeException.ThrowIfLessThan(parameterCount, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(stateBufferCount);
-        HyperParameter.CheckNonNegative(learningRate, nameof(learningRate));
+        HyperParameter.CheckNonNegative<T>(learningRate, nameof(learningRate));
         _learningRate = learningRate;
         ParameterCount = parameterCount;
         StateBufferCount = stateBufferCount;
@@ -103,7 +103,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         get => _learningRate;
         set
         {
-            HyperParameter.CheckNonNegative(value, nameof(LearningRate));
+            HyperParameter.CheckNonNegative<T>(value, nameof(LearningRate));
             _learningRate = value;
         }
     }
@@ -144,7 +144,8 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     /// <param name="parameters">The parameters, <see cref="ParameterCount"/> long; overwritten with the updated values.</param>
     /// <param name="gradients">dLoss/dParameters with the same layout; not modified.</param>
-    /// <exception cref="ArgumentException">A span does not have <see cref="ParameterCount"/> elements (nothing is modified).</exception>
+    /// <exception cref="ArgumentException">A span does not have <see cref="ParameterCount"/> elements, or the two share memory
+    /// with each other or with <see cref="State"/> (nothing is modified).</exception>
     public void Step(Span<T> parameters, ReadOnlySpan<T> gradients)
     {
         StepOnly(parameters, gradients);
@@ -153,8 +154,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     private void StepOnly(Span<T> parameters, ReadOnlySpan<T> gradients)
     {
-        CheckLength(parameters.Length, nameof(parameters));
-        CheckLength(gradients.Length, nameof(gradients));
+        CheckSpans(parameters, gradients);
         CheckNextStep();
         _stepCount++;
         Update(parameters, gradients, _stepCount);
@@ -170,8 +170,8 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <param name="parameters">The parameters, <see cref="ParameterCount"/> long; overwritten with the updated values.</param>
     /// <param name="gradients">dLoss/dParameters with the same layout; overwritten with the clipped gradients (NaN stays NaN).</param>
     /// <param name="clipValue">The largest gradient magnitude, ≥ 0 (char-rnn clips at 5).</param>
-    /// <exception cref="ArgumentException">A span does not have <see cref="ParameterCount"/> elements, or
-    /// <paramref name="clipValue"/> is negative or NaN (nothing is modified).</exception>
+    /// <exception cref="ArgumentException">A span does not have <see cref="ParameterCount"/> elements, the two share memory with
+    /// each other or with <see cref="State"/>, or <paramref name="clipValue"/> is negative or NaN (nothing is modified).</exception>
     public void Step(Span<T> parameters, Span<T> gradients, T clipValue)
     {
         StepClamped(parameters, gradients, clipValue);
@@ -224,8 +224,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     internal void Step(Span<T> parameters, Span<T> gradients, in GradientTransform<T> transform)
     {
-        CheckLength(parameters.Length, nameof(parameters));
-        CheckLength(gradients.Length, nameof(gradients));
+        CheckSpans(parameters, gradients);
         CheckNextStep();
         _stepCount++;
         if (transform.IsIdentity)
@@ -247,8 +246,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     internal bool StepChecked(Span<T> parameters, Span<T> gradients, in GradientTransform<T> transform)
     {
-        CheckLength(parameters.Length, nameof(parameters));
-        CheckLength(gradients.Length, nameof(gradients));
+        CheckSpans(parameters, gradients);
         CheckNextStep();
         if (_ownRule)
         {
@@ -290,8 +288,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     internal bool StepRange(Span<T> parameters, Span<T> gradients, in GradientTransform<T> transform, int start, int length, long step, out bool finite)
     {
-        CheckLength(parameters.Length, nameof(parameters));
-        CheckLength(gradients.Length, nameof(gradients));
+        CheckSpans(parameters, gradients);
         finite = false;
         if (!_ownRule) return false;
         Span<T> rangeGradients = gradients.Slice(start, length); // transformed in place, as the whole step does
@@ -365,6 +362,21 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (length != ParameterCount)
             throw new ArgumentException($"{name} has length {length}; expected {ParameterCount} (the optimizer's ParameterCount).", name);
+    }
+
+    // The lengths, and no shared memory: the step writes each parameter vector before it reads the next gradients (and, when
+    // it clips, writes the clipped gradients), so gradients in the parameters' memory, or either in the optimizer's state,
+    // would be read after they were overwritten.
+    private void CheckSpans(ReadOnlySpan<T> parameters, ReadOnlySpan<T> gradients)
+    {
+        CheckLength(parameters.Length, nameof(parameters));
+        CheckLength(gradients.Length, nameof(gradients));
+        if (gradients.Overlaps(parameters))
+            throw new ArgumentException("gradients share memory with parameters; pass the gradients in a buffer of their own (the model's Gradients).", nameof(gradients));
+        if (parameters.Overlaps(_state))
+            throw new ArgumentException("parameters share memory with the optimizer's State; pass the model's Parameters.", nameof(parameters));
+        if (gradients.Overlaps(_state))
+            throw new ArgumentException("gradients share memory with the optimizer's State; pass the model's Gradients.", nameof(gradients));
     }
 }
 

@@ -142,7 +142,7 @@ public sealed class ReduceOnPlateau
         }
         else
         {
-            BadEpochs++;
+            if (BadEpochs < int.MaxValue) BadEpochs++; // a patience of int.MaxValue waits for ever, and the count stays in range
         }
         if (CooldownLeft > 0)
         {

@@ -38,9 +38,9 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
         : base(parameterCount, learningRate, 1 + (centered ? 1 : 0) + (momentum > 0 ? 1 : 0))
     {
         HyperParameter.CheckClosedUnitInterval(alpha, nameof(alpha)); // above 1 the square average turns negative: √ of it is NaN
-        HyperParameter.CheckNonNegative(epsilon, nameof(epsilon));
-        HyperParameter.CheckNonNegative(weightDecay, nameof(weightDecay));
-        HyperParameter.CheckNonNegative(momentum, nameof(momentum));
+        HyperParameter.CheckNonNegative<T>(epsilon, nameof(epsilon));
+        HyperParameter.CheckNonNegative<T>(weightDecay, nameof(weightDecay));
+        HyperParameter.CheckNonNegative<T>(momentum, nameof(momentum));
         Alpha = alpha;
         Epsilon = epsilon;
         WeightDecay = weightDecay;

@@ -31,9 +31,9 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
         double weightDecay = 0, bool nesterov = false)
         : base(parameterCount, learningRate, momentum != 0 ? 1 : 0)
     {
-        HyperParameter.CheckNonNegative(momentum, nameof(momentum));
-        HyperParameter.CheckNonNegative(dampening, nameof(dampening));
-        HyperParameter.CheckNonNegative(weightDecay, nameof(weightDecay));
+        HyperParameter.CheckNonNegative<T>(momentum, nameof(momentum));
+        HyperParameter.CheckNonNegative<T>(dampening, nameof(dampening));
+        HyperParameter.CheckNonNegative<T>(weightDecay, nameof(weightDecay));
         if (nesterov && (momentum <= 0 || dampening != 0))
             throw new ArgumentException("Nesterov momentum requires momentum > 0 and dampening = 0.", nameof(nesterov));
         Momentum = momentum;

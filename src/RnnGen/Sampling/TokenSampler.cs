@@ -28,6 +28,9 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
     public TokenSampler(int vocabularySize, SamplingOptions? options = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(vocabularySize, 1);
+        if (vocabularySize > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(vocabularySize), vocabularySize,
+                $"vocabularySize is {vocabularySize}; a sampler keeps one weight per token, and an array holds at most {Array.MaxLength}.");
         VocabularySize = vocabularySize;
         Options = options ?? new SamplingOptions();
         _weights = new double[vocabularySize];

@@ -153,8 +153,8 @@ public class ApiFuzzTests
         {
             int count = rng.NextInt(8) == 0 ? Pick(rng, new[] { int.MinValue, -1, 0, int.MaxValue }) : 1 + rng.NextInt(40);
             var optimizer = NewOptimizer<T>(rng, probe, count, out string made, out bool moderate);
-            if (optimizer is null)
-                continue;
+            if (optimizer is null || count > 1 << 20)
+                continue; // (an optimizer without state buffers takes int.MaxValue parameters; this test cannot allocate them)
 
             var parameters = Generated.Harness.Random<T>(count, i, 0.5);
             T[] state0 = optimizer.State.ToArray();
