@@ -246,15 +246,6 @@ public static class Losses
 
     // Whether index `target` is the first index of the row's maximum (as torch.argmax): −0 and +0 are one value, so a row
     // [−0, +0] has its maximum first at 0 (TensorPrimitives.IndexOfMax ranks +0 above −0). A NaN row has no maximum.
-    private static bool IsFirstMaximum<T>(ReadOnlySpan<T> row, int target, T max) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (row[target] != max)
-            return false;
-        for (int i = 0; i < target; i++)
-        {
-            if (row[i] == max)
-                return false;
-        }
-        return true;
-    }
+    private static bool IsFirstMaximum<T>(ReadOnlySpan<T> row, int target, T max) where T : unmanaged, IFloatingPointIeee754<T> =>
+        row[target] == max && (target == 0 || TensorPrimitives.Max(row[..target]) < max); // every earlier value is below the maximum
 }
