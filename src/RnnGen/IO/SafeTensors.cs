@@ -113,8 +113,7 @@ public static partial class SafeTensors
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var file = OpenRead(path);
-        long? length = AtomicFile.LengthOf(file); // null for a pipe: read as a stream, up to the end of the last tensor
+        using var file = OpenRead(path, out long? length);
         return LoadCore(model, file, length, exactLength: length is not null, path, options);
     }
 
@@ -180,8 +179,7 @@ public static partial class SafeTensors
     public static SafeTensorsHeader ReadHeader(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var file = OpenRead(path);
-        long? length = AtomicFile.LengthOf(file);
+        using var file = OpenRead(path, out long? length);
         return SafeTensorsFormat.ReadHeader(file, length, exactLength: length is not null, new FileContext(path));
     }
 
@@ -195,7 +193,16 @@ public static partial class SafeTensors
     public static SafeTensorsHeader ReadHeader(Stream stream) =>
         SafeTensorsFormat.ReadHeader(StreamArguments.Readable(stream), StreamArguments.Remaining(stream), exactLength: false, new FileContext(null));
 
-    private static FileStream OpenRead(string path) =>
+    /// <summary>
+    /// Opens a safetensors file (a model file or a checkpoint) for one pass, with its <paramref name="length"/> when it can
+    /// tell: null for a pipe or a device, which is then read as a stream is, up to the end of the last tensor (a whole
+    /// file's must end there exactly).
+    /// </summary>
+    internal static FileStream OpenRead(string path, out long? length)
+    {
         // bufferSize 1: no FileStream buffer; reads are large blocks anyway.
-        AtomicFile.OpenRead(path, bufferSize: 1, FileOptions.SequentialScan);
+        var file = AtomicFile.OpenRead(path, bufferSize: 1, FileOptions.SequentialScan);
+        length = AtomicFile.LengthOf(file);
+        return file;
+    }
 }

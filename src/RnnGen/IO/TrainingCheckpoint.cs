@@ -343,8 +343,7 @@ public static class TrainingCheckpoint
         }
         else
         {
-            using var file = AtomicFile.OpenRead(source.Path!, bufferSize: 1, FileOptions.SequentialScan);
-            long? length = AtomicFile.LengthOf(file);
+            using var file = SafeTensors.OpenRead(source.Path!, out long? length);
             values = SafeTensors.ReadChecked(model, file, length, exactLength: length is not null, source.Path, SafeTensorsLoadOptions.Default, Expect, out _);
         }
         CheckStateValues<TModel, T>(values, optimizer, new FileContext(source.Path));

@@ -98,12 +98,14 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
         Span<double> weights = _weights;
         TensorPrimitives.ConvertTruncating<T, double>(logits, weights);
         double top = double.CreateTruncating(max);
+        // double logits further apart than double.MaxValue (only then can logit − max overflow)
+        bool overflows = typeof(T) == typeof(double) && temperature > 1 && !double.IsFinite(top - TensorPrimitives.Min(weights));
         TensorPrimitives.Subtract(weights, top, weights);
         TensorPrimitives.Divide(weights, temperature, weights);
-        if (typeof(T) == typeof(double) && temperature > 1)
+        if (overflows)
         {
-            // double logits further apart than double.MaxValue: logit − max overflowed to −∞, though its quotient by a
-            // temperature above 1 may be finite (1e308 and −1e308 at temperature 1e308: −2, not −∞); divide first there
+            // logit − max overflowed to −∞, though its quotient by a temperature above 1 may be finite (1e308 and −1e308 at
+            // temperature 1e308: −2, not −∞); divide first there
             for (int i = 0; i < weights.Length; i++)
             {
                 double logit = double.CreateTruncating(logits[i]);
