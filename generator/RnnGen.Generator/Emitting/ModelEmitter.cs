@@ -430,6 +430,7 @@ internal sealed class ModelEmitter
         w.Line("public Tape(int maxSteps, int maxLanes) : base(maxSteps, maxLanes)");
         w.Open();
         w.Line("long rowCount = (long)maxSteps * maxLanes; // rows: one per step and lane");
+        w.Line("CheckSize(rowCount, maxSteps, maxLanes); // the rows alone first, so that the products below stay far inside long");
         w.Line($"CheckSize(global::System.Math.Max((rowCount + maxLanes) * StepRecordSize, rowCount * {(_spec.Tokens ? "GateRows" : "global::System.Math.Max(GateRows, InputSize)")}), maxSteps, maxLanes);");
         w.Line("int rows = (int)rowCount;");
         w.Line($"Records = new {_t}[checked((rows + maxLanes) * StepRecordSize)];");
@@ -1535,7 +1536,7 @@ internal sealed class ModelEmitter
             w.Line();
             w.Line("private static void CheckToken(int token, string name)");
             w.Open();
-            w.Line("if ((uint)token >= InputSize)");
+            w.Line("if (token < 0 || token >= InputSize)   // not (uint)token, which throws OverflowException in a checked project");
             w.Line("    throw new global::System.ArgumentOutOfRangeException(name, token, $\"Token ids must be in [0, {InputSize - 1}] (the vocabulary size is InputSize = {InputSize}).\");");
             w.Close();
         }
