@@ -26,7 +26,11 @@ public enum RnnActivation
 /// Ranges (checked at compile time, diagnostics RNNG002–RNNG006): hidden 1–4096, layers 1–16,
 /// <see cref="Input"/> 1–1,048,576, <see cref="Output"/> 0–1,048,576, at most 268,435,456 parameters.
 /// </remarks>
+// CS3015 (an attribute without a public constructor of CLS types): this base is abstract and never applied; the three
+// attributes that derive from it have such constructors.
+#pragma warning disable CS3015
 public abstract class RecurrentModelAttribute : Attribute
+#pragma warning restore CS3015
 {
     private protected RecurrentModelAttribute(int hidden, int layers)
     {

@@ -52,6 +52,7 @@ public struct SeededRandom
     }
 
     /// <summary>The next 64 random bits.</summary>
+    [CLSCompliant(false)]
     public ulong NextUInt64()
     {
         ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;

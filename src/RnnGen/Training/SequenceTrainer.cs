@@ -114,6 +114,7 @@ public sealed class SequenceTrainer<TModel, T>
     /// </summary>
     /// <exception cref="ArgumentException">Set to other than four words, or to four zeros (not a state of the generator).</exception>
     /// <exception cref="InvalidOperationException">Set while the trainer is running.</exception>
+    [CLSCompliant(false)]
     public ulong[] ShuffleState
     {
         get

@@ -21,7 +21,21 @@ public class ConsumerProjectTests
         }
         """;
 
-    // ---- 1. <CheckForOverflowUnderflow>true</CheckForOverflowUnderflow> applies to the generated code too, and two of its
+    // ---- 1. [assembly: CLSCompliant(true)] (common in libraries; TreatWarningsAsErrors makes the warnings errors): the
+    // runtime assembly declared no CLS compliance, so every generated model's public surface — State and Tape (their bases
+    // RecurrentState and RecurrentTape), Info, Layout, Team, Tape.EnableGradientFlow() — raised CS3009, CS3003 and CS3002 in
+    // the generated file. The runtime is now [assembly: CLSCompliant(true)], its two ulong members marked CLSCompliant(false).
+    [Fact]
+    public void ACLSCompliantAssembly_CompilesTheGeneratedModelsClean()
+    {
+        var o = ProbeHarness.Run("[assembly: System.CLSCompliant(true)]", Models);
+        Assert.Null(o.Exception);
+        Assert.Empty(o.GeneratorDiagnostics);
+        Assert.Equal(4, o.Sources.Length);
+        Assert.True(o.GeneratedFileProblems.IsEmpty, o.ToString());
+    }
+
+    // ---- 2. <CheckForOverflowUnderflow>true</CheckForOverflowUnderflow> applies to the generated code too, and two of its
     // checks relied on wrapping: CheckToken's `(uint)token >= InputSize` threw OverflowException for a negative token
     // (Step, Forward) instead of the documented ArgumentOutOfRangeException; and the Tape constructor multiplied
     // maxSteps × maxLanes (up to 2⁶²) by the record size in long, which overflows — OverflowException in a checked project,
