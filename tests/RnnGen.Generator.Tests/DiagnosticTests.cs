@@ -151,6 +151,9 @@ public class DiagnosticTests
     [InlineData("namespace App { [RnnGen.LstmModel(4)] partial class M { } } namespace App.M { }", "another type, member or namespace named 'M' is declared beside it")]
     [InlineData("namespace App { [RnnGen.LstmModel(3)] partial class M { class M { } } }", "it declares a member named 'M' like itself")]
     [InlineData("namespace App { [RnnGen.LstmModel(4)] private partial class M { } }", "a class in a namespace can only be public or internal")]
+    // an explicit layout (in any part): the generated fields have no [FieldOffset] (CS0625 in the generated file before RNNG007 said so)
+    [InlineData("[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit)] partial class M { } [RnnGen.LstmModel(4)] partial class M { }", "it is marked [StructLayout(LayoutKind.Explicit)]")]
+    [InlineData("[System.Runtime.InteropServices.StructLayout((short)2)] [RnnGen.GruModel(4)] partial class M { }", "it is marked [StructLayout(LayoutKind.Explicit)]")]
     public void RNNG007_Unsupported(string source, string expected) =>
         Assert.Contains(expected, Single(source, "RNNG007").GetMessage());
 

@@ -72,6 +72,9 @@ public class NamingTests
     // a generic type named System in the global namespace (it does not hide global::System)
     [InlineData("namespace App; [RnnGen.LstmModel(4)] partial class M : RnnGen.ILearningRateSchedule { double RnnGen.ILearningRateSchedule.LearningRate(long step) => 0.1; }")]
     [InlineData("class System<T> { } namespace App { [RnnGen.LstmModel(4)] partial class M { } }")]
+    // a sequential or automatic layout (only an explicit one needs offsets on the generated fields)
+    [InlineData("namespace App; [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential, Pack = 1)] [RnnGen.LstmModel(hidden: 64, Input = 3, Output = 2)] partial class M { }")]
+    [InlineData("namespace App; [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Auto)] [RnnGen.GruModel(4)] partial class M { }")]
     public void LegitimateDeclarations_AreAccepted(string source) => CompilesClean(source);
 
     // User declarations that could take over what the generated code writes without a type: a member or type named '_'

@@ -175,6 +175,11 @@ internal static class ModelParser
             return "a class in a namespace can only be public or internal; remove the other modifier";
         if (type.IsAbstract)
             return "the generated code creates instances of it (Create(), model files, the trainer's replicas); remove 'abstract'";
+        // an explicit layout wants a [FieldOffset] on every instance field, which the generated fields have not (CS0625 there)
+        if (type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "System.Runtime.InteropServices.StructLayoutAttribute"
+                && a.ConstructorArguments.Length == 1 && a.ConstructorArguments[0].Value is { } kind
+                && System.Convert.ToInt64(kind, System.Globalization.CultureInfo.InvariantCulture) == 2 /* LayoutKind.Explicit */))
+            return "it is marked [StructLayout(LayoutKind.Explicit)], which needs a [FieldOffset] on every field, and the generated fields have none; remove the attribute or use LayoutKind.Sequential";
         // (an __arglist constructor lists no parameters, yet 'new M()' cannot call it)
         var callable = type.InstanceConstructors.Where(c => !c.IsVararg && c.Parameters.All(p => p.IsOptional || p.IsParams)).ToList();
         if (callable.Count == 0)
