@@ -219,7 +219,14 @@ internal sealed class ModelEmitter
     {
         var w = _w;
         w.Line("/// <summary>Cell kind, sizes, options and the parameter layout of this model.</summary>");
-        w.Line("public static global::RnnGen.ModelInfo Info { get; } = new global::RnnGen.ModelInfo(");
+        w.Line("public static global::RnnGen.ModelInfo Info => InfoHolder.Value;");
+        w.Line();
+        // not a static initializer of the model class: the user's part may have static fields whose initializers read Info
+        // or Layout (a default instance, say), and those of the user's file can run before those of this one
+        w.Line("// Info in a class of its own, created on first use: static field initializers in another part of this class (which can");
+        w.Line("// run before this file's) may read Info or Layout.");
+        w.Open("private static class InfoHolder");
+        w.Line("internal static readonly global::RnnGen.ModelInfo Value = new global::RnnGen.ModelInfo(");
         w.Line($"    global::RnnGen.CellKind.{_cell.KindName}, InputSize, HiddenSize, LayerCount, OutputSize,");
         w.Line($"    Tokens: {(_spec.Tokens ? "true" : "false")}, global::RnnGen.Precision.{(_spec.IsDouble ? "Double" : "Single")}, " +
                $"global::RnnGen.RnnActivation.{(_spec.Activation == Activation.Relu ? "Relu" : "Tanh")},");
@@ -228,6 +235,7 @@ internal sealed class ModelEmitter
         foreach (var (name, _, _, dims) in Tensors())
             w.Line($"        new(\"{name}\", {OffsetName(name)}, {dims}),");
         w.Line("    });");
+        w.Close();
         w.Line();
         w.Line("/// <summary>The named tensors of <see cref=\"Parameters\"/>: PyTorch's names, offsets and shapes.</summary>");
         w.Line("public static global::System.Collections.Generic.IReadOnlyList<global::RnnGen.ParameterTensor> Layout => Info.Layout;");

@@ -95,12 +95,46 @@ public class ConsumerProjectTests
     public void CheckedArithmetic_ComputesTheSameBits() =>
         Assert.Equal(Load(checkOverflow: false)("Outputs"), Load(checkOverflow: true)("Outputs"));
 
-    /// <summary>Compiles the models and the probes (with or without overflow checks), loads the assembly, and returns a way to call a probe.</summary>
-    private static Func<string, string> Load(bool checkOverflow)
+    // ---- 3. Static initializers across the parts of the class: Info was a static property initializer in the generated
+    // file, and the user's part runs its static field initializers first when its file comes first (C# leaves the order of
+    // partial declarations open; Roslyn follows the files). A user field such as `static readonly int Tensors = Layout.Count`
+    // or a default instance that the runtime reads Info for got a NullReferenceException from Layout (TypeInitializationException).
+    // Info now lives in a nested class of its own, created on first use.
+    private const string StaticUser = """
+        namespace App
+        {
+            [RnnGen.LstmModel(hidden: 8, Input = 3, Output = 2)]
+            public partial class Preset
+            {
+                public static readonly int Tensors = Layout.Count;
+                public static readonly Preset Default = Create();
+                private static Preset Create()
+                {
+                    var model = new Preset();
+                    model.InitializeParameters(seed: 1);
+                    using var stream = new System.IO.MemoryStream();
+                    RnnGen.SafeTensors.Save(model, stream);   // reads Info
+                    return model;
+                }
+            }
+        }
+        public static class Probes
+        {
+            public static string Read() => App.Preset.Tensors + " " + App.Preset.Default.Parameters.Length + " " + App.Preset.Info.Layout[0].Name;
+        }
+        """;
+
+    [Fact]
+    public void StaticInitializersOfTheUsersPart_MayReadInfoAndLayout() =>
+        Assert.Equal("6 " + (4 * 8 * (3 + 8 + 2) + 2 * 9) + " weight_ih_l0", Load(checkOverflow: false, StaticUser)("Read"));
+
+    /// <summary>Compiles the sources (by default the models and the probes; with or without overflow checks), loads the assembly, and returns a way to call a probe.</summary>
+    private static Func<string, string> Load(bool checkOverflow, params string[] sources)
     {
+        if (sources.Length == 0) sources = [Models, Probes];
         var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, checkOverflow: checkOverflow);
         var compilation = CSharpCompilation.Create("CheckedConsumer" + checkOverflow,
-            new[] { Models, Probes }.Select((s, i) => CSharpSyntaxTree.ParseText(s, GeneratorHarness.ParseOptions, path: $"Source{i}.cs")),
+            sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, GeneratorHarness.ParseOptions, path: $"Source{i}.cs")),
             GeneratorHarness.References, options);
         GeneratorHarness.Driver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
         using var stream = new MemoryStream();
