@@ -51,6 +51,41 @@ public class SafeTensorsAtomicSaveTests
     }
 
     [Fact]
+    public void TheTemporaryFilesOfKilledSavesAreDeletedByTheNextSave()
+    {
+        // kill -9 during a save leaves its hidden temporary file (the target stays whole); before this, every such kill left
+        // one more copy of the checkpoint beside it, for ever (the crash probe of 2026-12-01 counted 255 after 268 kills)
+        using var folder = new TempFolder();
+        string path = folder.File("model.safetensors");
+        var model = new ProbeModel();
+        model.InitializeParameters(1);
+        SafeTensors.Save(model, path);
+        DateTime old = DateTime.UtcNow - AtomicFile.OrphanAge - TimeSpan.FromMinutes(1);
+        string Leftover(string name, DateTime written)
+        {
+            string file = folder.File(name);
+            File.WriteAllBytes(file, new byte[1000]);
+            File.SetLastWriteTimeUtc(file, written);
+            return file;
+        }
+        Leftover(".model.safetensors.k3j2x1qa.0bz.tmp", old);                   // a killed save's: deleted
+        Leftover(".model.safetensors.q9w8e7r6.t5y.tmp", old);                   // another one: deleted
+        Leftover(".model.safetensors.a1b2c3d4.e5f.tmp", DateTime.UtcNow);       // just created: perhaps not yet locked, kept
+        string held = Leftover(".model.safetensors.h0ld1ng0.byw.tmp", old);     // held open by a writer that lives: kept
+        Leftover(".other.safetensors.k3j2x1qa.0bz.tmp", old);                   // another target's: kept
+        Leftover(".model.safetensors.mine.tmp", old);                           // not a temporary name of AtomicFile: kept
+        using (new FileStream(held, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+            SafeTensors.Save(model, path);
+
+        Assert.Equal(new[]
+        {
+            ".model.safetensors.a1b2c3d4.e5f.tmp", ".model.safetensors.h0ld1ng0.byw.tmp", ".model.safetensors.mine.tmp",
+            ".other.safetensors.k3j2x1qa.0bz.tmp", "model.safetensors",
+        }, folder.Entries());
+        Assert.Equal(Bits(model.Parameters), Bits(SafeTensors.Load<ProbeModel, float>(path).Parameters));
+    }
+
+    [Fact]
     public void TheTargetIsReplacedOnlyAfterTheWriterFinished()
     {
         using var folder = new TempFolder();
