@@ -330,6 +330,26 @@ public sealed partial class CharRnnSampleTests(IntegrationFixture fixture, ITest
         return JsonDocument.Parse(file.AsMemory(8, checked((int)headerLength)));
     }
 
+    // A corpus that gained characters since the checkpoint was written: --resume is refused with what to do, the
+    // checkpoint untouched (the crash probe of 2026-12-01 got "The text has 2 character(s) …", naming neither file)
+    [Fact]
+    public void CharRnn_ResumingOnACorpusWithNewCharacters_IsRefusedWithWhatToDo()
+    {
+        var (first, checkpoint) = TrainOnATinyCorpus("--epochs", "1");
+        first.EnsureSuccess();
+        string folder = Path.GetDirectoryName(checkpoint)!, corpusFile = Path.Combine(folder, "tiny.txt");
+        byte[] saved = File.ReadAllBytes(checkpoint);
+        File.AppendAllText(corpusFile, "Zé\n");
+
+        var resumed = RunSample(folder, "--checkpoint", checkpoint, "--resume", "--epochs", "1", "--sample-every", "0", "--plain");
+
+        Assert.Equal(1, resumed.ExitCode);
+        Assert.Contains($"error: The corpus, {corpusFile} (", resumed.StandardError);
+        Assert.Contains("has 2 character(s) that are not in the model's vocabulary: 'Z' 'é'. --resume keeps the vocabulary of " +
+            $"{checkpoint}: resume on the text it was trained on, or train afresh on this one", resumed.StandardError);
+        Assert.Equal(saved, File.ReadAllBytes(checkpoint));
+    }
+
     // A training run on a corpus of 16,000 characters in a folder of its own, with `options`: its result and checkpoint path.
     private (ProcessResult Run, string Checkpoint) TrainOnATinyCorpus(params string[] options)
     {

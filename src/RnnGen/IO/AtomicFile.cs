@@ -69,6 +69,13 @@ public static class AtomicFile
                 File.SetUnixFileMode(temporary, exact); // a 0600 checkpoint stays 0600, a 0664 one 0664 whatever the umask
             File.Move(temporary, target, overwrite: true);
         }
+        catch (IOException e) when (e.Message.Contains(temporary, StringComparison.Ordinal))
+        {
+            // the system's error names the hidden temporary file ("No space left on device : '…/.m.safetensors.x1.tmp'"):
+            // report it for the path the caller gave, and say that the earlier file is untouched
+            TryDelete(temporary);
+            throw new IOException($"Cannot save '{path}': {Reason(e)} (in '{folder}'); {(File.Exists(target) ? "the earlier file there is left as it was" : "nothing was written")}.", e);
+        }
         catch
         {
             TryDelete(temporary);

@@ -86,6 +86,23 @@ public class SafeTensorsAtomicSaveTests
     }
 
     [Fact]
+    public void AFullDiskIsReportedForTheTargetNotForTheTemporaryFile()
+    {
+        // as the system reports ENOSPC while the temporary file is written (the CharRnn probe on a full tmpfs printed
+        // "error: No space left on device : '…/.a.safetensors.xpi2oh01.oc5.tmp'", a file the user never asked for)
+        using var folder = new TempFolder();
+        string path = folder.File("data.bin");
+        File.WriteAllBytes(path, [1, 2, 3]);
+
+        var e = Assert.Throws<IOException>(() => AtomicFile.Write(path, stream =>
+            throw new IOException($"No space left on device : '{((FileStream)stream).Name}'")));
+
+        Assert.Equal($"Cannot save '{path}': No space left on device (in '{folder.Path}'); the earlier file there is left as it was.", e.Message);
+        Assert.Equal(new byte[] { 1, 2, 3 }, File.ReadAllBytes(path));
+        Assert.Equal(new[] { "data.bin" }, folder.Entries());
+    }
+
+    [Fact]
     public void TheTargetIsReplacedOnlyAfterTheWriterFinished()
     {
         using var folder = new TempFolder();
