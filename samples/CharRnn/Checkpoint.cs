@@ -146,7 +146,7 @@ public static class Checkpoint
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return $"note: the earlier checkpoint could not be kept as {path}.previous ({e.Message}); it is replaced.";
+            return $"note: the earlier checkpoint could not be kept as {path}.previous ({e.Message.TrimEnd('.')}); it is replaced.";
         }
     }
 

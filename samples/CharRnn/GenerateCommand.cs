@@ -30,18 +30,39 @@ public sealed class GenerateCommand(GenerateSettings settings, CheckpointInfo ch
             $"; temperature {settings.Temperature}, top-k {(settings.TopK == 0 ? "off" : settings.TopK)}, seed {settings.Seed}" +
             (replaced > 0 ? $"; {replaced} character(s) of the prime are outside the vocabulary and read as {Vocabulary.UnknownSymbol}" : ""));
 
-        using var output = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-        generator.Prime(primeTokens);
-        output.Write(prime);
-        foreach (int token in generator.Generate(settings.Length))
+        var output = new StreamWriter(StandardOutput(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        try
         {
-            string text = vocabulary.Decode(token);
-            output.Write(text);
-            if (text == "\n") output.Flush();        // stream line by line
+            generator.Prime(primeTokens);
+            output.Write(prime);
+            foreach (int token in generator.Generate(settings.Length))
+            {
+                string text = vocabulary.Decode(token);
+                output.Write(text);
+                if (text == "\n") output.Flush();        // stream line by line
+            }
+            output.WriteLine();
+            output.Flush();
         }
-        output.WriteLine();
+        catch (IOException e) when (e.HResult == BrokenPipe)
+        {
+            return 0;                                   // the reader has gone (generate … | head): stop, as a filter does
+        }
+        finally
+        {
+            try { output.Dispose(); } catch (IOException e) when (e.HResult == BrokenPipe) { }
+        }
         return 0;
     }
+
+    /// <summary>EPIPE (Linux and macOS): the reading end of the pipe is closed.</summary>
+    private const int BrokenPipe = 32;
+
+    /// <summary>Standard output; on Unix as a file, whose writes report a closed pipe (.NET's console stream ignores EPIPE,
+    /// and <c>generate --length 100000000 | head</c> would go on generating for nobody until the length is done).</summary>
+    private static Stream StandardOutput() => OperatingSystem.IsWindows()
+        ? Console.OpenStandardOutput()
+        : new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
 
     /// <summary>
     /// The text to start from (<c>--prime</c>, line ends read as the corpus's are: <c>\r\n</c> as <c>\n</c>; or the

@@ -197,6 +197,37 @@ public sealed partial class CharRnnSampleTests(IntegrationFixture fixture, ITest
         Assert.DoesNotContain("NaN", run.StandardError);
     }
 
+    // generate into a pipe whose reader goes away (generate … | head): it stops at once with exit code 0, instead of
+    // generating for nobody until --length is done (.NET's console stream ignores EPIPE; the crash probe of 2026-12-01
+    // found `generate --length 100000000 | head -c 100` still running after minutes)
+    [Fact]
+    public async Task CharRnn_GenerateIntoAPipeWhoseReaderHasGone_StopsAtOnce()
+    {
+        var (train, checkpoint) = TrainOnATinyCorpus("--epochs", "1");
+        train.EnsureSuccess();
+        var info = new ProcessStartInfo(DotNetHost())
+        {
+            WorkingDirectory = Path.GetDirectoryName(checkpoint)!, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (string argument in new[] { BuildSample(), "generate", "--checkpoint", checkpoint, "--length", "100000000" })
+            info.ArgumentList.Add(argument);
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            var start = new char[100];
+            await process.StandardOutput.ReadBlockAsync(start);
+            process.StandardOutput.Close();                     // the reader goes, as head does
+            await Within(process.WaitForExitAsync(), TimeSpan.FromSeconds(30), () => "generate still runs 30 s after its reader went");
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await stderr}");
+        Assert.DoesNotContain("error", await stderr);
+    }
+
     /// <summary>Starts a training run, sends it SIG<paramref name="signal"/> after its first epoch line, and waits for its end.</summary>
     private async Task<(int ExitCode, string StandardOutput, string StandardError)> RunUntilSignal(string folder, string corpusFile, string checkpoint, string signal)
     {
@@ -328,6 +359,26 @@ public sealed partial class CharRnnSampleTests(IntegrationFixture fixture, ITest
         byte[] file = File.ReadAllBytes(path);
         long headerLength = BinaryPrimitives.ReadInt64LittleEndian(file);
         return JsonDocument.Parse(file.AsMemory(8, checked((int)headerLength)));
+    }
+
+    // A corpus that gained characters since the checkpoint was written: --resume is refused with what to do, the
+    // checkpoint untouched (the crash probe of 2026-12-01 got "The text has 2 character(s) …", naming neither file)
+    [Fact]
+    public void CharRnn_ResumingOnACorpusWithNewCharacters_IsRefusedWithWhatToDo()
+    {
+        var (first, checkpoint) = TrainOnATinyCorpus("--epochs", "1");
+        first.EnsureSuccess();
+        string folder = Path.GetDirectoryName(checkpoint)!, corpusFile = Path.Combine(folder, "tiny.txt");
+        byte[] saved = File.ReadAllBytes(checkpoint);
+        File.AppendAllText(corpusFile, "Zé\n");
+
+        var resumed = RunSample(folder, "--checkpoint", checkpoint, "--resume", "--epochs", "1", "--sample-every", "0", "--plain");
+
+        Assert.Equal(1, resumed.ExitCode);
+        Assert.Contains($"error: The corpus, {corpusFile} (", resumed.StandardError);
+        Assert.Contains("has 2 character(s) that are not in the model's vocabulary: 'Z' 'é'. --resume keeps the vocabulary of " +
+            $"{checkpoint}: resume on the text it was trained on, or train afresh on this one", resumed.StandardError);
+        Assert.Equal(saved, File.ReadAllBytes(checkpoint));
     }
 
     // A training run on a corpus of 16,000 characters in a folder of its own, with `options`: its result and checkpoint path.

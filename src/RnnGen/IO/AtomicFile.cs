@@ -11,7 +11,9 @@ namespace RnnGen;
 /// same files says plainly when a path is a folder. On Linux a target that is a device, a pipe or a socket is refused (the
 /// rename would put a regular file in its place; asked through statx(2), so where that call is missing — musl before 1.2.5 —
 /// it is not). Model files and checkpoints are written this way; so can your own files be —
-/// the samples write their plots through it.
+/// the samples write their plots through it. A process killed while it writes (kill -9, a crash) leaves its hidden
+/// temporary file behind, never the target half-written; the next write of the same target deletes such leftovers once
+/// they have been untouched for a minute and no process holds them open (a writer holds its temporary file locked).
 /// </summary>
 public static class AtomicFile
 {
@@ -42,6 +44,8 @@ public static class AtomicFile
         if (SpecialFileKind(target) is { } kind)
             throw new IOException($"Cannot save '{path}': it is a {kind}, not a regular file, and saving would replace it with one; save to a file.");
 
+        DeleteOrphans(folder, Path.GetFileName(target));
+
         // Hidden, recognisable, unique: ".model.safetensors.k3j2x1qa.tmp" (just ".k3j2x1qa.tmp" beside a very long name).
         string name = "." + Path.GetFileName(target) + "." + Path.GetRandomFileName() + ".tmp";
         if (System.Text.Encoding.UTF8.GetByteCount(name) > MaxFileNameLength) name = "." + Path.GetRandomFileName() + ".tmp";
@@ -65,11 +69,65 @@ public static class AtomicFile
                 File.SetUnixFileMode(temporary, exact); // a 0600 checkpoint stays 0600, a 0664 one 0664 whatever the umask
             File.Move(temporary, target, overwrite: true);
         }
+        catch (IOException e) when (e.Message.Contains(temporary, StringComparison.Ordinal))
+        {
+            // the system's error names the hidden temporary file ("No space left on device : '…/.m.safetensors.x1.tmp'"):
+            // report it for the path the caller gave, and say that the earlier file is untouched
+            TryDelete(temporary);
+            throw new IOException($"Cannot save '{path}': {Reason(e)} (in '{folder}'); {(File.Exists(target) ? "the earlier file there is left as it was" : "nothing was written")}.", e);
+        }
         catch
         {
             TryDelete(temporary);
             throw;
         }
+    }
+
+    /// <summary>How long a temporary file must have been left unwritten before a later write of the same target may take it
+    /// for a killed writer's: its writer holds it locked while it writes, and this covers the instants between creating it and
+    /// locking it, and between closing it and the rename.</summary>
+    internal static readonly TimeSpan OrphanAge = TimeSpan.FromMinutes(1);
+
+    // The temporary files of this target that a killed process left (kill -9, a crash, a power loss during a save): each save
+    // killed while it writes would otherwise leave one more hidden copy of the file beside it, for ever. One is deleted only
+    // when its name is exactly this target's temporary name, it was last written more than OrphanAge ago, and no process
+    // holds it (a writer keeps its temporary file open with FileShare.None, an exclusive lock, until it renames it; the
+    // system releases the lock of a killed process). Best effort: whatever cannot be asked or deleted stays.
+    private static void DeleteOrphans(string folder, string fileName)
+    {
+        string prefix = "." + fileName + ".";
+        try
+        {
+            foreach (string candidate in Directory.EnumerateFiles(folder, prefix + "*.tmp"))
+            {
+                string name = Path.GetFileName(candidate);
+                if (!name.StartsWith(prefix, StringComparison.Ordinal) || !IsRandomName(name.AsSpan(prefix.Length, name.Length - prefix.Length - 4))
+                    || DateTime.UtcNow - File.GetLastWriteTimeUtc(candidate) < OrphanAge)
+                    continue;
+                try
+                {
+                    // fails while its writer lives; deleted when closed, still under our lock
+                    using var orphan = new FileStream(candidate, FileMode.Open, FileAccess.Read, FileShare.None, 1, FileOptions.DeleteOnClose);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    // Path.GetRandomFileName's form: 8 characters, a dot, 3 characters, each a lower-case letter or a digit.
+    private static bool IsRandomName(ReadOnlySpan<char> name)
+    {
+        if (name.Length != 12 || name[8] != '.') return false;
+        for (int i = 0; i < name.Length; i++)
+        {
+            if (i != 8 && !char.IsAsciiLetterLower(name[i]) && !char.IsAsciiDigit(name[i])) return false;
+        }
+        return true;
     }
 
     // The target's Unix mode, or null when there is none (a new file, or one another process has just deleted).

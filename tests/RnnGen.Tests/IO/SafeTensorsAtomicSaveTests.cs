@@ -51,6 +51,58 @@ public class SafeTensorsAtomicSaveTests
     }
 
     [Fact]
+    public void TheTemporaryFilesOfKilledSavesAreDeletedByTheNextSave()
+    {
+        // kill -9 during a save leaves its hidden temporary file (the target stays whole); before this, every such kill left
+        // one more copy of the checkpoint beside it, for ever (the crash probe of 2026-12-01 counted 255 after 268 kills)
+        using var folder = new TempFolder();
+        string path = folder.File("model.safetensors");
+        var model = new ProbeModel();
+        model.InitializeParameters(1);
+        SafeTensors.Save(model, path);
+        DateTime old = DateTime.UtcNow - AtomicFile.OrphanAge - TimeSpan.FromMinutes(1);
+        string Leftover(string name, DateTime written)
+        {
+            string file = folder.File(name);
+            File.WriteAllBytes(file, new byte[1000]);
+            File.SetLastWriteTimeUtc(file, written);
+            return file;
+        }
+        Leftover(".model.safetensors.k3j2x1qa.0bz.tmp", old);                   // a killed save's: deleted
+        Leftover(".model.safetensors.q9w8e7r6.t5y.tmp", old);                   // another one: deleted
+        Leftover(".model.safetensors.a1b2c3d4.e5f.tmp", DateTime.UtcNow);       // just created: perhaps not yet locked, kept
+        string held = Leftover(".model.safetensors.h0ld1ng0.byw.tmp", old);     // held open by a writer that lives: kept
+        Leftover(".other.safetensors.k3j2x1qa.0bz.tmp", old);                   // another target's: kept
+        Leftover(".model.safetensors.mine.tmp", old);                           // not a temporary name of AtomicFile: kept
+        using (new FileStream(held, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+            SafeTensors.Save(model, path);
+
+        Assert.Equal(new[]
+        {
+            ".model.safetensors.a1b2c3d4.e5f.tmp", ".model.safetensors.h0ld1ng0.byw.tmp", ".model.safetensors.mine.tmp",
+            ".other.safetensors.k3j2x1qa.0bz.tmp", "model.safetensors",
+        }, folder.Entries());
+        Assert.Equal(Bits(model.Parameters), Bits(SafeTensors.Load<ProbeModel, float>(path).Parameters));
+    }
+
+    [Fact]
+    public void AFullDiskIsReportedForTheTargetNotForTheTemporaryFile()
+    {
+        // as the system reports ENOSPC while the temporary file is written (the CharRnn probe on a full tmpfs printed
+        // "error: No space left on device : '…/.a.safetensors.xpi2oh01.oc5.tmp'", a file the user never asked for)
+        using var folder = new TempFolder();
+        string path = folder.File("data.bin");
+        File.WriteAllBytes(path, [1, 2, 3]);
+
+        var e = Assert.Throws<IOException>(() => AtomicFile.Write(path, stream =>
+            throw new IOException($"No space left on device : '{((FileStream)stream).Name}'")));
+
+        Assert.Equal($"Cannot save '{path}': No space left on device (in '{folder.Path}'); the earlier file there is left as it was.", e.Message);
+        Assert.Equal(new byte[] { 1, 2, 3 }, File.ReadAllBytes(path));
+        Assert.Equal(new[] { "data.bin" }, folder.Entries());
+    }
+
+    [Fact]
     public void TheTargetIsReplacedOnlyAfterTheWriterFinished()
     {
         using var folder = new TempFolder();
