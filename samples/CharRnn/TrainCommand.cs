@@ -24,20 +24,13 @@ public sealed class TrainCommand(TrainSettings settings, Corpus corpus, Checkpoi
         using IDisposable checkpointLock = Checkpoint.Lock(checkpointPath); // held until the run ends: one run per checkpoint
         Checkpoint.CheckReplaceable(checkpointPath, corpus.FilePath);
         Vocabulary vocabulary = resume?.Vocabulary ?? Vocabulary.Build(corpus.Text);
-        int[] tokens;
-        long replaced;
-        try
-        {
-            tokens = vocabulary.Encode(corpus.Text, out replaced, resume is null ? "The text" : $"The corpus, {corpus.Description},");
-        }
-        catch (CorpusException refused) when (resume is not null)
-        {
-            // the corpus changed since the checkpoint was written (or --corpus names another text): the model's vocabulary is
-            // fixed, so say what to do instead of only listing the characters
-            throw new CorpusException($"{refused.Message.Replace(" Use only characters of the corpus the model was trained on.", "", StringComparison.Ordinal)} " +
+        // On --resume the model's vocabulary is fixed: a corpus with new characters (it changed since the checkpoint was
+        // written, or --corpus names another text) is refused with what to do instead.
+        int[] tokens = resume is null
+            ? vocabulary.Encode(corpus.Text, out long replaced)
+            : vocabulary.Encode(corpus.Text, out replaced, $"The corpus, {corpus.Description},",
                 $"--resume keeps the vocabulary of {resume.Path}: resume on the text it was trained on, or train afresh on this one " +
                 "(without --resume, into another --checkpoint to keep that one); the checkpoint is left as it was.");
-        }
 
         // The last 5 % of the text, in one piece, is the validation text; the rest is cut into parallel streams.
         int validationLength = Math.Max(2, tokens.Length / 20);

@@ -108,8 +108,10 @@ public sealed class Vocabulary
     /// <param name="text">The text.</param>
     /// <param name="replaced">How many of its characters became the unknown id.</param>
     /// <param name="subject">What the text is, for the message (such as <c>--prime</c>).</param>
+    /// <param name="remedy">What the message tells the user to do about such characters.</param>
     /// <exception cref="CorpusException">The text has characters the vocabulary cannot represent.</exception>
-    public int[] Encode(string text, out long replaced, string subject = "The text")
+    public int[] Encode(string text, out long replaced, string subject = "The text",
+        string remedy = "Use only characters of the corpus the model was trained on.")
     {
         var ids = new List<int>(text.Length);
         var missing = new SortedSet<int>();
@@ -135,7 +137,7 @@ public sealed class Vocabulary
             string list = string.Join(" ", missing.Take(20).Select(c => Show(char.ConvertFromUtf32(c))));
             throw new CorpusException(
                 $"{subject} has {missing.Count} character(s) that are not in the model's vocabulary: {list}{(missing.Count > 20 ? " …" : "")}. " +
-                "Use only characters of the corpus the model was trained on.");
+                remedy);
         }
         return [.. ids];
     }
