@@ -10,8 +10,10 @@ namespace RnnGen;
 /// <remarks>
 /// Scratch buffers are sized once for <see cref="VocabularySize"/>; <see cref="Sample(ReadOnlySpan{T})"/> allocates nothing.
 /// The distribution is computed in double whatever <typeparamref name="T"/> is. A filter ranks tokens by
-/// probability with ties going to the lowest token id, and costs O(V + m·log V) per token for the m tokens it
-/// keeps (a partial heap sort); without filters, sampling is one pass over the vocabulary.
+/// probability with ties going to the lowest token id: top-k with k up to a quarter of the vocabulary keeps the k best in
+/// one pass over it, about O(V + k·log k) per token; top-p alone ranks the best 32, 128, … in such passes until they
+/// hold the nucleus; a larger k or a nucleus of more than a sixteenth of the vocabulary is ranked by a partial heap
+/// sort of all of it, O(V + m·log V) for the m tokens kept. Without filters, sampling is one pass over the vocabulary.
 /// Not thread-safe: use one sampler per thread.
 /// </remarks>
 /// <typeparam name="T">The scalar type of the logits: <see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -20,6 +22,7 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
     private readonly double[] _weights;   // unnormalised probabilities e^((logit − max)/temperature) ∈ [0, 1]
     private readonly int[] _order;        // token ids; a max-heap in [0, _heapSize), ranked candidates after it
     private int _heapSize;
+    private int _selected;                // > 0: _order[0, _selected) holds the most likely tokens, ranked (SelectBest)
     private SeededRandom _random;
 
     /// <summary>Creates a sampler for logits of <paramref name="vocabularySize"/> tokens.</summary>
@@ -50,13 +53,21 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>Restarts the random sequence from <see cref="SamplingOptions.Seed"/>, as a new sampler would.</summary>
     public void Reseed() => Reseed(Options.Seed);
 
-    // the most likely token, ties to the lowest id: −0 and +0 tie too (TensorPrimitives.IndexOfMax takes +0 as the larger)
-    private static int Greedy(ReadOnlySpan<T> logits)
+    // the most likely token, ties to the lowest id: the first logit equal to the (finite) maximum, −0 and +0 equal too
+    // (TensorPrimitives.IndexOfMax takes +0 as the larger); whole vectors are skipped while none of theirs is equal
+    private static int Greedy(ReadOnlySpan<T> logits, T max)
     {
-        int best = 0;
-        for (int i = 1; i < logits.Length; i++)
-            if (logits[i] > logits[best]) best = i;
-        return best;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            var target = new Vector<T>(max);
+            for (; i <= logits.Length - Vector<T>.Count; i += Vector<T>.Count)
+                if (Vector.EqualsAny(new Vector<T>(logits.Slice(i)), target))
+                    break;
+        }
+        for (; i < logits.Length; i++)
+            if (logits[i] == max) return i;
+        throw new InvalidOperationException("unreachable: the maximum is one of the logits");
     }
 
     /// <summary>Picks one token id in [0, <see cref="VocabularySize"/>) from <paramref name="logits"/>.</summary>
@@ -92,7 +103,7 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
 
         double temperature = Options.Temperature;
         if (temperature == 0)
-            return Greedy(logits);
+            return Greedy(logits, max);
 
         // weights = e^((logits − max)/temperature) ∈ [0, 1], the most likely token's 1; −∞ logits give 0.
         Span<double> weights = _weights;
@@ -121,25 +132,51 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
         if (!filterK && !filterP)
             return DrawFromAll();
 
-        // Rank candidates lazily: each PopBest moves the next most likely token behind the heap.
-        for (int i = 0; i < _order.Length; i++)
-            _order[i] = i;
-        _heapSize = _order.Length;
-        for (int i = _heapSize / 2 - 1; i >= 0; i--)
-            SiftDown(i);
-
         int kept;
         double mass = 0;
-        if (filterK)
+        _selected = 0;
+        if (filterK && topK <= VocabularySize / 4)
         {
+            // the k most likely tokens in one pass over the vocabulary, then ranked: O(V + k·log k), not a heap of all V
+            SelectBest(topK);
             for (int j = 0; j < topK; j++)
-                mass += _weights[PopBest()];
+                mass += _weights[_order[j]];
             kept = topK;
         }
-        else
+        else if (!filterK)
         {
             mass = TensorPrimitives.Sum<double>(_weights);
             kept = VocabularySize;
+            // A nucleus is often a few tokens of a large vocabulary: rank the best few in one pass, four times as many
+            // while their mass falls short; a wide one (more than a sixteenth of the vocabulary) is ranked lazily below.
+            double needed = Options.TopP * mass;
+            for (int few = 32; few <= VocabularySize / 16; few *= 4)
+            {
+                SelectBest(few);
+                double cumulative = 0;
+                for (int count = 1; count <= few; count++)
+                {
+                    cumulative += _weights[_order[count - 1]];
+                    if (cumulative >= needed)
+                        return DrawFromRanked(count, cumulative);   // the sums and the draw of the loop below, in its order
+                }
+            }
+            _selected = 0;
+        }
+        else
+            kept = topK;
+
+        if (_selected == 0)
+        {
+            // Rank candidates lazily: each PopBest moves the next most likely token behind the heap.
+            for (int i = 0; i < _order.Length; i++)
+                _order[i] = i;
+            _heapSize = _order.Length;
+            for (int i = _heapSize / 2 - 1; i >= 0; i--)
+                SiftDown(i);
+            if (filterK)
+                for (int j = 0; j < topK; j++)
+                    mass += _weights[PopBest()];
         }
 
         if (filterP)
@@ -162,9 +199,58 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
         return DrawFromRanked(kept, mass);
     }
 
-    /// <summary>The <paramref name="rank"/>-th most likely token (0 = best), popping the heap as far as needed.</summary>
+    /// <summary>
+    /// Ranks the <paramref name="count"/> most likely tokens into <c>_order[0, count)</c>, best first (ties to the lower id):
+    /// a heap of the best so far with the least likely on top, which a later token replaces only when more likely (a
+    /// later token of equal weight has the higher id), then sorted by popping it from the back.
+    /// </summary>
+    private void SelectBest(int count)
+    {
+        for (int i = 0; i < count; i++)
+            _order[i] = i;
+        for (int i = count / 2 - 1; i >= 0; i--)
+            SiftDownWorst(i, count);
+        double[] weights = _weights;
+        double least = weights[_order[0]];
+        for (int i = count; i < weights.Length; i++)
+        {
+            if (weights[i] > least)
+            {
+                _order[0] = i;
+                SiftDownWorst(0, count);
+                least = weights[_order[0]];
+            }
+        }
+        for (int size = count - 1; size > 0; size--)
+        {
+            (_order[0], _order[size]) = (_order[size], _order[0]);
+            SiftDownWorst(0, size);
+        }
+        _selected = count;
+    }
+
+    // a heap in _order[0, size) with the least likely token on top
+    private void SiftDownWorst(int node, int size)
+    {
+        while (true)
+        {
+            int worst = node;
+            int left = 2 * node + 1;
+            if (left < size && RanksAbove(_order[worst], _order[left])) worst = left;
+            if (left + 1 < size && RanksAbove(_order[worst], _order[left + 1])) worst = left + 1;
+            if (worst == node)
+                return;
+            (_order[node], _order[worst]) = (_order[worst], _order[node]);
+            node = worst;
+        }
+    }
+
+    /// <summary>The <paramref name="rank"/>-th most likely token (0 = best): from the tokens <see cref="SelectBest"/> ranked,
+    /// else popping the heap as far as needed.</summary>
     private int Ranked(int rank)
     {
+        if (_selected > 0)
+            return _order[rank];
         while (_order.Length - _heapSize <= rank)
             PopBest();
         return _order[_order.Length - 1 - rank];

@@ -269,4 +269,44 @@ public class TokenSamplerTests
         float[] logits = Array.ConvertAll(Logits, l => (float)l);
         Assert.Equal(0, SteadyAllocation.Fewest(() => sampler.Sample(logits), calls: 100));
     }
+    // A large vocabulary takes the sampler's one-pass selections (top-k up to a quarter of it, a nucleus of up to a
+    // sixteenth) and, past them, its heap of every token: each draw is a token the definition keeps, greedy and top-1 pick
+    // the first maximum, with ties to the lowest id.
+    [Theory]
+    [InlineData(40, 1.0)] [InlineData(3, 1.0)] [InlineData(900, 1.0)] [InlineData(0, 0.3)] [InlineData(0, 0.9)] [InlineData(0, 0.999)] [InlineData(40, 0.5)]
+    public void Large_vocabulary_draws_only_kept_tokens(int topK, double topP)
+    {
+        const int vocabulary = 3000;
+        var sampler = new TokenSampler<double>(vocabulary, new SamplingOptions { TopK = topK, TopP = topP, Temperature = 0.7, Seed = 5 });
+        for (int seed = 0; seed < 8; seed++)
+        {
+            double[] logits = LossFunctions.LossReference.Gaussian(vocabulary, seed % 2 == 0 ? 4.0 : 0.5, seed);
+            double[] distribution = Distribution(logits, 0.7, topK, topP);
+            HashSet<int> kept = Enumerable.Range(0, vocabulary).Where(i => distribution[i] > 0).ToHashSet();
+            for (int draw = 0; draw < 20; draw++)
+                Assert.Contains(sampler.Sample(logits), kept);
+        }
+
+        // ties: logits on a coarse grid, so that many tokens share the k-th weight; top-k keeps the lowest ids among them
+        var tied = new TokenSampler<float>(vocabulary, new SamplingOptions { TopK = topK == 0 ? 50 : topK, Seed = 2 });
+        var grid = new float[vocabulary];
+        for (int seed = 0; seed < 4; seed++)
+        {
+            var random = new SeededRandom(seed);
+            for (int i = 0; i < vocabulary; i++) grid[i] = (float)Math.Round(random.NextDouble() * 6);
+            double[] asDouble = Array.ConvertAll(grid, g => (double)g);
+            HashSet<int> best = TopK(Softmax(asDouble, 1), topK == 0 ? 50 : topK);
+            for (int draw = 0; draw < 20; draw++)
+                Assert.Contains(tied.Sample(grid), best);
+            int first = Array.IndexOf(grid, grid.Max());
+            grid[vocabulary - 1] = grid.Max();                                // a later tie
+            Assert.Equal(first, new TokenSampler<float>(vocabulary, SamplingOptions.Greedy).Sample(grid));
+            Assert.Equal(first, new TokenSampler<float>(vocabulary, new SamplingOptions { TopK = 1 }).Sample(grid));
+        }
+        var zeros = new float[vocabulary];
+        Array.Fill(zeros, -1f);
+        zeros[37] = -0f;
+        zeros[38] = 0f;
+        Assert.Equal(37, new TokenSampler<float>(vocabulary, SamplingOptions.Greedy).Sample(zeros));   // −0 and +0 tie
+    }
 }
