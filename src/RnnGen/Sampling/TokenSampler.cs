@@ -19,7 +19,11 @@ namespace RnnGen;
 /// <typeparam name="T">The scalar type of the logits: <see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly double[] _weights;   // unnormalised probabilities e^((logit − max)/temperature) ∈ [0, 1]
+    // unnormalised probabilities e^((logit − max)/temperature) ∈ [0, 1], from _weights[_at] on: a 64-byte boundary, since
+    // TensorPrimitives.Exp can round an element differently (by an ulp) with the array's address, and a seeded sampler
+    // must draw the same tokens in every run
+    private readonly double[] _weights;
+    private readonly int _at;
     private readonly int[] _order;        // token ids; a max-heap in [0, _heapSize), ranked candidates after it
     private int _heapSize;
     private int _selected;                // > 0: _order[0, _selected) holds the most likely tokens, ranked (SelectBest)
@@ -36,10 +40,12 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
                 $"vocabularySize is {vocabularySize}; a sampler keeps one weight per token, and an array holds at most {Array.MaxLength}.");
         VocabularySize = vocabularySize;
         Options = options ?? new SamplingOptions();
-        _weights = new double[vocabularySize];
+        _weights = Kernels.Simd.AllocateAligned<double>(vocabularySize, out _at);
         _order = new int[vocabularySize];
         _random = new SeededRandom(Options.Seed);
     }
+
+    private Span<double> Weights => _weights.AsSpan(_at, VocabularySize);
 
     /// <summary>The length of every logits vector.</summary>
     public int VocabularySize { get; }
@@ -106,7 +112,7 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
             return Greedy(logits, max);
 
         // weights = e^((logits − max)/temperature) ∈ [0, 1], the most likely token's 1; −∞ logits give 0.
-        Span<double> weights = _weights;
+        Span<double> weights = Weights;
         TensorPrimitives.ConvertTruncating<T, double>(logits, weights);
         double top = double.CreateTruncating(max);
         // double logits further apart than double.MaxValue (only then can logit − max overflow)
@@ -140,12 +146,12 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
             // the k most likely tokens in one pass over the vocabulary, then ranked: O(V + k·log k), not a heap of all V
             SelectBest(topK);
             for (int j = 0; j < topK; j++)
-                mass += _weights[_order[j]];
+                mass += _weights[_at + _order[j]];
             kept = topK;
         }
         else if (!filterK)
         {
-            mass = TensorPrimitives.Sum<double>(_weights);
+            mass = TensorPrimitives.Sum<double>(Weights);
             kept = VocabularySize;
             // A nucleus is often a few tokens of a large vocabulary: rank the best few in one pass, four times as many
             // while their mass falls short; a wide one (more than a sixteenth of the vocabulary) is ranked lazily below.
@@ -156,7 +162,7 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
                 double cumulative = 0;
                 for (int count = 1; count <= few; count++)
                 {
-                    cumulative += _weights[_order[count - 1]];
+                    cumulative += _weights[_at + _order[count - 1]];
                     if (cumulative >= needed)
                         return DrawFromRanked(count, cumulative);   // the sums and the draw of the loop below, in its order
                 }
@@ -176,7 +182,7 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
                 SiftDown(i);
             if (filterK)
                 for (int j = 0; j < topK; j++)
-                    mass += _weights[PopBest()];
+                    mass += _weights[_at + PopBest()];
         }
 
         if (filterP)
@@ -187,7 +193,7 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
             int count = 0;
             while (count < kept)
             {
-                cumulative += _weights[Ranked(count)];
+                cumulative += _weights[_at + Ranked(count)];
                 count++;
                 if (cumulative >= needed)
                     break;
@@ -210,7 +216,7 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
             _order[i] = i;
         for (int i = count / 2 - 1; i >= 0; i--)
             SiftDownWorst(i, count);
-        double[] weights = _weights;
+        ReadOnlySpan<double> weights = Weights;
         double least = weights[_order[0]];
         for (int i = count; i < weights.Length; i++)
         {
@@ -282,21 +288,21 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>Higher probability first; equal probabilities: lower token id first.</summary>
     private bool RanksAbove(int a, int b)
     {
-        double wa = _weights[a], wb = _weights[b];
+        double wa = _weights[_at + a], wb = _weights[_at + b];
         return wa > wb || (wa == wb && a < b);
     }
 
     private int DrawFromAll()
     {
-        double mass = TensorPrimitives.Sum<double>(_weights);
+        double mass = TensorPrimitives.Sum<double>(Weights);
         double u = _random.NextDouble() * mass;
         double cumulative = 0;
         int lastPossible = 0;
-        for (int i = 0; i < _weights.Length; i++)
+        for (int i = 0; i < VocabularySize; i++)
         {
-            if (_weights[i] == 0)
+            if (_weights[_at + i] == 0)
                 continue;
-            cumulative += _weights[i];
+            cumulative += _weights[_at + i];
             if (u < cumulative)
                 return i;
             lastPossible = i;
@@ -312,10 +318,10 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
         for (int r = 0; r < kept; r++)
         {
             int token = Ranked(r);
-            if (_weights[token] == 0)
+            if (_weights[_at + token] == 0)
                 break;                  // ranked by probability: the rest are impossible too
             chosen = token;
-            cumulative += _weights[token];
+            cumulative += _weights[_at + token];
             if (u < cumulative)
                 break;
         }

@@ -309,4 +309,32 @@ public class TokenSamplerTests
         zeros[38] = 0f;
         Assert.Equal(37, new TokenSampler<float>(vocabulary, SamplingOptions.Greedy).Sample(zeros));   // −0 and +0 tie
     }
+    // TensorPrimitives.Exp can round an element by an ulp differently with its array's address (a 65-long row whose
+    // array starts 48 or 56 bytes past a 64-byte boundary: e^(−2/3)), and a tie-heavy nucleus turns that ulp into another
+    // token; the sampler's scratch starts on a boundary, so samplers created anywhere in memory draw the same tokens.
+    // (An unaligned scratch fails here once TensorPrimitives runs fully optimised, as with DOTNET_TieredCompilation=0;
+    // a short test run may finish on its first-tier code, which rounds alike at every address.)
+    [Fact]
+    public void Seeded_samplers_draw_the_same_tokens_wherever_they_are_allocated()
+    {
+        const int vocabulary = 65;
+        var logits = new float[vocabulary];
+        var random = new Random(456);                                        // seeded System.Random: a fixed sequence
+        for (int j = 0; j < vocabulary; j++) logits[j] = (float)Math.Round(random.NextDouble() * 4) * (j % 3 == 0 ? -1 : 1);
+        logits[1] = float.NegativeInfinity;
+        logits[2] = -3e38f;
+        logits[^1] = -0f;
+        var options = new SamplingOptions { TopP = 0.9, Temperature = 3, Seed = 65 };
+        var padding = new List<byte[]>();
+        int[]? first = null;
+        for (int sampler = 0; sampler < 24; sampler++)
+        {
+            padding.Add(new byte[sampler % 8 + 1]);                         // moves the next allocation by a few bytes
+            var s = new TokenSampler<float>(vocabulary, options);
+            int[] draws = Enumerable.Range(0, 40).Select(_ => s.Sample(logits)).ToArray();
+            first ??= draws;
+            Assert.Equal(first, draws);
+        }
+        GC.KeepAlive(padding);
+    }
 }
