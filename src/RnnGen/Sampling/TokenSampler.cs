@@ -158,6 +158,8 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
             double needed = Options.TopP * mass;
             for (int few = 32; few <= VocabularySize / 16; few *= 4)
             {
+                if (few < needed)
+                    continue;                                        // every weight is at most 1: fewer tokens cannot hold it
                 SelectBest(few);
                 double cumulative = 0;
                 for (int count = 1; count <= few; count++)
