@@ -54,7 +54,47 @@ public static class MatrixOps
             TW.Store(a0, ref yt, 0); TW.Store(a1, ref yt, p); TW.Store(a2, ref yt, 2 * p); TW.Store(a3, ref yt, 3 * p);
             TW.Store(a4, ref yt, 4 * p); TW.Store(a5, ref yt, 5 * p); TW.Store(a6, ref yt, 6 * p); TW.Store(a7, ref yt, 7 * p);
         }
-        // remaining whole vectors, one at a time
+        // The columns that do not fill a vector, when there is a whole vector: the last vector of columns, overlapping
+        // the ones before it, summed first from y as it was and stored last, one chain instead of one scalar chain per
+        // column. Its lanes add rounded products as the scalar loop below does (a multiply–add onto −0 is the rounded
+        // product, signed zeros included), and are stored after the tiles: where they overlap those, the tiles' sums
+        // (the same terms in the same order, fused) are the ones kept.
+        int tail = cols % p;
+        TV last = default;
+        if (tail != 0 && cols >= p)
+        {
+            nint at = cols - p;
+            TV negativeZero = TW.Broadcast(-T.Zero);
+            last = TW.Load(ref yr, at);
+            for (int r = 0; r < rows; r++)
+                last = TW.Add(last, TW.MultiplyAdd(TW.Load(ref wr, (nint)r * cols + at), TW.Broadcast(Unsafe.Add(ref vr, r)), negativeZero));
+        }
+        // remaining whole vectors: four, then two chains at once (a lone chain waits on each multiply–add's latency)
+        for (; c0 + 4 * p <= cols; c0 += 4 * p)
+        {
+            ref T yt = ref Unsafe.Add(ref yr, c0);
+            TV a0 = TW.Load(ref yt, 0), a1 = TW.Load(ref yt, p), a2 = TW.Load(ref yt, 2 * p), a3 = TW.Load(ref yt, 3 * p);
+            for (int r = 0; r < rows; r++)
+            {
+                ref T row = ref Unsafe.Add(ref wr, (nint)r * cols + c0);
+                TV b = TW.Broadcast(Unsafe.Add(ref vr, r));
+                a0 = TW.MultiplyAdd(TW.Load(ref row, 0), b, a0); a1 = TW.MultiplyAdd(TW.Load(ref row, p), b, a1);
+                a2 = TW.MultiplyAdd(TW.Load(ref row, 2 * p), b, a2); a3 = TW.MultiplyAdd(TW.Load(ref row, 3 * p), b, a3);
+            }
+            TW.Store(a0, ref yt, 0); TW.Store(a1, ref yt, p); TW.Store(a2, ref yt, 2 * p); TW.Store(a3, ref yt, 3 * p);
+        }
+        for (; c0 + 2 * p <= cols; c0 += 2 * p)
+        {
+            ref T yt = ref Unsafe.Add(ref yr, c0);
+            TV a0 = TW.Load(ref yt, 0), a1 = TW.Load(ref yt, p);
+            for (int r = 0; r < rows; r++)
+            {
+                ref T row = ref Unsafe.Add(ref wr, (nint)r * cols + c0);
+                TV b = TW.Broadcast(Unsafe.Add(ref vr, r));
+                a0 = TW.MultiplyAdd(TW.Load(ref row, 0), b, a0); a1 = TW.MultiplyAdd(TW.Load(ref row, p), b, a1);
+            }
+            TW.Store(a0, ref yt, 0); TW.Store(a1, ref yt, p);
+        }
         for (; c0 + p <= cols; c0 += p)
         {
             TV a = TW.Load(ref yr, c0);
@@ -62,7 +102,15 @@ public static class MatrixOps
                 a = TW.MultiplyAdd(TW.Load(ref wr, (nint)r * cols + c0), TW.Broadcast(Unsafe.Add(ref vr, r)), a);
             TW.Store(a, ref yr, c0);
         }
-        // columns that do not fill a vector
+        if (tail != 0 && cols >= p)
+        {
+            // the tail's own lanes only: the overlapped ones hold the tiles' fused sums
+            Span<T> lanes = stackalloc T[p];
+            TW.Store(last, ref MemoryMarshal.GetReference(lanes), 0);
+            lanes.Slice(p - tail).CopyTo(y.Slice(cols - tail));
+            return;
+        }
+        // columns that do not fill a vector, in a matrix narrower than one
         for (; c0 < cols; c0++)
         {
             T s = y[c0];

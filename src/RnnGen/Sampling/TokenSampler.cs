@@ -10,16 +10,23 @@ namespace RnnGen;
 /// <remarks>
 /// Scratch buffers are sized once for <see cref="VocabularySize"/>; <see cref="Sample(ReadOnlySpan{T})"/> allocates nothing.
 /// The distribution is computed in double whatever <typeparamref name="T"/> is. A filter ranks tokens by
-/// probability with ties going to the lowest token id, and costs O(V + m·log V) per token for the m tokens it
-/// keeps (a partial heap sort); without filters, sampling is one pass over the vocabulary.
+/// probability with ties going to the lowest token id: top-k with k up to a quarter of the vocabulary keeps the k best in
+/// one pass over it, about O(V + k·log k) per token; top-p alone ranks the best 32, 128, … in such passes until they
+/// hold the nucleus; a larger k or a nucleus of more than a sixteenth of the vocabulary is ranked by a partial heap
+/// sort of all of it, O(V + m·log V) for the m tokens kept. Without filters, sampling is one pass over the vocabulary.
 /// Not thread-safe: use one sampler per thread.
 /// </remarks>
 /// <typeparam name="T">The scalar type of the logits: <see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly double[] _weights;   // unnormalised probabilities e^((logit − max)/temperature) ∈ [0, 1]
+    // unnormalised probabilities e^((logit − max)/temperature) ∈ [0, 1], from _weights[_at] on: a 64-byte boundary, since
+    // TensorPrimitives.Exp can round an element differently (by an ulp) with the array's address, and a seeded sampler
+    // must draw the same tokens in every run
+    private readonly double[] _weights;
+    private readonly int _at;
     private readonly int[] _order;        // token ids; a max-heap in [0, _heapSize), ranked candidates after it
     private int _heapSize;
+    private int _selected;                // > 0: _order[0, _selected) holds the most likely tokens, ranked (SelectBest)
     private SeededRandom _random;
 
     /// <summary>Creates a sampler for logits of <paramref name="vocabularySize"/> tokens.</summary>
@@ -33,10 +40,12 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
                 $"vocabularySize is {vocabularySize}; a sampler keeps one weight per token, and an array holds at most {Array.MaxLength}.");
         VocabularySize = vocabularySize;
         Options = options ?? new SamplingOptions();
-        _weights = new double[vocabularySize];
+        _weights = Kernels.Simd.AllocateAligned<double>(vocabularySize, out _at);
         _order = new int[vocabularySize];
         _random = new SeededRandom(Options.Seed);
     }
+
+    private Span<double> Weights => _weights.AsSpan(_at, VocabularySize);
 
     /// <summary>The length of every logits vector.</summary>
     public int VocabularySize { get; }
@@ -50,13 +59,21 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>Restarts the random sequence from <see cref="SamplingOptions.Seed"/>, as a new sampler would.</summary>
     public void Reseed() => Reseed(Options.Seed);
 
-    // the most likely token, ties to the lowest id: −0 and +0 tie too (TensorPrimitives.IndexOfMax takes +0 as the larger)
-    private static int Greedy(ReadOnlySpan<T> logits)
+    // the most likely token, ties to the lowest id: the first logit equal to the (finite) maximum, −0 and +0 equal too
+    // (TensorPrimitives.IndexOfMax takes +0 as the larger); whole vectors are skipped while none of theirs is equal
+    private static int Greedy(ReadOnlySpan<T> logits, T max)
     {
-        int best = 0;
-        for (int i = 1; i < logits.Length; i++)
-            if (logits[i] > logits[best]) best = i;
-        return best;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            var target = new Vector<T>(max);
+            for (; i <= logits.Length - Vector<T>.Count; i += Vector<T>.Count)
+                if (Vector.EqualsAny(new Vector<T>(logits.Slice(i)), target))
+                    break;
+        }
+        for (; i < logits.Length; i++)
+            if (logits[i] == max) return i;
+        throw new InvalidOperationException("unreachable: the maximum is one of the logits");
     }
 
     /// <summary>Picks one token id in [0, <see cref="VocabularySize"/>) from <paramref name="logits"/>.</summary>
@@ -92,10 +109,10 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
 
         double temperature = Options.Temperature;
         if (temperature == 0)
-            return Greedy(logits);
+            return Greedy(logits, max);
 
         // weights = e^((logits − max)/temperature) ∈ [0, 1], the most likely token's 1; −∞ logits give 0.
-        Span<double> weights = _weights;
+        Span<double> weights = Weights;
         TensorPrimitives.ConvertTruncating<T, double>(logits, weights);
         double top = double.CreateTruncating(max);
         // double logits further apart than double.MaxValue (only then can logit − max overflow)
@@ -121,25 +138,53 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
         if (!filterK && !filterP)
             return DrawFromAll();
 
-        // Rank candidates lazily: each PopBest moves the next most likely token behind the heap.
-        for (int i = 0; i < _order.Length; i++)
-            _order[i] = i;
-        _heapSize = _order.Length;
-        for (int i = _heapSize / 2 - 1; i >= 0; i--)
-            SiftDown(i);
-
         int kept;
         double mass = 0;
-        if (filterK)
+        _selected = 0;
+        if (filterK && topK <= VocabularySize / 4)
         {
+            // the k most likely tokens in one pass over the vocabulary, then ranked: O(V + k·log k), not a heap of all V
+            SelectBest(topK);
             for (int j = 0; j < topK; j++)
-                mass += _weights[PopBest()];
+                mass += _weights[_at + _order[j]];
             kept = topK;
         }
-        else
+        else if (!filterK)
         {
-            mass = TensorPrimitives.Sum<double>(_weights);
+            mass = TensorPrimitives.Sum<double>(Weights);
             kept = VocabularySize;
+            // A nucleus is often a few tokens of a large vocabulary: rank the best few in one pass, four times as many
+            // while their mass falls short; a wide one (more than a sixteenth of the vocabulary) is ranked lazily below.
+            double needed = Options.TopP * mass;
+            for (int few = 32; few <= VocabularySize / 16; few *= 4)
+            {
+                if (few < needed)
+                    continue;                                        // every weight is at most 1: fewer tokens cannot hold it
+                SelectBest(few);
+                double cumulative = 0;
+                for (int count = 1; count <= few; count++)
+                {
+                    cumulative += _weights[_at + _order[count - 1]];
+                    if (cumulative >= needed)
+                        return DrawFromRanked(count, cumulative);   // the sums and the draw of the loop below, in its order
+                }
+            }
+            _selected = 0;
+        }
+        else
+            kept = topK;
+
+        if (_selected == 0)
+        {
+            // Rank candidates lazily: each PopBest moves the next most likely token behind the heap.
+            for (int i = 0; i < _order.Length; i++)
+                _order[i] = i;
+            _heapSize = _order.Length;
+            for (int i = _heapSize / 2 - 1; i >= 0; i--)
+                SiftDown(i);
+            if (filterK)
+                for (int j = 0; j < topK; j++)
+                    mass += _weights[_at + PopBest()];
         }
 
         if (filterP)
@@ -150,7 +195,7 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
             int count = 0;
             while (count < kept)
             {
-                cumulative += _weights[Ranked(count)];
+                cumulative += _weights[_at + Ranked(count)];
                 count++;
                 if (cumulative >= needed)
                     break;
@@ -162,9 +207,58 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
         return DrawFromRanked(kept, mass);
     }
 
-    /// <summary>The <paramref name="rank"/>-th most likely token (0 = best), popping the heap as far as needed.</summary>
+    /// <summary>
+    /// Ranks the <paramref name="count"/> most likely tokens into <c>_order[0, count)</c>, best first (ties to the lower id):
+    /// a heap of the best so far with the least likely on top, which a later token replaces only when more likely (a
+    /// later token of equal weight has the higher id), then sorted by popping it from the back.
+    /// </summary>
+    private void SelectBest(int count)
+    {
+        for (int i = 0; i < count; i++)
+            _order[i] = i;
+        for (int i = count / 2 - 1; i >= 0; i--)
+            SiftDownWorst(i, count);
+        ReadOnlySpan<double> weights = Weights;
+        double least = weights[_order[0]];
+        for (int i = count; i < weights.Length; i++)
+        {
+            if (weights[i] > least)
+            {
+                _order[0] = i;
+                SiftDownWorst(0, count);
+                least = weights[_order[0]];
+            }
+        }
+        for (int size = count - 1; size > 0; size--)
+        {
+            (_order[0], _order[size]) = (_order[size], _order[0]);
+            SiftDownWorst(0, size);
+        }
+        _selected = count;
+    }
+
+    // a heap in _order[0, size) with the least likely token on top
+    private void SiftDownWorst(int node, int size)
+    {
+        while (true)
+        {
+            int worst = node;
+            int left = 2 * node + 1;
+            if (left < size && RanksAbove(_order[worst], _order[left])) worst = left;
+            if (left + 1 < size && RanksAbove(_order[worst], _order[left + 1])) worst = left + 1;
+            if (worst == node)
+                return;
+            (_order[node], _order[worst]) = (_order[worst], _order[node]);
+            node = worst;
+        }
+    }
+
+    /// <summary>The <paramref name="rank"/>-th most likely token (0 = best): from the tokens <see cref="SelectBest"/> ranked,
+    /// else popping the heap as far as needed.</summary>
     private int Ranked(int rank)
     {
+        if (_selected > 0)
+            return _order[rank];
         while (_order.Length - _heapSize <= rank)
             PopBest();
         return _order[_order.Length - 1 - rank];
@@ -196,21 +290,21 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>Higher probability first; equal probabilities: lower token id first.</summary>
     private bool RanksAbove(int a, int b)
     {
-        double wa = _weights[a], wb = _weights[b];
+        double wa = _weights[_at + a], wb = _weights[_at + b];
         return wa > wb || (wa == wb && a < b);
     }
 
     private int DrawFromAll()
     {
-        double mass = TensorPrimitives.Sum<double>(_weights);
+        double mass = TensorPrimitives.Sum<double>(Weights);
         double u = _random.NextDouble() * mass;
         double cumulative = 0;
         int lastPossible = 0;
-        for (int i = 0; i < _weights.Length; i++)
+        for (int i = 0; i < VocabularySize; i++)
         {
-            if (_weights[i] == 0)
+            if (_weights[_at + i] == 0)
                 continue;
-            cumulative += _weights[i];
+            cumulative += _weights[_at + i];
             if (u < cumulative)
                 return i;
             lastPossible = i;
@@ -226,10 +320,10 @@ public sealed class TokenSampler<T> where T : unmanaged, IFloatingPointIeee754<T
         for (int r = 0; r < kept; r++)
         {
             int token = Ranked(r);
-            if (_weights[token] == 0)
+            if (_weights[_at + token] == 0)
                 break;                  // ranked by probability: the rest are impossible too
             chosen = token;
-            cumulative += _weights[token];
+            cumulative += _weights[_at + token];
             if (u < cumulative)
                 break;
         }

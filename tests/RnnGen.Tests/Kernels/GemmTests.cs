@@ -16,6 +16,43 @@ public class GemmTests
         { 130, 112, 13 }, { 65, 80, 66 }, { 1, 112, 2 },
     };
 
+    // The one-lane backward's W_hh^T·dz: every column sums its rows in order from y's value, fused on the whole vectors
+    // of columns and as rounded products past them (the scalar loop's sums), however the columns are tiled: the same
+    // bits as a naive loop written that way, signed zeros included, for narrow matrices (fewer columns than a tile of
+    // eight vectors) and columns that do not fill a vector.
+    [Theory]
+    [InlineData(1)] [InlineData(7)] [InlineData(15)] [InlineData(16)] [InlineData(17)] [InlineData(33)] [InlineData(48)]
+    [InlineData(64)] [InlineData(100)] [InlineData(127)] [InlineData(129)] [InlineData(200)]
+    public void TransposeMultiplyAdd_IsExactlyItsColumnSums(int cols)
+    {
+        TransposeExact<float>(cols);
+        TransposeExact<double>(cols);
+    }
+
+    private static void TransposeExact<T>(int cols) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int p = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? System.Runtime.Intrinsics.Vector512<T>.Count
+            : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? System.Runtime.Intrinsics.Vector256<T>.Count
+            : System.Runtime.Intrinsics.Vector128<T>.Count;
+        foreach (int rows in new[] { 1, 5, 132 })
+        {
+            var w = Harness.Random<T>(rows * cols, 11);
+            var v = Harness.Random<T>(rows, 12);
+            var y = Harness.Random<T>(cols, 13);
+            for (int i = 0; i < w.Length; i += 7) w[i] = T.Zero;   // zero products onto −0 sums
+            for (int i = 0; i < cols; i += 3) y[i] = -T.Zero;
+            var expected = (T[])y.Clone();
+            int fused = cols - cols % p;
+            for (int c = 0; c < cols; c++)
+                for (int r = 0; r < rows; r++)
+                    expected[c] = c < fused ? T.FusedMultiplyAdd(w[r * cols + c], v[r], expected[c]) : expected[c] + w[r * cols + c] * v[r];
+            MatrixOps.TransposeMultiplyAdd<T>(w, v, y);
+            for (int c = 0; c < cols; c++)
+                Assert.True(expected[c].Equals(y[c]) && T.IsNegative(expected[c]) == T.IsNegative(y[c]),
+                    $"{typeof(T).Name} {rows} × {cols}, column {c}: {y[c]}, expected {expected[c]}");
+        }
+    }
+
     [Theory]
     [InlineData(600, 70, 13)] [InlineData(256, 32, 8)] [InlineData(513, 17, 5)] [InlineData(0, 9, 6)] [InlineData(64, 64, 4)] [InlineData(129, 128, 3)]
     public void MultiplyRows_AcrossPanels_Float(int inner, int cols, int steps) => MultiplyWithinBound<float>(inner, cols, steps);

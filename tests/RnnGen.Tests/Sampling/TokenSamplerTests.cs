@@ -269,4 +269,72 @@ public class TokenSamplerTests
         float[] logits = Array.ConvertAll(Logits, l => (float)l);
         Assert.Equal(0, SteadyAllocation.Fewest(() => sampler.Sample(logits), calls: 100));
     }
+    // A large vocabulary takes the sampler's one-pass selections (top-k up to a quarter of it, a nucleus of up to a
+    // sixteenth) and, past them, its heap of every token: each draw is a token the definition keeps, greedy and top-1 pick
+    // the first maximum, with ties to the lowest id.
+    [Theory]
+    [InlineData(40, 1.0)] [InlineData(3, 1.0)] [InlineData(900, 1.0)] [InlineData(0, 0.3)] [InlineData(0, 0.9)] [InlineData(0, 0.999)] [InlineData(40, 0.5)]
+    public void Large_vocabulary_draws_only_kept_tokens(int topK, double topP)
+    {
+        const int vocabulary = 3000;
+        var sampler = new TokenSampler<double>(vocabulary, new SamplingOptions { TopK = topK, TopP = topP, Temperature = 0.7, Seed = 5 });
+        for (int seed = 0; seed < 8; seed++)
+        {
+            double[] logits = LossFunctions.LossReference.Gaussian(vocabulary, seed % 2 == 0 ? 4.0 : 0.5, seed);
+            double[] distribution = Distribution(logits, 0.7, topK, topP);
+            HashSet<int> kept = Enumerable.Range(0, vocabulary).Where(i => distribution[i] > 0).ToHashSet();
+            for (int draw = 0; draw < 20; draw++)
+                Assert.Contains(sampler.Sample(logits), kept);
+        }
+
+        // ties: logits on a coarse grid, so that many tokens share the k-th weight; top-k keeps the lowest ids among them
+        var tied = new TokenSampler<float>(vocabulary, new SamplingOptions { TopK = topK == 0 ? 50 : topK, Seed = 2 });
+        var grid = new float[vocabulary];
+        for (int seed = 0; seed < 4; seed++)
+        {
+            var random = new SeededRandom(seed);
+            for (int i = 0; i < vocabulary; i++) grid[i] = (float)Math.Round(random.NextDouble() * 6);
+            double[] asDouble = Array.ConvertAll(grid, g => (double)g);
+            HashSet<int> best = TopK(Softmax(asDouble, 1), topK == 0 ? 50 : topK);
+            for (int draw = 0; draw < 20; draw++)
+                Assert.Contains(tied.Sample(grid), best);
+            int first = Array.IndexOf(grid, grid.Max());
+            grid[vocabulary - 1] = grid.Max();                                // a later tie
+            Assert.Equal(first, new TokenSampler<float>(vocabulary, SamplingOptions.Greedy).Sample(grid));
+            Assert.Equal(first, new TokenSampler<float>(vocabulary, new SamplingOptions { TopK = 1 }).Sample(grid));
+        }
+        var zeros = new float[vocabulary];
+        Array.Fill(zeros, -1f);
+        zeros[37] = -0f;
+        zeros[38] = 0f;
+        Assert.Equal(37, new TokenSampler<float>(vocabulary, SamplingOptions.Greedy).Sample(zeros));   // −0 and +0 tie
+    }
+    // TensorPrimitives.Exp can round an element by an ulp differently with its array's address (a 65-long row whose
+    // array starts 48 or 56 bytes past a 64-byte boundary: e^(−2/3)), and a tie-heavy nucleus turns that ulp into another
+    // token; the sampler's scratch starts on a boundary, so samplers created anywhere in memory draw the same tokens.
+    // (An unaligned scratch fails here once TensorPrimitives runs fully optimised, as with DOTNET_TieredCompilation=0;
+    // a short test run may finish on its first-tier code, which rounds alike at every address.)
+    [Fact]
+    public void Seeded_samplers_draw_the_same_tokens_wherever_they_are_allocated()
+    {
+        const int vocabulary = 65;
+        var logits = new float[vocabulary];
+        var random = new Random(456);                                        // seeded System.Random: a fixed sequence
+        for (int j = 0; j < vocabulary; j++) logits[j] = (float)Math.Round(random.NextDouble() * 4) * (j % 3 == 0 ? -1 : 1);
+        logits[1] = float.NegativeInfinity;
+        logits[2] = -3e38f;
+        logits[^1] = -0f;
+        var options = new SamplingOptions { TopP = 0.9, Temperature = 3, Seed = 65 };
+        var padding = new List<byte[]>();
+        int[]? first = null;
+        for (int sampler = 0; sampler < 24; sampler++)
+        {
+            padding.Add(new byte[sampler % 8 + 1]);                         // moves the next allocation by a few bytes
+            var s = new TokenSampler<float>(vocabulary, options);
+            int[] draws = Enumerable.Range(0, 40).Select(_ => s.Sample(logits)).ToArray();
+            first ??= draws;
+            Assert.Equal(first, draws);
+        }
+        GC.KeepAlive(padding);
+    }
 }
