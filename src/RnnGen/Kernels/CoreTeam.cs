@@ -31,8 +31,10 @@ public sealed class CoreTeam : IDisposable
     // (with the model it was given to) is collected, and its finalizer stops the helpers.
     private readonly Crew _crew;
 
-    // Adaptive probing: every ProbeInterval calls of a work, 2·Probes probe calls (see Run).
-    internal const int ProbeInterval = 4096, Probes = 16;
+    // Adaptive probing: every ProbeInterval calls of a work, 2·Probes probe calls (see Run); while alone keeps winning, up to
+    // 2^MaxBackoff intervals apart, but never more than MaxProbeSpacing of calls run alone.
+    internal const int ProbeInterval = 4096, Probes = 16, MaxBackoff = 4;
+    internal static readonly TimeSpan MaxProbeSpacing = TimeSpan.FromMilliseconds(250);
 
     /// <summary>A team of <paramref name="cores"/> cores: the calling thread and <paramref name="cores"/> − 1 helper threads.</summary>
     /// <param name="cores">At least 2.</param>
@@ -59,6 +61,9 @@ public sealed class CoreTeam : IDisposable
 
     /// <summary>The median probe of each way in the last probes of the work run last, in microseconds (diagnostics).</summary>
     internal (double Together, double Alone) MedianProbes => _crew.MedianProbes;
+
+    /// <summary>Calls of the work run last before its next probes start (diagnostics, tests).</summary>
+    internal long CallsBeforeNextProbes => _crew.CallsBeforeNextProbes;
 
     /// <summary>Whether the team holds a work (only during a call; tests).</summary>
     internal bool HoldsWork => _crew.HoldsWork;
@@ -98,7 +103,10 @@ public sealed class CoreTeam : IDisposable
     /// calling thread), timed, and the rest of the interval runs the faster way — together only if its median probe beat
     /// the median alone by 10 %, since a team also keeps the other cores busy (medians, not the fastest probes: a busy
     /// machine that pre-empts a helper now and then makes the together way slow in most calls, not in all). On a virtual machine the cost of a meeting
-    /// between cores can change by several times from one minute to the next; the probes follow it. Each work (each
+    /// between cores can change by several times from one minute to the next; the probes follow it. While alone keeps
+    /// winning, each interval is twice the last, up to 16 × 4,096 calls, but never longer than a quarter of a second of
+    /// calls run alone (and never shorter than 4,096): on a loaded machine the together-probes can take far longer than
+    /// the work they time, and this bounds what they cost a work that runs alone. Each work (each
     /// model's step) is timed and chooses for itself. A work given to an adaptive team must therefore do the whole of its
     /// work when run alone; the results must not depend on the way.</para>
     /// </remarks>
@@ -167,6 +175,8 @@ public sealed class CoreTeam : IDisposable
         private sealed class Choice
         {
             public long Calls;
+            public long ProbesAt;  // the call at which the next probes start
+            public int Backoff;    // probe rounds in a row that chose alone (each doubles the next interval, up to MaxBackoff)
             // the probes of each way in the current interval, in timestamp ticks: their medians decide, so that a way that is
             // fast only when no other process takes a core (the helper pre-empted in a busy phase) is judged by its usual time
             public readonly long[] Together = new long[Probes], AloneTicks = new long[Probes];
@@ -175,7 +185,7 @@ public sealed class CoreTeam : IDisposable
             public Choice CopyOf()
             {
                 // the probes too: a hand-over in the middle of the probes goes on with those already timed
-                var copy = new Choice { Calls = Calls, Alone = Alone };
+                var copy = new Choice { Calls = Calls, ProbesAt = ProbesAt, Backoff = Backoff, Alone = Alone };
                 Together.CopyTo(copy.Together, 0);
                 AloneTicks.CopyTo(copy.AloneTicks, 0);
                 return copy;
@@ -263,8 +273,8 @@ public sealed class CoreTeam : IDisposable
                 {
                     Choice choice = _choices.GetValue(work, static _ => new Choice());
                     _lastChoice = choice;
-                    long phase = choice.Calls++ % ProbeInterval;
-                    if (phase < 2 * Probes)
+                    long phase = choice.Calls++ - choice.ProbesAt; // negative until the next probes
+                    if (phase >= 0 && phase < 2 * Probes)
                     {
                         Probe(work, choice, phase);
                         return;
@@ -296,8 +306,19 @@ public sealed class CoreTeam : IDisposable
             long ticks = ProbeClock() - start;
             (alone ? choice.AloneTicks : choice.Together)[phase / 2] = ticks;
             if (phase == 2 * Probes - 1)
-                choice.Alone = Choice.Median(choice.Together) > 0.9 * Choice.Median(choice.AloneTicks);
+            {
+                long aloneMedian = Choice.Median(choice.AloneTicks);
+                choice.Alone = Choice.Median(choice.Together) > 0.9 * aloneMedian;
+                choice.Backoff = choice.Alone ? Math.Min(choice.Backoff + 1, CoreTeam.MaxBackoff) : 0;
+                // the next probes: an interval that doubles while alone keeps winning, within the calls that run alone
+                // in MaxProbeSpacing (the clock's ticks are Stopwatch ticks), and never fewer than ProbeInterval
+                long spacing = (long)(CoreTeam.MaxProbeSpacing.TotalSeconds * System.Diagnostics.Stopwatch.Frequency) / Math.Max(1, aloneMedian);
+                choice.ProbesAt += Math.Max(ProbeInterval, Math.Min((long)ProbeInterval << choice.Backoff, spacing));
+            }
         }
+
+        /// <summary>Calls of the work run last before its next probes start (diagnostics, tests).</summary>
+        internal long CallsBeforeNextProbes => _lastChoice is { } c ? Math.Max(0, c.ProbesAt - c.Calls) : 0;
 
         // The work on every core; rethrows a part's exception once every part has stopped.
         private void Together(ITeamWork work)

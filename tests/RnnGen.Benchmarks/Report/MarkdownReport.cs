@@ -257,8 +257,8 @@ internal static class MarkdownReport
         md.AppendLine("- **RnnGen**: the generated `Step(input, ref state, output)` of a model declared with the attribute (`Models.cs`), float.");
         md.AppendLine("- **RnnGen, 2 cores**: the same `Step` of a second instance with the same weights, whose `Team` is a `CoreTeam` of both " +
                       "cores: each layer's rows split by hidden units, the cores meeting once per layer (the same bits as alone; checked " +
-                      "before timing). The team is adaptive, as by default: every 4,096 steps it times 16 steps each way and runs the " +
-                      "faster, so in a phase where the cores meet slowly this row approaches the one-core row. The large models only: " +
+                      "before timing). The team is adaptive, as by default: it times 16 steps each way and runs the faster for the next " +
+                      "4,096 (longer while alone keeps winning, at most a quarter of a second), so in a phase where the cores meet slowly this row approaches the one-core row. The large models only: " +
                       "a smaller step takes less time than two cores need to meet.");
         md.AppendLine("- **floor**: a tight loop that only reads once every weight a step must read — the weight matrices, the head, " +
                       "and one bias per layer (PyTorch's `bias_ih` and `bias_hh` summed, as RnnGen's packed copy and any implementation " +

@@ -17,7 +17,7 @@ internal static class ThreadAllocations
 
     /// <summary>
     /// Warms <paramref name="call"/> up, then measures the bytes it allocates per call in three windows of at least 50 ms
-    /// each, and for a call of a millisecond or less at least 4,096 calls (as many as a <c>CoreTeam</c>'s adaptive cycle, so
+    /// each, and for a call of a millisecond or less at least 4,096 calls (as many as a <c>CoreTeam</c>'s shortest adaptive cycle, so
     /// that anything a step does now and then falls inside every window), and keeps the fewest: a one-off allocation of the runtime (a method's tier-up) lands in
     /// one window at most, a steady or periodic one in all three.
     /// </summary>

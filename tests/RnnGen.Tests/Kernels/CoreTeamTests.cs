@@ -413,12 +413,88 @@ public class CoreTeamTests
         Assert.True(next.RunsAlone, $"median probes (ticks as µs, together and alone): {next.MedianProbes}");
     }
 
-    // Runs to the end of the next probes (`calls` calls of the interval have run) and checks the choice.
+    // Runs to the end of the next probes (`calls` calls since the first probes started, which chose once: the next ones come
+    // two intervals after them if they chose alone, one if together) and checks the choice.
     private static void RunThroughTheNextProbes(bool alone, CoreTeam team, ITeamWork work, int calls)
     {
-        for (int call = calls % CoreTeam.ProbeInterval; call < CoreTeam.ProbeInterval + 2 * CoreTeam.Probes; call++)
+        int gap = (team.RunsAlone ? 2 : 1) * CoreTeam.ProbeInterval;
+        Assert.Equal(gap - calls, team.CallsBeforeNextProbes);
+        for (int call = calls; call < gap + 2 * CoreTeam.Probes; call++)
             team.Run(work);
         Assert.True(team.RunsAlone == alone, $"alone: {team.RunsAlone}, expected {alone}; median probes (µs, together and alone): {team.MedianProbes}");
+    }
+
+    // While alone keeps winning, the probes come less and less often — 1, 2, 4, 8, 16 intervals apart, then every 16 — since
+    // on a loaded machine the together-probes cost far more than the work they time; once together wins, every interval
+    // again. The probes' clock is the work's (1 tick alone, 100 together: no cap from the quarter of a second).
+    [Fact]
+    public void AnAdaptiveTeamThatKeepsRunningAlone_ProbesLessOften()
+    {
+        using var team = new CoreTeam(2);
+        var work = new TimedWork { TogetherIsSlow = true };
+        team.ProbeClock = () => Volatile.Read(ref work.Clock);
+        int interval = CoreTeam.ProbeInterval, probes = 2 * CoreTeam.Probes;
+        long[] expectedGaps = [2 * interval, 4 * interval, 8 * interval, 16 * interval, 16 * interval];
+        long calls = 0;
+        for (int c = 0; c < probes; c++, calls++)
+            team.Run(work);
+        foreach (long gap in expectedGaps)
+        {
+            Assert.True(team.RunsAlone);
+            Assert.Equal(gap - probes, team.CallsBeforeNextProbes);
+            int aloneBefore = work.AloneRuns;
+            for (long c = 0; c < gap; c++, calls++)
+                team.Run(work);
+            Assert.Equal(aloneBefore + gap - CoreTeam.Probes, work.AloneRuns); // half the probes ran together, the rest alone
+        }
+        work.TogetherIsSlow = false; // the machine changed: the next probes see it, and probe every interval again
+        for (long c = team.CallsBeforeNextProbes + probes; c > 0; c--)
+            team.Run(work);
+        Assert.False(team.RunsAlone);
+        Assert.Equal(interval - probes, team.CallsBeforeNextProbes);
+    }
+
+    // The interval grows only within a quarter of a second of calls run alone: a work that takes 20 µs alone (by the
+    // probes' clock, in Stopwatch ticks) probes every 12,500 calls at most, and a slower one every 4,096 calls still.
+    [Theory, InlineData(20, 12_500), InlineData(100, 4096)]
+    public void TheProbesOfAWorkRunAlone_AreAtMostAQuarterOfASecondApart(int aloneMicroseconds, long longestGap)
+    {
+        using var team = new CoreTeam(2);
+        long aloneTicks = System.Diagnostics.Stopwatch.Frequency * aloneMicroseconds / 1_000_000;
+        var work = new TickWork { AloneTicks = aloneTicks, TogetherTicks = 3 * aloneTicks };
+        team.ProbeClock = () => Volatile.Read(ref work.Clock);
+        int probes = 2 * CoreTeam.Probes;
+        for (int c = 0; c < probes; c++)
+            team.Run(work);
+        var gaps = new List<long>();
+        for (int round = 0; round < 5; round++)
+        {
+            Assert.True(team.RunsAlone);
+            long gap = team.CallsBeforeNextProbes + probes;
+            gaps.Add(gap);
+            for (long c = 0; c < gap; c++)
+                team.Run(work);
+        }
+        Assert.Equal(Math.Min(2 * CoreTeam.ProbeInterval, longestGap), gaps[0]);
+        Assert.Equal(longestGap, gaps[^1]);
+    }
+
+    // Alone: AloneTicks on the probes' clock; together: TogetherTicks.
+    private sealed class TickWork : ITeamWork
+    {
+        public long Clock, AloneTicks, TogetherTicks;
+
+        public void Run(TeamPart part)
+        {
+            if (part.Count == 1)
+            {
+                Interlocked.Add(ref Clock, AloneTicks);
+                return;
+            }
+            if (part.Index == 0)
+                Interlocked.Add(ref Clock, TogetherTicks);
+            part.Sync();
+        }
     }
 
     // Alone: one part does everything. The probes' clock advances 1 tick for the fast way, 100 for the slow one.
