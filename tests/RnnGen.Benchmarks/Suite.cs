@@ -27,6 +27,7 @@ internal static class Suite
         typeof(LstmStreaming1x32x1),
         typeof(LstmStreaming1x16x1),
         typeof(LstmStreaming512x512x1),
+        typeof(ManyStreams),
         typeof(CharRnnTraining),
     ];
 

@@ -8,7 +8,7 @@ namespace RnnGen.Benchmarks.Onnx;
 /// ONNX Runtime at its best for streaming: the model's operators as RnnGen's <see cref="OnnxFile"/> exports them (one ONNX
 /// LSTM / GRU operator per layer), in the leanest graph for one step per run (<see cref="StreamingGraph"/>: every layer's
 /// state an input and an output of its own, layers chained through Y_h — no Split, Concat or Squeeze), in one session
-/// (one intra-op thread, sequential, all graph optimisations): the input [1, 1, In] and the output [1, 1, OutputWidth] are
+/// (one intra-op thread, sequential, all graph optimisations): the input [1, batch, In] and the output [1, batch, OutputWidth] are
 /// pre-allocated OrtValues, and two IOBindings alternate the two sets of state buffers (h0/c0 = A → hn/cn = B, then
 /// B → A), so a step is one <c>RunWithBinding</c> call that allocates nothing and copies no state.
 /// </summary>
@@ -25,8 +25,9 @@ internal sealed class OnnxEngine : IStreamingEngine
 
     /// <param name="onnxModel">The model as <see cref="OnnxFile.ExportToBytes{TModel, T}"/> writes it (rewired by <see cref="StreamingGraph"/>).</param>
     /// <param name="info">The model's description (sizes).</param>
-    /// <param name="input">The input fed at every step.</param>
-    public OnnxEngine(byte[] onnxModel, ModelInfo info, float[] input)
+    /// <param name="input">The input fed at every step: InputSize values for each of <paramref name="batch"/> streams, stream after stream.</param>
+    /// <param name="batch">Streams run side by side (the operator's batch dimension).</param>
+    public OnnxEngine(byte[] onnxModel, ModelInfo info, float[] input, int batch = 1)
     {
         using var options = new SessionOptions
         {
@@ -35,12 +36,12 @@ internal sealed class OnnxEngine : IStreamingEngine
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
-        _session = new InferenceSession(StreamingGraph.Build(onnxModel, info), options);
+        _session = new InferenceSession(StreamingGraph.Build(onnxModel, info, batch), options);
 
-        _x = Allocate(1, 1, info.InputSize);
+        _x = Allocate(1, batch, info.InputSize);
         input.CopyTo(_x.GetTensorMutableDataAsSpan<float>());
         _hasHead = info.OutputSize > 0;
-        _y = Allocate(1, 1, info.OutputWidth);
+        _y = Allocate(1, batch, info.OutputWidth);
         var names = new List<(string In, string Out)>();
         for (int k = 0; k < info.LayerCount; k++)
         {
@@ -48,7 +49,7 @@ internal sealed class OnnxEngine : IStreamingEngine
             if (info.HasCellState)
                 names.Add((StreamingGraph.CellIn(k), StreamingGraph.CellOut(k)));
         }
-        _state = [.. Enumerable.Range(0, 2).Select(_ => names.Select(_ => Allocate(1, 1, info.HiddenSize)).ToArray())];
+        _state = [.. Enumerable.Range(0, 2).Select(_ => names.Select(_ => Allocate(1, batch, info.HiddenSize)).ToArray())];
         _topHidden = names.FindIndex(n => n.Out == StreamingGraph.HiddenOut(info.LayerCount - 1));
         _bindings = new OrtIoBinding[2];
         for (int b = 0; b < 2; b++)

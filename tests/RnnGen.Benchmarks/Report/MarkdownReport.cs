@@ -75,6 +75,7 @@ internal static class MarkdownReport
             "Absolute times drift with the load; the ratios within one run (to RnnGen, and the floor's efficiency) are the figures to compare.");
         md.AppendLine();
         AppendStreaming(md, measurements);
+        AppendManyStreams(md, measurements);
         AppendTraining(md, measurements);
         AppendTargets(md, measurements);
         AppendMethod(md);
@@ -139,6 +140,29 @@ internal static class MarkdownReport
         md.AppendLine();
     }
 
+    private static void AppendManyStreams(StringBuilder md, List<Measurement> all)
+    {
+        var rows = all.Where(m => m.Benchmark == typeof(ManyStreams)).ToList();
+        if (rows.Count == 0)
+            return;
+        double? each = rows.Find(m => m.Row == ManyStreams.StepEach)?.MedianNs;
+        md.AppendLine($"## Several streams at once: {ManyStreams.Streams} streams, one step per call");
+        md.AppendLine();
+        md.AppendLine($"The LSTM 64→128×2 advancing {ManyStreams.Streams} independent streams (each its own state and input) by one step per call, " +
+                      "as a server holding several conversations or a plug-in processing several channels does. Time per stream and step; " +
+                      "in parentheses, that time over RnnGen's `Step` per stream. *RnnGen, Step per stream*: one `Step` per stream, one after " +
+                      $"the other; *RnnGen, lockstep lanes*: one lane `Forward` of one step over the {ManyStreams.Streams} states on a " +
+                      $"`Tape(1, {ManyStreams.Streams})`, which reads every weight once for all of them (docs/training.md, \"Lanes\"); " +
+                      $"TorchSharp's `nn.LSTM` and ONNX Runtime (the streaming rows' leanest graph and bindings) run the streams as one batch " +
+                      $"[1, {ManyStreams.Streams}, 64] per call. Every engine is checked against `Step` per stream before timing (to 1e-4).");
+        md.AppendLine();
+        md.AppendLine("| row | time per stream and step | × RnnGen's Step per stream | spread | allocated per call |");
+        md.AppendLine("|---|---:|---:|---:|---:|");
+        foreach (Measurement m in rows)
+            md.AppendLine($"| {m.Row} | {Time(m.MedianNs)} | {Ratio(m.MedianNs, each)} | {Percent(m.Spread)} | {Bytes(m.AllocatedBytesPerCall)} |");
+        md.AppendLine();
+    }
+
     private static void AppendTraining(StringBuilder md, List<Measurement> all)
     {
         var rows = all.Where(m => m.Benchmark == typeof(CharRnnTraining)).ToList();
@@ -178,6 +202,14 @@ internal static class MarkdownReport
 
     private static void AppendTargets(StringBuilder md, List<Measurement> all)
     {
+        if (!all.Any(m => Rtneural.ContainsKey(m.Benchmark) || m.Benchmark == typeof(CharRnnTraining)))
+        {
+            // a subset that measures none of the targets (e.g. --filter '*ManyStreams*'): only the allocations
+            if (ThreadAllocations.PerCall.Count > 0)
+                md.AppendLine("## Allocations").AppendLine();
+            AppendAllocations(md);
+            return;
+        }
         md.AppendLine("## Issue 6 targets in this run");
         md.AppendLine();
         md.AppendLine("| target | measured | met |");
@@ -228,6 +260,11 @@ internal static class MarkdownReport
             md.AppendLine($"| 0 B allocated by RnnGen's Step / Forward / Backward (every model's Step, and the batch-1 and batch-50 training loops, on the calling thread: {ThreadAllocations.PerCall.Count} checks) | {worst:0.###} B at most | {(worst == 0 ? "yes" : "**no**")} |");
         }
         md.AppendLine();
+        AppendAllocations(md);
+    }
+
+    private static void AppendAllocations(StringBuilder md)
+    {
         if (ThreadAllocations.PerCall.Count > 0)
         {
             md.AppendLine("Allocations on the calling thread, bytes per call, measured in each benchmark's set-up after warm-up calls, the fewest of three windows of at least 50 ms (and 4,096 calls for a step) (the " +

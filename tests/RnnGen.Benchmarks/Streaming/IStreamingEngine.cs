@@ -16,6 +16,6 @@ internal interface IStreamingEngine : IDisposable
     /// <summary>Runs <see cref="StepsPerCall"/> steps and returns one value of the last output (so nothing is optimised away).</summary>
     float Step();
 
-    /// <summary>The whole output (the top layer's h) of the last step run; may allocate (set-up only).</summary>
+    /// <summary>The whole output of the last step run (of every stream, stream after stream, for a batch); may allocate (set-up only).</summary>
     float[] LastOutput();
 }

@@ -7,8 +7,9 @@ namespace RnnGen.Benchmarks.Torch;
 
 /// <summary>
 /// TorchSharp's nn.LSTM / nn.GRU called the way a streaming application calls it: <see cref="StepsPerCall"/> time steps
-/// per call (1 for one step per call, or a whole sequence in one call), batch 1, no parameter requiring grad, the
-/// returned (h, c) fed back as the next call's state, the output read back (one value). Every call runs under
+/// per call (1 for one step per call, or a whole sequence in one call), batch 1 (or a batch of several streams side by
+/// side), no parameter requiring grad, the returned (h, c) fed back as the next call's state, the output read back (one
+/// value). Every call runs under
 /// <c>torch.inference_mode()</c>, libtorch's fastest mode for inference (no autograd bookkeeping, no version counters).
 /// </summary>
 internal sealed class TorchModuleEngine : IStreamingEngine
@@ -19,15 +20,16 @@ internal sealed class TorchModuleEngine : IStreamingEngine
     private Tensor _h, _c;
     private Tensor? _lastOutput;
 
-    public TorchModuleEngine(ModelInfo info, ReadOnlySpan<float> parameters, float[] input, int stepsPerCall)
+    /// <param name="input">The input fed at every step: InputSize values for each of <paramref name="batch"/> streams, stream after stream.</param>
+    public TorchModuleEngine(ModelInfo info, ReadOnlySpan<float> parameters, float[] input, int stepsPerCall, int batch = 1)
     {
         _module = TorchModels.Recurrent(info, parameters, trainable: false);
         StepsPerCall = stepsPerCall;
         var sequence = new float[stepsPerCall * input.Length];
         for (int t = 0; t < stepsPerCall; t++)
             input.CopyTo(sequence, t * input.Length);
-        _x = tensor(sequence, [stepsPerCall, 1, input.Length]);
-        _stateShape = [info.LayerCount, 1, info.HiddenSize];
+        _x = tensor(sequence, [stepsPerCall, batch, input.Length / batch]);
+        _stateShape = [info.LayerCount, batch, info.HiddenSize];
         _h = zeros(_stateShape);
         _c = zeros(_stateShape);
     }

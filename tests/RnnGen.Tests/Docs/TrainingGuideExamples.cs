@@ -298,4 +298,10 @@ internal static class TrainingGuideExamples
         model.Backward(tape, outputGradients);                    // adds the gradient of all 16 lanes
         return outputs;
     }
+
+    public static void StepStreams(CharRnn model, int[] tokens, CharRnn.State[] streams, CharRnn.Tape oneStep, float[] logits)
+    {
+        // tokens: one per stream; logits: streams × 65, stream after stream; oneStep = new CharRnn.Tape(1, streams.Length)
+        model.Forward(tokens, streams, oneStep, logits);        // every stream's state advances by one step
+    }
 }

@@ -334,6 +334,40 @@ public class TrainingGuideTests(ITestOutputHelper output) : IDisposable
         Assert.True(gradientError < 1e-5, $"gradients: relative error {gradientError:E2}");
     }
 
+    /// <summary>"Several streams at inference": one lane Forward of one step per call gives each stream what its own Step gives.</summary>
+    [Fact]
+    public void StepStreams_EqualsOneStepPerStream()
+    {
+        const int streams = 8, steps = 30, width = CharRnn.OutputWidth;
+        var model = new CharRnn();
+        model.InitializeParameters(6);
+        CharRnn.State[] lanes = [.. Enumerable.Range(0, streams).Select(_ => new CharRnn.State())];
+        CharRnn.State[] alone = [.. Enumerable.Range(0, streams).Select(_ => new CharRnn.State())];
+        var oneStep = new CharRnn.Tape(1, streams);
+        int[] tokens = Generated.Harness.RandomTokens(streams * steps, CharRnn.InputSize, 7);
+        var logits = new float[streams * width];
+        var expected = new float[streams * width];
+        double worst = 0;
+        for (int t = 0; t < steps; t++)
+        {
+            int[] now = [.. Enumerable.Range(0, streams).Select(b => tokens[t * streams + b])];
+            StepStreams(model, now, lanes, oneStep, logits);
+            for (int b = 0; b < streams; b++)
+                model.Step(now[b], ref alone[b], expected.AsSpan(b * width, width));
+            worst = Math.Max(worst, Generated.Harness.RelativeError(Generated.Harness.ToDouble<float>(expected), Generated.Harness.ToDouble<float>(logits)));
+        }
+        for (int b = 0; b < streams; b++)
+            Assert.True(Generated.Harness.RelativeError(Generated.Harness.ToDouble<float>(alone[b].Hidden(1)), Generated.Harness.ToDouble<float>(lanes[b].Hidden(1))) < 1e-5, $"stream {b}'s state");
+        Assert.True(worst < 1e-5, $"logits: relative error {worst:E2}");
+
+        int[] first = tokens[..streams];
+        StepStreams(model, first, lanes, oneStep, logits);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 0; t < 100; t++)
+            StepStreams(model, first, lanes, oneStep, logits);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);   // nothing allocated per step
+    }
+
     // ---------------------------------------------------------------- the guide itself
 
     /// <summary>
