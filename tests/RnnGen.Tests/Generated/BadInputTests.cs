@@ -99,6 +99,33 @@ public class BadInputTests
         Assert.All(g.Values.ToArray(), v => Assert.Equal(0f, v));
     }
 
+    /// <summary>
+    /// A state given to two of many lanes is found wherever the two sit, named by both lanes, before anything is
+    /// written; the same distinct states pass call after call (the check marks each call's states with a number of its own).
+    /// </summary>
+    [Fact]
+    public void LaneStates_ARepeatAmongManyIsNamed_AndDistinctStatesPassEveryCall()
+    {
+        var (m, _, _, _) = Setup();
+        const int lanes = 40;
+        int i = LstmF2x6Head.InputSize, w = LstmF2x6Head.OutputWidth;
+        var states = Enumerable.Range(0, lanes).Select(_ => new LstmF2x6Head.State()).ToArray();
+        var tape = new LstmF2x6Head.Tape(1, lanes);
+        for (int call = 0; call < 3; call++)
+            m.Forward(new float[lanes * i], states, tape, new float[lanes * w]);
+        float[][] before = [.. states.Select(s => s.Values.ToArray())];
+
+        var repeated = (LstmF2x6Head.State[])states.Clone();
+        repeated[37] = repeated[12];
+        var e = Assert.ThrowsAny<ArgumentException>(() => m.Forward(new float[lanes * i], repeated, tape, new float[lanes * w]));
+        Assert.Equal("states", e.ParamName);
+        Assert.Contains("states[37] is the same object as states[12]", e.Message);
+        Assert.All(Enumerable.Range(0, lanes), b => Assert.Equal(before[b], states[b].Values.ToArray()));
+
+        m.Forward(new float[lanes * i], states, tape, new float[lanes * w]); // the distinct states still pass
+        m.Forward(new float[2 * i], new[] { states[5], states[6] }, tape, new float[2 * w]);
+    }
+
     [Fact]
     public void Forward_WrongLengths()
     {
