@@ -51,6 +51,7 @@ public class ManyStreams
         _torch = new TorchModuleEngine(Lstm64x128x2.Info, _model.Parameters, _inputs, stepsPerCall: 1, batch: Streams);
         _onnx = new OnnxEngine(OnnxFile.ExportToBytes(_model), Lstm64x128x2.Info, _inputs, batch: Streams);
         Check();
+        Report.ThreadAllocations.Measure($"{nameof(Lstm64x128x2)}: Step per stream, {Streams} streams", () => RnnGenStepEach());
         Report.ThreadAllocations.Measure($"{nameof(Lstm64x128x2)}: lane Forward of one step, {Streams} streams", () => RnnGenLockstep());
     }
 
