@@ -227,7 +227,7 @@ public sealed class GateMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AllSums(ReadOnlySpan<T> x, int token, ReadOnlySpan<T> h)
     {
-        if (Lanes<T>.IsWide) AllSums<Width512<T>, Vector512<T>>(x, token, h);
+        if (Vector512.IsHardwareAccelerated) AllSums<Width512<T>, Vector512<T>>(x, token, h); // Lanes<T>.IsWide, folded before inlining
         else if (Vector<T>.Count == Vector256<T>.Count) AllSums<Width256<T>, Vector256<T>>(x, token, h);
         else AllSums<Width128<T>, Vector128<T>>(x, token, h);
     }

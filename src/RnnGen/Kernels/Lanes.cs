@@ -87,7 +87,9 @@ public interface ILanes<TSelf, T>
 /// <summary>
 /// The two lane types of <see cref="ILanes{TSelf, T}"/> and the choice between them: <see cref="Wide"/> when
 /// <see cref="IsWide"/>, else <see cref="Portable"/>. Generated code dispatches once per cell call on
-/// <see cref="IsWide"/>, a JIT-time constant, so only one of the two branches is compiled.
+/// <c>Vector512.IsHardwareAccelerated</c> (what <see cref="IsWide"/> returns), a JIT-time constant that the JIT folds as it
+/// reads the method, so only one of the two branches is compiled (a property call is folded only after inlining, when the
+/// dead branch has already taken the inliner's budget).
 /// </summary>
 /// <remarks>
 /// <para><b>Activations, single precision.</b> tanh(x) = x·P(x²)/Q(x²) with P and Q of degree 4 in x² (a rational
@@ -123,7 +125,7 @@ public static class Lanes<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>Units per vector of the lanes that generated code runs on this machine.</summary>
-    public static int Count => IsWide ? Vector512<T>.Count : Vector<T>.Count;
+    public static int Count => Vector512.IsHardwareAccelerated ? Vector512<T>.Count : Vector<T>.Count;
 
     /// <summary>Lanes of a <see cref="Vector512{T}"/>: 16 floats or 8 doubles.</summary>
     public readonly struct Wide : ILanes<Wide, T>
