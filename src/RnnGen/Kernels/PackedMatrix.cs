@@ -30,8 +30,13 @@ public sealed class PackedMatrix<T> : IStreamedWeights where T : unmanaged, INum
     // Lanes whose accumulators share one pass over a block: a tile of four row vectors by up to four lanes is
     // 16 accumulators, which with the four weight vectors and the broadcasts fits the 32 AVX-512 registers and keeps
     // the tile bound by the multiply-adds, not by loads. (Measured on Zen 5: tiles of up to six lanes were no faster
-    // at 1–16 lanes; eight row vectors by two lanes, or half blocks by four to six lanes, were slower.)
+    // at 1–16 lanes; eight row vectors by two lanes, or half blocks by four to six lanes, were slower.) With 16 vector
+    // registers (AVX2, SSE, NEON) a tile of four by four spills: there a tile has at most two lanes (8 accumulators and 4
+    // weight vectors), which on a Zen 3 ran a lane Forward 15–20 % faster than four (three: about as fast as two).
     private const int MaxTileLanes = 4;
+
+    // Lanes per tile for vectors of TV (a JIT-time constant): MaxTileLanes with AVX-512's 32 registers, two with 16.
+    private static int TileLanes<TV>() => typeof(TV) == typeof(Vector512<T>) ? MaxTileLanes : 2;
 
     private T[] _packed;             // [padding to 64 bytes | bias (blocks · block) | weights (blocks · block · columns)]
     private int _bias;               // offset of the bias in _packed (64-byte aligned)
@@ -217,7 +222,7 @@ public sealed class PackedMatrix<T> : IStreamedWeights where T : unmanaged, INum
     }
 
     // Block by block over rows rowStart … rowEnd − 1 (rowStart on a block; rowEnd on one or at Rows); inside a block,
-    // the lanes in groups of up to MaxTileLanes (as even as possible: 5 = 3 + 2), so that a block's weights, read once
+    // the lanes in groups of up to TileLanes (as even as possible: 5 = 3 + 2), so that a block's weights, read once
     // from memory, serve the later groups from the cache. Never inlined: inlined into a large caller (a generated
     // ForwardChunk, itself inlined through dynamic PGO), the JIT was seen to keep the tile's accumulators on the stack,
     // which made the product twice as slow.
@@ -227,7 +232,7 @@ public sealed class PackedMatrix<T> : IStreamedWeights where T : unmanaged, INum
         where TW : struct, ISimdWidth<T, TV>
     {
         // the first `larger` groups take one lane more
-        int groups = (lanes + MaxTileLanes - 1) / MaxTileLanes;
+        int groups = (lanes + TileLanes<TV>() - 1) / TileLanes<TV>();
         var lanesArgs = groups == 1 ? new LaneGroups(lanes, lanes, 0) : new LaneGroups(lanes, lanes / groups, lanes % groups);
         var args = new TileArgs(x1Stride, x2Stride, yStride);
         nint blockWeights = (nint)_block * (LeftColumns + RightColumns);
