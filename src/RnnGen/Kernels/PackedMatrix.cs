@@ -36,7 +36,7 @@ public sealed class PackedMatrix<T> : IStreamedWeights where T : unmanaged, INum
     private const int MaxTileLanes = 4;
 
     // Lanes per tile for vectors of TV (a JIT-time constant): MaxTileLanes with AVX-512's 32 registers, two with 16.
-    private static int TileLanes<TV>() => typeof(TV) == typeof(Vector512<T>) ? MaxTileLanes : 2;
+    private static int TileLanes<TV>() where TV : struct => Simd.HasManyRegisters<TV, T>() ? MaxTileLanes : 2;
 
     private T[] _packed;             // [padding to 64 bytes | bias (blocks · block) | weights (blocks · block · columns)]
     private int _bias;               // offset of the bias in _packed (64-byte aligned)

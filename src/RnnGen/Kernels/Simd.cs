@@ -82,6 +82,13 @@ internal static class Simd
         : Vector256.IsHardwareAccelerated ? Vector256<T>.Count
         : Vector128<T>.Count;
 
+    /// <summary>
+    /// Whether kernels on vectors of <typeparamref name="TV"/> have 32 vector registers (AVX-512, the only way Vector512 is
+    /// accelerated) rather than 16 (AVX2, SSE, NEON): a register tile of 4 × 4 accumulators plus its 4 loaded vectors fits
+    /// the 32, and spills from the 16. A JIT-time constant.
+    /// </summary>
+    public static bool HasManyRegisters<TV, T>() where TV : struct => typeof(TV) == typeof(Vector512<T>);
+
     /// <summary>One cache line, and one Vector512: where a packed weight stream starts.</summary>
     public const int Alignment = 64;
 
