@@ -30,12 +30,12 @@ public sealed class PackedMatrix<T> : IStreamedWeights where T : unmanaged, INum
     // Lanes whose accumulators share one pass over a block: a tile of four row vectors by up to four lanes is
     // 16 accumulators, which with the four weight vectors and the broadcasts fits the 32 AVX-512 registers and keeps
     // the tile bound by the multiply-adds, not by loads. (Measured on Zen 5: tiles of up to six lanes were no faster
-    // at 1–16 lanes; eight row vectors by two lanes, or half blocks by four to six lanes, were slower.) With 16 vector
-    // registers (AVX2, SSE, NEON) a tile of four by four spills: there a tile has at most two lanes (8 accumulators and 4
+    // at 1–16 lanes; eight row vectors by two lanes, or half blocks by four to six lanes, were slower.) With x64's 16 vector
+    // registers (AVX2, SSE) a tile of four by four spills: there a tile has at most two lanes (8 accumulators and 4
     // weight vectors), which on a Zen 3 ran a lane Forward 15–20 % faster than four (three: about as fast as two).
     private const int MaxTileLanes = 4;
 
-    // Lanes per tile for vectors of TV (a JIT-time constant): MaxTileLanes with AVX-512's 32 registers, two with 16.
+    // Lanes per tile for vectors of TV (a JIT-time constant): MaxTileLanes with 32 vector registers, two with 16.
     private static int TileLanes<TV>() where TV : struct => Simd.HasManyRegisters<TV, T>() ? MaxTileLanes : 2;
 
     private T[] _packed;             // [padding to 64 bytes | bias (blocks · block) | weights (blocks · block · columns)]

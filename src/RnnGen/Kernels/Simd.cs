@@ -84,10 +84,11 @@ internal static class Simd
 
     /// <summary>
     /// Whether kernels on vectors of <typeparamref name="TV"/> have 32 vector registers (AVX-512, the only way Vector512 is
-    /// accelerated) rather than 16 (AVX2, SSE, NEON): a register tile of 4 × 4 accumulators plus its 4 loaded vectors fits
-    /// the 32, and spills from the 16. A JIT-time constant.
+    /// accelerated on x64; or Arm64, whose NEON has 32, not measured) rather than x64's 16 (AVX2, AVX, SSE): a register
+    /// tile of 4 × 4 accumulators plus its 4 loaded vectors fits the 32, and spills from the 16. A JIT-time constant.
     /// </summary>
-    public static bool HasManyRegisters<TV, T>() where TV : struct => typeof(TV) == typeof(Vector512<T>);
+    public static bool HasManyRegisters<TV, T>() where TV : struct =>
+        typeof(TV) == typeof(Vector512<T>) || System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported;
 
     /// <summary>One cache line, and one Vector512: where a packed weight stream starts.</summary>
     public const int Alignment = 64;
