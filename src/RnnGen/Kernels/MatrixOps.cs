@@ -28,6 +28,17 @@ public static class MatrixOps
         else TransposeMultiplyAdd<Vector128<T>, Width128<T>, T>(w, v, y);
     }
 
+    // y[0 .. TQ vectors) += Σ_r w[r, 0 .. TQ vectors) · v[r]: TQ accumulator chains, w's rows cols apart.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnVectors<TV, TW, T, TQ>(ref T w, ref T v, ref T y, int rows, int cols)
+        where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T> where TQ : struct, ICount
+    {
+        var a = VectorQuad<TV, TW, T, TQ>.Load(ref y);
+        for (int r = 0; r < rows; r++)
+            a.MultiplyAdd(ref Unsafe.Add(ref w, (nint)r * cols), TW.Broadcast(Unsafe.Add(ref v, r)));
+        a.Store(ref y);
+    }
+
     private static void TransposeMultiplyAdd<TV, TW, T>(ReadOnlySpan<T> w, ReadOnlySpan<T> v, Span<T> y)
         where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
     {
@@ -71,37 +82,11 @@ public static class MatrixOps
         }
         // remaining whole vectors: four, then two chains at once (a lone chain waits on each multiply–add's latency)
         for (; c0 + 4 * p <= cols; c0 += 4 * p)
-        {
-            ref T yt = ref Unsafe.Add(ref yr, c0);
-            TV a0 = TW.Load(ref yt, 0), a1 = TW.Load(ref yt, p), a2 = TW.Load(ref yt, 2 * p), a3 = TW.Load(ref yt, 3 * p);
-            for (int r = 0; r < rows; r++)
-            {
-                ref T row = ref Unsafe.Add(ref wr, (nint)r * cols + c0);
-                TV b = TW.Broadcast(Unsafe.Add(ref vr, r));
-                a0 = TW.MultiplyAdd(TW.Load(ref row, 0), b, a0); a1 = TW.MultiplyAdd(TW.Load(ref row, p), b, a1);
-                a2 = TW.MultiplyAdd(TW.Load(ref row, 2 * p), b, a2); a3 = TW.MultiplyAdd(TW.Load(ref row, 3 * p), b, a3);
-            }
-            TW.Store(a0, ref yt, 0); TW.Store(a1, ref yt, p); TW.Store(a2, ref yt, 2 * p); TW.Store(a3, ref yt, 3 * p);
-        }
+            ColumnVectors<TV, TW, T, Four>(ref Unsafe.Add(ref wr, c0), ref vr, ref Unsafe.Add(ref yr, c0), rows, cols);
         for (; c0 + 2 * p <= cols; c0 += 2 * p)
-        {
-            ref T yt = ref Unsafe.Add(ref yr, c0);
-            TV a0 = TW.Load(ref yt, 0), a1 = TW.Load(ref yt, p);
-            for (int r = 0; r < rows; r++)
-            {
-                ref T row = ref Unsafe.Add(ref wr, (nint)r * cols + c0);
-                TV b = TW.Broadcast(Unsafe.Add(ref vr, r));
-                a0 = TW.MultiplyAdd(TW.Load(ref row, 0), b, a0); a1 = TW.MultiplyAdd(TW.Load(ref row, p), b, a1);
-            }
-            TW.Store(a0, ref yt, 0); TW.Store(a1, ref yt, p);
-        }
+            ColumnVectors<TV, TW, T, Two>(ref Unsafe.Add(ref wr, c0), ref vr, ref Unsafe.Add(ref yr, c0), rows, cols);
         for (; c0 + p <= cols; c0 += p)
-        {
-            TV a = TW.Load(ref yr, c0);
-            for (int r = 0; r < rows; r++)
-                a = TW.MultiplyAdd(TW.Load(ref wr, (nint)r * cols + c0), TW.Broadcast(Unsafe.Add(ref vr, r)), a);
-            TW.Store(a, ref yr, c0);
-        }
+            ColumnVectors<TV, TW, T, One>(ref Unsafe.Add(ref wr, c0), ref vr, ref Unsafe.Add(ref yr, c0), rows, cols);
         if (tail != 0 && cols >= p)
         {
             // the tail's own lanes only: the overlapped ones hold the tiles' fused sums
