@@ -138,6 +138,23 @@ internal static class MarkdownReport
             }
         }
         md.AppendLine();
+        if (Disagreements.All.Count > 0)
+        {
+            md.AppendLine("**Not timed: wrong results.** Before timing, every engine is run for a few calls beside RnnGen's `Step` " +
+                          "(and RnnGen beside the naive C# reference, which must agree, else nothing is timed). These peers disagreed, " +
+                          "so their rows (and their 2-thread rows) have no time above:");
+            md.AppendLine();
+            foreach (var (row, detail) in Disagreements.All)
+                md.AppendLine($"- {row} {detail}.");
+            md.AppendLine();
+            if (Disagreements.All.Any(d => d.Row.Contains("TorchSharp", StringComparison.Ordinal)))
+            {
+                md.AppendLine("A float `nn.LSTM` without grad runs oneDNN, whose AVX-512 LSTM was found wrong on a Zen 5 (2026-12-01) for hidden " +
+                              "sizes not a multiple of 32 from a non-zero h; its AVX2 kernels were right. The tests keep it to AVX2; the " +
+                              "benchmarks time libtorch as it runs (tests/RnnGen.Oracle.Tests/README.md, \"oneDNN's AVX-512 LSTM\").");
+                md.AppendLine();
+            }
+        }
     }
 
     private static void AppendManyStreams(StringBuilder md, List<Measurement> all)

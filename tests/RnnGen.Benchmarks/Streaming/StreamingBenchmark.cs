@@ -9,7 +9,8 @@ namespace RnnGen.Benchmarks.Streaming;
 /// Streaming inference at batch 1 for one model: every engine runs the same weights (RnnGen's
 /// <c>InitializeParameters(Seed)</c>) on the same fixed input vector, one step per call with the state carried.
 /// A derived class per model adds the RnnGen row (the baseline), calling the generated <c>Step</c> directly.
-/// Before anything is timed, <see cref="Setup"/> checks that every engine's outputs match RnnGen's.
+/// Before anything is timed, <see cref="Setup"/> checks that every engine's outputs match RnnGen's: the naive C# reference
+/// must (else RnnGen is wrong and nothing is timed); a peer that does not is not timed, and the report says so.
 /// </summary>
 /// <typeparam name="TModel">The generated model.</typeparam>
 public abstract class StreamingBenchmark<TModel> where TModel : class, IRecurrentModel<TModel, float>
@@ -21,10 +22,7 @@ public abstract class StreamingBenchmark<TModel> where TModel : class, IRecurren
     /// <summary>Calls compared with RnnGen's before anything is timed.</summary>
     protected const int CheckSteps = 4;
 
-    private NaiveRecurrent _naive = null!;
-    private TorchModuleEngine _torchModule = null!, _torchSequence = null!;
-    private TorchCellsEngine _torchCells = null!;
-    private OnnxEngine _onnx = null!;
+    private IStreamingEngine _naive = null!, _torchModule = null!, _torchSequence = null!, _torchCells = null!, _onnx = null!;
     private WeightFloor _floor = null!;
 
     /// <summary>The RnnGen model (weights from <see cref="Seed"/>).</summary>
@@ -52,11 +50,11 @@ public abstract class StreamingBenchmark<TModel> where TModel : class, IRecurren
         ReadOnlySpan<float> parameters = Model.Parameters;
 
         _floor = new WeightFloor(WeightFloor.StreamedBy(info, parameters));
-        _naive = Checked(new NaiveRecurrent(info, parameters, Input));
-        _torchModule = Checked(new TorchModuleEngine(info, parameters, Input, stepsPerCall: 1));
-        _torchCells = Checked(new TorchCellsEngine(info, parameters, Input));
-        _torchSequence = Checked(new TorchModuleEngine(info, parameters, Input, stepsPerCall: SequenceLength));
-        _onnx = Checked(new OnnxEngine(OnnxFile.ExportToBytes(Model), info, Input));
+        _naive = Checked(new NaiveRecurrent(info, parameters, Input), "naive C#", peer: false);
+        _torchModule = Checked(new TorchModuleEngine(info, parameters, Input, stepsPerCall: 1), "TorchSharp module");
+        _torchCells = Checked(new TorchCellsEngine(info, parameters, Input), "TorchSharp cells");
+        _torchSequence = Checked(new TorchModuleEngine(info, parameters, Input, stepsPerCall: SequenceLength), "TorchSharp sequence");
+        _onnx = Checked(new OnnxEngine(OnnxFile.ExportToBytes(Model), info, Input), "ONNX Runtime");
         Report.ThreadAllocations.Measure($"{typeof(TModel).Name}: Step", () => RnnGen());
     }
 
@@ -106,9 +104,11 @@ public abstract class StreamingBenchmark<TModel> where TModel : class, IRecurren
 
     /// <summary>
     /// Runs <paramref name="engine"/> and RnnGen (through <see cref="IRecurrentModel{TSelf, T}"/>) from zero state for
-    /// <see cref="CheckSteps"/> calls and compares every call's last output; then zeroes the engine's state.
+    /// <see cref="CheckSteps"/> calls and compares every call's last output; then zeroes the engine's state and returns it.
+    /// A <paramref name="peer"/> that disagrees comes back as a <see cref="NotTimed"/> engine (recorded for the report);
+    /// the naive reference (checked first) throws, since then RnnGen is what is wrong.
     /// </summary>
-    private T Checked<T>(T engine) where T : IStreamingEngine
+    private IStreamingEngine Checked(IStreamingEngine engine, string row, bool peer = true)
     {
         ModelInfo info = TModel.Info;
         RecurrentState<float> state = Model.CreateState();
@@ -124,10 +124,26 @@ public abstract class StreamingBenchmark<TModel> where TModel : class, IRecurren
             // float32 engines summing in different orders: ~1e-6 per step; the whole-sequence rows run 1000 steps.
             double tolerance = engine.StepsPerCall == 1 ? 1e-4 : 1e-3;
             if (actual.Length != expected.Length || !(worst <= tolerance))
-                throw new InvalidOperationException(
-                    $"{typeof(T).Name} disagrees with RnnGen on {info} at call {call}: max |difference| {worst:g3} > {tolerance:g1}.");
+            {
+                string difference = $"at call {call} of {CheckSteps} from a zero state: max |difference| {worst:g3} > {tolerance:g1}";
+                if (!peer)
+                    throw new InvalidOperationException($"RnnGen disagrees with the {row} reference on {info} {difference}: RnnGen's step is wrong; nothing is timed.");
+                Report.Disagreements.Add($"{info}: {row}", $"disagreed with RnnGen, which the naive C# reference matched, {difference}");
+                engine.Dispose();
+                return new NotTimed($"{row} disagrees with RnnGen on {info} {difference}: not timed.");
+            }
         }
         engine.Reset();
         return engine;
+    }
+
+    /// <summary>A peer whose results disagreed: every timed call throws, so BenchmarkDotNet reports no time for its rows.</summary>
+    private sealed class NotTimed(string reason) : IStreamingEngine
+    {
+        public int StepsPerCall => 1;
+        public void Reset() { }
+        public float Step() => throw new InvalidOperationException(reason);
+        public float[] LastOutput() => throw new InvalidOperationException(reason);
+        public void Dispose() { }
     }
 }
