@@ -36,9 +36,13 @@ public static class Gemm
         CheckStepMajor(a.Length, steps, aStride, rows, nameof(a));
         CheckStepMajor(b.Length, steps, bStride, cols, nameof(b));
         if (steps == 0) return;
-        if (Vector512.IsHardwareAccelerated) OuterProducts<Vector512<T>, Width512<T>, T>(c, rows, cols, a, aStride, b, bStride, steps);
-        else if (Vector256.IsHardwareAccelerated) OuterProducts<Vector256<T>, Width256<T>, T>(c, rows, cols, a, aStride, b, bStride, steps);
-        else OuterProducts<Vector128<T>, Width128<T>, T>(c, rows, cols, a, aStride, b, bStride, steps);
+        // the widest vectors first, then narrower ones for the columns that do not fill one (hidden 100 in vectors of 16
+        // floats: 96 + 4), and the last one to three columns scalar
+        int k = 0;
+        if (Vector512.IsHardwareAccelerated) k = OuterProducts<Vector512<T>, Width512<T>, T>(c, rows, cols, k, a, aStride, b, bStride, steps);
+        if (Vector256.IsHardwareAccelerated) k = OuterProducts<Vector256<T>, Width256<T>, T>(c, rows, cols, k, a, aStride, b, bStride, steps);
+        k = OuterProducts<Vector128<T>, Width128<T>, T>(c, rows, cols, k, a, aStride, b, bStride, steps);
+        OuterScalarColumns(c, rows, cols, k, a, aStride, b, bStride, steps);
     }
 
     /// <summary>
@@ -53,9 +57,24 @@ public static class Gemm
         CheckStepMajor(a.Length, steps, aStride, inner, nameof(a));
         CheckStepMajor(c.Length, steps, cStride, cols, nameof(c));
         if (steps == 0) return;
-        if (Vector512.IsHardwareAccelerated) Rows<Vector512<T>, Width512<T>, T>(c, cStride, a, aStride, b, inner, cols, steps, accumulate);
-        else if (Vector256.IsHardwareAccelerated) Rows<Vector256<T>, Width256<T>, T>(c, cStride, a, aStride, b, inner, cols, steps, accumulate);
-        else Rows<Vector128<T>, Width128<T>, T>(c, cStride, a, aStride, b, inner, cols, steps, accumulate);
+        if (inner == 0 || steps == 1)
+        {
+            // a single row as c (+)= Bᵀ·a: B streamed row by row with eight vectors of c in registers
+            for (int t = 0; t < steps; t++)
+            {
+                Span<T> row = c.Slice(t * cStride, cols);
+                if (!accumulate) row.Clear();
+                if (inner > 0) MatrixOps.TransposeMultiplyAdd(b, a.Slice(t * aStride, inner), row);
+            }
+            return;
+        }
+        // as in AddOuterProducts: the widest vectors, narrower ones for the rest, the last columns scalar
+        var shape = new RowsShape(aStride, cStride, cols, steps);
+        int k = 0;
+        if (Vector512.IsHardwareAccelerated) k = Rows<Vector512<T>, Width512<T>, T>(c, a, b, inner, shape, k, accumulate);
+        if (Vector256.IsHardwareAccelerated) k = Rows<Vector256<T>, Width256<T>, T>(c, a, b, inner, shape, k, accumulate);
+        k = Rows<Vector128<T>, Width128<T>, T>(c, a, b, inner, shape, k, accumulate);
+        RowsScalarColumns(c, a, b, inner, shape, k, accumulate);
     }
 
     /// <summary><c>sum[r] += Σ_t a[t·aStride + r]</c> (a bias gradient over a window).</summary>
@@ -66,24 +85,26 @@ public static class Gemm
             System.Numerics.Tensors.TensorPrimitives.Add(sum, a.Slice(t * aStride, sum.Length), sum);
     }
 
-    // Steps in chunks of StepChunk. Each chunk's tile of columns of b is first copied into contiguous scratch on the
-    // stack: read in place, rows of b that lie a large stride apart (a tape's step records) map onto a few L1 sets and
-    // evict each other, and every group of rows of C would read them from L2 again (the copy made the weight gradients
-    // of the character model 1.35× faster). a is read in place, a few values per step. C is read and written once per
-    // chunk; every element sums its steps in order, whatever the blocking.
-    private static void OuterProducts<TV, TW, T>(Span<T> c, int rows, int cols, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int bStride, int steps)
+    // Columns from `from` on, as many as fill whole vectors of TV; returns the first column left. Steps in chunks of
+    // StepChunk. Each chunk's tile of columns of b is first copied into contiguous scratch on the stack: read in place,
+    // rows of b that lie a large stride apart (a tape's step records) map onto a few L1 sets and evict each other, and
+    // every group of rows of C would read them from L2 again (the copy made the weight gradients of the character model
+    // 1.35× faster). a is read in place, a few values per step. C is read and written once per chunk; every element
+    // sums its steps in order, whatever the blocking.
+    private static int OuterProducts<TV, TW, T>(Span<T> c, int rows, int cols, int from, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int bStride, int steps)
         where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
     {
         int p = TW.Count, tile = 4 * p;
-        int vectorCols = cols - cols % p;
+        int vectorCols = (cols - from) - (cols - from) % p;
+        if (vectorCols == 0) return from;
         int chunk = Math.Min(StepChunk, steps);
-        Span<T> bPack = stackalloc T[vectorCols == 0 ? 0 : chunk * Math.Min(tile, vectorCols)];
+        Span<T> bPack = stackalloc T[chunk * Math.Min(tile, vectorCols)];
         for (int t0 = 0; t0 < steps; t0 += StepChunk)
         {
             int n = Math.Min(StepChunk, steps - t0);
-            for (int k0 = 0; k0 < vectorCols; k0 += tile)
+            for (int k0 = from; k0 < from + vectorCols; k0 += tile)
             {
-                int width = Math.Min(tile, vectorCols - k0);
+                int width = Math.Min(tile, from + vectorCols - k0);
                 for (int t = 0; t < n; t++)
                     b.Slice((t0 + t) * bStride + k0, width).CopyTo(bPack.Slice(t * width, width));
                 ref T ct = ref Unsafe.Add(ref MemoryMarshal.GetReference(c), k0);
@@ -98,15 +119,42 @@ public static class Gemm
                 }
             }
         }
-        // the columns that do not fill a vector
-        for (int r = 0; r < rows; r++)
-            for (int k = vectorCols; k < cols; k++)
+        return from + vectorCols;
+    }
+
+    // The columns from `from` on that fill no vector (at most three floats or one double): rows four at a time, four
+    // independent sums, each over its steps in order.
+    private static void OuterScalarColumns<T>(Span<T> c, int rows, int cols, int from, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int bStride, int steps)
+        where T : unmanaged, INumber<T>
+    {
+        for (int k = from; k < cols; k++)
+        {
+            int r = 0;
+            for (; r + 4 <= rows; r += 4)
+            {
+                T s0 = c[r * cols + k], s1 = c[(r + 1) * cols + k], s2 = c[(r + 2) * cols + k], s3 = c[(r + 3) * cols + k];
+                for (int t = 0; t < steps; t++)
+                {
+                    T x = b[t * bStride + k];
+                    ReadOnlySpan<T> at = a.Slice(t * aStride + r, 4);
+                    s0 += at[0] * x;
+                    s1 += at[1] * x;
+                    s2 += at[2] * x;
+                    s3 += at[3] * x;
+                }
+                c[r * cols + k] = s0;
+                c[(r + 1) * cols + k] = s1;
+                c[(r + 2) * cols + k] = s2;
+                c[(r + 3) * cols + k] = s3;
+            }
+            for (; r < rows; r++)
             {
                 T s = c[r * cols + k];
                 for (int t = 0; t < steps; t++)
                     s += a[t * aStride + r] * b[t * bStride + k];
                 c[r * cols + k] = s;
             }
+        }
     }
 
     // C[0 .. rows, 0 .. TC vectors] += Σ_t a_t ⊗ b_t for one tile of columns: rows in groups of four (sixteen accumulators
@@ -170,27 +218,16 @@ public static class Gemm
     // of B four loads and four broadcasts feed sixteen fused multiply–adds (then tiles of two vectors and of one for the
     // columns that do not fill four). B is walked in panels of PanelRows rows by one tile of columns, read from memory
     // once and then from L1 by every group of four steps; C is read and written once per panel. Every element of C sums
-    // its terms in the order r = 0, 1, …, inner − 1, whatever the blocking. The columns that do not fill a vector one by
-    // one; a single row (steps = 1) as c (+)= Bᵀ·a, B streamed row by row with eight vectors of c in registers.
-    private static void Rows<TV, TW, T>(Span<T> c, int cStride, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int inner, int cols, int steps, bool accumulate)
+    // its terms in the order r = 0, 1, …, inner − 1, whatever the blocking. Columns from `from` on, as many as fill whole
+    // vectors of TV; returns the first column left.
+    private static int Rows<TV, TW, T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, int inner, RowsShape shape, int from, bool accumulate)
         where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
     {
-        int p = TW.Count;
-        if (inner == 0 || steps == 1)
-        {
-            for (int t = 0; t < steps; t++)
-            {
-                Span<T> row = c.Slice(t * cStride, cols);
-                if (!accumulate) row.Clear();
-                if (inner > 0) MatrixOps.TransposeMultiplyAdd(b, a.Slice(t * aStride, inner), row);
-            }
-            return;
-        }
+        int p = TW.Count, cols = shape.Cols;
         ref T cr = ref MemoryMarshal.GetReference(c);
         ref T ar = ref MemoryMarshal.GetReference(a);
         ref T br = ref MemoryMarshal.GetReference(b);
-        var shape = new RowsShape(aStride, cStride, cols, steps);
-        int k = 0;
+        int k = from;
         // four vectors of columns by four steps fit 32 vector registers only; with 16, tiles of two vectors
         if (Simd.HasManyRegisters<TV, T>())
             for (; k + 4 * p <= cols; k += 4 * p)
@@ -199,9 +236,42 @@ public static class Gemm
             ColumnTile<TV, TW, T, Two>(ref ar, ref cr, ref br, inner, k, shape, accumulate);
         for (; k + p <= cols; k += p)
             ColumnTile<TV, TW, T, One>(ref ar, ref cr, ref br, inner, k, shape, accumulate);
-        for (; k < cols; k++)
-            for (int t = 0; t < steps; t++)
-                c[t * cStride + k] = RowColumn(a, t * aStride, b, inner, cols, k, accumulate ? c[t * cStride + k] : T.Zero);
+        return k;
+    }
+
+    // The columns from `from` on that fill no vector: steps four at a time, four independent sums, each over r in order.
+    private static void RowsScalarColumns<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, int inner, RowsShape shape, int from, bool accumulate)
+        where T : unmanaged, INumber<T>
+    {
+        int cols = shape.Cols, aStride = shape.AStride, cStride = shape.CStride;
+        for (int k = from; k < cols; k++)
+        {
+            int t = 0;
+            for (; t + 4 <= shape.Steps; t += 4)
+            {
+                T s0 = accumulate ? c[t * cStride + k] : T.Zero, s1 = accumulate ? c[(t + 1) * cStride + k] : T.Zero;
+                T s2 = accumulate ? c[(t + 2) * cStride + k] : T.Zero, s3 = accumulate ? c[(t + 3) * cStride + k] : T.Zero;
+                for (int r = 0; r < inner; r++)
+                {
+                    T w = b[r * cols + k];
+                    s0 += a[t * aStride + r] * w;
+                    s1 += a[(t + 1) * aStride + r] * w;
+                    s2 += a[(t + 2) * aStride + r] * w;
+                    s3 += a[(t + 3) * aStride + r] * w;
+                }
+                c[t * cStride + k] = s0;
+                c[(t + 1) * cStride + k] = s1;
+                c[(t + 2) * cStride + k] = s2;
+                c[(t + 3) * cStride + k] = s3;
+            }
+            for (; t < shape.Steps; t++)
+            {
+                T s = accumulate ? c[t * cStride + k] : T.Zero;
+                for (int r = 0; r < inner; r++)
+                    s += a[t * aStride + r] * b[r * cols + k];
+                c[t * cStride + k] = s;
+            }
+        }
     }
 
     private readonly record struct RowsShape(int AStride, int CStride, int Cols, int Steps);
@@ -263,14 +333,6 @@ public static class Gemm
         if (TR.Count > 1) s1.Store(ref c1);
         if (TR.Count > 2) s2.Store(ref c2);
         if (TR.Count > 3) s3.Store(ref c3);
-    }
-
-    private static T RowColumn<T>(ReadOnlySpan<T> a, int aStart, ReadOnlySpan<T> b, int inner, int cols, int k, T start) where T : unmanaged, INumber<T>
-    {
-        T s = start;
-        for (int r = 0; r < inner; r++)
-            s += a[aStart + r] * b[r * cols + k];
-        return s;
     }
 
     private static void CheckMatrix(int length, int rows, int cols, string name)

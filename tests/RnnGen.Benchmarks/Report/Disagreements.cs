@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using BenchmarkDotNet.Running;
 
 namespace RnnGen.Benchmarks.Report;
 
@@ -9,9 +10,29 @@ namespace RnnGen.Benchmarks.Report;
 internal static class Disagreements
 {
     private static readonly ConcurrentDictionary<string, string> s_found = new();
+    private static readonly ConcurrentDictionary<(Type Benchmark, string Engine), bool> s_engines = new();
 
-    /// <summary>Records that <paramref name="row"/> (model and engine) disagreed, with what was measured.</summary>
-    public static void Add(string row, string detail) => s_found[row] = detail;
+    /// <summary>
+    /// Records that <paramref name="engine"/> (a row's name, as its <c>[Benchmark]</c> description) disagreed in the
+    /// benchmark class <paramref name="benchmark"/> on <paramref name="model"/>, with what was measured.
+    /// </summary>
+    public static void Add(Type benchmark, string model, string engine, string detail)
+    {
+        s_found[$"{model}: {engine}"] = detail;
+        s_engines[(benchmark, engine)] = true;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="benchmarkCase"/> is a row of an engine found disagreeing — the engine's own row or its
+    /// variants ("TorchSharp sequence, 2 threads"), which run the same engine: its failure is the intended "not timed",
+    /// not a broken run.
+    /// </summary>
+    public static bool Covers(BenchmarkCase benchmarkCase)
+    {
+        string row = benchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\'');
+        return s_engines.Keys.Any(k => k.Benchmark == benchmarkCase.Descriptor.Type &&
+                                       (row == k.Engine || row.StartsWith(k.Engine + ",", StringComparison.Ordinal)));
+    }
 
     /// <summary>Every disagreement recorded in this process, by row.</summary>
     public static IReadOnlyList<(string Row, string Detail)> All =>

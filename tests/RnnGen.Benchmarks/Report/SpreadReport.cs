@@ -155,9 +155,13 @@ internal static class SpreadReport
     {
         double?[] values = [.. runs.Select(value)];
         double[] known = [.. values.OfType<double>().Order()];
-        if (known.Length == 0)
-            return;
         string Format(double? v) => v is double d ? d.ToString("0.00", Invariant) : "—";
+        if (known.Length == 0)
+        {
+            // a peer that disagreed with RnnGen is not timed (benchmarks.md, "Not timed: wrong results")
+            md.AppendLine($"| {label} | {string.Join(" | ", values.Select(Format))} | not timed: wrong results | | |");
+            return;
+        }
         double median = known.Length % 2 == 1 ? known[known.Length / 2] : (known[known.Length / 2 - 1] + known[known.Length / 2]) / 2;
         md.AppendLine($"| {label} | {string.Join(" | ", values.Select(Format))} | {Format(known[0])} | {Format(median)} | {Format(known[^1])} |");
     }

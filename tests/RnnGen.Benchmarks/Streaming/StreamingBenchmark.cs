@@ -128,7 +128,7 @@ public abstract class StreamingBenchmark<TModel> where TModel : class, IRecurren
                 string difference = $"at call {call} of {CheckSteps} from a zero state: max |difference| {worst:g3} > {tolerance:g1}";
                 if (!peer)
                     throw new InvalidOperationException($"RnnGen disagrees with the {row} reference on {info} {difference}: RnnGen's step is wrong; nothing is timed.");
-                Report.Disagreements.Add($"{info}: {row}", $"disagreed with RnnGen, which the naive C# reference matched, {difference}");
+                Report.Disagreements.Add(GetType(), info.ToString(), row, $"disagreed with RnnGen, which the naive C# reference matched, {difference}");
                 engine.Dispose();
                 return new NotTimed($"{row} disagrees with RnnGen on {info} {difference}: not timed.");
             }

@@ -14,6 +14,9 @@ public class GemmTests
         { 600, 70, 150 }, { 257, 129, 13 }, { 512, 128, 650 },
         // column tiles of four, two and one vectors side by side (112 floats = 4 + 2 + 1 vectors of 16), lone rows and steps
         { 130, 112, 13 }, { 65, 80, 66 }, { 1, 112, 2 },
+        // columns past the widest vectors in narrower ones, then scalar: hidden 100 (96 + 4 with vectors of 16 floats),
+        // 124 (112 + 8 + 4), 62 (48 + 8 + 4 + 2) over two chunks of steps
+        { 400, 100, 50 }, { 33, 124, 9 }, { 9, 62, 70 },
     };
 
     // The one-lane backward's W_hh^T·dz: every column sums its rows in order from y's value, fused on the whole vectors
@@ -76,7 +79,7 @@ public class GemmTests
         // steps 1..3 are all remainder rows; 5..7 a group of four and a remainder; columns around one and two vectors
         var data = new TheoryData<int, int>();
         foreach (int steps in new[] { 1, 2, 3, 4, 5, 6, 7, 9 })
-            foreach (int cols in new[] { 1, 7, 8, 15, 16, 17, 33, 48, 65 })
+            foreach (int cols in new[] { 1, 7, 8, 15, 16, 17, 30, 33, 48, 65 })
                 data.Add(steps, cols);
         return data;
     }
