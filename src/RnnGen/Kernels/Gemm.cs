@@ -36,13 +36,12 @@ public static class Gemm
         CheckStepMajor(a.Length, steps, aStride, rows, nameof(a));
         CheckStepMajor(b.Length, steps, bStride, cols, nameof(b));
         if (steps == 0) return;
-        // the widest vectors first, then narrower ones for the columns that do not fill one (hidden 100 in vectors of 16
-        // floats: 96 + 4), and the last one to three columns scalar
-        int k = 0;
-        if (Vector512.IsHardwareAccelerated) k = OuterProducts<Vector512<T>, Width512<T>, T>(c, rows, cols, k, a, aStride, b, bStride, steps);
-        if (Vector256.IsHardwareAccelerated) k = OuterProducts<Vector256<T>, Width256<T>, T>(c, rows, cols, k, a, aStride, b, bStride, steps);
-        k = OuterProducts<Vector128<T>, Width128<T>, T>(c, rows, cols, k, a, aStride, b, bStride, steps);
-        OuterScalarColumns(c, rows, cols, k, a, aStride, b, bStride, steps);
+        // the widest vectors along the columns, then the columns that do not fill one (hidden 100 in vectors of 16 floats:
+        // 96 + 4) transposed, in vectors along the rows of C
+        int k = Vector512.IsHardwareAccelerated ? OuterProducts<Vector512<T>, Width512<T>, T>(c, rows, cols, 0, a, aStride, b, bStride, steps)
+            : Vector256.IsHardwareAccelerated ? OuterProducts<Vector256<T>, Width256<T>, T>(c, rows, cols, 0, a, aStride, b, bStride, steps)
+            : OuterProducts<Vector128<T>, Width128<T>, T>(c, rows, cols, 0, a, aStride, b, bStride, steps);
+        if (k < cols) OuterLastColumns(c, rows, cols, k, a, aStride, b, bStride, steps);
     }
 
     /// <summary>
@@ -68,13 +67,13 @@ public static class Gemm
             }
             return;
         }
-        // as in AddOuterProducts: the widest vectors, narrower ones for the rest, the last columns scalar
+        // as in AddOuterProducts: the widest vectors, narrower ones for the rest, the last columns padded to one vector
         var shape = new RowsShape(aStride, cStride, cols, steps);
         int k = 0;
         if (Vector512.IsHardwareAccelerated) k = Rows<Vector512<T>, Width512<T>, T>(c, a, b, inner, shape, k, accumulate);
         if (Vector256.IsHardwareAccelerated) k = Rows<Vector256<T>, Width256<T>, T>(c, a, b, inner, shape, k, accumulate);
         k = Rows<Vector128<T>, Width128<T>, T>(c, a, b, inner, shape, k, accumulate);
-        RowsScalarColumns(c, a, b, inner, shape, k, accumulate);
+        if (k < cols) RowsLastColumns(c, a, b, inner, shape, k, accumulate);
     }
 
     /// <summary><c>sum[r] += Σ_t a[t·aStride + r]</c> (a bias gradient over a window).</summary>
@@ -89,72 +88,103 @@ public static class Gemm
     // StepChunk. Each chunk's tile of columns of b is first copied into contiguous scratch on the stack: read in place,
     // rows of b that lie a large stride apart (a tape's step records) map onto a few L1 sets and evict each other, and
     // every group of rows of C would read them from L2 again (the copy made the weight gradients of the character model
-    // 1.35× faster). a is read in place, a few values per step. C is read and written once per chunk; every element
-    // sums its steps in order, whatever the blocking.
-    private static int OuterProducts<TV, TW, T>(Span<T> c, int rows, int cols, int from, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int bStride, int steps)
+    // 1.35× faster). Without packB b is read in place: for the transposed last columns, whose C has at most 15 rows, the
+    // copy cost as much as the reads it saves. a is read in place, a few values per step. C is read and written once per
+    // chunk; every element sums its steps in order, whatever the blocking.
+    private static int OuterProducts<TV, TW, T>(Span<T> c, int rows, int cols, int from, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int bStride, int steps, bool packB = true)
         where TV : struct where TW : struct, ISimdWidth<T, TV> where T : unmanaged, INumber<T>
     {
         int p = TW.Count, tile = 4 * p;
         int vectorCols = (cols - from) - (cols - from) % p;
         if (vectorCols == 0) return from;
         int chunk = Math.Min(StepChunk, steps);
-        Span<T> bPack = stackalloc T[chunk * Math.Min(tile, vectorCols)];
+        Span<T> bPack = packB ? stackalloc T[chunk * Math.Min(tile, vectorCols)] : default;
         for (int t0 = 0; t0 < steps; t0 += StepChunk)
         {
             int n = Math.Min(StepChunk, steps - t0);
             for (int k0 = from; k0 < from + vectorCols; k0 += tile)
             {
-                int width = Math.Min(tile, from + vectorCols - k0);
-                for (int t = 0; t < n; t++)
-                    b.Slice((t0 + t) * bStride + k0, width).CopyTo(bPack.Slice(t * width, width));
+                int width = Math.Min(tile, from + vectorCols - k0), stride = bStride;
+                scoped ReadOnlySpan<T> bTile = b.Slice(t0 * bStride + k0);
+                if (packB)
+                {
+                    for (int t = 0; t < n; t++)
+                        b.Slice((t0 + t) * bStride + k0, width).CopyTo(bPack.Slice(t * width, width));
+                    bTile = bPack;
+                    stride = width;
+                }
+                ref T bt = ref MemoryMarshal.GetReference(bTile);
                 ref T ct = ref Unsafe.Add(ref MemoryMarshal.GetReference(c), k0);
                 ref T at = ref MemoryMarshal.GetReference(a.Slice(t0 * aStride));
-                ref T bt = ref MemoryMarshal.GetReference(bPack);
                 switch (width / p)
                 {
-                    case 4: OuterColumns<TV, TW, T, Four>(ref ct, rows, cols, ref at, aStride, ref bt, width, n); break;
-                    case 3: OuterColumns<TV, TW, T, Three>(ref ct, rows, cols, ref at, aStride, ref bt, width, n); break;
-                    case 2: OuterColumns<TV, TW, T, Two>(ref ct, rows, cols, ref at, aStride, ref bt, width, n); break;
-                    default: OuterColumns<TV, TW, T, One>(ref ct, rows, cols, ref at, aStride, ref bt, width, n); break;
+                    case 4: OuterColumns<TV, TW, T, Four>(ref ct, rows, cols, ref at, aStride, ref bt, stride, n); break;
+                    case 3: OuterColumns<TV, TW, T, Three>(ref ct, rows, cols, ref at, aStride, ref bt, stride, n); break;
+                    case 2: OuterColumns<TV, TW, T, Two>(ref ct, rows, cols, ref at, aStride, ref bt, stride, n); break;
+                    default: OuterColumns<TV, TW, T, One>(ref ct, rows, cols, ref at, aStride, ref bt, stride, n); break;
                 }
             }
         }
         return from + vectorCols;
     }
 
-    // The columns from `from` on that fill no vector (at most three floats or one double): rows four at a time, four
-    // independent sums, each over its steps in order.
-    private static void OuterScalarColumns<T>(Span<T> c, int rows, int cols, int from, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int bStride, int steps)
+    // Rows of C per block of its last columns (OuterLastColumns: at most 15 floats or 7 doubles × 256, 15 KB on the stack)
+    // and inner rows and steps per block of the padded last columns (RowsLastColumns: 256 × one 128-bit vector, 4 KB).
+    private const int PadBlock = 256;
+
+    // The columns from `from` on that fill no vector of the widest width, transposed: their m columns of C, PadBlock rows
+    // at a time, are copied into m contiguous rows, and C^T += Σ_t b_t[last] ⊗ a_t[rows] runs in the vector tiles above —
+    // vectors along the rows of C, where a_t is contiguous, and one broadcast of b per column (narrower vectors along
+    // the columns, tiles of four rows by one vector, have only four independent sums and wait on their latency: the
+    // four columns past 96 cost half as much as the 96). The one to three rows of the block that fill no vector either
+    // are padded to one (OuterPaddedRows). Every element still sums its steps in order.
+    private static void OuterLastColumns<T>(Span<T> c, int rows, int cols, int from, ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int bStride, int steps)
         where T : unmanaged, INumber<T>
     {
-        for (int k = from; k < cols; k++)
+        int m = cols - from;
+        Span<T> transposed = stackalloc T[m * Math.Min(PadBlock, rows)];
+        ReadOnlySpan<T> bLast = b.Slice(from);
+        for (int r0 = 0; r0 < rows; r0 += PadBlock)
         {
-            int r = 0;
-            for (; r + 4 <= rows; r += 4)
-            {
-                T s0 = c[r * cols + k], s1 = c[(r + 1) * cols + k], s2 = c[(r + 2) * cols + k], s3 = c[(r + 3) * cols + k];
-                for (int t = 0; t < steps; t++)
-                {
-                    T x = b[t * bStride + k];
-                    ReadOnlySpan<T> at = a.Slice(t * aStride + r, 4);
-                    s0 += at[0] * x;
-                    s1 += at[1] * x;
-                    s2 += at[2] * x;
-                    s3 += at[3] * x;
-                }
-                c[r * cols + k] = s0;
-                c[(r + 1) * cols + k] = s1;
-                c[(r + 2) * cols + k] = s2;
-                c[(r + 3) * cols + k] = s3;
-            }
-            for (; r < rows; r++)
-            {
-                T s = c[r * cols + k];
-                for (int t = 0; t < steps; t++)
-                    s += a[t * aStride + r] * b[t * bStride + k];
-                c[r * cols + k] = s;
-            }
+            int rn = Math.Min(PadBlock, rows - r0);
+            Span<T> ct = transposed.Slice(0, m * rn);
+            for (int j = 0; j < m; j++)
+                for (int r = 0; r < rn; r++)
+                    ct[j * rn + r] = c[(r0 + r) * cols + from + j];
+            ReadOnlySpan<T> aBlock = a.Slice(r0);
+            int k = 0;
+            if (Vector512.IsHardwareAccelerated) k = OuterProducts<Vector512<T>, Width512<T>, T>(ct, m, rn, k, bLast, bStride, aBlock, aStride, steps, packB: false);
+            if (Vector256.IsHardwareAccelerated) k = OuterProducts<Vector256<T>, Width256<T>, T>(ct, m, rn, k, bLast, bStride, aBlock, aStride, steps, packB: false);
+            k = OuterProducts<Vector128<T>, Width128<T>, T>(ct, m, rn, k, bLast, bStride, aBlock, aStride, steps, packB: false);
+            if (k < rn) OuterPaddedRows(ct, m, rn, k, bLast, bStride, aBlock, aStride, steps);
+            for (int j = 0; j < m; j++)
+                for (int r = 0; r < rn; r++)
+                    c[(r0 + r) * cols + from + j] = ct[j * rn + r];
         }
+    }
+
+    // OuterLastColumns' one to three rows (floats; one double) past the last 128-bit vector, zero-padded to one: the
+    // same fused multiply-adds as every other row, so that an element's bits do not depend on where a call's range of
+    // rows ends (LayerPipeline splits the rows of a weight gradient between the cores). ct is m rows of rn.
+    private static void OuterPaddedRows<T>(Span<T> ct, int m, int rn, int from, ReadOnlySpan<T> b, int bStride, ReadOnlySpan<T> a, int aStride, int steps)
+        where T : unmanaged, INumber<T>
+    {
+        int p = Vector128<T>.Count, left = rn - from;
+        Span<T> cPad = stackalloc T[m * p];
+        Span<T> aPad = stackalloc T[Math.Min(StepChunk, steps) * p];
+        cPad.Clear();
+        aPad.Clear();
+        for (int j = 0; j < m; j++)
+            ct.Slice(j * rn + from, left).CopyTo(cPad.Slice(j * p));
+        for (int t0 = 0; t0 < steps; t0 += StepChunk)
+        {
+            int n = Math.Min(StepChunk, steps - t0);
+            for (int t = 0; t < n; t++)
+                a.Slice((t0 + t) * aStride + from, left).CopyTo(aPad.Slice(t * p));
+            OuterProducts<Vector128<T>, Width128<T>, T>(cPad, m, p, 0, b.Slice(t0 * bStride), bStride, aPad, p, n, packB: false);
+        }
+        for (int j = 0; j < m; j++)
+            cPad.Slice(j * p, left).CopyTo(ct.Slice(j * rn + from));
     }
 
     // C[0 .. rows, 0 .. TC vectors] += Σ_t a_t ⊗ b_t for one tile of columns: rows in groups of four (sixteen accumulators
@@ -239,38 +269,35 @@ public static class Gemm
         return k;
     }
 
-    // The columns from `from` on that fill no vector: steps four at a time, four independent sums, each over r in order.
-    private static void RowsScalarColumns<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, int inner, RowsShape shape, int from, bool accumulate)
+    // The columns from `from` on that fill no vector (at most three floats or one double), padded: B's last columns
+    // copied into one zero-padded 128-bit vector per row (PadBlock rows at a time), C's into one per step (PadBlock
+    // steps at a time), the vector tiles above run on the copies, and C's real columns are copied back. Every element of C still sums its
+    // terms in the order r = 0, 1, …, inner − 1.
+    private static void RowsLastColumns<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, int inner, RowsShape shape, int from, bool accumulate)
         where T : unmanaged, INumber<T>
     {
-        int cols = shape.Cols, aStride = shape.AStride, cStride = shape.CStride;
-        for (int k = from; k < cols; k++)
+        int p = Vector128<T>.Count, m = shape.Cols - from;
+        Span<T> bPack = stackalloc T[Math.Min(PadBlock, inner) * p];
+        Span<T> cPack = stackalloc T[Math.Min(PadBlock, shape.Steps) * p];
+        bPack.Clear();
+        cPack.Clear();
+        for (int t0 = 0; t0 < shape.Steps; t0 += PadBlock)
         {
-            int t = 0;
-            for (; t + 4 <= shape.Steps; t += 4)
+            int tn = Math.Min(PadBlock, shape.Steps - t0);
+            if (accumulate)
+                for (int t = 0; t < tn; t++)
+                    c.Slice((t0 + t) * shape.CStride + from, m).CopyTo(cPack.Slice(t * p));
+            var packed = new RowsShape(shape.AStride, p, p, tn);
+            for (int r0 = 0; r0 < inner; r0 += PadBlock)
             {
-                T s0 = accumulate ? c[t * cStride + k] : T.Zero, s1 = accumulate ? c[(t + 1) * cStride + k] : T.Zero;
-                T s2 = accumulate ? c[(t + 2) * cStride + k] : T.Zero, s3 = accumulate ? c[(t + 3) * cStride + k] : T.Zero;
-                for (int r = 0; r < inner; r++)
-                {
-                    T w = b[r * cols + k];
-                    s0 += a[t * aStride + r] * w;
-                    s1 += a[(t + 1) * aStride + r] * w;
-                    s2 += a[(t + 2) * aStride + r] * w;
-                    s3 += a[(t + 3) * aStride + r] * w;
-                }
-                c[t * cStride + k] = s0;
-                c[(t + 1) * cStride + k] = s1;
-                c[(t + 2) * cStride + k] = s2;
-                c[(t + 3) * cStride + k] = s3;
+                int rn = Math.Min(PadBlock, inner - r0);
+                for (int r = 0; r < rn; r++)
+                    b.Slice((r0 + r) * shape.Cols + from, m).CopyTo(bPack.Slice(r * p));
+                ColumnTile<Vector128<T>, Width128<T>, T, One>(ref MemoryMarshal.GetReference(a.Slice(t0 * shape.AStride + r0)),
+                    ref MemoryMarshal.GetReference(cPack), ref MemoryMarshal.GetReference(bPack), rn, 0, packed, accumulate || r0 > 0);
             }
-            for (; t < shape.Steps; t++)
-            {
-                T s = accumulate ? c[t * cStride + k] : T.Zero;
-                for (int r = 0; r < inner; r++)
-                    s += a[t * aStride + r] * b[r * cols + k];
-                c[t * cStride + k] = s;
-            }
+            for (int t = 0; t < tn; t++)
+                cPack.Slice(t * p, m).CopyTo(c.Slice((t0 + t) * shape.CStride + from));
         }
     }
 

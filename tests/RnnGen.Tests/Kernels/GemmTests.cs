@@ -14,9 +14,10 @@ public class GemmTests
         { 600, 70, 150 }, { 257, 129, 13 }, { 512, 128, 650 },
         // column tiles of four, two and one vectors side by side (112 floats = 4 + 2 + 1 vectors of 16), lone rows and steps
         { 130, 112, 13 }, { 65, 80, 66 }, { 1, 112, 2 },
-        // columns past the widest vectors in narrower ones, then scalar: hidden 100 (96 + 4 with vectors of 16 floats),
-        // 124 (112 + 8 + 4), 62 (48 + 8 + 4 + 2) over two chunks of steps
-        { 400, 100, 50 }, { 33, 124, 9 }, { 9, 62, 70 },
+        // columns past the widest vectors in narrower ones, then the last ones padded: hidden 100 (96 + 4 with vectors of
+        // 16 floats), 124 (112 + 8 + 4), 62 (48 + 8 + 4 + 2) over two chunks of steps; 66 (64 + 2) with more than one
+        // block (256) of padded rows, inner rows and steps
+        { 400, 100, 50 }, { 33, 124, 9 }, { 9, 62, 70 }, { 300, 66, 300 },
     };
 
     // The one-lane backward's W_hh^T·dz: every column sums its rows in order from y's value, fused on the whole vectors
@@ -147,6 +148,36 @@ public class GemmTests
         {
             double actual = double.CreateTruncating(c[i]);
             Assert.True(Math.Abs(expected[i] - actual) <= (steps + 2) * epsilon * magnitude[i], $"[{i}] {expected[i]} vs {actual}");
+        }
+    }
+
+    // Where a call's range of rows ends only moves work: the rows of C in two calls, split anywhere, are the same bits as
+    // in one (LayerPipeline splits a weight gradient's rows between the cores), for columns in whole vectors, past them
+    // and in rows past the last vector.
+    [Theory]
+    [InlineData(37, 70, 9)] [InlineData(300, 100, 70)] [InlineData(19, 3, 5)] [InlineData(64, 17, 66)]
+    public void OuterProducts_SplitRows_SameBits(int rows, int cols, int steps)
+    {
+        SplitExact<float>(rows, cols, steps);
+        SplitExact<double>(rows, cols, steps);
+    }
+
+    private static void SplitExact<T>(int rows, int cols, int steps) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int aStride = rows + 3, bStride = cols + 1;
+        var a = Harness.Random<T>(steps * aStride, 4);
+        var b = Harness.Random<T>(steps * bStride, 5);
+        var start = Harness.Random<T>(rows * cols, 6);
+        var whole = (T[])start.Clone();
+        Gemm.AddOuterProducts<T>(whole, rows, cols, a, aStride, b, bStride, steps);
+        foreach (int split in new[] { 1, 2, 3, 5, rows / 2 + 1, rows - 1 })
+        {
+            if (split <= 0 || split >= rows) continue;
+            var parts = (T[])start.Clone();
+            Gemm.AddOuterProducts<T>(parts.AsSpan(0, split * cols), split, cols, a, aStride, b, bStride, steps);
+            Gemm.AddOuterProducts<T>(parts.AsSpan(split * cols), rows - split, cols, a.AsSpan(split), aStride, b, bStride, steps);
+            for (int i = 0; i < whole.Length; i++)
+                Assert.True(whole[i].Equals(parts[i]), $"{typeof(T).Name} split {split}: [{i / cols}, {i % cols}] {parts[i]}, in one call {whole[i]}");
         }
     }
 
