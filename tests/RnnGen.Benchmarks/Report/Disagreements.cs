@@ -30,7 +30,8 @@ internal static class Disagreements
     public static bool Covers(BenchmarkCase benchmarkCase)
     {
         string row = benchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\'');
-        return s_engines.Keys.Any(k => k.Benchmark == benchmarkCase.Descriptor.Type &&
+        // the instance that recorded it may be BenchmarkDotNet's emitted subclass of the benchmark's class (in-process)
+        return s_engines.Keys.Any(k => benchmarkCase.Descriptor.Type.IsAssignableFrom(k.Benchmark) &&
                                        (row == k.Engine || row.StartsWith(k.Engine + ",", StringComparison.Ordinal)));
     }
 
