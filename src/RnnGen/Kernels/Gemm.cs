@@ -67,7 +67,7 @@ public static class Gemm
             }
             return;
         }
-        // as in AddOuterProducts: the widest vectors, narrower ones for the rest, the last columns padded to one vector
+        // the widest vectors, narrower ones for the columns that do not fill one, the last one to three padded to one vector
         var shape = new RowsShape(aStride, cStride, cols, steps);
         int k = 0;
         if (Vector512.IsHardwareAccelerated) k = Rows<Vector512<T>, Width512<T>, T>(c, a, b, inner, shape, k, accumulate);
@@ -271,8 +271,8 @@ public static class Gemm
 
     // The columns from `from` on that fill no vector (at most three floats or one double), padded: B's last columns
     // copied into one zero-padded 128-bit vector per row (PadBlock rows at a time), C's into one per step (PadBlock
-    // steps at a time), the vector tiles above run on the copies, and C's real columns are copied back. Every element of C still sums its
-    // terms in the order r = 0, 1, …, inner − 1.
+    // steps at a time), the vector tiles above run on the copies, and C's real columns are copied back. Every element
+    // of C still sums its terms in the order r = 0, 1, …, inner − 1.
     private static void RowsLastColumns<T>(Span<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, int inner, RowsShape shape, int from, bool accumulate)
         where T : unmanaged, INumber<T>
     {
